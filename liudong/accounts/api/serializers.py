@@ -1,0 +1,52 @@
+from rest_framework import serializers
+
+from liudong.accounts.models import User
+from liudong.accounts.roles import Role
+from liudong.regions.models import Region
+
+
+class UserSerializer(serializers.ModelSerializer):
+    region = serializers.PrimaryKeyRelatedField(queryset=Region.objects.all())
+    role = serializers.ChoiceField(choices=Role.choices)
+
+    class Meta:
+        model = User
+        fields = [
+            "id",
+            "username",
+            "full_name",
+            "role",
+            "region",
+            "phone",
+            "is_active",
+            "last_login",
+            "version",
+        ]
+        read_only_fields = ["id", "last_login"]
+        extra_kwargs = {"version": {"required": False}}
+
+
+class UserCreateSerializer(UserSerializer):
+    password = serializers.CharField(
+        write_only=True, required=False, help_text="Generated and returned once when omitted."
+    )
+
+    class Meta(UserSerializer.Meta):
+        fields = [*UserSerializer.Meta.fields, "password"]
+
+
+class CreatedUserSerializer(UserSerializer):
+    password = serializers.CharField(read_only=True)
+
+    class Meta(UserSerializer.Meta):
+        fields = [*UserSerializer.Meta.fields, "password"]
+
+
+class TokenRequestSerializer(serializers.Serializer):
+    username = serializers.CharField()
+    password = serializers.CharField(style={"input_type": "password"})
+
+
+class TokenSerializer(serializers.Serializer):
+    token = serializers.CharField()
+    expires = serializers.DateTimeField(allow_null=True)

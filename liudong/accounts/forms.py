@@ -1,0 +1,54 @@
+from django import forms
+from django.utils.translation import gettext_lazy as _
+
+
+
+from .models import User
+from .roles import Role
+
+
+class LoginForm(forms.Form):
+    username = forms.CharField(label=_("User name"), max_length=150)
+    password = forms.CharField(label=_("Password"), widget=forms.PasswordInput)
+
+
+class UserForm(forms.Form):
+    """Create or change a staff account; the region is typed as a code."""
+
+    username = forms.CharField(label=_("User name"), max_length=150)
+    full_name = forms.CharField(label=_("Full name"), max_length=50, required=False)
+    role = forms.ChoiceField(label=_("Role"), choices=Role.choices)
+    region = forms.CharField(label=_("Region code"), max_length=30)
+    phone = forms.CharField(label=_("Phone"), max_length=20, required=False)
+    is_active = forms.BooleanField(label=_("Active"), required=False, initial=True)
+    version = forms.IntegerField(widget=forms.HiddenInput, required=False)
+
+    def __init__(self, *args, editing: User | None = None, **kwargs):
+        super().__init__(*args, **kwargs)
+        if editing is not None:
+            self.fields["username"].disabled = True
+
+    def clean_region(self):
+        from django.core.exceptions import ValidationError
+
+        from liudong.regions.services import resolve_region
+
+        try:
+            return resolve_region(self.cleaned_data["region"])
+        except ValidationError as exc:
+            raise forms.ValidationError(exc.messages) from exc
+
+
+def user_initial(user: User) -> dict:
+    return {
+        "username": user.username,
+        "full_name": user.full_name,
+        "role": user.role,
+        "region": user.region_id,
+        "phone": user.phone,
+        "is_active": user.is_active,
+        "version": user.version,
+    }
+
+
+

@@ -1,0 +1,52 @@
+import sys
+
+from liudong.accounts import services
+from liudong.accounts.roles import Role
+from liudong.commands import LiudongCommand
+from liudong.regions.services import resolve_region
+
+
+class Command(LiudongCommand):
+    help = "Create a staff account with one role and one region; prints its password."
+    acts_as_user = True
+
+    def add_arguments(self, parser):
+        parser.add_argument("username")
+        parser.add_argument("--role", required=True, choices=Role.values)
+        parser.add_argument("--region", required=True, help="region code the account works in")
+        parser.add_argument("--full-name", default="")
+        parser.add_argument("--phone", default="")
+        parser.add_argument(
+            "--password-stdin", action="store_true", help="read the password from standard input"
+        )
+        parser.add_argument("--token", action="store_true", help="also issue an API token")
+        parser.add_argument("--format", choices=["text", "json"], default="text")
+
+    def run(self, username, **options):
+        from django.core.exceptions import ValidationError
+
+        try:
+            region = resolve_region(options["region"])
+        except ValidationError as exc:
+            raise ValidationError({"region": exc.messages}) from exc
+        password = sys.stdin.readline().rstrip("\n") if options["password_stdin"] else None
+        user, password = services.create_user(
+            acting_user=self.acting_user,
+            username=username,
+            role=options["role"],
+            region=region,
+            password=password,
+            full_name=options["full_name"],
+            phone=options["phone"],
+        )
+        token = services.issue_token(acting_user=self.acting_user, user=user).key if options["token"] else None
+        result = {"username": user.username, "role": user.role, "region": user.region_id}
+        if not options["password_stdin"]:
+            result["password"] = password
+        if token:
+            result["token"] = token
+        if options["format"] == "json":
+            self.print_json(result)
+        else:
+            for key, value in result.items():
+                self.stdout.write(f"{key}: {value}")

@@ -1,0 +1,88 @@
+"""Staff accounts (one role, one region each), login throttling and API tokens."""
+
+from __future__ import annotations
+
+import hashlib
+
+from django.contrib.auth.models import AbstractUser, UserManager
+from django.db import models
+from django.utils.translation import gettext_lazy as _
+
+from liudong.base import ScopedQuerySet, TrackedModel
+from liudong.regions.models import Region
+
+from .roles import Role
+
+
+class UserQuerySet(ScopedQuerySet):
+    pass
+
+
+class StaffManager(UserManager.from_queryset(UserQuerySet)):
+    pass
+
+
+class User(AbstractUser, TrackedModel):
+    """A staff account. Its region bounds every record it may see or change."""
+
+    # first_name/last_name do not fit Chinese names; one field holds the name as written.
+    first_name = None
+    last_name = None
+    full_name = models.CharField(_("full name"), max_length=50, blank=True)
+    role = models.CharField(_("role"), max_length=20, choices=Role.choices)
+    region = models.ForeignKey(
+        Region,
+        verbose_name=_("region"),
+        on_delete=models.PROTECT,
+        related_name="staff",
+        null=True,  # the database allows it; accounts.services refuses it (clear message)
+    )
+    phone = models.CharField(_("phone"), max_length=20, blank=True)
+
+    scope_fields = ("region",)
+    objects = StaffManager()
+
+    class Meta:
+        ordering = ["region_id", "username"]
+        verbose_name = _("staff account")
+        verbose_name_plural = _("staff accounts")
+
+    def __str__(self) -> str:
+        return self.full_name or self.username
+
+    def get_full_name(self) -> str:
+        return self.full_name or self.username
+
+    def get_short_name(self) -> str:
+        return self.full_name or self.username
+
+
+class LoginThrottle(models.Model):
+    """Consecutive failed logins for one account name from one address."""
+
+    username = models.CharField(max_length=150)
+    address = models.CharField(max_length=45)
+    failures = models.PositiveIntegerField(default=0)
+    locked_until = models.DateTimeField(null=True, blank=True)
+    updated = models.DateTimeField(auto_now=True)
+
+    class Meta:
+        constraints = [
+            models.UniqueConstraint(fields=["username", "address"], name="throttle_unique_pair")
+        ]
+
+
+class ApiToken(models.Model):
+    """A bearer token for the API. Only its SHA-256 is stored; the token is shown once."""
+
+    user = models.ForeignKey(User, on_delete=models.CASCADE, related_name="api_tokens")
+    name = models.CharField(_("name"), max_length=100, blank=True)
+    key_hash = models.CharField(max_length=64, unique=True)
+    prefix = models.CharField(max_length=8)
+    created = models.DateTimeField(auto_now_add=True)
+    last_used = models.DateTimeField(null=True, blank=True)
+    expires = models.DateTimeField(null=True, blank=True)
+
+    @staticmethod
+    def hash_key(key: str) -> str:
+        return hashlib.sha256(key.encode()).hexdigest()

@@ -1,0 +1,58 @@
+"""Staff roles (DESIGN.md §1), the region levels each may hold, and what each may do.
+
+Capabilities are named here once; views, API permissions and the CLI ask
+``can(user, CAPABILITY)`` instead of comparing role strings.
+"""
+
+from __future__ import annotations
+
+from django.db import models
+from django.utils.translation import gettext_lazy as _
+
+from liudong.regions.codes import Level
+
+
+class Role(models.TextChoices):
+    COLLECTOR = "collector", _("information collector")
+    VILLAGE = "village", _("village or community specialist")
+    TOWNSHIP = "township", _("township or street specialist")
+    PROVIDER = "provider", _("service station technician")
+    COUNTY = "county", _("county administrator")
+    INSPECTOR = "inspector", _("assessment inspector")
+    NODE = "node", _("exchange node")
+
+
+ALLOWED_LEVELS: dict[str, set[Level]] = {
+    Role.COLLECTOR: {Level.VILLAGE, Level.GROUP},
+    Role.VILLAGE: {Level.VILLAGE},
+    Role.TOWNSHIP: {Level.TOWNSHIP},
+    Role.PROVIDER: {Level.COUNTY, Level.TOWNSHIP},
+    # A city or provincial bureau runs the same role over a larger subtree.
+    Role.COUNTY: {Level.PROVINCE, Level.CITY, Level.COUNTY},
+    Role.INSPECTOR: {Level.PROVINCE, Level.CITY, Level.COUNTY, Level.TOWNSHIP},
+    Role.NODE: set(Level),
+}
+
+# Capabilities
+MANAGE_REGIONS = "manage_regions"  # add and rename villages and groups
+MANAGE_USERS = "manage_users"  # create and change staff accounts
+MANAGE_GRIDS = "manage_grids"
+VIEW_AUDIT = "view_audit"
+USE_WEB = "use_web"
+
+CAPABILITIES: dict[str, set[str]] = {
+    Role.COLLECTOR: {USE_WEB},
+    Role.VILLAGE: {USE_WEB, VIEW_AUDIT},
+    Role.TOWNSHIP: {USE_WEB, VIEW_AUDIT, MANAGE_GRIDS},
+    Role.PROVIDER: {USE_WEB},
+    Role.COUNTY: {USE_WEB, VIEW_AUDIT, MANAGE_GRIDS, MANAGE_REGIONS, MANAGE_USERS},
+    Role.INSPECTOR: {USE_WEB},
+    # Another jurisdiction's system: exchange messages only, never pages or lists.
+    Role.NODE: set(),
+}
+
+
+def can(user, capability: str) -> bool:
+    if not getattr(user, "is_authenticated", False) or not user.is_active or not user.region_id:
+        return False
+    return capability in CAPABILITIES.get(user.role, set())

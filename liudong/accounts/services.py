@@ -1,0 +1,292 @@
+"""Staff accounts: creating and changing them within scope, login with throttling,
+and API tokens. Every change writes its audit entry in the same transaction."""
+
+from __future__ import annotations
+
+import secrets
+from dataclasses import dataclass
+from datetime import datetime, timedelta
+
+from django.conf import settings
+from django.contrib.auth import authenticate
+from django.contrib.auth.password_validation import validate_password
+from django.core.exceptions import PermissionDenied, ValidationError
+from django.db import transaction
+from django.utils import timezone
+from django.utils.translation import gettext as _
+
+from liudong.audit import services as audit
+from liudong.audit.models import Action
+from liudong.regions.models import Region
+
+from .models import ApiToken, LoginThrottle, User
+from .roles import ALLOWED_LEVELS, MANAGE_USERS, Role, can
+
+USER_AUDIT_FIELDS = ["username", "full_name", "role", "region_id", "phone", "is_active", "version"]
+
+
+def generate_password() -> str:
+    """A password a person can read off a printed sheet: no 0/O or 1/l confusion."""
+    alphabet = "abcdefghjkmnpqrstuvwxyzABCDEFGHJKLMNPQRSTUVWXYZ23456789"
+    return "".join(secrets.choice(alphabet) for _ in range(14))
+
+
+def validate_role_region(role: str, region: Region | None) -> None:
+    if role not in Role.values:
+        raise ValidationError(
+            {"role": _("Unknown role “%(role)s”; roles are: %(roles)s.")
+             % {"role": role, "roles": ", ".join(Role.values)}}
+        )
+    if region is None:
+        raise ValidationError({"region": _("Every staff account needs a region.")})
+    if region.level_enum not in ALLOWED_LEVELS[role]:
+        allowed = ", ".join(str(level.label) for level in sorted(ALLOWED_LEVELS[role]))
+        raise ValidationError(
+            {
+                "region": _("A %(role)s account belongs to a %(levels)s, not a %(level)s.")
+                % {"role": Role(role).label, "levels": allowed, "level": region.level_enum.label}
+            }
+        )
+
+
+def _check_may_manage(acting_user, region: Region) -> None:
+    """None is the server operator on the command line (full scope)."""
+    if acting_user is None:
+        return
+    if not can(acting_user, MANAGE_USERS):
+        raise PermissionDenied(_("Only a county administrator may manage staff accounts."))
+    if not region.code.startswith(acting_user.region_id):
+        raise PermissionDenied(
+            _("Region %(code)s lies outside your region %(region)s.")
+            % {"code": region.code, "region": acting_user.region_id}
+        )
+
+
+def create_user(
+    *,
+    acting_user,
+    username: str,
+    role: str,
+    region: Region | None,
+    password: str | None = None,
+    full_name: str = "",
+    phone: str = "",
+) -> tuple[User, str]:
+    """Create a staff account; returns it with its password (generated when not given)."""
+    username = (username or "").strip()
+    if not username:
+        raise ValidationError({"username": _("A user name is required.")})
+    validate_role_region(role, region)
+    _check_may_manage(acting_user, region)
+    password = password or generate_password()
+    candidate = User(username=username, role=role, region=region, full_name=full_name)
+    try:
+        validate_password(password, candidate)
+    except ValidationError as exc:
+        raise ValidationError({"password": exc.messages}) from exc
+    with transaction.atomic():
+        if User.objects.filter(username__iexact=username).exists():
+            raise ValidationError({"username": _("User name “%(name)s” is taken.") % {"name": username}})
+        user = User.objects.create_user(
+            username=username,
+            password=password,
+            role=role,
+            region=region,
+            full_name=full_name.strip(),
+            phone=phone.strip(),
+        )
+        audit.record(
+            Action.CREATE,
+            acting_user=acting_user,
+            obj=user,
+            region=region.code,
+            after=audit.snapshot(user, USER_AUDIT_FIELDS),
+        )
+    return user, password
+
+
+def update_user(
+    *,
+    acting_user,
+    user: User,
+    expected_version: int | None = None,
+    **changes,
+) -> User:
+    """Change role, region, name, phone or active flag of an account within scope."""
+    _check_may_manage(acting_user, user.region)
+    allowed = {"full_name", "role", "region", "phone", "is_active"}
+    unknown = set(changes) - allowed
+    if unknown:
+        raise ValueError(f"cannot change {sorted(unknown)}")
+    new_role = changes.get("role", user.role)
+    new_region = changes.get("region", user.region)
+    validate_role_region(new_role, new_region)
+    _check_may_manage(acting_user, new_region)
+    with transaction.atomic():
+        before = audit.snapshot(user, USER_AUDIT_FIELDS)
+        for name, value in changes.items():
+            setattr(user, name, value)
+        user.save_versioned(expected_version=expected_version)
+        audit.record(
+            Action.UPDATE,
+            acting_user=acting_user,
+            obj=user,
+            region=user.region_id,
+            before=before,
+            after=audit.snapshot(user, USER_AUDIT_FIELDS),
+        )
+    return user
+
+
+def set_password(*, acting_user, user: User, password: str | None = None) -> str:
+    _check_may_manage(acting_user, user.region)
+    password = password or generate_password()
+    validate_password(password, user)
+    with transaction.atomic():
+        user.set_password(password)
+        user.save(update_fields=["password"])
+        audit.record(
+            Action.UPDATE,
+            acting_user=acting_user,
+            obj=user,
+            region=user.region_id or "",
+            detail={"password": "reset"},
+        )
+    return password
+
+
+# --- login ------------------------------------------------------------------------------
+
+
+class LoginRefused(Exception):
+    def __init__(self, message: str, *, locked_until: datetime | None = None):
+        super().__init__(message)
+        self.locked_until = locked_until
+
+
+def _normal_username(username: str) -> str:
+    return (username or "").strip().lower()[:150]
+
+
+def locked_until(username: str, address: str) -> datetime | None:
+    throttle = LoginThrottle.objects.filter(
+        username=_normal_username(username), address=address
+    ).first()
+    if throttle and throttle.locked_until and throttle.locked_until > timezone.now():
+        return throttle.locked_until
+    return None
+
+
+def _lock_message(until: datetime) -> str:
+    local = timezone.localtime(until)
+    return _(
+        "Too many failed logins for this account from this address: locked until %(time)s."
+    ) % {"time": local.strftime("%H:%M")}
+
+
+def login_with_password(request, username: str, password: str, *, address: str) -> User:
+    """Check a login; after LOGIN_MAX_FAILURES consecutive failures for one account from
+    one address that pair is locked for LOGIN_LOCK_MINUTES. Every outcome is audited."""
+    name = _normal_username(username)
+    until = locked_until(name, address)
+    if until:
+        audit.record(
+            Action.FAILED_LOGIN,
+            actor_username=name,
+            object_type="accounts.user",
+            object_repr=name,
+            detail={"reason": "locked", "locked_until": until.isoformat()},
+        )
+        raise LoginRefused(_lock_message(until), locked_until=until)
+    user = authenticate(request, username=username.strip(), password=password)
+    if user is not None and not user.region_id:
+        audit.record(
+            Action.FAILED_LOGIN,
+            actor_username=name,
+            obj=user,
+            detail={"reason": "no region"},
+        )
+        raise LoginRefused(
+            _("This account has no region yet; ask your county administrator to assign one.")
+        )
+    if user is None:
+        with transaction.atomic():
+            throttle, _created = LoginThrottle.objects.select_for_update().get_or_create(
+                username=name, address=address
+            )
+            throttle.failures += 1
+            detail = {"reason": "bad credentials", "failures": throttle.failures}
+            if throttle.failures >= settings.LOGIN_MAX_FAILURES:
+                throttle.locked_until = timezone.now() + timedelta(
+                    minutes=settings.LOGIN_LOCK_MINUTES
+                )
+                throttle.failures = 0
+                detail["locked_until"] = throttle.locked_until.isoformat()
+            throttle.save()
+            known = User.objects.filter(username__iexact=name).only("pk", "region_id").first()
+            audit.record(
+                Action.FAILED_LOGIN,
+                actor_username=name,
+                object_type="accounts.user",
+                object_id=str(known.pk) if known else "",
+                object_repr=name,
+                region=(known.region_id or "") if known else "",
+                detail=detail,
+            )
+        if throttle.locked_until:
+            raise LoginRefused(_lock_message(throttle.locked_until), locked_until=throttle.locked_until)
+        raise LoginRefused(_("Wrong user name or password."))
+    with transaction.atomic():
+        LoginThrottle.objects.filter(username=name, address=address).delete()
+        audit.record(Action.LOGIN, acting_user=user, obj=user, region=user.region_id)
+    return user
+
+
+# --- API tokens -------------------------------------------------------------------------
+
+
+@dataclass
+class IssuedToken:
+    token: ApiToken
+    key: str
+
+
+def issue_token(*, acting_user, user: User, name: str = "", days: int | None = 365) -> IssuedToken:
+    """A new bearer token for ``user``; the key is returned once and stored only hashed."""
+    if acting_user is not None and acting_user != user:
+        _check_may_manage(acting_user, user.region)
+    key = "ld_" + secrets.token_urlsafe(32)
+    with transaction.atomic():
+        token = ApiToken.objects.create(
+            user=user,
+            name=name,
+            key_hash=ApiToken.hash_key(key),
+            prefix=key[:8],
+            expires=timezone.now() + timedelta(days=days) if days else None,
+        )
+        audit.record(
+            Action.CREATE,
+            acting_user=acting_user,
+            obj=token,
+            object_repr=f"API token {token.prefix}… for {user.username}",
+            region=user.region_id or "",
+        )
+    return IssuedToken(token, key)
+
+
+def user_for_token(key: str) -> User | None:
+    token = (
+        ApiToken.objects.select_related("user")
+        .filter(key_hash=ApiToken.hash_key(key))
+        .first()
+    )
+    if token is None or (token.expires and token.expires <= timezone.now()):
+        return None
+    user = token.user
+    if not user.is_active or not user.region_id:
+        return None
+    # Touch at most once a minute: a busy client must not turn every read into a write.
+    now = timezone.now()
+    if token.last_used is None or now - token.last_used > timedelta(minutes=1):
+        ApiToken.objects.filter(pk=token.pk).update(last_used=now)
+    return user

@@ -1,0 +1,124 @@
+from django.contrib import messages
+from django.contrib.auth import login, logout
+from django.core.exceptions import PermissionDenied, ValidationError
+from django.shortcuts import get_object_or_404, redirect, render
+from django.utils.http import url_has_allowed_host_and_scheme
+from django.utils.translation import gettext as _
+from django.views.decorators.http import require_POST
+
+from liudong.audit import services as audit
+from liudong.audit.middleware import client_address
+from liudong.audit.models import Action
+from liudong.base import StaleWrite
+from liudong.web.decorators import staff_required
+from liudong.web.forms import add_service_errors
+
+from . import services
+from .forms import LoginForm, UserForm, user_initial
+from .models import User
+from .roles import MANAGE_USERS, Role, can
+
+
+def login_view(request):
+    form = LoginForm(request.POST or None)
+    next_url = request.POST.get("next") or request.GET.get("next") or ""
+    if request.method == "POST" and form.is_valid():
+        try:
+            user = services.login_with_password(
+                request,
+                form.cleaned_data["username"],
+                form.cleaned_data["password"],
+                address=client_address(request),
+            )
+        except services.LoginRefused as exc:
+            form.add_error(None, str(exc))
+        else:
+            login(request, user)
+            if not url_has_allowed_host_and_scheme(next_url, {request.get_host()}):
+                next_url = ""
+            return redirect(next_url or "web:home")
+    return render(request, "accounts/login.html", {"form": form, "next": next_url})
+
+
+@require_POST
+def logout_view(request):
+    if request.user.is_authenticated:
+        audit.record(
+            Action.LOGOUT, acting_user=request.user, obj=request.user, region=request.user.region_id or ""
+        )
+    logout(request)
+    return redirect("accounts:login")
+
+
+@staff_required()
+def user_list(request):
+    users = User.objects.in_scope(request.user).select_related("region")
+    role = request.GET.get("role", "")
+    if role in Role.values:
+        users = users.filter(role=role)
+    return render(
+        request,
+        "accounts/user_list.html",
+        {"users": users, "roles": Role.choices, "role": role, "may_manage": can(request.user, MANAGE_USERS)},
+    )
+
+
+@staff_required()
+def user_detail(request, pk):
+    account = get_object_or_404(User.objects.in_scope(request.user).select_related("region"), pk=pk)
+    may_manage = can(request.user, MANAGE_USERS)
+    form = UserForm(request.POST or None, initial=user_initial(account), editing=account)
+    if request.method == "POST":
+        if not may_manage:
+            raise PermissionDenied(_("Only a county administrator may manage staff accounts."))
+        if form.is_valid():
+            data = form.cleaned_data
+            try:
+                services.update_user(
+                    acting_user=request.user,
+                    user=account,
+                    expected_version=data["version"],
+                    full_name=data["full_name"],
+                    role=data["role"],
+                    region=data["region"],
+                    phone=data["phone"],
+                    is_active=data["is_active"],
+                )
+            except StaleWrite as exc:
+                form.add_error(None, str(exc))
+            except ValidationError as exc:
+                add_service_errors(form, exc)
+            else:
+                messages.success(request, _("Saved."))
+                return redirect("accounts:user_detail", pk=account.pk)
+    return render(
+        request,
+        "accounts/user_form.html",
+        {"form": form, "account": account, "may_manage": may_manage},
+    )
+
+
+@staff_required(MANAGE_USERS)
+def user_create(request):
+    form = UserForm(request.POST or None, initial={"region": request.user.region_id})
+    if request.method == "POST" and form.is_valid():
+        data = form.cleaned_data
+        try:
+            account, password = services.create_user(
+                acting_user=request.user,
+                username=data["username"],
+                role=data["role"],
+                region=data["region"],
+                full_name=data["full_name"],
+                phone=data["phone"],
+            )
+        except ValidationError as exc:
+            add_service_errors(form, exc)
+        else:
+            messages.success(
+                request,
+                _("Account %(name)s created. Its first password is %(password)s — give it to the person in private.")
+                % {"name": account.username, "password": password},
+            )
+            return redirect("accounts:user_detail", pk=account.pk)
+    return render(request, "accounts/user_form.html", {"form": form, "account": None, "may_manage": True})

@@ -1,0 +1,70 @@
+"""One JSON error shape for every API error (STYLE.md §7):
+
+    {"errors": [{"field": "name" | null, "code": "required", "message": "…"}]}
+
+Validation errors list every field; other errors carry one entry with field null.
+"""
+
+from __future__ import annotations
+
+from django.core.exceptions import PermissionDenied as DjangoPermissionDenied
+from django.core.exceptions import ValidationError as DjangoValidationError
+from django.http import Http404, JsonResponse
+from django.utils.translation import gettext as _
+from rest_framework import exceptions, status
+from rest_framework.response import Response
+from rest_framework.views import exception_handler as drf_exception_handler
+
+from liudong.base import StaleWrite
+
+
+def _flatten(detail, field=None):
+    """DRF's nested error details as a flat list of {field, code, message}."""
+    if isinstance(detail, dict):
+        for key, value in detail.items():
+            name = None if key in ("non_field_errors", "__all__") else key
+            yield from _flatten(value, f"{field}.{name}" if field and name else (name or field))
+    elif isinstance(detail, list):
+        for item in detail:
+            yield from _flatten(item, field)
+    else:
+        yield {
+            "field": field,
+            "code": getattr(detail, "code", None) or "invalid",
+            "message": str(detail),
+        }
+
+
+def error_body(errors: list[dict]) -> dict:
+    return {"errors": errors}
+
+
+def exception_handler(exc, context):
+    if isinstance(exc, StaleWrite):
+        exc = exceptions.APIException(str(exc))
+        exc.status_code = status.HTTP_409_CONFLICT
+        exc.default_code = "stale"
+        exc.detail = exceptions.ErrorDetail(str(exc.detail), code="stale")
+    elif isinstance(exc, DjangoValidationError):
+        exc = exceptions.ValidationError(
+            exc.message_dict if hasattr(exc, "error_dict") else {"non_field_errors": exc.messages}
+        )
+    elif isinstance(exc, DjangoPermissionDenied):
+        exc = exceptions.PermissionDenied(str(exc) or None)
+    elif isinstance(exc, Http404):
+        exc = exceptions.NotFound()
+    response = drf_exception_handler(exc, context)
+    if response is None:
+        return None
+    response.data = error_body(list(_flatten(response.data)))
+    return response
+
+
+def json_error(status_code: int, code: str, message: str) -> JsonResponse:
+    return JsonResponse(
+        error_body([{"field": None, "code": code, "message": message}]), status=status_code
+    )
+
+
+def not_found_response() -> Response:
+    return json_error(404, "not_found", _("Not found."))

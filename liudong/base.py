@@ -1,0 +1,91 @@
+"""Building blocks shared by every app: tracked models and region-scoped querysets.
+
+Every model that holds personal data subclasses :class:`TrackedModel` and gets its
+manager from :class:`ScopedQuerySet`; views, API, exports and reports read such data only
+through ``Model.objects.in_scope(user)`` (DESIGN.md §4).
+"""
+
+from __future__ import annotations
+
+from django.db import models
+from django.db.models import Q
+from django.utils.translation import gettext_lazy as _
+
+from liudong.regions.codes import subtree_q
+
+
+class StaleWrite(Exception):
+    """A save based on an old version of a record (optimistic locking)."""
+
+    def __init__(self, instance, current):
+        self.instance = instance
+        self.current = current
+        super().__init__(
+            _("This record was changed by someone else (version %(theirs)s, yours %(yours)s).")
+            % {"theirs": current.version, "yours": instance.version}
+        )
+
+
+class TrackedModel(models.Model):
+    """Created/updated timestamps and a version number for optimistic locking."""
+
+    created = models.DateTimeField(_("created"), auto_now_add=True)
+    updated = models.DateTimeField(_("updated"), auto_now=True)
+    version = models.PositiveIntegerField(_("version"), default=1)
+
+    class Meta:
+        abstract = True
+
+    def save_versioned(self, *, expected_version: int | None = None, **kwargs):
+        """Save only if the row still has ``expected_version``; bump the version.
+
+        The check and the write are one UPDATE ... WHERE version = N, so two editors
+        who loaded the same version cannot both win.
+        """
+        if self._state.adding:
+            self.save(**kwargs)
+            return
+        expected = self.version if expected_version is None else expected_version
+        model = type(self)
+        self.version = expected + 1
+        values = {
+            f.attname: getattr(self, f.attname)
+            for f in self._meta.concrete_fields
+            if not f.primary_key and f.attname != "created"
+        }
+        from django.utils import timezone
+
+        values["updated"] = self.updated = timezone.now()
+        changed = model._base_manager.filter(pk=self.pk, version=expected).update(**values)
+        if not changed:
+            self.version = expected
+            raise StaleWrite(self, model._base_manager.get(pk=self.pk))
+
+
+class ScopedQuerySet(models.QuerySet):
+    """A queryset that knows which region fields place a row in the region tree.
+
+    Subclasses (or models via ``scope_fields``) list the region-code fields; a row is in
+    a user's scope when any of them lies in the user's region subtree.
+    """
+
+    def scope_fields(self) -> tuple[str, ...]:
+        return tuple(getattr(self.model, "scope_fields", ("region",)))
+
+    def in_region(self, prefix: str) -> ScopedQuerySet:
+        condition = Q()
+        for field in self.scope_fields():
+            condition |= subtree_q(prefix, field=_code_lookup(self.model, field))
+        return self.filter(condition)
+
+    def in_scope(self, user) -> ScopedQuerySet:
+        region = getattr(user, "region_id", None)
+        if not getattr(user, "is_authenticated", False) or not region or not user.is_active:
+            return self.none()
+        return self.in_region(region)
+
+
+def _code_lookup(model, field: str) -> str:
+    """`region` (a foreign key to Region, whose key is the code) is compared as `region_id`."""
+    f = model._meta.get_field(field)
+    return f.attname if f.is_relation else field

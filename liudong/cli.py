@@ -1,0 +1,80 @@
+"""The `liudong` command: Django's management commands under friendlier names.
+
+``liudong import regions FILE`` runs the management command ``import_regions``: a
+two-word subcommand is the command named by both words joined with an underscore. The
+table below adds the composite commands DESIGN.md §5 promises.
+"""
+
+from __future__ import annotations
+
+import os
+import sys
+
+COMPOSITE = {
+    # `liudong migrate` = schema + the shipped national divisions, both idempotent.
+    "migrate": [["migrate"], ["load_divisions"]],
+}
+
+GROUPS = {
+    "import": "import data from csv/xlsx: regions",
+    "export": "export data to csv/xlsx: regions, audit",
+    "audit": "the audit log: verify",
+}
+
+USAGE = """usage: liudong COMMAND [options]
+
+Set up and run:
+  demo                     migrate, create a demo county and accounts, serve on :8000
+  migrate                  create or upgrade the schema and load the national divisions
+  serve [--host --port]    serve the web interface and API
+  createuser NAME --role ROLE --region CODE
+Data:
+  import regions FILE      villages and groups from csv/xlsx
+  export regions --region CODE [--format csv|xlsx] [--out FILE]
+  export audit --region CODE --out FILE.xlsx
+  audit verify             check the audit log's hash chain
+Every Django management command also works (liudong help lists them).
+`liudong COMMAND --help` describes a command's options.
+"""
+
+
+def _resolve(argv: list[str]) -> list[str]:
+    """Map `liudong import regions ...` to `import_regions ...`."""
+    from django.core.management import get_commands
+
+    if len(argv) >= 2 and argv[0] in GROUPS and not argv[1].startswith("-"):
+        joined = f"{argv[0]}_{argv[1]}"
+        if joined in get_commands():
+            return [joined, *argv[2:]]
+    if len(argv) >= 2 and argv[0] in GROUPS:
+        name = argv[1] if not argv[1].startswith("-") else ""
+        sys.stderr.write(f"liudong: error: unknown {argv[0]} subcommand “{name}”; {GROUPS[argv[0]]}\n")
+        sys.exit(2)
+    if len(argv) == 1 and argv[0] in GROUPS:
+        sys.stderr.write(f"liudong {argv[0]}: {GROUPS[argv[0]]}\n")
+        sys.exit(2)
+    return argv
+
+
+def main(argv: list[str] | None = None) -> None:
+    os.environ.setdefault("DJANGO_SETTINGS_MODULE", "liudong.settings")
+    argv = list(sys.argv[1:] if argv is None else argv)
+    if not argv or argv[0] in ("-h", "--help"):
+        sys.stdout.write(USAGE)
+        return
+    import django
+
+    django.setup()
+    from django.core.management import execute_from_command_line
+
+    if argv[0] in COMPOSITE and not any(a in ("-h", "--help") for a in argv[1:]):
+        first, *rest = COMPOSITE[argv[0]]
+        execute_from_command_line(["liudong", *first, *argv[1:]])
+        for step in rest:
+            execute_from_command_line(["liudong", *step])
+        return
+    execute_from_command_line(["liudong", *_resolve(argv)])
+
+
+if __name__ == "__main__":
+    main()

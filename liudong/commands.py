@@ -1,0 +1,90 @@
+"""The base of every `liudong` subcommand: one error shape, an acting user, audit context.
+
+Errors print one line, ``liudong: error: MESSAGE``, to stderr and exit with status 1
+(2 for a usage error). With ``--format json`` a failure also prints
+``{"errors": [{"field": ..., "code": ..., "message": ...}]}`` on stdout.
+"""
+
+from __future__ import annotations
+
+import getpass
+import json
+import os
+import sys
+
+from django.core.exceptions import PermissionDenied, ValidationError
+from django.core.management.base import BaseCommand, CommandError
+
+from liudong.audit import context
+
+
+def _os_user() -> str:
+    try:
+        return "cli:" + getpass.getuser()
+    except Exception:  # no passwd entry in some containers
+        return "cli"
+
+
+class LiudongCommand(BaseCommand):
+    """Subclasses implement ``run(**options)``; ``self.acting_user`` is set from --user."""
+
+    acts_as_user = False  # add --user (and LIUDONG_USER) to scope the command
+    json_output = False  # add --format json
+
+    def create_parser(self, prog_name, subcommand, **kwargs):
+        parser = super().create_parser(prog_name, subcommand, **kwargs)
+        if self.acts_as_user:
+            parser.add_argument(
+                "--user",
+                default=os.environ.get("LIUDONG_USER"),
+                help="act as this staff account (its role and region bound what the command "
+                "may read or change); default LIUDONG_USER, else the server operator",
+            )
+        return parser
+
+    def execute(self, *args, **options):
+        self.format = options.get("format") or "text"
+        try:
+            with context.bind(request_id=f"cli-{context.new_request_id()[:12]}", operator=_os_user()):
+                self.acting_user = self._resolve_user(options.get("user"))
+                return super().execute(*args, **options)
+        except CommandError as exc:
+            self.fail(str(exc), code="command_error", status=getattr(exc, "returncode", 1))
+        except PermissionDenied as exc:
+            self.fail(str(exc) or "permission denied", code="permission_denied")
+        except ValidationError as exc:
+            errors = []
+            if hasattr(exc, "error_dict"):
+                for field, messages in exc.message_dict.items():
+                    errors += [{"field": field, "code": "invalid", "message": m} for m in messages]
+            else:
+                errors = [{"field": None, "code": "invalid", "message": m} for m in exc.messages]
+            self.fail("; ".join(e["message"] for e in errors), errors=errors)
+
+    def handle(self, *args, **options):
+        return self.run(*args, **options)
+
+    def run(self, *args, **options):  # pragma: no cover - abstract
+        raise NotImplementedError
+
+    def _resolve_user(self, username):
+        if not self.acts_as_user or not username:
+            return None
+        from liudong.accounts.models import User
+
+        user = User.objects.filter(username=username).first()
+        if user is None or not user.is_active:
+            raise CommandError(f"--user: no active staff account “{username}”")
+        if not user.region_id:
+            raise CommandError(f"--user: account “{username}” has no region")
+        return user
+
+    def fail(self, message: str, *, code: str = "error", errors=None, status: int = 1):
+        errors = errors or [{"field": None, "code": code, "message": message}]
+        if self.format == "json":
+            sys.stdout.write(json.dumps({"errors": errors}, ensure_ascii=False) + "\n")
+        sys.stderr.write(f"liudong: error: {message}\n")
+        sys.exit(status)
+
+    def print_json(self, data) -> None:
+        self.stdout.write(json.dumps(data, ensure_ascii=False, indent=2, default=str))

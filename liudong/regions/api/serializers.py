@@ -1,0 +1,48 @@
+from rest_framework import serializers
+
+from liudong.accounts.models import User
+from liudong.regions.models import Grid, Region
+
+
+class RegionSerializer(serializers.ModelSerializer):
+    parent = serializers.CharField(source="parent_id", read_only=True)
+
+    class Meta:
+        model = Region
+        fields = ["code", "name", "level", "parent", "is_district", "source", "version"]
+        read_only_fields = ["level", "parent", "is_district", "source", "version"]
+
+
+class RegionCreateSerializer(serializers.Serializer):
+    code = serializers.CharField(max_length=30)
+    name = serializers.CharField(max_length=100)
+
+
+class RegionRenameSerializer(serializers.Serializer):
+    name = serializers.CharField(max_length=100)
+    version = serializers.IntegerField(required=False)
+
+
+class GridSerializer(serializers.ModelSerializer):
+    region = serializers.PrimaryKeyRelatedField(queryset=Region.objects.all())
+    areas = serializers.PrimaryKeyRelatedField(queryset=Region.objects.all(), many=True, required=False)
+    responsible = serializers.PrimaryKeyRelatedField(
+        queryset=User.objects.all(), allow_null=True, required=False
+    )
+    collectors = serializers.PrimaryKeyRelatedField(
+        queryset=User.objects.all(), many=True, required=False
+    )
+    version = serializers.IntegerField(required=False)
+
+    class Meta:
+        model = Grid
+        fields = ["id", "name", "region", "areas", "responsible", "collectors", "version"]
+
+    def __init__(self, *args, **kwargs):
+        super().__init__(*args, **kwargs)
+        request = self.context.get("request")
+        if request is not None:
+            # Staff can only be chosen from the caller's own scope.
+            staff = User.objects.in_scope(request.user)
+            self.fields["responsible"].queryset = staff
+            self.fields["collectors"].child_relation.queryset = staff

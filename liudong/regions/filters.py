@@ -1,0 +1,48 @@
+import django_filters
+from django.db.models import Q
+
+from .codes import CodeError, clean_code, subtree_q
+from .models import Grid, Region
+
+
+class RegionFilter(django_filters.FilterSet):
+    q = django_filters.CharFilter(method="filter_q", label="code prefix or name")
+    within = django_filters.CharFilter(method="filter_within", label="subtree of this code")
+    parent = django_filters.CharFilter(field_name="parent_id")
+    level = django_filters.NumberFilter()
+
+    class Meta:
+        model = Region
+        fields = ["parent", "level", "source"]
+
+    def filter_q(self, queryset, name, value):
+        value = value.strip()
+        if not value:
+            return queryset
+        try:
+            return queryset.filter(subtree_q(clean_code(value)))
+        except CodeError:
+            if value.isdigit():
+                # A partial code (e.g. 3 digits) still narrows by prefix.
+                return queryset.filter(code__startswith=value)
+            return queryset.filter(Q(name__contains=value))
+
+    def filter_within(self, queryset, name, value):
+        try:
+            return queryset.filter(subtree_q(clean_code(value)))
+        except CodeError:
+            return queryset.none()
+
+
+class GridFilter(django_filters.FilterSet):
+    within = django_filters.CharFilter(method="filter_within", label="subtree of this code")
+
+    class Meta:
+        model = Grid
+        fields = ["region", "responsible"]
+
+    def filter_within(self, queryset, name, value):
+        try:
+            return queryset.in_region(clean_code(value))
+        except CodeError:
+            return queryset.none()

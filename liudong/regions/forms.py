@@ -1,0 +1,61 @@
+from django import forms
+from django.core.exceptions import ValidationError
+from django.utils.translation import gettext_lazy as _
+
+from liudong.accounts.models import User
+
+from .models import Region
+
+
+class RegionAddForm(forms.Form):
+    code = forms.CharField(
+        label=_("Code"),
+        max_length=30,
+        help_text=_("Village: township code + 3 digits (12). Group: village code + 3 digits (15)."),
+    )
+    name = forms.CharField(label=_("Name"), max_length=100)
+
+
+class RegionRenameForm(forms.Form):
+    name = forms.CharField(label=_("Name"), max_length=100)
+    version = forms.IntegerField(widget=forms.HiddenInput)
+
+
+class RegionCodesField(forms.CharField):
+    """Villages and groups typed as codes separated by spaces, commas or new lines."""
+
+    widget = forms.Textarea(attrs={"rows": 3})
+
+    def clean(self, value):
+        value = super().clean(value)
+        codes = [c for c in value.replace(",", " ").replace("，", " ").split() if c]
+        found = Region.objects.in_bulk(codes)
+        missing = [c for c in codes if c not in found]
+        if missing:
+            raise ValidationError(_("Unknown region codes: %(codes)s") % {"codes": ", ".join(missing)})
+        return [found[c] for c in codes]
+
+
+class GridForm(forms.Form):
+    name = forms.CharField(label=_("Name"), max_length=100)
+    region = forms.CharField(label=_("Township or village code"), max_length=15)
+    areas = RegionCodesField(label=_("Villages and groups (codes)"), required=False)
+    responsible = forms.ModelChoiceField(
+        label=_("Responsible worker"), queryset=User.objects.none(), required=False
+    )
+    collectors = forms.ModelMultipleChoiceField(
+        label=_("Collectors"), queryset=User.objects.none(), required=False
+    )
+    version = forms.IntegerField(widget=forms.HiddenInput, required=False)
+
+    def __init__(self, *args, user, **kwargs):
+        super().__init__(*args, **kwargs)
+        staff = User.objects.in_scope(user).filter(is_active=True)
+        self.fields["responsible"].queryset = staff
+        self.fields["collectors"].queryset = staff
+
+    def clean_region(self):
+        region = Region.objects.filter(code=self.cleaned_data["region"].strip()).first()
+        if region is None:
+            raise ValidationError(_("Unknown region code."))
+        return region

@@ -1,0 +1,41 @@
+from liudong.commands import LiudongCommand
+from liudong.regions.services import import_regions
+from liudong.tabular import TableError, read_table
+
+REGION_COLUMNS = {
+    "code": ("区划代码", "代码", "村级区划代码"),
+    "name": ("名称", "区划名称", "村居名称"),
+}
+
+
+class Command(LiudongCommand):
+    help = (
+        "Import villages (12-digit codes) and village groups (15 digits) from csv or xlsx "
+        "with columns 区划代码/code and 名称/name. All rows or none are saved; "
+        "importing the same file twice changes nothing."
+    )
+    acts_as_user = True
+
+    def add_arguments(self, parser):
+        parser.add_argument("file")
+        parser.add_argument("--dry-run", action="store_true", help="check and count, save nothing")
+        parser.add_argument("--format", choices=["text", "json"], default="text")
+
+    def run(self, file, **options):
+        try:
+            rows = list(read_table(file, REGION_COLUMNS, required=("code", "name")))
+        except TableError as exc:
+            self.fail(str(exc), code="unreadable_file")
+        summary = import_regions(rows, acting_user=self.acting_user, dry_run=options["dry_run"])
+        if options["format"] == "json":
+            self.print_json(summary.as_dict())
+        else:
+            self.stdout.write(
+                f"imported {summary.imported}, updated {summary.updated}, "
+                f"unchanged {summary.unchanged}, rejected {len(summary.rejected)}"
+                + (" (dry run: nothing saved)" if options["dry_run"] else "")
+            )
+            for problem in summary.rejected:
+                self.stderr.write(f"row {problem['row']}, {problem['field']}: {problem['message']}")
+        if summary.rejected:
+            raise SystemExit(1)

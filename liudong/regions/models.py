@@ -1,0 +1,131 @@
+"""Regions (the division tree, villages and groups added locally) and grids."""
+
+from __future__ import annotations
+
+from django.conf import settings
+from django.db import models
+from django.utils.translation import gettext_lazy as _
+
+from liudong.base import ScopedQuerySet, TrackedModel
+
+from .codes import MAX_CODE_LENGTH, Level, level_of, subtree_q
+
+
+class RegionQuerySet(models.QuerySet):
+    def subtree(self, prefix: str, *, include_root: bool = True) -> RegionQuerySet:
+        qs = self.filter(subtree_q(prefix))
+        return qs if include_root else qs.exclude(code=prefix)
+
+    def in_scope(self, user) -> RegionQuerySet:
+        """Regions a user may change: their own subtree."""
+        if not getattr(user, "is_authenticated", False) or not user.region_id:
+            return self.none()
+        return self.subtree(user.region_id)
+
+
+class Region(TrackedModel):
+    """One unit of the division tree; the code is the key and encodes the ancestry."""
+
+    class Source(models.TextChoices):
+        NATIONAL = "national", _("national statistical codes")
+        LOCAL = "local", _("added locally")
+
+    LEVEL_CHOICES = [(level.value, level.label) for level in Level]
+
+    code = models.CharField(_("code"), max_length=MAX_CODE_LENGTH, primary_key=True)
+    name = models.CharField(_("name"), max_length=100)
+    level = models.PositiveSmallIntegerField(_("level"), choices=LEVEL_CHOICES)
+    parent = models.ForeignKey(
+        "self",
+        verbose_name=_("parent"),
+        null=True,
+        blank=True,
+        on_delete=models.PROTECT,
+        related_name="children",
+    )
+    # A county-level unit that is a district (市辖区) of a city or municipality: moves
+    # between two districts of one city are not floating (DESIGN.md §5).
+    is_district = models.BooleanField(_("city district"), default=False)
+    source = models.CharField(
+        _("source"), max_length=10, choices=Source.choices, default=Source.LOCAL
+    )
+
+    objects = RegionQuerySet.as_manager()
+
+    class Meta:
+        ordering = ["code"]
+        verbose_name = _("region")
+        verbose_name_plural = _("regions")
+        indexes = [models.Index(fields=["name"], name="region_name_idx")]
+
+    def __str__(self) -> str:
+        return f"{self.name} ({self.code})"
+
+    @property
+    def level_enum(self) -> Level:
+        return level_of(self.code)
+
+    def ancestors(self) -> list[Region]:
+        from .codes import ancestors
+
+        by_code = Region.objects.in_bulk(ancestors(self.code))
+        return [by_code[c] for c in ancestors(self.code) if c in by_code]
+
+    def full_name(self) -> str:
+        return "".join(r.name for r in [*self.ancestors(), self] if r.name != "市辖区")
+
+
+class DivisionsLoad(models.Model):
+    """Which version of the shipped division files the database holds (idempotent load)."""
+
+    fingerprint = models.CharField(max_length=64)
+    loaded_at = models.DateTimeField(auto_now=True)
+    rows = models.PositiveIntegerField()
+
+
+class GridQuerySet(ScopedQuerySet):
+    pass
+
+
+class Grid(TrackedModel):
+    """A named set of villages/groups with a responsible worker and collectors."""
+
+    name = models.CharField(_("name"), max_length=100)
+    region = models.ForeignKey(
+        Region,
+        verbose_name=_("region"),
+        on_delete=models.PROTECT,
+        related_name="grids",
+        help_text=_("The township or village the grid belongs to."),
+    )
+    areas = models.ManyToManyField(
+        Region, verbose_name=_("villages and groups"), related_name="in_grids", blank=True
+    )
+    responsible = models.ForeignKey(
+        settings.AUTH_USER_MODEL,
+        verbose_name=_("responsible worker"),
+        null=True,
+        blank=True,
+        on_delete=models.SET_NULL,
+        related_name="grids_responsible",
+    )
+    collectors = models.ManyToManyField(
+        settings.AUTH_USER_MODEL,
+        verbose_name=_("collectors"),
+        related_name="grids_collecting",
+        blank=True,
+    )
+
+    scope_fields = ("region",)
+    objects = GridQuerySet.as_manager()
+
+    class Meta:
+        ordering = ["region_id", "name"]
+        verbose_name = _("grid")
+        verbose_name_plural = _("grids")
+        constraints = [
+            models.UniqueConstraint(fields=["region", "name"], name="grid_unique_name_in_region")
+        ]
+
+    def __str__(self) -> str:
+        return self.name

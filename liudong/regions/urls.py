@@ -1,0 +1,15 @@
+from django.urls import path
+
+from . import views
+
+app_name = "regions"
+urlpatterns = [
+    path("", views.browse, name="browse"),
+    path("grids/", views.grid_list, name="grid_list"),
+    path("grids/new/", views.grid_edit, name="grid_create"),
+    path("grids/<int:pk>/", views.grid_edit, name="grid_edit"),
+    path("<str:code>/", views.detail, name="detail"),
+    path("<str:code>/children/", views.children, name="children"),
+    path("<str:code>/add/", views.add_child, name="add"),
+    path("<str:code>/rename/", views.rename, name="rename"),
+]

@@ -1,0 +1,194 @@
+from django.contrib import messages
+from django.core.exceptions import PermissionDenied, ValidationError
+from django.shortcuts import get_object_or_404, redirect, render
+from django.utils.translation import gettext as _
+
+from liudong.accounts.roles import MANAGE_GRIDS, MANAGE_REGIONS, can
+from liudong.base import StaleWrite
+from liudong.web.decorators import staff_required
+from liudong.web.forms import add_service_errors
+
+from . import services
+from .filters import RegionFilter
+from .forms import GridForm, RegionAddForm, RegionRenameForm
+from .models import Grid, Region
+
+SEARCH_LIMIT = 50
+
+
+@staff_required()
+def browse(request):
+    """The tree from the country down, opened at the user's region, with a search box."""
+    query = request.GET.get("q", "").strip()
+    results = None
+    if query:
+        results = list(RegionFilter({"q": query}, Region.objects.all()).qs[:SEARCH_LIMIT])
+    if request.htmx and query:
+        return render(request, "regions/_search_results.html", {"results": results, "q": query})
+    home = request.user.region
+    path = [*home.ancestors(), home]
+    provinces = Region.objects.filter(parent__isnull=True)
+    return render(
+        request,
+        "regions/browse.html",
+        {
+            "q": query,
+            "results": results,
+            "provinces": provinces,
+            "open_path": {r.code for r in path},
+            "children_of": _children_by_parent(path),
+        },
+    )
+
+
+def _children_by_parent(path):
+    parents = [r.code for r in path]
+    by_parent = {code: [] for code in parents}
+    for child in Region.objects.filter(parent_id__in=parents).order_by("code"):
+        by_parent[child.parent_id].append(child)
+    return by_parent
+
+
+@staff_required()
+def children(request, code):
+    region = get_object_or_404(Region, code=code)
+    return render(
+        request,
+        "regions/_children.html",
+        {"children": region.children.order_by("code"), "parent": region},
+    )
+
+
+@staff_required()
+def detail(request, code):
+    region = get_object_or_404(Region, code=code)
+    user = request.user
+    may_manage = can(user, MANAGE_REGIONS) and code.startswith(user.region_id)
+    add_form = rename_form = None
+    if may_manage and region.level in (services.Level.TOWNSHIP, services.Level.VILLAGE):
+        add_form = RegionAddForm(initial={"code": region.code})
+    if may_manage and region.source == Region.Source.LOCAL:
+        rename_form = RegionRenameForm(initial={"name": region.name, "version": region.version})
+    return render(
+        request,
+        "regions/detail.html",
+        {
+            "region": region,
+            "path": [r for r in region.ancestors()],
+            "children": region.children.order_by("code"),
+            "grids": Grid.objects.in_scope(user).filter(region=region),
+            "add_form": add_form,
+            "rename_form": rename_form,
+            "in_scope": code.startswith(user.region_id) or user.region_id.startswith(code),
+        },
+    )
+
+
+@staff_required(MANAGE_REGIONS)
+def add_child(request, code):
+    parent = get_object_or_404(Region.objects.in_scope(request.user), code=code)
+    form = RegionAddForm(request.POST or None, initial={"code": parent.code})
+    if request.method == "POST" and form.is_valid():
+        try:
+            region = services.add_region(acting_user=request.user, **form.cleaned_data)
+        except ValidationError as exc:
+            add_service_errors(form, exc)
+        else:
+            messages.success(request, _("%(name)s added.") % {"name": region.name})
+            return redirect("regions:detail", code=parent.code)
+    return render(request, "regions/add.html", {"form": form, "parent": parent})
+
+
+@staff_required(MANAGE_REGIONS)
+def rename(request, code):
+    region = get_object_or_404(Region.objects.in_scope(request.user), code=code)
+    form = RegionRenameForm(request.POST or None, initial={"name": region.name, "version": region.version})
+    if request.method == "POST" and form.is_valid():
+        try:
+            services.rename_region(
+                acting_user=request.user,
+                region=region,
+                name=form.cleaned_data["name"],
+                expected_version=form.cleaned_data["version"],
+            )
+        except StaleWrite as exc:
+            form.add_error(None, str(exc))
+        except ValidationError as exc:
+            add_service_errors(form, exc)
+        except PermissionDenied as exc:
+            form.add_error(None, str(exc))
+        else:
+            messages.success(request, _("Saved."))
+            return redirect("regions:detail", code=region.code)
+    return render(request, "regions/add.html", {"form": form, "parent": region, "renaming": True})
+
+
+# --- grids -------------------------------------------------------------------------------
+
+
+@staff_required()
+def grid_list(request):
+    grids = (
+        Grid.objects.in_scope(request.user)
+        .select_related("region", "responsible")
+        .prefetch_related("areas", "collectors")
+    )
+    return render(
+        request,
+        "regions/grid_list.html",
+        {"grids": grids, "may_manage": can(request.user, MANAGE_GRIDS)},
+    )
+
+
+def _grid_initial(grid: Grid) -> dict:
+    return {
+        "name": grid.name,
+        "region": grid.region_id,
+        "areas": " ".join(grid.areas.values_list("code", flat=True)),
+        "responsible": grid.responsible_id,
+        "collectors": list(grid.collectors.values_list("pk", flat=True)),
+        "version": grid.version,
+    }
+
+
+@staff_required()
+def grid_edit(request, pk=None):
+    grid = None
+    if pk is not None:
+        grid = get_object_or_404(Grid.objects.in_scope(request.user), pk=pk)
+    may_manage = can(request.user, MANAGE_GRIDS)
+    if request.method == "POST" and not may_manage:
+        raise PermissionDenied(_("Your role may not manage grids."))
+    if grid is None and not may_manage:
+        raise PermissionDenied(_("Your role may not manage grids."))
+    initial = _grid_initial(grid) if grid else {"region": request.user.region_id}
+    form = GridForm(request.POST or None, initial=initial, user=request.user)
+    if request.method == "POST" and form.is_valid():
+        data = form.cleaned_data
+        try:
+            grid = services.save_grid(
+                acting_user=request.user,
+                grid=grid,
+                name=data["name"],
+                region=data["region"],
+                areas=data["areas"],
+                responsible=data["responsible"],
+                collectors=data["collectors"],
+                expected_version=data["version"],
+            )
+        except StaleWrite as exc:
+            form.add_error(None, str(exc))
+        except ValidationError as exc:
+            add_service_errors(form, exc)
+        except PermissionDenied as exc:
+            form.add_error(None, str(exc))
+        else:
+            messages.success(request, _("Saved."))
+            return redirect("regions:grid_edit", pk=grid.pk)
+    return render(
+        request,
+        "regions/grid_form.html",
+        {"form": form, "grid": grid, "may_manage": may_manage},
+    )
+
+

@@ -1,0 +1,15 @@
+from django.urls import include, path
+from django.views.i18n import set_language
+
+urlpatterns = [
+    path("", include("liudong.web.urls")),
+    path("accounts/", include("liudong.accounts.urls")),
+    path("regions/", include("liudong.regions.urls")),
+    path("audit/", include("liudong.audit.urls")),
+    path("api/", include("liudong.api.urls")),
+    path("i18n/setlang/", set_language, name="set_language"),
+]
+
+handler403 = "liudong.web.views.permission_denied"
+handler404 = "liudong.web.views.page_not_found"
+handler500 = "liudong.web.views.server_error"

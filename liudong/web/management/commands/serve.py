@@ -1,0 +1,26 @@
+from django.conf import settings
+
+from liudong.commands import LiudongCommand
+
+
+class Command(LiudongCommand):
+    help = "Serve the web interface and API with waitress (static files included)."
+
+    def add_arguments(self, parser):
+        parser.add_argument("--host", default="127.0.0.1")
+        parser.add_argument("--port", type=int, default=8000)
+        parser.add_argument("--threads", type=int, default=8)
+
+    def run(self, **options):
+        from waitress import serve
+
+        from liudong.wsgi import application
+
+        host, port = options["host"], options["port"]
+        if host not in ("127.0.0.1", "localhost", "::1") and host not in settings.ALLOWED_HOSTS:
+            self.stderr.write(
+                f"note: add {host} to LIUDONG_ALLOWED_HOSTS, or requests by that name are refused"
+            )
+        self.stdout.write(f"Liudong serving on http://{host}:{port}/  (Ctrl+C stops)")
+        self.stdout.flush()
+        serve(application, host=host, port=port, threads=options["threads"], ident="liudong")

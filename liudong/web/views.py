@@ -1,0 +1,80 @@
+"""The home dashboard and error pages. Domain pages live in their own apps."""
+
+from django.shortcuts import render
+from django.utils.translation import gettext as _
+
+from liudong.accounts.models import User
+from liudong.accounts.roles import Role
+from liudong.regions.codes import Level
+from liudong.regions.models import Grid, Region
+
+from .decorators import staff_required
+
+
+@staff_required()
+def home(request):
+    user = request.user
+    region = user.region
+    below = Region.objects.subtree(region.code, include_root=False)
+    cards = [
+        # People arrive with the registry (issue 3); until then these read zero.
+        (_("Outflow persons"), 0),
+        (_("Inflow persons"), 0),
+        (_("Villages and communities"), below.filter(level=Level.VILLAGE).count()),
+        (_("Grids"), Grid.objects.in_scope(user).count()),
+        (_("Staff accounts"), User.objects.in_scope(user).count()),
+    ]
+    return render(
+        request,
+        "web/home.html",
+        {
+            "region": region,
+            "region_path": region.full_name(),
+            "role_label": Role(user.role).label,
+            "cards": cards,
+        },
+    )
+
+
+def permission_denied(request, exception=None):
+    from liudong.api.errors import json_error
+
+    message = str(exception) if exception and str(exception) else _("You may not open this page.")
+    if request.path.startswith("/api/"):
+        return json_error(403, "permission_denied", message)
+    return render(request, "web/error.html", {"title": _("Not allowed"), "message": message}, status=403)
+
+
+def page_not_found(request, exception=None):
+    from liudong.api.errors import json_error
+
+    if request.path.startswith("/api/"):
+        return json_error(404, "not_found", _("Not found."))
+    return render(
+        request,
+        "web/error.html",
+        {"title": _("Not found"), "message": _("There is no such page, or it is outside your region.")},
+        status=404,
+    )
+
+
+def server_error(request):
+    from liudong.api.errors import json_error
+
+    if request.path.startswith("/api/"):
+        return json_error(500, "server_error", _("Internal error; it has been logged."))
+    return render(
+        request,
+        "web/error.html",
+        {"title": _("Error"), "message": _("Internal error; it has been logged.")},
+        status=500,
+    )
+
+
+def csrf_failure(request, reason=""):
+    from liudong.api.errors import json_error
+
+    message = _("The form expired or came from another site; reload the page and try again.")
+    if request.path.startswith("/api/"):
+        return json_error(403, "csrf_failed", message)
+    return render(request, "web/error.html", {"title": _("Not allowed"), "message": message}, status=403)
