@@ -48,7 +48,9 @@ def _resolve(argv: list[str]) -> list[str]:
             return [joined, *argv[2:]]
     if len(argv) >= 2 and argv[0] in GROUPS:
         name = argv[1] if not argv[1].startswith("-") else ""
-        sys.stderr.write(f"liudong: error: unknown {argv[0]} subcommand “{name}”; {GROUPS[argv[0]]}\n")
+        sys.stderr.write(
+            f"liudong: error: unknown {argv[0]} subcommand “{name}”; {GROUPS[argv[0]]}\n"
+        )
         sys.exit(2)
     if len(argv) == 1 and argv[0] in GROUPS:
         sys.stderr.write(f"liudong {argv[0]}: {GROUPS[argv[0]]}\n")

@@ -13,7 +13,7 @@ import os
 import sys
 
 from django.core.exceptions import PermissionDenied, ValidationError
-from django.core.management.base import BaseCommand, CommandError
+from django.core.management.base import BaseCommand, CommandError, OutputWrapper
 
 from liudong.audit import context
 
@@ -44,8 +44,14 @@ class LiudongCommand(BaseCommand):
 
     def execute(self, *args, **options):
         self.format = options.get("format") or "text"
+        if options.get("stdout"):
+            self.stdout = OutputWrapper(options["stdout"])
+        if options.get("stderr"):
+            self.stderr = OutputWrapper(options["stderr"])
         try:
-            with context.bind(request_id=f"cli-{context.new_request_id()[:12]}", operator=_os_user()):
+            with context.bind(
+                request_id=f"cli-{context.new_request_id()[:12]}", operator=_os_user()
+            ):
                 self.acting_user = self._resolve_user(options.get("user"))
                 return super().execute(*args, **options)
         except CommandError as exc:
@@ -79,11 +85,27 @@ class LiudongCommand(BaseCommand):
             raise CommandError(f"--user: account “{username}” has no region")
         return user
 
+    def region_option(self, raw: str) -> str:
+        """A --region code, which must lie in the acting user's region (if any)."""
+        from liudong.regions.codes import CodeError, clean_code
+
+        try:
+            prefix = clean_code(raw)
+        except CodeError as exc:
+            raise CommandError(f"--region: {exc}") from exc
+        user = self.acting_user
+        if user is not None and not prefix.startswith(user.region_id):
+            raise CommandError(
+                f"--region {prefix} lies outside the region {user.region_id} "
+                f"of account {user.username}"
+            )
+        return prefix
+
     def fail(self, message: str, *, code: str = "error", errors=None, status: int = 1):
         errors = errors or [{"field": None, "code": code, "message": message}]
         if self.format == "json":
-            sys.stdout.write(json.dumps({"errors": errors}, ensure_ascii=False) + "\n")
-        sys.stderr.write(f"liudong: error: {message}\n")
+            self.stdout.write(json.dumps({"errors": errors}, ensure_ascii=False))
+        self.stderr.write(f"liudong: error: {message}")
         sys.exit(status)
 
     def print_json(self, data) -> None:

@@ -64,7 +64,9 @@ def read_table(path, columns: dict[str, tuple[str, ...]], required: tuple[str, .
     header = next(rows, None)
     if header is None:
         raise TableError("the file is empty: the first row must hold the column headers")
-    aliases = {_header_key(alias): field for field, names in columns.items() for alias in (field, *names)}
+    aliases = {
+        _header_key(alias): field for field, names in columns.items() for alias in (field, *names)
+    }
     positions: dict[str, int] = {}
     for index, title in enumerate(header):
         field = aliases.get(_header_key(title))

@@ -1,8 +1,6 @@
 from django import forms
 from django.utils.translation import gettext_lazy as _
 
-
-
 from .models import User
 from .roles import Role
 
@@ -49,6 +47,3 @@ def user_initial(user: User) -> dict:
         "is_active": user.is_active,
         "version": user.version,
     }
-
-
-

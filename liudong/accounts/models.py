@@ -71,6 +71,9 @@ class LoginThrottle(models.Model):
             models.UniqueConstraint(fields=["username", "address"], name="throttle_unique_pair")
         ]
 
+    def __str__(self) -> str:
+        return f"{self.username}@{self.address}"
+
 
 class ApiToken(models.Model):
     """A bearer token for the API. Only its SHA-256 is stored; the token is shown once."""
@@ -82,6 +85,9 @@ class ApiToken(models.Model):
     created = models.DateTimeField(auto_now_add=True)
     last_used = models.DateTimeField(null=True, blank=True)
     expires = models.DateTimeField(null=True, blank=True)
+
+    def __str__(self) -> str:
+        return f"{self.prefix}… ({self.user})"
 
     @staticmethod
     def hash_key(key: str) -> str:

@@ -34,8 +34,10 @@ def generate_password() -> str:
 def validate_role_region(role: str, region: Region | None) -> None:
     if role not in Role.values:
         raise ValidationError(
-            {"role": _("Unknown role “%(role)s”; roles are: %(roles)s.")
-             % {"role": role, "roles": ", ".join(Role.values)}}
+            {
+                "role": _("Unknown role “%(role)s”; roles are: %(roles)s.")
+                % {"role": role, "roles": ", ".join(Role.values)}
+            }
         )
     if region is None:
         raise ValidationError({"region": _("Every staff account needs a region.")})
@@ -86,7 +88,9 @@ def create_user(
         raise ValidationError({"password": exc.messages}) from exc
     with transaction.atomic():
         if User.objects.filter(username__iexact=username).exists():
-            raise ValidationError({"username": _("User name “%(name)s” is taken.") % {"name": username}})
+            raise ValidationError(
+                {"username": _("User name “%(name)s” is taken.") % {"name": username}}
+            )
         user = User.objects.create_user(
             username=username,
             password=password,
@@ -234,7 +238,9 @@ def login_with_password(request, username: str, password: str, *, address: str) 
                 detail=detail,
             )
         if throttle.locked_until:
-            raise LoginRefused(_lock_message(throttle.locked_until), locked_until=throttle.locked_until)
+            raise LoginRefused(
+                _lock_message(throttle.locked_until), locked_until=throttle.locked_until
+            )
         raise LoginRefused(_("Wrong user name or password."))
     with transaction.atomic():
         LoginThrottle.objects.filter(username=name, address=address).delete()
@@ -275,11 +281,7 @@ def issue_token(*, acting_user, user: User, name: str = "", days: int | None = 3
 
 
 def user_for_token(key: str) -> User | None:
-    token = (
-        ApiToken.objects.select_related("user")
-        .filter(key_hash=ApiToken.hash_key(key))
-        .first()
-    )
+    token = ApiToken.objects.select_related("user").filter(key_hash=ApiToken.hash_key(key)).first()
     if token is None or (token.expires and token.expires <= timezone.now()):
         return None
     user = token.user

@@ -44,7 +44,10 @@ def login_view(request):
 def logout_view(request):
     if request.user.is_authenticated:
         audit.record(
-            Action.LOGOUT, acting_user=request.user, obj=request.user, region=request.user.region_id or ""
+            Action.LOGOUT,
+            acting_user=request.user,
+            obj=request.user,
+            region=request.user.region_id or "",
         )
     logout(request)
     return redirect("accounts:login")
@@ -59,7 +62,12 @@ def user_list(request):
     return render(
         request,
         "accounts/user_list.html",
-        {"users": users, "roles": Role.choices, "role": role, "may_manage": can(request.user, MANAGE_USERS)},
+        {
+            "users": users,
+            "roles": Role.choices,
+            "role": role,
+            "may_manage": can(request.user, MANAGE_USERS),
+        },
     )
 
 
@@ -117,8 +125,13 @@ def user_create(request):
         else:
             messages.success(
                 request,
-                _("Account %(name)s created. Its first password is %(password)s — give it to the person in private.")
+                _(
+                    "Account %(name)s created. Its first password is %(password)s — "
+                    "give it to the person in private."
+                )
                 % {"name": account.username, "password": password},
             )
             return redirect("accounts:user_detail", pk=account.pk)
-    return render(request, "accounts/user_form.html", {"form": form, "account": None, "may_manage": True})
+    return render(
+        request, "accounts/user_form.html", {"form": form, "account": None, "may_manage": True}
+    )

@@ -16,7 +16,8 @@ class RequestContext:
     operator: str = ""
 
 
-_current: ContextVar[RequestContext] = ContextVar("liudong_request", default=RequestContext())
+_EMPTY = RequestContext()
+_current: ContextVar[RequestContext] = ContextVar("liudong_request", default=_EMPTY)
 
 
 def current() -> RequestContext:

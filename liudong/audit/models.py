@@ -125,3 +125,6 @@ class AuditHead(models.Model):
 
     seq = models.PositiveBigIntegerField(default=0)
     hash = models.CharField(max_length=64, default=GENESIS_HASH)
+
+    def __str__(self) -> str:
+        return f"audit head #{self.seq}"

@@ -111,15 +111,14 @@ def verify_chain(*, chunk_size: int = 5000, progress=None) -> ChainReport:
     checked = 0
     for entry in AuditEntry.objects.order_by("seq").iterator(chunk_size=chunk_size):
         if entry.seq != expected_seq:
-            return ChainReport(
-                False, checked, expected_seq, f"entry #{expected_seq} is missing"
-            )
+            return ChainReport(False, checked, expected_seq, f"entry #{expected_seq} is missing")
         if entry.prev_hash != expected_prev:
             return ChainReport(
                 False,
                 checked,
                 entry.seq,
-                f"entry #{entry.seq} does not follow entry #{entry.seq - 1} (previous hash differs)",
+                f"entry #{entry.seq} does not follow entry #{entry.seq - 1} "
+                "(its previous-hash differs)",
             )
         if entry.compute_hash() != entry.hash:
             return ChainReport(

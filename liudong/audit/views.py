@@ -38,11 +38,15 @@ def entry_detail(request, seq):
 def export(request):
     """The filtered log as xlsx; the export itself is an audit entry."""
     filtered = _entries(request)
-    content = services.export_xlsx(filtered.qs, acting_user=request.user, filters=dict(request.GET.items()))
+    content = services.export_xlsx(
+        filtered.qs, acting_user=request.user, filters=dict(request.GET.items())
+    )
     stamp = timezone.localtime().strftime("%Y%m%d-%H%M")
     response = HttpResponse(
         content,
         content_type="application/vnd.openxmlformats-officedocument.spreadsheetml.sheet",
     )
-    response["Content-Disposition"] = f'attachment; filename="audit-{request.user.region_id}-{stamp}.xlsx"'
+    response["Content-Disposition"] = (
+        f'attachment; filename="audit-{request.user.region_id}-{stamp}.xlsx"'
+    )
     return response

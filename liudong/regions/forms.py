@@ -32,7 +32,9 @@ class RegionCodesField(forms.CharField):
         found = Region.objects.in_bulk(codes)
         missing = [c for c in codes if c not in found]
         if missing:
-            raise ValidationError(_("Unknown region codes: %(codes)s") % {"codes": ", ".join(missing)})
+            raise ValidationError(
+                _("Unknown region codes: %(codes)s") % {"codes": ", ".join(missing)}
+            )
         return [found[c] for c in codes]
 
 

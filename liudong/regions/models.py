@@ -82,9 +82,21 @@ class DivisionsLoad(models.Model):
     loaded_at = models.DateTimeField(auto_now=True)
     rows = models.PositiveIntegerField()
 
+    def __str__(self) -> str:
+        return f"divisions {self.fingerprint[:12]} ({self.rows} rows)"
+
 
 class GridQuerySet(ScopedQuerySet):
-    pass
+    def in_scope(self, user) -> GridQuerySet:
+        """Grids in the user's subtree, and the grids the user works in (a collector's
+        region is a group, but their grid belongs to the township)."""
+        scoped = super().in_scope(user)
+        if not scoped.query.is_empty():
+            member = self.filter(models.Q(responsible=user) | models.Q(collectors=user)).values(
+                "pk"
+            )
+            return self.filter(models.Q(pk__in=scoped.values("pk")) | models.Q(pk__in=member))
+        return scoped
 
 
 class Grid(TrackedModel):

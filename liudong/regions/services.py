@@ -112,9 +112,7 @@ def load_divisions(*, prefixes: tuple[str, ...] | None = None, force: bool = Fal
             else:
                 report.unchanged += 1
         Region.objects.bulk_create(to_create, batch_size=2000)
-        Region.objects.bulk_update(
-            to_update, ["name", "is_district", "source"], batch_size=2000
-        )
+        Region.objects.bulk_update(to_update, ["name", "is_district", "source"], batch_size=2000)
         report.created, report.updated = len(to_create), len(to_update)
         if prefixes is None:
             DivisionsLoad.objects.all().delete()
@@ -194,7 +192,9 @@ def _check_may_manage(user, code: str) -> None:
         )
 
 
-def validate_new_region(code_raw, name: str, *, pending: dict[str, str] | None = None) -> tuple[str, str]:
+def validate_new_region(
+    code_raw, name: str, *, pending: dict[str, str] | None = None
+) -> tuple[str, str]:
     """Check a village or group before it is saved; returns (code, name).
 
     ``pending`` holds codes accepted earlier in the same import, so a file may list a
@@ -253,10 +253,14 @@ def add_region(*, acting_user, code, name: str) -> Region:
     return region
 
 
-def rename_region(*, acting_user, region: Region, name: str, expected_version: int | None = None) -> Region:
+def rename_region(
+    *, acting_user, region: Region, name: str, expected_version: int | None = None
+) -> Region:
     _check_may_manage(acting_user, region.code)
     if region.source != Region.Source.LOCAL:
-        raise PermissionDenied(_("National divisions are renamed only by loading new division files."))
+        raise PermissionDenied(
+            _("National divisions are renamed only by loading new division files.")
+        )
     _code, name = validate_new_region(region.code, name)
     with transaction.atomic():
         before = audit.snapshot(region, ["name", "version"])
@@ -399,7 +403,9 @@ def _check_grid_scope(user, grid_region: Region, areas, responsible, collectors)
             "codes": ", ".join(wrong_level)
         }
     staff = [s for s in [responsible, *collectors] if s is not None]
-    foreign = [s.username for s in staff if not (s.region_id or "").startswith(grid_region.code[:9])]
+    foreign = [
+        s.username for s in staff if not (s.region_id or "").startswith(grid_region.code[:9])
+    ]
     if foreign:
         errors["collectors"] = _("These accounts work outside the grid's township: %(names)s") % {
             "names": ", ".join(foreign)

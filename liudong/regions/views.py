@@ -102,7 +102,9 @@ def add_child(request, code):
 @staff_required(MANAGE_REGIONS)
 def rename(request, code):
     region = get_object_or_404(Region.objects.in_scope(request.user), code=code)
-    form = RegionRenameForm(request.POST or None, initial={"name": region.name, "version": region.version})
+    form = RegionRenameForm(
+        request.POST or None, initial={"name": region.name, "version": region.version}
+    )
     if request.method == "POST" and form.is_valid():
         try:
             services.rename_region(
@@ -190,5 +192,3 @@ def grid_edit(request, pk=None):
         "regions/grid_form.html",
         {"form": form, "grid": grid, "may_manage": may_manage},
     )
-
-

@@ -21,10 +21,46 @@ VILLAGES_PER_TOWNSHIP = 8
 GROUPS_PER_VILLAGE = 3
 
 VILLAGE_STEMS = [
-    "翠苑", "文新", "古荡", "嘉绿", "益乐", "东岳", "蒋村", "龙章", "五联", "府苑",
-    "灵隐", "玉泉", "金祝", "北山", "曙光", "西溪", "桃源", "星洲", "山水", "双龙",
-    "梅家坞", "龙井", "茶园", "九溪", "满觉陇", "杨梅岭", "浮山", "大清", "外桐坞", "留下",
-    "杨家牌楼", "横街", "屏峰", "西穆坞", "小和山", "朱家坞", "狮峰", "翁家山", "天竺", "双峰",
+    "翠苑",
+    "文新",
+    "古荡",
+    "嘉绿",
+    "益乐",
+    "东岳",
+    "蒋村",
+    "龙章",
+    "五联",
+    "府苑",
+    "灵隐",
+    "玉泉",
+    "金祝",
+    "北山",
+    "曙光",
+    "西溪",
+    "桃源",
+    "星洲",
+    "山水",
+    "双龙",
+    "梅家坞",
+    "龙井",
+    "茶园",
+    "九溪",
+    "满觉陇",
+    "杨梅岭",
+    "浮山",
+    "大清",
+    "外桐坞",
+    "留下",
+    "杨家牌楼",
+    "横街",
+    "屏峰",
+    "西穆坞",
+    "小和山",
+    "朱家坞",
+    "狮峰",
+    "翁家山",
+    "天竺",
+    "双峰",
 ]
 GROUP_NAMES = ["第一村民小组", "第二村民小组", "第三村民小组"]
 
@@ -78,7 +114,11 @@ def build_demo(county_code: str = DEMO_COUNTY) -> list[DemoAccount]:
             existing = User.objects.filter(username=username).first()
             if existing is None:
                 _user, password = accounts.create_user(
-                    acting_user=None, username=username, role=role, region=region, full_name=full_name
+                    acting_user=None,
+                    username=username,
+                    role=role,
+                    region=region,
+                    full_name=full_name,
                 )
             else:
                 password = accounts.set_password(acting_user=None, user=existing)

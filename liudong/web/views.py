@@ -42,7 +42,9 @@ def permission_denied(request, exception=None):
     message = str(exception) if exception and str(exception) else _("You may not open this page.")
     if request.path.startswith("/api/"):
         return json_error(403, "permission_denied", message)
-    return render(request, "web/error.html", {"title": _("Not allowed"), "message": message}, status=403)
+    return render(
+        request, "web/error.html", {"title": _("Not allowed"), "message": message}, status=403
+    )
 
 
 def page_not_found(request, exception=None):
@@ -53,7 +55,10 @@ def page_not_found(request, exception=None):
     return render(
         request,
         "web/error.html",
-        {"title": _("Not found"), "message": _("There is no such page, or it is outside your region.")},
+        {
+            "title": _("Not found"),
+            "message": _("There is no such page, or it is outside your region."),
+        },
         status=404,
     )
 
@@ -77,4 +82,6 @@ def csrf_failure(request, reason=""):
     message = _("The form expired or came from another site; reload the page and try again.")
     if request.path.startswith("/api/"):
         return json_error(403, "csrf_failed", message)
-    return render(request, "web/error.html", {"title": _("Not allowed"), "message": message}, status=403)
+    return render(
+        request, "web/error.html", {"title": _("Not allowed"), "message": message}, status=403
+    )

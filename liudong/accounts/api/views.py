@@ -22,7 +22,10 @@ from .serializers import (
 
 
 class UserViewSet(
-    mixins.ListModelMixin, mixins.RetrieveModelMixin, mixins.UpdateModelMixin, viewsets.GenericViewSet
+    mixins.ListModelMixin,
+    mixins.RetrieveModelMixin,
+    mixins.UpdateModelMixin,
+    viewsets.GenericViewSet,
 ):
     """Staff accounts in the caller's region; county administrators create and change them."""
 

@@ -25,7 +25,9 @@ class RegionRenameSerializer(serializers.Serializer):
 
 class GridSerializer(serializers.ModelSerializer):
     region = serializers.PrimaryKeyRelatedField(queryset=Region.objects.all())
-    areas = serializers.PrimaryKeyRelatedField(queryset=Region.objects.all(), many=True, required=False)
+    areas = serializers.PrimaryKeyRelatedField(
+        queryset=Region.objects.all(), many=True, required=False
+    )
     responsible = serializers.PrimaryKeyRelatedField(
         queryset=User.objects.all(), allow_null=True, required=False
     )

@@ -16,9 +16,7 @@ from .serializers import (
 )
 
 
-class RegionViewSet(
-    mixins.ListModelMixin, mixins.RetrieveModelMixin, viewsets.GenericViewSet
-):
+class RegionViewSet(mixins.ListModelMixin, mixins.RetrieveModelMixin, viewsets.GenericViewSet):
     """Division codes are public reference data: every staff account may read them;
     only a county administrator adds or renames villages and groups in their county."""
 
@@ -69,7 +67,9 @@ class GridViewSet(
         )
 
     def perform_create(self, serializer):
-        serializer.instance = services.save_grid(acting_user=self.request.user, **self._values(serializer))
+        serializer.instance = services.save_grid(
+            acting_user=self.request.user, **self._values(serializer)
+        )
 
     def perform_update(self, serializer):
         values = self._values(serializer, serializer.instance)
@@ -85,7 +85,7 @@ class GridViewSet(
         data = serializer.validated_data
 
         def pick(name, current):
-            return data[name] if name in data else current
+            return data.get(name, current)
 
         return {
             "name": pick("name", grid.name if grid else ""),

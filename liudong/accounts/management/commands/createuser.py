@@ -39,7 +39,11 @@ class Command(LiudongCommand):
             full_name=options["full_name"],
             phone=options["phone"],
         )
-        token = services.issue_token(acting_user=self.acting_user, user=user).key if options["token"] else None
+        token = (
+            services.issue_token(acting_user=self.acting_user, user=user).key
+            if options["token"]
+            else None
+        )
         result = {"username": user.username, "role": user.role, "region": user.region_id}
         if not options["password_stdin"]:
             result["password"] = password

@@ -5,7 +5,7 @@ from django.core.management.base import CommandError
 from liudong.audit import services as audit
 from liudong.audit.models import Action
 from liudong.commands import LiudongCommand
-from liudong.regions.codes import CodeError, Level, clean_code
+from liudong.regions.codes import Level
 from liudong.regions.models import Region
 from liudong.tabular import write_table
 
@@ -23,15 +23,8 @@ class Command(LiudongCommand):
         parser.add_argument("--out", help="file to write (default: csv on stdout)")
 
     def run(self, **options):
-        try:
-            prefix = clean_code(options["region"])
-        except CodeError as exc:
-            raise CommandError(f"--region: {exc}") from exc
+        prefix = self.region_option(options["region"])
         user = self.acting_user
-        if user is not None and not prefix.startswith(user.region_id):
-            raise CommandError(
-                f"--region {prefix} lies outside the region {user.region_id} of account {user.username}"
-            )
         regions = Region.objects.subtree(prefix).filter(level__gte=Level.VILLAGE).order_by("code")
         rows = [(r.code, r.name) for r in regions]
         header = ["区划代码", "名称"]

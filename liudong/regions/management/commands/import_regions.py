@@ -35,7 +35,9 @@ class Command(LiudongCommand):
                 f"unchanged {summary.unchanged}, rejected {len(summary.rejected)}"
                 + (" (dry run: nothing saved)" if options["dry_run"] else "")
             )
-            for problem in summary.rejected:
-                self.stderr.write(f"row {problem['row']}, {problem['field']}: {problem['message']}")
+        for problem in summary.rejected:
+            self.stderr.write(f"row {problem['row']}, {problem['field']}: {problem['message']}")
+        if summary.rejected:
+            self.stderr.write("nothing was saved: correct these rows and import the file again")
         if summary.rejected:
             raise SystemExit(1)

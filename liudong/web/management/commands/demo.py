@@ -21,8 +21,7 @@ class Command(LiudongCommand):
         self.stdout.write("Demo county 浙江省杭州市西湖区 (330106) is ready. Accounts:")
         self.stdout.write(f"  {'user name':<14} {'role':<10} {'region':<16} password")
         for account in accounts:
-            self.stdout.write(
-                f"  {account.username:<14} {account.role:<10} {account.region:<16} {account.password}"
-            )
+            name, role, region = account.username, account.role, account.region
+            self.stdout.write(f"  {name:<14} {role:<10} {region:<16} {account.password}")
         if not options["no_serve"]:
             call_command("serve", host=options["host"], port=options["port"])

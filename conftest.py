@@ -1,0 +1,181 @@
+"""Fixtures shared by every app's tests: the national divisions, a small county with
+villages, and named staff accounts so a test reads like a sentence (STYLE.md §6).
+
+County 330106 (西湖区) holds township A (330106002, 北山街道) and township B (330106004,
+西溪街道); county 330105 (拱墅区) is another county altogether.
+"""
+
+from __future__ import annotations
+
+import pytest
+
+PASSWORD = "Correct-Horse-42"  # noqa: S105 (test accounts only)
+
+
+@pytest.fixture(scope="session")
+def django_db_setup(django_db_setup, django_db_blocker):
+    """Load the shipped divisions once per test database (about 45,000 rows)."""
+    from liudong.regions.services import load_divisions
+
+    with django_db_blocker.unblock():
+        load_divisions()
+
+
+@pytest.fixture
+def villages(db):
+    """Villages and groups of the test county, imported through the service."""
+    from liudong.regions.services import import_regions
+
+    rows = [
+        (2, {"code": "330106002001", "name": "北山社区"}),
+        (3, {"code": "330106002002", "name": "曙光社区"}),
+        (4, {"code": "330106002001001", "name": "第一村民小组"}),
+        (5, {"code": "330106004001", "name": "西溪社区"}),
+        (6, {"code": "330106004002", "name": "桃源社区"}),
+        (7, {"code": "330105001001", "name": "拱宸桥社区"}),
+    ]
+    summary = import_regions(rows)
+    assert not summary.rejected, summary.rejected
+    return summary
+
+
+def make_user(username: str, role: str, region: str):
+    from liudong.accounts.services import create_user
+    from liudong.regions.models import Region
+
+    user, _password = create_user(
+        acting_user=None,
+        username=username,
+        role=role,
+        region=Region.objects.get(code=region),
+        password=PASSWORD,
+        full_name=username,
+    )
+    return user
+
+
+@pytest.fixture
+def county_admin(villages):
+    return make_user("county_admin", "county", "330106")
+
+
+@pytest.fixture
+def county_b_admin(villages):
+    return make_user("county_b_admin", "county", "330105")
+
+
+@pytest.fixture
+def township_a(villages):
+    return make_user("township_a", "township", "330106002")
+
+
+@pytest.fixture
+def township_b(villages):
+    return make_user("township_b", "township", "330106004")
+
+
+@pytest.fixture
+def village_a1(villages):
+    return make_user("village_a1", "village", "330106002001")
+
+
+@pytest.fixture
+def collector_a1(villages):
+    return make_user("collector_a1", "collector", "330106002001001")
+
+
+@pytest.fixture
+def provider_a(villages):
+    return make_user("provider_a", "provider", "330106002")
+
+
+@pytest.fixture
+def inspector(villages):
+    return make_user("inspector", "inspector", "330106")
+
+
+@pytest.fixture
+def node_account(villages):
+    return make_user("node_peer", "node", "330106")
+
+
+@pytest.fixture
+def grid_a(township_a, village_a1, collector_a1):
+    from liudong.regions.models import Region
+    from liudong.regions.services import save_grid
+
+    return save_grid(
+        acting_user=township_a,
+        name="北山一网格",
+        region=Region.objects.get(code="330106002"),
+        areas=Region.objects.filter(code__in=["330106002001", "330106002002"]),
+        responsible=village_a1,
+        collectors=[collector_a1],
+    )
+
+
+@pytest.fixture
+def grid_b(township_b):
+    from liudong.regions.models import Region
+    from liudong.regions.services import save_grid
+
+    return save_grid(
+        acting_user=township_b,
+        name="西溪一网格",
+        region=Region.objects.get(code="330106004"),
+        areas=Region.objects.filter(code__in=["330106004001"]),
+        responsible=township_b,
+    )
+
+
+@pytest.fixture
+def client_for(client):
+    """client_for(user): a test client signed in as that user."""
+    from django.test import Client
+
+    def make(user):
+        c = Client()
+        c.force_login(user)
+        return c
+
+    return make
+
+
+@pytest.fixture
+def api_for():
+    """api_for(user): a DRF API client authenticated as that user (None: anonymous)."""
+    from rest_framework.test import APIClient
+
+    def make(user=None):
+        c = APIClient()
+        if user is not None:
+            c.force_authenticate(user)
+        return c
+
+    return make
+
+
+@pytest.fixture(autouse=True)
+def english_messages():
+    """Service-level messages in English so assertions read plainly; pages and API calls
+    still get Chinese by default (LocaleMiddleware activates per request)."""
+    from django.utils import translation
+
+    with translation.override("en"):
+        yield
+
+
+from django.contrib.auth.hashers import Argon2PasswordHasher  # noqa: E402
+
+
+class CheapArgon2PasswordHasher(Argon2PasswordHasher):
+    """Argon2 with test-sized cost: the same algorithm and prefix, a fraction of the time."""
+
+    time_cost = 1
+    memory_cost = 256
+    parallelism = 1
+
+
+@pytest.fixture(autouse=True)
+def cheap_password_hashing(settings):
+    settings.PASSWORD_HASHERS = ["conftest.CheapArgon2PasswordHasher"]

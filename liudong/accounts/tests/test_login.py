@@ -1,0 +1,110 @@
+"""Login throttling: 5 failures lock the account for 15 minutes from that address."""
+
+from datetime import timedelta
+
+import pytest
+from django.test import Client
+from django.utils import timezone
+
+from conftest import PASSWORD
+from liudong.accounts.models import LoginThrottle
+from liudong.audit.models import AuditEntry
+
+pytestmark = pytest.mark.django_db
+
+
+def attempt(password, address="10.1.1.1", username="township_a"):
+    client = Client(REMOTE_ADDR=address)
+    response = client.post("/accounts/login/", {"username": username, "password": password})
+    return client, response
+
+
+def test_a_good_login_reaches_home_and_is_audited(township_a):
+    client, response = attempt(PASSWORD)
+    assert response.status_code == 302 and response.url == "/"
+    assert client.get("/").status_code == 200
+    entry = AuditEntry.objects.filter(action="login").get()
+    assert entry.actor_username == "township_a" and entry.address == "10.1.1.1"
+    assert entry.request_id
+
+
+def test_five_failures_lock_that_account_and_address_for_fifteen_minutes(township_a):
+    for _ in range(5):
+        _client, response = attempt("wrong")
+        assert response.status_code == 200
+    _client, response = attempt(PASSWORD)
+    assert response.status_code == 200  # still the login page: locked, right password or not
+    assert "locked" in response.content.decode() or "锁定" in response.content.decode()
+    failures = AuditEntry.objects.filter(action="failed-login")
+    assert failures.count() == 6
+    assert failures.filter(detail__reason="locked").count() == 1
+    assert failures.exclude(detail__locked_until=None).count() == 2  # the 5th and the refused one
+
+    # Another address is not locked: the lock is for that account from that address.
+    _client, response = attempt(PASSWORD, address="10.1.1.2")
+    assert response.status_code == 302
+
+    # Fifteen minutes later the pair may try again.
+    LoginThrottle.objects.filter(address="10.1.1.1").update(
+        locked_until=timezone.now() - timedelta(seconds=1)
+    )
+    _client, response = attempt(PASSWORD)
+    assert response.status_code == 302
+
+
+def test_a_success_resets_the_failure_count(township_a):
+    for _ in range(4):
+        attempt("wrong")
+    attempt(PASSWORD)
+    for _ in range(4):
+        attempt("wrong")
+    _client, response = attempt(PASSWORD)
+    assert response.status_code == 302
+
+
+def test_the_api_token_endpoint_shares_the_lock(township_a, api_for):
+    for _ in range(5):
+        attempt("wrong", address="127.0.0.1")
+    response = api_for().post(
+        "/api/auth/token/", {"username": "township_a", "password": PASSWORD}, format="json"
+    )
+    assert response.status_code == 401
+    assert response.json()["errors"][0]["code"] == "authentication_failed"
+
+
+def test_api_token_login(township_a, api_for):
+    response = api_for().post(
+        "/api/auth/token/", {"username": "township_a", "password": PASSWORD}, format="json"
+    )
+    assert response.status_code == 201
+    token = response.json()["token"]
+    from rest_framework.test import APIClient
+
+    client = APIClient()
+    client.credentials(HTTP_AUTHORIZATION=f"Bearer {token}")
+    assert client.get("/api/me/").json()["region"] == "330106002"
+
+
+def test_login_form_needs_a_csrf_token(township_a):
+    client = Client(enforce_csrf_checks=True)
+    response = client.post("/accounts/login/", {"username": "township_a", "password": PASSWORD})
+    assert response.status_code == 403
+
+
+def test_an_expired_session_returns_to_the_login_page(township_a):
+    client, _ = attempt(PASSWORD)
+    session = client.session
+    session.set_expiry(-1)
+    session.save()
+    response = client.get("/")
+    assert response.status_code == 302 and response.url.startswith("/accounts/login/")
+
+
+def test_security_headers_on_pages(township_a):
+    response = Client().get("/accounts/login/")
+    assert response["X-Frame-Options"] == "DENY"
+    assert response["X-Content-Type-Options"] == "nosniff"
+    assert "default-src 'self'" in response["Content-Security-Policy"]
+    assert "script-src 'self'" in response["Content-Security-Policy"]
+    assert response["Referrer-Policy"] == "same-origin"
+    assert response["X-Request-ID"]

@@ -1,0 +1,104 @@
+"""Every API error has one shape: {"errors": [{"field", "code", "message"}]} (STYLE.md §7)."""
+
+import pytest
+
+from liudong.regions.models import Region
+
+pytestmark = pytest.mark.django_db
+
+
+def assert_error_shape(response, status, code=None, field="any"):
+    assert response.status_code == status, response.content
+    body = response.json()
+    assert set(body) == {"errors"} and body["errors"], body
+    for error in body["errors"]:
+        assert set(error) == {"field", "code", "message"}, error
+        assert isinstance(error["message"], str) and error["message"]
+        assert isinstance(error["code"], str) and error["code"]
+    if code is not None:
+        assert code in [e["code"] for e in body["errors"]], body
+    if field != "any":
+        assert field in [e["field"] for e in body["errors"]], body
+    return body["errors"]
+
+
+def test_validation_errors_name_each_field(county_admin, api_for):
+    response = api_for(county_admin).post("/api/regions/", {"code": ""}, format="json")
+    errors = assert_error_shape(response, 400)
+    assert {e["field"] for e in errors} == {"code", "name"}
+
+
+def test_service_rule_errors_name_the_field(county_admin, api_for):
+    response = api_for(county_admin).post(
+        "/api/regions/", {"code": "330106999001", "name": "孤村"}, format="json"
+    )
+    assert_error_shape(response, 400, field="code")
+
+
+def test_unauthenticated(api_for):
+    assert_error_shape(api_for().get("/api/users/"), 401, "not_authenticated")
+
+
+def test_forbidden(township_a, api_for):
+    response = api_for(township_a).post(
+        "/api/regions/", {"code": "330106002009", "name": "村"}, format="json"
+    )
+    assert_error_shape(response, 403, "permission_denied")
+
+
+def test_not_found_and_unknown_urls(county_admin, api_for):
+    client = api_for(county_admin)
+    assert_error_shape(client.get("/api/users/999999/"), 404, "not_found")
+    assert_error_shape(client.get("/api/regions/99/"), 404, "not_found")
+    assert_error_shape(client.get("/api/no-such-thing/"), 404, "not_found")
+
+
+def test_method_not_allowed(county_admin, api_for):
+    assert_error_shape(
+        api_for(county_admin).delete("/api/regions/330106/"), 405, "method_not_allowed"
+    )
+
+
+def test_stale_write_is_a_conflict(county_admin, api_for):
+    client = api_for(county_admin)
+    assert (
+        client.patch(
+            "/api/regions/330106002001/", {"name": "一", "version": 1}, format="json"
+        ).status_code
+        == 200
+    )
+    response = client.patch(
+        "/api/regions/330106002001/", {"name": "二", "version": 1}, format="json"
+    )
+    assert_error_shape(response, 409, "stale")
+    assert Region.objects.get(code="330106002001").name == "一"
+
+
+def test_malformed_json(county_admin, api_for):
+    response = api_for(county_admin).generic(
+        "POST", "/api/regions/", "{not json", content_type="application/json"
+    )
+    assert_error_shape(response, 400, "parse_error")
+
+
+def test_csrf_is_enforced_for_session_authenticated_writes(county_admin):
+    from django.test import Client
+
+    client = Client(enforce_csrf_checks=True)
+    client.force_login(county_admin)
+    response = client.post(
+        "/api/regions/", {"code": "330106002009", "name": "村"}, content_type="application/json"
+    )
+    assert_error_shape(response, 403)
+    assert not Region.objects.filter(code="330106002009").exists()
+
+
+def test_schema_and_docs_are_served_with_vendored_assets(client):
+    schema = client.get("/api/schema/", HTTP_ACCEPT="application/vnd.oai.openapi+json")
+    assert schema.status_code == 200
+    spec = schema.json()
+    assert spec["openapi"].startswith("3.")
+    assert {"/api/regions/", "/api/grids/", "/api/users/", "/api/audit/"} <= set(spec["paths"])
+    docs = client.get("/api/docs/").content.decode()
+    assert "/static/drf_spectacular_sidecar/swagger-ui-dist/" in docs
+    assert "cdn" not in docs.lower() and "//unpkg" not in docs
