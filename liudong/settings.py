@@ -115,11 +115,6 @@ def _databases() -> dict:
                 "init_command": "PRAGMA journal_mode=WAL; PRAGMA synchronous=NORMAL;",
             }
         )
-    db["TEST"] = (
-        {"NAME": os.environ.get("LIUDONG_TEST_DB_NAME")}
-        if os.environ.get("LIUDONG_TEST_DB_NAME")
-        else {}
-    )
     return {"default": db}
 
 
