@@ -76,7 +76,9 @@ def test_a_newcomers_session(fresh_database, tmp_path):
 
     villages = tmp_path / "villages.csv"
     villages.write_text("区划代码,名称\n330106002001,北山社区\n330106002001001,第一村民小组\n")
-    imported = liudong(env, "import", "regions", str(villages), "--user", "admin", "--format", "json")
+    imported = liudong(
+        env, "import", "regions", str(villages), "--user", "admin", "--format", "json"
+    )
     assert imported.returncode == 0, imported.stderr
     assert json.loads(imported.stdout)["imported"] == 2
 

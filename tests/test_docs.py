@@ -19,7 +19,11 @@ def test_every_liudong_command_is_in_the_readme():
     assert ours
     missing = []
     for name in ours:
-        spoken = name.replace("_", " ", 1) if name.split("_")[0] in ("import", "export", "audit") else name
+        spoken = (
+            name.replace("_", " ", 1)
+            if name.split("_")[0] in ("import", "export", "audit")
+            else name
+        )
         if f"liudong {spoken}" not in README:
             missing.append(f"liudong {spoken}")
     assert not missing, missing

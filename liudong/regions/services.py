@@ -176,6 +176,34 @@ def resolve_region(raw) -> Region:
     )
 
 
+def search_regions(query: str, *, near: str, limit: int) -> list[Region]:
+    """Regions matching a code prefix or a name fragment, those under ``near`` first
+    (a township searching "北山" means its own 北山社区 before 北山乡 in another
+    province), each with ``.path_name``: the names of its ancestors."""
+    from django.db.models import Case, IntegerField, Value, When
+
+    from .codes import ancestors, subtree_q
+    from .filters import RegionFilter
+
+    matches = RegionFilter({"q": query}, Region.objects.all()).qs
+    ranked = matches.annotate(
+        nearby=Case(
+            When(subtree_q(near), then=Value(0)), default=Value(1), output_field=IntegerField()
+        )
+    ).order_by("nearby", "level", "code")[:limit]
+    results = list(ranked)
+    names = dict(
+        Region.objects.filter(code__in={a for r in results for a in ancestors(r.code)}).values_list(
+            "code", "name"
+        )
+    )
+    for region in results:
+        region.path_name = "".join(
+            names.get(code, "") for code in ancestors(region.code) if names.get(code) != "市辖区"
+        )
+    return results
+
+
 # --- villages and groups -----------------------------------------------------------------
 
 

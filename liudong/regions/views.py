@@ -9,7 +9,7 @@ from liudong.web.decorators import staff_required
 from liudong.web.forms import add_service_errors
 
 from . import services
-from .filters import RegionFilter
+from .codes import Level
 from .forms import GridForm, RegionAddForm, RegionRenameForm
 from .models import Grid, Region
 
@@ -22,7 +22,7 @@ def browse(request):
     query = request.GET.get("q", "").strip()
     results = None
     if query:
-        results = list(RegionFilter({"q": query}, Region.objects.all()).qs[:SEARCH_LIMIT])
+        results = services.search_regions(query, near=request.user.region_id, limit=SEARCH_LIMIT)
     if request.htmx and query:
         return render(request, "regions/_search_results.html", {"results": results, "q": query})
     home = request.user.region
@@ -65,7 +65,7 @@ def detail(request, code):
     user = request.user
     may_manage = can(user, MANAGE_REGIONS) and code.startswith(user.region_id)
     add_form = rename_form = None
-    if may_manage and region.level in (services.Level.TOWNSHIP, services.Level.VILLAGE):
+    if may_manage and region.level in (Level.TOWNSHIP, Level.VILLAGE):
         add_form = RegionAddForm(initial={"code": region.code})
     if may_manage and region.source == Region.Source.LOCAL:
         rename_form = RegionRenameForm(initial={"name": region.name, "version": region.version})

@@ -110,3 +110,17 @@ def test_subtree_query_is_an_index_range_scan(villages):
             assert "Index" in plan and "Seq Scan" not in plan, plan
     # the county, its 12 townships, 4 villages and 1 group
     assert queryset.count() == 1 + 12 + 4 + 1
+
+
+def test_search_puts_the_users_own_regions_first_and_names_their_ancestors(villages):
+    from liudong.regions.services import search_regions
+
+    results = search_regions("北山", near="330106002", limit=50)
+    assert [r.code for r in results[:2]] == ["330106002", "330106002001"]
+    assert results[1].path_name == "浙江省杭州市西湖区北山街道"
+    assert len(results) > 2  # 北山 townships elsewhere in China follow
+    assert [r.code for r in search_regions("3301060020", near="11", limit=5)] == [
+        "330106002001",
+        "330106002002",
+        "330106002001001",
+    ]

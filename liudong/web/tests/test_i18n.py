@@ -22,7 +22,7 @@ def read_po(path: Path) -> dict[str, str]:
             if fuzzy:
                 flagged.add(current["msgid"])
 
-    for line in path.read_text(encoding="utf-8").splitlines() + [""]:
+    for line in [*path.read_text(encoding="utf-8").splitlines(), ""]:
         if not line.strip():
             flush()
             current, field, fuzzy = {"msgid": "", "msgstr": ""}, None, False
