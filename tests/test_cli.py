@@ -101,3 +101,24 @@ def test_usage_errors_have_one_shape(fresh_database):
     missing = liudong(env, "import", "regions", "/no/such/file.csv")
     assert missing.returncode == 1
     assert missing.stderr.strip() == "liudong: error: no such file: /no/such/file.csv"
+
+
+def test_migrations_are_reversible(fresh_database):
+    env, _ = fresh_database
+    django_admin = [sys.executable, "-m", "django"]
+    env = {**env, "DJANGO_SETTINGS_MODULE": "liudong.settings"}
+
+    def migrate(*args):
+        done = subprocess.run(
+            [*django_admin, "migrate", *args, "-v", "0"],
+            env=env,
+            capture_output=True,
+            text=True,
+            timeout=300,
+        )
+        assert done.returncode == 0, done.stderr
+
+    migrate()
+    for app in ("audit", "regions", "accounts"):
+        migrate(app, "zero")
+    migrate()
