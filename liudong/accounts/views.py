@@ -106,6 +106,19 @@ def user_detail(request, pk):
     )
 
 
+@require_POST
+@staff_required(MANAGE_USERS)
+def user_reset_password(request, pk):
+    account = get_object_or_404(User.objects.in_scope(request.user), pk=pk)
+    password = services.set_password(acting_user=request.user, user=account)
+    messages.success(
+        request,
+        _("New password for %(name)s: %(password)s — give it to the person in private.")
+        % {"name": account.username, "password": password},
+    )
+    return redirect("accounts:user_detail", pk=account.pk)
+
+
 @staff_required(MANAGE_USERS)
 def user_create(request):
     form = UserForm(request.POST or None, initial={"region": request.user.region_id})

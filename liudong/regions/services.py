@@ -114,6 +114,18 @@ def load_divisions(*, prefixes: tuple[str, ...] | None = None, force: bool = Fal
         Region.objects.bulk_create(to_create, batch_size=2000)
         Region.objects.bulk_update(to_update, ["name", "is_district", "source"], batch_size=2000)
         report.created, report.updated = len(to_create), len(to_update)
+        if report.created or report.updated:
+            audit.record(
+                Action.IMPORT,
+                object_type="regions.region",
+                object_repr="national divisions",
+                detail={
+                    "created": report.created,
+                    "updated": report.updated,
+                    "fingerprint": fingerprint,
+                    "prefixes": list(prefixes or []),
+                },
+            )
         if prefixes is None:
             DivisionsLoad.objects.all().delete()
             DivisionsLoad.objects.create(fingerprint=fingerprint, rows=len(rows))
@@ -371,6 +383,7 @@ def import_regions(rows, *, acting_user=None, dry_run: bool = False) -> ImportSu
         return summary
     with transaction.atomic():
         existing = Region.objects.in_bulk(list(accepted))
+        entries = []
         for code, name in accepted.items():
             region = existing.get(code)
             if region is None:
@@ -378,30 +391,35 @@ def import_regions(rows, *, acting_user=None, dry_run: bool = False) -> ImportSu
                     code=code, name=name, level=level_of(code), parent_id=parent_code(code)
                 )
                 summary.imported += 1
-                audit.record(
-                    Action.CREATE,
-                    acting_user=acting_user,
-                    obj=region,
-                    region=code,
-                    after={"code": code, "name": name},
-                    detail={"via": "import"},
+                entries.append(
+                    audit.entry(
+                        Action.CREATE,
+                        acting_user=acting_user,
+                        obj=region,
+                        region=code,
+                        after={"code": code, "name": name},
+                        detail={"via": "import"},
+                    )
                 )
             elif region.name != name:
                 before = {"name": region.name}
                 region.name = name
                 region.save_versioned()
                 summary.updated += 1
-                audit.record(
-                    Action.UPDATE,
-                    acting_user=acting_user,
-                    obj=region,
-                    region=code,
-                    before=before,
-                    after={"name": name},
-                    detail={"via": "import"},
+                entries.append(
+                    audit.entry(
+                        Action.UPDATE,
+                        acting_user=acting_user,
+                        obj=region,
+                        region=code,
+                        before=before,
+                        after={"name": name},
+                        detail={"via": "import"},
+                    )
                 )
             else:
                 summary.unchanged += 1
+        audit.append(entries)
     return summary
 
 

@@ -109,3 +109,18 @@ def test_tokens_are_stored_only_as_hashes(township_a, api_for):
 def test_session_settings():
     assert settings.SESSION_COOKIE_AGE == 30 * 60 and settings.SESSION_SAVE_EVERY_REQUEST
     assert settings.PASSWORD_HASHERS[0].endswith("Argon2PasswordHasher")
+
+
+def test_county_admin_resets_a_password_and_only_in_scope(
+    county_admin, county_b_admin, township_a, client_for
+):
+    url = f"/accounts/users/{township_a.pk}/password/"
+    assert client_for(county_b_admin).post(url).status_code == 404
+    assert client_for(township_a).post(url).status_code == 403
+    old_hash = User.objects.get(pk=township_a.pk).password
+    response = client_for(county_admin).post(url, follow=True)
+    assert response.status_code == 200
+    assert User.objects.get(pk=township_a.pk).password != old_hash
+    assert AuditEntry.objects.filter(
+        object_id=str(township_a.pk), action="update", detail__password="reset"
+    ).exists()
