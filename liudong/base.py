@@ -7,6 +7,8 @@ through ``Model.objects.in_scope(user)`` (DESIGN.md §4).
 
 from __future__ import annotations
 
+from typing import Self
+
 from django.db import models
 from django.db.models import Q
 from django.utils.translation import gettext_lazy as _
@@ -72,13 +74,13 @@ class ScopedQuerySet(models.QuerySet):
     def scope_fields(self) -> tuple[str, ...]:
         return tuple(getattr(self.model, "scope_fields", ("region",)))
 
-    def in_region(self, prefix: str) -> ScopedQuerySet:
+    def in_region(self, prefix: str) -> Self:
         condition = Q()
         for field in self.scope_fields():
             condition |= subtree_q(prefix, field=_code_lookup(self.model, field))
         return self.filter(condition)
 
-    def in_scope(self, user) -> ScopedQuerySet:
+    def in_scope(self, user) -> Self:
         region = getattr(user, "region_id", None)
         if not getattr(user, "is_authenticated", False) or not region or not user.is_active:
             return self.none()

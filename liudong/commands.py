@@ -11,6 +11,7 @@ import getpass
 import json
 import os
 import sys
+from typing import Any
 
 from django.core.exceptions import PermissionDenied, ValidationError
 from django.core.management.base import BaseCommand, CommandError, OutputWrapper
@@ -59,7 +60,7 @@ class LiudongCommand(BaseCommand):
         except PermissionDenied as exc:
             self.fail(str(exc) or "permission denied", code="permission_denied")
         except ValidationError as exc:
-            errors = []
+            errors: list[dict[str, Any]] = []
             if hasattr(exc, "error_dict"):
                 for field, messages in exc.message_dict.items():
                     errors += [{"field": field, "code": "invalid", "message": m} for m in messages]

@@ -10,7 +10,7 @@ from __future__ import annotations
 import csv
 import io
 import unicodedata
-from collections.abc import Iterator
+from collections.abc import Iterator, Mapping
 from pathlib import Path
 
 
@@ -51,7 +51,7 @@ def _raw_rows(path: Path) -> Iterator[list]:
         raise TableError(f"unsupported file type “{suffix or path.name}”: use .csv or .xlsx")
 
 
-def read_table(path, columns: dict[str, tuple[str, ...]], required: tuple[str, ...] = ()):
+def read_table(path, columns: Mapping[str, tuple[str, ...]], required: tuple[str, ...] = ()):
     """Yield (row_number, values) with values keyed by our field names.
 
     ``columns`` maps each field to the headers that mean it (Chinese and English).

@@ -18,16 +18,19 @@ class UserQuerySet(ScopedQuerySet):
     pass
 
 
-class StaffManager(UserManager.from_queryset(UserQuerySet)):
-    pass
+class StaffManager(UserManager.from_queryset(UserQuerySet)):  # type: ignore[misc]
+    def get_by_natural_key(self, username):
+        # Names are unique regardless of case (accounts.services), so "Township_A" signs
+        # in as township_a instead of failing and counting towards its lock.
+        return self.get(username__iexact=username)
 
 
 class User(AbstractUser, TrackedModel):
     """A staff account. Its region bounds every record it may see or change."""
 
     # first_name/last_name do not fit Chinese names; one field holds the name as written.
-    first_name = None
-    last_name = None
+    first_name = None  # type: ignore[assignment]
+    last_name = None  # type: ignore[assignment]
     full_name = models.CharField(_("full name"), max_length=50, blank=True)
     role = models.CharField(_("role"), max_length=20, choices=Role.choices)
     region = models.ForeignKey(
@@ -40,7 +43,7 @@ class User(AbstractUser, TrackedModel):
     phone = models.CharField(_("phone"), max_length=20, blank=True)
 
     scope_fields = ("region",)
-    objects = StaffManager()
+    objects = StaffManager()  # type: ignore[misc]
 
     class Meta:
         ordering = ["region_id", "username"]

@@ -31,7 +31,8 @@ def generate_password() -> str:
     return "".join(secrets.choice(alphabet) for _ in range(14))
 
 
-def validate_role_region(role: str, region: Region | None) -> None:
+def validate_role_region(role: str, region: Region | None) -> Region:
+    """The region, if a ``role`` account may hold it; ValidationError naming the rule."""
     if role not in Role.values:
         raise ValidationError(
             {
@@ -49,18 +50,19 @@ def validate_role_region(role: str, region: Region | None) -> None:
                 % {"role": Role(role).label, "levels": allowed, "level": region.level_enum.label}
             }
         )
+    return region
 
 
-def _check_may_manage(acting_user, region: Region) -> None:
+def _check_may_manage(acting_user, region_code: str | None) -> None:
     """None is the server operator on the command line (full scope)."""
     if acting_user is None:
         return
     if not can(acting_user, MANAGE_USERS):
         raise PermissionDenied(_("Only a county administrator may manage staff accounts."))
-    if not region.code.startswith(acting_user.region_id):
+    if not (region_code or "").startswith(acting_user.region_id):
         raise PermissionDenied(
             _("Region %(code)s lies outside your region %(region)s.")
-            % {"code": region.code, "region": acting_user.region_id}
+            % {"code": region_code or "—", "region": acting_user.region_id}
         )
 
 
@@ -78,8 +80,8 @@ def create_user(
     username = (username or "").strip()
     if not username:
         raise ValidationError({"username": _("A user name is required.")})
-    validate_role_region(role, region)
-    _check_may_manage(acting_user, region)
+    region = validate_role_region(role, region)
+    _check_may_manage(acting_user, region.code)
     password = password or generate_password()
     candidate = User(username=username, role=role, region=region, full_name=full_name)
     try:
@@ -117,15 +119,15 @@ def update_user(
     **changes,
 ) -> User:
     """Change role, region, name, phone or active flag of an account within scope."""
-    _check_may_manage(acting_user, user.region)
+    _check_may_manage(acting_user, user.region_id)
     allowed = {"full_name", "role", "region", "phone", "is_active"}
     unknown = set(changes) - allowed
     if unknown:
         raise ValueError(f"cannot change {sorted(unknown)}")
     new_role = changes.get("role", user.role)
     new_region = changes.get("region", user.region)
-    validate_role_region(new_role, new_region)
-    _check_may_manage(acting_user, new_region)
+    new_region = validate_role_region(new_role, new_region)
+    _check_may_manage(acting_user, new_region.code)
     with transaction.atomic():
         before = audit.snapshot(user, USER_AUDIT_FIELDS)
         for name, value in changes.items():
@@ -143,7 +145,7 @@ def update_user(
 
 
 def set_password(*, acting_user, user: User, password: str | None = None) -> str:
-    _check_may_manage(acting_user, user.region)
+    _check_may_manage(acting_user, user.region_id)
     password = password or generate_password()
     validate_password(password, user)
     with transaction.atomic():
@@ -260,7 +262,7 @@ class IssuedToken:
 def issue_token(*, acting_user, user: User, name: str = "", days: int | None = 365) -> IssuedToken:
     """A new bearer token for ``user``; the key is returned once and stored only hashed."""
     if acting_user is not None and acting_user != user:
-        _check_may_manage(acting_user, user.region)
+        _check_may_manage(acting_user, user.region_id)
     key = "ld_" + secrets.token_urlsafe(32)
     with transaction.atomic():
         token = ApiToken.objects.create(

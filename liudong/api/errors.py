@@ -10,9 +10,7 @@ from __future__ import annotations
 from django.core.exceptions import PermissionDenied as DjangoPermissionDenied
 from django.core.exceptions import ValidationError as DjangoValidationError
 from django.http import Http404, JsonResponse
-from django.utils.translation import gettext as _
 from rest_framework import exceptions, status
-from rest_framework.response import Response
 from rest_framework.views import exception_handler as drf_exception_handler
 
 from liudong.base import StaleWrite
@@ -64,7 +62,3 @@ def json_error(status_code: int, code: str, message: str) -> JsonResponse:
     return JsonResponse(
         error_body([{"field": None, "code": code, "message": message}]), status=status_code
     )
-
-
-def not_found_response() -> Response:
-    return json_error(404, "not_found", _("Not found."))

@@ -42,8 +42,6 @@ class AuditQuerySet(ScopedQuerySet):
     def delete(self):
         raise AuditImmutable("audit entries cannot be deleted")
 
-    _raw_delete = delete
-
 
 class AuditEntry(models.Model):
     seq = models.PositiveBigIntegerField(_("sequence"), unique=True)

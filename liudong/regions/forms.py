@@ -53,8 +53,10 @@ class GridForm(forms.Form):
     def __init__(self, *args, user, **kwargs):
         super().__init__(*args, **kwargs)
         staff = User.objects.in_scope(user).filter(is_active=True)
-        self.fields["responsible"].queryset = staff
-        self.fields["collectors"].queryset = staff
+        for name in ("responsible", "collectors"):
+            field = self.fields[name]
+            assert isinstance(field, forms.ModelChoiceField)
+            field.queryset = staff
 
     def clean_region(self):
         region = Region.objects.filter(code=self.cleaned_data["region"].strip()).first()

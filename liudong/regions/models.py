@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+from typing import Self
+
 from django.conf import settings
 from django.db import models
 from django.utils.translation import gettext_lazy as _
@@ -87,7 +89,7 @@ class DivisionsLoad(models.Model):
 
 
 class GridQuerySet(ScopedQuerySet):
-    def in_scope(self, user) -> GridQuerySet:
+    def in_scope(self, user) -> Self:
         """Grids in the user's subtree, and the grids the user works in (a collector's
         region is a group, but their grid belongs to the township)."""
         scoped = super().in_scope(user)

@@ -6,6 +6,7 @@ from __future__ import annotations
 
 import csv
 import hashlib
+import io
 from dataclasses import dataclass, field
 from functools import lru_cache
 from importlib import resources
@@ -31,12 +32,12 @@ def _division_rows(prefixes: tuple[str, ...] | None = None):
     """(code, name, level) for every shipped division, parents before children."""
     folder = resources.files("liudong.regions") / "data" / "divisions"
     for filename in DIVISION_FILES:
-        with (folder / filename).open(encoding="utf-8", newline="") as handle:
-            for row in csv.DictReader(handle):
-                code = row["code"].strip()
-                if prefixes and not any(code.startswith(p) or p.startswith(code) for p in prefixes):
-                    continue
-                yield code, row["name"].strip(), level_of(code)
+        text = (folder / filename).read_text(encoding="utf-8")
+        for row in csv.DictReader(io.StringIO(text)):
+            code = row["code"].strip()
+            if prefixes and not any(code.startswith(p) or p.startswith(code) for p in prefixes):
+                continue
+            yield code, row["name"].strip(), level_of(code)
 
 
 def divisions_fingerprint() -> str:

@@ -9,7 +9,7 @@ urlpatterns = [
     path("grids/new/", views.grid_edit, name="grid_create"),
     path("grids/<int:pk>/", views.grid_edit, name="grid_edit"),
     path("<str:code>/", views.detail, name="detail"),
-    path("<str:code>/children/", views.children, name="children"),
+    path("<str:code>/node/", views.tree_node, name="node"),
     path("<str:code>/add/", views.add_child, name="add"),
     path("<str:code>/rename/", views.rename, name="rename"),
 ]

@@ -1,7 +1,9 @@
 from django.contrib import messages
 from django.core.exceptions import PermissionDenied, ValidationError
+from django.http import HttpResponse
 from django.shortcuts import get_object_or_404, redirect, render
 from django.utils.translation import gettext as _
+from django.views.decorators.vary import vary_on_headers
 
 from liudong.accounts.roles import MANAGE_GRIDS, MANAGE_REGIONS, can
 from liudong.base import StaleWrite
@@ -16,14 +18,21 @@ from .models import Grid, Region
 SEARCH_LIMIT = 50
 
 
+@vary_on_headers("HX-Request")
 @staff_required()
 def browse(request):
-    """The tree from the country down, opened at the user's region, with a search box."""
+    """The tree from the country down, opened at the user's region, with a search box.
+
+    The search box asks again as the user types (htmx): those requests get only the
+    results, or nothing once the box is cleared. A history restore gets the whole page.
+    """
     query = request.GET.get("q", "").strip()
     results = None
     if query:
         results = services.search_regions(query, near=request.user.region_id, limit=SEARCH_LIMIT)
-    if request.htmx and query:
+    if request.htmx and not request.htmx.history_restore_request:
+        if not query:
+            return HttpResponse("")
         return render(request, "regions/_search_results.html", {"results": results, "q": query})
     home = request.user.region
     path = [*home.ancestors(), home]
@@ -43,19 +52,26 @@ def browse(request):
 
 def _children_by_parent(path):
     parents = [r.code for r in path]
-    by_parent = {code: [] for code in parents}
+    by_parent: dict[str, list[Region]] = {code: [] for code in parents}
+    by_parent[""] = []
     for child in Region.objects.filter(parent_id__in=parents).order_by("code"):
-        by_parent[child.parent_id].append(child)
+        by_parent[child.parent_id or ""].append(child)
     return by_parent
 
 
 @staff_required()
-def children(request, code):
+def tree_node(request, code):
+    """One node of the tree, opened (with its children) or closed: the +/− toggles."""
     region = get_object_or_404(Region, code=code)
+    opened = request.GET.get("open") == "1"
     return render(
         request,
-        "regions/_children.html",
-        {"children": region.children.order_by("code"), "parent": region},
+        "regions/_node.html",
+        {
+            "node": region,
+            "open_path": {region.code} if opened else set(),
+            "children_of": {region.code: list(region.children.order_by("code"))} if opened else {},
+        },
     )
 
 

@@ -95,8 +95,8 @@ def build_demo(county_code: str = DEMO_COUNTY) -> list[DemoAccount]:
     if summary.rejected:
         raise RuntimeError(f"demo villages rejected: {summary.rejected[:3]}")
     first_township = townships[0]
-    first_village = first_township.children.order_by("code").first()
-    first_group = first_village.children.order_by("code").first()
+    first_village = Region.objects.filter(parent=first_township).order_by("code")[0]
+    first_group = Region.objects.filter(parent=first_village).order_by("code")[0]
     plan = [
         ("county_admin", Role.COUNTY, county.code, "县级管理员"),
         ("inspector", Role.INSPECTOR, county.code, "考核员"),

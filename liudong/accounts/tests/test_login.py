@@ -112,3 +112,8 @@ def test_security_headers_on_pages(township_a):
     assert "script-src 'self'" in response["Content-Security-Policy"]
     assert response["Referrer-Policy"] == "same-origin"
     assert response["X-Request-ID"]
+
+
+def test_user_names_are_case_insensitive_at_login(township_a):
+    _client, response = attempt(PASSWORD, username="Township_A")
+    assert response.status_code == 302

@@ -5,8 +5,6 @@ from liudong.regions.models import Grid, Region
 
 
 class RegionSerializer(serializers.ModelSerializer):
-    parent = serializers.CharField(source="parent_id", read_only=True)
-
     class Meta:
         model = Region
         fields = ["code", "name", "level", "parent", "is_district", "source", "version"]
@@ -46,5 +44,9 @@ class GridSerializer(serializers.ModelSerializer):
         if request is not None:
             # Staff can only be chosen from the caller's own scope.
             staff = User.objects.in_scope(request.user)
-            self.fields["responsible"].queryset = staff
-            self.fields["collectors"].child_relation.queryset = staff
+            responsible = self.fields["responsible"]
+            collectors = self.fields["collectors"]
+            assert isinstance(responsible, serializers.PrimaryKeyRelatedField)
+            assert isinstance(collectors, serializers.ManyRelatedField)
+            responsible.queryset = staff  # type: ignore[arg-type]
+            collectors.child_relation.queryset = staff  # type: ignore[arg-type]

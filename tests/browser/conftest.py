@@ -1,0 +1,218 @@
+"""Browser tests: Debian's Chromium driven through Playwright against pytest-django's
+``live_server``.
+
+Fixtures
+--------
+``browser``      one headless Chromium for the whole session (launched from /usr/bin/chromium;
+                 ``playwright install`` is never needed).
+``page``         a fresh browser context per test (locale zh-CN, 1280x800). Its context has
+                 ``base_url`` set to the live server, so ``page.goto("/regions/")`` works; the
+                 server's address is also available as ``page.base_url`` (a plain string).
+``phone_page``   the same at a phone's viewport, 375x740.
+``zhejiang``     Zhejiang's divisions plus village 北山社区 and its group, loaded through the
+                 services (live_server is transactional: every test brings its own data).
+``township_a``   a township account of 北山街道 (330106002), password ``PASSWORD``.
+``sign_in``      sign_in(page, username, password): fills and submits the login form.
+
+Screenshots: a failing test leaves ``var/screenshots/<test-name>.png`` (full page) under the
+repository root; with ``LIUDONG_SCREENSHOTS=1`` every test also leaves
+``var/screenshots/review/<test-name>.png`` for people reviewing the pages.
+"""
+
+from __future__ import annotations
+
+import os
+import re
+from pathlib import Path
+
+import pytest
+
+# Playwright's sync API runs an event loop in this thread; Django's ORM would otherwise
+# refuse to run ("You cannot call this from an async context").
+os.environ.setdefault("DJANGO_ALLOW_ASYNC_UNSAFE", "true")
+
+CHROMIUM = Path("/usr/bin/chromium")
+SKIP_REASON = "Debian chromium not installed: browser tests skipped"
+CHROMIUM_ARGS = [
+    "--no-sandbox",
+    "--disable-gpu",
+    "--disable-quic",
+    "--no-first-run",
+    "--disable-background-networking",
+    "--disable-component-update",
+    "--disable-sync",
+    "--disable-dev-shm-usage",
+]
+
+HERE = Path(__file__).resolve().parent
+REPO_ROOT = HERE.parents[1]
+SCREENSHOTS = REPO_ROOT / "var" / "screenshots"
+REVIEW_SCREENSHOTS = SCREENSHOTS / "review"
+
+PASSWORD = "Correct-Horse-42"
+# Generous for a loaded CI machine; htmx's 300 ms debounce is well inside it.
+TIMEOUT_MS = 10_000
+
+DESKTOP = {"width": 1280, "height": 800}
+PHONE = {"width": 375, "height": 740}
+
+
+# --- collection: mark, and skip when there is no browser ----------------------------------
+
+
+def _in_this_folder(item) -> bool:
+    return HERE in Path(str(item.path)).resolve().parents
+
+
+def pytest_collection_modifyitems(config, items):
+    skip = pytest.mark.skip(reason=SKIP_REASON)
+    for item in items:
+        if not _in_this_folder(item):
+            continue
+        item.add_marker(pytest.mark.browser)
+        if not CHROMIUM.exists():
+            item.add_marker(skip)
+
+
+@pytest.hookimpl(hookwrapper=True, tryfirst=True)
+def pytest_runtest_makereport(item, call):
+    """Keep each phase's report on the item (rep_setup, rep_call, rep_teardown) so the
+    page fixture can tell, while tearing down, whether the test failed."""
+    outcome = yield
+    report = outcome.get_result()
+    setattr(item, f"rep_{report.when}", report)
+
+
+# --- the browser ----------------------------------------------------------------------------
+
+
+@pytest.fixture(scope="session")
+def playwright_session():
+    if not CHROMIUM.exists():
+        pytest.skip(SKIP_REASON)
+    from playwright.sync_api import expect, sync_playwright
+
+    expect.set_options(timeout=TIMEOUT_MS)
+    playwright = sync_playwright().start()
+    yield playwright
+    playwright.stop()
+
+
+@pytest.fixture(scope="session")
+def browser(playwright_session):
+    browser = playwright_session.chromium.launch(
+        executable_path=str(CHROMIUM), headless=True, args=CHROMIUM_ARGS
+    )
+    yield browser
+    browser.close()
+
+
+def _file_name(item) -> str:
+    """A test's name as a safe file name: test_search[北山] -> test_search-北山."""
+    name = re.sub(r"[^\w.-]+", "-", item.name).strip("-")
+    return f"{name}.png"
+
+
+def _failed(item) -> bool:
+    return any(
+        getattr(item, f"rep_{when}", None) is not None and getattr(item, f"rep_{when}").failed
+        for when in ("setup", "call")
+    )
+
+
+def _screenshot(page, folder: Path, item) -> None:
+    folder.mkdir(parents=True, exist_ok=True)
+    try:
+        page.screenshot(path=str(folder / _file_name(item)), full_page=True)
+    except Exception as exc:  # a crashed page must not hide the test's own failure
+        print(f"screenshot of {item.nodeid} failed: {exc}")
+
+
+def _open_page(request, browser, live_server, viewport):
+    context = browser.new_context(locale="zh-CN", viewport=viewport, base_url=live_server.url)
+    context.set_default_timeout(TIMEOUT_MS)
+    page = context.new_page()
+    page.base_url = live_server.url
+    yield page
+    if _failed(request.node):
+        _screenshot(page, SCREENSHOTS, request.node)
+    if os.environ.get("LIUDONG_SCREENSHOTS") == "1":
+        _screenshot(page, REVIEW_SCREENSHOTS, request.node)
+    context.close()
+
+
+@pytest.fixture
+def page(request, browser, live_server):
+    """A new context per test (zh-CN, 1280x800) on the live server; see the module doc."""
+    yield from _open_page(request, browser, live_server, DESKTOP)
+
+
+@pytest.fixture
+def phone_page(request, browser, live_server):
+    """Like ``page`` at a phone's 375x740 viewport."""
+    yield from _open_page(request, browser, live_server, PHONE)
+
+
+# --- data -----------------------------------------------------------------------------------
+
+
+@pytest.fixture
+def zhejiang(transactional_db):
+    """Zhejiang's divisions with village 北山社区 (330106002001) and its first group."""
+    from liudong.regions.services import import_regions, load_divisions
+
+    load_divisions(prefixes=("33",))
+    summary = import_regions(
+        [
+            (2, {"code": "330106002001", "name": "北山社区"}),
+            (3, {"code": "330106002001001", "name": "第一村民小组"}),
+        ]
+    )
+    assert not summary.rejected, summary.rejected
+
+
+def _make_user(username: str, role: str, region: str, full_name: str):
+    from liudong.accounts.services import create_user
+    from liudong.regions.models import Region
+
+    user, _password = create_user(
+        acting_user=None,
+        username=username,
+        role=role,
+        region=Region.objects.get(code=region),
+        password=PASSWORD,
+        full_name=full_name,
+    )
+    return user
+
+
+@pytest.fixture
+def township_a(zhejiang, live_server):
+    """Township worker of 北山街道 (浙江省杭州市西湖区, 330106002)."""
+    return _make_user("township_a", "township", "330106002", "北山专干")
+
+
+@pytest.fixture
+def township_b(zhejiang, live_server):
+    """Township worker of 西溪街道 (330106004), a neighbour of township A."""
+    return _make_user("township_b", "township", "330106004", "西溪专干")
+
+
+# --- actions --------------------------------------------------------------------------------
+
+
+@pytest.fixture
+def sign_in():
+    """sign_in(page, username, password=PASSWORD): open the login page unless it is
+    already shown, fill the form and submit it (waits for the next page to load)."""
+
+    def do(page, username: str, password: str = PASSWORD) -> None:
+        if "/accounts/login/" not in page.url:
+            page.goto("/accounts/login/")
+        form = page.get_by_test_id("login-form")
+        form.locator("input[name=username]").fill(username)
+        form.locator("input[name=password]").fill(password)
+        with page.expect_navigation():
+            form.locator("button[type=submit]").click()
+
+    return do
