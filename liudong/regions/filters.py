@@ -34,15 +34,26 @@ class RegionFilter(django_filters.FilterSet):
             return queryset.none()
 
 
+def filter_region_code(queryset, name, value):
+    """Rows whose region is exactly this code; a malformed code matches nothing."""
+    try:
+        return queryset.filter(region_id=clean_code(value))
+    except CodeError:
+        return queryset.none()
+
+
+def filter_within_code(queryset, name, value):
+    """Rows in the subtree of this code; a malformed code matches nothing."""
+    try:
+        return queryset.in_region(clean_code(value))
+    except CodeError:
+        return queryset.none()
+
+
 class GridFilter(django_filters.FilterSet):
-    within = django_filters.CharFilter(method="filter_within", label="subtree of this code")
+    region = django_filters.CharFilter(method=filter_region_code, label="region code")
+    within = django_filters.CharFilter(method=filter_within_code, label="subtree of this code")
 
     class Meta:
         model = Grid
-        fields = ["region", "responsible"]
-
-    def filter_within(self, queryset, name, value):
-        try:
-            return queryset.in_region(clean_code(value))
-        except CodeError:
-            return queryset.none()
+        fields = ["region", "within", "responsible"]

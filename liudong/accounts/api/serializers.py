@@ -2,11 +2,11 @@ from rest_framework import serializers
 
 from liudong.accounts.models import User
 from liudong.accounts.roles import Role
-from liudong.regions.models import Region
+from liudong.regions.api.fields import RegionCodeField
 
 
 class UserSerializer(serializers.ModelSerializer):
-    region = serializers.PrimaryKeyRelatedField(queryset=Region.objects.all())
+    region = RegionCodeField()
     role = serializers.ChoiceField(choices=Role.choices)
 
     class Meta:

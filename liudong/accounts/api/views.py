@@ -7,6 +7,7 @@ from rest_framework.response import Response
 from rest_framework.throttling import AnonRateThrottle
 
 from liudong.accounts import services
+from liudong.accounts.filters import UserFilter
 from liudong.accounts.models import User
 from liudong.accounts.permissions import IsStaffWithRegion, capability_for_writes
 from liudong.accounts.roles import MANAGE_USERS, USE_WEB, can
@@ -31,7 +32,7 @@ class UserViewSet(
 
     serializer_class = UserSerializer
     permission_classes = [capability_for_writes(MANAGE_USERS)]
-    filterset_fields = ["role", "region", "is_active"]
+    filterset_class = UserFilter
     http_method_names = ["get", "post", "patch", "head", "options"]
 
     def get_queryset(self):

@@ -102,3 +102,17 @@ def test_schema_and_docs_are_served_with_vendored_assets(client):
     docs = client.get("/api/docs/").content.decode()
     assert "/static/drf_spectacular_sidecar/swagger-ui-dist/" in docs
     assert "cdn" not in docs.lower() and "//unpkg" not in docs
+
+
+@pytest.mark.parametrize("bad", ["33\x00", "abc", "1" * 40, "\x00"])
+def test_malformed_region_codes_are_field_errors_not_server_errors(bad, county_admin, api_for):
+    client = api_for(county_admin)
+    response = client.post(
+        "/api/grids/", {"name": "g", "region": bad, "areas": [bad]}, format="json"
+    )
+    errors = assert_error_shape(response, 400)
+    assert {"region", "areas"} <= {e["field"] for e in errors}
+    for url in ("/api/grids/?region=", "/api/users/?region=", "/api/grids/?within="):
+        response = client.get(url + bad)
+        if response.status_code != 200:  # NUL bytes are refused by the filter form itself
+            assert_error_shape(response, 400)

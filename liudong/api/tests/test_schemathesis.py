@@ -13,6 +13,21 @@ schema = schemathesis.openapi.from_wsgi("/api/schema/?format=json", application)
 pytestmark = pytest.mark.django_db
 
 
+@pytest.fixture(autouse=True)
+def keep_the_test_transaction():
+    """Calling the WSGI app directly fires request_finished, whose handler closes a
+    connection that is inside a transaction (the test's own); Django's test client
+    disconnects it the same way."""
+    from django.core import signals
+    from django.db import close_old_connections
+
+    signals.request_started.disconnect(close_old_connections)
+    signals.request_finished.disconnect(close_old_connections)
+    yield
+    signals.request_started.connect(close_old_connections)
+    signals.request_finished.connect(close_old_connections)
+
+
 @pytest.fixture
 def bearer(county_admin):
     return {"Authorization": f"Bearer {issue_token(acting_user=None, user=county_admin).key}"}

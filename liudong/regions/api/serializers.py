@@ -3,6 +3,8 @@ from rest_framework import serializers
 from liudong.accounts.models import User
 from liudong.regions.models import Grid, Region
 
+from .fields import RegionCodeField
+
 
 class RegionSerializer(serializers.ModelSerializer):
     class Meta:
@@ -22,10 +24,8 @@ class RegionRenameSerializer(serializers.Serializer):
 
 
 class GridSerializer(serializers.ModelSerializer):
-    region = serializers.PrimaryKeyRelatedField(queryset=Region.objects.all())
-    areas = serializers.PrimaryKeyRelatedField(
-        queryset=Region.objects.all(), many=True, required=False
-    )
+    region = RegionCodeField()
+    areas = RegionCodeField(many=True, required=False)
     responsible = serializers.PrimaryKeyRelatedField(
         queryset=User.objects.all(), allow_null=True, required=False
     )

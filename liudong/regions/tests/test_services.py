@@ -124,3 +124,11 @@ def test_search_puts_the_users_own_regions_first_and_names_their_ancestors(villa
         "330106002002",
         "330106002001001",
     ]
+
+
+@pytest.mark.parametrize("query", ["33\x00", "\x00北山", "1" * 40])
+def test_malformed_searches_are_answered_not_crashed(query, township_a, client_for):
+    client = client_for(township_a)
+    assert client.get("/regions/", {"q": query}).status_code == 200
+    assert client.get("/regions/", {"q": query}, HTTP_HX_REQUEST="true").status_code == 200
+    assert client.get("/audit/", {"username": query}).status_code == 200

@@ -1,0 +1,33 @@
+"""A serializer field for region codes: checked as codes before any query, so malformed
+input (letters, NUL bytes, 40 digits) gets the code rule as its message, not a database
+error."""
+
+from django.utils.translation import gettext_lazy as _
+from rest_framework import serializers
+
+from liudong.regions.codes import CodeError, clean_code
+from liudong.regions.models import Region
+
+
+class RegionCodeField(serializers.RelatedField):
+    default_error_messages = {
+        "unknown": _("Unknown region code “{code}”."),
+        "malformed": "{message}",
+    }
+
+    def __init__(self, **kwargs):
+        kwargs.setdefault("queryset", Region.objects.all())
+        super().__init__(**kwargs)
+
+    def to_internal_value(self, data):
+        try:
+            code = clean_code(data)
+        except CodeError as exc:
+            self.fail("malformed", message=str(exc))
+        region = self.get_queryset().filter(code=code).first()
+        if region is None:
+            self.fail("unknown", code=code)
+        return region
+
+    def to_representation(self, value):
+        return value.pk
