@@ -16,6 +16,8 @@ class RegionCodeField(serializers.RelatedField):
     }
 
     def __init__(self, **kwargs):
+        # Division codes are reference data every account may name (scoping of what a
+        # code may be used for is the service's rule, with its own message).
         kwargs.setdefault("queryset", Region.objects.all())
         super().__init__(**kwargs)
 
@@ -24,7 +26,7 @@ class RegionCodeField(serializers.RelatedField):
             code = clean_code(data)
         except CodeError as exc:
             self.fail("malformed", message=str(exc))
-        region = self.get_queryset().filter(code=code).first()
+        region = Region.objects.filter(code=code).first()
         if region is None:
             self.fail("unknown", code=code)
         return region
