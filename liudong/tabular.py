@@ -90,20 +90,20 @@ def read_table(path, columns: Mapping[str, tuple[str, ...]], required: tuple[str
         yield offset, values
 
 
-def write_table(path, header: list[str], rows, *, sheet_title: str = "Sheet1") -> None:
-    """Write csv (UTF-8 with BOM, so Excel shows Chinese) or xlsx, by the file suffix."""
-    path = Path(path)
-    if path.suffix.lower() == ".xlsx":
-        from openpyxl import Workbook
-
-        workbook = Workbook(write_only=True)
-        sheet = workbook.create_sheet(sheet_title)
-        sheet.append(header)
-        for row in rows:
-            sheet.append(list(row))
-        workbook.save(path)
-    else:
-        with path.open("w", encoding="utf-8-sig", newline="") as handle:
+def write_table(target, header: list[str], rows, *, sheet_title: str = "Sheet1") -> None:
+    """Write csv (UTF-8 with BOM, so Excel shows Chinese) or xlsx, by the file suffix;
+    a binary stream (not a path) gets xlsx."""
+    if not hasattr(target, "write") and Path(target).suffix.lower() != ".xlsx":
+        with Path(target).open("w", encoding="utf-8-sig", newline="") as handle:
             writer = csv.writer(handle)
             writer.writerow(header)
             writer.writerows(rows)
+        return
+    from openpyxl import Workbook
+
+    workbook = Workbook(write_only=True)
+    sheet = workbook.create_sheet(sheet_title)
+    sheet.append(header)
+    for row in rows:
+        sheet.append(list(row))
+    workbook.save(target)

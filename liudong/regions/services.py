@@ -318,6 +318,40 @@ def rename_region(
     return region
 
 
+# The region import template: our field -> the headers that mean it (Chinese first).
+REGION_COLUMNS: dict[str, tuple[str, ...]] = {
+    "code": ("区划代码", "代码", "村级区划代码"),
+    "name": ("名称", "区划名称", "村居名称"),
+}
+REGION_EXPORT_HEADER = ["区划代码", "名称"]
+
+
+def read_region_file(path) -> list[tuple[int, dict]]:
+    """Rows of a region import file; TableError when the file as a whole is unusable."""
+    from liudong.tabular import read_table
+
+    return list(read_table(path, REGION_COLUMNS, required=("code", "name")))
+
+
+def export_regions(prefix: str, *, acting_user=None, file_format: str) -> list[tuple[str, str]]:
+    """Villages and groups under ``prefix`` as template rows; the export is audited."""
+    rows = list(
+        Region.objects.subtree(prefix)
+        .filter(level__gte=Level.VILLAGE)
+        .order_by("code")
+        .values_list("code", "name")
+    )
+    audit.record(
+        Action.EXPORT,
+        acting_user=acting_user,
+        object_type="regions.region",
+        object_repr=f"regions under {prefix} ({len(rows)} rows)",
+        region=prefix,
+        detail={"rows": len(rows), "format": file_format},
+    )
+    return rows
+
+
 @dataclass
 class ImportSummary:
     imported: int = 0

@@ -1,3 +1,5 @@
+import io
+
 from django.contrib import messages
 from django.core.exceptions import PermissionDenied, ValidationError
 from django.http import HttpResponse
@@ -7,6 +9,8 @@ from django.views.decorators.vary import vary_on_headers
 
 from liudong.accounts.roles import MANAGE_GRIDS, MANAGE_REGIONS, can
 from liudong.base import StaleWrite
+from liudong.tabular import TableError, write_table
+from liudong.web import uploads
 from liudong.web.decorators import staff_required
 from liudong.web.forms import add_service_errors
 
@@ -96,6 +100,7 @@ def detail(request, code):
             "add_form": add_form,
             "rename_form": rename_form,
             "in_scope": code.startswith(user.region_id) or user.region_id.startswith(code),
+            "own": code.startswith(user.region_id),
         },
     )
 
@@ -139,6 +144,84 @@ def rename(request, code):
             messages.success(request, _("Saved."))
             return redirect("regions:detail", code=region.code)
     return render(request, "regions/add.html", {"form": form, "parent": region, "renaming": True})
+
+
+SESSION_UPLOAD = "regions_import_upload"
+PREVIEW_PROBLEMS = 50
+
+
+@staff_required(MANAGE_REGIONS)
+def import_file(request):
+    """Upload a villages/groups file, see what it would do, then confirm (or not)."""
+    summary, filename = None, None
+    if request.method == "POST" and "file" in request.FILES:
+        uploaded = request.FILES["file"]
+        try:
+            token = uploads.save_upload(uploaded)
+            rows = services.read_region_file(uploads.upload_path(token))
+        except ValidationError as exc:
+            messages.error(request, " ".join(exc.messages))
+            return redirect("regions:import")
+        except TableError as exc:
+            uploads.discard(token)
+            messages.error(request, str(exc))
+            return redirect("regions:import")
+        previous = request.session.get(SESSION_UPLOAD)
+        if previous:
+            uploads.discard(previous["token"])
+        request.session[SESSION_UPLOAD] = {"token": token, "name": uploaded.name}
+        summary = services.import_regions(rows, acting_user=request.user, dry_run=True)
+        filename = uploaded.name
+    elif request.method == "POST" and "confirm" in request.POST:
+        pending = request.session.pop(SESSION_UPLOAD, None)
+        if not pending:
+            messages.error(request, _("Nothing to import: upload the file again."))
+            return redirect("regions:import")
+        try:
+            rows = services.read_region_file(uploads.upload_path(pending["token"]))
+        except (FileNotFoundError, TableError):
+            messages.error(request, _("The uploaded file is gone: upload it again."))
+            return redirect("regions:import")
+        summary = services.import_regions(rows, acting_user=request.user)
+        uploads.discard(pending["token"])
+        if summary.rejected:
+            messages.error(request, _("Nothing was saved: the file has problems."))
+        else:
+            messages.success(
+                request,
+                _(
+                    "%(name)s imported: %(imported)d new, %(updated)d renamed, "
+                    "%(unchanged)d unchanged."
+                )
+                % {"name": pending["name"], **summary.as_dict()},
+            )
+            return redirect("regions:import")
+        filename = pending["name"]
+    return render(
+        request,
+        "regions/import.html",
+        {
+            "summary": summary,
+            "problems": summary.rejected[:PREVIEW_PROBLEMS] if summary else [],
+            "filename": filename,
+            "columns": services.REGION_COLUMNS,
+        },
+    )
+
+
+@staff_required()
+def export_file(request, code):
+    """Villages and groups under a region as xlsx in the import template (audited)."""
+    region = get_object_or_404(Region.objects.in_scope(request.user), code=code)
+    rows = services.export_regions(region.code, acting_user=request.user, file_format="xlsx")
+    buffer = io.BytesIO()
+    write_table(buffer, services.REGION_EXPORT_HEADER, rows, sheet_title="区划")
+    response = HttpResponse(
+        buffer.getvalue(),
+        content_type="application/vnd.openxmlformats-officedocument.spreadsheetml.sheet",
+    )
+    response["Content-Disposition"] = f'attachment; filename="regions-{region.code}.xlsx"'
+    return response
 
 
 # --- grids -------------------------------------------------------------------------------

@@ -31,5 +31,9 @@ class RegionCodeField(serializers.RelatedField):
             self.fail("unknown", code=code)
         return region
 
+    def use_pk_only_optimization(self):
+        # The code is the key: show it without loading the region (no N+1 in lists).
+        return True
+
     def to_representation(self, value):
         return value.pk

@@ -11,45 +11,56 @@ from django.test import Client
 LOCALE = Path(__file__).resolve().parents[2] / "locale"
 
 
-def read_po(path: Path) -> dict[str, str]:
-    """msgid -> msgstr of a .po file (enough of the format for our catalogues)."""
-    entries, current, field, fuzzy = {}, {"msgid": "", "msgstr": ""}, None, False
-    flagged = set()
-
-    def flush():
-        if current["msgid"]:
-            entries[current["msgid"]] = current["msgstr"]
-            if fuzzy:
-                flagged.add(current["msgid"])
-
+def read_po(path: Path) -> dict[str, dict[str, str]]:
+    """msgid -> {"msgstr", "plural", "fuzzy"} of a .po file (enough of the format for our
+    catalogues: plain and plural entries, continuation lines, flags)."""
+    entries: dict[str, dict[str, str]] = {}
+    current: dict[str, str] = {}
+    field = None
     for line in [*path.read_text(encoding="utf-8").splitlines(), ""]:
         if not line.strip():
-            flush()
-            current, field, fuzzy = {"msgid": "", "msgstr": ""}, None, False
+            if current.get("msgid"):
+                entries[current["msgid"]] = current
+            current, field = {}, None
         elif line.startswith("#,") and "fuzzy" in line:
-            fuzzy = True
-        elif line.startswith(("msgid ", "msgstr ")):
-            field, _, literal = line.partition(" ")
+            current["fuzzy"] = "yes"
+        elif line.startswith(("msgid ", "msgid_plural ", "msgstr ", "msgstr[0] ")):
+            keyword, _, literal = line.partition(" ")
+            field = {"msgid_plural": "plural", "msgstr[0]": "msgstr"}.get(keyword, keyword)
             current[field] = ast.literal_eval(literal)
+        elif line.startswith("msgstr["):
+            field = None  # further plural forms: Chinese has one
         elif line.startswith('"') and field:
             current[field] += ast.literal_eval(line)
-    read_po.fuzzy = flagged
     return entries
 
 
+CATALOGUE = LOCALE / "zh_Hans" / "LC_MESSAGES" / "django.po"
+
+
 def test_every_message_is_translated_into_chinese():
-    entries = read_po(LOCALE / "zh_Hans" / "LC_MESSAGES" / "django.po")
+    entries = read_po(CATALOGUE)
     assert len(entries) > 100
-    untranslated = [msgid for msgid, msgstr in entries.items() if not msgstr]
+    untranslated = [msgid for msgid, entry in entries.items() if not entry.get("msgstr")]
     assert not untranslated, untranslated[:10]
-    assert not read_po.fuzzy, sorted(read_po.fuzzy)[:10]
+    fuzzy = [msgid for msgid, entry in entries.items() if entry.get("fuzzy")]
+    assert not fuzzy, fuzzy[:10]
 
 
 def test_the_compiled_catalogue_matches_the_source():
-    entries = read_po(LOCALE / "zh_Hans" / "LC_MESSAGES" / "django.po")
-    with (LOCALE / "zh_Hans" / "LC_MESSAGES" / "django.mo").open("rb") as handle:
+    entries = read_po(CATALOGUE)
+    with CATALOGUE.with_suffix(".mo").open("rb") as handle:
         compiled = gettext.GNUTranslations(handle)
-    stale = [m for m, s in entries.items() if compiled.gettext(m) != s]
+    stale = [
+        msgid
+        for msgid, entry in entries.items()
+        if (
+            compiled.ngettext(msgid, entry["plural"], 1)
+            if "plural" in entry
+            else compiled.gettext(msgid)
+        )
+        != entry["msgstr"]
+    ]
     assert not stale, f"run `make messages` (compilemessages): {stale[:5]}"
 
 

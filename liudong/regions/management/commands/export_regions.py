@@ -1,12 +1,11 @@
+import csv
+import sys
 from pathlib import Path
 
 from django.core.management.base import CommandError
 
-from liudong.audit import services as audit
-from liudong.audit.models import Action
 from liudong.commands import LiudongCommand
-from liudong.regions.codes import Level
-from liudong.regions.models import Region
+from liudong.regions.services import REGION_EXPORT_HEADER, export_regions
 from liudong.tabular import write_table
 
 
@@ -24,29 +23,15 @@ class Command(LiudongCommand):
 
     def run(self, **options):
         prefix = self.region_option(options["region"])
-        user = self.acting_user
-        regions = Region.objects.subtree(prefix).filter(level__gte=Level.VILLAGE).order_by("code")
-        rows = [(r.code, r.name) for r in regions]
-        header = ["区划代码", "名称"]
-        out = options.get("out")
-        if out and Path(out).suffix.lower() != "." + options["format"]:
-            raise CommandError(f"--out {out}: the file name must end in .{options['format']}")
-        if out:
-            write_table(Path(out), header, rows, sheet_title="区划")
-        elif options["format"] == "xlsx":
+        out, file_format = options.get("out"), options["format"]
+        if out and Path(out).suffix.lower() != "." + file_format:
+            raise CommandError(f"--out {out}: the file name must end in .{file_format}")
+        if not out and file_format == "xlsx":
             raise CommandError("--out is required for xlsx")
+        rows = export_regions(prefix, acting_user=self.acting_user, file_format=file_format)
+        if out:
+            write_table(Path(out), REGION_EXPORT_HEADER, rows, sheet_title="区划")
         else:
-            import csv
-            import sys
-
             writer = csv.writer(sys.stdout)
-            writer.writerow(header)
+            writer.writerow(REGION_EXPORT_HEADER)
             writer.writerows(rows)
-        audit.record(
-            Action.EXPORT,
-            acting_user=user,
-            object_type="regions.region",
-            object_repr=f"regions under {prefix} ({len(rows)} rows)",
-            region=prefix,
-            detail={"rows": len(rows), "format": options["format"]},
-        )

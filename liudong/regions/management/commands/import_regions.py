@@ -1,11 +1,6 @@
 from liudong.commands import LiudongCommand
-from liudong.regions.services import import_regions
-from liudong.tabular import TableError, read_table
-
-REGION_COLUMNS = {
-    "code": ("区划代码", "代码", "村级区划代码"),
-    "name": ("名称", "区划名称", "村居名称"),
-}
+from liudong.regions.services import import_regions, read_region_file
+from liudong.tabular import TableError
 
 
 class Command(LiudongCommand):
@@ -23,7 +18,7 @@ class Command(LiudongCommand):
 
     def run(self, file, **options):
         try:
-            rows = list(read_table(file, REGION_COLUMNS, required=("code", "name")))
+            rows = read_region_file(file)
         except TableError as exc:
             self.fail(str(exc), code="unreadable_file")
         summary = import_regions(rows, acting_user=self.acting_user, dry_run=options["dry_run"])
@@ -39,5 +34,4 @@ class Command(LiudongCommand):
             self.stderr.write(f"row {problem['row']}, {problem['field']}: {problem['message']}")
         if summary.rejected:
             self.stderr.write("nothing was saved: correct these rows and import the file again")
-        if summary.rejected:
             raise SystemExit(1)

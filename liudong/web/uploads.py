@@ -1,0 +1,46 @@
+"""Files people upload for a check-then-confirm import: kept under var/uploads/ between
+the preview and the confirmation, named by a random token held in the user's session."""
+
+from __future__ import annotations
+
+import secrets
+from pathlib import Path
+
+from django.conf import settings
+from django.core.exceptions import ValidationError
+from django.utils.translation import gettext as _
+
+ALLOWED_SUFFIXES = (".csv", ".xlsx", ".txt")
+MAX_BYTES = 200 * 1024 * 1024
+
+
+def _folder() -> Path:
+    folder = settings.VAR_DIR / "uploads"
+    folder.mkdir(parents=True, exist_ok=True)
+    return folder
+
+
+def save_upload(uploaded) -> str:
+    suffix = Path(uploaded.name or "").suffix.lower()
+    if suffix not in ALLOWED_SUFFIXES:
+        raise ValidationError(
+            {"file": _("Upload a .csv or .xlsx file (got “%(name)s”).") % {"name": uploaded.name}}
+        )
+    if uploaded.size > MAX_BYTES:
+        raise ValidationError({"file": _("The file is larger than 200 MB.")})
+    token = secrets.token_hex(16) + suffix
+    with (_folder() / token).open("wb") as handle:
+        for chunk in uploaded.chunks():
+            handle.write(chunk)
+    return token
+
+
+def upload_path(token: str) -> Path:
+    path = _folder() / Path(token).name  # never a path outside the folder
+    if not path.exists():
+        raise FileNotFoundError(token)
+    return path
+
+
+def discard(token: str) -> None:
+    (_folder() / Path(token).name).unlink(missing_ok=True)
