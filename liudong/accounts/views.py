@@ -74,6 +74,10 @@ def user_list(request):
 @staff_required()
 def user_detail(request, pk):
     account = get_object_or_404(User.objects.in_scope(request.user).select_related("region"), pk=pk)
+    if request.method == "GET":
+        audit.record_view(
+            acting_user=request.user, obj=account, region=account.region_id, via="web"
+        )
     may_manage = can(request.user, MANAGE_USERS)
     form = UserForm(request.POST or None, initial=user_initial(account), editing=account)
     if request.method == "POST":

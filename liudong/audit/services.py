@@ -116,6 +116,11 @@ def record(action: str, **fields) -> AuditEntry:
     return append([entry(action, **fields)])[0]
 
 
+def record_view(*, acting_user, obj: models.Model, region: str, via: str) -> AuditEntry:
+    """A read of one record holding personal data (a file, an account): who saw it, where."""
+    return record(Action.VIEW, acting_user=acting_user, obj=obj, region=region, detail={"via": via})
+
+
 @dataclass
 class ChainReport:
     ok: bool

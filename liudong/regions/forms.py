@@ -3,6 +3,7 @@ from django.core.exceptions import ValidationError
 from django.utils.translation import gettext_lazy as _
 
 from liudong.accounts.models import User
+from liudong.accounts.roles import Role
 
 from .models import Region
 
@@ -38,21 +39,41 @@ class RegionCodesField(forms.CharField):
         return [found[c] for c in codes]
 
 
+class StaffLabelMixin:
+    """Show staff as 姓名 · user name · role · region, not just a name."""
+
+    def label_from_instance(self, obj):
+        name = obj.full_name or obj.username
+        return f"{name} · {obj.username} · {obj.get_role_display()} · {obj.region_id}"
+
+
+class StaffChoiceField(StaffLabelMixin, forms.ModelChoiceField):
+    pass
+
+
+class StaffMultipleChoiceField(StaffLabelMixin, forms.ModelMultipleChoiceField):
+    pass
+
+
+# Who may work a grid: the accounts that work in villages and townships.
+GRID_WORKER_ROLES = (Role.COLLECTOR, Role.VILLAGE, Role.TOWNSHIP)
+
+
 class GridForm(forms.Form):
     name = forms.CharField(label=_("Name"), max_length=100)
     region = forms.CharField(label=_("Township or village code"), max_length=15)
     areas = RegionCodesField(label=_("Villages and groups (codes)"), required=False)
-    responsible = forms.ModelChoiceField(
+    responsible = StaffChoiceField(
         label=_("Responsible worker"), queryset=User.objects.none(), required=False
     )
-    collectors = forms.ModelMultipleChoiceField(
+    collectors = StaffMultipleChoiceField(
         label=_("Collectors"), queryset=User.objects.none(), required=False
     )
     version = forms.IntegerField(widget=forms.HiddenInput, required=False)
 
     def __init__(self, *args, user, **kwargs):
         super().__init__(*args, **kwargs)
-        staff = User.objects.in_scope(user).filter(is_active=True)
+        staff = User.objects.in_scope(user).filter(is_active=True, role__in=GRID_WORKER_ROLES)
         for name in ("responsible", "collectors"):
             field = self.fields[name]
             assert isinstance(field, forms.ModelChoiceField)

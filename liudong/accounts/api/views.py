@@ -11,6 +11,7 @@ from liudong.accounts.filters import UserFilter
 from liudong.accounts.models import User
 from liudong.accounts.permissions import IsStaffWithRegion, capability_for_writes
 from liudong.accounts.roles import MANAGE_USERS, USE_WEB, can
+from liudong.audit import services as audit
 from liudong.audit.middleware import client_address
 
 from .serializers import (
@@ -37,6 +38,13 @@ class UserViewSet(
 
     def get_queryset(self):
         return User.objects.in_scope(self.request.user)
+
+    def retrieve(self, request, *args, **kwargs):
+        account = self.get_object()
+        audit.record_view(
+            acting_user=request.user, obj=account, region=account.region_id, via="api"
+        )
+        return Response(self.get_serializer(account).data)
 
     @extend_schema(request=UserCreateSerializer, responses={201: CreatedUserSerializer})
     def create(self, request):

@@ -124,3 +124,14 @@ def test_county_admin_resets_a_password_and_only_in_scope(
     assert AuditEntry.objects.filter(
         object_id=str(township_a.pk), action="update", detail__password="reset"
     ).exists()
+
+
+def test_reading_an_account_is_logged_on_the_web_and_the_api(
+    township_a, village_a1, client_for, api_for
+):
+    client_for(township_a).get(f"/accounts/users/{village_a1.pk}/")
+    api_for(township_a).get(f"/api/users/{village_a1.pk}/")
+    views = AuditEntry.objects.filter(action="view", object_id=str(village_a1.pk))
+    assert sorted(v.detail["via"] for v in views) == ["api", "web"]
+    assert {v.actor_username for v in views} == {"township_a"}
+    assert {v.region for v in views} == {"330106002001"}
