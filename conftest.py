@@ -39,7 +39,7 @@ def villages(db):
     return summary
 
 
-def make_user(username: str, role: str, region: str):
+def make_user(username: str, role: str, region: str, full_name: str = ""):
     from liudong.accounts.services import create_user
     from liudong.regions.models import Region
 
@@ -49,7 +49,7 @@ def make_user(username: str, role: str, region: str):
         role=role,
         region=Region.objects.get(code=region),
         password=PASSWORD,
-        full_name=username,
+        full_name=full_name or username,
     )
     return user
 

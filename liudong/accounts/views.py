@@ -1,6 +1,6 @@
 from django.contrib import messages
 from django.contrib.auth import login, logout
-from django.core.exceptions import PermissionDenied, ValidationError
+from django.core.exceptions import PermissionDenied
 from django.shortcuts import get_object_or_404, redirect, render
 from django.utils.http import url_has_allowed_host_and_scheme
 from django.utils.translation import gettext as _
@@ -9,9 +9,8 @@ from django.views.decorators.http import require_POST
 from liudong.audit import services as audit
 from liudong.audit.middleware import client_address
 from liudong.audit.models import Action
-from liudong.base import StaleWrite
 from liudong.web.decorators import staff_required
-from liudong.web.forms import add_service_errors
+from liudong.web.forms import apply_service
 
 from . import services
 from .forms import LoginForm, UserForm, user_initial
@@ -83,26 +82,22 @@ def user_detail(request, pk):
     if request.method == "POST":
         if not may_manage:
             raise PermissionDenied(_("Only a county administrator may manage staff accounts."))
-        if form.is_valid():
-            data = form.cleaned_data
-            try:
-                services.update_user(
-                    acting_user=request.user,
-                    user=account,
-                    expected_version=data["version"],
-                    full_name=data["full_name"],
-                    role=data["role"],
-                    region=data["region"],
-                    phone=data["phone"],
-                    is_active=data["is_active"],
-                )
-            except StaleWrite as exc:
-                form.add_error(None, str(exc))
-            except ValidationError as exc:
-                add_service_errors(form, exc)
-            else:
-                messages.success(request, _("Saved."))
-                return redirect("accounts:user_detail", pk=account.pk)
+        data = form.cleaned_data if form.is_valid() else None
+        if data and apply_service(
+            form,
+            lambda: services.update_user(
+                acting_user=request.user,
+                user=account,
+                expected_version=data["version"],
+                full_name=data["full_name"],
+                role=data["role"],
+                region=data["region"],
+                phone=data["phone"],
+                is_active=data["is_active"],
+            ),
+        ):
+            messages.success(request, _("Saved."))
+            return redirect("accounts:user_detail", pk=account.pk)
     return render(
         request,
         "accounts/user_form.html",
@@ -126,29 +121,29 @@ def user_reset_password(request, pk):
 @staff_required(MANAGE_USERS)
 def user_create(request):
     form = UserForm(request.POST or None, initial={"region": request.user.region_id})
-    if request.method == "POST" and form.is_valid():
-        data = form.cleaned_data
-        try:
-            account, password = services.create_user(
-                acting_user=request.user,
-                username=data["username"],
-                role=data["role"],
-                region=data["region"],
-                full_name=data["full_name"],
-                phone=data["phone"],
+    data = form.cleaned_data if request.method == "POST" and form.is_valid() else None
+    created = data and apply_service(
+        form,
+        lambda: services.create_user(
+            acting_user=request.user,
+            username=data["username"],
+            role=data["role"],
+            region=data["region"],
+            full_name=data["full_name"],
+            phone=data["phone"],
+        ),
+    )
+    if created:
+        account, password = created
+        messages.success(
+            request,
+            _(
+                "Account %(name)s created. Its first password is %(password)s — "
+                "give it to the person in private."
             )
-        except ValidationError as exc:
-            add_service_errors(form, exc)
-        else:
-            messages.success(
-                request,
-                _(
-                    "Account %(name)s created. Its first password is %(password)s — "
-                    "give it to the person in private."
-                )
-                % {"name": account.username, "password": password},
-            )
-            return redirect("accounts:user_detail", pk=account.pk)
+            % {"name": account.username, "password": password},
+        )
+        return redirect("accounts:user_detail", pk=account.pk)
     return render(
         request, "accounts/user_form.html", {"form": form, "account": None, "may_manage": True}
     )

@@ -8,11 +8,10 @@ from django.utils.translation import gettext as _
 from django.views.decorators.vary import vary_on_headers
 
 from liudong.accounts.roles import MANAGE_GRIDS, MANAGE_REGIONS, can
-from liudong.base import StaleWrite
 from liudong.tabular import TableError, write_table
 from liudong.web import uploads
 from liudong.web.decorators import staff_required
-from liudong.web.forms import add_service_errors
+from liudong.web.forms import apply_service
 
 from . import services
 from .codes import Level
@@ -109,14 +108,16 @@ def detail(request, code):
 def add_child(request, code):
     parent = get_object_or_404(Region.objects.in_scope(request.user), code=code)
     form = RegionAddForm(request.POST or None, initial={"code": parent.code})
-    if request.method == "POST" and form.is_valid():
-        try:
-            region = services.add_region(acting_user=request.user, **form.cleaned_data)
-        except ValidationError as exc:
-            add_service_errors(form, exc)
-        else:
-            messages.success(request, _("%(name)s added.") % {"name": region.name})
-            return redirect("regions:detail", code=parent.code)
+    region = (
+        apply_service(
+            form, lambda: services.add_region(acting_user=request.user, **form.cleaned_data)
+        )
+        if request.method == "POST" and form.is_valid()
+        else None
+    )
+    if region:
+        messages.success(request, _("%(name)s added.") % {"name": region.name})
+        return redirect("regions:detail", code=parent.code)
     return render(request, "regions/add.html", {"form": form, "parent": parent})
 
 
@@ -126,23 +127,21 @@ def rename(request, code):
     form = RegionRenameForm(
         request.POST or None, initial={"name": region.name, "version": region.version}
     )
-    if request.method == "POST" and form.is_valid():
-        try:
-            services.rename_region(
+    if (
+        request.method == "POST"
+        and form.is_valid()
+        and apply_service(
+            form,
+            lambda: services.rename_region(
                 acting_user=request.user,
                 region=region,
                 name=form.cleaned_data["name"],
                 expected_version=form.cleaned_data["version"],
-            )
-        except StaleWrite as exc:
-            form.add_error(None, str(exc))
-        except ValidationError as exc:
-            add_service_errors(form, exc)
-        except PermissionDenied as exc:
-            form.add_error(None, str(exc))
-        else:
-            messages.success(request, _("Saved."))
-            return redirect("regions:detail", code=region.code)
+            ),
+        )
+    ):
+        messages.success(request, _("Saved."))
+        return redirect("regions:detail", code=region.code)
     return render(request, "regions/add.html", {"form": form, "parent": region, "renaming": True})
 
 
@@ -258,34 +257,28 @@ def grid_edit(request, pk=None):
     if pk is not None:
         grid = get_object_or_404(Grid.objects.in_scope(request.user), pk=pk)
     may_manage = can(request.user, MANAGE_GRIDS)
-    if request.method == "POST" and not may_manage:
-        raise PermissionDenied(_("Your role may not manage grids."))
-    if grid is None and not may_manage:
+    if not may_manage and (grid is None or request.method == "POST"):
+        # Grid workers may look at their grid; only managers create or change one.
         raise PermissionDenied(_("Your role may not manage grids."))
     initial = _grid_initial(grid) if grid else {"region": request.user.region_id}
     form = GridForm(request.POST or None, initial=initial, user=request.user)
-    if request.method == "POST" and form.is_valid():
-        data = form.cleaned_data
-        try:
-            grid = services.save_grid(
-                acting_user=request.user,
-                grid=grid,
-                name=data["name"],
-                region=data["region"],
-                areas=data["areas"],
-                responsible=data["responsible"],
-                collectors=data["collectors"],
-                expected_version=data["version"],
-            )
-        except StaleWrite as exc:
-            form.add_error(None, str(exc))
-        except ValidationError as exc:
-            add_service_errors(form, exc)
-        except PermissionDenied as exc:
-            form.add_error(None, str(exc))
-        else:
-            messages.success(request, _("Saved."))
-            return redirect("regions:grid_edit", pk=grid.pk)
+    data = form.cleaned_data if request.method == "POST" and form.is_valid() else None
+    saved = data and apply_service(
+        form,
+        lambda: services.save_grid(
+            acting_user=request.user,
+            grid=grid,
+            name=data["name"],
+            region=data["region"],
+            areas=data["areas"],
+            responsible=data["responsible"],
+            collectors=data["collectors"],
+            expected_version=data["version"],
+        ),
+    )
+    if saved:
+        messages.success(request, _("Saved."))
+        return redirect("regions:grid_edit", pk=saved.pk)
     return render(
         request,
         "regions/grid_form.html",

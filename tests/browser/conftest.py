@@ -49,7 +49,8 @@ REPO_ROOT = HERE.parents[1]
 SCREENSHOTS = REPO_ROOT / "var" / "screenshots"
 REVIEW_SCREENSHOTS = SCREENSHOTS / "review"
 
-PASSWORD = "Correct-Horse-42"
+from conftest import PASSWORD, make_user  # noqa: E402 (the root fixtures)
+
 # Generous for a loaded CI machine; htmx's 300 ms debounce is well inside it.
 TIMEOUT_MS = 10_000
 
@@ -171,31 +172,16 @@ def zhejiang(transactional_db):
     assert not summary.rejected, summary.rejected
 
 
-def _make_user(username: str, role: str, region: str, full_name: str):
-    from liudong.accounts.services import create_user
-    from liudong.regions.models import Region
-
-    user, _password = create_user(
-        acting_user=None,
-        username=username,
-        role=role,
-        region=Region.objects.get(code=region),
-        password=PASSWORD,
-        full_name=full_name,
-    )
-    return user
-
-
 @pytest.fixture
 def township_a(zhejiang, live_server):
     """Township worker of 北山街道 (浙江省杭州市西湖区, 330106002)."""
-    return _make_user("township_a", "township", "330106002", "北山专干")
+    return make_user("township_a", "township", "330106002", "北山专干")
 
 
 @pytest.fixture
 def township_b(zhejiang, live_server):
     """Township worker of 西溪街道 (330106004), a neighbour of township A."""
-    return _make_user("township_b", "township", "330106004", "西溪专干")
+    return make_user("township_b", "township", "330106004", "西溪专干")
 
 
 # --- actions --------------------------------------------------------------------------------
