@@ -3,12 +3,21 @@ input (letters, NUL bytes, 40 digits) gets the code rule as its message, not a d
 error."""
 
 from django.utils.translation import gettext_lazy as _
+from drf_spectacular.utils import extend_schema_field
 from rest_framework import serializers
 
 from liudong.regions.codes import CodeError, clean_code
 from liudong.regions.models import Region
 
 
+@extend_schema_field(
+    {
+        "type": "string",
+        "pattern": "^[0-9]{2,15}$",
+        "example": "330106002",
+        "description": "region code",
+    }
+)
 class RegionCodeField(serializers.RelatedField):
     default_error_messages = {
         "unknown": _("Unknown region code “{code}”."),
