@@ -11,6 +11,7 @@ from typing import Self
 
 from django.db import models
 from django.db.models import Q
+from django.utils import timezone
 from django.utils.translation import gettext_lazy as _
 
 from liudong.regions.codes import subtree_q
@@ -55,8 +56,6 @@ class TrackedModel(models.Model):
             for f in self._meta.concrete_fields
             if not f.primary_key and f.attname != "created"
         }
-        from django.utils import timezone
-
         values["updated"] = self.updated = timezone.now()
         changed = model._base_manager.filter(pk=self.pk, version=expected).update(**values)
         if not changed:

@@ -30,7 +30,6 @@ class LiudongCommand(BaseCommand):
     """Subclasses implement ``run(**options)``; ``self.acting_user`` is set from --user."""
 
     acts_as_user = False  # add --user (and LIUDONG_USER) to scope the command
-    json_output = False  # add --format json
 
     def create_parser(self, prog_name, subcommand, **kwargs):
         parser = super().create_parser(prog_name, subcommand, **kwargs)

@@ -12,7 +12,6 @@ import secrets
 from pathlib import Path
 
 import dj_database_url
-from django.utils.translation import gettext_lazy as _
 
 PACKAGE_DIR = Path(__file__).resolve().parent
 VAR_DIR = Path(os.environ.get("LIUDONG_VAR_DIR", "var")).resolve()
@@ -221,7 +220,4 @@ LOGGING = {
     },
 }
 
-# The roles and their labels live in accounts.roles; this is only here so templates
-# can read the product name in one place.
-PRODUCT_NAME = _("Liudong floating-population service")
 CSRF_FAILURE_VIEW = "liudong.web.views.csrf_failure"

@@ -37,12 +37,17 @@ def error_body(errors: list[dict]) -> dict:
     return {"errors": errors}
 
 
+class Conflict(exceptions.APIException):
+    """A write based on a version of the record that is no longer current."""
+
+    status_code = status.HTTP_409_CONFLICT
+    default_code = "stale"
+
+
 def exception_handler(exc, context):
+    """Turn the services' Django exceptions into DRF ones, then flatten to one shape."""
     if isinstance(exc, StaleWrite):
-        exc = exceptions.APIException(str(exc))
-        exc.status_code = status.HTTP_409_CONFLICT
-        exc.default_code = "stale"
-        exc.detail = exceptions.ErrorDetail(str(exc.detail), code="stale")
+        exc = Conflict(str(exc))
     elif isinstance(exc, DjangoValidationError):
         exc = exceptions.ValidationError(
             exc.message_dict if hasattr(exc, "error_dict") else {"non_field_errors": exc.messages}
