@@ -87,6 +87,9 @@ class ScopedQuerySet(models.QuerySet):
 
 
 def _code_lookup(model, field: str) -> str:
-    """`region` (a foreign key to Region, whose key is the code) is compared as `region_id`."""
+    """`region` (a foreign key to Region, whose key is the code) is compared as `region_id`;
+    a path through a relation (`person__household_region`) compares the key it ends in."""
+    if "__" in field:
+        return field
     f = model._meta.get_field(field)
     return f.attname if f.is_relation else field

@@ -16,8 +16,8 @@ COMPOSITE = {
 }
 
 GROUPS = {
-    "import": "import data from csv/xlsx: regions",
-    "export": "export data to csv/xlsx: regions, audit",
+    "import": "import data from csv/xlsx: regions, persons",
+    "export": "export data to csv/xlsx: regions, persons, audit",
     "audit": "the audit log: verify",
 }
 
@@ -30,6 +30,8 @@ Set up and run:
   createuser NAME --role ROLE --region CODE
 Data:
   import regions FILE      villages and groups from csv/xlsx
+  import persons FILE [--dry-run --atomic --errors OUT.xlsx --format json]
+  export persons --region CODE [--format csv|xlsx] [--out FILE]
   export regions --region CODE [--format csv|xlsx] [--out FILE]
   export audit --region CODE --out FILE.xlsx
   audit verify             check the audit log's hash chain

@@ -57,6 +57,7 @@ INSTALLED_APPS = [
     "liudong.regions",
     "liudong.accounts",
     "liudong.audit",
+    "liudong.people",
     "liudong.api",
     "liudong.web",
 ]

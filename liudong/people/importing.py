@@ -1,0 +1,499 @@
+"""`liudong import persons`: the person template from csv/xlsx into the registry.
+
+The file is streamed: rows are checked one by one (people.rows) and written in batches,
+each batch one transaction, so memory stays flat and a crash loses at most the batch in
+flight; importing the same file again finishes the job and changes nothing twice.
+``--atomic`` puts the whole file in one transaction that is rolled back if any row is
+refused. Each batch writes one audit entry naming every file it created or changed.
+"""
+
+from __future__ import annotations
+
+import datetime
+import os
+from collections.abc import Callable
+from dataclasses import dataclass, field
+from pathlib import Path
+
+from django.db import transaction
+from django.utils import timezone
+from django.utils.translation import gettext as _
+
+from liudong import bulk
+from liudong.audit import services as audit
+from liudong.audit.models import Action
+from liudong.regions.models import Region
+from liudong.tabular import read_table
+
+from .models import HeldCertificate, Person, ResidenceEpisode
+from .rows import CleanRow, RowChecker
+from .services import floating, name_initials, refresh_derived
+from .template import CHINESE_HEADERS, COLUMNS, FIELDS, REQUIRED
+
+PERSON_COLUMNS = {column.field: (column.chinese,) for column in COLUMNS}
+# Columns offices add that carry nothing to import (and the errors file's own column).
+IGNORABLE = ("序号", "no", "编号", "备注", "remarks", "问题", "problems")
+ERRORS_COLUMN = "问题 problems"
+BATCH_SIZE = 2000
+
+PERSON_FIELDS = (
+    "name",
+    "sex",
+    "birth_date",
+    "ethnicity",
+    "marital_status",
+    "phone",
+    "household_region_id",
+    "household_address",
+    "residence_region_id",
+    "residence_address",
+    "spouse_id_number",
+    "children_count",
+    "id_check_failed",
+)
+EPISODE_FIELDS = ("address", "reason", "employer", "verified_on")
+
+
+@dataclass
+class ImportSummary:
+    imported: int = 0
+    updated: int = 0
+    unchanged: int = 0
+    rejected: list[dict] = field(default_factory=list)
+    warnings: list[dict] = field(default_factory=list)
+    saved: bool = True
+
+    def as_dict(self) -> dict:
+        return {
+            "imported": self.imported,
+            "updated": self.updated,
+            "unchanged": self.unchanged,
+            "rejected": self.rejected,
+            "warnings": self.warnings,
+        }
+
+
+class ErrorsFile:
+    """The rejected rows, as they were, with a last column naming each problem: the
+    office corrects them in Excel and imports this very file again."""
+
+    def __init__(self, path: Path):
+        from openpyxl import Workbook
+
+        self.path = path
+        self.workbook = Workbook(write_only=True)
+        self.sheet = self.workbook.create_sheet("rejected")
+        self.sheet.append(["行号 row", *CHINESE_HEADERS, ERRORS_COLUMN])
+
+    def add(self, row_number: int, values: dict, problems: list[dict]) -> None:
+        cells = [_cell(values.get(name)) for name in FIELDS]
+        described = "; ".join(f"{p['field']}: {p['message']}" for p in problems)
+        self.sheet.append([row_number, *cells, described])
+
+    def close(self) -> None:
+        self.workbook.save(self.path)
+
+
+def _cell(value):
+    if isinstance(value, datetime.datetime):
+        return value.date().isoformat()
+    if isinstance(value, datetime.date):
+        return value.isoformat()
+    return value
+
+
+class KnownRegions:
+    """Every region code in the database, held once per import (about 50,000 strings)."""
+
+    def __init__(self):
+        self.codes = set(Region.objects.values_list("code", flat=True))
+
+    def __call__(self, code: str) -> bool:
+        return code in self.codes
+
+
+def import_persons(
+    path,
+    *,
+    acting_user=None,
+    dry_run: bool = False,
+    atomic: bool = False,
+    errors_out: str | os.PathLike | None = None,
+    sheet: str | None = None,
+    batch_size: int = BATCH_SIZE,
+    progress: Callable[[int], None] | None = None,
+    today: datetime.date | None = None,
+) -> ImportSummary:
+    """Import a person file; see the module docstring. Raises TableError when the file as
+    a whole is unusable (no header, unknown or doubled columns, unreadable)."""
+    rows = read_table(path, PERSON_COLUMNS, REQUIRED, strict=True, ignorable=IGNORABLE, sheet=sheet)
+    summary = ImportSummary()
+    checker = RowChecker(KnownRegions(), today=today)
+    writer = BatchWriter(summary, acting_user=acting_user, dry_run=dry_run, source=Path(path).name)
+    errors = ErrorsFile(Path(errors_out)) if errors_out else None
+    first_row_of: dict[str, int] = {}
+    batch: list[CleanRow] = []
+    done = 0
+    outer = transaction.atomic() if atomic and not dry_run else _nothing()
+    try:
+        with outer:
+            for row_number, values in rows:
+                clean, problems = checker.check(row_number, values)
+                if clean is not None:
+                    first = first_row_of.setdefault(clean.id_number, row_number)
+                    if first != row_number:
+                        problems = [
+                            {
+                                "row": row_number,
+                                "field": "id_number",
+                                "message": _(
+                                    "The ID number %(value)s appears twice in the file "
+                                    "(first on row %(first)d): one row per person."
+                                )
+                                % {"value": clean.id_number, "first": first},
+                            }
+                        ]
+                        clean = None
+                if clean is None:
+                    summary.rejected.extend(problems)
+                    if errors:
+                        errors.add(row_number, values, problems)
+                else:
+                    summary.warnings.extend(clean.warnings)
+                    batch.append(clean)
+                    if len(batch) >= batch_size:
+                        writer.write(batch)
+                        batch = []
+                done += 1
+                if progress and done % 1000 == 0:
+                    progress(done)
+            if batch:
+                writer.write(batch)
+            if atomic and summary.rejected and not dry_run:
+                transaction.set_rollback(True)
+                summary.saved = False
+                summary.imported = summary.updated = 0
+    finally:
+        if errors:
+            errors.close()
+    if progress:
+        progress(done)
+    if dry_run:
+        summary.saved = False
+    return summary
+
+
+class _nothing:
+    def __enter__(self):
+        return self
+
+    def __exit__(self, *exc):
+        return False
+
+
+def _common_prefix(codes: list[str]) -> str:
+    if not codes:
+        return ""
+    low, high = min(codes), max(codes)
+    n = 0
+    while n < min(len(low), len(high)) and low[n] == high[n]:
+        n += 1
+    return low[:n]
+
+
+class BatchWriter:
+    """Writes checked rows: new files, changed files, arrivals; one audit entry a batch."""
+
+    def __init__(self, summary: ImportSummary, *, acting_user, dry_run: bool, source: str):
+        self.summary = summary
+        self.acting_user = acting_user
+        self.dry_run = dry_run
+        self.source = source
+
+    def write(self, batch: list[CleanRow]) -> None:
+        if self.dry_run:
+            self._classify(batch)
+            return
+        with transaction.atomic():
+            self._classify(batch)
+
+    def _classify(self, batch: list[CleanRow]) -> None:
+        existing = {
+            p.id_number: p
+            for p in Person.objects.filter(id_number__in=[r.id_number for r in batch])
+        }
+        open_episodes = {
+            e.person_id: e
+            for e in ResidenceEpisode.objects.filter(
+                person_id__in=[p.pk for p in existing.values()], departure_date__isnull=True
+            )
+        }
+        held = set(
+            HeldCertificate.objects.filter(
+                person_id__in=[p.pk for p in existing.values()]
+            ).values_list("person_id", "number")
+        )
+        now = timezone.now()
+        new_rows: list[CleanRow] = []
+        changed_people: list[Person] = []
+        changed_episodes: list[ResidenceEpisode] = []
+        new_episodes: list[tuple[int, CleanRow]] = []
+        new_certificates: list[tuple[int, CleanRow]] = []
+        updated_log: dict[str, dict] = {}
+
+        for row in batch:
+            person = existing.get(row.id_number)
+            values = _person_values(row)
+            if person is None:
+                new_rows.append(row)
+                continue
+            before, after = {}, {}
+            for name, value in values.items():
+                if getattr(person, name) != value:
+                    before[name], after[name] = getattr(person, name), value
+                    setattr(person, name, value)
+            episode = open_episodes.get(person.pk)
+            episode_change = self._episode_change(person, episode, row, before, after)
+            if episode_change == "refused":
+                continue
+            if episode is not None and episode_change in ("changed", "closed-and-arrival"):
+                changed_episodes.append(episode)
+            if episode_change in ("arrival", "closed-and-arrival"):
+                new_episodes.append((person.pk, row))
+            if row.certificate_no and (person.pk, row.certificate_no) not in held:
+                new_certificates.append((person.pk, row))
+                after["certificate_no"] = row.certificate_no
+            if after:
+                refresh_derived(person)
+                person.version += 1
+                person.updated = now
+                changed_people.append(person)
+                updated_log[str(person.pk)] = {"row": row.row, "before": before, "after": after}
+            else:
+                self.summary.unchanged += 1
+
+        self.summary.imported += len(new_rows)
+        self.summary.updated += len(changed_people)
+        if self.dry_run:
+            return
+        ids = bulk.allocate_ids(Person, len(new_rows))
+        stamp = bulk.db_now()
+        created = list(zip(ids, new_rows, strict=True))
+        bulk.insert(
+            Person, PERSON_COLUMNS_DB, [_person_tuple(pk, row, stamp) for pk, row in created]
+        )
+        created_log = [[row.row, pk] for pk, row in created]
+        new_episodes.extend(created)
+        new_certificates.extend((pk, row) for pk, row in created if row.certificate_no)
+        if changed_people:
+            Person.objects.bulk_update(
+                changed_people,
+                [*PERSON_FIELDS, "name_initials", "is_floating", "version", "updated"],
+                batch_size=500,
+            )
+        if changed_episodes:
+            ResidenceEpisode.objects.bulk_update(
+                changed_episodes,
+                ["departure_date", "region", *EPISODE_FIELDS, "version"],
+                batch_size=500,
+            )
+        bulk.insert(
+            ResidenceEpisode,
+            EPISODE_COLUMNS_DB,
+            [_episode_tuple(pk, row, stamp) for pk, row in new_episodes],
+        )
+        HeldCertificate.objects.bulk_create(
+            [
+                HeldCertificate(
+                    person_id=pk,
+                    number=row.certificate_no,
+                    issuer=row.certificate_issuer,
+                    issued_on=row.certificate_issued,
+                )
+                for pk, row in new_certificates
+            ],
+            batch_size=1000,
+            ignore_conflicts=True,
+        )
+        if created_log or updated_log:
+            codes = [r.residence_region for r in batch] + [r.household_region for r in batch]
+            audit.record(
+                Action.IMPORT,
+                acting_user=self.acting_user,
+                object_type="people.person",
+                object_repr=_("%(file)s rows %(first)d–%(last)d")
+                % {"file": self.source, "first": batch[0].row, "last": batch[-1].row},
+                region=(self.acting_user.region_id if self.acting_user else _common_prefix(codes)),
+                detail={
+                    "file": self.source,
+                    "created": created_log,
+                    "updated": updated_log,
+                },
+            )
+
+    def _episode_change(self, person, episode, row: CleanRow, before: dict, after: dict) -> str:
+        """What the row says about the person's current stay.
+
+        Same arrival: the stay's details may be corrected. A later arrival: she moved, the
+        old stay ends that day. An earlier one: the file is older than what we know.
+        """
+        if episode is None:
+            after["arrival_date"] = row.arrival_date.isoformat()
+            return "arrival"
+        if row.arrival_date == episode.arrival_date:
+            changed = False
+            if episode.region_id != row.residence_region:
+                before["episode_region"], after["episode_region"] = (
+                    episode.region_id,
+                    row.residence_region,
+                )
+                episode.region_id = row.residence_region
+                changed = True
+            for name, value in _episode_values(row).items():
+                if getattr(episode, name) != value:
+                    before[f"episode_{name}"] = _cell(getattr(episode, name))
+                    after[f"episode_{name}"] = _cell(value)
+                    setattr(episode, name, value)
+                    changed = True
+            if changed:
+                episode.version += 1
+                return "changed"
+            return "same"
+        if row.arrival_date > episode.arrival_date:
+            before["arrival_date"] = episode.arrival_date.isoformat()
+            after["arrival_date"] = row.arrival_date.isoformat()
+            episode.departure_date = row.arrival_date
+            episode.version += 1
+            return "closed-and-arrival"
+        self.summary.rejected.append(
+            {
+                "row": row.row,
+                "field": "arrival_date",
+                "message": _(
+                    "The registry already holds a later arrival for this person (%(day)s): "
+                    "this row is older than the file."
+                )
+                % {"day": episode.arrival_date.isoformat()},
+            }
+        )
+        # Undo what the loop set from this row: the person stays as the registry has it.
+        for name, value in before.items():
+            if name in PERSON_FIELDS:
+                setattr(person, name, value)
+        before.clear()
+        after.clear()
+        return "refused"
+
+
+def _person_values(row: CleanRow) -> dict:
+    return {
+        "name": row.name,
+        "sex": row.sex,
+        "birth_date": row.birth_date,
+        "ethnicity": row.ethnicity,
+        "marital_status": row.marital_status,
+        "phone": row.phone,
+        "household_region_id": row.household_region,
+        "household_address": row.household_address,
+        "residence_region_id": row.residence_region,
+        "residence_address": row.residence_address,
+        "spouse_id_number": row.spouse_id_number,
+        "children_count": row.children,
+        "id_check_failed": not row.id_check_ok,
+    }
+
+
+def _episode_values(row: CleanRow) -> dict:
+    return {
+        "address": row.residence_address,
+        "reason": row.reason,
+        "employer": row.employer,
+        "verified_on": row.verified_on,
+    }
+
+
+PERSON_COLUMNS_DB = (
+    "id",
+    "created",
+    "updated",
+    "version",
+    "id_number",
+    "id_check_failed",
+    "name",
+    "name_initials",
+    "sex",
+    "birth_date",
+    "ethnicity",
+    "marital_status",
+    "phone",
+    "education",
+    "household_region_id",
+    "household_address",
+    "residence_region_id",
+    "residence_address",
+    "is_floating",
+    "spouse_id_number",
+    "spouse_id",
+    "children_count",
+    "merged_into_id",
+)
+EPISODE_COLUMNS_DB = (
+    "created",
+    "updated",
+    "version",
+    "person_id",
+    "region_id",
+    "address",
+    "arrival_date",
+    "reason",
+    "employer",
+    "housing",
+    "departure_date",
+    "verified_on",
+)
+
+
+def _person_tuple(pk: int, row: CleanRow, stamp) -> tuple:
+    """A new file as a row of people_person, in PERSON_COLUMNS_DB order."""
+    return (
+        pk,
+        stamp,
+        stamp,
+        1,
+        row.id_number,
+        not row.id_check_ok,
+        row.name,
+        name_initials(row.name),
+        row.sex,
+        row.birth_date,
+        row.ethnicity,
+        row.marital_status,
+        row.phone,
+        "",
+        row.household_region,
+        row.household_address,
+        row.residence_region,
+        row.residence_address,
+        floating(row.household_region, row.residence_region),
+        row.spouse_id_number,
+        None,
+        row.children,
+        None,
+    )
+
+
+def _episode_tuple(person_id: int, row: CleanRow, stamp) -> tuple:
+    return (
+        stamp,
+        stamp,
+        1,
+        person_id,
+        row.residence_region,
+        row.residence_address,
+        row.arrival_date,
+        row.reason,
+        row.employer,
+        "",
+        None,
+        row.verified_on,
+    )

@@ -1,0 +1,28 @@
+from pathlib import Path
+
+from django.core.management.base import CommandError
+
+from liudong.commands import LiudongCommand
+from liudong.people.exporting import export_persons
+
+
+class Command(LiudongCommand):
+    help = (
+        "Export the persons registered or living under a region in the person template "
+        "(Chinese headers), so the file imports back unchanged."
+    )
+    acts_as_user = True
+
+    def add_arguments(self, parser):
+        parser.add_argument("--region", required=True)
+        parser.add_argument("--format", choices=["csv", "xlsx"], default="csv")
+        parser.add_argument("--out", help="file to write (default: persons-REGION.FORMAT)")
+
+    def run(self, **options):
+        prefix = self.region_option(options["region"])
+        file_format = options["format"]
+        out = Path(options["out"] or f"persons-{prefix}.{file_format}")
+        if out.suffix.lower() != "." + file_format:
+            raise CommandError(f"--out {out}: the file name must end in .{file_format}")
+        count = export_persons(prefix, out, file_format=file_format, acting_user=self.acting_user)
+        self.stdout.write(f"written {count} persons to {out}")

@@ -1,0 +1,72 @@
+from liudong.commands import LiudongCommand
+from liudong.people.importing import import_persons
+from liudong.tabular import TableError
+
+
+class Command(LiudongCommand):
+    help = (
+        "Import persons from csv or xlsx in the person template (Chinese or English headers). "
+        "Valid rows are saved, invalid rows are listed; importing the same file twice "
+        "changes nothing."
+    )
+    acts_as_user = True
+
+    def add_arguments(self, parser):
+        parser.add_argument("file")
+        parser.add_argument("--dry-run", action="store_true", help="check and count, save nothing")
+        parser.add_argument(
+            "--atomic", action="store_true", help="save nothing if any row is invalid"
+        )
+        parser.add_argument(
+            "--errors", metavar="OUT.xlsx", help="write the rejected rows, with their problems"
+        )
+        parser.add_argument("--sheet", help="xlsx sheet to read (default: the first)")
+        parser.add_argument("--format", choices=["text", "json"], default="text")
+
+    def run(self, file, **options):
+        if options["errors"] and not options["errors"].lower().endswith(".xlsx"):
+            self.fail("--errors: the file name must end in .xlsx", code="usage")
+        progress = self._progress() if options["format"] == "text" else None
+        try:
+            summary = import_persons(
+                file,
+                acting_user=self.acting_user,
+                dry_run=options["dry_run"],
+                atomic=options["atomic"],
+                errors_out=options["errors"],
+                sheet=options["sheet"],
+                progress=progress,
+            )
+        except TableError as exc:
+            self.fail(str(exc), code="unreadable_file")
+        if options["format"] == "json":
+            self.print_json(summary.as_dict())
+            return
+        note = ""
+        if options["dry_run"]:
+            note = " (dry run: nothing saved)"
+        elif not summary.saved:
+            note = " (--atomic: nothing saved)"
+        self.stdout.write(
+            f"imported {summary.imported}, updated {summary.updated}, "
+            f"unchanged {summary.unchanged}, rejected {len(summary.rejected)}, "
+            f"warnings {len(summary.warnings)}{note}"
+        )
+        for problem in summary.rejected[:50]:
+            self.stderr.write(f"row {problem['row']}, {problem['field']}: {problem['message']}")
+        if len(summary.rejected) > 50:
+            self.stderr.write(
+                f"… {len(summary.rejected) - 50} more (see --errors or --format json)"
+            )
+
+    def _progress(self):
+        import sys
+
+        if not sys.stderr.isatty():
+            return None
+
+        def show(done: int) -> None:
+            sys.stderr.write(f"\r{done:,} rows checked")
+            sys.stderr.flush()
+
+        return show

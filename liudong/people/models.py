@@ -1,0 +1,221 @@
+"""Person files, their family members and residence history.
+
+A person is keyed by the 18-character ID number. The current residence (from the open
+residence episode) and whether the person is floating are kept on the person itself, so
+scoping and statistics are index range scans on two code columns.
+"""
+
+from __future__ import annotations
+
+import datetime
+
+from django.db import models
+from django.utils.translation import gettext_lazy as _
+
+from liudong.base import ScopedQuerySet, TrackedModel
+from liudong.regions.models import Region
+
+from .template import ETHNICITY_CHOICES, MARITAL_CHOICES, MARRIED_CODES, REASON_CHOICES, SEX_CHOICES
+
+EDUCATION_CHOICES = (
+    ("10", "研究生"),
+    ("20", "大学本科"),
+    ("30", "大学专科"),
+    ("40", "中等专科"),
+    ("60", "普通高中"),
+    ("70", "初中"),
+    ("80", "小学"),
+    ("90", "其他"),
+)
+
+
+def age_on(birth_date: datetime.date, day: datetime.date) -> int:
+    """Whole years at ``day`` (DESIGN.md §5: ages at the reference date)."""
+    return day.year - birth_date.year - ((day.month, day.day) < (birth_date.month, birth_date.day))
+
+
+class PersonQuerySet(ScopedQuerySet):
+    def active(self) -> PersonQuerySet:
+        return self.filter(merged_into__isnull=True)
+
+    def floating(self) -> PersonQuerySet:
+        return self.filter(is_floating=True, merged_into__isnull=True)
+
+    def outflow(self, prefix: str) -> PersonQuerySet:
+        """Floating persons registered (household) in the region."""
+        from liudong.regions.codes import subtree_q
+
+        return self.floating().filter(subtree_q(prefix, "household_region"))
+
+    def inflow(self, prefix: str) -> PersonQuerySet:
+        """Floating persons living (current residence) in the region."""
+        from liudong.regions.codes import subtree_q
+
+        return self.floating().filter(subtree_q(prefix, "residence_region"))
+
+
+class Person(TrackedModel):
+    id_number = models.CharField(_("ID number"), max_length=18, unique=True)
+    # A wrong check character is kept (real registers hold them) and shown for fixing.
+    id_check_failed = models.BooleanField(_("check digit wrong"), default=False)
+    name = models.CharField(_("name"), max_length=50)
+    name_initials = models.CharField(_("pinyin initials"), max_length=50, db_index=True)
+    sex = models.CharField(_("sex"), max_length=1, choices=SEX_CHOICES)
+    birth_date = models.DateField(_("birth date"))
+    ethnicity = models.CharField(
+        _("ethnicity"), max_length=2, choices=ETHNICITY_CHOICES, blank=True
+    )
+    marital_status = models.CharField(_("marital status"), max_length=2, choices=MARITAL_CHOICES)
+    phone = models.CharField(_("phone"), max_length=20, blank=True, db_index=True)
+    education = models.CharField(
+        _("education"), max_length=2, choices=EDUCATION_CHOICES, blank=True
+    )
+    household_region = models.ForeignKey(
+        Region, verbose_name=_("household region"), on_delete=models.PROTECT, related_name="+"
+    )
+    household_address = models.CharField(_("household address"), max_length=200, blank=True)
+    residence_region = models.ForeignKey(
+        Region,
+        verbose_name=_("residence region"),
+        on_delete=models.PROTECT,
+        related_name="+",
+        null=True,
+        blank=True,
+        help_text=_(
+            "From the open residence episode; empty when the person left for an unknown place."
+        ),
+    )
+    residence_address = models.CharField(_("residence address"), max_length=200, blank=True)
+    is_floating = models.BooleanField(_("floating"), default=False, db_index=True)
+    spouse_id_number = models.CharField(_("spouse ID number"), max_length=18, blank=True)
+    spouse = models.ForeignKey(
+        "self",
+        verbose_name=_("spouse"),
+        null=True,
+        blank=True,
+        on_delete=models.SET_NULL,
+        related_name="+",
+    )
+    children_count = models.PositiveSmallIntegerField(_("children"), null=True, blank=True)
+    merged_into = models.ForeignKey(
+        "self", null=True, blank=True, on_delete=models.PROTECT, related_name="merged_files"
+    )
+
+    scope_fields = ("household_region", "residence_region")
+    objects = PersonQuerySet.as_manager()
+
+    class Meta:
+        ordering = ["name", "id"]
+        verbose_name = _("person")
+        verbose_name_plural = _("persons")
+        indexes = [
+            models.Index(fields=["name", "birth_date"], name="person_name_birth_idx"),
+        ]
+
+    def __str__(self) -> str:
+        from .idnumbers import mask
+
+        return f"{self.name} {mask(self.id_number)}"
+
+    def age_on(self, day: datetime.date) -> int:
+        return age_on(self.birth_date, day)
+
+    def is_wcba(self, on: datetime.date) -> bool:
+        """Woman of childbearing age, 15-49 at ``on``."""
+        return self.sex == "2" and 15 <= self.age_on(on) <= 49
+
+    def is_adult_wcba(self, on: datetime.date) -> bool:
+        """Adult woman of childbearing age, 18-49 at ``on``."""
+        return self.sex == "2" and 18 <= self.age_on(on) <= 49
+
+    @property
+    def is_married(self) -> bool:
+        return self.marital_status in MARRIED_CODES
+
+
+class EpisodeQuerySet(ScopedQuerySet):
+    def open(self) -> EpisodeQuerySet:
+        return self.filter(departure_date__isnull=True)
+
+
+class ResidenceEpisode(TrackedModel):
+    """One stay at one place: from arrival to departure (open while departure is empty)."""
+
+    person = models.ForeignKey(Person, on_delete=models.CASCADE, related_name="episodes")
+    region = models.ForeignKey(
+        Region, verbose_name=_("residence region"), on_delete=models.PROTECT, related_name="+"
+    )
+    address = models.CharField(_("address"), max_length=200, blank=True)
+    arrival_date = models.DateField(_("arrival date"))
+    reason = models.CharField(_("reason"), max_length=10, choices=REASON_CHOICES, blank=True)
+    employer = models.CharField(_("employer"), max_length=200, blank=True)
+    housing = models.CharField(_("housing"), max_length=100, blank=True)
+    departure_date = models.DateField(_("departure date"), null=True, blank=True)
+    # The residence checked her marriage-and-childbearing certificate or exchanged record.
+    verified_on = models.DateField(_("verified on"), null=True, blank=True)
+
+    scope_fields = ("region", "person__household_region")
+    objects = EpisodeQuerySet.as_manager()
+
+    class Meta:
+        ordering = ["person_id", "-arrival_date", "-id"]
+        verbose_name = _("residence episode")
+        verbose_name_plural = _("residence episodes")
+        constraints = [
+            # At most one open episode per person: "where she lives now" is one place.
+            models.UniqueConstraint(
+                fields=["person"],
+                condition=models.Q(departure_date__isnull=True),
+                name="episode_one_open_per_person",
+            )
+        ]
+
+    def __str__(self) -> str:
+        return f"{self.region_id} {self.arrival_date}–{self.departure_date or ''}"
+
+
+class Child(TrackedModel):
+    """A child of a person on file. A birth recorded here is vital statistics only."""
+
+    parent = models.ForeignKey(Person, on_delete=models.CASCADE, related_name="children")
+    name = models.CharField(_("name"), max_length=50, blank=True)
+    sex = models.CharField(_("sex"), max_length=1, choices=SEX_CHOICES)
+    birth_date = models.DateField(_("birth date"))
+    birth_order = models.PositiveSmallIntegerField(_("birth order"), null=True, blank=True)
+    birth_place = models.CharField(_("where born"), max_length=200, blank=True)
+    id_number = models.CharField(_("ID number"), max_length=18, blank=True)
+
+    scope_fields = ("parent__household_region", "parent__residence_region")
+    objects = ScopedQuerySet.as_manager()
+
+    class Meta:
+        ordering = ["parent_id", "birth_date"]
+        verbose_name = _("child")
+        verbose_name_plural = _("children")
+
+    def __str__(self) -> str:
+        return f"{self.name or '—'} {self.birth_date}"
+
+
+class HeldCertificate(TrackedModel):
+    """A marriage-and-childbearing certificate named in an imported register row.
+
+    Kept as the register states it until the certificates module links it to its own
+    records: nothing a file brings is lost.
+    """
+
+    person = models.ForeignKey(Person, on_delete=models.CASCADE, related_name="held_certificates")
+    number = models.CharField(_("certificate number"), max_length=40)
+    issuer = models.CharField(_("issuing region"), max_length=15, blank=True)
+    issued_on = models.DateField(_("issued on"), null=True, blank=True)
+
+    scope_fields = ("person__household_region", "person__residence_region")
+    objects = ScopedQuerySet.as_manager()
+
+    class Meta:
+        constraints = [
+            models.UniqueConstraint(fields=["person", "number"], name="held_certificate_unique")
+        ]
+
+    def __str__(self) -> str:
+        return self.number

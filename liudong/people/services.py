@@ -1,0 +1,289 @@
+"""Business rules for person files: the four residence actions (arrival, departure, move
+within the jurisdiction, return home), edits with optimistic locking, and the derived
+fields (pinyin initials, floating). Web, API, importer and CLI call these functions.
+"""
+
+from __future__ import annotations
+
+import datetime
+from functools import lru_cache
+
+from django.core.exceptions import PermissionDenied, ValidationError
+from django.db import transaction
+from django.utils.translation import gettext as _
+
+from liudong.accounts.roles import USE_WEB, can
+from liudong.audit import services as audit
+from liudong.audit.models import Action
+from liudong.regions.models import Region
+from liudong.regions.services import is_floating
+
+from .models import Person, ResidenceEpisode
+
+PERSON_AUDIT_FIELDS = [
+    "name",
+    "sex",
+    "birth_date",
+    "ethnicity",
+    "marital_status",
+    "phone",
+    "education",
+    "household_region_id",
+    "household_address",
+    "residence_region_id",
+    "residence_address",
+    "is_floating",
+    "spouse_id_number",
+    "children_count",
+    "version",
+]
+EPISODE_AUDIT_FIELDS = [
+    "region_id",
+    "address",
+    "arrival_date",
+    "reason",
+    "employer",
+    "housing",
+    "departure_date",
+    "verified_on",
+]
+
+
+@lru_cache(maxsize=20000)
+def _initial(character: str) -> str:
+    from pypinyin import Style, lazy_pinyin
+
+    if character.isascii():
+        return character.lower() if character.isalnum() else ""
+    letters = lazy_pinyin(character, style=Style.FIRST_LETTER, errors="ignore")
+    return letters[0][:1].lower() if letters and letters[0] else ""
+
+
+def name_initials(name: str) -> str:
+    """Pinyin initials for search (张伟 -> zw), a character at a time (cached): an import
+    of a million names asks pypinyin only about the few thousand characters they use.
+    Latin letters in a name are kept, lower-cased."""
+    return "".join(_initial(character) for character in name)[:50]
+
+
+def floating(household_region: str, residence_region: str | None) -> bool:
+    """Floating by DESIGN.md §5; unknown whereabouts count as not floating here."""
+    return (
+        residence_region is not None
+        and residence_region != ""
+        and is_floating(household_region, residence_region)
+    )
+
+
+def refresh_derived(person: Person) -> None:
+    """Recompute what is derived from other fields (call before every save)."""
+    person.name_initials = name_initials(person.name)
+    person.is_floating = floating(person.household_region_id, person.residence_region_id)
+
+
+def _may_change(user, *codes: str | None) -> None:
+    """A staff user may change a file when one of its regions lies in the user's region.
+
+    ``None`` is the server operator (command line): no region bound.
+    """
+    if user is None:
+        return
+    if not can(user, USE_WEB):
+        raise PermissionDenied(_("Your role may not change person files."))
+    if not any(code and code.startswith(user.region_id) for code in codes):
+        raise PermissionDenied(
+            _("This file lies outside your region %(region)s.") % {"region": user.region_id}
+        )
+
+
+def open_episode(person: Person) -> ResidenceEpisode | None:
+    return person.episodes.filter(departure_date__isnull=True).first()
+
+
+def _check_dates(person: Person, day: datetime.date, field: str) -> None:
+    if day > datetime.date.today():
+        raise ValidationError({field: _("The date %(day)s is in the future.") % {"day": day}})
+    if day < person.birth_date:
+        raise ValidationError(
+            {field: _("The date %(day)s is before the birth date.") % {"day": day}}
+        )
+
+
+def _record(action, acting_user, person, before=None, detail=None):
+    audit.record(
+        action,
+        acting_user=acting_user,
+        obj=person,
+        region=person.residence_region_id or person.household_region_id,
+        before=before,
+        after=audit.snapshot(person, PERSON_AUDIT_FIELDS),
+        detail=detail,
+    )
+
+
+@transaction.atomic
+def register_arrival(
+    *,
+    acting_user,
+    person: Person,
+    region: Region,
+    arrival_date: datetime.date,
+    address: str = "",
+    reason: str = "",
+    employer: str = "",
+    housing: str = "",
+    verified_on: datetime.date | None = None,
+) -> ResidenceEpisode:
+    """She arrived at ``region``: close the stay she had (departing the day she arrived)
+    and open a new one. ``person`` may be unsaved (a first registration)."""
+    _may_change(acting_user, region.code)
+    _check_dates(person, arrival_date, "arrival_date")
+    if verified_on and verified_on < arrival_date:
+        raise ValidationError({"verified_on": _("The verification date is before the arrival.")})
+    creating = person.pk is None
+    before = None if creating else audit.snapshot(person, PERSON_AUDIT_FIELDS)
+    if not creating:
+        current = open_episode(person)
+        if current is not None:
+            if arrival_date < current.arrival_date:
+                raise ValidationError(
+                    {
+                        "arrival_date": _("The person's current stay began later, on %(day)s.")
+                        % {"day": current.arrival_date}
+                    }
+                )
+            current.departure_date = arrival_date
+            current.save_versioned()
+    person.residence_region = region
+    person.residence_address = address
+    refresh_derived(person)
+    if creating:
+        person.save()
+    else:
+        person.save_versioned()
+    episode = ResidenceEpisode.objects.create(
+        person=person,
+        region=region,
+        address=address,
+        arrival_date=arrival_date,
+        reason=reason,
+        employer=employer,
+        housing=housing,
+        verified_on=verified_on,
+    )
+    _record(
+        Action.CREATE if creating else Action.UPDATE,
+        acting_user,
+        person,
+        before,
+        {"action": "arrival", "episode": episode.pk},
+    )
+    return episode
+
+
+@transaction.atomic
+def register_departure(
+    *,
+    acting_user,
+    person: Person,
+    departure_date: datetime.date,
+    expected_version: int | None = None,
+) -> ResidenceEpisode:
+    """She left her current residence for a place not (yet) known here."""
+    current = open_episode(person)
+    if current is None:
+        raise ValidationError(_("This person has no current residence to depart from."))
+    _may_change(acting_user, current.region_id)
+    _check_dates(person, departure_date, "departure_date")
+    if departure_date < current.arrival_date:
+        raise ValidationError({"departure_date": _("The departure is before the arrival.")})
+    before = audit.snapshot(person, PERSON_AUDIT_FIELDS)
+    current.departure_date = departure_date
+    current.save_versioned()
+    person.residence_region = None
+    person.residence_address = ""
+    refresh_derived(person)
+    person.save_versioned(expected_version=expected_version)
+    _record(
+        Action.UPDATE, acting_user, person, before, {"action": "departure", "episode": current.pk}
+    )
+    return current
+
+
+def move_within(
+    *, acting_user, person: Person, region: Region, moved_on: datetime.date, address: str = ""
+) -> ResidenceEpisode:
+    """She moved to another place inside the same jurisdiction (county)."""
+    current = open_episode(person)
+    if current is None or current.region_id[:6] != region.code[:6]:
+        raise ValidationError(
+            {
+                "region": _(
+                    "A move within the jurisdiction stays in the county of the current residence."
+                )
+            }
+        )
+    return register_arrival(
+        acting_user=acting_user,
+        person=person,
+        region=region,
+        arrival_date=moved_on,
+        address=address,
+        reason=current.reason,
+        employer=current.employer,
+        housing=current.housing,
+        verified_on=current.verified_on,
+    )
+
+
+def return_home(*, acting_user, person: Person, returned_on: datetime.date) -> ResidenceEpisode:
+    """She came back to live at her household registration: no longer floating."""
+    return register_arrival(
+        acting_user=acting_user,
+        person=person,
+        region=person.household_region,
+        arrival_date=returned_on,
+        address=person.household_address,
+        reason="other",
+    )
+
+
+@transaction.atomic
+def update_person(
+    *, acting_user, person: Person, expected_version: int | None = None, **changes
+) -> Person:
+    """Change a file's own fields (not its residence: that is what the actions are for)."""
+    allowed = {
+        "name",
+        "sex",
+        "birth_date",
+        "ethnicity",
+        "marital_status",
+        "phone",
+        "education",
+        "household_region",
+        "household_address",
+        "spouse_id_number",
+        "children_count",
+    }
+    unknown = set(changes) - allowed
+    if unknown:
+        raise ValueError(f"cannot change {sorted(unknown)}")
+    _may_change(acting_user, person.household_region_id, person.residence_region_id)
+    before = audit.snapshot(person, PERSON_AUDIT_FIELDS)
+    for name, value in changes.items():
+        setattr(person, name, value)
+    refresh_derived(person)
+    person.save_versioned(expected_version=expected_version)
+    _record(Action.UPDATE, acting_user, person, before)
+    return person
+
+
+def view_person(*, acting_user, person: Person, via: str) -> None:
+    """Opening a file shows the full ID number: every such view is logged."""
+    audit.record_view(
+        acting_user=acting_user,
+        obj=person,
+        region=person.residence_region_id or person.household_region_id,
+        via=via,
+    )
