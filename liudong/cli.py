@@ -32,6 +32,7 @@ Data:
   import regions FILE      villages and groups from csv/xlsx
   import persons FILE [--dry-run --atomic --errors OUT.xlsx --format json]
   export persons --region CODE [--format csv|xlsx] [--out FILE]
+  generate --persons N --out FILE   synthetic persons in the import template
   export regions --region CODE [--format csv|xlsx] [--out FILE]
   export audit --region CODE --out FILE.xlsx
   audit verify             check the audit log's hash chain

@@ -15,8 +15,14 @@ from typing import Any
 
 from django.core.exceptions import PermissionDenied, ValidationError
 from django.core.management.base import BaseCommand, CommandError, OutputWrapper
+from django.db import OperationalError, ProgrammingError
 
 from liudong.audit import context
+
+
+def _schema_missing(exc: Exception) -> bool:
+    text = str(exc)
+    return "no such table" in text or ("relation" in text and "does not exist" in text)
 
 
 def _os_user() -> str:
@@ -58,6 +64,14 @@ class LiudongCommand(BaseCommand):
             self.fail(str(exc), code="command_error", status=getattr(exc, "returncode", 1))
         except PermissionDenied as exc:
             self.fail(str(exc) or "permission denied", code="permission_denied")
+        except (OperationalError, ProgrammingError) as exc:
+            if _schema_missing(exc):
+                self.fail(
+                    "the database has no such table yet: run `liudong migrate` first "
+                    f"({exc})",
+                    code="not_migrated",
+                )
+            raise
         except ValidationError as exc:
             errors: list[dict[str, Any]] = []
             if hasattr(exc, "error_dict"):

@@ -123,3 +123,14 @@ def test_migrations_are_reversible(fresh_database):
     for app in ("audit", "regions", "accounts"):
         migrate(app, "zero")
     migrate()
+
+
+def test_generate_writes_the_template_without_a_database(tmp_path):
+    env = {**os.environ, "LIUDONG_VAR_DIR": str(tmp_path / "var"), "LIUDONG_SECRET_KEY": "x"}
+    out = tmp_path / "people.csv"
+    done = liudong(env, "generate", "--persons", "25", "--out", str(out), "--seed", "3")
+    assert done.returncode == 0, done.stderr
+    lines = out.read_text(encoding="utf-8-sig").splitlines()
+    assert lines[0].startswith("姓名,性别,公民身份号码") and len(lines) == 26
+    bad = liudong(env, "generate", "--persons", "5", "--out", str(tmp_path / "x.pdf"))
+    assert bad.returncode == 1 and bad.stderr.startswith("liudong: error:")

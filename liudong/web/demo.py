@@ -19,6 +19,8 @@ DEMO_COUNTY = "330106"  # 浙江省杭州市西湖区
 TOWNSHIPS = 5
 VILLAGES_PER_TOWNSHIP = 8
 GROUPS_PER_VILLAGE = 3
+INFLOW_PEOPLE = 3000
+OUTFLOW_PEOPLE = 600
 
 VILLAGE_STEMS = [
     "翠苑",
@@ -124,7 +126,34 @@ def build_demo(county_code: str = DEMO_COUNTY) -> list[DemoAccount]:
                 password = accounts.set_password(acting_user=None, user=existing)
             created.append(DemoAccount(username, role, region_code, password))
         _demo_grids(townships)
+    _demo_people(county, townships)
     return created
+
+
+def _demo_people(county: Region, townships: list[Region]) -> None:
+    """A few thousand generated files: people living in the demo villages (inflow) and
+    people registered in the demo townships living elsewhere (outflow)."""
+    from django.conf import settings
+
+    from liudong.people.generate import generate_rows, write_file
+    from liudong.people.importing import import_persons
+
+    villages = list(
+        Region.objects.subtree(county.code)
+        .filter(level=Level.VILLAGE)
+        .values_list("code", flat=True)
+    )
+    folder = settings.VAR_DIR / "demo"
+    folder.mkdir(parents=True, exist_ok=True)
+    for name, rows in (
+        ("inflow.csv", generate_rows(INFLOW_PEOPLE, seed=2026, residence_codes=villages)),
+        (
+            "outflow.csv",
+            generate_rows(OUTFLOW_PEOPLE, seed=2027, household_codes=[t.code for t in townships]),
+        ),
+    ):
+        write_file(folder / name, rows)
+        import_persons(folder / name)
 
 
 def _demo_grids(townships: list[Region]) -> None:

@@ -5,6 +5,7 @@ from django.utils.translation import gettext as _
 
 from liudong.accounts.models import User
 from liudong.accounts.roles import Role
+from liudong.people.models import Person
 from liudong.regions.codes import Level
 from liudong.regions.models import Grid, Region
 
@@ -16,10 +17,10 @@ def home(request):
     user = request.user
     region = user.region
     below = Region.objects.subtree(region.code, include_root=False)
+    people = Person.objects.in_scope(user)
     cards = [
-        # People arrive with the registry (issue 3); until then these read zero.
-        (_("Outflow persons"), 0),
-        (_("Inflow persons"), 0),
+        (_("Outflow persons"), people.outflow(region.code).count()),
+        (_("Inflow persons"), people.inflow(region.code).count()),
         (_("Villages and communities"), below.filter(level=Level.VILLAGE).count()),
         (_("Grids"), Grid.objects.in_scope(user).count()),
         (_("Staff accounts"), User.objects.in_scope(user).count()),
