@@ -19,6 +19,7 @@ GROUPS = {
     "import": "import data from csv/xlsx: regions, persons",
     "export": "export data to csv/xlsx: regions, persons, audit",
     "audit": "the audit log: verify",
+    "duplicates": "the possible-duplicate queue: find",
 }
 
 USAGE = """usage: liudong COMMAND [options]
@@ -33,6 +34,7 @@ Data:
   import persons FILE [--dry-run --atomic --errors OUT.xlsx --format json]
   export persons --region CODE [--format csv|xlsx] [--out FILE]
   generate --persons N --out FILE   synthetic persons in the import template
+  duplicates find          queue possible duplicate person files
   export regions --region CODE [--format csv|xlsx] [--out FILE]
   export audit --region CODE --out FILE.xlsx
   audit verify             check the audit log's hash chain

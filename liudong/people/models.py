@@ -219,3 +219,54 @@ class HeldCertificate(TrackedModel):
 
     def __str__(self) -> str:
         return self.number
+
+
+class DuplicateQuerySet(ScopedQuerySet):
+    def open(self) -> DuplicateQuerySet:
+        return self.filter(status=PossibleDuplicate.Status.OPEN)
+
+
+class PossibleDuplicate(TrackedModel):
+    """Two files that may be one person: staff merge them (reversibly) or dismiss the pair."""
+
+    class Reason(models.TextChoices):
+        NAME_AND_BIRTH = "name_birth", _("same name and birth date, different ID numbers")
+        TRANSPOSED_ID = "transposed", _("ID numbers one transposition apart")
+
+    class Status(models.TextChoices):
+        OPEN = "open", _("to decide")
+        MERGED = "merged", _("merged")
+        DISMISSED = "dismissed", _("not the same person")
+
+    first = models.ForeignKey(Person, on_delete=models.CASCADE, related_name="+")
+    second = models.ForeignKey(Person, on_delete=models.CASCADE, related_name="+")
+    reason = models.CharField(_("reason"), max_length=12, choices=Reason.choices)
+    status = models.CharField(
+        _("status"), max_length=10, choices=Status.choices, default=Status.OPEN, db_index=True
+    )
+    kept = models.ForeignKey(
+        Person, null=True, blank=True, on_delete=models.SET_NULL, related_name="+"
+    )
+    decided_by = models.ForeignKey(
+        "accounts.User", null=True, blank=True, on_delete=models.SET_NULL, related_name="+"
+    )
+    decided_at = models.DateTimeField(null=True, blank=True)
+    # What a merge moved, so that it can be undone exactly.
+    merge_record = models.JSONField(null=True, blank=True)
+
+    scope_fields = ("first__household_region", "first__residence_region")
+    objects = DuplicateQuerySet.as_manager()
+
+    class Meta:
+        ordering = ["status", "-created"]
+        verbose_name = _("possible duplicate")
+        verbose_name_plural = _("possible duplicates")
+        constraints = [
+            models.UniqueConstraint(fields=["first", "second"], name="duplicate_pair_unique"),
+            models.CheckConstraint(
+                condition=models.Q(first__lt=models.F("second")), name="duplicate_pair_ordered"
+            ),
+        ]
+
+    def __str__(self) -> str:
+        return f"{self.first_id} ~ {self.second_id} ({self.reason})"

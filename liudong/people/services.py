@@ -81,7 +81,7 @@ def refresh_derived(person: Person) -> None:
     person.is_floating = floating(person.household_region_id, person.residence_region_id)
 
 
-def _may_change(user, *codes: str | None) -> None:
+def check_may_change(user, *codes: str | None) -> None:
     """A staff user may change a file when one of its regions lies in the user's region.
 
     ``None`` is the server operator (command line): no region bound.
@@ -136,7 +136,7 @@ def register_arrival(
 ) -> ResidenceEpisode:
     """She arrived at ``region``: close the stay she had (departing the day she arrived)
     and open a new one. ``person`` may be unsaved (a first registration)."""
-    _may_change(acting_user, region.code)
+    check_may_change(acting_user, region.code)
     _check_dates(person, arrival_date, "arrival_date")
     if verified_on and verified_on < arrival_date:
         raise ValidationError({"verified_on": _("The verification date is before the arrival.")})
@@ -193,7 +193,7 @@ def register_departure(
     current = open_episode(person)
     if current is None:
         raise ValidationError(_("This person has no current residence to depart from."))
-    _may_change(acting_user, current.region_id)
+    check_may_change(acting_user, current.region_id)
     _check_dates(person, departure_date, "departure_date")
     if departure_date < current.arrival_date:
         raise ValidationError({"departure_date": _("The departure is before the arrival.")})
@@ -269,7 +269,7 @@ def update_person(
     unknown = set(changes) - allowed
     if unknown:
         raise ValueError(f"cannot change {sorted(unknown)}")
-    _may_change(acting_user, person.household_region_id, person.residence_region_id)
+    check_may_change(acting_user, person.household_region_id, person.residence_region_id)
     before = audit.snapshot(person, PERSON_AUDIT_FIELDS)
     for name, value in changes.items():
         setattr(person, name, value)

@@ -1,0 +1,215 @@
+"""The possible-duplicate queue: finding pairs of files that may be one person, and the
+staff's decision on each (merge, undo a merge, or dismiss), every decision audited.
+
+Two signs make a pair: the same name and birth date under different ID numbers, or two
+ID numbers one adjacent transposition apart (a typing slip). A merge keeps one file and
+moves the other's stays, children and certificates to it; the other file stays in the
+database, marked as merged, so that the merge can be undone exactly.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Iterable
+
+from django.core.exceptions import ValidationError
+from django.db import transaction
+from django.db.models import Count
+from django.utils import timezone
+from django.utils.translation import gettext as _
+
+from liudong.audit import services as audit
+from liudong.audit.models import Action
+
+from .idnumbers import one_transposition_away
+from .models import Child, HeldCertificate, Person, PossibleDuplicate, ResidenceEpisode
+from .services import check_may_change, refresh_derived
+
+LOOKUP_BATCH = 500
+
+
+def _pair(a: int, b: int, reason: str) -> PossibleDuplicate:
+    first, second = sorted((a, b))
+    return PossibleDuplicate(first_id=first, second_id=second, reason=reason)
+
+
+def find_duplicates(people: Iterable[Person] | None = None) -> int:
+    """Queue the pairs among ``people`` (default: every active file); returns how many
+    new pairs were queued. Pairs already queued or decided are left as they are."""
+    candidates = Person.objects.active()
+    pairs: list[PossibleDuplicate] = []
+    if people is None:
+        same = (
+            candidates.values("name", "birth_date")
+            .annotate(n=Count("id"))
+            .filter(n__gt=1)
+            .values_list("name", "birth_date")
+        )
+        groups: dict[tuple, list[int]] = {}
+        for key in same.iterator():
+            groups[key] = []
+        if groups:
+            for pk, name, birth in candidates.filter(
+                name__in={name for name, _birth in groups}
+            ).values_list("pk", "name", "birth_date"):
+                if (name, birth) in groups:
+                    groups[(name, birth)].append(pk)
+        for members in groups.values():
+            pairs += [
+                _pair(a, b, PossibleDuplicate.Reason.NAME_AND_BIRTH)
+                for i, a in enumerate(members)
+                for b in members[i + 1 :]
+            ]
+        scan = candidates.values_list("pk", "id_number").iterator(chunk_size=LOOKUP_BATCH)
+    else:
+        chosen = list(people)
+        for person in chosen:
+            for other in candidates.filter(name=person.name, birth_date=person.birth_date).exclude(
+                pk=person.pk
+            ):
+                pairs.append(_pair(person.pk, other.pk, PossibleDuplicate.Reason.NAME_AND_BIRTH))
+        scan = iter([(p.pk, p.id_number) for p in chosen])
+    pairs += _transposed_pairs(scan, candidates)
+    before = PossibleDuplicate.objects.count()
+    PossibleDuplicate.objects.bulk_create(pairs, batch_size=1000, ignore_conflicts=True)
+    return PossibleDuplicate.objects.count() - before
+
+
+def _transposed_pairs(scan, candidates) -> list[PossibleDuplicate]:
+    pairs = []
+    batch: list[tuple[int, str]] = []
+
+    def flush():
+        wanted: dict[str, list[int]] = {}
+        for pk, id_number in batch:
+            for variant in one_transposition_away(id_number):
+                wanted.setdefault(variant, []).append(pk)
+        for other_pk, other_number in candidates.filter(id_number__in=list(wanted)).values_list(
+            "pk", "id_number"
+        ):
+            for pk in wanted[other_number]:
+                if pk != other_pk:
+                    pairs.append(_pair(pk, other_pk, PossibleDuplicate.Reason.TRANSPOSED_ID))
+
+    for item in scan:
+        batch.append(item)
+        if len(batch) >= LOOKUP_BATCH:
+            flush()
+            batch = []
+    if batch:
+        flush()
+    return pairs
+
+
+def _decided(duplicate: PossibleDuplicate, acting_user, status: str) -> None:
+    duplicate.status = status
+    duplicate.decided_by = acting_user if getattr(acting_user, "is_authenticated", False) else None
+    duplicate.decided_at = timezone.now()
+
+
+@transaction.atomic
+def merge(*, acting_user, duplicate: PossibleDuplicate, keep: Person) -> Person:
+    """Keep ``keep``; move the other file's stays, children and certificates to it."""
+    if duplicate.status != PossibleDuplicate.Status.OPEN:
+        raise ValidationError(_("This pair has already been decided."))
+    if keep.pk not in (duplicate.first_id, duplicate.second_id):
+        raise ValidationError(_("The file to keep must be one of the pair."))
+    other = Person.objects.get(
+        pk=duplicate.second_id if keep.pk == duplicate.first_id else duplicate.first_id
+    )
+    for person in (keep, other):
+        check_may_change(acting_user, person.household_region_id, person.residence_region_id)
+    moved = {
+        "episodes": list(other.episodes.values_list("pk", flat=True)),
+        "children": list(other.children.values_list("pk", flat=True)),
+        "certificates": list(other.held_certificates.values_list("pk", flat=True)),
+        "other_open_episode": other.episodes.filter(departure_date__isnull=True)
+        .values_list("pk", flat=True)
+        .first(),
+        "kept_residence": [keep.residence_region_id, keep.residence_address],
+    }
+    # Only one stay can be open: the kept file's own stay wins; the other's is closed the
+    # day the kept one began (and reopened by an undo).
+    kept_open = keep.episodes.filter(departure_date__isnull=True).first()
+    if kept_open and moved["other_open_episode"]:
+        ResidenceEpisode.objects.filter(pk=moved["other_open_episode"]).update(
+            departure_date=kept_open.arrival_date
+        )
+    elif moved["other_open_episode"]:
+        stay = ResidenceEpisode.objects.get(pk=moved["other_open_episode"])
+        keep.residence_region_id, keep.residence_address = stay.region_id, stay.address
+    ResidenceEpisode.objects.filter(pk__in=moved["episodes"]).update(person=keep)
+    Child.objects.filter(pk__in=moved["children"]).update(parent=keep)
+    HeldCertificate.objects.filter(pk__in=moved["certificates"]).update(person=keep)
+    other.merged_into = keep
+    other.save_versioned()
+    refresh_derived(keep)
+    keep.save_versioned()
+    duplicate.kept = keep
+    duplicate.merge_record = moved
+    _decided(duplicate, acting_user, PossibleDuplicate.Status.MERGED)
+    duplicate.save()
+    audit.record(
+        Action.UPDATE,
+        acting_user=acting_user,
+        obj=keep,
+        region=keep.residence_region_id or keep.household_region_id,
+        detail={"action": "merge", "merged": other.pk, "duplicate": duplicate.pk, "moved": moved},
+    )
+    return keep
+
+
+@transaction.atomic
+def undo_merge(*, acting_user, duplicate: PossibleDuplicate) -> None:
+    """Give the merged file back everything the merge moved, as it was."""
+    if duplicate.status != PossibleDuplicate.Status.MERGED or not duplicate.merge_record:
+        raise ValidationError(_("Only a merged pair can be unmerged."))
+    keep = Person.objects.get(pk=duplicate.kept_id)
+    other = Person.objects.get(
+        pk=duplicate.second_id if keep.pk == duplicate.first_id else duplicate.first_id
+    )
+    for person in (keep, other):
+        check_may_change(acting_user, person.household_region_id, person.residence_region_id)
+    moved = duplicate.merge_record
+    ResidenceEpisode.objects.filter(pk__in=moved["episodes"]).update(person=other)
+    Child.objects.filter(pk__in=moved["children"]).update(parent=other)
+    HeldCertificate.objects.filter(pk__in=moved["certificates"]).update(person=other)
+    if moved["other_open_episode"]:
+        ResidenceEpisode.objects.filter(pk=moved["other_open_episode"]).update(departure_date=None)
+    keep.residence_region_id, keep.residence_address = moved["kept_residence"]
+    refresh_derived(keep)
+    keep.save_versioned()
+    other.merged_into = None
+    other.save_versioned()
+    duplicate.kept = None
+    duplicate.merge_record = None
+    _decided(duplicate, acting_user, PossibleDuplicate.Status.OPEN)
+    duplicate.save()
+    audit.record(
+        Action.UPDATE,
+        acting_user=acting_user,
+        obj=keep,
+        region=keep.residence_region_id or keep.household_region_id,
+        detail={
+            "action": "unmerge",
+            "restored": other.pk,
+            "duplicate": duplicate.pk,
+            "moved": moved,
+        },
+    )
+
+
+@transaction.atomic
+def dismiss(*, acting_user, duplicate: PossibleDuplicate) -> None:
+    if duplicate.status != PossibleDuplicate.Status.OPEN:
+        raise ValidationError(_("This pair has already been decided."))
+    first = duplicate.first
+    check_may_change(acting_user, first.household_region_id, first.residence_region_id)
+    _decided(duplicate, acting_user, PossibleDuplicate.Status.DISMISSED)
+    duplicate.save()
+    audit.record(
+        Action.UPDATE,
+        acting_user=acting_user,
+        obj=duplicate,
+        region=first.residence_region_id or first.household_region_id,
+        detail={"action": "dismiss"},
+    )

@@ -1,0 +1,13 @@
+from liudong.commands import LiudongCommand
+from liudong.people.duplicates import find_duplicates
+
+
+class Command(LiudongCommand):
+    help = (
+        "Queue possible duplicates among the active files: same name and birth date with "
+        "different ID numbers, or ID numbers one transposition apart."
+    )
+
+    def run(self, **options):
+        queued = find_duplicates()
+        self.stdout.write(f"{queued} new possible duplicates queued")
