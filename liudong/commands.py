@@ -67,8 +67,7 @@ class LiudongCommand(BaseCommand):
         except (OperationalError, ProgrammingError) as exc:
             if _schema_missing(exc):
                 self.fail(
-                    "the database has no such table yet: run `liudong migrate` first "
-                    f"({exc})",
+                    f"the database has no such table yet: run `liudong migrate` first ({exc})",
                     code="not_migrated",
                 )
             raise
