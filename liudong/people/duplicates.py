@@ -10,6 +10,7 @@ database, marked as merged, so that the merge can be undone exactly.
 from __future__ import annotations
 
 from collections.abc import Iterable
+from typing import Any
 
 from django.core.exceptions import ValidationError
 from django.db import transaction
@@ -118,7 +119,7 @@ def merge(*, acting_user, duplicate: PossibleDuplicate, keep: Person) -> Person:
     )
     for person in (keep, other):
         check_may_change(acting_user, person.household_region_id, person.residence_region_id)
-    moved = {
+    moved: dict[str, Any] = {
         "episodes": list(other.episodes.values_list("pk", flat=True)),
         "children": list(other.children.values_list("pk", flat=True)),
         "certificates": list(other.held_certificates.values_list("pk", flat=True)),
@@ -163,6 +164,7 @@ def undo_merge(*, acting_user, duplicate: PossibleDuplicate) -> None:
     """Give the merged file back everything the merge moved, as it was."""
     if duplicate.status != PossibleDuplicate.Status.MERGED or not duplicate.merge_record:
         raise ValidationError(_("Only a merged pair can be unmerged."))
+    assert duplicate.kept_id is not None  # a merged pair always names the kept file
     keep = Person.objects.get(pk=duplicate.kept_id)
     other = Person.objects.get(
         pk=duplicate.second_id if keep.pk == duplicate.first_id else duplicate.first_id

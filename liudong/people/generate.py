@@ -14,7 +14,9 @@ from __future__ import annotations
 
 import csv
 import datetime
+import io
 import math
+import operator
 import random
 from bisect import bisect_right
 from collections.abc import Callable, Iterable, Iterator, Sequence
@@ -150,8 +152,6 @@ _INDUSTRIES = (
 _COMPANY_FORMS = ("有限公司", "有限公司", "有限公司", "有限责任公司", "厂", "股份有限公司")
 _VILLAGE_ENDINGS = "庄楼营湾集岗寨家屯坪沟坝"
 _FULLWIDTH = str.maketrans("0123456789X", "０１２３４５６７８９Ｘ")
-# Clerks write dates in several ways; the importer reads each of them (DESIGN.md §5).
-_DATE_STYLES = ((0.88, "iso"), (0.92, "slash"), (0.96, "dot"), (1.0, "compact"))
 
 
 class _Weighted:
@@ -180,11 +180,12 @@ class _Weighted:
 
 class _Seen:
     """A fixed-size bit set of integer keys: no false negatives, so a key it has not seen is
-    certainly new. False positives only make the caller draw again. About 8 bytes a row,
+    certainly new. False positives only make the caller draw again. About 8 bytes a key,
     instead of some 100 for a set of strings, so a million rows stay small."""
 
     def __init__(self, expected: int):
-        self.bits = max(16, min(34, math.ceil(math.log2(max(expected, 1) * 64))))
+        # 64 bits a key keeps false positives near 1 in 64; capped at 128 MB.
+        self.bits = max(16, min(30, math.ceil(math.log2(max(expected, 1) * 64))))
         self.shift = 64 - self.bits
         self.array = bytearray(1 << (self.bits - 3))
 
@@ -214,8 +215,8 @@ def _divisions() -> _Divisions:
     folder = resources.files("liudong.regions") / "data" / "divisions"
 
     def rows(name: str) -> list[dict[str, str]]:
-        with (folder / name).open(encoding="utf-8-sig", newline="") as handle:
-            return list(csv.DictReader(handle))
+        text = (folder / name).read_text(encoding="utf-8-sig")
+        return list(csv.DictReader(io.StringIO(text)))
 
     names: dict[str, str] = {}
     for row in rows("provinces.csv") + rows("cities.csv"):
@@ -415,7 +416,7 @@ class _Generator:
     # -- drawing -----------------------------------------------------------------------------
 
     def _choice(self, items: Sequence):
-        return items[int(self.rng.random() * len(items))]
+        return items[int(self.rng.random() * len(items))]  # cheaper than random.choice
 
     def _origin_county(self) -> str:
         return self.t.origin_counties.pick(self.rng.random())
@@ -437,17 +438,23 @@ class _Generator:
         ordinal = min(self.t.today_ord - days, self.t.latest_birth_ord)
         return datetime.date.fromordinal(ordinal)
 
-    def _id_number(self, region: str, born: datetime.date, sex: str, want_x: bool = False) -> str:
-        """A valid number not given to anyone else in this call."""
-        random_ = self.rng.random
-        for _attempt in range(1000):
-            value = idnumbers.make(region, born, int(random_() * 1000), sex)
-            if want_x and value[17] != "X":
-                continue
-            if self.ids.add(int(value[:17])):
-                return value
-        # A region and birth date have 500 sequences per sex; a crowded day moves one on.
-        return self._id_number(region, born + datetime.timedelta(days=1), sex, want_x)
+    def _id_number(
+        self, region: str, born: datetime.date, sex: str, want_x: bool = False
+    ) -> tuple[str, datetime.date]:
+        """A valid number not given to anyone else in this call, and the birth date in it."""
+        parity = 1 if sex == "1" else 0
+        make, add = idnumbers.make, self.ids.add
+        while True:
+            # Probe the 500 sequences of this sex from a random one on: a crowded day (a demo
+            # county born in the same years) still finds a free number in a few steps.
+            start = int(self.rng.random() * 500)
+            for step in range(500):
+                value = make(region, born, (start + step) % 500 * 2 + parity, sex)
+                if want_x and value[17] != "X":
+                    continue
+                if add(int(value[:17])):
+                    return value, born
+            born -= datetime.timedelta(days=1)  # every number of the day is taken: a day older
 
     def _name(self, sex: str) -> str:
         random_ = self.rng.random
@@ -513,7 +520,7 @@ class _Generator:
         ordinal = max(self.t.earliest_ord, min(ordinal, self.t.latest_adult_ord))
         region = person.id_region if random_() < 0.6 else self._origin_county()
         other_sex = "2" if person.sex == "1" else "1"
-        return self._id_number(region, datetime.date.fromordinal(ordinal), other_sex)
+        return self._id_number(region, datetime.date.fromordinal(ordinal), other_sex)[0]
 
     def _certificate(self, person: _Person, arrival: datetime.date, style: str):
         """(number, issuer, issued, verified_on) for a woman of 18-49."""
@@ -532,11 +539,8 @@ class _Generator:
             # Verification is due within 30 days of arrival; most are, some run late.
             ordinal = min(arrival.toordinal() + int(60 * random_() * random_()), today_ord)
             verified = datetime.date.fromordinal(ordinal)
-        lo = max(
-            _add_years(person.born, 18).toordinal(),
-            today_ord - 3650,
-            datetime.date(2012, 1, 1).toordinal(),
-        )
+        # Issued since she turned 18, within the last ten years.
+        lo = max(_add_years(person.born, 18).toordinal(), today_ord - 3650)
         hi = verified.toordinal() if verified else today_ord
         if lo > hi:  # she came of age after the verification date: not verified yet
             verified, hi = None, today_ord
@@ -584,6 +588,7 @@ class _Generator:
 
     def _row(self, fault: str | None, same_as: dict[str, object] | None = None):
         t, random_ = self.t, self.rng.random
+        residence = self._residence()
         if same_as is not None:
             number = idnumbers.parse(same_as["id_number"], today=t.today)
             sex, born = number.sex, number.birth_date
@@ -596,18 +601,29 @@ class _Generator:
             if fault == "legacy_15" and born.year >= 2000:
                 fault = "fullwidth_id"  # no 15-digit number was issued to anyone born since
             person = self._place(sex, born)
-            person.id_number = self._id_number(
+            # Living in the county of registration is not floating (2009 Regulations, art. 2):
+            # draw again whichever the caller did not fix.
+            for _retry in range(20):
+                if residence[:6] != person.household[:6]:
+                    break
+                if not t.residence_codes:
+                    residence = self._residence()
+                elif not t.household_codes:
+                    person = self._place(sex, born)
+                else:
+                    break  # the caller fixed both: keep what they asked for
+            person.id_number, born = self._id_number(
                 person.id_region, born, sex, want_x=fault == "lowercase_x"
             )
+            person.born = born
             name = self._name(sex)
 
-        residence = self._residence()
-        if not t.residence_codes and residence[:6] == person.household[:6]:
-            residence = self._residence()  # same county: not floating (2009 Regulations, art. 2)
         age = _age(born, t.today)
         arrival = self._arrival(born)
+        # Clerks write dates in several ways and the importer reads each (DESIGN.md §5); one
+        # clerk keeps to one way, so a row has one style.
         u = random_()
-        style = next(label for limit, label in _DATE_STYLES if u < limit)
+        style = "iso" if u < 0.88 else "slash" if u < 0.92 else "dot" if u < 0.96 else "compact"
 
         if random_() < t.ever_married[sex][age]:
             marital = t.statuses[age].pick(random_())
@@ -621,8 +637,8 @@ class _Generator:
         if random_() < 0.05:
             children = ""
         reason = t.reasons.pick(random_()) if random_() < 0.98 else ""
-        if married and reason == "婚姻嫁娶" and random_() < 0.5:
-            reason = "随迁家属"
+        if reason == "婚姻嫁娶" and marital == "未婚":
+            reason = "务工经商"  # nobody single moved to marry
         employer = ""
         if reason == "务工经商" and random_() < 0.55:
             employer = self._employer(residence)
@@ -753,15 +769,25 @@ def write_file(
     raise ValueError(f"unsupported file type “{suffix or path.name}”: use .csv or .xlsx")
 
 
+def _cells(row) -> tuple:
+    """The template columns of ``row`` in order; a missing key is an empty cell."""
+    try:
+        return _ALL_CELLS(row)
+    except KeyError:
+        return tuple(row.get(field) for field in template.FIELDS)
+
+
+_ALL_CELLS = operator.itemgetter(*template.FIELDS)
+
+
 def _write_csv(path: Path, rows, headers, progress) -> int:
     count = 0
-    fields = template.FIELDS
     with path.open("w", encoding="utf-8-sig", newline="") as handle:
         writer = csv.writer(handle)
         writer.writerow(headers)
         writerow = writer.writerow
         for row in rows:
-            writerow(map(row.get, fields))
+            writerow(_cells(row))
             count += 1
             if progress is not None and not count % 10_000:
                 progress(count)
@@ -777,7 +803,6 @@ def _write_xlsx(path: Path, rows, headers, progress) -> int:
     sheet = workbook.create_sheet(title="流动人口")
     sheet.append(list(headers))
     count = 0
-    fields = template.FIELDS
     try:
         for row in rows:
             count += 1
@@ -786,7 +811,7 @@ def _write_xlsx(path: Path, rows, headers, progress) -> int:
                     f"an xlsx sheet holds at most {XLSX_MAX_ROWS:,} rows; write csv instead"
                 )
             # An empty string would be written as an empty text cell; None leaves it blank.
-            sheet.append([value if value != "" else None for value in map(row.get, fields)])
+            sheet.append([value if value != "" else None for value in _cells(row)])
             if progress is not None and not count % 10_000:
                 progress(count)
         workbook.save(path)
