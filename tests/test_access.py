@@ -3,6 +3,7 @@ region, an anonymous caller, a user of another township and a user without the n
 role each get nothing, through the web, the API and the command line; the permitted user
 gets it. Township A is 330106002, township B is 330106004 (both in county 330106)."""
 
+import datetime
 import io
 from dataclasses import dataclass
 
@@ -12,6 +13,9 @@ from openpyxl import load_workbook
 
 from liudong.accounts.models import User
 from liudong.audit.models import AuditEntry
+from liudong.people import idnumbers
+from liudong.people.models import Person
+from liudong.people.services import register_arrival
 from liudong.regions.models import Grid, Region
 
 pytestmark = pytest.mark.django_db
@@ -56,6 +60,16 @@ RESOURCES = {
         },
         {"full_name": "改名"},
     ),
+    "person": Resource(
+        "person",
+        "/people/",
+        "/people/{key}/",
+        "/api/persons/",
+        "/api/persons/{key}/",
+        "张伟",
+        None,  # changed through /people/{key}/edit/ (liudong/people/tests/test_web.py)
+        {"name": "改名", "version": 1},
+    ),
     "audit entry": Resource(
         "audit entry",
         "/audit/",
@@ -70,11 +84,36 @@ RESOURCES = {
 
 
 @pytest.fixture
-def objects_of_township_a(grid_a, village_a1):
+def person_a(township_a):
+    """张伟 from 光山县 (河南) living in 北山社区, registered by township A."""
+    person = Person(
+        id_number=idnumbers.make("411522", datetime.date(1990, 3, 7), 11, "1"),
+        name="张伟",
+        sex="1",
+        birth_date=datetime.date(1990, 3, 7),
+        marital_status="20",
+        household_region=Region.objects.get(code="411522"),
+    )
+    register_arrival(
+        acting_user=township_a,
+        person=person,
+        region=Region.objects.get(code="330106002001"),
+        arrival_date=datetime.date(2025, 3, 1),
+    )
+    return person
+
+
+@pytest.fixture
+def objects_of_township_a(grid_a, village_a1, person_a):
     entry = AuditEntry.objects.get(
         object_type="accounts.user", object_id=str(village_a1.pk), action="create"
     )
-    return {"grid": grid_a.pk, "account": village_a1.pk, "audit entry": entry.seq}
+    return {
+        "grid": grid_a.pk,
+        "account": village_a1.pk,
+        "person": person_a.pk,
+        "audit entry": entry.seq,
+    }
 
 
 def unchanged(resource, key):
@@ -82,6 +121,8 @@ def unchanged(resource, key):
         return Grid.objects.get(pk=key).name == "北山一网格"
     if resource == "account":
         return User.objects.get(pk=key).full_name == "village_a1"
+    if resource == "person":
+        return Person.objects.get(pk=key).name == "张伟"
     return True
 
 
@@ -292,7 +333,15 @@ def test_a_personal_data_view_never_reads_models_unscoped():
     import pathlib
     import re
 
-    scoped = ("Grid", "User", "AuditEntry")
+    scoped = (
+        "Grid",
+        "User",
+        "AuditEntry",
+        "Person",
+        "ResidenceEpisode",
+        "Child",
+        "HeldCertificate",
+    )
     pattern = re.compile(r"\b(" + "|".join(scoped) + r")\.objects\.(?!in_scope|in_region)")
     offenders = []
     for path in pathlib.Path("liudong").rglob("*.py"):

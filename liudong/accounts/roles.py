@@ -39,13 +39,15 @@ MANAGE_USERS = "manage_users"  # create and change staff accounts
 MANAGE_GRIDS = "manage_grids"
 VIEW_AUDIT = "view_audit"
 USE_WEB = "use_web"
+CHANGE_PEOPLE = "change_people"  # register arrivals and departures, edit person files
 
 CAPABILITIES: dict[str, set[str]] = {
-    Role.COLLECTOR: {USE_WEB},
-    Role.VILLAGE: {USE_WEB, VIEW_AUDIT},
-    Role.TOWNSHIP: {USE_WEB, VIEW_AUDIT, MANAGE_GRIDS},
+    Role.COLLECTOR: {USE_WEB, CHANGE_PEOPLE},
+    Role.VILLAGE: {USE_WEB, VIEW_AUDIT, CHANGE_PEOPLE},
+    Role.TOWNSHIP: {USE_WEB, VIEW_AUDIT, MANAGE_GRIDS, CHANGE_PEOPLE},
+    # A service station records services; it does not keep the registry.
     Role.PROVIDER: {USE_WEB},
-    Role.COUNTY: {USE_WEB, VIEW_AUDIT, MANAGE_GRIDS, MANAGE_REGIONS, MANAGE_USERS},
+    Role.COUNTY: {USE_WEB, VIEW_AUDIT, MANAGE_GRIDS, MANAGE_REGIONS, MANAGE_USERS, CHANGE_PEOPLE},
     Role.INSPECTOR: {USE_WEB},
     # Another jurisdiction's system: exchange messages only, never pages or lists.
     Role.NODE: set(),

@@ -6,6 +6,7 @@ from rest_framework.routers import DefaultRouter
 
 from liudong.accounts.api.views import UserViewSet, me, obtain_token
 from liudong.audit.api.views import AuditEntryViewSet
+from liudong.people.api.views import ChildViewSet, EpisodeViewSet, PersonViewSet
 from liudong.regions.api.views import GridViewSet, RegionViewSet
 
 router = DefaultRouter()
@@ -13,6 +14,9 @@ router.register("regions", RegionViewSet, basename="region")
 router.register("grids", GridViewSet, basename="grid")
 router.register("users", UserViewSet, basename="user")
 router.register("audit", AuditEntryViewSet, basename="audit")
+router.register("persons", PersonViewSet, basename="person")
+router.register("episodes", EpisodeViewSet, basename="episode")
+router.register("children", ChildViewSet, basename="child")
 
 app_name = "api"
 urlpatterns = [

@@ -31,6 +31,15 @@ _DIGITS = frozenset("0123456789")
 _SEPARATORS = {ord(c): None for c in "-‐‑‒–—―−\u200b\u200c\u200d\u2060\ufeff"}
 
 
+def _today() -> datetime.date:
+    """The calendar day where the offices are (settings.TIME_ZONE), not the server's UTC day."""
+    if settings.configured:
+        from django.utils import timezone
+
+        return timezone.localdate()
+    return datetime.date.today()
+
+
 def _(message: str) -> str:
     # Translated when Django is set up; plain English when the module is used bare (a
     # benchmark or a worker process without settings), instead of ImproperlyConfigured.
@@ -148,7 +157,7 @@ def parse(raw, *, today: datetime.date | None = None) -> IdNumber:
                 % {"value": value},
             )
         converted = False
-    birth_date = _birth_date(value[6:14], today or datetime.date.today())
+    birth_date = _birth_date(value[6:14], today or _today())
     return IdNumber(
         value=value,
         region=value[:6],
@@ -232,7 +241,7 @@ def one_transposition_away(value: str, *, today: datetime.date | None = None) ->
     """
     if len(value) != 18 or not _DIGITS.issuperset(value[:17]):
         raise ValueError(f"value must be a normalised 18-character ID number, got {value!r}")
-    today = today or datetime.date.today()
+    today = today or _today()
     first17 = value[:17]
     found = set()
     for i in range(16):

@@ -154,7 +154,9 @@ class ResidenceEpisode(TrackedModel):
     # The residence checked her marriage-and-childbearing certificate or exchanged record.
     verified_on = models.DateField(_("verified on"), null=True, blank=True)
 
-    scope_fields = ("region", "person__household_region")
+    # The stay's own place, and the person's registration and current residence: the
+    # place she lives now sees her earlier stays too.
+    scope_fields = ("region", "person__household_region", "person__residence_region")
     objects = EpisodeQuerySet.as_manager()
 
     class Meta:

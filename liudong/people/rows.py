@@ -13,6 +13,7 @@ import unicodedata
 from collections.abc import Callable
 from dataclasses import dataclass, field
 
+from django.utils import timezone
 from django.utils.translation import gettext as _
 
 from liudong.regions.codes import CodeError, clean_code, padded_forms
@@ -149,7 +150,8 @@ class RowChecker:
 
     def __init__(self, known_region: Callable[[str], bool], *, today: datetime.date | None = None):
         self.known_region = known_region
-        self.today = today or datetime.date.today()
+        # The office's calendar day (Asia/Shanghai), not the server clock's UTC date.
+        self.today = today or timezone.localdate()
 
     def region(self, value, field_name: str, lengths: tuple[int, ...], required: bool) -> str:
         raw = text(value)

@@ -10,9 +10,10 @@ from functools import lru_cache
 
 from django.core.exceptions import PermissionDenied, ValidationError
 from django.db import transaction
+from django.utils import timezone
 from django.utils.translation import gettext as _
 
-from liudong.accounts.roles import USE_WEB, can
+from liudong.accounts.roles import CHANGE_PEOPLE, can
 from liudong.audit import services as audit
 from liudong.audit.models import Action
 from liudong.regions.models import Region
@@ -88,7 +89,7 @@ def check_may_change(user, *codes: str | None) -> None:
     """
     if user is None:
         return
-    if not can(user, USE_WEB):
+    if not can(user, CHANGE_PEOPLE):
         raise PermissionDenied(_("Your role may not change person files."))
     if not any(code and code.startswith(user.region_id) for code in codes):
         raise PermissionDenied(
@@ -101,7 +102,7 @@ def open_episode(person: Person) -> ResidenceEpisode | None:
 
 
 def _check_dates(person: Person, day: datetime.date, field: str) -> None:
-    if day > datetime.date.today():
+    if day > timezone.localdate():
         raise ValidationError({field: _("The date %(day)s is in the future.") % {"day": day}})
     if day < person.birth_date:
         raise ValidationError(

@@ -1,0 +1,169 @@
+"""Person files, residence episodes and children in the API, scoped to the caller.
+
+Lists show the masked ID number; reading one file returns the full number and is logged
+(``services.view_person(via="api")``). Writes validate with the web forms and change
+through ``people.services``; a stale version is a 409 (``liudong.api.errors``).
+"""
+
+from __future__ import annotations
+
+from django.utils.translation import gettext as _
+from drf_spectacular.utils import extend_schema
+from rest_framework import mixins, status, viewsets
+from rest_framework.exceptions import ErrorDetail, ValidationError
+from rest_framework.response import Response
+
+from liudong.api.errors import Conflict
+from liudong.people import services
+from liudong.people.filters import ChildFilter, EpisodeFilter, PersonFilter, with_open_arrival
+from liudong.people.forms import ArrivalForm, ChildForm, PersonEditForm, person_initial
+from liudong.people.models import Child, Person, ResidenceEpisode
+
+from .serializers import (
+    ChildCreateSerializer,
+    ChildDetailSerializer,
+    ChildSerializer,
+    EpisodeSerializer,
+    PersonArrivalSerializer,
+    PersonArrivedSerializer,
+    PersonListSerializer,
+    PersonSerializer,
+    PersonUpdateSerializer,
+)
+
+# Database keys are 64-bit; a longer number in the path is simply not found.
+KEY_REGEX = r"[0-9]{1,18}"
+
+
+def form_errors(form) -> ValidationError:
+    """A Django form's errors as a DRF validation error (same fields, codes, messages)."""
+    detail: dict[str, list[ErrorDetail]] = {}
+    for field, errors in form.errors.as_data().items():
+        name = "non_field_errors" if field == "__all__" else field
+        detail[name] = [
+            ErrorDetail(message, code=error.code or "invalid")
+            for error in errors
+            for message in error.messages
+        ]
+    return ValidationError(detail)
+
+
+def form_data(validated: dict) -> dict:
+    """Serializer output as form input (regions and dates as the strings a form reads)."""
+    return {
+        name: ("" if value is None else value.isoformat() if hasattr(value, "isoformat") else value)
+        for name, value in validated.items()
+    }
+
+
+class PersonViewSet(
+    mixins.ListModelMixin,
+    mixins.RetrieveModelMixin,
+    viewsets.GenericViewSet,
+):
+    """Person files whose household or residence lies in the caller's region."""
+
+    filterset_class = PersonFilter
+    http_method_names = ["get", "post", "patch", "head", "options"]
+    lookup_value_regex = KEY_REGEX
+
+    def get_queryset(self):
+        persons = Person.objects.in_scope(self.request.user).select_related(
+            "household_region", "residence_region"
+        )
+        if self.action == "list":
+            persons = persons.active()  # merged files are opened one by one, not listed
+        return with_open_arrival(persons)
+
+    def get_serializer_class(self):
+        return PersonListSerializer if self.action == "list" else PersonSerializer
+
+    def retrieve(self, request, *args, **kwargs):
+        person = self.get_object()
+        services.view_person(acting_user=request.user, person=person, via="api")
+        return Response(PersonSerializer(person).data)
+
+    def _fresh(self, pk) -> Person:
+        return self.get_queryset().get(pk=pk)
+
+    @extend_schema(request=PersonArrivalSerializer, responses={201: PersonArrivedSerializer})
+    def create(self, request):
+        """Register an arrival: a new file, or a new stay on a file in the caller's scope
+        (whose own fields are updated where given). An ID number on file outside the
+        caller's region is refused without saying whose it is."""
+        data = PersonArrivalSerializer(data=request.data)
+        data.is_valid(raise_exception=True)
+        form = ArrivalForm(form_data(data.validated_data), user=request.user)
+        if not form.is_valid():
+            raise form_errors(form)
+        episode = form.save()
+        person = self._fresh(episode.person_id)
+        person.warnings = form.warnings  # type: ignore[attr-defined]
+        return Response(PersonArrivedSerializer(person).data, status=status.HTTP_201_CREATED)
+
+    @extend_schema(request=PersonUpdateSerializer, responses={200: PersonSerializer})
+    def partial_update(self, request, pk=None):
+        """Change a file's own fields, based on ``version`` (409 when the file has changed
+        since)."""
+        person = self.get_object()
+        data = PersonUpdateSerializer(data=request.data)
+        data.is_valid(raise_exception=True)
+        values = {**form_data(person_initial(person)), **form_data(data.validated_data)}
+        form = PersonEditForm(values, person=person)
+        if not form.is_valid():
+            raise form_errors(form)
+        changes = form.changes()
+        if changes:
+            services.update_person(
+                acting_user=request.user,
+                person=person,
+                expected_version=form.cleaned_data["version"],
+                **changes,
+            )
+        elif form.cleaned_data["version"] != person.version:
+            raise Conflict(
+                _("This record was changed by someone else (version %(theirs)s, yours %(yours)s).")
+                % {"theirs": person.version, "yours": form.cleaned_data["version"]}
+            )
+        return Response(PersonSerializer(self._fresh(person.pk)).data)
+
+
+class EpisodeViewSet(mixins.ListModelMixin, mixins.RetrieveModelMixin, viewsets.GenericViewSet):
+    """Stays (arrival to departure) in the caller's region, or of persons registered there."""
+
+    serializer_class = EpisodeSerializer
+    filterset_class = EpisodeFilter
+    lookup_value_regex = KEY_REGEX
+
+    def get_queryset(self):
+        return ResidenceEpisode.objects.in_scope(self.request.user).select_related("region")
+
+
+class ChildViewSet(
+    mixins.ListModelMixin,
+    mixins.RetrieveModelMixin,
+    viewsets.GenericViewSet,
+):
+    """Children of persons on file in the caller's region (vital statistics only)."""
+
+    filterset_class = ChildFilter
+    http_method_names = ["get", "post", "head", "options"]
+    lookup_value_regex = KEY_REGEX
+
+    def get_queryset(self):
+        return Child.objects.in_scope(self.request.user).order_by("parent_id", "birth_date", "id")
+
+    def get_serializer_class(self):
+        return ChildSerializer if self.action == "list" else ChildDetailSerializer
+
+    @extend_schema(request=ChildCreateSerializer, responses={201: ChildDetailSerializer})
+    def create(self, request):
+        data = ChildCreateSerializer(data=request.data, context={"request": request})
+        data.is_valid(raise_exception=True)
+        values = dict(data.validated_data)
+        parent = values.pop("parent")
+        form = ChildForm(form_data(values), parent=parent)
+        if not form.is_valid():
+            raise form_errors(form)
+        child = form.save(acting_user=request.user)
+        return Response(ChildDetailSerializer(child).data, status=status.HTTP_201_CREATED)

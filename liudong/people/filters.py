@@ -1,0 +1,219 @@
+"""Finding person files: the search box (ID number, name, pinyin initials, phone) and the
+list filters, shared by the web list and the API.
+
+Everything here narrows a queryset the caller has already scoped with
+``Person.objects.in_scope(user)``; nothing here widens one. Malformed input (codes with
+letters or NUL bytes, ages out of range) narrows to nothing or is a validation error, never
+a database error.
+"""
+
+from __future__ import annotations
+
+import datetime
+import re
+import unicodedata
+
+import django_filters
+from django import forms
+from django.db.models import OuterRef, Q, QuerySet, Subquery
+from django.utils import timezone
+from django.utils.translation import gettext_lazy as _
+from drf_spectacular.utils import extend_schema_field
+
+from liudong.regions.codes import CodeError, clean_code, subtree_q
+from liudong.regions.filters import filter_within_code
+
+from . import idnumbers
+from .models import Child, Person, ResidenceEpisode
+from .template import MARITAL_CHOICES, SEX_CHOICES
+
+# An ID number prefix this short still narrows to a county (6 digits); shorter would be a
+# province-wide scan that helps nobody.
+ID_PREFIX_MIN = 6
+PHONE_PREFIX_MIN = 4
+MAX_AGE = 150
+_ID_LIKE = re.compile(r"^\d{6,17}[\dX]?$")
+_PHONE_LIKE = re.compile(r"^\+?[\d-]+$")
+
+OUTFLOW, INFLOW = "outflow", "inflow"
+FLOW_CHOICES = ((OUTFLOW, _("outflow (household here)")), (INFLOW, _("inflow (living here)")))
+
+
+def with_open_arrival(queryset: QuerySet[Person]) -> QuerySet[Person]:
+    """Each person with ``open_arrival``: the arrival date of the stay still open (one
+    subquery in the same SELECT, so a list page needs no query per row)."""
+    open_stay = ResidenceEpisode.objects.filter(person=OuterRef("pk"), departure_date__isnull=True)
+    return queryset.annotate(open_arrival=Subquery(open_stay.values("arrival_date")[:1]))
+
+
+def search_q(query: str) -> Q | None:
+    """What the search box matches: an ID number (the whole number after normalising, or
+    a prefix of at least 6 characters), a name prefix, pinyin initials ("zw" finds 张伟,
+    for queries of ASCII letters only) or a phone number (prefix of at least 4 digits).
+    None for an empty query."""
+    text = unicodedata.normalize("NFKC", query).strip()
+    if not text:
+        return None
+    condition = Q(name__startswith=text)
+    compact = idnumbers.normalise(text)
+    if compact.isascii() and compact.isalpha():
+        condition |= Q(name_initials__startswith=compact.lower())
+    if _ID_LIKE.match(compact):
+        if len(compact) != 18:
+            # 15 digits may be an old number (converted) or the start of a new one.
+            condition |= Q(id_number__startswith=compact)
+        if len(compact) in (15, 18):
+            try:
+                condition |= Q(id_number=idnumbers.parse(compact).value)
+            except idnumbers.IdNumberError:
+                condition |= Q(id_number=compact)
+    if _PHONE_LIKE.match(text):
+        digits = re.sub(r"\D", "", text)
+        if len(digits) >= PHONE_PREFIX_MIN:
+            condition |= Q(phone__startswith=digits) | Q(phone__startswith=text)
+    return condition
+
+
+def search_persons(queryset: QuerySet[Person], query: str) -> QuerySet[Person]:
+    condition = search_q(query)
+    return queryset if condition is None else queryset.filter(condition)
+
+
+def years_before(day: datetime.date, years: int) -> datetime.date:
+    """The same calendar day ``years`` earlier (28 February for a 29 February)."""
+    try:
+        return day.replace(year=day.year - years)
+    except ValueError:
+        return day.replace(year=day.year - years, day=28)
+
+
+@extend_schema_field({"type": "integer", "minimum": 0, "maximum": MAX_AGE})
+class AgeFilter(django_filters.NumberFilter):
+    """Whole years at today, as an integer 0-150 (anything else is a validation error)."""
+
+    field_class = forms.IntegerField
+
+    def __init__(self, *args, **kwargs):
+        kwargs.setdefault("min_value", 0)
+        kwargs.setdefault("max_value", MAX_AGE)
+        super().__init__(*args, **kwargs)
+
+
+class PersonFilter(django_filters.FilterSet):
+    q = django_filters.CharFilter(
+        method="filter_q", label=_("ID number, name, pinyin initials or phone")
+    )
+    within = django_filters.CharFilter(
+        method=filter_within_code,
+        label=_("region code: household or residence in its subtree"),
+    )
+    flow = django_filters.ChoiceFilter(
+        choices=FLOW_CHOICES,
+        method="filter_flow",
+        label=_("flow, relative to `within` or to your own region"),
+    )
+    sex = django_filters.ChoiceFilter(choices=SEX_CHOICES, label=_("sex"))
+    marital_status = django_filters.ChoiceFilter(choices=MARITAL_CHOICES, label=_("marital status"))
+    age_min = AgeFilter(method="filter_age_min", label=_("aged at least (whole years today)"))
+    age_max = AgeFilter(method="filter_age_max", label=_("aged at most (whole years today)"))
+    arrival_after = django_filters.DateFilter(
+        method="filter_arrival_after", label=_("current stay began on or after")
+    )
+    arrival_before = django_filters.DateFilter(
+        method="filter_arrival_before", label=_("current stay began on or before")
+    )
+
+    class Meta:
+        model = Person
+        fields = [
+            "q",
+            "within",
+            "flow",
+            "sex",
+            "marital_status",
+            "age_min",
+            "age_max",
+            "arrival_after",
+            "arrival_before",
+        ]
+
+    def filter_q(self, queryset, name, value):
+        return search_persons(queryset, value)
+
+    def _flow_prefix(self) -> str | None:
+        within = self.form.cleaned_data.get("within")
+        if within:
+            try:
+                return clean_code(within)
+            except CodeError:
+                return None  # the within filter already narrows to nothing
+        user = getattr(self.request, "user", None)
+        return getattr(user, "region_id", None)
+
+    def filter_flow(self, queryset, name, value):
+        prefix = self._flow_prefix()
+        if not prefix:
+            return queryset.none()
+        if value == OUTFLOW:
+            return queryset.outflow(prefix)
+        return queryset.inflow(prefix)
+
+    def filter_age_min(self, queryset, name, value):
+        # Aged at least N: born on or before today's date N years ago.
+        return queryset.filter(birth_date__lte=years_before(timezone.localdate(), int(value)))
+
+    def filter_age_max(self, queryset, name, value):
+        # Aged at most N: born after today's date N + 1 years ago.
+        return queryset.filter(birth_date__gt=years_before(timezone.localdate(), int(value) + 1))
+
+    @staticmethod
+    def _arrivals(queryset):
+        return (
+            queryset
+            if "open_arrival" in queryset.query.annotations
+            else with_open_arrival(queryset)
+        )
+
+    def filter_arrival_after(self, queryset, name, value):
+        return self._arrivals(queryset).filter(open_arrival__gte=value)
+
+    def filter_arrival_before(self, queryset, name, value):
+        return self._arrivals(queryset).filter(open_arrival__lte=value)
+
+
+@extend_schema_field({"type": "integer", "minimum": 1})
+class PersonKeyFilter(django_filters.NumberFilter):
+    """A person's id as an integer (letters and huge numbers are validation errors)."""
+
+    field_class = forms.IntegerField
+
+    def __init__(self, *args, **kwargs):
+        kwargs.setdefault("min_value", 1)
+        kwargs.setdefault("max_value", 2**63 - 1)
+        super().__init__(*args, **kwargs)
+
+
+class EpisodeFilter(django_filters.FilterSet):
+    person = PersonKeyFilter(field_name="person_id", label=_("person id"))
+    open = django_filters.BooleanFilter(
+        field_name="departure_date", lookup_expr="isnull", label=_("current stay only")
+    )
+    region = django_filters.CharFilter(method="filter_region", label=_("region code (subtree)"))
+
+    class Meta:
+        model = ResidenceEpisode
+        fields = ["person", "open", "region"]
+
+    def filter_region(self, queryset, name, value):
+        try:
+            return queryset.filter(subtree_q(clean_code(value), "region"))
+        except CodeError:
+            return queryset.none()
+
+
+class ChildFilter(django_filters.FilterSet):
+    parent = PersonKeyFilter(field_name="parent_id", label=_("parent person id"))
+
+    class Meta:
+        model = Child
+        fields = ["parent"]

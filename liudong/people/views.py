@@ -1,0 +1,327 @@
+"""Person file pages: the list with its live search, one file (every opening is logged),
+and the forms for arrival, departure, move within the jurisdiction, return home and edits.
+
+Every read starts from ``Person.objects.in_scope(request.user)``; every change goes through
+``people.services`` (via the forms).
+"""
+
+from django.contrib import messages
+from django.core.exceptions import PermissionDenied, ValidationError
+from django.core.paginator import Paginator
+from django.db import transaction
+from django.shortcuts import get_object_or_404, redirect, render
+from django.urls import reverse
+from django.utils.translation import gettext as _
+from django.views.decorators.http import require_GET
+from django.views.decorators.vary import vary_on_headers
+
+from liudong.base import StaleWrite
+from liudong.web.decorators import staff_required
+from liudong.web.forms import add_service_errors, apply_service
+
+from . import idnumbers, services
+from .filters import FLOW_CHOICES, PersonFilter, with_open_arrival
+from .forms import (
+    ArrivalForm,
+    DepartureForm,
+    MoveForm,
+    PersonEditForm,
+    ReturnForm,
+    find_for_arrival,
+    person_initial,
+    stale_differences,
+)
+from .models import Person
+from .template import MARITAL_CHOICES, SEX_CHOICES
+
+PAGE_SIZE = 50
+
+
+def _scoped(request):
+    return Person.objects.in_scope(request.user)
+
+
+def _listing(request):
+    persons = with_open_arrival(
+        _scoped(request).active().select_related("household_region", "residence_region")
+    )
+    return PersonFilter(request.GET or None, queryset=persons, request=request)
+
+
+@vary_on_headers("HX-Request")
+@staff_required()
+def person_list(request):
+    """Files in the user's region. The search box and the filters ask again as the user
+    types or chooses (htmx): those requests get only the results; a history restore gets
+    the whole page."""
+    filtered = _listing(request)
+    page = Paginator(filtered.qs, PAGE_SIZE).get_page(request.GET.get("page"))
+    query = request.GET.copy()
+    query.pop("page", None)
+    context = {
+        "page": page,
+        "query": query.urlencode(),
+        "q": request.GET.get("q", ""),
+        "flow": request.GET.get("flow", ""),
+        "sex": request.GET.get("sex", ""),
+        "marital_status": request.GET.get("marital_status", ""),
+        "flow_choices": FLOW_CHOICES,
+        "sex_choices": SEX_CHOICES,
+        "marital_choices": MARITAL_CHOICES,
+    }
+    if request.htmx and not request.htmx.history_restore_request:
+        return render(request, "people/_results.html", context)
+    return render(request, "people/list.html", context)
+
+
+def _file(request, pk):
+    return get_object_or_404(
+        _scoped(request).select_related("household_region", "residence_region", "merged_into"),
+        pk=pk,
+    )
+
+
+@require_GET
+@staff_required()
+def person_detail(request, pk):
+    """The whole file, with the full ID number: each opening is an audit entry."""
+    person = _file(request, pk)
+    services.view_person(acting_user=request.user, person=person, via="web")
+    episodes = list(person.episodes.select_related("region").order_by("-arrival_date", "-id"))
+    current = next((e for e in episodes if e.departure_date is None), None)
+    region = request.user.region_id
+    residence = person.residence_region
+    return render(
+        request,
+        "people/detail.html",
+        {
+            "person": person,
+            "household_name": person.household_region.full_name(),
+            "residence_name": residence.full_name() if residence else "",
+            "outflow": person.is_floating and person.household_region_id.startswith(region),
+            "inflow": person.is_floating and bool(residence and residence.code.startswith(region)),
+            "episodes": episodes,
+            "current": current,
+            "children": person.children.order_by("birth_date", "id"),
+            "certificates": person.held_certificates.order_by("issued_on", "id"),
+            "at_home": person.residence_region_id == person.household_region_id,
+        },
+    )
+
+
+@staff_required()
+def arrive(request):
+    """Register an arrival: a new file, or a new stay on a file already in scope."""
+    user = request.user
+    initial = {"residence_region": user.region_id, "arrival_date": None}
+    known = None
+    if request.method == "GET" and request.GET.get("id_number"):
+        try:
+            identity = idnumbers.parse(request.GET["id_number"])
+            known = find_for_arrival(user, identity.value)
+        except (idnumbers.IdNumberError, ValidationError):
+            known = None
+        if known is not None:
+            # The form shows the file's own fields: a read like opening it.
+            services.view_person(acting_user=user, person=known, via="web")
+            initial.update(person_initial(known))
+        else:
+            initial["id_number"] = request.GET["id_number"]
+    form = ArrivalForm(request.POST or None, initial=initial, user=user)
+    # As the number is typed, ask what it says (birth date, sex, on file or not).
+    form.fields["id_number"].widget.attrs.update(
+        {
+            "hx-get": reverse("people:id_check"),
+            "hx-trigger": "input changed delay:400ms, change",
+            "hx-target": "#id-derived",
+            "hx-swap": "outerHTML",
+            "hx-include": "[name='sex'], [name='birth_date']",
+            "hx-sync": "this:replace",
+        }
+    )
+    episode = None
+    if request.method == "POST" and form.is_valid():
+        episode = apply_service(form, form.save)
+    if episode is not None:
+        person = episode.person
+        messages.success(
+            request,
+            _("Arrival of %(name)s registered.") % {"name": person.name},
+        )
+        for warning in form.warnings:
+            messages.warning(request, warning)
+        return redirect("people:detail", pk=person.pk)
+    return render(request, "people/arrive.html", {"form": form, "known": known})
+
+
+@require_GET
+@staff_required()
+def id_check(request):
+    """What the ID number typed so far says (htmx): birth date and sex filled in from it,
+    a wrong check digit, and whether the person is on file (in scope: name and a link to
+    fill the form from the file; elsewhere: only that it cannot be registered here)."""
+    raw = request.GET.get("id_number", "")
+    typed = idnumbers.normalise(raw)
+    data = {
+        "sex": request.GET.get("sex", ""),
+        "birth_date": request.GET.get("birth_date", ""),
+    }
+    context: dict = {"typed": typed}
+    if typed:
+        try:
+            identity = idnumbers.parse(typed)
+        except idnumbers.IdNumberError as exc:
+            if len(typed) >= 15:
+                context["error"] = str(exc)
+        else:
+            data = {"sex": identity.sex, "birth_date": identity.birth_date.isoformat()}
+            context["identity"] = identity
+            try:
+                context["known"] = find_for_arrival(request.user, identity.value)
+            except ValidationError as exc:
+                context["error"] = " ".join(exc.messages)
+    form = ArrivalForm(initial=data, user=request.user)
+    context["form"] = form
+    return render(request, "people/_identity.html", context)
+
+
+def _change_page(request, pk, form_class, template, heading, change, **form_kwargs):
+    """The shared shape of the departure, move and return pages: a small form for one
+    file, checked against the version the user saw, then one service call."""
+    person = _file(request, pk)
+    form = form_class(request.POST or None, person=person, **form_kwargs)
+    done = None
+    if request.method == "POST" and form.is_valid() and form.check_version():
+        done = apply_service(form, lambda: change(person, form.cleaned_data))
+    if done is not None:
+        messages.success(request, _("Saved."))
+        return _after_change(request, person)
+    current = person.episodes.filter(departure_date__isnull=True).select_related("region").first()
+    return render(
+        request,
+        template,
+        {"form": form, "person": person, "current": current, "heading": heading},
+    )
+
+
+def _after_change(request, person):
+    """Back to the file, or to the list when the change took it out of the user's region."""
+    if _scoped(request).filter(pk=person.pk).exists():
+        return redirect("people:detail", pk=person.pk)
+    messages.info(
+        request, _("%(name)s's file now lies outside your region.") % {"name": person.name}
+    )
+    return redirect("people:list")
+
+
+@staff_required()
+def depart(request, pk):
+    return _change_page(
+        request,
+        pk,
+        DepartureForm,
+        "people/depart.html",
+        _("Register departure"),
+        lambda person, data: services.register_departure(
+            acting_user=request.user,
+            person=person,
+            departure_date=data["departure_date"],
+            expected_version=data["version"],
+        ),
+    )
+
+
+@staff_required()
+def move(request, pk):
+    return _change_page(
+        request,
+        pk,
+        MoveForm,
+        "people/move.html",
+        _("Move within jurisdiction"),
+        lambda person, data: services.move_within(
+            acting_user=request.user,
+            person=person,
+            region=data["region"],
+            moved_on=data["moved_on"],
+            address=data["address"],
+        ),
+        user=request.user,
+    )
+
+
+@staff_required()
+def return_home(request, pk):
+    return _change_page(
+        request,
+        pk,
+        ReturnForm,
+        "people/return.html",
+        _("Return home"),
+        lambda person, data: services.return_home(
+            acting_user=request.user, person=person, returned_on=data["returned_on"]
+        ),
+    )
+
+
+@staff_required()
+def edit(request, pk):
+    """Change a file's own fields. A save based on an old version is refused and says
+    which fields the file now holds differently, and what they hold."""
+    person = _file(request, pk)
+    if request.method == "GET":
+        services.view_person(acting_user=request.user, person=person, via="web")
+    form = PersonEditForm(request.POST or None, initial=person_initial(person), person=person)
+    if request.method == "POST" and form.is_valid():
+        changes = form.changes()
+        if not changes and form.check_version():
+            messages.info(request, _("Nothing changed."))
+            return redirect("people:detail", pk=person.pk)
+        if changes and _save_edit(request, form, person, changes):
+            messages.success(request, _("Saved."))
+            return _after_change(request, person)
+    return render(request, "people/edit.html", {"form": form, "person": person})
+
+
+def _save_edit(request, form, person, changes) -> bool:
+    try:
+        with transaction.atomic():
+            services.update_person(
+                acting_user=request.user,
+                person=person,
+                expected_version=form.cleaned_data["version"],
+                **changes,
+            )
+    except StaleWrite as exc:
+        current = exc.current
+        form.person = current
+        differences = stale_differences(form, current)
+        listing = "; ".join(f"{label}: {value}" for label, value in differences)
+        form.add_error(
+            None,
+            _(
+                "Someone else saved this file while you were editing it (now version "
+                "%(theirs)s, you started from version %(yours)s)."
+            )
+            % {"theirs": current.version, "yours": form.cleaned_data["version"]}
+            + " "
+            + (
+                _("The file now holds: %(fields)s.") % {"fields": listing}
+                if differences
+                else _("The fields you edited hold what you submitted.")
+            )
+            + " "
+            + _("Check the form and save again to keep your values."),
+        )
+        # Saving again means: I have seen the current file and still want my values.
+        data = form.data.copy()
+        data["version"] = current.version
+        form.data = data
+        return False
+    except ValidationError as exc:
+        add_service_errors(form, exc)
+        return False
+    except PermissionDenied as exc:
+        form.add_error(None, str(exc))
+        return False
+    return True
