@@ -9,9 +9,8 @@ from django.test.utils import CaptureQueriesContext
 
 from conftest import make_user
 from liudong.people import idnumbers
-from liudong.people.forms import add_child
 from liudong.people.models import Person
-from liudong.people.services import register_arrival
+from liudong.people.services import add_child, register_arrival
 from liudong.regions.models import Region
 from liudong.regions.services import save_grid
 

@@ -13,13 +13,10 @@ import datetime
 
 from django import forms
 from django.core.exceptions import ValidationError
-from django.db import transaction
 from django.utils import timezone
 from django.utils.translation import gettext as _
 from django.utils.translation import gettext_lazy
 
-from liudong.audit import services as audit
-from liudong.audit.models import Action
 from liudong.regions.models import Region
 from liudong.regions.services import resolve_region
 
@@ -30,17 +27,7 @@ from .template import ETHNICITY_CHOICES, MARITAL_CHOICES, REASON_CHOICES, SEX_CH
 
 BLANK = (("", "—"),)
 RESIDENCE_LENGTHS = (6, 9, 12, 15)
-# The file's own fields an arrival form carries (the rest describe the stay).
-PERSONAL_FIELDS = (
-    "name",
-    "sex",
-    "birth_date",
-    "ethnicity",
-    "marital_status",
-    "phone",
-    "household_region",
-    "household_address",
-)
+PERSONAL_FIELDS = services.ARRIVAL_PERSONAL_FIELDS
 EDIT_FIELDS = (
     "name",
     "sex",
@@ -142,29 +129,6 @@ def clean_phone(raw: str) -> str:
         raise ValidationError(problem.message, code="phone") from problem
 
 
-def find_for_arrival(user, id_number: str) -> Person | None:
-    """The file an arrival with this ID number belongs to: one in the user's scope (a merged
-    file leads to the file it was merged into), None for a new person. A number on file
-    outside the scope is refused without saying whose it is or where."""
-    scoped = Person.objects.in_scope(user)
-    person = scoped.filter(id_number=id_number).select_related("merged_into").first()
-    if person is not None and person.merged_into_id:
-        person = scoped.filter(pk=person.merged_into_id).first()
-        if person is None:
-            raise ValidationError(
-                _("This ID number belongs to a file merged into another one."), code="merged"
-            )
-    if person is None and Person.objects.filter(id_number=id_number).exists():
-        raise ValidationError(
-            _(
-                "This ID number is on file outside your region; it cannot be registered "
-                "here. Ask the county office to hand the file over."
-            ),
-            code="elsewhere",
-        )
-    return person
-
-
 def person_initial(person: Person) -> dict:
     """A file's own fields as form values."""
     return {
@@ -249,7 +213,7 @@ class ArrivalForm(forms.Form):
 
     def clean_id_number(self):
         self.identity = parse_id_number(self.cleaned_data["id_number"])
-        self.person = find_for_arrival(self.user, self.identity.value)
+        self.person = services.find_for_arrival(self.user, self.identity.value)
         return self.identity.value
 
     def clean_name(self):
@@ -310,42 +274,9 @@ class ArrivalForm(forms.Form):
         return found
 
     def save(self) -> ResidenceEpisode:
-        return save_arrival(acting_user=self.user, data=self.cleaned_data, person=self.person)
-
-
-@transaction.atomic
-def save_arrival(*, acting_user, data: dict, person: Person | None) -> ResidenceEpisode:
-    """Register the arrival of a new person, or of one on file (updating the file's own
-    fields first where the form differs: all of them when it was filled in from the file,
-    only those given otherwise)."""
-    personal = {name: data[name] for name in PERSONAL_FIELDS}
-    if person is None:
-        person = Person(
-            id_number=data["id_number"], id_check_failed=data["id_check_failed"], **personal
+        return services.save_arrival(
+            acting_user=self.user, data=self.cleaned_data, person=self.person
         )
-    else:
-        prefilled = data.get("person_version") is not None
-        changes = {
-            name: value
-            for name, value in personal.items()
-            if (prefilled or value not in ("", None)) and getattr(person, name) != value
-        }
-        if changes:
-            services.update_person(
-                acting_user=acting_user,
-                person=person,
-                expected_version=data.get("person_version") or person.version,
-                **changes,
-            )
-    return services.register_arrival(
-        acting_user=acting_user,
-        person=person,
-        region=data["residence_region"],
-        arrival_date=data["arrival_date"],
-        address=data["residence_address"],
-        reason=data["reason"],
-        employer=data["employer"],
-    )
 
 
 class VersionedForm(forms.Form):
@@ -579,25 +510,4 @@ class ChildForm(forms.Form):
         return data
 
     def save(self, *, acting_user) -> Child:
-        return add_child(acting_user=acting_user, parent=self.parent, **self.cleaned_data)
-
-
-CHILD_AUDIT_FIELDS = ["parent_id", "name", "sex", "birth_date", "birth_order", "birth_place"]
-
-
-@transaction.atomic
-def add_child(*, acting_user, parent: Person, **values) -> Child:
-    """Record a child of a person on file (the caller has found the parent in scope).
-
-    Belongs in ``people.services`` with the other changes to a file; kept here until it
-    moves there.
-    """
-    child = Child.objects.create(parent=parent, **values)
-    audit.record(
-        Action.CREATE,
-        acting_user=acting_user,
-        obj=child,
-        region=parent.residence_region_id or parent.household_region_id,
-        after=audit.snapshot(child, CHILD_AUDIT_FIELDS),
-    )
-    return child
+        return services.add_child(acting_user=acting_user, parent=self.parent, **self.cleaned_data)

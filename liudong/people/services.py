@@ -19,7 +19,7 @@ from liudong.audit.models import Action
 from liudong.regions.models import Region
 from liudong.regions.services import is_floating
 
-from .models import Person, ResidenceEpisode
+from .models import Child, Person, ResidenceEpisode
 
 PERSON_AUDIT_FIELDS = [
     "name",
@@ -38,6 +38,17 @@ PERSON_AUDIT_FIELDS = [
     "children_count",
     "version",
 ]
+# The file's own fields an arrival form carries (the rest describe the stay).
+ARRIVAL_PERSONAL_FIELDS = (
+    "name",
+    "sex",
+    "birth_date",
+    "ethnicity",
+    "marital_status",
+    "phone",
+    "household_region",
+    "household_address",
+)
 EPISODE_AUDIT_FIELDS = [
     "region_id",
     "address",
@@ -288,3 +299,79 @@ def view_person(*, acting_user, person: Person, via: str) -> None:
         region=person.residence_region_id or person.household_region_id,
         via=via,
     )
+
+
+def find_for_arrival(user, id_number: str) -> Person | None:
+    """The file an arrival with this ID number belongs to: one in the user's scope (a merged
+    file leads to the file it was merged into), None for a new person. A number on file
+    outside the scope is refused without saying whose it is or where."""
+    scoped = Person.objects.in_scope(user)
+    person = scoped.filter(id_number=id_number).select_related("merged_into").first()
+    if person is not None and person.merged_into_id:
+        person = scoped.filter(pk=person.merged_into_id).first()
+        if person is None:
+            raise ValidationError(
+                _("This ID number belongs to a file merged into another one."), code="merged"
+            )
+    if person is None and Person.objects.filter(id_number=id_number).exists():
+        raise ValidationError(
+            _(
+                "This ID number is on file outside your region; it cannot be registered "
+                "here. Ask the county office to hand the file over."
+            ),
+            code="elsewhere",
+        )
+    return person
+
+
+@transaction.atomic
+def save_arrival(*, acting_user, data: dict, person: Person | None) -> ResidenceEpisode:
+    """Register the arrival of a new person, or of one on file (updating the file's own
+    fields first where the form differs: all of them when it was filled in from the file,
+    only those given otherwise)."""
+    personal = {name: data[name] for name in ARRIVAL_PERSONAL_FIELDS}
+    if person is None:
+        person = Person(
+            id_number=data["id_number"], id_check_failed=data["id_check_failed"], **personal
+        )
+    else:
+        prefilled = data.get("person_version") is not None
+        changes = {
+            name: value
+            for name, value in personal.items()
+            if (prefilled or value not in ("", None)) and getattr(person, name) != value
+        }
+        if changes:
+            update_person(
+                acting_user=acting_user,
+                person=person,
+                expected_version=data.get("person_version") or person.version,
+                **changes,
+            )
+    return register_arrival(
+        acting_user=acting_user,
+        person=person,
+        region=data["residence_region"],
+        arrival_date=data["arrival_date"],
+        address=data["residence_address"],
+        reason=data["reason"],
+        employer=data["employer"],
+    )
+
+
+CHILD_AUDIT_FIELDS = ["parent_id", "name", "sex", "birth_date", "birth_order", "birth_place"]
+
+
+@transaction.atomic
+def add_child(*, acting_user, parent: Person, **values) -> Child:
+    """Record a child of a person on file: vital statistics only (DESIGN.md §2.1)."""
+    check_may_change(acting_user, parent.household_region_id, parent.residence_region_id)
+    child = Child.objects.create(parent=parent, **values)
+    audit.record(
+        Action.CREATE,
+        acting_user=acting_user,
+        obj=child,
+        region=parent.residence_region_id or parent.household_region_id,
+        after=audit.snapshot(child, CHILD_AUDIT_FIELDS),
+    )
+    return child

@@ -27,7 +27,6 @@ from .forms import (
     MoveForm,
     PersonEditForm,
     ReturnForm,
-    find_for_arrival,
     person_initial,
     stale_differences,
 )
@@ -118,7 +117,7 @@ def arrive(request):
     if request.method == "GET" and request.GET.get("id_number"):
         try:
             identity = idnumbers.parse(request.GET["id_number"])
-            known = find_for_arrival(user, identity.value)
+            known = services.find_for_arrival(user, identity.value)
         except (idnumbers.IdNumberError, ValidationError):
             known = None
         if known is not None:
@@ -177,7 +176,7 @@ def id_check(request):
             data = {"sex": identity.sex, "birth_date": identity.birth_date.isoformat()}
             context["identity"] = identity
             try:
-                context["known"] = find_for_arrival(request.user, identity.value)
+                context["known"] = services.find_for_arrival(request.user, identity.value)
             except ValidationError as exc:
                 context["error"] = " ".join(exc.messages)
     form = ArrivalForm(initial=data, user=request.user)
