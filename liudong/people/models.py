@@ -110,6 +110,10 @@ class Person(TrackedModel):
         verbose_name_plural = _("persons")
         indexes = [
             models.Index(fields=["name", "birth_date"], name="person_name_birth_idx"),
+            # Name-prefix search on PostgreSQL (LIKE 'x%'); elsewhere a plain index.
+            models.Index(
+                fields=["name"], name="person_name_prefix_idx", opclasses=["varchar_pattern_ops"]
+            ),
         ]
 
     def __str__(self) -> str:

@@ -67,3 +67,22 @@ def test_today_is_the_offices_day_not_the_servers(villages, settings, monkeypatc
             region=region,
             arrival_date=datetime.date(2026, 11, 24),
         )
+
+
+@pytest.mark.parametrize("query", ["王", "zw", "4115221990", "13800138000"])
+def test_searches_are_answered_from_indexes(query, villages):
+    from django.db import connection
+
+    from liudong.people.filters import search_persons
+
+    sql, params = search_persons(Person.objects.all(), query).query.sql_with_params()
+    with connection.cursor() as cursor:
+        if connection.vendor == "sqlite":
+            cursor.execute("EXPLAIN QUERY PLAN " + sql, params)
+            plan = " ".join(str(row[-1]) for row in cursor.fetchall())
+            assert "SCAN people_person" not in plan, plan
+        else:
+            cursor.execute("SET LOCAL enable_seqscan = off")
+            cursor.execute("EXPLAIN " + sql, params)
+            plan = " ".join(row[0] for row in cursor.fetchall())
+            assert "Seq Scan" not in plan, plan
