@@ -67,8 +67,14 @@ def search_q(query: str) -> Q | None:
     text = unicodedata.normalize("NFKC", query).strip()
     if not text:
         return None
-    condition = prefix_q("name", text)
     compact = idnumbers.normalise(text)
+    # Names hold no digits: a query of digits looks only at ID numbers and phones, so
+    # the database answers it from their indexes alone.
+    condition = (
+        Q(pk__in=[])
+        if _ID_LIKE.match(compact) or _PHONE_LIKE.match(text)
+        else prefix_q("name", text)
+    )
     if compact.isascii() and compact.isalpha():
         condition |= prefix_q("name_initials", compact.lower())
     if _ID_LIKE.match(compact):
@@ -82,8 +88,11 @@ def search_q(query: str) -> Q | None:
                 condition |= Q(id_number=compact)
     if _PHONE_LIKE.match(text):
         digits = re.sub(r"\D", "", text)
-        if len(digits) >= PHONE_PREFIX_MIN:
-            condition |= prefix_q("phone", digits) | prefix_q("phone", text)
+        # A phone has at most 12 digits (0571-12345678): longer digit strings are IDs.
+        if PHONE_PREFIX_MIN <= len(digits) <= 12:
+            condition |= prefix_q("phone", digits)
+            if text != digits:
+                condition |= prefix_q("phone", text)
     return condition
 
 
