@@ -8,9 +8,30 @@ shows (header = row 1), so every message can name the row a person will look at.
 from __future__ import annotations
 
 import csv
+import dataclasses
 import unicodedata
 from collections.abc import Iterator, Mapping
 from pathlib import Path
+
+
+@dataclasses.dataclass
+class ImportSummary:
+    """What an import did, in the JSON shape DESIGN.md §5 gives for `--format json`."""
+
+    imported: int = 0
+    updated: int = 0
+    unchanged: int = 0
+    rejected: list[dict] = dataclasses.field(default_factory=list)
+    warnings: list[dict] = dataclasses.field(default_factory=list)
+
+    def as_dict(self) -> dict:
+        return {
+            "imported": self.imported,
+            "updated": self.updated,
+            "unchanged": self.unchanged,
+            "rejected": self.rejected,
+            "warnings": self.warnings,
+        }
 
 
 class TableError(ValueError):

@@ -12,14 +12,14 @@ from __future__ import annotations
 import datetime
 import os
 from collections.abc import Callable
-from dataclasses import dataclass, field
+from dataclasses import dataclass
 from pathlib import Path
 
 from django.db import transaction
 from django.utils import timezone
 from django.utils.translation import gettext as _
 
-from liudong import bulk
+from liudong import bulk, tabular
 from liudong.audit import services as audit
 from liudong.audit.models import Action
 from liudong.regions.models import Region
@@ -56,22 +56,8 @@ EPISODE_FIELDS = ("address", "reason", "employer", "verified_on")
 
 
 @dataclass
-class ImportSummary:
-    imported: int = 0
-    updated: int = 0
-    unchanged: int = 0
-    rejected: list[dict] = field(default_factory=list)
-    warnings: list[dict] = field(default_factory=list)
-    saved: bool = True
-
-    def as_dict(self) -> dict:
-        return {
-            "imported": self.imported,
-            "updated": self.updated,
-            "unchanged": self.unchanged,
-            "rejected": self.rejected,
-            "warnings": self.warnings,
-        }
+class ImportSummary(tabular.ImportSummary):
+    saved: bool = True  # False after --dry-run, or --atomic with a rejected row
 
 
 class ErrorsFile:
@@ -425,88 +411,57 @@ def _episode_values(row: CleanRow) -> dict:
     }
 
 
-PERSON_COLUMNS_DB = (
-    "id",
-    "created",
-    "updated",
-    "version",
-    "id_number",
-    "id_check_failed",
-    "name",
-    "name_initials",
-    "sex",
-    "birth_date",
-    "ethnicity",
-    "marital_status",
-    "phone",
-    "education",
-    "household_region_id",
-    "household_address",
-    "residence_region_id",
-    "residence_address",
-    "is_floating",
-    "spouse_id_number",
-    "spouse_id",
-    "children_count",
-    "merged_into_id",
-)
-EPISODE_COLUMNS_DB = (
-    "created",
-    "updated",
-    "version",
-    "person_id",
-    "region_id",
-    "address",
-    "arrival_date",
-    "reason",
-    "employer",
-    "housing",
-    "departure_date",
-    "verified_on",
+# Every column of the tables the importer writes, in the models' order: a column added to
+# a model and not given below stops the import loudly (KeyError) instead of writing NULL.
+PERSON_COLUMNS_DB = tuple(f.column for f in Person._meta.concrete_fields)
+EPISODE_COLUMNS_DB = tuple(
+    f.column for f in ResidenceEpisode._meta.concrete_fields if f.column != "id"
 )
 
 
 def _person_tuple(pk: int, row: CleanRow, stamp) -> tuple:
     """A new file as a row of people_person, in PERSON_COLUMNS_DB order."""
-    return (
-        pk,
-        stamp,
-        stamp,
-        1,
-        row.id_number,
-        not row.id_check_ok,
-        row.name,
-        name_initials(row.name),
-        row.sex,
-        row.birth_date,
-        row.ethnicity,
-        row.marital_status,
-        row.phone,
-        "",
-        row.household_region,
-        row.household_address,
-        row.residence_region,
-        row.residence_address,
-        floating(row.household_region, row.residence_region),
-        row.spouse_id_number,
-        None,
-        row.children,
-        None,
-    )
+    values = {
+        "id": pk,
+        "created": stamp,
+        "updated": stamp,
+        "version": 1,
+        "id_number": row.id_number,
+        "id_check_failed": not row.id_check_ok,
+        "name": row.name,
+        "name_initials": name_initials(row.name),
+        "sex": row.sex,
+        "birth_date": row.birth_date,
+        "ethnicity": row.ethnicity,
+        "marital_status": row.marital_status,
+        "phone": row.phone,
+        "education": "",
+        "household_region_id": row.household_region,
+        "household_address": row.household_address,
+        "residence_region_id": row.residence_region,
+        "residence_address": row.residence_address,
+        "is_floating": floating(row.household_region, row.residence_region),
+        "spouse_id_number": row.spouse_id_number,
+        "spouse_id": None,
+        "children_count": row.children,
+        "merged_into_id": None,
+    }
+    return tuple(values[column] for column in PERSON_COLUMNS_DB)
 
 
 def _episode_tuple(person_id: int, row: CleanRow, stamp) -> tuple:
-    return (
-        stamp,
-        stamp,
-        1,
-        person_id,
-        row.residence_region,
-        row.residence_address,
-        row.arrival_date,
-        row.reason,
-        row.employer,
-        "",
-        None,
-        row.verified_on,
-    )
+    values = {
+        "created": stamp,
+        "updated": stamp,
+        "version": 1,
+        "person_id": person_id,
+        "region_id": row.residence_region,
+        "address": row.residence_address,
+        "arrival_date": row.arrival_date,
+        "reason": row.reason,
+        "employer": row.employer,
+        "housing": "",
+        "departure_date": None,
+        "verified_on": row.verified_on,
+    }
+    return tuple(values[column] for column in EPISODE_COLUMNS_DB)

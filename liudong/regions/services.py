@@ -7,7 +7,7 @@ from __future__ import annotations
 import csv
 import hashlib
 import io
-from dataclasses import dataclass, field
+from dataclasses import dataclass
 from functools import lru_cache
 from importlib import resources
 
@@ -18,6 +18,7 @@ from django.utils.translation import gettext as _
 from liudong.accounts.roles import MANAGE_GRIDS, MANAGE_REGIONS, can
 from liudong.audit import services as audit
 from liudong.audit.models import Action
+from liudong.tabular import ImportSummary
 
 from .codes import CodeError, Level, clean_code, level_of, padded_forms, parent_code
 from .models import DivisionsLoad, Grid, Region
@@ -350,24 +351,6 @@ def export_regions(prefix: str, *, acting_user=None, file_format: str) -> list[t
         detail={"rows": len(rows), "format": file_format},
     )
     return rows
-
-
-@dataclass
-class ImportSummary:
-    imported: int = 0
-    updated: int = 0
-    unchanged: int = 0
-    rejected: list[dict] = field(default_factory=list)
-    warnings: list[dict] = field(default_factory=list)
-
-    def as_dict(self) -> dict:
-        return {
-            "imported": self.imported,
-            "updated": self.updated,
-            "unchanged": self.unchanged,
-            "rejected": self.rejected,
-            "warnings": self.warnings,
-        }
 
 
 def import_regions(rows, *, acting_user=None, dry_run: bool = False) -> ImportSummary:
