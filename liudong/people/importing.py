@@ -413,9 +413,9 @@ def _episode_values(row: CleanRow) -> dict:
 
 # Every column of the tables the importer writes, in the models' order: a column added to
 # a model and not given below stops the import loudly (KeyError) instead of writing NULL.
-PERSON_COLUMNS_DB = tuple(f.column for f in Person._meta.concrete_fields)
+PERSON_COLUMNS_DB = tuple(f.attname for f in Person._meta.concrete_fields)
 EPISODE_COLUMNS_DB = tuple(
-    f.column for f in ResidenceEpisode._meta.concrete_fields if f.column != "id"
+    f.attname for f in ResidenceEpisode._meta.concrete_fields if f.attname != "id"
 )
 
 
