@@ -387,3 +387,15 @@ def test_a_scoped_user_imports_and_exports_within_scope(tmp_path, two, township_
         "export_persons", "--region", "330106004", "--out", str(out), "--user", "township_b"
     )
     assert len(out.read_text(encoding="utf-8-sig").splitlines()) == 1  # header only
+
+
+def test_seen_numbers_remember_the_first_row_across_chunks(monkeypatch):
+    monkeypatch.setattr(importing.SeenNumbers, "CHUNK", 3)
+    seen = importing.SeenNumbers()
+    numbers = [make("411522", datetime.date(1990, 1, 1), 2 * n, "2") for n in range(10)]
+    numbers.append(make("11010519491231002X"[:6], datetime.date(1949, 12, 31), 2, "2"))
+    for row, number in enumerate(numbers, start=2):
+        assert seen.first_row(number, row) == row
+    for row, number in enumerate(numbers, start=2):  # now in sorted chunks or the dict
+        assert seen.first_row(number, 100 + row) == row
+    assert len(seen.chunks) >= 3
