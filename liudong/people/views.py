@@ -9,17 +9,20 @@ from django.contrib import messages
 from django.core.exceptions import PermissionDenied, ValidationError
 from django.core.paginator import Paginator
 from django.db import transaction
+from django.db.models import Case, IntegerField, Value, When
 from django.shortcuts import get_object_or_404, redirect, render
 from django.urls import reverse
 from django.utils.translation import gettext as _
-from django.views.decorators.http import require_GET
+from django.utils.translation import ngettext
+from django.views.decorators.http import require_GET, require_POST
 from django.views.decorators.vary import vary_on_headers
 
+from liudong.accounts.roles import CHANGE_PEOPLE, can
 from liudong.base import StaleWrite
 from liudong.web.decorators import staff_required
 from liudong.web.forms import add_service_errors, apply_service
 
-from . import idnumbers, services
+from . import duplicates, idnumbers, services
 from .filters import FLOW_CHOICES, PersonFilter, with_open_arrival
 from .forms import (
     ArrivalForm,
@@ -30,7 +33,7 @@ from .forms import (
     person_initial,
     stale_differences,
 )
-from .models import Person
+from .models import Person, PossibleDuplicate
 from .template import MARITAL_CHOICES, SEX_CHOICES
 
 PAGE_SIZE = 50
@@ -324,3 +327,144 @@ def _save_edit(request, form, person, changes) -> bool:
         form.add_error(None, str(exc))
         return False
     return True
+
+
+# The possible-duplicate queue. Pairs are scoped by the first file's regions; deciding
+# needs CHANGE_PEOPLE and goes through ``people.duplicates`` (which checks both files).
+
+
+def _pairs(request):
+    return PossibleDuplicate.objects.in_scope(request.user).select_related(
+        "first", "second", "kept", "decided_by"
+    )
+
+
+@require_GET
+@staff_required()
+def duplicate_list(request):
+    """Pairs in the user's region, those still to decide first."""
+    status = request.GET.get("status", "")
+    pairs = _pairs(request)
+    if status in PossibleDuplicate.Status.values:
+        pairs = pairs.filter(status=status)
+    else:
+        status = ""
+    pairs = pairs.annotate(
+        undecided=Case(
+            When(status=PossibleDuplicate.Status.OPEN, then=Value(0)),
+            default=Value(1),
+            output_field=IntegerField(),
+        )
+    ).order_by("undecided", "-created", "-pk")
+    page = Paginator(pairs, PAGE_SIZE).get_page(request.GET.get("page"))
+    return render(
+        request,
+        "people/duplicates.html",
+        {
+            "page": page,
+            "status": status,
+            "status_choices": PossibleDuplicate.Status.choices,
+            "query": f"status={status}" if status else "",
+            "may_change": can(request.user, CHANGE_PEOPLE),
+        },
+    )
+
+
+@require_POST
+@staff_required(CHANGE_PEOPLE)
+def duplicate_scan(request):
+    """Look for pairs among all active files now; say how many new ones the user sees."""
+    scoped = PossibleDuplicate.objects.in_scope(request.user)
+    before = scoped.count()
+    duplicates.find_duplicates()
+    queued = scoped.count() - before
+    messages.success(
+        request,
+        ngettext(
+            "Scan finished: %(n)s new possible duplicate pair queued.",
+            "Scan finished: %(n)s new possible duplicate pairs queued.",
+            queued,
+        )
+        % {"n": queued},
+    )
+    return redirect("people:duplicates")
+
+
+@require_GET
+@staff_required()
+def duplicate_detail(request, pk):
+    """The two files side by side, with the buttons to decide."""
+    pair = get_object_or_404(
+        _pairs(request).select_related(
+            "first__household_region",
+            "first__residence_region",
+            "second__household_region",
+            "second__residence_region",
+        ),
+        pk=pk,
+    )
+    files = [
+        {
+            "person": person,
+            "stays": person.episodes.count(),
+            "children": person.children.count(),
+            "kept": pair.kept_id == person.pk,
+        }
+        for person in (pair.first, pair.second)
+    ]
+    return render(
+        request,
+        "people/duplicate.html",
+        {"pair": pair, "files": files, "may_change": can(request.user, CHANGE_PEOPLE)},
+    )
+
+
+def _decide(request, pk, decision, done_message):
+    """Run one decision on a pair in scope; refusals become error messages."""
+    pair = get_object_or_404(PossibleDuplicate.objects.in_scope(request.user), pk=pk)
+    try:
+        decision(pair)
+    except ValidationError as exc:
+        for message in exc.messages:
+            messages.error(request, message)
+    except PermissionDenied as exc:
+        messages.error(request, str(exc) or _("You may not change these files."))
+    else:
+        messages.success(request, done_message)
+    return redirect("people:duplicate", pk=pair.pk)
+
+
+@require_POST
+@staff_required(CHANGE_PEOPLE)
+def duplicate_merge(request, pk):
+    def merge(pair):
+        keep = {pair.first_id: pair.first, pair.second_id: pair.second}.get(
+            int(request.POST["keep"]) if request.POST.get("keep", "").isdigit() else None
+        )
+        if keep is None:
+            raise ValidationError(_("The file to keep must be one of the pair."))
+        duplicates.merge(acting_user=request.user, duplicate=pair, keep=keep)
+
+    return _decide(request, pk, merge, _("The files were merged."))
+
+
+@require_POST
+@staff_required(CHANGE_PEOPLE)
+def duplicate_undo(request, pk):
+    return _decide(
+        request,
+        pk,
+        lambda pair: duplicates.undo_merge(acting_user=request.user, duplicate=pair),
+        _("The merge was undone."),
+    )
+
+
+@require_POST
+@staff_required(CHANGE_PEOPLE)
+def duplicate_dismiss(request, pk):
+    return _decide(
+        request,
+        pk,
+        lambda pair: duplicates.dismiss(acting_user=request.user, duplicate=pair),
+        _("Marked as not the same person."),
+    )
