@@ -8,6 +8,7 @@ scoping and statistics are index range scans on two code columns.
 from __future__ import annotations
 
 import datetime
+from typing import Self
 
 from django.db import models
 from django.utils.translation import gettext_lazy as _
@@ -230,6 +231,12 @@ class HeldCertificate(TrackedModel):
 class DuplicateQuerySet(ScopedQuerySet):
     def open(self) -> DuplicateQuerySet:
         return self.filter(status=PossibleDuplicate.Status.OPEN)
+
+    def in_scope(self, user) -> Self:
+        """Pairs whose two files both lie in the user's scope: a pair across two
+        townships is decided by the office above both (it sees both files), and neither
+        township learns about the other's file."""
+        return super().in_scope(user).filter(second__in=Person.objects.in_scope(user).values("pk"))
 
 
 class PossibleDuplicate(TrackedModel):

@@ -100,3 +100,15 @@ def test_another_township_may_not_decide(pair, township_b):
             acting_user=township_b, duplicate=PossibleDuplicate.objects.get(), keep=pair[0]
         )
     assert Person.objects.active().count() == 2
+
+
+def test_a_pair_across_two_townships_is_seen_only_by_the_office_above_both(
+    villages, township_a, township_b, county_admin
+):
+    arrive(make("411522", BORN, 60, "2"), region="330106002001")
+    arrive(make("411522", BORN, 80, "2"), region="330106004001")
+    duplicates.find_duplicates()
+    assert PossibleDuplicate.objects.count() == 1
+    assert not PossibleDuplicate.objects.in_scope(township_a).exists()
+    assert not PossibleDuplicate.objects.in_scope(township_b).exists()
+    assert PossibleDuplicate.objects.in_scope(county_admin).count() == 1
