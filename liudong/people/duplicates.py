@@ -101,6 +101,26 @@ def _transposed_pairs(scan, candidates) -> list[PossibleDuplicate]:
     return pairs
 
 
+def _other_file(duplicate: PossibleDuplicate, keep: Person, acting_user) -> Person:
+    """The pair's other file; both must be files the user may change."""
+    other = Person.objects.get(
+        pk=duplicate.second_id if keep.pk == duplicate.first_id else duplicate.first_id
+    )
+    for person in (keep, other):
+        check_may_change(acting_user, person.household_region_id, person.residence_region_id)
+    return other
+
+
+def _record(acting_user, keep: Person, detail: dict) -> None:
+    audit.record(
+        Action.UPDATE,
+        acting_user=acting_user,
+        obj=keep,
+        region=keep.residence_region_id or keep.household_region_id,
+        detail=detail,
+    )
+
+
 def _decided(duplicate: PossibleDuplicate, acting_user, status: str) -> None:
     duplicate.status = status
     duplicate.decided_by = acting_user if getattr(acting_user, "is_authenticated", False) else None
@@ -114,11 +134,7 @@ def merge(*, acting_user, duplicate: PossibleDuplicate, keep: Person) -> Person:
         raise ValidationError(_("This pair has already been decided."))
     if keep.pk not in (duplicate.first_id, duplicate.second_id):
         raise ValidationError(_("The file to keep must be one of the pair."))
-    other = Person.objects.get(
-        pk=duplicate.second_id if keep.pk == duplicate.first_id else duplicate.first_id
-    )
-    for person in (keep, other):
-        check_may_change(acting_user, person.household_region_id, person.residence_region_id)
+    other = _other_file(duplicate, keep, acting_user)
     moved: dict[str, Any] = {
         "episodes": list(other.episodes.values_list("pk", flat=True)),
         "children": list(other.children.values_list("pk", flat=True)),
@@ -149,12 +165,10 @@ def merge(*, acting_user, duplicate: PossibleDuplicate, keep: Person) -> Person:
     duplicate.merge_record = moved
     _decided(duplicate, acting_user, PossibleDuplicate.Status.MERGED)
     duplicate.save()
-    audit.record(
-        Action.UPDATE,
-        acting_user=acting_user,
-        obj=keep,
-        region=keep.residence_region_id or keep.household_region_id,
-        detail={"action": "merge", "merged": other.pk, "duplicate": duplicate.pk, "moved": moved},
+    _record(
+        acting_user,
+        keep,
+        {"action": "merge", "merged": other.pk, "duplicate": duplicate.pk, "moved": moved},
     )
     return keep
 
@@ -166,11 +180,7 @@ def undo_merge(*, acting_user, duplicate: PossibleDuplicate) -> None:
         raise ValidationError(_("Only a merged pair can be unmerged."))
     assert duplicate.kept_id is not None  # a merged pair always names the kept file
     keep = Person.objects.get(pk=duplicate.kept_id)
-    other = Person.objects.get(
-        pk=duplicate.second_id if keep.pk == duplicate.first_id else duplicate.first_id
-    )
-    for person in (keep, other):
-        check_may_change(acting_user, person.household_region_id, person.residence_region_id)
+    other = _other_file(duplicate, keep, acting_user)
     moved = duplicate.merge_record
     ResidenceEpisode.objects.filter(pk__in=moved["episodes"]).update(person=other)
     Child.objects.filter(pk__in=moved["children"]).update(parent=other)
@@ -186,12 +196,10 @@ def undo_merge(*, acting_user, duplicate: PossibleDuplicate) -> None:
     duplicate.merge_record = None
     _decided(duplicate, acting_user, PossibleDuplicate.Status.OPEN)
     duplicate.save()
-    audit.record(
-        Action.UPDATE,
-        acting_user=acting_user,
-        obj=keep,
-        region=keep.residence_region_id or keep.household_region_id,
-        detail={
+    _record(
+        acting_user,
+        keep,
+        {
             "action": "unmerge",
             "restored": other.pk,
             "duplicate": duplicate.pk,

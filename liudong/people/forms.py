@@ -28,19 +28,7 @@ from .template import ETHNICITY_CHOICES, MARITAL_CHOICES, REASON_CHOICES, SEX_CH
 BLANK = (("", "—"),)
 RESIDENCE_LENGTHS = (6, 9, 12, 15)
 PERSONAL_FIELDS = services.ARRIVAL_PERSONAL_FIELDS
-EDIT_FIELDS = (
-    "name",
-    "sex",
-    "birth_date",
-    "ethnicity",
-    "marital_status",
-    "phone",
-    "education",
-    "household_region",
-    "household_address",
-    "spouse_id_number",
-    "children_count",
-)
+EDIT_FIELDS = services.EDITABLE_FIELDS
 
 
 def today() -> datetime.date:

@@ -38,6 +38,20 @@ PERSON_AUDIT_FIELDS = [
     "children_count",
     "version",
 ]
+# The file's own fields an edit may change (its residence changes through the actions).
+EDITABLE_FIELDS = (
+    "name",
+    "sex",
+    "birth_date",
+    "ethnicity",
+    "marital_status",
+    "phone",
+    "education",
+    "household_region",
+    "household_address",
+    "spouse_id_number",
+    "children_count",
+)
 # The file's own fields an arrival form carries (the rest describe the stay).
 ARRIVAL_PERSONAL_FIELDS = (
     "name",
@@ -265,20 +279,7 @@ def update_person(
     *, acting_user, person: Person, expected_version: int | None = None, **changes
 ) -> Person:
     """Change a file's own fields (not its residence: that is what the actions are for)."""
-    allowed = {
-        "name",
-        "sex",
-        "birth_date",
-        "ethnicity",
-        "marital_status",
-        "phone",
-        "education",
-        "household_region",
-        "household_address",
-        "spouse_id_number",
-        "children_count",
-    }
-    unknown = set(changes) - allowed
+    unknown = set(changes) - set(EDITABLE_FIELDS)
     if unknown:
         raise ValueError(f"cannot change {sorted(unknown)}")
     check_may_change(acting_user, person.household_region_id, person.residence_region_id)

@@ -6,28 +6,10 @@ import pytest
 
 from liudong.people import duplicates
 from liudong.people.idnumbers import make, mask
-from liudong.people.models import Person, PossibleDuplicate
-from liudong.people.services import register_arrival
-from liudong.regions.models import Region
+from liudong.people.models import PossibleDuplicate
+from liudong.people.tests.test_duplicates import BORN, arrive
 
 pytestmark = pytest.mark.django_db
-
-BORN = datetime.date(1992, 4, 5)
-
-
-def arrive(id_number, region="330106002001", day=datetime.date(2026, 1, 10)):
-    person = Person(
-        id_number=id_number,
-        name="刘洋",
-        sex="2",
-        birth_date=BORN,
-        marital_status="10",
-        household_region_id="411522101",
-    )
-    register_arrival(
-        acting_user=None, person=person, region=Region.objects.get(code=region), arrival_date=day
-    )
-    return person
 
 
 @pytest.fixture
