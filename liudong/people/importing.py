@@ -158,9 +158,12 @@ def import_persons(
     batch_size: int = BATCH_SIZE,
     progress: Callable[[int], None] | None = None,
     today: datetime.date | None = None,
+    max_rows: int | None = None,
 ) -> ImportSummary:
     """Import a person file; see the module docstring. Raises TableError when the file as
-    a whole is unusable (no header, unknown or doubled columns, unreadable)."""
+    a whole is unusable (no header, unknown or doubled columns, unreadable). ``progress``
+    is called with the number of data rows read so far; ``max_rows`` stops after that
+    many (a web preview checks the head of a large file)."""
     rows = read_table(path, PERSON_COLUMNS, REQUIRED, strict=True, ignorable=IGNORABLE, sheet=sheet)
     summary = ImportSummary()
     checker = RowChecker(KnownRegions(), today=today)
@@ -173,6 +176,8 @@ def import_persons(
     try:
         with outer:
             for row_number, values in rows:
+                if max_rows is not None and done >= max_rows:
+                    break
                 clean, problems = checker.check(row_number, values)
                 if clean is not None:
                     first = seen.first_row(clean.id_number, row_number)
