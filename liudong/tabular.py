@@ -9,9 +9,11 @@ from __future__ import annotations
 
 import csv
 import dataclasses
+import re
 import unicodedata
-from collections.abc import Iterator, Mapping
-from pathlib import Path
+import zipfile
+from collections.abc import Iterable, Iterator, Mapping, Sequence
+from pathlib import Path, PurePosixPath
 
 
 @dataclasses.dataclass
@@ -59,10 +61,25 @@ def _raw_rows(path: Path, sheet: str | None = None) -> tuple[str, list[str], Ite
             workbook.close()
             raise TableError(f"no sheet “{sheet}” in this file; its sheets: {', '.join(names)}")
         worksheet = workbook[sheet] if sheet else workbook.worksheets[0]
+        # Read-only mode does not see merged cells: without this, the rows under a merged
+        # cell would arrive blank ("required") although Excel shows them filled.
+        try:
+            merged = _merged_ranges(path, worksheet.title)
+        except Exception:
+            workbook.close()
+            raise
+        in_header = [each.ref for each in merged if each.min_row == 1]
+        if in_header:
+            workbook.close()
+            raise TableError(
+                f"row 1 of sheet “{worksheet.title}”: merged cells {', '.join(in_header)}; "
+                "the first row must hold one header per column: unmerge them"
+            )
 
         def rows() -> Iterator[list]:
             try:
-                yield from (list(row) for row in worksheet.iter_rows(values_only=True))
+                cells = (list(row) for row in worksheet.iter_rows(values_only=True))
+                yield from _mark_merged(cells, merged) if merged else cells
             finally:
                 workbook.close()
 
@@ -83,11 +100,188 @@ def _csv_rows(path: Path) -> Iterator[list]:
         # A cut multi-byte character at the end of the probe is not evidence of GB18030.
         if exc.start < len(head) - 4:
             encoding = "gb18030"
+    row_number = 0  # the row a spreadsheet shows: one a record, however many lines it spans
     try:
         with path.open(encoding=encoding, newline="") as handle:
-            yield from csv.reader(handle)
+            for row in csv.reader(handle):
+                row_number += 1
+                yield row
     except UnicodeDecodeError as exc:
         raise TableError("the csv file is neither UTF-8 nor GB18030 text") from exc
+    except csv.Error as exc:
+        raise _csv_error(row_number + 1, exc) from exc
+
+
+def _csv_error(row_number: int, exc: csv.Error) -> TableError:
+    if "field larger than field limit" in str(exc):
+        # No spreadsheet makes such a cell (Excel holds 32,767 characters at most): it is
+        # a double quote opening a cell that runs on over the rows below. Raising the
+        # limit would swallow those rows into one cell instead of naming the culprit.
+        return TableError(
+            f"row {row_number}: a cell holds more than {csv.field_size_limit():,} characters "
+            '(a spreadsheet cell holds at most 32,767); usually a double quote (") opens '
+            "a cell that never closes: check the quotes on that row"
+        )
+    return TableError(f"row {row_number}: the csv file cannot be read there ({exc})")
+
+
+@dataclasses.dataclass(frozen=True, slots=True)
+class MergedRange:
+    """A range of merged cells as Excel names it ("F2:F5"), with 1-based bounds."""
+
+    ref: str
+    min_col: int
+    min_row: int
+    max_col: int
+    max_row: int
+
+
+class MergedRow(list):
+    """A row of cells of which some lie inside merged cells, not in the range's top-left
+    cell: Excel shows the merged value there, the file holds nothing. ``merged`` maps
+    each such cell's 0-based column index to its range ("F2:F5")."""
+
+    __slots__ = ("merged",)
+
+    def __init__(self, cells: Iterable, merged: dict[int, str]):
+        super().__init__(cells)
+        self.merged = merged
+
+
+def carry_merged(raw: list, cells: list, where: Sequence[int | None]) -> list:
+    """``cells``, picked from the raw row ``raw`` at the column indexes ``where`` (None: a
+    column the file lacks), as a MergedRow whose ``merged`` maps positions in ``cells``
+    to ranges when ``raw`` is a MergedRow and a picked cell is merged; else ``cells``.
+    Merged cells in columns nobody reads (备注) are no concern of the row's."""
+    merged = getattr(raw, "merged", None)
+    if not merged:
+        return cells
+    picked = {
+        position: merged[index]
+        for position, index in enumerate(where)
+        if index is not None and index in merged
+    }
+    return MergedRow(cells, picked) if picked else cells
+
+
+def _mark_merged(rows: Iterator[list], ranges: list[MergedRange]) -> Iterator[list]:
+    """The rows, those with cells inside a merged range (its top-left cell excepted) as
+    a MergedRow. Ranges are met in row order; only those open at the row are looked at."""
+    pending = sorted(ranges, key=lambda each: each.min_row, reverse=True)
+    active: list[MergedRange] = []
+    for row_number, row in enumerate(rows, start=1):
+        while pending and pending[-1].min_row <= row_number:
+            active.append(pending.pop())
+        if active:
+            active = [each for each in active if each.max_row >= row_number]
+        covered: dict[int, str] = {}
+        for each in active:
+            for column in range(each.min_col, each.max_col + 1):
+                if column != each.min_col or row_number != each.min_row:
+                    covered[column - 1] = each.ref
+        if covered:
+            if len(row) < max(covered) + 1:
+                row.extend([None] * (max(covered) + 1 - len(row)))
+            yield MergedRow(row, covered)
+        else:
+            yield row
+
+
+# The markup of one merged range inside a worksheet part: <mergeCell ref="F2:F5"/>, with
+# or without a namespace prefix. Markup, never text: "<" in a cell is written as "&lt;".
+_MERGE_CELL = re.compile(
+    rb"<(?:[A-Za-z_][\w.-]*:)?mergeCell\b[^>]{0,200}?\bref\s*=\s*[\"']([A-Za-z0-9:$]{2,40})[\"']"
+)
+_RELATIONSHIP_ID = "{http://schemas.openxmlformats.org/officeDocument/2006/relationships}id"
+
+
+def _merged_ranges(path: Path, title: str) -> list[MergedRange]:
+    """The merged ranges of sheet ``title`` of an xlsx file, read from the sheet's XML
+    (they follow the rows, in <mergeCells>) as a stream: no workbook is loaded whole."""
+    from openpyxl.utils.cell import range_boundaries
+
+    try:
+        with zipfile.ZipFile(path) as archive:
+            part = _sheet_part(archive, title)
+            refs = _scan_merge_refs(archive, part) if part else set()
+    except Exception as exc:  # as for load_workbook: a broken zip or XML raises many types
+        raise TableError(f"not a readable xlsx file: {exc}") from exc
+    ranges = []
+    for ref in refs:
+        try:
+            min_col, min_row, max_col, max_row = range_boundaries(ref.replace("$", ""))
+        except (ValueError, TypeError):
+            continue  # not a range: nothing Excel would show as merged
+        if None in (min_col, min_row, max_col, max_row):
+            continue
+        if (min_col, min_row) != (max_col, max_row):
+            ranges.append(MergedRange(ref, min_col, min_row, max_col, max_row))
+    return sorted(ranges, key=lambda each: (each.min_row, each.min_col))
+
+
+def _sheet_part(archive: zipfile.ZipFile, title: str) -> str | None:
+    """The zip member holding sheet ``title``: the package's relationships name the
+    workbook part, the workbook names the sheet's relationship, whose target is the part."""
+    workbook_part = next(
+        (
+            target
+            for kind, target in _relationships(archive, "_rels/.rels", "")
+            if kind.endswith("/officeDocument")
+        ),
+        "xl/workbook.xml",
+    )
+    folder = str(PurePosixPath(workbook_part).parent)
+    rels_part = f"{folder}/_rels/{PurePosixPath(workbook_part).name}.rels"
+    targets = dict(_relationships(archive, rels_part, folder, key="Id"))
+    for element in _xml(archive, workbook_part).iter():
+        if element.tag.rsplit("}", 1)[-1] == "sheet" and element.get("name") == title:
+            relation = element.get(_RELATIONSHIP_ID) or next(
+                (v for k, v in element.attrib.items() if k.endswith("}id")), None
+            )
+            return targets.get(relation)
+    return None
+
+
+def _xml(archive: zipfile.ZipFile, part: str):
+    """A small part (workbook, relationships), parsed as openpyxl parses it: through
+    defusedxml or lxml without entities when installed, as the file is untrusted."""
+    from openpyxl.xml.functions import fromstring
+
+    return fromstring(archive.read(part))
+
+
+def _relationships(archive: zipfile.ZipFile, rels_part: str, folder: str, key: str = "Type"):
+    """(Type or Id, target member name) of each relationship in a .rels part."""
+    for element in _xml(archive, rels_part):
+        target = element.get("Target", "")
+        if element.get("TargetMode") == "External" or not target:
+            continue
+        if target.startswith("/"):
+            member = target.lstrip("/")
+        else:
+            parts: list[str] = []
+            for piece in f"{folder}/{target}".split("/"):
+                if piece == "..":
+                    if parts:
+                        parts.pop()
+                elif piece and piece != ".":
+                    parts.append(piece)
+            member = "/".join(parts)
+        yield element.get(key, ""), member
+
+
+def _scan_merge_refs(archive: zipfile.ZipFile, part: str) -> set[str]:
+    """Every merged range named in a worksheet part, by a byte scan of the stream: a
+    quick search per chunk, the pattern only where "mergeCell" occurs (after the rows)."""
+    refs: set[str] = set()
+    tail = b""
+    with archive.open(part) as source:
+        while chunk := source.read(1 << 20):
+            window = tail + chunk
+            if b"mergeCell" in window:
+                refs.update(match.decode("ascii") for match in _MERGE_CELL.findall(window))
+            tail = window[-512:]  # a tag cut by the chunk boundary is whole in the next window
+    return refs
 
 
 def read_table(
@@ -105,6 +299,24 @@ def read_table(
     Blank rows are skipped; text cells are trimmed. A header given twice is refused;
     with ``strict`` an unknown header is refused too (``ignorable`` ones excepted).
     """
+    fields = tuple(columns)
+    rows = read_table_lists(
+        path, columns, required, strict=strict, ignorable=ignorable, sheet=sheet
+    )
+    return ((row_number, dict(zip(fields, cells, strict=True))) for row_number, cells in rows)
+
+
+def read_table_lists(
+    path,
+    columns: Mapping[str, tuple[str, ...]],
+    required: tuple[str, ...] = (),
+    *,
+    strict: bool = False,
+    ignorable: tuple[str, ...] = (),
+    sheet: str | None = None,
+) -> Iterator[tuple[int, list]]:
+    """As :func:`read_table`, but each row is a list of cells in the order of ``columns``
+    (None for an absent or blank cell): a million-row import builds no dict per row."""
     path = Path(path)
     if not path.exists():
         raise TableError(f"no such file: {path}")
@@ -143,22 +355,31 @@ def read_table(
         raise TableError(f"row 1{where}: missing required column(s): {wanted}")
     if strict and unknown:
         raise TableError(f"row 1: unknown column(s): {', '.join(unknown)}")
-    return _rows(rows, positions)
+    return _rows(rows, positions, tuple(columns))
 
 
-def _rows(rows: Iterator[list], positions: dict[str, int]):
+def _rows(rows: Iterator[list], positions: dict[str, int], fields: tuple[str, ...]):
+    # Where each field sits in the file (None: a column this file does not have).
+    where = [positions.get(field) for field in fields]
+    width = max((i for i in where if i is not None), default=-1) + 1
     for offset, row in enumerate(rows, start=2):
-        values = {}
-        for field, index in positions.items():
-            value = row[index] if index < len(row) else None
+        raw = row  # padding below makes a plain list; the merge marker is on this one
+        if len(row) < width:
+            row = [*row, *([None] * (width - len(row)))]
+        cells = []
+        blank = True
+        for index in where:
+            value = None if index is None else row[index]
             if isinstance(value, str):
-                value = value.strip()
-                if value == "":
-                    value = None
-            values[field] = value
-        if all(v is None for v in values.values()):
+                value = value.strip() or None
+            if value is not None:
+                blank = False
+            cells.append(value)
+        if blank:
             continue
-        yield offset, values
+        if type(raw) is MergedRow:
+            cells = carry_merged(raw, cells, where)
+        yield offset, cells
 
 
 def write_table(target, header: list[str], rows, *, sheet_title: str = "Sheet1") -> None:

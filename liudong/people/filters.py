@@ -35,6 +35,7 @@ PHONE_PREFIX_MIN = 4
 MAX_AGE = 150
 _ID_LIKE = re.compile(r"^\d{6,17}[\dX]?$")
 _PHONE_LIKE = re.compile(r"^\+?[\d-]+$")
+_INITIALS = re.compile(r"^[A-Za-z]+$")
 
 OUTFLOW, INFLOW = "outflow", "inflow"
 FLOW_CHOICES = ((OUTFLOW, _("outflow (household here)")), (INFLOW, _("inflow (living here)")))
@@ -51,8 +52,8 @@ def prefix_q(field: str, text: str) -> Q:
     """``field`` starts with ``text``, in a form each database answers from an index.
 
     SQLite's LIKE ignores case and so cannot use an index: a range of the column's binary
-    order can (exact for a prefix). PostgreSQL's LIKE 'x%' uses the columns'
-    varchar_pattern_ops indexes (people migration 0003).
+    order can (exact for a prefix). PostgreSQL's LIKE 'x%' uses the column's index when it
+    sorts by bytes (name, people migration 0004) or has varchar_pattern_ops (the others).
     """
     if connection.vendor == "sqlite":
         return Q(**{f"{field}__gte": text, f"{field}__lt": text + "\U0010ffff"})
@@ -98,7 +99,15 @@ def search_q(query: str) -> Q | None:
 
 def search_persons(queryset: QuerySet[Person], query: str) -> QuerySet[Person]:
     condition = search_q(query)
-    return queryset if condition is None else queryset.filter(condition)
+    if condition is None:
+        return queryset
+    found = queryset.filter(condition)
+    if _INITIALS.match(unicodedata.normalize("NFKC", query).strip()):
+        # Pinyin initials ("zw"): list in the order of the index that finds them. Ordered
+        # by name, PostgreSQL walked the name index hoping for early hits and read 160,000
+        # files for "zw" (290 ms at a million); this way it reads twenty.
+        found = found.order_by("name_initials", "name", "id")
+    return found
 
 
 def years_before(day: datetime.date, years: int) -> datetime.date:

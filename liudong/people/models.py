@@ -59,20 +59,28 @@ class Person(TrackedModel):
     id_number = models.CharField(_("ID number"), max_length=18, unique=True)
     # A wrong check character is kept (real registers hold them) and shown for fixing.
     id_check_failed = models.BooleanField(_("check digit wrong"), default=False)
-    name = models.CharField(_("name"), max_length=50)
-    name_initials = models.CharField(_("pinyin initials"), max_length=50, db_index=True)
+    # Byte order, the same on both databases ("binary" is SQLite's own and migration
+    # 0004 makes it PostgreSQL's C collation): one index on name then serves equality,
+    # a prefix search and the list's ordering by name. Under a language collation
+    # PostgreSQL walked the whole index for "王%" (1.3 s at a million files).
+    name = models.CharField(_("name"), max_length=50, db_collation="binary")
+    name_initials = models.CharField(_("pinyin initials"), max_length=50)
     sex = models.CharField(_("sex"), max_length=1, choices=SEX_CHOICES)
     birth_date = models.DateField(_("birth date"))
     ethnicity = models.CharField(
         _("ethnicity"), max_length=2, choices=ETHNICITY_CHOICES, blank=True
     )
     marital_status = models.CharField(_("marital status"), max_length=2, choices=MARITAL_CHOICES)
-    phone = models.CharField(_("phone"), max_length=20, blank=True, db_index=True)
+    phone = models.CharField(_("phone"), max_length=20, blank=True)
     education = models.CharField(
         _("education"), max_length=2, choices=EDUCATION_CHOICES, blank=True
     )
     household_region = models.ForeignKey(
-        Region, verbose_name=_("household region"), on_delete=models.PROTECT, related_name="+"
+        Region,
+        verbose_name=_("household region"),
+        on_delete=models.PROTECT,
+        related_name="+",
+        db_index=False,  # Meta.indexes: one index, not a second one for LIKE
     )
     household_address = models.CharField(_("household address"), max_length=200, blank=True)
     residence_region = models.ForeignKey(
@@ -82,12 +90,13 @@ class Person(TrackedModel):
         related_name="+",
         null=True,
         blank=True,
+        db_index=False,  # Meta.indexes
         help_text=_(
             "From the open residence episode; empty when the person left for an unknown place."
         ),
     )
     residence_address = models.CharField(_("residence address"), max_length=200, blank=True)
-    is_floating = models.BooleanField(_("floating"), default=False, db_index=True)
+    is_floating = models.BooleanField(_("floating"), default=False)
     spouse_id_number = models.CharField(_("spouse ID number"), max_length=18, blank=True)
     spouse = models.ForeignKey(
         "self",
@@ -96,10 +105,16 @@ class Person(TrackedModel):
         blank=True,
         on_delete=models.SET_NULL,
         related_name="+",
+        db_index=False,  # Meta.indexes: only the few files that have one
     )
     children_count = models.PositiveSmallIntegerField(_("children"), null=True, blank=True)
     merged_into = models.ForeignKey(
-        "self", null=True, blank=True, on_delete=models.PROTECT, related_name="merged_files"
+        "self",
+        null=True,
+        blank=True,
+        on_delete=models.PROTECT,
+        related_name="merged_files",
+        db_index=False,  # Meta.indexes: only the few merged files
     )
 
     scope_fields = ("household_region", "residence_region")
@@ -109,11 +124,32 @@ class Person(TrackedModel):
         ordering = ["name", "id"]
         verbose_name = _("person")
         verbose_name_plural = _("persons")
+        # Every index costs each imported row a write: one index per question the
+        # system asks (bench/import_persons.py measures it), none for a yes/no column.
+        # varchar_pattern_ops serves both = and LIKE 'x%' on PostgreSQL (elsewhere the
+        # opclass is ignored and the index is a plain one).
         indexes = [
+            # Duplicates (same name and birth date), name prefixes, ordering by name.
             models.Index(fields=["name", "birth_date"], name="person_name_birth_idx"),
-            # Name-prefix search on PostgreSQL (LIKE 'x%'); elsewhere a plain index.
             models.Index(
-                fields=["name"], name="person_name_prefix_idx", opclasses=["varchar_pattern_ops"]
+                fields=["name_initials"],
+                name="person_initials_idx",
+                opclasses=["varchar_pattern_ops"],
+            ),
+            models.Index(
+                fields=["phone"], name="person_phone_idx", opclasses=["varchar_pattern_ops"]
+            ),
+            models.Index(fields=["household_region"], name="person_household_idx"),
+            models.Index(fields=["residence_region"], name="person_residence_idx"),
+            models.Index(
+                fields=["spouse"],
+                name="person_spouse_idx",
+                condition=models.Q(spouse__isnull=False),
+            ),
+            models.Index(
+                fields=["merged_into"],
+                name="person_merged_into_idx",
+                condition=models.Q(merged_into__isnull=False),
             ),
         ]
 
@@ -148,7 +184,11 @@ class ResidenceEpisode(TrackedModel):
 
     person = models.ForeignKey(Person, on_delete=models.CASCADE, related_name="episodes")
     region = models.ForeignKey(
-        Region, verbose_name=_("residence region"), on_delete=models.PROTECT, related_name="+"
+        Region,
+        verbose_name=_("residence region"),
+        on_delete=models.PROTECT,
+        related_name="+",
+        db_index=False,  # Meta.indexes
     )
     address = models.CharField(_("address"), max_length=200, blank=True)
     arrival_date = models.DateField(_("arrival date"))
@@ -168,6 +208,7 @@ class ResidenceEpisode(TrackedModel):
         ordering = ["person_id", "-arrival_date", "-id"]
         verbose_name = _("residence episode")
         verbose_name_plural = _("residence episodes")
+        indexes = [models.Index(fields=["region"], name="episode_region_idx")]
         constraints = [
             # At most one open episode per person: "where she lives now" is one place.
             models.UniqueConstraint(

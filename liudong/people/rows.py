@@ -148,8 +148,17 @@ def parse_phone(raw: str) -> str:
 class RowChecker:
     """Checks rows against the template; ``known_region`` answers whether a code exists."""
 
-    def __init__(self, known_region: Callable[[str], bool], *, today: datetime.date | None = None):
+    def __init__(
+        self,
+        known_region: Callable[[str], bool],
+        *,
+        today: datetime.date | None = None,
+        within: str = "",
+    ):
         self.known_region = known_region
+        # A staff member imports only files of their own region: each row must have its
+        # household or its residence there ("" for the server operator: no bound).
+        self.within = within
         # The office's calendar day (Asia/Shanghai), not the server clock's UTC date.
         self.today = today or timezone.localdate()
 
@@ -266,6 +275,7 @@ class RowChecker:
                 )
             self._cross_check_identity(row_number, identity, clean, problems)
         self._cross_check_dates(row_number, identity, clean, problems)
+        self._check_within(row_number, clean, problems)
         spouse = clean["spouse"]
         if spouse and identity is not None and spouse.value == identity.value:
             problems.append(
@@ -433,6 +443,23 @@ class RowChecker:
                     "field": "birth_date",
                     "message": _("The birth date does not agree with the ID number (%(day)s).")
                     % {"day": identity.birth_date.isoformat()},
+                }
+            )
+
+    def _check_within(self, row_number, clean, problems) -> None:
+        household, residence = clean["household_region"], clean["residence_region"]
+        if not (self.within and household and residence):
+            return
+        if not (household.startswith(self.within) or residence.startswith(self.within)):
+            problems.append(
+                {
+                    "row": row_number,
+                    "field": "residence_region",
+                    "message": _(
+                        "Neither the household region nor the residence region lies in "
+                        "your region %(region)s: another office keeps this file."
+                    )
+                    % {"region": self.within},
                 }
             )
 

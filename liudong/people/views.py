@@ -45,7 +45,8 @@ def _scoped(request):
 
 def _listing(request):
     persons = with_open_arrival(
-        _scoped(request).active().select_related("household_region", "residence_region")
+        # The page's regions in one query for its codes (see people.api.views).
+        _scoped(request).active().prefetch_related("household_region", "residence_region")
     )
     return PersonFilter(request.GET or None, queryset=persons, request=request)
 

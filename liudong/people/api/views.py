@@ -68,11 +68,14 @@ class PersonViewSet(
     lookup_value_regex = KEY_REGEX
 
     def get_queryset(self):
-        persons = Person.objects.in_scope(self.request.user).select_related(
-            "household_region", "residence_region"
-        )
+        persons = Person.objects.in_scope(self.request.user)
         if self.action == "list":
-            persons = persons.active()  # merged files are opened one by one, not listed
+            # Merged files are opened one by one, not listed. The page's regions come in
+            # one query for its 20 codes: joined in, PostgreSQL hashed all 45,000 regions
+            # for each search (20 ms at a million files).
+            persons = persons.active().prefetch_related("household_region", "residence_region")
+        else:
+            persons = persons.select_related("household_region", "residence_region")
         return with_open_arrival(persons)
 
     def get_serializer_class(self):

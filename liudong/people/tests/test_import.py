@@ -399,3 +399,16 @@ def test_seen_numbers_remember_the_first_row_across_chunks(monkeypatch):
     for row, number in enumerate(numbers, start=2):  # now in sorted chunks or the dict
         assert seen.first_row(number, 100 + row) == row
     assert len(seen.chunks) >= 3
+
+
+def test_the_importers_columns_cover_the_models():
+    """A column added to a model must be given a value by the importer's row tuples."""
+    from liudong.people import importing
+    from liudong.people.models import HeldCertificate, Person, ResidenceEpisode
+
+    def columns(model):
+        return {f.attname for f in model._meta.concrete_fields} - {"id"}
+
+    assert set(importing.PERSON_COLUMNS_DB) - {"id"} == columns(Person)
+    assert set(importing.EPISODE_COLUMNS_DB) == columns(ResidenceEpisode)
+    assert set(importing.CERTIFICATE_COLUMNS_DB) == columns(HeldCertificate)
