@@ -20,6 +20,7 @@ GROUPS = {
     "export": "export data to csv/xlsx: regions, persons, audit",
     "audit": "the audit log: verify",
     "duplicates": "the possible-duplicate queue: find",
+    "certificate": "marriage-and-childbearing certificates: issue, pdf, verify, revoke, rotate-key",
 }
 
 USAGE = """usage: liudong COMMAND [options]
@@ -38,6 +39,12 @@ Data:
   export regions --region CODE [--format csv|xlsx] [--out FILE]
   export audit --region CODE --out FILE.xlsx
   audit verify             check the audit log's hash chain
+Certificates:
+  certificate issue --id-number ID | --from FILE [--format json]
+  certificate pdf NUMBER --out FILE.pdf
+  certificate verify PAYLOAD     exit 0 and the fields, or 1 and the reason
+  certificate revoke NUMBER --reason TEXT
+  certificate rotate-key         a new signing key; old keys keep verifying
 Every Django management command also works (liudong help lists them).
 `liudong COMMAND --help` describes a command's options.
 """
@@ -48,7 +55,7 @@ def _resolve(argv: list[str]) -> list[str]:
     from django.core.management import get_commands
 
     if len(argv) >= 2 and argv[0] in GROUPS and not argv[1].startswith("-"):
-        joined = f"{argv[0]}_{argv[1]}"
+        joined = f"{argv[0]}_{argv[1].replace('-', '_')}"  # rotate-key: rotate_key
         if joined in get_commands():
             return [joined, *argv[2:]]
     if len(argv) >= 2 and argv[0] in GROUPS:

@@ -58,6 +58,7 @@ INSTALLED_APPS = [
     "liudong.accounts",
     "liudong.audit",
     "liudong.people",
+    "liudong.certificates",
     "liudong.api",
     "liudong.web",
 ]
@@ -112,7 +113,11 @@ def _databases() -> dict:
                 # appends in one transaction, which must not interleave with another writer.
                 "transaction_mode": "IMMEDIATE",
                 "timeout": 20,
-                "init_command": "PRAGMA journal_mode=WAL; PRAGMA synchronous=NORMAL;",
+                # A 64 MiB page cache (default 2 MiB) holds the hot part of the registry's
+                # indexes: a million-row import slowed to half speed without it.
+                "init_command": (
+                    "PRAGMA journal_mode=WAL; PRAGMA synchronous=NORMAL; PRAGMA cache_size=-65536;"
+                ),
             }
         )
     return {"default": db}
@@ -222,3 +227,7 @@ LOGGING = {
 }
 
 CSRF_FAILURE_VIEW = "liudong.web.views.csrf_failure"
+
+# Long imports (liudong.jobs) run in a background thread of the server; tests set this to
+# run them inside the request instead.
+JOBS_RUN_INLINE = False

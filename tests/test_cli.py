@@ -134,3 +134,127 @@ def test_generate_writes_the_template_without_a_database(tmp_path):
     assert lines[0].startswith("姓名,性别,公民身份号码") and len(lines) == 26
     bad = liudong(env, "generate", "--persons", "5", "--out", str(tmp_path / "x.pdf"))
     assert bad.returncode == 1 and bad.stderr.startswith("liudong: error:")
+
+
+# --- certificates ----------------------------------------------------------------------------
+
+
+def query(database, sql):
+    vendor, name, params = database
+    if vendor == "sqlite":
+        with sqlite3.connect(name) as db:
+            return db.execute(sql).fetchall()
+    import psycopg
+
+    with psycopg.connect(dbname=name, autocommit=True, **params) as db:
+        return db.execute(sql).fetchall()
+
+
+@pytest.fixture
+def certificate_office(fresh_database, tmp_path):
+    """A migrated database with township 北山街道's account and two files registered
+    there (a woman of 35 and a man), and a key folder of its own."""
+    import datetime
+
+    from liudong.people.idnumbers import make
+
+    env, database = fresh_database
+    env = {**env, "LIUDONG_NODE_KEY": str(tmp_path / "node-keys")}
+    assert liudong(env, "migrate").returncode == 0
+    made = liudong(env, "createuser", "beishan", "--role", "township", "--region", "330106002")
+    assert made.returncode == 0, made.stderr
+    woman = make("330106", datetime.date(1990, 5, 5), 12, "2")
+    man = make("330106", datetime.date(1988, 1, 9), 13, "1")
+    people = tmp_path / "people.csv"
+    people.write_text(
+        "姓名,性别,公民身份号码,婚姻状况,户籍地区划代码,现居住地区划代码,流入日期\n"
+        f"周敏,女,{woman},20,330106002,330105001,2026-01-05\n"
+        f"李强,男,{man},20,330106002,330105001,2026-01-05\n"
+    )
+    imported = liudong(env, "import", "persons", str(people), "--user", "beishan")
+    assert imported.returncode == 0, imported.stderr
+    return env, database, woman, man
+
+
+def test_issue_verify_print_and_revoke_a_certificate(certificate_office, tmp_path):
+    env, database, woman, man = certificate_office
+    issued = liudong(
+        env, "certificate", "issue", "--id-number", woman, "--user", "beishan", "--format", "json"
+    )
+    assert issued.returncode == 0, issued.stderr
+    certificate = json.loads(issued.stdout)
+    number, payload = certificate["number"], certificate["payload"]
+    assert number.startswith("330106002-") and number.endswith("-000001")
+
+    ok = liudong(env, "certificate", "verify", payload)
+    assert ok.returncode == 0, ok.stderr
+    assert f"number: {number}" in ok.stdout and f"id_number: {woman}" in ok.stdout
+    assert (
+        json.loads(liudong(env, "certificate", "verify", payload, "--format", "json").stdout)[
+            "fields"
+        ]["name"]
+        == "周敏"
+    )
+
+    body_end = payload.rindex(".")
+    swapped = "A" if payload[body_end + 5] != "A" else "B"
+    tampered = payload[: body_end + 5] + swapped + payload[body_end + 6 :]
+    bad = liudong(env, "certificate", "verify", tampered)
+    assert bad.returncode == 1 and bad.stderr.startswith("liudong: error: bad_signature")
+    garbage = liudong(env, "certificate", "verify", "not a payload", "--format", "json")
+    assert garbage.returncode == 1
+    assert json.loads(garbage.stdout)["errors"][0]["code"] == "malformed"
+
+    pdf = tmp_path / "certificate.pdf"
+    printed = liudong(env, "certificate", "pdf", number, "--out", str(pdf), "--user", "beishan")
+    assert printed.returncode == 0, printed.stderr
+    assert pdf.read_bytes().startswith(b"%PDF-")
+
+    twice = liudong(env, "certificate", "issue", "--id-number", woman, "--user", "beishan")
+    assert twice.returncode == 1 and "already holds" in twice.stderr
+    refused = liudong(env, "certificate", "issue", "--id-number", man, "--user", "beishan")
+    assert refused.returncode == 1 and "women only" in refused.stderr
+
+    rotated = liudong(env, "certificate", "rotate-key")  # the server operator's
+    assert rotated.returncode == 0 and rotated.stdout.startswith("new signing key")
+    assert liudong(env, "certificate", "verify", payload).returncode == 0
+
+    revoked = liudong(
+        env, "certificate", "revoke", number, "--reason", "issued in error", "--user", "beishan"
+    )
+    assert revoked.returncode == 0, revoked.stderr
+    after = liudong(env, "certificate", "verify", payload)
+    assert after.returncode == 1 and after.stderr.startswith("liudong: error: revoked")
+
+    actions = query(
+        database,
+        "SELECT action, detail FROM audit_auditentry "
+        "WHERE object_type = 'certificates.certificate' ORDER BY seq",
+    )
+    kinds = [
+        json.loads(detail)["action"] if isinstance(detail, str) else detail["action"]
+        for _action, detail in actions
+    ]
+    assert {"issue", "print", "verify", "revoke"} <= set(kinds)
+    assert liudong(env, "audit", "verify").returncode == 0
+
+
+def test_issue_in_bulk_from_a_file(certificate_office, tmp_path):
+    env, _database, woman, man = certificate_office
+    listing = tmp_path / "issue.csv"
+    listing.write_text(
+        f"序号,身份证号\n1,{woman}\n2,{man}\n3,110105199001011234\n4,12345\n5,{woman}\n",
+    )
+    done = liudong(
+        env, "certificate", "issue", "--from", str(listing), "--user", "beishan", "--format", "json"
+    )
+    assert done.returncode == 0, done.stderr
+    summary = json.loads(done.stdout)
+    assert summary["issued"] == 1 and summary["certificates"][0]["row"] == 2
+    assert [item["row"] for item in summary["skipped"]] == [6]
+    assert [(item["row"], item["field"]) for item in summary["rejected"]] == [
+        (3, "id_number"),
+        (4, "id_number"),
+        (5, "id_number"),
+    ]
+    assert "women only" in summary["rejected"][0]["message"]

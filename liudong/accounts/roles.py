@@ -40,14 +40,33 @@ MANAGE_GRIDS = "manage_grids"
 VIEW_AUDIT = "view_audit"
 USE_WEB = "use_web"
 CHANGE_PEOPLE = "change_people"  # register arrivals and departures, edit person files
+# The registration township issues and revokes marriage-and-childbearing certificates;
+# the residence (village, township, county) verifies them and gives notices.
+ISSUE_CERTIFICATES = "issue_certificates"
+VERIFY_CERTIFICATES = "verify_certificates"
 
 CAPABILITIES: dict[str, set[str]] = {
     Role.COLLECTOR: {USE_WEB, CHANGE_PEOPLE},
-    Role.VILLAGE: {USE_WEB, VIEW_AUDIT, CHANGE_PEOPLE},
-    Role.TOWNSHIP: {USE_WEB, VIEW_AUDIT, MANAGE_GRIDS, CHANGE_PEOPLE},
+    Role.VILLAGE: {USE_WEB, VIEW_AUDIT, CHANGE_PEOPLE, VERIFY_CERTIFICATES},
+    Role.TOWNSHIP: {
+        USE_WEB,
+        VIEW_AUDIT,
+        MANAGE_GRIDS,
+        CHANGE_PEOPLE,
+        ISSUE_CERTIFICATES,
+        VERIFY_CERTIFICATES,
+    },
     # A service station records services; it does not keep the registry.
     Role.PROVIDER: {USE_WEB},
-    Role.COUNTY: {USE_WEB, VIEW_AUDIT, MANAGE_GRIDS, MANAGE_REGIONS, MANAGE_USERS, CHANGE_PEOPLE},
+    Role.COUNTY: {
+        USE_WEB,
+        VIEW_AUDIT,
+        MANAGE_GRIDS,
+        MANAGE_REGIONS,
+        MANAGE_USERS,
+        CHANGE_PEOPLE,
+        VERIFY_CERTIFICATES,
+    },
     Role.INSPECTOR: {USE_WEB},
     # Another jurisdiction's system: exchange messages only, never pages or lists.
     Role.NODE: set(),

@@ -1,0 +1,86 @@
+import sys
+
+from django.core.management.base import CommandError
+
+from liudong.certificates import keys, services
+from liudong.certificates.models import Contraception
+from liudong.commands import LiudongCommand
+from liudong.tabular import TableError
+
+
+class Command(LiudongCommand):
+    help = (
+        "Issue the electronic marriage-and-childbearing certificate to a woman aged 18-49 "
+        "registered in your township: one (--id-number) or every ID number in a csv/xlsx "
+        "file (--from, column 公民身份号码 / 身份证号 / id_number)."
+    )
+    acts_as_user = True
+
+    def add_arguments(self, parser):
+        which = parser.add_mutually_exclusive_group(required=True)
+        which.add_argument("--id-number", help="her resident ID number")
+        which.add_argument("--from", dest="source", metavar="FILE", help="csv or xlsx file")
+        parser.add_argument(
+            "--contraception",
+            choices=Contraception.values,
+            help="her contraception as she chooses to declare it (never required)",
+        )
+        parser.add_argument("--format", choices=["text", "json"], default="text")
+
+    def run(self, **options):
+        try:
+            return self._issue(options)
+        except keys.KeyFolderError as exc:
+            raise CommandError(str(exc)) from exc
+
+    def _issue(self, options):
+        if options["source"]:
+            return self._bulk(options["source"], options)
+        person = services.find_person(self.acting_user, options["id_number"])
+        certificate = services.issue(
+            person, self.acting_user, contraception=options["contraception"]
+        )
+        if self.format == "json":
+            self.print_json({"number": certificate.number, "payload": certificate.payload})
+        else:
+            self.stdout.write(
+                f"issued {certificate.number} (valid until {certificate.valid_until})\n"
+                f"{certificate.payload}"
+            )
+
+    def _bulk(self, source, options):
+        try:
+            summary = services.issue_from_file(
+                source,
+                acting_user=self.acting_user,
+                contraception=options["contraception"],
+                progress=self._progress(),
+            )
+        except TableError as exc:
+            raise CommandError(str(exc)) from exc
+        sys.stderr.write("\n" if sys.stderr.isatty() else "")
+        if self.format == "json":
+            self.print_json(summary.as_dict())
+            return
+        self.stdout.write(
+            f"issued {summary.issued}, skipped {len(summary.skipped)}, "
+            f"rejected {len(summary.rejected)}"
+        )
+        for item in summary.certificates:
+            self.stdout.write(f"row {item['row']}: {item['number']}")
+        for item in summary.skipped:
+            self.stderr.write(f"row {item['row']}, skipped: {item['reason']}")
+        for item in summary.rejected:
+            self.stderr.write(f"row {item['row']}, {item['field']}: {item['message']}")
+
+    def _progress(self):
+        tty = sys.stderr.isatty()
+
+        def show(done: int) -> None:
+            if tty:
+                sys.stderr.write(f"\r{done:,} rows done")
+                sys.stderr.flush()
+            elif done % 500 == 0:
+                sys.stderr.write(f"{done:,} rows done\n")
+
+        return show

@@ -1,0 +1,27 @@
+from pathlib import Path
+
+from django.core.management.base import CommandError
+
+from liudong.certificates import services
+from liudong.commands import LiudongCommand
+
+
+class Command(LiudongCommand):
+    help = "Print a certificate: an A4 PDF in Chinese with the QR code of its signed payload."
+    acts_as_user = True
+
+    def add_arguments(self, parser):
+        parser.add_argument("number", help="certificate number, e.g. 330106002-2026-000001")
+        parser.add_argument("--out", required=True, metavar="FILE.pdf")
+
+    def run(self, number, **options):
+        out = Path(options["out"])
+        if out.suffix.lower() != ".pdf":
+            raise CommandError(f"--out {out}: the file name must end in .pdf")
+        certificate = services.find_certificate(number, self.acting_user)
+        data = services.print_certificate(certificate, acting_user=self.acting_user)
+        try:
+            out.write_bytes(data)
+        except OSError as exc:
+            raise CommandError(f"--out {out}: {exc.strerror or exc}") from exc
+        self.stdout.write(f"written {certificate.number} to {out}")

@@ -1,0 +1,25 @@
+from liudong.certificates import services
+from liudong.commands import LiudongCommand
+
+
+class Command(LiudongCommand):
+    help = "Revoke a certificate (its issuing township only); the reason is kept and logged."
+    acts_as_user = True
+
+    def add_arguments(self, parser):
+        parser.add_argument("number")
+        parser.add_argument("--reason", required=True)
+        parser.add_argument("--format", choices=["text", "json"], default="text")
+
+    def run(self, number, **options):
+        certificate = services.revoke(number, options["reason"], self.acting_user)
+        if self.format == "json":
+            self.print_json(
+                {
+                    "number": certificate.number,
+                    "status": "revoked",
+                    "revoked_at": certificate.revoked_at,
+                }
+            )
+        else:
+            self.stdout.write(f"revoked {certificate.number}")

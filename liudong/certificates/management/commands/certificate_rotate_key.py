@@ -1,0 +1,31 @@
+from liudong.audit import services as audit
+from liudong.audit.models import Action
+from liudong.certificates import keys
+from liudong.commands import LiudongCommand
+
+
+class Command(LiudongCommand):
+    help = (
+        "Make a new signing key the node's current one (in the LIUDONG_NODE_KEY folder). "
+        "Old keys are kept: what they signed keeps verifying. Run by the server operator."
+    )
+
+    def add_arguments(self, parser):
+        parser.add_argument("--format", choices=["text", "json"], default="text")
+
+    def run(self, **options):
+        try:
+            key = keys.rotate()
+        except keys.KeyFolderError as exc:
+            self.fail(str(exc), code="key_folder")
+        audit.record(
+            Action.CREATE,
+            object_type="certificates.signingkey",
+            object_id=key.key_id,
+            object_repr=f"signing key {key.key_id}",
+            detail={"action": "rotate-key", "folder": str(keys.key_folder())},
+        )
+        if self.format == "json":
+            self.print_json({"key_id": key.key_id, "folder": str(keys.key_folder())})
+        else:
+            self.stdout.write(f"new signing key {key.key_id} in {keys.key_folder()}")

@@ -1,0 +1,33 @@
+import sys
+
+from liudong.certificates import services
+from liudong.commands import LiudongCommand
+
+
+class Command(LiudongCommand):
+    help = (
+        "Check a certificate's QR payload offline: exit 0 and print its fields when the "
+        "signature is good and it is neither revoked (as far as this node knows) nor "
+        "expired; exit 1 naming the reason (malformed, unknown_key, bad_signature, revoked, "
+        "expired) otherwise. PAYLOAD '-' reads it from standard input."
+    )
+    acts_as_user = True
+
+    def add_arguments(self, parser):
+        parser.add_argument("payload")
+        parser.add_argument("--format", choices=["text", "json"], default="text")
+
+    def run(self, payload, **options):
+        text = sys.stdin.read() if payload == "-" else payload
+        result = services.check_payload(text, acting_user=self.acting_user, via="cli")
+        if not result.ok:
+            self.fail(
+                f"{result.reason}: {result.message}",
+                errors=[{"field": "payload", "code": result.reason, "message": result.message}],
+            )
+        if self.format == "json":
+            self.print_json(result.as_dict())
+            return
+        self.stdout.write(f"valid: {result.message}")
+        for name, value in (result.fields or {}).items():
+            self.stdout.write(f"{name}: {value}")

@@ -1,0 +1,144 @@
+"""The printed certificate: one A4 page in Chinese with the QR code of the signed payload.
+
+ReportLab's built-in CID font STSong-Light draws the Chinese text (the PDF viewer supplies
+the glyphs: no font file ships or embeds); segno draws the QR code as a lossless PNG, so a
+standard reader decodes it from the page. The printed document is Chinese whatever the
+interface language (DESIGN.md §2.5). This module renders; it neither reads the database
+beyond the certificate's own regions nor logs (services.print_certificate does).
+"""
+
+from __future__ import annotations
+
+import io
+
+import segno
+from reportlab.lib.pagesizes import A4
+from reportlab.lib.units import mm
+from reportlab.lib.utils import ImageReader
+from reportlab.pdfbase import pdfmetrics
+from reportlab.pdfbase.cidfonts import UnicodeCIDFont
+from reportlab.pdfgen import canvas
+
+from liudong.people.idnumbers import mask
+from liudong.people.template import MARITAL_CHOICES, SEX_CHOICES
+
+from .models import Certificate
+
+FONT = "STSong-Light"
+TITLE = "流动人口婚育证明"
+CONTRACEPTION_ZH = {
+    "not_stated": "未说明",
+    "none": "未采取措施",
+    "iud": "宫内节育器",
+    "implant": "皮下埋植",
+    "pill": "口服避孕药",
+    "condom": "避孕套",
+    "sterilisation": "绝育",
+    "other": "其他",
+}
+SEX_ZH = dict(SEX_CHOICES)
+MARITAL_ZH = dict(MARITAL_CHOICES)
+
+
+def _font() -> str:
+    if FONT not in pdfmetrics.getRegisteredFontNames():
+        pdfmetrics.registerFont(UnicodeCIDFont(FONT))
+    return FONT
+
+
+def qr_png(payload: str, *, scale: int = 8) -> bytes:
+    """The QR code of a payload as PNG (error correction M, quiet zone of 4 modules)."""
+    buffer = io.BytesIO()
+    segno.make(payload, error="m", micro=False).save(buffer, kind="png", scale=scale, border=4)
+    return buffer.getvalue()
+
+
+def _region_name(code: str) -> str:
+    from liudong.regions.models import Region
+
+    region = Region.objects.filter(code=code).first()
+    return region.full_name() if region else code
+
+
+def render_pdf(certificate: Certificate) -> bytes:
+    font = _font()
+    buffer = io.BytesIO()
+    page = canvas.Canvas(buffer, pagesize=A4, pageCompression=1)
+    page.setTitle(f"{TITLE} {certificate.number}")
+    page.setSubject(TITLE)
+    page.setCreator("Liudong")
+    width, height = A4
+    left, right = 25 * mm, width - 25 * mm
+
+    page.setFont(font, 26)
+    page.drawCentredString(width / 2, height - 40 * mm, TITLE)
+    page.setFont(font, 11)
+    page.drawCentredString(width / 2, height - 49 * mm, f"编号：{certificate.number}")
+
+    children = certificate.children or []
+    child_lines = [
+        f"第{child.get('order') or index}孩  {SEX_ZH.get(child.get('sex', ''), '')}  "
+        f"出生日期 {child.get('birth_date', '')}"
+        for index, child in enumerate(children, start=1)
+    ]
+    rows: list[tuple[str, list[str]]] = [
+        ("姓名", [certificate.name]),
+        ("性别", [SEX_ZH.get(certificate.sex, certificate.sex)]),
+        ("出生日期", [certificate.birth_date.isoformat()]),
+        ("公民身份号码", [certificate.id_number]),
+        ("婚姻状况", [MARITAL_ZH.get(certificate.marital_status, certificate.marital_status)]),
+        ("配偶姓名", [certificate.spouse_name or "—"]),
+        (
+            "配偶身份号码",
+            [mask(certificate.spouse_id_number) if certificate.spouse_id_number else "—"],
+        ),
+        ("现有子女数", [str(certificate.children_count)]),
+        ("子女情况", child_lines or ["—"]),
+        ("节育情况（本人自述）", [CONTRACEPTION_ZH.get(certificate.contraception, "未说明")]),
+        ("发证机关", [_region_name(certificate.issuing_region_id)]),
+        ("发证日期", [certificate.issued_on.isoformat()]),
+        ("有效期至", [certificate.valid_until.isoformat()]),
+    ]
+
+    y = height - 62 * mm
+    label_width = 48 * mm
+    line = 7.5 * mm
+    page.setLineWidth(0.6)
+    page.line(left, y + line - 2 * mm, right, y + line - 2 * mm)
+    for label, values in rows:
+        top = y + line - 2 * mm
+        page.setFont(font, 12)
+        page.drawString(left + 3 * mm, y, label)
+        for index, value in enumerate(values):
+            page.drawString(left + label_width + 3 * mm, y - index * line, value)
+        y -= line * len(values)
+        page.line(left, y + line - 2 * mm, right, y + line - 2 * mm)
+        page.line(left + label_width, top, left + label_width, y + line - 2 * mm)
+    bottom = y + line - 2 * mm
+    page.line(left, bottom, left, height - 62 * mm + line - 2 * mm)
+    page.line(right, bottom, right, height - 62 * mm + line - 2 * mm)
+
+    qr_size = 55 * mm
+    qr_top = bottom - 8 * mm
+    page.drawImage(
+        ImageReader(io.BytesIO(qr_png(certificate.payload))),
+        right - qr_size,
+        qr_top - qr_size,
+        qr_size,
+        qr_size,
+    )
+    page.setFont(font, 10)
+    notes = [
+        "扫描右侧二维码查验本证明：",
+        "二维码载有发证机关的电子签名，",
+        "查验无需联网。",
+        f"签名密钥：{certificate.key_id}",
+        "",
+        "本证明免费出具，全国范围内有效；",
+        "持证人年满五十周岁或证明被注销后失效。",
+    ]
+    for index, text in enumerate(notes):
+        page.drawString(left + 3 * mm, qr_top - 8 * mm - index * 6 * mm, text)
+    page.showPage()
+    page.save()
+    return buffer.getvalue()
