@@ -59,6 +59,7 @@ INSTALLED_APPS = [
     "liudong.audit",
     "liudong.people",
     "liudong.certificates",
+    "liudong.jobs",
     "liudong.api",
     "liudong.web",
 ]

@@ -6,6 +6,7 @@ urlpatterns = [
     path("accounts/", include("liudong.accounts.urls")),
     path("regions/", include("liudong.regions.urls")),
     path("people/", include("liudong.people.urls")),
+    path("jobs/", include("liudong.jobs.urls")),
     path("audit/", include("liudong.audit.urls")),
     path("api/", include("liudong.api.urls")),
     path("i18n/setlang/", set_language, name="set_language"),

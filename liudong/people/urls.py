@@ -1,11 +1,15 @@
 from django.urls import path
 
+from liudong.jobs import views as jobs_views
+
 from . import views
 
 app_name = "people"
 urlpatterns = [
     path("", views.person_list, name="list"),
     path("arrive/", views.arrive, name="arrive"),
+    # The import pages run through the jobs app, which runs long imports in the background.
+    path("import/", jobs_views.person_import, name="import"),
     path("arrive/id/", views.id_check, name="id_check"),
     path("duplicates/", views.duplicate_list, name="duplicates"),
     path("duplicates/scan/", views.duplicate_scan, name="duplicate_scan"),
