@@ -40,7 +40,7 @@ PERSON_COLUMNS = {column.field: (column.chinese,) for column in COLUMNS}
 # Columns offices add that carry nothing to import (and the errors file's own column).
 IGNORABLE = ("序号", "no", "编号", "备注", "remarks", "问题", "problems")
 ERRORS_COLUMN = "问题 problems"
-BATCH_SIZE = 2000
+BATCH_SIZE = 5000  # rows a transaction; 2000 spent a sixth of the time on per-batch costs
 ANALYZE_AFTER = 10_000  # rows written by one import before planner statistics are refreshed
 
 PERSON_FIELDS = (
@@ -351,12 +351,11 @@ class BatchWriter:
 
         for row in batch:
             person = existing.get(row.id_number)
-            values = _person_values(row)
             if person is None:
                 new_rows.append(row)
                 continue
             before, after = {}, {}
-            for name, value in values.items():
+            for name, value in _person_values(row).items():
                 if getattr(person, name) != value:
                     before[name], after[name] = getattr(person, name), value
                     setattr(person, name, value)
