@@ -325,11 +325,12 @@ class BatchWriter:
 
     def _classify(self, batch: list[CleanRow]) -> None:
         known_numbers = _registered_numbers([r.id_number for r in batch])
-        existing = (
-            {p.id_number: p for p in Person.objects.filter(id_number__in=known_numbers)}
-            if known_numbers
-            else {}
-        )
+        registered = Person.objects.filter(id_number__in=known_numbers)
+        if not self.dry_run:
+            # Lock the files this batch changes: an edit saved on the web between this
+            # read and the batch's write would otherwise be overwritten unseen.
+            registered = registered.select_for_update()
+        existing = {p.id_number: p for p in registered} if known_numbers else {}
         open_episodes = {
             e.person_id: e
             for e in ResidenceEpisode.objects.filter(
