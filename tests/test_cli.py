@@ -211,9 +211,9 @@ def test_issue_verify_print_and_revoke_a_certificate(certificate_office, tmp_pat
     assert pdf.read_bytes().startswith(b"%PDF-")
 
     twice = liudong(env, "certificate", "issue", "--id-number", woman, "--user", "beishan")
-    assert twice.returncode == 1 and "already holds" in twice.stderr
+    assert twice.returncode == 1 and "已持有有效的婚育证明" in twice.stderr  # Chinese by default
     refused = liudong(env, "certificate", "issue", "--id-number", man, "--user", "beishan")
-    assert refused.returncode == 1 and "women only" in refused.stderr
+    assert refused.returncode == 1 and "只为女性出具" in refused.stderr
 
     rotated = liudong(env, "certificate", "rotate-key")  # the server operator's
     assert rotated.returncode == 0 and rotated.stdout.startswith("new signing key")
@@ -257,4 +257,4 @@ def test_issue_in_bulk_from_a_file(certificate_office, tmp_path):
         (4, "id_number"),
         (5, "id_number"),
     ]
-    assert "women only" in summary["rejected"][0]["message"]
+    assert "只为女性出具" in summary["rejected"][0]["message"]

@@ -390,7 +390,8 @@ def test_the_import_runs_in_a_background_thread(settings, monkeypatch, tmp_path)
             reported(done)
             seen.setdefault("rows_done", []).append(ImportJob.objects.get().rows_done)
 
-        return kind.run(path, **{**options, "progress": progress})
+        # Batches smaller than the file, so progress is reported more than once.
+        return kind.run(path, **{**options, "progress": progress, "batch_size": 1000})
 
     monkeypatch.setitem(services.KINDS, "persons", dataclasses.replace(kind, run=spy))
     path, rows = person_file(tmp_path, 2500, fault_share=0.02)
