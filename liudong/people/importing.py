@@ -382,6 +382,7 @@ class BatchWriter:
 
         self.summary.imported += len(new_rows)
         self.summary.updated += len(changed_people)
+        links = self._issued_here(batch)
         if self.dry_run:
             return
         ids = bulk.allocate_ids(Person, len(new_rows))
@@ -396,7 +397,11 @@ class BatchWriter:
         bulk.insert(
             HeldCertificate,
             CERTIFICATE_COLUMNS_DB,
-            [_certificate_tuple(pk, row, stamp) for pk, row in created if row.certificate_no],
+            [
+                _certificate_tuple(pk, row, stamp, links.get(row.certificate_no))
+                for pk, row in created
+                if row.certificate_no
+            ],
         )
         if changed_people:
             Person.objects.bulk_update(
@@ -422,6 +427,7 @@ class BatchWriter:
                     number=row.certificate_no,
                     issuer=row.certificate_issuer,
                     issued_on=row.certificate_issued,
+                    certificate_id=links.get(row.certificate_no),
                 )
                 for pk, row in new_certificates
             ],
@@ -443,6 +449,42 @@ class BatchWriter:
                     "updated": updated_log,
                 },
             )
+
+    def _issued_here(self, batch: list[CleanRow]) -> dict[str, int]:
+        """Certificate numbers of the batch that this node issued, to the woman on the row:
+        number -> certificate id. A number issued here to someone else is kept as the row
+        states it, unlinked, with a warning: one of the two registers is wrong."""
+        from liudong.certificates.models import Certificate  # the app that defines them
+
+        numbers = {row.certificate_no for row in batch if row.certificate_no}
+        if not numbers:
+            return {}
+        issued = {
+            number: (pk, id_number)
+            for number, pk, id_number in Certificate.objects.filter(number__in=numbers).values_list(
+                "number", "pk", "id_number"
+            )
+        }
+        links = {}
+        for row in batch:
+            found = issued.get(row.certificate_no)
+            if found is None:
+                continue
+            if found[1] == row.id_number:
+                links[row.certificate_no] = found[0]
+            else:
+                self.summary.warnings.append(
+                    {
+                        "row": row.row,
+                        "field": "certificate_no",
+                        "message": _(
+                            "Certificate %(number)s was issued here to someone else: kept as "
+                            "the row states it, not linked; check both files."
+                        )
+                        % {"number": row.certificate_no},
+                    }
+                )
+        return links
 
     def _episode_change(self, person, episode, row: CleanRow, before: dict, after: dict) -> str:
         """What the row says about the person's current stay.
@@ -574,6 +616,7 @@ CERTIFICATE_COLUMNS_DB = (
     "number",
     "issuer",
     "issued_on",
+    "certificate_id",
 )
 
 
@@ -630,7 +673,7 @@ def _episode_tuple(person_id: int, row: CleanRow, stamp) -> tuple:
     )
 
 
-def _certificate_tuple(person_id: int, row: CleanRow, stamp) -> tuple:
+def _certificate_tuple(person_id: int, row: CleanRow, stamp, certificate_id: int | None) -> tuple:
     return (
         stamp,
         stamp,
@@ -639,6 +682,7 @@ def _certificate_tuple(person_id: int, row: CleanRow, stamp) -> tuple:
         row.certificate_no,
         row.certificate_issuer,
         row.certificate_issued,
+        certificate_id,
     )
 
 

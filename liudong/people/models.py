@@ -248,14 +248,23 @@ class Child(TrackedModel):
 class HeldCertificate(TrackedModel):
     """A marriage-and-childbearing certificate named in an imported register row.
 
-    Kept as the register states it until the certificates module links it to its own
-    records: nothing a file brings is lost.
+    Kept as the register states it (nothing a file brings is lost). One issued elsewhere is
+    an external certificate with its issuer; one this node issued to the same woman is
+    linked to its record (``certificate``) when the row is imported.
     """
 
     person = models.ForeignKey(Person, on_delete=models.CASCADE, related_name="held_certificates")
     number = models.CharField(_("certificate number"), max_length=40)
     issuer = models.CharField(_("issuing region"), max_length=15, blank=True)
     issued_on = models.DateField(_("issued on"), null=True, blank=True)
+    certificate = models.ForeignKey(
+        "certificates.Certificate",
+        verbose_name=_("certificate issued here"),
+        null=True,
+        blank=True,
+        on_delete=models.SET_NULL,
+        related_name="+",
+    )
 
     scope_fields = ("person__household_region", "person__residence_region")
     objects = ScopedQuerySet.as_manager()
