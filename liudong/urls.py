@@ -6,6 +6,8 @@ urlpatterns = [
     path("accounts/", include("liudong.accounts.urls")),
     path("regions/", include("liudong.regions.urls")),
     path("people/", include("liudong.people.urls")),
+    path("certificates/", include("liudong.certificates.urls")),
+    path("verify/", include("liudong.certificates.public_urls")),
     path("jobs/", include("liudong.jobs.urls")),
     path("audit/", include("liudong.audit.urls")),
     path("api/", include("liudong.api.urls")),

@@ -6,6 +6,11 @@ from rest_framework.routers import DefaultRouter
 
 from liudong.accounts.api.views import UserViewSet, me, obtain_token
 from liudong.audit.api.views import AuditEntryViewSet
+from liudong.certificates.api.views import (
+    CertificateViewSet,
+    NoticeViewSet,
+    VerificationViewSet,
+)
 from liudong.people.api.views import ChildViewSet, EpisodeViewSet, PersonViewSet
 from liudong.regions.api.views import GridViewSet, RegionViewSet
 
@@ -17,6 +22,9 @@ router.register("audit", AuditEntryViewSet, basename="audit")
 router.register("persons", PersonViewSet, basename="person")
 router.register("episodes", EpisodeViewSet, basename="episode")
 router.register("children", ChildViewSet, basename="child")
+router.register("certificates", CertificateViewSet, basename="certificate")
+router.register("verifications", VerificationViewSet, basename="verification")
+router.register("notices", NoticeViewSet, basename="notice")
 
 app_name = "api"
 urlpatterns = [

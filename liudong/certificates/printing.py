@@ -53,6 +53,14 @@ def qr_png(payload: str, *, scale: int = 8) -> bytes:
     return buffer.getvalue()
 
 
+def qr_svg(payload: str, *, title: str = "") -> str:
+    """The QR code of a payload as an inline SVG element for a web page (no script, no
+    image request): it scales with its box (viewBox) and keeps a white quiet zone."""
+    return segno.make(payload, error="m", micro=False).svg_inline(
+        scale=4, border=4, omitsize=True, svgclass="qr", lineclass=None, light="#fff", title=title
+    )
+
+
 def _region_name(code: str) -> str:
     from liudong.regions.models import Region
 

@@ -146,6 +146,28 @@ def check_may_verify(user, region_code: str) -> None:
         )
 
 
+def check_may_revoke(user, certificate: Certificate) -> None:
+    """Only the issuing township revokes (``None``, the operator, may too)."""
+    if user is None:
+        return
+    if not (
+        can(user, ISSUE_CERTIFICATES) and certificate.issuing_region_id.startswith(user.region_id)
+    ):
+        raise PermissionDenied(
+            _("Only the issuing township %(region)s may revoke this certificate.")
+            % {"region": certificate.issuing_region_id}
+        )
+
+
+def allowed(check: Callable[[], None]) -> bool:
+    """Whether a ``check_may_*`` call lets the user through (pages decide what to offer)."""
+    try:
+        check()
+    except PermissionDenied:
+        return False
+    return True
+
+
 # --- issuing ---------------------------------------------------------------------------
 
 
@@ -212,6 +234,19 @@ def check_issue_rules(person: Person, today: datetime.date) -> None:
 
 def current_certificate(person: Person, today: datetime.date | None = None) -> Certificate | None:
     return Certificate.objects.filter(person=person).valid(_today(today)).first()
+
+
+def issue_refusal(person: Person, today: datetime.date | None = None) -> str:
+    """Why :func:`issue` would refuse her (rules about her, not the issuer), or ""."""
+    today = _today(today)
+    try:
+        check_issue_rules(person, today)
+        held = current_certificate(person, today)
+        if held is not None:
+            raise AlreadyHolds(held)
+    except ValidationError as exc:
+        return " ".join(exc.messages)
+    return ""
 
 
 @transaction.atomic
@@ -344,14 +379,7 @@ def revoke(number: str, reason: str, acting_user) -> Certificate:
             _("No certificate numbered %(number)s in your region.") % {"number": number},
             "not_found",
         )
-    if acting_user is not None and not (
-        can(acting_user, ISSUE_CERTIFICATES)
-        and certificate.issuing_region_id.startswith(acting_user.region_id)
-    ):
-        raise PermissionDenied(
-            _("Only the issuing township %(region)s may revoke this certificate.")
-            % {"region": certificate.issuing_region_id}
-        )
+    check_may_revoke(acting_user, certificate)
     if certificate.revoked_at is not None:
         raise ValidationError(
             _("Certificate %(number)s was already revoked on %(when)s.")
@@ -798,3 +826,207 @@ def _message(exc: Exception) -> str:
     if isinstance(exc, ValidationError):
         return "; ".join(exc.messages)
     return str(exc)
+
+
+# --- what the staff pages read (each read of a certificate or notice is logged) ------------
+
+NOT_FOUND = "not_found"
+
+
+def view_certificate(number: str, *, acting_user, via: str = "web") -> Certificate:
+    """A certificate in the user's scope, opened to read its contents: logged like a file."""
+    certificate = find_certificate(number, acting_user)
+    audit.record_view(
+        acting_user=acting_user, obj=certificate, region=certificate.issuing_region_id, via=via
+    )
+    return certificate
+
+
+def check_number(
+    number: str, *, acting_user, today: datetime.date | None = None, via: str = "web"
+) -> tuple[VerifyResult, HeldCertificate | None]:
+    """A certificate looked up by number in the user's scope, judged like a payload (this
+    node's own), or found named on her file (issued elsewhere: its contents are not known
+    here). Logged like :func:`check_payload`."""
+    today = _today(today)
+    number = (number or "").strip()
+    held: HeldCertificate | None = None
+    try:
+        certificate, held = find_by_number(number, user=acting_user)
+    except ValidationError as exc:
+        certificate, result = None, VerifyResult(False, NOT_FOUND, " ".join(exc.messages))
+    else:
+        if certificate is not None:
+            contents = contents_of(certificate)
+            result = _judge(
+                VerifyResult(True, fields=contents.as_dict()), contents, certificate, today
+            )
+        elif held is not None:
+            result = VerifyResult(
+                True,
+                message=_(
+                    "Certificate %(number)s is named on her file (issued by %(issuer)s); its "
+                    "contents are not held here."
+                )
+                % {"number": held.number, "issuer": held.issuer or "—"},
+                fields={
+                    "number": held.number,
+                    "issuing_region": held.issuer,
+                    "name": held.person.name,
+                    "id_number": held.person.id_number,
+                },
+            )
+        else:
+            result = VerifyResult(
+                False,
+                NOT_FOUND,
+                _("No certificate numbered %(number)s on a file in your region.")
+                % {"number": number},
+            )
+    audit.record(
+        Action.VIEW,
+        acting_user=acting_user,
+        obj=certificate,
+        object_type="certificates.certificate",
+        object_repr=number or "certificate number",
+        region=(
+            certificate.issuing_region_id
+            if certificate is not None
+            else getattr(acting_user, "region_id", "") or ""
+        ),
+        detail={
+            "action": "verify",
+            "via": via,
+            "method": Method.NUMBER,
+            "number": number,
+            "result": result.reason or "valid",
+        },
+    )
+    return result, held
+
+
+def open_stay(person: Person) -> ResidenceEpisode | None:
+    return (
+        ResidenceEpisode.objects.filter(person=person, departure_date__isnull=True)
+        .select_related("region")
+        .first()
+    )
+
+
+VERIFY_WITHIN_DAYS = 30
+
+
+@dataclasses.dataclass
+class CheckOutcome:
+    """What the verification page shows for a scanned payload or a typed number: the
+    answer, whose certificate it is (her file, when it lies in the user's scope), her
+    current stay, and why the check cannot be recorded here when it cannot."""
+
+    method: str
+    code: str
+    result: VerifyResult
+    today: datetime.date
+    held: HeldCertificate | None = None
+    person: Person | None = None
+    episode: ResidenceEpisode | None = None
+    refusal: str = ""
+
+    @property
+    def may_record(self) -> bool:
+        return self.result.ok and self.episode is not None and not self.refusal
+
+    @property
+    def days_after_arrival(self) -> int | None:
+        if self.episode is None:
+            return None
+        return (self.today - self.episode.arrival_date).days
+
+
+def looks_like_payload(code: str) -> bool:
+    return code[: len(payloads.PREFIX) + 1].upper() == payloads.PREFIX + "."
+
+
+def check_code(
+    code: str, *, acting_user, person: Person | None = None, today: datetime.date | None = None
+) -> CheckOutcome:
+    """Check what staff scanned or typed (a QR payload or a certificate number) and say
+    whether it can be recorded as the verification of her current stay. Reads only (the
+    check itself is logged); :func:`verify_at_residence` records."""
+    today = _today(today)
+    # A handheld scanner may add a line break; neither a payload nor a number has spaces.
+    code = "".join((code or "").split())
+    scoped = Person.objects.in_scope(acting_user)
+    held: HeldCertificate | None = None
+    if looks_like_payload(code):
+        method = Method.QR
+        result = check_payload(code, acting_user=acting_user, today=today, via="web")
+    else:
+        method = Method.NUMBER
+        result, held = check_number(code, acting_user=acting_user, today=today)
+    outcome = CheckOutcome(method, code, result, today, held=held, person=person)
+    if not result.ok or result.fields is None:
+        return outcome
+    holder = scoped.filter(id_number=result.fields["id_number"]).first()
+    if holder is None:
+        outcome.refusal = _(
+            "No file with this ID number in your region: register her arrival first."
+        )
+        return outcome
+    if person is not None and holder.pk != person.pk:
+        outcome.refusal = _("This certificate belongs to someone else.")
+        return outcome
+    outcome.person = holder
+    return _with_stay(outcome, acting_user)
+
+
+def _with_stay(outcome: CheckOutcome, acting_user) -> CheckOutcome:
+    assert outcome.person is not None
+    episode = open_stay(outcome.person)
+    if episode is None:
+        outcome.refusal = _("She has no current residence on file: register her arrival first.")
+        return outcome
+    outcome.episode = episode
+    try:
+        check_may_verify(acting_user, episode.region_id)
+    except PermissionDenied as exc:
+        outcome.refusal = str(exc)
+    return outcome
+
+
+def check_stay(person: Person, *, acting_user, today: datetime.date | None = None) -> CheckOutcome:
+    """Her current stay and whether this user may record its verification by the record
+    exchanged with her registration place (method ``exchanged``)."""
+    outcome = CheckOutcome(Method.EXCHANGED, "", VerifyResult(True), _today(today), person=person)
+    return _with_stay(outcome, acting_user)
+
+
+def open_notices(user) -> QuerySet[Notice]:
+    """The notice worklist: open notices of people still living here, in the user's
+    scope. Ordered by deadline, so the overdue ones come first."""
+    return (
+        Notice.objects.in_scope(user)
+        .open()
+        .filter(episode__departure_date__isnull=True)
+        .select_related("person", "episode", "episode__region")
+        .order_by("deadline", "id")
+    )
+
+
+def notice_for_print(pk: int, *, acting_user) -> Notice | None:
+    """A notice in the user's scope, to print for her: every print is logged."""
+    notice = (
+        Notice.objects.in_scope(acting_user)
+        .select_related("person", "person__household_region", "episode__region", "region")
+        .filter(pk=pk)
+        .first()
+    )
+    if notice is None:
+        return None
+    audit.record(
+        Action.EXPORT,
+        acting_user=acting_user,
+        obj=notice,
+        region=notice.region_id,
+        detail={"action": "print", "format": "html"},
+    )
+    return notice

@@ -1,0 +1,241 @@
+"""Certificates, verifications at the residence and notices in the API, scoped to the
+caller (``certificates.queries``); every change goes through ``certificates.services``.
+
+Lists show the masked ID number; reading one certificate returns its full contents and
+is logged. Issuing and revoking need the township role (the service then checks it is her
+registration township); verifying and notices need a role that verifies (the service
+checks she lives in the caller's region). Refusals come back in the one error shape
+(``liudong.api.errors``) with their codes.
+"""
+
+from __future__ import annotations
+
+import json
+
+from django.core.exceptions import ValidationError as DjangoValidationError
+from django.http import HttpResponse
+from drf_spectacular.types import OpenApiTypes
+from drf_spectacular.utils import OpenApiResponse, extend_schema
+from rest_framework import mixins, status, viewsets
+from rest_framework.decorators import action
+from rest_framework.exceptions import ErrorDetail, ValidationError
+from rest_framework.renderers import BaseRenderer, JSONRenderer
+from rest_framework.response import Response
+
+from liudong.accounts.permissions import (
+    IsStaffWithRegion,
+    capability_for_writes,
+    capability_required,
+)
+from liudong.accounts.roles import ISSUE_CERTIFICATES, VERIFY_CERTIFICATES
+from liudong.people.api.views import KEY_REGEX
+
+from .. import queries, services
+from ..models import Method
+from .filters import CertificateFilter, NoticeFilter, VerificationFilter
+from .serializers import (
+    CertificateIssueSerializer,
+    CertificateListSerializer,
+    CertificateSerializer,
+    NoticeCreateSerializer,
+    NoticeSerializer,
+    PayloadSerializer,
+    RevokeSerializer,
+    VerificationCreateSerializer,
+    VerificationSerializer,
+    VerifyResultSerializer,
+)
+
+# TOWNSHIP-YEAR-SEQUENCE (services.allocate_number); anything else is simply not found.
+NUMBER_REGEX = r"[0-9]{9}-[0-9]{4}-[0-9]{6,12}"
+
+
+def refusal(exc: DjangoValidationError, field: str | None = None) -> ValidationError:
+    """A service's ValidationError as a DRF one, keeping each message's code. Errors that
+    name no field are put on ``field`` (the input they are about) when given."""
+    detail: dict[str, list[ErrorDetail]] = {}
+    groups: list[tuple[str, list[DjangoValidationError]]]
+    if hasattr(exc, "error_dict"):
+        groups = list(exc.error_dict.items())
+    else:
+        groups = [(field or "non_field_errors", exc.error_list)]
+    for name, errors in groups:
+        key = (field or "non_field_errors") if name in ("__all__", "non_field_errors") else name
+        detail.setdefault(key, []).extend(
+            ErrorDetail(message, code=error.code or "invalid")
+            for error in errors
+            for message in error.messages
+        )
+    return ValidationError(detail)
+
+
+class PDFRenderer(BaseRenderer):
+    """Lets a client ask for ``application/pdf``; the PDF itself is returned as is."""
+
+    media_type = "application/pdf"
+    format = "pdf"
+    charset = None
+    render_style = "binary"
+
+    def render(self, data, accepted_media_type=None, renderer_context=None):
+        if isinstance(data, bytes | bytearray):
+            return bytes(data)
+        return json.dumps(data, ensure_ascii=False).encode()  # an error body
+
+
+class CertificateViewSet(mixins.ListModelMixin, mixins.RetrieveModelMixin, viewsets.GenericViewSet):
+    """Certificates issued by, or held by women registered or living in, the caller's
+    region."""
+
+    filterset_class = CertificateFilter
+    http_method_names = ["get", "post", "head", "options"]
+    lookup_field = "number"
+    lookup_value_regex = NUMBER_REGEX
+
+    def get_queryset(self):
+        return queries.certificates_for(self.request.user)
+
+    def get_permissions(self):
+        if self.action in ("create", "revoke"):
+            return [capability_required(ISSUE_CERTIFICATES)()]
+        if self.action == "verify":
+            return [capability_required(VERIFY_CERTIFICATES)()]
+        return [IsStaffWithRegion()]
+
+    def get_serializer_class(self):
+        return CertificateListSerializer if self.action == "list" else CertificateSerializer
+
+    def _fresh(self, certificate) -> CertificateSerializer:
+        return CertificateSerializer(self.get_queryset().get(pk=certificate.pk))
+
+    def retrieve(self, request, *args, **kwargs):
+        """One certificate with its full contents and signed payload (the read is logged)."""
+        certificate = self.get_object()
+        queries.view_certificate(acting_user=request.user, certificate=certificate, via="api")
+        return Response(CertificateSerializer(certificate).data)
+
+    @extend_schema(request=CertificateIssueSerializer, responses={201: CertificateSerializer})
+    def create(self, request):
+        """Issue her certificate (the township of her household registration only). She
+        is found by ID number among the files in the caller's region; a refusal about her
+        (a man, under 18 or over 49, already holding one) names the ``id_number`` field."""
+        data = CertificateIssueSerializer(data=request.data)
+        data.is_valid(raise_exception=True)
+        try:
+            person = services.find_person(request.user, data.validated_data["id_number"])
+            certificate = services.issue(
+                person, request.user, contraception=data.validated_data.get("contraception")
+            )
+        except DjangoValidationError as exc:
+            raise refusal(exc, "id_number") from exc
+        return Response(self._fresh(certificate).data, status=status.HTTP_201_CREATED)
+
+    @extend_schema(request=RevokeSerializer, responses={200: CertificateSerializer})
+    @action(detail=True, methods=["post"])
+    def revoke(self, request, number=None):
+        """Revoke a certificate (its issuing township only), giving the reason."""
+        certificate = self.get_object()
+        data = RevokeSerializer(data=request.data)
+        data.is_valid(raise_exception=True)
+        try:
+            services.revoke(certificate.number, data.validated_data["reason"], request.user)
+        except DjangoValidationError as exc:
+            raise refusal(exc) from exc
+        return Response(self._fresh(certificate).data)
+
+    @extend_schema(
+        responses={
+            (200, "application/pdf"): OpenApiResponse(
+                OpenApiTypes.BINARY, description="the A4 certificate with its QR code"
+            )
+        }
+    )
+    @action(detail=True, methods=["get"], renderer_classes=[JSONRenderer, PDFRenderer])
+    def pdf(self, request, number=None):
+        """The printable certificate (every print is logged)."""
+        certificate = self.get_object()
+        data = services.print_certificate(certificate, acting_user=request.user)
+        response = HttpResponse(data, content_type="application/pdf")
+        response["Content-Disposition"] = f'inline; filename="{certificate.number}.pdf"'
+        return response
+
+    @extend_schema(request=PayloadSerializer, responses={200: VerifyResultSerializer})
+    @action(detail=False, methods=["post"])
+    def verify(self, request):
+        """Check a QR payload offline: signature, key, revocation (as this node knows it)
+        and expiry. Answers 200 with ``valid`` false and the ``reason`` for a bad one; the
+        check is logged."""
+        data = PayloadSerializer(data=request.data)
+        data.is_valid(raise_exception=True)
+        result = services.check_payload(
+            data.validated_data["payload"], acting_user=request.user, via="api"
+        )
+        return Response(VerifyResultSerializer(result).data)
+
+
+class VerificationViewSet(
+    mixins.ListModelMixin, mixins.RetrieveModelMixin, viewsets.GenericViewSet
+):
+    """Verifications (查验) made in, or of women registered or living in, the caller's
+    region."""
+
+    serializer_class = VerificationSerializer
+    filterset_class = VerificationFilter
+    permission_classes = [capability_for_writes(VERIFY_CERTIFICATES)]
+    http_method_names = ["get", "post", "head", "options"]
+    lookup_value_regex = KEY_REGEX
+
+    def get_queryset(self):
+        return queries.verifications_for(self.request.user)
+
+    @extend_schema(request=VerificationCreateSerializer, responses={201: VerificationSerializer})
+    def create(self, request):
+        """Record that her certificate was checked during her current stay (the residence
+        only): by ``payload`` (qr), by ``number``, or the record exchanged with her
+        registration place for ``person`` (exchanged). Answers with
+        ``days_after_arrival``."""
+        data = VerificationCreateSerializer(
+            data=request.data, people=queries.people_for(request.user)
+        )
+        data.is_valid(raise_exception=True)
+        values = data.validated_data
+        field = {Method.QR: "payload", Method.NUMBER: "number"}.get(values["method"], "person")
+        try:
+            verification = services.verify_at_residence(
+                acting_user=request.user,
+                method=values["method"],
+                person=values.get("person"),
+                payload=values.get("payload"),
+                number=values.get("number"),
+            )
+        except DjangoValidationError as exc:
+            raise refusal(exc, field) from exc
+        fresh = self.get_queryset().get(pk=verification.pk)
+        return Response(VerificationSerializer(fresh).data, status=status.HTTP_201_CREATED)
+
+
+class NoticeViewSet(mixins.ListModelMixin, mixins.RetrieveModelMixin, viewsets.GenericViewSet):
+    """Notices to obtain a certificate (限期办理通知书) given in the caller's region;
+    ``?overdue=true`` is the worklist."""
+
+    serializer_class = NoticeSerializer
+    filterset_class = NoticeFilter
+    permission_classes = [capability_for_writes(VERIFY_CERTIFICATES)]
+    http_method_names = ["get", "post", "head", "options"]
+    lookup_value_regex = KEY_REGEX
+
+    def get_queryset(self):
+        return queries.notices_for(self.request.user)
+
+    @extend_schema(request=NoticeCreateSerializer, responses={201: NoticeSerializer})
+    def create(self, request):
+        """Give her a notice with a three-month deadline (where she lives). Asking again
+        during the same stay answers with the notice already open."""
+        data = NoticeCreateSerializer(data=request.data, people=queries.people_for(request.user))
+        data.is_valid(raise_exception=True)
+        try:
+            notice = services.issue_notice(data.validated_data["person"], request.user)
+        except DjangoValidationError as exc:
+            raise refusal(exc, "person") from exc
+        fresh = self.get_queryset().get(pk=notice.pk)
+        return Response(NoticeSerializer(fresh).data, status=status.HTTP_201_CREATED)
