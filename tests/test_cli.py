@@ -39,6 +39,22 @@ def fresh_database(tmp_path):
         yield env, ("sqlite", str(tmp_path / "var" / "liudong.sqlite3"), None)
 
 
+def scan_qr_codes(pdf) -> list[str]:
+    """The texts of the QR codes on a PDF's pages, rendered to pixels and read by ZXing."""
+    import pypdfium2
+    import zxingcpp
+
+    document = pypdfium2.PdfDocument(str(pdf))
+    try:
+        texts = []
+        for page in document:
+            image = page.render(scale=150 / 72).to_pil()
+            texts += [code.text for code in zxingcpp.read_barcodes(image)]
+        return texts
+    finally:
+        document.close()
+
+
 def liudong(env, *args, stdin=None):
     return subprocess.run(
         [LIUDONG, *args], env=env, capture_output=True, text=True, input=stdin, timeout=300
@@ -209,6 +225,11 @@ def test_issue_verify_print_and_revoke_a_certificate(certificate_office, tmp_pat
     printed = liudong(env, "certificate", "pdf", number, "--out", str(pdf), "--user", "beishan")
     assert printed.returncode == 0, printed.stderr
     assert pdf.read_bytes().startswith(b"%PDF-")
+    # The printed page as a verifier sees it: rendered (PDFium) at 150 dpi, the QR read
+    # by a standard reader (ZXing), its text checked by the command line.
+    scanned = scan_qr_codes(pdf)
+    assert scanned == [payload]
+    assert liudong(env, "certificate", "verify", scanned[0]).returncode == 0
 
     twice = liudong(env, "certificate", "issue", "--id-number", woman, "--user", "beishan")
     assert twice.returncode == 1 and "已持有有效的婚育证明" in twice.stderr  # Chinese by default
