@@ -179,3 +179,15 @@ class CheapArgon2PasswordHasher(Argon2PasswordHasher):
 @pytest.fixture(autouse=True)
 def cheap_password_hashing(settings):
     settings.PASSWORD_HASHERS = ["conftest.CheapArgon2PasswordHasher"]
+
+
+@pytest.fixture
+def node_keys(tmp_path, monkeypatch):
+    """Signing keys of this test's own, in a folder of its own (never var/)."""
+    from liudong.certificates import keys
+
+    folder = tmp_path / "node-keys"
+    monkeypatch.setenv("LIUDONG_NODE_KEY", str(folder))
+    keys.forget_cache()
+    yield folder
+    keys.forget_cache()

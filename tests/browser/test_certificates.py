@@ -8,26 +8,17 @@ from __future__ import annotations
 
 import datetime
 import re
-from pathlib import Path
 
 import pytest
 from playwright.sync_api import expect
 
-from conftest import PASSWORD, make_user
+from conftest import make_user
+from tests.browser.pages import shot, sign_in
 
-SHOTS = Path("/tmp/shots")
+pytestmark = pytest.mark.usefixtures("node_keys")
+
 BEISHAN = "330106002001"  # 北山社区, township A: where she is registered
 MISHIXIANG = "330105001"  # 米市巷街道 (拱墅区, county B): where she lives now
-
-
-@pytest.fixture(autouse=True)
-def node_keys(tmp_path, monkeypatch):
-    from liudong.certificates import keys
-
-    monkeypatch.setenv("LIUDONG_NODE_KEY", str(tmp_path / "node-keys"))
-    keys.forget_cache()
-    yield
-    keys.forget_cache()
 
 
 @pytest.fixture
@@ -60,21 +51,6 @@ def woman(name: str, sequence: int, arrived_days_ago: int):
         arrival_date=timezone.localdate() - datetime.timedelta(days=arrived_days_ago),
     )
     return person
-
-
-def sign_in(page, username: str) -> None:
-    page.context.clear_cookies()
-    page.goto("/accounts/login/")
-    form = page.get_by_test_id("login-form")
-    form.locator("input[name=username]").fill(username)
-    form.locator("input[name=password]").fill(PASSWORD)
-    with page.expect_navigation():
-        form.locator("button").click()
-
-
-def shot(page, name: str) -> None:
-    SHOTS.mkdir(parents=True, exist_ok=True)
-    page.screenshot(path=str(SHOTS / name), full_page=True)
 
 
 @pytest.mark.parametrize("device", ["page", "phone_page"])

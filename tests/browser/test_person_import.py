@@ -12,9 +12,8 @@ from pathlib import Path
 import pytest
 from playwright.sync_api import expect
 
-from conftest import PASSWORD
+from tests.browser.pages import SHOTS, shot, sign_in
 
-SHOTS = Path("/tmp/shots")
 BEISHAN = "330106002"
 ROWS = 3000
 
@@ -52,22 +51,6 @@ def var_dir(settings, tmp_path):
     settings.JOBS_RUN_INLINE = False  # the real background thread
 
 
-def sign_in(page, username: str) -> None:
-    page.goto("/accounts/login/")
-    form = page.get_by_test_id("login-form")
-    form.locator("input[name=username]").fill(username)
-    form.locator("input[name=password]").fill(PASSWORD)
-    with page.expect_navigation():
-        form.locator("button").click()
-
-
-def shot(page, name: str) -> None:
-    SHOTS.mkdir(parents=True, exist_ok=True)
-    page.screenshot(path=str(SHOTS / name), full_page=True)
-    # The first screen as the user sees it (a full phone page is too long to judge).
-    page.screenshot(path=str(SHOTS / name.replace(".png", "-screen.png")))
-
-
 def import_through_the_pages(page, path: Path, accepted: int, label: str) -> None:
     sign_in(page, "township_a")
     page.goto("/people/")
@@ -86,20 +69,20 @@ def import_through_the_pages(page, path: Path, accepted: int, label: str) -> Non
     problems = page.get_by_test_id("import-problems").locator("tbody tr")
     expect(problems.first).to_be_visible()
     expect(problems.first.locator("td").first).to_have_text(re.compile(r"^\d+$"))
-    shot(page, f"person-import-preview-{label}.png")
+    shot(page, f"person-import-preview-{label}.png", first_screen=True)
 
     page.get_by_test_id("import-confirm").click()
 
     status = page.get_by_test_id("job-status")
     expect(page.get_by_test_id("job-progress")).to_be_visible()
-    shot(page, f"person-import-progress-{label}.png")
+    shot(page, f"person-import-progress-{label}.png", first_screen=True)
     expect(status).to_have_attribute("data-state", "done", timeout=60_000)
     summary = page.get_by_test_id("job-summary")
     expect(summary).to_be_visible()
     expect(page.get_by_test_id("summary-imported")).to_have_text(str(accepted))
     expect(page.get_by_test_id("job-problems").locator("tbody tr").first).to_be_visible()
     expect(page.get_by_test_id("job-errors-file")).to_be_visible()
-    shot(page, f"person-import-done-{label}.png")
+    shot(page, f"person-import-done-{label}.png", first_screen=True)
     page.get_by_test_id("job-problems").locator("tbody tr").nth(2).scroll_into_view_if_needed()
     page.screenshot(path=str(SHOTS / f"person-import-problems-{label}-screen.png"))
 
@@ -146,5 +129,5 @@ def test_a_file_with_a_bad_header_is_refused_with_its_reason(
     expect(error).to_be_visible()
     expect(error).to_contain_text("公民身份号码")
     expect(page.get_by_test_id("import-form")).to_be_visible()  # try again with another file
-    shot(page, "person-import-bad-header-phone.png")
+    shot(page, "person-import-bad-header-phone.png", first_screen=True)
     assert not ImportJob.objects.exists()

@@ -5,25 +5,13 @@ invalid; the QR's link form /verify/?p=CODE works on a phone. Screenshots go to
 
 from __future__ import annotations
 
-from pathlib import Path
-
 import pytest
 from playwright.sync_api import expect
 
 from liudong.people.idnumbers import mask
+from tests.browser.pages import shot
 
-SHOTS = Path("/tmp/shots")
-
-
-@pytest.fixture(autouse=True)
-def node_keys(tmp_path, monkeypatch):
-    """A signing key of this test's own (never the repository's var/ folder)."""
-    from liudong.certificates import keys
-
-    monkeypatch.setenv("LIUDONG_NODE_KEY", str(tmp_path / "node-keys"))
-    keys.forget_cache()
-    yield
-    keys.forget_cache()
+pytestmark = pytest.mark.usefixtures("node_keys")
 
 
 @pytest.fixture(autouse=True)
@@ -62,11 +50,6 @@ def tampered(payload: str) -> str:
     return payload[:position] + ("B" if payload[position] != "B" else "C") + payload[position + 1 :]
 
 
-def shoot(page, name: str) -> None:
-    SHOTS.mkdir(parents=True, exist_ok=True)
-    page.screenshot(path=str(SHOTS / f"verify-{name}.png"), full_page=True)
-
-
 def paste_and_check(page, code: str) -> None:
     form = page.get_by_test_id("verify-form")
     form.locator("textarea[name=payload]").fill(code)
@@ -77,7 +60,7 @@ def paste_and_check(page, code: str) -> None:
 def test_paste_a_code_and_see_the_answer(page, certificate):
     page.goto("/verify/")
     expect(page.get_by_test_id("current-user")).to_have_count(0)  # nobody signed in
-    shoot(page, "desktop-empty")
+    shot(page, "verify-desktop-empty.png")
 
     paste_and_check(page, certificate.payload)
     result = page.get_by_test_id("verify-result")
@@ -87,13 +70,13 @@ def test_paste_a_code_and_see_the_answer(page, certificate):
     expect(page.get_by_test_id("verify-id-number")).to_have_text(mask(certificate.id_number))
     html = page.content()
     assert "王丽芳" not in html and certificate.id_number not in html
-    shoot(page, "desktop-valid")
+    shot(page, "verify-desktop-valid.png")
 
     paste_and_check(page, tampered(certificate.payload))
     expect(page.get_by_test_id("verify-status")).to_contain_text("✗")
     expect(page.get_by_test_id("verify-reason")).to_contain_text("签名不符")
     expect(page.get_by_test_id("verify-name")).to_have_count(0)
-    shoot(page, "desktop-invalid")
+    shot(page, "verify-desktop-invalid.png")
 
 
 def test_the_qr_link_on_a_phone(phone_page, certificate):
@@ -103,11 +86,11 @@ def test_the_qr_link_on_a_phone(phone_page, certificate):
     expect(page.get_by_test_id("verify-name")).to_have_text("王**")
     # Nothing spills sideways on a 375 px screen.
     assert page.evaluate("document.documentElement.scrollWidth") <= 375
-    shoot(page, "phone-valid")
+    shot(page, "verify-phone-valid.png")
 
     paste_and_check(page, "LD1.NOTACODE.AAAA")
     expect(page.get_by_test_id("verify-status")).to_contain_text("✗")
-    shoot(page, "phone-invalid")
+    shot(page, "verify-phone-invalid.png")
 
 
 def test_too_many_checks_get_a_clear_page(page, certificate, monkeypatch):
@@ -120,4 +103,4 @@ def test_too_many_checks_get_a_clear_page(page, certificate, monkeypatch):
     expect(page.get_by_test_id("verify-throttled")).to_be_visible()
     expect(page.get_by_test_id("verify-result")).to_have_count(0)
     page.set_viewport_size({"width": 375, "height": 740})
-    shoot(page, "phone-throttled")
+    shot(page, "verify-phone-throttled.png")

@@ -16,15 +16,9 @@ RESIDENCE = "330105001001"
 
 
 @pytest.fixture(autouse=True)
-def node_keys(tmp_path, monkeypatch):
-    """Every test signs with keys of its own, in a folder of its own."""
-    from liudong.certificates import keys
-
-    folder = tmp_path / "node-keys"
-    monkeypatch.setenv("LIUDONG_NODE_KEY", str(folder))
-    keys.forget_cache()
-    yield folder
-    keys.forget_cache()
+def own_node_keys(node_keys):
+    """Every test signs with keys of its own, in a folder of its own (root conftest)."""
+    return node_keys
 
 
 def years_before(day: datetime.date, years: int) -> datetime.date:
