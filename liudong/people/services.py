@@ -159,9 +159,11 @@ def register_arrival(
     employer: str = "",
     housing: str = "",
     verified_on: datetime.date | None = None,
+    expected_version: int | None = None,
 ) -> ResidenceEpisode:
     """She arrived at ``region``: close the stay she had (departing the day she arrived)
-    and open a new one. ``person`` may be unsaved (a first registration)."""
+    and open a new one. ``person`` may be unsaved (a first registration). With
+    ``expected_version`` a file changed since the user saw it is refused (StaleWrite)."""
     check_may_change(acting_user, region.code)
     _check_dates(person, arrival_date, "arrival_date")
     if verified_on and verified_on < arrival_date:
@@ -186,7 +188,7 @@ def register_arrival(
     if creating:
         person.save()
     else:
-        person.save_versioned()
+        person.save_versioned(expected_version=expected_version)
     episode = ResidenceEpisode.objects.create(
         person=person,
         region=region,
@@ -237,7 +239,13 @@ def register_departure(
 
 
 def move_within(
-    *, acting_user, person: Person, region: Region, moved_on: datetime.date, address: str = ""
+    *,
+    acting_user,
+    person: Person,
+    region: Region,
+    moved_on: datetime.date,
+    address: str = "",
+    expected_version: int | None = None,
 ) -> ResidenceEpisode:
     """She moved to another place inside the same jurisdiction (county)."""
     current = open_episode(person)
@@ -259,10 +267,17 @@ def move_within(
         employer=current.employer,
         housing=current.housing,
         verified_on=current.verified_on,
+        expected_version=expected_version,
     )
 
 
-def return_home(*, acting_user, person: Person, returned_on: datetime.date) -> ResidenceEpisode:
+def return_home(
+    *,
+    acting_user,
+    person: Person,
+    returned_on: datetime.date,
+    expected_version: int | None = None,
+) -> ResidenceEpisode:
     """She came back to live at her household registration: no longer floating."""
     return register_arrival(
         acting_user=acting_user,
@@ -271,6 +286,7 @@ def return_home(*, acting_user, person: Person, returned_on: datetime.date) -> R
         arrival_date=returned_on,
         address=person.household_address,
         reason="other",
+        expected_version=expected_version,
     )
 
 

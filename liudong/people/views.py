@@ -248,6 +248,7 @@ def move(request, pk):
             region=data["region"],
             moved_on=data["moved_on"],
             address=data["address"],
+            expected_version=data["version"],
         ),
         user=request.user,
     )
@@ -262,7 +263,10 @@ def return_home(request, pk):
         "people/return.html",
         _("Return home"),
         lambda person, data: services.return_home(
-            acting_user=request.user, person=person, returned_on=data["returned_on"]
+            acting_user=request.user,
+            person=person,
+            returned_on=data["returned_on"],
+            expected_version=data["version"],
         ),
     )
 

@@ -86,3 +86,36 @@ def test_searches_are_answered_from_indexes(query, villages):
             cursor.execute("EXPLAIN " + sql, params)
             plan = " ".join(row[0] for row in cursor.fetchall())
             assert "Seq Scan" not in plan, plan
+
+
+@pytest.mark.parametrize("action", ["move", "return"])
+def test_a_move_or_return_based_on_an_old_version_is_refused(action, township_a):
+    from liudong.base import StaleWrite
+    from liudong.people import services
+
+    person = newcomer()
+    register_arrival(
+        acting_user=None,
+        person=person,
+        region=Region.objects.get(code="330106002001"),
+        arrival_date=datetime.date(2026, 3, 1),
+    )
+    seen = person.version
+    services.update_person(acting_user=None, person=person, phone="13800138000")
+    with pytest.raises(StaleWrite):
+        if action == "move":
+            services.move_within(
+                acting_user=None,
+                person=person,
+                region=Region.objects.get(code="330106004"),
+                moved_on=datetime.date(2026, 4, 1),
+                expected_version=seen,
+            )
+        else:
+            services.return_home(
+                acting_user=None,
+                person=person,
+                returned_on=datetime.date(2026, 4, 1),
+                expected_version=seen,
+            )
+    assert person.episodes.filter(departure_date__isnull=True).get().region_id == "330106002001"
