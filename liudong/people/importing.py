@@ -604,6 +604,8 @@ EPISODE_COLUMNS_DB = (
     "arrival_date",
     "reason",
     "employer",
+    "employer_place_id",
+    "rental_house_id",
     "housing",
     "departure_date",
     "verified_on",
@@ -667,6 +669,8 @@ def _episode_tuple(person_id: int, row: CleanRow, stamp) -> tuple:
         row.arrival_date,
         row.reason,
         row.employer,
+        None,  # linked to a registered employer or rental house by staff, not by the file
+        None,
         "",
         None,
         row.verified_on,

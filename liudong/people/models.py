@@ -194,6 +194,22 @@ class ResidenceEpisode(TrackedModel):
     arrival_date = models.DateField(_("arrival date"))
     reason = models.CharField(_("reason"), max_length=10, choices=REASON_CHOICES, blank=True)
     employer = models.CharField(_("employer"), max_length=200, blank=True)
+    employer_place = models.ForeignKey(
+        "places.Employer",
+        verbose_name=_("employer (place)"),
+        null=True,
+        blank=True,
+        on_delete=models.SET_NULL,
+        related_name="episodes",
+    )
+    rental_house = models.ForeignKey(
+        "places.RentalHouse",
+        verbose_name=_("rental house"),
+        null=True,
+        blank=True,
+        on_delete=models.SET_NULL,
+        related_name="episodes",
+    )
     housing = models.CharField(_("housing"), max_length=100, blank=True)
     departure_date = models.DateField(_("departure date"), null=True, blank=True)
     # The residence checked her marriage-and-childbearing certificate or exchanged record.
