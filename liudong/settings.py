@@ -59,6 +59,8 @@ INSTALLED_APPS = [
     "liudong.audit",
     "liudong.people",
     "liudong.certificates",
+    "liudong.services",
+    "liudong.places",
     "liudong.jobs",
     "liudong.api",
     "liudong.web",

@@ -44,10 +44,22 @@ CHANGE_PEOPLE = "change_people"  # register arrivals and departures, edit person
 # the residence (village, township, county) verifies them and gives notices.
 ISSUE_CERTIFICATES = "issue_certificates"
 VERIFY_CERTIFICATES = "verify_certificates"
+# Campaigns, activities, association branches and help requests: the offices and stations
+# that serve people where they live record what they did.
+RECORD_SERVICES = "record_services"
+# Employers, rental houses, sites, their agreements and the rental safety register.
+MANAGE_PLACES = "manage_places"
 
 CAPABILITIES: dict[str, set[str]] = {
-    Role.COLLECTOR: {USE_WEB, CHANGE_PEOPLE},
-    Role.VILLAGE: {USE_WEB, VIEW_AUDIT, CHANGE_PEOPLE, VERIFY_CERTIFICATES},
+    Role.COLLECTOR: {USE_WEB, CHANGE_PEOPLE, MANAGE_PLACES},
+    Role.VILLAGE: {
+        USE_WEB,
+        VIEW_AUDIT,
+        CHANGE_PEOPLE,
+        VERIFY_CERTIFICATES,
+        MANAGE_PLACES,
+        RECORD_SERVICES,
+    },
     Role.TOWNSHIP: {
         USE_WEB,
         VIEW_AUDIT,
@@ -55,9 +67,11 @@ CAPABILITIES: dict[str, set[str]] = {
         CHANGE_PEOPLE,
         ISSUE_CERTIFICATES,
         VERIFY_CERTIFICATES,
+        MANAGE_PLACES,
+        RECORD_SERVICES,
     },
     # A service station records services; it does not keep the registry.
-    Role.PROVIDER: {USE_WEB},
+    Role.PROVIDER: {USE_WEB, RECORD_SERVICES},
     Role.COUNTY: {
         USE_WEB,
         VIEW_AUDIT,
@@ -66,6 +80,8 @@ CAPABILITIES: dict[str, set[str]] = {
         MANAGE_USERS,
         CHANGE_PEOPLE,
         VERIFY_CERTIFICATES,
+        MANAGE_PLACES,
+        RECORD_SERVICES,
     },
     Role.INSPECTOR: {USE_WEB},
     # Another jurisdiction's system: exchange messages only, never pages or lists.

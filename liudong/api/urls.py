@@ -12,7 +12,22 @@ from liudong.certificates.api.views import (
     VerificationViewSet,
 )
 from liudong.people.api.views import ChildViewSet, EpisodeViewSet, PersonViewSet
+from liudong.places.api.views import (
+    AgreementViewSet,
+    EmployerViewSet,
+    RentalHouseViewSet,
+    SafetyIssueViewSet,
+    SiteViewSet,
+)
 from liudong.regions.api.views import GridViewSet, RegionViewSet
+from liudong.services.api.views import (
+    ActivityViewSet,
+    AssociationActivityViewSet,
+    BranchViewSet,
+    CampaignViewSet,
+    HelpRequestViewSet,
+    MembershipViewSet,
+)
 
 router = DefaultRouter()
 router.register("regions", RegionViewSet, basename="region")
@@ -25,6 +40,19 @@ router.register("children", ChildViewSet, basename="child")
 router.register("certificates", CertificateViewSet, basename="certificate")
 router.register("verifications", VerificationViewSet, basename="verification")
 router.register("notices", NoticeViewSet, basename="notice")
+router.register("campaigns", CampaignViewSet, basename="campaign")
+router.register("activities", ActivityViewSet, basename="activity")
+router.register("association-branches", BranchViewSet, basename="association-branch")
+router.register("memberships", MembershipViewSet, basename="membership")
+router.register(
+    "association-activities", AssociationActivityViewSet, basename="association-activity"
+)
+router.register("help-requests", HelpRequestViewSet, basename="help-request")
+router.register("employers", EmployerViewSet, basename="employer")
+router.register("rental-houses", RentalHouseViewSet, basename="rental-house")
+router.register("sites", SiteViewSet, basename="site")
+router.register("agreements", AgreementViewSet, basename="agreement")
+router.register("safety-issues", SafetyIssueViewSet, basename="safety-issue")
 
 app_name = "api"
 urlpatterns = [

@@ -1,0 +1,406 @@
+"""Campaigns, activities, association branches, memberships, association activities and
+help requests in the API. Serializers check types for the schema; the rules are the
+services' (``services.services``), so every client is refused the same things with the
+same messages.
+
+Choice fields are described by a pattern, not an enum: enums named ``status``, ``role`` or
+``kind`` would collide in the schema with other apps' fields of those names.
+"""
+
+from __future__ import annotations
+
+from django.db import models
+from django.utils import timezone
+from drf_spectacular.types import OpenApiTypes
+from drf_spectacular.utils import extend_schema_field
+from rest_framework import serializers
+
+from liudong.accounts.models import User
+from liudong.people import idnumbers
+from liudong.people.api.serializers import CodeField, CodeInputField
+from liudong.people.models import Person
+from liudong.regions.codes import CodeError, clean_code
+from liudong.regions.models import Region
+
+from ..models import (
+    Activity,
+    AssociationActivity,
+    AssociationBranch,
+    Campaign,
+    CampaignKind,
+    HelpCategory,
+    HelpRequest,
+    HelpStatus,
+    MemberRole,
+    Membership,
+)
+
+
+def choice_field(choices: type[models.TextChoices], **kwargs) -> serializers.ChoiceField:
+    """A ChoiceField whose schema is a pattern listing the values (see the module doc)."""
+    schema = {
+        "type": "string",
+        "pattern": "^(" + "|".join(choices.values) + ")$",
+        "description": "one of: " + ", ".join(choices.values),
+    }
+    cls = extend_schema_field(schema)(
+        type(f"{choices.__name__}Field", (serializers.ChoiceField,), {})
+    )
+    return cls(choices=choices.choices, **kwargs)
+
+
+def region_for(value: str) -> Region:
+    """A region code from a request as the region, or a validation error naming the rule."""
+    try:
+        code = clean_code(value)
+    except CodeError as exc:
+        raise serializers.ValidationError(str(exc)) from exc
+    region = Region.objects.filter(code=code).first()
+    if region is None:
+        raise serializers.ValidationError(f"no region {code}")
+    return region
+
+
+class RegionInputField(CodeInputField):
+    """A region code in a request, answered as the region (after the string's checks)."""
+
+    def run_validation(self, data=serializers.empty):
+        value = super().run_validation(data)
+        return value if value is None else region_for(value)
+
+
+def _scope(serializer: serializers.Serializer, querysets: dict) -> None:
+    for name, queryset in querysets.items():
+        if queryset is not None and name in serializer.fields:
+            field = serializer.fields[name]
+            assert isinstance(field, serializers.RelatedField)
+            field.queryset = queryset  # type: ignore[arg-type]
+
+
+class _Writable(serializers.ModelSerializer):
+    """Model serializers whose related fields are narrowed to the caller's records."""
+
+    def __init__(self, *args, scoped: dict | None = None, **kwargs):
+        super().__init__(*args, **kwargs)
+        _scope(self, scoped or {})
+
+
+# --- campaigns -------------------------------------------------------------------------------
+
+
+class CampaignSerializer(_Writable):
+    """A campaign as written (requests); answers use :class:`CampaignOutSerializer`."""
+
+    kind = choice_field(CampaignKind)
+    regions = serializers.ListField(
+        child=RegionInputField(),
+        required=False,
+        help_text="codes of the regions covered (their subtrees); default: the organiser's",
+    )
+    organiser_region = CodeField(source="organiser_region_id", read_only=True)
+    organiser_region_name = serializers.CharField(source="organiser_region.name", read_only=True)
+    version = serializers.IntegerField(
+        required=False, help_text="on PATCH: the version read (409 when it has changed)"
+    )
+
+    class Meta:
+        model = Campaign
+        fields = [
+            "id",
+            "name",
+            "kind",
+            "starts_on",
+            "ends_on",
+            "regions",
+            "organiser_region",
+            "organiser_region_name",
+            "description",
+            "created",
+            "updated",
+            "version",
+        ]
+        read_only_fields = ["id", "created", "updated"]
+
+
+class CampaignOutSerializer(serializers.ModelSerializer):
+    """A campaign as answered (regions as their codes)."""
+
+    regions = serializers.SerializerMethodField()
+    organiser_region = CodeField(source="organiser_region_id", read_only=True)
+    organiser_region_name = serializers.CharField(source="organiser_region.name", read_only=True)
+    kind = choice_field(CampaignKind, read_only=True)
+
+    class Meta:
+        model = Campaign
+        fields = [
+            "id",
+            "name",
+            "kind",
+            "starts_on",
+            "ends_on",
+            "regions",
+            "organiser_region",
+            "organiser_region_name",
+            "description",
+            "created",
+            "updated",
+            "version",
+        ]
+        read_only_fields = fields
+
+    @extend_schema_field({"type": "array", "items": {"type": "string", "pattern": "^[0-9]{2,15}$"}})
+    def get_regions(self, campaign: Campaign) -> list[str]:
+        return sorted(region.code for region in campaign.regions.all())
+
+
+class SummaryRowSerializer(serializers.Serializer):
+    region = CodeField()
+    region_name = serializers.CharField()
+    activities = serializers.IntegerField()
+    participants = serializers.IntegerField()
+    materials = serializers.IntegerField()
+    contraceptives = serializers.IntegerField()
+
+
+class CampaignSummarySerializer(serializers.Serializer):
+    campaign = serializers.IntegerField(source="campaign.pk")
+    name = serializers.CharField(source="campaign.name")
+    starts_on = serializers.DateField(source="campaign.starts_on")
+    ends_on = serializers.DateField(source="campaign.ends_on")
+    region = CodeField(source="region.code")
+    region_name = serializers.CharField(source="region.name")
+    rows = SummaryRowSerializer(many=True)
+    total = SummaryRowSerializer()
+
+
+class ActivitySerializer(_Writable):
+    campaign = serializers.PrimaryKeyRelatedField(queryset=Campaign.objects.none())
+    region = RegionInputField()
+    version = serializers.IntegerField(required=False)
+
+    class Meta:
+        model = Activity
+        fields = [
+            "id",
+            "campaign",
+            "date",
+            "place",
+            "region",
+            "participants_count",
+            "materials_count",
+            "free_contraceptives_count",
+            "notes",
+            "created",
+            "updated",
+            "version",
+        ]
+        read_only_fields = ["id", "created", "updated"]
+
+
+class ActivityOutSerializer(serializers.ModelSerializer):
+    region = CodeField(source="region_id", read_only=True)
+    region_name = serializers.CharField(source="region.name", read_only=True)
+
+    class Meta:
+        model = Activity
+        fields = [
+            "id",
+            "campaign",
+            "date",
+            "place",
+            "region",
+            "region_name",
+            "participants_count",
+            "materials_count",
+            "free_contraceptives_count",
+            "notes",
+            "created",
+            "updated",
+            "version",
+        ]
+        read_only_fields = fields
+
+
+# --- associations ----------------------------------------------------------------------------
+
+
+class BranchSerializer(_Writable):
+    region = RegionInputField()
+    version = serializers.IntegerField(required=False)
+
+    class Meta:
+        model = AssociationBranch
+        fields = ["id", "name", "region", "place", "founded_on", "created", "updated", "version"]
+        read_only_fields = ["id", "created", "updated"]
+
+
+class BranchOutSerializer(serializers.ModelSerializer):
+    region = CodeField(source="region_id", read_only=True)
+    region_name = serializers.CharField(source="region.name", read_only=True)
+
+    class Meta:
+        model = AssociationBranch
+        fields = [
+            "id",
+            "name",
+            "region",
+            "region_name",
+            "place",
+            "founded_on",
+            "created",
+            "updated",
+            "version",
+        ]
+        read_only_fields = fields
+
+
+class _PersonMixin:
+    @extend_schema_field(OpenApiTypes.STR)
+    def get_id_number_masked(self, obj) -> str:
+        return idnumbers.mask(obj.person.id_number)
+
+
+class MembershipSerializer(_Writable):
+    branch = serializers.PrimaryKeyRelatedField(queryset=AssociationBranch.objects.none())
+    # Any file: one outside the caller's region is refused by the service (403, named).
+    person = serializers.PrimaryKeyRelatedField(queryset=Person.objects.all())
+    role = choice_field(MemberRole, required=False)
+    version = serializers.IntegerField(required=False)
+
+    class Meta:
+        model = Membership
+        fields = ["id", "branch", "person", "joined_on", "role", "left_on", "version"]
+        read_only_fields = ["id"]
+
+
+class MembershipOutSerializer(_PersonMixin, serializers.ModelSerializer):
+    person_name = serializers.CharField(source="person.name", read_only=True)
+    id_number_masked = serializers.SerializerMethodField()
+    role = choice_field(MemberRole, read_only=True)
+
+    class Meta:
+        model = Membership
+        fields = [
+            "id",
+            "branch",
+            "person",
+            "person_name",
+            "id_number_masked",
+            "joined_on",
+            "role",
+            "left_on",
+            "created",
+            "updated",
+            "version",
+        ]
+        read_only_fields = fields
+
+
+class AssociationActivitySerializer(_Writable):
+    branch = serializers.PrimaryKeyRelatedField(queryset=AssociationBranch.objects.none())
+    version = serializers.IntegerField(required=False)
+
+    class Meta:
+        model = AssociationActivity
+        fields = [
+            "id",
+            "branch",
+            "date",
+            "title",
+            "participants_count",
+            "notes",
+            "created",
+            "updated",
+            "version",
+        ]
+        read_only_fields = ["id", "created", "updated"]
+
+
+class AssociationActivityOutSerializer(serializers.ModelSerializer):
+    class Meta:
+        model = AssociationActivity
+        fields = AssociationActivitySerializer.Meta.fields
+        read_only_fields = fields
+
+
+# --- help requests ---------------------------------------------------------------------------
+
+
+class HelpRequestSerializer(_Writable):
+    person = serializers.PrimaryKeyRelatedField(queryset=Person.objects.all())
+    # Not required here so that a missing category is refused by the service's rule, with
+    # the same message as everywhere else.
+    category = choice_field(HelpCategory, required=False, allow_blank=True)
+    status = choice_field(HelpStatus, required=False)
+    region = RegionInputField(required=False)
+    handler = serializers.SlugRelatedField(
+        slug_field="username", queryset=User.objects.none(), required=False, allow_null=True
+    )
+    version = serializers.IntegerField(required=False)
+
+    class Meta:
+        model = HelpRequest
+        fields = [
+            "id",
+            "person",
+            "region",
+            "category",
+            "description",
+            "received_on",
+            "handler",
+            "status",
+            "deadline",
+            "outcome",
+            "resolved_on",
+            "version",
+        ]
+        read_only_fields = ["id"]
+        extra_kwargs = {"received_on": {"required": False}, "deadline": {"required": False}}
+
+
+class HelpRequestOutSerializer(_PersonMixin, serializers.ModelSerializer):
+    person_name = serializers.CharField(source="person.name", read_only=True)
+    id_number_masked = serializers.SerializerMethodField()
+    region = CodeField(source="region_id", read_only=True)
+    region_name = serializers.CharField(source="region.name", read_only=True)
+    handler: serializers.SlugRelatedField = serializers.SlugRelatedField(
+        slug_field="username", read_only=True
+    )
+    category = choice_field(HelpCategory, read_only=True)
+    status = choice_field(HelpStatus, read_only=True)
+    overdue = serializers.SerializerMethodField()
+
+    class Meta:
+        model = HelpRequest
+        fields = [
+            "id",
+            "person",
+            "person_name",
+            "id_number_masked",
+            "region",
+            "region_name",
+            "category",
+            "description",
+            "received_on",
+            "handler",
+            "status",
+            "deadline",
+            "overdue",
+            "outcome",
+            "resolved_on",
+            "created",
+            "updated",
+            "version",
+        ]
+        read_only_fields = fields
+
+    @extend_schema_field(OpenApiTypes.BOOL)
+    def get_overdue(self, help_request: HelpRequest) -> bool:
+        return help_request.is_overdue(timezone.localdate())
+
+
+class HelpCountsSerializer(serializers.Serializer):
+    total = serializers.IntegerField()
+    overdue = serializers.IntegerField()
+    by_category = serializers.DictField(child=serializers.IntegerField())
+    by_status = serializers.DictField(child=serializers.IntegerField())

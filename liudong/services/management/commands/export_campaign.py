@@ -1,0 +1,30 @@
+from pathlib import Path
+
+from django.core.management.base import CommandError
+
+from liudong.commands import LiudongCommand
+from liudong.services import services
+
+
+class Command(LiudongCommand):
+    help = (
+        "A campaign's summary as xlsx: activities, participants, materials and free "
+        "contraceptives handed out per child region, with a total row (the export is logged)."
+    )
+    acts_as_user = True
+
+    def add_arguments(self, parser):
+        parser.add_argument("--id", required=True, type=int, dest="campaign", help="campaign id")
+        parser.add_argument("--out", required=True, metavar="FILE.xlsx")
+
+    def run(self, **options):
+        out = Path(options["out"])
+        if out.suffix.lower() != ".xlsx":
+            raise CommandError(f"--out {out}: the file name must end in .xlsx")
+        campaign = services.find_campaign(options["campaign"], self.acting_user)
+        summary = services.campaign_summary(campaign, user=self.acting_user)
+        try:
+            services.write_summary_xlsx(summary, out, acting_user=self.acting_user)
+        except OSError as exc:
+            raise CommandError(f"--out {out}: {exc.strerror or exc}") from exc
+        self.stdout.write(f"written the summary of campaign {campaign.pk} to {out}")

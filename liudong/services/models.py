@@ -1,0 +1,311 @@
+"""Campaigns and their activities, association branches with members and activities, and
+help requests (权益维护). Service records (what one person received) come later and will
+attach to a campaign.
+
+Everything here records what was offered and what people asked for or accepted (DESIGN.md
+§2 principle 1): counts of materials and contraceptives handed out on request, never
+targets, quotas or enforcement.
+"""
+
+from __future__ import annotations
+
+import datetime
+
+from django.conf import settings
+from django.db import models
+from django.db.models import Q
+from django.utils.translation import gettext_lazy as _
+
+from liudong.base import ScopedQuerySet, TrackedModel
+from liudong.regions.codes import LEVEL_LENGTHS, subtree_q
+
+# A help request is answered within 15 days unless the office sets another deadline.
+HELP_DEADLINE_DAYS = 15
+
+
+def ancestor_codes(code: str) -> list[str]:
+    """The code and every code above it (330106002 -> 33, 3301, 330106, 330106002)."""
+    return [code[:n] for n in sorted(LEVEL_LENGTHS.values()) if n <= len(code)]
+
+
+class CampaignKind(models.TextChoices):
+    WARM_WINTER = (
+        "warm_winter",
+        _("Warm Winter Action: care for people home for the Spring Festival"),
+    )
+    POPULATION_DAY = "population_day", _("World Population Day (11 July)")
+    ASSOCIATION_DAY = "association_day", _("association activity day")
+    OTHER = "other", _("other")
+
+
+class CampaignQuerySet(ScopedQuerySet):
+    def in_region(self, prefix: str) -> CampaignQuerySet:
+        """Campaigns organised in the subtree, covering part of it, or covering a region
+        above it (a county's campaign is the townships' campaign too)."""
+        covering = Campaign.regions.through.objects.filter(
+            subtree_q(prefix, "region_id") | Q(region_id__in=ancestor_codes(prefix))
+        ).values("campaign_id")
+        return self.filter(subtree_q(prefix, "organiser_region_id") | Q(pk__in=covering))
+
+
+class Campaign(TrackedModel):
+    """A campaign (专项活动) over a period and a set of regions (each with its subtree)."""
+
+    name = models.CharField(_("name"), max_length=100)
+    kind = models.CharField(_("kind"), max_length=20, choices=CampaignKind.choices)
+    starts_on = models.DateField(_("starts on"))
+    ends_on = models.DateField(_("ends on"))
+    regions = models.ManyToManyField(
+        "regions.Region", verbose_name=_("regions covered"), related_name="campaigns"
+    )
+    # The office that runs it; only that office (or one above it) changes it.
+    organiser_region = models.ForeignKey(
+        "regions.Region",
+        verbose_name=_("organised by"),
+        on_delete=models.PROTECT,
+        related_name="organised_campaigns",
+    )
+    description = models.TextField(_("description"), blank=True)
+    created_by = models.ForeignKey(
+        settings.AUTH_USER_MODEL,
+        verbose_name=_("created by"),
+        null=True,
+        blank=True,
+        on_delete=models.SET_NULL,
+        related_name="+",
+    )
+
+    objects = CampaignQuerySet.as_manager()
+
+    class Meta:
+        ordering = ["-starts_on", "-pk"]
+        verbose_name = _("campaign")
+        verbose_name_plural = _("campaigns")
+
+    def __str__(self) -> str:
+        return f"{self.name} ({self.starts_on}–{self.ends_on})"
+
+    def covers(self, code: str) -> bool:
+        """The region ``code`` lies in the subtree of one of the campaign's regions."""
+        return any(code.startswith(region_code) for region_code in self.region_codes())
+
+    def region_codes(self) -> list[str]:
+        return sorted(self.regions.values_list("code", flat=True))
+
+
+class Activity(TrackedModel):
+    """One activity of a campaign: where, when, how many came, what was handed out."""
+
+    campaign = models.ForeignKey(
+        Campaign, verbose_name=_("campaign"), on_delete=models.PROTECT, related_name="activities"
+    )
+    date = models.DateField(_("date"))
+    place = models.CharField(_("place"), max_length=200, blank=True)
+    region = models.ForeignKey(
+        "regions.Region", verbose_name=_("region"), on_delete=models.PROTECT, related_name="+"
+    )
+    participants_count = models.PositiveIntegerField(_("participants"), default=0)
+    materials_count = models.PositiveIntegerField(_("information materials handed out"), default=0)
+    # Handed out to those who asked for them: a count of supplies, never a target.
+    free_contraceptives_count = models.PositiveIntegerField(
+        _("free contraceptives handed out on request"), default=0
+    )
+    notes = models.TextField(_("notes"), blank=True)
+    created_by = models.ForeignKey(
+        settings.AUTH_USER_MODEL,
+        verbose_name=_("recorded by"),
+        null=True,
+        blank=True,
+        on_delete=models.SET_NULL,
+        related_name="+",
+    )
+
+    scope_fields = ("region",)
+    objects = ScopedQuerySet.as_manager()
+
+    class Meta:
+        ordering = ["-date", "-pk"]
+        verbose_name = _("campaign activity")
+        verbose_name_plural = _("campaign activities")
+        constraints = [
+            models.CheckConstraint(
+                condition=Q(participants_count__gte=0)
+                & Q(materials_count__gte=0)
+                & Q(free_contraceptives_count__gte=0),
+                name="services_activity_counts_not_negative",
+            )
+        ]
+
+    def __str__(self) -> str:
+        return f"{self.date} {self.place or self.region_id}"
+
+
+class AssociationBranch(TrackedModel):
+    """A floating-population family-planning association branch (流动人口计生协会)."""
+
+    name = models.CharField(_("name"), max_length=100)
+    region = models.ForeignKey(
+        "regions.Region", verbose_name=_("region"), on_delete=models.PROTECT, related_name="+"
+    )
+    # A branch may sit in an employer or a market; a text until the places app links it.
+    place = models.CharField(_("place"), max_length=200, blank=True)
+    founded_on = models.DateField(_("founded on"), null=True, blank=True)
+
+    scope_fields = ("region",)
+    objects = ScopedQuerySet.as_manager()
+
+    class Meta:
+        ordering = ["region_id", "name"]
+        verbose_name = _("association branch")
+        verbose_name_plural = _("association branches")
+
+    def __str__(self) -> str:
+        return self.name
+
+
+class MemberRole(models.TextChoices):
+    MEMBER = "member", _("member")
+    COUNCIL = "council", _("council member")
+    CHAIR = "chair", _("chair")
+    VOLUNTEER = "volunteer", _("volunteer")
+
+
+class Membership(TrackedModel):
+    branch = models.ForeignKey(
+        AssociationBranch,
+        verbose_name=_("branch"),
+        on_delete=models.PROTECT,
+        related_name="memberships",
+    )
+    person = models.ForeignKey(
+        "people.Person",
+        verbose_name=_("person"),
+        on_delete=models.PROTECT,
+        related_name="memberships",
+    )
+    joined_on = models.DateField(_("joined on"))
+    role = models.CharField(
+        _("role"), max_length=20, choices=MemberRole.choices, default=MemberRole.MEMBER
+    )
+    left_on = models.DateField(_("left on"), null=True, blank=True)
+
+    # Visible where the branch is: a member's file is read through people, not here.
+    scope_fields = ("branch__region",)
+    objects = ScopedQuerySet.as_manager()
+
+    class Meta:
+        ordering = ["branch_id", "-joined_on", "pk"]
+        verbose_name = _("association membership")
+        verbose_name_plural = _("association memberships")
+        constraints = [
+            models.UniqueConstraint(
+                fields=["branch", "person"],
+                condition=Q(left_on__isnull=True),
+                name="services_one_open_membership",
+            )
+        ]
+
+    def __str__(self) -> str:
+        return f"{self.person_id} @ {self.branch_id}"
+
+
+class AssociationActivity(TrackedModel):
+    branch = models.ForeignKey(
+        AssociationBranch,
+        verbose_name=_("branch"),
+        on_delete=models.PROTECT,
+        related_name="activities",
+    )
+    date = models.DateField(_("date"))
+    title = models.CharField(_("title"), max_length=200)
+    participants_count = models.PositiveIntegerField(_("participants"), default=0)
+    notes = models.TextField(_("notes"), blank=True)
+
+    scope_fields = ("branch__region",)
+    objects = ScopedQuerySet.as_manager()
+
+    class Meta:
+        ordering = ["-date", "-pk"]
+        verbose_name = _("association activity")
+        verbose_name_plural = _("association activities")
+
+    def __str__(self) -> str:
+        return f"{self.date} {self.title}"
+
+
+class HelpCategory(models.TextChoices):
+    WAGES = "wages", _("unpaid wages")
+    SCHOOLING = "schooling", _("children's schooling")
+    HOUSING = "housing", _("housing")
+    HEALTH = "health", _("health")
+    OTHER = "other", _("other")
+
+
+class HelpStatus(models.TextChoices):
+    OPEN = "open", _("open")
+    IN_PROGRESS = "in_progress", _("in progress")
+    RESOLVED = "resolved", _("resolved")
+    REFERRED = "referred", _("referred")
+    CLOSED = "closed", _("closed")
+
+
+# Still to be worked on: the worklist's requests.
+ACTIVE_STATUSES = (HelpStatus.OPEN, HelpStatus.IN_PROGRESS)
+# An outcome says what was done: required once resolved or referred elsewhere.
+OUTCOME_STATUSES = (HelpStatus.RESOLVED, HelpStatus.REFERRED)
+FINISHED_STATUSES = (HelpStatus.RESOLVED, HelpStatus.REFERRED, HelpStatus.CLOSED)
+
+
+class HelpRequestQuerySet(ScopedQuerySet):
+    def active(self) -> HelpRequestQuerySet:
+        return self.filter(status__in=ACTIVE_STATUSES)
+
+    def overdue(self, today: datetime.date) -> HelpRequestQuerySet:
+        return self.active().filter(deadline__lt=today)
+
+
+class HelpRequest(TrackedModel):
+    """A floating person's request for help with her rights (权益维护)."""
+
+    person = models.ForeignKey(
+        "people.Person",
+        verbose_name=_("person"),
+        on_delete=models.PROTECT,
+        related_name="help_requests",
+    )
+    # The office that received it and answers for it.
+    region = models.ForeignKey(
+        "regions.Region", verbose_name=_("region"), on_delete=models.PROTECT, related_name="+"
+    )
+    category = models.CharField(_("category"), max_length=20, choices=HelpCategory.choices)
+    description = models.TextField(_("description"), blank=True)
+    received_on = models.DateField(_("received on"))
+    handler = models.ForeignKey(
+        settings.AUTH_USER_MODEL,
+        verbose_name=_("handled by"),
+        null=True,
+        blank=True,
+        on_delete=models.PROTECT,
+        related_name="help_requests",
+    )
+    status = models.CharField(
+        _("status"), max_length=20, choices=HelpStatus.choices, default=HelpStatus.OPEN
+    )
+    deadline = models.DateField(_("deadline"))
+    outcome = models.TextField(_("outcome"), blank=True)
+    resolved_on = models.DateField(_("resolved on"), null=True, blank=True)
+
+    scope_fields = ("region",)
+    objects = HelpRequestQuerySet.as_manager()
+
+    class Meta:
+        ordering = ["deadline", "pk"]
+        verbose_name = _("help request")
+        verbose_name_plural = _("help requests")
+        indexes = [models.Index(fields=["region", "status", "deadline"], name="help_worklist_idx")]
+
+    def __str__(self) -> str:
+        return f"{self.get_category_display()} {self.received_on}"
+
+    def is_overdue(self, today: datetime.date) -> bool:
+        return self.status in ACTIVE_STATUSES and self.deadline < today

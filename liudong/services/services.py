@@ -1,0 +1,894 @@
+"""Business rules for campaigns and their activities, association branches, memberships
+and activities, and help requests. The API, the command line (and later the web pages and
+importers) call these functions; each change is one transaction with its audit entry.
+
+Refusals name the field and the rule: a ``ValidationError`` keyed by field for bad input,
+``PermissionDenied`` for a record or person outside the caller's region. ``acting_user``
+None is the server operator (command line), bound by no region.
+"""
+
+from __future__ import annotations
+
+import dataclasses
+import datetime
+from collections.abc import Iterable
+
+from django.core.exceptions import PermissionDenied, ValidationError
+from django.db import transaction
+from django.db.models import Case, Count, IntegerField, Sum, Value, When
+from django.db.models.functions import Substr
+from django.utils import timezone
+from django.utils.translation import gettext as _
+
+from liudong.accounts.roles import RECORD_SERVICES, can
+from liudong.audit import services as audit
+from liudong.audit.models import Action
+from liudong.people.models import Person
+from liudong.regions.codes import LEVEL_LENGTHS, subtree_q
+from liudong.regions.models import Region
+
+from .models import (
+    ACTIVE_STATUSES,
+    FINISHED_STATUSES,
+    HELP_DEADLINE_DAYS,
+    OUTCOME_STATUSES,
+    Activity,
+    AssociationActivity,
+    AssociationBranch,
+    Campaign,
+    CampaignKind,
+    HelpCategory,
+    HelpRequest,
+    HelpStatus,
+    MemberRole,
+    Membership,
+)
+
+CAMPAIGN_FIELDS = ("name", "kind", "starts_on", "ends_on", "description")
+ACTIVITY_FIELDS = (
+    "date",
+    "place",
+    "region",
+    "participants_count",
+    "materials_count",
+    "free_contraceptives_count",
+    "notes",
+)
+COUNT_FIELDS = ("participants_count", "materials_count", "free_contraceptives_count")
+BRANCH_FIELDS = ("name", "region", "place", "founded_on")
+MEMBERSHIP_FIELDS = ("joined_on", "role", "left_on")
+ASSOCIATION_ACTIVITY_FIELDS = ("date", "title", "participants_count", "notes")
+HELP_FIELDS = (
+    "category",
+    "description",
+    "received_on",
+    "handler",
+    "status",
+    "deadline",
+    "outcome",
+    "resolved_on",
+)
+
+
+# --- shared checks -------------------------------------------------------------------------
+
+
+def check_may_record(user, code: str, field: str) -> None:
+    """The caller may record here: a role that records services, and ``code`` (the region
+    the record belongs to) inside the caller's region. The message names ``field``."""
+    if user is None:
+        return
+    if not can(user, RECORD_SERVICES):
+        raise PermissionDenied(_("Your role may not record services, campaigns or help requests."))
+    if not code.startswith(user.region_id):
+        raise PermissionDenied(
+            _("%(field)s: region %(code)s lies outside your region %(region)s.")
+            % {"field": field, "code": code, "region": user.region_id}
+        )
+
+
+def check_person_in_scope(user, person: Person, field: str = "person") -> None:
+    """Only a file registered or living in the caller's region may be named."""
+    if user is None:
+        return
+    if not Person.objects.in_scope(user).filter(pk=person.pk).exists():
+        raise PermissionDenied(
+            _("%(field)s: this person's file lies outside your region %(region)s.")
+            % {"field": field, "region": user.region_id}
+        )
+
+
+def _not_negative(obj, fields: Iterable[str]) -> None:
+    errors = {
+        name: _("%(field)s must be 0 or more, got %(value)s.") % {"field": name, "value": value}
+        for name in fields
+        if (value := getattr(obj, name)) is None or value < 0
+    }
+    if errors:
+        raise ValidationError(errors)
+
+
+def _check_choice(value, choices, field: str) -> None:
+    if not value:
+        raise ValidationError({field: _("%(field)s is required.") % {"field": field}})
+    if value not in choices.values:
+        raise ValidationError(
+            {
+                field: _("%(field)s: “%(value)s” is not one of %(choices)s.")
+                % {"field": field, "value": value, "choices": ", ".join(choices.values)}
+            }
+        )
+
+
+def _check_past(day: datetime.date | None, field: str) -> None:
+    if day is not None and day > timezone.localdate():
+        raise ValidationError(
+            {
+                field: _("%(field)s: the date %(day)s is in the future.")
+                % {"field": field, "day": day}
+            }
+        )
+
+
+def _set(obj, allowed: Iterable[str], changes: dict) -> None:
+    unknown = set(changes) - set(allowed)
+    if unknown:
+        raise ValueError(f"cannot change {sorted(unknown)}")
+    for name, value in changes.items():
+        setattr(obj, name, value)
+
+
+def _snapshot(obj, fields: Iterable[str], **extra) -> dict:
+    names = [obj._meta.get_field(name).attname for name in fields] + ["version"]
+    return {**audit.snapshot(obj, names), **extra}
+
+
+def _record(action: str, acting_user, obj, region: str, before=None, after=None) -> None:
+    audit.record(
+        action, acting_user=acting_user, obj=obj, region=region, before=before, after=after
+    )
+
+
+def _save(obj, expected_version: int | None) -> None:
+    if obj.pk is None:
+        obj.save()
+    else:
+        obj.save_versioned(expected_version=expected_version)
+
+
+# --- campaigns and activities --------------------------------------------------------------
+
+
+def _campaign_image(campaign: Campaign, codes: list[str]) -> dict:
+    return _snapshot(campaign, (*CAMPAIGN_FIELDS, "organiser_region"), regions=codes)
+
+
+def _check_campaign(campaign: Campaign, codes: list[str]) -> None:
+    if not (campaign.name or "").strip():
+        raise ValidationError({"name": _("name: a campaign needs a name.")})
+    _check_choice(campaign.kind, CampaignKind, "kind")
+    if campaign.ends_on < campaign.starts_on:
+        raise ValidationError(
+            {
+                "ends_on": _("ends_on: the end %(end)s is before the start %(start)s.")
+                % {"end": campaign.ends_on, "start": campaign.starts_on}
+            }
+        )
+    if not codes:
+        raise ValidationError({"regions": _("regions: a campaign covers at least one region.")})
+    organiser = campaign.organiser_region_id
+    outside = [code for code in codes if not code.startswith(organiser)]
+    if outside:
+        raise ValidationError(
+            {
+                "regions": _("regions: %(codes)s lie outside the organising region %(region)s.")
+                % {"codes": ", ".join(outside), "region": organiser}
+            }
+        )
+
+
+@transaction.atomic
+def create_campaign(
+    *,
+    acting_user,
+    name: str,
+    kind: str,
+    starts_on: datetime.date,
+    ends_on: datetime.date,
+    regions: Iterable[Region] = (),
+    organiser_region: Region | None = None,
+    description: str = "",
+) -> Campaign:
+    """A campaign organised by the caller's office (the operator names the organiser);
+    without regions it covers the organiser's whole region."""
+    if organiser_region is None:
+        if acting_user is None:
+            raise ValidationError({"organiser_region": _("organiser_region is required.")})
+        organiser_region = acting_user.region
+    assert organiser_region is not None
+    check_may_record(acting_user, organiser_region.code, "organiser_region")
+    regions = list(regions) or [organiser_region]
+    codes = sorted({region.code for region in regions})
+    campaign = Campaign(
+        name=name,
+        kind=kind,
+        starts_on=starts_on,
+        ends_on=ends_on,
+        organiser_region=organiser_region,
+        description=description,
+        created_by=acting_user,
+    )
+    _check_campaign(campaign, codes)
+    campaign.save()
+    campaign.regions.set(Region.objects.filter(code__in=codes))
+    _record(
+        Action.CREATE,
+        acting_user,
+        campaign,
+        organiser_region.code,
+        after=_campaign_image(campaign, codes),
+    )
+    return campaign
+
+
+@transaction.atomic
+def update_campaign(
+    *,
+    acting_user,
+    campaign: Campaign,
+    expected_version: int | None = None,
+    regions: Iterable[Region] | None = None,
+    **changes,
+) -> Campaign:
+    """Change a campaign (its organising office or one above it). Its activities must still
+    fit the new period and regions."""
+    check_may_record(acting_user, campaign.organiser_region_id, "organiser_region")
+    old_codes = campaign.region_codes()
+    before = _campaign_image(campaign, old_codes)
+    _set(campaign, CAMPAIGN_FIELDS, changes)
+    codes = old_codes if regions is None else sorted({region.code for region in regions})
+    _check_campaign(campaign, codes)
+    for activity in campaign.activities.only("pk", "date", "region_id"):
+        if not campaign.starts_on <= activity.date <= campaign.ends_on:
+            raise ValidationError(
+                {
+                    "ends_on" if activity.date > campaign.ends_on else "starts_on": _(
+                        "An activity of %(day)s would fall outside the period %(start)s to %(end)s."
+                    )
+                    % {"day": activity.date, "start": campaign.starts_on, "end": campaign.ends_on}
+                }
+            )
+        if not any(activity.region_id.startswith(code) for code in codes):
+            raise ValidationError(
+                {
+                    "regions": _("regions: the activity in %(code)s would lie outside them.")
+                    % {"code": activity.region_id}
+                }
+            )
+    _save(campaign, expected_version)
+    if regions is not None and codes != old_codes:
+        campaign.regions.set(Region.objects.filter(code__in=codes))
+    _record(
+        Action.UPDATE,
+        acting_user,
+        campaign,
+        campaign.organiser_region_id,
+        before=before,
+        after=_campaign_image(campaign, codes),
+    )
+    return campaign
+
+
+def _check_activity(activity: Activity, campaign: Campaign) -> None:
+    if activity.date is None:
+        raise ValidationError({"date": _("date is required.")})
+    if not campaign.starts_on <= activity.date <= campaign.ends_on:
+        raise ValidationError(
+            {
+                "date": _("date: %(day)s lies outside the campaign's period %(start)s to %(end)s.")
+                % {"day": activity.date, "start": campaign.starts_on, "end": campaign.ends_on}
+            }
+        )
+    if not campaign.covers(activity.region_id):
+        raise ValidationError(
+            {
+                "region": _("region: %(code)s lies outside the campaign's regions %(codes)s.")
+                % {"code": activity.region_id, "codes": ", ".join(campaign.region_codes())}
+            }
+        )
+    _not_negative(activity, COUNT_FIELDS)
+
+
+@transaction.atomic
+def create_activity(*, acting_user, campaign: Campaign, **values) -> Activity:
+    """An activity held in the caller's region, within the campaign's period and regions."""
+    _set(activity := Activity(campaign=campaign, created_by=acting_user), ACTIVITY_FIELDS, values)
+    if activity.region_id is None:
+        raise ValidationError({"region": _("region is required.")})
+    check_may_record(acting_user, activity.region_id, "region")
+    _check_activity(activity, campaign)
+    activity.save()
+    _record(
+        Action.CREATE,
+        acting_user,
+        activity,
+        activity.region_id,
+        after=_snapshot(activity, (*ACTIVITY_FIELDS, "campaign")),
+    )
+    return activity
+
+
+@transaction.atomic
+def update_activity(
+    *, acting_user, activity: Activity, expected_version: int | None = None, **changes
+) -> Activity:
+    check_may_record(acting_user, activity.region_id, "region")
+    before = _snapshot(activity, (*ACTIVITY_FIELDS, "campaign"))
+    _set(activity, ACTIVITY_FIELDS, changes)
+    check_may_record(acting_user, activity.region_id, "region")
+    _check_activity(activity, activity.campaign)
+    _save(activity, expected_version)
+    _record(
+        Action.UPDATE,
+        acting_user,
+        activity,
+        activity.region_id,
+        before=before,
+        after=_snapshot(activity, (*ACTIVITY_FIELDS, "campaign")),
+    )
+    return activity
+
+
+@transaction.atomic
+def delete_activity(*, acting_user, activity: Activity) -> None:
+    """An activity entered by mistake; the audit log keeps what it said."""
+    check_may_record(acting_user, activity.region_id, "region")
+    before = _snapshot(activity, (*ACTIVITY_FIELDS, "campaign"))
+    _record(Action.DELETE, acting_user, activity, activity.region_id, before=before)
+    activity.delete()
+
+
+# --- campaign summary ----------------------------------------------------------------------
+
+
+@dataclasses.dataclass
+class SummaryRow:
+    region: str
+    region_name: str
+    activities: int = 0
+    participants: int = 0
+    materials: int = 0
+    contraceptives: int = 0
+
+
+@dataclasses.dataclass
+class CampaignSummary:
+    campaign: Campaign
+    region: Region  # the rows are this region's children (and the region itself)
+    rows: list[SummaryRow]
+    total: SummaryRow
+
+
+def _child_length(code: str) -> int:
+    longer = sorted(n for n in LEVEL_LENGTHS.values() if n > len(code))
+    return longer[0] if longer else len(code)
+
+
+def summary_region(campaign: Campaign, user=None) -> Region:
+    """Whose children the summary lists: the organiser's, or the caller's own region when
+    it lies below the organiser (a township sees its part of a county's campaign)."""
+    organiser = campaign.organiser_region
+    if user is not None and user.region_id.startswith(organiser.code):
+        return user.region
+    return organiser
+
+
+def campaign_summary(campaign: Campaign, *, user=None) -> CampaignSummary:
+    """Activities, participants, materials and contraceptives handed out, per child region
+    of :func:`summary_region` and in total. Activities held at that region itself (by its
+    own office) form a row of their own. Children the campaign covers appear even with
+    nothing recorded, so a missing report shows as a zero."""
+    base = summary_region(campaign, user)
+    length = _child_length(base.code)
+    activities = Activity.objects.filter(campaign=campaign).filter(
+        subtree_q(base.code, "region_id")
+    )
+    grouped = (
+        activities.annotate(child=Substr("region_id", 1, length))
+        .values("child")
+        .annotate(
+            activities=Count("pk"),
+            participants=Sum("participants_count"),
+            materials=Sum("materials_count"),
+            contraceptives=Sum("free_contraceptives_count"),
+        )
+    )
+    counted: dict[str, dict] = {row["child"]: dict(row) for row in grouped}
+    codes = campaign.region_codes()
+    children = [
+        child
+        for child in Region.objects.filter(parent=base)
+        if any(child.code.startswith(c) or c.startswith(child.code) for c in codes)
+    ]
+    wanted = {child.code: child.name for child in children}
+    for code in counted:
+        if code not in wanted:
+            wanted[code] = ""  # a region since removed, or the base itself
+    names = dict(Region.objects.filter(code__in=list(wanted)).values_list("code", "name"))
+    rows = []
+    for code in sorted(wanted):
+        row = counted.get(code, {})
+        rows.append(
+            SummaryRow(
+                region=code,
+                region_name=names.get(code, wanted[code]),
+                activities=row.get("activities") or 0,
+                participants=row.get("participants") or 0,
+                materials=row.get("materials") or 0,
+                contraceptives=row.get("contraceptives") or 0,
+            )
+        )
+    total = SummaryRow(
+        region=base.code,
+        region_name=base.name,
+        activities=sum(r.activities for r in rows),
+        participants=sum(r.participants for r in rows),
+        materials=sum(r.materials for r in rows),
+        contraceptives=sum(r.contraceptives for r in rows),
+    )
+    return CampaignSummary(campaign=campaign, region=base, rows=rows, total=total)
+
+
+# The annual work summary quotes these columns; the sheet is a printed report in Chinese.
+SUMMARY_HEADER = [
+    "行政区划代码",
+    "行政区划",
+    "活动次数",
+    "参加人数",
+    "宣传品(份)",
+    "免费避孕药具(份)",
+]
+
+
+def write_summary_xlsx(summary: CampaignSummary, target, *, acting_user) -> None:
+    """The summary as xlsx: a title row, the period, one row per region and a total row.
+    Every export is logged (DESIGN.md §2 principle 2)."""
+    from openpyxl import Workbook
+    from openpyxl.styles import Font
+
+    campaign = summary.campaign
+    workbook = Workbook()
+    sheet = workbook.active
+    assert sheet is not None
+    sheet.title = "活动汇总"
+    sheet.append([f"{campaign.name} 宣传服务活动汇总表"])
+    sheet["A1"].font = Font(bold=True, size=14)
+    sheet.append(
+        [
+            f"活动期间：{campaign.starts_on.isoformat()} 至 {campaign.ends_on.isoformat()}",
+            f"汇总范围：{summary.region.name}（{summary.region.code}）",
+        ]
+    )
+    sheet.append(SUMMARY_HEADER)
+    for row in summary.rows:
+        sheet.append(
+            [
+                row.region,
+                row.region_name or ("本级" if row.region == summary.region.code else ""),
+                row.activities,
+                row.participants,
+                row.materials,
+                row.contraceptives,
+            ]
+        )
+    total = summary.total
+    sheet.append(
+        ["合计", "", total.activities, total.participants, total.materials, total.contraceptives]
+    )
+    for letter, width in zip("ABCDEF", (16, 20, 10, 10, 12, 18), strict=True):
+        sheet.column_dimensions[letter].width = width
+    workbook.save(target)
+    audit.record(
+        Action.EXPORT,
+        acting_user=acting_user,
+        obj=campaign,
+        region=summary.region.code,
+        detail={"format": "xlsx", "what": "campaign summary", "rows": len(summary.rows)},
+    )
+
+
+def find_campaign(pk: int, user) -> Campaign:
+    """A campaign the caller may see (the operator sees every one)."""
+    campaigns = Campaign.objects.all() if user is None else Campaign.objects.in_scope(user)
+    campaign = campaigns.select_related("organiser_region").filter(pk=pk).first()
+    if campaign is None:
+        raise ValidationError({"id": _("id: no campaign %(id)s in your region.") % {"id": pk}})
+    return campaign
+
+
+# --- associations --------------------------------------------------------------------------
+
+
+def _check_branch(branch: AssociationBranch) -> None:
+    if not (branch.name or "").strip():
+        raise ValidationError({"name": _("name: a branch needs a name.")})
+    if branch.region_id is None:
+        raise ValidationError({"region": _("region is required.")})
+    _check_past(branch.founded_on, "founded_on")
+
+
+@transaction.atomic
+def create_branch(*, acting_user, **values) -> AssociationBranch:
+    _set(branch := AssociationBranch(), BRANCH_FIELDS, values)
+    _check_branch(branch)
+    check_may_record(acting_user, branch.region_id, "region")
+    branch.save()
+    _record(
+        Action.CREATE, acting_user, branch, branch.region_id, after=_snapshot(branch, BRANCH_FIELDS)
+    )
+    return branch
+
+
+@transaction.atomic
+def update_branch(
+    *, acting_user, branch: AssociationBranch, expected_version: int | None = None, **changes
+) -> AssociationBranch:
+    check_may_record(acting_user, branch.region_id, "region")
+    before = _snapshot(branch, BRANCH_FIELDS)
+    _set(branch, BRANCH_FIELDS, changes)
+    _check_branch(branch)
+    check_may_record(acting_user, branch.region_id, "region")
+    _save(branch, expected_version)
+    _record(
+        Action.UPDATE,
+        acting_user,
+        branch,
+        branch.region_id,
+        before=before,
+        after=_snapshot(branch, BRANCH_FIELDS),
+    )
+    return branch
+
+
+def _check_membership(membership: Membership) -> None:
+    _check_choice(membership.role, MemberRole, "role")
+    if membership.joined_on is None:
+        raise ValidationError({"joined_on": _("joined_on is required.")})
+    _check_past(membership.joined_on, "joined_on")
+    if membership.joined_on < membership.person.birth_date:
+        raise ValidationError(
+            {"joined_on": _("joined_on: the date is before the person's birth date.")}
+        )
+    if membership.left_on is not None:
+        _check_past(membership.left_on, "left_on")
+        if membership.left_on < membership.joined_on:
+            raise ValidationError(
+                {
+                    "left_on": _("left_on: the date %(day)s is before joining.")
+                    % {"day": membership.left_on}
+                }
+            )
+    if membership.left_on is None:
+        other = (
+            Membership.objects.filter(
+                branch_id=membership.branch_id, person_id=membership.person_id, left_on__isnull=True
+            )
+            .exclude(pk=membership.pk)
+            .first()
+        )
+        if other is not None:
+            raise ValidationError(
+                {
+                    "person": _("person: already a member of this branch since %(day)s.")
+                    % {"day": other.joined_on}
+                }
+            )
+
+
+@transaction.atomic
+def create_membership(
+    *,
+    acting_user,
+    branch: AssociationBranch,
+    person: Person,
+    joined_on: datetime.date,
+    role: str = MemberRole.MEMBER,
+    left_on: datetime.date | None = None,
+) -> Membership:
+    """She joins a branch in the caller's region; her file must be in the caller's scope."""
+    check_may_record(acting_user, branch.region_id, "branch")
+    check_person_in_scope(acting_user, person)
+    membership = Membership(
+        branch=branch, person=person, joined_on=joined_on, role=role, left_on=left_on
+    )
+    _check_membership(membership)
+    membership.save()
+    _record(
+        Action.CREATE,
+        acting_user,
+        membership,
+        branch.region_id,
+        after=_snapshot(membership, (*MEMBERSHIP_FIELDS, "branch", "person")),
+    )
+    return membership
+
+
+@transaction.atomic
+def update_membership(
+    *, acting_user, membership: Membership, expected_version: int | None = None, **changes
+) -> Membership:
+    """Change her role, or record that she left (``left_on``)."""
+    check_may_record(acting_user, membership.branch.region_id, "branch")
+    before = _snapshot(membership, (*MEMBERSHIP_FIELDS, "branch", "person"))
+    _set(membership, MEMBERSHIP_FIELDS, changes)
+    _check_membership(membership)
+    _save(membership, expected_version)
+    _record(
+        Action.UPDATE,
+        acting_user,
+        membership,
+        membership.branch.region_id,
+        before=before,
+        after=_snapshot(membership, (*MEMBERSHIP_FIELDS, "branch", "person")),
+    )
+    return membership
+
+
+def _check_association_activity(activity: AssociationActivity) -> None:
+    if activity.date is None:
+        raise ValidationError({"date": _("date is required.")})
+    if not (activity.title or "").strip():
+        raise ValidationError({"title": _("title: an activity needs a title.")})
+    branch = activity.branch
+    if branch.founded_on and activity.date < branch.founded_on:
+        raise ValidationError(
+            {
+                "date": _("date: %(day)s is before the branch was founded (%(founded)s).")
+                % {"day": activity.date, "founded": branch.founded_on}
+            }
+        )
+    _not_negative(activity, ("participants_count",))
+
+
+@transaction.atomic
+def create_association_activity(
+    *, acting_user, branch: AssociationBranch, **values
+) -> AssociationActivity:
+    check_may_record(acting_user, branch.region_id, "branch")
+    _set(activity := AssociationActivity(branch=branch), ASSOCIATION_ACTIVITY_FIELDS, values)
+    _check_association_activity(activity)
+    activity.save()
+    _record(
+        Action.CREATE,
+        acting_user,
+        activity,
+        branch.region_id,
+        after=_snapshot(activity, (*ASSOCIATION_ACTIVITY_FIELDS, "branch")),
+    )
+    return activity
+
+
+@transaction.atomic
+def update_association_activity(
+    *,
+    acting_user,
+    activity: AssociationActivity,
+    expected_version: int | None = None,
+    **changes,
+) -> AssociationActivity:
+    check_may_record(acting_user, activity.branch.region_id, "branch")
+    before = _snapshot(activity, (*ASSOCIATION_ACTIVITY_FIELDS, "branch"))
+    _set(activity, ASSOCIATION_ACTIVITY_FIELDS, changes)
+    _check_association_activity(activity)
+    _save(activity, expected_version)
+    _record(
+        Action.UPDATE,
+        acting_user,
+        activity,
+        activity.branch.region_id,
+        before=before,
+        after=_snapshot(activity, (*ASSOCIATION_ACTIVITY_FIELDS, "branch")),
+    )
+    return activity
+
+
+@transaction.atomic
+def delete_association_activity(*, acting_user, activity: AssociationActivity) -> None:
+    check_may_record(acting_user, activity.branch.region_id, "branch")
+    before = _snapshot(activity, (*ASSOCIATION_ACTIVITY_FIELDS, "branch"))
+    _record(Action.DELETE, acting_user, activity, activity.branch.region_id, before=before)
+    activity.delete()
+
+
+# --- help requests -------------------------------------------------------------------------
+
+
+def _help_image(help_request: HelpRequest) -> dict:
+    return _snapshot(help_request, (*HELP_FIELDS, "person", "region"))
+
+
+def _check_help(help_request: HelpRequest) -> None:
+    """The rules of a help request, whichever way it was changed."""
+    _check_choice(help_request.category, HelpCategory, "category")
+    _check_choice(help_request.status, HelpStatus, "status")
+    if help_request.received_on is None:
+        raise ValidationError({"received_on": _("received_on is required.")})
+    _check_past(help_request.received_on, "received_on")
+    if help_request.received_on < help_request.person.birth_date:
+        raise ValidationError(
+            {"received_on": _("received_on: the date is before the person's birth date.")}
+        )
+    if help_request.deadline < help_request.received_on:
+        raise ValidationError(
+            {
+                "deadline": _(
+                    "deadline: %(day)s is before the request was received (%(received)s)."
+                )
+                % {"day": help_request.deadline, "received": help_request.received_on}
+            }
+        )
+    if help_request.status in OUTCOME_STATUSES and not (help_request.outcome or "").strip():
+        raise ValidationError(
+            {
+                "outcome": _("outcome: say what was done when a request is %(status)s.")
+                % {"status": HelpStatus(help_request.status).label}
+            }
+        )
+    if help_request.status in FINISHED_STATUSES:
+        if help_request.resolved_on is None:
+            help_request.resolved_on = timezone.localdate()
+        _check_past(help_request.resolved_on, "resolved_on")
+        if help_request.resolved_on < help_request.received_on:
+            raise ValidationError(
+                {"resolved_on": _("resolved_on: the date is before the request was received.")}
+            )
+    else:
+        help_request.resolved_on = None  # reopened: no longer resolved
+    handler = help_request.handler
+    if handler is not None and (
+        not handler.is_active
+        or not can(handler, RECORD_SERVICES)
+        or not help_request.region_id.startswith(handler.region_id or "-")
+    ):
+        raise ValidationError(
+            {
+                "handler": _(
+                    "handler: %(user)s is not an active staff member serving region %(code)s."
+                )
+                % {"user": handler.username, "code": help_request.region_id}
+            }
+        )
+
+
+@transaction.atomic
+def create_help_request(
+    *,
+    acting_user,
+    person: Person,
+    category: str = "",
+    received_on: datetime.date | None = None,
+    description: str = "",
+    handler=None,
+    status: str = HelpStatus.OPEN,
+    deadline: datetime.date | None = None,
+    outcome: str = "",
+    resolved_on: datetime.date | None = None,
+    region: Region | None = None,
+) -> HelpRequest:
+    """Her request, received by the office of ``region``: by default where she lives when
+    that is in the caller's region, else the caller's own region. Received today unless
+    said otherwise; the deadline is 15 days after receipt unless set."""
+    # Refused before anything else: a request without a category cannot be routed.
+    _check_choice(category, HelpCategory, "category")
+    received_on = received_on or timezone.localdate()
+    check_person_in_scope(acting_user, person)
+    if region is None:
+        residence = person.residence_region_id
+        if residence and (acting_user is None or residence.startswith(acting_user.region_id)):
+            region_code = residence
+        else:
+            region_code = acting_user.region_id if acting_user else person.household_region_id
+    else:
+        region_code = region.code
+    check_may_record(acting_user, region_code, "region")
+    help_request = HelpRequest(
+        person=person,
+        region_id=region_code,
+        category=category,
+        description=description,
+        received_on=received_on,
+        handler=handler,
+        status=status,
+        deadline=deadline or received_on + datetime.timedelta(days=HELP_DEADLINE_DAYS),
+        outcome=outcome,
+        resolved_on=resolved_on,
+    )
+    _check_help(help_request)
+    help_request.save()
+    _record(
+        Action.CREATE,
+        acting_user,
+        help_request,
+        region_code,
+        after=_help_image(help_request),
+    )
+    return help_request
+
+
+@transaction.atomic
+def update_help_request(
+    *,
+    acting_user,
+    help_request: HelpRequest,
+    expected_version: int | None = None,
+    **changes,
+) -> HelpRequest:
+    """Take it on, move it along, resolve or refer it (with the outcome), or reopen it."""
+    check_may_record(acting_user, help_request.region_id, "region")
+    before = _help_image(help_request)
+    _set(help_request, HELP_FIELDS, changes)
+    _check_help(help_request)
+    _save(help_request, expected_version)
+    _record(
+        Action.UPDATE,
+        acting_user,
+        help_request,
+        help_request.region_id,
+        before=before,
+        after=_help_image(help_request),
+    )
+    return help_request
+
+
+def help_worklist(user, today: datetime.date | None = None):
+    """Requests still open or in progress in the caller's region: overdue first, then by
+    deadline and date received."""
+    today = today or timezone.localdate()
+    return (
+        HelpRequest.objects.in_scope(user)
+        .active()
+        .select_related("person", "region", "handler")
+        .annotate(
+            late=Case(
+                When(deadline__lt=today, then=Value(0)),
+                default=Value(1),
+                output_field=IntegerField(),
+            )
+        )
+        .order_by("late", "deadline", "received_on", "pk")
+    )
+
+
+def help_counts(
+    user,
+    *,
+    region: str | None = None,
+    received_from: datetime.date | None = None,
+    received_to: datetime.date | None = None,
+    today: datetime.date | None = None,
+) -> dict:
+    """Requests received in a region (subtree, within the caller's) and period, by category
+    and by status, with how many are overdue today. Every category and status is listed,
+    zeros included."""
+    today = today or timezone.localdate()
+    requests = HelpRequest.objects.all() if user is None else HelpRequest.objects.in_scope(user)
+    if region:
+        requests = requests.filter(subtree_q(region, "region_id"))
+    if received_from:
+        requests = requests.filter(received_on__gte=received_from)
+    if received_to:
+        requests = requests.filter(received_on__lte=received_to)
+    by_category = dict.fromkeys(HelpCategory.values, 0)
+    by_category.update(
+        requests.order_by().values("category").annotate(n=Count("pk")).values_list("category", "n")
+    )
+    by_status = dict.fromkeys(HelpStatus.values, 0)
+    by_status.update(
+        requests.order_by().values("status").annotate(n=Count("pk")).values_list("status", "n")
+    )
+    return {
+        "total": sum(by_category.values()),
+        "overdue": requests.filter(status__in=ACTIVE_STATUSES, deadline__lt=today).count(),
+        "by_category": by_category,
+        "by_status": by_status,
+    }

@@ -1,0 +1,64 @@
+"""The services endpoints against their own OpenAPI schema (schemathesis), called by
+township A with a campaign, a branch and a resident on file, so that lists, one record,
+the summary (json and xlsx), creates and PATCHes answer with data, not only with 404: no
+server error, every error in the one shape."""
+
+from __future__ import annotations
+
+import pytest
+import schemathesis
+from hypothesis import HealthCheck, settings
+
+from liudong.accounts.services import issue_token
+from liudong.api.tests.test_schemathesis import error_shape, keep_the_test_transaction
+from liudong.regions.models import Region
+from liudong.services import services
+from liudong.wsgi import application
+
+schema = schemathesis.openapi.from_wsgi("/api/schema/?format=json", application).include(
+    path_regex=r"^/api/(campaigns|activities|association-branches|memberships|"
+    r"association-activities|help-requests)/"
+)
+pytestmark = pytest.mark.django_db
+__all__ = ["keep_the_test_transaction"]  # the fixture, reused (autouse)
+
+
+@pytest.fixture
+def bearer(township_a):
+    return {"Authorization": f"Bearer {issue_token(acting_user=None, user=township_a).key}"}
+
+
+@pytest.fixture
+def on_file(township_a, campaign, resident_a):
+    branch = services.create_branch(
+        acting_user=township_a, name="北山协会", region=Region.objects.get(code="330106002001")
+    )
+    return {"campaign": campaign.pk, "branch": branch.pk, "person": resident_a.pk}
+
+
+@schema.parametrize()
+@settings(
+    max_examples=15,
+    deadline=None,
+    suppress_health_check=[HealthCheck.function_scoped_fixture, HealthCheck.too_slow],
+)
+def test_services_operations(case, bearer, on_file):
+    # About half the calls name the records on file.
+    if case.path_parameters and len(str(case.path_parameters.get("id", ""))) % 2:
+        case.path_parameters["id"] = on_file["campaign"]
+    if isinstance(case.body, dict) and len(str(case.body)) % 2:
+        for name in ("campaign", "branch", "person"):
+            if name in case.body:
+                case.body[name] = on_file[name]
+    case.call_and_validate(
+        headers=bearer,
+        checks=[schemathesis.checks.not_a_server_error, error_shape],
+        excluded_checks=[
+            schemathesis.checks.status_code_conformance,
+            schemathesis.checks.positive_data_acceptance,
+            schemathesis.checks.negative_data_rejection,
+            schemathesis.checks.missing_required_header,
+            schemathesis.checks.unsupported_method,
+            schemathesis.checks.ignored_auth,
+        ],
+    )
