@@ -16,8 +16,9 @@ COMPOSITE = {
 }
 
 GROUPS = {
-    "import": "import data from csv/xlsx: regions, persons",
-    "export": "export data to csv/xlsx: regions, persons, audit",
+    "import": "import data from csv/xlsx: regions, persons, employers, rental-houses",
+    "export": "export data to csv/xlsx: regions, persons, audit, employers, rental-houses, "
+    "campaign",
     "audit": "the audit log: verify",
     "duplicates": "the possible-duplicate queue: find",
     "certificate": "marriage-and-childbearing certificates: issue, pdf, verify, revoke, rotate-key",
@@ -39,6 +40,9 @@ Data:
   export regions --region CODE [--format csv|xlsx] [--out FILE]
   export audit --region CODE --out FILE.xlsx
   audit verify             check the audit log's hash chain
+  import employers|rental-houses FILE [--dry-run --atomic --format json]
+  export employers|rental-houses --region CODE [--format csv|xlsx] [--out FILE]
+  export campaign --id N --out FILE.xlsx   a campaign's summary per region
 Certificates:
   certificate issue --id-number ID | --from FILE [--format json]
   certificate pdf NUMBER --out FILE.pdf
