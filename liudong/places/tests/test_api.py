@@ -36,6 +36,7 @@ def test_a_wrong_check_character_is_a_400_naming_the_field(api_for, township_a, 
         "/api/employers/",
         {"credit_code": "91350100M000100Y44", "name": "X", "region": VILLAGE_A1},
         format="json",
+        HTTP_ACCEPT_LANGUAGE="en",  # the API answers in Chinese unless asked
     )
     assert answer.status_code == 400
     (error,) = answer.json()["errors"]
