@@ -18,7 +18,7 @@ COMPOSITE = {
 GROUPS = {
     "import": "import data from csv/xlsx: regions, persons, employers, rental-houses",
     "export": "export data to csv/xlsx: regions, persons, audit, employers, rental-houses, "
-    "campaign",
+    "campaign, services",
     "audit": "the audit log: verify",
     "duplicates": "the possible-duplicate queue: find",
     "certificate": "marriage-and-childbearing certificates: issue, pdf, verify, revoke, rotate-key",
@@ -43,6 +43,7 @@ Data:
   import employers|rental-houses FILE [--dry-run --atomic --format json]
   export employers|rental-houses --region CODE [--format csv|xlsx] [--out FILE]
   export campaign --id N --out FILE.xlsx   a campaign's summary per region
+  export services --region CODE --from DATE --to DATE --out FILE.xlsx   services given
 Certificates:
   certificate issue --id-number ID | --from FILE [--format json]
   certificate pdf NUMBER --out FILE.pdf

@@ -25,8 +25,10 @@ from liudong.services.api.views import (
     AssociationActivityViewSet,
     BranchViewSet,
     CampaignViewSet,
+    FollowUpViewSet,
     HelpRequestViewSet,
     MembershipViewSet,
+    ServiceRecordViewSet,
 )
 
 router = DefaultRouter()
@@ -48,6 +50,8 @@ router.register(
     "association-activities", AssociationActivityViewSet, basename="association-activity"
 )
 router.register("help-requests", HelpRequestViewSet, basename="help-request")
+router.register("service-records", ServiceRecordViewSet, basename="service-record")
+router.register("follow-ups", FollowUpViewSet, basename="follow-up")
 router.register("employers", EmployerViewSet, basename="employer")
 router.register("rental-houses", RentalHouseViewSet, basename="rental-house")
 router.register("sites", SiteViewSet, basename="site")

@@ -100,11 +100,15 @@ class RentalHouse(TrackedModel):
 
 
 class Site(TrackedModel):
-    """A market, construction site or other place where floating people gather."""
+    """A market, construction site, service station or other place where floating people
+    gather or are served."""
 
     class Kind(models.TextChoices):
         MARKET = "market", _("market")
         CONSTRUCTION = "construction", _("construction site")
+        # A family-planning service station or centre (服务站/服务中心): where services
+        # are given, named as the provider of a service record.
+        SERVICE_STATION = "service_station", _("service station or centre")
         OTHER = "other", _("other")
 
     kind = models.CharField(_("kind"), max_length=20, choices=Kind.choices)

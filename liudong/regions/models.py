@@ -141,5 +141,13 @@ class Grid(TrackedModel):
             models.UniqueConstraint(fields=["region", "name"], name="grid_unique_name_in_region")
         ]
 
+    def area_q(self, field: str) -> models.Q:
+        """Records whose region code ``field`` lies in one of the grid's areas or below
+        (a group's people are its village's too); none when the grid has no areas."""
+        condition = models.Q()
+        for code in self.areas.values_list("code", flat=True):
+            condition |= subtree_q(code, field)
+        return condition if condition else models.Q(pk__in=[])
+
     def __str__(self) -> str:
         return self.name

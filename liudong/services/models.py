@@ -1,6 +1,6 @@
-"""Campaigns and their activities, association branches with members and activities, and
-help requests (权益维护). Service records (what one person received) come later and will
-attach to a campaign.
+"""Campaigns and their activities, association branches with members and activities, help
+requests (权益维护), and service records (what one person asked for or accepted) with
+their follow-ups.
 
 Everything here records what was offered and what people asked for or accepted (DESIGN.md
 §2 principle 1): counts of materials and contraceptives handed out on request, never
@@ -16,6 +16,7 @@ from django.db import models
 from django.db.models import Q
 from django.utils.translation import gettext_lazy as _
 
+from liudong.accounts.roles import Role
 from liudong.base import ScopedQuerySet, TrackedModel
 from liudong.regions.codes import LEVEL_LENGTHS, subtree_q
 
@@ -309,3 +310,183 @@ class HelpRequest(TrackedModel):
 
     def is_overdue(self, today: datetime.date) -> bool:
         return self.status in ACTIVE_STATUSES and self.deadline < today
+
+
+# --- service records and follow-ups --------------------------------------------------------
+
+
+class ServiceType(models.TextChoices):
+    REPRODUCTIVE_HEALTH = "reproductive_health", _("reproductive-health check")
+    PRE_PREGNANCY = "pre_pregnancy", _("pre-pregnancy health check (for a couple)")
+    PRENATAL = "prenatal", _("prenatal care")
+    POSTNATAL = "postnatal", _("postnatal care")
+    CONTRACEPTIVE = "contraceptive", _("contraceptive supply of her choice")
+    COUNSELLING = "counselling", _("counselling")
+    GYNAECOLOGICAL = "gynaecological", _("gynaecological screening")
+    VACCINATION_REFERRAL = "vaccination_referral", _("child vaccination referral")
+    FOLLOW_UP = "follow_up", _("follow-up visit")
+    RETURN_HOME = "return_home", _("return-home service (Spring Festival)")
+    OTHER = "other", _("other")
+
+
+# The names the offices' own forms and reports use: exports are in Chinese whatever the
+# interface language (DESIGN.md §2 principle 5).
+SERVICE_TYPE_ZH = {
+    ServiceType.REPRODUCTIVE_HEALTH: "生殖健康检查",
+    ServiceType.PRE_PREGNANCY: "孕前优生健康检查",
+    ServiceType.PRENATAL: "孕期保健",
+    ServiceType.POSTNATAL: "产后访视",
+    ServiceType.CONTRACEPTIVE: "避孕药具发放",
+    ServiceType.COUNSELLING: "咨询指导",
+    ServiceType.GYNAECOLOGICAL: "妇科病筛查",
+    ServiceType.VACCINATION_REFERRAL: "儿童预防接种转介",
+    ServiceType.FOLLOW_UP: "随访",
+    ServiceType.RETURN_HOME: "春节返乡服务",
+    ServiceType.OTHER: "其他",
+}
+
+
+class ContraceptiveMethod(models.TextChoices):
+    """The method she chose; there is no default (her informed choice)."""
+
+    CONDOM = "condom", _("condoms")
+    ORAL = "oral", _("oral contraceptive pills")
+    EMERGENCY = "emergency", _("emergency contraception")
+    INJECTION = "injection", _("injectable")
+    IUD = "iud", _("intrauterine device")
+    IMPLANT = "implant", _("implant")
+    OTHER = "other", _("other (described)")
+
+
+class ServiceRecordQuerySet(ScopedQuerySet):
+    def in_scope(self, user):
+        """Offices see the services given in their region and those of the people whose
+        files they keep (registered or living there). A service station sees only what
+        it recorded and what was given in its region or at a station there: it keeps no
+        registry (DESIGN.md §1)."""
+        scoped = super().in_scope(user)
+        if scoped.query.is_empty() or user.role != Role.PROVIDER:
+            return scoped
+        region = user.region_id
+        return self.filter(
+            Q(recorded_by=user)
+            | subtree_q(region, "region_id")
+            | subtree_q(region, "provider__region_id")
+        )
+
+
+class ServiceRecord(TrackedModel):
+    """One service a person asked for or accepted (DESIGN.md §2 principle 1): what, when,
+    where, by whom, whether free, and that her consent was recorded."""
+
+    person = models.ForeignKey(
+        "people.Person",
+        verbose_name=_("person"),
+        on_delete=models.PROTECT,
+        related_name="service_records",
+    )
+    service_type = models.CharField(
+        _("type of service"), max_length=30, choices=ServiceType.choices
+    )
+    date = models.DateField(_("date"))
+    # A registered service station; ``provider_name`` names one that is not registered.
+    provider = models.ForeignKey(
+        "places.Site",
+        verbose_name=_("service station"),
+        null=True,
+        blank=True,
+        on_delete=models.PROTECT,
+        related_name="service_records",
+    )
+    provider_name = models.CharField(_("provider (not registered)"), max_length=200, blank=True)
+    # Where the service was given: the statistics count by this region.
+    region = models.ForeignKey(
+        "regions.Region", verbose_name=_("region"), on_delete=models.PROTECT, related_name="+"
+    )
+    free_of_charge = models.BooleanField(_("free of charge"), default=True)
+    # The form says she asked for or accepted it; a service without it is refused.
+    consent_recorded = models.BooleanField(_("asked for or accepted by her"), default=False)
+    contraceptive_method = models.CharField(
+        _("contraceptive method she chose"),
+        max_length=20,
+        choices=ContraceptiveMethod.choices,
+        blank=True,
+    )
+    contraceptive_method_other = models.CharField(_("other method"), max_length=100, blank=True)
+    # A pre-pregnancy check is for a couple: the spouse's number as her file held it then.
+    spouse_id_number = models.CharField(_("spouse ID number"), max_length=18, blank=True)
+    campaign = models.ForeignKey(
+        Campaign,
+        verbose_name=_("campaign"),
+        null=True,
+        blank=True,
+        on_delete=models.PROTECT,
+        related_name="service_records",
+    )
+    # Sensitive health data: shown only to the station and her own township specialist.
+    result = models.TextField(_("result"), blank=True)
+    recorded_by = models.ForeignKey(
+        settings.AUTH_USER_MODEL,
+        verbose_name=_("recorded by"),
+        null=True,
+        blank=True,
+        on_delete=models.SET_NULL,
+        related_name="+",
+    )
+
+    scope_fields = ("region", "person__household_region", "person__residence_region")
+    objects = ServiceRecordQuerySet.as_manager()
+
+    class Meta:
+        ordering = ["-date", "-pk"]
+        verbose_name = _("service record")
+        verbose_name_plural = _("service records")
+        indexes = [
+            # The statistics count distinct persons per region subtree and period.
+            models.Index(fields=["region", "date"], name="service_region_date_idx"),
+        ]
+
+    def __str__(self) -> str:
+        return f"{self.get_service_type_display()} {self.date}"
+
+
+class FollowUpQuerySet(ScopedQuerySet):
+    def in_scope(self, user):
+        """The follow-ups of the service records the caller sees."""
+        return self.filter(service__in=ServiceRecord.objects.in_scope(user).values("pk"))
+
+    def open(self):
+        return self.filter(done_on__isnull=True)
+
+
+class FollowUp(TrackedModel):
+    """A follow-up a service scheduled: due on a day after it, done (or not yet)."""
+
+    service = models.ForeignKey(
+        ServiceRecord,
+        verbose_name=_("service"),
+        on_delete=models.PROTECT,
+        related_name="follow_ups",
+    )
+    due_on = models.DateField(_("due on"))
+    done_on = models.DateField(_("done on"), null=True, blank=True)
+    notes = models.TextField(_("notes"), blank=True)
+    done_by = models.ForeignKey(
+        settings.AUTH_USER_MODEL,
+        verbose_name=_("done by"),
+        null=True,
+        blank=True,
+        on_delete=models.SET_NULL,
+        related_name="+",
+    )
+
+    objects = FollowUpQuerySet.as_manager()
+
+    class Meta:
+        ordering = ["due_on", "pk"]
+        verbose_name = _("follow-up")
+        verbose_name_plural = _("follow-ups")
+        indexes = [models.Index(fields=["done_on", "due_on"], name="followup_worklist_idx")]
+
+    def __str__(self) -> str:
+        return f"{self.service_id} {self.due_on}"

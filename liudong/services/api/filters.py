@@ -7,9 +7,11 @@ from __future__ import annotations
 import django_filters
 from django.utils import timezone
 from django.utils.translation import gettext_lazy as _
+from drf_spectacular.utils import extend_schema_field
 
 from liudong.people.filters import PersonKeyFilter
 from liudong.regions.codes import CodeError, clean_code, subtree_q
+from liudong.regions.models import Grid
 
 from ..models import (
     Activity,
@@ -17,11 +19,14 @@ from ..models import (
     AssociationBranch,
     Campaign,
     CampaignKind,
+    FollowUp,
     HelpCategory,
     HelpRequest,
     HelpStatus,
     MemberRole,
     Membership,
+    ServiceRecord,
+    ServiceType,
 )
 
 
@@ -123,3 +128,65 @@ class HelpRequestFilter(django_filters.FilterSet):
 
     def filter_region(self, queryset, name, value):
         return _subtree(queryset, "region_id", value)
+
+
+@extend_schema_field({"type": "string", "pattern": "^(" + "|".join(ServiceType.values) + ")$"})
+class ServiceTypeFilter(django_filters.ChoiceFilter):
+    """Described by a pattern, not an enum (see the serializers' module doc)."""
+
+
+class ServiceRecordFilter(django_filters.FilterSet):
+    person = PersonKeyFilter(field_name="person_id", label=_("person id"))
+    type = ServiceTypeFilter(
+        field_name="service_type", choices=ServiceType.choices, label=_("type of service")
+    )
+    date_after = django_filters.DateFilter(field_name="date", lookup_expr="gte")
+    date_before = django_filters.DateFilter(field_name="date", lookup_expr="lte")
+    region = django_filters.CharFilter(
+        method="filter_region", label=_("region code where given (subtree)")
+    )
+    campaign = django_filters.NumberFilter(
+        field_name="campaign_id", min_value=1, max_value=2**63 - 1
+    )
+    free = django_filters.BooleanFilter(field_name="free_of_charge", label=_("free of charge"))
+
+    class Meta:
+        model = ServiceRecord
+        fields = ["person", "type", "date_after", "date_before", "region", "campaign", "free"]
+
+    def filter_region(self, queryset, name, value):
+        return _subtree(queryset, "region_id", value)
+
+
+class FollowUpFilter(django_filters.FilterSet):
+    due = django_filters.BooleanFilter(
+        method="filter_due", label=_("due within a week or overdue, overdue first")
+    )
+    grid = django_filters.NumberFilter(
+        method="filter_grid",
+        min_value=1,
+        max_value=2**63 - 1,
+        label=_("grid id: people living in the grid"),
+    )
+    service = django_filters.NumberFilter(field_name="service_id", min_value=1, max_value=2**63 - 1)
+    done = django_filters.BooleanFilter(
+        field_name="done_on", lookup_expr="isnull", exclude=True, label=_("done")
+    )
+
+    class Meta:
+        model = FollowUp
+        fields = ["due", "grid", "service", "done"]
+
+    def filter_due(self, queryset, name, value):
+        from ..services import due_follow_ups
+
+        due = due_follow_ups(queryset, timezone.localdate())
+        return due if value else queryset.exclude(pk__in=due.values("pk"))
+
+    def filter_grid(self, queryset, name, value):
+        from ..services import in_grid
+
+        # Only a grid the caller may see; another region's grid narrows to nothing.
+        user = getattr(self.request, "user", None)
+        grid = Grid.objects.in_scope(user).filter(pk=value).first()
+        return queryset.none() if grid is None else in_grid(queryset, grid)

@@ -1,8 +1,8 @@
-"""Campaigns and their activities, association branches, memberships and activities, and
-help requests in the API, scoped to the caller's region; every change goes through
-``services.services`` (rules, audit). Reads need a staff role; writes need the capability
-to record services. A record outside the caller's region is not found (404); naming a
-person outside it is refused (403).
+"""Campaigns and their activities, association branches, memberships and activities, help
+requests, service records and follow-ups in the API, scoped to the caller's region; every
+change goes through ``services.services`` (rules, audit). Reads need a staff role; writes
+need the capability to record services. A record outside the caller's region is not found
+(404); naming a person outside it is refused (403).
 """
 
 from __future__ import annotations
@@ -33,16 +33,20 @@ from ..models import (
     AssociationActivity,
     AssociationBranch,
     Campaign,
+    FollowUp,
     HelpRequest,
     Membership,
+    ServiceRecord,
 )
 from .filters import (
     ActivityFilter,
     AssociationActivityFilter,
     BranchFilter,
     CampaignFilter,
+    FollowUpFilter,
     HelpRequestFilter,
     MembershipFilter,
+    ServiceRecordFilter,
 )
 from .serializers import (
     ActivityOutSerializer,
@@ -54,11 +58,15 @@ from .serializers import (
     CampaignOutSerializer,
     CampaignSerializer,
     CampaignSummarySerializer,
+    FollowUpOutSerializer,
+    FollowUpSerializer,
     HelpCountsSerializer,
     HelpRequestOutSerializer,
     HelpRequestSerializer,
     MembershipOutSerializer,
     MembershipSerializer,
+    ServiceRecordOutSerializer,
+    ServiceRecordSerializer,
 )
 
 XLSX = "application/vnd.openxmlformats-officedocument.spreadsheetml.sheet"
@@ -405,3 +413,92 @@ class HelpRequestViewSet(_RecordViewSet):
             received_to=query.validated_data.get("received_before"),
         )
         return Response(HelpCountsSerializer(counts).data)
+
+
+@extend_schema(responses=ServiceRecordOutSerializer)
+class ServiceRecordViewSet(_RecordViewSet):
+    """Services people asked for or accepted, given in the caller's region or to the
+    people whose files it keeps (a service station: what it recorded and what was given
+    in its region). ``result`` is shown on one record, only to a service station and her
+    township specialist, and that read is logged."""
+
+    model = ServiceRecord
+    serializer_class = ServiceRecordOutSerializer
+    write_serializer = ServiceRecordSerializer
+    filterset_class = ServiceRecordFilter
+    fixed = ("person",)
+
+    def get_queryset(self):
+        return super().get_queryset().select_related("person", "region", "provider", "recorded_by")
+
+    def scoped(self):
+        return {"campaign": Campaign.objects.in_scope(self.request.user)}
+
+    def _answer(self, obj, code=status.HTTP_200_OK) -> Response:
+        fresh = self.get_queryset().filter(pk=obj.pk).first() or obj
+        show = services.may_see_result(self.request.user, fresh)
+        return Response(
+            ServiceRecordOutSerializer(fresh, context={"show_result": show}).data, status=code
+        )
+
+    def retrieve(self, request, *args, **kwargs):
+        record = self.get_object()
+        show = services.read_service_record(request.user, record)
+        return Response(ServiceRecordOutSerializer(record, context={"show_result": show}).data)
+
+    @_with_schema(ServiceRecordSerializer, ServiceRecordOutSerializer)
+    def create(self, request, *args, **kwargs):
+        """Record a service she asked for or accepted: ``consent_recorded`` must be true;
+        her file must be in the caller's region (403 otherwise); a pre-pregnancy check
+        needs a spouse on her file; a contraceptive supply needs the method she chose."""
+        return super().create(request, *args, **kwargs)
+
+    @_with_schema(ServiceRecordSerializer, ServiceRecordOutSerializer)
+    def partial_update(self, request, *args, **kwargs):
+        """Correct a record (with ``version``); every rule is checked again."""
+        return super().partial_update(request, *args, **kwargs)
+
+    def service_create(self, values):
+        return services.create_service_record(acting_user=self.request.user, **values)
+
+    def service_update(self, obj, version, values):
+        services.update_service_record(
+            acting_user=self.request.user, record=obj, expected_version=version, **values
+        )
+
+
+@extend_schema(responses=FollowUpOutSerializer)
+class FollowUpViewSet(_RecordViewSet):
+    """Follow-ups of the services the caller sees. ``?due=true`` is the worklist (due
+    within a week or overdue, overdue first); ``?grid=ID`` keeps the people living in
+    that grid."""
+
+    model = FollowUp
+    serializer_class = FollowUpOutSerializer
+    write_serializer = FollowUpSerializer
+    filterset_class = FollowUpFilter
+    fixed = ("service",)
+
+    def get_queryset(self):
+        return super().get_queryset().select_related("service", "service__person", "done_by")
+
+    def scoped(self):
+        return {"service": ServiceRecord.objects.in_scope(self.request.user)}
+
+    @_with_schema(FollowUpSerializer, FollowUpOutSerializer)
+    def create(self, request, *args, **kwargs):
+        """Schedule a follow-up of a service, due after the service date."""
+        return super().create(request, *args, **kwargs)
+
+    @_with_schema(FollowUpSerializer, FollowUpOutSerializer)
+    def partial_update(self, request, *args, **kwargs):
+        """Mark it done (``done_on``), move its due date or add notes."""
+        return super().partial_update(request, *args, **kwargs)
+
+    def service_create(self, values):
+        return services.schedule_follow_up(acting_user=self.request.user, **values)
+
+    def service_update(self, obj, version, values):
+        services.update_follow_up(
+            acting_user=self.request.user, follow_up=obj, expected_version=version, **values
+        )

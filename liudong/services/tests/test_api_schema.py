@@ -1,7 +1,7 @@
 """The services endpoints against their own OpenAPI schema (schemathesis), called by
-township A with a campaign, a branch and a resident on file, so that lists, one record,
-the summary (json and xlsx), creates and PATCHes answer with data, not only with 404: no
-server error, every error in the one shape."""
+township A with a campaign, a branch, a resident and a service record on file, so that
+lists, one record, the summary (json and xlsx), creates and PATCHes answer with data, not
+only with 404: no server error, every error in the one shape."""
 
 from __future__ import annotations
 
@@ -17,7 +17,7 @@ from liudong.wsgi import application
 
 schema = schemathesis.openapi.from_wsgi("/api/schema/?format=json", application).include(
     path_regex=r"^/api/(campaigns|activities|association-branches|memberships|"
-    r"association-activities|help-requests)/"
+    r"association-activities|help-requests|service-records|follow-ups)/"
 )
 pytestmark = pytest.mark.django_db
 __all__ = ["keep_the_test_transaction"]  # the fixture, reused (autouse)
@@ -33,7 +33,19 @@ def on_file(township_a, campaign, resident_a):
     branch = services.create_branch(
         acting_user=township_a, name="北山协会", region=Region.objects.get(code="330106002001")
     )
-    return {"campaign": campaign.pk, "branch": branch.pk, "person": resident_a.pk}
+    service = services.create_service_record(
+        acting_user=township_a,
+        person=resident_a,
+        service_type="counselling",
+        date=campaign.starts_on,
+        consent_recorded=True,
+    )
+    return {
+        "campaign": campaign.pk,
+        "branch": branch.pk,
+        "person": resident_a.pk,
+        "service": service.pk,
+    }
 
 
 @schema.parametrize()
@@ -47,7 +59,7 @@ def test_services_operations(case, bearer, on_file):
     if case.path_parameters and len(str(case.path_parameters.get("id", ""))) % 2:
         case.path_parameters["id"] = on_file["campaign"]
     if isinstance(case.body, dict) and len(str(case.body)) % 2:
-        for name in ("campaign", "branch", "person"):
+        for name in ("campaign", "branch", "person", "service"):
             if name in case.body:
                 case.body[name] = on_file[name]
     case.call_and_validate(
