@@ -9,6 +9,8 @@ urlpatterns = [
     path("certificates/", include("liudong.certificates.urls")),
     path("verify/", include("liudong.certificates.public_urls")),
     path("jobs/", include("liudong.jobs.urls")),
+    path("places/", include("liudong.places.urls")),
+    path("services/", include("liudong.services.urls")),
     path("audit/", include("liudong.audit.urls")),
     path("api/", include("liudong.api.urls")),
     path("i18n/setlang/", set_language, name="set_language"),

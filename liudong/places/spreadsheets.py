@@ -19,7 +19,7 @@ from liudong.people.rows import Problem, text
 from liudong.regions.services import resolve_region
 from liudong.tabular import ImportSummary, read_table
 
-from . import creditcode, services
+from . import creditcode, filters, services
 from .models import Employer, RentalHouse
 
 EMPLOYER_COLUMNS = {
@@ -229,21 +229,29 @@ def _check_export(acting_user, prefix: str) -> None:
             )
 
 
-def export_employers(prefix: str, *, acting_user=None, file_format: str = "csv") -> list[list]:
-    """Employers under ``prefix`` as import-template rows; the export is audited."""
+def export_employers(
+    prefix: str, *, acting_user=None, file_format: str = "csv", search: str = ""
+) -> list[list]:
+    """Employers under ``prefix`` (matching ``search`` as the list's search box does) as
+    import-template rows; the export is audited."""
     _check_export(acting_user, prefix)
+    employers = filters.search(Employer.objects.in_region(prefix), search)
     rows = [
         [e.credit_code, e.name, e.address, e.region_id, e.contact_name, e.phone, e.industry]
-        for e in Employer.objects.in_region(prefix).order_by("region_id", "name", "id")
+        for e in employers.order_by("region_id", "name", "id")
     ]
-    _record_export(acting_user, "places.employer", prefix, rows, file_format)
+    _record_export(acting_user, "places.employer", prefix, rows, file_format, search)
     return rows
 
 
-def export_rental_houses(prefix: str, *, acting_user=None, file_format: str = "csv") -> list[list]:
-    """Rental houses under ``prefix`` as import-template rows; the export is audited.
-    A landlord on file is written by name and phone (a file carries no ID numbers)."""
+def export_rental_houses(
+    prefix: str, *, acting_user=None, file_format: str = "csv", search: str = ""
+) -> list[list]:
+    """Rental houses under ``prefix`` (matching ``search``) as import-template rows; the
+    export is audited. A landlord on file is written by name and phone (a file carries no
+    ID numbers)."""
     _check_export(acting_user, prefix)
+    houses = filters.search(RentalHouse.objects.in_region(prefix), search)
     rows = [
         [
             h.address,
@@ -253,18 +261,23 @@ def export_rental_houses(prefix: str, *, acting_user=None, file_format: str = "c
             "" if h.rooms is None else h.rooms,
             "" if h.capacity is None else h.capacity,
         ]
-        for h in RentalHouse.objects.in_region(prefix).order_by("region_id", "address", "id")
+        for h in houses.order_by("region_id", "address", "id")
     ]
-    _record_export(acting_user, "places.rentalhouse", prefix, rows, file_format)
+    _record_export(acting_user, "places.rentalhouse", prefix, rows, file_format, search)
     return rows
 
 
-def _record_export(acting_user, object_type: str, prefix: str, rows: list, file_format: str):
+def _record_export(
+    acting_user, object_type: str, prefix: str, rows: list, file_format: str, search: str = ""
+):
+    detail: dict = {"rows": len(rows), "format": file_format}
+    if search:
+        detail["search"] = search
     audit.record(
         Action.EXPORT,
         acting_user=acting_user,
         object_type=object_type,
         object_repr=f"{object_type} under {prefix} ({len(rows)} rows)",
         region=prefix,
-        detail={"rows": len(rows), "format": file_format},
+        detail=detail,
     )

@@ -1,0 +1,26 @@
+from django.urls import path
+
+from . import views
+
+app_name = "places"
+urlpatterns = [
+    path("", views.hub, name="hub"),
+    path("worklists/expiring-agreements/", views.expiring_agreements, name="expiring"),
+    path("worklists/open-hazards/", views.open_hazards, name="hazards"),
+    path("employers/<int:pk>/", views.employer_detail, name="employers_detail"),
+    path("houses/<int:pk>/", views.house_detail, name="houses_detail"),
+    path("sites/<int:pk>/", views.site_detail, name="sites_detail"),
+    path("safety/<int:pk>/rectify/", views.rectify, name="rectify"),
+]
+for slug in views.KINDS:
+    urlpatterns += [
+        path(f"{slug}/", views.record_list, {"slug": slug}, name=slug),
+        path(f"{slug}/new/", views.record_new, {"slug": slug}, name=f"{slug}_new"),
+        path(f"{slug}/<int:pk>/edit/", views.record_edit, {"slug": slug}, name=f"{slug}_edit"),
+    ]
+for slug in views.TRANSFERS:
+    urlpatterns += [
+        path(f"{slug}/import/", views.import_file, {"slug": slug}, name=f"{slug}_import"),
+        path(f"{slug}/export/", views.export_file, {"slug": slug}, name=f"{slug}_export"),
+        path(f"{slug}/<int:pk>/link/", views.link_resident, {"slug": slug}, name=f"{slug}_link"),
+    ]
