@@ -1,0 +1,309 @@
+"""Forms of the services pages: campaigns and activities, association branches, members
+and their activities, help requests, and the upload of an import file.
+
+Forms only shape input; the rules and the changes are ``services.services``' (views call
+them through ``liudong.web.forms.apply_service``). Region and handler choices come from
+the user's own region, so a form never offers what the service would refuse.
+"""
+
+from __future__ import annotations
+
+from typing import Any, cast
+
+from django import forms
+from django.contrib.auth import get_user_model
+from django.core.exceptions import ValidationError
+from django.utils import timezone
+from django.utils.translation import gettext_lazy as _
+
+from liudong.accounts.roles import RECORD_SERVICES, can
+from liudong.people.forms import DateInput
+from liudong.regions.models import Region
+
+from .models import (
+    CampaignKind,
+    HelpCategory,
+    HelpRequest,
+    HelpStatus,
+    MemberRole,
+    ancestor_codes,
+)
+from .spreadsheets import RowProblem, find_person, region_choices
+
+BLANK = [("", "—")]
+
+
+def _region_label(region: Region) -> str:
+    return f"{region.name} {region.code}"
+
+
+class RegionChoiceField(forms.ModelChoiceField):
+    def label_from_instance(self, obj):
+        return _region_label(obj)
+
+
+class RegionsField(forms.ModelMultipleChoiceField):
+    def label_from_instance(self, obj):
+        return _region_label(obj)
+
+
+def _choices(form: forms.Form, name: str) -> forms.ModelChoiceField:
+    """A model choice field of ``form`` (typed, so its queryset can be set)."""
+    return cast(forms.ModelChoiceField, form.fields[name])
+
+
+def _regions(regions: list[Region]):
+    return Region.objects.filter(code__in=[r.code for r in regions]).order_by("code")
+
+
+class VersionedForm(forms.Form):
+    """Carries the version the user saw; the service refuses a save based on an old one."""
+
+    version = forms.IntegerField(widget=forms.HiddenInput, required=False)
+
+
+class CampaignForm(VersionedForm):
+    name = forms.CharField(label=_("Name"), max_length=100)
+    kind = forms.ChoiceField(label=_("Kind"), choices=BLANK + list(CampaignKind.choices))
+    starts_on = forms.DateField(label=_("Starts on"), widget=DateInput)
+    ends_on = forms.DateField(label=_("Ends on"), widget=DateInput)
+    regions = RegionsField(
+        label=_("Regions covered"),
+        queryset=Region.objects.none(),
+        widget=forms.CheckboxSelectMultiple,
+        help_text=_("Each region with everything below it."),
+    )
+    description = forms.CharField(
+        label=_("Description"), widget=forms.Textarea(attrs={"rows": 3}), required=False
+    )
+
+    def __init__(self, *args, user, current=(), **kwargs):
+        super().__init__(*args, **kwargs)
+        # The user's own region and its direct children, plus what the campaign covers.
+        own = [r for r in region_choices(user) if len(r.code) <= _child_length(user.region_id)]
+        codes = {r.code for r in own} | set(current)
+        _choices(self, "regions").queryset = Region.objects.filter(code__in=codes).order_by("code")
+
+    def values(self) -> dict:
+        data = self.cleaned_data
+        return {
+            "name": data["name"].strip(),
+            "kind": data["kind"],
+            "starts_on": data["starts_on"],
+            "ends_on": data["ends_on"],
+            "regions": list(data["regions"]),
+            "description": data["description"],
+        }
+
+
+def _child_length(code: str) -> int:
+    from .services import _child_length as child
+
+    return child(code)
+
+
+class ActivityForm(VersionedForm):
+    date = forms.DateField(label=_("Date"), widget=DateInput)
+    place = forms.CharField(label=_("Place"), max_length=200, required=False)
+    region = RegionChoiceField(label=_("Region"), queryset=Region.objects.none())
+    participants_count = forms.IntegerField(label=_("Participants"), min_value=0, initial=0)
+    materials_count = forms.IntegerField(
+        label=_("Information materials handed out"), min_value=0, initial=0
+    )
+    free_contraceptives_count = forms.IntegerField(
+        label=_("Free contraceptives handed out on request"),
+        min_value=0,
+        initial=0,
+        help_text=_("Only what people asked for: a count of supplies, never a target."),
+    )
+    notes = forms.CharField(
+        label=_("Notes"), widget=forms.Textarea(attrs={"rows": 2}), required=False
+    )
+
+    def __init__(self, *args, user, campaign, **kwargs):
+        super().__init__(*args, **kwargs)
+        _choices(self, "region").queryset = _regions(
+            region_choices(user, within=campaign.region_codes())
+        )
+
+    def values(self) -> dict:
+        return {k: v for k, v in self.cleaned_data.items() if k != "version"}
+
+
+class BranchForm(VersionedForm):
+    name = forms.CharField(label=_("Name"), max_length=100)
+    region = RegionChoiceField(label=_("Region"), queryset=Region.objects.none())
+    place = forms.CharField(label=_("Place (employer, market …)"), max_length=200, required=False)
+    founded_on = forms.DateField(label=_("Founded on"), widget=DateInput, required=False)
+
+    def __init__(self, *args, user, **kwargs):
+        super().__init__(*args, **kwargs)
+        _choices(self, "region").queryset = _regions(region_choices(user))
+
+    def values(self) -> dict:
+        data = self.cleaned_data
+        return {
+            "name": data["name"].strip(),
+            "region": data["region"],
+            "place": data["place"].strip(),
+            "founded_on": data["founded_on"],
+        }
+
+
+class PersonByIdForm(forms.Form):
+    """A person chosen by her ID number, among the files in the user's region."""
+
+    id_number = forms.CharField(
+        label=_("ID number"),
+        max_length=40,
+        widget=forms.TextInput(attrs={"autocomplete": "off", "inputmode": "text"}),
+    )
+
+    def __init__(self, *args, user, **kwargs):
+        super().__init__(*args, **kwargs)
+        self.user = user
+        # Set by clean_id_number: the file in the user's scope (Any: None until cleaned).
+        self.person: Any = None
+
+    def clean_id_number(self):
+        try:
+            self.person = find_person(self.user, self.cleaned_data["id_number"])
+        except RowProblem as problem:
+            raise ValidationError(problem.message) from problem
+        return self.person.id_number
+
+
+class MemberForm(PersonByIdForm):
+    role = forms.ChoiceField(label=_("Role"), choices=MemberRole.choices)
+    joined_on = forms.DateField(label=_("Joined on"), widget=DateInput)
+
+
+class MembershipEditForm(VersionedForm):
+    role = forms.ChoiceField(label=_("Role"), choices=MemberRole.choices)
+    joined_on = forms.DateField(label=_("Joined on"), widget=DateInput)
+    left_on = forms.DateField(
+        label=_("Left on"),
+        widget=DateInput,
+        required=False,
+        help_text=_("Fill in when the member has left the branch."),
+    )
+
+    def values(self) -> dict:
+        return {k: v for k, v in self.cleaned_data.items() if k != "version"}
+
+
+class AssociationActivityForm(VersionedForm):
+    date = forms.DateField(label=_("Date"), widget=DateInput)
+    title = forms.CharField(label=_("Title"), max_length=200)
+    participants_count = forms.IntegerField(label=_("Participants"), min_value=0, initial=0)
+    notes = forms.CharField(
+        label=_("Notes"), widget=forms.Textarea(attrs={"rows": 2}), required=False
+    )
+
+    def values(self) -> dict:
+        return {k: v for k, v in self.cleaned_data.items() if k != "version"}
+
+
+class HelpCreateForm(PersonByIdForm):
+    category = forms.ChoiceField(label=_("Category"), choices=BLANK + list(HelpCategory.choices))
+    description = forms.CharField(
+        label=_("What she asks for"), widget=forms.Textarea(attrs={"rows": 3}), required=False
+    )
+    received_on = forms.DateField(label=_("Received on"), widget=DateInput)
+    deadline = forms.DateField(
+        label=_("Deadline"),
+        widget=DateInput,
+        required=False,
+        help_text=_("Empty: 15 days after the request was received."),
+    )
+
+    def __init__(self, *args, **kwargs):
+        super().__init__(*args, **kwargs)
+        self.fields["received_on"].initial = timezone.localdate()
+
+
+def handler_choices(help_request_region: str, user):
+    """Active staff who record services and serve the request's region, within the
+    user's own region."""
+    users = get_user_model().objects.filter(
+        is_active=True,
+        region_id__in=[
+            code for code in ancestor_codes(help_request_region) if code.startswith(user.region_id)
+        ],
+    )
+    return [u.pk for u in users.order_by("username") if can(u, RECORD_SERVICES)]
+
+
+class HandlerField(forms.ModelChoiceField):
+    def label_from_instance(self, obj):
+        name = obj.get_full_name()
+        return f"{name} ({obj.username})" if name and name != obj.username else obj.username
+
+
+class HelpEditForm(VersionedForm):
+    handler = HandlerField(
+        label=_("Handled by"),
+        queryset=get_user_model().objects.none(),
+        required=False,
+        empty_label="—",
+    )
+    status = forms.ChoiceField(label=_("Status"), choices=HelpStatus.choices)
+    category = forms.ChoiceField(label=_("Category"), choices=HelpCategory.choices)
+    description = forms.CharField(
+        label=_("What she asks for"), widget=forms.Textarea(attrs={"rows": 3}), required=False
+    )
+    deadline = forms.DateField(label=_("Deadline"), widget=DateInput)
+    outcome = forms.CharField(
+        label=_("Outcome"),
+        widget=forms.Textarea(attrs={"rows": 3}),
+        required=False,
+        help_text=_("Required when the request is resolved or referred: say what was done."),
+    )
+    resolved_on = forms.DateField(
+        label=_("Resolved on"),
+        widget=DateInput,
+        required=False,
+        help_text=_("Empty: today, when the request is finished."),
+    )
+
+    def __init__(self, *args, user, help_request: HelpRequest, **kwargs):
+        super().__init__(*args, **kwargs)
+        pks = handler_choices(help_request.region_id, user)
+        if help_request.handler_id:
+            pks.append(help_request.handler_id)
+        _choices(self, "handler").queryset = get_user_model().objects.filter(pk__in=pks)
+
+    def values(self) -> dict:
+        return {k: v for k, v in self.cleaned_data.items() if k != "version"}
+
+
+class HelpFilterForm(forms.Form):
+    category = forms.ChoiceField(
+        label=_("Category"),
+        choices=[("", _("All categories")), *HelpCategory.choices],
+        required=False,
+    )
+    status = forms.ChoiceField(
+        label=_("Status"),
+        choices=[("", _("Open and in progress")), *HelpStatus.choices],
+        required=False,
+    )
+
+
+class CountsForm(forms.Form):
+    region = RegionChoiceField(
+        label=_("Region"), queryset=Region.objects.none(), required=False, empty_label=None
+    )
+    received_from = forms.DateField(label=_("Received from"), widget=DateInput, required=False)
+    received_to = forms.DateField(label=_("Received until"), widget=DateInput, required=False)
+
+    def __init__(self, *args, user, **kwargs):
+        super().__init__(*args, **kwargs)
+        _choices(self, "region").queryset = _regions(region_choices(user))
+
+
+class UploadForm(forms.Form):
+    file = forms.FileField(
+        label=_("File (.csv or .xlsx)"),
+        widget=forms.FileInput(attrs={"accept": ".csv,.xlsx"}),
+    )

@@ -1,0 +1,42 @@
+"""The services pages, mounted at /services/."""
+
+from django.urls import path
+
+from . import views
+
+app_name = "services"
+urlpatterns = [
+    # The hub: its first tab is the campaigns (service records get a tab later).
+    path("", views.campaign_list, name="campaigns"),
+    path("campaigns/new/", views.campaign_create, name="campaign_create"),
+    path("campaigns/<int:pk>/", views.campaign_detail, name="campaign"),
+    path("campaigns/<int:pk>/edit/", views.campaign_edit, name="campaign_edit"),
+    path("campaigns/<int:pk>/summary.xlsx", views.campaign_summary_xlsx, name="campaign_xlsx"),
+    path("campaigns/<int:pk>/activities/new/", views.activity_create, name="activity_create"),
+    path("campaigns/<int:pk>/activities/import/", views.activity_import, name="activity_import"),
+    path("activities/<int:pk>/edit/", views.activity_edit, name="activity_edit"),
+    path("help/", views.help_list, name="help_list"),
+    path("help/new/", views.help_create, name="help_create"),
+    path("help/export.xlsx", views.help_export, name="help_export"),
+    path("help/person/", views.person_lookup, name="person_lookup"),
+    path("help/<int:pk>/", views.help_detail, name="help"),
+    path("associations/", views.branch_list, name="branches"),
+    path("associations/new/", views.branch_create, name="branch_create"),
+    path("associations/<int:pk>/", views.branch_detail, name="branch"),
+    path("associations/<int:pk>/edit/", views.branch_edit, name="branch_edit"),
+    path("associations/<int:pk>/members/new/", views.member_add, name="member_add"),
+    path("associations/<int:pk>/members.xlsx", views.member_export, name="member_export"),
+    path("associations/<int:pk>/members/import/", views.member_import, name="member_import"),
+    path(
+        "associations/<int:pk>/activities/new/",
+        views.branch_activity_create,
+        name="branch_activity_create",
+    ),
+    path("members/<int:pk>/edit/", views.member_edit, name="member_edit"),
+    path("members/<int:pk>/leave/", views.member_leave, name="member_leave"),
+    path(
+        "association-activities/<int:pk>/edit/",
+        views.branch_activity_edit,
+        name="branch_activity_edit",
+    ),
+]
