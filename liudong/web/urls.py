@@ -3,4 +3,8 @@ from django.urls import path
 from . import views
 
 app_name = "web"
-urlpatterns = [path("", views.home, name="home")]
+urlpatterns = [
+    path("", views.home, name="home"),
+    path("worklist/", views.worklist, name="worklist"),
+    path("worklist/<int:grid_pk>/", views.worklist, name="grid_worklist"),
+]

@@ -1,6 +1,6 @@
 """The home dashboard and error pages. Domain pages live in their own apps."""
 
-from django.shortcuts import render
+from django.shortcuts import get_object_or_404, render
 from django.utils.translation import gettext as _
 
 from liudong.accounts.models import User
@@ -9,6 +9,7 @@ from liudong.people.models import Person
 from liudong.regions.codes import Level
 from liudong.regions.models import Grid, Region
 
+from . import worklist as worklists
 from .decorators import staff_required
 
 
@@ -34,6 +35,25 @@ def home(request):
             "role_label": Role(user.role).label,
             "cards": cards,
         },
+    )
+
+
+@staff_required()
+def worklist(request, grid_pk: int | None = None):
+    """What is due in a grid, for the worker on a phone: their own grid when they work in
+    one, else a choice among the grids in their region."""
+    grids = worklists.my_grids(request.user).select_related("region").order_by("name")
+    if grid_pk is not None:
+        grid = get_object_or_404(Grid.objects.in_scope(request.user), pk=grid_pk)
+    elif len(grids) == 1:
+        grid = grids[0]
+    else:
+        return render(request, "web/worklist.html", {"grids": grids, "grid": None})
+    sections = worklists.grid_worklist(request.user, grid)
+    return render(
+        request,
+        "web/worklist.html",
+        {"grids": grids, "grid": grid, "sections": sections},
     )
 
 
