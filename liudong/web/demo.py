@@ -127,6 +127,7 @@ def build_demo(county_code: str = DEMO_COUNTY) -> list[DemoAccount]:
             created.append(DemoAccount(username, role, region_code, password))
         _demo_grids(townships)
     _demo_people(county, townships)
+    _demo_work(county, townships)
     return created
 
 
@@ -174,4 +175,155 @@ def _demo_grids(townships: list[Region]) -> None:
                 areas=chunk,
                 responsible=specialist,
                 collectors=collectors,
+            )
+
+
+DEMO_CERTIFICATES = 20  # issued by the first township to women registered there
+DEMO_NOTICES = 5
+DEMO_SERVICES = 12
+
+
+def _demo_work(county: Region, townships: list[Region]) -> None:
+    """What the offices have done in the demo county: certificates issued and verified,
+    notices, a campaign with activities, places, help requests, an association branch,
+    services with follow-ups. Skipped when already there (the demo runs again safely)."""
+    from liudong.certificates.models import Certificate
+
+    if Certificate.objects.filter(issuing_region__code__startswith=county.code).exists():
+        return
+    import datetime
+
+    from django.utils import timezone
+
+    from liudong.certificates import services as certificates
+    from liudong.people.models import Person
+    from liudong.places import services as places
+    from liudong.places.creditcode import check_character
+    from liudong.places.models import Employer, RentalHouse, SafetyIssue, Site
+    from liudong.services import services
+
+    today = timezone.localdate()
+    first = townships[0]
+    office = User.objects.get(username="township_1")
+    county_admin = User.objects.get(username="county_admin")
+    women = Person.objects.filter(sex="2", merged_into__isnull=True)
+
+    # Certificates for women registered in the first township who live elsewhere.
+    for person in women.filter(household_region__code__startswith=first.code)[:200]:
+        if Certificate.objects.filter(issuing_region=first).count() >= DEMO_CERTIFICATES:
+            break
+        if certificates.issue_refusal(person):
+            continue
+        certificates.issue(person, office)
+
+    # Inflow women in the first township's villages: some verified by the record from
+    # their registration place, some given the notice to obtain a certificate.
+    newcomers = [
+        p
+        for p in women.filter(
+            residence_region__code__startswith=first.code,
+            is_floating=True,
+            episodes__departure_date__isnull=True,
+            episodes__verified_on__isnull=True,
+        ).order_by("id")[:60]
+        if p.is_adult_wcba(today)
+    ]
+    for person in newcomers[: DEMO_NOTICES * 2 : 2]:
+        certificates.issue_notice(person, county_admin)
+    for person in newcomers[1 : DEMO_NOTICES * 2 : 2]:
+        certificates.verify_at_residence(acting_user=county_admin, method="exchanged", person=person)
+
+    village = Region.objects.filter(parent=first, level=Level.VILLAGE).order_by("code")[0]
+    body = f"91{village.code[:6]}MA2DE7K01"
+    station = places.create(
+        Site,
+        acting_user=office,
+        kind="service_station",
+        name=f"{first.name}计生服务站",
+        address=f"{first.name}便民服务中心二楼",
+        region=first.code,
+    )
+    places.create(
+        Employer,
+        acting_user=office,
+        credit_code=body + check_character(body),
+        name="杭州西溪服装有限公司",
+        address=f"{village.name}工业路8号",
+        region=village.code,
+        contact_name="陈经理",
+        phone="0571-88001234",
+    )
+    house = places.create(
+        RentalHouse,
+        acting_user=office,
+        address=f"{village.name}12幢",
+        region=village.code,
+        landlord_name="周建国",
+        landlord_phone="13906512345",
+        rooms=8,
+    )
+    places.create(
+        SafetyIssue,
+        acting_user=office,
+        rental_house=house,
+        hazard="楼道堆放电动车，影响消防通道",
+        found_on=today - datetime.timedelta(days=20),
+        deadline=today - datetime.timedelta(days=3),
+    )
+
+    campaign = services.create_campaign(
+        acting_user=county_admin,
+        name="温暖冬春关怀行动",
+        kind="warm_winter",
+        starts_on=today - datetime.timedelta(days=30),
+        ends_on=today + datetime.timedelta(days=60),
+        regions=townships,
+    )
+    for index, township in enumerate(townships):
+        services.create_activity(
+            acting_user=county_admin,
+            campaign=campaign,
+            date=today - datetime.timedelta(days=20 - index * 3),
+            place=f"{township.name}文化广场",
+            region=township,
+            participants_count=80 + index * 15,
+            materials_count=150 + index * 20,
+            free_contraceptives_count=20 + index * 5,
+        )
+
+    branch = services.create_branch(
+        acting_user=office,
+        name=f"{first.name}流动人口计生协会",
+        region=first,
+        founded_on=today.replace(year=today.year - 3),
+    )
+    for person in newcomers[:5]:
+        services.create_membership(
+            acting_user=office,
+            branch=branch,
+            person=person,
+            joined_on=today - datetime.timedelta(days=90),
+        )
+    for person, category in zip(newcomers[5:8], ("wages", "schooling", "health"), strict=False):
+        services.create_help_request(
+            acting_user=office,
+            person=person,
+            category=category,
+            received_on=today - datetime.timedelta(days=18),
+        )
+    for index, person in enumerate(newcomers[:DEMO_SERVICES]):
+        record = services.create_service_record(
+            acting_user=office,
+            person=person,
+            service_type="reproductive_health" if index % 2 else "counselling",
+            date=today - datetime.timedelta(days=25 - index),
+            provider=station,
+            consent_recorded=True,
+            campaign=campaign,
+        )
+        if index % 3 == 0:
+            services.schedule_follow_up(
+                acting_user=office,
+                service=record,
+                due_on=record.date + datetime.timedelta(days=21),
             )

@@ -27,9 +27,16 @@ def test_the_demo_county_is_populated_and_a_second_run_adds_nothing(settings, tm
     assert inflow.count() > 0.95 * demo.INFLOW_PEOPLE
     assert outflow.count() > 0.95 * demo.OUTFLOW_PEOPLE
     files = Person.objects.count()
+    work = _counts_of_work()
+    assert work["certificates"] == demo.DEMO_CERTIFICATES
+    assert work["notices"] == demo.DEMO_NOTICES and work["verifications"] == demo.DEMO_NOTICES
+    assert work["services"] == demo.DEMO_SERVICES and work["follow_ups"] > 0
+    assert work["activities"] == demo.TOWNSHIPS and work["help_requests"] == 3
+    assert work["employers"] == 1 and work["hazards"] == 1
 
     again = demo.build_demo()
     assert Person.objects.count() == files
+    assert _counts_of_work() == work
     assert User.objects.filter(username__in=[a.username for a in again]).count() == len(again)
 
     township = next(a for a in again if a.role == "township")
@@ -41,3 +48,21 @@ def test_the_demo_county_is_populated_and_a_second_run_adds_nothing(settings, tm
         residence_region__code__startswith=township.region, is_floating=True
     ).first()  # the list's own order: by name
     assert listed is not None and listed.name in page.content.decode()
+
+
+def _counts_of_work() -> dict[str, int]:
+    from liudong.certificates.models import Certificate, Notice, Verification
+    from liudong.places.models import Employer, SafetyIssue
+    from liudong.services.models import Activity, FollowUp, HelpRequest, ServiceRecord
+
+    return {
+        "certificates": Certificate.objects.count(),
+        "notices": Notice.objects.count(),
+        "verifications": Verification.objects.count(),
+        "services": ServiceRecord.objects.count(),
+        "follow_ups": FollowUp.objects.count(),
+        "activities": Activity.objects.count(),
+        "help_requests": HelpRequest.objects.count(),
+        "employers": Employer.objects.count(),
+        "hazards": SafetyIssue.objects.count(),
+    }
