@@ -231,7 +231,9 @@ def _demo_work(county: Region, townships: list[Region]) -> None:
     for person in newcomers[: DEMO_NOTICES * 2 : 2]:
         certificates.issue_notice(person, county_admin)
     for person in newcomers[1 : DEMO_NOTICES * 2 : 2]:
-        certificates.verify_at_residence(acting_user=county_admin, method="exchanged", person=person)
+        certificates.verify_at_residence(
+            acting_user=county_admin, method="exchanged", person=person
+        )
 
     village = Region.objects.filter(parent=first, level=Level.VILLAGE).order_by("code")[0]
     body = f"91{village.code[:6]}MA2DE7K01"
