@@ -1,5 +1,6 @@
 """Forms of the services pages: campaigns and activities, association branches, members
-and their activities, help requests, and the upload of an import file.
+and their activities, help requests, service records and follow-ups, and the upload of
+an import file.
 
 Forms only shape input; the rules and the changes are ``services.services``' (views call
 them through ``liudong.web.forms.apply_service``). Region and handler choices come from
@@ -22,10 +23,12 @@ from liudong.regions.models import Region
 
 from .models import (
     CampaignKind,
+    ContraceptiveMethod,
     HelpCategory,
     HelpRequest,
     HelpStatus,
     MemberRole,
+    ServiceType,
     ancestor_codes,
 )
 from .spreadsheets import RowProblem, find_person, region_choices
@@ -307,3 +310,184 @@ class UploadForm(forms.Form):
         label=_("File (.csv or .xlsx)"),
         widget=forms.FileInput(attrs={"accept": ".csv,.xlsx"}),
     )
+
+
+# --- service records -----------------------------------------------------------------------
+
+
+class StationField(forms.ModelChoiceField):
+    def label_from_instance(self, obj):
+        return f"{obj.name} ({obj.region.name})"
+
+
+class CampaignField(forms.ModelChoiceField):
+    def label_from_instance(self, obj):
+        return f"{obj.name} ({obj.starts_on:%Y-%m-%d} – {obj.ends_on:%Y-%m-%d})"
+
+
+def service_stations(user):
+    """Registered service stations in the user's region."""
+    from liudong.places.models import Site
+
+    return (
+        Site.objects.in_scope(user)
+        .filter(kind=Site.Kind.SERVICE_STATION)
+        .select_related("region")
+        .order_by("region_id", "name")
+    )
+
+
+def campaigns_for(user):
+    from .models import Campaign
+
+    return Campaign.objects.in_scope(user).order_by("-starts_on", "name")
+
+
+class ServiceRecordForm(VersionedForm):
+    """A service she asked for or accepted. The field names are the service's, so its
+    refusals land on the field they name. ``with_person`` adds the ID-number look-up
+    (new records); ``with_result`` the result, for those who may keep it."""
+
+    id_number = forms.CharField(
+        label=_("ID number"),
+        max_length=40,
+        widget=forms.TextInput(attrs={"autocomplete": "off", "inputmode": "text"}),
+    )
+    service_type = forms.ChoiceField(
+        label=_("Type of service"), choices=BLANK + list(ServiceType.choices)
+    )
+    date = forms.DateField(label=_("Date"), widget=DateInput)
+    provider = StationField(
+        label=_("Service station"),
+        queryset=Region.objects.none(),
+        required=False,
+        empty_label="—",
+        help_text=_("A registered service station in your region, or name another provider."),
+    )
+    provider_name = forms.CharField(
+        label=_("Other provider (not registered)"), max_length=200, required=False
+    )
+    region = RegionChoiceField(
+        label=_("Where the service was given"),
+        queryset=Region.objects.none(),
+        required=False,
+        empty_label="—",
+        help_text=_("Empty: where she lives."),
+    )
+    free_of_charge = forms.BooleanField(label=_("Free of charge"), required=False, initial=True)
+    consent_recorded = forms.BooleanField(
+        label=_("She asked for or accepted this service (informed choice)"),
+        required=False,
+        help_text=_("Required: a service is recorded only when she asked for or accepted it."),
+    )
+    contraceptive_method = forms.ChoiceField(
+        label=_("Contraceptive method she chose"),
+        choices=BLANK + list(ContraceptiveMethod.choices),
+        required=False,
+        help_text=_("Only for a contraceptive supply: the method she chose herself."),
+    )
+    contraceptive_method_other = forms.CharField(
+        label=_("Other method (described)"), max_length=100, required=False
+    )
+    campaign = CampaignField(
+        label=_("Campaign"), queryset=Region.objects.none(), required=False, empty_label="—"
+    )
+    result = forms.CharField(
+        label=_("Result"),
+        widget=forms.Textarea(attrs={"rows": 3}),
+        required=False,
+        help_text=_(
+            "Sensitive health data: only what the service needs; seen only by the station "
+            "and her township specialist."
+        ),
+    )
+    follow_up_on = forms.DateField(
+        label=_("Follow-up due on"),
+        widget=DateInput,
+        required=False,
+        help_text=_("Optional: schedules a follow-up of this service."),
+    )
+
+    def __init__(self, *args, user, with_person: bool, with_result: bool, **kwargs):
+        super().__init__(*args, **kwargs)
+        self.user = user
+        self.person: Any = None
+        if not with_person:
+            del self.fields["id_number"]
+            del self.fields["follow_up_on"]
+        else:
+            self.fields["date"].initial = timezone.localdate()
+        if not with_result:
+            # Never the field, never its value (PIPL; services.may_see_result).
+            del self.fields["result"]
+        _choices(self, "provider").queryset = service_stations(user)
+        _choices(self, "region").queryset = _regions(region_choices(user))
+        _choices(self, "campaign").queryset = campaigns_for(user)
+
+    def clean_id_number(self):
+        try:
+            self.person = find_person(self.user, self.cleaned_data["id_number"])
+        except RowProblem as problem:
+            raise ValidationError(problem.message) from problem
+        return self.person.id_number
+
+    def values(self) -> dict:
+        """The service's keyword arguments (region None: her residence)."""
+        data = self.cleaned_data
+        values = {
+            name: data[name]
+            for name in (
+                "service_type",
+                "date",
+                "provider",
+                "free_of_charge",
+                "consent_recorded",
+                "contraceptive_method",
+                "campaign",
+            )
+        }
+        values["provider_name"] = data["provider_name"].strip()
+        values["contraceptive_method_other"] = data["contraceptive_method_other"].strip()
+        if data.get("region") is not None:
+            values["region"] = data["region"]
+        if "result" in self.fields:
+            values["result"] = data["result"]
+        return values
+
+
+class ServiceFilterForm(forms.Form):
+    q = forms.CharField(label=_("Name or ID number"), max_length=40, required=False)
+    service_type = forms.ChoiceField(
+        label=_("Type of service"),
+        choices=[("", _("All types")), *ServiceType.choices],
+        required=False,
+    )
+    date_from = forms.DateField(label=_("From"), widget=DateInput, required=False)
+    date_to = forms.DateField(label=_("Until"), widget=DateInput, required=False)
+    region = RegionChoiceField(
+        label=_("Region"),
+        queryset=Region.objects.none(),
+        required=False,
+        empty_label=_("All regions"),
+    )
+    free = forms.ChoiceField(
+        label=_("Free of charge"),
+        choices=[("", _("Free or not")), ("yes", _("Free")), ("no", _("Not free"))],
+        required=False,
+    )
+    campaign = CampaignField(
+        label=_("Campaign"),
+        queryset=Region.objects.none(),
+        required=False,
+        empty_label=_("Any campaign"),
+    )
+
+    def __init__(self, *args, user, **kwargs):
+        super().__init__(*args, **kwargs)
+        _choices(self, "region").queryset = _regions(region_choices(user))
+        _choices(self, "campaign").queryset = campaigns_for(user)
+
+
+class FollowUpForm(VersionedForm):
+    due_on = forms.DateField(label=_("Follow-up due on"), widget=DateInput)
+    notes = forms.CharField(label=_("Notes"), max_length=500, required=False)

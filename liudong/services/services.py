@@ -24,7 +24,6 @@ from django.utils.translation import gettext as _
 from liudong.accounts.roles import RECORD_SERVICES, Role, can
 from liudong.audit import services as audit
 from liudong.audit.models import Action
-from liudong.people import idnumbers
 from liudong.people.models import Person
 from liudong.places.models import Site
 from liudong.regions.codes import LEVEL_LENGTHS, subtree_q
@@ -1326,9 +1325,8 @@ def export_services_xlsx(
     target, *, acting_user, region_code: str, start: datetime.date, end: datetime.date
 ) -> int:
     """One row per service given in the region's subtree in the period (masked ID
-    number; never the result). The export is logged. Returns the number of rows."""
-    from openpyxl import Workbook
-
+    number; never the result). The export is logged. Returns the number of rows.
+    The sheet itself is ``spreadsheets.write_service_sheet``, shared with the web page."""
     if acting_user is not None and not (
         region_code.startswith(acting_user.region_id)
         or acting_user.region_id.startswith(region_code)
@@ -1349,31 +1347,9 @@ def export_services_xlsx(
         .filter(subtree_q(region_code, "region_id"), date__gte=start, date__lte=end)
         .order_by("date", "pk")
     )
-    from .models import SERVICE_TYPE_ZH
+    from .spreadsheets import write_service_sheet
 
-    workbook = Workbook()
-    sheet = workbook.active
-    assert sheet is not None
-    sheet.title = "服务记录"
-    sheet.append(SERVICE_EXPORT_HEADERS)
-    rows = 0
-    for record in records.iterator(chunk_size=2000):
-        sheet.append(
-            [
-                idnumbers.mask(record.person.id_number),
-                record.person.name,
-                SERVICE_TYPE_ZH.get(record.service_type, record.service_type),
-                record.date.isoformat(),
-                f"{record.region_id} {record.region.name}",
-                record.provider.name if record.provider_id else record.provider_name,
-                "是" if record.free_of_charge else "否",
-                record.campaign.name if record.campaign_id else "",
-            ]
-        )
-        rows += 1
-    for letter, width in zip("ABCDEFGH", (22, 10, 18, 12, 28, 24, 8, 24), strict=True):
-        sheet.column_dimensions[letter].width = width
-    workbook.save(target)
+    rows = write_service_sheet(records, target)
     audit.record(
         Action.EXPORT,
         acting_user=acting_user,

@@ -1,5 +1,6 @@
-"""Spreadsheets of the services app: importing association members and campaign
-activities from xlsx/csv, and exporting help requests and members (ID numbers masked).
+"""Spreadsheets of the services app: importing association members, campaign activities
+and service records from xlsx/csv, and exporting help requests, members and service
+records (ID numbers masked; never a service's result).
 
 The web pages and (later) the command line call these; every row goes through the
 ``services`` functions, so an imported row obeys the same rules as one typed in a form.
@@ -24,7 +25,18 @@ from liudong.regions.services import resolve_region
 from liudong.tabular import ImportSummary, read_table, write_table
 
 from . import services
-from .models import Activity, AssociationBranch, Campaign, HelpRequest, MemberRole, Membership
+from .models import (
+    SERVICE_TYPE_ZH,
+    Activity,
+    AssociationBranch,
+    Campaign,
+    ContraceptiveMethod,
+    HelpRequest,
+    MemberRole,
+    Membership,
+    ServiceRecord,
+    ServiceType,
+)
 
 MEMBER_COLUMNS = {
     "id_number": ("公民身份号码", "身份证号码", "身份证号"),
@@ -305,3 +317,171 @@ def region_choices(user, *, within: Iterable[str] = (), max_length: int = 12) ->
         if len(region.code) <= max_length
         and (not codes or any(region.code.startswith(code) for code in codes))
     ]
+
+
+# --- service records -----------------------------------------------------------------------
+
+SERVICE_COLUMNS = {
+    "id_number": ("公民身份号码", "身份证号码", "身份证号"),
+    "service_type": ("服务类型", "类型"),
+    "date": ("服务日期", "日期"),
+    "provider_name": ("服务机构", "服务站"),
+    "free": ("免费", "是否免费"),
+    "consent": ("本人同意", "知情同意"),
+    "contraceptive_method": ("避孕方法",),
+}
+SERVICE_REQUIRED = ("id_number", "service_type", "date")
+
+# The method names the offices write; codes and the interface labels are taken too.
+METHOD_ZH = {
+    "避孕套": ContraceptiveMethod.CONDOM,
+    "安全套": ContraceptiveMethod.CONDOM,
+    "口服避孕药": ContraceptiveMethod.ORAL,
+    "短效口服避孕药": ContraceptiveMethod.ORAL,
+    "紧急避孕药": ContraceptiveMethod.EMERGENCY,
+    "紧急避孕": ContraceptiveMethod.EMERGENCY,
+    "避孕针": ContraceptiveMethod.INJECTION,
+    "注射避孕针": ContraceptiveMethod.INJECTION,
+    "宫内节育器": ContraceptiveMethod.IUD,
+    "皮下埋植": ContraceptiveMethod.IMPLANT,
+    "皮下埋植剂": ContraceptiveMethod.IMPLANT,
+}
+YES = {"是", "y", "yes", "true", "1", "√", "同意"}
+NO = {"否", "n", "no", "false", "0", "×", "不同意"}
+
+
+def _choice(value, choices, names: dict, field: str, what: str) -> str:
+    text = str(value or "").strip()
+    if not text:
+        return ""
+    if text in names:
+        return str(names[text])
+    for code, label in choices.choices:
+        if text.lower() in (code, str(label).lower()):
+            return code
+    raise RowProblem(
+        field,
+        _("“%(value)s” is not a %(what)s; use one of: %(names)s.")
+        % {"value": text, "what": what, "names": "、".join(str(n) for n in names)},
+    )
+
+
+def parse_service_type(value) -> str:
+    names = {zh: code for code, zh in SERVICE_TYPE_ZH.items()}
+    code = _choice(value, ServiceType, names, "service_type", _("type of service"))
+    if not code:
+        raise RowProblem("service_type", _("service_type is required."))
+    return code
+
+
+def parse_method(value) -> str:
+    names = {**METHOD_ZH, "其他": ContraceptiveMethod.OTHER}
+    return _choice(value, ContraceptiveMethod, names, "contraceptive_method", _("method"))
+
+
+def parse_yes_no(value, field: str, *, empty: bool) -> bool:
+    text = str(value if value is not None else "").strip().lower()
+    if not text:
+        return empty
+    if text in YES:
+        return True
+    if text in NO:
+        return False
+    raise RowProblem(field, _("“%(value)s”: write 是 or 否.") % {"value": value})
+
+
+def import_service_records(path, *, acting_user, commit: bool = True) -> ImportSummary:
+    """Service records from a file (公民身份号码, 服务类型, 服务日期, 服务机构, 免费, 本人同意,
+    避孕方法), each through ``create_service_record``: a row without 本人同意 = 是 is
+    refused (she asked for or accepted it, or it is not recorded). A registered station
+    of that name in the caller's region becomes the provider. The same service (person,
+    type, date) already recorded is left unchanged, so a second import changes nothing."""
+    from liudong.places.models import Site
+
+    rows = read_table(path, SERVICE_COLUMNS, SERVICE_REQUIRED)
+    stations = (
+        {}
+        if acting_user is None
+        else {
+            site.name: site
+            for site in Site.objects.in_scope(acting_user).filter(kind=Site.Kind.SERVICE_STATION)
+        }
+    )
+
+    def one_row(values: dict) -> str:
+        person = find_person(acting_user, values["id_number"])
+        service_type = parse_service_type(values["service_type"])
+        day = parse_date(values["date"], "date")
+        method = parse_method(values["contraceptive_method"])
+        free = parse_yes_no(values["free"], "free_of_charge", empty=True)
+        consent = parse_yes_no(values["consent"], "consent_recorded", empty=False)
+        provider_name = str(values["provider_name"] or "").strip()
+        provider = stations.get(provider_name)
+        existing = services.service_records_for(acting_user).filter(
+            person=person, service_type=service_type, date=day
+        )
+        if consent and existing.exists():
+            return "unchanged"
+        services.create_service_record(
+            acting_user=acting_user,
+            person=person,
+            service_type=service_type,
+            date=day,
+            provider=provider,
+            provider_name="" if provider else provider_name,
+            free_of_charge=free,
+            consent_recorded=consent,
+            contraceptive_method=method,
+        )
+        return "imported"
+
+    return _run(rows, one_row, commit=commit, denied_field="id_number")
+
+
+def service_record_rows(records) -> Iterable[list]:
+    """One export row per record (masked ID number; never the result)."""
+    for record in records:
+        yield [
+            idnumbers.mask(record.person.id_number),
+            record.person.name,
+            SERVICE_TYPE_ZH.get(record.service_type, record.service_type),
+            record.date.isoformat(),
+            f"{record.region_id} {record.region.name}",
+            record.provider.name if record.provider_id else record.provider_name,
+            "是" if record.free_of_charge else "否",
+            record.campaign.name if record.campaign_id else "",
+        ]
+
+
+def write_service_sheet(records, target) -> int:
+    """The records as the 服务记录 workbook the command and the page share; returns the
+    number of rows (the caller logs the export)."""
+    from openpyxl import Workbook
+
+    workbook = Workbook()
+    sheet = workbook.active
+    assert sheet is not None
+    sheet.title = "服务记录"
+    sheet.append(services.SERVICE_EXPORT_HEADERS)
+    rows = 0
+    for row in service_record_rows(records.iterator(chunk_size=2000)):
+        sheet.append(row)
+        rows += 1
+    for letter, width in zip("ABCDEFGH", (22, 10, 18, 12, 28, 24, 8, 24), strict=True):
+        sheet.column_dimensions[letter].width = width
+    workbook.save(target)
+    return rows
+
+
+def write_service_records(records, target, *, acting_user, region: str, filters: dict) -> int:
+    """The listed records (a page's filter) as xlsx; the export is logged with the filter."""
+    rows = write_service_sheet(records, target)
+    audit.record(
+        Action.EXPORT,
+        acting_user=acting_user,
+        object_type=ServiceRecord._meta.label_lower,
+        object_repr=f"service records under {region} ({rows} rows)",
+        region=region,
+        detail={"rows": rows, "format": "xlsx", "what": "service records", "filter": filters},
+    )
+    return rows

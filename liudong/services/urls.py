@@ -6,8 +6,16 @@ from . import views
 
 app_name = "services"
 urlpatterns = [
-    # The hub: its first tab is the campaigns (service records get a tab later).
+    # The hub: its first tab is the campaigns.
     path("", views.campaign_list, name="campaigns"),
+    path("records/", views.record_list, name="records"),
+    path("records/new/", views.record_create, name="record_create"),
+    path("records/export.xlsx", views.record_export, name="record_export"),
+    path("records/import/", views.record_import, name="record_import"),
+    path("records/<int:pk>/", views.record_detail, name="record"),
+    path("records/<int:pk>/follow-ups/new/", views.follow_up_create, name="follow_up_create"),
+    path("follow-ups/", views.followup_list, name="followups"),
+    path("follow-ups/<int:pk>/done/", views.follow_up_done, name="follow_up_done"),
     path("campaigns/new/", views.campaign_create, name="campaign_create"),
     path("campaigns/<int:pk>/", views.campaign_detail, name="campaign"),
     path("campaigns/<int:pk>/edit/", views.campaign_edit, name="campaign_edit"),
