@@ -16,7 +16,7 @@ from django.db import models
 from django.db.models import Q
 from django.utils.translation import gettext_lazy as _
 
-from liudong.accounts.roles import Role
+from liudong.accounts.roles import CHANGE_PEOPLE, Role, can
 from liudong.base import ScopedQuerySet, TrackedModel
 from liudong.regions.codes import LEVEL_LENGTHS, subtree_q
 
@@ -171,6 +171,18 @@ class MemberRole(models.TextChoices):
     VOLUNTEER = "volunteer", _("volunteer")
 
 
+class PersonalAffairsQuerySet(ScopedQuerySet):
+    """Records of a person's own affairs (her help requests, her memberships): seen by
+    the offices that keep person files in their region. A service station records
+    services and needs none of these; an inspector assesses figures, not people (PIPL:
+    the minimum necessary)."""
+
+    def in_scope(self, user):
+        if not can(user, CHANGE_PEOPLE):
+            return self.none()
+        return super().in_scope(user)
+
+
 class Membership(TrackedModel):
     branch = models.ForeignKey(
         AssociationBranch,
@@ -192,7 +204,7 @@ class Membership(TrackedModel):
 
     # Visible where the branch is: a member's file is read through people, not here.
     scope_fields = ("branch__region",)
-    objects = ScopedQuerySet.as_manager()
+    objects = PersonalAffairsQuerySet.as_manager()
 
     class Meta:
         ordering = ["branch_id", "-joined_on", "pk"]
@@ -257,7 +269,7 @@ OUTCOME_STATUSES = (HelpStatus.RESOLVED, HelpStatus.REFERRED)
 FINISHED_STATUSES = (HelpStatus.RESOLVED, HelpStatus.REFERRED, HelpStatus.CLOSED)
 
 
-class HelpRequestQuerySet(ScopedQuerySet):
+class HelpRequestQuerySet(PersonalAffairsQuerySet):
     def active(self) -> HelpRequestQuerySet:
         return self.filter(status__in=ACTIVE_STATUSES)
 
