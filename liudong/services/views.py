@@ -84,6 +84,22 @@ def _campaign(request, pk) -> Campaign:
     )
 
 
+def _form_page(request, form, save, *, saved, heading, back, done_url=None, subject=""):
+    """A page with one form saved through a service: on success a message and a redirect
+    (to ``done_url(result)``, else ``back``); otherwise the form again, errors on their
+    fields."""
+    if request.method == "POST" and form.is_valid():
+        result = apply_service(form, save)
+        if result is not None:
+            messages.success(request, saved)
+            return redirect(done_url(result) if done_url else back)
+    return render(
+        request,
+        "services/form.html",
+        {"form": form, "heading": heading, "subject": subject, "back": back},
+    )
+
+
 @require_GET
 @staff_required()
 def campaign_list(request):
@@ -113,19 +129,14 @@ def campaign_list(request):
 @staff_required(RECORD_SERVICES)
 def campaign_create(request):
     form = CampaignForm(request.POST or None, user=request.user)
-    campaign = None
-    if request.method == "POST" and form.is_valid():
-        campaign = apply_service(
-            form,
-            lambda: services.create_campaign(acting_user=request.user, **form.values()),
-        )
-    if campaign is not None:
-        messages.success(request, _("Campaign saved."))
-        return redirect("services:campaign", pk=campaign.pk)
-    return render(
+    return _form_page(
         request,
-        "services/form.html",
-        {"form": form, "heading": _("New campaign"), "back": reverse("services:campaigns")},
+        form,
+        lambda: services.create_campaign(acting_user=request.user, **form.values()),
+        saved=_("Campaign saved."),
+        heading=_("New campaign"),
+        back=reverse("services:campaigns"),
+        done_url=lambda campaign: reverse("services:campaign", args=[campaign.pk]),
     )
 
 
@@ -143,28 +154,18 @@ def campaign_edit(request, pk):
         "version": campaign.version,
     }
     form = CampaignForm(request.POST or None, initial=initial, user=request.user, current=codes)
-    done = None
-    if request.method == "POST" and form.is_valid():
-        done = apply_service(
-            form,
-            lambda: services.update_campaign(
-                acting_user=request.user,
-                campaign=campaign,
-                expected_version=form.cleaned_data["version"],
-                **form.values(),
-            ),
-        )
-    if done is not None:
-        messages.success(request, _("Campaign saved."))
-        return redirect("services:campaign", pk=campaign.pk)
-    return render(
+    return _form_page(
         request,
-        "services/form.html",
-        {
-            "form": form,
-            "heading": _("Edit campaign"),
-            "back": reverse("services:campaign", args=[campaign.pk]),
-        },
+        form,
+        lambda: services.update_campaign(
+            acting_user=request.user,
+            campaign=campaign,
+            expected_version=form.cleaned_data["version"],
+            **form.values(),
+        ),
+        saved=_("Campaign saved."),
+        heading=_("Edit campaign"),
+        back=reverse("services:campaign", args=[campaign.pk]),
     )
 
 
@@ -583,22 +584,14 @@ def _branch_initial(branch: AssociationBranch) -> dict:
 @staff_required(RECORD_SERVICES)
 def branch_create(request):
     form = BranchForm(request.POST or None, user=request.user)
-    branch = None
-    if request.method == "POST" and form.is_valid():
-        branch = apply_service(
-            form, lambda: services.create_branch(acting_user=request.user, **form.values())
-        )
-    if branch is not None:
-        messages.success(request, _("Branch saved."))
-        return redirect("services:branch", pk=branch.pk)
-    return render(
+    return _form_page(
         request,
-        "services/form.html",
-        {
-            "form": form,
-            "heading": _("New association branch"),
-            "back": reverse("services:branches"),
-        },
+        form,
+        lambda: services.create_branch(acting_user=request.user, **form.values()),
+        saved=_("Branch saved."),
+        heading=_("New association branch"),
+        back=reverse("services:branches"),
+        done_url=lambda branch: reverse("services:branch", args=[branch.pk]),
     )
 
 
@@ -606,28 +599,18 @@ def branch_create(request):
 def branch_edit(request, pk):
     branch = _branch(request, pk)
     form = BranchForm(request.POST or None, initial=_branch_initial(branch), user=request.user)
-    done = None
-    if request.method == "POST" and form.is_valid():
-        done = apply_service(
-            form,
-            lambda: services.update_branch(
-                acting_user=request.user,
-                branch=branch,
-                expected_version=form.cleaned_data["version"],
-                **form.values(),
-            ),
-        )
-    if done is not None:
-        messages.success(request, _("Branch saved."))
-        return redirect("services:branch", pk=branch.pk)
-    return render(
+    return _form_page(
         request,
-        "services/form.html",
-        {
-            "form": form,
-            "heading": _("Edit association branch"),
-            "back": reverse("services:branch", args=[branch.pk]),
-        },
+        form,
+        lambda: services.update_branch(
+            acting_user=request.user,
+            branch=branch,
+            expected_version=form.cleaned_data["version"],
+            **form.values(),
+        ),
+        saved=_("Branch saved."),
+        heading=_("Edit association branch"),
+        back=reverse("services:branch", args=[branch.pk]),
     )
 
 
@@ -718,29 +701,19 @@ def member_edit(request, pk):
         "version": membership.version,
     }
     form = MembershipEditForm(request.POST or None, initial=initial)
-    done = None
-    if request.method == "POST" and form.is_valid():
-        done = apply_service(
-            form,
-            lambda: services.update_membership(
-                acting_user=request.user,
-                membership=membership,
-                expected_version=form.cleaned_data["version"],
-                **form.values(),
-            ),
-        )
-    if done is not None:
-        messages.success(request, _("Member saved."))
-        return redirect("services:branch", pk=membership.branch_id)
-    return render(
+    return _form_page(
         request,
-        "services/form.html",
-        {
-            "form": form,
-            "heading": _("Edit member"),
-            "subject": f"{membership.person.name} · {membership.branch.name}",
-            "back": reverse("services:branch", args=[membership.branch_id]),
-        },
+        form,
+        lambda: services.update_membership(
+            acting_user=request.user,
+            membership=membership,
+            expected_version=form.cleaned_data["version"],
+            **form.values(),
+        ),
+        saved=_("Member saved."),
+        heading=_("Edit member"),
+        back=reverse("services:branch", args=[membership.branch_id]),
+        subject=f"{membership.person.name} · {membership.branch.name}",
     )
 
 
@@ -820,29 +793,19 @@ def branch_activity_edit(request, pk):
         "version": activity.version,
     }
     form = AssociationActivityForm(request.POST or None, initial=initial)
-    done = None
-    if request.method == "POST" and form.is_valid():
-        done = apply_service(
-            form,
-            lambda: services.update_association_activity(
-                acting_user=request.user,
-                activity=activity,
-                expected_version=form.cleaned_data["version"],
-                **form.values(),
-            ),
-        )
-    if done is not None:
-        messages.success(request, _("Activity saved."))
-        return redirect("services:branch", pk=activity.branch_id)
-    return render(
+    return _form_page(
         request,
-        "services/form.html",
-        {
-            "form": form,
-            "heading": _("Edit association activity"),
-            "subject": activity.branch.name,
-            "back": reverse("services:branch", args=[activity.branch_id]),
-        },
+        form,
+        lambda: services.update_association_activity(
+            acting_user=request.user,
+            activity=activity,
+            expected_version=form.cleaned_data["version"],
+            **form.values(),
+        ),
+        saved=_("Activity saved."),
+        heading=_("Edit association activity"),
+        back=reverse("services:branch", args=[activity.branch_id]),
+        subject=activity.branch.name,
     )
 
 
