@@ -40,6 +40,22 @@ from ..models import (
     ServiceType,
 )
 
+# A campaign as written and as answered: the same fields.
+CAMPAIGN_FIELDS = [
+    "id",
+    "name",
+    "kind",
+    "starts_on",
+    "ends_on",
+    "regions",
+    "organiser_region",
+    "organiser_region_name",
+    "description",
+    "created",
+    "updated",
+    "version",
+]
+
 
 def choice_field(choices: type[models.TextChoices], **kwargs) -> serializers.ChoiceField:
     """A ChoiceField whose schema is a pattern listing the values (see the module doc)."""
@@ -110,20 +126,7 @@ class CampaignSerializer(_Writable):
 
     class Meta:
         model = Campaign
-        fields = [
-            "id",
-            "name",
-            "kind",
-            "starts_on",
-            "ends_on",
-            "regions",
-            "organiser_region",
-            "organiser_region_name",
-            "description",
-            "created",
-            "updated",
-            "version",
-        ]
+        fields = CAMPAIGN_FIELDS
         read_only_fields = ["id", "created", "updated"]
 
 
@@ -137,20 +140,7 @@ class CampaignOutSerializer(serializers.ModelSerializer):
 
     class Meta:
         model = Campaign
-        fields = [
-            "id",
-            "name",
-            "kind",
-            "starts_on",
-            "ends_on",
-            "regions",
-            "organiser_region",
-            "organiser_region_name",
-            "description",
-            "created",
-            "updated",
-            "version",
-        ]
+        fields = CAMPAIGN_FIELDS
         read_only_fields = fields
 
     @extend_schema_field({"type": "array", "items": {"type": "string", "pattern": "^[0-9]{2,15}$"}})
