@@ -16,7 +16,8 @@ Fixtures
 
 Screenshots: a failing test leaves ``var/screenshots/<test-name>.png`` (full page) under the
 repository root; with ``LIUDONG_SCREENSHOTS=1`` every test also leaves
-``var/screenshots/review/<test-name>.png`` for people reviewing the pages.
+``var/screenshots/review/<test-name>.png`` for people reviewing the pages, and the journeys'
+steps (``pages.shot``) there too.
 """
 
 from __future__ import annotations
@@ -45,11 +46,9 @@ CHROMIUM_ARGS = [
 ]
 
 HERE = Path(__file__).resolve().parent
-REPO_ROOT = HERE.parents[1]
-SCREENSHOTS = REPO_ROOT / "var" / "screenshots"
-REVIEW_SCREENSHOTS = SCREENSHOTS / "review"
 
 from conftest import PASSWORD, make_user  # noqa: E402 (the root fixtures)
+from tests.browser.pages import REVIEW_SCREENSHOTS, SCREENSHOTS  # noqa: E402
 
 # Generous for a loaded CI machine; htmx's 300 ms debounce is well inside it.
 TIMEOUT_MS = 10_000

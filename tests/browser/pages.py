@@ -2,11 +2,15 @@
 
 from __future__ import annotations
 
+import os
 from pathlib import Path
 
 from conftest import PASSWORD
 
-SHOTS = Path("/tmp/shots")  # looked at by whoever changes a page; not kept by CI
+# Screenshots for people reviewing the pages (see tests/browser/conftest.py): taken only
+# with LIUDONG_SCREENSHOTS=1, so a CI run writes none.
+SCREENSHOTS = Path(__file__).resolve().parents[2] / "var" / "screenshots"
+REVIEW_SCREENSHOTS = SCREENSHOTS / "review"
 
 
 def sign_in(page, username: str, password: str = PASSWORD) -> None:
@@ -21,9 +25,12 @@ def sign_in(page, username: str, password: str = PASSWORD) -> None:
 
 
 def shot(page, name: str, *, first_screen: bool = False) -> None:
-    """The whole page as ``/tmp/shots/NAME``; with ``first_screen`` also the first screen
-    as the user sees it (``NAME-screen.png``: a full phone page is too long to judge)."""
-    SHOTS.mkdir(parents=True, exist_ok=True)
-    page.screenshot(path=str(SHOTS / name), full_page=True)
+    """A step of a journey as ``var/screenshots/review/NAME`` (whole page); with
+    ``first_screen`` also the first screen as the user sees it (``NAME-screen.png``: a full
+    phone page is too long to judge). Nothing unless LIUDONG_SCREENSHOTS=1."""
+    if os.environ.get("LIUDONG_SCREENSHOTS") != "1":
+        return
+    REVIEW_SCREENSHOTS.mkdir(parents=True, exist_ok=True)
+    page.screenshot(path=str(REVIEW_SCREENSHOTS / name), full_page=True)
     if first_screen:
-        page.screenshot(path=str(SHOTS / name.replace(".png", "-screen.png")))
+        page.screenshot(path=str(REVIEW_SCREENSHOTS / name.replace(".png", "-screen.png")))

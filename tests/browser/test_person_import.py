@@ -12,7 +12,7 @@ from pathlib import Path
 import pytest
 from playwright.sync_api import expect
 
-from tests.browser.pages import SHOTS, shot, sign_in
+from tests.browser.pages import shot, sign_in
 
 BEISHAN = "330106002"
 ROWS = 3000
@@ -84,7 +84,7 @@ def import_through_the_pages(page, path: Path, accepted: int, label: str) -> Non
     expect(page.get_by_test_id("job-errors-file")).to_be_visible()
     shot(page, f"person-import-done-{label}.png", first_screen=True)
     page.get_by_test_id("job-problems").locator("tbody tr").nth(2).scroll_into_view_if_needed()
-    page.screenshot(path=str(SHOTS / f"person-import-problems-{label}-screen.png"))
+    shot(page, f"person-import-problems-{label}.png", first_screen=True)
 
     # The recent imports list shows it, done.
     page.goto("/jobs/")
