@@ -61,6 +61,7 @@ INSTALLED_APPS = [
     "liudong.certificates",
     "liudong.services",
     "liudong.places",
+    "liudong.stats",
     "liudong.jobs",
     "liudong.api",
     "liudong.web",

@@ -1,0 +1,205 @@
+"""The vocabulary indicators are written in (DESIGN.md §4: indicators are data).
+
+An indicator's ``definition`` is JSON in one of two shapes:
+
+- a **count**: ``{"count": POPULATION, "where": {FILTER: VALUE, ...}}`` counts members of a
+  population at the reference date (the last day of the period), e.g.
+  ``{"count": "inflow", "where": {"sex": "2", "age": [18, 49], "married": true}}``;
+  ``"at": "mean"`` counts the mean of the population at the day before the period and at
+  its last day (the denominator of a birth rate).
+- a **ratio**: ``{"ratio": [NUMERATOR, DENOMINATOR], "scale": 100}`` where each side is an
+  indicator code (a count) or a count written in place; null when the denominator is 0.
+
+The populations and the filters each accepts are the tables below; a definition naming
+anything else is refused with the name it got wrong, so an indicator a county adds in the
+web UI is checked before it is saved, never when a report is due. ``parse`` is the only
+way in: it returns the checked, normalised definition the report engine evaluates.
+"""
+
+from __future__ import annotations
+
+import dataclasses
+import re
+from typing import Any
+
+from django.core.exceptions import ValidationError
+from django.utils.translation import gettext as _
+
+from liudong.people.template import MARITAL_CHOICES
+from liudong.services.models import ServiceType
+
+# Person-stays at the reference date: floating persons registered in (outflow) or living in
+# (inflow) the region; births: children born in the period to floating residents.
+POPULATIONS = ("outflow", "inflow", "births")
+
+MARITAL_CODES = frozenset(code for code, _name in MARITAL_CHOICES)
+CODE_PATTERN = re.compile(r"^[a-z][a-z0-9_]{1,39}$")
+SCALES = (1, 100, 1000)
+
+
+def _sex(value) -> str:
+    if value not in ("1", "2"):
+        raise ValueError(_('write "1" (male) or "2" (female)'))
+    return value
+
+
+def _age(value) -> tuple[int, int]:
+    if (
+        not isinstance(value, list | tuple)
+        or len(value) != 2
+        or not all(isinstance(v, int) and not isinstance(v, bool) for v in value)
+        or not 0 <= value[0] <= value[1] <= 150
+    ):
+        raise ValueError(_("write [lowest, highest] whole years, for example [18, 49]"))
+    return (value[0], value[1])
+
+
+def _flag(value) -> bool:
+    if not isinstance(value, bool):
+        raise ValueError(_("write true or false"))
+    return value
+
+
+def _marital(value) -> tuple[str, ...]:
+    if not isinstance(value, list) or not value or not set(value) <= MARITAL_CODES:
+        raise ValueError(
+            _("write a list of GB/T 2261.2 codes from %(codes)s")
+            % {"codes": ", ".join(sorted(MARITAL_CODES))}
+        )
+    return tuple(sorted(set(value)))
+
+
+def _days(value) -> int:
+    if not isinstance(value, int) or isinstance(value, bool) or not 0 <= value <= 366:
+        raise ValueError(_("write a whole number of days from 0 to 366"))
+    return value
+
+
+def _service_type(value) -> str:
+    if value != "any" and value not in ServiceType.values:
+        raise ValueError(
+            _("write “any” or one of %(types)s") % {"types": ", ".join(ServiceType.values)}
+        )
+    return value
+
+
+# filter name -> (the populations it applies to, its value checker)
+PERSON_POPULATIONS = ("outflow", "inflow")
+FILTERS: dict[str, tuple[tuple[str, ...], Any]] = {
+    "sex": (POPULATIONS, _sex),  # births: the child's sex
+    "age": (PERSON_POPULATIONS, _age),  # whole years at the reference date
+    "married": (PERSON_POPULATIONS, _flag),  # marital status 20-23
+    "marital_status": (PERSON_POPULATIONS, _marital),
+    "valid_certificate": (PERSON_POPULATIONS, _flag),  # valid at the reference date
+    "verified": (PERSON_POPULATIONS, _flag),  # her current stay verified by then
+    "verified_within_days": (PERSON_POPULATIONS, _days),  # ... within N days of arrival
+    "arrived_in_period": (PERSON_POPULATIONS, _flag),
+    # accepted a service of this type in the statistical year (1 October to the reference date)
+    "service_in_year": (PERSON_POPULATIONS, _service_type),
+    "free_service_in_year": (PERSON_POPULATIONS, _flag),  # at least one free service
+}
+
+
+@dataclasses.dataclass(frozen=True)
+class Count:
+    population: str
+    where: tuple[tuple[str, Any], ...] = ()
+    mean: bool = False
+
+    @property
+    def filters(self) -> dict[str, Any]:
+        return dict(self.where)
+
+
+@dataclasses.dataclass(frozen=True)
+class Ratio:
+    numerator: Count | str  # a count, or the code of a count indicator
+    denominator: Count | str
+    scale: int = 100
+
+
+Definition = Count | Ratio
+
+
+def _error(message: str, code: str = "invalid") -> ValidationError:
+    return ValidationError({"definition": ValidationError(message, code=code)})
+
+
+def parse_count(raw: Any) -> Count:
+    if not isinstance(raw, dict) or "count" not in raw:
+        raise _error(_('A count is written {"count": POPULATION, "where": {...}}.'))
+    unexpected = set(raw) - {"count", "where", "at"}
+    if unexpected:
+        raise _error(
+            _("Unknown key %(keys)s in a count (allowed: count, where, at).")
+            % {"keys": ", ".join(sorted(unexpected))}
+        )
+    population = raw["count"]
+    if population not in POPULATIONS:
+        raise _error(
+            _("Unknown population “%(name)s”: use one of %(names)s.")
+            % {"name": population, "names": ", ".join(POPULATIONS)},
+            code="unknown_population",
+        )
+    if raw.get("at", "end") not in ("end", "mean"):
+        raise _error(_('"at" is "end" (the reference date) or "mean".'))
+    if raw.get("at") == "mean" and population == "births":
+        raise _error(_("Births are counted over the period: they have no mean."))
+    where = raw.get("where") or {}
+    if not isinstance(where, dict):
+        raise _error(_('"where" is an object of filters, for example {"sex": "2"}.'))
+    checked = []
+    for name, value in sorted(where.items()):
+        if name not in FILTERS:
+            raise _error(
+                _("Unknown filter “%(name)s”: use one of %(names)s.")
+                % {"name": name, "names": ", ".join(FILTERS)},
+                code="unknown_filter",
+            )
+        populations, check = FILTERS[name]
+        if population not in populations:
+            raise _error(
+                _("The filter “%(name)s” does not apply to %(population)s.")
+                % {"name": name, "population": population},
+                code="filter_population",
+            )
+        try:
+            checked.append((name, check(value)))
+        except ValueError as exc:
+            raise _error(
+                _("Filter “%(name)s”: %(rule)s.") % {"name": name, "rule": exc}, code="bad_value"
+            ) from exc
+    return Count(population, tuple(checked), mean=raw.get("at") == "mean")
+
+
+def _side(raw: Any) -> Count | str:
+    if isinstance(raw, str):
+        if not CODE_PATTERN.match(raw):
+            raise _error(_("“%(code)s” is not an indicator code.") % {"code": raw})
+        return raw
+    return parse_count(raw)
+
+
+def parse(raw: Any) -> Definition:
+    """The checked definition, or ValidationError naming what is wrong."""
+    if isinstance(raw, dict) and "ratio" in raw:
+        unexpected = set(raw) - {"ratio", "scale"}
+        if unexpected:
+            raise _error(
+                _("Unknown key %(keys)s in a ratio (allowed: ratio, scale).")
+                % {"keys": ", ".join(sorted(unexpected))}
+            )
+        sides = raw["ratio"]
+        if not isinstance(sides, list) or len(sides) != 2:
+            raise _error(_('A ratio is written {"ratio": [NUMERATOR, DENOMINATOR]}.'))
+        scale = raw.get("scale", 100)
+        if scale not in SCALES:
+            raise _error(_("The scale of a ratio is 1, 100 (percent) or 1000 (per mille)."))
+        return Ratio(_side(sides[0]), _side(sides[1]), scale)
+    return parse_count(raw)
+
+
+def referenced_codes(definition: Definition) -> list[str]:
+    if isinstance(definition, Ratio):
+        return [s for s in (definition.numerator, definition.denominator) if isinstance(s, str)]
+    return []

@@ -1,0 +1,76 @@
+"""The monthly report as the offices' own form: a title, the reporting unit and period,
+Chinese headers (name and unit of each indicator), one row per child region and a total
+row (合计). Rates are numbers with two decimals, so a county can sum and chart them."""
+
+from __future__ import annotations
+
+from openpyxl import Workbook
+from openpyxl.styles import Alignment, Border, Font, PatternFill, Side
+from openpyxl.utils import get_column_letter
+
+from .models import Indicator, Unit
+
+TITLE = "流动人口服务管理月报表"
+UNIT_SUFFIX = {"percent": "(%)", "permille": "(‰)"}
+THIN = Side(style="thin", color="808080")
+BOX = Border(left=THIN, right=THIN, top=THIN, bottom=THIN)
+
+
+def header_names(indicators: list[Indicator]) -> list[str]:
+    return ["区划代码", "单位名称"] + [
+        f"{i.name_zh}{UNIT_SUFFIX.get(str(i.unit), '')}" for i in indicators
+    ]
+
+
+def table_rows(report: dict, indicators: list[Indicator]) -> list[list]:
+    """The child rows, then the total (合计); a rate without a denominator is blank."""
+    codes = [i.code for i in indicators]
+    rows = [
+        [row["region"], row["name"], *(row["indicators"].get(c) for c in codes)]
+        for row in report["rows"]
+    ]
+    rows.append(["", "合计", *(report["indicators"].get(c) for c in codes)])
+    return rows
+
+
+def write_monthly_report(report: dict, indicators: list[Indicator], target) -> None:
+    year, month = report["period"].split("-")
+    header = header_names(indicators)
+    workbook = Workbook()
+    sheet = workbook.active
+    assert sheet is not None
+    sheet.title = f"{report['period']} 月报"
+    last_column = get_column_letter(len(header))
+    sheet.append([TITLE])
+    sheet.merge_cells(f"A1:{last_column}1")
+    sheet["A1"].font = Font(size=16, bold=True)
+    sheet["A1"].alignment = Alignment(horizontal="center")
+    sheet.append([f"填报单位：{report['name']}（{report['region']}）"])
+    sheet.merge_cells(f"A2:{get_column_letter(max(2, len(header) // 2))}2")
+    sheet.append([f"统计期：{int(year)}年{int(month)}月（截至{report['period']}月末）"])
+    sheet.merge_cells(f"A3:{get_column_letter(max(2, len(header) // 2))}3")
+    sheet.append(header)
+    header_row = sheet.max_row
+    for cell in sheet[header_row]:
+        cell.font = Font(bold=True)
+        cell.alignment = Alignment(wrap_text=True, vertical="center", horizontal="center")
+        cell.fill = PatternFill("solid", fgColor="E8EEF7")
+        cell.border = BOX
+    rate_columns = {index + 3 for index, i in enumerate(indicators) if i.unit != Unit.COUNT}
+    for values in table_rows(report, indicators):
+        sheet.append(values)
+        for cell in sheet[sheet.max_row]:
+            cell.border = BOX
+            if cell.column in rate_columns:
+                cell.number_format = "0.00"
+    for cell in sheet[sheet.max_row]:
+        cell.font = Font(bold=True)
+    sheet.row_dimensions[header_row].height = 48
+    sheet.column_dimensions["A"].width = 14
+    sheet.column_dimensions["B"].width = 16
+    for column in range(3, len(header) + 1):
+        sheet.column_dimensions[get_column_letter(column)].width = 12
+    sheet.freeze_panes = sheet.cell(row=header_row + 1, column=3)
+    sheet.append([])
+    sheet.append([f"生成时间：{report['generated_at']}　比率保留两位小数；分母为0时空白。"])
+    workbook.save(target)

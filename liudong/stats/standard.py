@@ -1,0 +1,167 @@
+"""The standard indicators of DESIGN.md §5, as data.
+
+A migration installs them (``install``); the report engine reads them from the database
+like any indicator a county adds. Changing a standard definition is a new migration that
+calls ``install`` again, so every node's figures change on the same release.
+"""
+
+from __future__ import annotations
+
+ADULT_WCBA = {"sex": "2", "age": [18, 49]}
+MARRIED_WCBA = {**ADULT_WCBA, "married": True}
+
+
+def _count(population: str, **where) -> dict:
+    return {"count": population, "where": where} if where else {"count": population}
+
+
+def _rate(numerator, denominator, scale: int = 100) -> dict:
+    return {"ratio": [numerator, denominator], "scale": scale}
+
+
+# (code, 中文名, English name, unit, direction, definition)
+STANDARD = [
+    ("outflow_total", "流出人口总数", "outflow, total", "count", "neutral", _count("outflow")),
+    (
+        "outflow_adult_wcba",
+        "流出育龄妇女数(18-49岁)",
+        "outflow women aged 18-49",
+        "count",
+        "neutral",
+        _count("outflow", **ADULT_WCBA),
+    ),
+    (
+        "outflow_married_wcba",
+        "流出已婚育龄妇女数",
+        "outflow married women aged 18-49",
+        "count",
+        "neutral",
+        _count("outflow", **MARRIED_WCBA),
+    ),
+    (
+        "outflow_certificate_holders",
+        "流出育龄妇女持证数",
+        "outflow women aged 18-49 holding a valid certificate",
+        "count",
+        "higher",
+        _count("outflow", **ADULT_WCBA, valid_certificate=True),
+    ),
+    (
+        "outflow_certificate_rate",
+        "流出育龄妇女持证率",
+        "outflow certificate rate",
+        "percent",
+        "higher",
+        _rate("outflow_certificate_holders", "outflow_adult_wcba"),
+    ),
+    ("inflow_total", "流入人口总数", "inflow, total", "count", "neutral", _count("inflow")),
+    (
+        "inflow_adult_wcba",
+        "流入育龄妇女数(18-49岁)",
+        "inflow women aged 18-49",
+        "count",
+        "neutral",
+        _count("inflow", **ADULT_WCBA),
+    ),
+    (
+        "inflow_married_wcba",
+        "流入已婚育龄妇女数",
+        "inflow married women aged 18-49",
+        "count",
+        "neutral",
+        _count("inflow", **MARRIED_WCBA),
+    ),
+    (
+        "inflow_certificate_holders",
+        "流入育龄妇女持证数",
+        "inflow women aged 18-49 holding a valid certificate",
+        "count",
+        "higher",
+        _count("inflow", **ADULT_WCBA, valid_certificate=True),
+    ),
+    (
+        "inflow_verified",
+        "流入育龄妇女验证数",
+        "inflow women aged 18-49 verified here",
+        "count",
+        "higher",
+        _count("inflow", **ADULT_WCBA, verified=True),
+    ),
+    (
+        "inflow_verification_rate",
+        "流入育龄妇女验证率",
+        "inflow verification rate",
+        "percent",
+        "higher",
+        _rate("inflow_verified", "inflow_adult_wcba"),
+    ),
+    (
+        "inflow_verified_within_30d_rate",
+        "流入育龄妇女30日内验证率",
+        "inflow verified within 30 days of arrival",
+        "percent",
+        "higher",
+        _rate(_count("inflow", **ADULT_WCBA, verified_within_days=30), "inflow_adult_wcba"),
+    ),
+    (
+        "inflow_health_check_rate",
+        "流入已婚育龄妇女生殖健康检查率",
+        "inflow reproductive-health check rate",
+        "percent",
+        "higher",
+        _rate(
+            _count("inflow", **MARRIED_WCBA, service_in_year="reproductive_health"),
+            "inflow_married_wcba",
+        ),
+    ),
+    (
+        "free_service_rate",
+        "流入已婚育龄妇女免费服务覆盖率",
+        "inflow free service coverage",
+        "percent",
+        "higher",
+        _rate(_count("inflow", **MARRIED_WCBA, free_service_in_year=True), "inflow_married_wcba"),
+    ),
+    (
+        "births",
+        "流动人口出生数",
+        "births to floating residents",
+        "count",
+        "neutral",
+        _count("births"),
+    ),
+    (
+        "birth_rate_permille",
+        "流动人口出生率",
+        "birth rate",
+        "permille",
+        "neutral",
+        _rate("births", {"count": "inflow", "at": "mean"}, 1000),
+    ),
+    (
+        "sex_ratio_at_birth",
+        "出生人口性别比",
+        "sex ratio at birth (boys per 100 girls)",
+        "per_hundred",
+        "neutral",
+        _rate(_count("births", sex="1"), _count("births", sex="2")),
+    ),
+]
+
+
+def install(apps, schema_editor=None) -> None:
+    """Create or update the standard indicators (a county's own are left alone)."""
+    Indicator = apps.get_model("stats", "Indicator")
+    for position, (code, name_zh, name_en, unit, direction, definition) in enumerate(STANDARD):
+        Indicator.objects.update_or_create(
+            code=code,
+            defaults={
+                "name_zh": name_zh,
+                "name_en": name_en,
+                "unit": unit,
+                "direction": direction,
+                "definition": definition,
+                "standard": True,
+                "position": (position + 1) * 10,
+            },
+        )
