@@ -16,13 +16,19 @@ COMPOSITE = {
 }
 
 GROUPS = {
-    "import": "import data from csv/xlsx: regions, persons, employers, rental-houses",
+    "import": "import data from csv/xlsx: regions, persons, employers, rental-houses, sites, "
+    "agreements, safety-issues",
     "export": "export data to csv/xlsx: regions, persons, audit, employers, rental-houses, "
-    "campaign, services",
+    "sites, agreements, safety-issues, campaign, services",
     "audit": "the audit log: verify",
     "duplicates": "the possible-duplicate queue: find",
+    "report": "reports: monthly",
+    "check": "data checks: quality",
     "certificate": "marriage-and-childbearing certificates: issue, pdf, verify, revoke, rotate-key",
 }
+
+# Groups that share their name with a Django command, which still runs without a subcommand.
+DJANGO_FALLBACK = {"check"}
 
 USAGE = """usage: liudong COMMAND [options]
 
@@ -40,10 +46,15 @@ Data:
   export regions --region CODE [--format csv|xlsx] [--out FILE]
   export audit --region CODE --out FILE.xlsx
   audit verify             check the audit log's hash chain
-  import employers|rental-houses FILE [--dry-run --atomic --format json]
-  export employers|rental-houses --region CODE [--format csv|xlsx] [--out FILE]
+  import employers|rental-houses|sites|agreements|safety-issues FILE
+                           [--dry-run --atomic --format json]
+  export employers|rental-houses|sites|agreements|safety-issues --region CODE
+                           [--format csv|xlsx] [--out FILE]
   export campaign --id N --out FILE.xlsx   a campaign's summary per region
   export services --region CODE --from DATE --to DATE --out FILE.xlsx   services given
+Statistics:
+  report monthly --region CODE --period YYYY-MM --format json|xlsx|table [--out FILE]
+  check quality --region CODE [--format json|table] [--rule CODE]   data-quality rules
 Certificates:
   certificate issue --id-number ID | --from FILE [--format json]
   certificate pdf NUMBER --out FILE.pdf
@@ -59,6 +70,8 @@ def _resolve(argv: list[str]) -> list[str]:
     """Map `liudong import regions ...` to `import_regions ...`."""
     from django.core.management import get_commands
 
+    if argv and argv[0] in DJANGO_FALLBACK and (len(argv) == 1 or argv[1].startswith("-")):
+        return argv  # `liudong check --deploy`: Django's own system check
     if len(argv) >= 2 and argv[0] in GROUPS and not argv[1].startswith("-"):
         joined = f"{argv[0]}_{argv[1].replace('-', '_')}"  # rotate-key: rotate_key
         if joined in get_commands():

@@ -218,6 +218,12 @@ SPECTACULAR_SETTINGS = {
     "SWAGGER_UI_FAVICON_HREF": "SIDECAR",
     "REDOC_DIST": "SIDECAR",
     "COMPONENT_SPLIT_REQUEST": True,
+    # Several models have a `status` or `action`: each choice set gets its own name.
+    "ENUM_NAME_OVERRIDES": {
+        "ReportStatusEnum": "liudong.stats.models.ReportStatus",
+        "HelpStatusEnum": "liudong.services.models.HelpStatus",
+        "CertificateStatusEnum": "liudong.certificates.models.Status",
+    },
 }
 
 LOGGING = {

@@ -50,6 +50,13 @@ RECORD_SERVICES = "record_services"
 # Employers, rental houses, sites, their agreements and the rental safety register.
 MANAGE_PLACES = "manage_places"
 
+# Monthly reports: every office reads the figures of its region; a unit submits its own
+# month, the level above approves or returns it; a county keeps the indicator list.
+VIEW_REPORTS = "view_reports"
+SUBMIT_REPORTS = "submit_reports"
+APPROVE_REPORTS = "approve_reports"
+MANAGE_INDICATORS = "manage_indicators"
+
 CAPABILITIES: dict[str, set[str]] = {
     Role.COLLECTOR: {USE_WEB, CHANGE_PEOPLE, MANAGE_PLACES},
     Role.VILLAGE: {
@@ -59,6 +66,7 @@ CAPABILITIES: dict[str, set[str]] = {
         VERIFY_CERTIFICATES,
         MANAGE_PLACES,
         RECORD_SERVICES,
+        VIEW_REPORTS,
     },
     Role.TOWNSHIP: {
         USE_WEB,
@@ -69,6 +77,8 @@ CAPABILITIES: dict[str, set[str]] = {
         VERIFY_CERTIFICATES,
         MANAGE_PLACES,
         RECORD_SERVICES,
+        VIEW_REPORTS,
+        SUBMIT_REPORTS,
     },
     # A service station records services; it does not keep the registry.
     Role.PROVIDER: {USE_WEB, RECORD_SERVICES},
@@ -82,8 +92,13 @@ CAPABILITIES: dict[str, set[str]] = {
         VERIFY_CERTIFICATES,
         MANAGE_PLACES,
         RECORD_SERVICES,
+        VIEW_REPORTS,
+        SUBMIT_REPORTS,
+        APPROVE_REPORTS,
+        MANAGE_INDICATORS,
     },
-    Role.INSPECTOR: {USE_WEB},
+    # An inspector reads figures to assess them (and, later, spot-checks files).
+    Role.INSPECTOR: {USE_WEB, VIEW_REPORTS},
     # Another jurisdiction's system: exchange messages only, never pages or lists.
     Role.NODE: set(),
 }

@@ -30,6 +30,12 @@ from liudong.services.api.views import (
     MembershipViewSet,
     ServiceRecordViewSet,
 )
+from liudong.stats.api.views import (
+    AssessmentViewSet,
+    IndicatorViewSet,
+    MonthlyReportViewSet,
+    TargetViewSet,
+)
 
 router = DefaultRouter()
 router.register("regions", RegionViewSet, basename="region")
@@ -57,6 +63,10 @@ router.register("rental-houses", RentalHouseViewSet, basename="rental-house")
 router.register("sites", SiteViewSet, basename="site")
 router.register("agreements", AgreementViewSet, basename="agreement")
 router.register("safety-issues", SafetyIssueViewSet, basename="safety-issue")
+router.register("indicators", IndicatorViewSet, basename="indicator")
+router.register("monthly-reports", MonthlyReportViewSet, basename="monthly-report")
+router.register("targets", TargetViewSet, basename="target")
+router.register("assessments", AssessmentViewSet, basename="assessment")
 
 app_name = "api"
 urlpatterns = [

@@ -173,6 +173,8 @@ def parse_count(raw: Any) -> Count:
 
 
 def _side(raw: Any) -> Count | str:
+    if raw in ("", None):
+        raise _error(_("A ratio needs both a numerator and a denominator."), code="required")
     if isinstance(raw, str):
         if not CODE_PATTERN.match(raw):
             raise _error(_("“%(code)s” is not an indicator code.") % {"code": raw})

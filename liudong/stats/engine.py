@@ -205,9 +205,24 @@ def _stay_counts(counts: list[Count], region: str, child_length, period, day, di
             waited=ExpressionWrapper(F("verified_on") - F("arrival_date"), DurationField())
         )
     conditions = [
-        Q(*(stay_condition(n, v, period=period, day=day) for n, v in c.where)) for c in counts
+        Q(*(stay_condition(n, v, period=period, day=day) for n, v in _subqueries_last(c.where)))
+        for c in counts
     ]
     return _grouped(stays, field, child_length, conditions)
+
+
+# Filters written as EXISTS subqueries (one index probe per stay they are asked about).
+SUBQUERY_FILTERS = frozenset({"valid_certificate", "service_in_year", "free_service_in_year"})
+
+
+def _subqueries_last(where: tuple) -> list:
+    """A count's filters with the subqueries after the column tests. The terms of an
+    aggregate's FILTER are evaluated in the order written and stop at the first false
+    one (neither SQLite nor PostgreSQL reorders them), so a certificate or a service is
+    then looked up only for the stays that sex, age and marital status have kept. In
+    name order the service lookups came before "sex" (and "free_service_in_year" before
+    "married"): every stay aged 18-49, men included, was looked up."""
+    return sorted(where, key=lambda item: item[0] in SUBQUERY_FILTERS)
 
 
 def _birth_counts(counts: list[Count], region: str, child_length, period, districts):

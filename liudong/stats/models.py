@@ -6,6 +6,8 @@ migration); its definitions are fixed, so every office's report means the same t
 
 from __future__ import annotations
 
+from decimal import Decimal
+
 from django.conf import settings
 from django.core.exceptions import ValidationError
 from django.core.validators import RegexValidator
@@ -96,3 +98,257 @@ class Indicator(TrackedModel):
                         % {"code": code}
                     }
                 )
+
+
+class ReportStatus(models.TextChoices):
+    SUBMITTED = "submitted", _("submitted")
+    RETURNED = "returned", _("returned")
+    APPROVED = "approved", _("approved")
+    REOPENED = "reopened", _("reopened")
+
+
+class MonthlyReport(TrackedModel):
+    """A unit's monthly report as submitted upward, with the figures it was submitted
+    with. Once approved the figures are frozen: later edits to the registry change the
+    live report, never this one (what the county approved is what was assessed)."""
+
+    region = models.ForeignKey(
+        "regions.Region",
+        verbose_name=_("reporting unit"),
+        on_delete=models.PROTECT,
+        related_name="+",
+    )
+    period = models.CharField(_("period"), max_length=7)
+    status = models.CharField(_("status"), max_length=10, choices=ReportStatus.choices)
+    figures = models.JSONField(_("figures as submitted"))
+    submitted_by = models.ForeignKey(
+        settings.AUTH_USER_MODEL,
+        verbose_name=_("submitted by"),
+        on_delete=models.PROTECT,
+        related_name="+",
+    )
+    submitted_at = models.DateTimeField(_("submitted at"))
+    decided_by = models.ForeignKey(
+        settings.AUTH_USER_MODEL,
+        verbose_name=_("approved or returned by"),
+        null=True,
+        blank=True,
+        on_delete=models.PROTECT,
+        related_name="+",
+    )
+    decided_at = models.DateTimeField(_("approved or returned at"), null=True, blank=True)
+    reason = models.CharField(_("reason (return or reopen)"), max_length=300, blank=True)
+
+    class Meta:
+        ordering = ["-period", "region_id"]
+        verbose_name = _("monthly report")
+        verbose_name_plural = _("monthly reports")
+        constraints = [
+            models.UniqueConstraint(fields=["region", "period"], name="monthly_report_unique")
+        ]
+
+    def __str__(self) -> str:
+        return f"{self.region_id} {self.period}"
+
+    @property
+    def is_frozen(self) -> bool:
+        return self.status == ReportStatus.APPROVED
+
+
+class ReportEvent(models.Model):
+    """The report's history as its page shows it (the audit log holds it too)."""
+
+    report = models.ForeignKey(MonthlyReport, on_delete=models.CASCADE, related_name="events")
+    action = models.CharField(_("action"), max_length=10, choices=ReportStatus.choices)
+    by = models.ForeignKey(
+        settings.AUTH_USER_MODEL, verbose_name=_("by"), on_delete=models.PROTECT, related_name="+"
+    )
+    at = models.DateTimeField(_("at"))
+    reason = models.CharField(_("reason"), max_length=300, blank=True)
+
+    class Meta:
+        ordering = ["at", "id"]
+        verbose_name = _("report event")
+        verbose_name_plural = _("report events")
+
+    def __str__(self) -> str:
+        return f"{self.report} {self.action} {self.at:%Y-%m-%d}"
+
+
+class Severity(models.TextChoices):
+    ERROR = "error", _("error")
+    WARNING = "warning", _("warning")
+
+
+class QualityRule(TrackedModel):
+    """A data-quality rule (issue 6, part 7), like an indicator: data naming one check of
+    the vocabulary in ``quality.py`` and its parameters, so a county adds or switches off
+    a rule without a release. The standard rules ship as data (``quality.STANDARD_RULES``).
+    """
+
+    code = models.CharField(
+        _("code"),
+        max_length=40,
+        unique=True,
+        validators=[
+            RegexValidator(
+                definitions.CODE_PATTERN,
+                _("Lower-case letters, digits and underscores, starting with a letter."),
+            )
+        ],
+    )
+    name_zh = models.CharField(_("Chinese name"), max_length=100)
+    name_en = models.CharField(_("English name"), max_length=100)
+    # Not "check": Model.check() is Django's system-check hook.
+    check_name = models.CharField(_("check"), max_length=40)
+    parameters = models.JSONField(_("parameters"), default=dict, blank=True)
+    severity = models.CharField(
+        _("severity"), max_length=8, choices=Severity.choices, default=Severity.ERROR
+    )
+    active = models.BooleanField(_("active"), default=True)
+    standard = models.BooleanField(_("standard (shipped)"), default=False)
+    position = models.PositiveSmallIntegerField(_("position in lists"), default=500)
+    created_by = models.ForeignKey(
+        settings.AUTH_USER_MODEL,
+        verbose_name=_("added by"),
+        null=True,
+        blank=True,
+        on_delete=models.SET_NULL,
+        related_name="+",
+    )
+
+    class Meta:
+        ordering = ["position", "code"]
+        verbose_name = _("data-quality rule")
+        verbose_name_plural = _("data-quality rules")
+
+    def __str__(self) -> str:
+        return f"{self.code} {self.name_zh}"
+
+    @property
+    def name(self) -> str:
+        """The name in the language of the request (Chinese unless English is chosen)."""
+        from django.utils.translation import get_language
+
+        return self.name_en if (get_language() or "").startswith("en") else self.name_zh
+
+    def clean(self) -> None:
+        from . import quality  # it reads this model
+
+        self.parameters = quality.parse(self.check_name, self.parameters)
+
+
+def statistical_year_of(day) -> int:
+    """The statistical year a day belongs to, named by the year it ends in: 1 October
+    2025 to 30 September 2026 is the statistical year 2026."""
+    return day.year + 1 if day.month >= 10 else day.year
+
+
+class Target(TrackedModel):
+    """A yearly target for an indicator in a region; regions below inherit it unless they
+    have their own (``stats.services.target_for``)."""
+
+    indicator = models.ForeignKey(
+        Indicator, verbose_name=_("indicator"), on_delete=models.CASCADE, related_name="targets"
+    )
+    region = models.ForeignKey(
+        "regions.Region", verbose_name=_("region"), on_delete=models.PROTECT, related_name="+"
+    )
+    year = models.PositiveSmallIntegerField(_("statistical year"))
+    value = models.DecimalField(_("target"), max_digits=9, decimal_places=2)
+    set_by = models.ForeignKey(
+        settings.AUTH_USER_MODEL,
+        verbose_name=_("set by"),
+        null=True,
+        blank=True,
+        on_delete=models.SET_NULL,
+        related_name="+",
+    )
+
+    class Meta:
+        ordering = ["year", "region_id", "indicator__position"]
+        verbose_name = _("target")
+        verbose_name_plural = _("targets")
+        constraints = [
+            models.UniqueConstraint(fields=["indicator", "region", "year"], name="target_unique")
+        ]
+
+    def __str__(self) -> str:
+        return f"{self.indicator.code} {self.region_id} {self.year}: {self.value}"
+
+    def clean(self) -> None:
+        unit = self.indicator.unit
+        if unit == Unit.PERCENT and not 0 <= self.value <= 100:
+            raise ValidationError({"value": _("A rate's target lies between 0 and 100 (%).")})
+        if self.value < 0:
+            raise ValidationError({"value": _("A target cannot be negative.")})
+
+
+class AssessmentScheme(TrackedModel):
+    """How a unit's year is scored (考核方案): weighted indicators scored against their
+    targets (full marks at or above, proportional below), minus deductions for monthly
+    reports submitted late or returned."""
+
+    name = models.CharField(_("name"), max_length=100)
+    region = models.ForeignKey(
+        "regions.Region",
+        verbose_name=_("assessing unit"),
+        on_delete=models.PROTECT,
+        related_name="+",
+        help_text=_("The units directly below it are scored."),
+    )
+    year = models.PositiveSmallIntegerField(_("statistical year"))
+    items = models.JSONField(
+        _("weighted indicators"),
+        help_text=_('A list of {"indicator": CODE, "weight": POINTS}.'),
+    )
+    due_day = models.PositiveSmallIntegerField(
+        _("reports due by this day of the next month"), default=5
+    )
+    late_deduction = models.DecimalField(
+        _("points off per late report"), max_digits=5, decimal_places=2, default=Decimal("2")
+    )
+    return_deduction = models.DecimalField(
+        _("points off per returned report"), max_digits=5, decimal_places=2, default=Decimal("1")
+    )
+    created_by = models.ForeignKey(
+        settings.AUTH_USER_MODEL,
+        verbose_name=_("set up by"),
+        null=True,
+        blank=True,
+        on_delete=models.SET_NULL,
+        related_name="+",
+    )
+
+    class Meta:
+        ordering = ["-year", "region_id", "name"]
+        verbose_name = _("assessment scheme")
+        verbose_name_plural = _("assessment schemes")
+
+    def __str__(self) -> str:
+        return f"{self.name} {self.year}"
+
+    def clean(self) -> None:
+        if not isinstance(self.items, list) or not self.items:
+            raise ValidationError({"items": _("List at least one weighted indicator.")})
+        codes = set(Indicator.objects.values_list("code", flat=True))
+        seen = set()
+        for item in self.items:
+            if not isinstance(item, dict) or set(item) != {"indicator", "weight"}:
+                raise ValidationError(
+                    {"items": _('Each item is {"indicator": CODE, "weight": POINTS}.')}
+                )
+            code, weight = item["indicator"], item["weight"]
+            if code not in codes:
+                raise ValidationError(
+                    {"items": _("No indicator has the code “%(code)s”.") % {"code": code}}
+                )
+            if code in seen:
+                raise ValidationError({"items": _("“%(code)s” is listed twice.") % {"code": code}})
+            seen.add(code)
+            if not isinstance(weight, int | float) or isinstance(weight, bool) or weight <= 0:
+                raise ValidationError(
+                    {"items": _("The weight of “%(code)s” must be above 0.") % {"code": code}}
+                )
+        if not 1 <= self.due_day <= 28:
+            raise ValidationError({"due_day": _("A day from 1 to 28.")})

@@ -7,22 +7,43 @@ grouped counts.
 
 from __future__ import annotations
 
+import dataclasses
 import datetime
 import re
 from decimal import ROUND_HALF_UP, Decimal
 
 from django.core.exceptions import PermissionDenied, ValidationError
+from django.db import transaction
+from django.db.models import Q
 from django.utils import timezone
 from django.utils.translation import gettext as _
 
-from liudong.regions.codes import Level, level_of
+from liudong.accounts.roles import (
+    APPROVE_REPORTS,
+    MANAGE_INDICATORS,
+    SUBMIT_REPORTS,
+    VIEW_REPORTS,
+    can,
+)
+from liudong.audit import services as audit
+from liudong.audit.models import Action
+from liudong.base import StaleWrite
+from liudong.regions.codes import Level, ancestors, level_of, subtree_q
 from liudong.regions.models import Region
 from liudong.regions.services import resolve_region
 
 from . import definitions
 from .definitions import Count, Ratio
 from .engine import Period, evaluate_counts
-from .models import Indicator
+from .models import (
+    AssessmentScheme,
+    Indicator,
+    MonthlyReport,
+    ReportEvent,
+    ReportStatus,
+    Target,
+    statistical_year_of,
+)
 
 PERIOD_PATTERN = re.compile(r"^(\d{4})-(\d{2})$")
 OWN_ROW_NAME = "本级"  # files coded at the region itself, not at one of its children
@@ -157,4 +178,503 @@ def monthly_report(
         "generated_at": timezone.now().isoformat(timespec="seconds"),
         "indicators": chosen.values(totals, ""),
         "rows": rows,
+    }
+
+
+# --- submission and approval -----------------------------------------------------------
+
+
+def _require(user, capability: str) -> None:
+    if user is None or not can(user, capability):
+        raise PermissionDenied(_("Your role may not do this with monthly reports."))
+
+
+def _log(action: str, report: MonthlyReport, acting_user, reason: str = "") -> None:
+    report.events.create(action=action, by=acting_user, at=timezone.now(), reason=reason)
+    audit.record(
+        Action.UPDATE if report.version > 1 else Action.CREATE,
+        acting_user=acting_user,
+        obj=report,
+        region=report.region_id,
+        detail={
+            "report": action,
+            "period": report.period,
+            **({"reason": reason} if reason else {}),
+        },
+    )
+
+
+def _locked(report: MonthlyReport, version: int | None) -> MonthlyReport:
+    current = MonthlyReport.objects.select_for_update().get(pk=report.pk)
+    if version is not None and current.version != version:
+        raise StaleWrite(report, current)
+    return current
+
+
+def submit_report(*, acting_user, period: Period, today: datetime.date | None = None):
+    """A unit submits its own month, once the month is over, with the figures as they are
+    now. A returned or reopened month is submitted again; an approved one is frozen."""
+    _require(acting_user, SUBMIT_REPORTS)
+    today = today or timezone.localdate()
+    if period.last >= today:
+        raise ValidationError(
+            {"period": _("The period %(period)s is not over yet.") % {"period": period}},
+            code="not_over",
+        )
+    region = acting_user.region
+    figures = monthly_report(region.code, period, acting_user=acting_user)
+    now = timezone.now()
+    with transaction.atomic():
+        report = (
+            MonthlyReport.objects.select_for_update()
+            .filter(region=region, period=str(period))
+            .first()
+        )
+        if report is not None and report.status == ReportStatus.APPROVED:
+            raise ValidationError(
+                _(
+                    "The report for %(period)s was approved on %(day)s and is frozen; "
+                    "ask the approving office to reopen it."
+                )
+                % {"period": period, "day": timezone.localdate(report.decided_at)},
+                code="approved",
+            )
+        if report is None:
+            report = MonthlyReport(region=region, period=str(period))
+        else:
+            report.version += 1
+        report.status = ReportStatus.SUBMITTED
+        report.figures = figures
+        report.submitted_by, report.submitted_at = acting_user, now
+        report.decided_by, report.decided_at, report.reason = None, None, ""
+        report.save()
+        _log(ReportStatus.SUBMITTED, report, acting_user)
+    return report
+
+
+def _check_decider(acting_user, report: MonthlyReport) -> None:
+    _require(acting_user, APPROVE_REPORTS)
+    own = acting_user.region_id
+    if report.region_id == own or not report.region_id.startswith(own):
+        raise PermissionDenied(
+            _("The report of %(code)s is approved by an office above it, not by %(region)s.")
+            % {"code": report.region_id, "region": own}
+        )
+    if report.submitted_by_id == acting_user.pk:
+        raise PermissionDenied(_("You submitted this report: someone else approves it."))
+
+
+def _decide(acting_user, report, version, *, status: str, reason: str = "", expect: tuple):
+    with transaction.atomic():
+        current = _locked(report, version)
+        _check_decider(acting_user, current)
+        if current.status not in expect:
+            raise ValidationError(
+                _("The report is %(status)s: it cannot be %(action)s now.")
+                % {"status": current.get_status_display(), "action": ReportStatus(status).label},
+                code="status",
+            )
+        current.status = status
+        if status != ReportStatus.REOPENED:
+            current.decided_by, current.decided_at = acting_user, timezone.now()
+        current.reason = reason
+        current.version += 1
+        current.save()
+        _log(status, current, acting_user, reason)
+    return current
+
+
+def _reason(reason: str) -> str:
+    reason = (reason or "").strip()
+    if not reason:
+        raise ValidationError({"reason": _("Give the reason.")}, code="required")
+    return reason
+
+
+def approve_report(*, acting_user, report: MonthlyReport, version: int | None = None):
+    return _decide(
+        acting_user, report, version, status=ReportStatus.APPROVED, expect=(ReportStatus.SUBMITTED,)
+    )
+
+
+def return_report(*, acting_user, report: MonthlyReport, reason: str, version: int | None = None):
+    return _decide(
+        acting_user,
+        report,
+        version,
+        status=ReportStatus.RETURNED,
+        reason=_reason(reason),
+        expect=(ReportStatus.SUBMITTED,),
+    )
+
+
+def reopen_report(*, acting_user, report: MonthlyReport, reason: str, version: int | None = None):
+    """An approved month opened again (a correction found later): audited with its reason;
+    the unit then submits it again."""
+    return _decide(
+        acting_user,
+        report,
+        version,
+        status=ReportStatus.REOPENED,
+        reason=_reason(reason),
+        expect=(ReportStatus.APPROVED,),
+    )
+
+
+def reports_in_scope(user):
+    """Submitted reports of the user's region and below."""
+    if user is None or not can(user, VIEW_REPORTS):
+        return MonthlyReport.objects.none()
+    return MonthlyReport.objects.filter(subtree_q(user.region_id, "region_id"))
+
+
+@dataclasses.dataclass
+class ShownReport:
+    """What a report page shows: frozen figures when approved, else live ones; and the
+    previous month's approved figures to compare with."""
+
+    figures: dict
+    record: MonthlyReport | None
+    previous: dict | None
+
+    @property
+    def frozen(self) -> bool:
+        return self.record is not None and self.record.is_frozen
+
+
+def report_to_show(region_code: str, period: Period, *, acting_user) -> ShownReport:
+    region = check_region(acting_user, region_code)
+    records = {
+        r.period: r
+        for r in MonthlyReport.objects.filter(
+            region=region, period__in=[str(period), str(period.shifted(-1))]
+        ).select_related("submitted_by", "decided_by")
+    }
+    record = records.get(str(period))
+    before = records.get(str(period.shifted(-1)))
+    if record is not None and record.is_frozen:
+        figures = record.figures
+    else:
+        figures = monthly_report(region.code, period, acting_user=acting_user)
+    previous = before.figures if before is not None and before.is_frozen else None
+    return ShownReport(figures, record, previous)
+
+
+# --- indicators a county adds -----------------------------------------------------------
+
+
+def add_indicator(*, acting_user, **fields) -> Indicator:
+    """A county's own indicator, checked as a shipped one is (definitions.parse), audited."""
+    _require(acting_user, MANAGE_INDICATORS)
+    indicator = Indicator(**fields, standard=False, created_by=acting_user)
+    indicator.full_clean()
+    with transaction.atomic():
+        indicator.save()
+        audit.record(
+            Action.CREATE,
+            acting_user=acting_user,
+            obj=indicator,
+            region=acting_user.region_id,
+            detail={"definition": indicator.definition},
+        )
+    return indicator
+
+
+def last_full_month(today: datetime.date | None = None) -> Period:
+    today = today or timezone.localdate()
+    return Period(today.year, today.month).shifted(-1)
+
+
+# --- targets ------------------------------------------------------------------------------
+
+
+def set_target(*, acting_user, indicator: Indicator, region_code: str, year: int, value) -> Target:
+    """A yearly target for the user's region or one below it (audited)."""
+    _require(acting_user, MANAGE_INDICATORS)
+    region = check_region(acting_user, region_code)
+    with transaction.atomic():
+        target = Target.objects.filter(indicator=indicator, region=region, year=year).first()
+        before = None if target is None else str(target.value)
+        if target is None:
+            target = Target(indicator=indicator, region=region, year=year)
+        else:
+            target.version += 1
+        target.value, target.set_by = Decimal(str(value)), acting_user
+        target.full_clean()
+        target.save()
+        audit.record(
+            Action.CREATE if before is None else Action.UPDATE,
+            acting_user=acting_user,
+            obj=target,
+            region=region.code,
+            detail={"indicator": indicator.code, "year": year, "value": str(target.value)}
+            | ({"before": before} if before is not None else {}),
+        )
+    return target
+
+
+def targets_for(region_code: str, year: int) -> dict[str, Decimal]:
+    """Each indicator's target for the region: its own, else the nearest region above's."""
+    chain = [*ancestors(region_code), region_code]  # province first
+    found: dict[str, Decimal] = {}
+    for target in (
+        Target.objects.filter(region_id__in=chain, year=year)
+        .select_related("indicator")
+        .order_by("region_id")
+    ):
+        # Longer codes come later and lie lower: the region's own target wins.
+        found[target.indicator.code] = target.value
+    return found
+
+
+def own_targets(region_code: str, year: int) -> set[str]:
+    """Codes of the indicators the region has a target of its own for."""
+    return set(
+        Target.objects.filter(region_id=region_code, year=year).values_list(
+            "indicator__code", flat=True
+        )
+    )
+
+
+# --- the dashboard --------------------------------------------------------------------------
+
+KEY_INDICATORS = (
+    "outflow_certificate_rate",
+    "inflow_verification_rate",
+    "inflow_verified_within_30d_rate",
+    "inflow_health_check_rate",
+    "free_service_rate",
+)
+TREND_MONTHS = 12
+
+
+def _met(indicator: Indicator, value, target) -> bool | None:
+    if value is None or target is None or indicator.direction == "neutral":
+        return None
+    if indicator.direction == "lower":
+        return value <= float(target)
+    return value >= float(target)
+
+
+def trend(indicator: Indicator, region_code: str, period: Period) -> list[dict]:
+    """The indicator over the twelve months to ``period``: an approved month's frozen
+    figure, else counted now (only the counts this indicator needs, ungrouped)."""
+    months = [period.shifted(-i) for i in range(TREND_MONTHS - 1, -1, -1)]
+    frozen = {
+        r.period: r.figures["indicators"].get(indicator.code)
+        for r in MonthlyReport.objects.filter(
+            region_id=region_code,
+            period__in=[str(m) for m in months],
+            status=ReportStatus.APPROVED,
+        )
+    }
+    chosen = IndicatorSet([indicator])
+    points = []
+    for month in months:
+        if str(month) in frozen:
+            points.append({"period": str(month), "value": frozen[str(month)], "frozen": True})
+            continue
+        counted = evaluate_counts(
+            chosen.counts(), region=region_code, period=month, child_length=None
+        )
+        value = chosen.values(counted, "")[indicator.code]
+        points.append({"period": str(month), "value": value, "frozen": False})
+    return points
+
+
+def dashboard(region_code: str, period: Period, *, acting_user, indicator_code: str) -> dict:
+    """Key indicators against their targets, a twelve-month trend and a ranking of the
+    child regions for one indicator; every figure from the report engine."""
+    shown = report_to_show(region_code, period, acting_user=acting_user)
+    figures = shown.figures
+    indicators = {i.code: i for i in report_indicators()}
+    chosen = indicators.get(indicator_code) or indicators[KEY_INDICATORS[1]]
+    year = statistical_year_of(period.last)
+    targets = targets_for(figures["region"], year)
+    cards = []
+    for code in KEY_INDICATORS:
+        if code not in indicators:
+            continue
+        value = figures["indicators"].get(code)
+        cards.append(
+            {
+                "indicator": indicators[code],
+                "value": value,
+                "target": targets.get(code),
+                "met": _met(indicators[code], value, targets.get(code)),
+            }
+        )
+    reverse_order = chosen.direction != "lower"
+    ranking = sorted(
+        (
+            {"region": r["region"], "name": r["name"], "value": r["indicators"].get(chosen.code)}
+            for r in figures["rows"]
+        ),
+        key=lambda r: (
+            r["value"] is None,
+            -(r["value"] or 0) if reverse_order else r["value"] or 0,
+        ),
+    )
+    return {
+        "region": figures["region"],
+        "name": figures["name"],
+        "period": str(period),
+        "year": year,
+        "indicator": chosen,
+        "target": targets.get(chosen.code),
+        "cards": cards,
+        "trend": trend(chosen, figures["region"], period),
+        "ranking": ranking,
+        "frozen": shown.frozen,
+    }
+
+
+# --- assessment ---------------------------------------------------------------------------
+
+
+def create_scheme(*, acting_user, **fields) -> AssessmentScheme:
+    """An assessment scheme of the user's own unit (its children are scored); audited."""
+    _require(acting_user, MANAGE_INDICATORS)
+    scheme = AssessmentScheme(**fields, region=acting_user.region, created_by=acting_user)
+    scheme.full_clean()
+    with transaction.atomic():
+        scheme.save()
+        audit.record(
+            Action.CREATE,
+            acting_user=acting_user,
+            obj=scheme,
+            region=scheme.region_id,
+            detail={"items": scheme.items, "year": scheme.year},
+        )
+    return scheme
+
+
+def schemes_in_scope(user):
+    if user is None or not can(user, VIEW_REPORTS):
+        return AssessmentScheme.objects.none()
+    # A unit sees the schemes it sets and those it is scored by (set above it).
+    return AssessmentScheme.objects.filter(
+        Q(subtree_q(user.region_id, "region_id")) | Q(region_id__in=ancestors(user.region_id))
+    )
+
+
+def year_months(year: int, today: datetime.date) -> list[Period]:
+    """The months of a statistical year that are over (October to September)."""
+    months = [Period(year - 1, 10).shifted(i) for i in range(12)]
+    return [m for m in months if m.last < today]
+
+
+def item_score(indicator: Indicator, weight: float, value, target) -> float:
+    """Full marks at or above the target (at or below, when lower is better), in
+    proportion below it; no figure scores 0. A rate without a target is measured against
+    100%; anything else without one cannot be judged and gets full marks."""
+    if value is None:
+        return 0.0
+    if target is None and indicator.unit == "percent":
+        target = 100
+    if target is None or float(target) == 0:
+        return float(weight)
+    target = float(target)
+    if indicator.direction == "lower":
+        ratio = 1.0 if value <= target else (target / value if value else 1.0)
+    else:
+        ratio = min(1.0, value / target)
+    return round(float(weight) * ratio, 2)
+
+
+def _lateness(units: list[str], months: list[Period], due_day: int, today) -> dict[str, int]:
+    """Months whose report was first submitted after its due day (or not by then)."""
+    first_submitted: dict[tuple[str, str], datetime.date] = {}
+    for region_id, period, at in (
+        ReportEvent.objects.filter(
+            report__region_id__in=units,
+            report__period__in=[str(m) for m in months],
+            action=ReportStatus.SUBMITTED,
+        )
+        .order_by("at")
+        .values_list("report__region_id", "report__period", "at")
+    ):
+        first_submitted.setdefault((region_id, period), timezone.localdate(at))
+    late = dict.fromkeys(units, 0)
+    for month in months:
+        following = month.shifted(1)
+        due = datetime.date(following.year, following.month, due_day)
+        if due >= today:
+            continue  # not yet due
+        for unit in units:
+            submitted = first_submitted.get((unit, str(month)))
+            if submitted is None or submitted > due:
+                late[unit] += 1
+    return late
+
+
+def assess(scheme: AssessmentScheme, *, acting_user, today: datetime.date | None = None) -> dict:
+    """The scored, ranked table of the units below the scheme's region for its year."""
+    today = today or timezone.localdate()
+    if not schemes_in_scope(acting_user).filter(pk=scheme.pk).exists() and acting_user:
+        raise PermissionDenied(_("This assessment is not one of your region's."))
+    months = year_months(scheme.year, today)
+    period = months[-1] if months else Period(scheme.year - 1, 10)
+    figures = monthly_report(scheme.region_id, period)
+    frozen = {
+        r.region_id: r.figures["indicators"]
+        for r in MonthlyReport.objects.filter(
+            period=str(period), status=ReportStatus.APPROVED, region__parent_id=scheme.region_id
+        )
+    }
+    indicators = {i.code: i for i in Indicator.objects.all()}
+    rows = [row for row in figures["rows"] if row["name"] != OWN_ROW_NAME]
+    units = [row["region"] for row in rows]
+    late = _lateness(units, months, scheme.due_day, today)
+    returned = dict.fromkeys(units, 0)
+    for region_id in ReportEvent.objects.filter(
+        report__region_id__in=units,
+        report__period__in=[str(m) for m in months],
+        action=ReportStatus.RETURNED,
+    ).values_list("report__region_id", flat=True):
+        returned[region_id] += 1
+    scored = []
+    for row in rows:
+        values = frozen.get(row["region"], row["indicators"])
+        targets = targets_for(row["region"], scheme.year)
+        items = []
+        for item in scheme.items:
+            indicator = indicators[item["indicator"]]
+            value = values.get(indicator.code)
+            target = targets.get(indicator.code)
+            items.append(
+                {
+                    "indicator": indicator.code,
+                    "value": value,
+                    "target": None if target is None else float(target),
+                    "score": item_score(indicator, item["weight"], value, target),
+                }
+            )
+        deductions = float(
+            late[row["region"]] * scheme.late_deduction
+            + returned[row["region"]] * scheme.return_deduction
+        )
+        total = max(0.0, round(sum(i["score"] for i in items) - deductions, 2))
+        scored.append(
+            {
+                "region": row["region"],
+                "name": row["name"],
+                "items": items,
+                "late": late[row["region"]],
+                "returned": returned[row["region"]],
+                "deductions": deductions,
+                "score": total,
+                "frozen": row["region"] in frozen,
+            }
+        )
+    scored.sort(key=lambda r: (-r["score"], r["region"]))
+    for rank, row in enumerate(scored, start=1):
+        row["rank"] = rank
+    return {
+        "scheme": scheme.name,
+        "region": scheme.region_id,
+        "year": scheme.year,
+        "period": str(period),
+        "full_marks": sum(float(i["weight"]) for i in scheme.items),
+        "rows": scored,
     }

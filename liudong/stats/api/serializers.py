@@ -1,0 +1,174 @@
+"""Shapes of the statistics API: indicators, the monthly report (DESIGN.md §5's json),
+and submitted reports with their decisions."""
+
+from __future__ import annotations
+
+from rest_framework import serializers
+
+from ..models import AssessmentScheme, Indicator, MonthlyReport, ReportEvent
+
+
+class IndicatorSerializer(serializers.ModelSerializer):
+    class Meta:
+        model = Indicator
+        fields = [
+            "code",
+            "name_zh",
+            "name_en",
+            "unit",
+            "direction",
+            "definition",
+            "standard",
+            "position",
+        ]
+        read_only_fields = ["standard", "position"]
+
+
+class IndicatorInputSerializer(serializers.ModelSerializer):
+    """A county's own indicator; the definition is checked by the model (``parse``)."""
+
+    definition = serializers.JSONField()
+
+    class Meta:
+        model = Indicator
+        fields = ["code", "name_zh", "name_en", "unit", "direction", "definition"]
+
+
+class ReportRowSerializer(serializers.Serializer):
+    region = serializers.CharField()
+    name = serializers.CharField()
+    indicators = serializers.DictField(
+        child=serializers.FloatField(allow_null=True),
+        help_text="indicator code → value: counts are integers, rates two decimals or null",
+    )
+
+
+class MonthlyFiguresSerializer(serializers.Serializer):
+    region = serializers.CharField()
+    name = serializers.CharField()
+    period = serializers.CharField()
+    generated_at = serializers.CharField()
+    indicators = serializers.DictField(child=serializers.FloatField(allow_null=True))
+    rows = ReportRowSerializer(many=True)
+    status = serializers.CharField(
+        help_text="live (counted now), submitted, returned, reopened or approved (frozen)"
+    )
+
+
+class ReportQuerySerializer(serializers.Serializer):
+    region = serializers.CharField(required=False, help_text="default: the caller's region")
+    period = serializers.CharField(help_text="YYYY-MM")
+
+
+class ReportEventSerializer(serializers.ModelSerializer):
+    by: serializers.SlugRelatedField = serializers.SlugRelatedField(
+        slug_field="username", read_only=True
+    )
+
+    class Meta:
+        model = ReportEvent
+        fields = ["action", "by", "at", "reason"]
+
+
+class MonthlyReportSerializer(serializers.ModelSerializer):
+    region = serializers.CharField(source="region_id", read_only=True)
+    submitted_by: serializers.SlugRelatedField = serializers.SlugRelatedField(
+        slug_field="username", read_only=True
+    )
+    decided_by: serializers.SlugRelatedField = serializers.SlugRelatedField(
+        slug_field="username", read_only=True
+    )
+    events = ReportEventSerializer(many=True, read_only=True)
+
+    class Meta:
+        model = MonthlyReport
+        fields = [
+            "id",
+            "region",
+            "period",
+            "status",
+            "version",
+            "submitted_by",
+            "submitted_at",
+            "decided_by",
+            "decided_at",
+            "reason",
+            "figures",
+            "events",
+        ]
+
+
+class SubmitSerializer(serializers.Serializer):
+    period = serializers.CharField(help_text="YYYY-MM, a month that is over")
+
+
+class DecisionSerializer(serializers.Serializer):
+    version = serializers.IntegerField(
+        required=False, help_text="the version you saw (409 if stale)"
+    )
+    reason = serializers.CharField(required=False, allow_blank=True, max_length=300)
+
+
+class TargetInputSerializer(serializers.Serializer):
+    indicator = serializers.SlugRelatedField(slug_field="code", queryset=Indicator.objects.all())
+    region = serializers.CharField(help_text="the caller's region or one below it")
+    year = serializers.IntegerField(min_value=2000, max_value=2100, help_text="statistical year")
+    value = serializers.DecimalField(max_digits=9, decimal_places=2)
+
+
+class TargetSerializer(serializers.Serializer):
+    indicator = serializers.CharField()
+    region = serializers.CharField()
+    year = serializers.IntegerField()
+    value = serializers.DecimalField(max_digits=9, decimal_places=2, allow_null=True)
+    own = serializers.BooleanField(help_text="set for this region (else inherited from above)")
+
+
+class TargetQuerySerializer(serializers.Serializer):
+    region = serializers.CharField(required=False)
+    year = serializers.IntegerField(min_value=2000, max_value=2100)
+
+
+class AssessmentSchemeSerializer(serializers.ModelSerializer):
+    region = serializers.CharField(source="region_id", read_only=True)
+
+    class Meta:
+        model = AssessmentScheme
+        fields = [
+            "id",
+            "name",
+            "region",
+            "year",
+            "items",
+            "due_day",
+            "late_deduction",
+            "return_deduction",
+        ]
+
+
+class ScoredItemSerializer(serializers.Serializer):
+    indicator = serializers.CharField()
+    value = serializers.FloatField(allow_null=True)
+    target = serializers.FloatField(allow_null=True)
+    score = serializers.FloatField()
+
+
+class ScoredUnitSerializer(serializers.Serializer):
+    rank = serializers.IntegerField()
+    region = serializers.CharField()
+    name = serializers.CharField()
+    items = ScoredItemSerializer(many=True)
+    late = serializers.IntegerField()
+    returned = serializers.IntegerField()
+    deductions = serializers.FloatField()
+    score = serializers.FloatField()
+    frozen = serializers.BooleanField()
+
+
+class AssessmentTableSerializer(serializers.Serializer):
+    scheme = serializers.CharField()
+    region = serializers.CharField()
+    year = serializers.IntegerField()
+    period = serializers.CharField()
+    full_marks = serializers.FloatField()
+    rows = ScoredUnitSerializer(many=True)

@@ -1,0 +1,208 @@
+"""The statistics API: indicators (a county adds its own), the monthly report of any
+region in the caller's (the same figures as the page and `liudong report monthly`;
+frozen once approved), and submission and approval of monthly reports."""
+
+from __future__ import annotations
+
+from drf_spectacular.utils import OpenApiParameter, extend_schema
+from rest_framework import mixins, status, viewsets
+from rest_framework.decorators import action
+from rest_framework.response import Response
+
+from liudong.accounts.permissions import capability_for_writes, capability_required
+from liudong.accounts.roles import APPROVE_REPORTS, MANAGE_INDICATORS, SUBMIT_REPORTS, VIEW_REPORTS
+
+from .. import services
+from ..models import Indicator, Target
+from . import serializers as s
+
+
+class IndicatorViewSet(
+    mixins.ListModelMixin,
+    mixins.RetrieveModelMixin,
+    mixins.CreateModelMixin,
+    viewsets.GenericViewSet,
+):
+    """Indicators as data: the standard set and the county's own."""
+
+    serializer_class = s.IndicatorSerializer
+    permission_classes = [
+        capability_required(VIEW_REPORTS),
+        capability_for_writes(MANAGE_INDICATORS),
+    ]
+    lookup_field = "code"
+    lookup_value_regex = r"[a-z][a-z0-9_]{1,39}"
+    pagination_class = None
+
+    def get_queryset(self):
+        return Indicator.objects.order_by("position", "code")
+
+    @extend_schema(request=s.IndicatorInputSerializer, responses={201: s.IndicatorSerializer})
+    def create(self, request):
+        data = s.IndicatorInputSerializer(data=request.data)
+        data.is_valid(raise_exception=True)
+        indicator = services.add_indicator(acting_user=request.user, **data.validated_data)
+        return Response(s.IndicatorSerializer(indicator).data, status=status.HTTP_201_CREATED)
+
+
+class MonthlyReportViewSet(
+    mixins.ListModelMixin, mixins.RetrieveModelMixin, viewsets.GenericViewSet
+):
+    """Monthly reports submitted by the caller's unit and the units below it."""
+
+    serializer_class = s.MonthlyReportSerializer
+    permission_classes = [capability_required(VIEW_REPORTS)]
+
+    def get_queryset(self):
+        return (
+            services.reports_in_scope(self.request.user)
+            .select_related("submitted_by", "decided_by")
+            .prefetch_related("events__by")
+            .order_by("-period", "region_id")
+        )
+
+    @extend_schema(
+        parameters=[
+            OpenApiParameter("region", str, description="default: the caller's region"),
+            OpenApiParameter("period", str, required=True, description="YYYY-MM"),
+        ],
+        responses={200: s.MonthlyFiguresSerializer},
+    )
+    @action(detail=False, methods=["get"])
+    def figures(self, request):
+        """The report of DESIGN.md §5 (``status`` says whether it is live or frozen)."""
+        query = s.ReportQuerySerializer(data=request.query_params)
+        query.is_valid(raise_exception=True)
+        period = services.parse_period(query.validated_data["period"])
+        region = query.validated_data.get("region") or request.user.region_id
+        shown = services.report_to_show(region, period, acting_user=request.user)
+        state = shown.record.status if shown.record else "live"
+        return Response({**shown.figures, "status": state})
+
+    @extend_schema(request=s.SubmitSerializer, responses={201: s.MonthlyReportSerializer})
+    @action(
+        detail=False, methods=["post"], permission_classes=[capability_required(SUBMIT_REPORTS)]
+    )
+    def submit(self, request):
+        """Submit the caller's own unit's month (once it is over)."""
+        data = s.SubmitSerializer(data=request.data)
+        data.is_valid(raise_exception=True)
+        period = services.parse_period(data.validated_data["period"])
+        report = services.submit_report(acting_user=request.user, period=period)
+        return Response(self._fresh(report), status=status.HTTP_201_CREATED)
+
+    def _decide(self, request, change, *, reason: bool):
+        report = self.get_object()
+        data = s.DecisionSerializer(data=request.data)
+        data.is_valid(raise_exception=True)
+        arguments = {
+            "acting_user": request.user,
+            "report": report,
+            "version": data.validated_data.get("version"),
+        }
+        if reason:
+            arguments["reason"] = data.validated_data.get("reason", "")
+        return Response(self._fresh(change(**arguments)))
+
+    def _fresh(self, report) -> dict:
+        return self.get_serializer(self.get_queryset().get(pk=report.pk)).data
+
+    @extend_schema(request=s.DecisionSerializer, responses={200: s.MonthlyReportSerializer})
+    @action(
+        detail=True, methods=["post"], permission_classes=[capability_required(APPROVE_REPORTS)]
+    )
+    def approve(self, request, pk=None):
+        return self._decide(request, services.approve_report, reason=False)
+
+    @extend_schema(request=s.DecisionSerializer, responses={200: s.MonthlyReportSerializer})
+    @action(
+        detail=True,
+        methods=["post"],
+        url_path="return",
+        permission_classes=[capability_required(APPROVE_REPORTS)],
+    )
+    def return_(self, request, pk=None):
+        return self._decide(request, services.return_report, reason=True)
+
+    @extend_schema(request=s.DecisionSerializer, responses={200: s.MonthlyReportSerializer})
+    @action(
+        detail=True, methods=["post"], permission_classes=[capability_required(APPROVE_REPORTS)]
+    )
+    def reopen(self, request, pk=None):
+        return self._decide(request, services.reopen_report, reason=True)
+
+
+class TargetViewSet(viewsets.GenericViewSet):
+    """Yearly targets: a region's own or inherited from above; a county sets them."""
+
+    permission_classes = [
+        capability_required(VIEW_REPORTS),
+        capability_for_writes(MANAGE_INDICATORS),
+    ]
+    serializer_class = s.TargetSerializer
+    pagination_class = None
+    queryset = Target.objects.none()  # answers are built by the services
+
+    @extend_schema(
+        parameters=[
+            OpenApiParameter("region", str, description="default: the caller's region"),
+            OpenApiParameter("year", int, required=True, description="statistical year"),
+        ],
+        responses={200: s.TargetSerializer(many=True)},
+    )
+    def list(self, request):
+        query = s.TargetQuerySerializer(data=request.query_params)
+        query.is_valid(raise_exception=True)
+        year = query.validated_data["year"]
+        region = services.check_region(
+            request.user, query.validated_data.get("region") or request.user.region_id
+        )
+        effective = services.targets_for(region.code, year)
+        own = services.own_targets(region.code, year)
+        rows = [
+            {
+                "indicator": code,
+                "region": region.code,
+                "year": year,
+                "value": value,
+                "own": code in own,
+            }
+            for code, value in effective.items()
+        ]
+        return Response(s.TargetSerializer(rows, many=True).data)
+
+    @extend_schema(request=s.TargetInputSerializer, responses={201: s.TargetSerializer})
+    def create(self, request):
+        data = s.TargetInputSerializer(data=request.data)
+        data.is_valid(raise_exception=True)
+        target = services.set_target(
+            acting_user=request.user,
+            indicator=data.validated_data["indicator"],
+            region_code=data.validated_data["region"],
+            year=data.validated_data["year"],
+            value=data.validated_data["value"],
+        )
+        body = {
+            "indicator": target.indicator.code,
+            "region": target.region_id,
+            "year": target.year,
+            "value": target.value,
+            "own": True,
+        }
+        return Response(s.TargetSerializer(body).data, status=status.HTTP_201_CREATED)
+
+
+class AssessmentViewSet(mixins.ListModelMixin, mixins.RetrieveModelMixin, viewsets.GenericViewSet):
+    """Assessment schemes the caller's unit sets or is scored by, and their scored tables."""
+
+    serializer_class = s.AssessmentSchemeSerializer
+    permission_classes = [capability_required(VIEW_REPORTS)]
+
+    def get_queryset(self):
+        return services.schemes_in_scope(self.request.user).order_by("-year", "pk")
+
+    @extend_schema(responses={200: s.AssessmentTableSerializer})
+    @action(detail=True, methods=["get"])
+    def scores(self, request, pk=None):
+        """The ranked table: each unit's item scores, deductions and total."""
+        return Response(services.assess(self.get_object(), acting_user=request.user))

@@ -1,0 +1,190 @@
+"""Forms of the statistics pages. The indicator form builds a definition from plain
+fields (a county administrator picks a population and ticks filters; nobody types JSON)
+and leaves every check to ``definitions.parse`` and ``Indicator.clean``."""
+
+from __future__ import annotations
+
+from django import forms
+from django.utils.translation import gettext_lazy as _
+
+from liudong.services.models import ServiceType
+
+from .models import Direction, Indicator, Unit
+
+YES_NO_ANY = [("", _("either")), ("yes", _("yes")), ("no", _("no"))]
+POPULATION_CHOICES = [
+    ("inflow", _("inflow: floating persons living in the region")),
+    ("outflow", _("outflow: floating persons registered in the region")),
+    ("births", _("births in the period to floating residents")),
+]
+
+
+class PeriodForm(forms.Form):
+    region = forms.CharField(required=False)
+    period = forms.CharField(required=False)
+
+
+class ReasonForm(forms.Form):
+    reason = forms.CharField(
+        label=_("Reason"), max_length=300, widget=forms.Textarea(attrs={"rows": 2})
+    )
+    version = forms.IntegerField(widget=forms.HiddenInput)
+
+
+class IndicatorForm(forms.Form):
+    code = forms.RegexField(
+        label=_("Code"),
+        regex=r"^[a-z][a-z0-9_]{1,39}$",
+        help_text=_("Lower-case letters, digits and underscores, e.g. inflow_young_men."),
+    )
+    name_zh = forms.CharField(label=_("Chinese name"), max_length=100)
+    name_en = forms.CharField(label=_("English name"), max_length=100)
+    kind = forms.ChoiceField(
+        label=_("Kind"),
+        choices=[("count", _("a count of people")), ("ratio", _("a rate: one count over another"))],
+        widget=forms.RadioSelect,
+        initial="count",
+    )
+    direction = forms.ChoiceField(label=_("Direction"), choices=Direction.choices)
+    # A count
+    population = forms.ChoiceField(
+        label=_("Who is counted"), choices=POPULATION_CHOICES, required=False
+    )
+    sex = forms.ChoiceField(
+        label=_("Sex"),
+        choices=[("", _("either")), ("1", _("male")), ("2", _("female"))],
+        required=False,
+    )
+    age_from = forms.IntegerField(label=_("Aged from"), min_value=0, max_value=150, required=False)
+    age_to = forms.IntegerField(label=_("to"), min_value=0, max_value=150, required=False)
+    married = forms.ChoiceField(label=_("Currently married"), choices=YES_NO_ANY, required=False)
+    valid_certificate = forms.ChoiceField(
+        label=_("Holds a valid certificate"), choices=YES_NO_ANY, required=False
+    )
+    verified = forms.ChoiceField(label=_("Verified here"), choices=YES_NO_ANY, required=False)
+    verified_within_days = forms.IntegerField(
+        label=_("Verified within days of arrival"), min_value=0, max_value=366, required=False
+    )
+    arrived_in_period = forms.ChoiceField(
+        label=_("Arrived in the period"), choices=YES_NO_ANY, required=False
+    )
+    service_in_year = forms.ChoiceField(
+        label=_("Accepted a service in the statistical year"),
+        choices=[("", _("no condition")), ("any", _("any service")), *ServiceType.choices],
+        required=False,
+    )
+    free_service_in_year = forms.ChoiceField(
+        label=_("Received a free service in the statistical year"),
+        choices=YES_NO_ANY,
+        required=False,
+    )
+    # A rate
+    numerator = forms.ChoiceField(label=_("Numerator"), required=False)
+    denominator = forms.ChoiceField(label=_("Denominator"), required=False)
+    scale = forms.TypedChoiceField(
+        label=_("Expressed as"),
+        choices=[(100, _("percent (%)")), (1000, _("per mille (‰)"))],
+        coerce=int,
+        required=False,
+    )
+
+    FLAGS = (
+        "married",
+        "valid_certificate",
+        "verified",
+        "arrived_in_period",
+        "free_service_in_year",
+    )
+
+    def __init__(self, *args, **kwargs):
+        super().__init__(*args, **kwargs)
+        counts = [
+            (i.code, f"{i.name_zh} ({i.code})")
+            for i in Indicator.objects.filter(unit=Unit.COUNT).order_by("position", "code")
+        ]
+        for name in ("numerator", "denominator"):
+            field = self.fields[name]
+            assert isinstance(field, forms.ChoiceField)
+            field.choices = [("", "—"), *counts]
+
+    def definition(self) -> dict:
+        """The definition the fields describe (checked afterwards by the model)."""
+        data = self.cleaned_data
+        if data["kind"] == "ratio":
+            return {
+                "ratio": [data.get("numerator") or "", data.get("denominator") or ""],
+                "scale": data.get("scale") or 100,
+            }
+        where: dict = {}
+        if data.get("sex"):
+            where["sex"] = data["sex"]
+        if data.get("age_from") is not None or data.get("age_to") is not None:
+            where["age"] = [
+                data.get("age_from") or 0,
+                150 if data.get("age_to") is None else data["age_to"],
+            ]
+        for flag in self.FLAGS:
+            if data.get(flag):
+                where[flag] = data[flag] == "yes"
+        if data.get("verified_within_days") is not None:
+            where["verified_within_days"] = data["verified_within_days"]
+        if data.get("service_in_year"):
+            where["service_in_year"] = data["service_in_year"]
+        return {"count": data.get("population") or "inflow", "where": where}
+
+    def unit(self) -> str:
+        if self.cleaned_data["kind"] == "count":
+            return Unit.COUNT
+        return Unit.PERMILLE if self.cleaned_data.get("scale") == 1000 else Unit.PERCENT
+
+
+class SchemeForm(forms.Form):
+    """An assessment scheme: a name and year, a weight for each rate that counts, and the
+    deductions for late and returned reports."""
+
+    name = forms.CharField(label=_("Name"), max_length=100)
+    year = forms.IntegerField(label=_("Statistical year"), min_value=2000, max_value=2100)
+    due_day = forms.IntegerField(
+        label=_("Reports due by this day of the next month"), min_value=1, max_value=28, initial=5
+    )
+    late_deduction = forms.DecimalField(
+        label=_("Points off per late report"),
+        min_value=0,
+        max_digits=5,
+        decimal_places=2,
+        initial=2,
+    )
+    return_deduction = forms.DecimalField(
+        label=_("Points off per returned report"),
+        min_value=0,
+        max_digits=5,
+        decimal_places=2,
+        initial=1,
+    )
+
+    def __init__(self, *args, indicators, **kwargs):
+        super().__init__(*args, **kwargs)
+        self.indicators = indicators
+        for indicator in indicators:
+            self.fields[f"weight_{indicator.code}"] = forms.DecimalField(
+                label=indicator.name_zh, min_value=0, max_digits=6, decimal_places=2, required=False
+            )
+
+    def weight_fields(self):
+        return [self[f"weight_{i.code}"] for i in self.indicators]
+
+    def scheme_fields(self) -> dict:
+        data = self.cleaned_data
+        items = [
+            {"indicator": i.code, "weight": float(data[f"weight_{i.code}"])}
+            for i in self.indicators
+            if data.get(f"weight_{i.code}")
+        ]
+        return {
+            "name": data["name"],
+            "year": data["year"],
+            "due_day": data["due_day"],
+            "late_deduction": data["late_deduction"],
+            "return_deduction": data["return_deduction"],
+            "items": items,
+        }
