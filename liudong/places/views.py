@@ -1,6 +1,7 @@
 """Place pages: the lists (employers, rental houses, sites, agreements, the safety
 register) with search and region filter, each record's page and forms, the two worklists
-(agreements expiring, open hazards) and the import/export of employers and rental houses.
+(agreements expiring, open hazards) and the import/export of each list (a preview, then
+confirm; the export is the list as filtered, in the import template).
 
 Every read starts from ``<Model>.objects.in_scope(request.user)`` (another region's
 record is a 404); every change goes through ``places.services`` (the forms never save).
@@ -196,6 +197,7 @@ def record_list(request, slug):
         "query": query.urlencode(),
         "today": timezone.localdate(),
         "results_template": f"places/_table_{slug}.html",
+        "transferable": slug in TRANSFERS,
         **_tabs(request, slug),
     }
     if request.htmx and not request.htmx.history_restore_request:
@@ -392,7 +394,9 @@ def site_detail(request, pk):
 @staff_required(MANAGE_PLACES)
 def link_resident(request, slug, pk):
     """Link a resident's current stay to this employer or rental house."""
-    model = {"employers": Employer, "houses": RentalHouse}[slug]
+    model = {"employers": Employer, "houses": RentalHouse}.get(slug)
+    if model is None:  # the other places have no residents to link
+        raise Http404
     place = _record(request, model, pk)
     form = LinkResidentForm(request.POST, user=request.user)
     episode = None
@@ -477,46 +481,39 @@ def open_hazards(request):
 # --- import and export ---------------------------------------------------------------------
 
 
-@dataclasses.dataclass(frozen=True)
-class Transfer:
-    read: Callable
-    run: Callable
-    export: Callable
-    header: list[str]
-    columns: dict
-    sheet_title: str
-    file_name: str
-
-
-TRANSFERS = {
-    "employers": Transfer(
-        spreadsheets.read_employers,
-        spreadsheets.import_employers,
-        spreadsheets.export_employers,
-        spreadsheets.EMPLOYER_HEADER,
-        spreadsheets.EMPLOYER_COLUMNS,
-        "用工单位",
-        "employers",
-    ),
-    "houses": Transfer(
-        spreadsheets.read_rental_houses,
-        spreadsheets.import_rental_houses,
-        spreadsheets.export_rental_houses,
-        spreadsheets.RENTAL_HOUSE_HEADER,
-        spreadsheets.RENTAL_HOUSE_COLUMNS,
-        "出租房屋",
-        "rental-houses",
-    ),
+# The records each list imports and exports (the lists' slugs; a record type knows its
+# columns, reader, row rules and export).
+TRANSFERS: dict[str, spreadsheets.RecordType] = {
+    "employers": spreadsheets.EMPLOYERS,
+    "houses": spreadsheets.RENTAL_HOUSES,
+    "sites": spreadsheets.SITES,
+    "agreements": spreadsheets.AGREEMENTS,
+    "safety": spreadsheets.SAFETY_ISSUES,
 }
 PREVIEW_PROBLEMS = 100
 
 
-def _with_headers(problems: list[dict], transfer: Transfer) -> list[dict]:
+def _with_headers(problems: list[dict], transfer: spreadsheets.RecordType) -> list[dict]:
     """The first problems, each naming its column by the file's (Chinese) header."""
     return [
         {**p, "column": transfer.columns.get(p["field"], (p["field"] or "",))[0]}
         for p in problems[:PREVIEW_PROBLEMS]
     ]
+
+
+def _template_columns(transfer: spreadsheets.RecordType) -> list[tuple[str, bool, str]]:
+    """Each column of the template: the headers it is known by, whether every row must
+    fill it, and what it takes (the words of a choice, the ways to write a date)."""
+    rows = []
+    for field, names in transfer.columns.items():
+        takes = ""
+        if field in transfer.choices:
+            takes = str(transfer.choices[field])
+        elif field in transfer.dates:
+            takes = _("a date: an Excel date, or 2025-03-05, 2025/3/5, 2025.03.05 or 20250305")
+        headers = " / ".join(dict.fromkeys((*names, field)))
+        rows.append((headers, field in transfer.required, takes))
+    return rows
 
 
 def _session_key(slug: str) -> str:
@@ -574,7 +571,7 @@ def import_file(request, slug):
             "warnings": _with_headers(summary.warnings, transfer) if summary else [],
             "filename": filename,
             "done": done,
-            "columns": transfer.columns,
+            "columns": _template_columns(transfer),
             **_tabs(request, slug),
         },
     )

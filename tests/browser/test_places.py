@@ -1,6 +1,7 @@
 """Places in the browser: a township specialist creates an employer (a wrong credit code
 refused on its field first), a rental house, records a hazard and its rectification,
-imports a small employers xlsx and exports the list; on a desktop and on a phone.
+imports a small employers xlsx and exports the list; on a desktop and on a phone. Then
+an agreements xlsx imported through the page and the safety register downloaded.
 Screenshots go to /tmp/shots/places-*.png for review."""
 
 from __future__ import annotations
@@ -135,3 +136,70 @@ def test_places_on_a_desktop(page, township_a, var_dir, employers_xlsx):
 
 def test_places_on_a_phone(phone_page, township_a, var_dir, employers_xlsx):
     walk_through(phone_page, "phone", employers_xlsx, make_code("MA27XY0A"))
+
+
+def test_agreements_import_and_safety_register_export(page, township_a, var_dir, tmp_path):
+    """A township specialist imports the agreements kept in a spreadsheet (one row names a
+    house not on file: shown, skipped), sees them in the list, then downloads the safety
+    register as it is filtered."""
+    from liudong.places import services
+
+    code = make_code("MA27XY2C")
+    services.create_employer(
+        acting_user=township_a, credit_code=code, name="曙光电子厂", region=VILLAGE
+    )
+    house = services.create_rental_house(
+        acting_user=township_a, address="曙光路8号", region=VILLAGE, landlord_name="李房东"
+    )
+    today = datetime.date.today()
+    for hazard, found in (("电动车楼道充电", -20), ("灭火器过期", -10)):
+        services.create_safety_issue(
+            acting_user=township_a,
+            rental_house=house,
+            hazard=hazard,
+            found_on=today + datetime.timedelta(days=found),
+            deadline=today + datetime.timedelta(days=found + 15),
+        )
+    book = Workbook()
+    sheet = book.active
+    sheet.append(["场所类型", "场所", "区划代码", "协议类型", "签订日期", "有效期至", "责任内容"])
+    signed = datetime.date(2025, 3, 5)  # an Excel date cell; the others typed as text
+    sheet.append(["用工单位", code, VILLAGE, "服务协议", signed, "2026-03-04", "报告来人"])
+    sheet.append(["出租房屋", "曙光路8号", VILLAGE, "责任书", "2025/3/5", "", ""])
+    sheet.append(["出租房屋", "曙光路99号", VILLAGE, "责任书", "2025/3/5", "", ""])
+    path = tmp_path / "协议.xlsx"
+    book.save(path)
+
+    sign_in(page, "township_a")
+    page.goto("/places/agreements/")
+    page.get_by_test_id("import").click()
+    page.get_by_test_id("import-form").locator("input[name=file]").set_input_files(str(path))
+    page.get_by_test_id("import-check").click()
+    expect(page.get_by_test_id("import-preview")).to_be_visible()
+    problems = page.get_by_test_id("import-problems").locator("tbody tr")
+    expect(problems).to_have_count(1)
+    expect(problems.first.locator("td").nth(0)).to_have_text("4")
+    expect(problems.first.locator("td").nth(1)).to_have_text("场所")
+    expect(problems.first).to_contain_text("曙光路99号")
+    shot(page, "places-agreements-import-preview.png", first_screen=True)
+    page.get_by_test_id("import-confirm").click()
+    expect(page.get_by_test_id("import-summary")).to_be_visible()
+    page.get_by_test_id("back-to-list").click()
+    table = page.get_by_test_id("record-table")
+    expect(table.locator("tbody tr")).to_have_count(2)
+    expect(table).to_contain_text("曙光电子厂")
+    expect(table).to_contain_text("曙光路8号")
+
+    # The safety register, searched, downloaded in the import template.
+    page.get_by_test_id("tab-safety").click()
+    page.get_by_test_id("search").fill("灭火器")
+    expect(page.get_by_test_id("record-table").locator("tbody tr")).to_have_count(1)
+    with page.expect_download() as download_info:
+        page.get_by_test_id("export").click()
+    download = download_info.value
+    assert download.suggested_filename == "safety-issues-330106002.xlsx"
+    rows = list(
+        load_workbook(io.BytesIO(download.path().read_bytes())).active.iter_rows(values_only=True)
+    )
+    assert rows[0][:3] == ("区划代码", "房屋地址", "安全隐患")
+    assert [row[1:3] for row in rows[1:]] == [("曙光路8号", "灭火器过期")]

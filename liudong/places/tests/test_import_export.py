@@ -104,3 +104,25 @@ def test_export_outside_the_users_region_is_refused(tmp_path, township_b):
             "township_b",
             stderr=StringIO(),
         )
+
+
+def test_free_text_keeps_its_chinese_punctuation(tmp_path, township_a):
+    """Names and addresses come back as written (full-width brackets and commas are not
+    folded to ASCII), so an export of them imports back unchanged; codes and phones typed
+    in full width are still read."""
+    wide_region = VILLAGE_A1.translate(str.maketrans("0123456789", "０１２３４５６７８９"))
+    file = write(
+        tmp_path / "e.csv",
+        "单位名称,地址,区划代码,联系电话\n"
+        f"北山服装厂（分厂）,北山路1号，东门,{wide_region},１３８００００００01\n",
+    )
+    assert run("import_employers", file, "--user", "township_a")["imported"] == 1
+    employer = Employer.objects.get()
+    assert (employer.name, employer.address) == ("北山服装厂（分厂）", "北山路1号，东门")
+    assert (employer.region_id, employer.phone) == (VILLAGE_A1, "13800000001")
+    out = tmp_path / "employers.csv"
+    call_command(
+        "export_employers", "--region", "330106002", "--out", str(out), "--user", "township_a"
+    )
+    summary = run("import_employers", str(out), "--user", "township_a")
+    assert (summary["imported"], summary["updated"], summary["unchanged"]) == (0, 0, 1)

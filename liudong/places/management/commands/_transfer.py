@@ -1,4 +1,4 @@
-"""What the four place commands share: reading and summarising an import, writing an
+"""What the place commands share: reading and summarising an import, writing an
 export in the import template (so it imports back unchanged)."""
 
 from __future__ import annotations
