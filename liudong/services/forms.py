@@ -312,6 +312,15 @@ class UploadForm(forms.Form):
     )
 
 
+class ActivityPhotoForm(forms.Form):
+    # What the file really is is told by opening it (services.add_activity_photo): the
+    # accept list only narrows the phone's picker.
+    photo = forms.FileField(
+        label=_("Photo (JPEG, PNG or WebP, at most 5 MB)"),
+        widget=forms.FileInput(attrs={"accept": "image/jpeg,image/png,image/webp"}),
+    )
+
+
 # --- service records -----------------------------------------------------------------------
 
 

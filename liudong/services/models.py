@@ -1,6 +1,6 @@
-"""Campaigns and their activities, association branches with members and activities, help
-requests (权益维护), and service records (what one person asked for or accepted) with
-their follow-ups.
+"""Campaigns and their activities (with their photos), association branches with members
+and activities, help requests (权益维护), and service records (what one person asked for
+or accepted) with their follow-ups.
 
 Everything here records what was offered and what people asked for or accepted (DESIGN.md
 §2 principle 1): counts of materials and contraceptives handed out on request, never
@@ -12,8 +12,11 @@ from __future__ import annotations
 import datetime
 
 from django.conf import settings
-from django.db import models
+from django.db import models, transaction
 from django.db.models import Q
+from django.db.models.signals import post_delete
+from django.dispatch import receiver
+from django.utils import timezone
 from django.utils.translation import gettext_lazy as _
 
 from liudong.accounts.roles import CHANGE_PEOPLE, Role, can
@@ -139,6 +142,69 @@ class Activity(TrackedModel):
 
     def __str__(self) -> str:
         return f"{self.date} {self.place or self.region_id}"
+
+
+# An activity shows at most this many photos (the issue: "photos optional").
+MAX_ACTIVITY_PHOTOS = 5
+
+
+class ActivityPhotoQuerySet(ScopedQuerySet):
+    def in_scope(self, user):
+        """The photos of the activities the caller sees."""
+        return self.filter(activity__in=Activity.objects.in_scope(user).values("pk"))
+
+
+class ActivityPhoto(models.Model):
+    """A photo of a campaign activity. The file lies under ``VAR_DIR/media/activity-photos``
+    under a random name, re-encoded without its metadata (no EXIF, no GPS); it is served
+    only through a view that checks the activity is in the reader's scope, never as public
+    media."""
+
+    activity = models.ForeignKey(
+        Activity, verbose_name=_("activity"), on_delete=models.CASCADE, related_name="photos"
+    )
+    # The stored name (random, with its suffix); the thumbnail is ``thumbnail_name``.
+    file = models.CharField(_("file"), max_length=100, unique=True)
+    uploaded_by = models.ForeignKey(
+        settings.AUTH_USER_MODEL,
+        verbose_name=_("uploaded by"),
+        null=True,
+        blank=True,
+        on_delete=models.SET_NULL,
+        related_name="+",
+    )
+    uploaded_at = models.DateTimeField(_("uploaded at"), default=timezone.now)
+
+    objects = ActivityPhotoQuerySet.as_manager()
+
+    class Meta:
+        ordering = ["uploaded_at", "pk"]
+        verbose_name = _("activity photo")
+        verbose_name_plural = _("activity photos")
+
+    def __str__(self) -> str:
+        return f"{self.activity_id} {self.file}"
+
+    @property
+    def thumbnail_name(self) -> str:
+        stem, _dot, suffix = self.file.rpartition(".")
+        return f"{stem}-thumb.{suffix}"
+
+    @property
+    def content_type(self) -> str:
+        return PHOTO_CONTENT_TYPES[self.file.rpartition(".")[2]]
+
+
+PHOTO_CONTENT_TYPES = {"jpg": "image/jpeg", "png": "image/png", "webp": "image/webp"}
+
+
+@receiver(post_delete, sender=ActivityPhoto)
+def _remove_photo_files(sender, instance: ActivityPhoto, **kwargs) -> None:
+    """The files go once the deletion is committed (a photo removed, or its activity
+    deleted): a rolled-back deletion keeps them."""
+    from .services import remove_photo_files
+
+    transaction.on_commit(lambda: remove_photo_files(instance))
 
 
 class AssociationBranch(TrackedModel):

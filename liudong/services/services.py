@@ -1,6 +1,7 @@
-"""Business rules for campaigns and their activities, association branches, memberships
-and activities, help requests, and service records with their follow-ups (and the counts
-the statistics take from them). The API, the command line (and later the web pages and
+"""Business rules for campaigns and their activities (with their photos), association
+branches, memberships and activities, help requests, and service records with their
+follow-ups (and the counts the statistics take from them), and what of these a person's
+file page shows. The API, the command line (and later the web pages and
 importers) call these functions; each change is one transaction with its audit entry.
 
 Refusals name the field and the rule: a ``ValidationError`` keyed by field for bad input,
@@ -12,16 +13,20 @@ from __future__ import annotations
 
 import dataclasses
 import datetime
+import secrets
 from collections.abc import Iterable
+from pathlib import Path
 
+from django.conf import settings
 from django.core.exceptions import PermissionDenied, ValidationError
 from django.db import transaction
 from django.db.models import Case, Count, IntegerField, Sum, Value, When
 from django.db.models.functions import Substr
 from django.utils import timezone
 from django.utils.translation import gettext as _
+from PIL import Image, ImageOps, UnidentifiedImageError
 
-from liudong.accounts.roles import RECORD_SERVICES, Role, can
+from liudong.accounts.roles import CHANGE_PEOPLE, RECORD_SERVICES, Role, can
 from liudong.audit import services as audit
 from liudong.audit.models import Action
 from liudong.people.models import Person
@@ -33,8 +38,10 @@ from .models import (
     ACTIVE_STATUSES,
     FINISHED_STATUSES,
     HELP_DEADLINE_DAYS,
+    MAX_ACTIVITY_PHOTOS,
     OUTCOME_STATUSES,
     Activity,
+    ActivityPhoto,
     AssociationActivity,
     AssociationBranch,
     Campaign,
@@ -1364,3 +1371,272 @@ def export_services_xlsx(
         },
     )
     return rows
+
+
+# --- her services on her file --------------------------------------------------------------
+
+# The file page shows her latest entries; the tabs of the services pages list them all.
+PERSON_SECTION_LIMIT = 20
+
+
+@dataclasses.dataclass
+class ServiceEntry:
+    record: ServiceRecord
+    # Empty unless the caller may see it (``may_see_result``): the template never reads
+    # ``record.result`` itself.
+    result: str
+
+
+@dataclasses.dataclass
+class DueEntry:
+    follow_up: FollowUp
+    overdue: bool
+
+
+@dataclasses.dataclass
+class HelpEntry:
+    help_request: HelpRequest
+    overdue: bool
+
+
+@dataclasses.dataclass
+class PersonServices:
+    """What the services app holds about one person, as far as the caller may see it."""
+
+    records: list[ServiceEntry]
+    more_records: bool
+    follow_ups: list[DueEntry]
+    # None: the caller's role does not see her personal affairs (PersonalAffairsQuerySet).
+    help_requests: list[HelpEntry] | None
+    memberships: list[Membership] | None
+    # The caller records services (and may open the services pages the entries link to).
+    may_record: bool
+    today: datetime.date
+
+
+def services_of_person(
+    user, person: Person, *, today: datetime.date | None = None, limit: int = PERSON_SECTION_LIMIT
+) -> PersonServices:
+    """Her service records (newest first), the open follow-ups of those records (due
+    first), and, for the roles that keep person files, her help requests and association
+    memberships: each read from the caller's scope, a fixed number of queries however
+    many there are. A result shown is a read of sensitive health data: logged, one entry
+    per record, in one append."""
+    today = today or timezone.localdate()
+    records = list(
+        service_records_for(user).filter(person=person).order_by("-date", "-pk")[: limit + 1]
+    )
+    entries = [
+        ServiceEntry(record, record.result if may_see_result(user, record) else "")
+        for record in records[:limit]
+    ]
+    follow_ups = FollowUp.objects.all() if user is None else FollowUp.objects.in_scope(user)
+    due = [
+        DueEntry(follow_up, follow_up.due_on < today)
+        for follow_up in follow_ups.open()
+        .filter(service__person=person)
+        .select_related("service")
+        .order_by("due_on", "pk")[:limit]
+    ]
+    help_entries = memberships = None
+    if user is None or can(user, CHANGE_PEOPLE):
+        asked = HelpRequest.objects.all() if user is None else HelpRequest.objects.in_scope(user)
+        help_entries = [
+            HelpEntry(help_request, help_request.is_overdue(today))
+            for help_request in asked.filter(person=person).order_by("-received_on", "-pk")[:limit]
+        ]
+        member_of = Membership.objects.all() if user is None else Membership.objects.in_scope(user)
+        memberships = list(
+            member_of.filter(person=person)
+            .select_related("branch")
+            .order_by("-joined_on", "-pk")[:limit]
+        )
+    shown = [entry.record for entry in entries if entry.result.strip()]
+    if shown:
+        audit.append(
+            [
+                audit.entry(
+                    Action.VIEW,
+                    acting_user=user,
+                    obj=record,
+                    region=record.region_id,
+                    detail={"via": "person file: service record result"},
+                )
+                for record in shown
+            ]
+        )
+    return PersonServices(
+        records=entries,
+        more_records=len(records) > limit,
+        follow_ups=due,
+        help_requests=help_entries,
+        memberships=memberships,
+        may_record=user is not None and can(user, RECORD_SERVICES),
+        today=today,
+    )
+
+
+# --- activity photos -----------------------------------------------------------------------
+
+MAX_PHOTO_BYTES = 5 * 1024 * 1024
+# What the upload really is (Pillow opens it; the file name counts for nothing) and the
+# suffix it is stored with.
+PHOTO_FORMATS = {"JPEG": "jpg", "PNG": "png", "WEBP": "webp"}
+# A larger picture is refused before it is decoded (a small file can unpack to gigabytes).
+MAX_PHOTO_PIXELS = 50_000_000
+# Stored no larger than this (a phone's 12-megapixel photo is more than a page shows).
+PHOTO_MAX_SIDE = 2560
+THUMBNAIL_SIDE = 320
+PHOTO_AUDIT_FIELDS = ("activity_id", "file", "uploaded_by_id")
+
+
+def photo_folder() -> Path:
+    """Not public media: the files are served only by the scoped photo view."""
+    return Path(settings.VAR_DIR) / "media" / "activity-photos"
+
+
+def photo_path(name: str) -> Path:
+    return photo_folder() / Path(name).name  # never a path outside the folder
+
+
+def remove_photo_files(photo: ActivityPhoto) -> None:
+    for name in (photo.file, photo.thumbnail_name):
+        photo_path(name).unlink(missing_ok=True)
+
+
+def _not_an_image(name: str) -> ValidationError:
+    return ValidationError(
+        {"photo": _("photo: “%(name)s” is not a JPEG, PNG or WebP image.") % {"name": name or "?"}}
+    )
+
+
+def _open_photo(uploaded) -> tuple[Image.Image, str]:
+    """The upload as a decoded image and its format, judged by its content."""
+    name = getattr(uploaded, "name", "") or ""
+    if uploaded.size > MAX_PHOTO_BYTES:
+        raise ValidationError(
+            {
+                "photo": _("photo: “%(name)s” is larger than 5 MB (%(size).1f MB).")
+                % {"name": name, "size": uploaded.size / 1024 / 1024}
+            }
+        )
+    try:
+        uploaded.seek(0)
+        with Image.open(uploaded) as probe:
+            kind = probe.format or ""
+            width, height = probe.size
+            if kind in PHOTO_FORMATS and width * height <= MAX_PHOTO_PIXELS:
+                probe.verify()
+        if kind not in PHOTO_FORMATS:
+            raise _not_an_image(name)
+        if width * height > MAX_PHOTO_PIXELS:
+            raise ValidationError(
+                {
+                    "photo": _("photo: “%(name)s” has too many pixels (%(width)s × %(height)s).")
+                    % {"name": name, "width": width, "height": height}
+                }
+            )
+        uploaded.seek(0)
+        image = Image.open(uploaded)
+        image.load()  # the first frame of an animation
+    except ValidationError:
+        raise
+    except (UnidentifiedImageError, Image.DecompressionBombError, OSError, SyntaxError) as exc:
+        raise _not_an_image(name) from exc
+    return image, kind
+
+
+def _bare(image: Image.Image, kind: str) -> Image.Image:
+    """Only the pixels, turned upright, at most PHOTO_MAX_SIDE: a new image built from
+    them carries none of the upload's metadata (EXIF, GPS, XMP, comments, ICC)."""
+    upright = ImageOps.exif_transpose(image)
+    alpha = kind != "JPEG" and (
+        upright.mode in ("RGBA", "LA", "PA") or "transparency" in upright.info
+    )
+    mode = "RGBA" if alpha else "RGB"
+    pixels = upright.convert(mode)
+    bare = Image.frombytes(mode, pixels.size, pixels.tobytes())
+    bare.thumbnail((PHOTO_MAX_SIDE, PHOTO_MAX_SIDE))
+    return bare
+
+
+def _write_photo(image: Image.Image, kind: str, target: Path) -> None:
+    if kind == "JPEG":
+        image.save(target, "JPEG", quality=85, optimize=True)
+    elif kind == "PNG":
+        image.save(target, "PNG", optimize=True)
+    else:
+        image.save(target, "WEBP", quality=85)
+
+
+def _check_room_for_photo(activity: Activity) -> None:
+    if ActivityPhoto.objects.filter(activity=activity).count() >= MAX_ACTIVITY_PHOTOS:
+        raise ValidationError(
+            {
+                "photo": _("photo: an activity has at most %(count)s photos; remove one first.")
+                % {"count": MAX_ACTIVITY_PHOTOS}
+            }
+        )
+
+
+def add_activity_photo(*, acting_user, activity: Activity, uploaded) -> ActivityPhoto:
+    """A photo of an activity in the caller's region: a JPEG, PNG or WebP image (opened
+    to tell) of at most 5 MB, at most MAX_ACTIVITY_PHOTOS per activity. Stored
+    re-encoded without its metadata, under a random name, with a thumbnail; audited."""
+    check_may_record(acting_user, activity.region_id, "activity")
+    _check_room_for_photo(activity)
+    image, kind = _open_photo(uploaded)
+    with image:
+        bare = _bare(image, kind)
+    thumbnail = bare.copy()
+    thumbnail.thumbnail((THUMBNAIL_SIDE, THUMBNAIL_SIDE))
+    photo = ActivityPhoto(
+        activity=activity,
+        file=f"{secrets.token_hex(16)}.{PHOTO_FORMATS[kind]}",
+        uploaded_by=acting_user,
+    )
+    photo_folder().mkdir(parents=True, exist_ok=True)
+    try:
+        _write_photo(bare, kind, photo_path(photo.file))
+        _write_photo(thumbnail, kind, photo_path(photo.thumbnail_name))
+        with transaction.atomic():
+            # One upload at a time per activity, so two at once cannot make a sixth.
+            Activity.objects.select_for_update().filter(pk=activity.pk).first()
+            _check_room_for_photo(activity)
+            photo.save()
+            _record(
+                Action.CREATE,
+                acting_user,
+                photo,
+                activity.region_id,
+                after={
+                    **audit.snapshot(photo, PHOTO_AUDIT_FIELDS),
+                    "format": kind,
+                    "size": list(bare.size),
+                },
+            )
+    except BaseException:
+        remove_photo_files(photo)
+        raise
+    return photo
+
+
+@transaction.atomic
+def remove_activity_photo(*, acting_user, photo: ActivityPhoto) -> None:
+    """A photo removed by an office of the activity's region; audited. Its files go when
+    the removal is committed (``models._remove_photo_files``)."""
+    region = photo.activity.region_id
+    check_may_record(acting_user, region, "activity")
+    _record(
+        Action.DELETE,
+        acting_user,
+        photo,
+        region,
+        before=audit.snapshot(photo, PHOTO_AUDIT_FIELDS),
+    )
+    photo.delete()
+
+
+def photos_for(user):
+    """The photos of the activities the caller sees (the operator sees all)."""
+    return ActivityPhoto.objects.all() if user is None else ActivityPhoto.objects.in_scope(user)

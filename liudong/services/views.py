@@ -1,8 +1,8 @@
 """Services pages: the hub with its tabs (campaigns, service records, follow-ups, help
 requests, associations), campaign pages with activities, the summary and its xlsx, service
 records with their follow-ups (the result only for those who may see it), the follow-up
-and help-request worklists, association branches with members and activities, exports and
-the check-then-confirm imports of members, activities and service records.
+and help-request worklists, association branches with members and activities, and the
+xlsx exports and check-then-confirm imports of each of them.
 
 Reads start from the user's scope (``in_scope``); every change is a ``services`` call
 through ``apply_service``, with the version the user saw.
@@ -11,22 +11,26 @@ through ``apply_service``, with the version the user saw.
 from __future__ import annotations
 
 import io
+from collections.abc import Callable
+from typing import NamedTuple
 
 from django.contrib import messages
-from django.core.exceptions import ValidationError
+from django.core.exceptions import PermissionDenied, ValidationError
 from django.db import transaction
 from django.db.models import Q
-from django.http import HttpResponse
+from django.http import FileResponse, Http404, HttpResponse
 from django.shortcuts import get_object_or_404, redirect, render
 from django.urls import reverse
 from django.utils import timezone
+from django.utils.functional import Promise
 from django.utils.http import url_has_allowed_host_and_scheme
 from django.utils.translation import gettext as _
+from django.utils.translation import gettext_lazy
 from django.views.decorators.http import require_GET, require_POST
 
-from liudong.accounts.roles import RECORD_SERVICES, Role, can
+from liudong.accounts.roles import CHANGE_PEOPLE, RECORD_SERVICES, Role, can
 from liudong.regions.codes import subtree_q
-from liudong.tabular import TableError
+from liudong.tabular import ImportSummary, TableError
 from liudong.web import uploads
 from liudong.web.decorators import staff_required
 from liudong.web.forms import apply_service
@@ -34,6 +38,7 @@ from liudong.web.forms import apply_service
 from . import services, spreadsheets
 from .forms import (
     ActivityForm,
+    ActivityPhotoForm,
     AssociationActivityForm,
     BranchForm,
     CampaignForm,
@@ -50,6 +55,7 @@ from .forms import (
     VersionedForm,
 )
 from .models import (
+    MAX_ACTIVITY_PHOTOS,
     Activity,
     AssociationActivity,
     AssociationBranch,
@@ -100,11 +106,8 @@ def _form_page(request, form, save, *, saved, heading, back, done_url=None, subj
     )
 
 
-@require_GET
-@staff_required()
-def campaign_list(request):
-    """The hub's first tab: campaigns in the user's region, current ones by default."""
-    today = timezone.localdate()
+def _campaign_listing(request, today):
+    """The campaigns the list shows (and exports): current and coming, past, or all."""
     when = request.GET.get("when", "current")
     campaigns = Campaign.objects.in_scope(request.user).select_related("organiser_region")
     if when == "current":
@@ -113,6 +116,34 @@ def campaign_list(request):
         campaigns = campaigns.filter(ends_on__lt=today)
     else:
         when = "all"
+    return campaigns, when
+
+
+def _export(request, sheet: str, records, name: str, *, obj=None, region: str = ""):
+    """The records a page lists as the xlsx ``spreadsheets.SHEETS[sheet]``, the export
+    logged (under ``obj``, the campaign or branch they belong to, when given)."""
+    region = region or request.user.region_id
+    buffer = io.BytesIO()
+    spreadsheets.write_sheet(
+        sheet, records, buffer, acting_user=request.user, region=region, obj=obj
+    )
+    stamp = timezone.localtime().strftime("%Y%m%d-%H%M")
+    return _xlsx(buffer.getvalue(), f"{name}-{region}-{stamp}.xlsx")
+
+
+@require_GET
+@staff_required()
+def campaign_export(request):
+    campaigns, _when = _campaign_listing(request, timezone.localdate())
+    return _export(request, "campaigns", campaigns.prefetch_related("regions"), "campaigns")
+
+
+@require_GET
+@staff_required()
+def campaign_list(request):
+    """The hub's first tab: campaigns in the user's region, current ones by default."""
+    today = timezone.localdate()
+    campaigns, when = _campaign_listing(request, today)
     return render(
         request,
         "services/campaigns.html",
@@ -177,6 +208,7 @@ def campaign_detail(request, pk):
         Activity.objects.in_scope(request.user)
         .filter(campaign=campaign)
         .select_related("region")
+        .prefetch_related("photos")
         .order_by("-date", "-pk")
     )
     return render(
@@ -202,6 +234,18 @@ def campaign_summary_xlsx(request, pk):
     buffer = io.BytesIO()
     services.write_summary_xlsx(summary, buffer, acting_user=request.user)
     return _xlsx(buffer.getvalue(), f"campaign-{campaign.pk}-summary.xlsx")
+
+
+@require_GET
+@staff_required()
+def activity_export(request, pk):
+    """The campaign's activities in the user's region, in the columns the import reads."""
+    campaign = _campaign(request, pk)
+    activities = (
+        Activity.objects.in_scope(request.user).filter(campaign=campaign).order_by("date", "pk")
+    )
+    name = f"campaign-{campaign.pk}-activities"
+    return _export(request, "campaign_activities", activities, name, obj=campaign)
 
 
 def _activity_values(activity: Activity) -> dict:
@@ -295,7 +339,9 @@ def activity_edit(request, pk):
 # --- imports (upload, preview, confirm) ----------------------------------------------------
 
 
-def _import_page(request, *, key: str, importer, subject: str, back: str, columns: str):
+def _import_page(
+    request, *, key: str, importer, subject: str, back: str, columns: str, note: str = ""
+):
     """Upload a file and see what it would do (nothing saved); confirm to import the
     valid rows. The file waits under var/uploads/ between the two, named in the session."""
     session_key = f"services-import:{key}"
@@ -353,6 +399,7 @@ def _import_page(request, *, key: str, importer, subject: str, back: str, column
             "subject": subject,
             "back": back,
             "columns": columns,
+            "note": note,
         },
     )
 
@@ -372,18 +419,107 @@ def activity_import(request, pk):
     )
 
 
-@staff_required(RECORD_SERVICES)
-def member_import(request, pk):
+def _branch_import(request, pk, what: str, importer, subject: str, columns: str):
+    """An import page into one branch: ``importer`` takes the file, the branch,
+    ``acting_user`` and ``commit``; ``subject`` names the branch as %(name)s."""
     branch = _branch(request, pk)
     return _import_page(
         request,
-        key=f"members:{branch.pk}",
-        importer=lambda path, commit: spreadsheets.import_members(
+        key=f"{what}:{branch.pk}",
+        importer=lambda path, commit: importer(
             path, branch=branch, acting_user=request.user, commit=commit
         ),
-        subject=_("Import members of %(name)s") % {"name": branch.name},
+        subject=subject % {"name": branch.name},
         back=reverse("services:branch", args=[branch.pk]),
-        columns="公民身份号码, 角色, 入会日期",
+        columns=columns,
+    )
+
+
+@staff_required(RECORD_SERVICES)
+def member_import(request, pk):
+    subject = _("Import members of %(name)s")
+    columns = "公民身份号码, 角色, 入会日期"
+    return _branch_import(request, pk, "members", spreadsheets.import_members, subject, columns)
+
+
+@staff_required(RECORD_SERVICES)
+def branch_activity_import(request, pk):
+    importer = spreadsheets.import_association_activities
+    subject = _("Import activities of %(name)s")
+    columns = _columns(spreadsheets.ASSOCIATION_ACTIVITY_COLUMNS)
+    return _branch_import(request, pk, "association-activities", importer, subject, columns)
+
+
+class ListImport(NamedTuple):
+    """An import page of a whole list: the ``spreadsheets`` function (taking the file,
+    ``acting_user`` and ``commit``), the page's title, the list it returns to, the
+    columns it reads, those that find an existing record, and the capability it needs
+    besides recording services."""
+
+    importer: Callable[..., ImportSummary]
+    subject: str | Promise
+    back: str
+    columns: dict
+    matched_by: str
+    capability: str = RECORD_SERVICES
+
+
+LIST_IMPORTS = {
+    # Help requests are a person's own affairs: only roles that see them import them.
+    "help": ListImport(
+        spreadsheets.import_help_requests,
+        gettext_lazy("Import help requests"),
+        "services:help_list",
+        spreadsheets.HELP_COLUMNS,
+        "编号, 或 公民身份号码 (完整), 类别, 受理日期",
+        CHANGE_PEOPLE,
+    ),
+    "follow_ups": ListImport(
+        spreadsheets.import_follow_ups,
+        gettext_lazy("Import follow-ups"),
+        "services:followups",
+        spreadsheets.FOLLOW_UP_COLUMNS,
+        "编号, 或 公民身份号码 (完整), 服务类型, 服务日期, 随访日期",
+    ),
+    "campaigns": ListImport(
+        spreadsheets.import_campaigns,
+        gettext_lazy("Import campaigns"),
+        "services:campaigns",
+        spreadsheets.CAMPAIGN_COLUMNS,
+        "名称, 开始日期 (组织单位代码)",
+    ),
+    "branches": ListImport(
+        spreadsheets.import_branches,
+        gettext_lazy("Import association branches"),
+        "services:branches",
+        spreadsheets.BRANCH_COLUMNS,
+        "名称, 区划代码",
+    ),
+}
+
+
+def _columns(columns: dict) -> str:
+    return ", ".join(names[0] for names in columns.values())
+
+
+@staff_required(RECORD_SERVICES)
+def list_import(request, what: str):
+    """Upload, preview and confirm one of ``LIST_IMPORTS`` (the URL names which)."""
+    spec = LIST_IMPORTS[what]
+    if not can(request.user, spec.capability):
+        raise PermissionDenied(_("Your role does not allow this page."))
+    return _import_page(
+        request,
+        key=what,
+        importer=lambda path, commit: spec.importer(path, acting_user=request.user, commit=commit),
+        subject=str(spec.subject),
+        back=reverse(spec.back),
+        columns=_columns(spec.columns),
+        note=_(
+            "A row changes the record with the same %(key)s, else it adds one. Blank cells "
+            "leave a value as it is: a file exported here imports back unchanged."
+        )
+        % {"key": spec.matched_by},
     )
 
 
@@ -443,6 +579,7 @@ def help_list(request):
                 (label, counts["by_status"][value]) for value, label in HelpStatus.choices
             ],
             "query": request.GET.urlencode(),
+            "may_import": can(request.user, CHANGE_PEOPLE),
         },
     )
 
@@ -641,6 +778,24 @@ def member_export(request, pk):
     buffer = io.BytesIO()
     spreadsheets.write_members(branch, buffer, acting_user=request.user)
     return _xlsx(buffer.getvalue(), f"association-{branch.pk}-members.xlsx")
+
+
+@require_GET
+@staff_required(RECORD_SERVICES)
+def branch_export(request):
+    branches = AssociationBranch.objects.in_scope(request.user).order_by("region_id", "name")
+    return _export(request, "branches", branches, "association-branches")
+
+
+@require_GET
+@staff_required(RECORD_SERVICES)
+def branch_activity_export(request, pk):
+    branch = _branch(request, pk)
+    activities = branch.activities.order_by("date", "pk")
+    name = f"association-{branch.pk}-activities"
+    return _export(
+        request, "association_activities", activities, name, obj=branch, region=branch.region_id
+    )
 
 
 @staff_required(RECORD_SERVICES)
@@ -1077,6 +1232,14 @@ def followup_list(request):
     )
 
 
+@require_GET
+@staff_required(RECORD_SERVICES)
+def followup_export(request):
+    """The worklist as the page lists it (masked ID numbers, never a service's result),
+    with a 完成日期 column to fill in and import back."""
+    return _export(request, "follow_ups", services.followups_due(request.user), "follow-ups")
+
+
 @staff_required(RECORD_SERVICES)
 def record_import(request):
     return _import_page(
@@ -1089,3 +1252,72 @@ def record_import(request):
         back=reverse("services:records"),
         columns="公民身份号码, 服务类型, 服务日期, 服务机构, 免费 (是/否), 本人同意 (是), 避孕方法",
     )
+
+
+# --- activity photos -----------------------------------------------------------------------
+
+
+def _photo_activity(request, pk) -> Activity:
+    return get_object_or_404(
+        Activity.objects.in_scope(request.user).select_related("campaign", "region"), pk=pk
+    )
+
+
+@staff_required(RECORD_SERVICES)
+def activity_photos(request, pk):
+    """An activity's photos: add one (opened and re-encoded by the service), remove one."""
+    activity = _photo_activity(request, pk)
+    form = ActivityPhotoForm(request.POST or None, request.FILES or None)
+    added = None
+    if request.method == "POST" and form.is_valid():
+        added = apply_service(
+            form,
+            lambda: services.add_activity_photo(
+                acting_user=request.user, activity=activity, uploaded=form.cleaned_data["photo"]
+            ),
+        )
+    if added is not None:
+        messages.success(request, _("Photo added."))
+        return redirect("services:activity_photos", pk=activity.pk)
+    photos = list(activity.photos.order_by("uploaded_at", "pk"))
+    return render(
+        request,
+        "services/activity_photos.html",
+        {
+            "tab": "campaigns",
+            "activity": activity,
+            "photos": photos,
+            "form": form,
+            "room": len(photos) < MAX_ACTIVITY_PHOTOS,
+            "max_photos": MAX_ACTIVITY_PHOTOS,
+        },
+    )
+
+
+@require_GET
+@staff_required()
+def activity_photo(request, pk):
+    """The photo (``?size=thumb``: its thumbnail), only for a reader who sees the
+    activity: the files are not public media."""
+    photo = get_object_or_404(services.photos_for(request.user), pk=pk)
+    name = photo.thumbnail_name if request.GET.get("size") == "thumb" else photo.file
+    try:
+        handle = services.photo_path(name).open("rb")
+    except FileNotFoundError as exc:
+        raise Http404(_("The photo file is missing.")) from exc
+    response = FileResponse(handle, content_type=photo.content_type)
+    response["Cache-Control"] = "private, max-age=3600"
+    return response
+
+
+@require_POST
+@staff_required(RECORD_SERVICES)
+def activity_photo_remove(request, pk):
+    photo = get_object_or_404(services.photos_for(request.user).select_related("activity"), pk=pk)
+    try:
+        services.remove_activity_photo(acting_user=request.user, photo=photo)
+    except PermissionDenied as exc:
+        messages.error(request, str(exc))
+    else:
+        messages.success(request, _("Photo removed."))
+    return redirect("services:activity_photos", pk=photo.activity_id)

@@ -1,7 +1,9 @@
 """The services pages in the browser: a township specialist runs the Warm Winter Action
 with two activities, sees the summary and downloads it as xlsx; records a help request for
 a person and resolves it with an outcome; adds an association branch and a member. On a
-desktop and on a phone; screenshots go to /tmp/shots/services-*.png for review."""
+desktop and on a phone; screenshots go to /tmp/shots/services-*.png for review. And she
+imports help requests from a spreadsheet (checked, then confirmed) and downloads the
+follow-up worklist as xlsx."""
 
 from __future__ import annotations
 
@@ -156,3 +158,64 @@ def test_campaign_help_request_and_association(request, device, township_a, tmp_
     expect(page.get_by_test_id("member-table")).to_contain_text("王丽")
     assert Membership.objects.get().person == her
     shot(page, f"services-branch-{label}.png")
+
+
+def test_help_requests_import_and_follow_up_export(page, township_a, tmp_path):
+    """A township specialist imports help requests from a spreadsheet (checked first, the
+    refused row named, then confirmed) and downloads the follow-up worklist as xlsx."""
+    from django.utils import timezone
+    from openpyxl import Workbook, load_workbook
+
+    from liudong.people.idnumbers import mask
+    from liudong.services import services
+    from liudong.services.models import HelpRequest
+
+    today = timezone.localdate()
+    her = resident("王丽", 31)
+    him = resident("陈芳", 33)
+    given = {"service_type": "postnatal", "consent_recorded": True, "result": "恢复良好"}
+    ten_days_ago = today - datetime.timedelta(days=10)
+    record = services.create_service_record(
+        acting_user=None, person=her, date=ten_days_ago, **given
+    )
+    services.schedule_follow_up(
+        acting_user=None, service=record, due_on=today + datetime.timedelta(days=2)
+    )
+    workbook = Workbook()
+    sheet = workbook.active
+    sheet.append(["公民身份号码", "类别", "受理日期", "情况说明"])
+    sheet.append([her.id_number, "欠薪", today.isoformat(), "工地拖欠两个月工资"])
+    sheet.append([him.id_number, "子女入学", today.isoformat(), "孩子转学"])
+    sheet.append([him.id_number, "", today.isoformat(), "没有类别"])
+    upload = tmp_path / "help.xlsx"
+    workbook.save(upload)
+
+    sign_in(page, "township_a")
+    page.goto("/services/help/")
+    page.get_by_test_id("import-help").click()
+    page.get_by_test_id("upload-form").locator("input[type=file]").set_input_files(upload)
+    with page.expect_navigation():
+        page.get_by_test_id("check-file").click()
+    expect(page.get_by_test_id("preview-counts")).to_contain_text("2")
+    problems = page.get_by_test_id("preview-problems")
+    expect(problems).to_contain_text("category")
+    expect(problems.locator("tbody tr")).to_have_count(1)
+    assert not HelpRequest.objects.exists()  # the preview saves nothing
+    shot(page, "services-help-import-preview.png")
+    with page.expect_navigation():
+        page.get_by_test_id("confirm-import").click()
+    table = page.get_by_test_id("help-table")
+    expect(table).to_contain_text("王丽")
+    expect(table).to_contain_text("陈芳")
+    assert HelpRequest.objects.count() == 2
+
+    page.get_by_test_id("tab-followups").click()
+    expect(page.get_by_test_id("followup-table")).to_contain_text("王丽")
+    with page.expect_download() as download_info:
+        page.get_by_test_id("export-followups").click()
+    target = tmp_path / "follow-ups.xlsx"
+    download_info.value.save_as(target)
+    rows = list(load_workbook(target).active.iter_rows(values_only=True))
+    assert rows[0][:5] == ("公民身份号码", "姓名", "服务类型", "服务日期", "随访日期")
+    assert rows[1][0] == mask(her.id_number) and rows[1][1] == "王丽"
+    assert her.id_number not in str(rows) and "恢复良好" not in str(rows)
