@@ -223,6 +223,7 @@ SPECTACULAR_SETTINGS = {
         "ReportStatusEnum": "liudong.stats.models.ReportStatus",
         "HelpStatusEnum": "liudong.services.models.HelpStatus",
         "CertificateStatusEnum": "liudong.certificates.models.Status",
+        "SpotCheckStatusEnum": "liudong.stats.models.SpotCheckStatus",
     },
 }
 

@@ -21,7 +21,8 @@ def test_every_liudong_command_is_in_the_readme():
     for name in ours:
         spoken = (
             name.replace("_", " ", 1)
-            if name.split("_")[0] in ("import", "export", "audit", "duplicates", "certificate", "report", "check")
+            if name.split("_")[0]
+            in ("import", "export", "audit", "duplicates", "certificate", "report", "check")
             else name
         )
         if " " in spoken:  # a verb of two words is spoken with a hyphen: certificate rotate-key

@@ -56,6 +56,8 @@ VIEW_REPORTS = "view_reports"
 SUBMIT_REPORTS = "submit_reports"
 APPROVE_REPORTS = "approve_reports"
 MANAGE_INDICATORS = "manage_indicators"
+# Spot checks (抽查): draw a sample of files, print field sheets, record what was found.
+SPOT_CHECK = "spot_check"
 
 CAPABILITIES: dict[str, set[str]] = {
     Role.COLLECTOR: {USE_WEB, CHANGE_PEOPLE, MANAGE_PLACES},
@@ -96,9 +98,10 @@ CAPABILITIES: dict[str, set[str]] = {
         SUBMIT_REPORTS,
         APPROVE_REPORTS,
         MANAGE_INDICATORS,
+        SPOT_CHECK,
     },
-    # An inspector reads figures to assess them (and, later, spot-checks files).
-    Role.INSPECTOR: {USE_WEB, VIEW_REPORTS},
+    # An inspector reads figures to assess them and spot-checks files in the field.
+    Role.INSPECTOR: {USE_WEB, VIEW_REPORTS, SPOT_CHECK},
     # Another jurisdiction's system: exchange messages only, never pages or lists.
     Role.NODE: set(),
 }

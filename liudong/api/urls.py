@@ -34,6 +34,7 @@ from liudong.stats.api.views import (
     AssessmentViewSet,
     IndicatorViewSet,
     MonthlyReportViewSet,
+    SpotCheckViewSet,
     TargetViewSet,
 )
 
@@ -67,6 +68,7 @@ router.register("indicators", IndicatorViewSet, basename="indicator")
 router.register("monthly-reports", MonthlyReportViewSet, basename="monthly-report")
 router.register("targets", TargetViewSet, basename="target")
 router.register("assessments", AssessmentViewSet, basename="assessment")
+router.register("spot-checks", SpotCheckViewSet, basename="spot-check")
 
 app_name = "api"
 urlpatterns = [

@@ -30,7 +30,9 @@ from liudong.services.models import ServiceType
 
 # Person-stays at the reference date: floating persons registered in (outflow) or living in
 # (inflow) the region; births: children born in the period to floating residents.
-POPULATIONS = ("outflow", "inflow", "births")
+POPULATIONS = ("outflow", "inflow", "births", "spot_fields")
+# spot_fields: the fields spot checks found correct or incorrect on visits in the statistical
+# year to the reference date (a field not verified is not counted), where the file was drawn.
 
 MARITAL_CODES = frozenset(code for code, _name in MARITAL_CHOICES)
 CODE_PATTERN = re.compile(r"^[a-z][a-z0-9_]{1,39}$")
@@ -86,7 +88,7 @@ def _service_type(value) -> str:
 # filter name -> (the populations it applies to, its value checker)
 PERSON_POPULATIONS = ("outflow", "inflow")
 FILTERS: dict[str, tuple[tuple[str, ...], Any]] = {
-    "sex": (POPULATIONS, _sex),  # births: the child's sex
+    "sex": (("outflow", "inflow", "births"), _sex),  # births: the child's sex
     "age": (PERSON_POPULATIONS, _age),  # whole years at the reference date
     "married": (PERSON_POPULATIONS, _flag),  # marital status 20-23
     "marital_status": (PERSON_POPULATIONS, _marital),
@@ -97,6 +99,7 @@ FILTERS: dict[str, tuple[tuple[str, ...], Any]] = {
     # accepted a service of this type in the statistical year (1 October to the reference date)
     "service_in_year": (PERSON_POPULATIONS, _service_type),
     "free_service_in_year": (PERSON_POPULATIONS, _flag),  # at least one free service
+    "correct": (("spot_fields",), _flag),  # found correct (true) or incorrect (false)
 }
 
 
@@ -145,6 +148,8 @@ def parse_count(raw: Any) -> Count:
         raise _error(_('"at" is "end" (the reference date) or "mean".'))
     if raw.get("at") == "mean" and population == "births":
         raise _error(_("Births are counted over the period: they have no mean."))
+    if raw.get("at") == "mean" and population == "spot_fields":
+        raise _error(_("Spot-checked fields are counted over the year: they have no mean."))
     where = raw.get("where") or {}
     if not isinstance(where, dict):
         raise _error(_('"where" is an object of filters, for example {"sex": "2"}.'))

@@ -188,3 +188,31 @@ class SchemeForm(forms.Form):
             "return_deduction": data["return_deduction"],
             "items": items,
         }
+
+
+class SpotCheckDrawForm(forms.Form):
+    """Draw a spot check's sample (``spotchecks.draw`` checks everything else)."""
+
+    region = forms.CharField(label=_("Unit checked (region code)"), max_length=15)
+    period = forms.CharField(label=_("Period (YYYY-MM)"), max_length=7)
+    per_village = forms.IntegerField(
+        label=_("Files per village"), min_value=1, max_value=200, initial=20
+    )
+    seed = forms.IntegerField(
+        label=_("Seed (optional)"),
+        min_value=0,
+        max_value=2**31 - 1,
+        required=False,
+        help_text=_("Give the seed of an earlier draw to draw the same sample again."),
+    )
+    fields_checked = forms.MultipleChoiceField(
+        label=_("Fields checked"), widget=forms.CheckboxSelectMultiple, required=False
+    )
+
+    def __init__(self, *args, **kwargs):
+        from .spotchecks import DEFAULT_FIELDS, FIELDS
+
+        super().__init__(*args, **kwargs)
+        field = self.fields["fields_checked"]
+        field.choices = [(code, f.label) for code, f in FIELDS.items()]  # type: ignore[attr-defined]
+        field.initial = list(DEFAULT_FIELDS)

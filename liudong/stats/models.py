@@ -352,3 +352,113 @@ class AssessmentScheme(TrackedModel):
                 )
         if not 1 <= self.due_day <= 28:
             raise ValidationError({"due_day": _("A day from 1 to 28.")})
+
+
+class SpotCheckStatus(models.TextChoices):
+    OPEN = "open", _("under way")
+    CLOSED = "closed", _("closed")
+
+
+class FieldResult(models.TextChoices):
+    CORRECT = "correct", _("correct")
+    INCORRECT = "incorrect", _("incorrect")
+    UNVERIFIED = "unverified", _("not verified")
+
+
+class SpotCheck(TrackedModel):
+    """A spot check (抽查, issue 6 part 6): a reproducible random sample of the files in a
+    unit for a period, visited in the field; what was found feeds ``data_accuracy_rate``.
+    ``stats.spotchecks`` draws it (the seed is kept so an inspector can draw it again)."""
+
+    region = models.ForeignKey(
+        "regions.Region",
+        verbose_name=_("unit checked"),
+        on_delete=models.PROTECT,
+        related_name="+",
+    )
+    period = models.CharField(_("period"), max_length=7)
+    seed = models.PositiveIntegerField(_("seed"))
+    per_village = models.PositiveSmallIntegerField(_("files per village"), default=20)
+    fields_checked = models.JSONField(_("fields checked"))
+    status = models.CharField(
+        _("status"), max_length=6, choices=SpotCheckStatus.choices, default=SpotCheckStatus.OPEN
+    )
+    drawn_by = models.ForeignKey(
+        settings.AUTH_USER_MODEL,
+        verbose_name=_("drawn by"),
+        on_delete=models.PROTECT,
+        related_name="+",
+    )
+    drawn_at = models.DateTimeField(_("drawn at"))
+
+    class Meta:
+        ordering = ["-drawn_at", "-id"]
+        verbose_name = _("spot check")
+        verbose_name_plural = _("spot checks")
+
+    def __str__(self) -> str:
+        return f"{self.region_id} {self.period} #{self.seed}"
+
+    @property
+    def is_open(self) -> bool:
+        return self.status == SpotCheckStatus.OPEN
+
+
+class SpotCheckEntry(TrackedModel):
+    """One sampled file: where it was drawn (the village and its place in the village's
+    sample) and, once visited, who checked it when."""
+
+    # Not "check": Model.check() is Django's system-check hook.
+    spot_check = models.ForeignKey(
+        SpotCheck, verbose_name=_("spot check"), on_delete=models.CASCADE, related_name="entries"
+    )
+    person = models.ForeignKey(
+        "people.Person", verbose_name=_("person"), on_delete=models.PROTECT, related_name="+"
+    )
+    # The residence region as drawn (a village, or the township for a file coded there):
+    # results are counted where the file was, whatever she has done since.
+    village = models.ForeignKey(
+        "regions.Region", verbose_name=_("village"), on_delete=models.PROTECT, related_name="+"
+    )
+    position = models.PositiveSmallIntegerField(_("position in the village's sample"))
+    visited_on = models.DateField(_("visited on"), null=True, blank=True)
+    checked_by = models.ForeignKey(
+        settings.AUTH_USER_MODEL,
+        verbose_name=_("checked by"),
+        null=True,
+        blank=True,
+        on_delete=models.PROTECT,
+        related_name="+",
+    )
+    note = models.CharField(_("note"), max_length=300, blank=True)
+
+    class Meta:
+        ordering = ["spot_check", "village_id", "position"]
+        verbose_name = _("spot-check entry")
+        verbose_name_plural = _("spot-check entries")
+        constraints = [
+            models.UniqueConstraint(fields=["spot_check", "person"], name="spot_check_entry_unique")
+        ]
+
+    def __str__(self) -> str:
+        return f"{self.spot_check_id} {self.village_id} #{self.position}"
+
+
+class SpotCheckResult(models.Model):
+    """What the visit found for one field of one sampled file: a row per field, so the
+    report engine counts them with one grouped query (``spot_fields``)."""
+
+    entry = models.ForeignKey(SpotCheckEntry, on_delete=models.CASCADE, related_name="results")
+    field = models.CharField(_("field"), max_length=30)
+    result = models.CharField(_("result"), max_length=10, choices=FieldResult.choices)
+
+    class Meta:
+        ordering = ["entry", "id"]
+        verbose_name = _("spot-check result")
+        verbose_name_plural = _("spot-check results")
+        constraints = [
+            models.UniqueConstraint(fields=["entry", "field"], name="spot_check_result_unique")
+        ]
+
+    def __str__(self) -> str:
+        return f"{self.entry_id} {self.field}: {self.result}"

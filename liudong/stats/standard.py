@@ -146,6 +146,14 @@ STANDARD = [
         "neutral",
         _rate(_count("births", sex="1"), _count("births", sex="2")),
     ),
+    (
+        "data_accuracy_rate",
+        "数据准确率",
+        "data accuracy (spot checks)",
+        "percent",
+        "higher",
+        _rate(_count("spot_fields", correct=True), _count("spot_fields")),
+    ),
 ]
 
 

@@ -21,4 +21,7 @@ urlpatterns = [
     path("assessments/<int:pk>/", views.assessment, name="assessment"),
     path("assessments/<int:pk>.xlsx", views.assessment_xlsx, name="assessment_xlsx"),
     path("quality/", views.quality, name="quality"),
+    path("spot-checks/", views.spot_checks, name="spot_checks"),
+    path("spot-checks/<int:pk>/", views.spot_check, name="spot_check"),
+    path("spot-checks/<int:pk>/sheets/", views.spot_check_sheets, name="spot_check_sheets"),
 ]

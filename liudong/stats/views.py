@@ -9,6 +9,7 @@ messages.
 
 from __future__ import annotations
 
+import datetime
 import io
 from typing import Any
 from urllib.parse import quote
@@ -27,6 +28,7 @@ from liudong.accounts.roles import (
     APPROVE_REPORTS,
     CHANGE_PEOPLE,
     MANAGE_INDICATORS,
+    SPOT_CHECK,
     SUBMIT_REPORTS,
     VIEW_REPORTS,
     can,
@@ -39,8 +41,8 @@ from liudong.web.decorators import staff_required
 from liudong.web.forms import add_service_errors
 
 from . import quality as quality_rules
-from . import services
-from .forms import IndicatorForm, ReasonForm, SchemeForm
+from . import services, spotchecks
+from .forms import IndicatorForm, ReasonForm, SchemeForm, SpotCheckDrawForm
 from .models import Indicator, ReportStatus, Unit
 from .spreadsheets import UNIT_SUFFIX, write_monthly_report
 
@@ -490,3 +492,114 @@ def quality(request):
             "groups": groups,
         },
     )
+
+
+# --- spot checks ----------------------------------------------------------------------------
+
+
+def _spot_check(request, pk):
+    return get_object_or_404(
+        spotchecks.checks_in_scope(request.user).select_related("region", "drawn_by"), pk=pk
+    )
+
+
+@staff_required(SPOT_CHECK)
+def spot_checks(request):
+    """The spot checks of the user's region (newest first) and the form drawing a sample."""
+    initial = {"region": request.user.region_id, "period": str(services.last_full_month())}
+    form = SpotCheckDrawForm(request.POST or None, initial=initial)
+    if request.method == "POST" and form.is_valid():
+        data = form.cleaned_data
+        try:
+            check = spotchecks.draw(
+                request.user,
+                data["region"],
+                data["period"],
+                per_village=data["per_village"],
+                seed=data["seed"],
+                fields=data["fields_checked"],
+            )
+        except ValidationError as exc:
+            add_service_errors(form, exc)
+        except PermissionDenied as exc:
+            form.add_error("region", str(exc))
+        else:
+            messages.success(
+                request,
+                _("Sample drawn with the seed %(seed)s: print the field sheets for the visits.")
+                % {"seed": check.seed},
+            )
+            return redirect("stats:spot_check", pk=check.pk)
+    return render(
+        request,
+        "stats/spot_checks.html",
+        {"checks": spotchecks.listed(request.user), "form": form, "tab": "spot_checks"},
+    )
+
+
+def _record_results(request, check):
+    """One sampled file's results from the page's form: a radio per field."""
+    entry = check.entries.filter(pk=request.POST.get("entry") or 0).first()
+    if entry is None:
+        raise Http404
+    results = {
+        field: request.POST.get(f"result_{entry.pk}_{field}", "") for field in check.fields_checked
+    }
+    raw_day = request.POST.get("visited_on", "")
+    try:
+        visited_on = datetime.date.fromisoformat(raw_day)
+    except ValueError:
+        messages.error(request, _("Give the day of the visit (YYYY-MM-DD)."))
+        return
+    try:
+        person = spotchecks.sampled_person(check, entry.person_id, request.user)
+        spotchecks.record(
+            request.user, check, person, results, visited_on, request.POST.get("note", "")
+        )
+    except (ValidationError, PermissionDenied) as exc:
+        messages.error(request, " ".join(getattr(exc, "messages", [str(exc)])))
+    else:
+        shown = f"{person.name} {spotchecks.mask_id_number(person.id_number)}"
+        messages.success(request, _("Results saved for %(person)s.") % {"person": shown})
+
+
+@staff_required(SPOT_CHECK)
+def spot_check(request, pk):
+    """The sample with a result form per file (phone-friendly) and the accuracy so far."""
+    check = _spot_check(request, pk)
+    if request.method == "POST":
+        if request.POST.get("close"):
+            spotchecks.close(request.user, check)
+            messages.success(request, _("Spot check closed."))
+        else:
+            _record_results(request, check)
+        return redirect("stats:spot_check", pk=check.pk)
+    entries = spotchecks.entries_of(check, request.user)
+    labels = {code: spotchecks.FIELDS[code].label for code in check.fields_checked}
+    for entry in entries:
+        entry.masked_id = spotchecks.mask_id_number(entry.person.id_number)  # type: ignore[attr-defined]
+        entry.lines = [  # type: ignore[attr-defined]
+            (code, labels[code], entry.found.get(code, ""))  # type: ignore[attr-defined]
+            for code in check.fields_checked
+        ]
+    return render(
+        request,
+        "stats/spot_check.html",
+        {
+            "check": check,
+            "entries": entries,
+            "accuracy": spotchecks.accuracy(check),
+            "labels": labels.values(),
+            "today": timezone.localdate(),
+            "tab": "spot_checks",
+        },
+    )
+
+
+@require_GET
+@staff_required(SPOT_CHECK)
+def spot_check_sheets(request, pk):
+    """The field sheets to print, one per sampled file (the print is audited)."""
+    check = _spot_check(request, pk)
+    sheets = spotchecks.field_sheets(check, acting_user=request.user)
+    return render(request, "stats/spot_check_sheets.html", {"check": check, "sheets": sheets})

@@ -128,7 +128,48 @@ def build_demo(county_code: str = DEMO_COUNTY) -> list[DemoAccount]:
         _demo_grids(townships)
     _demo_people(county, townships)
     _demo_work(county, townships)
+    _demo_statistics(county)
     return created
+
+
+def _demo_statistics(county: Region) -> None:
+    """Targets of 85% for the key rates, the county's assessment scheme, and last month's
+    reports: two townships approved, one returned with a reason. Skipped when there."""
+    from django.utils import timezone
+
+    from liudong.stats import services as stats
+    from liudong.stats.models import AssessmentScheme, Indicator, statistical_year_of
+
+    if AssessmentScheme.objects.filter(region=county).exists():
+        return
+    admin = User.objects.get(username="county_admin")
+    month = stats.last_full_month()
+    year = statistical_year_of(timezone.localdate())
+    key = Indicator.objects.filter(code__in=stats.KEY_INDICATORS)
+    with transaction.atomic():
+        for indicator in key:
+            stats.set_target(
+                acting_user=admin,
+                indicator=indicator,
+                region_code=county.code,
+                year=year,
+                value=85,
+            )
+        stats.create_scheme(
+            acting_user=admin,
+            name=f"{year}年度流动人口服务管理工作考核",
+            year=year,
+            items=[{"indicator": i.code, "weight": 20} for i in key],
+        )
+        for index in (1, 2, 3):
+            office = User.objects.get(username=f"township_{index}")
+            report = stats.submit_report(acting_user=office, period=month)
+            if index < 3:
+                stats.approve_report(acting_user=admin, report=report)
+            else:
+                stats.return_report(
+                    acting_user=admin, report=report, reason="流入人数较上月变化较大，请核实后重报"
+                )
 
 
 def _demo_people(county: Region, townships: list[Region]) -> None:

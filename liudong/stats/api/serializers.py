@@ -3,9 +3,18 @@ and submitted reports with their decisions."""
 
 from __future__ import annotations
 
+from drf_spectacular.utils import extend_schema_field
 from rest_framework import serializers
 
-from ..models import AssessmentScheme, Indicator, MonthlyReport, ReportEvent
+from ..models import (
+    AssessmentScheme,
+    FieldResult,
+    Indicator,
+    MonthlyReport,
+    ReportEvent,
+    SpotCheck,
+    SpotCheckEntry,
+)
 
 
 class IndicatorSerializer(serializers.ModelSerializer):
@@ -172,3 +181,125 @@ class AssessmentTableSerializer(serializers.Serializer):
     period = serializers.CharField()
     full_marks = serializers.FloatField()
     rows = ScoredUnitSerializer(many=True)
+
+
+class SpotCheckAccuracySerializer(serializers.Serializer):
+    checked = serializers.IntegerField(help_text="fields found correct or incorrect")
+    correct = serializers.IntegerField()
+    incorrect = serializers.IntegerField()
+    unverified = serializers.IntegerField(help_text="fields of visited files not verified")
+    visited = serializers.IntegerField(help_text="sampled files with a visit recorded")
+    sampled = serializers.IntegerField()
+    rate = serializers.FloatField(
+        allow_null=True, help_text="correct / checked × 100, two decimals; null before any"
+    )
+
+
+class SpotCheckEntrySerializer(serializers.ModelSerializer):
+    """A sampled file: its ID number masked but for the last four characters."""
+
+    person = serializers.IntegerField(source="person_id", read_only=True)
+    name = serializers.CharField(source="person.name", read_only=True)
+    id_number = serializers.SerializerMethodField()
+    village = serializers.CharField(source="village_id", read_only=True)
+    checked_by: serializers.SlugRelatedField = serializers.SlugRelatedField(
+        slug_field="username", read_only=True
+    )
+    results = serializers.SerializerMethodField(
+        help_text="field → correct, incorrect or unverified (empty before the visit)"
+    )
+
+    class Meta:
+        model = SpotCheckEntry
+        fields = [
+            "id",
+            "person",
+            "name",
+            "id_number",
+            "village",
+            "position",
+            "visited_on",
+            "checked_by",
+            "note",
+            "results",
+        ]
+
+    def get_id_number(self, entry) -> str:
+        from ..spotchecks import mask_id_number
+
+        return mask_id_number(entry.person.id_number)
+
+    @extend_schema_field(serializers.DictField(child=serializers.CharField()))
+    def get_results(self, entry) -> dict:
+        found = getattr(entry, "found", None)
+        if found is None:
+            found = dict(entry.results.values_list("field", "result"))
+        return found
+
+
+class SpotCheckSerializer(serializers.ModelSerializer):
+    region = serializers.CharField(source="region_id", read_only=True)
+    drawn_by: serializers.SlugRelatedField = serializers.SlugRelatedField(
+        slug_field="username", read_only=True
+    )
+    accuracy = serializers.SerializerMethodField()
+
+    class Meta:
+        model = SpotCheck
+        fields = [
+            "id",
+            "region",
+            "period",
+            "seed",
+            "per_village",
+            "fields_checked",
+            "status",
+            "drawn_by",
+            "drawn_at",
+            "accuracy",
+        ]
+
+    @extend_schema_field(SpotCheckAccuracySerializer)
+    def get_accuracy(self, check) -> dict:
+        from ..spotchecks import accuracy_of
+
+        return accuracy_of(check).as_dict()
+
+
+class SpotCheckDetailSerializer(SpotCheckSerializer):
+    entries = serializers.SerializerMethodField()
+
+    class Meta(SpotCheckSerializer.Meta):
+        fields = [*SpotCheckSerializer.Meta.fields, "entries"]
+
+    @extend_schema_field(SpotCheckEntrySerializer(many=True))
+    def get_entries(self, check) -> list:
+        from ..spotchecks import entries_of
+
+        entries = entries_of(check, self.context["request"].user)
+        return list(SpotCheckEntrySerializer(entries, many=True).data)
+
+
+class SpotCheckDrawSerializer(serializers.Serializer):
+    region = serializers.CharField(help_text="the unit checked: the caller's region or below")
+    period = serializers.CharField(help_text="YYYY-MM: files as they stood on its last day")
+    per_village = serializers.IntegerField(default=20, help_text="files drawn per village")
+    seed = serializers.IntegerField(
+        required=False, allow_null=True, help_text="an earlier draw's seed draws it again"
+    )
+    fields_checked = serializers.ListField(
+        child=serializers.CharField(),
+        required=False,
+        help_text="fields the visits check (default: name, sex, birth_date, marital_status, "
+        "residence_address, phone, employer, certificate)",
+    )
+
+
+class SpotCheckResultsSerializer(serializers.Serializer):
+    person = serializers.IntegerField(help_text="the sampled person's id")
+    results = serializers.DictField(
+        child=serializers.ChoiceField(choices=FieldResult.choices),
+        help_text="field → correct, incorrect or unverified; a field left out is unverified",
+    )
+    visited_on = serializers.DateField()
+    note = serializers.CharField(required=False, allow_blank=True, max_length=300, default="")

@@ -10,9 +10,15 @@ from rest_framework.decorators import action
 from rest_framework.response import Response
 
 from liudong.accounts.permissions import capability_for_writes, capability_required
-from liudong.accounts.roles import APPROVE_REPORTS, MANAGE_INDICATORS, SUBMIT_REPORTS, VIEW_REPORTS
+from liudong.accounts.roles import (
+    APPROVE_REPORTS,
+    MANAGE_INDICATORS,
+    SPOT_CHECK,
+    SUBMIT_REPORTS,
+    VIEW_REPORTS,
+)
 
-from .. import services
+from .. import services, spotchecks
 from ..models import Indicator, Target
 from . import serializers as s
 
@@ -31,7 +37,7 @@ class IndicatorViewSet(
         capability_for_writes(MANAGE_INDICATORS),
     ]
     lookup_field = "code"
-    lookup_value_regex = r"[a-z][a-z0-9_]{1,39}"
+    lookup_value_regex = r"[^/]+"  # an unknown code is a 404 after authentication
     pagination_class = None
 
     def get_queryset(self):
@@ -206,3 +212,62 @@ class AssessmentViewSet(mixins.ListModelMixin, mixins.RetrieveModelMixin, viewse
     def scores(self, request, pk=None):
         """The ranked table: each unit's item scores, deductions and total."""
         return Response(services.assess(self.get_object(), acting_user=request.user))
+
+
+class SpotCheckViewSet(
+    mixins.ListModelMixin,
+    mixins.RetrieveModelMixin,
+    mixins.CreateModelMixin,
+    viewsets.GenericViewSet,
+):
+    """Spot checks (抽查) of the caller's region and the units below it: draw a sample
+    (``POST``), read it with its files (ID numbers masked), record what a visit found."""
+
+    permission_classes = [capability_required(SPOT_CHECK)]
+
+    def get_queryset(self):
+        return spotchecks.annotated(self.request.user)
+
+    def get_serializer_class(self):
+        if self.action == "retrieve":
+            return s.SpotCheckDetailSerializer
+        return s.SpotCheckSerializer
+
+    @extend_schema(request=s.SpotCheckDrawSerializer, responses={201: s.SpotCheckDetailSerializer})
+    def create(self, request):
+        """Draw a sample: the same seed over the same registry draws the same files."""
+        data = s.SpotCheckDrawSerializer(data=request.data)
+        data.is_valid(raise_exception=True)
+        values = data.validated_data
+        check = spotchecks.draw(
+            request.user,
+            values["region"],
+            values["period"],
+            per_village=values["per_village"],
+            seed=values.get("seed"),
+            fields=values.get("fields_checked"),
+        )
+        fresh = self.get_queryset().get(pk=check.pk)
+        body = s.SpotCheckDetailSerializer(fresh, context=self.get_serializer_context()).data
+        return Response(body, status=status.HTTP_201_CREATED)
+
+    @extend_schema(
+        request=s.SpotCheckResultsSerializer, responses={200: s.SpotCheckEntrySerializer}
+    )
+    @action(detail=True, methods=["post"])
+    def results(self, request, pk=None):
+        """What the visit found for one sampled file (replaces earlier results)."""
+        check = self.get_object()
+        data = s.SpotCheckResultsSerializer(data=request.data)
+        data.is_valid(raise_exception=True)
+        values = data.validated_data
+        person = spotchecks.sampled_person(check, values["person"], request.user)
+        entry = spotchecks.record(
+            request.user,
+            check,
+            person,
+            values["results"],
+            values["visited_on"],
+            values.get("note", ""),
+        )
+        return Response(s.SpotCheckEntrySerializer(entry).data)

@@ -33,6 +33,7 @@ def test_the_demo_county_is_populated_and_a_second_run_adds_nothing(settings, tm
     assert work["services"] == demo.DEMO_SERVICES and work["follow_ups"] > 0
     assert work["activities"] == demo.TOWNSHIPS and work["help_requests"] == 3
     assert work["employers"] == 1 and work["hazards"] == 1
+    assert work["reports"] == 3 and work["approved"] == 2 and work["targets"] == 5
 
     again = demo.build_demo()
     assert Person.objects.count() == files
@@ -54,6 +55,7 @@ def _counts_of_work() -> dict[str, int]:
     from liudong.certificates.models import Certificate, Notice, Verification
     from liudong.places.models import Employer, SafetyIssue
     from liudong.services.models import Activity, FollowUp, HelpRequest, ServiceRecord
+    from liudong.stats.models import MonthlyReport, Target
 
     return {
         "certificates": Certificate.objects.count(),
@@ -65,4 +67,7 @@ def _counts_of_work() -> dict[str, int]:
         "help_requests": HelpRequest.objects.count(),
         "employers": Employer.objects.count(),
         "hazards": SafetyIssue.objects.count(),
+        "reports": MonthlyReport.objects.count(),
+        "approved": MonthlyReport.objects.filter(status="approved").count(),
+        "targets": Target.objects.count(),
     }
