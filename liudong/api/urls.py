@@ -34,6 +34,7 @@ from liudong.stats.api.views import (
     AssessmentViewSet,
     IndicatorViewSet,
     MonthlyReportViewSet,
+    QualityViewSet,
     SpotCheckViewSet,
     TargetViewSet,
 )
@@ -68,6 +69,7 @@ router.register("indicators", IndicatorViewSet, basename="indicator")
 router.register("monthly-reports", MonthlyReportViewSet, basename="monthly-report")
 router.register("targets", TargetViewSet, basename="target")
 router.register("assessments", AssessmentViewSet, basename="assessment")
+router.register("quality", QualityViewSet, basename="quality")
 router.register("spot-checks", SpotCheckViewSet, basename="spot-check")
 
 app_name = "api"

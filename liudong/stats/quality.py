@@ -681,3 +681,35 @@ def check_quality(
     day = today or timezone.localdate()
     chosen = selected_rules() if rules is None else list(rules)
     return QualityReport(where, [_find(r, persons, grids, day, limit) for r in chosen])
+
+
+def as_json(report: QualityReport) -> dict:
+    """The findings as the command's and the API's json (masked ID numbers only)."""
+    return {
+        "region": report.region.code,
+        "rules": [
+            {
+                "code": r.rule.code,
+                "name": r.rule.name,
+                "severity": r.rule.severity,
+                "violations": r.total,
+            }
+            for r in report.results
+        ],
+        "grids": [
+            {"grid": g.grid.name if g.grid else None, "violations": len(g.violations)}
+            for g in report.by_grid()
+        ],
+        "violations": [
+            {
+                "rule": v.rule.code,
+                "person": v.masked_id,
+                "name": v.name,
+                "grid": v.grid.name if v.grid else None,
+                "detail": v.detail,
+                "url": v.url,
+            }
+            for group in report.by_grid()
+            for v in group.violations
+        ],
+    }

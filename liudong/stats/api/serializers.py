@@ -303,3 +303,31 @@ class SpotCheckResultsSerializer(serializers.Serializer):
     )
     visited_on = serializers.DateField()
     note = serializers.CharField(required=False, allow_blank=True, max_length=300, default="")
+
+
+class QualityRuleCountSerializer(serializers.Serializer):
+    code = serializers.CharField()
+    name = serializers.CharField()
+    severity = serializers.CharField()
+    violations = serializers.IntegerField()
+
+
+class QualityGridCountSerializer(serializers.Serializer):
+    grid = serializers.CharField(allow_null=True)
+    violations = serializers.IntegerField()
+
+
+class QualityViolationSerializer(serializers.Serializer):
+    rule = serializers.CharField()
+    person = serializers.CharField(help_text="masked ID number")
+    name = serializers.CharField()
+    grid = serializers.CharField(allow_null=True)
+    detail = serializers.CharField()
+    url = serializers.CharField(help_text="the page where it is fixed")
+
+
+class QualityReportSerializer(serializers.Serializer):
+    region = serializers.CharField()
+    rules = QualityRuleCountSerializer(many=True)
+    grids = QualityGridCountSerializer(many=True)
+    violations = QualityViolationSerializer(many=True)

@@ -12,14 +12,15 @@ from rest_framework.response import Response
 from liudong.accounts.permissions import capability_for_writes, capability_required
 from liudong.accounts.roles import (
     APPROVE_REPORTS,
+    CHANGE_PEOPLE,
     MANAGE_INDICATORS,
     SPOT_CHECK,
     SUBMIT_REPORTS,
     VIEW_REPORTS,
 )
 
-from .. import services, spotchecks
-from ..models import Indicator, Target
+from .. import quality, services, spotchecks
+from ..models import Indicator, QualityRule, Target
 from . import serializers as s
 
 
@@ -271,3 +272,29 @@ class SpotCheckViewSet(
             values.get("note", ""),
         )
         return Response(s.SpotCheckEntrySerializer(entry).data)
+
+
+class QualityViewSet(viewsets.GenericViewSet):
+    """Data-quality findings in the caller's region (``?region=`` below it, ``?rule=``):
+    per rule, per grid, each with the page where it is fixed (masked ID numbers)."""
+
+    permission_classes = [capability_required(VIEW_REPORTS), capability_required(CHANGE_PEOPLE)]
+    serializer_class = s.QualityReportSerializer
+    queryset = QualityRule.objects.none()
+    pagination_class = None
+
+    @extend_schema(
+        parameters=[
+            OpenApiParameter("region", str, description="default: the caller's region"),
+            OpenApiParameter("rule", str, description="one rule's code (default: every rule)"),
+        ],
+        responses={200: s.QualityReportSerializer},
+    )
+    def list(self, request):
+        rules = quality.selected_rules(request.query_params.get("rule") or None)
+        report = quality.check_quality(
+            region=request.query_params.get("region") or request.user.region_id,
+            acting_user=request.user,
+            rules=rules,
+        )
+        return Response(quality.as_json(report))

@@ -107,7 +107,7 @@ def test_a_county_adds_an_indicator_and_a_bad_definition_names_the_filter(
 
 
 schema = schemathesis.openapi.from_wsgi("/api/schema/?format=json", application).include(
-    path_regex=r"^/api/(indicators|monthly-reports|targets|assessments)/"
+    path_regex=r"^/api/(indicators|monthly-reports|targets|assessments|quality)/"
 )
 
 

@@ -433,3 +433,15 @@ def test_who_may_open_the_page(rules, request, client_for, who, status):
 def test_anonymous_is_sent_to_sign_in(rules, client):
     response = client.get("/stats/quality/")
     assert response.status_code == 302 and "/accounts/login/" in response["Location"]
+
+
+def test_the_api_lists_the_findings_as_the_command_does(registry, township_a, inspector, api_for):
+    answer = api_for(township_a).get("/api/quality/?rule=married_without_spouse")
+    assert answer.status_code == 200
+    body = answer.json()
+    assert body["region"] == "330106002"
+    assert [r["code"] for r in body["rules"]] == ["married_without_spouse"]
+    assert all(v["rule"] == "married_without_spouse" for v in body["violations"])
+    assert all("*" in v["person"] for v in body["violations"])  # masked
+    assert api_for(township_a).get("/api/quality/?region=330106004").status_code == 403
+    assert api_for(inspector).get("/api/quality/").status_code == 403  # corrects no file

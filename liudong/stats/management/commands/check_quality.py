@@ -32,7 +32,7 @@ class Command(LiudongCommand):
             region=options["region"], acting_user=self.acting_user, rules=rules
         )
         if options["format"] == "json":
-            self.print_json(as_json(report))
+            self.print_json(quality.as_json(report))
         else:
             self._table(report)
 
@@ -59,34 +59,3 @@ class Command(LiudongCommand):
         if report.violations:
             console.print(found)
         self.stdout.write(buffer.getvalue(), ending="")
-
-
-def as_json(report: quality.QualityReport) -> dict:
-    return {
-        "region": report.region.code,
-        "rules": [
-            {
-                "code": r.rule.code,
-                "name": r.rule.name,
-                "severity": r.rule.severity,
-                "violations": r.total,
-            }
-            for r in report.results
-        ],
-        "grids": [
-            {"grid": g.grid.name if g.grid else None, "violations": len(g.violations)}
-            for g in report.by_grid()
-        ],
-        "violations": [
-            {
-                "rule": v.rule.code,
-                "person": v.masked_id,
-                "name": v.name,
-                "grid": v.grid.name if v.grid else None,
-                "detail": v.detail,
-                "url": v.url,
-            }
-            for group in report.by_grid()
-            for v in group.violations
-        ],
-    }
