@@ -72,6 +72,15 @@ def _report_url(code: str, period) -> str:
     return reverse("stats:report") + "?" + urlencode({"region": code, "period": str(period)})
 
 
+def _xlsx(buffer: io.BytesIO, filename: str) -> HttpResponse:
+    response = HttpResponse(
+        buffer.getvalue(),
+        content_type="application/vnd.openxmlformats-officedocument.spreadsheetml.sheet",
+    )
+    response["Content-Disposition"] = f"attachment; filename*=UTF-8''{quote(filename)}"
+    return response
+
+
 def _next(period):
     """The following month, when it has begun."""
     following = period.shifted(1)
@@ -146,13 +155,7 @@ def report_xlsx(request):
     shown = services.report_to_show(code, period, acting_user=request.user)
     buffer = io.BytesIO()
     write_monthly_report(shown.figures, services.report_indicators(), buffer)
-    response = HttpResponse(
-        buffer.getvalue(),
-        content_type="application/vnd.openxmlformats-officedocument.spreadsheetml.sheet",
-    )
-    name = f"monthly-report-{shown.figures['region']}-{period}.xlsx"
-    response["Content-Disposition"] = f'attachment; filename="{name}"'
-    return response
+    return _xlsx(buffer, f"monthly-report-{shown.figures['region']}-{period}.xlsx")
 
 
 @require_POST
@@ -324,13 +327,9 @@ def dashboard_xlsx(request):
         title = "趋势"
     buffer = io.BytesIO()
     write_table(buffer, header, rows, sheet_title=title)
-    response = HttpResponse(
-        buffer.getvalue(),
-        content_type="application/vnd.openxmlformats-officedocument.spreadsheetml.sheet",
+    return _xlsx(
+        buffer, f"{title}-{board['indicator'].code}-{board['region']}-{board['period']}.xlsx"
     )
-    filename = f"{title}-{board['indicator'].code}-{board['region']}-{board['period']}.xlsx"
-    response["Content-Disposition"] = f"attachment; filename*=UTF-8''{quote(filename)}"
-    return response
 
 
 @staff_required(VIEW_REPORTS)
@@ -446,13 +445,7 @@ def assessment_xlsx(request, pk):
         rows.append(cells)
     buffer = io.BytesIO()
     write_table(buffer, header, rows, sheet_title=f"{scheme.year}年度考核")
-    response = HttpResponse(
-        buffer.getvalue(),
-        content_type="application/vnd.openxmlformats-officedocument.spreadsheetml.sheet",
-    )
-    filename = f"assessment-{scheme.region_id}-{scheme.year}.xlsx"
-    response["Content-Disposition"] = f'attachment; filename="{filename}"'
-    return response
+    return _xlsx(buffer, f"assessment-{scheme.region_id}-{scheme.year}.xlsx")
 
 
 # --- data-quality findings ---------------------------------------------------------------

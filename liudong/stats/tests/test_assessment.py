@@ -133,4 +133,4 @@ def test_a_scheme_without_weights_is_refused_on_the_page(county_admin, client_fo
         {"name": "空", "year": YEAR, "due_day": 5, "late_deduction": "2", "return_deduction": "1"},
     )
     assert response.status_code == 200
-    assert "at least one weighted indicator" in response.content.decode()
+    assert "请至少列出一项考核指标" in response.content.decode()  # the page speaks Chinese

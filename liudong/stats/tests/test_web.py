@@ -105,7 +105,7 @@ def test_a_rate_without_its_counts_is_refused_and_nothing_saved(county_admin, cl
     )
     assert response.status_code == 200
     html = response.content.decode()
-    assert "definition-error" in html and "both a numerator and a denominator" in html
+    assert "definition-error" in html and "比率需要分子和分母" in html
     assert not Indicator.objects.filter(code="half_rate").exists()
 
 
