@@ -19,6 +19,17 @@ ROOT = Path(__file__).resolve().parent.parent
 RESULTS = ROOT / "bench" / "results"
 
 
+def argument_parser(description: str) -> argparse.ArgumentParser:
+    """The options every benchmark takes, for one that adds its own."""
+    parser = argparse.ArgumentParser(description=description)
+    parser.add_argument("--db", choices=["sqlite", "postgres"], default="sqlite")
+    parser.add_argument(
+        "--pg-url", default="postgres://postgres@127.0.0.1:5432/postgres", help="server to use"
+    )
+    parser.add_argument("--n", type=int, default=None, help="size of the run")
+    return parser
+
+
 def arguments(description: str) -> argparse.Namespace:
     parser = argparse.ArgumentParser(description=description)
     parser.add_argument("--db", choices=["sqlite", "postgres"], default="sqlite")
