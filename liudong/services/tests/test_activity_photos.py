@@ -138,7 +138,7 @@ def test_png_and_webp_are_kept_in_their_format(
 def test_a_text_file_named_jpg_is_refused(client_for, township_a, activity, own_var_dir):
     response = post_photo(client_for(township_a), activity, "名单：张三、李四\n".encode() * 50)
     assert response.status_code == 200
-    assert "is not a JPEG, PNG or WebP image" in str(response.context["form"].errors["photo"])
+    assert "不是 JPEG、PNG 或 WebP 图片" in str(response.context["form"].errors["photo"])
     assert "活动现场.jpg" in str(response.context["form"].errors["photo"])
     assert 'data-testid="field-error-photo"' in response.content.decode()
     assert not ActivityPhoto.objects.exists()
@@ -157,7 +157,7 @@ def test_a_photo_over_5_mb_is_refused(client_for, township_a, activity, own_var_
     content = photo_bytes() + b"\0" * (5 * 1024 * 1024)
     response = post_photo(client_for(township_a), activity, content)
     assert response.status_code == 200
-    assert "larger than 5 MB" in str(response.context["form"].errors["photo"])
+    assert "超过 5 MB" in str(response.context["form"].errors["photo"])
     assert not ActivityPhoto.objects.exists()
     assert stored_files(own_var_dir) == []
 
@@ -172,7 +172,7 @@ def test_a_sixth_photo_is_refused(client_for, township_a, activity, own_var_dir)
     assert 'data-testid="photos-full"' in page and 'data-testid="photo-form"' not in page
     response = post_photo(client, activity, photo_bytes())
     assert response.status_code == 200
-    assert "at most 5 photos" in str(response.context["form"].errors["photo"])
+    assert "最多 5 张照片" in str(response.context["form"].errors["photo"])
     assert 'data-testid="field-error-photo"' in response.content.decode()
     assert ActivityPhoto.objects.filter(activity=activity).count() == MAX_ACTIVITY_PHOTOS
     assert len(stored_files(own_var_dir)) == 2 * MAX_ACTIVITY_PHOTOS

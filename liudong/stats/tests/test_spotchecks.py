@@ -359,7 +359,7 @@ def test_the_api_draws_lists_and_records(registry, inspector, api_for):
         url, {"person": outside.pk, "results": results, "visited_on": "2026-11-05"}, format="json"
     )
     assert refused.status_code == 400
-    assert "is not in the sample" in str(refused.json())
+    assert "不在本次抽查的样本中" in str(refused.json())
     unknown = api.post(
         url,
         {"person": person, "results": {"ethnicity": "correct"}, "visited_on": "2026-11-05"},
