@@ -42,6 +42,7 @@ Data:
   import persons FILE [--dry-run --atomic --errors OUT.xlsx --format json]
   export persons --region CODE [--format csv|xlsx] [--out FILE]
   generate --persons N --out FILE   synthetic persons in the import template
+  match OUTFLOW INFLOW [--format json]   two-way assessment: pair two registers' rows
   duplicates find          queue possible duplicate person files
   export regions --region CODE [--format csv|xlsx] [--out FILE]
   export audit --region CODE --out FILE.xlsx

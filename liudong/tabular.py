@@ -7,6 +7,7 @@ shows (header = row 1), so every message can name the row a person will look at.
 
 from __future__ import annotations
 
+import codecs
 import csv
 import dataclasses
 import re
@@ -94,11 +95,13 @@ def _csv_rows(path: Path) -> Iterator[list]:
     with path.open("rb") as probe:
         head = probe.read(1 << 20)
     encoding = "utf-8-sig"
+    # Positions in a decoding error count from after the BOM: measure against the same text.
+    body = head[len(codecs.BOM_UTF8) :] if head.startswith(codecs.BOM_UTF8) else head
     try:
-        head.decode("utf-8-sig")
+        body.decode("utf-8")
     except UnicodeDecodeError as exc:
         # A cut multi-byte character at the end of the probe is not evidence of GB18030.
-        if exc.start < len(head) - 4:
+        if exc.start < len(body) - 4:
             encoding = "gb18030"
     row_number = 0  # the row a spreadsheet shows: one a record, however many lines it spans
     try:

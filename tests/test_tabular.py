@@ -175,3 +175,18 @@ def test_a_csv_row_is_counted_as_one_however_many_lines_its_cells_span(tmp_path)
     assert next(rows) == (2, {"name": "第一行\n第二行\n第三行"})
     with pytest.raises(TableError, match=r"^row 3: a cell holds more than"):
         next(rows)
+
+
+@pytest.mark.parametrize("shift", range(6))
+def test_a_utf8_csv_with_a_bom_is_utf8_wherever_the_probe_cuts_a_character(tmp_path, shift):
+    """The encoding probe reads the first MiB; a Chinese character cut at its end is not
+    evidence of GB18030, whether or not the file starts with a BOM (Excel's 'CSV UTF-8')."""
+    head = b"\xef\xbb\xbfname\n" + b"a" * 99 + b"\n"
+    lines = ((1 << 20) - len(head)) // 100 - 1
+    text = head + (b"a" * 99 + b"\n") * lines
+    pad = (1 << 20) - len(text) - shift  # the Chinese cell starts `shift` bytes before 1 MiB
+    text += b"b" * pad + "张三李四王五".encode() + b"\n"
+    path = tmp_path / "bom.csv"
+    path.write_bytes(text)
+    rows = list(tabular._csv_rows(path))
+    assert rows[-1][0].endswith("张三李四王五")
