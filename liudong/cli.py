@@ -24,6 +24,8 @@ GROUPS = {
     "duplicates": "the possible-duplicate queue: find",
     "report": "reports: monthly",
     "check": "data checks: quality",
+    "node": "this exchange node and its peers: init, trust, list",
+    "exchange": "messages between nodes: inbox, outbox",
     "certificate": "marriage-and-childbearing certificates: issue, pdf, verify, revoke, rotate-key",
 }
 
@@ -56,6 +58,11 @@ Data:
 Statistics:
   report monthly --region CODE --period YYYY-MM --format json|xlsx|table [--out FILE]
   check quality --region CODE [--format json|table] [--rule CODE]   data-quality rules
+Exchange between nodes:
+  node init --region CODE --url URL      this node's identity; prints its public key
+  node trust --region CODE --url URL --key KEY   trust a peer for a region prefix
+  node list                              this node and its peers
+  exchange inbox|outbox [--format json]  messages received (or refused) and sent
 Certificates:
   certificate issue --id-number ID | --from FILE [--format json]
   certificate pdf NUMBER --out FILE.pdf

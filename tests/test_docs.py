@@ -22,7 +22,17 @@ def test_every_liudong_command_is_in_the_readme():
         spoken = (
             name.replace("_", " ", 1)
             if name.split("_")[0]
-            in ("import", "export", "audit", "duplicates", "certificate", "report", "check")
+            in (
+                "import",
+                "export",
+                "audit",
+                "duplicates",
+                "certificate",
+                "report",
+                "check",
+                "node",
+                "exchange",
+            )
             else name
         )
         if " " in spoken:  # a verb of two words is spoken with a hyphen: certificate rotate-key

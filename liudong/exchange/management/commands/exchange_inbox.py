@@ -1,0 +1,34 @@
+"""`liudong exchange inbox --format json`: messages received, and those refused with why."""
+
+from __future__ import annotations
+
+from liudong.exchange.models import InboxMessage, RefusedMessage
+
+from ._mailbox import MailboxCommand
+
+
+class Command(MailboxCommand):
+    help = "Incoming messages, newest first: accepted ones and refused ones with the reason."
+
+    def rows(self, limit: int) -> list[dict]:
+        accepted = [
+            {
+                "id": str(m.id),
+                "type": m.type,
+                "from": m.from_region,
+                "state": "accepted",
+                "at": m.received_at.isoformat(timespec="seconds"),
+            }
+            for m in InboxMessage.objects.order_by("-received_at")[:limit]
+        ]
+        refused = [
+            {
+                "id": m.message_id,
+                "type": "",
+                "from": m.from_region,
+                "state": f"refused: {m.reason}",
+                "at": m.at.isoformat(timespec="seconds"),
+            }
+            for m in RefusedMessage.objects.order_by("-at")[:limit]
+        ]
+        return sorted(accepted + refused, key=lambda r: r["at"], reverse=True)[:limit]

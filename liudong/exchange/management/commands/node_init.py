@@ -1,0 +1,25 @@
+"""`liudong node init --region CODE --url URL`: this node's identity; prints its public key."""
+
+from __future__ import annotations
+
+from liudong.commands import LiudongCommand
+from liudong.exchange import services
+
+
+class Command(LiudongCommand):
+    help = (
+        "Set this node's region and the URL peers reach it at; print its Ed25519 public key "
+        "(the certificate signing key) for the peers' `liudong node trust`."
+    )
+
+    def add_arguments(self, parser):
+        parser.add_argument("--region", required=True)
+        parser.add_argument("--url", required=True)
+        parser.add_argument("--format", choices=["text", "json"], default="text")
+
+    def run(self, **options):
+        me, public = services.init_node(region_code=options["region"], url=options["url"])
+        if options["format"] == "json":
+            self.print_json({"region": me.region_id, "url": me.url, "key": public})
+        else:
+            self.stdout.write(f"node {me.region_id} at {me.url}\npublic key: {public}")

@@ -1,0 +1,211 @@
+"""The signed message of DESIGN.md §6 and what each type may carry.
+
+A message is JSON: ``id`` (UUID), ``type``, ``from`` and ``to`` (region codes), ``sent_at``,
+``deadline`` (or null), ``payload`` and ``signature``: Ed25519 over the canonical JSON of
+every other field (keys sorted, no spaces, UTF-8). Each type's payload names exactly the
+fields its purpose needs (minimum necessary): an arrival notice says who arrived where and
+when, never her services; a payload missing a field or carrying another is refused.
+"""
+
+from __future__ import annotations
+
+import base64
+import binascii
+import datetime
+import hashlib
+import json
+import re
+import uuid
+from collections.abc import Callable
+from typing import Any
+
+from cryptography.exceptions import InvalidSignature
+from cryptography.hazmat.primitives.asymmetric.ed25519 import Ed25519PublicKey
+
+from liudong.people.idnumbers import IdNumberError, parse
+
+ENVELOPE_FIELDS = ("id", "type", "from", "to", "sent_at", "deadline", "payload", "signature")
+REGION = re.compile(r"^\d{2}(\d{2}(\d{2}(\d{3}(\d{3}(\d{3})?)?)?)?)?$")
+# A message older (or further ahead) than this is stale: refused, so a captured message
+# cannot be played back later.
+FRESH_FOR = datetime.timedelta(hours=24)
+
+
+class Refused(Exception):
+    """Why a message is not accepted: ``reason`` is a code, ``detail`` says more."""
+
+    def __init__(self, reason: str, detail: str = ""):
+        super().__init__(f"{reason}: {detail}" if detail else reason)
+        self.reason, self.detail = reason, detail
+
+
+def _id_number(value: Any) -> str:
+    try:
+        return parse(value).value
+    except (IdNumberError, TypeError) as exc:
+        raise ValueError("not an ID number") from exc
+
+
+def _region(value: Any) -> str:
+    if not isinstance(value, str) or not REGION.match(value):
+        raise ValueError("not a region code")
+    return value
+
+
+def _day(value: Any) -> str:
+    if not isinstance(value, str):
+        raise ValueError("not a date")
+    datetime.date.fromisoformat(value)
+    return value
+
+
+def _text(limit: int) -> Callable[[Any], str]:
+    def check(value: Any) -> str:
+        if not isinstance(value, str) or not 0 < len(value) <= limit:
+            raise ValueError(f"text of 1 to {limit} characters")
+        return value
+
+    return check
+
+
+def _choice(*allowed: str) -> Callable[[Any], str]:
+    def check(value: Any) -> str:
+        if value not in allowed:
+            raise ValueError("one of " + ", ".join(allowed))
+        return value
+
+    return check
+
+
+_SEX = _choice("1", "2")
+_SERVICE = _choice(
+    "reproductive_health", "pre_pregnancy", "prenatal", "postnatal", "contraceptive",
+    "counselling", "gynaecological", "vaccination_referral", "follow_up", "return_home", "other",
+)  # fmt: skip
+
+# type -> the payload's fields and their checks (all required, nothing else allowed)
+PAYLOADS: dict[str, dict[str, Callable[[Any], Any]]] = {
+    "arrival": {
+        "id_number": _id_number,
+        "name": _text(50),
+        "sex": _SEX,
+        "birth_date": _day,
+        "residence_region": _region,
+        "arrival_date": _day,
+    },
+    "departure": {"id_number": _id_number, "residence_region": _region, "departure_date": _day},
+    "certificate_issued": {
+        "id_number": _id_number,
+        "number": _text(40),
+        "issued_on": _day,
+        "valid_until": _day,
+    },
+    "certificate_revoked": {"id_number": _id_number, "number": _text(40), "revoked_on": _day},
+    "verification": {
+        "id_number": _id_number,
+        "number": _text(40),
+        "residence_region": _region,
+        "verified_on": _day,
+    },
+    "birth": {"parent_id_number": _id_number, "birth_date": _day, "sex": _SEX},
+    "service": {"id_number": _id_number, "service_type": _SERVICE, "date": _day},
+    "assistance_request": {
+        "request_id": _text(36),
+        "id_number": _id_number,
+        "question": _choice("marital_status", "children", "certificate", "whereabouts"),
+        "urgency": _choice("urgent", "normal"),
+    },
+    "assistance_answer": {"request_id": _text(36), "answer": _text(500), "answered_on": _day},
+}
+
+
+def canonical(envelope: dict) -> bytes:
+    """The bytes that are signed: every field but the signature, in one spelling."""
+    unsigned = {k: envelope[k] for k in ENVELOPE_FIELDS if k != "signature"}
+    return json.dumps(unsigned, sort_keys=True, separators=(",", ":"), ensure_ascii=False).encode()
+
+
+def digest(envelope: dict) -> str:
+    return hashlib.sha256(
+        json.dumps(envelope, sort_keys=True, separators=(",", ":"), ensure_ascii=False).encode()
+    ).hexdigest()
+
+
+def check_payload(message_type: str, payload: Any) -> dict:
+    """The payload's fields, each checked; refused when one is missing, extra or wrong."""
+    fields = PAYLOADS.get(message_type)
+    if fields is None:
+        raise Refused("unknown_type", f"no message type “{message_type}”")
+    if not isinstance(payload, dict):
+        raise Refused("bad_payload", "the payload is not an object")
+    missing = sorted(set(fields) - set(payload))
+    extra = sorted(set(payload) - set(fields))
+    if missing:
+        raise Refused("bad_payload", "missing " + ", ".join(missing))
+    if extra:
+        raise Refused("bad_payload", "not carried by this type: " + ", ".join(extra))
+    for name, check in fields.items():
+        try:
+            check(payload[name])
+        except ValueError as exc:
+            raise Refused("bad_payload", f"{name}: {exc}") from exc
+    return payload
+
+
+def build(
+    message_type: str,
+    *,
+    sender: str,
+    to: str,
+    payload: dict,
+    sign: Callable[[bytes], bytes],
+    now: datetime.datetime,
+    deadline: datetime.date | None = None,
+) -> dict:
+    """A new signed message (its payload checked like a received one)."""
+    check_payload(message_type, payload)
+    envelope: dict[str, Any] = {
+        "id": str(uuid.uuid4()),
+        "type": message_type,
+        "from": _region(sender),
+        "to": _region(to),
+        "sent_at": now.isoformat(timespec="seconds"),
+        "deadline": deadline.isoformat() if deadline else None,
+        "payload": payload,
+    }
+    signature = sign(canonical({**envelope, "signature": ""}))
+    envelope["signature"] = base64.b64encode(signature).decode()
+    return envelope
+
+
+def check_envelope(
+    envelope: Any,
+    *,
+    sender_key: Callable[[str], Ed25519PublicKey | None],
+    now: datetime.datetime,
+) -> dict:
+    """A received message checked in order: shape, sender, signature, freshness, payload.
+    ``sender_key(region)`` is the public key of the peer trusted for that region."""
+    if not isinstance(envelope, dict) or set(envelope) != set(ENVELOPE_FIELDS):
+        raise Refused("malformed", "the fields are " + ", ".join(ENVELOPE_FIELDS))
+    try:
+        uuid.UUID(str(envelope["id"]))
+        _region(envelope["from"])
+        _region(envelope["to"])
+        sent_at = datetime.datetime.fromisoformat(str(envelope["sent_at"]))
+        signature = base64.b64decode(str(envelope["signature"]), validate=True)
+    except (ValueError, binascii.Error) as exc:
+        raise Refused("malformed", str(exc)) from exc
+    if sent_at.tzinfo is None:
+        raise Refused("malformed", "sent_at has no time zone")
+    public = sender_key(envelope["from"])
+    if public is None:
+        raise Refused("unknown_sender", f"no trusted peer for {envelope['from']}")
+    try:
+        public.verify(signature, canonical(envelope))
+    except InvalidSignature as exc:
+        raise Refused("bad_signature") from exc
+    if abs(now - sent_at) > FRESH_FOR:
+        raise Refused("stale", f"sent at {envelope['sent_at']}")
+    check_payload(str(envelope["type"]), envelope["payload"])
+    return envelope

@@ -1,0 +1,128 @@
+"""This node's identity, the peers it trusts, and the messages it has sent and received
+(DESIGN.md §6). A node is one running Liudong for a jurisdiction; a peer is another node,
+responsible for a region prefix, known by its URL and Ed25519 public key."""
+
+from __future__ import annotations
+
+import uuid
+
+from django.conf import settings
+from django.db import models
+from django.utils.translation import gettext_lazy as _
+
+
+class NodeIdentity(models.Model):
+    """Which jurisdiction this node serves and where peers reach it (one row)."""
+
+    region = models.ForeignKey(
+        "regions.Region",
+        verbose_name=_("region served"),
+        on_delete=models.PROTECT,
+        related_name="+",
+    )
+    url = models.URLField(_("address peers reach this node at"))
+    key_id = models.CharField(_("signing key"), max_length=16)
+    created = models.DateTimeField(_("created"), auto_now_add=True)
+
+    class Meta:
+        verbose_name = _("node identity")
+        verbose_name_plural = _("node identity")
+
+    def __str__(self) -> str:
+        return f"{self.region_id} {self.url}"
+
+
+class Peer(models.Model):
+    """Another node, trusted for the regions under ``region_prefix``."""
+
+    region_prefix = models.CharField(_("region prefix"), max_length=15, unique=True)
+    url = models.URLField(_("address"))
+    public_key = models.CharField(_("public key (base64)"), max_length=64)
+    key_id = models.CharField(_("key id"), max_length=16)
+    active = models.BooleanField(_("active"), default=True)
+    added_by = models.ForeignKey(
+        settings.AUTH_USER_MODEL,
+        verbose_name=_("added by"),
+        null=True,
+        blank=True,
+        on_delete=models.SET_NULL,
+        related_name="+",
+    )
+    added = models.DateTimeField(_("added"), auto_now_add=True)
+
+    class Meta:
+        ordering = ["region_prefix"]
+        verbose_name = _("peer node")
+        verbose_name_plural = _("peer nodes")
+
+    def __str__(self) -> str:
+        return f"{self.region_prefix} {self.url}"
+
+
+class OutboxMessage(models.Model):
+    """A signed message waiting for, or past, delivery to a peer."""
+
+    id = models.UUIDField(primary_key=True, default=uuid.uuid4, editable=False)
+    type = models.CharField(_("type"), max_length=30)
+    to_region = models.CharField(_("to region"), max_length=15)
+    envelope = models.JSONField(_("signed message"))
+    created = models.DateTimeField(_("queued"), auto_now_add=True)
+    attempts = models.PositiveIntegerField(_("attempts"), default=0)
+    next_attempt_at = models.DateTimeField(_("next attempt"), null=True, blank=True)
+    delivered_at = models.DateTimeField(_("delivered"), null=True, blank=True)
+    last_error = models.CharField(_("last error"), max_length=300, blank=True)
+
+    class Meta:
+        ordering = ["created"]
+        verbose_name = _("outgoing message")
+        verbose_name_plural = _("outgoing messages")
+        indexes = [
+            models.Index(
+                fields=["next_attempt_at"],
+                name="outbox_pending_idx",
+                condition=models.Q(delivered_at__isnull=True),
+            )
+        ]
+
+    def __str__(self) -> str:
+        return f"{self.type} → {self.to_region} {self.id}"
+
+
+class InboxMessage(models.Model):
+    """A message received and accepted (its id is the message's: a second copy is the
+    same message, never a second effect)."""
+
+    id = models.UUIDField(primary_key=True, editable=False)
+    type = models.CharField(_("type"), max_length=30)
+    from_region = models.CharField(_("from region"), max_length=15)
+    to_region = models.CharField(_("to region"), max_length=15)
+    envelope = models.JSONField(_("signed message"))
+    digest = models.CharField(_("content digest"), max_length=64)
+    received_at = models.DateTimeField(_("received"), auto_now_add=True)
+
+    class Meta:
+        ordering = ["received_at"]
+        verbose_name = _("incoming message")
+        verbose_name_plural = _("incoming messages")
+
+    def __str__(self) -> str:
+        return f"{self.type} ← {self.from_region} {self.id}"
+
+
+class RefusedMessage(models.Model):
+    """A message refused on arrival, with the reason (bad signature, unknown sender, ...)."""
+
+    message_id = models.CharField(_("message id"), max_length=64, blank=True)
+    from_region = models.CharField(_("from region"), max_length=15, blank=True)
+    reason = models.CharField(_("reason"), max_length=30)
+    detail = models.CharField(_("detail"), max_length=300, blank=True)
+    digest = models.CharField(_("content digest"), max_length=64)
+    at = models.DateTimeField(_("refused at"), auto_now_add=True)
+
+    class Meta:
+        ordering = ["-at"]
+        verbose_name = _("refused message")
+        verbose_name_plural = _("refused messages")
+
+    def __str__(self) -> str:
+        return f"{self.reason} {self.message_id}"
