@@ -11,12 +11,14 @@ from __future__ import annotations
 import base64
 import binascii
 import datetime
+import json
 import uuid
 
 from cryptography.hazmat.primitives import serialization
 from cryptography.hazmat.primitives.asymmetric.ed25519 import Ed25519PublicKey
 from django.core.exceptions import ValidationError
 from django.db import IntegrityError, transaction
+from django.db.models import Q
 from django.utils import timezone
 from django.utils.translation import gettext as _
 
@@ -160,3 +162,79 @@ def receive(envelope, *, now: datetime.datetime | None = None) -> tuple[InboxMes
     except Refused as exc:
         _refuse(envelope, exc)
         raise
+
+
+# --- delivery ------------------------------------------------------------------------------
+
+# Waits between attempts grow 1, 2, 4, ... minutes up to an hour: a peer down for a day
+# is tried 30-odd times, and its messages wait in order (nothing lost, none twice: the
+# peer keeps one copy of a message whatever the number of deliveries).
+FIRST_WAIT = datetime.timedelta(minutes=1)
+LONGEST_WAIT = datetime.timedelta(hours=1)
+TIMEOUT_SECONDS = 15
+
+
+def _wait(attempts: int) -> datetime.timedelta:
+    return min(LONGEST_WAIT, FIRST_WAIT * (2 ** max(0, attempts - 1)))
+
+
+def _post(url: str, envelope: dict) -> tuple[int, dict]:
+    import urllib.error
+    import urllib.request
+
+    if not url.startswith(("http://", "https://")):  # a peer's URL is http(s), never file:
+        raise ValueError(f"not an http(s) address: {url}")
+    body = json.dumps(envelope, ensure_ascii=False).encode()
+    request = urllib.request.Request(  # noqa: S310 (scheme checked above)
+        url, data=body, method="POST", headers={"Content-Type": "application/json"}
+    )
+    try:
+        with urllib.request.urlopen(request, timeout=TIMEOUT_SECONDS) as response:  # noqa: S310
+            return response.status, json.loads(response.read() or b"{}")
+    except urllib.error.HTTPError as exc:
+        try:
+            answer = json.loads(exc.read() or b"{}")
+        except ValueError:
+            answer = {}
+        return exc.code, answer
+
+
+def flush(*, now: datetime.datetime | None = None, limit: int = 500, post=None) -> dict[str, int]:
+    """Deliver the outbox messages that are due, oldest first; a failure is kept with its
+    reason and tried again later. Returns counts of delivered and failed attempts.
+    ``post(url, envelope) -> (status, answer)`` sends one message (default: HTTP)."""
+    post = post or _post
+    now = now or timezone.now()
+    due = (
+        OutboxMessage.objects.filter(delivered_at__isnull=True)
+        .filter(Q(next_attempt_at__isnull=True) | Q(next_attempt_at__lte=now))
+        .order_by("created")[:limit]
+    )
+    counts = {"delivered": 0, "failed": 0}
+    for message in due:
+        peer = peer_for(message.to_region)
+        error = ""
+        if peer is None:
+            error = f"no trusted peer for {message.to_region}"
+        else:
+            url = peer.url.rstrip("/") + "/exchange/inbox/"
+            try:
+                status, answer = post(url, message.envelope)
+            except (OSError, ValueError) as exc:  # refused, timed out, unreachable
+                error = f"{url}: {exc}"[:300]
+            else:
+                if status == 200:
+                    message.delivered_at = now
+                else:
+                    errors = answer.get("errors") or [{}]
+                    error = f"{status} {errors[0].get('code', '')}: {errors[0].get('message', '')}"
+        message.attempts += 1
+        if message.delivered_at is None:
+            message.last_error = error[:300]
+            message.next_attempt_at = now + _wait(message.attempts)
+            counts["failed"] += 1
+        else:
+            message.last_error = ""
+            counts["delivered"] += 1
+        message.save(update_fields=["attempts", "delivered_at", "last_error", "next_attempt_at"])
+    return counts

@@ -1,0 +1,23 @@
+"""`liudong exchange flush`: deliver the outbox messages that are due (retries back off)."""
+
+from __future__ import annotations
+
+from liudong.commands import LiudongCommand
+from liudong.exchange import services
+
+
+class Command(LiudongCommand):
+    help = (
+        "Deliver waiting messages to their peers, oldest first; a message that cannot be "
+        "delivered waits (1, 2, 4 ... minutes, at most an hour) and is tried again."
+    )
+
+    def add_arguments(self, parser):
+        parser.add_argument("--format", choices=["text", "json"], default="text")
+
+    def run(self, **options):
+        counts = services.flush()
+        if options["format"] == "json":
+            self.print_json(counts)
+        else:
+            self.stdout.write(f"delivered {counts['delivered']}, not yet {counts['failed']}")

@@ -1,0 +1,117 @@
+"""Delivery from the outbox to a peer's /exchange/inbox/: delivered once, a peer that is
+down makes messages wait with growing pauses (nothing lost), a second delivery of the same
+message is one message at the peer, and the endpoint's refusals in the one error shape.
+
+The peer here is this same node answering through Django's test client (its real view and
+receive rules); the HTTP transport itself is exercised against a closed port below."""
+
+from __future__ import annotations
+
+import base64
+import datetime
+import json
+import socket
+
+import pytest
+from cryptography.hazmat.primitives import serialization
+from django.test import Client
+from django.utils import timezone
+
+from liudong.certificates import keys
+from liudong.exchange import services
+from liudong.exchange.models import InboxMessage, OutboxMessage, RefusedMessage
+
+from .test_nodes_and_messages import ARRIVAL
+
+PEER_URL = "https://xihu.example/"
+
+
+@pytest.fixture
+def self_peer(node_keys, villages):
+    """This node (西湖区) trusts itself for 330106, so a message it queues for one of its
+    townships is delivered to its own inbox through the view."""
+    services.init_node(region_code="330106", url=PEER_URL)
+    public = keys.current_key().private.public_key()
+    raw = public.public_bytes(serialization.Encoding.Raw, serialization.PublicFormat.Raw)
+    services.trust_peer(region_code="330106", url=PEER_URL, key=base64.b64encode(raw).decode())
+
+
+def through_view(up: dict):
+    """A transport answering through the inbox view while ``up["yes"]``, else refusing the
+    connection the way a stopped peer does."""
+    client = Client()
+
+    def post(url, envelope):
+        if not up["yes"]:
+            raise ConnectionRefusedError(111, "Connection refused")
+        assert url == PEER_URL + "exchange/inbox/"
+        response = client.post("/exchange/inbox/", json.dumps(envelope), "application/json")
+        return response.status_code, response.json()
+
+    return post
+
+
+def test_a_queued_message_is_delivered_once(self_peer):
+    queued = services.queue("arrival", to_region="330106002", payload=ARRIVAL)
+    post = through_view({"yes": True})
+    assert services.flush(post=post) == {"delivered": 1, "failed": 0}
+    assert InboxMessage.objects.get().id == queued.id
+    assert services.flush(post=post) == {"delivered": 0, "failed": 0}  # nothing due
+
+
+def test_a_peer_that_is_down_makes_messages_wait_and_nothing_is_lost_or_doubled(self_peer):
+    up = {"yes": False}
+    post = through_view(up)
+    start = timezone.now()
+    services.queue("arrival", to_region="330106002", payload=ARRIVAL)
+    services.queue("departure", to_region="330106004", payload={
+        "id_number": ARRIVAL["id_number"], "residence_region": "330106004",
+        "departure_date": "2026-11-21"})  # fmt: skip
+    waits = []
+    for minutes in (0, 1, 3, 7, 15, 31, 63):  # an hour down: tried as each wait runs out
+        now = start + datetime.timedelta(minutes=minutes)
+        assert services.flush(now=now, post=post)["delivered"] == 0
+        waits.append(OutboxMessage.objects.order_by("created").first().next_attempt_at - now)
+    assert waits[:4] == [datetime.timedelta(minutes=m) for m in (1, 2, 4, 8)]
+    assert max(waits) <= datetime.timedelta(hours=1)
+    first = OutboxMessage.objects.order_by("created").first()
+    assert first.attempts == 7 and "refused" in first.last_error.lower()
+    up["yes"] = True
+    later = start + datetime.timedelta(hours=3)
+    assert services.flush(now=later, post=post) == {"delivered": 2, "failed": 0}
+    assert InboxMessage.objects.count() == 2
+    # Delivered again (an acknowledgement lost on the way): still one message each.
+    OutboxMessage.objects.update(delivered_at=None, next_attempt_at=None)
+    assert services.flush(now=later, post=post) == {"delivered": 2, "failed": 0}
+    assert InboxMessage.objects.count() == 2
+
+
+def test_a_refusal_is_kept_with_its_reason(self_peer):
+    services.queue("arrival", to_region="330106002", payload=ARRIVAL)
+    OutboxMessage.objects.update(
+        envelope={**OutboxMessage.objects.get().envelope, "to": "330105"}  # not the peer's
+    )
+    assert services.flush(post=through_view({"yes": True}))["failed"] == 1
+    assert OutboxMessage.objects.get().last_error.startswith("400 ")
+    assert RefusedMessage.objects.get().reason in ("bad_signature", "not_ours")
+
+
+def test_the_inbox_endpoint_answers_in_the_one_error_shape(self_peer, client):
+    garbage = client.post("/exchange/inbox/", "{not json", "application/json")
+    assert garbage.status_code == 400 and garbage.json()["errors"][0]["code"] == "malformed"
+    queued = services.queue("arrival", to_region="330106002", payload=ARRIVAL)
+    forged = {**queued.envelope, "payload": {**ARRIVAL, "name": "李四"}}
+    refused = client.post("/exchange/inbox/", json.dumps(forged), "application/json")
+    assert refused.status_code == 400
+    assert refused.json()["errors"][0]["code"] == "bad_signature"
+    assert client.get("/exchange/inbox/").status_code == 405
+
+
+def test_the_http_transport_reports_a_closed_port_as_an_error():
+    with socket.socket() as probe:  # a port nobody listens on
+        probe.bind(("127.0.0.1", 0))
+        port = probe.getsockname()[1]
+    with pytest.raises(OSError):
+        services._post(f"http://127.0.0.1:{port}/exchange/inbox/", {"id": "x"})
+    with pytest.raises(ValueError):
+        services._post("file:///etc/passwd", {})
