@@ -21,6 +21,7 @@ from __future__ import annotations
 
 import dataclasses
 import datetime
+import re
 from collections.abc import Callable, Iterable
 from typing import Any
 
@@ -656,7 +657,10 @@ def violations(
 def selected_rules(code: str | None = None) -> list[QualityRule]:
     """The active rules, or the one named (even if switched off)."""
     if code:
-        rule = QualityRule.objects.filter(code=code).first()
+        # A code is lower-case letters, digits and underscores: anything else (a NUL byte
+        # PostgreSQL cannot even compare) names no rule.
+        known = re.fullmatch(r"[a-z][a-z0-9_]{0,39}", code) is not None
+        rule = QualityRule.objects.filter(code=code).first() if known else None
         if rule is None:
             raise ValidationError(
                 {"rule": _("Unknown rule “%(code)s”.") % {"code": code}}, code="unknown_rule"

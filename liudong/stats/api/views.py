@@ -38,7 +38,9 @@ class IndicatorViewSet(
         capability_for_writes(MANAGE_INDICATORS),
     ]
     lookup_field = "code"
-    lookup_value_regex = r"[^/]+"  # an unknown code is a 404 after authentication
+    # Wider than a code (digits first too), so an anonymous caller's 401 comes before any
+    # 404; narrower than anything, so no byte a database cannot compare reaches a query.
+    lookup_value_regex = r"[a-z0-9_]{1,40}"
     pagination_class = None
 
     def get_queryset(self):

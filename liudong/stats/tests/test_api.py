@@ -173,3 +173,17 @@ def test_targets_and_assessment_scores_through_the_api(villages, county_admin, t
     table = api_for(township_a).get(f"/api/assessments/{scheme.pk}/scores/").json()
     first = table["rows"][0]
     assert first["region"] == "330106002" and first["items"][0]["score"] == 100.0
+
+
+@pytest.mark.parametrize(
+    "url",
+    [
+        "/api/monthly-reports/figures/?period=2026-10&region=33%00",
+        "/api/monthly-reports/figures/?period=2026-1%00",
+        "/api/targets/?year=2027&region=%00",
+        "/api/quality/?region=%00",
+        "/api/indicators/a%00b/",
+    ],
+)
+def test_a_nul_byte_in_a_parameter_is_a_4xx_not_a_500(villages, county_admin, api_for, url):
+    assert 400 <= api_for(county_admin).get(url).status_code < 500

@@ -445,3 +445,8 @@ def test_the_api_lists_the_findings_as_the_command_does(registry, township_a, in
     assert all("*" in v["person"] for v in body["violations"])  # masked
     assert api_for(township_a).get("/api/quality/?region=330106004").status_code == 403
     assert api_for(inspector).get("/api/quality/").status_code == 403  # corrects no file
+
+
+def test_a_rule_code_with_bytes_no_code_has_is_an_unknown_rule(registry, township_a, api_for):
+    answer = api_for(township_a).get("/api/quality/?rule=a%00b")
+    assert answer.status_code == 400 and answer.json()["errors"][0]["field"] == "rule"
