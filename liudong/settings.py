@@ -194,6 +194,11 @@ USE_TZ = True
 STATIC_URL = "/static/"
 # Only for `collectstatic` behind a front web server; `liudong serve` needs none.
 STATIC_ROOT = os.environ.get("LIUDONG_STATIC_ROOT") or None
+
+# Exchange between nodes: seconds between delivery rounds of `liudong serve`, and the first
+# wait after a failed delivery (it doubles with each failure, up to an hour).
+EXCHANGE_INTERVAL = float(os.environ.get("LIUDONG_EXCHANGE_INTERVAL", "10"))
+EXCHANGE_FIRST_RETRY = float(os.environ.get("LIUDONG_EXCHANGE_FIRST_RETRY", "60"))
 # Serve straight from the apps' static folders: `liudong serve` needs no collectstatic step.
 WHITENOISE_USE_FINDERS = True
 WHITENOISE_AUTOREFRESH = DEBUG

@@ -163,6 +163,8 @@ class Method(models.TextChoices):
     QR = "qr", _("QR code scanned or pasted")
     NUMBER = "number", _("certificate number looked up")
     EXCHANGED = "exchanged", _("record exchanged with the registration place")
+    # At the registration place: the residence's node reported its check (issue 7).
+    NOTIFIED = "notified", _("reported by the residence")
 
 
 class Verification(TrackedModel):

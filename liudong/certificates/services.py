@@ -61,6 +61,17 @@ MALFORMED = "malformed"
 UNKNOWN_KEY = "unknown_key"
 BAD_SIGNATURE = "bad_signature"
 REVOKED = "revoked"
+VERIFICATION_AUDIT_FIELDS = [
+    "certificate_id",
+    "held_certificate_id",
+    "number",
+    "person_id",
+    "episode_id",
+    "region_id",
+    "verified_on",
+    "method",
+    "days_after_arrival",
+]
 EXPIRED = "expired"
 REASONS = (MALFORMED, UNKNOWN_KEY, BAD_SIGNATURE, REVOKED, EXPIRED)
 
@@ -318,6 +329,9 @@ def issue(
         after=audit.snapshot(certificate, CERTIFICATE_AUDIT_FIELDS),
         detail={"action": "issue"},
     )
+    from liudong.exchange import notify
+
+    notify.certificate_issued(certificate)
     return certificate
 
 
@@ -400,6 +414,9 @@ def revoke(number: str, reason: str, acting_user) -> Certificate:
         after=audit.snapshot(certificate, CERTIFICATE_AUDIT_FIELDS),
         detail={"action": "revoke", "reason": reason},
     )
+    from liudong.exchange import notify
+
+    notify.certificate_revoked(certificate, timezone.localdate(certificate.revoked_at))
     return certificate
 
 
@@ -463,13 +480,21 @@ def _judge(
     contents: payloads.Contents,
     certificate: Certificate | None,
     today: datetime.date,
+    revoked_elsewhere: datetime.date | None = None,
 ) -> VerifyResult:
+    """``revoked_elsewhere``: the day the issuing place's node reported a certificate
+    issued elsewhere revoked (kept on her file here)."""
     result.certificate = certificate
-    if certificate is not None and certificate.revoked_at is not None:
+    revoked_on = (
+        timezone.localdate(certificate.revoked_at)
+        if certificate is not None and certificate.revoked_at is not None
+        else revoked_elsewhere
+    )
+    if revoked_on is not None:
         result.ok, result.reason = False, REVOKED
         result.message = _("Certificate %(number)s was revoked on %(when)s.") % {
             "number": contents.number,
-            "when": timezone.localdate(certificate.revoked_at),
+            "when": revoked_on,
         }
     elif today > contents.valid_until:
         result.ok, result.reason = False, EXPIRED
@@ -492,7 +517,14 @@ def verify_payload(text: str, *, today: datetime.date | None = None) -> VerifyRe
     if contents is None:
         return result
     certificate = Certificate.objects.filter(number=contents.number).first()
-    return _judge(result, contents, certificate, _today(today))
+    revoked = _revoked_elsewhere({contents.number})
+    return _judge(result, contents, certificate, _today(today), revoked.get(contents.number))
+
+
+def _revoked_elsewhere(numbers: set[str]) -> dict[str, datetime.date]:
+    """Certificates of other places their node reported revoked, by number."""
+    found = HeldCertificate.objects.filter(number__in=numbers, revoked_on__isnull=False)
+    return {number: day for number, day in found.values_list("number", "revoked_on") if day}
 
 
 def verify_payloads(texts: Iterable[str], *, today: datetime.date | None = None) -> list:
@@ -501,8 +533,13 @@ def verify_payloads(texts: Iterable[str], *, today: datetime.date | None = None)
     checked = [_check_signature(text) for text in texts]
     numbers = {contents.number for _result, contents in checked if contents is not None}
     known = {c.number: c for c in Certificate.objects.filter(number__in=numbers)}
+    revoked = _revoked_elsewhere(numbers)
     return [
-        result if contents is None else _judge(result, contents, known.get(contents.number), today)
+        result
+        if contents is None
+        else _judge(
+            result, contents, known.get(contents.number), today, revoked.get(contents.number)
+        )
         for result, contents in checked
     ]
 
@@ -624,6 +661,13 @@ def verify_at_residence(
                 )
             person = certificate.person
         elif held is not None:
+            if held.revoked_on is not None:
+                raise field_error(
+                    "number",
+                    _("Certificate %(number)s was revoked on %(when)s.")
+                    % {"number": number, "when": held.revoked_on},
+                    REVOKED,
+                )
             person = held.person
         else:
             raise field_error(
@@ -666,21 +710,57 @@ def verify_at_residence(
         acting_user=acting_user,
         obj=verification,
         region=episode.region_id,
-        after=audit.snapshot(
-            verification,
-            [
-                "certificate_id",
-                "held_certificate_id",
-                "number",
-                "person_id",
-                "episode_id",
-                "region_id",
-                "verified_on",
-                "method",
-                "days_after_arrival",
-            ],
-        ),
+        after=audit.snapshot(verification, VERIFICATION_AUDIT_FIELDS),
         detail={"action": "verify", "notices_fulfilled": fulfilled},
+    )
+    from liudong.exchange import notify
+
+    notify.verification(verification)
+    return verification
+
+
+@transaction.atomic
+def record_verification_notice(
+    *, person: Person, number: str, region: Region, verified_on: datetime.date
+) -> Verification | None:
+    """At the registration place: the residence's node reports it checked the certificate
+    this place issued her. Recorded once per certificate and day, against the stay her file
+    here shows (none recorded, and None returned, when the file shows no current stay)."""
+    certificate = Certificate.objects.filter(number=number, person=person).first()
+    if certificate is None:
+        raise ValidationError(
+            _("No certificate numbered %(number)s was issued here to this person.")
+            % {"number": number}
+        )
+    episode = ResidenceEpisode.objects.filter(person=person, departure_date__isnull=True).first()
+    if episode is None:
+        return None
+    known = Verification.objects.filter(
+        certificate=certificate, verified_on=verified_on, method=Method.NOTIFIED
+    ).first()
+    if known is not None:
+        return known
+    verification = Verification.objects.create(
+        certificate=certificate,
+        number=number,
+        person=person,
+        episode=episode,
+        region=region,
+        verified_at=timezone.now(),
+        verified_on=verified_on,
+        method=Method.NOTIFIED,
+        days_after_arrival=max(0, (verified_on - episode.arrival_date).days),
+    )
+    if episode.verified_on is None or verified_on < episode.verified_on:
+        episode.verified_on = verified_on
+        episode.save_versioned()
+    audit.record(
+        Action.CREATE,
+        acting_user=None,
+        obj=verification,
+        region=certificate.issuing_region_id,
+        after=audit.snapshot(verification, VERIFICATION_AUDIT_FIELDS),
+        detail={"action": "verify", "via": "exchange"},
     )
     return verification
 

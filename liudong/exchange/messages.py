@@ -131,6 +131,13 @@ def digest(envelope: dict) -> str:
     ).hexdigest()
 
 
+def content_digest(envelope: dict) -> str:
+    """What the message says, whenever it was sent: every field but ``sent_at`` and the
+    signature. A delivery after a lost acknowledgement is stamped and signed anew (so it is
+    fresh), and is still recognised as the same message."""
+    return digest({k: v for k, v in envelope.items() if k not in ("sent_at", "signature")})
+
+
 def check_payload(message_type: str, payload: Any) -> dict:
     """The payload's fields, each checked; refused when one is missing, extra or wrong."""
     fields = PAYLOADS.get(message_type)
@@ -169,13 +176,22 @@ def build(
         "type": message_type,
         "from": _region(sender),
         "to": _region(to),
-        "sent_at": now.isoformat(timespec="seconds"),
+        "sent_at": "",
         "deadline": deadline.isoformat() if deadline else None,
         "payload": payload,
     }
-    signature = sign(canonical({**envelope, "signature": ""}))
-    envelope["signature"] = base64.b64encode(signature).decode()
-    return envelope
+    return stamp(envelope, sign=sign, now=now)
+
+
+def stamp(envelope: dict, *, sign: Callable[[bytes], bytes], now: datetime.datetime) -> dict:
+    """The message as sent now: ``sent_at`` set and the whole signed again. The outbox
+    stamps each delivery attempt, so a message that waited a day for its peer is not
+    refused as stale; its id and contents stay what they were."""
+    stamped = {k: v for k, v in envelope.items() if k != "signature"}
+    stamped["sent_at"] = now.isoformat(timespec="seconds")
+    signature = sign(canonical({**stamped, "signature": ""}))
+    stamped["signature"] = base64.b64encode(signature).decode()
+    return stamped
 
 
 def check_envelope(

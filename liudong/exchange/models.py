@@ -10,6 +10,8 @@ from django.conf import settings
 from django.db import models
 from django.utils.translation import gettext_lazy as _
 
+from liudong.base import ScopedQuerySet
+
 
 class NodeIdentity(models.Model):
     """Which jurisdiction this node serves and where peers reach it (one row)."""
@@ -90,7 +92,16 @@ class OutboxMessage(models.Model):
 
 class InboxMessage(models.Model):
     """A message received and accepted (its id is the message's: a second copy is the
-    same message, never a second effect)."""
+    same message, never a second effect).
+
+    Its effect (her file shows where she lives now, a certificate marked verified, ...) is
+    applied in the transaction that accepts it. An effect that cannot be applied (a date in
+    the future, a file that is not here) leaves the message accepted with the problem named,
+    for a specialist to look at and apply again: the sender is not asked to send it again."""
+
+    class State(models.TextChoices):
+        APPLIED = "applied", _("applied")
+        PROBLEM = "problem", _("needs attention")
 
     id = models.UUIDField(primary_key=True, editable=False)
     type = models.CharField(_("type"), max_length=30)
@@ -99,6 +110,19 @@ class InboxMessage(models.Model):
     envelope = models.JSONField(_("signed message"))
     digest = models.CharField(_("content digest"), max_length=64)
     received_at = models.DateTimeField(_("received"), auto_now_add=True)
+    state = models.CharField(
+        _("state"), max_length=10, choices=State.choices, default=State.APPLIED, db_index=True
+    )
+    problem = models.CharField(_("problem"), max_length=300, blank=True)
+    # The file the message was about, once found or created here (for the file's page).
+    person = models.ForeignKey(
+        "people.Person",
+        verbose_name=_("person"),
+        null=True,
+        blank=True,
+        on_delete=models.SET_NULL,
+        related_name="+",
+    )
 
     class Meta:
         ordering = ["received_at"]
@@ -126,3 +150,31 @@ class RefusedMessage(models.Model):
 
     def __str__(self) -> str:
         return f"{self.reason} {self.message_id}"
+
+
+class ReportedService(models.Model):
+    """A free service her residence reported giving (type and date only: what was found or
+    chosen stays with the residence, PIPL minimum necessary). Kept on her file at the
+    registration place so it knows she is served where she lives (2009 Regulations, art. 13:
+    she need not come home for it)."""
+
+    person = models.ForeignKey(
+        "people.Person", on_delete=models.CASCADE, related_name="reported_services"
+    )
+    service_type = models.CharField(_("service"), max_length=30)
+    date = models.DateField(_("date"))
+    reported_by = models.CharField(_("reported by region"), max_length=15)
+    message = models.OneToOneField(
+        InboxMessage, on_delete=models.PROTECT, related_name="reported_service"
+    )
+
+    scope_fields = ("person__household_region", "person__residence_region")
+    objects = ScopedQuerySet.as_manager()
+
+    class Meta:
+        ordering = ["-date", "-id"]
+        verbose_name = _("service reported by the residence")
+        verbose_name_plural = _("services reported by the residence")
+
+    def __str__(self) -> str:
+        return f"{self.service_type} {self.date}"

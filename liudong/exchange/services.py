@@ -16,16 +16,17 @@ import uuid
 
 from cryptography.hazmat.primitives import serialization
 from cryptography.hazmat.primitives.asymmetric.ed25519 import Ed25519PublicKey
+from django.conf import settings
 from django.core.exceptions import ValidationError
 from django.db import IntegrityError, transaction
-from django.db.models import Q
 from django.utils import timezone
 from django.utils.translation import gettext as _
 
 from liudong.certificates import keys
+from liudong.certificates.models import SigningKey
 from liudong.regions.services import resolve_region
 
-from . import messages
+from . import effects, messages
 from .messages import Refused
 from .models import InboxMessage, NodeIdentity, OutboxMessage, Peer, RefusedMessage
 
@@ -73,6 +74,11 @@ def trust_peer(*, region_code: str, url: str, key: str, acting_user=None) -> Pee
     peer.key_id, peer.active, peer.added_by = keys.key_id_of(public), True, acting_user
     peer.full_clean()
     peer.save()
+    # The peer's node signs its certificates with the same key: a certificate it issued
+    # then verifies here offline, from its QR code alone.
+    SigningKey.objects.get_or_create(
+        key_id=peer.key_id, defaults={"public_key": peer.public_key, "own": False}
+    )
     return peer
 
 
@@ -140,13 +146,15 @@ def receive(envelope, *, now: datetime.datetime | None = None) -> tuple[InboxMes
         me = identity()
         if not checked["to"].startswith(me.region_id):
             raise Refused("not_ours", f"this node serves {me.region_id}, not {checked['to']}")
-        fingerprint = messages.digest(checked)
+        fingerprint = messages.content_digest(checked)
         known = InboxMessage.objects.filter(id=checked["id"]).first()
         if known is not None:
             if known.digest != fingerprint:
                 raise Refused("replayed", "another message was received under this id")
             return known, False
         try:
+            # Accepted and applied together: a crash between the two cannot leave a message
+            # taken but without its effect (the sender, unanswered, delivers it again).
             with transaction.atomic():
                 message = InboxMessage.objects.create(
                     id=uuid.UUID(checked["id"]),
@@ -156,6 +164,7 @@ def receive(envelope, *, now: datetime.datetime | None = None) -> tuple[InboxMes
                     envelope=checked,
                     digest=fingerprint,
                 )
+                effects.apply(message)
         except IntegrityError:  # the same message arriving twice at once
             return InboxMessage.objects.get(id=checked["id"]), False
         return message, True
@@ -169,13 +178,13 @@ def receive(envelope, *, now: datetime.datetime | None = None) -> tuple[InboxMes
 # Waits between attempts grow 1, 2, 4, ... minutes up to an hour: a peer down for a day
 # is tried 30-odd times, and its messages wait in order (nothing lost, none twice: the
 # peer keeps one copy of a message whatever the number of deliveries).
-FIRST_WAIT = datetime.timedelta(minutes=1)
 LONGEST_WAIT = datetime.timedelta(hours=1)
 TIMEOUT_SECONDS = 15
 
 
 def _wait(attempts: int) -> datetime.timedelta:
-    return min(LONGEST_WAIT, FIRST_WAIT * (2 ** max(0, attempts - 1)))
+    first = datetime.timedelta(seconds=settings.EXCHANGE_FIRST_RETRY)
+    return min(LONGEST_WAIT, first * (2 ** max(0, attempts - 1)))
 
 
 def _post(url: str, envelope: dict) -> tuple[int, dict]:
@@ -199,35 +208,55 @@ def _post(url: str, envelope: dict) -> tuple[int, dict]:
         return exc.code, answer
 
 
+def _unreachable(message: OutboxMessage, url: str) -> bool:
+    """The message's last attempt found the peer down (not a refusal of the message)."""
+    return message.attempts > 0 and message.last_error.startswith(url)
+
+
 def flush(*, now: datetime.datetime | None = None, limit: int = 500, post=None) -> dict[str, int]:
     """Deliver the outbox messages that are due, oldest first; a failure is kept with its
     reason and tried again later. Returns counts of delivered and failed attempts.
-    ``post(url, envelope) -> (status, answer)`` sends one message (default: HTTP)."""
+    ``post(url, envelope) -> (status, answer)`` sends one message (default: HTTP).
+
+    A peer's messages arrive in the order they were queued (an arrival before the
+    departure that ends it): while an older message waits for a peer that was down, the
+    newer ones for that peer wait behind it. A message the peer refused does not hold up
+    the others."""
     post = post or _post
     now = now or timezone.now()
-    due = (
-        OutboxMessage.objects.filter(delivered_at__isnull=True)
-        .filter(Q(next_attempt_at__isnull=True) | Q(next_attempt_at__lte=now))
-        .order_by("created")[:limit]
-    )
+    pending = OutboxMessage.objects.filter(delivered_at__isnull=True).order_by("created")
     counts = {"delivered": 0, "failed": 0}
-    for message in due:
+    down: set[str] = set()  # peers found down in this round, or waited for
+    for message in pending.iterator(chunk_size=200):
+        if counts["delivered"] + counts["failed"] >= limit:
+            break
         peer = peer_for(message.to_region)
+        url = peer.url.rstrip("/") + "/exchange/inbox/" if peer else ""
+        if url in down:
+            continue
+        if message.next_attempt_at is not None and message.next_attempt_at > now:
+            if _unreachable(message, url):
+                down.add(url)
+            continue
         error = ""
         if peer is None:
             error = f"no trusted peer for {message.to_region}"
         else:
-            url = peer.url.rstrip("/") + "/exchange/inbox/"
+            envelope = messages.stamp(message.envelope, sign=keys.current_key().sign, now=now)
             try:
-                status, answer = post(url, message.envelope)
+                status, answer = post(url, envelope)
             except (OSError, ValueError) as exc:  # refused, timed out, unreachable
-                error = f"{url}: {exc}"[:300]
+                error = f"{url}: {exc}"
             else:
                 if status == 200:
                     message.delivered_at = now
+                elif status >= 500:  # the peer is there but not working: wait for it
+                    error = f"{url}: HTTP {status}"
                 else:
                     errors = answer.get("errors") or [{}]
                     error = f"{status} {errors[0].get('code', '')}: {errors[0].get('message', '')}"
+            if error.startswith(url):
+                down.add(url)
         message.attempts += 1
         if message.delivered_at is None:
             message.last_error = error[:300]
@@ -238,3 +267,21 @@ def flush(*, now: datetime.datetime | None = None, limit: int = 500, post=None) 
             counts["delivered"] += 1
         message.save(update_fields=["attempts", "delivered_at", "last_error", "next_attempt_at"])
     return counts
+
+
+def delivery_loop(stop, *, interval: float, log) -> None:
+    """`liudong serve`'s background delivery: a flush round every ``interval`` seconds
+    until ``stop`` (a threading.Event) is set. A round that fails (the database busy, say)
+    is logged and the next one tries again: what waits is in the outbox, nothing is lost."""
+    from django.db import close_old_connections
+
+    while not stop.wait(interval):
+        try:
+            if NodeIdentity.objects.exists():
+                counts = flush()
+                if counts["delivered"] or counts["failed"]:
+                    log(f"exchange: delivered {counts['delivered']}, not yet {counts['failed']}")
+        except Exception as exc:
+            log(f"exchange: delivery round failed: {exc}")
+        finally:
+            close_old_connections()

@@ -273,6 +273,8 @@ class HeldCertificate(TrackedModel):
     number = models.CharField(_("certificate number"), max_length=40)
     issuer = models.CharField(_("issuing region"), max_length=15, blank=True)
     issued_on = models.DateField(_("issued on"), null=True, blank=True)
+    # The issuing place's node reported it revoked: it no longer verifies here.
+    revoked_on = models.DateField(_("revoked on"), null=True, blank=True)
     certificate = models.ForeignKey(
         "certificates.Certificate",
         verbose_name=_("certificate issued here"),

@@ -206,6 +206,9 @@ def register_arrival(
         before,
         {"action": "arrival", "episode": episode.pk},
     )
+    from liudong.exchange import notify
+
+    notify.arrival(person, episode)
     return episode
 
 
@@ -235,6 +238,9 @@ def register_departure(
     _record(
         Action.UPDATE, acting_user, person, before, {"action": "departure", "episode": current.pk}
     )
+    from liudong.exchange import notify
+
+    notify.departure(person, current)
     return current
 
 
@@ -391,4 +397,7 @@ def add_child(*, acting_user, parent: Person, **values) -> Child:
         region=parent.residence_region_id or parent.household_region_id,
         after=audit.snapshot(child, CHILD_AUDIT_FIELDS),
     )
+    from liudong.exchange import notify
+
+    notify.birth(child)
     return child

@@ -1092,6 +1092,9 @@ def create_service_record(
     _check_service(record, acting_user)
     record.save()
     _record(Action.CREATE, acting_user, record, region_code, after=_service_image(record))
+    from liudong.exchange import notify
+
+    notify.service(record)
     return record
 
 

@@ -115,3 +115,23 @@ def test_the_http_transport_reports_a_closed_port_as_an_error():
         services._post(f"http://127.0.0.1:{port}/exchange/inbox/", {"id": "x"})
     with pytest.raises(ValueError):
         services._post("file:///etc/passwd", {})
+
+
+def test_messages_queued_while_a_peer_is_down_wait_behind_the_first(self_peer):
+    """An arrival and then the departure that ends it arrive in that order, even when the
+    departure is queued after the peer came back but before the arrival's wait ran out."""
+    up = {"yes": False}
+    post = through_view(up)
+    start = timezone.now()
+    first = services.queue("arrival", to_region="330106002", payload=ARRIVAL)
+    assert services.flush(now=start, post=post) == {"delivered": 0, "failed": 1}
+    up["yes"] = True
+    services.queue("departure", to_region="330106002", payload={
+        "id_number": ARRIVAL["id_number"], "residence_region": "330106002",
+        "departure_date": "2026-11-21"})  # fmt: skip
+    soon = start + datetime.timedelta(seconds=10)  # the arrival's wait is not over
+    assert services.flush(now=soon, post=post) == {"delivered": 0, "failed": 0}
+    later = start + datetime.timedelta(minutes=2)
+    assert services.flush(now=later, post=post) == {"delivered": 2, "failed": 0}
+    received = list(InboxMessage.objects.order_by("received_at").values_list("id", flat=True))
+    assert received[0] == first.id and len(received) == 2

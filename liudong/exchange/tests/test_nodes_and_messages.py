@@ -211,5 +211,5 @@ def test_the_node_commands(node_keys, villages, henan):
     )
     inbox = json.loads(_run("exchange_inbox", "--format", "json"))["messages"]
     outbox = json.loads(_run("exchange_outbox", "--format", "json"))["messages"]
-    assert [m["state"] for m in inbox] == ["accepted"]
+    assert [m["state"] for m in inbox] == ["applied"]
     assert [(m["type"], m["state"]) for m in outbox] == [("departure", "waiting")]

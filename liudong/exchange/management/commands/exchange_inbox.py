@@ -8,7 +8,10 @@ from ._mailbox import MailboxCommand
 
 
 class Command(MailboxCommand):
-    help = "Incoming messages, newest first: accepted ones and refused ones with the reason."
+    help = (
+        "Incoming messages, newest first: applied, accepted with a problem (its effect not "
+        "applied, the problem named), or refused with the reason."
+    )
 
     def rows(self, limit: int) -> list[dict]:
         accepted = [
@@ -16,7 +19,8 @@ class Command(MailboxCommand):
                 "id": str(m.id),
                 "type": m.type,
                 "from": m.from_region,
-                "state": "accepted",
+                "state": m.state,  # applied, or problem (accepted, its effect not applied)
+                "problem": m.problem,
                 "at": m.received_at.isoformat(timespec="seconds"),
             }
             for m in InboxMessage.objects.order_by("-received_at")[:limit]
@@ -27,6 +31,7 @@ class Command(MailboxCommand):
                 "type": "",
                 "from": m.from_region,
                 "state": f"refused: {m.reason}",
+                "problem": m.detail,
                 "at": m.at.isoformat(timespec="seconds"),
             }
             for m in RefusedMessage.objects.order_by("-at")[:limit]

@@ -1,3 +1,5 @@
+import threading
+
 from django.conf import settings
 
 from liudong.commands import LiudongCommand
@@ -14,6 +16,7 @@ class Command(LiudongCommand):
     def run(self, **options):
         from waitress import serve
 
+        from liudong.exchange.services import delivery_loop
         from liudong.wsgi import application
 
         host, port = options["host"], options["port"]
@@ -23,4 +26,22 @@ class Command(LiudongCommand):
             )
         self.stdout.write(f"Liudong serving on http://{host}:{port}/  (Ctrl+C stops)")
         self.stdout.flush()
-        serve(application, host=host, port=port, threads=options["threads"], ident="liudong")
+        stop = threading.Event()
+        if settings.EXCHANGE_INTERVAL > 0:
+            # Messages to peer nodes leave from the outbox in the background (the same
+            # rounds `liudong exchange flush` runs), while the server answers requests.
+            threading.Thread(
+                target=delivery_loop,
+                args=(stop,),
+                kwargs={"interval": settings.EXCHANGE_INTERVAL, "log": self._log},
+                name="exchange-delivery",
+                daemon=True,
+            ).start()
+        try:
+            serve(application, host=host, port=port, threads=options["threads"], ident="liudong")
+        finally:
+            stop.set()
+
+    def _log(self, text: str) -> None:
+        self.stderr.write(text)
+        self.stderr.flush()
