@@ -11,6 +11,7 @@ from liudong.certificates.api.views import (
     NoticeViewSet,
     VerificationViewSet,
 )
+from liudong.exchange.api.views import InboxMessageViewSet, OutboxMessageViewSet
 from liudong.people.api.views import ChildViewSet, EpisodeViewSet, PersonViewSet
 from liudong.places.api.views import (
     AgreementViewSet,
@@ -70,6 +71,8 @@ router.register("monthly-reports", MonthlyReportViewSet, basename="monthly-repor
 router.register("targets", TargetViewSet, basename="target")
 router.register("assessments", AssessmentViewSet, basename="assessment")
 router.register("quality", QualityViewSet, basename="quality")
+router.register("inbox-messages", InboxMessageViewSet, basename="inbox-message")
+router.register("outbox-messages", OutboxMessageViewSet, basename="outbox-message")
 router.register("spot-checks", SpotCheckViewSet, basename="spot-check")
 
 app_name = "api"

@@ -67,12 +67,17 @@ class OutboxMessage(models.Model):
     id = models.UUIDField(primary_key=True, default=uuid.uuid4, editable=False)
     type = models.CharField(_("type"), max_length=30)
     to_region = models.CharField(_("to region"), max_length=15)
+    # The region here whose change it reports: its offices see the message.
+    region = models.CharField(_("region here"), max_length=15, blank=True)
     envelope = models.JSONField(_("signed message"))
     created = models.DateTimeField(_("queued"), auto_now_add=True)
     attempts = models.PositiveIntegerField(_("attempts"), default=0)
     next_attempt_at = models.DateTimeField(_("next attempt"), null=True, blank=True)
     delivered_at = models.DateTimeField(_("delivered"), null=True, blank=True)
     last_error = models.CharField(_("last error"), max_length=300, blank=True)
+
+    scope_fields = ("region",)
+    objects = ScopedQuerySet.as_manager()
 
     class Meta:
         ordering = ["created"]
@@ -123,6 +128,10 @@ class InboxMessage(models.Model):
         on_delete=models.SET_NULL,
         related_name="+",
     )
+
+    # The offices of the region it was sent to (a township sees what came for it).
+    scope_fields = ("to_region",)
+    objects = ScopedQuerySet.as_manager()
 
     class Meta:
         ordering = ["received_at"]

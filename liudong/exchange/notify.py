@@ -29,10 +29,10 @@ def _other_place(code: str | None) -> str | None:
     return code
 
 
-def _queue(message_type: str, to_region: str, payload: dict) -> None:
+def _queue(message_type: str, to_region: str, payload: dict, *, here: str) -> None:
     from .services import queue
 
-    queue(message_type, to_region=to_region, payload=payload)
+    queue(message_type, to_region=to_region, payload=payload, region=here)
 
 
 def _day(day: datetime.date) -> str:
@@ -55,6 +55,7 @@ def arrival(person: Person, episode: ResidenceEpisode) -> None:
                 "residence_region": episode.region_id,
                 "arrival_date": _day(episode.arrival_date),
             },
+            here=episode.region_id,
         )
 
 
@@ -69,6 +70,7 @@ def departure(person: Person, episode: ResidenceEpisode) -> None:
                 "residence_region": episode.region_id,
                 "departure_date": _day(episode.departure_date),
             },
+            here=episode.region_id,
         )
 
 
@@ -84,6 +86,7 @@ def certificate_issued(certificate) -> None:
                 "issued_on": _day(certificate.issued_on),
                 "valid_until": _day(certificate.valid_until),
             },
+            here=certificate.issuing_region_id,
         )
 
 
@@ -98,6 +101,7 @@ def certificate_revoked(certificate, revoked_on: datetime.date) -> None:
                 "number": certificate.number,
                 "revoked_on": _day(revoked_on),
             },
+            here=certificate.issuing_region_id,
         )
 
 
@@ -116,6 +120,7 @@ def verification(verification) -> None:
                 "residence_region": verification.region_id,
                 "verified_on": _day(verification.verified_on),
             },
+            here=verification.region_id,
         )
 
 
@@ -131,6 +136,7 @@ def birth(child: Child) -> None:
                 "birth_date": _day(child.birth_date),
                 "sex": child.sex,
             },
+            here=parent.residence_region_id or "",
         )
 
 
@@ -148,4 +154,5 @@ def service(record) -> None:
                 "service_type": record.service_type,
                 "date": _day(record.date),
             },
+            here=record.region_id,
         )

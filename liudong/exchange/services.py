@@ -17,7 +17,7 @@ import uuid
 from cryptography.hazmat.primitives import serialization
 from cryptography.hazmat.primitives.asymmetric.ed25519 import Ed25519PublicKey
 from django.conf import settings
-from django.core.exceptions import ValidationError
+from django.core.exceptions import PermissionDenied, ValidationError
 from django.db import IntegrityError, transaction
 from django.utils import timezone
 from django.utils.translation import gettext as _
@@ -103,11 +103,13 @@ def queue(
     *,
     to_region: str,
     payload: dict,
+    region: str = "",
     deadline: datetime.date | None = None,
     now: datetime.datetime | None = None,
 ) -> OutboxMessage:
     """Sign a message and put it in the outbox. Call it inside the transaction of the
-    change it reports: both are saved, or neither."""
+    change it reports: both are saved, or neither. ``region``: the region here whose
+    change it reports (its offices see the message)."""
     me = identity()
     key = keys.current_key()
     envelope = messages.build(
@@ -120,7 +122,11 @@ def queue(
         deadline=deadline,
     )
     return OutboxMessage.objects.create(
-        id=uuid.UUID(envelope["id"]), type=message_type, to_region=to_region, envelope=envelope
+        id=uuid.UUID(envelope["id"]),
+        type=message_type,
+        to_region=to_region,
+        region=region,
+        envelope=envelope,
     )
 
 
@@ -285,3 +291,73 @@ def delivery_loop(stop, *, interval: float, log) -> None:
             log(f"exchange: delivery round failed: {exc}")
         finally:
             close_old_connections()
+
+
+# --- the mailbox for staff ------------------------------------------------------------------
+
+# The facts a list shows of a message (its ID numbers masked): never the whole payload.
+LISTED_FIELDS = (
+    "residence_region",
+    "arrival_date",
+    "departure_date",
+    "number",
+    "issued_on",
+    "revoked_on",
+    "verified_on",
+    "birth_date",
+    "sex",
+    "service_type",
+    "date",
+    "question",
+    "urgency",
+    "answered_on",
+)
+
+
+def listed(envelope: dict) -> dict:
+    """What a mailbox list shows of a message: masked ID number and its listed facts."""
+    from liudong.people.idnumbers import mask
+
+    payload = envelope.get("payload") or {}
+    id_number = payload.get("id_number") or payload.get("parent_id_number") or ""
+    return {
+        "id_number": mask(id_number) if id_number else "",
+        **{name: payload[name] for name in LISTED_FIELDS if name in payload},
+    }
+
+
+def inbox_for(user):
+    return InboxMessage.objects.in_scope(user).select_related("person")
+
+
+def outbox_for(user):
+    return OutboxMessage.objects.in_scope(user)
+
+
+@transaction.atomic
+def apply_again(*, acting_user, message: InboxMessage) -> InboxMessage:
+    """Apply a message whose effect could not be applied when it arrived (the file it
+    names was made since, a wrong date corrected at the sender's, ...)."""
+    from liudong.accounts.roles import CHANGE_PEOPLE, can
+    from liudong.audit import services as audit
+    from liudong.audit.models import Action
+
+    if not can(acting_user, CHANGE_PEOPLE) or not message.to_region.startswith(
+        acting_user.region_id
+    ):
+        raise PermissionDenied(_("This message was not sent to your region."))
+    message = InboxMessage.objects.select_for_update().get(pk=message.pk)
+    if message.state != InboxMessage.State.PROBLEM:
+        raise ValidationError(_("This message was applied already."), code="applied")
+    before = {"state": message.state, "problem": message.problem}
+    effects.apply(message)
+    audit.record(
+        Action.UPDATE,
+        acting_user=acting_user,
+        obj=message,
+        region=message.to_region,
+        before=before,
+        after={"state": message.state, "problem": message.problem},
+        detail={"action": "apply_again"},
+    )
+    return message

@@ -5,4 +5,8 @@ from django.urls import path
 from . import views
 
 app_name = "exchange"
-urlpatterns = [path("inbox/", views.inbox, name="inbox")]
+urlpatterns = [
+    path("inbox/", views.inbox, name="inbox"),
+    path("messages/", views.mailbox, name="mailbox"),
+    path("messages/<uuid:pk>/apply/", views.apply_again, name="apply_again"),
+]

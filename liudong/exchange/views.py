@@ -1,4 +1,5 @@
-"""The node-to-node endpoint: another node POSTs a signed message here.
+"""The node-to-node endpoint (another node POSTs a signed message here), and the staff's
+mailbox: what came in for their region and what went out about it.
 
 No account and no session: the message's Ed25519 signature, checked against the key of the
 peer trusted for its sender region, is the authentication (so no CSRF token either).
@@ -10,14 +11,24 @@ from __future__ import annotations
 
 import json
 
+from django.contrib import messages as django_messages
+from django.core.exceptions import PermissionDenied, ValidationError
+from django.core.paginator import Paginator
+from django.db.models import F
 from django.http import JsonResponse
+from django.shortcuts import get_object_or_404, redirect, render
+from django.urls import reverse
+from django.utils.translation import gettext_lazy as _
 from django.views.decorators.csrf import csrf_exempt
-from django.views.decorators.http import require_POST
+from django.views.decorators.http import require_GET, require_POST
 
+from liudong.accounts.roles import CHANGE_PEOPLE
 from liudong.api.errors import json_error
+from liudong.web.decorators import staff_required
 
 from . import services
 from .messages import Refused
+from .models import InboxMessage
 
 MAX_MESSAGE_BYTES = 64 * 1024  # no message type comes near it
 
@@ -36,3 +47,89 @@ def inbox(request):
     except Refused as exc:
         return json_error(400, exc.reason, exc.detail or exc.reason)
     return JsonResponse({"status": "accepted" if new else "duplicate", "id": str(message.id)})
+
+
+# --- the mailbox for staff --------------------------------------------------------------------
+
+TYPE_LABELS = {
+    "arrival": _("arrival notice"),
+    "departure": _("departure notice"),
+    "certificate_issued": _("certificate issued"),
+    "certificate_revoked": _("certificate revoked"),
+    "verification": _("verification notice"),
+    "birth": _("birth notice"),
+    "service": _("service notice"),
+    "assistance_request": _("assistance request"),
+    "assistance_answer": _("assistance answer"),
+}
+FACT_LABELS = {
+    "residence_region": _("residence"),
+    "arrival_date": _("arrived"),
+    "departure_date": _("left"),
+    "number": _("certificate"),
+    "issued_on": _("issued"),
+    "revoked_on": _("revoked"),
+    "verified_on": _("verified"),
+    "birth_date": _("born"),
+    "sex": _("sex"),
+    "service_type": _("service"),
+    "date": _("date"),
+    "question": _("question"),
+    "urgency": _("urgency"),
+    "answered_on": _("answered"),
+}
+PAGE_SIZE = 50
+
+
+def _row(message) -> dict:
+    facts = services.listed(message.envelope)
+    return {
+        "message": message,
+        "id_number": facts.pop("id_number"),
+        "facts": [(FACT_LABELS.get(name, name), value) for name, value in facts.items()],
+    }
+
+
+@require_GET
+@staff_required(CHANGE_PEOPLE)
+def mailbox(request):
+    """Messages received for the user's region (those needing attention first) or sent
+    about it (those still waiting first), each with its masked facts and its state."""
+    box = "out" if request.GET.get("box") == "out" else "in"
+    if box == "in":
+        found = services.inbox_for(request.user).order_by("state", "-received_at")
+        if request.GET.get("state") == "problem":
+            found = found.filter(state=InboxMessage.State.PROBLEM)
+    else:
+        found = services.outbox_for(request.user).order_by(
+            F("delivered_at").desc(nulls_first=True), "-created"
+        )
+    page = Paginator(found, PAGE_SIZE).get_page(request.GET.get("page"))
+    rows = [_row(message) for message in page]
+    counts = {
+        "problem": services.inbox_for(request.user)
+        .filter(state=InboxMessage.State.PROBLEM)
+        .count(),
+        "waiting": services.outbox_for(request.user).filter(delivered_at__isnull=True).count(),
+    }
+    return render(
+        request,
+        "exchange/mailbox.html",
+        {"box": box, "page": page, "rows": rows, "counts": counts, "labels": TYPE_LABELS},
+    )
+
+
+@require_POST
+@staff_required(CHANGE_PEOPLE)
+def apply_again(request, pk):
+    message = get_object_or_404(services.inbox_for(request.user), pk=pk)
+    try:
+        message = services.apply_again(acting_user=request.user, message=message)
+    except (ValidationError, PermissionDenied) as exc:
+        django_messages.error(request, " ".join(getattr(exc, "messages", [str(exc)])))
+    else:
+        if message.state == InboxMessage.State.APPLIED:
+            django_messages.success(request, _("The message was applied."))
+        else:
+            django_messages.error(request, message.problem)
+    return redirect(reverse("exchange:mailbox") + "?box=in")

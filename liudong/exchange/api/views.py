@@ -1,0 +1,57 @@
+"""The staff's mailbox in the API: messages received for the caller's region and sent
+about it (read-only), and applying again a received message whose effect failed."""
+
+from __future__ import annotations
+
+from django.core.exceptions import ValidationError as DjangoValidationError
+from django.db.models import F
+from drf_spectacular.utils import extend_schema
+from rest_framework import mixins, viewsets
+from rest_framework.decorators import action
+from rest_framework.exceptions import ValidationError
+from rest_framework.response import Response
+
+from liudong.accounts.permissions import capability_required
+from liudong.accounts.roles import CHANGE_PEOPLE
+
+from .. import services
+from .serializers import InboxMessageSerializer, OutboxMessageSerializer
+
+
+class InboxMessageViewSet(
+    mixins.ListModelMixin, mixins.RetrieveModelMixin, viewsets.GenericViewSet
+):
+    """Messages received for the caller's region, those needing attention first;
+    ``?state=problem`` lists only those."""
+
+    serializer_class = InboxMessageSerializer
+    permission_classes = [capability_required(CHANGE_PEOPLE)]
+
+    def get_queryset(self):
+        found = services.inbox_for(self.request.user).order_by("state", "-received_at")
+        state = self.request.query_params.get("state")
+        return found.filter(state=state) if state else found
+
+    @extend_schema(request=None, responses={200: InboxMessageSerializer})
+    @action(detail=True, methods=["post"])
+    def apply(self, request, pk=None):
+        """Apply again a message whose effect could not be applied when it arrived."""
+        try:
+            message = services.apply_again(acting_user=request.user, message=self.get_object())
+        except DjangoValidationError as exc:
+            raise ValidationError({"state": exc.messages}) from exc
+        return Response(InboxMessageSerializer(message).data)
+
+
+class OutboxMessageViewSet(
+    mixins.ListModelMixin, mixins.RetrieveModelMixin, viewsets.GenericViewSet
+):
+    """Messages sent about the caller's region, those still waiting first."""
+
+    serializer_class = OutboxMessageSerializer
+    permission_classes = [capability_required(CHANGE_PEOPLE)]
+
+    def get_queryset(self):
+        return services.outbox_for(self.request.user).order_by(
+            F("delivered_at").desc(nulls_first=True), "-created"
+        )
