@@ -31,6 +31,7 @@ from liudong.audit import services as audit
 from liudong.audit.models import Action
 from liudong.people import services as people
 from liudong.people.models import HeldCertificate, Person
+from liudong.regions.codes import ancestors
 from liudong.regions.models import Region
 
 from .models import InboxMessage, ReportedService
@@ -41,7 +42,7 @@ Handler = Callable[[InboxMessage], None]
 def nearest_region(code: str) -> Region:
     """The region a peer's code stands for here: itself, or the nearest enclosing region
     this node knows (a peer's villages are not in this node's tree; its township is)."""
-    candidates = [code[:n] for n in (15, 12, 9, 6, 4, 2) if n <= len(code)]
+    candidates = [code, *reversed(ancestors(code))]
     found = Region.objects.in_bulk(candidates)
     for candidate in candidates:
         if candidate in found:

@@ -24,6 +24,8 @@ from django.utils.translation import gettext as _
 
 from liudong.certificates import keys
 from liudong.certificates.models import SigningKey
+from liudong.regions.codes import ancestors
+from liudong.regions.models import Region
 from liudong.regions.services import resolve_region
 
 from . import effects, messages
@@ -361,3 +363,21 @@ def apply_again(*, acting_user, message: InboxMessage) -> InboxMessage:
         detail={"action": "apply_again"},
     )
     return message
+
+
+def region_names(codes) -> dict[str, str]:
+    """``code -> name`` for display: the region's own name, else the nearest region this
+    node knows with the code beside it (a peer's villages are not in this node's tree)."""
+    lineage = {code: [code, *reversed(ancestors(code))] for code in codes}
+    known = dict(
+        Region.objects.filter(code__in={c for line in lineage.values() for c in line}).values_list(
+            "code", "name"
+        )
+    )
+    names = {}
+    for code, line in lineage.items():
+        nearest = next((c for c in line if c in known), None)
+        names[code] = (
+            known[code] if nearest == code else f"{known[nearest]} ({code})" if nearest else code
+        )
+    return names

@@ -24,6 +24,8 @@ from django.views.decorators.http import require_GET, require_POST
 
 from liudong.accounts.roles import CHANGE_PEOPLE
 from liudong.api.errors import json_error
+from liudong.people.template import SEX_CHOICES
+from liudong.services.models import ServiceType
 from liudong.web.decorators import staff_required
 
 from . import services
@@ -79,15 +81,34 @@ FACT_LABELS = {
     "answered_on": _("answered"),
 }
 PAGE_SIZE = 50
+SEX_LABELS = dict(SEX_CHOICES)
 
 
-def _row(message) -> dict:
-    facts = services.listed(message.envelope)
-    return {
-        "message": message,
-        "id_number": facts.pop("id_number"),
-        "facts": [(FACT_LABELS.get(name, name), value) for name, value in facts.items()],
-    }
+def _rows(messages, box: str) -> list[dict]:
+    """Each message with its masked ID number, its facts labelled, and region codes shown
+    as the names of the nearest regions this node knows (a peer's villages are not here)."""
+    listed = [(m, services.listed(m.envelope)) for m in messages]
+    codes = {m.from_region if box == "in" else m.to_region for m in messages}
+    codes |= {facts["residence_region"] for _m, facts in listed if "residence_region" in facts}
+    names = services.region_names(codes)
+    rows = []
+    for message, facts in listed:
+        id_number = facts.pop("id_number")
+        if "residence_region" in facts:
+            facts["residence_region"] = names[facts["residence_region"]]
+        if "sex" in facts:
+            facts["sex"] = SEX_LABELS.get(facts["sex"], facts["sex"])
+        if "service_type" in facts:
+            facts["service_type"] = ServiceType(facts["service_type"]).label
+        rows.append(
+            {
+                "message": message,
+                "id_number": id_number,
+                "place": names[message.from_region if box == "in" else message.to_region],
+                "facts": [(FACT_LABELS.get(name, name), value) for name, value in facts.items()],
+            }
+        )
+    return rows
 
 
 @require_GET
@@ -105,7 +126,7 @@ def mailbox(request):
             F("delivered_at").desc(nulls_first=True), "-created"
         )
     page = Paginator(found, PAGE_SIZE).get_page(request.GET.get("page"))
-    rows = [_row(message) for message in page]
+    rows = _rows(list(page), box)
     counts = {
         "problem": services.inbox_for(request.user)
         .filter(state=InboxMessage.State.PROBLEM)
