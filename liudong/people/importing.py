@@ -618,6 +618,7 @@ CERTIFICATE_COLUMNS_DB = (
     "number",
     "issuer",
     "issued_on",
+    "revoked_on",
     "certificate_id",
 )
 
@@ -686,6 +687,7 @@ def _certificate_tuple(person_id: int, row: CleanRow, stamp, certificate_id: int
         row.certificate_no,
         row.certificate_issuer,
         row.certificate_issued,
+        None,  # revoked_on: only the issuing place's node reports that
         certificate_id,
     )
 
