@@ -92,7 +92,9 @@ class AskSerializer(serializers.Serializer):
         super().__init__(*args, **kwargs)
         if people is not None:
             # A file outside the caller's region is "not found", never named.
-            self.fields["person"].queryset = people
+            field = self.fields["person"]
+            assert isinstance(field, serializers.PrimaryKeyRelatedField)
+            field.queryset = people  # type: ignore[arg-type]
 
 
 class AnswerSerializer(serializers.Serializer):
