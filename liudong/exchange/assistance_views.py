@@ -30,12 +30,19 @@ def worklist(request):
     tab = request.GET.get("tab")
     tab = tab if tab in Direction.values else Direction.INCOMING
     requests = assistance.worklist(request.user, direction=tab)
+    shown = list(requests[:SHOWN])
+    # The other places' names in one query (a handful of codes), not one per row.
+    names = dict(
+        Region.objects.filter(code__in={r.other_region for r in shown}).values_list("code", "name")
+    )
+    for item in shown:
+        item.other_name = names.get(item.other_region, "")
     return render(
         request,
         "exchange/assistance_list.html",
         {
             "tab": tab,
-            "requests": list(requests[:SHOWN]),
+            "requests": shown,
             "total": requests.count(),
             "overdue": assistance.overdue_counts(request.user),
             "today": timezone.localdate(),
