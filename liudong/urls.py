@@ -13,6 +13,7 @@ urlpatterns = [
     path("services/", include("liudong.services.urls")),
     path("stats/", include("liudong.stats.urls")),
     path("exchange/", include("liudong.exchange.urls")),
+    path("assistance/", include("liudong.exchange.assistance_urls")),
     path("audit/", include("liudong.audit.urls")),
     path("api/", include("liudong.api.urls")),
     path("i18n/setlang/", set_language, name="set_language"),

@@ -53,3 +53,10 @@ def test_every_role_is_in_the_readme():
     from liudong.accounts.roles import Role
 
     assert all(f"`{role}`" in README for role in Role.values)
+
+
+def test_every_standard_indicator_is_in_the_readme():
+    from liudong.stats.standard import STANDARD
+
+    missing = [code for code, *_rest in STANDARD if f"`{code}`" not in README]
+    assert not missing, missing

@@ -275,3 +275,47 @@ def test_every_notice_crosses_between_two_running_nodes(nodes):
         "print(ReportedService.objects.get(person=her).service_type)\n"
     ).split()
     assert state == ["notified", "1", "None", "postnatal"]
+
+
+def test_an_assistance_request_is_answered_across_two_nodes(nodes):
+    registration, residence = nodes
+    token = residence.json(
+        "createuser", "zhang", "--role", "township", "--region", "410105001", "--token"
+    )["token"]
+    registration.run("createuser", "li", "--role", "township", "--region", "330106002")
+    registration.start()
+    residence.start()
+    residence.api(token, "/api/persons/", _arrival(FIRST, "王芳", "2"))
+    wait_for(_applied(registration, 1), "the arrival notice")
+    residence.api(
+        token,
+        "/api/assistance-requests/",
+        {"person": _file_id(residence, FIRST), "question": "marital_status", "urgency": "urgent"},
+    )
+    wait_for(_applied(registration, 2), "the assistance request")
+    deadline = registration.python(
+        "from liudong.accounts.models import User\n"
+        "from liudong.exchange import assistance\n"
+        "from liudong.exchange.models import AssistanceRequest\n"
+        "request = AssistanceRequest.objects.get()\n"
+        "assistance.answer(acting_user=User.objects.get(username='li'), request=request,\n"
+        "    finding='confirmed', answer='已婚，与户籍登记一致')\n"
+        "print(request.deadline)\n"
+    ).strip()
+    assert deadline == (TODAY + datetime.timedelta(days=15)).isoformat()
+    wait_for(_applied(residence, 1), "the answer")
+    answered = residence.python(
+        "from liudong.exchange.models import AssistanceRequest\n"
+        "request = AssistanceRequest.objects.get()\n"
+        "print(request.direction, request.finding, request.answered_on, request.answer)\n"
+    ).split()
+    assert answered == ["outgoing", "confirmed", TODAY.isoformat(), "已婚，与户籍登记一致"]
+
+
+def _file_id(node: Node, id_number: str) -> int:
+    return int(
+        node.python(
+            "from liudong.people.models import Person\n"
+            f"print(Person.objects.get(id_number='{id_number}').pk)"
+        )
+    )

@@ -58,6 +58,9 @@ APPROVE_REPORTS = "approve_reports"
 MANAGE_INDICATORS = "manage_indicators"
 # Spot checks (抽查): draw a sample of files, print field sheets, record what was found.
 SPOT_CHECK = "spot_check"
+# Assistance requests (协查) to and from the other place: the township answers them
+# (DESIGN.md §1); the county oversees and may ask and answer too.
+ASSISTANCE = "assistance"
 
 CAPABILITIES: dict[str, set[str]] = {
     Role.COLLECTOR: {USE_WEB, CHANGE_PEOPLE, MANAGE_PLACES},
@@ -81,6 +84,7 @@ CAPABILITIES: dict[str, set[str]] = {
         RECORD_SERVICES,
         VIEW_REPORTS,
         SUBMIT_REPORTS,
+        ASSISTANCE,
     },
     # A service station records services; it does not keep the registry.
     Role.PROVIDER: {USE_WEB, RECORD_SERVICES},
@@ -99,6 +103,7 @@ CAPABILITIES: dict[str, set[str]] = {
         APPROVE_REPORTS,
         MANAGE_INDICATORS,
         SPOT_CHECK,
+        ASSISTANCE,
     },
     # An inspector reads figures to assess them and spot-checks files in the field.
     Role.INSPECTOR: {USE_WEB, VIEW_REPORTS, SPOT_CHECK},

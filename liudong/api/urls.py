@@ -11,6 +11,7 @@ from liudong.certificates.api.views import (
     NoticeViewSet,
     VerificationViewSet,
 )
+from liudong.exchange.api.assistance import AssistanceRequestViewSet
 from liudong.exchange.api.views import InboxMessageViewSet, OutboxMessageViewSet
 from liudong.people.api.views import ChildViewSet, EpisodeViewSet, PersonViewSet
 from liudong.places.api.views import (
@@ -74,6 +75,7 @@ router.register("quality", QualityViewSet, basename="quality")
 router.register("inbox-messages", InboxMessageViewSet, basename="inbox-message")
 router.register("outbox-messages", OutboxMessageViewSet, basename="outbox-message")
 router.register("spot-checks", SpotCheckViewSet, basename="spot-check")
+router.register("assistance-requests", AssistanceRequestViewSet, basename="assistance-request")
 
 app_name = "api"
 urlpatterns = [

@@ -9,7 +9,9 @@ and carry the message id as their request id).
   be verified by number, and a revoked one is refused);
 - verification: the certificate this place issued is marked verified by the residence;
 - birth: the child is recorded on the parent's file (vital statistics only);
-- service: that the service happened, its type and date only.
+- service: that the service happened, its type and date only;
+- assistance request / answer: the request in the worklist of the office asked, the
+  answer on the request of the office that asked (``assistance``).
 
 A handler raises ``ValidationError`` when the effect cannot be applied; the message stays
 accepted with the problem named (``InboxMessage.State.PROBLEM``).
@@ -189,6 +191,18 @@ def on_service(message: InboxMessage) -> None:
     )
 
 
+def on_assistance_request(message: InboxMessage) -> None:
+    from .assistance import on_request  # assistance queues through services: import late
+
+    message.person = on_request(message).person
+
+
+def on_assistance_answer(message: InboxMessage) -> None:
+    from .assistance import on_answer
+
+    message.person = on_answer(message).person
+
+
 HANDLERS: dict[str, Handler] = {
     "arrival": on_arrival,
     "departure": on_departure,
@@ -197,6 +211,8 @@ HANDLERS: dict[str, Handler] = {
     "verification": on_verification,
     "birth": on_birth,
     "service": on_service,
+    "assistance_request": on_assistance_request,
+    "assistance_answer": on_assistance_answer,
 }
 
 

@@ -115,7 +115,14 @@ PAYLOADS: dict[str, dict[str, Callable[[Any], Any]]] = {
         "question": _choice("marital_status", "children", "certificate", "whereabouts"),
         "urgency": _choice("urgent", "normal"),
     },
-    "assistance_answer": {"request_id": _text(36), "answer": _text(500), "answered_on": _day},
+    # The finding is the verification itself (as on file / differs / not known here); the
+    # answer says what was found, nothing beyond the question asked.
+    "assistance_answer": {
+        "request_id": _text(36),
+        "finding": _choice("confirmed", "differs", "not_known"),
+        "answer": _text(500),
+        "answered_on": _day,
+    },
 }
 
 

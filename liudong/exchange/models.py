@@ -4,13 +4,14 @@ responsible for a region prefix, known by its URL and Ed25519 public key."""
 
 from __future__ import annotations
 
+import datetime
 import uuid
 
 from django.conf import settings
 from django.db import models
 from django.utils.translation import gettext_lazy as _
 
-from liudong.base import ScopedQuerySet
+from liudong.base import ScopedQuerySet, TrackedModel
 
 
 class NodeIdentity(models.Model):
@@ -187,3 +188,125 @@ class ReportedService(models.Model):
 
     def __str__(self) -> str:
         return f"{self.service_type} {self.date}"
+
+
+# --- assistance requests (协查) -------------------------------------------------------------
+
+
+class AssistanceQuestion(models.TextChoices):
+    MARITAL_STATUS = "marital_status", _("marital status")
+    CHILDREN = "children", _("children")
+    CERTIFICATE = "certificate", _("marriage-and-childbearing certificate")
+    WHEREABOUTS = "whereabouts", _("whereabouts")
+
+
+class AssistanceUrgency(models.TextChoices):
+    URGENT = "urgent", _("urgent (15 days)")
+    NORMAL = "normal", _("normal (30 days)")
+
+
+class AssistanceFinding(models.TextChoices):
+    CONFIRMED = "confirmed", _("confirmed as on file")
+    DIFFERS = "differs", _("differs from the file")
+    NOT_KNOWN = "not_known", _("not known here")
+
+
+class AssistanceQuerySet(ScopedQuerySet):
+    def incoming(self) -> AssistanceQuerySet:
+        return self.filter(direction=AssistanceRequest.Direction.INCOMING)
+
+    def outgoing(self) -> AssistanceQuerySet:
+        return self.filter(direction=AssistanceRequest.Direction.OUTGOING)
+
+    def unanswered(self) -> AssistanceQuerySet:
+        return self.filter(answered_on__isnull=True)
+
+    def overdue(self, today: datetime.date) -> AssistanceQuerySet:
+        """Unanswered past the deadline (answering on the deadline day is on time)."""
+        return self.unanswered().filter(deadline__lt=today)
+
+
+class AssistanceRequest(TrackedModel):
+    """A request to the other place to verify one fact about a person (协查), on either
+    side: ``outgoing`` this node asked, ``incoming`` this node was asked and answers.
+
+    ``region`` is the local office responsible (the scope): for an outgoing request her
+    file's region here, for an incoming one her file's region here when there is one,
+    else the region the message was addressed to. ``other_region`` is the place asked
+    (outgoing) or the node that asked (incoming); the answer goes back there.
+    """
+
+    class Direction(models.TextChoices):
+        OUTGOING = "outgoing", _("asked by us")
+        INCOMING = "incoming", _("to answer")
+
+    request_id = models.UUIDField(_("request id"), unique=True, default=uuid.uuid4, editable=False)
+    direction = models.CharField(_("direction"), max_length=8, choices=Direction.choices)
+    person = models.ForeignKey(
+        "people.Person",
+        verbose_name=_("person"),
+        null=True,
+        blank=True,
+        on_delete=models.SET_NULL,
+        related_name="assistance_requests",
+    )
+    id_number = models.CharField(_("ID number"), max_length=18)
+    question = models.CharField(_("question"), max_length=20, choices=AssistanceQuestion.choices)
+    urgency = models.CharField(_("urgency"), max_length=6, choices=AssistanceUrgency.choices)
+    asked_on = models.DateField(_("asked on"))
+    deadline = models.DateField(_("deadline"))
+    region = models.ForeignKey(
+        "regions.Region",
+        verbose_name=_("responsible region"),
+        on_delete=models.PROTECT,
+        related_name="+",
+        db_index=False,  # Meta.indexes
+    )
+    other_region = models.CharField(_("other place"), max_length=15)
+    asked_by = models.ForeignKey(
+        settings.AUTH_USER_MODEL,
+        verbose_name=_("asked by"),
+        null=True,
+        blank=True,
+        on_delete=models.SET_NULL,
+        related_name="+",
+    )
+    finding = models.CharField(
+        _("finding"), max_length=10, choices=AssistanceFinding.choices, blank=True
+    )
+    answer = models.CharField(_("answer"), max_length=500, blank=True)
+    answered_on = models.DateField(_("answered on"), null=True, blank=True)
+    answered_by = models.ForeignKey(
+        settings.AUTH_USER_MODEL,
+        verbose_name=_("answered by"),
+        null=True,
+        blank=True,
+        on_delete=models.SET_NULL,
+        related_name="+",
+    )
+
+    scope_fields = ("region",)
+    objects = AssistanceQuerySet.as_manager()
+
+    class Meta:
+        ordering = ["deadline", "pk"]
+        verbose_name = _("assistance request")
+        verbose_name_plural = _("assistance requests")
+        # The worklist (a region's requests of one direction by deadline) and the on-time
+        # indicator (a subtree's incoming requests whose deadline falls in the year) are
+        # both range scans of this index.
+        indexes = [
+            models.Index(fields=["direction", "region", "deadline"], name="assistance_work_idx")
+        ]
+
+    def __str__(self) -> str:
+        from liudong.people.idnumbers import mask
+
+        return f"{self.get_question_display()} {mask(self.id_number)}"
+
+    def is_overdue(self, today: datetime.date) -> bool:
+        return self.answered_on is None and self.deadline < today
+
+    @property
+    def answered_on_time(self) -> bool:
+        return self.answered_on is not None and self.answered_on <= self.deadline

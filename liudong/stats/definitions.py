@@ -30,9 +30,13 @@ from liudong.services.models import ServiceType
 
 # Person-stays at the reference date: floating persons registered in (outflow) or living in
 # (inflow) the region; births: children born in the period to floating residents.
-POPULATIONS = ("outflow", "inflow", "births", "spot_fields")
+POPULATIONS = ("outflow", "inflow", "births", "spot_fields", "assistance")
 # spot_fields: the fields spot checks found correct or incorrect on visits in the statistical
 # year to the reference date (a field not verified is not counted), where the file was drawn.
+# assistance: assistance requests this node was asked (incoming), placed at the region that
+# answers them, that fell due in the statistical year to the reference date (deadline from
+# 1 October to the reference date). The side asked is the one assessed; a request is counted
+# once, in the year its deadline falls in, whether it was answered or not.
 
 MARITAL_CODES = frozenset(code for code, _name in MARITAL_CHOICES)
 CODE_PATTERN = re.compile(r"^[a-z][a-z0-9_]{1,39}$")
@@ -77,6 +81,12 @@ def _days(value) -> int:
     return value
 
 
+def _urgency(value) -> str:
+    if value not in ("urgent", "normal"):
+        raise ValueError(_('write "urgent" or "normal"'))
+    return value
+
+
 def _service_type(value) -> str:
     if value != "any" and value not in ServiceType.values:
         raise ValueError(
@@ -100,6 +110,9 @@ FILTERS: dict[str, tuple[tuple[str, ...], Any]] = {
     "service_in_year": (PERSON_POPULATIONS, _service_type),
     "free_service_in_year": (PERSON_POPULATIONS, _flag),  # at least one free service
     "correct": (("spot_fields",), _flag),  # found correct (true) or incorrect (false)
+    # answered on or before its deadline (true), or late or not at all (false)
+    "answered_on_time": (("assistance",), _flag),
+    "urgency": (("assistance",), _urgency),
 }
 
 
@@ -150,6 +163,8 @@ def parse_count(raw: Any) -> Count:
         raise _error(_("Births are counted over the period: they have no mean."))
     if raw.get("at") == "mean" and population == "spot_fields":
         raise _error(_("Spot-checked fields are counted over the year: they have no mean."))
+    if raw.get("at") == "mean" and population == "assistance":
+        raise _error(_("Assistance requests are counted over the year: they have no mean."))
     where = raw.get("where") or {}
     if not isinstance(where, dict):
         raise _error(_('"where" is an object of filters, for example {"sex": "2"}.'))

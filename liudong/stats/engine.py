@@ -39,6 +39,7 @@ from django.db.models import (
 from django.db.models.functions import Substr
 
 from liudong.certificates.models import Certificate
+from liudong.exchange.models import AssistanceRequest
 from liudong.people.models import Child, HeldCertificate, ResidenceEpisode
 from liudong.people.template import MARRIED_CODES
 from liudong.regions.codes import subtree_q
@@ -265,6 +266,31 @@ def _spot_field_counts(counts: list[Count], region: str, child_length, period):
     return _grouped(results, "entry__village_id", child_length, conditions)
 
 
+def _assistance_counts(counts: list[Count], region: str, child_length, period):
+    """Assistance requests this node was asked (the side assessed), placed at the region
+    that answers them, whose deadline fell from 1 October to the reference date: the
+    requests due in the statistical year so far. One answered early but due later is
+    counted in the month its deadline falls in, so each request counts once a year and a
+    month's figure does not change once it is over (an answer dated after the deadline is
+    late whenever it comes). On time: answered on or before the deadline."""
+    requests = AssistanceRequest.objects.filter(
+        subtree_q(region, "region_id"),
+        direction=AssistanceRequest.Direction.INCOMING,
+        deadline__gte=period.statistical_year_start,
+        deadline__lte=period.last,
+    )
+    on_time = Q(answered_on__isnull=False, answered_on__lte=F("deadline"))
+    conditions = []
+    for count in counts:
+        condition = Q()
+        if "answered_on_time" in count.filters:
+            condition &= on_time if count.filters["answered_on_time"] else ~on_time
+        if "urgency" in count.filters:
+            condition &= Q(urgency=count.filters["urgency"])
+        conditions.append(condition)
+    return _grouped(requests, "region_id", child_length, conditions)
+
+
 @contextlib.contextmanager
 def _without_jit() -> Iterator[None]:
     """PostgreSQL: no JIT compilation for the grouped queries. Their estimated cost (a
@@ -304,6 +330,8 @@ def evaluate_counts(
                 result = _birth_counts(group, region, child_length, period, districts)
             elif population == "spot_fields":
                 result = _spot_field_counts(group, region, child_length, period)
+            elif population == "assistance":
+                result = _assistance_counts(group, region, child_length, period)
             else:
                 plain = [dataclasses.replace(c, mean=False) for c in group]
                 result = _stay_counts(plain, region, child_length, period, day, districts)

@@ -154,6 +154,14 @@ STANDARD = [
         "higher",
         _rate(_count("spot_fields", correct=True), _count("spot_fields")),
     ),
+    (
+        "assistance_answered_on_time_rate",
+        "协查按时办结率",
+        "assistance requests answered on time",
+        "percent",
+        "higher",
+        _rate(_count("assistance", answered_on_time=True), _count("assistance")),
+    ),
 ]
 
 

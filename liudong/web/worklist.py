@@ -14,7 +14,9 @@ from django.db.models import Q, QuerySet
 from django.utils import timezone
 from django.utils.translation import gettext_lazy as _
 
+from liudong.accounts.roles import ASSISTANCE, can
 from liudong.certificates import services as certificates
+from liudong.exchange.models import AssistanceRequest
 from liudong.people.models import ResidenceEpisode
 from liudong.places import services as places
 from liudong.regions.models import Grid
@@ -80,7 +82,7 @@ def grid_worklist(user, grid: Grid, today: datetime.date | None = None) -> list[
         | grid.area_q("site__region_id")
     )
     hazards = places.open_rectifications(user, today).filter(grid.area_q("rental_house__region_id"))
-    return [
+    sections = [
         _section(
             "arrivals",
             _("Arrivals whose certificate is not verified yet"),
@@ -110,6 +112,24 @@ def grid_worklist(user, grid: Grid, today: datetime.date | None = None) -> list[
             hazards.filter(deadline__lt=today),
         ),
     ]
+    if can(user, ASSISTANCE):  # only those who answer them see the other place's questions
+        assistance = (
+            AssistanceRequest.objects.in_scope(user)
+            .incoming()
+            .unanswered()
+            .filter(grid.area_q("region_id"))
+            .select_related("person")
+            .order_by("deadline", "pk")
+        )
+        sections.append(
+            _section(
+                "assistance",
+                _("Assistance requests to answer"),
+                assistance,
+                assistance.filter(deadline__lt=today),
+            )
+        )
+    return sections
 
 
 def _section(key: str, title, queryset: QuerySet, overdue: QuerySet) -> Section:

@@ -1,0 +1,426 @@
+"""Assistance requests (协查) between the place of household registration and the place of
+current residence (issue 7 part 4): a staff member asks the other place to verify one fact
+about a person on file, the other side answers within the deadline (urgent 15 days, normal
+30 days), and the answer comes back.
+
+This module owns the rules of ``AssistanceRequest``: asking and answering (one function per
+change, atomic, audited in the same transaction, the message queued in it too), and the
+effects of the two received message types (``on_request``, ``on_answer``), which the
+exchange's dispatch calls with the accepted ``InboxMessage``. It never reads the outbox or
+the inbox itself: ``services.queue`` and ``services.identity`` are its only way out.
+
+A request is *overdue* when it is unanswered after its deadline; it was answered *on time*
+when the answer is dated on or before the deadline.
+"""
+
+from __future__ import annotations
+
+import datetime
+import uuid
+
+from django.core.exceptions import PermissionDenied, ValidationError
+from django.db import IntegrityError, transaction
+from django.db.models import F
+from django.utils import timezone
+from django.utils.translation import gettext as _
+
+from liudong.accounts.roles import ASSISTANCE, can
+from liudong.audit import services as audit
+from liudong.audit.models import Action
+from liudong.people.models import Person
+from liudong.regions.models import Region
+
+from . import services
+from .models import (
+    AssistanceFinding,
+    AssistanceQuerySet,
+    AssistanceQuestion,
+    AssistanceRequest,
+    AssistanceUrgency,
+    InboxMessage,
+)
+
+DEADLINE_DAYS = {AssistanceUrgency.URGENT: 15, AssistanceUrgency.NORMAL: 30}
+ANSWER_LENGTH = 500
+AUDIT_FIELDS = (
+    "request_id",
+    "direction",
+    "person_id",
+    "id_number",
+    "question",
+    "urgency",
+    "asked_on",
+    "deadline",
+    "region_id",
+    "other_region",
+    "finding",
+    "answer",
+    "answered_on",
+)
+Direction = AssistanceRequest.Direction
+
+
+def deadline_for(urgency: str, asked_on: datetime.date) -> datetime.date:
+    """Urgent: within 15 days of asking; normal: within 30 (DESIGN.md §3)."""
+    return asked_on + datetime.timedelta(days=DEADLINE_DAYS[AssistanceUrgency(urgency)])
+
+
+def _record(action: str, request: AssistanceRequest, *, acting_user=None, before=None, **extra):
+    audit.record(
+        action,
+        acting_user=acting_user,
+        obj=request,
+        region=request.region_id,
+        before=before,
+        after=audit.snapshot(request, AUDIT_FIELDS),
+        **extra,
+    )
+
+
+def _check_may_assist(user) -> None:
+    if not can(user, ASSISTANCE):
+        raise PermissionDenied(_("Your role may not ask or answer assistance requests."))
+
+
+def _under(code: str | None, prefix: str) -> bool:
+    return bool(code) and str(code).startswith(prefix)
+
+
+def places(person: Person, node_region: str) -> tuple[str, str]:
+    """``(here, other)``: her file's region served by this node and the place to ask. She
+    lives here: ask her household registration; she is registered here and lives elsewhere:
+    ask her residence. ValidationError when there is no other place to ask."""
+    household, residence = person.household_region_id, person.residence_region_id
+    lives_here, registered_here = _under(residence, node_region), _under(household, node_region)
+    if lives_here and registered_here:
+        raise ValidationError(
+            _(
+                "Her household registration and her residence are both served by this node: "
+                "there is no other place to ask."
+            ),
+            code="same_node",
+        )
+    if lives_here and residence:
+        return residence, household
+    if registered_here and residence:
+        return household, residence
+    if registered_here:
+        raise ValidationError(
+            _("Where she lives now is not known: there is no place to ask."), code="no_place"
+        )
+    raise ValidationError(
+        _("Neither her registration nor her residence is served by this node."), code="no_place"
+    )
+
+
+@transaction.atomic
+def ask(
+    *,
+    acting_user,
+    person: Person,
+    question: str,
+    urgency: str,
+    today: datetime.date | None = None,
+) -> AssistanceRequest:
+    """Ask the other place to verify ``question`` about her; queues the signed
+    ``assistance_request`` with its deadline, in this transaction."""
+    _check_may_assist(acting_user)
+    if not Person.objects.in_scope(acting_user).filter(pk=person.pk).exists():
+        raise PermissionDenied(
+            _("This file lies outside your region %(region)s.") % {"region": acting_user.region_id}
+        )
+    if person.merged_into_id:
+        raise ValidationError(_("This file was merged into another one: ask about that one."))
+    if question not in AssistanceQuestion.values:
+        raise _choice_error("question", AssistanceQuestion)
+    if urgency not in AssistanceUrgency.values:
+        raise _choice_error("urgency", AssistanceUrgency)
+    node = services.identity()
+    here, other = places(person, node.region_id)
+    open_already = (
+        AssistanceRequest.objects.outgoing()
+        .unanswered()
+        .filter(person=person, question=question)
+        .first()
+    )
+    if open_already is not None:
+        raise ValidationError(
+            {
+                "question": _(
+                    "This question was already asked on %(day)s and is not answered yet "
+                    "(deadline %(deadline)s)."
+                )
+                % {"day": open_already.asked_on, "deadline": open_already.deadline}
+            }
+        )
+    asked_on = today or timezone.localdate()
+    request = AssistanceRequest.objects.create(
+        direction=Direction.OUTGOING,
+        person=person,
+        id_number=person.id_number,
+        question=question,
+        urgency=urgency,
+        asked_on=asked_on,
+        deadline=deadline_for(urgency, asked_on),
+        region_id=here,
+        other_region=other,
+        asked_by=acting_user,
+    )
+    services.queue(
+        "assistance_request",
+        to_region=other,
+        payload={
+            "request_id": str(request.request_id),
+            "id_number": person.id_number,
+            "question": question,
+            "urgency": urgency,
+        },
+        deadline=request.deadline,
+    )
+    _record(Action.CREATE, request, acting_user=acting_user, detail={"action": "assistance_ask"})
+    return request
+
+
+def _choice_error(field: str, choices) -> ValidationError:
+    named = ", ".join(f"{value} ({label})" for value, label in choices.choices)
+    return ValidationError({field: _("Choose one of: %(choices)s.") % {"choices": named}})
+
+
+@transaction.atomic
+def answer(
+    *,
+    acting_user,
+    request: AssistanceRequest,
+    finding: str,
+    answer: str,
+    expected_version: int | None = None,
+    today: datetime.date | None = None,
+) -> AssistanceRequest:
+    """Answer an incoming request of the user's region, once; queues the
+    ``assistance_answer`` to the place that asked, in this transaction."""
+    _check_may_assist(acting_user)
+    if not AssistanceRequest.objects.in_scope(acting_user).filter(pk=request.pk).exists():
+        raise PermissionDenied(
+            _("This request lies outside your region %(region)s.")
+            % {"region": acting_user.region_id}
+        )
+    if request.direction != Direction.INCOMING:
+        raise ValidationError(_("This node asked this request: the other place answers it."))
+    if request.answered_on is not None:
+        raise ValidationError(
+            _("This request was already answered on %(day)s.") % {"day": request.answered_on}
+        )
+    text = (answer or "").strip()
+    if not text or len(text) > ANSWER_LENGTH:
+        raise ValidationError(
+            {"answer": _("Write the answer in 1 to %(n)s characters.") % {"n": ANSWER_LENGTH}}
+        )
+    if finding not in AssistanceFinding.values:
+        raise _choice_error("finding", AssistanceFinding)
+    before = audit.snapshot(request, AUDIT_FIELDS)
+    request.finding, request.answer = finding, text
+    request.answered_on = today or timezone.localdate()
+    request.answered_by = acting_user
+    request.save_versioned(expected_version=expected_version)
+    services.queue(
+        "assistance_answer",
+        to_region=request.other_region,
+        payload={
+            "request_id": str(request.request_id),
+            "finding": finding,
+            "answer": text,
+            "answered_on": request.answered_on.isoformat(),
+        },
+    )
+    _record(
+        Action.UPDATE,
+        request,
+        acting_user=acting_user,
+        before=before,
+        detail={"action": "assistance_answer"},
+    )
+    return request
+
+
+def view_request(*, acting_user, request: AssistanceRequest, via: str) -> None:
+    """Opening a request shows the full ID number: every such view is logged."""
+    audit.record_view(acting_user=acting_user, obj=request, region=request.region_id, via=via)
+
+
+# --- received messages ---------------------------------------------------------------------
+
+
+def _request_id(payload: dict) -> uuid.UUID:
+    try:
+        return uuid.UUID(str(payload["request_id"]))
+    except ValueError as exc:
+        raise ValidationError({"request_id": _("Not a request id (a UUID).")}) from exc
+
+
+def _envelope_day(value, field: str) -> datetime.date:
+    try:
+        return datetime.date.fromisoformat(str(value))
+    except ValueError as exc:
+        raise ValidationError({field: _("Not a date: %(value)s.") % {"value": value}}) from exc
+
+
+def _sent_on(envelope: dict) -> datetime.date:
+    sent_at = datetime.datetime.fromisoformat(str(envelope["sent_at"]))
+    return timezone.localtime(sent_at).date()
+
+
+def _file_here(id_number: str) -> Person | None:
+    """Her file on this node by ID number (a merged file leads to the one it became)."""
+    person = Person.objects.filter(id_number=id_number).first()
+    if person is not None and person.merged_into_id:
+        person = Person.objects.filter(pk=person.merged_into_id).first()
+    return person
+
+
+@transaction.atomic
+def on_request(message: InboxMessage) -> AssistanceRequest:
+    """A request from another place arrives: it joins the worklist of her file's region
+    here (or of the region it was addressed to). The same request id twice is one row."""
+    envelope = message.envelope
+    payload = envelope["payload"]
+    request_id = _request_id(payload)
+    known = AssistanceRequest.objects.filter(request_id=request_id).first()
+    if known is not None:
+        if known.direction != Direction.INCOMING or known.other_region != envelope["from"]:
+            raise ValidationError(
+                {"request_id": _("Another request is known under this id.")}, code="conflict"
+            )
+        return known
+    sent_on = _sent_on(envelope)
+    deadline = (
+        _envelope_day(envelope["deadline"], "deadline")
+        if envelope.get("deadline")
+        else deadline_for(payload["urgency"], sent_on)
+    )
+    if deadline < sent_on:
+        raise ValidationError({"deadline": _("The deadline is before the request was sent.")})
+    node_region = services.identity().region_id
+    person = _file_here(payload["id_number"])
+    here = None
+    if person is not None:
+        here = next(
+            (
+                code
+                for code in (person.household_region_id, person.residence_region_id)
+                if _under(code, node_region) and not _under(code, envelope["from"])
+            ),
+            None,
+        )
+    if here is None:
+        addressed = Region.objects.filter(code=envelope["to"]).first()
+        if addressed is None:
+            raise ValidationError(
+                {"to": _("No region %(code)s here to answer it.") % {"code": envelope["to"]}}
+            )
+        here = addressed.code
+    try:
+        with transaction.atomic():
+            request = AssistanceRequest.objects.create(
+                request_id=request_id,
+                direction=Direction.INCOMING,
+                person=person,
+                id_number=payload["id_number"],
+                question=payload["question"],
+                urgency=payload["urgency"],
+                asked_on=sent_on,
+                deadline=deadline,
+                region_id=here,
+                other_region=envelope["from"],
+            )
+    except IntegrityError:  # the same request applied twice at once
+        return AssistanceRequest.objects.get(request_id=request_id)
+    _record(
+        Action.CREATE,
+        request,
+        actor_username=f"node {envelope['from']}",
+        detail={"action": "assistance_received", "message": str(message.id)},
+    )
+    return request
+
+
+@transaction.atomic
+def on_answer(message: InboxMessage) -> AssistanceRequest:
+    """The place asked answers: the outgoing request gets its finding, answer and date.
+    Refused: an answer to a request this node did not ask, from a node that was not
+    asked, or a second, different answer."""
+    envelope = message.envelope
+    payload = envelope["payload"]
+    request_id = _request_id(payload)
+    request = (
+        AssistanceRequest.objects.select_for_update()
+        .filter(request_id=request_id, direction=Direction.OUTGOING)
+        .first()
+    )
+    if request is None:
+        raise ValidationError(
+            {"request_id": _("No request of this node has the id %(id)s.") % {"id": request_id}},
+            code="unknown_request",
+        )
+    if not request.other_region.startswith(envelope["from"]):
+        raise ValidationError(
+            {
+                "from": _("The answer comes from %(sender)s, but %(asked)s was asked.")
+                % {"sender": envelope["from"], "asked": request.other_region}
+            },
+            code="not_asked",
+        )
+    answered_on = _envelope_day(payload["answered_on"], "answered_on")
+    if answered_on < request.asked_on:
+        raise ValidationError({"answered_on": _("The answer is dated before the request.")})
+    if request.answered_on is not None:
+        same = (request.finding, request.answer, request.answered_on) == (
+            payload["finding"],
+            payload["answer"],
+            answered_on,
+        )
+        if same:
+            return request
+        raise ValidationError(
+            _("This request was already answered on %(day)s.") % {"day": request.answered_on},
+            code="answered",
+        )
+    before = audit.snapshot(request, AUDIT_FIELDS)
+    request.finding, request.answer = payload["finding"], payload["answer"]
+    request.answered_on = answered_on
+    request.save_versioned()
+    _record(
+        Action.UPDATE,
+        request,
+        before=before,
+        actor_username=f"node {envelope['from']}",
+        detail={"action": "assistance_answered", "message": str(message.id)},
+    )
+    return request
+
+
+# --- lists ---------------------------------------------------------------------------------
+
+
+def worklist(
+    user, *, direction: str | None = None, overdue: bool | None = None, today=None
+) -> AssistanceQuerySet:
+    """The user's requests (in scope), unanswered first, then by deadline."""
+    today = today or timezone.localdate()
+    requests = AssistanceRequest.objects.in_scope(user).select_related("region", "person")
+    if direction:
+        requests = requests.filter(direction=direction)
+    if overdue is True:
+        requests = requests.overdue(today)
+    elif overdue is False:
+        requests = requests.exclude(pk__in=requests.overdue(today).values("pk"))
+    return requests.order_by(F("answered_on").asc(nulls_first=True), "deadline", "pk")
+
+
+def overdue_counts(user, today=None) -> dict[str, int]:
+    """Overdue requests per direction, for the page header."""
+    today = today or timezone.localdate()
+    overdue = AssistanceRequest.objects.in_scope(user).overdue(today)
+    return {
+        Direction.INCOMING.value: overdue.incoming().count(),
+        Direction.OUTGOING.value: overdue.outgoing().count(),
+    }
