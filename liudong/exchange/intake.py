@@ -662,9 +662,31 @@ def decidable_rows(user):
 
 
 def scoped_batches(user):
+    """The lists a user may see: imported for their region (or below it), or holding a row
+    they may decide (a county's list names people living in a township)."""
     if user is None:
         return IntakeBatch.objects.all()
-    return IntakeBatch.objects.in_scope(user)
+    return IntakeBatch.objects.filter(
+        Q(pk__in=IntakeBatch.objects.in_scope(user).values("pk"))
+        | Q(pk__in=IntakeRow.objects.in_scope(user).values("batch_id"))
+    )
+
+
+def may_decide(user, row: IntakeRow) -> bool:
+    """Whether the page offers confirm and dismiss for the row (the services check again)."""
+    if row.status != Status.PENDING:
+        return False
+    if user is None:
+        return True
+    return can(user, CHANGE_PEOPLE) and row.region.startswith(user.region_id)
+
+
+def shown_values(row: IntakeRow) -> dict:
+    """The cells as given, with the ID number masked (lists never show it whole)."""
+    values = dict(row.values)
+    if values.get("id_number"):
+        values["id_number"] = idnumbers.mask(row.id_number)
+    return values
 
 
 # --- decisions --------------------------------------------------------------------------------
@@ -934,15 +956,19 @@ def confirm_changed_rows(batch: IntakeBatch, *, acting_user) -> tuple[int, list[
 # --- the xlsx report ----------------------------------------------------------------------------
 
 
-def _differences_text(differences: dict) -> str:
+def difference_label(field: str) -> str:
     labels = {
         "name": _("name"),
         "residence_region": _("residence region"),
         "address": _("address"),
         "employer": _("employer"),
     }
+    return labels.get(field, field)
+
+
+def _differences_text(differences: dict) -> str:
     return "; ".join(
-        f"{labels.get(field, field)}: {change.get('file') or '—'} → {change.get('list') or '—'}"
+        f"{difference_label(field)}: {change.get('file') or '—'} → {change.get('list') or '—'}"
         for field, change in differences.items()
     )
 

@@ -562,3 +562,158 @@ def test_no_cell_content_crashes_the_reconciler(tmp_path_factory, township_a, he
         return
     assert batch.rows.count() + len({p["row"] for p in batch.rejected}) <= len(clean_rows)
     intake.report(batch, acting_user=township_a)
+
+
+# --- web pages ----------------------------------------------------------------------------------
+
+
+@pytest.fixture
+def var_dir(settings, tmp_path):
+    settings.VAR_DIR = tmp_path / "var"
+
+
+def upload(client, path, source="police", region=""):
+    with path.open("rb") as handle:
+        return client.post(
+            "/exchange/intake/", {"source": source, "region": region, "file": handle}
+        )
+
+
+def test_upload_page_takes_in_a_list_and_shows_its_sections(
+    tmp_path, var_dir, client_for, township_a, her
+):
+    client = client_for(township_a)
+    assert client.get("/exchange/intake/").status_code == 200
+    path = write_csv(
+        tmp_path,
+        [
+            ["王芳", NEWCOMER, "北山路1号", days_ago(3).isoformat(), ""],
+            ["周敏", her.id_number, "曙光路9号", days_ago(3).isoformat(), ""],
+            ["坏", "123", "", days_ago(3).isoformat(), ""],
+        ],
+    )
+    response = upload(client, path)
+    batch = IntakeBatch.objects.get()
+    assert response.status_code == 302 and response.url == f"/exchange/intake/{batch.pk}/"
+    page = client.get(response.url).content.decode()
+    for section in ("section-new", "section-changed", "section-rejected"):
+        assert section in page
+    assert idnumbers.mask(NEWCOMER) in page and NEWCOMER not in page
+    assert her.id_number not in page and "曙光路9号" in page
+    assert "/exchange/intake/" in client.get("/").content.decode()  # linked from home
+
+
+def test_upload_page_refuses_a_bad_list_and_saves_nothing(
+    tmp_path, var_dir, client_for, township_a
+):
+    path = write_csv(tmp_path, [["王芳", NEWCOMER, "", "", "", "?"]], [*HEADER, "籍贯"])
+    response = upload(client_for(township_a), path)
+    assert response.status_code == 200
+    assert (
+        "籍贯" in response.content.decode()
+        and 'data-testid="intake-error"' in response.content.decode()
+    )
+    assert not IntakeBatch.objects.exists()
+
+
+def test_confirm_and_dismiss_on_the_page(tmp_path, var_dir, client_for, township_a):
+    batch = take_in(
+        tmp_path,
+        [
+            ["王芳", NEWCOMER, "", days_ago(3).isoformat(), ""],
+            ["张伟", NEWCOMER_2, "", days_ago(3).isoformat(), ""],
+        ],
+        township_a,
+    )
+    client = client_for(township_a)
+    first, second = row_of(batch, 2), row_of(batch, 3)
+    response = client.post(
+        f"/exchange/intake/rows/{first.pk}/confirm/",
+        {f"r{first.pk}-marital_status": "90", f"r{first.pk}-household_region": "510105"},
+    )
+    assert response.status_code == 302
+    assert Person.objects.get(id_number=NEWCOMER).marital_status == "90"
+    client.post(f"/exchange/intake/rows/{second.pk}/dismiss/", {"reason": ""})
+    assert row_of(batch, 3).status == "pending"  # no reason, no dismissal
+    client.post(f"/exchange/intake/rows/{second.pk}/dismiss/", {"reason": "重复登记"})
+    assert row_of(batch, 3).status == "dismissed"
+
+
+def test_pages_are_scoped(tmp_path, var_dir, client_for, township_a, township_b):
+    batch = take_in(tmp_path, [["王芳", NEWCOMER, "", days_ago(3).isoformat(), ""]], township_a)
+    client = client_for(township_b)
+    assert client.get(f"/exchange/intake/{batch.pk}/").status_code == 404
+    assert client.get(f"/exchange/intake/{batch.pk}/report.xlsx").status_code == 404
+    row = row_of(batch, 2)
+    assert (
+        client.post(f"/exchange/intake/rows/{row.pk}/dismiss/", {"reason": "x"}).status_code == 404
+    )
+    assert row_of(batch, 2).status == "pending"
+
+
+def test_bulk_confirm_and_export_on_the_page(tmp_path, var_dir, client_for, township_a, her):
+    batch = take_in(
+        tmp_path, [["周敏", her.id_number, "曙光路9号", days_ago(3).isoformat(), ""]], township_a
+    )
+    client = client_for(township_a)
+    client.post(f"/exchange/intake/{batch.pk}/confirm-changed/")
+    her.refresh_from_db()
+    assert her.residence_address == "曙光路9号"
+    response = client.get(f"/exchange/intake/{batch.pk}/report.xlsx")
+    assert response.status_code == 200 and response.content[:2] == b"PK"
+    assert AuditEntry.objects.filter(action="export", object_id=str(batch.pk)).exists()
+
+
+# --- API ------------------------------------------------------------------------------------------
+
+
+def test_api_lists_batches_and_rows_masked_and_scoped(tmp_path, api_for, township_a, township_b):
+    batch = take_in(tmp_path, [["王芳", NEWCOMER, "", days_ago(3).isoformat(), ""]], township_a)
+    api = api_for(township_a)
+    listed = api.get("/api/intake-batches/").json()
+    assert [b["id"] for b in listed["results"]] == [batch.pk]
+    rows = api.get(f"/api/intake-batches/{batch.pk}/rows/").json()["results"]
+    assert rows[0]["id_number"] == idnumbers.mask(NEWCOMER)
+    assert rows[0]["values"]["id_number"] == idnumbers.mask(NEWCOMER)
+    assert NEWCOMER not in json.dumps(rows)
+    assert api.get("/api/intake-rows/?category=new").json()["count"] == 1
+    other = api_for(township_b)
+    assert other.get("/api/intake-batches/").json()["count"] == 0
+    assert other.get(f"/api/intake-batches/{batch.pk}/").status_code == 404
+    refused = other.post(f"/api/intake-rows/{rows[0]['id']}/confirm/", {"marital_status": "10"})
+    assert refused.status_code == 404 and refused.json()["errors"][0]["code"] == "not_found"
+
+
+def test_api_confirm_dismiss_and_refusals_in_the_one_shape(
+    tmp_path, api_for, township_a, inspector
+):
+    batch = take_in(
+        tmp_path,
+        [
+            ["王芳", NEWCOMER, "", days_ago(3).isoformat(), ""],
+            ["张伟", NEWCOMER_2, "", days_ago(3).isoformat(), ""],
+        ],
+        township_a,
+    )
+    api = api_for(township_a)
+    api.credentials(HTTP_ACCEPT_LANGUAGE="en")  # the messages asserted below, in English
+    first, second = row_of(batch, 2), row_of(batch, 3)
+    missing = api.post(f"/api/intake-rows/{first.pk}/confirm/", {}, format="json")
+    assert missing.status_code == 400
+    assert missing.json()["errors"][0]["field"] == "marital_status"
+    done = api.post(
+        f"/api/intake-rows/{first.pk}/confirm/", {"marital_status": "未说明"}, format="json"
+    )
+    assert done.status_code == 200 and done.json()["status"] == "confirmed"
+    again = api.post(
+        f"/api/intake-rows/{first.pk}/confirm/", {"marital_status": "10"}, format="json"
+    )
+    assert again.status_code == 400 and "already decided" in again.json()["errors"][0]["message"]
+    no_reason = api.post(f"/api/intake-rows/{second.pk}/dismiss/", {}, format="json")
+    assert no_reason.status_code == 400 and no_reason.json()["errors"][0]["field"] == "reason"
+    dismissed = api.post(
+        f"/api/intake-rows/{second.pk}/dismiss/", {"reason": "已离开"}, format="json"
+    )
+    assert dismissed.json()["status"] == "dismissed"
+    assert api_for(inspector).get("/api/intake-batches/").status_code == 403
+    assert api_for(None).get("/api/intake-rows/").status_code in (401, 403)
