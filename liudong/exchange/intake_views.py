@@ -136,6 +136,11 @@ def _template_columns() -> list[tuple[str, bool, str]]:
     ]
 
 
+def _with_headers(problems: list[dict]) -> list[dict]:
+    """Each problem with its column as the list's header names it (姓名, not name)."""
+    return [{**p, "column": intake.COLUMNS.get(p["field"], (p["field"],))[0]} for p in problems]
+
+
 SECTIONS = (
     (IntakeRow.Category.NEW, gettext_lazy("New: no file yet (proposed arrivals)")),
     (IntakeRow.Category.CHANGED, gettext_lazy("Known, with details that differ")),
@@ -201,8 +206,8 @@ def batch_detail(request, pk):
             "sections": sections,
             "repeats": repeats,
             "pending_changed": pending_changed,
-            "rejected": batch.rejected,
-            "warnings": batch.warnings,
+            "rejected": _with_headers(batch.rejected),
+            "warnings": _with_headers(batch.warnings),
         },
     )
 
