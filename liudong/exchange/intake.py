@@ -537,7 +537,8 @@ def import_department(
     counts = {category: 0 for category in Category.values}
     repeated = 0
     for each in created:
-        if each.status == Status.REPEAT:
+        # Pending in another office's list: unmatched for this office (a person must look).
+        if each.status == Status.REPEAT and each.reason != "pending_elsewhere":
             repeated += 1
         else:
             counts[each.category] += 1

@@ -150,7 +150,8 @@ class DismissSerializer(serializers.Serializer):
 
 
 class RowFilter(django_filters.FilterSet):
-    batch = django_filters.NumberFilter(field_name="batch_id")
+    # Bounded: a key beyond 64 bits is a 400, not an overflow in the database driver.
+    batch = django_filters.NumberFilter(field_name="batch_id", min_value=1, max_value=2**63 - 1)
     category = django_filters.ChoiceFilter(choices=IntakeRow.Category.choices)
     status = django_filters.ChoiceFilter(choices=IntakeRow.Status.choices)
 

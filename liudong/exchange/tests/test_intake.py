@@ -204,7 +204,7 @@ def test_a_name_that_sounds_the_same_is_a_change_another_name_is_unmatched(
     )
     assert row_of(batch, 2).category == "changed"
     assert row_of(batch, 2).differences == {"name": {"file": "周敏", "list": "周闽"}}
-    row_of(batch, 2).__class__.objects.filter(batch=batch).update(status="dismissed")
+    IntakeRow.objects.filter(batch=batch).update(status="dismissed")
     batch = take_in(
         tmp_path, [["陈静", her.id_number, "", days_ago(3).isoformat(), ""]], township_a
     )
@@ -214,14 +214,18 @@ def test_a_name_that_sounds_the_same_is_a_change_another_name_is_unmatched(
 
 def test_another_residence_region_is_a_change(tmp_path, township_a, her):
     rows = [["周敏", her.id_number, "曙光路2号", days_ago(3).isoformat(), "", "330106002002"]]
-    batch = take_in(tmp_path, rows, township_a)
-    header = [*HEADER, "现居住地区划代码"]
-    path = write_csv(tmp_path, rows, header)
-    IntakeRow.objects.all().delete()
+    path = write_csv(tmp_path, rows, [*HEADER, "现居住地区划代码"])
     batch = intake.import_department(path, source="police", acting_user=township_a)
     row = row_of(batch, 2)
     assert row.category == "changed"
     assert row.differences["residence_region"] == {"file": VILLAGE_A, "list": "330106002002"}
+
+
+def test_a_region_that_holds_her_residence_is_no_difference(tmp_path, township_a, her):
+    batch = take_in(
+        tmp_path, [["周敏", her.id_number, "", days_ago(3).isoformat(), ""]], township_a
+    )
+    assert row_of(batch, 2).category == "unchanged"  # the list says 330106002, she lives below
 
 
 def test_a_row_outside_the_users_region_is_unmatched(tmp_path, township_a):
@@ -298,6 +302,10 @@ def test_pending_in_another_office_is_said_without_saying_where(tmp_path, townsh
     row = row_of(batch, 2)
     assert row.category == "unmatched" and row.reason == "pending_elsewhere"
     assert "330106004" not in row.message
+    assert batch.unmatched_count == 1 and batch.repeated_count == 0
+    assert [e["reason"] for e in intake.report(batch, acting_user=township_a)["unmatched"]] == [
+        "pending_elsewhere"
+    ]
 
 
 # --- confirming and dismissing -------------------------------------------------------------------
@@ -717,3 +725,24 @@ def test_api_confirm_dismiss_and_refusals_in_the_one_shape(
     assert dismissed.json()["status"] == "dismissed"
     assert api_for(inspector).get("/api/intake-batches/").status_code == 403
     assert api_for(None).get("/api/intake-rows/").status_code in (401, 403)
+
+
+def test_an_employers_credit_code_is_normalised_a_name_kept():
+    from liudong.places import creditcode
+
+    body = "MA27XY1B"
+    first17 = "91330106" + body + creditcode.organisation_check(body)
+    code = first17 + creditcode.check_character(first17)
+    values = {"name": "王芳", "id_number": NEWCOMER, "date": days_ago(1), "employer": code.lower()}
+    row, problems, _warnings = intake.check_row(
+        2, values, default_region="330106002", known_region=lambda c: True, today=TODAY
+    )
+    assert not problems and row.employer == code
+    row, _problems, _warnings = intake.check_row(
+        2,
+        {**values, "employer": "北山小吃店"},
+        default_region="330106002",
+        known_region=lambda c: True,
+        today=TODAY,
+    )
+    assert row.employer == "北山小吃店"
