@@ -141,6 +141,16 @@ def _with_headers(problems: list[dict]) -> list[dict]:
     return [{**p, "column": intake.COLUMNS.get(p["field"], (p["field"],))[0]} for p in problems]
 
 
+SECTION_PAGE = 100
+
+
+def _page_number(raw) -> int:
+    try:
+        return max(1, min(int(raw or 1), 10**6))
+    except ValueError:
+        return 1
+
+
 SECTIONS = (
     (IntakeRow.Category.NEW, gettext_lazy("New: no file yet (proposed arrivals)")),
     (IntakeRow.Category.CHANGED, gettext_lazy("Known, with details that differ")),
@@ -159,7 +169,7 @@ def batch_detail(request, pk):
         .select_related("decided_by", "repeat_of")
         .order_by("row_number")
     )
-    names = Region.objects.in_bulk({row.region for row in rows})
+    names = Region.objects.in_bulk(list({row.region for row in rows}))
     persons = {
         p.pk: p
         for p in Person.objects.in_scope(request.user).filter(
@@ -170,9 +180,12 @@ def batch_detail(request, pk):
     repeats = []
     for category, title in SECTIONS:
         entries = []
-        for row in rows:
-            if row.category != category:
-                continue
+        in_section = [row for row in rows if row.category == category]
+        # A list of thousands: one page of each section at a time (the xlsx holds all).
+        page = _page_number(request.GET.get(f"{category}_page"))
+        start = (page - 1) * SECTION_PAGE
+        shown = in_section[start : start + SECTION_PAGE]
+        for row in shown:
             entry = {
                 "row": row,
                 "values": intake.shown_values(row),
@@ -192,7 +205,17 @@ def batch_detail(request, pk):
                 repeats.append(entry)
             else:
                 entries.append(entry)
-        sections.append({"category": category, "title": title, "entries": entries})
+        sections.append(
+            {
+                "category": category,
+                "title": title,
+                "entries": entries,
+                "total": len(in_section),
+                "page": page,
+                "previous": page - 1 if page > 1 else None,
+                "next": page + 1 if start + SECTION_PAGE < len(in_section) else None,
+            }
+        )
     pending_changed = sum(
         1
         for row in rows

@@ -746,3 +746,24 @@ def test_an_employers_credit_code_is_normalised_a_name_kept():
         today=TODAY,
     )
     assert row.employer == "北山小吃店"
+
+
+def test_a_long_list_is_shown_a_page_of_each_section_at_a_time(
+    tmp_path, var_dir, client_for, township_a
+):
+    rows = [
+        [
+            "新人",
+            idnumbers.make("510105", datetime.date(1990, 1, 1), 2 * n, "2"),
+            "",
+            days_ago(1).isoformat(),
+            "",
+        ]
+        for n in range(105)
+    ]
+    batch = take_in(tmp_path, rows, township_a)
+    client = client_for(township_a)
+    first = client.get(f"/exchange/intake/{batch.pk}/").content.decode()
+    assert first.count('data-testid="intake-row-') == 100 and "new_page=2" in first
+    second = client.get(f"/exchange/intake/{batch.pk}/?new_page=2").content.decode()
+    assert second.count('data-testid="intake-row-') == 5
