@@ -17,7 +17,7 @@ COMPOSITE = {
 
 GROUPS = {
     "import": "import data from csv/xlsx: regions, persons, employers, rental-houses, sites, "
-    "agreements, safety-issues",
+    "agreements, safety-issues, department",
     "export": "export data to csv/xlsx: regions, persons, audit, employers, rental-houses, "
     "sites, agreements, safety-issues, campaign, services",
     "audit": "the audit log: verify",
@@ -42,6 +42,8 @@ Set up and run:
 Data:
   import regions FILE      villages and groups from csv/xlsx
   import persons FILE [--dry-run --atomic --errors OUT.xlsx --format json]
+  import department FILE --source police|labour|housing|commerce [--region CODE --format json]
+                           a department's list of newcomers, reconciled for confirmation
   export persons --region CODE [--format csv|xlsx] [--out FILE]
   generate --persons N --out FILE   synthetic persons in the import template
   match OUTFLOW INFLOW [--format json]   two-way assessment: pair two registers' rows

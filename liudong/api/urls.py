@@ -12,6 +12,7 @@ from liudong.certificates.api.views import (
     VerificationViewSet,
 )
 from liudong.exchange.api.assistance import AssistanceRequestViewSet
+from liudong.exchange.api.intake import IntakeBatchViewSet, IntakeRowViewSet
 from liudong.exchange.api.views import InboxMessageViewSet, OutboxMessageViewSet
 from liudong.people.api.views import ChildViewSet, EpisodeViewSet, PersonViewSet
 from liudong.places.api.views import (
@@ -76,6 +77,8 @@ router.register("inbox-messages", InboxMessageViewSet, basename="inbox-message")
 router.register("outbox-messages", OutboxMessageViewSet, basename="outbox-message")
 router.register("spot-checks", SpotCheckViewSet, basename="spot-check")
 router.register("assistance-requests", AssistanceRequestViewSet, basename="assistance-request")
+router.register("intake-batches", IntakeBatchViewSet, basename="intake-batch")
+router.register("intake-rows", IntakeRowViewSet, basename="intake-row")
 
 app_name = "api"
 urlpatterns = [

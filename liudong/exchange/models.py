@@ -310,3 +310,140 @@ class AssistanceRequest(TrackedModel):
     @property
     def answered_on_time(self) -> bool:
         return self.answered_on is not None and self.answered_on <= self.deadline
+
+
+# --- Department data intake (issue 7, part 5) ------------------------------------------------
+# Lists of newcomers sent by the police, labour, housing and commerce departments, reconciled
+# against the registry. Importing a list changes no person file: each row waits for a
+# specialist to confirm or dismiss it (liudong.exchange.intake holds the rules).
+
+
+class IntakeBatch(TrackedModel):
+    """One department list as imported: where it came from and what reconciling it found."""
+
+    class Source(models.TextChoices):
+        POLICE = "police", _("police (residence registration)")
+        LABOUR = "labour", _("human resources and social security (labour contracts)")
+        HOUSING = "housing", _("housing (rental registration)")
+        COMMERCE = "commerce", _("market regulation (business licences)")
+
+    source = models.CharField(_("department"), max_length=10, choices=Source.choices)
+    file_name = models.CharField(_("file name"), max_length=200)
+    # The region the list was imported for (the --region, else the importer's own region);
+    # it scopes who sees the batch. Each row carries its own region besides.
+    region = models.CharField(_("region"), max_length=15, blank=True, db_index=True)
+    uploaded_by = models.ForeignKey(
+        settings.AUTH_USER_MODEL,
+        verbose_name=_("uploaded by"),
+        null=True,
+        blank=True,
+        on_delete=models.SET_NULL,
+        related_name="+",
+    )
+    operator = models.CharField(_("operator"), max_length=150, blank=True)
+    new_count = models.PositiveIntegerField(_("new"), default=0)
+    changed_count = models.PositiveIntegerField(_("changed"), default=0)
+    unchanged_count = models.PositiveIntegerField(_("unchanged"), default=0)
+    unmatched_count = models.PositiveIntegerField(_("unmatched"), default=0)
+    repeated_count = models.PositiveIntegerField(_("already pending"), default=0)
+    # Rows that broke a rule: [{"row", "field", "message"}] (they are no IntakeRow).
+    rejected = models.JSONField(_("rejected rows"), default=list, blank=True)
+    warnings = models.JSONField(_("warnings"), default=list, blank=True)
+
+    scope_fields = ("region",)
+    objects = ScopedQuerySet.as_manager()
+
+    class Meta:
+        ordering = ["-created", "-id"]
+        verbose_name = _("department list")
+        verbose_name_plural = _("department lists")
+
+    def __str__(self) -> str:
+        return f"{self.get_source_display()} {self.file_name} #{self.pk}"
+
+
+class IntakeRow(TrackedModel):
+    """One row of a department list, its category against the registry, and the decision."""
+
+    class Category(models.TextChoices):
+        NEW = "new", _("new: no file")
+        CHANGED = "changed", _("known, details differ")
+        UNCHANGED = "unchanged", _("known, same details")
+        UNMATCHED = "unmatched", _("cannot be matched")
+
+    class Status(models.TextChoices):
+        PENDING = "pending", _("to decide")
+        CONFIRMED = "confirmed", _("confirmed")
+        DISMISSED = "dismissed", _("dismissed")
+        SETTLED = "settled", _("nothing to do")
+        REPEAT = "repeat", _("already pending in an earlier list")
+        SUPERSEDED = "superseded", _("superseded by a later list")
+
+    batch = models.ForeignKey(IntakeBatch, on_delete=models.CASCADE, related_name="rows")
+    row_number = models.PositiveIntegerField(_("row"))
+    values = models.JSONField(_("values as given"))
+    id_number = models.CharField(_("ID number"), max_length=18)
+    id_check_ok = models.BooleanField(_("check digit right"), default=True)
+    name = models.CharField(_("name"), max_length=50)
+    address = models.CharField(_("address"), max_length=200, blank=True)
+    date = models.DateField(_("date registered by the department"))
+    employer = models.CharField(_("employer"), max_length=200, blank=True)
+    region = models.CharField(_("residence region"), max_length=15)
+    category = models.CharField(_("category"), max_length=10, choices=Category.choices)
+    # Why a row cannot be matched: elsewhere, name_differs, outside_region, pending_elsewhere.
+    reason = models.CharField(_("reason"), max_length=20, blank=True)
+    message = models.CharField(_("explanation"), max_length=300, blank=True)
+    person = models.ForeignKey(
+        "people.Person",
+        verbose_name=_("person file"),
+        null=True,
+        blank=True,
+        on_delete=models.SET_NULL,
+        related_name="+",
+    )
+    # The file's version when the row was reconciled: confirming applies the differences
+    # only to the file as it was then (a file changed since is refused, never overwritten).
+    person_version = models.PositiveIntegerField(null=True, blank=True)
+    differences = models.JSONField(_("differences"), default=dict, blank=True)
+    status = models.CharField(
+        _("status"), max_length=10, choices=Status.choices, default=Status.PENDING
+    )
+    repeat_of = models.ForeignKey(
+        "self", null=True, blank=True, on_delete=models.SET_NULL, related_name="+"
+    )
+    decided_by = models.ForeignKey(
+        settings.AUTH_USER_MODEL,
+        verbose_name=_("decided by"),
+        null=True,
+        blank=True,
+        on_delete=models.SET_NULL,
+        related_name="+",
+    )
+    decided_at = models.DateTimeField(_("decided at"), null=True, blank=True)
+    note = models.CharField(_("note"), max_length=300, blank=True)
+
+    scope_fields = ("region",)
+    objects = ScopedQuerySet.as_manager()
+
+    class Meta:
+        ordering = ["batch_id", "row_number"]
+        verbose_name = _("department list row")
+        verbose_name_plural = _("department list rows")
+        indexes = [
+            models.Index(fields=["id_number", "status"], name="intake_row_id_status_idx"),
+            models.Index(fields=["region"], name="intake_row_region_idx"),
+        ]
+        constraints = [
+            # One row awaiting a decision per person: a list imported again adds no work.
+            models.UniqueConstraint(
+                fields=["id_number"],
+                condition=models.Q(status="pending"),
+                name="intake_one_pending_per_id",
+            ),
+            models.UniqueConstraint(fields=["batch", "row_number"], name="intake_row_unique"),
+        ]
+
+    def __str__(self) -> str:
+        from liudong.people.idnumbers import mask
+
+        return f"{self.name} {mask(self.id_number)} ({self.batch_id}:{self.row_number})"

@@ -10,3 +10,7 @@ urlpatterns = [
     path("messages/", views.mailbox, name="mailbox"),
     path("messages/<uuid:pk>/apply/", views.apply_again, name="apply_again"),
 ]
+
+from .intake_views import urlpatterns as intake_urlpatterns  # noqa: E402 (department intake)
+
+urlpatterns += intake_urlpatterns
