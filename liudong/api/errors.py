@@ -11,6 +11,7 @@ from django.core.exceptions import PermissionDenied as DjangoPermissionDenied
 from django.core.exceptions import ValidationError as DjangoValidationError
 from django.http import Http404, JsonResponse
 from rest_framework import exceptions, status
+from rest_framework.exceptions import ErrorDetail
 from rest_framework.views import exception_handler as drf_exception_handler
 
 from liudong.base import StaleWrite
@@ -44,14 +45,28 @@ class Conflict(exceptions.APIException):
     default_code = "stale"
 
 
+def _keeping_codes(exc: DjangoValidationError) -> dict[str, list[ErrorDetail]]:
+    """A service's ValidationError as DRF details, each message with the code the service
+    gave it (``same_node``, ``answered``, ...) so a client can tell refusals apart."""
+
+    def details(errors) -> list[ErrorDetail]:
+        return [
+            ErrorDetail(message, error.code or "invalid")
+            for error in errors
+            for message in error.messages
+        ]
+
+    if hasattr(exc, "error_dict"):
+        return {field: details(errors) for field, errors in exc.error_dict.items()}
+    return {"non_field_errors": details(exc.error_list)}
+
+
 def exception_handler(exc, context):
     """Turn the services' Django exceptions into DRF ones, then flatten to one shape."""
     if isinstance(exc, StaleWrite):
         exc = Conflict(str(exc))
     elif isinstance(exc, DjangoValidationError):
-        exc = exceptions.ValidationError(
-            exc.message_dict if hasattr(exc, "error_dict") else {"non_field_errors": exc.messages}
-        )
+        exc = exceptions.ValidationError(_keeping_codes(exc))
     elif isinstance(exc, DjangoPermissionDenied):
         exc = exceptions.PermissionDenied(str(exc) or None)
     elif isinstance(exc, Http404):

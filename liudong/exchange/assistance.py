@@ -205,10 +205,13 @@ def answer(
             % {"region": acting_user.region_id}
         )
     if request.direction != Direction.INCOMING:
-        raise ValidationError(_("This node asked this request: the other place answers it."))
+        raise ValidationError(
+            _("This node asked this request: the other place answers it."), code="outgoing"
+        )
     if request.answered_on is not None:
         raise ValidationError(
-            _("This request was already answered on %(day)s.") % {"day": request.answered_on}
+            _("This request was already answered on %(day)s.") % {"day": request.answered_on},
+            code="answered",
         )
     text = (answer or "").strip()
     if not text or len(text) > ANSWER_LENGTH:

@@ -75,7 +75,7 @@ def test_asking_and_its_refusals(api_for, township_a, township_b, village_a1, no
     nowhere = api.post(URL, {"person": home.pk, "question": "children", "urgency": "normal"})
     assert nowhere.status_code == 400
     assert nowhere.json()["errors"][0]["field"] is None
-    assert "both served by this node" in nowhere.json()["errors"][0]["message"]
+    assert nowhere.json()["errors"][0]["code"] == "same_node"
     assert AssistanceRequest.objects.count() == 1
 
 
@@ -92,7 +92,7 @@ def test_answering_once(api_for, township_a, township_b, both_ways):
     assert done.status_code == 200, done.json()
     assert done.json()["finding"] == "confirmed" and done.json()["answered_on"]
     twice = api.post(f"{URL}{incoming.pk}/answer/", {**answer, "version": incoming.version + 1})
-    assert twice.status_code == 400 and "already answered" in twice.json()["errors"][0]["message"]
+    assert twice.status_code == 400 and twice.json()["errors"][0]["code"] == "answered"
     ours = api.post(f"{URL}{outgoing.pk}/answer/", answer)
-    assert ours.status_code == 400 and "other place answers" in ours.json()["errors"][0]["message"]
+    assert ours.status_code == 400 and ours.json()["errors"][0]["code"] == "outgoing"
     assert OutboxMessage.objects.filter(type="assistance_answer").count() == 1
