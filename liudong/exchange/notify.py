@@ -59,6 +59,42 @@ def arrival(person: Person, episode: ResidenceEpisode) -> None:
         )
 
 
+def arrivals_imported(rows) -> int:
+    """The arrivals an import of the person template registered (its rows, each with
+    ``id_number``, ``name``, ``sex``, ``birth_date``, ``household_region``,
+    ``residence_region`` and ``arrival_date``): one notice each to her registration place,
+    as :func:`arrival` sends for one registered on a page. Returns how many were queued."""
+    from liudong.people.services import floating
+
+    me = NodeIdentity.objects.only("region_id").first()
+    if me is None:
+        return 0
+    items = [
+        (
+            "arrival",
+            row.household_region,
+            {
+                "id_number": row.id_number,
+                "name": row.name,
+                "sex": row.sex,
+                "birth_date": _day(row.birth_date),
+                "residence_region": row.residence_region,
+                "arrival_date": _day(row.arrival_date),
+            },
+            row.residence_region,
+        )
+        for row in rows
+        if not row.household_region.startswith(me.region_id)
+        and row.residence_region.startswith(me.region_id)
+        and floating(row.household_region, row.residence_region)
+    ]
+    if items:
+        from .services import queue_many
+
+        queue_many(items)
+    return len(items)
+
+
 def departure(person: Person, episode: ResidenceEpisode) -> None:
     to = _other_place(person.household_region_id)
     if to and episode.departure_date is not None and _other_place(episode.region_id) is None:

@@ -112,24 +112,41 @@ def queue(
     """Sign a message and put it in the outbox. Call it inside the transaction of the
     change it reports: both are saved, or neither. ``region``: the region here whose
     change it reports (its offices see the message)."""
+    return queue_many([(message_type, to_region, payload, region)], deadline=deadline, now=now)[0]
+
+
+def queue_many(
+    items: list[tuple[str, str, dict, str]],
+    *,
+    deadline: datetime.date | None = None,
+    now: datetime.datetime | None = None,
+) -> list[OutboxMessage]:
+    """:func:`queue` for many ``(type, to_region, payload, region)`` at once (an import's
+    batch of arrivals): one identity and key lookup, one insert."""
     me = identity()
     key = keys.current_key()
-    envelope = messages.build(
-        message_type,
-        sender=me.region_id,
-        to=to_region,
-        payload=payload,
-        sign=key.sign,
-        now=now or timezone.now(),
-        deadline=deadline,
-    )
-    return OutboxMessage.objects.create(
-        id=uuid.UUID(envelope["id"]),
-        type=message_type,
-        to_region=to_region,
-        region=region,
-        envelope=envelope,
-    )
+    now = now or timezone.now()
+    queued = []
+    for message_type, to_region, payload, region in items:
+        envelope = messages.build(
+            message_type,
+            sender=me.region_id,
+            to=to_region,
+            payload=payload,
+            sign=key.sign,
+            now=now,
+            deadline=deadline,
+        )
+        queued.append(
+            OutboxMessage(
+                id=uuid.UUID(envelope["id"]),
+                type=message_type,
+                to_region=to_region,
+                region=region,
+                envelope=envelope,
+            )
+        )
+    return OutboxMessage.objects.bulk_create(queued, batch_size=1000)
 
 
 def _refuse(envelope, exc: Refused) -> None:

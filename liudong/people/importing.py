@@ -420,6 +420,10 @@ class BatchWriter:
             EPISODE_COLUMNS_DB,
             [_episode_tuple(pk, row, stamp) for pk, row in new_episodes],
         )
+        from liudong.exchange import notify
+
+        # Her registration place learns of each arrival, in this batch's transaction.
+        notify.arrivals_imported([row for _pk, row in new_episodes])
         HeldCertificate.objects.bulk_create(
             [
                 HeldCertificate(

@@ -298,3 +298,34 @@ def test_a_verification_here_notifies_the_issuing_place(node):
     message = OutboxMessage.objects.get(type="verification")
     assert message.to_region == "410105001"
     assert message.envelope["payload"]["verified_on"] == TODAY.isoformat()
+
+
+def test_an_imported_register_notifies_each_arrival_once(node, tmp_path):
+    """The residence imports its register: each floating newcomer registered elsewhere is
+    an arrival notice to her registration place; importing the file again sends nothing."""
+    from liudong.people import importing
+    from liudong.people.tests.test_import import LI, WANG, person, write_csv
+
+    rows = [
+        person(),  # registered in 河南, living in 北山社区
+        person(
+            id_number=LI,
+            name="李强",
+            sex="男",
+            household_region="330106004",
+            certificate_no="",
+            certificate_issuer="",
+            certificate_issued="",
+        ),  # fmt: skip
+    ]
+    path = write_csv(tmp_path / "register.csv", rows)
+    importing.import_persons(path)
+    queued = OutboxMessage.objects.get()
+    assert (queued.type, queued.to_region, queued.region) == (
+        "arrival",
+        "411522101",
+        "330106002001",
+    )
+    assert queued.envelope["payload"]["id_number"] == WANG
+    importing.import_persons(path)
+    assert OutboxMessage.objects.count() == 1
