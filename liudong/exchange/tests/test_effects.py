@@ -316,7 +316,7 @@ def test_an_imported_register_notifies_each_arrival_once(node, tmp_path):
             certificate_no="",
             certificate_issuer="",
             certificate_issued="",
-        ),  # fmt: skip
+        ),
     ]
     path = write_csv(tmp_path / "register.csv", rows)
     importing.import_persons(path)
