@@ -189,6 +189,12 @@ class ReportedService(models.Model):
     def __str__(self) -> str:
         return f"{self.service_type} {self.date}"
 
+    @property
+    def service_label(self) -> str:
+        from liudong.services.models import ServiceType
+
+        return str(ServiceType(self.service_type).label)
+
 
 # --- assistance requests (协查) -------------------------------------------------------------
 

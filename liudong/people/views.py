@@ -19,6 +19,7 @@ from django.views.decorators.vary import vary_on_headers
 
 from liudong.accounts.roles import CHANGE_PEOPLE, can
 from liudong.base import StaleWrite
+from liudong.exchange.models import ReportedService
 from liudong.services.services import services_of_person
 from liudong.web.decorators import staff_required
 from liudong.web.forms import add_service_errors, apply_service
@@ -110,6 +111,10 @@ def person_detail(request, pk):
             "certificates": person.held_certificates.order_by("issued_on", "id"),
             "at_home": person.residence_region_id == person.household_region_id,
             "her_services": services_of_person(request.user, person),
+            # Told by her residence's node (type and date only): she is served there.
+            "reported_services": ReportedService.objects.in_scope(request.user).filter(
+                person=person
+            ),
         },
     )
 

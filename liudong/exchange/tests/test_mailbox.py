@@ -64,3 +64,13 @@ def test_the_api_lists_inbox_and_outbox_in_scope(stuck, client_for, township_a, 
     assert client_for(township_b).get("/api/inbox-messages/").json()["results"] == []
     assert client_for(township_b).post(f"/api/inbox-messages/{stuck.pk}/apply/").status_code == 404
     assert client_for(township_a).get("/api/outbox-messages/").json()["results"] == []
+
+
+def test_her_file_shows_the_services_her_residence_reported(node, henan, client_for, township_a):  # noqa: F811
+    from .test_effects import ZHENGZHOU, her_file
+
+    person = her_file(residence=ZHENGZHOU)
+    payload = {"id_number": OURS, "service_type": "pre_pregnancy", "date": TODAY.isoformat()}
+    send(henan, "service", payload)
+    page = client_for(township_a).get(f"/people/{person.pk}/").content.decode()
+    assert 'data-testid="reported-services"' in page and TODAY.isoformat() in page
