@@ -191,3 +191,12 @@ def node_keys(tmp_path, monkeypatch):
     keys.forget_cache()
     yield folder
     keys.forget_cache()
+
+
+@pytest.fixture(autouse=True)
+def _fresh_cache():
+    """Each test starts with an empty cache: rate-limit counts (public checks, refused
+    exchange messages) of one test never hold off another."""
+    from django.core.cache import cache
+
+    cache.clear()

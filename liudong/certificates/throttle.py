@@ -18,7 +18,6 @@ from django.core.cache import cache
 
 LIMIT = 30
 WINDOW = 10 * 60  # seconds
-_PREFIX = "liudong:public-check:"
 
 
 @dataclass(frozen=True)
@@ -28,19 +27,33 @@ class Allowance:
     retry_after: int  # seconds until the window ends (0 while allowed)
 
 
-def _key(address: str, window_index: int) -> str:
+def _key(address: str, window_index: int, scope: str) -> str:
     # Addresses are not kept in the cache in the clear (and any text fits a key).
     digest = hashlib.sha256(address.encode()).hexdigest()
-    return f"{_PREFIX}{digest}:{window_index}"
+    return f"liudong:{scope}:{digest}:{window_index}"
 
 
-def hit(address: str, *, limit: int | None = None, window: int | None = None) -> Allowance:
+def peek(address: str, *, limit: int, window: int, scope: str) -> Allowance:
+    """Whether ``address`` is still allowed in this window, counting nothing."""
+    now = int(time.time())
+    used = cache.get(_key(address, now // window, scope)) or 0
+    return Allowance(used < limit, used, 0 if used < limit else window - now % window)
+
+
+def hit(
+    address: str,
+    *,
+    limit: int | None = None,
+    window: int | None = None,
+    scope: str = "public-check",
+) -> Allowance:
     """Count one check from ``address``; refused once more than ``limit`` (default
-    :data:`LIMIT`) fall in the current window of ``window`` seconds (:data:`WINDOW`)."""
+    :data:`LIMIT`) fall in the current window of ``window`` seconds (:data:`WINDOW`).
+    ``scope`` names what is counted (each scope its own count)."""
     limit = LIMIT if limit is None else limit
     window = WINDOW if window is None else window
     now = int(time.time())
-    key = _key(address, now // window)
+    key = _key(address, now // window, scope)
     # add() then incr(): atomic in LocMemCache, Redis and Memcached.
     cache.add(key, 0, timeout=window)
     try:

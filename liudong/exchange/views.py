@@ -24,6 +24,8 @@ from django.views.decorators.http import require_GET, require_POST
 
 from liudong.accounts.roles import CHANGE_PEOPLE
 from liudong.api.errors import json_error
+from liudong.audit.middleware import client_address
+from liudong.certificates import throttle
 from liudong.people.template import SEX_CHOICES
 from liudong.services.models import ServiceType
 from liudong.web.decorators import staff_required
@@ -33,22 +35,40 @@ from .messages import Refused
 from .models import InboxMessage
 
 MAX_MESSAGE_BYTES = 64 * 1024  # no message type comes near it
+# An address whose messages were refused this many times in ten minutes is answered 429
+# until the window ends: whoever sends unsigned or forged messages cannot fill the refusal
+# log or keep the node busy checking signatures. A peer's good messages count nothing.
+REFUSALS_ALLOWED = 60
+REFUSAL_WINDOW = 10 * 60
 
 
 @csrf_exempt
 @require_POST
 def inbox(request):
+    address = client_address(request)
+    allowance = throttle.peek(
+        address, limit=REFUSALS_ALLOWED, window=REFUSAL_WINDOW, scope="exchange-refusals"
+    )
+    if not allowance.allowed:
+        response = json_error(429, "too_many_refusals", "too many refused messages; wait")
+        response["Retry-After"] = str(allowance.retry_after)
+        return response
     if len(request.body) > MAX_MESSAGE_BYTES:
-        return json_error(413, "too_large", "a message is at most 64 KiB")
+        return _refused(address, 413, "too_large", "a message is at most 64 KiB")
     try:
         envelope = json.loads(request.body)
     except (UnicodeDecodeError, json.JSONDecodeError):
-        return json_error(400, "malformed", "the body is not JSON")
+        return _refused(address, 400, "malformed", "the body is not JSON")
     try:
         message, new = services.receive(envelope)
     except Refused as exc:
-        return json_error(400, exc.reason, exc.detail or exc.reason)
+        return _refused(address, 400, exc.reason, exc.detail or exc.reason)
     return JsonResponse({"status": "accepted" if new else "duplicate", "id": str(message.id)})
+
+
+def _refused(address: str, status: int, code: str, message: str):
+    throttle.hit(address, limit=REFUSALS_ALLOWED, window=REFUSAL_WINDOW, scope="exchange-refusals")
+    return json_error(status, code, message)
 
 
 # --- the mailbox for staff --------------------------------------------------------------------

@@ -135,3 +135,24 @@ def test_messages_queued_while_a_peer_is_down_wait_behind_the_first(self_peer):
     assert services.flush(now=later, post=post) == {"delivered": 2, "failed": 0}
     received = list(InboxMessage.objects.order_by("received_at").values_list("id", flat=True))
     assert received[0] == first.id and len(received) == 2
+
+
+def test_an_address_sending_refused_messages_is_held_off(self_peer, client, monkeypatch):
+    from liudong.certificates import throttle
+    from liudong.exchange import views
+
+    monkeypatch.setattr(throttle.time, "time", lambda: 1_900_000_000.0)
+    monkeypatch.setattr(views, "REFUSALS_ALLOWED", 3)
+    for _n in range(3):
+        assert client.post("/exchange/inbox/", "{x", "application/json").status_code == 400
+    held = client.post("/exchange/inbox/", "{x", "application/json")
+    assert held.status_code == 429 and held.json()["errors"][0]["code"] == "too_many_refusals"
+    assert int(held["Retry-After"]) > 0
+    queued = services.queue("arrival", to_region="330106002", payload=ARRIVAL)
+    assert (
+        client.post("/exchange/inbox/", json.dumps(queued.envelope), "application/json").status_code
+        == 429
+    )
+    monkeypatch.setattr(throttle.time, "time", lambda: 1_900_000_000.0 + views.REFUSAL_WINDOW)
+    accepted = client.post("/exchange/inbox/", json.dumps(queued.envelope), "application/json")
+    assert accepted.status_code == 200  # the next window: a good message is taken
