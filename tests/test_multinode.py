@@ -2,10 +2,11 @@
 
 西湖区 (330106) is her registration place, 金水区 of 郑州 (410105) her residence. The
 residence registers an arrival through its API; the registration node is stopped and a
-second arrival registered; the registration node restarts, and both notices arrive
-exactly once. Then every other message type crosses between the two running nodes: a
-certificate issued at the registration place reaches the residence, whose check of it by
-number, a birth, a service and a departure come back.
+second arrival registered (and the residence node restarted); the registration node
+restarts, and both notices arrive exactly once. Then every other message type crosses
+between the two running nodes: a certificate issued at the registration place reaches the
+residence, whose check of it by number, a birth, a service and a departure come back; and
+an assistance request is asked at one and answered at the other.
 
 The nodes run on SQLite files of their own whatever database the suite runs on: what is
 tested is two processes that share nothing but HTTP.
@@ -208,6 +209,8 @@ def test_notices_survive_a_stopped_registration_node_and_arrive_once(nodes):
 
     waiting = wait_for(tried_and_waiting, "a failed delivery to the stopped node")
     assert "127.0.0.1" in waiting[0]["last_error"]
+    residence.stop()  # the sender restarts too: what waits is in its outbox
+    residence.start()
 
     registration.start()
     wait_for(_applied(registration, 2), "the second arrival notice after the restart")

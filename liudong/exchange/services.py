@@ -22,6 +22,8 @@ from django.db import IntegrityError, transaction
 from django.utils import timezone
 from django.utils.translation import gettext as _
 
+from liudong.audit import services as audit
+from liudong.audit.models import Action
 from liudong.certificates import keys
 from liudong.certificates.models import SigningKey
 from liudong.regions.codes import ancestors
@@ -66,6 +68,9 @@ def _public_from_text(text: str) -> Ed25519PublicKey:
         ) from exc
 
 
+PEER_AUDIT_FIELDS = ["region_prefix", "url", "public_key", "key_id", "active"]
+
+
 def trust_peer(*, region_code: str, url: str, key: str, acting_user=None) -> Peer:
     """Trust the node at ``url`` for the regions under ``region_code`` (a new key for a
     known prefix replaces the old one)."""
@@ -74,8 +79,18 @@ def trust_peer(*, region_code: str, url: str, key: str, acting_user=None) -> Pee
     peer = Peer.objects.filter(region_prefix=region.code).first() or Peer(region_prefix=region.code)
     peer.url, peer.public_key = url, public_key_text(public)
     peer.key_id, peer.active, peer.added_by = keys.key_id_of(public), True, acting_user
+    before = None if peer.pk is None else audit.snapshot(peer, PEER_AUDIT_FIELDS)
     peer.full_clean()
     peer.save()
+    audit.record(
+        Action.UPDATE if before else Action.CREATE,
+        acting_user=acting_user,
+        obj=peer,
+        region=peer.region_prefix,
+        before=before,
+        after=audit.snapshot(peer, PEER_AUDIT_FIELDS),
+        detail={"action": "trust_peer"},
+    )
     # The peer's node signs its certificates with the same key: a certificate it issued
     # then verifies here offline, from its QR code alone.
     SigningKey.objects.get_or_create(
@@ -358,8 +373,6 @@ def apply_again(*, acting_user, message: InboxMessage) -> InboxMessage:
     """Apply a message whose effect could not be applied when it arrived (the file it
     names was made since, a wrong date corrected at the sender's, ...)."""
     from liudong.accounts.roles import CHANGE_PEOPLE, can
-    from liudong.audit import services as audit
-    from liudong.audit.models import Action
 
     if not can(acting_user, CHANGE_PEOPLE) or not message.to_region.startswith(
         acting_user.region_id

@@ -213,3 +213,12 @@ def test_the_node_commands(node_keys, villages, henan):
     outbox = json.loads(_run("exchange_outbox", "--format", "json"))["messages"]
     assert [m["state"] for m in inbox] == ["applied"]
     assert [(m["type"], m["state"]) for m in outbox] == [("departure", "waiting")]
+
+
+def test_trusting_a_peer_is_audited_and_its_key_verifies_its_certificates(node, henan):
+    from liudong.audit.models import AuditEntry
+    from liudong.certificates import keys
+
+    entry = AuditEntry.objects.filter(detail__action="trust_peer").get()
+    assert entry.after["region_prefix"] == "41"
+    assert keys.public_key(keys.key_id_of(henan.public_key())) is not None
