@@ -19,8 +19,8 @@ def stuck_notice(township_a, tmp_path, monkeypatch):
     from liudong.certificates import keys
     from liudong.exchange import messages, services
     from liudong.exchange.models import InboxMessage
+    from liudong.exchange.tests.conftest import public_text
     from liudong.exchange.tests.test_effects import arrival_of
-    from liudong.exchange.tests.test_nodes_and_messages import _public_text
     from liudong.regions.services import load_divisions
 
     load_divisions(prefixes=("41",))
@@ -28,7 +28,7 @@ def stuck_notice(township_a, tmp_path, monkeypatch):
     keys.forget_cache()
     henan = Ed25519PrivateKey.generate()
     services.init_node(region_code="330106", url="https://xihu.example/")
-    services.trust_peer(region_code="41", url="https://henan.example/", key=_public_text(henan))
+    services.trust_peer(region_code="41", url="https://henan.example/", key=public_text(henan))
     tomorrow = timezone.localdate() + datetime.timedelta(days=1)
     envelope = messages.build(
         "arrival",

@@ -8,11 +8,9 @@ This node serves 西湖区 (330106) and trusts 河南's node (41); she is regist
 
 from __future__ import annotations
 
-import base64
 import datetime
 
 import pytest
-from cryptography.hazmat.primitives import serialization
 from cryptography.hazmat.primitives.asymmetric.ed25519 import Ed25519PrivateKey
 from django.core.exceptions import PermissionDenied, ValidationError
 from django.utils import timezone
@@ -23,27 +21,15 @@ from liudong.exchange.models import AssistanceRequest, InboxMessage, OutboxMessa
 from liudong.people.idnumbers import make
 from liudong.people.models import Person, ResidenceEpisode
 
+from .conftest import public_text
+
 NOW = datetime.datetime(2026, 11, 22, 9, 0, tzinfo=datetime.UTC)
 TODAY = datetime.date(2026, 11, 22)
-
-
-def _public_text(private: Ed25519PrivateKey) -> str:
-    raw = private.public_key().public_bytes(
-        serialization.Encoding.Raw, serialization.PublicFormat.Raw
-    )
-    return base64.b64encode(raw).decode()
 
 
 @pytest.fixture
 def henan():
     return Ed25519PrivateKey.generate()
-
-
-@pytest.fixture
-def node(node_keys, villages, henan):
-    services.init_node(region_code="330106", url="https://xihu.example/")
-    services.trust_peer(region_code="41", url="https://henan.example/", key=_public_text(henan))
-    return services.identity()
 
 
 _sequence = iter(range(11, 999, 2))
@@ -318,7 +304,7 @@ def test_an_answer_from_a_node_not_asked_is_refused(node, henan, township_a):
         acting_user=township_a, person=person(), question="children", urgency="normal"
     )
     other = Ed25519PrivateKey.generate()
-    services.trust_peer(region_code="42", url="https://hubei.example/", key=_public_text(other))
+    services.trust_peer(region_code="42", url="https://hubei.example/", key=public_text(other))
     with pytest.raises(ValidationError) as refused:
         assistance.on_answer(_answer_from_henan(other, request.request_id, sender="42"))
     assert "from" in refused.value.message_dict

@@ -13,13 +13,13 @@ from liudong.exchange import assistance
 from liudong.exchange.models import AssistanceRequest, OutboxMessage
 from liudong.people.idnumbers import mask
 
-from .test_assistance import _request_from_henan, henan, node, person  # noqa: F401
+from .test_assistance import _request_from_henan, person
 
 URL = "/api/assistance-requests/"
 
 
 @pytest.fixture
-def both_ways(node, henan, township_a):  # noqa: F811
+def both_ways(node, henan, township_a):
     her = person()
     incoming = assistance.on_request(
         _request_from_henan(henan, her.id_number, deadline=datetime.date(2026, 11, 30))
@@ -52,7 +52,7 @@ def test_opening_one_shows_the_id_number_and_is_logged(api_for, township_a, both
     ).exists()
 
 
-def test_asking_and_its_refusals(api_for, township_a, township_b, village_a1, node):  # noqa: F811
+def test_asking_and_its_refusals(api_for, township_a, township_b, village_a1, node):
     her = person()
     api = api_for(township_a)
     created = api.post(URL, {"person": her.pk, "question": "certificate", "urgency": "urgent"})

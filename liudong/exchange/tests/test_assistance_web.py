@@ -13,16 +13,16 @@ from liudong.exchange import assistance
 from liudong.exchange.models import AssistanceRequest, OutboxMessage
 from liudong.people.idnumbers import mask
 
-from .test_assistance import _request_from_henan, henan, node, person  # noqa: F401
+from .test_assistance import _request_from_henan, person
 
 
 @pytest.fixture
-def her(node):  # noqa: F811
+def her(node):
     return person()
 
 
 @pytest.fixture
-def incoming(node, henan, her):  # noqa: F811
+def incoming(node, henan, her):
     # Received 22 November 2026, due 30 November: overdue by now.
     return assistance.on_request(
         _request_from_henan(henan, her.id_number, deadline=datetime.date(2026, 11, 30))
@@ -58,7 +58,7 @@ def test_asking_from_the_form(client_for, township_a, her):
     assert AssistanceRequest.objects.count() == 1
 
 
-def test_a_file_with_no_other_place_says_why(client_for, township_a, node):  # noqa: F811
+def test_a_file_with_no_other_place_says_why(client_for, township_a, node):
     home = person(household="330106002", lives_in="330106004001")
     page = client_for(township_a).get(f"/assistance/ask/{home.pk}/").content.decode()
     assert 'data-testid="ask-refused"' in page and 'data-testid="ask-form"' not in page
@@ -100,12 +100,12 @@ def test_answering_from_the_request_page(client_for, township_a, township_b, inc
     assert OutboxMessage.objects.filter(type="assistance_answer").count() == 1
 
 
-def test_roles_without_assistance_get_no_page(client_for, village_a1, provider_a, node):  # noqa: F811
+def test_roles_without_assistance_get_no_page(client_for, village_a1, provider_a, node):
     for user in (village_a1, provider_a):
         assert client_for(user).get("/assistance/").status_code == 403
 
 
-def test_the_grid_worklist_lists_requests_to_answer(client_for, township_b, grid_b, henan, node):  # noqa: F811
+def test_the_grid_worklist_lists_requests_to_answer(client_for, township_b, grid_b, henan, node):
     from liudong.web.worklist import grid_worklist
 
     her_b = person(lives_in="330106004001")

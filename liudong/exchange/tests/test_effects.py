@@ -23,8 +23,6 @@ from liudong.people.idnumbers import make
 from liudong.people.models import Child, HeldCertificate, Person
 from liudong.regions.models import Region
 
-from .test_nodes_and_messages import _public_text
-
 TODAY = timezone.localdate()
 BIRTH = datetime.date(1995, 3, 8)
 # Registered in 北山街道's 北山社区 (here), living in 郑州 经八路街道 (河南).
@@ -37,13 +35,6 @@ ZHENGZHOU = "410105001"
 @pytest.fixture
 def henan():
     return Ed25519PrivateKey.generate()
-
-
-@pytest.fixture
-def node(node_keys, villages, henan):
-    services.init_node(region_code="330106", url="https://xihu.example/")
-    services.trust_peer(region_code="41", url="https://henan.example/", key=_public_text(henan))
-    return services.identity()
 
 
 def send(henan, message_type: str, payload: dict, *, to: str = "330106002001") -> InboxMessage:

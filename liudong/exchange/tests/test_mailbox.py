@@ -12,13 +12,13 @@ from liudong.audit.models import AuditEntry
 from liudong.exchange.models import InboxMessage
 from liudong.people.models import Person
 
-from .test_effects import OURS, arrival_of, henan, node, send  # noqa: F401 (fixtures)
+from .test_effects import OURS, arrival_of, send
 
 TODAY = timezone.localdate()
 
 
 @pytest.fixture
-def stuck(node, henan):  # noqa: F811
+def stuck(node, henan):
     """An arrival notice for 北山街道 that could not apply: a date after today."""
     return send(henan, "arrival", arrival_of(arrived=TODAY + datetime.timedelta(days=2)))
 
@@ -66,7 +66,7 @@ def test_the_api_lists_inbox_and_outbox_in_scope(stuck, client_for, township_a, 
     assert client_for(township_a).get("/api/outbox-messages/").json()["results"] == []
 
 
-def test_her_file_shows_the_services_her_residence_reported(node, henan, client_for, township_a):  # noqa: F811
+def test_her_file_shows_the_services_her_residence_reported(node, henan, client_for, township_a):
     from .test_effects import ZHENGZHOU, her_file
 
     person = her_file(residence=ZHENGZHOU)

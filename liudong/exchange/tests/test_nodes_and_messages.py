@@ -10,7 +10,6 @@ import io
 import json
 
 import pytest
-from cryptography.hazmat.primitives import serialization
 from cryptography.hazmat.primitives.asymmetric.ed25519 import Ed25519PrivateKey
 from django.core.exceptions import ValidationError
 from django.core.management import call_command
@@ -24,6 +23,8 @@ from liudong.exchange.messages import Refused
 from liudong.exchange.models import InboxMessage, OutboxMessage, RefusedMessage
 from liudong.people.idnumbers import make
 
+from .conftest import public_text
+
 NOW = datetime.datetime(2026, 11, 22, 9, 0, tzinfo=datetime.UTC)
 HER = make("411326", datetime.date(1995, 3, 8), 21, "2")
 ARRIVAL = {
@@ -34,27 +35,6 @@ ARRIVAL = {
     "residence_region": "330106002",
     "arrival_date": "2026-11-20",
 }
-
-
-def _public_text(private: Ed25519PrivateKey) -> str:
-    raw = private.public_key().public_bytes(
-        serialization.Encoding.Raw, serialization.PublicFormat.Raw
-    )
-    return base64.b64encode(raw).decode()
-
-
-@pytest.fixture
-def henan():
-    """The peer node of 河南 (41): its own key, trusted here."""
-    return Ed25519PrivateKey.generate()
-
-
-@pytest.fixture
-def node(node_keys, villages, henan):
-    """This node serves 西湖区 (330106) and trusts 河南's node for 41."""
-    services.init_node(region_code="330106", url="https://xihu.example/")
-    services.trust_peer(region_code="41", url="https://henan.example/", key=_public_text(henan))
-    return services.identity()
 
 
 def _from_henan(henan, payload=None, *, to="330106", message_type="arrival", now=NOW):
@@ -78,7 +58,7 @@ def _refusal(envelope) -> str:
 
 def test_a_peer_is_chosen_by_the_longest_prefix(node, henan):
     other = Ed25519PrivateKey.generate()
-    services.trust_peer(region_code="4113", url="https://nanyang.example/", key=_public_text(other))
+    services.trust_peer(region_code="4113", url="https://nanyang.example/", key=public_text(other))
     assert services.peer_for("411326").region_prefix == "4113"
     assert services.peer_for("410105").region_prefix == "41"
     assert services.peer_for("440100") is None
@@ -198,7 +178,7 @@ def test_the_node_commands(node_keys, villages, henan):
         "--url",
         "https://henan.example/",
         "--key",
-        _public_text(henan),
+        public_text(henan),
     )
     listed = json.loads(_run("node_list", "--format", "json"))
     assert listed["node"]["region"] == "330106"
