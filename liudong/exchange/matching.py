@@ -32,7 +32,17 @@ from liudong.tabular import TableError, read_table_lists
 
 DEFAULT_THRESHOLD = 0.9
 # What matching reads; the other template columns may be there or not.
-COLUMNS = ("name", "sex", "id_number", "birth_date", "household_region", "residence_region")
+COLUMNS = (
+    "name",
+    "sex",
+    "id_number",
+    "birth_date",
+    "household_region",
+    "residence_region",
+    # Not matched on: compared on matched pairs for the report (see summarise).
+    "certificate_no",
+    "verified_on",
+)
 REQUIRED = ("name", "sex", "id_number", "household_region", "residence_region")
 _CHINESE = {c.field: c.chinese for c in template.COLUMNS}
 
@@ -77,6 +87,8 @@ class Record:
     birth_date: str  # ISO date, or ""
     household_county: str
     residence_county: str
+    certificate_no: str = ""  # 婚育证明编号 as written (trimmed), or ""
+    verified_on: str = ""  # ISO date of the residence's verification (查验), or ""
 
 
 @dataclass(frozen=True, slots=True)
@@ -126,7 +138,7 @@ def read_register(path, *, today: datetime.date | None = None) -> list[Record]:
 
 
 def _record(row: int, cells: list, today: datetime.date | None) -> Record:
-    name, sex, id_raw, birth_raw, household, residence = cells
+    name, sex, id_raw, birth_raw, household, residence, certificate, verified = cells
     simplified = simplify(_text(name))
     id_number, id17, id_birth, id_sex, legacy = _id_facts(id_raw, today)
     return Record(
@@ -141,6 +153,9 @@ def _record(row: int, cells: list, today: datetime.date | None) -> Record:
         birth_date=_date(birth_raw) or id_birth,
         household_county=_county(household),
         residence_county=_county(residence),
+        certificate_no=_text(certificate) if certificate is not None else "",
+        # A verification date that does not read as a date still says one was recorded.
+        verified_on=(_date(verified) or _text(verified)) if verified is not None else "",
     )
 
 
@@ -547,18 +562,21 @@ def _quietly(function, *args, **kwargs):
 def summarise(
     outflow: Sequence[Record], inflow: Sequence[Record], result: MatchResult
 ) -> list[dict]:
-    """Counts per pair of counties (origin, destination): a matched pair by the outflow row's
-    household county and the inflow row's residence county; a row found on one side only by
-    its own household and residence counties."""
+    """Counts and rates per pair of counties (origin, destination): a matched pair by the
+    outflow row's household county and the inflow row's residence county; a row found on one
+    side only by its own household and residence counties. On matched pairs, whether the two
+    registers agree on the certificate and its verification (match_report.agreement)."""
+    from .match_report import agreement, entry
+
     by_row_out = {r.row: r for r in outflow}
     by_row_in = {r.row: r for r in inflow}
     counts: dict[tuple[str, str], Counter] = defaultdict(Counter)
     for pair in result.matches:
-        key = (
-            by_row_out[pair.outflow_row].household_county,
-            by_row_in[pair.inflow_row].residence_county,
-        )
-        counts[key]["matched"] += 1
+        left, right = by_row_out[pair.outflow_row], by_row_in[pair.inflow_row]
+        tally = counts[(left.household_county, right.residence_county)]
+        tally["matched"] += 1
+        for key in agreement(left, right):
+            tally[key] += 1
     for row in result.outflow_unmatched:
         record = by_row_out[row]
         counts[(record.household_county, record.residence_county)]["only_outflow"] += 1
@@ -566,14 +584,7 @@ def summarise(
         record = by_row_in[row]
         counts[(record.household_county, record.residence_county)]["only_inflow"] += 1
     return [
-        {
-            "outflow_region": origin,
-            "inflow_region": destination,
-            "matched": tally["matched"],
-            "only_outflow": tally["only_outflow"],
-            "only_inflow": tally["only_inflow"],
-        }
-        for (origin, destination), tally in sorted(counts.items())
+        entry(origin, destination, tally) for (origin, destination), tally in sorted(counts.items())
     ]
 
 
