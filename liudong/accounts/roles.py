@@ -58,6 +58,9 @@ APPROVE_REPORTS = "approve_reports"
 MANAGE_INDICATORS = "manage_indicators"
 # Spot checks (抽查): draw a sample of files, print field sheets, record what was found.
 SPOT_CHECK = "spot_check"
+# Two-way assessment (双向考核): match an outflow register against an inflow register and
+# read the per-county report (liudong.exchange.match_reports).
+RUN_MATCHING = "run_matching"
 
 CAPABILITIES: dict[str, set[str]] = {
     Role.COLLECTOR: {USE_WEB, CHANGE_PEOPLE, MANAGE_PLACES},
@@ -99,9 +102,10 @@ CAPABILITIES: dict[str, set[str]] = {
         APPROVE_REPORTS,
         MANAGE_INDICATORS,
         SPOT_CHECK,
+        RUN_MATCHING,
     },
     # An inspector reads figures to assess them and spot-checks files in the field.
-    Role.INSPECTOR: {USE_WEB, VIEW_REPORTS, SPOT_CHECK},
+    Role.INSPECTOR: {USE_WEB, VIEW_REPORTS, SPOT_CHECK, RUN_MATCHING},
     # Another jurisdiction's system: exchange messages only, never pages or lists.
     Role.NODE: set(),
 }

@@ -11,6 +11,7 @@ from liudong.certificates.api.views import (
     NoticeViewSet,
     VerificationViewSet,
 )
+from liudong.exchange.api.matching import MatchReportViewSet
 from liudong.people.api.views import ChildViewSet, EpisodeViewSet, PersonViewSet
 from liudong.places.api.views import (
     AgreementViewSet,
@@ -71,6 +72,7 @@ router.register("targets", TargetViewSet, basename="target")
 router.register("assessments", AssessmentViewSet, basename="assessment")
 router.register("quality", QualityViewSet, basename="quality")
 router.register("spot-checks", SpotCheckViewSet, basename="spot-check")
+router.register("match-reports", MatchReportViewSet, basename="match-report")
 
 app_name = "api"
 urlpatterns = [

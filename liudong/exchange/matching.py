@@ -122,8 +122,12 @@ class MatchResult:
 # -- reading ---------------------------------------------------------------------------------
 
 
-def read_register(path, *, today: datetime.date | None = None) -> list[Record]:
-    """The rows of a person file in the template (csv/xlsx, Chinese or English headers)."""
+def read_register(
+    path, *, today: datetime.date | None = None, name: str | None = None
+) -> list[Record]:
+    """The rows of a person file in the template (csv/xlsx, Chinese or English headers).
+    ``name``: the file's name in messages when ``path`` is not it (an upload stored under a
+    random token)."""
     columns = {name: (_CHINESE[name],) for name in COLUMNS}
     try:
         rows = read_table_lists(path, columns, REQUIRED)
@@ -133,7 +137,7 @@ def read_register(path, *, today: datetime.date | None = None) -> list[Record]:
         code = "missing_column" if missing else "unreadable"
         if "file is empty" in str(exc):
             code = "empty_file"
-        raise MatchInputError(path, str(exc), field=missing, code=code) from exc
+        raise MatchInputError(name or path, str(exc), field=missing, code=code) from exc
     return records
 
 
