@@ -369,7 +369,14 @@ def _null(*columns: str) -> dict:
     return {"sql_condition": sql, "label_for_charts": "null", "is_null_level": True}
 
 
-def splink_settings(prior: float, u: dict[tuple[str, str], float] | None = None) -> dict:
+# Functions the model's SQL names that another engine spells differently: Spark has them
+# from splink's Scala UDF jar (registered by SparkAPI).
+_FUNCTIONS = {"spark": {"jaro_winkler_similarity(": "jaro_winkler("}}
+
+
+def splink_settings(
+    prior: float, u: dict[tuple[str, str], float] | None = None, *, dialect: str = "duckdb"
+) -> dict:
     """A Fellegi-Sunter model. m (how often a field agrees for one person in two registers)
     comes from what clerks get wrong; u (how often strangers agree) from ``u`` (keyed by
     comparison and level, see :func:`estimate_u`) where given, else these priors. A birth date
@@ -381,6 +388,8 @@ def splink_settings(prior: float, u: dict[tuple[str, str], float] | None = None)
             key = (comparison["output_column_name"], level["label_for_charts"])
             if u and key in u:
                 level["u_probability"] = u[key]
+            for ours, theirs in _FUNCTIONS.get(dialect, {}).items():
+                level["sql_condition"] = level["sql_condition"].replace(ours, theirs)
     return settings
 
 
@@ -489,6 +498,17 @@ def estimate_u(outflow: Sequence[Record], inflow: Sequence[Record]) -> dict[tupl
     def column(name: str):
         return agreement((getattr(r, name) for r in outflow), (getattr(r, name) for r in inflow))
 
+    return u_from_agreement(column)
+
+
+# The fields whose exact agreement u_from_agreement asks about.
+U_FIELDS = ("name", "pinyin", "birth_date", "sex", "household_county")
+
+
+def u_from_agreement(column) -> dict[tuple[str, str], float]:
+    """u per comparison level from ``column(field)``: the share of all (outflow, inflow)
+    pairs of rows that agree on ``field`` (None: no row has it). Shared by the DuckDB and
+    the Spark paths, which count the values each in their own way."""
     found: dict[tuple[str, str], float] = {}
     name, sound = column("name"), column("pinyin")
     if name is not None and sound is not None:
