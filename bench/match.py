@@ -277,6 +277,7 @@ def quality(found: set, truth: set) -> dict:
     right = len(found & truth)
     return {
         "pairs": len(found),
+        "correct": right,
         "precision": round(right / len(found), 4) if found else None,
         "recall": round(right / len(truth), 4) if truth else None,
     }

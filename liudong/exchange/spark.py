@@ -346,6 +346,80 @@ def match_frames(
     return found
 
 
+def summary(outflow, inflow, found) -> list[dict]:
+    """matching.summarise as one group-by on (household county, residence county): the
+    national report is collected (under a million county pairs), never the rows."""
+    from pyspark.sql import functions as F
+
+    from .match_report import COUNTS, entry
+
+    def certificate(column):
+        return F.upper(F.regexp_replace(F.col(column), r"[\s\-－—_/]", ""))
+
+    def flag(condition):
+        return F.when(condition, 1).otherwise(0)
+
+    left = outflow.select(
+        F.col("row").alias("outflow_row"),
+        F.col("household_county").alias("origin"),
+        F.col("certificate_no").alias("out_certificate"),
+        F.col("verified_on").alias("out_verified"),
+    )
+    right = inflow.select(
+        F.col("row").alias("inflow_row"),
+        F.col("residence_county").alias("destination"),
+        F.col("certificate_no").alias("in_certificate"),
+        F.col("verified_on").alias("in_verified"),
+    )
+    has_out, has_in = F.col("out_certificate") != "", F.col("in_certificate") != ""
+    same = certificate("out_certificate") == certificate("in_certificate")
+    out_v, in_v = F.col("out_verified") != "", F.col("in_verified") != ""
+    zero = {key: F.lit(0) for key in COUNTS}
+    matched = (
+        found.select("outflow_row", "inflow_row")
+        .join(left, "outflow_row")
+        .join(right, "inflow_row")
+        .select(
+            "origin",
+            "destination",
+            *(
+                column.alias(key)
+                for key, column in {
+                    **zero,
+                    "matched": F.lit(1),
+                    "certificate_same": flag(has_out & has_in & same),
+                    "certificate_different": flag(has_out & has_in & ~same),
+                    "certificate_only_outflow": flag(has_out & ~has_in),
+                    "certificate_only_inflow": flag(~has_out & has_in),
+                    "verified_both": flag(out_v & in_v),
+                    "verified_only_outflow": flag(out_v & ~in_v),
+                    "verified_only_inflow": flag(~out_v & in_v),
+                }.items()
+            ),
+        )
+    )
+
+    def alone(frame, column, key):
+        rest = frame.join(found.select(F.col(column).alias("row")), "row", "left_anti")
+        return rest.select(
+            F.col("household_county").alias("origin"),
+            F.col("residence_county").alias("destination"),
+            *(column.alias(name) for name, column in {**zero, key: F.lit(1)}.items()),
+        )
+
+    rows = (
+        matched.unionByName(alone(outflow, "outflow_row", "only_outflow"))
+        .unionByName(alone(inflow, "inflow_row", "only_inflow"))
+        .groupBy("origin", "destination")
+        .agg(*(F.sum(key).alias(key) for key in COUNTS))
+        .collect()
+    )
+    return [
+        entry(r["origin"], r["destination"], {key: r[key] for key in COUNTS})
+        for r in sorted(rows, key=lambda r: (r["origin"], r["destination"]))
+    ]
+
+
 def match_spark(
     outflow: Sequence[Record],
     inflow: Sequence[Record],

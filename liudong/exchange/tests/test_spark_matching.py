@@ -78,6 +78,20 @@ def test_every_stage_gives_the_same_pairs_on_spark_and_the_command_takes_it(
     assert {m.outflow_row: m.inflow_row for m in on_spark.matches} == truth
     assert on_spark.summary == on_duckdb.summary
 
+    # The report as the national job computes it, a group-by in Spark, on the registers
+    # with certificates and verifications (test_match_report's).
+    from liudong.exchange import spark as spark_matching
+    from liudong.exchange.tests.test_match_report import registers as with_certificates
+
+    (tmp_path / "report").mkdir()
+    paths = with_certificates(tmp_path / "report")
+    left, right = (matching.read_register(p, today=TODAY) for p in paths)
+    frames = spark_matching.records_frame(spark, left), spark_matching.records_frame(spark, right)
+    found = spark_matching.match_frames(spark, *frames)
+    expected = matching.match(left, right, today=TODAY).summary
+    assert spark_matching.summary(*frames, found) == expected
+    assert sum(e["certificate_same"] for e in expected) == 1
+
     printed = {}
     for engine in ("duckdb", "spark"):
         out = io.StringIO()
