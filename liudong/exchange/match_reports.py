@@ -50,11 +50,8 @@ OBJECT_TYPE = "exchange.matchreport"
 _ID_LENGTH = 32
 
 
-def may_run(user) -> bool:
-    return can(user, RUN_MATCHING) and len(user.region_id or "") <= 6
-
-
-def _check(user) -> None:
+def check_allowed(user) -> None:
+    """Raise PermissionDenied, with the reason, unless ``user`` may run matching reports."""
     if not can(user, RUN_MATCHING):
         raise PermissionDenied(_("Your role does not allow this page."))
     if len(user.region_id) > 6:
@@ -122,7 +119,7 @@ def run_match(*, acting_user, outflow, inflow, threshold: float = DEFAULT_THRESH
     """Match two uploaded registers and keep the report scoped to ``acting_user``'s region.
     Returns the stored report (see :func:`stored`). Raises PermissionDenied, or
     ValidationError naming the field (outflow, inflow, threshold) and the problem."""
-    _check(acting_user)
+    check_allowed(acting_user)
     if not 0 < threshold <= 1:
         raise ValidationError({"threshold": _("Give a score above 0 and at most 1.")})
     outflow_name, outflow_records = _read(outflow, "outflow")
@@ -170,7 +167,7 @@ def run_match(*, acting_user, outflow, inflow, threshold: float = DEFAULT_THRESH
 def stored(report_id: str, *, acting_user, via: str | None = None) -> dict:
     """A kept report, for its owner only (LookupError otherwise, shown as 404). ``via``
     (the page or the API) records the reading in the audit log."""
-    _check(acting_user)
+    check_allowed(acting_user)
     try:
         data = json.loads(_path(report_id).read_text(encoding="utf-8"))
     except (FileNotFoundError, json.JSONDecodeError) as exc:

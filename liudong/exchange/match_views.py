@@ -38,7 +38,7 @@ def new_match(request):
             return redirect("matching:report", report_id=data["id"])
     else:
         # Refuses a township account before it uploads anything (PermissionDenied).
-        match_reports._check(request.user)
+        match_reports.check_allowed(request.user)
     return render(
         request,
         "exchange/matching/new.html",

@@ -60,6 +60,12 @@ class Command(LiudongCommand):
                 str(exc), errors=[{"field": exc.field, "code": exc.code, "message": str(exc)}]
             )
         if options["engine"] == "spark":
+            try:
+                import pyspark  # noqa: F401
+            except ImportError:
+                raise CommandError(
+                    "--engine spark needs PySpark (pip install pyspark) and a Java 17+ runtime"
+                ) from None
             from liudong.exchange.spark import match_spark
 
             result = match_spark(outflow, inflow, threshold=threshold)
