@@ -185,3 +185,19 @@ def test_the_api_refuses_in_the_one_error_shape(
         == 403
     )
     assert api_for(None).get(f"/api/match-reports/{body['id']}/").status_code in (401, 403)
+
+
+def test_reports_older_than_a_week_are_deleted_at_the_next_run(client_for, county_admin, tmp_path):
+    import os
+    import time
+
+    client = client_for(county_admin)
+    old_url = client.post("/exchange/matching/", files(tmp_path))["Location"]
+    old_id = old_url.strip("/").split("/")[-1]
+    stored = match_reports.settings.VAR_DIR / "matching" / f"{old_id}.json"
+    eight_days_ago = time.time() - 8 * 86_400
+    os.utime(stored, (eight_days_ago, eight_days_ago))
+    new_url = client.post("/exchange/matching/", files(tmp_path))["Location"]
+    assert not stored.exists()
+    assert client.get(old_url).status_code == 404
+    assert client.get(new_url).status_code == 200
