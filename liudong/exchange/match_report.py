@@ -33,7 +33,7 @@ from __future__ import annotations
 
 import datetime
 import re
-from collections.abc import Iterable, Sequence
+from collections.abc import Iterable, Mapping, Sequence
 from typing import Any
 
 from liudong.people.idnumbers import mask
@@ -126,19 +126,53 @@ def agreement(left, right) -> list[str]:
     return keys
 
 
+INDEX = {key: position for position, key in enumerate(COUNTS)}
+
+
 def entry(origin: str | None, destination: str | None, tally) -> dict:
-    """One row of the report: the counts of ``tally`` (a mapping) and the rates they give."""
-    counts = {key: int(tally.get(key, 0)) for key in COUNTS}
-    certificates = sum(counts[k] for k in COUNTS if k.startswith("certificate_"))
-    verified = sum(counts[k] for k in COUNTS if k.startswith("verified_"))
-    rates = {
-        "residence_rate": percent(counts["matched"], counts["matched"] + counts["only_outflow"]),
-        "origin_rate": percent(counts["matched"], counts["matched"] + counts["only_inflow"]),
-        "certificate_agreement_rate": percent(counts["certificate_same"], certificates),
-        "verification_agreement_rate": percent(counts["verified_both"], verified),
+    """One row of the report: the counts of ``tally`` (a mapping, or a sequence in COUNTS
+    order) and the rates they give, keys in KEYS order. Written out long-hand: a register
+    of a million rows has about a million county pairs."""
+    if isinstance(tally, Mapping):
+        tally = [int(tally.get(key, 0)) for key in COUNTS]
+    (
+        matched,
+        only_outflow,
+        only_inflow,
+        certificate_same,
+        certificate_different,
+        certificate_only_outflow,
+        certificate_only_inflow,
+        verified_both,
+        verified_only_outflow,
+        verified_only_inflow,
+    ) = tally
+    certificates = (
+        certificate_same
+        + certificate_different
+        + certificate_only_outflow
+        + certificate_only_inflow
+    )
+    return {
+        "outflow_region": origin,
+        "inflow_region": destination,
+        "matched": matched,
+        "only_outflow": only_outflow,
+        "only_inflow": only_inflow,
+        "residence_rate": percent(matched, matched + only_outflow),
+        "origin_rate": percent(matched, matched + only_inflow),
+        "certificate_same": certificate_same,
+        "certificate_different": certificate_different,
+        "certificate_only_outflow": certificate_only_outflow,
+        "certificate_only_inflow": certificate_only_inflow,
+        "certificate_agreement_rate": percent(certificate_same, certificates),
+        "verified_both": verified_both,
+        "verified_only_outflow": verified_only_outflow,
+        "verified_only_inflow": verified_only_inflow,
+        "verification_agreement_rate": percent(
+            verified_both, verified_both + verified_only_outflow + verified_only_inflow
+        ),
     }
-    values = {"outflow_region": origin, "inflow_region": destination, **counts, **rates}
-    return {key: values[key] for key in KEYS}
 
 
 def total(entries: Iterable[dict]) -> dict:

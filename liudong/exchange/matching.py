@@ -590,23 +590,30 @@ def summarise(
     outflow row's household county and the inflow row's residence county; a row found on one
     side only by its own household and residence counties. On matched pairs, whether the two
     registers agree on the certificate and its verification (match_report.agreement)."""
-    from .match_report import agreement, entry
+    from .match_report import COUNTS, INDEX, agreement, entry
 
     by_row_out = {r.row: r for r in outflow}
     by_row_in = {r.row: r for r in inflow}
-    counts: dict[tuple[str, str], Counter] = defaultdict(Counter)
+    width = len(COUNTS)
+    counts: dict[tuple[str, str], list[int]] = defaultdict(lambda: [0] * width)
+    matched, only_outflow, only_inflow = (
+        INDEX["matched"],
+        INDEX["only_outflow"],
+        INDEX["only_inflow"],
+    )
     for pair in result.matches:
         left, right = by_row_out[pair.outflow_row], by_row_in[pair.inflow_row]
         tally = counts[(left.household_county, right.residence_county)]
-        tally["matched"] += 1
-        for key in agreement(left, right):
-            tally[key] += 1
+        tally[matched] += 1
+        if left.certificate_no or right.certificate_no or left.verified_on or right.verified_on:
+            for key in agreement(left, right):
+                tally[INDEX[key]] += 1
     for row in result.outflow_unmatched:
         record = by_row_out[row]
-        counts[(record.household_county, record.residence_county)]["only_outflow"] += 1
+        counts[(record.household_county, record.residence_county)][only_outflow] += 1
     for row in result.inflow_unmatched:
         record = by_row_in[row]
-        counts[(record.household_county, record.residence_county)]["only_inflow"] += 1
+        counts[(record.household_county, record.residence_county)][only_inflow] += 1
     return [
         entry(origin, destination, tally) for (origin, destination), tally in sorted(counts.items())
     ]
