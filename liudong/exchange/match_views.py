@@ -15,10 +15,13 @@ from liudong.web.forms import add_service_errors
 
 from . import match_report, match_reports
 from .match_forms import MatchForm
+from .matching import COLUMNS as COLUMNS_READ
 from .matching import DEFAULT_THRESHOLD
 
 XLSX = "application/vnd.openxmlformats-officedocument.spreadsheetml.sheet"
 SHOWN_ROWS = 200  # unmatched rows listed a side on the page; the xlsx has them all
+# The template columns matching reads, shown on the upload page.
+_READ = set(COLUMNS_READ)
 
 
 @staff_required(RUN_MATCHING)
@@ -49,18 +52,6 @@ def new_match(request):
         },
         status=400 if form.errors else 200,
     )
-
-
-_READ = {
-    "name",
-    "sex",
-    "id_number",
-    "birth_date",
-    "household_region",
-    "residence_region",
-    "certificate_no",
-    "verified_on",
-}
 
 
 def _stored(request, report_id, via=None):
