@@ -11,13 +11,17 @@ baseline: a plain splink link_only model on the same csv files as DuckDB reads t
 birth date, sex, ID number with splink's library comparisons, trained as splink's tutorial
 does: deterministic rules for the prior, random sampling for u, EM for m), pairs at 0.9 or
 more. Each runs in its own process: time, peak resident memory, precision and recall.
-Run: .venv/bin/python bench/match.py [--n 1000000]
+Results: bench/results/match-N.json. `--spark` also runs the Spark path (liudong.exchange.spark)
+in local[2] mode on the same files and checks it finds the same pairs (time only: its memory
+is the JVM's, outside this process).
+Run: .venv/bin/python bench/match.py [--n 1000000] [--spark]
 """
 
 from __future__ import annotations
 
 import datetime
 import json
+import os
 import random
 import resource
 import subprocess
@@ -181,6 +185,24 @@ def child_ours(outflow: str, inflow: str, out: str) -> dict:
     return {"seconds": seconds, "read_s": read_s, "methods": methods}
 
 
+def child_spark(outflow: str, inflow: str, out: str) -> dict:
+    """The same matching on PySpark in local mode (`--spark`): what the national path costs
+    on this machine, not a contender (a JVM on 2 cores)."""
+    from liudong.exchange import matching, spark
+
+    start = time.perf_counter()
+    left = matching.read_register(outflow, today=TODAY)
+    right = matching.read_register(inflow, today=TODAY)
+    read_s = time.perf_counter() - start
+    session = spark.session("local[2]", partitions=8)
+    session.sparkContext.setLogLevel("ERROR")
+    session_s = time.perf_counter() - start - read_s
+    result = spark.match_spark(left, right, threshold=THRESHOLD, spark=session)
+    seconds = time.perf_counter() - start
+    Path(out).write_text(json.dumps([[m.outflow_row, m.inflow_row] for m in result.matches]))
+    return {"seconds": seconds, "read_s": read_s, "session_s": session_s}
+
+
 def child_baseline(outflow: str, inflow: str, out: str) -> dict:
     import logging
 
@@ -255,6 +277,7 @@ def quality(found: set, truth: set) -> dict:
     right = len(found & truth)
     return {
         "pairs": len(found),
+        "correct": right,
         "precision": round(right / len(found), 4) if found else None,
         "recall": round(right / len(truth), 4) if truth else None,
     }
@@ -262,6 +285,9 @@ def quality(found: set, truth: set) -> dict:
 
 def main():
     parser = argument_parser(__doc__)
+    parser.add_argument(
+        "--spark", action="store_true", help="also time the Spark path in local[2] mode"
+    )
     args = parser.parse_args()
     n = args.n or 100_000
     sys.path.insert(0, str(ROOT))
@@ -290,22 +316,32 @@ def main():
             **quality(baseline_pairs, truth),
         },
         "time_ratio_ours_to_baseline": round(ours["seconds"] / baseline["seconds"], 3),
+        "load_average_at_end": [round(x, 2) for x in os.getloadavg()],
         "python": sys.version.split()[0],
     }
-    import os
+    if args.spark:
+        figures, spark_pairs = run_child("spark", outflow, inflow, folder)
+        result["spark_local_2"] = {
+            "seconds": round(figures["seconds"], 1),
+            "read_s": round(figures["read_s"], 1),
+            "session_s": round(figures["session_s"], 1),
+            "same_pairs_as_ours": spark_pairs == ours_pairs,
+            **quality(spark_pairs, truth),
+        }
     import platform
 
     result["machine"] = f"{platform.machine()}, {os.cpu_count()} cores"
     RESULTS.mkdir(parents=True, exist_ok=True)
-    (RESULTS / "match.json").write_text(json.dumps(result, indent=2, ensure_ascii=False) + "\n")
-    print(json.dumps(result, indent=2, ensure_ascii=False))
+    text = json.dumps(result, indent=2, ensure_ascii=False)
+    (RESULTS / f"match-{n}.json").write_text(text + "\n")
+    print(text)
 
 
 if __name__ == "__main__":
     if len(sys.argv) == 6 and sys.argv[1] == "--child":
         sys.path.insert(0, str(ROOT))
         kind, outflow_path, inflow_path, pairs_path = sys.argv[2:]
-        child = child_ours if kind == "ours" else child_baseline
+        child = {"ours": child_ours, "spark": child_spark}.get(kind, child_baseline)
         figures = child(outflow_path, inflow_path, pairs_path)
         figures["peak_mib"] = resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024
         print(json.dumps(figures))

@@ -12,6 +12,7 @@ urlpatterns = [
     path("places/", include("liudong.places.urls")),
     path("services/", include("liudong.services.urls")),
     path("stats/", include("liudong.stats.urls")),
+    path("exchange/matching/", include("liudong.exchange.match_urls")),
     path("exchange/", include("liudong.exchange.urls")),
     path("assistance/", include("liudong.exchange.assistance_urls")),
     path("audit/", include("liudong.audit.urls")),

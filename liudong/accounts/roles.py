@@ -61,6 +61,9 @@ SPOT_CHECK = "spot_check"
 # Assistance requests (协查) to and from the other place: the township answers them
 # (DESIGN.md §1); the county oversees and may ask and answer too.
 ASSISTANCE = "assistance"
+# Two-way assessment (双向考核): match an outflow register against an inflow register and
+# read the per-county report (liudong.exchange.match_reports).
+RUN_MATCHING = "run_matching"
 
 CAPABILITIES: dict[str, set[str]] = {
     Role.COLLECTOR: {USE_WEB, CHANGE_PEOPLE, MANAGE_PLACES},
@@ -104,9 +107,10 @@ CAPABILITIES: dict[str, set[str]] = {
         MANAGE_INDICATORS,
         SPOT_CHECK,
         ASSISTANCE,
+        RUN_MATCHING,
     },
     # An inspector reads figures to assess them and spot-checks files in the field.
-    Role.INSPECTOR: {USE_WEB, VIEW_REPORTS, SPOT_CHECK},
+    Role.INSPECTOR: {USE_WEB, VIEW_REPORTS, SPOT_CHECK, RUN_MATCHING},
     # Another jurisdiction's system: exchange messages only, never pages or lists.
     Role.NODE: set(),
 }

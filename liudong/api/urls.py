@@ -13,6 +13,7 @@ from liudong.certificates.api.views import (
 )
 from liudong.exchange.api.assistance import AssistanceRequestViewSet
 from liudong.exchange.api.intake import IntakeBatchViewSet, IntakeRowViewSet
+from liudong.exchange.api.matching import MatchReportViewSet
 from liudong.exchange.api.views import InboxMessageViewSet, OutboxMessageViewSet
 from liudong.people.api.views import ChildViewSet, EpisodeViewSet, PersonViewSet
 from liudong.places.api.views import (
@@ -79,6 +80,7 @@ router.register("spot-checks", SpotCheckViewSet, basename="spot-check")
 router.register("assistance-requests", AssistanceRequestViewSet, basename="assistance-request")
 router.register("intake-batches", IntakeBatchViewSet, basename="intake-batch")
 router.register("intake-rows", IntakeRowViewSet, basename="intake-row")
+router.register("match-reports", MatchReportViewSet, basename="match-report")
 
 app_name = "api"
 urlpatterns = [

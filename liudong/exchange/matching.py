@@ -32,7 +32,17 @@ from liudong.tabular import TableError, read_table_lists
 
 DEFAULT_THRESHOLD = 0.9
 # What matching reads; the other template columns may be there or not.
-COLUMNS = ("name", "sex", "id_number", "birth_date", "household_region", "residence_region")
+COLUMNS = (
+    "name",
+    "sex",
+    "id_number",
+    "birth_date",
+    "household_region",
+    "residence_region",
+    # Not matched on: compared on matched pairs for the report (see summarise).
+    "certificate_no",
+    "verified_on",
+)
 REQUIRED = ("name", "sex", "id_number", "household_region", "residence_region")
 _CHINESE = {c.field: c.chinese for c in template.COLUMNS}
 
@@ -77,6 +87,8 @@ class Record:
     birth_date: str  # ISO date, or ""
     household_county: str
     residence_county: str
+    certificate_no: str = ""  # 婚育证明编号 as written (trimmed), or ""
+    verified_on: str = ""  # ISO date of the residence's verification (查验), or ""
 
 
 @dataclass(frozen=True, slots=True)
@@ -110,8 +122,12 @@ class MatchResult:
 # -- reading ---------------------------------------------------------------------------------
 
 
-def read_register(path, *, today: datetime.date | None = None) -> list[Record]:
-    """The rows of a person file in the template (csv/xlsx, Chinese or English headers)."""
+def read_register(
+    path, *, today: datetime.date | None = None, name: str | None = None
+) -> list[Record]:
+    """The rows of a person file in the template (csv/xlsx, Chinese or English headers).
+    ``name``: the file's name in messages when ``path`` is not it (an upload stored under a
+    random token)."""
     columns = {name: (_CHINESE[name],) for name in COLUMNS}
     try:
         rows = read_table_lists(path, columns, REQUIRED)
@@ -121,12 +137,12 @@ def read_register(path, *, today: datetime.date | None = None) -> list[Record]:
         code = "missing_column" if missing else "unreadable"
         if "file is empty" in str(exc):
             code = "empty_file"
-        raise MatchInputError(path, str(exc), field=missing, code=code) from exc
+        raise MatchInputError(name or path, str(exc), field=missing, code=code) from exc
     return records
 
 
 def _record(row: int, cells: list, today: datetime.date | None) -> Record:
-    name, sex, id_raw, birth_raw, household, residence = cells
+    name, sex, id_raw, birth_raw, household, residence, certificate, verified = cells
     simplified = simplify(_text(name))
     id_number, id17, id_birth, id_sex, legacy = _id_facts(id_raw, today)
     return Record(
@@ -141,6 +157,9 @@ def _record(row: int, cells: list, today: datetime.date | None) -> Record:
         birth_date=_date(birth_raw) or id_birth,
         household_county=_county(household),
         residence_county=_county(residence),
+        certificate_no=_text(certificate) if certificate is not None else "",
+        # A verification date that does not read as a date still says one was recorded.
+        verified_on=(_date(verified) or _text(verified)) if verified is not None else "",
     )
 
 
@@ -350,7 +369,14 @@ def _null(*columns: str) -> dict:
     return {"sql_condition": sql, "label_for_charts": "null", "is_null_level": True}
 
 
-def splink_settings(prior: float, u: dict[tuple[str, str], float] | None = None) -> dict:
+# Functions the model's SQL names that another engine spells differently: Spark has them
+# from splink's Scala UDF jar (registered by SparkAPI).
+_FUNCTIONS = {"spark": {"jaro_winkler_similarity(": "jaro_winkler("}}
+
+
+def splink_settings(
+    prior: float, u: dict[tuple[str, str], float] | None = None, *, dialect: str = "duckdb"
+) -> dict:
     """A Fellegi-Sunter model. m (how often a field agrees for one person in two registers)
     comes from what clerks get wrong; u (how often strangers agree) from ``u`` (keyed by
     comparison and level, see :func:`estimate_u`) where given, else these priors. A birth date
@@ -362,6 +388,8 @@ def splink_settings(prior: float, u: dict[tuple[str, str], float] | None = None)
             key = (comparison["output_column_name"], level["label_for_charts"])
             if u and key in u:
                 level["u_probability"] = u[key]
+            for ours, theirs in _FUNCTIONS.get(dialect, {}).items():
+                level["sql_condition"] = level["sql_condition"].replace(ours, theirs)
     return settings
 
 
@@ -470,6 +498,17 @@ def estimate_u(outflow: Sequence[Record], inflow: Sequence[Record]) -> dict[tupl
     def column(name: str):
         return agreement((getattr(r, name) for r in outflow), (getattr(r, name) for r in inflow))
 
+    return u_from_agreement(column)
+
+
+# The fields whose exact agreement u_from_agreement asks about.
+U_FIELDS = ("name", "pinyin", "birth_date", "sex", "household_county")
+
+
+def u_from_agreement(column) -> dict[tuple[str, str], float]:
+    """u per comparison level from ``column(field)``: the share of all (outflow, inflow)
+    pairs of rows that agree on ``field`` (None: no row has it). Shared by the DuckDB and
+    the Spark paths, which count the values each in their own way."""
     found: dict[tuple[str, str], float] = {}
     name, sound = column("name"), column("pinyin")
     if name is not None and sound is not None:
@@ -547,33 +586,36 @@ def _quietly(function, *args, **kwargs):
 def summarise(
     outflow: Sequence[Record], inflow: Sequence[Record], result: MatchResult
 ) -> list[dict]:
-    """Counts per pair of counties (origin, destination): a matched pair by the outflow row's
-    household county and the inflow row's residence county; a row found on one side only by
-    its own household and residence counties."""
+    """Counts and rates per pair of counties (origin, destination): a matched pair by the
+    outflow row's household county and the inflow row's residence county; a row found on one
+    side only by its own household and residence counties. On matched pairs, whether the two
+    registers agree on the certificate and its verification (match_report.agreement)."""
+    from .match_report import COUNTS, INDEX, agreement, entry
+
     by_row_out = {r.row: r for r in outflow}
     by_row_in = {r.row: r for r in inflow}
-    counts: dict[tuple[str, str], Counter] = defaultdict(Counter)
+    width = len(COUNTS)
+    counts: dict[tuple[str, str], list[int]] = defaultdict(lambda: [0] * width)
+    matched, only_outflow, only_inflow = (
+        INDEX["matched"],
+        INDEX["only_outflow"],
+        INDEX["only_inflow"],
+    )
     for pair in result.matches:
-        key = (
-            by_row_out[pair.outflow_row].household_county,
-            by_row_in[pair.inflow_row].residence_county,
-        )
-        counts[key]["matched"] += 1
+        left, right = by_row_out[pair.outflow_row], by_row_in[pair.inflow_row]
+        tally = counts[(left.household_county, right.residence_county)]
+        tally[matched] += 1
+        if left.certificate_no or right.certificate_no or left.verified_on or right.verified_on:
+            for key in agreement(left, right):
+                tally[INDEX[key]] += 1
     for row in result.outflow_unmatched:
         record = by_row_out[row]
-        counts[(record.household_county, record.residence_county)]["only_outflow"] += 1
+        counts[(record.household_county, record.residence_county)][only_outflow] += 1
     for row in result.inflow_unmatched:
         record = by_row_in[row]
-        counts[(record.household_county, record.residence_county)]["only_inflow"] += 1
+        counts[(record.household_county, record.residence_county)][only_inflow] += 1
     return [
-        {
-            "outflow_region": origin,
-            "inflow_region": destination,
-            "matched": tally["matched"],
-            "only_outflow": tally["only_outflow"],
-            "only_inflow": tally["only_inflow"],
-        }
-        for (origin, destination), tally in sorted(counts.items())
+        entry(origin, destination, tally) for (origin, destination), tally in sorted(counts.items())
     ]
 
 
