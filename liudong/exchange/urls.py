@@ -6,6 +6,7 @@ from . import views
 
 app_name = "exchange"
 urlpatterns = [
+    path("", views.home, name="home"),
     path("inbox/", views.inbox, name="inbox"),
     path("messages/", views.mailbox, name="mailbox"),
     path("messages/<uuid:pk>/apply/", views.apply_again, name="apply_again"),

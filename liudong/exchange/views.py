@@ -22,7 +22,7 @@ from django.utils.translation import gettext_lazy as _
 from django.views.decorators.csrf import csrf_exempt
 from django.views.decorators.http import require_GET, require_POST
 
-from liudong.accounts.roles import CHANGE_PEOPLE
+from liudong.accounts.roles import ASSISTANCE, CHANGE_PEOPLE, RUN_MATCHING, can
 from liudong.api.errors import json_error
 from liudong.audit.middleware import client_address
 from liudong.certificates import throttle
@@ -132,6 +132,20 @@ def _rows(messages, box: str) -> list[dict]:
 
 
 @require_GET
+@staff_required()
+def home(request):
+    """The menu's one "exchange" entry: the first of its sections the user may open."""
+    for capability, url in (
+        (CHANGE_PEOPLE, "exchange:mailbox"),
+        (ASSISTANCE, "assistance:list"),
+        (RUN_MATCHING, "matching:new"),
+    ):
+        if can(request.user, capability):
+            return redirect(url)
+    raise PermissionDenied(_("Your role does not allow this page."))
+
+
+@require_GET
 @staff_required(CHANGE_PEOPLE)
 def mailbox(request):
     """Messages received for the user's region (those needing attention first) or sent
@@ -156,7 +170,14 @@ def mailbox(request):
     return render(
         request,
         "exchange/mailbox.html",
-        {"box": box, "page": page, "rows": rows, "counts": counts, "labels": TYPE_LABELS},
+        {
+            "box": box,
+            "page": page,
+            "rows": rows,
+            "counts": counts,
+            "labels": TYPE_LABELS,
+            "section": "mailbox",
+        },
     )
 
 

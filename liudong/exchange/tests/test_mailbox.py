@@ -74,3 +74,14 @@ def test_her_file_shows_the_services_her_residence_reported(node, henan, client_
     send(henan, "service", payload)
     page = client_for(township_a).get(f"/people/{person.pk}/").content.decode()
     assert 'data-testid="reported-services"' in page and TODAY.isoformat() in page
+
+
+def test_the_menus_exchange_entry_opens_the_first_section_the_role_may_see(
+    client_for, township_a, inspector, provider_a
+):
+    assert client_for(township_a).get("/exchange/").url == "/exchange/messages/"
+    assert client_for(inspector).get("/exchange/").url == "/exchange/matching/"
+    assert client_for(provider_a).get("/exchange/").status_code == 403
+    page = client_for(township_a).get("/exchange/messages/").content.decode()
+    assert 'data-testid="nav-assistance"' in page and 'data-testid="nav-intake"' in page
+    assert 'data-testid="nav-matching"' not in page  # a township runs no matching
