@@ -885,40 +885,16 @@ def _confirm_changed(row: IntakeRow, *, acting_user) -> Person:
             housing=stay.housing if stay else "",
         )
     elif "address" in differences or "employer" in differences:
-        _correct_stay(row, person, stay, acting_user=acting_user)
+        # The same place, another address or employer: her stay corrected, not a move.
+        people.correct_stay(
+            acting_user=acting_user,
+            person=person,
+            address=row.address if "address" in differences else None,
+            employer=row.employer if "employer" in differences else None,
+            detail={"via": "department list", "intake_row": row.pk},
+        )
     person.refresh_from_db()
     return person
-
-
-def _correct_stay(row: IntakeRow, person: Person, stay: ResidenceEpisode, *, acting_user) -> None:
-    """Her current stay as the department knows it: the same place, another address or
-    employer. A correction of the stay, not a move (a move changes the region)."""
-    people.check_may_change(acting_user, stay.region_id)
-    before = audit.snapshot(person, people.PERSON_AUDIT_FIELDS)
-    stay_before = audit.snapshot(stay, people.EPISODE_AUDIT_FIELDS)
-    if "address" in row.differences:
-        stay.address = row.address
-        person.residence_address = row.address
-        people.refresh_derived(person)
-        person.save_versioned()
-    if "employer" in row.differences:
-        stay.employer = row.employer
-    stay.save_versioned()
-    audit.record(
-        Action.UPDATE,
-        acting_user=acting_user,
-        obj=person,
-        region=person.residence_region_id or person.household_region_id,
-        before=before,
-        after=audit.snapshot(person, people.PERSON_AUDIT_FIELDS),
-        detail={
-            "action": "stay corrected from a department list",
-            "episode": stay.pk,
-            "episode_before": stay_before,
-            "episode_after": audit.snapshot(stay, people.EPISODE_AUDIT_FIELDS),
-            "intake_row": row.pk,
-        },
-    )
 
 
 @transaction.atomic

@@ -297,6 +297,46 @@ def return_home(
 
 
 @transaction.atomic
+def correct_stay(
+    *,
+    acting_user,
+    person: Person,
+    address: str | None = None,
+    employer: str | None = None,
+    detail: dict | None = None,
+) -> ResidenceEpisode:
+    """Her current stay corrected in place: the same place, another address or employer
+    (a correction, not a move: a move changes the region and opens a new stay)."""
+    stay = open_episode(person)
+    if stay is None:
+        raise ValidationError(_("This person has no current residence to correct."))
+    check_may_change(acting_user, stay.region_id)
+    before = audit.snapshot(person, PERSON_AUDIT_FIELDS)
+    stay_before = audit.snapshot(stay, EPISODE_AUDIT_FIELDS)
+    if address is not None:
+        stay.address = person.residence_address = address
+        refresh_derived(person)
+        person.save_versioned()
+    if employer is not None:
+        stay.employer = employer
+    stay.save_versioned()
+    _record(
+        Action.UPDATE,
+        acting_user,
+        person,
+        before,
+        {
+            "action": "stay corrected",
+            "episode": stay.pk,
+            "episode_before": stay_before,
+            "episode_after": audit.snapshot(stay, EPISODE_AUDIT_FIELDS),
+            **(detail or {}),
+        },
+    )
+    return stay
+
+
+@transaction.atomic
 def update_person(
     *, acting_user, person: Person, expected_version: int | None = None, **changes
 ) -> Person:
