@@ -246,7 +246,7 @@ def test_every_notice_crosses_between_two_running_nodes(nodes):
         f"print(services.issue(Person.objects.get(id_number='{FIRST}'), None).number)"
     ).strip()
     wait_for(_applied(residence, 1), "the certificate notice")
-    # The residence checks it by number, records a birth and a service, then she leaves.
+    # The residence checks it by number, records a birth and a service.
     residence.python(
         "import datetime\n"
         "from liudong.certificates import services as certificates\n"
@@ -259,15 +259,40 @@ def test_every_notice_crosses_between_two_running_nodes(nodes):
         "    birth_date=datetime.date.today())\n"
         "care.create_service_record(acting_user=None, person=her, service_type='postnatal',\n"
         "    date=datetime.date.today(), consent_recorded=True)\n"
-        "her.refresh_from_db()\n"
+    )
+    wait_for(_applied(registration, 4), "verification, birth, service")
+    # The registration township revokes the certificate: the residence refuses it now.
+    registration.python(
+        "from liudong.certificates import services\n"
+        f"services.revoke('{number}', '证件遗失，申请补办', None)\n"
+    )
+    wait_for(_applied(residence, 2), "the revocation")
+    refusal = residence.python(
+        "from django.core.exceptions import ValidationError\n"
+        "from liudong.certificates import services\n"
+        "try:\n"
+        f"    services.verify_at_residence(acting_user=None, method='number', number='{number}')\n"
+        "except ValidationError as exc:\n"
+        "    print(exc.error_dict['number'][0].code)\n"
+    ).strip()
+    assert refusal == "revoked"
+    # She leaves: the registration place closes her stay there.
+    residence.python(
+        "import datetime\n"
+        "from liudong.people import services as people\n"
+        "from liudong.people.models import Person\n"
+        f"her = Person.objects.get(id_number='{FIRST}')\n"
         "people.register_departure(acting_user=None, person=her,\n"
         "    departure_date=datetime.date.today())\n"
     )
-    received = wait_for(_applied(registration, 5), "verification, birth, service, departure")
+    received = wait_for(_applied(registration, 5), "the departure")
     assert sorted(m["type"] for m in received) == [
         "arrival", "birth", "departure", "service", "verification"
     ]  # fmt: skip
-    assert [m["type"] for m in residence.inbox()] == ["certificate_issued"]
+    assert sorted(m["type"] for m in residence.inbox()) == [
+        "certificate_issued",
+        "certificate_revoked",
+    ]
     state = registration.python(
         "from liudong.certificates.models import Verification\n"
         "from liudong.exchange.models import ReportedService\n"
