@@ -192,21 +192,22 @@ def receive(envelope, *, now: datetime.datetime | None = None) -> tuple[InboxMes
             if known.digest != fingerprint:
                 raise Refused("replayed", "another message was received under this id")
             return known, False
-        try:
-            # Accepted and applied together: a crash between the two cannot leave a message
-            # taken but without its effect (the sender, unanswered, delivers it again).
-            with transaction.atomic():
-                message = InboxMessage.objects.create(
-                    id=uuid.UUID(checked["id"]),
-                    type=checked["type"],
-                    from_region=checked["from"],
-                    to_region=checked["to"],
-                    envelope=checked,
-                    digest=fingerprint,
-                )
-                effects.apply(message)
-        except IntegrityError:  # the same message arriving twice at once
-            return InboxMessage.objects.get(id=checked["id"]), False
+        # Accepted and applied together: a crash between the two cannot leave a message
+        # taken but without its effect (the sender, unanswered, delivers it again).
+        with transaction.atomic():
+            try:
+                with transaction.atomic():
+                    message = InboxMessage.objects.create(
+                        id=uuid.UUID(checked["id"]),
+                        type=checked["type"],
+                        from_region=checked["from"],
+                        to_region=checked["to"],
+                        envelope=checked,
+                        digest=fingerprint,
+                    )
+            except IntegrityError:  # the same message arriving twice at once
+                return InboxMessage.objects.get(id=checked["id"]), False
+            effects.apply(message)
         return message, True
     except Refused as exc:
         _refuse(envelope, exc)
