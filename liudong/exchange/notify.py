@@ -18,15 +18,20 @@ from liudong.people.models import Child, Person, ResidenceEpisode
 from .models import NodeIdentity
 
 
-def _other_place(code: str | None) -> str | None:
-    """``code`` when it lies outside the region this node serves, else None (also when
-    this node exchanges nothing)."""
-    if not code:
-        return None
+def _served() -> str | None:
+    """The region this node serves; None when it exchanges nothing (no identity)."""
     me = NodeIdentity.objects.only("region_id").first()
-    if me is None or code.startswith(me.region_id):
-        return None
-    return code
+    return me.region_id if me else None
+
+
+def _outside(code: str | None, served: str | None) -> bool:
+    """A place another node serves: one a notice goes to."""
+    return bool(served and code and not code.startswith(served))
+
+
+def _inside(code: str | None, served: str | None) -> bool:
+    """A place this node serves: where a change reported must have happened."""
+    return bool(served and code and code.startswith(served))
 
 
 def _queue(message_type: str, to_region: str, payload: dict, *, here: str) -> None:
@@ -39,22 +44,33 @@ def _day(day: datetime.date) -> str:
     return day.isoformat()
 
 
+def _arrival_payload(*, id_number, name, sex, birth_date, residence_region, arrival_date) -> dict:
+    return {
+        "id_number": id_number,
+        "name": name,
+        "sex": sex,
+        "birth_date": _day(birth_date),
+        "residence_region": residence_region,
+        "arrival_date": _day(arrival_date),
+    }
+
+
 def arrival(person: Person, episode: ResidenceEpisode) -> None:
     """She was registered as living here: her registration place learns where and since
     when (only while she is floating: a return home is her registration's own record)."""
-    to = _other_place(person.household_region_id)
-    if to and person.is_floating:
+    served = _served()
+    if _outside(person.household_region_id, served) and person.is_floating:
         _queue(
             "arrival",
-            to,
-            {
-                "id_number": person.id_number,
-                "name": person.name,
-                "sex": person.sex,
-                "birth_date": _day(person.birth_date),
-                "residence_region": episode.region_id,
-                "arrival_date": _day(episode.arrival_date),
-            },
+            person.household_region_id,
+            _arrival_payload(
+                id_number=person.id_number,
+                name=person.name,
+                sex=person.sex,
+                birth_date=person.birth_date,
+                residence_region=episode.region_id,
+                arrival_date=episode.arrival_date,
+            ),
             here=episode.region_id,
         )
 
@@ -66,26 +82,24 @@ def arrivals_imported(rows) -> int:
     as :func:`arrival` sends for one registered on a page. Returns how many were queued."""
     from liudong.people.services import floating
 
-    me = NodeIdentity.objects.only("region_id").first()
-    if me is None:
-        return 0
+    served = _served()
     items = [
         (
             "arrival",
             row.household_region,
-            {
-                "id_number": row.id_number,
-                "name": row.name,
-                "sex": row.sex,
-                "birth_date": _day(row.birth_date),
-                "residence_region": row.residence_region,
-                "arrival_date": _day(row.arrival_date),
-            },
+            _arrival_payload(
+                id_number=row.id_number,
+                name=row.name,
+                sex=row.sex,
+                birth_date=row.birth_date,
+                residence_region=row.residence_region,
+                arrival_date=row.arrival_date,
+            ),
             row.residence_region,
         )
         for row in rows
-        if not row.household_region.startswith(me.region_id)
-        and row.residence_region.startswith(me.region_id)
+        if _outside(row.household_region, served)
+        and _inside(row.residence_region, served)
         and floating(row.household_region, row.residence_region)
     ]
     if items:
@@ -96,11 +110,15 @@ def arrivals_imported(rows) -> int:
 
 
 def departure(person: Person, episode: ResidenceEpisode) -> None:
-    to = _other_place(person.household_region_id)
-    if to and episode.departure_date is not None and _other_place(episode.region_id) is None:
+    served = _served()
+    if (
+        _outside(person.household_region_id, served)
+        and _inside(episode.region_id, served)
+        and episode.departure_date is not None
+    ):
         _queue(
             "departure",
-            to,
+            person.household_region_id,
             {
                 "id_number": person.id_number,
                 "residence_region": episode.region_id,
@@ -111,11 +129,11 @@ def departure(person: Person, episode: ResidenceEpisode) -> None:
 
 
 def certificate_issued(certificate) -> None:
-    to = _other_place(certificate.person.residence_region_id)
-    if to:
+    residence = certificate.person.residence_region_id
+    if _outside(residence, _served()):
         _queue(
             "certificate_issued",
-            to,
+            residence,
             {
                 "id_number": certificate.id_number,
                 "number": certificate.number,
@@ -127,11 +145,11 @@ def certificate_issued(certificate) -> None:
 
 
 def certificate_revoked(certificate, revoked_on: datetime.date) -> None:
-    to = _other_place(certificate.person.residence_region_id)
-    if to:
+    residence = certificate.person.residence_region_id
+    if _outside(residence, _served()):
         _queue(
             "certificate_revoked",
-            to,
+            residence,
             {
                 "id_number": certificate.id_number,
                 "number": certificate.number,
@@ -145,11 +163,10 @@ def verification(verification) -> None:
     """The residence checked her certificate: the place that issued it learns it (a check
     of the record exchanged without a number tells it nothing it can mark)."""
     person = verification.person
-    to = _other_place(person.household_region_id)
-    if to and verification.number:
+    if _outside(person.household_region_id, _served()) and verification.number:
         _queue(
             "verification",
-            to,
+            person.household_region_id,
             {
                 "id_number": person.id_number,
                 "number": verification.number,
@@ -161,18 +178,20 @@ def verification(verification) -> None:
 
 
 def birth(child: Child) -> None:
+    """A child born to a resident here registered elsewhere (vital statistics only)."""
     parent = child.parent
-    to = _other_place(parent.household_region_id)
-    if to and _other_place(parent.residence_region_id) is None:
+    served = _served()
+    residence = parent.residence_region_id
+    if residence and _outside(parent.household_region_id, served) and _inside(residence, served):
         _queue(
             "birth",
-            to,
+            parent.household_region_id,
             {
                 "parent_id_number": parent.id_number,
                 "birth_date": _day(child.birth_date),
                 "sex": child.sex,
             },
-            here=parent.residence_region_id or "",
+            here=residence,
         )
 
 
@@ -180,11 +199,11 @@ def service(record) -> None:
     """A service given here to a person registered elsewhere: type and date only (what was
     found, chosen or prescribed stays here)."""
     person = record.person
-    to = _other_place(person.household_region_id)
-    if to and _other_place(record.region_id) is None:
+    served = _served()
+    if _outside(person.household_region_id, served) and _inside(record.region_id, served):
         _queue(
             "service",
-            to,
+            person.household_region_id,
             {
                 "id_number": person.id_number,
                 "service_type": record.service_type,

@@ -320,3 +320,14 @@ def test_an_imported_register_notifies_each_arrival_once(node, tmp_path):
     assert queued.envelope["payload"]["id_number"] == WANG
     importing.import_persons(path)
     assert OutboxMessage.objects.count() == 1
+
+
+def test_a_birth_to_a_parent_whose_whereabouts_are_unknown_sends_nothing(node):
+    """The birth notice comes from where she lives: a file here with no current residence
+    (she left for a place not known) is not the residence's to report."""
+    person = her_file(household="410105001", residence="330106002001", id_number=THEIRS)
+    people.register_departure(acting_user=None, person=person, departure_date=TODAY)
+    person.refresh_from_db()
+    OutboxMessage.objects.all().delete()
+    people.add_child(acting_user=None, parent=person, sex="1", birth_date=TODAY)
+    assert not OutboxMessage.objects.exists()
