@@ -197,6 +197,10 @@ STATIC_ROOT = os.environ.get("LIUDONG_STATIC_ROOT") or None
 
 # Exchange between nodes: seconds between delivery rounds of `liudong serve`, and the first
 # wait after a failed delivery (it doubles with each failure, up to an hour).
+# The address the public reaches this node at: a certificate's QR code is a link to its
+# public check page there (certificates.payload.link).
+PUBLIC_URL = os.environ.get("LIUDONG_PUBLIC_URL", "http://127.0.0.1:8000").rstrip("/")
+
 EXCHANGE_INTERVAL = float(os.environ.get("LIUDONG_EXCHANGE_INTERVAL", "10"))
 EXCHANGE_FIRST_RETRY = float(os.environ.get("LIUDONG_EXCHANGE_FIRST_RETRY", "60"))
 # Serve straight from the apps' static folders: `liudong serve` needs no collectstatic step.

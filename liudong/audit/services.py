@@ -12,6 +12,7 @@ from django.db import connection, models, transaction
 from django.utils import timezone
 
 from . import context
+from .masking import mask_value
 from .models import GENESIS_HASH, Action, AuditEntry, AuditHead
 
 
@@ -74,7 +75,8 @@ def entry(
         region=region or (acting_user.region_id if authenticated else "") or "",
         before=_jsonable(before),
         after=_jsonable(after),
-        detail=_jsonable(detail),
+        # A detail describes (a search, a filter, a count): it never needs a full ID number.
+        detail=_jsonable(mask_value(detail)),
     )
 
 
@@ -196,6 +198,10 @@ EXPORT_COLUMNS = [
 ]
 
 
+# Text columns that may carry an ID number typed by someone (an object's name, a search).
+MASKED_TEXT = ("object_repr", "object_id")
+
+
 def export_xlsx(entries, *, acting_user, filters: dict | None = None) -> bytes:
     """Write entries to an xlsx workbook and log the export (with the filters used)."""
     import io
@@ -213,7 +219,9 @@ def export_xlsx(entries, *, acting_user, filters: dict | None = None) -> bytes:
             if name == "at":
                 value = timezone.localtime(value).replace(tzinfo=None)
             elif isinstance(value, dict | list):
-                value = json.dumps(value, ensure_ascii=False, sort_keys=True)
+                value = json.dumps(mask_value(value), ensure_ascii=False, sort_keys=True)
+            elif name in MASKED_TEXT:
+                value = mask_value(value)
             row.append(value)
         sheet.append(row)
         count += 1

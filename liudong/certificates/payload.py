@@ -12,6 +12,12 @@ region is the number's first 9 digits. The signature is Ed25519 over ``DOMAIN + 
 the domain tag keeps a certificate signature from ever passing as an exchange message
 signed by the same node key.
 
+The QR code carries the payload as a link to the public check page with the payload in the
+fragment (:func:`link`): ``https://HOST/verify/#LD1.BODY.SIGNATURE``. A phone camera opens it;
+the fragment never leaves the phone (browsers do not send it, so her name and ID number reach
+no proxy log), and the page's own script posts it. A scanner that types the link into a staff
+page is understood too (:func:`from_scanned`).
+
 Decoding is strict: any text that is not exactly what :func:`encode` would produce (one
 character changed, a lower-case letter, stray padding) is malformed or fails the
 signature; it never raises anything but :class:`Malformed`.
@@ -25,6 +31,7 @@ import datetime
 import re
 from dataclasses import dataclass
 
+from django.conf import settings
 from django.utils.translation import gettext as _
 
 PREFIX = "LD1"
@@ -124,11 +131,26 @@ def _date(text: str, what: str) -> datetime.date:
         raise Malformed(_("the %(what)s is not a date") % {"what": what}) from exc
 
 
+PUBLIC_CHECK_PATH = "/verify/"
+
+
+def link(text: str) -> str:
+    """What the QR code carries: the public check page with the payload in the fragment."""
+    return f"{settings.PUBLIC_URL}{PUBLIC_CHECK_PATH}#{text}"
+
+
+def from_scanned(text: str) -> str:
+    """The payload in what a scanner or camera read: the payload itself, or the link of
+    :func:`link` (anything before the fragment is ignored: the signature is what counts)."""
+    text = text.strip()
+    return text.rsplit("#", 1)[1].strip() if "#" in text else text
+
+
 def decode(text: str) -> tuple[Contents, bytes, bytes]:
-    """(contents, body, signature) of a payload, or :class:`Malformed`."""
+    """(contents, body, signature) of a payload or its link, or :class:`Malformed`."""
     if not isinstance(text, str):
         raise Malformed(_("a payload is text"))
-    text = text.strip()
+    text = from_scanned(text)
     pieces = text.split(".")
     if len(pieces) != 3 or pieces[0] != PREFIX:
         raise Malformed(_("a certificate payload has the form LD1.BODY.SIGNATURE"))

@@ -22,6 +22,7 @@ from reportlab.pdfgen import canvas
 from liudong.people.idnumbers import mask
 from liudong.people.template import MARITAL_CHOICES, SEX_CHOICES
 
+from . import payload as payloads
 from .models import Certificate
 
 FONT = "STSong-Light"
@@ -129,7 +130,7 @@ def render_pdf(certificate: Certificate) -> bytes:
     qr_size = 55 * mm
     qr_top = bottom - 8 * mm
     page.drawImage(
-        ImageReader(io.BytesIO(qr_png(certificate.payload))),
+        ImageReader(io.BytesIO(qr_png(payloads.link(certificate.payload)))),
         right - qr_size,
         qr_top - qr_size,
         qr_size,

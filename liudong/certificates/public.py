@@ -1,5 +1,10 @@
-"""The public check page /verify/: anyone (no login) pastes or scans the code of a
-certificate's QR, or opens ``/verify/?p=CODE``, and learns whether it is valid.
+"""The public check page /verify/: anyone (no login) pastes the code of a certificate's QR,
+or opens the QR's link ``/verify/#LD1...`` with a phone camera, and learns whether it is valid.
+
+The code carries her name and full ID number, so it never travels in a URL a server or proxy
+sees: the link holds it in the fragment, which browsers keep to themselves; the page's own
+script (``public_verify.js``) reads it and submits the form by POST. A ``?p=`` query (the old
+link form) is not checked: the page asks for the code instead.
 
 What an anonymous caller sees is the answer, its reason, and the masked name and ID
 number (``VerifyResult.masked_fields``) so she can tell it is hers: never the other
@@ -88,13 +93,8 @@ def answer(result: services.VerifyResult) -> PublicAnswer:
 @never_cache
 @require_http_methods(["GET", "POST"])
 def public_verify(request):
-    """The form; a POST of ``payload`` or a GET with ``?p=`` checks a code."""
-    if request.method == "POST":
-        data = {"payload": request.POST.get("payload", "")}
-    elif "p" in request.GET:
-        data = {"payload": request.GET.get("p", "")}
-    else:
-        data = None
+    """The form; a POST of ``payload`` checks a code."""
+    data = {"payload": request.POST.get("payload", "")} if request.method == "POST" else None
     form = PublicCheckForm(data)
     context: dict = {"form": form, "limit": throttle.LIMIT, "window": throttle.WINDOW // 60}
     if data is None or not form.is_valid():

@@ -1034,7 +1034,7 @@ def check_code(
     check itself is logged); :func:`verify_at_residence` records."""
     today = _today(today)
     # A handheld scanner may add a line break; neither a payload nor a number has spaces.
-    code = "".join((code or "").split())
+    code = payloads.from_scanned("".join((code or "").split()))
     scoped = Person.objects.in_scope(acting_user)
     held: HeldCertificate | None = None
     if looks_like_payload(code):

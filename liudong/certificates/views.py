@@ -26,6 +26,7 @@ from liudong.regions.models import Region
 from liudong.web.decorators import staff_required
 from liudong.web.forms import apply_service
 
+from . import payload as payloads
 from . import services
 from .forms import IssueForm, RecordForm, RevokeForm, VerifyForm
 from .models import Method, Status, Verification
@@ -108,7 +109,7 @@ def _detail_context(request, certificate, revoke_form=None) -> dict:
         "person": certificate.person,
         "status": status,
         "status_label": Status(status).label,
-        "qr": qr_svg(certificate.payload, title=certificate.number),
+        "qr": qr_svg(payloads.link(certificate.payload), title=certificate.number),
         "contraception": CONTRACEPTION_ZH.get(certificate.contraception, ""),
         "issuing_name": certificate.issuing_region.full_name(),
         "may_revoke": may_revoke,

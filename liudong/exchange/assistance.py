@@ -26,6 +26,7 @@ from django.utils.translation import gettext as _
 
 from liudong.accounts.roles import ASSISTANCE, can
 from liudong.audit import services as audit
+from liudong.audit.masking import mask_value
 from liudong.audit.models import Action
 from liudong.people.models import Person
 from liudong.regions.models import Region
@@ -65,6 +66,11 @@ def deadline_for(urgency: str, asked_on: datetime.date) -> datetime.date:
     return asked_on + datetime.timedelta(days=DEADLINE_DAYS[AssistanceUrgency(urgency)])
 
 
+def _snapshot(request: AssistanceRequest) -> dict:
+    """The request as the audit log keeps it: her ID number masked (it is on the request)."""
+    return mask_value(audit.snapshot(request, AUDIT_FIELDS))
+
+
 def _record(action: str, request: AssistanceRequest, *, acting_user=None, before=None, **extra):
     audit.record(
         action,
@@ -72,7 +78,7 @@ def _record(action: str, request: AssistanceRequest, *, acting_user=None, before
         obj=request,
         region=request.region_id,
         before=before,
-        after=audit.snapshot(request, AUDIT_FIELDS),
+        after=_snapshot(request),
         **extra,
     )
 
@@ -220,7 +226,7 @@ def answer(
         )
     if finding not in AssistanceFinding.values:
         raise _choice_error("finding", AssistanceFinding)
-    before = audit.snapshot(request, AUDIT_FIELDS)
+    before = _snapshot(request)
     request.finding, request.answer = finding, text
     request.answered_on = today or timezone.localdate()
     request.answered_by = acting_user
@@ -387,7 +393,7 @@ def on_answer(message: InboxMessage) -> AssistanceRequest:
             _("This request was already answered on %(day)s.") % {"day": request.answered_on},
             code="answered",
         )
-    before = audit.snapshot(request, AUDIT_FIELDS)
+    before = _snapshot(request)
     request.finding, request.answer = payload["finding"], payload["answer"]
     request.answered_on = answered_on
     request.save_versioned()

@@ -1,6 +1,7 @@
 """The public check page /verify/ in a browser, without signing in: paste the code of a
 certificate's QR and see valid with the masked name and ID number only; a tampered code is
-invalid; the QR's link form /verify/?p=CODE works on a phone. Screenshots go to
+invalid; the QR's link /verify/#CODE works on a phone without the code ever reaching the
+server in a URL. Screenshots go to
 /tmp/shots/verify-*.png for review."""
 
 from __future__ import annotations
@@ -80,9 +81,18 @@ def test_paste_a_code_and_see_the_answer(page, certificate):
 
 
 def test_the_qr_link_on_a_phone(phone_page, certificate):
+    from liudong.certificates.payload import PUBLIC_CHECK_PATH
+
     page = phone_page
-    page.goto(f"/verify/?p={certificate.payload}")
+    urls: list[str] = []
+    page.on("request", lambda request: urls.append(request.url))
+    # What the phone camera opens: the QR's link, the code in the fragment.
+    page.goto(f"{PUBLIC_CHECK_PATH}#{certificate.payload}")
     expect(page.get_by_test_id("verify-status")).to_have_text("✓ 有效")
+    # The code went by POST: no address the browser asked for carries it (proxy and server
+    # logs see none), and the address bar no longer shows it.
+    assert urls and not [url for url in urls if certificate.payload[:40] in url]
+    assert certificate.payload[:40] not in page.url
     expect(page.get_by_test_id("verify-name")).to_have_text("王**")
     # Nothing spills sideways on a 375 px screen.
     assert page.evaluate("document.documentElement.scrollWidth") <= 375
@@ -97,7 +107,7 @@ def test_too_many_checks_get_a_clear_page(page, certificate, monkeypatch):
     from liudong.certificates import throttle
 
     monkeypatch.setattr(throttle, "LIMIT", 1)
-    page.goto(f"/verify/?p={certificate.payload}")
+    page.goto(f"/verify/#{certificate.payload}")
     expect(page.get_by_test_id("verify-status")).to_have_text("✓ 有效")
     paste_and_check(page, certificate.payload)
     expect(page.get_by_test_id("verify-throttled")).to_be_visible()

@@ -13,6 +13,7 @@ from django.utils import translation
 from django.utils.translation import gettext as _
 
 from liudong.audit.models import AuditEntry
+from liudong.certificates import payload as payloads
 from liudong.certificates import services, throttle
 from liudong.people import idnumbers
 
@@ -89,10 +90,21 @@ def test_a_good_code_shows_valid_and_the_masked_name_only(certificate, anonymous
         assert secret not in html, secret
 
 
-def test_a_code_in_the_address_is_checked_too(certificate, anonymous):
+def test_a_code_in_the_query_string_is_not_checked(certificate, anonymous):
+    """Her name and ID number never travel in a URL a server or proxy logs: the old link
+    form ``?p=`` gets the empty form, and nothing is checked or logged."""
+    logged = AuditEntry.objects.count()
     response = anonymous.get(URL, {"p": certificate.payload})
     assert response.status_code == 200
-    assert 'class="verify-result valid"' in response.content.decode()
+    assert "verify-result" not in response.content.decode()
+    assert AuditEntry.objects.count() == logged
+
+
+def test_the_link_a_scanner_types_is_checked_like_the_code(certificate, anonymous):
+    """A scanner reads the QR's link; the page (and every other check) takes the code
+    from its fragment."""
+    html = check(anonymous, payloads.link(certificate.payload)).content.decode()
+    assert 'class="verify-result valid"' in html
 
 
 def test_a_tampered_code_is_invalid(certificate, anonymous):

@@ -340,3 +340,17 @@ def test_the_worklist_counts_overdue_requests_per_side(node, henan, township_a, 
     }
     assert assistance.overdue_counts(township_b, today=after) == {"incoming": 0, "outgoing": 0}
     assert list(assistance.worklist(township_a, direction="incoming")) == [incoming]
+
+
+def test_the_audit_log_keeps_only_her_masked_id_number(node, henan, township_a):
+    """A request's audit images are what the log's readers see: her ID number masked (the
+    request itself, and the message, carry it in full)."""
+    her = person()
+    assistance.ask(acting_user=township_a, person=her, question="children", urgency="normal")
+    received = assistance.on_request(_request_from_henan(henan, her.id_number))
+    assistance.answer(acting_user=township_a, request=received, finding="confirmed", answer="属实")
+    logged = AuditEntry.objects.filter(object_type="exchange.assistancerequest")
+    images = [image for entry in logged for image in (entry.before, entry.after) if image]
+    assert len(images) >= 3
+    masked = her.id_number[:6] + "********" + her.id_number[-4:]
+    assert {image["id_number"] for image in images} == {masked}
