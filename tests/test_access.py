@@ -455,8 +455,8 @@ AUDITOR_ALLOWED = {
     "accounts:token_list": 200,
     "accounts:token_revoke": 405,  # POST only (a token of another account: 404)
     "verify:check": 200,
-    # Peer nodes post signed messages here, no account involved: unsigned, it is refused.
-    "exchange:inbox": 400,
+    # Peer nodes post signed messages here (POST only), no account involved.
+    "exchange:inbox": 405,
     "audit:list": 200,
     "audit:export": 200,
     "audit:detail": 404,  # no entry #1 in its scope is guaranteed; the route is open

@@ -65,4 +65,6 @@ class TokenForm(forms.Form):
         self.fields["days"].initial = settings.API_TOKEN_DAYS
         self.fields["days"].validators.append(MaxValueValidator(settings.API_TOKEN_MAX_DAYS))
         if not may_manage:
-            del self.fields["username"]
+            # Kept, not removed: a name posted anyway is refused by the service, never
+            # silently dropped (which would issue the token to oneself instead).
+            self.fields["username"].widget = forms.HiddenInput()
