@@ -95,6 +95,17 @@ def inspector(villages):
 
 
 @pytest.fixture
+def auditor(villages):
+    """The audit administrator (审计管理员) of county 330106: reads its audit log, nothing else."""
+    return make_user("auditor", "auditor", "330106")
+
+
+@pytest.fixture
+def auditor_b(villages):
+    return make_user("auditor_b", "auditor", "330105")
+
+
+@pytest.fixture
 def node_account(villages):
     return make_user("node_peer", "node", "330106")
 

@@ -4,7 +4,8 @@ Everything a deployment changes comes from the environment (DESIGN.md §5):
 ``DATABASE_URL`` (default: the SQLite file ``var/liudong.sqlite3`` under the current
 directory), ``LIUDONG_SECRET_KEY`` (default: a random key kept in ``var/secret_key``),
 ``LIUDONG_DEBUG``, ``LIUDONG_ALLOWED_HOSTS``, ``LIUDONG_SESSION_MINUTES``,
-``LIUDONG_TRUSTED_PROXIES`` and ``LIUDONG_NODE_KEY``.
+``LIUDONG_TRUSTED_PROXIES``, ``LIUDONG_HTTPS`` (with ``LIUDONG_HSTS_SECONDS`` and
+``LIUDONG_TRUSTED_ORIGINS``), the login limits and ``LIUDONG_NODE_KEY``.
 """
 
 import os
@@ -155,10 +156,22 @@ AUTH_PASSWORD_VALIDATORS = [
     {"NAME": "django.contrib.auth.password_validation.NumericPasswordValidator"},
 ]
 
-# Login throttling (accounts.services): this many failures for one account from one
-# address lock that pair for LOGIN_LOCK_MINUTES.
-LOGIN_MAX_FAILURES = 5
-LOGIN_LOCK_MINUTES = 15
+# Login throttling (accounts.throttle), for the login page and the API token endpoint alike:
+# - LOGIN_MAX_FAILURES consecutive failures for one account from one address lock that pair;
+# - LOGIN_ADDRESS_MAX_FAILURES failures from one address (an IPv6 /64 counts as one), whatever
+#   the account names, lock that address: password spraying tries few passwords on many names;
+# - LOGIN_GLOBAL_MAX_FAILURES failures from everywhere together close password login for
+#   everyone: a spray spread over many addresses. Set it well above a busy morning's typos.
+# Counts run over windows of LOGIN_LOCK_MINUTES; a lock lasts LOGIN_LOCK_MINUTES.
+LOGIN_MAX_FAILURES = int(os.environ.get("LIUDONG_LOGIN_MAX_FAILURES", "5"))
+LOGIN_ADDRESS_MAX_FAILURES = int(os.environ.get("LIUDONG_LOGIN_ADDRESS_MAX_FAILURES", "20"))
+LOGIN_GLOBAL_MAX_FAILURES = int(os.environ.get("LIUDONG_LOGIN_GLOBAL_MAX_FAILURES", "300"))
+LOGIN_LOCK_MINUTES = int(os.environ.get("LIUDONG_LOGIN_LOCK_MINUTES", "15"))
+
+# API tokens expire; this many days unless whoever issues one chooses fewer (or more, up to
+# API_TOKEN_MAX_DAYS). A token that never expires cannot be issued.
+API_TOKEN_DAYS = int(os.environ.get("LIUDONG_API_TOKEN_DAYS", "90"))
+API_TOKEN_MAX_DAYS = 366
 
 # Idle timeout: the session ends after this many minutes without a request.
 SESSION_COOKIE_AGE = int(os.environ.get("LIUDONG_SESSION_MINUTES", "30")) * 60
@@ -168,7 +181,8 @@ SESSION_COOKIE_HTTPONLY = True
 SESSION_COOKIE_SAMESITE = "Lax"
 CSRF_COOKIE_HTTPONLY = True
 CSRF_COOKIE_SAMESITE = "Lax"
-SESSION_COOKIE_SECURE = CSRF_COOKIE_SECURE = os.environ.get("LIUDONG_HTTPS", "") == "1"
+HTTPS = os.environ.get("LIUDONG_HTTPS", "") == "1"
+SESSION_COOKIE_SECURE = CSRF_COOKIE_SECURE = HTTPS
 SESSION_COOKIE_NAME = "liudong_session"
 CSRF_COOKIE_NAME = "liudong_csrftoken"
 LANGUAGE_COOKIE_NAME = "liudong_language"
@@ -182,6 +196,25 @@ X_FRAME_OPTIONS = "DENY"
 # Trusted reverse proxies whose X-Forwarded-For we believe (audit log addresses).
 TRUSTED_PROXIES = [
     p.strip() for p in os.environ.get("LIUDONG_TRUSTED_PROXIES", "").split(",") if p.strip()
+]
+
+# Behind TLS (LIUDONG_HTTPS=1) browsers are told to come back only over HTTPS, plain HTTP
+# is redirected, and the scheme the TLS-terminating proxy saw is believed only from the
+# proxy's own header. Without it the server speaks plain HTTP on the intranet and none of
+# this applies (HSTS over HTTP would be ignored, a redirect would loop).
+if HTTPS:
+    # One year by default; an operator trying HTTPS out starts small (e.g. 300) because a
+    # browser that saw the header refuses plain HTTP for that long. Subdomains are not ours.
+    SECURE_HSTS_SECONDS = int(os.environ.get("LIUDONG_HSTS_SECONDS", str(365 * 24 * 3600)))
+    SECURE_HSTS_INCLUDE_SUBDOMAINS = False
+    SECURE_HSTS_PRELOAD = False
+    # The proxy in front terminates TLS and must set (not pass through) this header.
+    SECURE_PROXY_SSL_HEADER = ("HTTP_X_FORWARDED_PROTO", "https")
+    SECURE_SSL_REDIRECT = True
+# Origins (scheme://host[:port]) whose form posts pass the CSRF check, e.g. the name the
+# offices type when the proxy's public name differs from the Host it forwards.
+CSRF_TRUSTED_ORIGINS = [
+    o.strip() for o in os.environ.get("LIUDONG_TRUSTED_ORIGINS", "").split(",") if o.strip()
 ]
 
 LANGUAGE_CODE = "zh-hans"

@@ -31,6 +31,9 @@ class Resource:
     marker: str  # text that identifies the object in a listing
     web_change: dict | None  # POST data for the detail URL, None: not changeable
     api_change: dict | None
+    # Fixture names: who reads township A's record, and who of another region must not.
+    reader: str = "township_a"
+    outsider: str = "township_b"
 
 
 RESOURCES = {
@@ -79,6 +82,10 @@ RESOURCES = {
         "village_a1",
         None,
         None,
+        # Only the auditor reads the audit log (separation of duties); the other county's
+        # auditor is the outsider.
+        reader="auditor",
+        outsider="auditor_b",
     ),
 }
 
@@ -145,11 +152,12 @@ def test_anonymous_gets_nothing(resource, objects_of_township_a, client, api_for
 
 
 @pytest.mark.parametrize("resource", RESOURCES)
-def test_another_township_cannot_read_list_or_change(
-    resource, objects_of_township_a, township_b, grid_b, client_for, api_for
+def test_another_region_cannot_read_list_or_change(
+    resource, objects_of_township_a, grid_b, client_for, api_for, request
 ):
     spec, key = RESOURCES[resource], objects_of_township_a[resource]
-    web, api = client_for(township_b), api_for(township_b)
+    outsider = request.getfixturevalue(spec.outsider)
+    web, api = client_for(outsider), api_for(outsider)
     listing = web.get(spec.web_list)
     assert listing.status_code == 200 and spec.marker not in listing.content.decode()
     assert web.get(spec.web_detail.format(key=key)).status_code == 404
@@ -187,11 +195,12 @@ def test_another_county_administrator_cannot_touch_township_a_accounts(
 
 
 @pytest.mark.parametrize("resource", RESOURCES)
-def test_the_township_itself_reads_its_own(
-    resource, objects_of_township_a, township_a, client_for, api_for
+def test_the_region_itself_reads_its_own(
+    resource, objects_of_township_a, client_for, api_for, request
 ):
     spec, key = RESOURCES[resource], objects_of_township_a[resource]
-    web, api = client_for(township_a), api_for(township_a)
+    reader = request.getfixturevalue(spec.reader)
+    web, api = client_for(reader), api_for(reader)
     assert spec.marker in web.get(spec.web_list).content.decode()
     assert web.get(spec.web_detail.format(key=key)).status_code == 200
     assert spec.marker in api.get(spec.api_list).content.decode()
@@ -265,15 +274,15 @@ def test_regions_of_another_county_cannot_be_changed(
     assert not Region.objects.filter(code__in=["330106002009", "330106004009"]).exists()
 
 
-def test_web_export_of_another_township_holds_none_of_township_a(
-    objects_of_township_a, township_b, grid_b, client_for
+def test_web_export_of_another_county_holds_none_of_township_a(
+    objects_of_township_a, auditor_b, client_for
 ):
-    response = client_for(township_b).get("/audit/export.xlsx")
+    response = client_for(auditor_b).get("/audit/export.xlsx")
     assert response.status_code == 200
     sheet = load_workbook(io.BytesIO(response.content)).active
     regions = [row[10] for row in sheet.iter_rows(min_row=2, values_only=True)]
-    assert regions and all(code.startswith("330106004") for code in regions)
-    assert AuditEntry.objects.filter(action="export", actor_username="township_b").exists()
+    assert regions and all(code.startswith("330105") for code in regions)
+    assert AuditEntry.objects.filter(action="export", actor_username="auditor_b").exists()
 
 
 def run_cli(*args):
@@ -286,19 +295,31 @@ def run_cli(*args):
 
 
 def test_command_line_exports_and_changes_are_bound_to_the_account(
-    objects_of_township_a, township_b, tmp_path
+    objects_of_township_a, township_b, auditor_b, tmp_path
 ):
     status, _, err = run_cli(
         "export_audit",
         "--user",
-        "township_b",
+        "auditor_b",
         "--region",
         "330106002",
         "--out",
         str(tmp_path / "a.xlsx"),
     )
-    assert status == 1 and "outside the region 330106004" in err
+    assert status == 1 and "outside the region 330105" in err
     assert not (tmp_path / "a.xlsx").exists()
+    # Township B reads no audit log at all, not even its own region's.
+    status, _, err = run_cli(
+        "export_audit",
+        "--user",
+        "township_b",
+        "--region",
+        "330106004",
+        "--out",
+        str(tmp_path / "own.xlsx"),
+    )
+    assert status == 1 and "may not read the audit log" in err
+    assert not (tmp_path / "own.xlsx").exists()
     status, _, err = run_cli("export_regions", "--user", "township_b", "--region", "330106002")
     assert status == 1 and "outside the region" in err
     status, _, err = run_cli(
@@ -315,17 +336,15 @@ def test_command_line_exports_and_changes_are_bound_to_the_account(
     status, _, _ = run_cli(
         "export_audit",
         "--user",
-        "township_b",
+        "auditor_b",
         "--region",
-        "330106004",
+        "330105",
         "--out",
         str(tmp_path / "b.xlsx"),
     )
     assert status == 0
     sheet = load_workbook(tmp_path / "b.xlsx").active
-    assert all(
-        row[10].startswith("330106004") for row in sheet.iter_rows(min_row=2, values_only=True)
-    )
+    assert all(row[10].startswith("330105") for row in sheet.iter_rows(min_row=2, values_only=True))
 
 
 def test_a_personal_data_view_never_reads_models_unscoped():
@@ -350,3 +369,181 @@ def test_a_personal_data_view_never_reads_models_unscoped():
                 if pattern.search(line):
                     offenders.append(f"{path}:{number}: {line.strip()}")
     assert not offenders, "\n".join(offenders)
+
+
+# --- the auditor (审计管理员): the audit log and nothing else --------------------------------
+
+STAFF_ROLES = [
+    "county_admin",
+    "township_a",
+    "village_a1",
+    "collector_a1",
+    "provider_a",
+    "inspector",
+    "node_account",
+]
+
+
+@pytest.mark.parametrize("who", STAFF_ROLES)
+def test_only_the_auditor_reads_the_audit_log(
+    who, objects_of_township_a, client_for, api_for, request
+):
+    """Separation of duties: the county administrator manages staff, so it must not be the
+    one who reviews their trail; the registry's daily roles do not review their own."""
+    user = request.getfixturevalue(who)
+    web, api = client_for(user), api_for(user)
+    key = objects_of_township_a["audit entry"]
+    for url in ("/audit/", "/audit/export.xlsx", f"/audit/{key}/"):
+        assert web.get(url).status_code == 403, url
+    assert api.get("/api/audit/").status_code == 403
+    assert api.get(f"/api/audit/{key}/").status_code == 403
+    assert not AuditEntry.objects.filter(action="export", actor_username=user.username).exists()
+
+
+def _sample(name: str, pattern: str) -> list[str]:
+    """Values to fill a URL parameter with, the first one the pattern accepts wins."""
+    samples = {
+        "code": ["330106002"],
+        "number": ["330106002-2025-000001"],
+        "decision": ["approve"],
+        "report_id": ["0" * 32, "x"],
+        "pk": ["1", "00000000-0000-0000-0000-000000000001"],
+    }
+    return samples.get(name, ["1"])
+
+
+def _every_url():
+    """(name, path) of every page and API route, each parameter filled with a sample value."""
+    import re
+
+    from django.urls import NoReverseMatch, URLResolver, get_resolver, reverse
+
+    def walk(patterns, namespace):
+        for pattern in patterns:
+            if isinstance(pattern, URLResolver):
+                inner = f"{namespace}:{pattern.namespace}" if pattern.namespace else namespace
+                yield from walk(pattern.url_patterns, inner.strip(":"))
+            elif pattern.name:
+                yield f"{namespace}:{pattern.name}".strip(":"), str(pattern.pattern)
+
+    seen = set()
+    for name, pattern in walk(get_resolver().url_patterns, ""):
+        params = re.findall(r"<(?:\w+:)?(\w+)>|\(\?P<(\w+)>", pattern)
+        params = [a or b for a, b in params]
+        if "format" in params:
+            continue  # the same view as without the suffix
+        for choice in range(2):
+            kwargs = {
+                p: _sample(p, pattern)[min(choice, len(_sample(p, pattern)) - 1)] for p in params
+            }
+            try:
+                path = reverse(name, kwargs=kwargs)
+            except NoReverseMatch:
+                continue
+            if path not in seen:
+                seen.add(path)
+                yield name, path
+            break
+
+
+# Routes an auditor may open: its own tokens, the audit log, and what anyone may (the login,
+# the language switch, the public certificate check, the API schema). Everything else is 403.
+AUDITOR_ALLOWED = {
+    "web:home": 302,  # to the audit log
+    "accounts:login": 200,
+    "accounts:logout": 405,  # POST only; signing out is allowed
+    "accounts:token_list": 200,
+    "accounts:token_revoke": 405,  # POST only (a token of another account: 404)
+    "verify:check": 200,
+    # Peer nodes post signed messages here (POST only), no account involved.
+    "exchange:inbox": 405,
+    "audit:list": 200,
+    "audit:export": 200,
+    "audit:detail": 404,  # no entry #1 in its scope is guaranteed; the route is open
+    "api:schema": 200,
+    "api:docs": 200,
+    "api:token": 405,  # POST only: obtaining a token
+    "api:token-list": 200,
+    "api:token-detail": 404,
+    "api:token-revoke": 405,
+    "api:audit-list": 200,
+    "api:audit-detail": 404,
+    "set_language": 302,
+}
+
+
+def test_the_auditor_is_refused_on_every_other_page_and_api(auditor, client_for, api_for):
+    """Registry-driven: every route the project has, so a page added tomorrow is covered."""
+    web, api = client_for(auditor), api_for(auditor)
+    unexpected = []
+    checked = 0
+    for name, path in _every_url():
+        client = api if path.startswith("/api/") else web
+        status = client.get(path).status_code
+        if status == 405:
+            status = client.post(path, {}).status_code if name not in AUDITOR_ALLOWED else 405
+        expected = AUDITOR_ALLOWED.get(name, 403)
+        checked += 1
+        if status != expected:
+            unexpected.append(f"{name} {path}: {status}, expected {expected}")
+    assert checked > 150
+    assert not unexpected, "\n".join(unexpected)
+
+
+def test_the_auditor_reads_the_county_log_and_lands_on_it(
+    objects_of_township_a, auditor, client_for, api_for
+):
+    web = client_for(auditor)
+    home = web.get("/")
+    assert home.status_code == 302 and home.url == "/audit/"
+    page = web.get("/audit/").content.decode()
+    assert "village_a1" in page
+    # The menu offers the log and the tokens, no person file or figure.
+    assert 'href="/people/"' not in page and 'href="/audit/"' in page
+    export = web.get("/audit/export.xlsx")
+    assert export.status_code == 200
+    assert AuditEntry.objects.filter(action="export", actor_username="auditor").exists()
+    listing = api_for(auditor).get("/api/audit/")
+    assert listing.status_code == 200 and "village_a1" in listing.content.decode()
+
+
+def test_a_staff_administrator_cannot_make_or_take_over_an_auditor(
+    auditor, county_admin, client_for, api_for
+):
+    """Otherwise the administrator would create an auditor account, or reset the auditor's
+    password or issue a token for it, and read the trail after all."""
+    from django.core.exceptions import PermissionDenied
+
+    from liudong.accounts.services import create_user, issue_token, set_password, update_user
+
+    region = Region.objects.get(code="330106")
+    with pytest.raises(PermissionDenied):
+        create_user(
+            acting_user=county_admin, username="second_auditor", role="auditor", region=region
+        )
+    with pytest.raises(PermissionDenied):
+        set_password(acting_user=county_admin, user=auditor)
+    with pytest.raises(PermissionDenied):
+        issue_token(acting_user=county_admin, user=auditor)
+    with pytest.raises(PermissionDenied):
+        update_user(acting_user=county_admin, user=county_admin, role="auditor")
+    assert (
+        api_for(county_admin)
+        .post(
+            "/api/users/",
+            {"username": "second_auditor", "role": "auditor", "region": "330106"},
+            format="json",
+        )
+        .status_code
+        == 403
+    )
+    assert (
+        client_for(county_admin).post(f"/accounts/users/{auditor.pk}/password/").status_code == 403
+    )
+    assert not User.objects.filter(username="second_auditor").exists()
+    assert User.objects.get(pk=county_admin.pk).role == "county"
+    # The operator on the command line creates one.
+    status, _out, _ = run_cli(
+        "createuser", "second_auditor", "--role", "auditor", "--region", "330106"
+    )
+    assert status in (0, None) and User.objects.get(username="second_auditor").role == "auditor"

@@ -1,4 +1,5 @@
 from django import forms
+from django.core.validators import MaxValueValidator
 from django.utils.translation import gettext_lazy as _
 
 from .models import User
@@ -47,3 +48,23 @@ def user_initial(user: User) -> dict:
         "is_active": user.is_active,
         "version": user.version,
     }
+
+
+class TokenForm(forms.Form):
+    """A new API token: a name to recognise it by, its lifetime and, for an administrator,
+    the account it is for (default: one's own)."""
+
+    name = forms.CharField(label=_("Name"), max_length=100, required=False)
+    days = forms.IntegerField(label=_("Valid for (days)"), min_value=1)
+    username = forms.CharField(label=_("For account"), max_length=150, required=False)
+
+    def __init__(self, *args, may_manage: bool = False, **kwargs):
+        from django.conf import settings
+
+        super().__init__(*args, **kwargs)
+        self.fields["days"].initial = settings.API_TOKEN_DAYS
+        self.fields["days"].validators.append(MaxValueValidator(settings.API_TOKEN_MAX_DAYS))
+        if not may_manage:
+            # Kept, not removed: a name posted anyway is refused by the service, never
+            # silently dropped (which would issue the token to oneself instead).
+            self.fields["username"].widget = forms.HiddenInput()

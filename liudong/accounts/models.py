@@ -78,19 +78,63 @@ class LoginThrottle(models.Model):
         return f"{self.username}@{self.address}"
 
 
+class LoginCounter(models.Model):
+    """Failed logins in the current window from one address whatever the account name
+    (``address``), or from everywhere (``global``, key ""); see accounts.throttle."""
+
+    ADDRESS, GLOBAL = "address", "global"
+
+    scope = models.CharField(max_length=10, choices=[(ADDRESS, ADDRESS), (GLOBAL, GLOBAL)])
+    key = models.CharField(max_length=45, blank=True)  # an address or IPv6 /64; "" for global
+    window_start = models.DateTimeField(db_index=True)
+    failures = models.PositiveIntegerField(default=0)
+    # Failures naming no account: counted, never audited one row each.
+    unknown_names = models.PositiveIntegerField(default=0)
+    refused = models.PositiveIntegerField(default=0)  # attempts refused while locked
+    locked_until = models.DateTimeField(null=True, blank=True)
+
+    class Meta:
+        constraints = [
+            models.UniqueConstraint(fields=["scope", "key"], name="login_counter_unique_key")
+        ]
+
+    def __str__(self) -> str:
+        return f"{self.scope}:{self.key}"
+
+
+class ApiTokenQuerySet(ScopedQuerySet):
+    def usable(self, now):
+        return self.filter(revoked__isnull=True, expires__gt=now)
+
+
 class ApiToken(models.Model):
-    """A bearer token for the API. Only its SHA-256 is stored; the token is shown once."""
+    """A bearer token for the API. Only its SHA-256 is stored; the token is shown once.
+    Every token expires; a revoked one is kept (listed as revoked) but never accepted."""
 
     user = models.ForeignKey(User, on_delete=models.CASCADE, related_name="api_tokens")
     name = models.CharField(_("name"), max_length=100, blank=True)
     key_hash = models.CharField(max_length=64, unique=True)
     prefix = models.CharField(max_length=8)
-    created = models.DateTimeField(auto_now_add=True)
-    last_used = models.DateTimeField(null=True, blank=True)
-    expires = models.DateTimeField(null=True, blank=True)
+    created = models.DateTimeField(_("created"), auto_now_add=True)
+    last_used = models.DateTimeField(_("last used"), null=True, blank=True)
+    expires = models.DateTimeField(_("expires"))
+    revoked = models.DateTimeField(_("revoked"), null=True, blank=True)
+
+    # A token is in scope where its account is: an administrator sees staff tokens of the
+    # region, nobody else's.
+    scope_fields = ("user__region",)
+    objects = ApiTokenQuerySet.as_manager()
+
+    class Meta:
+        ordering = ["-created"]
+        verbose_name = _("API token")
+        verbose_name_plural = _("API tokens")
 
     def __str__(self) -> str:
         return f"{self.prefix}… ({self.user})"
+
+    def is_usable(self, now) -> bool:
+        return self.revoked is None and self.expires > now
 
     @staticmethod
     def hash_key(key: str) -> str:

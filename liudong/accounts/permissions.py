@@ -27,10 +27,22 @@ def capability_for_writes(capability: str) -> type[BasePermission]:
     return _Permission
 
 
+class HasRegion(BasePermission):
+    """Signed in, active, with a region, whatever the role: for what concerns the account
+    itself (its own API tokens), which an auditor has as much as anyone."""
+
+    def has_permission(self, request, view):
+        user = request.user
+        return bool(getattr(user, "is_authenticated", False) and user.is_active and user.region_id)
+
+
 def capability_required(capability: str) -> type[BasePermission]:
-    class _Permission(IsStaffWithRegion):
+    """The capability alone, not USE_WEB besides: the auditor reads the audit API and
+    holds no other capability."""
+
+    class _Permission(BasePermission):
         def has_permission(self, request, view):
-            return super().has_permission(request, view) and can(request.user, capability)
+            return can(request.user, capability)
 
     _Permission.__name__ = f"Requires_{capability}"
     return _Permission

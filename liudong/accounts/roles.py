@@ -20,6 +20,7 @@ class Role(models.TextChoices):
     COUNTY = "county", _("county administrator")
     INSPECTOR = "inspector", _("assessment inspector")
     NODE = "node", _("exchange node")
+    AUDITOR = "auditor", _("audit administrator")
 
 
 ALLOWED_LEVELS: dict[str, set[Level]] = {
@@ -31,12 +32,15 @@ ALLOWED_LEVELS: dict[str, set[Level]] = {
     Role.COUNTY: {Level.PROVINCE, Level.CITY, Level.COUNTY},
     Role.INSPECTOR: {Level.PROVINCE, Level.CITY, Level.COUNTY, Level.TOWNSHIP},
     Role.NODE: set(Level),
+    Role.AUDITOR: {Level.PROVINCE, Level.CITY, Level.COUNTY},
 }
 
 # Capabilities
 MANAGE_REGIONS = "manage_regions"  # add and rename villages and groups
 MANAGE_USERS = "manage_users"  # create and change staff accounts
 MANAGE_GRIDS = "manage_grids"
+# Reading the audit log belongs to the auditor alone (separation of duties, MLPS level 3):
+# whoever manages staff, or does the registry's daily work, must not review their own trail.
 VIEW_AUDIT = "view_audit"
 USE_WEB = "use_web"
 CHANGE_PEOPLE = "change_people"  # register arrivals and departures, edit person files
@@ -69,7 +73,6 @@ CAPABILITIES: dict[str, set[str]] = {
     Role.COLLECTOR: {USE_WEB, CHANGE_PEOPLE, MANAGE_PLACES},
     Role.VILLAGE: {
         USE_WEB,
-        VIEW_AUDIT,
         CHANGE_PEOPLE,
         VERIFY_CERTIFICATES,
         MANAGE_PLACES,
@@ -78,7 +81,6 @@ CAPABILITIES: dict[str, set[str]] = {
     },
     Role.TOWNSHIP: {
         USE_WEB,
-        VIEW_AUDIT,
         MANAGE_GRIDS,
         CHANGE_PEOPLE,
         ISSUE_CERTIFICATES,
@@ -93,7 +95,6 @@ CAPABILITIES: dict[str, set[str]] = {
     Role.PROVIDER: {USE_WEB, RECORD_SERVICES},
     Role.COUNTY: {
         USE_WEB,
-        VIEW_AUDIT,
         MANAGE_GRIDS,
         MANAGE_REGIONS,
         MANAGE_USERS,
@@ -113,6 +114,10 @@ CAPABILITIES: dict[str, set[str]] = {
     Role.INSPECTOR: {USE_WEB, VIEW_REPORTS, SPOT_CHECK, RUN_MATCHING},
     # Another jurisdiction's system: exchange messages only, never pages or lists.
     Role.NODE: set(),
+    # The audit administrator (审计管理员) reads the log of their region and nothing else:
+    # no person files, figures or staff lists (no USE_WEB). Their account is the operator's
+    # (accounts.services.check_may_manage_account).
+    Role.AUDITOR: {VIEW_AUDIT},
 }
 
 

@@ -12,6 +12,7 @@ from django.contrib.auth import authenticate
 from django.contrib.auth.password_validation import validate_password
 from django.core.exceptions import PermissionDenied, ValidationError
 from django.db import transaction
+from django.db.models import Q, QuerySet
 from django.utils import timezone
 from django.utils.translation import gettext as _
 
@@ -19,6 +20,7 @@ from liudong.audit import services as audit
 from liudong.audit.models import Action
 from liudong.regions.models import Region
 
+from . import throttle as throttle_counts
 from .models import ApiToken, LoginThrottle, User
 from .roles import ALLOWED_LEVELS, MANAGE_USERS, Role, can
 
@@ -53,6 +55,22 @@ def validate_role_region(role: str, region: Region | None) -> Region:
     return region
 
 
+def check_may_manage_account(acting_user, account: User) -> None:
+    """May ``acting_user`` change ``account`` (its data, password, tokens)? An administrator
+    may not touch an auditor's account: whoever manages staff must not be able to become
+    the one who reads their trail. Auditor accounts are the operator's, on the command line."""
+    _check_may_manage(acting_user, account.region_id)
+    if acting_user is not None and account.role == Role.AUDITOR:
+        raise PermissionDenied(_auditor_is_the_operators())
+
+
+def _auditor_is_the_operators() -> str:
+    return _(
+        "Auditor accounts are created and changed only by the server's operator "
+        "(liudong createuser), never by a staff administrator."
+    )
+
+
 def _check_may_manage(acting_user, region_code: str | None) -> None:
     """None is the server operator on the command line (full scope)."""
     if acting_user is None:
@@ -82,6 +100,8 @@ def create_user(
         raise ValidationError({"username": _("A user name is required.")})
     region = validate_role_region(role, region)
     _check_may_manage(acting_user, region.code)
+    if acting_user is not None and role == Role.AUDITOR:
+        raise PermissionDenied(_auditor_is_the_operators())
     password = password or generate_password()
     candidate = User(username=username, role=role, region=region, full_name=full_name)
     try:
@@ -119,7 +139,7 @@ def update_user(
     **changes,
 ) -> User:
     """Change role, region, name, phone or active flag of an account within scope."""
-    _check_may_manage(acting_user, user.region_id)
+    check_may_manage_account(acting_user, user)
     allowed = {"full_name", "role", "region", "phone", "is_active"}
     unknown = set(changes) - allowed
     if unknown:
@@ -128,6 +148,8 @@ def update_user(
     new_region = changes.get("region", user.region)
     new_region = validate_role_region(new_role, new_region)
     _check_may_manage(acting_user, new_region.code)
+    if acting_user is not None and new_role == Role.AUDITOR:
+        raise PermissionDenied(_auditor_is_the_operators())
     with transaction.atomic():
         before = audit.snapshot(user, USER_AUDIT_FIELDS)
         for name, value in changes.items():
@@ -145,7 +167,7 @@ def update_user(
 
 
 def set_password(*, acting_user, user: User, password: str | None = None) -> str:
-    _check_may_manage(acting_user, user.region_id)
+    check_may_manage_account(acting_user, user)
     password = password or generate_password()
     validate_password(password, user)
     with transaction.atomic():
@@ -175,34 +197,37 @@ def _normal_username(username: str) -> str:
 
 
 def locked_until(username: str, address: str) -> datetime | None:
+    """When the lock on this account from this address ends, or that on the address or on
+    every login (accounts.throttle), whichever ends last; None when none holds."""
+    now = timezone.now()
     throttle = LoginThrottle.objects.filter(
         username=_normal_username(username), address=address
     ).first()
-    if throttle and throttle.locked_until and throttle.locked_until > timezone.now():
-        return throttle.locked_until
-    return None
+    ends = [throttle.locked_until] if throttle and throttle.locked_until else []
+    if wider := throttle_counts.locked_until(address, now=now):
+        ends.append(wider)
+    until = max(ends, default=None)
+    return until if until and until > now else None
 
 
 def _lock_message(until: datetime) -> str:
     local = timezone.localtime(until)
-    return _(
-        "Too many failed logins for this account from this address: locked until %(time)s."
-    ) % {"time": local.strftime("%H:%M")}
+    return _("Too many failed logins: try again after %(time)s.") % {
+        "time": local.strftime("%H:%M")
+    }
 
 
 def login_with_password(request, username: str, password: str, *, address: str) -> User:
     """Check a login; after LOGIN_MAX_FAILURES consecutive failures for one account from
-    one address that pair is locked for LOGIN_LOCK_MINUTES. Every outcome is audited."""
+    one address that pair is locked for LOGIN_LOCK_MINUTES, and accounts.throttle locks an
+    address or every login on failures across account names. Successes and failures for
+    known accounts are audited one by one; failures naming no account and attempts refused
+    under a lock are counted and summed up (accounts.throttle), so they cannot flood the log."""
     name = _normal_username(username)
+    throttle_counts.flush()
     until = locked_until(name, address)
     if until:
-        audit.record(
-            Action.FAILED_LOGIN,
-            actor_username=name,
-            object_type="accounts.user",
-            object_repr=name,
-            detail={"reason": "locked", "locked_until": until.isoformat()},
-        )
+        throttle_counts.count_refused(address)
         raise LoginRefused(_lock_message(until), locked_until=until)
     user = authenticate(request, username=username.strip(), password=password)
     if user is not None and not user.region_id:
@@ -230,19 +255,22 @@ def login_with_password(request, username: str, password: str, *, address: str) 
                 detail["locked_until"] = throttle.locked_until.isoformat()
             throttle.save()
             known = User.objects.filter(username__iexact=name).only("pk", "region_id").first()
-            audit.record(
-                Action.FAILED_LOGIN,
-                actor_username=name,
-                object_type="accounts.user",
-                object_id=str(known.pk) if known else "",
-                object_repr=name,
-                region=(known.region_id or "") if known else "",
-                detail=detail,
-            )
-        if throttle.locked_until:
-            raise LoginRefused(
-                _lock_message(throttle.locked_until), locked_until=throttle.locked_until
-            )
+            counted = throttle_counts.count_failure(address, known=known is not None)
+            if known is not None:
+                audit.record(
+                    Action.FAILED_LOGIN,
+                    actor_username=name,
+                    object_type="accounts.user",
+                    object_id=str(known.pk),
+                    object_repr=name,
+                    region=known.region_id or "",
+                    detail=detail,
+                )
+        ends = [until for _scope, until in counted.locks]
+        if throttle.locked_until and throttle.locked_until > timezone.now():
+            ends.append(throttle.locked_until)
+        if ends:
+            raise LoginRefused(_lock_message(max(ends)), locked_until=max(ends))
         raise LoginRefused(_("Wrong user name or password."))
     with transaction.atomic():
         LoginThrottle.objects.filter(username=name, address=address).delete()
@@ -259,18 +287,33 @@ class IssuedToken:
     key: str
 
 
-def issue_token(*, acting_user, user: User, name: str = "", days: int | None = 365) -> IssuedToken:
-    """A new bearer token for ``user``; the key is returned once and stored only hashed."""
+def _token_days(days: int | None) -> int:
+    days = settings.API_TOKEN_DAYS if days is None else days
+    if not 1 <= days <= settings.API_TOKEN_MAX_DAYS:
+        raise ValidationError(
+            {
+                "days": _("A token lasts from 1 to %(max)s days.")
+                % {"max": settings.API_TOKEN_MAX_DAYS}
+            }
+        )
+    return days
+
+
+def issue_token(*, acting_user, user: User, name: str = "", days: int | None = None) -> IssuedToken:
+    """A new bearer token for ``user``, valid ``days`` (default API_TOKEN_DAYS); the key is
+    returned once and stored only hashed. One's own, or an administrator's for staff in
+    scope (None: the operator on the command line)."""
     if acting_user is not None and acting_user != user:
-        _check_may_manage(acting_user, user.region_id)
+        check_may_manage_account(acting_user, user)
+    days = _token_days(days)
     key = "ld_" + secrets.token_urlsafe(32)
     with transaction.atomic():
         token = ApiToken.objects.create(
             user=user,
-            name=name,
+            name=name.strip()[:100],
             key_hash=ApiToken.hash_key(key),
             prefix=key[:8],
-            expires=timezone.now() + timedelta(days=days) if days else None,
+            expires=timezone.now() + timedelta(days=days),
         )
         audit.record(
             Action.CREATE,
@@ -278,19 +321,65 @@ def issue_token(*, acting_user, user: User, name: str = "", days: int | None = 3
             obj=token,
             object_repr=f"API token {token.prefix}… for {user.username}",
             region=user.region_id or "",
+            detail={"expires": token.expires.isoformat()},
         )
     return IssuedToken(token, key)
 
 
+def tokens_visible_to(user) -> QuerySet[ApiToken]:
+    """One's own tokens; for a staff administrator also those of the staff in scope (an
+    auditor's excepted: the administrator has no hand on the auditor's account)."""
+    own = Q(user=user)
+    if can(user, MANAGE_USERS):
+        others = ApiToken.objects.in_scope(user).exclude(user__role=Role.AUDITOR)
+        own |= Q(pk__in=others.values("pk"))
+    return ApiToken.objects.filter(own).select_related("user")
+
+
+def token_state(token: ApiToken, now: datetime | None = None) -> str:
+    """``active``, ``expired`` or ``revoked``, as lists show it."""
+    if token.revoked:
+        return "revoked"
+    return "active" if token.expires > (now or timezone.now()) else "expired"
+
+
+def revoke_token(*, acting_user, token: ApiToken) -> ApiToken:
+    """Revoke a token at once (its own account or an administrator of it); the row stays so
+    the list shows it revoked. Revoking twice changes nothing."""
+    if acting_user is not None and acting_user != token.user:
+        check_may_manage_account(acting_user, token.user)
+    if token.revoked:
+        return token
+    with transaction.atomic():
+        token.revoked = timezone.now()
+        token.save(update_fields=["revoked"])
+        audit.record(
+            Action.UPDATE,
+            acting_user=acting_user,
+            obj=token,
+            object_repr=f"API token {token.prefix}… for {token.user.username}",
+            region=token.user.region_id or "",
+            detail={"revoked": token.revoked.isoformat()},
+        )
+    return token
+
+
 def user_for_token(key: str) -> User | None:
-    token = ApiToken.objects.select_related("user").filter(key_hash=ApiToken.hash_key(key)).first()
-    if token is None or (token.expires and token.expires <= timezone.now()):
+    """The account of a usable token; None for an unknown, expired or revoked one (the API
+    answers all three with the same 401, so a caller learns nothing about which)."""
+    now = timezone.now()
+    token = (
+        ApiToken.objects.usable(now)
+        .select_related("user")
+        .filter(key_hash=ApiToken.hash_key(key))
+        .first()
+    )
+    if token is None:
         return None
     user = token.user
     if not user.is_active or not user.region_id:
         return None
     # Touch at most once a minute: a busy client must not turn every read into a write.
-    now = timezone.now()
     if token.last_used is None or now - token.last_used > timedelta(minutes=1):
         ApiToken.objects.filter(pk=token.pk).update(last_used=now)
     return user

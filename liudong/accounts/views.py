@@ -1,7 +1,12 @@
+import math
+from functools import wraps
+
 from django.contrib import messages
 from django.contrib.auth import login, logout
+from django.contrib.auth.views import redirect_to_login
 from django.core.exceptions import PermissionDenied
 from django.shortcuts import get_object_or_404, redirect, render
+from django.utils import timezone
 from django.utils.http import url_has_allowed_host_and_scheme
 from django.utils.translation import gettext as _
 from django.views.decorators.http import require_POST
@@ -13,7 +18,7 @@ from liudong.web.decorators import staff_required
 from liudong.web.forms import apply_service
 
 from . import services
-from .forms import LoginForm, UserForm, user_initial
+from .forms import LoginForm, TokenForm, UserForm, user_initial
 from .models import User
 from .roles import MANAGE_USERS, Role, can
 
@@ -31,6 +36,13 @@ def login_view(request):
             )
         except services.LoginRefused as exc:
             form.add_error(None, str(exc))
+            if exc.locked_until:
+                wait = (exc.locked_until - timezone.now()).total_seconds()
+                response = render(
+                    request, "accounts/login.html", {"form": form, "next": next_url}, status=429
+                )
+                response["Retry-After"] = str(max(1, math.ceil(wait)))
+                return response
         else:
             login(request, user)
             if not url_has_allowed_host_and_scheme(next_url, {request.get_host()}):
@@ -147,3 +159,64 @@ def user_create(request):
     return render(
         request, "accounts/user_form.html", {"form": form, "account": None, "may_manage": True}
     )
+
+
+def _signed_in_with_region(view):
+    """Any account with a region, whatever its role: its own tokens are its own business
+    (an auditor has them as much as anyone)."""
+
+    @wraps(view)
+    def wrapper(request, *args, **kwargs):
+        if not request.user.is_authenticated:
+            return redirect_to_login(request.get_full_path())
+        if not request.user.region_id or not request.user.is_active:
+            raise PermissionDenied(_("Your role does not allow this page."))
+        return view(request, *args, **kwargs)
+
+    return wrapper
+
+
+@_signed_in_with_region
+def token_list(request):
+    """Your API tokens and, for a staff administrator, those of the staff in scope; a new
+    one is issued here with the expiry chosen (its key shown once)."""
+    form = TokenForm(request.POST or None, may_manage=can(request.user, MANAGE_USERS))
+    issued = None
+    if request.method == "POST" and form.is_valid():
+        username = form.cleaned_data.get("username") or ""
+        account = (
+            get_object_or_404(User.objects.in_scope(request.user), username__iexact=username)
+            if username
+            else request.user
+        )
+        issued = apply_service(
+            form,
+            lambda: services.issue_token(
+                acting_user=request.user,
+                user=account,
+                name=form.cleaned_data["name"],
+                days=form.cleaned_data["days"],
+            ),
+        )
+        if issued:
+            form = TokenForm(may_manage=can(request.user, MANAGE_USERS))
+    tokens = services.tokens_visible_to(request.user).order_by("user__username", "-created")
+    now = timezone.now()
+    return render(
+        request,
+        "accounts/token_list.html",
+        {
+            "form": form,
+            "issued": issued,
+            "rows": [(token, services.token_state(token, now)) for token in tokens],
+        },
+    )
+
+
+@require_POST
+@_signed_in_with_region
+def token_revoke(request, pk):
+    token = get_object_or_404(services.tokens_visible_to(request.user), pk=pk)
+    services.revoke_token(acting_user=request.user, token=token)
+    messages.success(request, _("Token %(prefix)s… revoked.") % {"prefix": token.prefix})
+    return redirect("accounts:token_list")

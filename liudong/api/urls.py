@@ -4,7 +4,7 @@ from django.urls import include, path
 from drf_spectacular.views import SpectacularAPIView, SpectacularSwaggerSplitView
 from rest_framework.routers import DefaultRouter
 
-from liudong.accounts.api.views import UserViewSet, me, obtain_token
+from liudong.accounts.api.views import ApiTokenViewSet, UserViewSet, me, obtain_token
 from liudong.audit.api.views import AuditEntryViewSet
 from liudong.certificates.api.views import (
     CertificateViewSet,
@@ -47,6 +47,7 @@ router = DefaultRouter()
 router.register("regions", RegionViewSet, basename="region")
 router.register("grids", GridViewSet, basename="grid")
 router.register("users", UserViewSet, basename="user")
+router.register("tokens", ApiTokenViewSet, basename="token")
 router.register("audit", AuditEntryViewSet, basename="audit")
 router.register("persons", PersonViewSet, basename="person")
 router.register("episodes", EpisodeViewSet, basename="episode")

@@ -104,6 +104,7 @@ def build_demo(county_code: str = DEMO_COUNTY) -> list[DemoAccount]:
         ("inspector", Role.INSPECTOR, county.code, "考核员"),
         ("provider", Role.PROVIDER, first_township.code, "服务站技术员"),
         ("node", Role.NODE, county.code, "交换节点"),
+        ("auditor", Role.AUDITOR, county.code, "审计管理员"),
         ("village", Role.VILLAGE, first_village.code, "村专干"),
         ("collector", Role.COLLECTOR, first_group.code, "信息员"),
     ]

@@ -1,10 +1,10 @@
 """The home dashboard and error pages. Domain pages live in their own apps."""
 
-from django.shortcuts import get_object_or_404, render
+from django.shortcuts import get_object_or_404, redirect, render
 from django.utils.translation import gettext as _
 
 from liudong.accounts.models import User
-from liudong.accounts.roles import Role
+from liudong.accounts.roles import USE_WEB, VIEW_AUDIT, Role, can
 from liudong.people.models import Person
 from liudong.regions.codes import Level
 from liudong.regions.models import Grid, Region
@@ -13,8 +13,16 @@ from . import worklist as worklists
 from .decorators import staff_required
 
 
-@staff_required()
 def home(request):
+    # The auditor holds no page but the audit log: that is their home.
+    user = request.user
+    if user.is_authenticated and not can(user, USE_WEB) and can(user, VIEW_AUDIT):
+        return redirect("audit:list")
+    return _dashboard(request)
+
+
+@staff_required()
+def _dashboard(request):
     user = request.user
     region = user.region
     below = Region.objects.subtree(region.code, include_root=False)

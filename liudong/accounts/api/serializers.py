@@ -1,7 +1,8 @@
 from rest_framework import serializers
 
-from liudong.accounts.models import User
+from liudong.accounts.models import ApiToken, User
 from liudong.accounts.roles import Role
+from liudong.accounts.services import token_state
 from liudong.regions.api.fields import RegionCodeField
 
 
@@ -50,3 +51,46 @@ class TokenRequestSerializer(serializers.Serializer):
 class TokenSerializer(serializers.Serializer):
     token = serializers.CharField()
     expires = serializers.DateTimeField(allow_null=True)
+
+
+class ApiTokenSerializer(serializers.ModelSerializer):
+    """A token as listed: never its key (only the hash is stored), with its state."""
+
+    username = serializers.CharField(source="user.username", read_only=True)
+    state = serializers.SerializerMethodField()
+
+    class Meta:
+        model = ApiToken
+        fields = [
+            "id",
+            "username",
+            "name",
+            "prefix",
+            "created",
+            "expires",
+            "last_used",
+            "revoked",
+            "state",
+        ]
+        read_only_fields = fields
+
+    def get_state(self, token) -> str:
+        return token_state(token)
+
+
+class TokenIssueSerializer(serializers.Serializer):
+    name = serializers.CharField(required=False, allow_blank=True, max_length=100)
+    days = serializers.IntegerField(
+        required=False, help_text="Days until it expires (default LIUDONG_API_TOKEN_DAYS)."
+    )
+    username = serializers.CharField(
+        required=False, help_text="An account in your region (administrators); default: yours."
+    )
+
+
+class IssuedTokenSerializer(ApiTokenSerializer):
+    token = serializers.CharField(read_only=True, help_text="Shown once; store it now.")
+
+    class Meta(ApiTokenSerializer.Meta):
+        fields = [*ApiTokenSerializer.Meta.fields, "token"]
+        read_only_fields = fields

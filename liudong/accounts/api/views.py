@@ -1,21 +1,28 @@
+import math
+
+from django.shortcuts import get_object_or_404
+from django.utils import timezone
 from django.utils.translation import gettext as _
 from drf_spectacular.utils import extend_schema
 from rest_framework import exceptions, mixins, status, viewsets
-from rest_framework.decorators import api_view, permission_classes, throttle_classes
+from rest_framework.decorators import action, api_view, permission_classes, throttle_classes
 from rest_framework.permissions import AllowAny
 from rest_framework.response import Response
 from rest_framework.throttling import AnonRateThrottle
 
 from liudong.accounts import services
 from liudong.accounts.filters import UserFilter
-from liudong.accounts.models import User
-from liudong.accounts.permissions import IsStaffWithRegion, capability_for_writes
-from liudong.accounts.roles import MANAGE_USERS, USE_WEB, can
+from liudong.accounts.models import ApiToken, User
+from liudong.accounts.permissions import HasRegion, IsStaffWithRegion, capability_for_writes
+from liudong.accounts.roles import MANAGE_USERS, USE_WEB, VIEW_AUDIT, can
 from liudong.audit import services as audit
 from liudong.audit.middleware import client_address
 
 from .serializers import (
+    ApiTokenSerializer,
     CreatedUserSerializer,
+    IssuedTokenSerializer,
+    TokenIssueSerializer,
     TokenRequestSerializer,
     TokenSerializer,
     UserCreateSerializer,
@@ -93,10 +100,54 @@ def obtain_token(request):
             address=client_address(request),
         )
     except services.LoginRefused as exc:
+        if exc.locked_until:
+            # 429 with Retry-After: a client backs off instead of hammering a lock.
+            wait = (exc.locked_until - timezone.now()).total_seconds()
+            raise exceptions.Throttled(wait=max(1, math.ceil(wait)), detail=str(exc)) from exc
         raise exceptions.AuthenticationFailed(str(exc)) from exc
-    if not can(user, USE_WEB):
+    if not (can(user, USE_WEB) or can(user, VIEW_AUDIT)):
         raise exceptions.PermissionDenied(_("This account may not use the API."))
     issued = services.issue_token(acting_user=user, user=user, name="api login")
     return Response(
         {"token": issued.key, "expires": issued.token.expires}, status=status.HTTP_201_CREATED
     )
+
+
+class ApiTokenViewSet(mixins.ListModelMixin, mixins.RetrieveModelMixin, viewsets.GenericViewSet):
+    """Your own API tokens and, for a staff administrator, those of the staff in your
+    region: listed (never their keys), issued with an expiry, revoked."""
+
+    serializer_class = ApiTokenSerializer
+    permission_classes = [HasRegion]
+
+    def get_queryset(self):
+        if getattr(self, "swagger_fake_view", False):  # schema generation: no user
+            return ApiToken.objects.none()
+        return services.tokens_visible_to(self.request.user)
+
+    @extend_schema(request=TokenIssueSerializer, responses={201: IssuedTokenSerializer})
+    def create(self, request):
+        data = TokenIssueSerializer(data=request.data)
+        data.is_valid(raise_exception=True)
+        username = data.validated_data.get("username")
+        if username:
+            account = get_object_or_404(
+                User.objects.in_scope(request.user), username__iexact=username.strip()
+            )
+        else:
+            account = request.user
+        issued = services.issue_token(
+            acting_user=request.user,
+            user=account,
+            name=data.validated_data.get("name", ""),
+            days=data.validated_data.get("days"),
+        )
+        body = IssuedTokenSerializer(issued.token).data
+        body["token"] = issued.key
+        return Response(body, status=status.HTTP_201_CREATED)
+
+    @extend_schema(request=None, responses=ApiTokenSerializer)
+    @action(detail=True, methods=["post"])
+    def revoke(self, request, pk=None):
+        token = services.revoke_token(acting_user=request.user, token=self.get_object())
+        return Response(ApiTokenSerializer(token).data)

@@ -1,5 +1,7 @@
 import sys
 
+from django.db import transaction
+
 from liudong.accounts import services
 from liudong.accounts.roles import Role
 from liudong.commands import LiudongCommand
@@ -20,6 +22,12 @@ class Command(LiudongCommand):
             "--password-stdin", action="store_true", help="read the password from standard input"
         )
         parser.add_argument("--token", action="store_true", help="also issue an API token")
+        parser.add_argument(
+            "--token-days",
+            type=int,
+            default=None,
+            help="days until that token expires (default LIUDONG_API_TOKEN_DAYS, 90)",
+        )
         parser.add_argument("--format", choices=["text", "json"], default="text")
 
     def run(self, username, **options):
@@ -30,25 +38,30 @@ class Command(LiudongCommand):
         except ValidationError as exc:
             raise ValidationError({"region": exc.messages}) from exc
         password = sys.stdin.readline().rstrip("\n") if options["password_stdin"] else None
-        user, password = services.create_user(
-            acting_user=self.acting_user,
-            username=username,
-            role=options["role"],
-            region=region,
-            password=password,
-            full_name=options["full_name"],
-            phone=options["phone"],
-        )
-        token = (
-            services.issue_token(acting_user=self.acting_user, user=user).key
-            if options["token"]
-            else None
-        )
+        # One transaction: a refused token (e.g. --token-days 0) leaves no account behind.
+        with transaction.atomic():
+            user, password = services.create_user(
+                acting_user=self.acting_user,
+                username=username,
+                role=options["role"],
+                region=region,
+                password=password,
+                full_name=options["full_name"],
+                phone=options["phone"],
+            )
+            issued = (
+                services.issue_token(
+                    acting_user=self.acting_user, user=user, days=options["token_days"]
+                )
+                if options["token"]
+                else None
+            )
         result = {"username": user.username, "role": user.role, "region": user.region_id}
         if not options["password_stdin"]:
             result["password"] = password
-        if token:
-            result["token"] = token
+        if issued:
+            result["token"] = issued.key
+            result["token_expires"] = issued.token.expires.isoformat()
         if options["format"] == "json":
             self.print_json(result)
         else:
