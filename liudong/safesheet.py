@@ -34,6 +34,7 @@ from openpyxl import Workbook as _OpenpyxlWorkbook
 from openpyxl.cell import WriteOnlyCell
 from openpyxl.cell.cell import Cell
 from openpyxl.worksheet._write_only import WriteOnlyWorksheet
+from openpyxl.worksheet.worksheet import Worksheet
 
 # What a spreadsheet program takes as the start of a formula (OWASP's list).
 FORMULA_STARTS = ("=", "+", "-", "@", "\t", "\r")
@@ -87,6 +88,19 @@ def _needs_cell(value: Any) -> bool:
     return isinstance(value, str) and value[:1] in FORMULA_STARTS and value != ""
 
 
+# What XML 1.0, and so xlsx, cannot hold: C0 controls but tab and line breaks. New values
+# never hold one (liudong.controlchars refuses them); one stored before that must not
+# make the whole export fail, so it shows as U+FFFD, visibly not the original.
+_NOT_IN_XLSX = re.compile(r"[\x00-\x08\x0b\x0c\x0e-\x1f]")
+REPLACEMENT = "\ufffd"
+
+
+def _storable(value: Any) -> Any:
+    if isinstance(value, str) and _NOT_IN_XLSX.search(value):
+        return _NOT_IN_XLSX.sub(REPLACEMENT, value)
+    return value
+
+
 class _TextWriteOnlySheet(WriteOnlyWorksheet):
     """A streamed sheet whose appended text is never a formula."""
 
@@ -95,20 +109,38 @@ class _TextWriteOnlySheet(WriteOnlyWorksheet):
         for value in row:
             if isinstance(value, Cell):
                 value = _as_text(value)
-            elif _needs_cell(value):
-                value = _as_text(WriteOnlyCell(self, value))
+            else:
+                value = _storable(value)
+                if _needs_cell(value):
+                    value = _as_text(WriteOnlyCell(self, value))
             cells.append(value)
         super().append(cells)
+
+
+class _TextSheet(Worksheet):
+    """An ordinary sheet whose appended rows hold only what xlsx can store (formulas are
+    turned into text when the workbook is saved: a cell may also be set directly)."""
+
+    def append(self, iterable):
+        if isinstance(iterable, list | tuple):
+            iterable = [
+                value if isinstance(value, Cell) else _storable(value) for value in iterable
+            ]
+        super().append(iterable)
 
 
 class Workbook(_OpenpyxlWorkbook):
     """openpyxl's workbook whose text is always text: streamed sheets (``write_only``)
     convert each appended row; ordinary sheets are swept when the workbook is saved."""
 
+    def __init__(self, write_only: bool = False, iso_dates: bool = False):
+        super().__init__(write_only=write_only, iso_dates=iso_dates)
+        if not write_only:
+            self._sheets[0] = _TextSheet(self)  # instead of openpyxl's first, empty sheet
+
     def create_sheet(self, title=None, index=None):
-        if not self.write_only:
-            return super().create_sheet(title, index)
-        sheet = _TextWriteOnlySheet(parent=self, title=title)
+        kind = _TextWriteOnlySheet if self.write_only else _TextSheet
+        sheet = kind(parent=self, title=title)
         self._add_sheet(sheet=sheet, index=index)
         return sheet
 

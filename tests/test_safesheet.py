@@ -84,13 +84,13 @@ def test_what_the_csv_writer_writes_the_reader_reads_back(values):
 def test_an_xlsx_cell_is_never_a_formula(tmp_path, write_only):
     workbook = safesheet.Workbook(write_only=write_only)
     sheet = workbook.create_sheet("s") if write_only else workbook.active
-    sheet.append([*HOSTILE[:5], -5, 3])
+    sheet.append([*HOSTILE[:5], -5, 3, "a\x00b"])
     if not write_only:
         sheet["A2"] = CALC  # a cell set directly, not appended
     workbook.save(tmp_path / "t.xlsx")
     cells = list(load_workbook(tmp_path / "t.xlsx").worksheets[-1].iter_rows())
-    assert [cell.data_type for cell in cells[0]] == ["s"] * 5 + ["n", "n"]
-    assert [cell.value for cell in cells[0]] == [*HOSTILE[:5], -5, 3]
+    assert [cell.data_type for cell in cells[0]] == ["s"] * 5 + ["n", "n", "s"]
+    assert [cell.value for cell in cells[0]] == [*HOSTILE[:5], -5, 3, "a\ufffdb"]
     assert all(cell.quotePrefix for cell in cells[0][:5])
     if not write_only:
         assert (cells[1][0].data_type, cells[1][0].value) == ("s", CALC)
@@ -343,3 +343,13 @@ def test_export_regions_writes_a_formula_name_as_text_and_imports_back(tmp_path,
     summary = summary_of("import_regions", out)
     assert (summary["imported"], summary["updated"], summary["rejected"]) == (0, 0, []), summary
     assert Region.objects.get(code=VILLAGE_A1).name == HYPERLINK
+
+
+@pytest.mark.django_db
+def test_a_control_character_stored_before_the_guard_does_not_break_the_export(
+    tmp_path, hostile_person
+):
+    Person.objects.update(household_address="北山\x01路")
+    out = tmp_path / "persons.xlsx"
+    call_command("export_persons", "--region", "330106", "--format", "xlsx", "--out", str(out))
+    assert "北山\ufffd路" in xlsx_rows(out)[1]
