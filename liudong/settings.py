@@ -72,6 +72,8 @@ INSTALLED_APPS = [
 MIDDLEWARE = [
     "django.middleware.security.SecurityMiddleware",
     "liudong.web.middleware.SecurityHeadersMiddleware",
+    # Before anything reads the query string (sessions, the audit's request context).
+    "liudong.controlchars.ControlCharacterMiddleware",
     "whitenoise.middleware.WhiteNoiseMiddleware",
     "django.contrib.sessions.middleware.SessionMiddleware",
     "django.middleware.locale.LocaleMiddleware",
@@ -249,6 +251,12 @@ REST_FRAMEWORK = {
     ],
     "DEFAULT_PERMISSION_CLASSES": ["liudong.accounts.permissions.IsStaffWithRegion"],
     "DEFAULT_FILTER_BACKENDS": ["django_filters.rest_framework.DjangoFilterBackend"],
+    # DRF's three default parsers, each refusing control characters in what it parsed.
+    "DEFAULT_PARSER_CLASSES": [
+        "liudong.controlchars.JSONParser",
+        "liudong.controlchars.FormParser",
+        "liudong.controlchars.MultiPartParser",
+    ],
     "DEFAULT_PAGINATION_CLASS": "liudong.api.pagination.Pagination",
     "PAGE_SIZE": 50,
     "DEFAULT_SCHEMA_CLASS": "drf_spectacular.openapi.AutoSchema",

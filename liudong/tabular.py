@@ -16,6 +16,8 @@ import zipfile
 from collections.abc import Iterable, Iterator, Mapping, Sequence
 from pathlib import Path, PurePosixPath
 
+from liudong.safesheet import from_csv_text
+
 
 @dataclasses.dataclass
 class ImportSummary:
@@ -79,7 +81,7 @@ def _raw_rows(path: Path, sheet: str | None = None) -> tuple[str, list[str], Ite
 
         def rows() -> Iterator[list]:
             try:
-                cells = (list(row) for row in worksheet.iter_rows(values_only=True))
+                cells = _xlsx_values(worksheet)
                 yield from _mark_merged(cells, merged) if merged else cells
             finally:
                 workbook.close()
@@ -88,6 +90,45 @@ def _raw_rows(path: Path, sheet: str | None = None) -> tuple[str, list[str], Ite
     if suffix in (".csv", ".txt"):
         return path.name, [path.name], _csv_rows(path)
     raise TableError(f"unsupported file type “{suffix or path.name}”: use .csv or .xlsx")
+
+
+class Formula(str):
+    """A cell a spreadsheet program would compute: an xlsx formula cell, or csv text
+    starting with ``=``. Importers refuse it ("paste the value instead"); text that merely
+    starts with ``=`` (an xlsx text cell, a csv cell our exports neutralised) is text.
+    Trimming keeps the mark."""
+
+    __slots__ = ()
+
+    def strip(self, chars=None):
+        return Formula(super().strip(chars))
+
+
+def _xlsx_values(worksheet) -> Iterator[list]:
+    """The sheet's rows as values, formula cells marked as :class:`Formula`."""
+    for row in worksheet.iter_rows():
+        yield [
+            Formula(getattr(cell.value, "text", cell.value))
+            if cell.data_type == "f"
+            else cell.value
+            for cell in row
+        ]
+
+
+def _csv_cells(row: list[str]) -> list:
+    """A csv row's cells: the neutralising quote our exports add taken off again
+    (:mod:`liudong.safesheet`), text starting with ``=`` marked as a formula."""
+    # One C-level scan finds the rare row with such a cell, so a million-row file pays
+    # almost nothing; a cell holding the separator itself only sends its row to the loop.
+    joined = "\x1f" + "\x1f".join(row)
+    if "\x1f'" not in joined and "\x1f=" not in joined:
+        return row
+    for index, cell in enumerate(row):
+        if cell[:1] == "'":
+            row[index] = from_csv_text(cell)
+        elif cell[:1] == "=":
+            row[index] = Formula(cell)
+    return row
 
 
 def _csv_rows(path: Path) -> Iterator[list]:
@@ -108,7 +149,7 @@ def _csv_rows(path: Path) -> Iterator[list]:
         with path.open(encoding=encoding, newline="") as handle:
             for row in csv.reader(handle):
                 row_number += 1
-                yield row
+                yield _csv_cells(row)
     except UnicodeDecodeError as exc:
         raise TableError("the csv file is neither UTF-8 nor GB18030 text") from exc
     except csv.Error as exc:
@@ -383,22 +424,3 @@ def _rows(rows: Iterator[list], positions: dict[str, int], fields: tuple[str, ..
         if type(raw) is MergedRow:
             cells = carry_merged(raw, cells, where)
         yield offset, cells
-
-
-def write_table(target, header: list[str], rows, *, sheet_title: str = "Sheet1") -> None:
-    """Write csv (UTF-8 with BOM, so Excel shows Chinese) or xlsx, by the file suffix;
-    a binary stream (not a path) gets xlsx."""
-    if not hasattr(target, "write") and Path(target).suffix.lower() != ".xlsx":
-        with Path(target).open("w", encoding="utf-8-sig", newline="") as handle:
-            writer = csv.writer(handle)
-            writer.writerow(header)
-            writer.writerows(rows)
-        return
-    from openpyxl import Workbook
-
-    workbook = Workbook(write_only=True)
-    sheet = workbook.create_sheet(sheet_title)
-    sheet.append(header)
-    for row in rows:
-        sheet.append(list(row))
-    workbook.save(target)

@@ -15,7 +15,8 @@ from hypothesis import strategies as st
 from openpyxl import Workbook
 
 from liudong import tabular
-from liudong.tabular import MergedRow, TableError, read_table, write_table
+from liudong.safesheet import write_table
+from liudong.tabular import MergedRow, TableError, read_table
 
 # --- round trip ----------------------------------------------------------------------------
 

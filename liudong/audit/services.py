@@ -206,7 +206,7 @@ def export_xlsx(entries, *, acting_user, filters: dict | None = None) -> bytes:
     """Write entries to an xlsx workbook and log the export (with the filters used)."""
     import io
 
-    from openpyxl import Workbook
+    from liudong.safesheet import Workbook
 
     workbook = Workbook(write_only=True)
     sheet = workbook.create_sheet("审计日志")

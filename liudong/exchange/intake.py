@@ -952,7 +952,7 @@ def _differences_text(differences: dict) -> str:
 
 def export_xlsx(batch: IntakeBatch, *, acting_user) -> bytes:
     """The reconciliation report as a workbook (masked ID numbers); the export is logged."""
-    from openpyxl import Workbook
+    from liudong.safesheet import Workbook
 
     workbook = Workbook(write_only=True)
     sheet = workbook.create_sheet("核对结果")

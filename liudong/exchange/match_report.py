@@ -275,9 +275,10 @@ def write_xlsx(
     """The report in the offices' form: a title, the two files, the per-pair table with its
     合计 row, then one sheet each for the rows only one register holds and for the matches.
     Write-only, so a million-row match streams out without a cell object per row."""
-    from openpyxl import Workbook
     from openpyxl.cell import WriteOnlyCell
     from openpyxl.styles import Alignment, Font, PatternFill
+
+    from liudong.safesheet import Workbook
 
     workbook = Workbook(write_only=True)
     bold = Font(bold=True)

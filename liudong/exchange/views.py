@@ -22,6 +22,7 @@ from django.utils.translation import gettext_lazy as _
 from django.views.decorators.csrf import csrf_exempt
 from django.views.decorators.http import require_GET, require_POST
 
+from liudong import controlchars
 from liudong.accounts.roles import ASSISTANCE, CHANGE_PEOPLE, RUN_MATCHING, can
 from liudong.api.errors import json_error
 from liudong.audit.middleware import client_address
@@ -59,6 +60,9 @@ def inbox(request):
         envelope = json.loads(request.body)
     except (UnicodeDecodeError, json.JSONDecodeError):
         return _refused(address, 400, "malformed", "the body is not JSON")
+    if any(True for _where in controlchars.offending_paths(envelope)):
+        # Neither stored nor logged: PostgreSQL's jsonb refuses a NUL ("\u0000").
+        return _refused(address, 400, controlchars.CODE, controlchars.message())
     try:
         message, new = services.receive(envelope)
     except Refused as exc:

@@ -3,7 +3,6 @@ export imports back unchanged."""
 
 from __future__ import annotations
 
-import csv
 from collections.abc import Iterator
 from pathlib import Path
 
@@ -11,6 +10,7 @@ from django.db.models import Prefetch
 
 from liudong.audit import services as audit
 from liudong.audit.models import Action
+from liudong.safesheet import CSV_ENCODING, CsvWriter
 
 from .models import HeldCertificate, Person, ResidenceEpisode
 from .template import (
@@ -85,7 +85,7 @@ def export_persons(prefix: str, out: Path, *, file_format: str, acting_user=None
     people = persons_for_export(prefix, acting_user)
     count = 0
     if file_format == "xlsx":
-        from openpyxl import Workbook
+        from liudong.safesheet import Workbook
 
         workbook = Workbook(write_only=True)
         sheet = workbook.create_sheet("流动人口")
@@ -95,8 +95,8 @@ def export_persons(prefix: str, out: Path, *, file_format: str, acting_user=None
             count += 1
         workbook.save(out)
     else:
-        with Path(out).open("w", encoding="utf-8-sig", newline="") as handle:
-            writer = csv.writer(handle)
+        with Path(out).open("w", encoding=CSV_ENCODING, newline="") as handle:
+            writer = CsvWriter(handle)
             writer.writerow(CHINESE_HEADERS)
             for row in template_rows(people):
                 writer.writerow(row)

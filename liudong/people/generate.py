@@ -782,8 +782,10 @@ _ALL_CELLS = operator.itemgetter(*template.FIELDS)
 
 def _write_csv(path: Path, rows, headers, progress) -> int:
     count = 0
-    with path.open("w", encoding="utf-8-sig", newline="") as handle:
-        writer = csv.writer(handle)
+    from liudong.safesheet import CSV_ENCODING, CsvWriter
+
+    with path.open("w", encoding=CSV_ENCODING, newline="") as handle:
+        writer = CsvWriter(handle)
         writer.writerow(headers)
         writerow = writer.writerow
         for row in rows:
@@ -795,7 +797,7 @@ def _write_csv(path: Path, rows, headers, progress) -> int:
 
 
 def _write_xlsx(path: Path, rows, headers, progress) -> int:
-    from openpyxl import Workbook
+    from liudong.safesheet import Workbook
 
     # write_only streams rows to a temporary file, and openpyxl 3.1 writes strings inline
     # (no shared-strings table growing in memory).

@@ -71,7 +71,7 @@ class ErrorsFile:
     office corrects them in Excel and imports this very file again."""
 
     def __init__(self, path: Path):
-        from openpyxl import Workbook
+        from liudong.safesheet import Workbook
 
         self.path = path
         self.workbook = Workbook(write_only=True)

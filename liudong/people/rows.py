@@ -17,6 +17,7 @@ from django.utils import timezone
 from django.utils.translation import gettext as _
 
 from liudong.regions.codes import CodeError, clean_code, padded_forms
+from liudong.tabular import Formula
 
 from . import idnumbers
 from .template import (
@@ -96,10 +97,11 @@ def text(value) -> str:
         value = int(value)
     if isinstance(value, datetime.datetime | datetime.date):
         return value.isoformat()[:10]
-    result = unicodedata.normalize("NFKC", str(value)).strip()
-    if result.startswith("="):
+    if isinstance(value, Formula):
         raise Problem("", _("Formulas are not accepted: paste the value instead."))
-    return result
+    # Text that starts with "=" (an xlsx text cell, a csv cell an export neutralised) is
+    # text: the reader marks what a spreadsheet would compute.
+    return unicodedata.normalize("NFKC", str(value)).strip()
 
 
 def parse_date(value, field_name: str) -> datetime.date | None:

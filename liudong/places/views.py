@@ -32,7 +32,8 @@ from liudong.accounts.roles import MANAGE_PLACES, can
 from liudong.base import StaleWrite
 from liudong.people.models import ResidenceEpisode
 from liudong.regions.models import Region
-from liudong.tabular import TableError, write_table
+from liudong.safesheet import write_table
+from liudong.tabular import TableError
 from liudong.web import uploads
 from liudong.web.decorators import staff_required
 from liudong.web.forms import add_service_errors

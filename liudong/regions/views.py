@@ -8,7 +8,8 @@ from django.utils.translation import gettext as _
 from django.views.decorators.vary import vary_on_headers
 
 from liudong.accounts.roles import MANAGE_GRIDS, MANAGE_REGIONS, can
-from liudong.tabular import TableError, write_table
+from liudong.safesheet import write_table
+from liudong.tabular import TableError
 from liudong.web import uploads
 from liudong.web.decorators import staff_required
 from liudong.web.forms import apply_service

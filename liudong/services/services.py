@@ -466,8 +466,9 @@ SUMMARY_HEADER = [
 def write_summary_xlsx(summary: CampaignSummary, target, *, acting_user) -> None:
     """The summary as xlsx: a title row, the period, one row per region and a total row.
     Every export is logged (DESIGN.md §2 principle 2)."""
-    from openpyxl import Workbook
     from openpyxl.styles import Font
+
+    from liudong.safesheet import Workbook
 
     campaign = summary.campaign
     workbook = Workbook()

@@ -29,7 +29,8 @@ from liudong.people import idnumbers
 from liudong.people.models import Person
 from liudong.regions.models import Region
 from liudong.regions.services import resolve_region
-from liudong.tabular import ImportSummary, read_table, write_table
+from liudong.safesheet import write_table
+from liudong.tabular import ImportSummary, read_table
 
 from . import services
 from .models import (
@@ -578,7 +579,7 @@ def service_record_rows(records) -> Iterable[list]:
 def write_service_sheet(records, target) -> int:
     """The records as the 服务记录 workbook the command and the page share; returns the
     number of rows (the caller logs the export)."""
-    from openpyxl import Workbook
+    from liudong.safesheet import Workbook
 
     workbook = Workbook()
     sheet = workbook.active

@@ -4,9 +4,10 @@ row (合计). Rates are numbers with two decimals, so a county can sum and chart
 
 from __future__ import annotations
 
-from openpyxl import Workbook
 from openpyxl.styles import Alignment, Border, Font, PatternFill, Side
 from openpyxl.utils import get_column_letter
+
+from liudong.safesheet import Workbook
 
 from .models import Indicator, Unit
 

@@ -36,7 +36,7 @@ from liudong.accounts.roles import (
 from liudong.base import StaleWrite
 from liudong.regions.codes import ancestors
 from liudong.regions.models import Region
-from liudong.tabular import write_table
+from liudong.safesheet import write_table
 from liudong.web.decorators import staff_required
 from liudong.web.forms import add_service_errors
 

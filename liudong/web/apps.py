@@ -4,3 +4,8 @@ from django.apps import AppConfig
 class WebConfig(AppConfig):
     name = "liudong.web"
     label = "web"
+
+    def ready(self):
+        from liudong.controlchars import install_form_guard
+
+        install_form_guard()

@@ -14,12 +14,12 @@ from drf_spectacular.utils import OpenApiResponse, extend_schema
 from rest_framework import serializers, status, viewsets
 from rest_framework.decorators import action
 from rest_framework.exceptions import ValidationError
-from rest_framework.parsers import FormParser, MultiPartParser
 from rest_framework.renderers import JSONRenderer
 from rest_framework.response import Response
 
 from liudong.accounts.permissions import capability_required
 from liudong.accounts.roles import RUN_MATCHING
+from liudong.controlchars import FormParser, MultiPartParser
 from liudong.services.api.views import XLSX, XLSXRenderer
 
 from .. import match_reports

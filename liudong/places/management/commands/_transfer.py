@@ -3,7 +3,6 @@ export in the import template (so it imports back unchanged)."""
 
 from __future__ import annotations
 
-import csv
 import sys
 from collections.abc import Callable
 from pathlib import Path
@@ -12,7 +11,8 @@ from typing import Any
 from django.core.management.base import CommandError
 
 from liudong.commands import LiudongCommand
-from liudong.tabular import TableError, write_table
+from liudong.safesheet import write_table
+from liudong.tabular import TableError
 
 
 class PlaceImportCommand(LiudongCommand):
@@ -85,6 +85,4 @@ class PlaceExportCommand(LiudongCommand):
         if out:
             write_table(Path(out), self.header, rows, sheet_title=self.sheet_title)
         else:
-            writer = csv.writer(sys.stdout)
-            writer.writerow(self.header)
-            writer.writerows(rows)
+            write_table(sys.stdout, self.header, rows)

@@ -1,4 +1,3 @@
-import csv
 import sys
 from pathlib import Path
 
@@ -6,7 +5,7 @@ from django.core.management.base import CommandError
 
 from liudong.commands import LiudongCommand
 from liudong.regions.services import REGION_EXPORT_HEADER, export_regions
-from liudong.tabular import write_table
+from liudong.safesheet import write_table
 
 
 class Command(LiudongCommand):
@@ -32,6 +31,4 @@ class Command(LiudongCommand):
         if out:
             write_table(Path(out), REGION_EXPORT_HEADER, rows, sheet_title="区划")
         else:
-            writer = csv.writer(sys.stdout)
-            writer.writerow(REGION_EXPORT_HEADER)
-            writer.writerows(rows)
+            write_table(sys.stdout, REGION_EXPORT_HEADER, rows)

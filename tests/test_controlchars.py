@@ -1,0 +1,170 @@
+"""Control characters are refused project-wide (issue 13, item 3, the API and forms): in
+any API body with 400 in the one error shape, in any web form as an error on its field,
+in any query string or path with 400 - never a 500 (PostgreSQL refuses NUL)."""
+
+from __future__ import annotations
+
+import importlib
+import pkgutil
+
+import pytest
+from django import forms
+from django.urls import URLPattern, URLResolver, get_resolver
+from rest_framework.views import APIView
+
+import liudong
+from liudong import controlchars
+from liudong.api.tests.test_errors import assert_error_shape
+from liudong.people.models import Person
+from liudong.people.tests.test_web import arrival_data
+
+CONTROLS = ["\x00", "\x01", "\x08", "\x0b", "\x0c", "\x1b", "\x1f"]
+
+# --- by construction: every form, every API view -----------------------------------------
+
+
+def _all_project_modules() -> None:
+    for module in pkgutil.walk_packages(liudong.__path__, "liudong."):
+        if ".tests" in module.name or module.name.endswith((".wsgi", ".cli")):
+            continue
+        importlib.import_module(module.name)
+
+
+def _subclasses(cls) -> set[type]:
+    found = set()
+    for sub in cls.__subclasses__():
+        found |= {sub} | _subclasses(sub)
+    return found
+
+
+def test_every_form_in_the_project_cleans_through_the_guard():
+    _all_project_modules()
+    ours = [c for c in _subclasses(forms.BaseForm) if c.__module__.startswith("liudong.")]
+    assert len(ours) > 40  # the registry is really there
+    for form_class in ours:
+        assert form_class._clean_fields is controlchars._clean_fields, form_class
+        assert form_class.full_clean is forms.BaseForm.full_clean, form_class
+
+
+def _views(patterns, prefix=""):
+    for pattern in patterns:
+        if isinstance(pattern, URLResolver):
+            yield from _views(pattern.url_patterns, prefix + str(pattern.pattern))
+        elif isinstance(pattern, URLPattern):
+            view = getattr(pattern.callback, "cls", None) or getattr(
+                pattern.callback, "view_class", None
+            )
+            yield prefix + str(pattern.pattern), view
+
+
+def test_every_api_view_parses_through_the_guard():
+    views = [(url, view) for url, view in _views(get_resolver().url_patterns)]
+    api = [(url, view) for url, view in views if view and issubclass(view, APIView)]
+    assert len(api) > 30
+    for url, view in api:
+        for parser in view.parser_classes:
+            assert issubclass(parser, controlchars.GuardedParser), (url, parser)
+
+
+def test_any_form_refuses_them_before_its_own_cleaning():
+    class Note(forms.Form):
+        title = forms.CharField()
+        note = forms.CharField(widget=forms.Textarea)
+        choice = forms.MultipleChoiceField(choices=[("a", "a"), ("a\x00", "x")])
+
+        def clean_title(self):  # pragma: no cover - must not run for a refused value
+            raise AssertionError("cleaned a refused value")
+
+    for control in CONTROLS:
+        form = Note(data={"title": f"a{control}b", "note": "ok", "choice": ["a\x00"]})
+        assert not form.is_valid()
+        assert {f: e[0].code for f, e in form.errors.as_data().items()} == {
+            "title": controlchars.CODE,
+            "choice": controlchars.CODE,
+        }
+    lines = Note(data={"title": "x", "note": "第一行\r\n\t第二行", "choice": ["a"]})
+    lines.clean_title = lambda: "x"  # type: ignore[method-assign]
+    assert lines.is_valid(), lines.errors  # tab and line breaks are text
+
+
+# --- the API -------------------------------------------------------------------------------
+
+
+@pytest.mark.django_db
+@pytest.mark.parametrize("control", ["\x00", "\x07", "\x1b"])
+def test_an_api_body_with_a_control_character_is_a_400_naming_the_field(
+    control, township_a, api_for
+):
+    client = api_for(township_a)
+    response = client.post(
+        "/api/persons/",
+        arrival_data(name=f"张{control}三", residence_address="北山路"),
+        format="json",
+    )
+    errors = assert_error_shape(response, 400, controlchars.CODE, field="name")
+    assert [e["field"] for e in errors] == ["name"]
+    response = client.post(
+        "/api/persons/", arrival_data(residence_region=f"330106002001{control}"), format="multipart"
+    )
+    assert_error_shape(response, 400, controlchars.CODE, field="residence_region")
+    assert not Person.objects.exists()
+
+
+@pytest.mark.django_db
+def test_nested_api_data_names_the_path(township_a, api_for):
+    response = api_for(township_a).post(
+        "/api/persons/", {**arrival_data(), "extra": {"notes": ["ok", "x\x00"]}}, format="json"
+    )
+    assert_error_shape(response, 400, controlchars.CODE, field="extra.notes")
+
+
+@pytest.mark.django_db
+def test_api_text_keeps_tabs_and_line_breaks(township_a, api_for):
+    response = api_for(township_a).post(
+        "/api/persons/", arrival_data(residence_address="北山路\t5号\n2楼"), format="json"
+    )
+    assert response.status_code == 201, response.content
+
+
+@pytest.mark.django_db
+@pytest.mark.parametrize("query", ["q=%00", "q=a%01b", "region=330106%00", "%00=1", "search=%1b"])
+def test_api_filters_with_control_characters_are_400_not_500(query, township_a, api_for):
+    client = api_for(township_a)
+    for url in ("/api/persons/", "/api/employers/", "/api/audit/", "/api/grids/"):
+        response = client.get(f"{url}?{query}")
+        assert_error_shape(response, 400, controlchars.CODE)
+
+
+@pytest.mark.django_db
+def test_an_api_path_with_a_nul_is_400(township_a, api_for):
+    assert_error_shape(api_for(township_a).get("/api/regions/33%00/"), 400, controlchars.CODE)
+
+
+# --- web forms and pages -------------------------------------------------------------------
+
+
+@pytest.mark.django_db
+@pytest.mark.parametrize("field", ["name", "residence_address", "residence_region", "employer"])
+def test_a_web_form_shows_the_error_on_the_field(field, township_a, client_for):
+    data = arrival_data()
+    data[field] = data[field][:3] + "\x00" + data[field][3:]
+    response = client_for(township_a).post("/people/arrive/", data)
+    assert response.status_code == 200
+    errors = response.context["form"].errors.as_data()
+    assert [e.code for e in errors[field]] == [controlchars.CODE]
+    assert not Person.objects.exists()
+
+
+@pytest.mark.django_db
+@pytest.mark.parametrize("url", ["/people/?q=%00", "/places/employers/?q=a%00", "/people/%00/"])
+def test_web_query_strings_and_paths_are_400_not_500(url, township_a, client_for):
+    response = client_for(township_a).get(url)
+    assert response.status_code == 400
+
+
+@pytest.mark.django_db
+def test_a_peer_message_with_a_nul_is_refused(client):
+    response = client.post(
+        "/exchange/inbox/", '{"id": "x\\u0000"}', content_type="application/json"
+    )
+    assert_error_shape(response, 400, controlchars.CODE)
