@@ -14,7 +14,9 @@ enters:
   project starts): a form error on that field, before the field's own cleaning runs (a
   region chooser would otherwise look the value up in the database);
 - every query string and URL path, by :class:`ControlCharacterMiddleware`: HTTP 400 (the
-  one error shape under ``/api/``), so no filter or search sends one to the database.
+  one error shape under ``/api/``), so no filter or search sends one to the database;
+- the few web views that read a posted value without a form (a reason, a note, a target),
+  by :func:`post_guarded`: HTTP 400 naming the field.
 
 ``tests/test_controlchars.py`` enumerates every form, API view and parser in the project
 and proves each goes through this module.
@@ -22,6 +24,7 @@ and proves each goes through this module.
 
 from __future__ import annotations
 
+import functools
 import re
 from collections.abc import Iterator
 from typing import Any
@@ -124,6 +127,23 @@ def install_form_guard() -> None:
     Patched on the base class, not inherited from a mixin of ours, so that a form added
     tomorrow, or a library's, cannot be left out."""
     forms.BaseForm._clean_fields = _clean_fields  # type: ignore[attr-defined]
+
+
+def post_guarded(view):
+    """For a view that reads ``request.POST`` without a form: a posted value holding a
+    control character is refused with 400 naming the field, before the view runs."""
+
+    @functools.wraps(view)
+    def guarded(request, *args, **kwargs):
+        for key, values in request.POST.lists():
+            if CONTROL.search(key) or found_in(values):
+                return HttpResponseBadRequest(
+                    f"{CONTROL.sub('?', key)}: {message()}",
+                    content_type="text/plain; charset=utf-8",
+                )
+        return view(request, *args, **kwargs)
+
+    return guarded
 
 
 # --- query strings and paths --------------------------------------------------------------

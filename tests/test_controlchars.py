@@ -168,3 +168,57 @@ def test_a_peer_message_with_a_nul_is_refused(client):
         "/exchange/inbox/", '{"id": "x\\u0000"}', content_type="application/json"
     )
     assert_error_shape(response, 400, controlchars.CODE)
+
+
+# --- views that read posted values without a form -----------------------------------------
+
+
+def test_every_view_reading_posted_values_without_a_form_is_guarded():
+    """A view that hands ``request.POST`` to a form is guarded by the form; one that reads a
+    value itself (a reason, a note, a target) must carry ``post_guarded``, or its helper must
+    be called only from one that does (a name with a leading underscore)."""
+    import ast
+    from pathlib import Path
+
+    root = Path(__file__).resolve().parent.parent / "liudong"
+    unguarded = []
+    for path in root.rglob("*.py"):
+        if "tests" in path.parts or "migrations" in path.parts:
+            continue
+        tree = ast.parse(path.read_text())
+        for function in tree.body:  # module-level views (a nested function is their part)
+            if not isinstance(function, ast.FunctionDef) or function.name.startswith("_"):
+                continue
+            decorators = {ast.unparse(d) for d in function.decorator_list}
+            if "post_guarded" in decorators:
+                continue
+            for node in ast.walk(function):
+                # request.POST.get("x") / request.POST["x"] / request.POST.getlist("x"):
+                # a value read by hand, not the whole QueryDict handed to a form.
+                target = node.value if isinstance(node, ast.Subscript) else None
+                if isinstance(node, ast.Call) and isinstance(node.func, ast.Attribute):
+                    target = node.func.value if node.func.attr in ("get", "getlist") else None
+                if target is not None and ast.unparse(target) == "request.POST":
+                    unguarded.append(f"{path.relative_to(root)}:{function.name}")
+                    break
+    # Reviewed exceptions: a value that never reaches the database or a lookup.
+    reviewed = {
+        "accounts/views.py:login_view",  # "next": checked by url_has_allowed_host_and_scheme
+        "certificates/public.py:public_verify",  # handed to PublicCheckForm
+    }
+    assert sorted(set(unguarded) - reviewed) == []
+
+
+@pytest.mark.parametrize("field", ["reason", "note"], ids=["return-reason", "spot-check-note-like"])
+def test_a_posted_value_read_by_hand_is_refused_400(field, county_admin, client_for):
+    from liudong.controlchars import post_guarded
+
+    @post_guarded
+    def view(request):
+        raise AssertionError("the view must not run")
+
+    from django.test import RequestFactory
+
+    request = RequestFactory().post("/x/", {field: "退回\x00原因"})
+    response = view(request)
+    assert response.status_code == 400 and field in response.content.decode()

@@ -16,6 +16,7 @@ from django.utils.translation import gettext_lazy
 from django.views.decorators.http import require_GET, require_POST
 
 from liudong.accounts.roles import CHANGE_PEOPLE
+from liudong.controlchars import post_guarded
 from liudong.people.models import Person
 from liudong.people.template import ETHNICITY_CHOICES, MARITAL_CHOICES, REASON_CHOICES
 from liudong.regions.models import Region
@@ -272,6 +273,7 @@ def row_confirm(request, pk):
 
 @require_POST
 @staff_required(CHANGE_PEOPLE)
+@post_guarded
 def row_dismiss(request, pk):
     row = _row(request, pk)
     try:

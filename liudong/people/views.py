@@ -19,6 +19,7 @@ from django.views.decorators.vary import vary_on_headers
 
 from liudong.accounts.roles import CHANGE_PEOPLE, can
 from liudong.base import StaleWrite
+from liudong.controlchars import post_guarded
 from liudong.exchange.models import ReportedService
 from liudong.services.services import services_of_person
 from liudong.web.decorators import staff_required
@@ -448,6 +449,7 @@ def _decide(request, pk, decision, done_message):
 
 @require_POST
 @staff_required(CHANGE_PEOPLE)
+@post_guarded
 def duplicate_merge(request, pk):
     def merge(pair):
         keep = {pair.first_id: pair.first, pair.second_id: pair.second}.get(

@@ -29,6 +29,7 @@ from django.utils.translation import gettext_lazy
 from django.views.decorators.http import require_GET, require_POST
 
 from liudong.accounts.roles import CHANGE_PEOPLE, RECORD_SERVICES, Role, can
+from liudong.controlchars import post_guarded
 from liudong.regions.codes import subtree_q
 from liudong.tabular import ImportSummary, TableError
 from liudong.web import uploads
@@ -874,6 +875,7 @@ def member_edit(request, pk):
 
 @require_POST
 @staff_required(RECORD_SERVICES)
+@post_guarded
 def member_leave(request, pk):
     """Mark a member as having left today (the edit page takes another date)."""
     membership = get_object_or_404(
@@ -1183,6 +1185,7 @@ def follow_up_create(request, pk):
 
 @require_POST
 @staff_required(RECORD_SERVICES)
+@post_guarded
 def follow_up_done(request, pk):
     """Mark a follow-up done today, with the version the user saw."""
     follow_up = get_object_or_404(

@@ -34,6 +34,7 @@ from liudong.accounts.roles import (
     can,
 )
 from liudong.base import StaleWrite
+from liudong.controlchars import post_guarded
 from liudong.regions.codes import ancestors
 from liudong.regions.models import Region
 from liudong.safesheet import write_table
@@ -160,6 +161,7 @@ def report_xlsx(request):
 
 @require_POST
 @staff_required(SUBMIT_REPORTS)
+@post_guarded
 def submit(request):
     try:
         period = services.parse_period(request.POST.get("period", ""))
@@ -180,6 +182,7 @@ DECISIONS: dict[str, tuple[Any, Any]] = {
 
 @require_POST
 @staff_required(APPROVE_REPORTS)
+@post_guarded
 def decide(request, pk, decision):
     if decision not in DECISIONS:
         raise Http404
@@ -333,6 +336,7 @@ def dashboard_xlsx(request):
 
 
 @staff_required(VIEW_REPORTS)
+@post_guarded
 def targets(request):
     """The year's targets for the user's region (or one below, ``?region=``): its own or
     inherited from above; a county sets them here."""
@@ -557,6 +561,7 @@ def _record_results(request, check):
 
 
 @staff_required(SPOT_CHECK)
+@post_guarded
 def spot_check(request, pk):
     """The sample with a result form per file (phone-friendly) and the accuracy so far."""
     check = _spot_check(request, pk)
