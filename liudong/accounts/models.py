@@ -143,8 +143,10 @@ class RecoveryCode(models.Model):
 
     @staticmethod
     def normalise(code: str) -> str:
-        """As typed: any case, with or without the dashes and spaces of the printed form."""
-        return "".join(ch for ch in code.upper() if ch.isalnum())
+        """As typed: any case, with or without the dashes and spaces of the printed form; a
+        0 or 1 read off paper is the O or I of base32 (which has no 0 or 1)."""
+        text = "".join(ch for ch in code.upper() if ch.isalnum())
+        return text.replace("0", "O").replace("1", "I")
 
     @classmethod
     def hash_code(cls, code: str) -> str:

@@ -1,3 +1,4 @@
+from django.core.exceptions import ValidationError as DjangoValidationError
 from django.utils.translation import gettext as _
 from drf_spectacular.utils import extend_schema
 from rest_framework import exceptions, mixins, status, viewsets
@@ -6,7 +7,7 @@ from rest_framework.permissions import AllowAny
 from rest_framework.response import Response
 from rest_framework.throttling import AnonRateThrottle
 
-from liudong.accounts import services
+from liudong.accounts import second_factor, services
 from liudong.accounts.filters import UserFilter
 from liudong.accounts.models import User
 from liudong.accounts.permissions import IsStaffWithRegion, capability_for_writes
@@ -96,6 +97,20 @@ def obtain_token(request):
         raise exceptions.AuthenticationFailed(str(exc)) from exc
     if not can(user, USE_WEB):
         raise exceptions.PermissionDenied(_("This account may not use the API."))
+    if user.must_change_password:
+        raise exceptions.PermissionDenied(
+            _("Change the password someone else set for you on the web first.")
+        )
+    if second_factor.is_required(user) or second_factor.has_second_factor(user):
+        code = data.validated_data.get("code") or ""
+        if not code:
+            raise exceptions.AuthenticationFailed(
+                _("This account signs in with a second factor: send the code as “code”.")
+            )
+        try:
+            second_factor.verify_code(user=user, code=code)
+        except DjangoValidationError as exc:
+            raise exceptions.AuthenticationFailed(" ".join(exc.messages)) from exc
     issued = services.issue_token(acting_user=user, user=user, name="api login")
     return Response(
         {"token": issued.key, "expires": issued.token.expires}, status=status.HTTP_201_CREATED

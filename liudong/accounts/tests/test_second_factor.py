@@ -306,3 +306,51 @@ def test_a_required_account_created_by_the_staff_page_enrols_then_changes_passwo
 def test_make_user_fixture_is_unaffected(db, villages):
     user = make_user("t_fixture", "township", "330106002")
     assert not user.must_change_password
+
+
+def test_the_operator_resets_from_the_command_line(county_admin, township_a):
+    import io
+    import json
+
+    from django.core.management import call_command
+
+    enrolled_device(county_admin)
+    out = io.StringIO()
+    call_command("account_reset_second_factor", "County_Admin", "--format", "json", stdout=out)
+    assert json.loads(out.getvalue()) == {"username": "county_admin", "second_factor": "reset"}
+    assert not TOTPDevice.objects.filter(user=county_admin).exists()
+    assert AuditEntry.objects.filter(detail__second_factor="reset").count() == 1
+
+    enrolled_device(county_admin)
+    refused = io.StringIO()
+    with pytest.raises(SystemExit):
+        call_command(
+            "account_reset_second_factor", "county_admin", "--user", "township_a", stdout=refused
+        )
+    assert TOTPDevice.objects.filter(user=county_admin).exists()
+
+
+def test_a_token_for_a_second_factor_account_needs_its_code(county_admin, township_a, api_for):
+    """A password alone must not buy through the API what the web refuses it."""
+    device = enrolled_device(county_admin)
+    api = api_for()
+    url = "/api/auth/token/"
+    body = {"username": "county_admin", "password": PASSWORD}
+    assert api.post(url, body, format="json").status_code == 401
+    assert api.post(url, {**body, "code": "000000"}, format="json").status_code == 401
+    TOTPDevice.objects.filter(pk=device.pk).update(throttling_failure_count=0)
+    issued = api.post(url, {**body, "code": code_for(device)}, format="json")
+    assert issued.status_code == 201 and issued.json()["token"]
+    # An optional account without a device: the password, as before.
+    plain = api.post(url, {"username": "township_a", "password": PASSWORD}, format="json")
+    assert plain.status_code == 201
+
+
+def test_no_token_while_the_password_must_be_changed(township_a, api_for):
+    from liudong.accounts.models import User
+
+    User.objects.filter(pk=township_a.pk).update(must_change_password=True)
+    response = api_for().post(
+        "/api/auth/token/", {"username": "township_a", "password": PASSWORD}, format="json"
+    )
+    assert response.status_code == 403
