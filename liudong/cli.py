@@ -27,6 +27,7 @@ GROUPS = {
     "node": "this exchange node and its peers: init, trust, list",
     "exchange": "messages between nodes: inbox, outbox",
     "certificate": "marriage-and-childbearing certificates: issue, pdf, verify, revoke, rotate-key",
+    "account": "staff accounts: reset-second-factor",
 }
 
 # Groups that share their name with a Django command, which still runs without a subcommand.
@@ -39,6 +40,7 @@ Set up and run:
   migrate                  create or upgrade the schema and load the national divisions
   serve [--host --port]    serve the web interface and API
   createuser NAME --role ROLE --region CODE
+  account reset-second-factor NAME   remove a lost phone's second factor (audited)
 Data:
   import regions FILE      villages and groups from csv/xlsx
   import persons FILE [--dry-run --atomic --errors OUT.xlsx --format json]

@@ -55,6 +55,8 @@ INSTALLED_APPS = [
     "drf_spectacular",
     "drf_spectacular_sidecar",
     "django_htmx",
+    "django_otp",
+    "django_otp.plugins.otp_totp",
     "liudong.regions",
     "liudong.accounts",
     "liudong.audit",
@@ -80,6 +82,12 @@ MIDDLEWARE = [
     "django.middleware.common.CommonMiddleware",
     "django.middleware.csrf.CsrfViewMiddleware",
     "django.contrib.auth.middleware.AuthenticationMiddleware",
+    # request.user.is_verified(): the session passed a second factor with a device that
+    # still exists and is confirmed (a reset device ends that at the next request).
+    "django_otp.middleware.OTPMiddleware",
+    # A session that still owes its second factor or a password change reaches only the
+    # page that settles it (accounts.middleware).
+    "liudong.accounts.middleware.SignInStepsMiddleware",
     "liudong.audit.middleware.RequestContextMiddleware",
     "django.contrib.messages.middleware.MessageMiddleware",
     "django.middleware.clickjacking.XFrameOptionsMiddleware",
@@ -149,14 +157,24 @@ PASSWORD_HASHERS = [
     "django.contrib.auth.hashers.PBKDF2PasswordHasher",
 ]
 AUTH_PASSWORD_VALIDATORS = [
-    {"NAME": "django.contrib.auth.password_validation.UserAttributeSimilarityValidator"},
+    {
+        "NAME": "django.contrib.auth.password_validation.UserAttributeSimilarityValidator",
+        "OPTIONS": {"user_attributes": ("username", "full_name", "phone")},
+    },
     {
         "NAME": "django.contrib.auth.password_validation.MinimumLengthValidator",
         "OPTIONS": {"min_length": 10},
     },
     {"NAME": "django.contrib.auth.password_validation.CommonPasswordValidator"},
     {"NAME": "django.contrib.auth.password_validation.NumericPasswordValidator"},
+    # Similarity misses a long password that holds the user name whole; an ID number in a
+    # password is personal data at rest and a guess anyone with the file can make.
+    {"NAME": "liudong.accounts.passwords.UserNameValidator"},
+    {"NAME": "liudong.accounts.passwords.IdNumberValidator"},
 ]
+
+# Second factor (accounts.second_factor): the name authenticator apps show for our codes.
+OTP_TOTP_ISSUER = "Liudong"
 
 # Login throttling (accounts.throttle), for the login page and the API token endpoint alike:
 # - LOGIN_MAX_FAILURES consecutive failures for one account from one address lock that pair;

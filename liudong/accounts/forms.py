@@ -68,3 +68,45 @@ class TokenForm(forms.Form):
             # Kept, not removed: a name posted anyway is refused by the service, never
             # silently dropped (which would issue the token to oneself instead).
             self.fields["username"].widget = forms.HiddenInput()
+
+
+class CodeForm(forms.Form):
+    code = forms.CharField(
+        label=_("Code from your authenticator"),
+        max_length=10,
+        widget=forms.TextInput(
+            attrs={"autocomplete": "one-time-code", "inputmode": "numeric", "autofocus": True}
+        ),
+    )
+
+
+class RecoveryCodeForm(forms.Form):
+    recovery_code = forms.CharField(
+        label=_("Recovery code"),
+        max_length=30,
+        widget=forms.TextInput(attrs={"autocomplete": "off", "spellcheck": "false"}),
+    )
+
+
+class PasswordChangeForm(forms.Form):
+    old_password = forms.CharField(
+        label=_("Current password"),
+        strip=False,
+        widget=forms.PasswordInput(attrs={"autocomplete": "current-password"}),
+    )
+    new_password = forms.CharField(
+        label=_("New password"),
+        strip=False,
+        widget=forms.PasswordInput(attrs={"autocomplete": "new-password"}),
+    )
+    new_password_again = forms.CharField(
+        label=_("New password again"),
+        strip=False,
+        widget=forms.PasswordInput(attrs={"autocomplete": "new-password"}),
+    )
+
+    def clean(self):
+        data = super().clean() or {}
+        if data.get("new_password") and data.get("new_password") != data.get("new_password_again"):
+            self.add_error("new_password_again", _("The two new passwords differ."))
+        return data

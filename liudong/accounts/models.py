@@ -6,7 +6,9 @@ import hashlib
 
 from django.contrib.auth.models import AbstractUser, UserManager
 from django.db import models
+from django.utils import timezone
 from django.utils.translation import gettext_lazy as _
+from django_otp.models import Device, ThrottlingMixin
 
 from liudong.base import ScopedQuerySet, TrackedModel
 from liudong.regions.models import Region
@@ -25,7 +27,9 @@ class StaffManager(UserManager.from_queryset(UserQuerySet)):  # type: ignore[mis
         return self.get(username__iexact=username)
 
 
-class User(AbstractUser, TrackedModel):
+# django-stubs cannot name the reverse manager of the user key that django-otp's abstract
+# Device declares (recoverycodedevice_set); nothing here uses it.
+class User(AbstractUser, TrackedModel):  # type: ignore[django-manager-missing]
     """A staff account. Its region bounds every record it may see or change."""
 
     # first_name/last_name do not fit Chinese names; one field holds the name as written.
@@ -41,6 +45,9 @@ class User(AbstractUser, TrackedModel):
         null=True,  # the database allows it; accounts.services refuses it (clear message)
     )
     phone = models.CharField(_("phone"), max_length=20, blank=True)
+    # Set whenever someone other than the holder chose the password (a new account, a reset):
+    # after signing in, the account reaches only the change-password page until it is cleared.
+    must_change_password = models.BooleanField(_("must change password"), default=False)
 
     scope_fields = ("region",)
     objects = StaffManager()  # type: ignore[misc]
@@ -139,3 +146,52 @@ class ApiToken(models.Model):
     @staticmethod
     def hash_key(key: str) -> str:
         return hashlib.sha256(key.encode()).hexdigest()
+
+
+class RecoveryCodeDevice(ThrottlingMixin, Device):
+    """An account's set of one-time recovery codes, as a django-otp device, so a session that
+    signed in with one is "verified" the same way as with the authenticator app and loses
+    that state when an administrator resets the account's second factor.
+
+    Codes carry 80 random bits, so their SHA-256 is as safe at rest as a slow hash would be
+    (the same reasoning as ApiToken) and a code is found by one indexed lookup."""
+
+    class Meta(Device.Meta):
+        verbose_name = _("recovery codes")
+
+    def get_throttle_factor(self) -> int:
+        return 1
+
+    def verify_token(self, token) -> bool:
+        allowed, _detail = self.verify_is_allowed()
+        if not allowed:
+            return False
+        # One UPDATE marks the code used: two requests racing with one code cannot both win.
+        used = RecoveryCode.objects.filter(
+            device=self, code_hash=RecoveryCode.hash_code(str(token)), used_at__isnull=True
+        ).update(used_at=timezone.now())
+        if used:
+            self.throttle_reset()
+        else:
+            self.throttle_increment()
+        return bool(used)
+
+
+class RecoveryCode(models.Model):
+    device = models.ForeignKey(RecoveryCodeDevice, on_delete=models.CASCADE, related_name="codes")
+    code_hash = models.CharField(max_length=64, unique=True)
+    used_at = models.DateTimeField(null=True, blank=True)
+
+    def __str__(self) -> str:
+        return f"recovery code of {self.device.user_id}"
+
+    @staticmethod
+    def normalise(code: str) -> str:
+        """As typed: any case, with or without the dashes and spaces of the printed form; a
+        0 or 1 read off paper is the O or I of base32 (which has no 0 or 1)."""
+        text = "".join(ch for ch in code.upper() if ch.isalnum())
+        return text.replace("0", "O").replace("1", "I")
+
+    @classmethod
+    def hash_code(cls, code: str) -> str:
+        return hashlib.sha256(cls.normalise(code).encode()).hexdigest()

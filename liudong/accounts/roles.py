@@ -125,3 +125,21 @@ def can(user, capability: str) -> bool:
     if not getattr(user, "is_authenticated", False) or not user.is_active or not user.region_id:
         return False
     return capability in CAPABILITIES.get(user.role, set())
+
+
+# Roles that must sign in with a second factor (MLPS level 3 identification): those that
+# read or change the whole county and those that assess it. Adding a role is one line here;
+# any role that may manage staff accounts (MANAGE_USERS) needs one too, whatever this says.
+SECOND_FACTOR_ROLES: frozenset[str] = frozenset(
+    {
+        Role.COUNTY,
+        Role.INSPECTOR,
+        Role.AUDITOR,
+    }
+)
+
+
+def second_factor_required(user) -> bool:
+    """True for an account that may not use the web without a second factor."""
+    role = getattr(user, "role", "")
+    return role in SECOND_FACTOR_ROLES or MANAGE_USERS in CAPABILITIES.get(role, set())

@@ -24,7 +24,16 @@ from . import throttle as throttle_counts
 from .models import ApiToken, LoginThrottle, User
 from .roles import ALLOWED_LEVELS, MANAGE_USERS, Role, can
 
-USER_AUDIT_FIELDS = ["username", "full_name", "role", "region_id", "phone", "is_active", "version"]
+USER_AUDIT_FIELDS = [
+    "username",
+    "full_name",
+    "role",
+    "region_id",
+    "phone",
+    "is_active",
+    "must_change_password",
+    "version",
+]
 
 
 def generate_password() -> str:
@@ -93,8 +102,13 @@ def create_user(
     password: str | None = None,
     full_name: str = "",
     phone: str = "",
+    must_change_password: bool = True,
 ) -> tuple[User, str]:
-    """Create a staff account; returns it with its password (generated when not given)."""
+    """Create a staff account; returns it with its password (generated when not given).
+
+    Whoever creates the account knows its first password, typed or generated, so by default
+    the holder must change it at first sign-in. Only test fixtures and the demo's shared
+    accounts pass ``must_change_password=False``."""
     username = (username or "").strip()
     if not username:
         raise ValidationError({"username": _("A user name is required.")})
@@ -120,6 +134,7 @@ def create_user(
             region=region,
             full_name=full_name.strip(),
             phone=phone.strip(),
+            must_change_password=must_change_password,
         )
         audit.record(
             Action.CREATE,
@@ -166,21 +181,52 @@ def update_user(
     return user
 
 
-def set_password(*, acting_user, user: User, password: str | None = None) -> str:
+def set_password(
+    *, acting_user, user: User, password: str | None = None, must_change: bool = True
+) -> str:
+    """An administrator's (or the operator's) reset: they know the new password, so the
+    holder must change it after signing in (``must_change=False`` only for the demo)."""
     check_may_manage_account(acting_user, user)
     password = password or generate_password()
     validate_password(password, user)
     with transaction.atomic():
         user.set_password(password)
-        user.save(update_fields=["password"])
+        user.must_change_password = must_change
+        user.save(update_fields=["password", "must_change_password"])
         audit.record(
             Action.UPDATE,
             acting_user=acting_user,
             obj=user,
             region=user.region_id or "",
-            detail={"password": "reset"},
+            detail={"password": "reset", "must_change_password": must_change},
         )
     return password
+
+
+def change_own_password(*, acting_user: User, old_password: str, new_password: str) -> User:
+    """The holder's own change: the only way ``must_change_password`` is cleared."""
+    if not acting_user.check_password(old_password):
+        raise ValidationError({"old_password": _("The current password is wrong.")})
+    if new_password == old_password:
+        raise ValidationError(
+            {"new_password": _("The new password must differ from the current one.")}
+        )
+    try:
+        validate_password(new_password, acting_user)
+    except ValidationError as exc:
+        raise ValidationError({"new_password": exc.error_list}) from exc
+    with transaction.atomic():
+        acting_user.set_password(new_password)
+        acting_user.must_change_password = False
+        acting_user.save(update_fields=["password", "must_change_password"])
+        audit.record(
+            Action.UPDATE,
+            acting_user=acting_user,
+            obj=acting_user,
+            region=acting_user.region_id or "",
+            detail={"password": "changed by holder"},
+        )
+    return acting_user
 
 
 # --- login ------------------------------------------------------------------------------

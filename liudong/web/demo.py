@@ -122,9 +122,12 @@ def build_demo(county_code: str = DEMO_COUNTY) -> list[DemoAccount]:
                     role=role,
                     region=region,
                     full_name=full_name,
+                    # Demo accounts are shared and their passwords printed for trying the
+                    # system: no forced change (county and inspector still enrol a device).
+                    must_change_password=False,
                 )
             else:
-                password = accounts.set_password(acting_user=None, user=existing)
+                password = accounts.set_password(acting_user=None, user=existing, must_change=False)
             created.append(DemoAccount(username, role, region_code, password))
         _demo_grids(townships)
     _demo_people(county, townships)

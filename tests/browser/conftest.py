@@ -48,7 +48,11 @@ CHROMIUM_ARGS = [
 HERE = Path(__file__).resolve().parent
 
 from conftest import PASSWORD, make_user  # noqa: E402 (the root fixtures)
-from tests.browser.pages import REVIEW_SCREENSHOTS, SCREENSHOTS  # noqa: E402
+from tests.browser.pages import (  # noqa: E402
+    REVIEW_SCREENSHOTS,
+    SCREENSHOTS,
+    pass_second_factor,
+)
 
 # Generous for a loaded CI machine; htmx's 300 ms debounce is well inside it.
 TIMEOUT_MS = 10_000
@@ -189,7 +193,8 @@ def township_b(zhejiang, live_server):
 @pytest.fixture
 def sign_in():
     """sign_in(page, username, password=PASSWORD): open the login page unless it is
-    already shown, fill the form and submit it (waits for the next page to load)."""
+    already shown, fill the form and submit it (waits for the next page to load); an
+    account that owes a second factor enrols or enters its code (pages.pass_second_factor)."""
 
     def do(page, username: str, password: str = PASSWORD) -> None:
         if "/accounts/login/" not in page.url:
@@ -199,5 +204,6 @@ def sign_in():
         form.locator("input[name=password]").fill(password)
         with page.expect_navigation():
             form.locator("button[type=submit]").click()
+        pass_second_factor(page, username)
 
     return do

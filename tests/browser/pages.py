@@ -2,7 +2,9 @@
 
 from __future__ import annotations
 
+import base64
 import os
+import time
 from pathlib import Path
 
 from conftest import PASSWORD
@@ -22,6 +24,46 @@ def sign_in(page, username: str, password: str = PASSWORD) -> None:
     form.locator("input[name=password]").fill(password)
     with page.expect_navigation():
         form.locator("button").click()
+    pass_second_factor(page, username)
+
+
+def totp_code(key: bytes, *, at: float | None = None) -> str:
+    """The 6-digit code an authenticator app shows for ``key`` (RFC 6238, 30 s)."""
+    from django_otp.oath import TOTP
+
+    totp = TOTP(key)
+    totp.time = time.time() if at is None else at
+    return f"{totp.token():06d}"
+
+
+def key_from_page(page) -> bytes:
+    """The key the enrolment page shows for typing by hand, as the app reads it."""
+    text = page.get_by_test_id("totp-secret").inner_text().replace(" ", "")
+    return base64.b32decode(text + "=" * (-len(text) % 8))
+
+
+def pass_second_factor(page, username: str) -> None:
+    """After the password: enrol (reading the key off the page, as a person types it) or
+    enter the code of the account's device. Nothing when the account owes no second factor."""
+    if "/accounts/second-factor/enrol/" in page.url:
+        code = totp_code(key_from_page(page))
+        page.get_by_test_id("enrol-form").locator("input[name=code]").fill(code)
+        with page.expect_navigation():
+            page.get_by_test_id("enrol-form").locator("button").click()
+        with page.expect_navigation():
+            page.get_by_test_id("recovery-done").click()
+    elif "/accounts/second-factor/" in page.url:
+        from django_otp.plugins.otp_totp.models import TOTPDevice
+
+        device = TOTPDevice.objects.get(user__username=username, confirmed=True)
+        # A code is accepted once: after a sign-in in this period, the next period's code
+        # (django-otp accepts one period ahead).
+        now = time.time()
+        ahead = device.step if device.last_t >= int(now - device.t0) // device.step else 0
+        form = page.get_by_test_id("code-form")
+        form.locator("input[name=code]").fill(totp_code(device.bin_key, at=now + ahead))
+        with page.expect_navigation():
+            form.locator("button").click()
 
 
 def shot(page, name: str, *, first_screen: bool = False) -> None:

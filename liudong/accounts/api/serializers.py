@@ -46,6 +46,9 @@ class CreatedUserSerializer(UserSerializer):
 class TokenRequestSerializer(serializers.Serializer):
     username = serializers.CharField()
     password = serializers.CharField(style={"input_type": "password"})
+    # The authenticator's code: required for an account that signs in with a second factor,
+    # or a password alone would buy what the web refuses it.
+    code = serializers.CharField(required=False, allow_blank=True, max_length=10)
 
 
 class TokenSerializer(serializers.Serializer):

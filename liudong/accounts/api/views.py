@@ -1,5 +1,6 @@
 import math
 
+from django.core.exceptions import ValidationError as DjangoValidationError
 from django.shortcuts import get_object_or_404
 from django.utils import timezone
 from django.utils.translation import gettext as _
@@ -10,7 +11,7 @@ from rest_framework.permissions import AllowAny
 from rest_framework.response import Response
 from rest_framework.throttling import AnonRateThrottle
 
-from liudong.accounts import services
+from liudong.accounts import second_factor, services
 from liudong.accounts.filters import UserFilter
 from liudong.accounts.models import ApiToken, User
 from liudong.accounts.permissions import HasRegion, IsStaffWithRegion, capability_for_writes
@@ -107,6 +108,20 @@ def obtain_token(request):
         raise exceptions.AuthenticationFailed(str(exc)) from exc
     if not (can(user, USE_WEB) or can(user, VIEW_AUDIT)):
         raise exceptions.PermissionDenied(_("This account may not use the API."))
+    if user.must_change_password:
+        raise exceptions.PermissionDenied(
+            _("Change the password someone else set for you on the web first.")
+        )
+    if second_factor.is_required(user) or second_factor.has_second_factor(user):
+        code = data.validated_data.get("code") or ""
+        if not code:
+            raise exceptions.AuthenticationFailed(
+                _("This account signs in with a second factor: send the code as “code”.")
+            )
+        try:
+            second_factor.verify_code(user=user, code=code)
+        except DjangoValidationError as exc:
+            raise exceptions.AuthenticationFailed(" ".join(exc.messages)) from exc
     issued = services.issue_token(acting_user=user, user=user, name="api login")
     return Response(
         {"token": issued.key, "expires": issued.token.expires}, status=status.HTTP_201_CREATED

@@ -84,8 +84,11 @@ def test_malformed_json(county_admin, api_for):
 def test_csrf_is_enforced_for_session_authenticated_writes(county_admin):
     from django.test import Client
 
+    from conftest import pass_second_factor
+
     client = Client(enforce_csrf_checks=True)
     client.force_login(county_admin)
+    pass_second_factor(client, county_admin)
     response = client.post(
         "/api/regions/", {"code": "330106002009", "name": "村"}, content_type="application/json"
     )

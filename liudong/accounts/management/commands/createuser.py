@@ -56,7 +56,13 @@ class Command(LiudongCommand):
                 if options["token"]
                 else None
             )
-        result = {"username": user.username, "role": user.role, "region": user.region_id}
+        result = {
+            "username": user.username,
+            "role": user.role,
+            "region": user.region_id,
+            # Whoever ran this knows the password: the holder changes it at first sign-in.
+            "must_change_password": user.must_change_password,
+        }
         if not options["password_stdin"]:
             result["password"] = password
         if issued:
