@@ -8,6 +8,15 @@ County 330106 (西湖区) holds township A (330106002, 北山街道) and townshi
 from __future__ import annotations
 
 import pytest
+from hypothesis import HealthCheck
+from hypothesis import settings as hypothesis_settings
+
+# Property tests judge correctness, not speed: on a loaded two-core CI machine a slow
+# example is not a failure (timings live in bench/).
+hypothesis_settings.register_profile(
+    "liudong", deadline=None, suppress_health_check=[HealthCheck.too_slow]
+)
+hypothesis_settings.load_profile("liudong")
 
 PASSWORD = "Correct-Horse-42"  # noqa: S105 (test accounts only)
 

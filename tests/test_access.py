@@ -453,6 +453,12 @@ AUDITOR_ALLOWED = {
     "accounts:login": 200,
     "accounts:logout": 405,  # POST only; signing out is allowed
     "accounts:token_list": 200,
+    # Its own sign-in steps and security settings (second factor, recovery codes, password).
+    "accounts:second_factor": 302,  # this session passed it already
+    "accounts:second_factor_enrol": 200,
+    "accounts:security": 200,
+    "accounts:recovery_codes_new": 405,  # POST only
+    "accounts:password_change": 200,
     "accounts:token_revoke": 405,  # POST only (a token of another account: 404)
     "verify:check": 200,
     # Peer nodes post signed messages here (POST only), no account involved.

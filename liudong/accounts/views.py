@@ -37,6 +37,21 @@ from .models import User
 from .roles import MANAGE_USERS, Role, can
 
 
+def _signed_in_with_region(view):
+    """Any account with a region, whatever its role: its own tokens are its own business
+    (an auditor has them as much as anyone), and so are its sign-in security settings."""
+
+    @wraps(view)
+    def wrapper(request, *args, **kwargs):
+        if not request.user.is_authenticated:
+            return redirect_to_login(request.get_full_path())
+        if not request.user.region_id or not request.user.is_active:
+            raise PermissionDenied(_("Your role does not allow this page."))
+        return view(request, *args, **kwargs)
+
+    return wrapper
+
+
 def login_view(request):
     form = LoginForm(request.POST or None)
     next_url = request.POST.get("next") or request.GET.get("next") or ""
@@ -189,7 +204,7 @@ def second_factor_enrol(request):
     )
 
 
-@staff_required()
+@_signed_in_with_region
 def security(request):
     """One's own sign-in settings: the second factor, recovery codes, the password."""
     user = request.user
@@ -205,7 +220,7 @@ def security(request):
 
 
 @require_POST
-@staff_required()
+@_signed_in_with_region
 def recovery_codes_new(request):
     try:
         codes = second_factor.new_recovery_codes(acting_user=request.user)
@@ -373,21 +388,6 @@ def user_create(request):
     return render(
         request, "accounts/user_form.html", {"form": form, "account": None, "may_manage": True}
     )
-
-
-def _signed_in_with_region(view):
-    """Any account with a region, whatever its role: its own tokens are its own business
-    (an auditor has them as much as anyone)."""
-
-    @wraps(view)
-    def wrapper(request, *args, **kwargs):
-        if not request.user.is_authenticated:
-            return redirect_to_login(request.get_full_path())
-        if not request.user.region_id or not request.user.is_active:
-            raise PermissionDenied(_("Your role does not allow this page."))
-        return view(request, *args, **kwargs)
-
-    return wrapper
 
 
 @_signed_in_with_region
