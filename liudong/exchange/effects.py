@@ -14,7 +14,9 @@ and carry the message id as their request id).
   answer on the request of the office that asked (``assistance``).
 
 A handler raises ``ValidationError`` when the effect cannot be applied; the message stays
-accepted with the problem named (``InboxMessage.State.PROBLEM``).
+accepted with the problem named (``InboxMessage.State.PROBLEM``). A handler trusts that the
+sender may say what it says: ``boundary.check`` refused, before the message was stored, any
+assertion outside the sender's regions or about a file not on this node's side.
 
 This module must not send messages of its own: the actions it calls notify only places
 other than this node's region, and every effect concerns a file of this region.
@@ -56,7 +58,7 @@ def _day(text: str) -> datetime.date:
     return datetime.date.fromisoformat(text)
 
 
-def _file(id_number: str) -> Person | None:
+def file_here(id_number: str) -> Person | None:
     person = Person.objects.filter(id_number=id_number).select_related("merged_into").first()
     if person is not None and person.merged_into_id:
         return person.merged_into
@@ -64,7 +66,7 @@ def _file(id_number: str) -> Person | None:
 
 
 def _file_required(message: InboxMessage, id_number: str) -> Person:
-    person = _file(id_number)
+    person = file_here(id_number)
     if person is None:
         raise ValidationError(_("No file with this ID number here."))
     message.person = person
@@ -75,7 +77,7 @@ def on_arrival(message: InboxMessage) -> None:
     payload = message.envelope["payload"]
     region = nearest_region(payload["residence_region"])
     arrival_date = _day(payload["arrival_date"])
-    person = _file(payload["id_number"])
+    person = file_here(payload["id_number"])
     if person is None:
         # She left before any file was kept here: the notice makes her outflow file, with
         # what it carries (her marital status is not stated until the office learns it).

@@ -5,13 +5,19 @@ A message is JSON: ``id`` (UUID), ``type``, ``from`` and ``to`` (region codes), 
 every other field (keys sorted, no spaces, UTF-8). Each type's payload names exactly the
 fields its purpose needs (minimum necessary): an arrival notice says who arrived where and
 when, never her services; a payload missing a field or carrying another is refused.
+
+Each type is declared once, in ``TYPES``: its payload, and where its sender acted with the
+file it may change (``ActedAt``, ``FileSide``; ``boundary`` holds the rules), so a type
+cannot be added without saying what a peer may assert with it.
 """
 
 from __future__ import annotations
 
 import base64
 import binascii
+import dataclasses
 import datetime
+import enum
 import hashlib
 import json
 import re
@@ -83,46 +89,132 @@ _SERVICE = _choice(
     "counselling", "gynaecological", "vaccination_referral", "follow_up", "return_home", "other",
 )  # fmt: skip
 
-# type -> the payload's fields and their checks (all required, nothing else allowed)
-PAYLOADS: dict[str, dict[str, Callable[[Any], Any]]] = {
-    "arrival": {
-        "id_number": _id_number,
-        "name": _text(50),
-        "sex": _SEX,
-        "birth_date": _day,
-        "residence_region": _region,
-        "arrival_date": _day,
-    },
-    "departure": {"id_number": _id_number, "residence_region": _region, "departure_date": _day},
-    "certificate_issued": {
-        "id_number": _id_number,
-        "number": _text(40),
-        "issued_on": _day,
-        "valid_until": _day,
-    },
-    "certificate_revoked": {"id_number": _id_number, "number": _text(40), "revoked_on": _day},
-    "verification": {
-        "id_number": _id_number,
-        "number": _text(40),
-        "residence_region": _region,
-        "verified_on": _day,
-    },
-    "birth": {"parent_id_number": _id_number, "birth_date": _day, "sex": _SEX},
-    "service": {"id_number": _id_number, "service_type": _SERVICE, "date": _day},
-    "assistance_request": {
-        "request_id": _text(36),
-        "id_number": _id_number,
-        "question": _choice("marital_status", "children", "certificate", "whereabouts"),
-        "urgency": _choice("urgent", "normal"),
-    },
+
+class ActedAt(enum.Enum):
+    """The place in a message where its sender acted: what a peer asserts happened there.
+    A peer is believed only about its own regions (DESIGN.md §6), so this place must lie
+    under the prefix the sender is trusted for (``boundary`` resolves and checks it)."""
+
+    RESIDENCE_NAMED = "the residence the message names (residence_region)"
+    RESIDENCE_ON_FILE = "her residence as this node's file shows it (the arrival notice's)"
+    ISSUING_TOWNSHIP = "the township that issued the certificate (its number's first part)"
+    HER_REGION_THERE = "her registration or residence on this node's file, the sender's one"
+    PLACE_ASKED = "the place this node's request asked (the request's other place)"
+
+
+class FileSide(enum.Enum):
+    """Which file the message may change: the one on this node's side of her move."""
+
+    REGISTERED_HERE = "her file is registered on this node (an arrival may make one)"
+    REGISTERED_HERE_STAYING_THERE = (
+        "her file is registered on this node and its current stay, if any, is the sender's"
+    )
+    LIVES_HERE_NOT_OURS = (
+        "she lives on this node, is registered elsewhere, and the certificate is not one this "
+        "node issued"
+    )
+    HOLDS_IT_HERE_NOT_OURS = (
+        "she lives on this node or her file here holds the certificate, and it is not one "
+        "this node issued"
+    )
+    OTHER_SIDE_HERE = "the other of her registration and residence is on this node"
+    ASKED_BY_THIS_NODE = "the request answered is one this node sent"
+
+
+@dataclasses.dataclass(frozen=True)
+class MessageType:
+    """One type of message: what its payload carries (every field required, nothing else
+    allowed) and where its sender acted, with the file it may change. Every field is
+    required, so a type cannot be added without saying where its sender acts."""
+
+    payload: dict[str, Callable[[Any], Any]]
+    acted_at: ActedAt
+    file_side: FileSide
+
+
+TYPES: dict[str, MessageType] = {
+    # The residence reports: she arrived there, left there, her certificate was checked
+    # there, she gave birth there, she was served there. Her file is at her registration.
+    "arrival": MessageType(
+        payload={
+            "id_number": _id_number,
+            "name": _text(50),
+            "sex": _SEX,
+            "birth_date": _day,
+            "residence_region": _region,
+            "arrival_date": _day,
+        },
+        acted_at=ActedAt.RESIDENCE_NAMED,
+        file_side=FileSide.REGISTERED_HERE,
+    ),
+    "departure": MessageType(
+        payload={"id_number": _id_number, "residence_region": _region, "departure_date": _day},
+        acted_at=ActedAt.RESIDENCE_NAMED,
+        file_side=FileSide.REGISTERED_HERE,
+    ),
+    "verification": MessageType(
+        payload={
+            "id_number": _id_number,
+            "number": _text(40),
+            "residence_region": _region,
+            "verified_on": _day,
+        },
+        acted_at=ActedAt.RESIDENCE_NAMED,
+        file_side=FileSide.REGISTERED_HERE_STAYING_THERE,
+    ),
+    "birth": MessageType(
+        payload={"parent_id_number": _id_number, "birth_date": _day, "sex": _SEX},
+        acted_at=ActedAt.RESIDENCE_ON_FILE,
+        file_side=FileSide.REGISTERED_HERE,
+    ),
+    "service": MessageType(
+        payload={"id_number": _id_number, "service_type": _SERVICE, "date": _day},
+        acted_at=ActedAt.RESIDENCE_ON_FILE,
+        file_side=FileSide.REGISTERED_HERE,
+    ),
+    # The registration place reports its own certificates to her residence.
+    "certificate_issued": MessageType(
+        payload={
+            "id_number": _id_number,
+            "number": _text(40),
+            "issued_on": _day,
+            "valid_until": _day,
+        },
+        acted_at=ActedAt.ISSUING_TOWNSHIP,
+        file_side=FileSide.LIVES_HERE_NOT_OURS,
+    ),
+    "certificate_revoked": MessageType(
+        payload={"id_number": _id_number, "number": _text(40), "revoked_on": _day},
+        acted_at=ActedAt.ISSUING_TOWNSHIP,
+        file_side=FileSide.HOLDS_IT_HERE_NOT_OURS,
+    ),
+    # Either place asks the other about someone it serves.
+    "assistance_request": MessageType(
+        payload={
+            "request_id": _text(36),
+            "id_number": _id_number,
+            "question": _choice("marital_status", "children", "certificate", "whereabouts"),
+            "urgency": _choice("urgent", "normal"),
+        },
+        acted_at=ActedAt.HER_REGION_THERE,
+        file_side=FileSide.OTHER_SIDE_HERE,
+    ),
     # The finding is the verification itself (as on file / differs / not known here); the
     # answer says what was found, nothing beyond the question asked.
-    "assistance_answer": {
-        "request_id": _text(36),
-        "finding": _choice("confirmed", "differs", "not_known"),
-        "answer": _text(500),
-        "answered_on": _day,
-    },
+    "assistance_answer": MessageType(
+        payload={
+            "request_id": _text(36),
+            "finding": _choice("confirmed", "differs", "not_known"),
+            "answer": _text(500),
+            "answered_on": _day,
+        },
+        acted_at=ActedAt.PLACE_ASKED,
+        file_side=FileSide.ASKED_BY_THIS_NODE,
+    ),
+}
+# type -> the payload's fields and their checks (all required, nothing else allowed)
+PAYLOADS: dict[str, dict[str, Callable[[Any], Any]]] = {
+    name: declared.payload for name, declared in TYPES.items()
 }
 
 

@@ -30,7 +30,7 @@ from liudong.regions.codes import ancestors
 from liudong.regions.models import Region
 from liudong.regions.services import resolve_region
 
-from . import effects, messages
+from . import boundary, effects, messages
 from .messages import Refused
 from .models import InboxMessage, NodeIdentity, OutboxMessage, Peer, RefusedMessage
 
@@ -177,8 +177,9 @@ def _refuse(envelope, exc: Refused) -> None:
 def receive(envelope, *, now: datetime.datetime | None = None) -> tuple[InboxMessage, bool]:
     """Accept a message for this node: ``(message, new)``. The same message again is the
     same message (``new`` False, no second effect); another content under a known id, a
-    bad signature, an unknown sender, a stale timestamp, a region this node does not serve
-    or a payload out of its schema is refused (``Refused``) and the refusal logged."""
+    bad signature, an unknown sender, a stale timestamp, a region this node does not serve,
+    a payload out of its schema or an assertion outside the sender's regions
+    (``boundary``) is refused (``Refused``) and the refusal logged."""
     try:
         checked = messages.check_envelope(
             envelope, sender_key=_sender_key, now=now or timezone.now()
@@ -192,9 +193,14 @@ def receive(envelope, *, now: datetime.datetime | None = None) -> tuple[InboxMes
             if known.digest != fingerprint:
                 raise Refused("replayed", "another message was received under this id")
             return known, False
+        sender = peer_for(checked["from"])
+        assert sender is not None  # check_envelope found its key
         # Accepted and applied together: a crash between the two cannot leave a message
-        # taken but without its effect (the sender, unanswered, delivers it again).
+        # taken but without its effect (the sender, unanswered, delivers it again). What
+        # the sender may assert is checked first, in the same transaction: a message it
+        # may not send is refused before anything of it is stored or applied.
         with transaction.atomic():
+            boundary.check(checked, sender=sender.region_prefix, node=me.region_id)
             try:
                 with transaction.atomic():
                     message = InboxMessage.objects.create(
@@ -382,6 +388,19 @@ def apply_again(*, acting_user, message: InboxMessage) -> InboxMessage:
     message = InboxMessage.objects.select_for_update().get(pk=message.pk)
     if message.state != InboxMessage.State.PROBLEM:
         raise ValidationError(_("This message was applied already."), code="applied")
+    # Her file may have moved since the message came: the sender must still speak for the
+    # place and the file must still be on this node's side.
+    sender = peer_for(message.from_region)
+    try:
+        if sender is None:
+            raise Refused("unknown_sender", f"no trusted peer for {message.from_region}")
+        boundary.check(message.envelope, sender=sender.region_prefix, node=identity().region_id)
+    except Refused as exc:
+        raise ValidationError(
+            _("This message cannot be applied: %(reason)s (%(detail)s).")
+            % {"reason": exc.reason, "detail": exc.detail},
+            code=exc.reason,
+        ) from exc
     before = {"state": message.state, "problem": message.problem}
     effects.apply(message)
     audit.record(

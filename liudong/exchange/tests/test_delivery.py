@@ -19,7 +19,7 @@ from django.utils import timezone
 
 from liudong.certificates import keys
 from liudong.exchange import services
-from liudong.exchange.models import InboxMessage, OutboxMessage, RefusedMessage
+from liudong.exchange.models import InboxMessage, NodeIdentity, OutboxMessage, RefusedMessage
 
 from .test_nodes_and_messages import ARRIVAL
 
@@ -28,12 +28,30 @@ PEER_URL = "https://xihu.example/"
 
 @pytest.fixture
 def self_peer(node_keys, villages):
-    """This node (西湖区) trusts itself for 330106, so a message it queues for one of its
-    townships is delivered to its own inbox through the view."""
+    """This node (西湖区) trusts its own key for 330106 and for 河南 (41), so a message it
+    queues as 河南's node (:func:`queue`) is delivered to its own inbox through the view."""
     services.init_node(region_code="330106", url=PEER_URL)
     public = keys.current_key().private.public_key()
     raw = public.public_bytes(serialization.Encoding.Raw, serialization.PublicFormat.Raw)
-    services.trust_peer(region_code="330106", url=PEER_URL, key=base64.b64encode(raw).decode())
+    for prefix in ("330106", "41"):
+        services.trust_peer(region_code=prefix, url=PEER_URL, key=base64.b64encode(raw).decode())
+
+
+def queue(message_type: str, *, to_region: str, payload: dict) -> OutboxMessage:
+    """Queue a message as 河南's node (410105) sends it: a peer asserts only what happens in
+    its own regions, so what this node says of its own townships it never accepts."""
+    NodeIdentity.objects.update(region_id="410105")
+    try:
+        return services.queue(message_type, to_region=to_region, payload=payload)
+    finally:
+        NodeIdentity.objects.update(region_id="330106")
+
+
+def leaving(to_region: str = "330106002") -> OutboxMessage:
+    """Her departure from 河南, after :data:`ARRIVAL`."""
+    return queue("departure", to_region=to_region, payload={
+        "id_number": ARRIVAL["id_number"], "residence_region": ARRIVAL["residence_region"],
+        "departure_date": "2026-11-21"})  # fmt: skip
 
 
 def through_view(up: dict):
@@ -52,7 +70,7 @@ def through_view(up: dict):
 
 
 def test_a_queued_message_is_delivered_once(self_peer):
-    queued = services.queue("arrival", to_region="330106002", payload=ARRIVAL)
+    queued = queue("arrival", to_region="330106002", payload=ARRIVAL)
     post = through_view({"yes": True})
     assert services.flush(post=post) == {"delivered": 1, "failed": 0}
     assert InboxMessage.objects.get().id == queued.id
@@ -63,10 +81,8 @@ def test_a_peer_that_is_down_makes_messages_wait_and_nothing_is_lost_or_doubled(
     up = {"yes": False}
     post = through_view(up)
     start = timezone.now()
-    services.queue("arrival", to_region="330106002", payload=ARRIVAL)
-    services.queue("departure", to_region="330106004", payload={
-        "id_number": ARRIVAL["id_number"], "residence_region": "330106004",
-        "departure_date": "2026-11-21"})  # fmt: skip
+    queue("arrival", to_region="330106002", payload=ARRIVAL)
+    leaving(to_region="330106004")
     waits = []
     for minutes in (0, 1, 3, 7, 15, 31, 63):  # an hour down: tried as each wait runs out
         now = start + datetime.timedelta(minutes=minutes)
@@ -87,7 +103,7 @@ def test_a_peer_that_is_down_makes_messages_wait_and_nothing_is_lost_or_doubled(
 
 
 def test_a_refusal_is_kept_with_its_reason(self_peer):
-    services.queue("arrival", to_region="330106002", payload=ARRIVAL)
+    queue("arrival", to_region="330106002", payload=ARRIVAL)
     OutboxMessage.objects.update(
         envelope={**OutboxMessage.objects.get().envelope, "to": "330105"}  # not the peer's
     )
@@ -99,7 +115,7 @@ def test_a_refusal_is_kept_with_its_reason(self_peer):
 def test_the_inbox_endpoint_answers_in_the_one_error_shape(self_peer, client):
     garbage = client.post("/exchange/inbox/", "{not json", "application/json")
     assert garbage.status_code == 400 and garbage.json()["errors"][0]["code"] == "malformed"
-    queued = services.queue("arrival", to_region="330106002", payload=ARRIVAL)
+    queued = queue("arrival", to_region="330106002", payload=ARRIVAL)
     forged = {**queued.envelope, "payload": {**ARRIVAL, "name": "李四"}}
     refused = client.post("/exchange/inbox/", json.dumps(forged), "application/json")
     assert refused.status_code == 400
@@ -123,12 +139,10 @@ def test_messages_queued_while_a_peer_is_down_wait_behind_the_first(self_peer):
     up = {"yes": False}
     post = through_view(up)
     start = timezone.now()
-    first = services.queue("arrival", to_region="330106002", payload=ARRIVAL)
+    first = queue("arrival", to_region="330106002", payload=ARRIVAL)
     assert services.flush(now=start, post=post) == {"delivered": 0, "failed": 1}
     up["yes"] = True
-    services.queue("departure", to_region="330106002", payload={
-        "id_number": ARRIVAL["id_number"], "residence_region": "330106002",
-        "departure_date": "2026-11-21"})  # fmt: skip
+    leaving()
     soon = start + datetime.timedelta(seconds=10)  # the arrival's wait is not over
     assert services.flush(now=soon, post=post) == {"delivered": 0, "failed": 0}
     later = start + datetime.timedelta(minutes=2)
@@ -148,7 +162,7 @@ def test_an_address_sending_refused_messages_is_held_off(self_peer, client, monk
     held = client.post("/exchange/inbox/", "{x", "application/json")
     assert held.status_code == 429 and held.json()["errors"][0]["code"] == "too_many_refusals"
     assert int(held["Retry-After"]) > 0
-    queued = services.queue("arrival", to_region="330106002", payload=ARRIVAL)
+    queued = queue("arrival", to_region="330106002", payload=ARRIVAL)
     assert (
         client.post("/exchange/inbox/", json.dumps(queued.envelope), "application/json").status_code
         == 429

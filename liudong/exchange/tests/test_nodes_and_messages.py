@@ -32,7 +32,7 @@ ARRIVAL = {
     "name": "王芳",
     "sex": "2",
     "birth_date": "1995-03-08",
-    "residence_region": "330106002",
+    "residence_region": "410105001",  # she arrived in 河南, the sender's region
     "arrival_date": "2026-11-20",
 }
 
