@@ -198,14 +198,16 @@ def read_anchors() -> list[Anchor]:
     Raises AnchorError naming the first line that is not a genuine anchor."""
     path = anchor_path()
     try:
-        text = path.read_text(encoding="utf-8")
+        text = path.read_bytes().decode("utf-8")  # no newline translation
     except FileNotFoundError:
         return []
     except (OSError, UnicodeDecodeError) as exc:
         raise AnchorError(f"cannot read {path}: {exc}") from exc
     cache: dict[str, Ed25519PublicKey] = {}
     found = []
-    for number, line in enumerate(text.splitlines(), start=1):
+    # Lines end in "\n" alone: what json.dumps writes never holds one, while splitlines()
+    # would also split at characters a forged line might carry (\x1c, \u2028, ...).
+    for number, line in enumerate(text.split("\n"), start=1):
         if line.strip():
             try:
                 found.append(_parse(number, line, cache))

@@ -9,6 +9,8 @@ import os
 import pytest
 from django.core.management import call_command
 from django.db import DatabaseError, connection, transaction
+from hypothesis import HealthCheck, given, settings
+from hypothesis import strategies as st
 
 from liudong.audit import anchors, keys
 from liudong.audit import services as audit
@@ -252,3 +254,46 @@ def test_the_test_suites_flush_still_empties_the_audit_tables(log):
         connection.cursor() as cursor,
     ):
         cursor.execute("TRUNCATE audit_auditentry")
+
+
+# --- the anchor file's parser, against anything written into it ------------------------
+
+FIELDS = ("v", "at", "count", "head", "legacy_until", "key_id", "signature")
+VALUES = st.one_of(
+    st.none(),
+    st.booleans(),
+    st.integers(),
+    st.floats(allow_nan=True),
+    st.text(max_size=20),
+    st.lists(st.integers(), max_size=3),
+    st.dictionaries(st.text(max_size=3), st.integers(), max_size=2),
+)
+SETTINGS = settings(
+    max_examples=150, deadline=None, suppress_health_check=[HealthCheck.function_scoped_fixture]
+)
+
+
+@SETTINGS
+@given(line=st.one_of(st.text(), st.dictionaries(st.sampled_from(FIELDS), VALUES).map(json.dumps)))
+def test_any_line_that_is_not_a_genuine_anchor_is_refused_by_name(log, audit_keys, line):
+    path = audit_keys / "audit-anchors.jsonl"
+    genuine = path.read_text().splitlines()[0]
+    path.write_text(f"{genuine}\n{line.replace(chr(10), ' ')}\n")
+    try:
+        on_record = anchors.read_anchors()
+    except anchors.AnchorError as exc:
+        assert "line 2" in str(exc)
+    else:  # only a blank line may pass, and adds nothing
+        assert not line.strip() and len(on_record) == 1
+
+
+@SETTINGS
+@given(field=st.sampled_from(FIELDS[:-1]), value=VALUES)
+def test_a_genuine_anchor_with_any_field_changed_is_refused(log, audit_keys, field, value):
+    path = audit_keys / "audit-anchors.jsonl"
+    genuine = json.loads(path.read_text().splitlines()[0])
+    if genuine[field] == value:
+        return
+    path.write_text(json.dumps(genuine | {field: value}) + "\n")
+    with pytest.raises(anchors.AnchorError):
+        anchors.read_anchors()
