@@ -22,7 +22,7 @@ class Command(LiudongCommand):
             if report.on_record:
                 last = report.on_record[-1]
                 self.stdout.write(
-                    f"held against {len(report.on_record)} anchors; the last, of {last.at}, "
+                    f"held against {len(report.on_record)} anchor(s); the last, of {last.at}, "
                     f"records {last.count} entries"
                 )
             else:
