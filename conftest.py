@@ -242,3 +242,72 @@ def _fresh_cache():
     from django.core.cache import cache
 
     cache.clear()
+
+
+@pytest.fixture(autouse=True)
+def _own_audit_anchors(tmp_path_factory, monkeypatch):
+    """Each test holds the audit log against anchors of its own: an anchor written for one
+    test's database would report another test's shorter log as cut. (The file is created
+    only if the test writes one.)"""
+    import uuid
+
+    from liudong.audit import anchors
+
+    folder = tmp_path_factory.getbasetemp() / "audit-anchors"
+    monkeypatch.setenv("LIUDONG_AUDIT_ANCHORS", str(folder / f"{uuid.uuid4().hex}.jsonl"))
+    anchors.forget_cache()
+    yield
+    anchors.forget_cache()
+
+
+@pytest.fixture
+def audit_keys(tmp_path, monkeypatch, node_keys):
+    """The audit chain key and anchor file of this test's own (never var/), anchors signed
+    by this test's own node key. The key starts as a copy of the run's key, which chained
+    the test database's first entry (the divisions load) before any test began."""
+    import shutil
+
+    from liudong.audit import anchors, keys
+
+    folder = tmp_path / "audit"
+    folder.mkdir()
+    run_key = keys.key_path()
+    if run_key.is_file():
+        shutil.copyfile(run_key, folder / "audit-key")
+        (folder / "audit-key").chmod(0o600)
+    monkeypatch.setenv("LIUDONG_AUDIT_KEY", str(folder / "audit-key"))
+    monkeypatch.setenv("LIUDONG_AUDIT_ANCHORS", str(folder / "audit-anchors.jsonl"))
+    keys.forget_cache()
+    anchors.forget_cache()
+    yield folder
+    keys.forget_cache()
+    anchors.forget_cache()
+
+
+@pytest.fixture(scope="session", autouse=True)
+def _flush_lifts_the_audit_truncate_guard():
+    """Transactional tests (live_server) end with Django's flush: one TRUNCATE of every
+    table, which PostgreSQL refuses for the audit tables (audit migration 0004). A test
+    database may be emptied, so the flush lifts the guard the way an operator would have
+    to (DISABLE TRIGGER as the tables' owner), inside its own transaction."""
+    try:
+        from django.db.backends.postgresql.operations import DatabaseOperations
+    except ImportError:  # no psycopg: no PostgreSQL run
+        yield
+        return
+    guards = {
+        "audit_auditentry": "audit_entry_no_truncate",
+        "audit_audithead": "audit_head_no_truncate",
+    }
+    original = DatabaseOperations.execute_sql_flush
+
+    def execute_sql_flush(self, sql_list):
+        if not any("audit_auditentry" in sql for sql in sql_list):
+            return original(self, sql_list)
+        lift = [f"ALTER TABLE {table} DISABLE TRIGGER {name}" for table, name in guards.items()]
+        keep = [f"ALTER TABLE {table} ENABLE TRIGGER {name}" for table, name in guards.items()]
+        return original(self, [*lift, *sql_list, *keep])
+
+    DatabaseOperations.execute_sql_flush = execute_sql_flush
+    yield
+    DatabaseOperations.execute_sql_flush = original

@@ -20,7 +20,7 @@ GROUPS = {
     "agreements, safety-issues, department",
     "export": "export data to csv/xlsx: regions, persons, audit, employers, rental-houses, "
     "sites, agreements, safety-issues, campaign, services",
-    "audit": "the audit log: verify",
+    "audit": "the audit log: verify, anchor",
     "duplicates": "the possible-duplicate queue: find",
     "report": "reports: monthly",
     "check": "data checks: quality",
@@ -52,7 +52,8 @@ Data:
   duplicates find          queue possible duplicate person files
   export regions --region CODE [--format csv|xlsx] [--out FILE]
   export audit --region CODE --out FILE.xlsx
-  audit verify             check the audit log's hash chain
+  audit verify [--format json]   check the audit log's keyed chain against its anchors
+  audit anchor             sign the audit log's head into the anchor file (outside the database)
   import employers|rental-houses|sites|agreements|safety-issues FILE
                            [--dry-run --atomic --format json]
   export employers|rental-houses|sites|agreements|safety-issues --region CODE

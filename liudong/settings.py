@@ -256,6 +256,10 @@ PUBLIC_URL = os.environ.get("LIUDONG_PUBLIC_URL", "http://127.0.0.1:8000").rstri
 
 EXCHANGE_INTERVAL = float(os.environ.get("LIUDONG_EXCHANGE_INTERVAL", "10"))
 EXCHANGE_FIRST_RETRY = float(os.environ.get("LIUDONG_EXCHANGE_FIRST_RETRY", "60"))
+# Seconds between signed anchors of the audit chain's head that `liudong serve` writes
+# (while the log grows; 0: none). A tail cut since the last anchor is not detectable, so
+# this is the window an insider has; the anchor costs one query and one signature.
+AUDIT_ANCHOR_INTERVAL = float(os.environ.get("LIUDONG_AUDIT_ANCHOR_INTERVAL", "300"))
 # Serve straight from the apps' static folders: `liudong serve` needs no collectstatic step.
 WHITENOISE_USE_FINDERS = True
 WHITENOISE_AUTOREFRESH = DEBUG

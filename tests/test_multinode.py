@@ -154,6 +154,9 @@ def nodes(tmp_path, migrated):
     for node in (registration, residence):
         node.root.mkdir()
         shutil.copyfile(migrated, node.root / "liudong.sqlite3")
+        # The audit chain is keyed with a file outside the database: a copied database
+        # needs its key, or the node refuses to write (audit.keys).
+        shutil.copy2(migrated.parent / "audit-key", node.root / "audit-key")
     keys = {
         node.region: node.json("node", "init", "--region", node.region, "--url", node.url)["key"]
         for node in (registration, residence)

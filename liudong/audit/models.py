@@ -1,9 +1,10 @@
 """The append-only, hash-chained audit log.
 
-Each entry stores the hash of the entry before it; ``audit.services.verify_chain``
-recomputes the chain and names the first entry that no longer fits. Entries are never
-updated or deleted by the application: the model, its queryset and (on PostgreSQL) a
-database trigger all refuse it.
+Each entry stores the MAC (keyed, see ``audit.keys``) or, for entries written before keyed
+chaining, the plain SHA-256 of itself bound to the entry before it; ``audit.services.
+verify_chain`` recomputes the chain and names the first entry that no longer fits. Entries
+are never updated or deleted by the application: the model, its queryset and (on
+PostgreSQL) database triggers refusing UPDATE, DELETE and TRUNCATE all refuse it.
 """
 
 from __future__ import annotations
@@ -15,6 +16,8 @@ from django.db import models
 from django.utils.translation import gettext_lazy as _
 
 from liudong.base import ScopedQuerySet
+
+from . import keys
 
 GENESIS_HASH = "0" * 64
 
@@ -70,6 +73,9 @@ class AuditEntry(models.Model):
     detail = models.JSONField(_("detail"), null=True, blank=True)
     prev_hash = models.CharField(max_length=64)
     hash = models.CharField(max_length=64)
+    # How `hash` was made: keys.PLAIN for entries from before keyed chaining (they keep
+    # verifying as they were written), else the MAC algorithm (covered by the MAC itself).
+    algorithm = models.CharField(_("chain algorithm"), max_length=16)
 
     scope_fields = ("region",)
     objects = AuditQuerySet.as_manager()
@@ -92,9 +98,8 @@ class AuditEntry(models.Model):
     def delete(self, *args, **kwargs):
         raise AuditImmutable("audit entries cannot be deleted")
 
-    def canonical(self) -> str:
-        """The bytes the hash covers: every field but the hash itself, in a fixed form."""
-        data = {
+    def _fields(self) -> dict:
+        return {
             "seq": self.seq,
             "at": self.at.isoformat(),
             "actor": self.actor_id,
@@ -110,12 +115,27 @@ class AuditEntry(models.Model):
             "before": self.before,
             "after": self.after,
             "detail": self.detail,
-            "prev_hash": self.prev_hash,
         }
+
+    def canonical(self) -> str:
+        """What a plain (keys.PLAIN) hash covers: every field but the hash itself and the
+        algorithm, in a fixed form (unchanged since the first release, so old entries verify)."""
+        data = {**self._fields(), "prev_hash": self.prev_hash}
         return json.dumps(data, sort_keys=True, ensure_ascii=False, separators=(",", ":"))
 
-    def compute_hash(self) -> str:
-        return hashlib.sha256(self.canonical().encode()).hexdigest()
+    def keyed_body(self) -> bytes:
+        """What a MAC covers besides the previous entry's MAC: every field and the algorithm,
+        so an entry cannot be relabelled as plain SHA-256 without the key noticing."""
+        data = {**self._fields(), "algorithm": self.algorithm}
+        return json.dumps(data, sort_keys=True, ensure_ascii=False, separators=(",", ":")).encode()
+
+    def compute_hash(self, key: bytes | None = None) -> str:
+        """This entry's hash by its own algorithm (the key file is read when ``key`` is None)."""
+        if self.algorithm == keys.PLAIN:
+            return hashlib.sha256(self.canonical().encode()).hexdigest()
+        if key is None:
+            key = keys.chain_key(create=False)
+        return keys.chain_mac(key, self.prev_hash, self.keyed_body(), algorithm=self.algorithm)
 
 
 class AuditHead(models.Model):

@@ -1,17 +1,22 @@
 """Writing and checking the audit log. Other apps call :func:`record` inside the same
-transaction as the change it describes, so the change and its entry commit together."""
+transaction as the change it describes, so the change and its entry commit together.
+
+Entries are chained with a MAC keyed by a secret outside the database (``audit.keys``);
+signed anchors of the chain's head, outside the database too (``audit.anchors``), let
+:func:`verify_chain` see a log that was emptied or cut short."""
 
 from __future__ import annotations
 
 import json
+from collections import defaultdict
 from collections.abc import Iterable
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 
 from django.core.serializers.json import DjangoJSONEncoder
 from django.db import connection, models, transaction
 from django.utils import timezone
 
-from . import context
+from . import anchors, context, keys
 from .masking import mask_value
 from .models import GENESIS_HASH, Action, AuditEntry, AuditHead
 
@@ -101,16 +106,39 @@ def append(entries: list[AuditEntry], *, batch_size: int = 1000) -> list[AuditEn
             )
             row = (0, GENESIS_HASH)
         seq, previous = row
+        key = _chain_key(seq, previous)
+        algorithm = keys.chain_algorithm()
         for item in entries:
             seq += 1
-            item.seq, item.prev_hash = seq, previous
-            item.hash = previous = item.compute_hash()
+            item.seq, item.prev_hash, item.algorithm = seq, previous, algorithm
+            item.hash = previous = item.compute_hash(key)
         AuditEntry.objects.bulk_create(entries, batch_size=batch_size)
         cursor.execute(
             f"UPDATE {head_table} SET seq = %s, hash = %s WHERE id = 1",  # noqa: S608
             [seq, previous],
         )
     return entries
+
+
+def _chain_key(seq: int, head: str) -> bytes:
+    """The chain key, created when keyed chaining begins (under the head lock, so once)."""
+    try:
+        return keys.chain_key(create=False)
+    except keys.AuditKeyMissing:
+        pass
+    last = AuditEntry.objects.filter(seq=seq).values_list("algorithm", flat=True).first()
+    if last is not None and last != keys.PLAIN:
+        # Fail closed: a new key would leave every keyed entry unverifiable, and an
+        # unaudited write is worse than a refused one.
+        raise keys.AuditKeyError(
+            f"the audit key file {keys.key_path()} is missing, but the log up to entry "
+            f"#{seq} is keyed with it: restore the file from the backup; nothing was written"
+        )
+    # Keyed chaining begins with entry #seq+1. Put that on record outside the database
+    # first: relabelling keyed entries as plain SHA-256 is then caught even before the
+    # next regular anchor.
+    anchors.write_anchor(count=seq, head=head, legacy=seq)
+    return keys.chain_key()
 
 
 def record(action: str, **fields) -> AuditEntry:
@@ -129,54 +157,134 @@ class ChainReport:
     checked: int
     broken_seq: int | None = None
     reason: str = ""
+    # What is wrong, as a code: missing, relinked, altered, downgraded, rewritten, truncated,
+    # tail_cut, head_mismatch, anchor_invalid, key_missing.
+    problem: str = ""
+    keyed_from: int | None = None  # the first keyed entry (earlier ones are plain SHA-256)
+    on_record: list[anchors.Anchor] = field(default_factory=list)  # anchors held against
 
     def as_dict(self) -> dict:
+        last = self.on_record[-1].as_dict() if self.on_record else None
         return {
             "ok": self.ok,
             "checked": self.checked,
             "broken_entry": self.broken_seq,
             "reason": self.reason,
+            "problem": self.problem or None,
+            "keyed_from": self.keyed_from,
+            "anchors": len(self.on_record),
+            "last_anchor": last,
         }
 
 
 def verify_chain(*, chunk_size: int = 5000, progress=None) -> ChainReport:
-    """Recompute every hash in order; report the first entry that does not fit."""
+    """Recompute every hash and MAC in order and hold the log against every anchor on
+    record; report the first thing that does not fit."""
+    try:
+        on_record = anchors.read_anchors()
+    except anchors.AnchorError as exc:
+        return ChainReport(
+            False, 0, None, f"the anchor file is not genuine: {exc}", "anchor_invalid"
+        )
+    report = ChainReport(True, 0, on_record=on_record)
+
+    def broken(seq: int | None, problem: str, reason: str) -> ChainReport:
+        report.ok, report.broken_seq, report.problem, report.reason = False, seq, problem, reason
+        return report
+
+    at_position: dict[int, list[anchors.Anchor]] = defaultdict(list)
+    for anchor in on_record:
+        at_position[anchor.count].append(anchor)
+    # Where keyed chaining began, as first put on record outside the database.
+    plain_limit = min(on_record, key=lambda a: a.legacy_until, default=None)
+    key: bytes | None = None
     expected_prev = GENESIS_HASH
     expected_seq = 1
-    checked = 0
     for entry in AuditEntry.objects.order_by("seq").iterator(chunk_size=chunk_size):
-        if entry.seq != expected_seq:
-            return ChainReport(False, checked, expected_seq, f"entry #{expected_seq} is missing")
+        seq = entry.seq
+        if seq != expected_seq:
+            return broken(expected_seq, "missing", f"entry #{expected_seq} is missing")
         if entry.prev_hash != expected_prev:
-            return ChainReport(
-                False,
-                checked,
-                entry.seq,
-                f"entry #{entry.seq} does not follow entry #{entry.seq - 1} "
-                "(its previous-hash differs)",
+            return broken(
+                seq,
+                "relinked",
+                f"entry #{seq} does not follow entry #{seq - 1} (its previous-hash differs)",
             )
-        if entry.compute_hash() != entry.hash:
-            return ChainReport(
-                False,
-                checked,
-                entry.seq,
-                f"entry #{entry.seq} was altered (its contents no longer match its hash)",
+        if entry.algorithm == keys.PLAIN:
+            if report.keyed_from is not None:
+                return broken(
+                    seq,
+                    "downgraded",
+                    f"entry #{seq} is chained with plain SHA-256 although keyed chaining "
+                    f"began at entry #{report.keyed_from}: the chain was rewritten without the key",
+                )
+            if plain_limit is not None and seq > plain_limit.legacy_until:
+                return broken(
+                    seq,
+                    "downgraded",
+                    f"entry #{seq} is chained with plain SHA-256, but the anchor of "
+                    f"{plain_limit.at} records keyed chaining from entry "
+                    f"#{plain_limit.legacy_until + 1}: the chain was rewritten without the key",
+                )
+        else:
+            if report.keyed_from is None:
+                report.keyed_from = seq
+            if key is None:
+                try:
+                    key = keys.chain_key(create=False)
+                except keys.AuditKeyError as exc:
+                    return broken(
+                        seq, "key_missing", f"keyed entries from #{seq} cannot be checked: {exc}"
+                    )
+        try:
+            expected = entry.compute_hash(key)
+        except keys.AuditKeyError as exc:
+            return broken(seq, "altered", f"entry #{seq} cannot be checked: {exc}")
+        if expected != entry.hash:
+            what = "hash" if entry.algorithm == keys.PLAIN else "MAC (or it was keyed anew)"
+            return broken(
+                seq,
+                "altered",
+                f"entry #{seq} was altered (its contents no longer match its {what})",
             )
+        for anchor in at_position.get(seq, ()):
+            if entry.hash != anchor.head:
+                return broken(
+                    seq,
+                    "rewritten",
+                    f"entry #{seq} is not the one anchored at {anchor.at}: the log was "
+                    "rewritten up to here (or emptied and begun again)",
+                )
         expected_prev = entry.hash
         expected_seq += 1
-        checked += 1
+        report.checked += 1
         if progress:
-            progress(checked)
+            progress(report.checked)
+    checked = report.checked
+    longest = max(on_record, key=lambda a: a.count, default=None)
+    if longest is not None and longest.count > checked:
+        if checked == 0:
+            return broken(
+                1,
+                "truncated",
+                f"the log is empty, but the anchor of {longest.at} records {longest.count} "
+                "entries: the audit tables were emptied",
+            )
+        return broken(
+            checked + 1,
+            "tail_cut",
+            f"the log ends at entry #{checked}, but the anchor of {longest.at} records "
+            f"{longest.count} entries: entries #{checked + 1} to #{longest.count} were removed",
+        )
     head = AuditHead.objects.filter(pk=1).first()
     if head and (head.seq != checked or head.hash != expected_prev):
-        return ChainReport(
-            False,
-            checked,
+        return broken(
             checked + 1,
+            "head_mismatch",
             f"the log ends at entry #{checked} but its head records entry #{head.seq}: "
             "entries were removed from the end",
         )
-    return ChainReport(True, checked)
+    return report
 
 
 EXPORT_COLUMNS = [

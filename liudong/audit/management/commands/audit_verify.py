@@ -1,9 +1,13 @@
+from liudong.audit import keys
 from liudong.audit.services import verify_chain
 from liudong.commands import LiudongCommand
 
 
 class Command(LiudongCommand):
-    help = "Recompute the audit log's hash chain; exit 1 naming the first broken entry."
+    help = (
+        "Recompute the audit log's keyed chain and hold it against the signed anchors; "
+        "exit 1 naming the first broken entry, an emptied log or a removed tail."
+    )
 
     def add_arguments(self, parser):
         parser.add_argument("--format", choices=["text", "json"], default="text")
@@ -14,7 +18,34 @@ class Command(LiudongCommand):
             self.print_json(report.as_dict())
         elif report.ok:
             self.stdout.write(f"audit log intact: {report.checked} entries checked")
+            self.stdout.write(self._chaining(report))
+            if report.on_record:
+                last = report.on_record[-1]
+                self.stdout.write(
+                    f"held against {len(report.on_record)} anchor(s); the last, of {last.at}, "
+                    f"records {last.count} entries"
+                )
+            else:
+                # Not a failure (a new node has none yet), but the operator must know that
+                # an emptied log or a removed tail cannot be seen without one.
+                self.stdout.write(
+                    "no anchor on record yet (`liudong audit anchor`, or `liudong serve` "
+                    "writes them): an emptied log or removed last entries cannot be detected"
+                )
         else:
             self.stderr.write(f"audit log BROKEN at entry #{report.broken_seq}: {report.reason}")
         if not report.ok:
             raise SystemExit(1)
+
+    @staticmethod
+    def _chaining(report) -> str:
+        if report.keyed_from is None:
+            if report.checked:
+                return "no keyed entry yet: every entry is chained with plain SHA-256"
+            return f"new entries are keyed ({keys.chain_algorithm()})"
+        if report.keyed_from == 1:
+            return "every entry is keyed"
+        return (
+            f"entries #1 to #{report.keyed_from - 1} are chained with plain SHA-256 (written "
+            f"before keyed chaining); keyed from entry #{report.keyed_from}"
+        )

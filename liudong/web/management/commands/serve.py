@@ -16,6 +16,7 @@ class Command(LiudongCommand):
     def run(self, **options):
         from waitress import serve
 
+        from liudong.audit.anchors import anchor_loop
         from liudong.exchange.services import delivery_loop
         from liudong.wsgi import application
 
@@ -35,6 +36,16 @@ class Command(LiudongCommand):
                 args=(stop,),
                 kwargs={"interval": settings.EXCHANGE_INTERVAL, "log": self._log},
                 name="exchange-delivery",
+                daemon=True,
+            ).start()
+        if settings.AUDIT_ANCHOR_INTERVAL > 0:
+            # Signed anchors of the audit chain's head, outside the database, so that an
+            # emptied log or a removed tail shows in `liudong audit verify`.
+            threading.Thread(
+                target=anchor_loop,
+                args=(stop,),
+                kwargs={"interval": settings.AUDIT_ANCHOR_INTERVAL, "log": self._log},
+                name="audit-anchor",
                 daemon=True,
             ).start()
         try:
