@@ -46,15 +46,51 @@ def var_dir(settings, tmp_path, node_keys):
     return folder
 
 
+@pytest.fixture(autouse=True)
+def keep_sequences(db):
+    """PostgreSQL's sequences do not roll back with the test: put them back as they were,
+    or the next test's rows would take ids the database already holds."""
+    if connection.vendor != "postgresql":
+        yield
+        return
+    kept = []
+    with connection.cursor() as cursor:
+        for sequence in connection.introspection.sequence_list():
+            cursor.execute(
+                "SELECT pg_get_serial_sequence(%s, %s)", [sequence["table"], sequence["column"]]
+            )
+            name = cursor.fetchone()[0]
+            cursor.execute(f"SELECT last_value, is_called FROM {name}")  # noqa: S608
+            kept.append((name, *cursor.fetchone()))
+    yield
+    with connection.cursor() as cursor:
+        for name, value, called in kept:
+            cursor.execute("SELECT setval(%s, %s, %s)", [name, value, called])
+
+
+def _without_checks(cursor) -> None:
+    # Triggers off for this transaction (PostgreSQL): the append-only guard, and the
+    # foreign-key checks that would otherwise run for every deleted row at teardown.
+    if connection.vendor == "postgresql":
+        cursor.execute("SET LOCAL session_replication_role = replica")
+
+
+def _with_checks(cursor) -> None:
+    if connection.vendor == "postgresql":
+        cursor.execute("SET LOCAL session_replication_role = DEFAULT")
+
+
 @pytest.fixture
 def few_divisions(db):
     """The shipped divisions cut to the two test counties' branch: 45,000 regions cost
     seconds to back up and restore, and only the round trip needs them all."""
     with connection.cursor() as cursor:
+        _without_checks(cursor)
         cursor.execute(
             "DELETE FROM regions_region WHERE code NOT IN ('33', '3301') "
             "AND code NOT LIKE '330105%%' AND code NOT LIKE '330106%%'"
         )
+        _with_checks(cursor)
 
 
 @pytest.fixture
@@ -79,16 +115,16 @@ def counts() -> dict[str, int]:
 
 def wipe() -> None:
     """Empty every table as a new database would be, sequences back at 1 (inside the
-    test's transaction, which rolls back). PostgreSQL: the append-only trigger is
-    switched off for this transaction only, as a test may and the application never does."""
+    test's transaction, which rolls back; keep_sequences puts the sequences back).
+    PostgreSQL: the append-only trigger is switched off for this transaction only, as a
+    test may and the application never does."""
     qn = connection.ops.quote_name
     with connection.cursor() as cursor:
-        if connection.vendor == "postgresql":
-            cursor.execute("SET LOCAL session_replication_role = replica")
+        _without_checks(cursor)
         for model in services.tables():
             cursor.execute(f"DELETE FROM {qn(model._meta.db_table)}")  # noqa: S608
+        _with_checks(cursor)
         if connection.vendor == "postgresql":
-            cursor.execute("SET LOCAL session_replication_role = DEFAULT")
             sequences = connection.introspection.sequence_list()
             for sql in connection.ops.sequence_reset_by_name_sql(no_style(), sequences):
                 cursor.execute(sql)
