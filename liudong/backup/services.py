@@ -98,13 +98,16 @@ def _encode(value: Any) -> Any:
     raise TypeError(f"cannot write a {type(value).__name__} to a backup")
 
 
+# One encoder for every row: json.dumps with options builds a new one per call.
+_ENCODER = json.JSONEncoder(default=_encode, ensure_ascii=False, separators=(",", ":"))
+
+
 def _rows(model: type[models.Model]) -> Iterator[bytes]:
     names = [f.attname for f in _columns(model)]
     rows = model._base_manager.order_by("pk").values_list(*names).iterator(chunk_size=BATCH)
+    encode = _ENCODER.encode
     for row in rows:
-        yield (
-            json.dumps(row, default=_encode, ensure_ascii=False, separators=(",", ":")) + "\n"
-        ).encode()
+        yield (encode(row) + "\n").encode()
 
 
 class _Snapshot:
