@@ -13,7 +13,6 @@ Run: .venv/bin/python bench/backup.py [--db postgres] [--into postgres] [--n 100
 
 import json
 import os
-import resource
 import shutil
 import subprocess
 import sys
@@ -38,7 +37,10 @@ def child(command: list[str]) -> None:
         if exc.code:
             raise
     seconds = time.perf_counter() - start
-    peak = resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024
+    # VmHWM, not ru_maxrss: on Linux a child's ru_maxrss starts at its parent's peak (the
+    # importer's, here), so it read the same for backup and restore whatever they used.
+    with open("/proc/self/status") as status:
+        peak = next(int(line.split()[1]) for line in status if line.startswith("VmHWM")) / 1024
     print(json.dumps({"seconds": seconds, "peak_mib": peak}))
 
 
