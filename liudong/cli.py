@@ -74,6 +74,9 @@ Certificates:
   certificate verify PAYLOAD     exit 0 and the fields, or 1 and the reason
   certificate revoke NUMBER --reason TEXT
   certificate rotate-key         a new signing key; old keys keep verifying
+Backup:
+  backup --out FILE        the database and the keys in one file (passphrase on stdin)
+  restore FILE [--replace-keys]   into an empty database (passphrase on stdin)
 Every Django management command also works (liudong help lists them).
 `liudong COMMAND --help` describes a command's options.
 """

@@ -67,6 +67,7 @@ INSTALLED_APPS = [
     "liudong.stats",
     "liudong.exchange",
     "liudong.jobs",
+    "liudong.backup",
     "liudong.api",
     "liudong.web",
 ]
