@@ -30,6 +30,12 @@ def _node_key_folder() -> Path:
     return key_folder()
 
 
+def _audit_key_file() -> Path:
+    from liudong.audit.keys import key_path
+
+    return key_path()
+
+
 @dataclass(frozen=True)
 class KeyFile:
     name: str  # stable name inside the backup: never rename one, old backups carry it
@@ -39,6 +45,8 @@ class KeyFile:
 KEY_FILES: list[KeyFile] = [
     KeyFile("secret-key", _secret_key_file),
     KeyFile("node-keys", _node_key_folder),
+    # The audit chain's MAC key: without it the restored log cannot be verified or extended.
+    KeyFile("audit-key", _audit_key_file),
 ]
 
 

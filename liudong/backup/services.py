@@ -38,7 +38,7 @@ from django.db.migrations.recorder import MigrationRecorder
 from django.utils import timezone
 from django.utils.duration import duration_iso_string
 
-from liudong.audit import context
+from liudong.audit import anchors, context
 from liudong.audit import services as audit
 from liudong.audit.models import Action
 
@@ -238,6 +238,7 @@ class RestoreReport:
     keys_replaced: list[str] = field(default_factory=list)
     schema_created: bool = False
     upgraded: int = 0
+    anchors_set_aside: str = ""  # the anchor file of the log this restore replaced
 
     @property
     def total(self) -> int:
@@ -434,6 +435,7 @@ def _restore(reader: Reader, *, replace_keys: bool) -> RestoreReport:
             "`liudong migrate` first (restore creates the tables itself)"
         )
     stamp = timezone.now().strftime("%Y%m%dT%H%M%S")
+    superseded = _last_anchor()
     # Keys first: an audit key that did not exist yet would be created by the first
     # audit entry below, and then differ from the backup's.
     written = keyfiles.place(placements, replace=replace_keys, stamp=stamp)
@@ -463,6 +465,9 @@ def _restore(reader: Reader, *, replace_keys: bool) -> RestoreReport:
                     "rows": sum(rows.values()),
                     "tables": len(rows),
                     "keys": sorted(manifest["keys"]["names"]),
+                    # What the log held when it was last anchored here before this restore:
+                    # the entries after the backup that the restore cannot bring back.
+                    "last_anchor_before_restore": superseded,
                 },
             )
     except BaseException:
@@ -472,6 +477,7 @@ def _restore(reader: Reader, *, replace_keys: bool) -> RestoreReport:
 
     keys.forget_cache()
     upgraded = _upgrade()
+    anchors_set_aside = _anchor_restored_log(stamp)
     return RestoreReport(
         backup_id=manifest["backup_id"],
         created=manifest["created"],
@@ -480,7 +486,32 @@ def _restore(reader: Reader, *, replace_keys: bool) -> RestoreReport:
         keys_replaced=[str(original) for _aside, original in written.moved],
         schema_created=schema_created,
         upgraded=upgraded,
+        anchors_set_aside=anchors_set_aside,
     )
+
+
+def _last_anchor() -> dict | None:
+    """The last anchor of the log this restore replaces (None: none, or unreadable)."""
+    try:
+        found = anchors.read_anchors()
+    except anchors.AnchorError:
+        return None
+    return {"count": found[-1].count, "at": found[-1].at} if found else None
+
+
+def _anchor_restored_log(stamp: str) -> str:
+    """Anchor the restored log afresh. The anchors written here before describe the log
+    that was lost, which the restored one (older, then the restore's entry) no longer
+    matches: they are kept beside it as *.before-restore-TIME for the record, not deleted,
+    and the restore's audit entry names their last count."""
+    path = anchors.anchor_path()
+    aside = ""
+    if path.exists():
+        aside_path = path.with_name(f"{path.name}.before-restore-{stamp}")
+        path.rename(aside_path)
+        aside = str(aside_path)
+    anchors.write_anchor()
+    return aside
 
 
 def _upgrade() -> int:

@@ -37,8 +37,9 @@ def cheap_kdf(monkeypatch):
 
 
 @pytest.fixture
-def var_dir(settings, tmp_path, node_keys):
-    """A var folder of this test's own, holding a secret key; node keys in node_keys."""
+def var_dir(settings, tmp_path, node_keys, audit_keys):
+    """A var folder of this test's own, holding a secret key; node keys in node_keys, the
+    audit chain's key and anchors in audit_keys."""
     folder = tmp_path / "var"
     folder.mkdir()
     (folder / "secret_key").write_text("the-secret-key-of-this-node")
@@ -163,12 +164,34 @@ def test_round_trip_gives_the_same_rows_and_an_intact_audit_chain(populated, tmp
     last = AuditEntry.objects.order_by("-seq").first()
     assert last.action == Action.IMPORT and last.object_type == "backup.archive"
     assert last.detail["backup_created"] == report.created and last.detail["rows"] == report.total
+    # The audit chain's key travels with the backup: the restored log verifies and grows.
+    assert "audit-key" in last.detail["keys"]
     # The certificate still verifies: its signing key came back with the backup.
     certificate = Certificate.objects.get()
     assert certificates.verify_payload(certificate.payload).ok
     # New rows get new ids (PostgreSQL's sequences were moved past the restored rows).
     make_person(name="李娜", household="330106002001", residence="330105001001")
     assert Person.objects.count() == 3
+
+
+def test_a_restore_sets_aside_the_anchors_of_the_log_it_replaces(populated, tmp_path):
+    """Entries written after the backup are lost with the database; the anchors that
+    recorded them no longer fit the restored log: they are kept aside (not deleted), the
+    restore's entry names how far they went, and the restored log is anchored afresh."""
+    from liudong.audit import anchors
+    from liudong.audit import services as audit
+
+    out = make_backup(tmp_path)
+    audit.record("view", object_type="people.person", object_id="1")  # after the backup
+    anchors.write_anchor()
+    anchored = AuditEntry.objects.count()
+    wipe()
+    report = services.restore(out, passphrase=PASSPHRASE)
+    assert report.anchors_set_aside and Path(report.anchors_set_aside).exists()
+    assert verify_chain().ok  # against the fresh anchor, not the set-aside ones
+    assert anchors.read_anchors()[-1].count == AuditEntry.objects.count()
+    last = AuditEntry.objects.order_by("-seq").first()
+    assert last.detail["last_anchor_before_restore"]["count"] == anchored
 
 
 def test_the_backup_itself_is_audited_and_inside_the_file(few_divisions, populated, tmp_path):

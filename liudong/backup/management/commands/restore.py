@@ -48,6 +48,7 @@ class Command(LiudongCommand):
                     "keys_replaced": report.keys_replaced,
                     "schema_created": report.schema_created,
                     "migrations_applied_after": report.upgraded,
+                    "anchors_set_aside": report.anchors_set_aside,
                     "audit": chain.as_dict(),
                 }
             )
@@ -60,6 +61,11 @@ class Command(LiudongCommand):
                 self.stdout.write(f"key written: {path}")
             if report.upgraded:
                 self.stdout.write(f"schema upgraded: {report.upgraded} migrations applied")
+            if report.anchors_set_aside:
+                self.stdout.write(
+                    f"anchors of the replaced log kept as {report.anchors_set_aside}; "
+                    "the restored log is anchored afresh"
+                )
             if chain.ok:
                 self.stdout.write(f"audit log intact: {chain.checked} entries checked")
             else:
