@@ -7,13 +7,11 @@ receive rules); the HTTP transport itself is exercised against a closed port bel
 
 from __future__ import annotations
 
-import base64
 import datetime
 import json
 import socket
 
 import pytest
-from cryptography.hazmat.primitives import serialization
 from django.test import Client
 from django.utils import timezone
 
@@ -31,9 +29,8 @@ def self_peer(node_keys, villages):
     """This node (西湖区) trusts itself for 330106, so a message it queues for one of its
     townships is delivered to its own inbox through the view."""
     services.init_node(region_code="330106", url=PEER_URL)
-    public = keys.current_key().private.public_key()
-    raw = public.public_bytes(serialization.Encoding.Raw, serialization.PublicFormat.Raw)
-    services.trust_peer(region_code="330106", url=PEER_URL, key=base64.b64encode(raw).decode())
+    key = services.public_key_text(keys.current_key().public)
+    services.trust_peer(region_code="330106", url=PEER_URL, key=key)
 
 
 def through_view(up: dict):

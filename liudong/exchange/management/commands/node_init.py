@@ -8,8 +8,9 @@ from liudong.exchange import services
 
 class Command(LiudongCommand):
     help = (
-        "Set this node's region and the URL peers reach it at; print its Ed25519 public key "
-        "(the certificate signing key) for the peers' `liudong node trust`."
+        "Set this node's region and the URL peers reach it at; print its public key "
+        "(the certificate signing key: Ed25519, or SM2 under LIUDONG_CRYPTO=sm, created on "
+        "first use) for the peers' `liudong node trust`."
     )
 
     def add_arguments(self, parser):
@@ -20,6 +21,8 @@ class Command(LiudongCommand):
     def run(self, **options):
         me, public = services.init_node(region_code=options["region"], url=options["url"])
         if options["format"] == "json":
-            self.print_json({"region": me.region_id, "url": me.url, "key": public})
+            self.print_json(
+                {"region": me.region_id, "url": me.url, "key": public, "key_id": me.key_id}
+            )
         else:
             self.stdout.write(f"node {me.region_id} at {me.url}\npublic key: {public}")
