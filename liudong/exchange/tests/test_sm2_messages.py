@@ -192,12 +192,20 @@ def test_an_ed25519_message_is_byte_for_byte_what_it_was(node, henan):
     assert public_text(henan) == crypto.public_key_from_text(public_text(henan)).text()
 
 
-def test_a_message_restamped_by_another_algorithm_is_the_same_message(henan_sm2):
-    first = _signed(henan_sm2)
-    later = messages.stamp(
-        first, sign=henan_sm2.sign, now=NOW + datetime.timedelta(minutes=5), algorithm="sm2"
+def test_a_message_restamped_by_another_algorithm_is_the_same_message(node, henan):
+    """Sent under the old Ed25519 key, unanswered, delivered again after the peer's
+    changeover under its SM2 key: the same message (one effect), not a replay."""
+    new_key = crypto.generate(crypto.SM2)
+    first = messages.build(
+        "arrival", sender="41", to="330106", payload=dict(ARRIVAL), sign=henan.sign, now=NOW
     )
-    assert messages.content_digest(first) == messages.content_digest(later)
+    services.trust_peer(region_code="41", url="https://henan.example/", key=new_key.public.text())
+    later = messages.stamp(
+        first, sign=new_key.sign, now=NOW + datetime.timedelta(minutes=5), algorithm="sm2"
+    )
+    assert later["alg"] == "sm2" and messages.content_digest(first) == messages.content_digest(
+        later
+    )
     services.receive(first, now=NOW)
     _message, new = services.receive(later, now=NOW)
     assert not new and InboxMessage.objects.count() == 1
