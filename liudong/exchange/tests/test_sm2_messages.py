@@ -178,9 +178,28 @@ def test_this_node_signs_with_sm2_after_rotating_its_queued_messages_too(
     assert InboxMessage.objects.get().id == queued.id
 
     # node init prints the SM2 key now (the text peers give `node trust`).
-    out = io.StringIO()
-    call_command("node_init", "--region=330106", f"--url={PEER_URL}", "--format=json", stdout=out)
-    assert json.loads(out.getvalue())["key"] == new_public
+    out, err = io.StringIO(), io.StringIO()
+    call_command(
+        "node_init", "--region=330106", f"--url={PEER_URL}", "--format=json", stdout=out, stderr=err
+    )
+    answer = json.loads(out.getvalue())
+    assert (answer["key"], answer["algorithm"]) == (new_public, "sm2") and not err.getvalue()
+
+
+def test_node_init_under_sm_makes_an_sm2_key_or_says_to_rotate(node_keys, villages, monkeypatch):
+    monkeypatch.setenv("LIUDONG_CRYPTO", "sm")
+    out, err = io.StringIO(), io.StringIO()
+    args = ["node_init", "--region=330106", f"--url={PEER_URL}", "--format=json"]
+    call_command(*args, stdout=out, stderr=err)
+    assert json.loads(out.getvalue())["key"].startswith("sm2:") and not err.getvalue()
+    # A node whose key is Ed25519 keeps it at init, and is told to rotate.
+    monkeypatch.setenv("LIUDONG_CRYPTO", "")
+    call_command("certificate_rotate_key", stdout=io.StringIO())
+    monkeypatch.setenv("LIUDONG_CRYPTO", "sm")
+    out, err = io.StringIO(), io.StringIO()
+    call_command(*args, stdout=out, stderr=err)
+    assert json.loads(out.getvalue())["algorithm"] == "ed25519"
+    assert "rotate-key" in err.getvalue()
 
 
 def test_an_ed25519_message_is_byte_for_byte_what_it_was(node, henan):

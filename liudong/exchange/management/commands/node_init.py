@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from liudong import crypto
 from liudong.commands import LiudongCommand
 from liudong.exchange import services
 
@@ -20,9 +21,27 @@ class Command(LiudongCommand):
 
     def run(self, **options):
         me, public = services.init_node(region_code=options["region"], url=options["url"])
+        algorithm = crypto.public_key_from_text(public).algorithm
+        try:
+            wanted = crypto.configured_algorithm()
+        except crypto.CryptoError as exc:
+            self.fail(str(exc), code="crypto")
+        # A node that already has a key keeps it (init is run again to change the URL);
+        # switching algorithms is a rotation, which peers must be told of.
+        if algorithm != wanted:
+            self.stderr.write(
+                f"liudong: note: the current key is {algorithm}, LIUDONG_CRYPTO asks for "
+                f"{wanted}: run `liudong certificate rotate-key` and give peers the new key"
+            )
         if options["format"] == "json":
             self.print_json(
-                {"region": me.region_id, "url": me.url, "key": public, "key_id": me.key_id}
+                {
+                    "region": me.region_id,
+                    "url": me.url,
+                    "key": public,
+                    "key_id": me.key_id,
+                    "algorithm": algorithm,
+                }
             )
         else:
             self.stdout.write(f"node {me.region_id} at {me.url}\npublic key: {public}")
