@@ -6,10 +6,11 @@ makes a node's new keys SM2 (:func:`configured_algorithm`); what a node verifies
 by the key, never by the setting, so a node accepts both during a changeover.
 
 Ed25519 goes through ``cryptography``; SM2 through GmSSL 3.2 (``gmssl-pyx``: compiled in,
-no system library). bench/certificate_verify.py measured the candidates. GmSSL's one-shot
-``sm2_sign(message)`` pre-computes a table for many signatures and throws it away (50/s
-against 560/s), so a signature is made over the digest ``e = SM3(Z || M)`` computed here:
-Z is fixed per public key (GB/T 32918.2 §5.5) and pinned by the standard's example.
+no system library; imported on first use). bench/certificate_verify.py measured the
+candidates. GmSSL's one-shot ``sm2_sign(message)`` pre-computes a table for many
+signatures and throws it away (50/s against 560/s), so a signature is made over the digest
+``e = SM3(Z || M)`` computed here: Z is fixed per public key (GB/T 32918.2 §5.5) and pinned
+by the standard's example.
 
 One shape for every key: a public key is ``(algorithm, raw bytes)`` (Ed25519: 32 bytes;
 SM2: the point's x || y, 64 bytes), written ``sm2:BASE64`` for SM2 and bare base64 for
@@ -25,8 +26,8 @@ import binascii
 import hashlib
 import os
 from dataclasses import dataclass
+from types import ModuleType
 
-import gmssl_pyx
 from cryptography.exceptions import InvalidSignature
 from cryptography.hazmat.primitives import hashes, hmac, serialization
 from cryptography.hazmat.primitives.asymmetric.ed25519 import Ed25519PrivateKey, Ed25519PublicKey
@@ -65,6 +66,18 @@ class CryptoError(ValueError):
     """A key or a setting that cannot be used (the message names it)."""
 
 
+def _gmssl() -> ModuleType:
+    """GmSSL, imported when SM2 is first used: an Ed25519 node runs where no gmssl-pyx
+    wheel exists (Linux on ARM64: its source package lacks GmSSL and cannot build)."""
+    try:
+        import gmssl_pyx
+    except ImportError as exc:
+        raise CryptoError(
+            "SM2 needs the gmssl-pyx package, which has no build for this platform"
+        ) from exc
+    return gmssl_pyx
+
+
 def configured_algorithm() -> str:
     """The algorithm of this node's new keys: ``LIUDONG_CRYPTO=sm`` gives SM2."""
     raw = os.environ.get("LIUDONG_CRYPTO", "").strip().lower()
@@ -96,9 +109,10 @@ def sm2_z(public_raw: bytes, signer_id: bytes = SM2_DEFAULT_ID) -> bytes:
 
 def _sm2_point(raw: bytes) -> bytes:
     """The 64-byte point, checked to lie on the curve (GmSSL would misbehave otherwise)."""
+    gmssl = _gmssl()
     try:
-        return gmssl_pyx.normalize_sm2_public_key(raw)
-    except gmssl_pyx.InvalidValueError as exc:
+        return gmssl.normalize_sm2_public_key(raw)
+    except gmssl.InvalidValueError as exc:
         raise CryptoError("not a point of the SM2 curve") from exc
 
 
@@ -134,9 +148,10 @@ class PublicKey:
         if not (0 < r < _SM2_N and 0 < s < _SM2_N):
             return False
         digest = sm3(sm2_z(self.raw) + data)
+        gmssl = _gmssl()
         try:
-            return gmssl_pyx.sm2_verify_sm3_digest(self.raw, digest, encode_dss_signature(r, s))
-        except (gmssl_pyx.InvalidValueError, gmssl_pyx.GmsslInnerError):
+            return bool(gmssl.sm2_verify_sm3_digest(self.raw, digest, encode_dss_signature(r, s)))
+        except (gmssl.InvalidValueError, gmssl.GmsslInnerError):
             return False
 
 
@@ -151,7 +166,7 @@ class PrivateKey:
         if isinstance(self.secret, Ed25519PrivateKey):
             return self.secret.sign(data)
         digest = sm3(sm2_z(self.public.raw) + data)
-        r, s = decode_dss_signature(gmssl_pyx.sm2_sign_sm3_digest(self.secret, digest))
+        r, s = decode_dss_signature(_gmssl().sm2_sign_sm3_digest(self.secret, digest))
         return r.to_bytes(32, "big") + s.to_bytes(32, "big")
 
     def pem(self) -> bytes:
@@ -176,7 +191,7 @@ def generate(algorithm: str) -> PrivateKey:
         )
         return PrivateKey(ED25519, private, PublicKey(ED25519, raw))
     if algorithm == SM2:
-        public_raw, secret = gmssl_pyx.sm2_key_generate()
+        public_raw, secret = _gmssl().sm2_key_generate()
         return PrivateKey(SM2, secret, PublicKey(SM2, public_raw))
     raise CryptoError(f"unknown signature algorithm {algorithm!r}")
 

@@ -172,3 +172,13 @@ def test_any_key_text_is_a_key_or_refused(text):
 def test_any_signature_bytes_are_refused_not_raised(signature):
     public = crypto.public_key(crypto.SM2, EXAMPLE_PUBLIC)
     assert public.verify(signature, b"message digest") is (signature == EXAMPLE_SIGNATURE)
+
+
+def test_without_gmssl_an_ed25519_node_still_works(monkeypatch):
+    """No gmssl-pyx build exists for Linux on ARM64: there Ed25519 signs and verifies, and
+    SM2 is refused by name instead of failing at import."""
+    monkeypatch.setitem(__import__("sys").modules, "gmssl_pyx", None)
+    key = crypto.generate(crypto.ED25519)
+    assert key.public.verify(key.sign(b"x"), b"x")
+    with pytest.raises(crypto.CryptoError, match="gmssl-pyx"):
+        crypto.generate(crypto.SM2)
