@@ -95,6 +95,10 @@ def test_a_peer_changing_over_is_accepted_with_both_keys_until_the_old_is_retire
     peer = Peer.objects.get(region_prefix="41")
     assert (peer.algorithm, peer.previous_algorithm) == ("sm2", "ed25519")
     assert "still accepting" in out.getvalue()
+    listed = io.StringIO()
+    call_command("node_list", "--format", "json", stdout=listed)
+    [shown] = json.loads(listed.getvalue())["peers"]
+    assert (shown["algorithm"], shown["previous_key_id"]) == ("sm2", peer.previous_key_id)
     services.receive(before_switch, now=NOW)
     after_switch = {**_signed(new_key), "payload": {**ARRIVAL, "arrival_date": "2026-11-21"}}
     after_switch = messages.stamp(after_switch, sign=new_key.sign, now=NOW, algorithm="sm2")
