@@ -42,6 +42,6 @@ class Command(LiudongCommand):
             )
         else:
             self.stdout.write(
-                f"new {key.algorithm} signing key {key.key_id} in {keys.key_folder()}\n"
+                f"new signing key {key.key_id} ({key.algorithm}) in {keys.key_folder()}\n"
                 f"public key: {public}"
             )
