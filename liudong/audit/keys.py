@@ -24,8 +24,11 @@ from pathlib import Path
 
 from django.conf import settings
 
+from liudong import crypto
+
 PLAIN = "sha256"  # entries chained before keyed chaining: unkeyed, kept verifiable
 HMAC_SHA256 = "hmac-sha256"
+HMAC_SM3 = "hmac-sm3"  # LIUDONG_CRYPTO=sm (GB/T 32905 SM3 in RFC 2104 HMAC)
 
 KEY_BYTES = 32
 
@@ -34,6 +37,7 @@ KEY_BYTES = 32
 MACS: dict[str, Callable[[bytes, bytes], str]] = {
     # hmac.digest: OpenSSL's one-shot HMAC, no Python object per entry.
     HMAC_SHA256: lambda key, data: hmac.digest(key, data, "sha256").hex(),
+    HMAC_SM3: crypto.sm3_hmac,
 }
 
 _lock = threading.Lock()
@@ -56,8 +60,9 @@ def key_path() -> Path:
 
 
 def chain_algorithm() -> str:
-    """The algorithm new entries are chained with."""
-    return HMAC_SHA256
+    """The algorithm new entries are chained with: HMAC-SM3 under ``LIUDONG_CRYPTO=sm``.
+    A chain may change algorithm (each entry names its own); it never goes back to plain."""
+    return HMAC_SM3 if crypto.configured_algorithm() == crypto.SM2 else HMAC_SHA256
 
 
 def _read(path: Path) -> bytes:

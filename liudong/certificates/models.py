@@ -146,7 +146,10 @@ class SigningKey(models.Model):
     certificate a key ever signed keeps verifying after the key is rotated out."""
 
     key_id = models.CharField(_("key id"), max_length=16, unique=True)
-    public_key = models.CharField(_("public key (base64)"), max_length=64)
+    # ed25519 or sm2 (liudong.crypto): a node verifies both during a changeover.
+    algorithm = models.CharField(_("algorithm"), max_length=10, default="ed25519")
+    # Raw key in base64: Ed25519 32 bytes (44 characters), SM2 x || y 64 bytes (88).
+    public_key = models.CharField(_("public key (base64)"), max_length=100)
     own = models.BooleanField(_("this node's key"), default=True)
     created = models.DateTimeField(_("created"), auto_now_add=True)
 

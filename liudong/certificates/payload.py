@@ -1,6 +1,9 @@
 """The signed payload a certificate's QR code carries, so a verifier needs no network.
 
-Text form: ``LD1.<BODY>.<SIGNATURE>``, both parts in unpadded RFC 4648 base32 (upper-case
+Text form: ``LD1.<BODY>.<SIGNATURE>`` (Ed25519, the first version, still written for an
+Ed25519 key so every verifier ever shipped reads it) or ``LD2.<ALGORITHM>.<BODY>.<SIGNATURE>``
+(the version that names its algorithm: ``LD2.SM2...`` under ``LIUDONG_CRYPTO=sm``).
+BODY and SIGNATURE are unpadded RFC 4648 base32 (upper-case
 letters and digits 2-7: a QR code stores them in its dense alphanumeric mode, and they
 survive copy and paste through any terminal). The body is UTF-8 text, fields separated by
 ``|`` in this order::
@@ -8,9 +11,10 @@ survive copy and paste through any terminal). The body is UTF-8 text, fields sep
     number|id_number|birth_date|marital_status|children|issued_on|valid_until|key_id|name
 
 with dates as ``YYYYMMDD``. The name comes last, so it may hold any character. The issuing
-region is the number's first 9 digits. The signature is Ed25519 over ``DOMAIN + body``:
-the domain tag keeps a certificate signature from ever passing as an exchange message
-signed by the same node key.
+region is the number's first 9 digits. The signature (64 bytes for both algorithms) is
+over ``domain + body``: the domain tag keeps a certificate signature from ever passing as an
+exchange message signed by the same node key, and in LD2 it names the algorithm, so the
+algorithm is signed too. The key id must name a key of the payload's algorithm.
 
 The QR code carries the payload as a link to the public check page with the payload in the
 fragment (:func:`link`): ``https://HOST/verify/#LD1.BODY.SIGNATURE``. A phone camera opens it;
@@ -35,7 +39,11 @@ from django.conf import settings
 from django.utils.translation import gettext as _
 
 PREFIX = "LD1"
+PREFIXES = ("LD1", "LD2")
 DOMAIN = b"liudong certificate v1\n"
+ED25519 = "ed25519"
+# LD2's algorithm names, as written in the text (upper case: QR alphanumeric mode).
+ALGORITHMS = {"ED25519": "ed25519", "SM2": "sm2"}
 SIGNATURE_LENGTH = 64
 NUMBER_RE = re.compile(r"^(\d{9})-(\d{4})-(\d{6,})$")
 _ID_RE = re.compile(r"^\d{17}[\dX]$")
@@ -114,12 +122,17 @@ def _unb32(text: str, what: str) -> bytes:
     return data
 
 
-def encode(contents: Contents, signature: bytes) -> str:
-    return f"{PREFIX}.{_b32(body_bytes(contents))}.{_b32(signature)}"
+def encode(contents: Contents, signature: bytes, algorithm: str = ED25519) -> str:
+    body, sig = _b32(body_bytes(contents)), _b32(signature)
+    if algorithm == ED25519:
+        return f"{PREFIX}.{body}.{sig}"
+    return f"LD2.{algorithm.upper()}.{body}.{sig}"
 
 
-def signed_message(body: bytes) -> bytes:
-    return DOMAIN + body
+def signed_message(body: bytes, algorithm: str = ED25519) -> bytes:
+    if algorithm == ED25519:
+        return DOMAIN + body
+    return f"liudong certificate v2 {algorithm}\n".encode() + body
 
 
 def _date(text: str, what: str) -> datetime.date:
@@ -147,12 +160,25 @@ def from_scanned(text: str) -> str:
 
 
 def decode(text: str) -> tuple[Contents, bytes, bytes]:
-    """(contents, body, signature) of a payload or its link, or :class:`Malformed`."""
+    """(contents, body, signature) of a payload of either version, or its link (:func:`decode_any`
+    also says its algorithm), or :class:`Malformed`."""
+    contents, body, signature, _algorithm = decode_any(text)
+    return contents, body, signature
+
+
+def decode_any(text: str) -> tuple[Contents, bytes, bytes, str]:
+    """(contents, body, signature, algorithm) of a payload of either version or its link, or
+    :class:`Malformed`."""
     if not isinstance(text, str):
         raise Malformed(_("a payload is text"))
     text = from_scanned(text)
     pieces = text.split(".")
-    if len(pieces) != 3 or pieces[0] != PREFIX:
+    if len(pieces) == 3 and pieces[0] == PREFIX:
+        algorithm = ED25519
+    elif len(pieces) == 4 and pieces[0] == "LD2" and pieces[1] in ALGORITHMS:
+        algorithm = ALGORITHMS[pieces[1]]
+        pieces = pieces[:1] + pieces[2:]
+    else:
         raise Malformed(_("a certificate payload has the form LD1.BODY.SIGNATURE"))
     body = _unb32(pieces[1], "body")
     signature = _unb32(pieces[2], "signature")
@@ -190,4 +216,4 @@ def decode(text: str) -> tuple[Contents, bytes, bytes]:
     )
     if body_bytes(contents) != body:
         raise Malformed(_("the body is not in canonical form"))
-    return contents, body, signature
+    return contents, body, signature, algorithm

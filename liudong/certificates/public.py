@@ -46,11 +46,11 @@ class PublicCheckForm(forms.Form):
                 "spellcheck": "false",
                 "autocomplete": "off",
                 "autocapitalize": "off",
-                "placeholder": "LD1.…",
+                "placeholder": "LD…",
             }
         ),
         help_text=gettext_lazy(
-            "Paste the text read from the QR code on the certificate; it begins with LD1."
+            "Paste the text read from the QR code on the certificate; it begins with LD1 or LD2."
         ),
     )
 

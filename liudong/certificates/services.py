@@ -318,8 +318,9 @@ def issue(
         key_id=node_key.key_id,
     )
     contents = contents_of(certificate)
-    signature = node_key.sign(payloads.signed_message(payloads.body_bytes(contents)))
-    certificate.payload = payloads.encode(contents, signature)
+    body = payloads.body_bytes(contents)
+    signature = node_key.sign(payloads.signed_message(body, node_key.algorithm))
+    certificate.payload = payloads.encode(contents, signature, node_key.algorithm)
     certificate.save()
     audit.record(
         Action.CREATE,
@@ -454,19 +455,23 @@ class VerifyResult:
 
 def _check_signature(text: str) -> tuple[VerifyResult, payloads.Contents | None]:
     try:
-        contents, body, signature = payloads.decode(text)
+        contents, body, signature, algorithm = payloads.decode_any(text)
     except payloads.Malformed as exc:
         return VerifyResult(
             False, MALFORMED, _("Not a certificate payload: %(detail)s.") % {"detail": exc}
         ), None
     public = keys.public_key(contents.key_id)
+    # A payload naming another algorithm than its key's is refused like an unknown key:
+    # the key decides how a signature is checked, never the text that carries it.
+    if public is not None and public.algorithm != algorithm:
+        public = None
     if public is None:
         return VerifyResult(
             False,
             UNKNOWN_KEY,
             _("Signed by a key this node does not know (%(key)s).") % {"key": contents.key_id},
         ), None
-    if not keys.signature_ok(public, signature, payloads.signed_message(body)):
+    if not keys.signature_ok(public, signature, payloads.signed_message(body, algorithm)):
         return VerifyResult(
             False,
             BAD_SIGNATURE,
@@ -1023,7 +1028,7 @@ class CheckOutcome:
 
 
 def looks_like_payload(code: str) -> bool:
-    return code[: len(payloads.PREFIX) + 1].upper() == payloads.PREFIX + "."
+    return code[: len(payloads.PREFIX) + 1].upper() in {p + "." for p in payloads.PREFIXES}
 
 
 def check_code(

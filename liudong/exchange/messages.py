@@ -1,10 +1,14 @@
 """The signed message of DESIGN.md §6 and what each type may carry.
 
 A message is JSON: ``id`` (UUID), ``type``, ``from`` and ``to`` (region codes), ``sent_at``,
-``deadline`` (or null), ``payload`` and ``signature``: Ed25519 over the canonical JSON of
-every other field (keys sorted, no spaces, UTF-8). Each type's payload names exactly the
-fields its purpose needs (minimum necessary): an arrival notice says who arrived where and
-when, never her services; a payload missing a field or carrying another is refused.
+``deadline`` (or null), ``payload`` and ``signature``: over the canonical JSON of every other
+field (keys sorted, no spaces, UTF-8), Ed25519 unless the message carries ``alg`` naming
+another algorithm (``"alg": "sm2"`` under ``LIUDONG_CRYPTO=sm``; signed like the rest). An
+Ed25519 message has no ``alg``, so a node that predates SM2 still reads it.
+
+Each type's payload names exactly the fields its purpose needs (minimum necessary): an
+arrival notice says who arrived where and when, never her services; a payload missing a
+field or carrying another is refused.
 
 Each type is declared once, in ``TYPES``: its payload, and where its sender acted with the
 file it may change (``ActedAt``, ``FileSide``; ``boundary`` holds the rules), so a type
@@ -25,12 +29,12 @@ import uuid
 from collections.abc import Callable
 from typing import Any
 
-from cryptography.exceptions import InvalidSignature
-from cryptography.hazmat.primitives.asymmetric.ed25519 import Ed25519PublicKey
-
+from liudong import crypto
 from liudong.people.idnumbers import IdNumberError, parse
 
 ENVELOPE_FIELDS = ("id", "type", "from", "to", "sent_at", "deadline", "payload", "signature")
+# Present only when the signature is not Ed25519 (names the algorithm, liudong.crypto).
+ALGORITHM_FIELD = "alg"
 REGION = re.compile(r"^\d{2}(\d{2}(\d{2}(\d{3}(\d{3}(\d{3})?)?)?)?)?$")
 # A message older (or further ahead) than this is stale: refused, so a captured message
 # cannot be played back later.
@@ -221,6 +225,8 @@ PAYLOADS: dict[str, dict[str, Callable[[Any], Any]]] = {
 def canonical(envelope: dict) -> bytes:
     """The bytes that are signed: every field but the signature, in one spelling."""
     unsigned = {k: envelope[k] for k in ENVELOPE_FIELDS if k != "signature"}
+    if ALGORITHM_FIELD in envelope:
+        unsigned[ALGORITHM_FIELD] = envelope[ALGORITHM_FIELD]
     return json.dumps(unsigned, sort_keys=True, separators=(",", ":"), ensure_ascii=False).encode()
 
 
@@ -232,9 +238,11 @@ def digest(envelope: dict) -> str:
 
 def content_digest(envelope: dict) -> str:
     """What the message says, whenever it was sent: every field but ``sent_at`` and the
-    signature. A delivery after a lost acknowledgement is stamped and signed anew (so it is
-    fresh), and is still recognised as the same message."""
-    return digest({k: v for k, v in envelope.items() if k not in ("sent_at", "signature")})
+    signature (and its algorithm). A delivery after a lost acknowledgement is stamped and
+    signed anew (so it is fresh), perhaps by a key of the other algorithm after a
+    changeover, and is still recognised as the same message."""
+    transport = ("sent_at", "signature", ALGORITHM_FIELD)
+    return digest({k: v for k, v in envelope.items() if k not in transport})
 
 
 def check_payload(message_type: str, payload: Any) -> dict:
@@ -267,8 +275,10 @@ def build(
     sign: Callable[[bytes], bytes],
     now: datetime.datetime,
     deadline: datetime.date | None = None,
+    algorithm: str = crypto.ED25519,
 ) -> dict:
-    """A new signed message (its payload checked like a received one)."""
+    """A new signed message (its payload checked like a received one); ``algorithm`` is
+    that of the key behind ``sign``."""
     check_payload(message_type, payload)
     envelope: dict[str, Any] = {
         "id": str(uuid.uuid4()),
@@ -279,14 +289,23 @@ def build(
         "deadline": deadline.isoformat() if deadline else None,
         "payload": payload,
     }
-    return stamp(envelope, sign=sign, now=now)
+    return stamp(envelope, sign=sign, now=now, algorithm=algorithm)
 
 
-def stamp(envelope: dict, *, sign: Callable[[bytes], bytes], now: datetime.datetime) -> dict:
-    """The message as sent now: ``sent_at`` set and the whole signed again. The outbox
-    stamps each delivery attempt, so a message that waited a day for its peer is not
-    refused as stale; its id and contents stay what they were."""
-    stamped = {k: v for k, v in envelope.items() if k != "signature"}
+def stamp(
+    envelope: dict,
+    *,
+    sign: Callable[[bytes], bytes],
+    now: datetime.datetime,
+    algorithm: str = crypto.ED25519,
+) -> dict:
+    """The message as sent now: ``sent_at`` set and the whole signed again (by the key
+    that signs now, naming its algorithm). The outbox stamps each delivery attempt, so a
+    message that waited a day for its peer is not refused as stale; its id and contents
+    stay what they were."""
+    stamped = {k: v for k, v in envelope.items() if k not in ("signature", ALGORITHM_FIELD)}
+    if algorithm != crypto.ED25519:
+        stamped[ALGORITHM_FIELD] = algorithm
     stamped["sent_at"] = now.isoformat(timespec="seconds")
     signature = sign(canonical({**stamped, "signature": ""}))
     stamped["signature"] = base64.b64encode(signature).decode()
@@ -296,13 +315,18 @@ def stamp(envelope: dict, *, sign: Callable[[bytes], bytes], now: datetime.datet
 def check_envelope(
     envelope: Any,
     *,
-    sender_key: Callable[[str], Ed25519PublicKey | None],
+    sender_key: Callable[[str], list[crypto.PublicKey]],
     now: datetime.datetime,
 ) -> dict:
     """A received message checked in order: shape, sender, signature, freshness, payload.
-    ``sender_key(region)`` is the public key of the peer trusted for that region."""
-    if not isinstance(envelope, dict) or set(envelope) != set(ENVELOPE_FIELDS):
+    ``sender_key(region)`` lists the public keys of the peer trusted for that region (more
+    than one during its changeover); the signature must verify under one of them of the
+    message's algorithm."""
+    if not isinstance(envelope, dict) or set(envelope) - {ALGORITHM_FIELD} != set(ENVELOPE_FIELDS):
         raise Refused("malformed", "the fields are " + ", ".join(ENVELOPE_FIELDS))
+    algorithm = envelope.get(ALGORITHM_FIELD, crypto.ED25519)
+    if algorithm not in crypto.ALGORITHMS:
+        raise Refused("malformed", "alg is one of " + ", ".join(crypto.ALGORITHMS))
     try:
         uuid.UUID(str(envelope["id"]))
         _region(envelope["from"])
@@ -313,13 +337,12 @@ def check_envelope(
         raise Refused("malformed", str(exc)) from exc
     if sent_at.tzinfo is None:
         raise Refused("malformed", "sent_at has no time zone")
-    public = sender_key(envelope["from"])
-    if public is None:
+    publics = sender_key(envelope["from"])
+    if not publics:
         raise Refused("unknown_sender", f"no trusted peer for {envelope['from']}")
-    try:
-        public.verify(signature, canonical(envelope))
-    except InvalidSignature as exc:
-        raise Refused("bad_signature") from exc
+    signed = canonical(envelope)
+    if not any(p.verify(signature, signed) for p in publics if p.algorithm == algorithm):
+        raise Refused("bad_signature")
     if abs(now - sent_at) > FRESH_FOR:
         raise Refused("stale", f"sent at {envelope['sent_at']}")
     check_payload(str(envelope["type"]), envelope["payload"])

@@ -1,6 +1,6 @@
 """This node's identity, the peers it trusts, and the messages it has sent and received
 (DESIGN.md §6). A node is one running Liudong for a jurisdiction; a peer is another node,
-responsible for a region prefix, known by its URL and Ed25519 public key."""
+responsible for a region prefix, known by its URL and public key (Ed25519 or SM2)."""
 
 from __future__ import annotations
 
@@ -40,8 +40,16 @@ class Peer(models.Model):
 
     region_prefix = models.CharField(_("region prefix"), max_length=15, unique=True)
     url = models.URLField(_("address"))
-    public_key = models.CharField(_("public key (base64)"), max_length=64)
+    # The key its messages are signed with now, and its algorithm (liudong.crypto).
+    algorithm = models.CharField(_("algorithm"), max_length=10, default="ed25519")
+    public_key = models.CharField(_("public key (base64)"), max_length=100)
     key_id = models.CharField(_("key id"), max_length=16)
+    # During a changeover (Ed25519 to SM2, or any key rotation) the key it signed with
+    # before is still accepted, until `node trust --retire-previous`: a message it stamped
+    # just before rotating is not refused.
+    previous_algorithm = models.CharField(_("previous algorithm"), max_length=10, blank=True)
+    previous_public_key = models.CharField(_("previous public key"), max_length=100, blank=True)
+    previous_key_id = models.CharField(_("previous key id"), max_length=16, blank=True)
     active = models.BooleanField(_("active"), default=True)
     added_by = models.ForeignKey(
         settings.AUTH_USER_MODEL,

@@ -3,25 +3,24 @@ queues its notice in (same transaction), and receiving: checked, idempotent, ref
 logged with their reason (DESIGN.md §6).
 
 The node signs with its certificate key (``certificates.keys``): one identity per node,
-rotated in one place; a peer trusts the public key it was given with ``node trust``.
+rotated in one place; a peer trusts the public key it was given with ``node trust``. A key
+is Ed25519 or SM2 (``liudong.crypto``); during a peer's changeover from one key to the next
+(of either algorithm) its previous key is still accepted.
 """
 
 from __future__ import annotations
 
-import base64
-import binascii
 import datetime
 import json
 import uuid
 
-from cryptography.hazmat.primitives import serialization
-from cryptography.hazmat.primitives.asymmetric.ed25519 import Ed25519PublicKey
 from django.conf import settings
 from django.core.exceptions import PermissionDenied, ValidationError
 from django.db import IntegrityError, transaction
 from django.utils import timezone
 from django.utils.translation import gettext as _
 
+from liudong import crypto
 from liudong.audit import services as audit
 from liudong.audit.models import Action
 from liudong.certificates import keys
@@ -35,9 +34,9 @@ from .messages import Refused
 from .models import InboxMessage, NodeIdentity, OutboxMessage, Peer, RefusedMessage
 
 
-def public_key_text(public: Ed25519PublicKey) -> str:
-    raw = public.public_bytes(serialization.Encoding.Raw, serialization.PublicFormat.Raw)
-    return base64.b64encode(raw).decode()
+def public_key_text(public: crypto.PublicKey) -> str:
+    """Bare base64 for Ed25519 (as ever), ``sm2:BASE64`` for SM2."""
+    return public.text()
 
 
 def init_node(*, region_code: str, url: str) -> tuple[NodeIdentity, str]:
@@ -48,7 +47,7 @@ def init_node(*, region_code: str, url: str) -> tuple[NodeIdentity, str]:
     identity.region, identity.url, identity.key_id = region, url, key.key_id
     identity.full_clean()
     identity.save()
-    return identity, public_key_text(key.private.public_key())
+    return identity, public_key_text(key.public)
 
 
 def identity() -> NodeIdentity:
@@ -58,28 +57,43 @@ def identity() -> NodeIdentity:
     return found
 
 
-def _public_from_text(text: str) -> Ed25519PublicKey:
+def _public_from_text(text: str) -> crypto.PublicKey:
     try:
-        raw = base64.b64decode(text.strip(), validate=True)
-        return Ed25519PublicKey.from_public_bytes(raw)
-    except (binascii.Error, ValueError) as exc:
+        return crypto.public_key_from_text(text)
+    except crypto.CryptoError as exc:
         raise ValidationError(
-            {"key": _("Not an Ed25519 public key: give the base64 text `node init` printed.")}
+            {"key": _("Not a public key: give the text `node init` printed.")}
         ) from exc
 
 
-PEER_AUDIT_FIELDS = ["region_prefix", "url", "public_key", "key_id", "active"]
+PEER_AUDIT_FIELDS = [
+    "region_prefix",
+    "url",
+    "algorithm",
+    "public_key",
+    "key_id",
+    "previous_key_id",
+    "active",
+]
 
 
-def trust_peer(*, region_code: str, url: str, key: str, acting_user=None) -> Peer:
-    """Trust the node at ``url`` for the regions under ``region_code`` (a new key for a
-    known prefix replaces the old one)."""
+def trust_peer(
+    *, region_code: str, url: str, key: str, retire_previous: bool = False, acting_user=None
+) -> Peer:
+    """Trust the node at ``url`` for the regions under ``region_code``. A new key for a
+    known prefix becomes the one its messages are signed with; the key it replaces is
+    still accepted (the peer's changeover, to SM2 say) until ``retire_previous``."""
     region = resolve_region(region_code)
     public = _public_from_text(key)
     peer = Peer.objects.filter(region_prefix=region.code).first() or Peer(region_prefix=region.code)
-    peer.url, peer.public_key = url, public_key_text(public)
-    peer.key_id, peer.active, peer.added_by = keys.key_id_of(public), True, acting_user
     before = None if peer.pk is None else audit.snapshot(peer, PEER_AUDIT_FIELDS)
+    if peer.pk is not None and peer.key_id != public.key_id:
+        peer.previous_algorithm, peer.previous_public_key = peer.algorithm, peer.public_key
+        peer.previous_key_id = peer.key_id
+    if retire_previous or peer.previous_key_id == public.key_id:
+        peer.previous_algorithm = peer.previous_public_key = peer.previous_key_id = ""
+    peer.url, peer.algorithm, peer.public_key = url, public.algorithm, public.stored()
+    peer.key_id, peer.active, peer.added_by = public.key_id, True, acting_user
     peer.full_clean()
     peer.save()
     audit.record(
@@ -94,9 +108,21 @@ def trust_peer(*, region_code: str, url: str, key: str, acting_user=None) -> Pee
     # The peer's node signs its certificates with the same key: a certificate it issued
     # then verifies here offline, from its QR code alone.
     SigningKey.objects.get_or_create(
-        key_id=peer.key_id, defaults={"public_key": peer.public_key, "own": False}
+        key_id=peer.key_id,
+        defaults={"public_key": peer.public_key, "algorithm": peer.algorithm, "own": False},
     )
     return peer
+
+
+def peer_keys(peer: Peer) -> list[crypto.PublicKey]:
+    """The keys a message from ``peer`` may be signed with: its key, and the previous one
+    while its changeover lasts."""
+    found = [crypto.public_key_from_stored(peer.algorithm, peer.public_key)]
+    if peer.previous_public_key:
+        found.append(
+            crypto.public_key_from_stored(peer.previous_algorithm, peer.previous_public_key)
+        )
+    return found
 
 
 def peer_for(region_code: str) -> Peer | None:
@@ -106,13 +132,9 @@ def peer_for(region_code: str) -> Peer | None:
     return max(found, key=lambda p: len(p.region_prefix), default=None)
 
 
-def _sender_key(region_code: str) -> Ed25519PublicKey | None:
+def _sender_key(region_code: str) -> list[crypto.PublicKey]:
     peer = peer_for(region_code)
-    return (
-        None
-        if peer is None
-        else Ed25519PublicKey.from_public_bytes(base64.b64decode(peer.public_key))
-    )
+    return [] if peer is None else peer_keys(peer)
 
 
 def queue(
@@ -151,6 +173,7 @@ def queue_many(
             sign=key.sign,
             now=now,
             deadline=deadline,
+            algorithm=key.algorithm,
         )
         queued.append(
             OutboxMessage(
@@ -289,7 +312,10 @@ def flush(*, now: datetime.datetime | None = None, limit: int = 500, post=None) 
         if peer is None:
             error = f"no trusted peer for {message.to_region}"
         else:
-            envelope = messages.stamp(message.envelope, sign=keys.current_key().sign, now=now)
+            key = keys.current_key()
+            envelope = messages.stamp(
+                message.envelope, sign=key.sign, now=now, algorithm=key.algorithm
+            )
             try:
                 status, answer = post(url, envelope)
             except (OSError, ValueError) as exc:  # refused, timed out, unreachable

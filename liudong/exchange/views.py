@@ -1,8 +1,8 @@
 """The node-to-node endpoint (another node POSTs a signed message here), and the staff's
 mailbox: what came in for their region and what went out about it.
 
-No account and no session: the message's Ed25519 signature, checked against the key of the
-peer trusted for its sender region, is the authentication (so no CSRF token either).
+No account and no session: the message's signature (Ed25519 or SM2), checked against the
+keys of the peer trusted for its sender region, is the authentication (so no CSRF token either).
 Answers: 200 ``{"status": "accepted"|"duplicate", "id"}``, or 400 in the one error shape
 naming the refusal (``bad_signature``, ``unknown_sender``, ``stale``, ``replayed``, ...).
 """

@@ -107,3 +107,20 @@ def test_keyed_entries_relabelled_plain_after_the_upgrade_are_caught(upgraded):
     status, report = verify()
     assert status == 1 and report["problem"] == "downgraded" and report["broken_entry"] == 6
     assert "keyed chaining from entry #6" in report["reason"]
+
+
+def test_the_national_option_keys_new_entries_with_sm3_and_the_chain_still_verifies(
+    township_a, monkeypatch
+):
+    """LIUDONG_CRYPTO=sm: entries from then on are HMAC-SM3 (GB/T 32905); the entries
+    before keep HMAC-SHA256, and the chain verifies across the change."""
+    audit.record("view", acting_user=township_a, object_type="people.person", object_id="1")
+    monkeypatch.setenv("LIUDONG_CRYPTO", "sm")
+    audit.record("view", acting_user=township_a, object_type="people.person", object_id="2")
+    before, after = AuditEntry.objects.order_by("-seq")[1:2].get(), AuditEntry.objects.first()
+    assert (before.algorithm, after.algorithm) == (keys.HMAC_SHA256, keys.HMAC_SM3)
+    assert audit.verify_chain().ok
+    # The SM3 entry is really checked with SM3: another MAC under its name does not pass.
+    monkeypatch.setitem(keys.MACS, keys.HMAC_SM3, keys.MACS[keys.HMAC_SHA256])
+    report = audit.verify_chain()
+    assert not report.ok and report.broken_seq == after.seq

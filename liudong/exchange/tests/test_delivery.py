@@ -7,13 +7,11 @@ receive rules); the HTTP transport itself is exercised against a closed port bel
 
 from __future__ import annotations
 
-import base64
 import datetime
 import json
 import socket
 
 import pytest
-from cryptography.hazmat.primitives import serialization
 from django.test import Client
 from django.utils import timezone
 
@@ -31,10 +29,9 @@ def self_peer(node_keys, villages):
     """This node (西湖区) trusts its own key for 330106 and for 河南 (41), so a message it
     queues as 河南's node (:func:`queue`) is delivered to its own inbox through the view."""
     services.init_node(region_code="330106", url=PEER_URL)
-    public = keys.current_key().private.public_key()
-    raw = public.public_bytes(serialization.Encoding.Raw, serialization.PublicFormat.Raw)
+    key = services.public_key_text(keys.current_key().public)
     for prefix in ("330106", "41"):
-        services.trust_peer(region_code=prefix, url=PEER_URL, key=base64.b64encode(raw).decode())
+        services.trust_peer(region_code=prefix, url=PEER_URL, key=key)
 
 
 def queue(message_type: str, *, to_region: str, payload: dict) -> OutboxMessage:

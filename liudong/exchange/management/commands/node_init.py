@@ -2,14 +2,16 @@
 
 from __future__ import annotations
 
+from liudong import crypto
 from liudong.commands import LiudongCommand
 from liudong.exchange import services
 
 
 class Command(LiudongCommand):
     help = (
-        "Set this node's region and the URL peers reach it at; print its Ed25519 public key "
-        "(the certificate signing key) for the peers' `liudong node trust`."
+        "Set this node's region and the URL peers reach it at; print its public key "
+        "(the certificate signing key: Ed25519, or SM2 under LIUDONG_CRYPTO=sm, created on "
+        "first use) for the peers' `liudong node trust`."
     )
 
     def add_arguments(self, parser):
@@ -19,7 +21,27 @@ class Command(LiudongCommand):
 
     def run(self, **options):
         me, public = services.init_node(region_code=options["region"], url=options["url"])
+        algorithm = crypto.public_key_from_text(public).algorithm
+        try:
+            wanted = crypto.configured_algorithm()
+        except crypto.CryptoError as exc:
+            self.fail(str(exc), code="crypto")
+        # A node that already has a key keeps it (init is run again to change the URL);
+        # switching algorithms is a rotation, which peers must be told of.
+        if algorithm != wanted:
+            self.stderr.write(
+                f"liudong: note: the current key is {algorithm}, LIUDONG_CRYPTO asks for "
+                f"{wanted}: run `liudong certificate rotate-key` and give peers the new key"
+            )
         if options["format"] == "json":
-            self.print_json({"region": me.region_id, "url": me.url, "key": public})
+            self.print_json(
+                {
+                    "region": me.region_id,
+                    "url": me.url,
+                    "key": public,
+                    "key_id": me.key_id,
+                    "algorithm": algorithm,
+                }
+            )
         else:
             self.stdout.write(f"node {me.region_id} at {me.url}\npublic key: {public}")

@@ -7,15 +7,26 @@ from liudong.exchange.models import NodeIdentity, Peer
 
 
 class Command(LiudongCommand):
-    help = "This node's region and URL, and each trusted peer: region prefix, URL, key id."
+    help = (
+        "This node's region and URL, and each trusted peer: region prefix, URL, key id and "
+        "algorithm, and the previous key still accepted during its changeover."
+    )
 
     def add_arguments(self, parser):
         parser.add_argument("--format", choices=["text", "json"], default="text")
 
     def run(self, **options):
         me = NodeIdentity.objects.first()
+        # The previous key is shown while a peer's changeover lasts (still accepted).
         peers = [
-            {"region": p.region_prefix, "url": p.url, "key_id": p.key_id, "active": p.active}
+            {
+                "region": p.region_prefix,
+                "url": p.url,
+                "key_id": p.key_id,
+                "algorithm": p.algorithm,
+                "previous_key_id": p.previous_key_id or None,
+                "active": p.active,
+            }
             for p in Peer.objects.order_by("region_prefix")
         ]
         node = None if me is None else {"region": me.region_id, "url": me.url, "key_id": me.key_id}
@@ -29,4 +40,10 @@ class Command(LiudongCommand):
         )
         for peer in peers:
             state = "" if peer["active"] else " (inactive)"
-            self.stdout.write(f"peer {peer['region']} {peer['url']} (key {peer['key_id']}){state}")
+            previous = (
+                f", still accepting {peer['previous_key_id']}" if peer["previous_key_id"] else ""
+            )
+            self.stdout.write(
+                f"peer {peer['region']} {peer['url']} "
+                f"(key {peer['key_id']}, {peer['algorithm']}{previous}){state}"
+            )
