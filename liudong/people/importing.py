@@ -172,7 +172,13 @@ def import_persons(
         raise PermissionDenied(_("Your role may not change person files."))
     within = acting_user.region_id if acting_user is not None else ""
     rows = read_table_lists(
-        path, PERSON_COLUMNS, REQUIRED, strict=True, ignorable=IGNORABLE, sheet=sheet
+        path,
+        PERSON_COLUMNS,
+        REQUIRED,
+        strict=True,
+        ignorable=IGNORABLE,
+        sheet=sheet,
+        streamed=True,
     )
     summary = ImportSummary()
     known = KnownRegions()
@@ -222,6 +228,8 @@ def _judge(
 ) -> tuple[CleanRow | None, list[dict]]:
     """The row's clean values, or None and its problems. ``plain`` is the fast path's
     answer (None: it leaves the row to the rule book)."""
+    if problems := tabular.row_problems(cells):
+        return None, problems  # a control character: before anything reads the values
     if type(cells) is tabular.MergedRow:
         return None, _merged(row_number, cells)
     clean, problems = (
