@@ -157,6 +157,14 @@ def _raw_rows(path: Path, sheet: str | None = None) -> tuple[str, list[str], Ite
 _EXCEL_ESCAPE = re.compile(r"_x([0-9A-Fa-f]{4})_")
 
 
+def excel_escaped(text: str) -> str:
+    """``text`` as Excel writes it into a cell: a control character XML cannot hold (tab
+    and line breaks it can) as _xHHHH_, and a literal "_x" that would read as one as
+    _x005F_x. The reader undoes it."""
+    text = _EXCEL_ESCAPE.sub(lambda found: "_x005F" + found.group(0), text)
+    return _CONTROL_IN_TEXT.sub(lambda found: f"_x{ord(found.group()):04X}_", text)
+
+
 def _excel_unescaped(row) -> list:
     cells = list(row)
     for index, value in enumerate(cells):

@@ -486,3 +486,23 @@ def test_random_cells_never_crash_the_reader(tmp_path, cells):
             pass
         except TableError as exc:  # a named refusal: the file as a whole
             assert str(exc)
+
+
+def test_the_errors_file_keeps_a_row_refused_for_a_nul_and_reads_it_back(tmp_path, villages):
+    """openpyxl cannot write a NUL: the errors file holds it as Excel would, _x0000_."""
+    from openpyxl import load_workbook
+
+    path = Path(write_csv(tmp_path / "nul.csv", _rows_with_nul(3, bad=1)))
+    errors = tmp_path / "errors.xlsx"
+    summary = importing.import_persons(path, errors_out=errors)
+    assert [p["row"] for p in summary.rejected] == [3]
+    sheet = load_workbook(errors).active
+    written = [c.value for c in sheet[2]]
+    assert written[0] == 3 and "北山路_x0000_1号" in written
+    [(_row, values)] = [
+        (number, values)
+        for number, values in read_table(errors, {"address": ("现居住地址",)})
+        if values["address"]
+    ]
+    assert values["address"] == "北山路\x001号"
+    assert tabular.row_problems(values)[0]["field"] == "address"

@@ -88,6 +88,10 @@ class ErrorsFile:
 
 
 def _cell(value):
+    if isinstance(value, str) and not value.isprintable():
+        # A control character (the row's problem) cannot stand in XML: written as Excel
+        # writes it, _xHHHH_, which the reader turns back into the character.
+        return tabular.excel_escaped(value)
     if isinstance(value, datetime.datetime):
         return value.date().isoformat()
     if isinstance(value, datetime.date):
