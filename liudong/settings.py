@@ -204,8 +204,8 @@ EXCHANGE_INTERVAL = float(os.environ.get("LIUDONG_EXCHANGE_INTERVAL", "10"))
 EXCHANGE_FIRST_RETRY = float(os.environ.get("LIUDONG_EXCHANGE_FIRST_RETRY", "60"))
 # Uploads and imports (liudong/filecheck.py; README "Upload and import limits"). A file is
 # checked against these before any parser reads it. The defaults take a county register
-# of 1,000,000 rows (about 250 MB as csv, its sheet about 1 GB inflated) and refuse a
-# zip bomb (a sheet inflating a thousand times its size) or a 50 MB csv line.
+# of 1,000,000 rows (about 220 MB as csv; as xlsx 150 MB, its sheet 0.9 GB inflated) and
+# refuse a zip bomb (a sheet inflating a thousand times its size) or a 50 MB csv line.
 _MIB = 1 << 20
 
 
