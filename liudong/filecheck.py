@@ -10,8 +10,8 @@ entity, a text longer than any cell may be, a row longer than any row may be and
 rows than a sheet may hold. A csv file gets its size, its longest line and its line count
 checked the same way. Memory stays at one chunk whatever the file holds.
 
-Limits are settings (``IMPORT_*`` in liudong/settings.py, ``LIUDONG_IMPORT_*`` in the
-environment; README "Upload and import limits"). A refused file raises
+Limits are settings (``IMPORT_MAX_*`` in liudong/settings.py, from the environment variables
+in README's table; README "Upload and import limits"). A refused file raises
 :class:`FileRefused` (a TableError, so every importer's caller already shows it as the
 file's problem, on the web page and as ``liudong: error: …``) whose message names the
 limit. The exact checks of one cell's length and of a row's width are the reader's

@@ -5,7 +5,7 @@ Everything a deployment changes comes from the environment (DESIGN.md §5):
 directory), ``LIUDONG_SECRET_KEY`` (default: a random key kept in ``var/secret_key``),
 ``LIUDONG_DEBUG``, ``LIUDONG_ALLOWED_HOSTS``, ``LIUDONG_SESSION_MINUTES``,
 ``LIUDONG_TRUSTED_PROXIES``, ``LIUDONG_NODE_KEY`` and the upload and import limits
-(``LIUDONG_UPLOAD_MAX_MB``, ``LIUDONG_IMPORT_*``, ``LIUDONG_FORM_IMPORT_MAX_MB``).
+(``LIUDONG_UPLOAD_MAX_MB``, ``LIUDONG_IMPORT_MAX_MB`` and the others of README's table).
 """
 
 import os
@@ -210,25 +210,25 @@ _MIB = 1 << 20
 
 
 def _limit(name: str, default: int, unit: int = 1) -> int:
-    return int(os.environ.get(f"LIUDONG_{name}", str(default))) * unit
+    return int(os.environ.get(name, str(default))) * unit
 
 
 # The largest request body a web upload may send (refused with a page, before it is read).
-UPLOAD_MAX_BYTES = _limit("UPLOAD_MAX_MB", 400, _MIB)
+UPLOAD_MAX_BYTES = _limit("LIUDONG_UPLOAD_MAX_MB", 400, _MIB)
 # Files the importers that stream rows read (persons, match) / those read whole (forms).
-IMPORT_MAX_BYTES = _limit("IMPORT_MAX_MB", 400, _MIB)
-FORM_IMPORT_MAX_BYTES = _limit("FORM_IMPORT_MAX_MB", 20, _MIB)
-IMPORT_MAX_ROWS = _limit("IMPORT_MAX_ROWS", 1_100_000)
-IMPORT_MAX_COLUMNS = _limit("IMPORT_MAX_COLUMNS", 200)
-IMPORT_MAX_CELL_CHARS = _limit("IMPORT_MAX_CELL_CHARS", 32_767)  # Excel's own ceiling
-IMPORT_MAX_LINE_BYTES = _limit("IMPORT_MAX_LINE_KB", 1024, 1024)  # a csv line, an xlsx row
+IMPORT_MAX_BYTES = _limit("LIUDONG_IMPORT_MAX_MB", 400, _MIB)
+FORM_IMPORT_MAX_BYTES = _limit("LIUDONG_FORM_IMPORT_MAX_MB", 20, _MIB)
+IMPORT_MAX_ROWS = _limit("LIUDONG_IMPORT_MAX_ROWS", 1_100_000)
+IMPORT_MAX_COLUMNS = _limit("LIUDONG_IMPORT_MAX_COLUMNS", 200)
+IMPORT_MAX_CELL_CHARS = _limit("LIUDONG_IMPORT_MAX_CELL_CHARS", 32_767)  # Excel's own ceiling
+IMPORT_MAX_LINE_BYTES = _limit("LIUDONG_IMPORT_MAX_LINE_KB", 1024, 1024)  # a csv line, an xlsx row
 # An xlsx file's parts inflated: all together (the sheet of a million rows is most of it),
 # each part read whole (workbook, styles, relationships), and the ratio of one part's
 # inflated to compressed size (real sheets stay well under 30).
-IMPORT_MAX_INFLATED_BYTES = _limit("IMPORT_MAX_INFLATED_MB", 2048, _MIB)
-IMPORT_MAX_PART_BYTES = _limit("IMPORT_MAX_PART_MB", 32, _MIB)
-IMPORT_MAX_RATIO = _limit("IMPORT_MAX_RATIO", 100)
-IMPORT_MAX_ZIP_MEMBERS = _limit("IMPORT_MAX_ZIP_MEMBERS", 1000)
+IMPORT_MAX_INFLATED_BYTES = _limit("LIUDONG_IMPORT_MAX_INFLATED_MB", 2048, _MIB)
+IMPORT_MAX_PART_BYTES = _limit("LIUDONG_IMPORT_MAX_PART_MB", 32, _MIB)
+IMPORT_MAX_RATIO = _limit("LIUDONG_IMPORT_MAX_RATIO", 100)
+IMPORT_MAX_ZIP_MEMBERS = _limit("LIUDONG_IMPORT_MAX_ZIP_MEMBERS", 1000)
 # Django's own: a form's fields held in memory, files above 2.5 MiB spooled to disk.
 DATA_UPLOAD_MAX_MEMORY_SIZE = 10 * _MIB
 FILE_UPLOAD_MAX_MEMORY_SIZE = int(2.5 * _MIB)
