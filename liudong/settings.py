@@ -5,7 +5,9 @@ Everything a deployment changes comes from the environment (DESIGN.md §5):
 directory), ``LIUDONG_SECRET_KEY`` (default: a random key kept in ``var/secret_key``),
 ``LIUDONG_DEBUG``, ``LIUDONG_ALLOWED_HOSTS``, ``LIUDONG_SESSION_MINUTES``,
 ``LIUDONG_TRUSTED_PROXIES``, ``LIUDONG_HTTPS`` (with ``LIUDONG_HSTS_SECONDS`` and
-``LIUDONG_TRUSTED_ORIGINS``), the login limits and ``LIUDONG_NODE_KEY``.
+``LIUDONG_TRUSTED_ORIGINS``), the login limits, ``LIUDONG_NODE_KEY`` and the upload and
+import limits (``LIUDONG_UPLOAD_MAX_MB``, ``LIUDONG_IMPORT_MAX_MB`` and the others of
+README's table).
 """
 
 import os
@@ -90,6 +92,8 @@ MIDDLEWARE = [
     # page that settles it (accounts.middleware).
     "liudong.accounts.middleware.SignInStepsMiddleware",
     "liudong.audit.middleware.RequestContextMiddleware",
+    # After the user is known (the page shows the menu), before any body is read.
+    "liudong.web.middleware.UploadSizeMiddleware",
     "django.contrib.messages.middleware.MessageMiddleware",
     "django.middleware.clickjacking.XFrameOptionsMiddleware",
     "django_htmx.middleware.HtmxMiddleware",
@@ -261,6 +265,38 @@ EXCHANGE_FIRST_RETRY = float(os.environ.get("LIUDONG_EXCHANGE_FIRST_RETRY", "60"
 # (while the log grows; 0: none). A tail cut since the last anchor is not detectable, so
 # this is the window an insider has; the anchor costs one query and one signature.
 AUDIT_ANCHOR_INTERVAL = float(os.environ.get("LIUDONG_AUDIT_ANCHOR_INTERVAL", "300"))
+# Uploads and imports (liudong/filecheck.py; README "Upload and import limits"). A file is
+# checked against these before any parser reads it. The defaults take a county register
+# of 1,000,000 rows (about 220 MB as csv; as xlsx 150 MB, its sheet 0.9 GB inflated) and
+# refuse a zip bomb (a sheet inflating a thousand times its size) or a 50 MB csv line.
+_MIB = 1 << 20
+
+
+def _limit(name: str, default: int, unit: int = 1) -> int:
+    return int(os.environ.get(name, str(default))) * unit
+
+
+# The largest request body a web upload may send (refused with a page, before it is read).
+UPLOAD_MAX_BYTES = _limit("LIUDONG_UPLOAD_MAX_MB", 400, _MIB)
+# Files the importers that stream rows read (persons, match) / those read whole (forms).
+IMPORT_MAX_BYTES = _limit("LIUDONG_IMPORT_MAX_MB", 400, _MIB)
+FORM_IMPORT_MAX_BYTES = _limit("LIUDONG_FORM_IMPORT_MAX_MB", 20, _MIB)
+IMPORT_MAX_ROWS = _limit("LIUDONG_IMPORT_MAX_ROWS", 1_100_000)
+IMPORT_MAX_COLUMNS = _limit("LIUDONG_IMPORT_MAX_COLUMNS", 200)
+IMPORT_MAX_CELL_CHARS = _limit("LIUDONG_IMPORT_MAX_CELL_CHARS", 32_767)  # Excel's own ceiling
+IMPORT_MAX_LINE_BYTES = _limit("LIUDONG_IMPORT_MAX_LINE_KB", 1024, 1024)  # a csv line, an xlsx row
+# An xlsx file's parts inflated: all together (the sheet of a million rows is most of it),
+# each part read whole (workbook, styles, relationships), and the ratio of one part's
+# inflated to compressed size (real sheets stay well under 30).
+IMPORT_MAX_INFLATED_BYTES = _limit("LIUDONG_IMPORT_MAX_INFLATED_MB", 2048, _MIB)
+IMPORT_MAX_PART_BYTES = _limit("LIUDONG_IMPORT_MAX_PART_MB", 32, _MIB)
+IMPORT_MAX_RATIO = _limit("LIUDONG_IMPORT_MAX_RATIO", 100)
+IMPORT_MAX_ZIP_MEMBERS = _limit("LIUDONG_IMPORT_MAX_ZIP_MEMBERS", 1000)
+# Django's own: a form's fields held in memory, files above 2.5 MiB spooled to disk.
+DATA_UPLOAD_MAX_MEMORY_SIZE = 10 * _MIB
+FILE_UPLOAD_MAX_MEMORY_SIZE = int(2.5 * _MIB)
+DATA_UPLOAD_MAX_NUMBER_FIELDS = 1000
+
 # Serve straight from the apps' static folders: `liudong serve` needs no collectstatic step.
 WHITENOISE_USE_FINDERS = True
 WHITENOISE_AUTOREFRESH = DEBUG

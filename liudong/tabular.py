@@ -43,6 +43,68 @@ class TableError(ValueError):
     """The file as a whole cannot be read (wrong type, no header, missing column)."""
 
 
+class FileRefused(TableError):
+    """The file passes a size limit (liudong.filecheck): refused before it is parsed."""
+
+
+# C0 control characters: never in a cell a person typed. A database refuses NUL in text
+# (PostgreSQL) or keeps it where no one can see it (SQLite); both are a row problem here.
+# Tab and line breaks only where the importer names the field as free text.
+_CONTROL = re.compile(r"[\x00-\x1f]")
+_CONTROL_IN_TEXT = re.compile(r"[\x00-\x08\x0b\x0c\x0e-\x1f]")
+
+
+class ProblemRow(list):
+    """A row of cells of which some hold a control character: ``problems`` lists them as
+    {"row", "field", "message"}, in the shape every importer's summary lists rejections.
+    The importer rejects the row (:func:`row_problems`) before anything else reads it."""
+
+    __slots__ = ("problems",)
+
+    def __init__(self, cells: Iterable, problems: list[dict]):
+        super().__init__(cells)
+        self.problems = problems
+
+
+class ProblemValues(dict):
+    """As ProblemRow, for a row given as {field: value} (:func:`read_table`)."""
+
+    __slots__ = ("problems",)
+
+    def __init__(self, values: Mapping, problems: list[dict]):
+        super().__init__(values)
+        self.problems = problems
+
+
+def row_problems(cells) -> list[dict]:
+    """The problems the reader found in a row's cells themselves (a control character):
+    the row is refused with these, whatever the importer would say of its values."""
+    return getattr(cells, "problems", None) or []
+
+
+def _control_problem(row_number: int, field: str, value: str, pattern: re.Pattern) -> dict | None:
+    found = pattern.search(value)
+    if found is None:
+        return None
+    from django.utils.translation import gettext as _
+
+    return {
+        "row": row_number,
+        "field": field,
+        "message": _(
+            "The cell holds a control character (U+%(code)04X) at character %(position)d; "
+            "remove it and import the row again."
+        )
+        % {"code": ord(found.group()), "position": found.start() + 1},
+    }
+
+
+def _column_letter(index: int) -> str:
+    from openpyxl.utils.cell import get_column_letter
+
+    return get_column_letter(index + 1) if index < 18278 else str(index + 1)
+
+
 def _header_key(text) -> str:
     return unicodedata.normalize("NFKC", str(text or "")).strip().lower().replace(" ", "")
 
@@ -81,7 +143,7 @@ def _raw_rows(path: Path, sheet: str | None = None) -> tuple[str, list[str], Ite
 
         def rows() -> Iterator[list]:
             try:
-                cells = _xlsx_values(worksheet)
+                cells = (_excel_unescaped(row) for row in _xlsx_values(worksheet))
                 yield from _mark_merged(cells, merged) if merged else cells
             finally:
                 workbook.close()
@@ -129,6 +191,27 @@ def _csv_cells(row: list[str]) -> list:
         elif cell[:1] == "=":
             row[index] = Formula(cell)
     return row
+
+
+# Excel writes a character XML cannot hold (a control character, a lone CR) as _xHHHH_,
+# and a literal "_x" that would read as one as _x005F_; openpyxl leaves both as written.
+_EXCEL_ESCAPE = re.compile(r"_x([0-9A-Fa-f]{4})_")
+
+
+def excel_escaped(text: str) -> str:
+    """``text`` as Excel writes it into a cell: a control character XML cannot hold (tab
+    and line breaks it can) as _xHHHH_, and a literal "_x" that would read as one as
+    _x005F_x. The reader undoes it."""
+    text = _EXCEL_ESCAPE.sub(lambda found: "_x005F" + found.group(0), text)
+    return _CONTROL_IN_TEXT.sub(lambda found: f"_x{ord(found.group()):04X}_", text)
+
+
+def _excel_unescaped(row) -> list:
+    cells = list(row)
+    for index, value in enumerate(cells):
+        if type(value) is str and "_x" in value:
+            cells[index] = _EXCEL_ESCAPE.sub(lambda found: chr(int(found.group(1), 16)), value)
+    return cells
 
 
 def _csv_rows(path: Path) -> Iterator[list]:
@@ -287,11 +370,11 @@ def _sheet_part(archive: zipfile.ZipFile, title: str) -> str | None:
 
 
 def _xml(archive: zipfile.ZipFile, part: str):
-    """A small part (workbook, relationships), parsed as openpyxl parses it: through
-    defusedxml or lxml without entities when installed, as the file is untrusted."""
-    from openpyxl.xml.functions import fromstring
+    """A small part (workbook, relationships), parsed with DTDs and entities refused, as
+    the file is untrusted; liudong.filecheck has bounded the part's size already."""
+    from defusedxml.ElementTree import fromstring
 
-    return fromstring(archive.read(part))
+    return fromstring(archive.read(part), forbid_dtd=True)
 
 
 def _relationships(archive: zipfile.ZipFile, rels_part: str, folder: str, key: str = "Type"):
@@ -336,18 +419,38 @@ def read_table(
     strict: bool = False,
     ignorable: tuple[str, ...] = (),
     sheet: str | None = None,
+    free_text: tuple[str, ...] = (),
+    streamed: bool = False,
 ):
     """Yield (row_number, values) with values keyed by our field names.
 
     ``columns`` maps each field to the headers that mean it (Chinese and English).
     Blank rows are skipped; text cells are trimmed. A header given twice is refused;
     with ``strict`` an unknown header is refused too (``ignorable`` ones excepted).
+    A row with a control character in a cell comes with :func:`row_problems`; tab and
+    line breaks are allowed in the ``free_text`` fields only. ``streamed``: the caller
+    keeps no more than a batch of rows, so a register-sized file is accepted.
     """
     fields = tuple(columns)
     rows = read_table_lists(
-        path, columns, required, strict=strict, ignorable=ignorable, sheet=sheet
+        path,
+        columns,
+        required,
+        strict=strict,
+        ignorable=ignorable,
+        sheet=sheet,
+        free_text=free_text,
+        streamed=streamed,
     )
-    return ((row_number, dict(zip(fields, cells, strict=True))) for row_number, cells in rows)
+    return _as_dicts(rows, fields)  # the header is checked above, before any row is read
+
+
+def _as_dicts(rows: Iterator[tuple[int, list]], fields: tuple[str, ...]):
+    for row_number, cells in rows:
+        values = dict(zip(fields, cells, strict=True))
+        if type(cells) is ProblemRow:
+            values = ProblemValues(values, cells.problems)
+        yield row_number, values
 
 
 def read_table_lists(
@@ -358,13 +461,22 @@ def read_table_lists(
     strict: bool = False,
     ignorable: tuple[str, ...] = (),
     sheet: str | None = None,
+    free_text: tuple[str, ...] = (),
+    streamed: bool = False,
 ) -> Iterator[tuple[int, list]]:
     """As :func:`read_table`, but each row is a list of cells in the order of ``columns``
-    (None for an absent or blank cell): a million-row import builds no dict per row."""
+    (None for an absent or blank cell): a million-row import builds no dict per row.
+    The file is checked against the upload and import limits (liudong.filecheck) before
+    any parser reads it; FileRefused (a TableError) names the limit it passes."""
+    from liudong import filecheck
+
     path = Path(path)
     if not path.exists():
         raise TableError(f"no such file: {path}")
-    sheet_name, sheet_names, rows = _raw_rows(path, sheet)
+    limits = filecheck.Limits.current(streamed=streamed)
+    filecheck.check_file(path, limits)
+    sheet_name, sheet_names, raw = _raw_rows(path, sheet)
+    rows = _bounded(raw, limits)
     header = next(rows, None)
     if header is None or all(cell in (None, "") for cell in header):
         raise TableError("the file is empty: the first row must hold the column headers")
@@ -399,10 +511,52 @@ def read_table_lists(
         raise TableError(f"row 1{where}: missing required column(s): {wanted}")
     if strict and unknown:
         raise TableError(f"row 1: unknown column(s): {', '.join(unknown)}")
-    return _rows(rows, positions, tuple(columns))
+    return _rows(rows, positions, tuple(columns), limits.cell_chars, frozenset(free_text))
 
 
-def _rows(rows: Iterator[list], positions: dict[str, int], fields: tuple[str, ...]):
+def _bounded(rows: Iterator[list], limits) -> Iterator[list]:
+    """The rows, refusing the file at the first row past the row limit or a row wider
+    than the column limit (trailing blank cells, which a sheet's formatting adds, aside)."""
+    for row_number, row in enumerate(rows, start=1):
+        if row_number > limits.rows + 1:  # the header row is not a data row
+            raise FileRefused(
+                _gettext(
+                    "The file has more than %(limit)s rows; an import takes at most that many."
+                )
+                % {"limit": f"{limits.rows:,}"}
+            )
+        if len(row) > limits.columns:
+            width = next(
+                (i + 1 for i in range(len(row) - 1, -1, -1) if row[i] not in (None, "")), 0
+            )
+            if width > limits.columns:
+                raise FileRefused(
+                    _gettext(
+                        "Row %(row)s has %(count)s columns; an import takes at most %(limit)s."
+                    )
+                    % {
+                        "row": f"{row_number:,}",
+                        "count": f"{width:,}",
+                        "limit": f"{limits.columns:,}",
+                    }
+                )
+            del row[width:]
+        yield row
+
+
+def _gettext(message: str) -> str:
+    from django.utils.translation import gettext
+
+    return gettext(message)
+
+
+def _rows(
+    rows: Iterator[list],
+    positions: dict[str, int],
+    fields: tuple[str, ...],
+    cell_chars: int,
+    free_text: frozenset[str],
+):
     # Where each field sits in the file (None: a column this file does not have).
     where = [positions.get(field) for field in fields]
     width = max((i for i in where if i is not None), default=-1) + 1
@@ -412,10 +566,26 @@ def _rows(rows: Iterator[list], positions: dict[str, int], fields: tuple[str, ..
             row = [*row, *([None] * (width - len(row)))]
         cells = []
         blank = True
+        unprintable = False
         for index in where:
             value = None if index is None else row[index]
             if isinstance(value, str):
                 value = value.strip() or None
+                if value is not None:
+                    if len(value) > cell_chars:
+                        raise FileRefused(
+                            _gettext(
+                                "The cell at row %(row)s, column %(column)s is longer than "
+                                "%(limit)s characters (a spreadsheet cell holds at most 32,767)."
+                            )
+                            % {
+                                "row": f"{offset:,}",
+                                "column": _column_letter(index),  # type: ignore[arg-type]
+                                "limit": f"{cell_chars:,}",
+                            }
+                        )
+                    # One C call a cell; the exact search only for a cell it flags.
+                    unprintable = unprintable or not value.isprintable()
             if value is not None:
                 blank = False
             cells.append(value)
@@ -423,4 +593,14 @@ def _rows(rows: Iterator[list], positions: dict[str, int], fields: tuple[str, ..
             continue
         if type(raw) is MergedRow:
             cells = carry_merged(raw, cells, where)
+        if unprintable:
+            problems = []
+            for field, value in zip(fields, cells, strict=True):
+                if isinstance(value, str):
+                    pattern = _CONTROL_IN_TEXT if field in free_text else _CONTROL
+                    problem = _control_problem(offset, field, value, pattern)
+                    if problem:
+                        problems.append(problem)
+            if problems:
+                cells = ProblemRow(cells, problems)
         yield offset, cells

@@ -7,9 +7,9 @@ log shorter than any anchor, or one whose entry at an anchor's position is not t
 anchored.
 
 ``LIUDONG_AUDIT_ANCHORS`` names the file (default ``var/audit-anchors.jsonl``): one JSON
-object a line, appended and never rewritten, each signed with this node's Ed25519 key
-(``certificates.keys``), so anyone holding the node's public key can check it. Lines are
-written by ``liudong audit anchor``, by ``liudong serve`` every
+object a line, appended and never rewritten, each signed with this node's key (Ed25519, or
+SM2 under ``LIUDONG_CRYPTO=sm``; ``certificates.keys``), so anyone holding the node's
+public key can check it. Lines are written by ``liudong audit anchor``, by ``liudong serve`` every
 ``LIUDONG_AUDIT_ANCHOR_INTERVAL`` seconds, and once when keyed chaining begins (so the
 switch-over point is on record outside the database from its first moment).
 
@@ -27,10 +27,10 @@ import os
 from dataclasses import dataclass
 from pathlib import Path
 
-from cryptography.hazmat.primitives import serialization
-from cryptography.hazmat.primitives.asymmetric.ed25519 import Ed25519PrivateKey, Ed25519PublicKey
 from django.conf import settings
 from django.utils import timezone
+
+from liudong import crypto
 
 from . import keys
 from .models import GENESIS_HASH, AuditEntry
@@ -148,9 +148,9 @@ def write_anchor(
     return anchor
 
 
-def _public_key(key_id: str, cache: dict[str, Ed25519PublicKey]) -> Ed25519PublicKey:
-    """The node's own public key of that id, from its key folder. Not from the database's
-    table of public keys: whoever writes the database could add one there."""
+def _public_key(key_id: str, cache: dict[str, crypto.PublicKey]) -> crypto.PublicKey:
+    """The node's own public key of that id (Ed25519 or SM2), from its key folder. Not from
+    the database's table of public keys: whoever writes the database could add one there."""
     from liudong.certificates import keys as node_keys
 
     if key_id in cache:
@@ -159,16 +159,14 @@ def _public_key(key_id: str, cache: dict[str, Ed25519PublicKey]) -> Ed25519Publi
     if not key_id.isalnum() or not path.is_file():
         raise AnchorError(f"signed by key {key_id!r}, which is not in {node_keys.key_folder()}")
     try:
-        private = serialization.load_pem_private_key(path.read_bytes(), password=None)
-    except (OSError, ValueError) as exc:
+        private = crypto.load_private_pem(path.read_bytes())
+    except (OSError, crypto.CryptoError) as exc:
         raise AnchorError(f"cannot read the node key {path}: {exc}") from exc
-    if not isinstance(private, Ed25519PrivateKey):
-        raise AnchorError(f"{path} is not an Ed25519 key")
-    cache[key_id] = private.public_key()
+    cache[key_id] = private.public
     return cache[key_id]
 
 
-def _parse(number: int, text: str, cache: dict[str, Ed25519PublicKey]) -> Anchor:
+def _parse(number: int, text: str, cache: dict[str, crypto.PublicKey]) -> Anchor:
     from liudong.certificates import keys as node_keys
 
     try:
@@ -203,7 +201,7 @@ def read_anchors() -> list[Anchor]:
         return []
     except (OSError, UnicodeDecodeError) as exc:
         raise AnchorError(f"cannot read {path}: {exc}") from exc
-    cache: dict[str, Ed25519PublicKey] = {}
+    cache: dict[str, crypto.PublicKey] = {}
     found = []
     # Lines end in "\n" alone: what json.dumps writes never holds one, while splitlines()
     # would also split at characters a forged line might carry (\x1c, \u2028, ...).

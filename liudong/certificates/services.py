@@ -883,13 +883,18 @@ def issue_from_file(
     """Issue to every woman listed (by ID number) in a csv/xlsx file. Each row is its own
     transaction: a refused row changes nothing and does not stop the others. A woman who
     already holds a valid certificate is skipped, not refused."""
-    from liudong.tabular import read_table
+    from liudong.tabular import read_table, row_problems
 
     summary = IssueSummary()
     for done, (row, values) in enumerate(
         read_table(path, ID_COLUMNS, required=("id_number",)), start=1
     ):
         raw = values["id_number"]
+        if problems := row_problems(values):
+            summary.rejected.extend(problems)  # a control character in a cell
+            if progress:
+                progress(done)
+            continue
         try:
             person = find_person(acting_user, "" if raw is None else str(raw))
             certificate = issue(person, acting_user, contraception=contraception, today=today)

@@ -49,7 +49,7 @@ from liudong.people.rows import (
 )
 from liudong.places import creditcode
 from liudong.regions.models import Region
-from liudong.tabular import TableError, read_table
+from liudong.tabular import TableError, read_table, row_problems
 
 from .models import IntakeBatch, IntakeRow
 
@@ -241,6 +241,9 @@ def read_department_file(
     first_row_of: dict[str, int] = {}
     duplicates: list[str] = []
     for row_number, values in rows_in:
+        if cell_problems := row_problems(values):
+            rejected += cell_problems  # a control character in a cell
+            continue
         clean, problems, row_warnings = check_row(
             row_number,
             values,

@@ -130,7 +130,7 @@ def read_register(
     random token)."""
     columns = {name: (_CHINESE[name],) for name in COLUMNS}
     try:
-        rows = read_table_lists(path, columns, REQUIRED)
+        rows = read_table_lists(path, columns, REQUIRED, streamed=True)
         records = [_record(row, cells, today) for row, cells in rows]
     except TableError as exc:
         missing = next((f for f in REQUIRED if f"({f})" in str(exc)), None)

@@ -88,6 +88,10 @@ class ErrorsFile:
 
 
 def _cell(value):
+    if isinstance(value, str) and not value.isprintable():
+        # A control character (the row's problem) cannot stand in XML: written as Excel
+        # writes it, _xHHHH_, which the reader turns back into the character.
+        return tabular.excel_escaped(value)
     if isinstance(value, datetime.datetime):
         return value.date().isoformat()
     if isinstance(value, datetime.date):
@@ -172,7 +176,13 @@ def import_persons(
         raise PermissionDenied(_("Your role may not change person files."))
     within = acting_user.region_id if acting_user is not None else ""
     rows = read_table_lists(
-        path, PERSON_COLUMNS, REQUIRED, strict=True, ignorable=IGNORABLE, sheet=sheet
+        path,
+        PERSON_COLUMNS,
+        REQUIRED,
+        strict=True,
+        ignorable=IGNORABLE,
+        sheet=sheet,
+        streamed=True,
     )
     summary = ImportSummary()
     known = KnownRegions()
@@ -222,6 +232,8 @@ def _judge(
 ) -> tuple[CleanRow | None, list[dict]]:
     """The row's clean values, or None and its problems. ``plain`` is the fast path's
     answer (None: it leaves the row to the rule book)."""
+    if problems := tabular.row_problems(cells):
+        return None, problems  # a control character: before anything reads the values
     if type(cells) is tabular.MergedRow:
         return None, _merged(row_number, cells)
     clean, problems = (

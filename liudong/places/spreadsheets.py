@@ -32,7 +32,7 @@ from liudong.audit.models import Action
 from liudong.people.rows import Problem, parse_date, text
 from liudong.regions.models import Region
 from liudong.regions.services import resolve_region
-from liudong.tabular import ImportSummary, read_table
+from liudong.tabular import ImportSummary, read_table, row_problems
 
 from . import creditcode, filters, services
 from .models import Agreement, Employer, RentalHouse, SafetyIssue, Site
@@ -111,6 +111,7 @@ class RecordType:
     file_name: str
     related: tuple[str, ...] = ()
     as_written: tuple[str, ...] = ()  # free text, kept as typed (no NFKC folding)
+    multiline: tuple[str, ...] = ()  # free text that may hold tabs and line breaks
     choices: dict[str, Words] = dataclasses.field(default_factory=dict)
     # Service fields that a file names by another column (an agreement's employer: 场所).
     service_fields: dict[str, str] = dataclasses.field(default_factory=dict)
@@ -139,7 +140,9 @@ class RecordType:
         return [names[0] for names in self.columns.values()]
 
     def read(self, path) -> list:
-        return list(read_table(path, self.columns, required=self.required))
+        return list(
+            read_table(path, self.columns, required=self.required, free_text=self.multiline)
+        )
 
     def run(
         self, rows: Iterable, *, acting_user=None, atomic=False, dry_run=False
@@ -151,6 +154,9 @@ class RecordType:
         seen: dict[tuple, int] = {}
         with transaction.atomic():
             for row_number, raw in rows:
+                if problems := row_problems(raw):
+                    summary.rejected.extend(problems)  # a control character in a cell
+                    continue
                 try:
                     row = Row(row_number, self._cells(raw), acting_user, summary)
                     found = self.match(row)
@@ -498,6 +504,7 @@ AGREEMENTS = RecordType(
     file_name="agreements",
     related=("employer", "rental_house", "site"),
     as_written=("place", "duties"),
+    multiline=("duties",),
     choices={"place_kind": PLACE_KINDS, "kind": AGREEMENT_KINDS},
     service_fields={"employer": "place", "rental_house": "place", "site": "place"},
 )
@@ -530,6 +537,7 @@ SAFETY_ISSUES = RecordType(
     file_name="safety-issues",
     related=("rental_house",),
     as_written=("rental_house", "hazard", "notes"),
+    multiline=("hazard", "notes"),
 )
 
 

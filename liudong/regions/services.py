@@ -15,6 +15,7 @@ from django.core.exceptions import PermissionDenied, ValidationError
 from django.db import transaction
 from django.utils.translation import gettext as _
 
+from liudong import tabular
 from liudong.accounts.roles import MANAGE_GRIDS, MANAGE_REGIONS, can
 from liudong.audit import services as audit
 from liudong.audit.models import Action
@@ -365,6 +366,9 @@ def import_regions(rows, *, acting_user=None, dry_run: bool = False) -> ImportSu
     accepted: dict[str, str] = {}
     seen: dict[str, int] = {}
     for row_number, values in rows:
+        if problems := tabular.row_problems(values):
+            summary.rejected.extend(problems)  # a control character in a cell
+            continue
         raw_code = values.get("code")
         try:
             code, name = validate_new_region(raw_code, values.get("name", ""), pending=accepted)

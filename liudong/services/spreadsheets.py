@@ -30,7 +30,7 @@ from liudong.people.models import Person
 from liudong.regions.models import Region
 from liudong.regions.services import resolve_region
 from liudong.safesheet import write_table
-from liudong.tabular import ImportSummary, read_table
+from liudong.tabular import ImportSummary, read_table, row_problems
 
 from . import services
 from .models import (
@@ -171,6 +171,9 @@ def _run(rows: Iterable, one_row, *, commit: bool, denied_field: str) -> ImportS
     summary = ImportSummary()
     with transaction.atomic():
         for row, values in rows:
+            if problems := row_problems(values):
+                summary.rejected.extend(problems)  # a control character in a cell
+                continue
             try:
                 with transaction.atomic():
                     outcome = one_row(values)
@@ -655,7 +658,7 @@ def import_help_requests(path, *, acting_user, commit: bool = True) -> ImportSum
     personal affairs import them (they could not tell an existing request otherwise)."""
     if acting_user is not None and not can(acting_user, CHANGE_PEOPLE):
         raise PermissionDenied(_("Your role does not see help requests."))
-    rows = read_table(path, HELP_COLUMNS, HELP_REQUIRED)
+    rows = read_table(path, HELP_COLUMNS, HELP_REQUIRED, free_text=("description",))
     requests = (
         HelpRequest.objects.all()
         if acting_user is None
@@ -725,7 +728,7 @@ def import_follow_ups(path, *, acting_user, commit: bool = True) -> ImportSummar
     A row with 编号 is that follow-up (its due date may move); else the service's
     follow-up due that day is updated or left unchanged, or scheduled. The worklist's
     export comes back with 完成日期 filled in: those follow-ups are marked done."""
-    rows = read_table(path, FOLLOW_UP_COLUMNS, FOLLOW_UP_REQUIRED)
+    rows = read_table(path, FOLLOW_UP_COLUMNS, FOLLOW_UP_REQUIRED, free_text=("notes",))
     follow_ups = (
         FollowUp.objects.all() if acting_user is None else FollowUp.objects.in_scope(acting_user)
     ).select_related("service", "service__person")
@@ -826,7 +829,7 @@ def import_campaigns(path, *, acting_user, commit: bool = True) -> ImportSummary
     (only its organising office may change it), else it is created, organised by the
     caller's region unless 组织单位代码 names one below. Blank 区划代码: the organiser's
     whole region."""
-    rows = read_table(path, CAMPAIGN_COLUMNS, CAMPAIGN_REQUIRED)
+    rows = read_table(path, CAMPAIGN_COLUMNS, CAMPAIGN_REQUIRED, free_text=("description",))
     campaigns = (
         Campaign.objects.all() if acting_user is None else Campaign.objects.in_scope(acting_user)
     )
@@ -942,7 +945,7 @@ def import_association_activities(
     """Activities of ``branch`` from a file (日期, 主题, 参加人数, 备注) through
     ``create_association_activity`` and ``update_association_activity``: an activity of
     that date and title is updated or left unchanged, else created."""
-    rows = read_table(path, ASSOCIATION_ACTIVITY_COLUMNS, ("date", "title"))
+    rows = read_table(path, ASSOCIATION_ACTIVITY_COLUMNS, ("date", "title"), free_text=("notes",))
 
     def one_row(values: dict) -> str:
         key = {

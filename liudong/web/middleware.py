@@ -31,3 +31,44 @@ class SecurityHeadersMiddleware:
             # Pages with personal data must not linger in shared township PCs' caches.
             response.setdefault("Cache-Control", "no-store")
         return response
+
+
+class UploadSizeMiddleware:
+    """Refuses a request body larger than UPLOAD_MAX_BYTES before anything reads it (the
+    CSRF check and the form parse come later), with a page naming the limit (413), not a
+    500 and not a server busy writing a gigabyte to its temporary folder. Django's own
+    DATA_UPLOAD_MAX_* settings bound the fields held in memory; this bounds files."""
+
+    def __init__(self, get_response):
+        self.get_response = get_response
+
+    def __call__(self, request):
+        from django.conf import settings
+
+        try:
+            length = int(request.META.get("CONTENT_LENGTH") or 0)
+        except ValueError:
+            length = 0
+        # A form's own fields and boundaries add a few kilobytes to the file.
+        if length > settings.UPLOAD_MAX_BYTES + 64 * 1024:
+            return upload_too_large(request, settings.UPLOAD_MAX_BYTES)
+        return self.get_response(request)
+
+
+def upload_too_large(request, limit: int):
+    from django.shortcuts import render
+    from django.utils.translation import gettext as _
+
+    from liudong.api.errors import json_error
+    from liudong.filecheck import mib
+
+    message = _("The upload is larger than %(limit)s MiB, the most this server accepts.") % {
+        "limit": mib(limit)
+    }
+    if request.path.startswith("/api/"):
+        return json_error(413, "too_large", message)
+    # Nothing of the body was read: a form posted back would be refused anyway, so the
+    # page says what happened and leads back.
+    return render(
+        request, "web/error.html", {"title": _("File too large"), "message": message}, status=413
+    )

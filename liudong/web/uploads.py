@@ -10,8 +10,9 @@ from django.conf import settings
 from django.core.exceptions import ValidationError
 from django.utils.translation import gettext as _
 
+from liudong.filecheck import mib
+
 ALLOWED_SUFFIXES = (".csv", ".xlsx", ".txt")
-MAX_BYTES = 200 * 1024 * 1024
 
 
 def _folder() -> Path:
@@ -26,8 +27,15 @@ def save_upload(uploaded) -> str:
         raise ValidationError(
             {"file": _("Upload a .csv or .xlsx file (got “%(name)s”).") % {"name": uploaded.name}}
         )
-    if uploaded.size > MAX_BYTES:
-        raise ValidationError({"file": _("The file is larger than 200 MB.")})
+    # The request was bounded by UploadSizeMiddleware; what each importer takes is
+    # checked by liudong.filecheck when it reads the file.
+    if uploaded.size > settings.UPLOAD_MAX_BYTES:
+        raise ValidationError(
+            {
+                "file": _("The file is larger than %(limit)s MiB.")
+                % {"limit": mib(settings.UPLOAD_MAX_BYTES)}
+            }
+        )
     token = secrets.token_hex(16) + suffix
     with (_folder() / token).open("wb") as handle:
         for chunk in uploaded.chunks():

@@ -124,3 +124,17 @@ def test_the_national_option_keys_new_entries_with_sm3_and_the_chain_still_verif
     monkeypatch.setitem(keys.MACS, keys.HMAC_SM3, keys.MACS[keys.HMAC_SHA256])
     report = audit.verify_chain()
     assert not report.ok and report.broken_seq == after.seq
+
+
+def test_anchors_are_signed_and_checked_with_an_sm2_node_key(township_a, monkeypatch):
+    """Under LIUDONG_CRYPTO=sm the node key is SM2: the anchors it signs read back."""
+    pytest.importorskip("gmssl_pyx", reason="SM2 needs gmssl-pyx (x86-64)")
+    from liudong.certificates import keys as node_keys
+
+    monkeypatch.setenv("LIUDONG_CRYPTO", "sm")
+    node_keys.rotate()
+    assert node_keys.current_key().algorithm == "sm2"
+    audit.record("view", acting_user=township_a, object_type="people.person", object_id="1")
+    anchors.write_anchor()
+    assert anchors.read_anchors()[-1].key_id == node_keys.current_key().key_id
+    assert audit.verify_chain().ok
