@@ -32,6 +32,7 @@ def test_every_liudong_command_is_in_the_readme():
                 "check",
                 "node",
                 "exchange",
+                "account",
             )
             else name
         )
