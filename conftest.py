@@ -244,6 +244,30 @@ def _fresh_cache():
     cache.clear()
 
 
+_RUN_AUDIT_KEY: list = []
+
+
+@pytest.fixture(autouse=True)
+def _audit_key_of_the_run(monkeypatch):
+    """The test database's log is keyed from its first entry (the divisions load) with the
+    run's key, ``LIUDONG_VAR_DIR/audit-key``: a test that points VAR_DIR elsewhere (its own
+    upload or photo folder) still extends that log with that key. ``audit_keys`` gives a
+    test a key of its own."""
+    import os
+    from pathlib import Path
+
+    from django.conf import settings
+
+    from liudong.audit import keys
+
+    if not _RUN_AUDIT_KEY:
+        _RUN_AUDIT_KEY.append(
+            os.environ.get("LIUDONG_AUDIT_KEY") or str(Path(settings.VAR_DIR) / "audit-key")
+        )
+    monkeypatch.setenv("LIUDONG_AUDIT_KEY", _RUN_AUDIT_KEY[0])
+    keys.forget_cache()
+
+
 @pytest.fixture(autouse=True)
 def _own_audit_anchors(tmp_path_factory, monkeypatch):
     """Each test holds the audit log against anchors of its own: an anchor written for one

@@ -157,19 +157,23 @@ def test_this_node_signs_with_sm2_after_rotating_its_queued_messages_too(
     """A message queued under the Ed25519 key and delivered after the node rotated to
     SM2 is stamped with the SM2 key (and names it); the node trusting the new key (here:
     itself) takes it, once."""
+    from .test_delivery import queue  # sent as 河南's node: a peer speaks for its regions
+
     services.init_node(region_code="330106", url=PEER_URL)
     old_key = keys.current_key()
-    services.trust_peer(
-        region_code="330106", url=PEER_URL, key=services.public_key_text(old_key.public)
-    )
-    queued = services.queue("arrival", to_region="330106002", payload=ARRIVAL)
+    for prefix in ("330106", "41"):
+        services.trust_peer(
+            region_code=prefix, url=PEER_URL, key=services.public_key_text(old_key.public)
+        )
+    queued = queue("arrival", to_region="330106002", payload=ARRIVAL)
     assert "alg" not in queued.envelope
 
     monkeypatch.setenv("LIUDONG_CRYPTO", "sm")
     out = io.StringIO()
     call_command("certificate_rotate_key", "--format", "json", stdout=out)
     new_public = json.loads(out.getvalue())["public_key"]
-    services.trust_peer(region_code="330106", url=PEER_URL, key=new_public, retire_previous=True)
+    for prefix in ("330106", "41"):
+        services.trust_peer(region_code=prefix, url=PEER_URL, key=new_public, retire_previous=True)
     sent: list[dict] = []
     view = through_view()
 
