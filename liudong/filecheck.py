@@ -31,7 +31,16 @@ from pathlib import Path
 from django.conf import settings
 from django.utils.translation import gettext as _
 
-from liudong.tabular import FileRefused
+
+class TableError(ValueError):
+    """The file as a whole cannot be read (wrong type, no header, missing column).
+    Here, below ``liudong.tabular`` (which re-exports it), because the check below raises
+    it before any parser runs."""
+
+
+class FileRefused(TableError):
+    """The file passes a size limit: refused before it is parsed."""
+
 
 MIB = 1 << 20
 CHUNK = 1 << 20

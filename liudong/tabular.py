@@ -16,6 +16,11 @@ import zipfile
 from collections.abc import Iterable, Iterator, Mapping, Sequence
 from pathlib import Path, PurePosixPath
 
+from liudong import filecheck
+
+# Defined with the file check (it raises them before any parser here runs); every importer
+# names them from here.
+from liudong.filecheck import FileRefused, TableError
 from liudong.safesheet import from_csv_text
 
 
@@ -37,14 +42,6 @@ class ImportSummary:
             "rejected": self.rejected,
             "warnings": self.warnings,
         }
-
-
-class TableError(ValueError):
-    """The file as a whole cannot be read (wrong type, no header, missing column)."""
-
-
-class FileRefused(TableError):
-    """The file passes a size limit (liudong.filecheck): refused before it is parsed."""
 
 
 # C0 control characters: never in a cell a person typed. A database refuses NUL in text
@@ -468,8 +465,6 @@ def read_table_lists(
     (None for an absent or blank cell): a million-row import builds no dict per row.
     The file is checked against the upload and import limits (liudong.filecheck) before
     any parser reads it; FileRefused (a TableError) names the limit it passes."""
-    from liudong import filecheck
-
     path = Path(path)
     if not path.exists():
         raise TableError(f"no such file: {path}")

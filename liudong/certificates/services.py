@@ -20,6 +20,7 @@ from django.db.models import QuerySet
 from django.utils import timezone
 from django.utils.translation import gettext as _
 
+from liudong import events
 from liudong.accounts.roles import ISSUE_CERTIFICATES, VERIFY_CERTIFICATES, can
 from liudong.audit import services as audit
 from liudong.audit.models import Action
@@ -330,9 +331,16 @@ def issue(
         after=audit.snapshot(certificate, CERTIFICATE_AUDIT_FIELDS),
         detail={"action": "issue"},
     )
-    from liudong.exchange import notify
-
-    notify.certificate_issued(certificate)
+    events.publish(
+        events.CertificateIssued(
+            id_number=certificate.id_number,
+            number=certificate.number,
+            issuing_region=certificate.issuing_region_id,
+            residence_region=certificate.person.residence_region_id,
+            issued_on=certificate.issued_on,
+            valid_until=certificate.valid_until,
+        )
+    )
     return certificate
 
 
@@ -415,9 +423,15 @@ def revoke(number: str, reason: str, acting_user) -> Certificate:
         after=audit.snapshot(certificate, CERTIFICATE_AUDIT_FIELDS),
         detail={"action": "revoke", "reason": reason},
     )
-    from liudong.exchange import notify
-
-    notify.certificate_revoked(certificate, timezone.localdate(certificate.revoked_at))
+    events.publish(
+        events.CertificateRevoked(
+            id_number=certificate.id_number,
+            number=certificate.number,
+            issuing_region=certificate.issuing_region_id,
+            residence_region=certificate.person.residence_region_id,
+            revoked_on=timezone.localdate(certificate.revoked_at),
+        )
+    )
     return certificate
 
 
@@ -718,9 +732,15 @@ def verify_at_residence(
         after=audit.snapshot(verification, VERIFICATION_AUDIT_FIELDS),
         detail={"action": "verify", "notices_fulfilled": fulfilled},
     )
-    from liudong.exchange import notify
-
-    notify.verification(verification)
+    events.publish(
+        events.CertificateVerified(
+            id_number=verification.person.id_number,
+            household_region=verification.person.household_region_id,
+            number=verification.number,
+            verifying_region=verification.region_id,
+            verified_on=verification.verified_on,
+        )
+    )
     return verification
 
 

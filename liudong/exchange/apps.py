@@ -5,3 +5,16 @@ class ExchangeConfig(AppConfig):
     name = "liudong.exchange"
     label = "exchange"
     verbose_name = "Exchange between jurisdictions"
+
+    def ready(self) -> None:
+        # Imported here: an app's modules load once the app registry is ready.
+        from liudong import events
+
+        from . import catalogue, services
+
+        # A message type without a handler (or a builder) refuses the start-up.
+        catalogue.check()
+        # The exchange hears of every event that may send a notice; the apps that publish
+        # them never import the exchange.
+        for event_type in {e for declared in catalogue.TYPES.values() for e in declared.sent_on}:
+            events.subscribe(event_type, services.send_notices)

@@ -3,7 +3,7 @@
 A correctly signed message proves who sent it, not that the sender may say it: a peer
 trusted for 广东 (44) could otherwise move a file to one of this node's townships, close a
 stay here or revoke a certificate this node issued. So each message type declares, in
-``messages.TYPES``, where its sender acted (``ActedAt``) and which file it may change
+``catalogue.TYPES``, where its sender acted (``ActedAt``) and which file it may change
 (``FileSide``); :func:`check` resolves both against this node's records and refuses the
 message (``outside_sender_region``) unless
 
@@ -29,9 +29,11 @@ from django.core.exceptions import ImproperlyConfigured
 from liudong.certificates.models import Certificate
 from liudong.people.models import HeldCertificate, Person
 
+from .catalogue import TYPES
 from .effects import file_here
-from .messages import REGION, ActedAt, FileSide, Refused
 from .models import AssistanceRequest
+from .nodes import peer_for
+from .payloads import REGION, ActedAt, FileSide, Refused
 
 OUTSIDE = "outside_sender_region"
 # Liudong numbers a certificate TOWNSHIP-YEAR-SEQUENCE (certificates.services.allocate_number):
@@ -56,8 +58,6 @@ class Seen:
     def senders(self, code: str | None) -> bool:
         """A region the sender speaks for: under its prefix, not this node's, and not
         another peer's more narrowly trusted prefix."""
-        from .services import peer_for  # services applies this module: import late
-
         if not code or self.here(code) or not str(code).startswith(self.sender):
             return False
         responsible = peer_for(str(code))
@@ -213,8 +213,6 @@ def check(envelope: dict, *, sender: str, node: str) -> None:
     """Refuse (``Refused("outside_sender_region")``) a message whose sender, trusted for
     ``sender``, asserts something outside its regions or about a file not on this node's
     (``node``) side; return None when it may be applied."""
-    from .messages import TYPES
-
     declared = TYPES[envelope["type"]]
     payload = envelope["payload"]
     seen = Seen(type=envelope["type"], payload=payload, sender=sender, node=node)

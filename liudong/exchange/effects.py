@@ -13,7 +13,8 @@ and carry the message id as their request id).
 - assistance request / answer: the request in the worklist of the office asked, the
   answer on the request of the office that asked (``assistance``).
 
-A handler raises ``ValidationError`` when the effect cannot be applied; the message stays
+Each handler is named by its type's row in ``catalogue.TYPES``; ``services.apply`` runs
+it. A handler raises ``ValidationError`` when the effect cannot be applied; the message stays
 accepted with the problem named (``InboxMessage.State.PROBLEM``). A handler trusts that the
 sender may say what it says: ``boundary.check`` refused, before the message was stored, any
 assertion outside the sender's regions or about a file not on this node's side.
@@ -30,14 +31,15 @@ from collections.abc import Callable
 from django.core.exceptions import ValidationError
 from django.utils.translation import gettext as _
 
-from liudong.audit import context as audit_context
 from liudong.audit import services as audit
 from liudong.audit.models import Action
+from liudong.certificates.services import record_verification_notice
 from liudong.people import services as people
 from liudong.people.models import HeldCertificate, Person
 from liudong.regions.codes import ancestors
 from liudong.regions.models import Region
 
+from . import assistance_inbox
 from .models import InboxMessage, ReportedService
 
 Handler = Callable[[InboxMessage], None]
@@ -152,8 +154,6 @@ def on_certificate_revoked(message: InboxMessage) -> None:
 
 
 def on_verification(message: InboxMessage) -> None:
-    from liudong.certificates.services import record_verification_notice
-
     payload = message.envelope["payload"]
     person = _file_required(message, payload["id_number"])
     record_verification_notice(
@@ -194,50 +194,8 @@ def on_service(message: InboxMessage) -> None:
 
 
 def on_assistance_request(message: InboxMessage) -> None:
-    from .assistance import on_request  # assistance queues through services: import late
-
-    message.person = on_request(message).person
+    message.person = assistance_inbox.on_request(message).person
 
 
 def on_assistance_answer(message: InboxMessage) -> None:
-    from .assistance import on_answer
-
-    message.person = on_answer(message).person
-
-
-HANDLERS: dict[str, Handler] = {
-    "arrival": on_arrival,
-    "departure": on_departure,
-    "certificate_issued": on_certificate_issued,
-    "certificate_revoked": on_certificate_revoked,
-    "verification": on_verification,
-    "birth": on_birth,
-    "service": on_service,
-    "assistance_request": on_assistance_request,
-    "assistance_answer": on_assistance_answer,
-}
-
-
-def apply(message: InboxMessage) -> None:
-    """Apply the message's effect (in the caller's transaction) and record how it went."""
-    from django.db import transaction
-
-    handler = HANDLERS.get(message.type)
-    message.state, message.problem = InboxMessage.State.APPLIED, ""
-    if handler is not None:
-        try:
-            with (
-                transaction.atomic(),
-                audit_context.bind(
-                    request_id=message.id.hex,
-                    address=audit_context.current().address,
-                    operator=f"node {message.from_region}",
-                ),
-            ):
-                handler(message)
-        except ValidationError as exc:
-            message.state = InboxMessage.State.PROBLEM
-            message.problem = "; ".join(exc.messages)[:300]
-            if message.person_id and not Person.objects.filter(pk=message.person_id).exists():
-                message.person = None  # a file made by the rolled-back effect
-    message.save(update_fields=["state", "problem", "person"])
+    message.person = assistance_inbox.on_answer(message).person

@@ -12,6 +12,8 @@ from django.db import models
 from django.utils.translation import gettext_lazy as _
 
 from liudong.base import ScopedQuerySet, TrackedModel
+from liudong.people.idnumbers import mask
+from liudong.servicetypes import ServiceType
 
 
 class NodeIdentity(models.Model):
@@ -199,8 +201,6 @@ class ReportedService(models.Model):
 
     @property
     def service_label(self) -> str:
-        from liudong.services.models import ServiceType
-
         return str(ServiceType(self.service_type).label)
 
 
@@ -314,8 +314,6 @@ class AssistanceRequest(TrackedModel):
         ]
 
     def __str__(self) -> str:
-        from liudong.people.idnumbers import mask
-
         return f"{self.get_question_display()} {mask(self.id_number)}"
 
     def is_overdue(self, today: datetime.date) -> bool:
@@ -458,6 +456,4 @@ class IntakeRow(TrackedModel):
         ]
 
     def __str__(self) -> str:
-        from liudong.people.idnumbers import mask
-
         return f"{self.name} {mask(self.id_number)} ({self.batch_id}:{self.row_number})"

@@ -13,6 +13,7 @@ from __future__ import annotations
 import datetime
 import json
 import uuid
+from collections.abc import Sequence
 
 from django.conf import settings
 from django.core.exceptions import PermissionDenied, ValidationError
@@ -20,18 +21,26 @@ from django.db import IntegrityError, transaction
 from django.utils import timezone
 from django.utils.translation import gettext as _
 
-from liudong import crypto
+from liudong import crypto, events
+from liudong.audit import context as audit_context
 from liudong.audit import services as audit
 from liudong.audit.models import Action
 from liudong.certificates import keys
 from liudong.certificates.models import SigningKey
+from liudong.people.models import Person
 from liudong.regions.codes import ancestors
 from liudong.regions.models import Region
 from liudong.regions.services import resolve_region
 
-from . import boundary, effects, messages
+from . import boundary, catalogue, messages
 from .messages import Refused
 from .models import InboxMessage, NodeIdentity, OutboxMessage, Peer, RefusedMessage
+
+# Re-exported: callers and tests name the node and its peers through this module.
+from .nodes import identity as identity
+from .nodes import peer_for as peer_for
+from .nodes import peer_keys as peer_keys
+from .nodes import sender_keys as _sender_key
 
 
 def public_key_text(public: crypto.PublicKey) -> str:
@@ -48,13 +57,6 @@ def init_node(*, region_code: str, url: str) -> tuple[NodeIdentity, str]:
     identity.full_clean()
     identity.save()
     return identity, public_key_text(key.public)
-
-
-def identity() -> NodeIdentity:
-    found = NodeIdentity.objects.select_related("region").first()
-    if found is None:
-        raise ValidationError(_("This node has no identity yet: run `liudong node init` first."))
-    return found
 
 
 def _public_from_text(text: str) -> crypto.PublicKey:
@@ -114,29 +116,6 @@ def trust_peer(
     return peer
 
 
-def peer_keys(peer: Peer) -> list[crypto.PublicKey]:
-    """The keys a message from ``peer`` may be signed with: its key, and the previous one
-    while its changeover lasts."""
-    found = [crypto.public_key_from_stored(peer.algorithm, peer.public_key)]
-    if peer.previous_public_key:
-        found.append(
-            crypto.public_key_from_stored(peer.previous_algorithm, peer.previous_public_key)
-        )
-    return found
-
-
-def peer_for(region_code: str) -> Peer | None:
-    """The active peer whose prefix is the longest one the code starts with."""
-    candidates = [region_code[:n] for n in range(len(region_code), 1, -1)]
-    found = Peer.objects.filter(region_prefix__in=candidates, active=True)
-    return max(found, key=lambda p: len(p.region_prefix), default=None)
-
-
-def _sender_key(region_code: str) -> list[crypto.PublicKey]:
-    peer = peer_for(region_code)
-    return [] if peer is None else peer_keys(peer)
-
-
 def queue(
     message_type: str,
     *,
@@ -185,6 +164,48 @@ def queue_many(
             )
         )
     return OutboxMessage.objects.bulk_create(queued, batch_size=1000)
+
+
+def apply(message: InboxMessage) -> None:
+    """Apply the message's effect (its type's handler in ``catalogue.TYPES``), in the
+    caller's transaction, and record how it went. Every type has a handler (``catalogue``
+    refuses to start otherwise), so no message is marked applied without its effect."""
+    handler = catalogue.TYPES[message.type].handler
+    message.state, message.problem = InboxMessage.State.APPLIED, ""
+    try:
+        with (
+            transaction.atomic(),
+            audit_context.bind(
+                request_id=message.id.hex,
+                address=audit_context.current().address,
+                operator=f"node {message.from_region}",
+            ),
+        ):
+            handler(message)
+    except ValidationError as exc:
+        message.state = InboxMessage.State.PROBLEM
+        message.problem = "; ".join(exc.messages)[:300]
+        if message.person_id and not Person.objects.filter(pk=message.person_id).exists():
+            message.person = None  # a file made by the rolled-back effect
+    message.save(update_fields=["state", "problem", "person"])
+
+
+def send_notices(published: Sequence[events.Event]) -> None:
+    """The exchange's subscriber to the domain events (``apps.ExchangeConfig.ready``):
+    queue the notices they owe the other place, in the publisher's transaction, so the
+    outbox row is saved with the change or not at all. A node without an identity
+    exchanges nothing."""
+    me = NodeIdentity.objects.only("region_id").first()
+    if me is None:
+        return
+    items = [
+        (message_type, notice.to_region, notice.payload, notice.region)
+        for event in published
+        for message_type, build in catalogue.sent_on(type(event))
+        if (notice := build(event, me.region_id)) is not None
+    ]
+    if items:
+        queue_many(items)
 
 
 def _refuse(envelope, exc: Refused) -> None:
@@ -236,7 +257,7 @@ def receive(envelope, *, now: datetime.datetime | None = None) -> tuple[InboxMes
                     )
             except IntegrityError:  # the same message arriving twice at once
                 return InboxMessage.objects.get(id=checked["id"]), False
-            effects.apply(message)
+            apply(message)
         return message, True
     except Refused as exc:
         _refuse(envelope, exc)
@@ -428,7 +449,7 @@ def apply_again(*, acting_user, message: InboxMessage) -> InboxMessage:
             code=exc.reason,
         ) from exc
     before = {"state": message.state, "problem": message.problem}
-    effects.apply(message)
+    apply(message)
     audit.record(
         Action.UPDATE,
         acting_user=acting_user,

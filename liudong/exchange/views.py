@@ -28,7 +28,7 @@ from liudong.api.errors import json_error
 from liudong.audit.middleware import client_address
 from liudong.certificates import throttle
 from liudong.people.template import SEX_CHOICES
-from liudong.services.models import ServiceType
+from liudong.servicetypes import ServiceType
 from liudong.web.decorators import staff_required
 
 from . import services

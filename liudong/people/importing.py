@@ -23,7 +23,7 @@ from django.db import connection, transaction
 from django.utils import timezone
 from django.utils.translation import gettext as _
 
-from liudong import bulk, tabular
+from liudong import bulk, events, tabular
 from liudong.accounts.roles import CHANGE_PEOPLE, can
 from liudong.audit import services as audit
 from liudong.audit.models import Action
@@ -432,10 +432,23 @@ class BatchWriter:
             EPISODE_COLUMNS_DB,
             [_episode_tuple(pk, row, stamp) for pk, row in new_episodes],
         )
-        from liudong.exchange import notify
-
         # Her registration place learns of each arrival, in this batch's transaction.
-        notify.arrivals_imported([row for _pk, row in new_episodes])
+        events.publish_all(
+            [
+                events.ArrivalRegistered(
+                    id_number=row.id_number,
+                    name=row.name,
+                    sex=row.sex,
+                    birth_date=row.birth_date,
+                    household_region=row.household_region,
+                    residence_region=row.residence_region,
+                    arrival_date=row.arrival_date,
+                    floating=floating(row.household_region, row.residence_region),
+                    imported=True,
+                )
+                for _pk, row in new_episodes
+            ]
+        )
         HeldCertificate.objects.bulk_create(
             [
                 HeldCertificate(

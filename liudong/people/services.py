@@ -13,6 +13,7 @@ from django.db import transaction
 from django.utils import timezone
 from django.utils.translation import gettext as _
 
+from liudong import events
 from liudong.accounts.roles import CHANGE_PEOPLE, can
 from liudong.audit import services as audit
 from liudong.audit.models import Action
@@ -206,9 +207,18 @@ def register_arrival(
         before,
         {"action": "arrival", "episode": episode.pk},
     )
-    from liudong.exchange import notify
-
-    notify.arrival(person, episode)
+    events.publish(
+        events.ArrivalRegistered(
+            id_number=person.id_number,
+            name=person.name,
+            sex=person.sex,
+            birth_date=person.birth_date,
+            household_region=person.household_region_id,
+            residence_region=episode.region_id,
+            arrival_date=episode.arrival_date,
+            floating=person.is_floating,
+        )
+    )
     return episode
 
 
@@ -238,9 +248,14 @@ def register_departure(
     _record(
         Action.UPDATE, acting_user, person, before, {"action": "departure", "episode": current.pk}
     )
-    from liudong.exchange import notify
-
-    notify.departure(person, current)
+    events.publish(
+        events.DepartureRecorded(
+            id_number=person.id_number,
+            household_region=person.household_region_id,
+            residence_region=current.region_id,
+            departure_date=current.departure_date,
+        )
+    )
     return current
 
 
@@ -437,7 +452,13 @@ def add_child(*, acting_user, parent: Person, **values) -> Child:
         region=parent.residence_region_id or parent.household_region_id,
         after=audit.snapshot(child, CHILD_AUDIT_FIELDS),
     )
-    from liudong.exchange import notify
-
-    notify.birth(child)
+    events.publish(
+        events.ChildRecorded(
+            parent_id_number=parent.id_number,
+            parent_household_region=parent.household_region_id,
+            parent_residence_region=parent.residence_region_id,
+            birth_date=child.birth_date,
+            sex=child.sex,
+        )
+    )
     return child

@@ -23,6 +23,12 @@ from liudong.accounts.roles import CHANGE_PEOPLE, Role, can
 from liudong.base import ScopedQuerySet, TrackedModel
 from liudong.regions.codes import LEVEL_LENGTHS, subtree_q
 
+# Re-exported: the service app's models, forms and sheets name them from here.
+from liudong.servicetypes import SERVICE_TYPE_ZH as SERVICE_TYPE_ZH
+from liudong.servicetypes import ServiceType as ServiceType
+
+from .photos import remove_photo_files
+
 # A help request is answered within 15 days unless the office sets another deadline.
 HELP_DEADLINE_DAYS = 15
 
@@ -202,8 +208,6 @@ PHOTO_CONTENT_TYPES = {"jpg": "image/jpeg", "png": "image/png", "webp": "image/w
 def _remove_photo_files(sender, instance: ActivityPhoto, **kwargs) -> None:
     """The files go once the deletion is committed (a photo removed, or its activity
     deleted): a rolled-back deletion keeps them."""
-    from .services import remove_photo_files
-
     transaction.on_commit(lambda: remove_photo_files(instance))
 
 
@@ -391,37 +395,6 @@ class HelpRequest(TrackedModel):
 
 
 # --- service records and follow-ups --------------------------------------------------------
-
-
-class ServiceType(models.TextChoices):
-    REPRODUCTIVE_HEALTH = "reproductive_health", _("reproductive-health check")
-    PRE_PREGNANCY = "pre_pregnancy", _("pre-pregnancy health check (for a couple)")
-    PRENATAL = "prenatal", _("prenatal care")
-    POSTNATAL = "postnatal", _("postnatal care")
-    CONTRACEPTIVE = "contraceptive", _("contraceptive supply of her choice")
-    COUNSELLING = "counselling", _("counselling")
-    GYNAECOLOGICAL = "gynaecological", _("gynaecological screening")
-    VACCINATION_REFERRAL = "vaccination_referral", _("child vaccination referral")
-    FOLLOW_UP = "follow_up", _("follow-up visit")
-    RETURN_HOME = "return_home", _("return-home service (Spring Festival)")
-    OTHER = "other", _("other")
-
-
-# The names the offices' own forms and reports use: exports are in Chinese whatever the
-# interface language (DESIGN.md §2 principle 5).
-SERVICE_TYPE_ZH = {
-    ServiceType.REPRODUCTIVE_HEALTH: "生殖健康检查",
-    ServiceType.PRE_PREGNANCY: "孕前优生健康检查",
-    ServiceType.PRENATAL: "孕期保健",
-    ServiceType.POSTNATAL: "产后访视",
-    ServiceType.CONTRACEPTIVE: "避孕药具发放",
-    ServiceType.COUNSELLING: "咨询指导",
-    ServiceType.GYNAECOLOGICAL: "妇科病筛查",
-    ServiceType.VACCINATION_REFERRAL: "儿童预防接种转介",
-    ServiceType.FOLLOW_UP: "随访",
-    ServiceType.RETURN_HOME: "春节返乡服务",
-    ServiceType.OTHER: "其他",
-}
 
 
 class ContraceptiveMethod(models.TextChoices):

@@ -17,7 +17,6 @@ import secrets
 from collections.abc import Iterable
 from pathlib import Path
 
-from django.conf import settings
 from django.core.exceptions import PermissionDenied, ValidationError
 from django.db import transaction
 from django.db.models import Case, Count, IntegerField, Sum, Value, When
@@ -26,6 +25,7 @@ from django.utils import timezone
 from django.utils.translation import gettext as _
 from PIL import Image, ImageOps, UnidentifiedImageError
 
+from liudong import events
 from liudong.accounts.roles import CHANGE_PEOPLE, RECORD_SERVICES, Role, can
 from liudong.audit import services as audit
 from liudong.audit.models import Action
@@ -56,6 +56,12 @@ from .models import (
     ServiceRecord,
     ServiceType,
 )
+
+# Re-exported: the photo view and the services' callers name them from here.
+from .photos import photo_folder, photo_path
+from .photos import remove_photo_files as remove_photo_files
+from .servicesheet import SERVICE_EXPORT_HEADERS as SERVICE_EXPORT_HEADERS
+from .servicesheet import write_service_sheet
 
 CAMPAIGN_FIELDS = ("name", "kind", "starts_on", "ends_on", "description")
 ACTIVITY_FIELDS = (
@@ -1093,9 +1099,15 @@ def create_service_record(
     _check_service(record, acting_user)
     record.save()
     _record(Action.CREATE, acting_user, record, region_code, after=_service_image(record))
-    from liudong.exchange import notify
-
-    notify.service(record)
+    events.publish(
+        events.ServiceGiven(
+            id_number=record.person.id_number,
+            household_region=record.person.household_region_id,
+            region=record.region_id,
+            service_type=record.service_type,
+            date=record.date,
+        )
+    )
     return record
 
 
@@ -1320,17 +1332,6 @@ def persons_with_service_type(
 
 # --- export --------------------------------------------------------------------------------
 
-SERVICE_EXPORT_HEADERS = [
-    "公民身份号码",
-    "姓名",
-    "服务类型",
-    "服务日期",
-    "服务地点",
-    "服务机构",
-    "是否免费",
-    "专项活动",
-]
-
 
 def export_services_xlsx(
     target, *, acting_user, region_code: str, start: datetime.date, end: datetime.date
@@ -1358,8 +1359,6 @@ def export_services_xlsx(
         .filter(subtree_q(region_code, "region_id"), date__gte=start, date__lte=end)
         .order_by("date", "pk")
     )
-    from .spreadsheets import write_service_sheet
-
     rows = write_service_sheet(records, target)
     audit.record(
         Action.EXPORT,
@@ -1492,20 +1491,6 @@ MAX_PHOTO_PIXELS = 50_000_000
 PHOTO_MAX_SIDE = 2560
 THUMBNAIL_SIDE = 320
 PHOTO_AUDIT_FIELDS = ("activity_id", "file", "uploaded_by_id")
-
-
-def photo_folder() -> Path:
-    """Not public media: the files are served only by the scoped photo view."""
-    return Path(settings.VAR_DIR) / "media" / "activity-photos"
-
-
-def photo_path(name: str) -> Path:
-    return photo_folder() / Path(name).name  # never a path outside the folder
-
-
-def remove_photo_files(photo: ActivityPhoto) -> None:
-    for name in (photo.file, photo.thumbnail_name):
-        photo_path(name).unlink(missing_ok=True)
 
 
 def _not_an_image(name: str) -> ValidationError:

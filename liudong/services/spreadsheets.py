@@ -50,6 +50,7 @@ from .models import (
     ServiceRecord,
     ServiceType,
 )
+from .servicesheet import write_service_sheet
 
 MEMBER_COLUMNS = {
     "id_number": ("公民身份号码", "身份证号码", "身份证号"),
@@ -562,41 +563,6 @@ def import_service_records(path, *, acting_user, commit: bool = True) -> ImportS
         return "imported"
 
     return _run(rows, one_row, commit=commit, denied_field="id_number")
-
-
-def service_record_rows(records) -> Iterable[list]:
-    """One export row per record (masked ID number; never the result)."""
-    for record in records:
-        yield [
-            idnumbers.mask(record.person.id_number),
-            record.person.name,
-            SERVICE_TYPE_ZH.get(record.service_type, record.service_type),
-            record.date.isoformat(),
-            f"{record.region_id} {record.region.name}",
-            record.provider.name if record.provider_id else record.provider_name,
-            "是" if record.free_of_charge else "否",
-            record.campaign.name if record.campaign_id else "",
-        ]
-
-
-def write_service_sheet(records, target) -> int:
-    """The records as the 服务记录 workbook the command and the page share; returns the
-    number of rows (the caller logs the export)."""
-    from liudong.safesheet import Workbook
-
-    workbook = Workbook()
-    sheet = workbook.active
-    assert sheet is not None
-    sheet.title = "服务记录"
-    sheet.append(services.SERVICE_EXPORT_HEADERS)
-    rows = 0
-    for row in service_record_rows(records.iterator(chunk_size=2000)):
-        sheet.append(row)
-        rows += 1
-    for letter, width in zip("ABCDEFGH", (22, 10, 18, 12, 28, 24, 8, 24), strict=True):
-        sheet.column_dimensions[letter].width = width
-    workbook.save(target)
-    return rows
 
 
 def write_service_records(records, target, *, acting_user, region: str, filters: dict) -> int:

@@ -26,7 +26,7 @@ from django.core.exceptions import ValidationError
 from django.utils.translation import gettext as _
 
 from liudong.people.template import MARITAL_CHOICES
-from liudong.services.models import ServiceType
+from liudong.servicetypes import ServiceType
 
 # Person-stays at the reference date: floating persons registered in (outflow) or living in
 # (inflow) the region; births: children born in the period to floating residents.

@@ -7,7 +7,7 @@ from __future__ import annotations
 from django import forms
 from django.utils.translation import gettext_lazy as _
 
-from liudong.services.models import ServiceType
+from liudong.servicetypes import ServiceType
 
 from .models import Direction, Indicator, Unit
 

@@ -16,7 +16,7 @@ from django.utils.translation import gettext_lazy as _
 
 from liudong.base import TrackedModel
 
-from . import definitions
+from . import checks, definitions
 
 
 class Unit(models.TextChoices):
@@ -233,9 +233,7 @@ class QualityRule(TrackedModel):
         return self.name_en if (get_language() or "").startswith("en") else self.name_zh
 
     def clean(self) -> None:
-        from . import quality  # it reads this model
-
-        self.parameters = quality.parse(self.check_name, self.parameters)
+        self.parameters = checks.parse(self.check_name, self.parameters)
 
 
 def statistical_year_of(day) -> int:

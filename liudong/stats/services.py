@@ -30,7 +30,6 @@ from liudong.audit.models import Action
 from liudong.base import StaleWrite
 from liudong.regions.codes import Level, ancestors, level_of, subtree_q
 from liudong.regions.models import Region
-from liudong.regions.services import resolve_region
 
 from . import definitions
 from .definitions import Count, Ratio
@@ -44,6 +43,7 @@ from .models import (
     Target,
     statistical_year_of,
 )
+from .scope import check_region  # re-exported: views and the CLI call it from here
 
 PERIOD_PATTERN = re.compile(r"^(\d{4})-(\d{2})$")
 OWN_ROW_NAME = "本级"  # files coded at the region itself, not at one of its children
@@ -68,20 +68,6 @@ def parse_period(raw: str, *, today: datetime.date | None = None) -> Period:
             code="future",
         )
     return period
-
-
-def check_region(acting_user, raw_code: str) -> Region:
-    """The region a report is asked for, which must lie in the user's own."""
-    try:
-        region = resolve_region(raw_code)
-    except ValidationError as exc:
-        raise ValidationError({"region": exc.messages}, code="unknown") from exc
-    if acting_user is not None and not region.code.startswith(acting_user.region_id):
-        raise PermissionDenied(
-            _("The region %(code)s lies outside your region %(region)s.")
-            % {"code": region.code, "region": acting_user.region_id}
-        )
-    return region
 
 
 def rounded(value: float | None) -> float | None:

@@ -25,7 +25,7 @@ from hypothesis import strategies as st
 from liudong.audit.models import AuditEntry
 from liudong.certificates import services as certificates
 from liudong.certificates.models import Certificate, Verification
-from liudong.exchange import assistance, boundary, effects, messages, services
+from liudong.exchange import assistance, boundary, catalogue, messages, payloads, services
 from liudong.exchange.messages import Refused
 from liudong.exchange.models import (
     AssistanceRequest,
@@ -445,15 +445,15 @@ EFFECTS = {
 
 
 def test_every_type_is_declared_and_tested():
-    assert set(INSIDE) == set(OUTSIDE_CASES) == set(EFFECTS) == set(messages.TYPES)
-    assert set(effects.HANDLERS) == set(messages.TYPES)
-    for declared in messages.TYPES.values():
+    assert set(INSIDE) == set(OUTSIDE_CASES) == set(EFFECTS) == set(catalogue.TYPES)
+    for declared in catalogue.TYPES.values():
+        assert callable(declared.handler)
         assert declared.acted_at in boundary.PLACES and declared.file_side in boundary.SIDES
 
 
 def test_a_type_cannot_be_declared_without_where_its_sender_acts():
     with pytest.raises(TypeError):
-        messages.MessageType(payload={"id_number": str})  # type: ignore[call-arg]
+        catalogue.MessageType(payload={"id_number": str})  # type: ignore[call-arg]
 
 
 @pytest.mark.parametrize("message_type", sorted(INSIDE))
@@ -561,8 +561,8 @@ def test_any_certificate_number_gives_its_township_or_a_refusal(number):
         type="certificate_issued", payload={"number": number}, sender="44", node="330106"
     )
     try:
-        township = boundary.PLACES[messages.ActedAt.ISSUING_TOWNSHIP](seen)
+        township = boundary.PLACES[payloads.ActedAt.ISSUING_TOWNSHIP](seen)
     except Refused as exc:
         assert exc.reason == OUTSIDE
     else:
-        assert township and number.startswith(township + "-") and messages.REGION.match(township)
+        assert township and number.startswith(township + "-") and payloads.REGION.match(township)

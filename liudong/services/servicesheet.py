@@ -1,0 +1,59 @@
+"""The 服务记录 workbook of service records (masked ID numbers, never a result), which the
+export page, the export command and the region export share.
+
+Below ``services.services`` and ``services.spreadsheets``, which both write it; it must not
+import either.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Iterable
+
+from liudong.people import idnumbers
+from liudong.servicetypes import SERVICE_TYPE_ZH
+
+SERVICE_EXPORT_HEADERS = [
+    "公民身份号码",
+    "姓名",
+    "服务类型",
+    "服务日期",
+    "服务地点",
+    "服务机构",
+    "是否免费",
+    "专项活动",
+]
+
+
+def service_record_rows(records) -> Iterable[list]:
+    """One export row per record (masked ID number; never the result)."""
+    for record in records:
+        yield [
+            idnumbers.mask(record.person.id_number),
+            record.person.name,
+            SERVICE_TYPE_ZH.get(record.service_type, record.service_type),
+            record.date.isoformat(),
+            f"{record.region_id} {record.region.name}",
+            record.provider.name if record.provider_id else record.provider_name,
+            "是" if record.free_of_charge else "否",
+            record.campaign.name if record.campaign_id else "",
+        ]
+
+
+def write_service_sheet(records, target) -> int:
+    """The records as the 服务记录 workbook the command and the page share; returns the
+    number of rows (the caller logs the export)."""
+    from liudong.safesheet import Workbook
+
+    workbook = Workbook()
+    sheet = workbook.active
+    assert sheet is not None
+    sheet.title = "服务记录"
+    sheet.append(SERVICE_EXPORT_HEADERS)
+    rows = 0
+    for row in service_record_rows(records.iterator(chunk_size=2000)):
+        sheet.append(row)
+        rows += 1
+    for letter, width in zip("ABCDEFGH", (22, 10, 18, 12, 28, 24, 8, 24), strict=True):
+        sheet.column_dimensions[letter].width = width
+    workbook.save(target)
+    return rows
