@@ -161,7 +161,7 @@ def check(types: Mapping[str, MessageType] | None = None) -> None:
     """Refuse to start (``ImproperlyConfigured``) with a type that has no callable handler,
     a builder that is not callable or an event that is not a domain event. (Every place and
     side has a rule: ``boundary`` refuses to load otherwise.)"""
-    problems = []
+    problems: list[str] = []
     for name, declared in (TYPES if types is None else types).items():
         if not callable(declared.handler):
             problems.append(f"{name}: no handler")

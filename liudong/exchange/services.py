@@ -27,6 +27,7 @@ from liudong.audit import services as audit
 from liudong.audit.models import Action
 from liudong.certificates import keys
 from liudong.certificates.models import SigningKey
+from liudong.people.idnumbers import mask
 from liudong.people.models import Person
 from liudong.regions.codes import ancestors
 from liudong.regions.models import Region
@@ -404,8 +405,6 @@ LISTED_FIELDS = (
 
 def listed(envelope: dict) -> dict:
     """What a mailbox list shows of a message: masked ID number and its listed facts."""
-    from liudong.people.idnumbers import mask
-
     payload = envelope.get("payload") or {}
     id_number = payload.get("id_number") or payload.get("parent_id_number") or ""
     return {

@@ -49,6 +49,8 @@ from liudong.regions.codes import Level, subtree_q
 
 from .engine import Period, _districts, stays_on
 from .models import FieldResult, SpotCheck, SpotCheckEntry, SpotCheckResult, SpotCheckStatus
+from .scope import check_region
+from .services import parse_period, rounded
 
 DEFAULT_PER_VILLAGE = 20
 MAX_PER_VILLAGE = 200
@@ -256,8 +258,6 @@ def draw(
     fields: list[str] | None = None,
 ) -> SpotCheck:
     """Draw and store a sample of the unit's files for the period (audited)."""
-    from .services import check_region, parse_period  # services imports this module's models
-
     _require(acting_user)
     region = check_region(acting_user, region_code)
     if not isinstance(period, Period):
@@ -444,8 +444,6 @@ class Accuracy:
     @property
     def rate(self) -> float | None:
         """Percent, two decimals (as the report rounds); None before any field is checked."""
-        from .services import rounded
-
         return rounded(self.correct * 100 / self.checked) if self.checked else None
 
     def as_dict(self) -> dict:
