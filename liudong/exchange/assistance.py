@@ -4,10 +4,11 @@ about a person on file, the other side answers within the deadline (urgent 15 da
 30 days), and the answer comes back.
 
 This module owns the rules of ``AssistanceRequest``: asking and answering (one function per
-change, atomic, audited in the same transaction, the message queued in it too), and the
-effects of the two received message types (``on_request``, ``on_answer``), which the
-exchange's dispatch calls with the accepted ``InboxMessage``. It never reads the outbox or
-the inbox itself: ``services.queue`` and ``services.identity`` are its only way out.
+change, atomic, audited in the same transaction, the message queued in it too). The
+effects of the two received message types (``on_request``, ``on_answer``) live in
+``assistance_inbox`` (an effect must not send) and are re-exported here. It never reads the
+outbox or the inbox itself: ``services.queue`` and ``services.identity`` are its only way
+out.
 
 A request is *overdue* when it is unanswered after its deadline; it was answered *on time*
 when the answer is dated on or before the deadline.

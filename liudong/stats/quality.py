@@ -2,10 +2,11 @@
 grid so the staff who keep the files can correct them.
 
 A rule is data (``models.QualityRule``): a code, names, a severity and one *check* of the
-vocabulary below with its parameters, like an indicator's filters (``definitions.FILTERS``).
-A check names the one model it looks at, the path from that model to the person, and a
-query that finds the violating records; ``parse`` is the only way a rule's parameters get
-in, so a rule a county adds is refused when it is saved, never when the list is due.
+vocabulary in ``stats.checks`` with its parameters, like an indicator's filters
+(``definitions.FILTERS``). A check names the one model it looks at, the path from that
+model to the person, and a query that finds the violating records; ``parse`` is the only
+way a rule's parameters get in, so a rule a county adds is refused when it is saved, never
+when the list is due.
 
 These are data-entry checks, nothing more: a violation says that two facts on a file
 cannot both be true (a stay that ends before it begins) and links to the page where it is
@@ -35,8 +36,7 @@ from liudong.people.models import Person
 from liudong.regions.codes import ancestors, subtree_q
 from liudong.regions.models import Grid, Region
 
-from .checks import CHECKS
-from .checks import parse as parse  # re-exported for its callers
+from .checks import CHECKS, parse
 from .models import QualityRule
 from .scope import check_region
 
