@@ -1,6 +1,7 @@
 """Exchange rules: this node's identity, trusted peers and routing, the outbox a change
-queues its notice in (same transaction), and receiving: checked, idempotent, refusals
-logged with their reason (DESIGN.md §6).
+queues its notice in (same transaction: ``send_notices`` is the exchange's subscriber to the
+domain events of ``liudong.events``), and receiving: checked, idempotent, refusals logged
+with their reason, the effect applied by its type's handler (``apply``) (DESIGN.md §6).
 
 The node signs with its certificate key (``certificates.keys``): one identity per node,
 rotated in one place; a peer trusts the public key it was given with ``node trust``. A key
