@@ -15,12 +15,16 @@ from __future__ import annotations
 
 import datetime
 import itertools
+import json
 import uuid
 from collections.abc import Callable
 from dataclasses import dataclass, field
 from typing import Any
 
-from conftest import make_user
+import pytest
+from django.urls import reverse
+
+from conftest import make_user, pass_second_factor
 
 TOWNSHIP_A = "330106002"  # 北山街道, county 330106
 TOWNSHIP_B = "330106004"  # 西溪街道, the same county
@@ -45,21 +49,28 @@ class Place:
         return self.people[0]
 
 
+def fresh_id_number() -> str:
+    """A valid ID number no other test row has: its own birth date and sequence, and a
+    list masks the birth date, so the last four characters tell the rows apart."""
+    from liudong.people import idnumbers
+
+    n = next(_serial)
+    born = datetime.date(1985, 1, 1) + datetime.timedelta(days=n)
+    return idnumbers.make("411522", born, n % 499 * 2 + 2, "2")
+
+
 def make_person(place: Place):
     from liudong.people import idnumbers
     from liudong.people.models import Person
     from liudong.people.services import register_arrival
     from liudong.regions.models import Region
 
-    n = next(_serial)
-    # A birth date and sequence of its own: ID numbers are unique, and a list masks the
-    # birth date, so the last four characters tell the rows apart.
-    born = datetime.date(1985, 1, 1) + datetime.timedelta(days=n)
+    id_number = fresh_id_number()
     person = Person(
-        id_number=idnumbers.make("411522", born, n % 499 * 2 + 2, "2"),
-        name=f"测试{n}",
+        id_number=id_number,
+        name=f"测试{id_number[-4:]}",
         sex="2",
-        birth_date=born,
+        birth_date=idnumbers.parse(id_number).birth_date,
         marital_status="20",
         household_region=Region.objects.get(code="411522"),
     )
@@ -98,6 +109,9 @@ class Scoped:
     # Text that shows the row on a web list without a detail page to link to.
     marker: Callable[[Any], str] | None = None
     list_query: str = ""  # appended to the web list URL (a tab of a shared page)
+    # Filtered variants of the lists whose query counts are guarded too.
+    web_list_variants: tuple[str, ...] = ()
+    api_list_variants: tuple[str, ...] = ()
 
     @property
     def label(self) -> str:
@@ -115,7 +129,10 @@ def grid(place: Place):
         name=f"网格{next(_serial)}",
         region=place.township,
         areas=[place.village],
+        # A collector of its own: the lists show each grid's people, which must not cost a
+        # query per row.
         responsible=place.actor,
+        collectors=[make_user(f"collector{next(_serial)}", "collector", place.village.code)],
     )
 
 
@@ -141,7 +158,15 @@ def audit_entry(place: Place):
 
 
 def person(place: Place):
-    return make_person(place)
+    """A person with a child: the lists show family details, which must not cost a query
+    per row."""
+    from liudong.people.services import add_child
+
+    someone = make_person(place)
+    add_child(
+        acting_user=place.actor, parent=someone, sex="2", birth_date=datetime.date(2020, 5, 1)
+    )
+    return someone
 
 
 def episode(place: Place):
@@ -406,7 +431,7 @@ def intake_row(place: Place):
         batch=intake_batch(place),
         row_number=2,
         values={},
-        id_number="411522199003070012",
+        id_number=fresh_id_number(),  # one row per person and batch
         name="张伟",
         date=datetime.date(2025, 3, 3),
         region=place.village.code,
@@ -422,7 +447,7 @@ def import_job(place: Place):
         created_by=place.actor,
         region=place.township,
         original_name=f"persons-{next(_serial)}.xlsx",
-        state="queued",  # a previewed job's page shows its preview, which this one lacks
+        state="interrupted",  # not previewed (no preview to show), not active (no runner)
     )
 
 
@@ -462,7 +487,15 @@ REGISTRY: dict[str, Scoped] = {
             detail_kwarg="seq",
             key=lambda obj: obj.seq,
         ),
-        Scoped("people.Person", person, "people:list", "people:detail", "person"),
+        Scoped(
+            "people.Person",
+            person,
+            "people:list",
+            "people:detail",
+            "person",
+            web_list_variants=("?q=cs", "?flow=inflow&sex=2"),
+            api_list_variants=("?within=330106&arrival_after=2025-01-01",),
+        ),
         Scoped(
             "people.ResidenceEpisode",
             episode,
@@ -642,3 +675,147 @@ REGISTRY: dict[str, Scoped] = {
         Scoped("jobs.ImportJob", import_job, "jobs:list", "jobs:detail", None),  # not in the API
     ]
 }
+
+
+# --- the harness the generic tests share ---------------------------------------------------
+
+SURFACES = ("web_list", "web_detail", "api_list", "api_detail")
+
+
+def api_kwarg(entry: Scoped) -> str:
+    return {"seq": "seq", "number": "number"}.get(entry.detail_kwarg, "pk")
+
+
+# --- one set of rows per module ----------------------------------------------------------
+
+USERS = {
+    # name: (role, region)
+    "township_a": ("township", TOWNSHIP_A),
+    "township_b": ("township", TOWNSHIP_B),
+    "county_admin": ("county", "330106"),
+    "auditor": ("auditor", "330106"),
+    "auditor_b": ("auditor", "330105"),
+    "collector_a1": ("collector", "330106002001001"),
+}
+
+
+def _import_villages():
+    """The villages conftest's ``villages`` fixture imports (a function-scoped fixture
+    cannot serve a module-scoped one)."""
+    from liudong.regions.services import import_regions
+
+    rows = [
+        (2, {"code": "330106002001", "name": "北山社区"}),
+        (3, {"code": "330106002002", "name": "曙光社区"}),
+        (4, {"code": "330106002001001", "name": "第一村民小组"}),
+        (5, {"code": "330106004001", "name": "西溪社区"}),
+        (6, {"code": "330106004002", "name": "桃源社区"}),
+        (7, {"code": "330105001001", "name": "拱宸桥社区"}),
+    ]
+    assert not import_regions(rows).rejected
+
+
+@dataclass
+class World:
+    users: dict
+    place: Place  # township A, where the rows are
+    rows: dict  # model label -> row of township A, or the exception its factory raised
+
+
+@pytest.fixture(scope="module", name="world")
+def world_fixture(django_db_setup, django_db_blocker, tmp_path_factory):
+    """The divisions' villages, the named users and one row of every registered model in
+    township A, made once and rolled back when the module ends."""
+    from django.db import transaction
+    from django.test.utils import override_settings
+
+    from liudong.audit import anchors
+    from liudong.regions.models import Region
+
+    with (
+        django_db_blocker.unblock(),
+        pytest.MonkeyPatch.context() as patch,
+        override_settings(PASSWORD_HASHERS=["conftest.CheapArgon2PasswordHasher"]),
+    ):
+        # Anchors of this module's own (conftest's per-test fixture is not active yet).
+        patch.setenv(
+            "LIUDONG_AUDIT_ANCHORS", str(tmp_path_factory.mktemp("anchors") / "anchors.jsonl")
+        )
+        anchors.forget_cache()
+        atomic = transaction.atomic()
+        atomic.__enter__()
+        try:
+            _import_villages()
+            users = {name: make_user(name, role, region) for name, (role, region) in USERS.items()}
+            place = Place(
+                township=Region.objects.get(code=TOWNSHIP_A),
+                village=Region.objects.get(code=TOWNSHIP_A + "001"),
+                actor=users["township_a"],
+            )
+            rows = {}
+            for label, entry in REGISTRY.items():
+                try:
+                    with transaction.atomic():
+                        rows[label] = entry.factory(place)
+                except Exception as exc:  # reported by the tests of that model
+                    rows[label] = exc
+            yield World(users, place, rows)
+        finally:
+            transaction.set_rollback(True)
+            atomic.__exit__(None, None, None)
+            anchors.forget_cache()
+
+
+def signed_in(user):
+    """(web client, API client) signed in as the user (None: anonymous), past the second
+    factor where the role needs one."""
+    from django.test import Client
+    from rest_framework.test import APIClient
+
+    from liudong.accounts.roles import second_factor_required
+
+    web, api = Client(), APIClient()
+    if user is not None:
+        web.force_login(user)
+        if second_factor_required(user):
+            pass_second_factor(web, user)
+        api.force_authenticate(user)
+    return web, api
+
+
+def url_of(entry: Scoped, surface: str, key) -> str:
+    if surface == "web_list":
+        return reverse(entry.web_list) + entry.list_query
+    if surface == "web_detail":
+        return reverse(entry.web_detail, kwargs={entry.detail_kwarg: key})
+    if surface == "api_list":
+        return reverse(f"api:{entry.api}-list")
+    return reverse(f"api:{entry.api}-detail", kwargs={api_kwarg(entry): key})
+
+
+def has_surface(entry: Scoped, surface: str) -> bool:
+    return bool(
+        entry.web_list
+        if surface == "web_list"
+        else entry.web_detail
+        if surface == "web_detail"
+        else entry.api
+    )
+
+
+def listed(entry: Scoped, surface: str, response, row) -> bool:
+    """Whether a listing shows the row: its detail link (or marker) on a page, its key
+    among the API results."""
+    if surface == "api_list":
+        data = json.loads(response.content)
+        items = data["results"] if isinstance(data, dict) else data
+        key = str(entry.key(row))
+        return any(
+            str(item.get(field)) == key for item in items for field in ("id", "seq", "number")
+        )
+    page = response.content.decode()
+    if entry.marker:
+        return entry.marker(row) in page
+    if entry.web_detail:
+        return url_of(entry, "web_detail", entry.key(row)) in page
+    raise AssertionError(f"{entry.model}: a web list needs a detail page or a marker")

@@ -9,18 +9,22 @@ reads it inside its own savepoint, so the ~500 cases cost one set-up (see ``worl
 
 from __future__ import annotations
 
-import json
-from dataclasses import dataclass
-
 import pytest
 from django.apps import apps
 from django.urls import reverse
-from scoped_models import REGISTRY, TOWNSHIP_A, TOWNSHIP_B, Place, Scoped
+from scoped_models import (
+    REGISTRY,
+    SURFACES,
+    api_kwarg,
+    has_surface,
+    listed,
+    signed_in,
+    url_of,
+    world_fixture,  # noqa: F401 (the fixture "world")
+)
 
-from conftest import make_user, pass_second_factor
 from liudong.base import ScopedQuerySet
 
-SURFACES = ("web_list", "web_detail", "api_list", "api_detail")
 WHO = ("anonymous", "refused", "outsider", "reader")
 
 
@@ -42,7 +46,8 @@ def test_every_scoped_model_is_registered():
 
 
 def test_the_registry_names_only_scoped_models():
-    assert not sorted(set(REGISTRY) - scoped_models())
+    extra = sorted(set(REGISTRY) - scoped_models())
+    assert not extra, f"entries in tests/scoped_models.py for models that are not scoped: {extra}"
 
 
 @pytest.mark.parametrize("model", sorted(REGISTRY))
@@ -56,143 +61,7 @@ def test_every_registered_route_exists(model):
         reverse(entry.web_detail, kwargs={entry.detail_kwarg: sample})
     if entry.api:
         reverse(f"api:{entry.api}-list")
-        reverse(f"api:{entry.api}-detail", kwargs={_api_kwarg(entry): sample})
-
-
-def _api_kwarg(entry: Scoped) -> str:
-    return {"seq": "seq", "number": "number"}.get(entry.detail_kwarg, "pk")
-
-
-# --- one set of rows per module ----------------------------------------------------------
-
-USERS = {
-    # name: (role, region)
-    "township_a": ("township", TOWNSHIP_A),
-    "township_b": ("township", TOWNSHIP_B),
-    "county_admin": ("county", "330106"),
-    "auditor": ("auditor", "330106"),
-    "auditor_b": ("auditor", "330105"),
-    "collector_a1": ("collector", "330106002001001"),
-}
-
-
-def _import_villages():
-    """The villages conftest's ``villages`` fixture imports (a function-scoped fixture
-    cannot serve a module-scoped one)."""
-    from liudong.regions.services import import_regions
-
-    rows = [
-        (2, {"code": "330106002001", "name": "北山社区"}),
-        (3, {"code": "330106002002", "name": "曙光社区"}),
-        (4, {"code": "330106002001001", "name": "第一村民小组"}),
-        (5, {"code": "330106004001", "name": "西溪社区"}),
-        (6, {"code": "330106004002", "name": "桃源社区"}),
-        (7, {"code": "330105001001", "name": "拱宸桥社区"}),
-    ]
-    assert not import_regions(rows).rejected
-
-
-@dataclass
-class World:
-    users: dict
-    rows: dict  # model label -> row of township A, or the exception its factory raised
-
-
-@pytest.fixture(scope="module")
-def world(django_db_setup, django_db_blocker, tmp_path_factory):
-    """The divisions' villages, the named users and one row of every registered model in
-    township A, made once and rolled back when the module ends."""
-    from django.db import transaction
-    from django.test.utils import override_settings
-
-    from liudong.audit import anchors
-    from liudong.regions.models import Region
-
-    with (
-        django_db_blocker.unblock(),
-        pytest.MonkeyPatch.context() as patch,
-        override_settings(PASSWORD_HASHERS=["conftest.CheapArgon2PasswordHasher"]),
-    ):
-        # Anchors of this module's own (conftest's per-test fixture is not active yet).
-        patch.setenv(
-            "LIUDONG_AUDIT_ANCHORS", str(tmp_path_factory.mktemp("anchors") / "anchors.jsonl")
-        )
-        anchors.forget_cache()
-        atomic = transaction.atomic()
-        atomic.__enter__()
-        try:
-            _import_villages()
-            users = {name: make_user(name, role, region) for name, (role, region) in USERS.items()}
-            place = Place(
-                township=Region.objects.get(code=TOWNSHIP_A),
-                village=Region.objects.get(code=TOWNSHIP_A + "001"),
-                actor=users["township_a"],
-            )
-            rows = {}
-            for label, entry in REGISTRY.items():
-                try:
-                    with transaction.atomic():
-                        rows[label] = entry.factory(place)
-                except Exception as exc:  # reported by the tests of that model
-                    rows[label] = exc
-            yield World(users, rows)
-        finally:
-            transaction.set_rollback(True)
-            atomic.__exit__(None, None, None)
-            anchors.forget_cache()
-
-
-def _client(user):
-    from django.test import Client
-    from rest_framework.test import APIClient
-
-    from liudong.accounts.roles import second_factor_required
-
-    web, api = Client(), APIClient()
-    if user is not None:
-        web.force_login(user)
-        if second_factor_required(user):
-            pass_second_factor(web, user)
-        api.force_authenticate(user)
-    return web, api
-
-
-def url_of(entry: Scoped, surface: str, key) -> str:
-    if surface == "web_list":
-        return reverse(entry.web_list) + entry.list_query
-    if surface == "web_detail":
-        return reverse(entry.web_detail, kwargs={entry.detail_kwarg: key})
-    if surface == "api_list":
-        return reverse(f"api:{entry.api}-list")
-    return reverse(f"api:{entry.api}-detail", kwargs={_api_kwarg(entry): key})
-
-
-def has_surface(entry: Scoped, surface: str) -> bool:
-    return bool(
-        entry.web_list
-        if surface == "web_list"
-        else entry.web_detail
-        if surface == "web_detail"
-        else entry.api
-    )
-
-
-def listed(entry: Scoped, surface: str, response, row) -> bool:
-    """Whether a listing shows the row: its detail link (or marker) on a page, its key
-    among the API results."""
-    if surface == "api_list":
-        data = json.loads(response.content)
-        items = data["results"] if isinstance(data, dict) else data
-        key = str(entry.key(row))
-        return any(
-            str(item.get(field)) == key for item in items for field in ("id", "seq", "number")
-        )
-    page = response.content.decode()
-    if entry.marker:
-        return entry.marker(row) in page
-    if entry.web_detail:
-        return url_of(entry, "web_detail", entry.key(row)) in page
-    raise AssertionError(f"{entry.model}: a web list needs a detail page or a marker")
+        reverse(f"api:{entry.api}-detail", kwargs={api_kwarg(entry): sample})
 
 
 def _cases():
@@ -213,7 +82,7 @@ def test_access(model, surface, who, world):
         pytest.xfail(entry.leak[surface])
     url = url_of(entry, surface, entry.key(row))
     user = None if who == "anonymous" else world.users[getattr(entry, who)]
-    web, api = _client(user)
+    web, api = signed_in(user)
     response = (api if surface.startswith("api") else web).get(url)
     status = response.status_code
     is_list = surface.endswith("list")
