@@ -104,7 +104,8 @@ class Scoped:
     refused_status: tuple[int, int, int, int] = (403, 403, 403, 403)
     detail_kwarg: str = "pk"
     key: Callable[[Any], Any] = lambda obj: obj.pk
-    # A known leak or gap of today, as the reason of a strict xfail (see the report).
+    # A known leak of today that this change must not fix: "surface-who" (e.g.
+    # "web_list-outsider") -> the reason of a strict xfail, so the fix turns it red.
     leak: dict[str, str] = field(default_factory=dict)
     # Text that shows the row on a web list without a detail page to link to.
     marker: Callable[[Any], str] | None = None
