@@ -102,6 +102,8 @@ class Scoped:
     outsider: str = "township_b"
     refused: str = "auditor"
     refused_status: tuple[int, int, int, int] = (403, 403, 403, 403)
+    # The detail route is an edit form: a 403 there says "may not change", not "may not see".
+    web_detail_edits: bool = False
     detail_kwarg: str = "pk"
     key: Callable[[Any], Any] = lambda obj: obj.pk
     # A known leak of today that this change must not fix: "surface-who" (e.g.
@@ -551,6 +553,7 @@ REGISTRY: dict[str, Scoped] = {
             None,  # listed on its campaign's page
             "services:activity_edit",
             "activity",
+            web_detail_edits=True,
         ),
         Scoped(
             "services.ActivityPhoto",
@@ -572,6 +575,7 @@ REGISTRY: dict[str, Scoped] = {
             None,  # listed on its branch's page
             "services:member_edit",
             "membership",
+            web_detail_edits=True,
         ),
         Scoped(
             "services.AssociationActivity",
@@ -579,6 +583,7 @@ REGISTRY: dict[str, Scoped] = {
             None,  # listed on its branch's page
             "services:branch_activity_edit",
             "association-activity",
+            web_detail_edits=True,
         ),
         Scoped(
             "services.HelpRequest",
@@ -619,6 +624,9 @@ REGISTRY: dict[str, Scoped] = {
             "places:agreements",
             "places:agreements_edit",
             "agreement",
+            web_detail_edits=True,
+            # A reader without the right to manage sees the row without a link to edit it.
+            marker=lambda agreement: agreement.employer.name,
         ),
         Scoped(
             "places.SafetyIssue",
@@ -627,6 +635,7 @@ REGISTRY: dict[str, Scoped] = {
             "places:safety_edit",
             "safety-issue",
             marker=lambda issue: issue.hazard,  # the list links the house, not the issue
+            web_detail_edits=True,
         ),
         Scoped(
             "exchange.OutboxMessage",
@@ -697,6 +706,10 @@ USERS = {
     "auditor": ("auditor", "330106"),
     "auditor_b": ("auditor", "330105"),
     "collector_a1": ("collector", "330106002001001"),
+    "village_a1": ("village", "330106002001"),
+    "provider_a": ("provider", TOWNSHIP_A),
+    "inspector": ("inspector", "330106"),
+    "node_account": ("node", "330106"),
 }
 
 

@@ -109,3 +109,62 @@ def test_access(model, surface, who, world):
         assert status == 200, (url, status)
         if is_list:
             assert listed(entry, surface, response, row), f"{url} does not show {model}"
+
+
+# --- the API shows a role no more than the web does ---------------------------------------
+
+# Signed-in roles of the test county other than the reader: each may be refused a record on
+# the web by its role, its region or both; the API must then refuse it too.
+OTHER_ROLES = ("village_a1", "collector_a1", "provider_a", "inspector", "node_account")
+
+# Where the API shows a role today what the web refuses it. Recorded, not fixed here (the
+# access change owns the permission helpers); a fix turns the case red, then drop it here.
+_CERTIFICATES = (
+    "LEAK: the pages need VERIFY_CERTIFICATES to read (certificates/views.py), the API view "
+    "set only to write (capability_for_writes): this role reads certificates and notices "
+    "(marital and contraception status) through the API that the web refuses it"
+)
+_SERVICES = (
+    "LEAK: the pages need RECORD_SERVICES to read (services/views.py), the API view sets "
+    "only to write: the inspector reads service records, follow-ups and association "
+    "branches through the API that the web refuses it"
+)
+API_WIDER_THAN_WEB: dict[tuple[str, str], str] = {
+    ("certificates.Certificate", "provider_a"): _CERTIFICATES,
+    ("certificates.Certificate", "inspector"): _CERTIFICATES,
+    ("certificates.Notice", "provider_a"): _CERTIFICATES,
+    ("certificates.Notice", "inspector"): _CERTIFICATES,
+    ("services.ServiceRecord", "inspector"): _SERVICES,
+    ("services.FollowUp", "inspector"): _SERVICES,
+    ("services.AssociationBranch", "inspector"): _SERVICES,
+}
+
+
+def _parity_cases():
+    for label, entry in sorted(REGISTRY.items()):
+        web_reads = entry.web_list or (entry.web_detail and not entry.web_detail_edits)
+        if entry.api and web_reads:
+            for role in OTHER_ROLES:
+                reason = API_WIDER_THAN_WEB.get((label, role))
+                marks = [pytest.mark.xfail(strict=True, reason=reason)] if reason else []
+                yield pytest.param(label, role, marks=marks, id=f"{entry.label}-{role}")
+
+
+@pytest.mark.django_db
+@pytest.mark.parametrize(("model", "role"), list(_parity_cases()))
+def test_the_api_shows_a_role_no_more_than_the_web(model, role, world):
+    entry, row = REGISTRY[model], world.rows[model]
+    web, api = signed_in(world.users[role])
+    key = entry.key(row)
+    shown_on_the_web = False
+    if entry.web_list:
+        response = web.get(url_of(entry, "web_list", key))
+        shown_on_the_web |= response.status_code == 200 and listed(entry, "web_list", response, row)
+    if entry.web_detail and not entry.web_detail_edits:
+        shown_on_the_web |= web.get(url_of(entry, "web_detail", key)).status_code == 200
+    if shown_on_the_web:
+        return  # nothing to hold the API to
+    listing = api.get(url_of(entry, "api_list", key))
+    assert listing.status_code in (200, 403)
+    assert listing.status_code == 403 or not listed(entry, "api_list", listing, row)
+    assert api.get(url_of(entry, "api_detail", key)).status_code in (403, 404)
