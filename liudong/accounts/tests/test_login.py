@@ -1,5 +1,6 @@
 """Login throttling: 5 failures lock the account for 15 minutes from that address."""
 
+import re
 from datetime import timedelta
 
 import pytest
@@ -32,10 +33,13 @@ def test_five_failures_lock_that_account_and_address_for_fifteen_minutes(townshi
     for n in range(5):
         _client, response = attempt("wrong")
         assert response.status_code == (429 if n == 4 else 200)
-    _client, response = attempt(PASSWORD)
-    # Still the login page, locked, right password or not: 429 saying when to come back.
+    client, response = attempt(PASSWORD)
+    # Still the login page, locked, right password or not: 429 saying when to come back,
+    # on the page ("Too many failed logins: try again after HH:MM.") and in Retry-After.
     assert response.status_code == 429
     assert 0 < int(response["Retry-After"]) <= 15 * 60
+    assert re.search(r"登录失败次数过多，请于 \d\d:\d\d 之后再试。", response.content.decode())
+    assert "_auth_user_id" not in client.session  # the right password did not sign in
     failures = AuditEntry.objects.filter(action="failed-login")
     # One row per failure; the attempt refused under the lock is counted, not logged alone
     # (accounts.throttle sums such attempts up once per window).

@@ -26,11 +26,15 @@ from liudong.jobs.models import ImportJob
 from liudong.people.generate import FAULTS, generate_rows, write_file
 from liudong.people.importing import import_persons
 from liudong.people.models import Person
+from liudong.people.template import COLUMNS
 from liudong.web import uploads
 
 pytestmark = pytest.mark.django_db
 
 BEISHAN = "330106002"
+
+
+CHINESE_BY_FIELD = {column.field: column.chinese for column in COLUMNS}
 
 
 def person_file(folder, n=300, *, seed=5, fault_share=0.1, suffix=".csv"):
@@ -72,6 +76,17 @@ def problem_cells(page: str, testid: str) -> list[tuple[str, str]]:
     )
 
 
+def problem_headers(page: str, testid: str) -> list[tuple[str, str]]:
+    """(field, Chinese column header) of each line of a problems table that names a column."""
+    table = page.split(f'data-testid="{testid}"', 1)[1].split("</table>", 1)[0]
+    return [
+        (field, header)
+        for header, field in re.findall(
+            r'<td class="nowrap">([^<]+)<br><span class="code">(\w+)</span>', table
+        )
+    ]
+
+
 def test_upload_preview_confirm_imports_the_file(township_a, client_for, settings, tmp_path):
     path, rows = person_file(tmp_path)
     client = client_for(township_a)
@@ -97,7 +112,11 @@ def test_upload_preview_confirm_imports_the_file(township_a, client_for, setting
     # Every problem line names a spreadsheet row and a template field; each spoiled row
     # the generator made is listed with its column.
     assert expected and expected <= set(shown)
-    assert "公民身份号码" in page or "性别" in page  # the Chinese header beside the field
+    # Each problem line shows the template's Chinese header above the field name.
+    headers = dict(problem_headers(page, "import-problems"))
+    assert headers and all(
+        header == CHINESE_BY_FIELD[field] for field, header in headers.items()
+    ), headers
 
     response = client.post(f"/jobs/{job.pk}/start/")
     assert response.status_code == 302 and response["Location"] == f"/jobs/{job.pk}/"
@@ -125,8 +144,10 @@ def test_upload_preview_confirm_imports_the_file(township_a, client_for, setting
 
     # A second confirmation (a double click) imports nothing twice.
     again = client.post(f"/jobs/{job.pk}/start/", follow=True)
-    assert "already been started" in again.content.decode() or "已" in again.content.decode()
+    assert "该导入已经开始。" in again.content.decode()  # "This import has already been started."
     assert Person.objects.count() == len(accepted(rows))
+    job.refresh_from_db()
+    assert (job.state, job.attempts) == (ImportJob.State.DONE, 1)
 
 
 def test_a_file_with_a_bad_header_shows_the_file_level_message_and_creates_nothing(

@@ -102,6 +102,11 @@ def test_a_stale_version_is_refused(employer, township_a):
     stale = Employer.objects.get(pk=employer.pk)
     with pytest.raises(StaleWrite):
         services.update_employer(stale, acting_user=township_a, expected_version=1, name="旧名")
+    # The row is as the first update left it, and only that update is in the log.
+    stored = Employer.objects.get(pk=employer.pk)
+    assert (stored.name, stored.version) == ("新名", 2)
+    updates = AuditEntry.objects.filter(object_id=str(employer.pk), action="update")
+    assert [entry.after.get("name") for entry in updates] == ["新名"]
 
 
 def test_a_rental_house_needs_a_landlord(township_a, villages):

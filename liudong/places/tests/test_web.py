@@ -463,20 +463,47 @@ def test_import_rental_houses(client_for, township_a, var_dir):
     assert list(RentalHouse.objects.values_list("address", flat=True)) == ["曙光路3号"]
 
 
-def test_import_refuses_a_bad_file(client_for, township_a, var_dir):
-    response = client_for(township_a).post(
+def stored_uploads(settings) -> list:
+    folder = settings.VAR_DIR / "uploads"
+    return list(folder.iterdir()) if folder.exists() else []
+
+
+@pytest.mark.parametrize(
+    ("name", "content"),
+    [("x.pdf", b"%PDF"), ("x.xlsx", b"not a workbook")],
+    ids=["refused-type", "unreadable"],
+)
+def test_import_refuses_a_bad_file(name, content, client_for, township_a, var_dir, settings):
+    client = client_for(township_a)
+    response = client.post(
         reverse("places:employers_import"),
-        {"file": SimpleUploadedFile("x.pdf", b"%PDF")},
+        {"file": SimpleUploadedFile(name, content)},
         follow=True,
     )
-    assert any(m.level_tag == "error" for m in response.context["messages"])
+    assert [m.level_tag for m in response.context["messages"]] == ["error"]
+    # Nothing saved: no record, no stored upload, nothing pending that a confirm would import.
+    assert not Employer.objects.exists()
+    assert not stored_uploads(settings)
+    assert "places_import_employers" not in client.session
+    confirm = client.post(reverse("places:employers_import"), {"confirm": "1"}, follow=True)
+    assert "没有待导入的文件，请重新上传。" in confirm.content.decode()
+    assert not Employer.objects.exists()
 
 
-def test_confirm_without_upload(client_for, township_a, var_dir):
-    response = client_for(township_a).post(
-        reverse("places:employers_import"), {"confirm": "1"}, follow=True
-    )
-    assert any(m.level_tag == "error" for m in response.context["messages"])
+def test_confirm_without_upload(client_for, township_a, var_dir, settings):
+    url = reverse("places:employers_import")
+    # Another session of the same account has a preview waiting; this one has none.
+    other = client_for(township_a)
+    content = f"单位名称,区划代码\n曙光电子厂,{VILLAGE_A1}\n".encode()
+    assert other.post(url, {"file": SimpleUploadedFile("单位.csv", content)}).status_code == 200
+    response = client_for(township_a).post(url, {"confirm": "1"}, follow=True)
+    assert "没有待导入的文件，请重新上传。" in response.content.decode()
+    # Nothing saved, and the other session's preview is still there to confirm.
+    assert not Employer.objects.exists()
+    assert not AuditEntry.objects.filter(object_type="places.employer").exists()
+    assert len(stored_uploads(settings)) == 1
+    assert other.post(url, {"confirm": "1"}).context["summary"].imported == 1
+    assert list(Employer.objects.values_list("name", flat=True)) == ["曙光电子厂"]
 
 
 @pytest.mark.parametrize("slug", ["employers", "houses"])
