@@ -19,6 +19,7 @@ from django_otp import login as otp_login
 from liudong.audit import services as audit
 from liudong.audit.middleware import client_address
 from liudong.audit.models import Action
+from liudong.base import scoped_object_or_404
 from liudong.web.decorators import staff_required
 from liudong.web.forms import apply_service
 
@@ -294,7 +295,7 @@ def user_list(request):
 
 @staff_required()
 def user_detail(request, pk):
-    account = get_object_or_404(User.objects.in_scope(request.user).select_related("region"), pk=pk)
+    account = scoped_object_or_404(User.objects.select_related("region"), request.user, pk=pk)
     if request.method == "GET":
         audit.record_view(
             acting_user=request.user, obj=account, region=account.region_id, via="web"
@@ -336,7 +337,7 @@ def user_detail(request, pk):
 @require_POST
 @staff_required(MANAGE_USERS)
 def user_reset_password(request, pk):
-    account = get_object_or_404(User.objects.in_scope(request.user), pk=pk)
+    account = scoped_object_or_404(User, request.user, pk=pk)
     password = services.set_password(acting_user=request.user, user=account)
     messages.success(
         request,
@@ -349,7 +350,7 @@ def user_reset_password(request, pk):
 @require_POST
 @staff_required(MANAGE_USERS)
 def user_reset_second_factor(request, pk):
-    account = get_object_or_404(User.objects.in_scope(request.user), pk=pk)
+    account = scoped_object_or_404(User, request.user, pk=pk)
     second_factor.reset_second_factor(acting_user=request.user, user=account)
     messages.success(
         request,
@@ -399,7 +400,7 @@ def token_list(request):
     if request.method == "POST" and form.is_valid():
         username = form.cleaned_data.get("username") or ""
         account = (
-            get_object_or_404(User.objects.in_scope(request.user), username__iexact=username)
+            scoped_object_or_404(User, request.user, username__iexact=username)
             if username
             else request.user
         )

@@ -14,7 +14,10 @@ from django.core.validators import RegexValidator
 from django.db import models
 from django.utils.translation import gettext_lazy as _
 
-from liudong.base import TrackedModel
+from liudong.accounts.roles import SPOT_CHECK, VIEW_REPORTS
+from liudong.actors import Caller
+from liudong.authorization import has_capability
+from liudong.base import ScopedQuerySet, TrackedModel
 
 from . import definitions
 
@@ -107,10 +110,32 @@ class ReportStatus(models.TextChoices):
     REOPENED = "reopened", _("reopened")
 
 
+class CapabilityScopedQuerySet(ScopedQuerySet):
+    """Rows of the actor's region and below, for roles that hold ``capability`` only
+    (figures and spot checks are not every role's: a collector reads no report)."""
+
+    capability = ""
+
+    def in_scope(self, actor: Caller) -> CapabilityScopedQuerySet:
+        if not has_capability(actor, self.capability):
+            return self.none()
+        return super().in_scope(actor)
+
+
+class ReportQuerySet(CapabilityScopedQuerySet):
+    capability = VIEW_REPORTS
+
+
+class SpotCheckQuerySet(CapabilityScopedQuerySet):
+    capability = SPOT_CHECK
+
+
 class MonthlyReport(TrackedModel):
     """A unit's monthly report as submitted upward, with the figures it was submitted
     with. Once approved the figures are frozen: later edits to the registry change the
     live report, never this one (what the county approved is what was assessed)."""
+
+    objects = ReportQuerySet.as_manager()
 
     region = models.ForeignKey(
         "regions.Region",
@@ -369,6 +394,8 @@ class SpotCheck(TrackedModel):
     """A spot check (抽查, issue 6 part 6): a reproducible random sample of the files in a
     unit for a period, visited in the field; what was found feeds ``data_accuracy_rate``.
     ``stats.spotchecks`` draws it (the seed is kept so an inspector can draw it again)."""
+
+    objects = SpotCheckQuerySet.as_manager()
 
     region = models.ForeignKey(
         "regions.Region",

@@ -1,11 +1,11 @@
 import math
+from typing import cast
 
 from django.core.exceptions import ValidationError as DjangoValidationError
-from django.shortcuts import get_object_or_404
 from django.utils import timezone
 from django.utils.translation import gettext as _
 from drf_spectacular.utils import extend_schema
-from rest_framework import exceptions, mixins, status, viewsets
+from rest_framework import exceptions, mixins, status
 from rest_framework.decorators import action, api_view, permission_classes, throttle_classes
 from rest_framework.permissions import AllowAny
 from rest_framework.response import Response
@@ -16,8 +16,10 @@ from liudong.accounts.filters import UserFilter
 from liudong.accounts.models import ApiToken, User
 from liudong.accounts.permissions import HasRegion, IsStaffWithRegion, capability_for_writes
 from liudong.accounts.roles import MANAGE_USERS, USE_WEB, VIEW_AUDIT, can
+from liudong.api.viewsets import ScopedModelViewSet
 from liudong.audit import services as audit
 from liudong.audit.middleware import client_address
+from liudong.base import scoped_object_or_404
 
 from .serializers import (
     ApiTokenSerializer,
@@ -35,17 +37,16 @@ class UserViewSet(
     mixins.ListModelMixin,
     mixins.RetrieveModelMixin,
     mixins.UpdateModelMixin,
-    viewsets.GenericViewSet,
+    ScopedModelViewSet,
 ):
     """Staff accounts in the caller's region; county administrators create and change them."""
+
+    model = User
 
     serializer_class = UserSerializer
     permission_classes = [capability_for_writes(MANAGE_USERS)]
     filterset_class = UserFilter
     http_method_names = ["get", "post", "patch", "head", "options"]
-
-    def get_queryset(self):
-        return User.objects.in_scope(self.request.user)
 
     def retrieve(self, request, *args, **kwargs):
         account = self.get_object()
@@ -71,7 +72,8 @@ class UserViewSet(
         expected = changes.pop("version", None)
         changes.pop("username", None)
         serializer.instance = services.update_user(
-            acting_user=self.request.user,
+            # Signed in (the permission classes): the request's user is an account.
+            acting_user=cast(User, self.request.user),
             user=serializer.instance,
             expected_version=expected,
             **changes,
@@ -128,17 +130,21 @@ def obtain_token(request):
     )
 
 
-class ApiTokenViewSet(mixins.ListModelMixin, mixins.RetrieveModelMixin, viewsets.GenericViewSet):
+class ApiTokenViewSet(mixins.ListModelMixin, mixins.RetrieveModelMixin, ScopedModelViewSet):
     """Your own API tokens and, for a staff administrator, those of the staff in your
     region: listed (never their keys), issued with an expiry, revoked."""
 
     serializer_class = ApiTokenSerializer
     permission_classes = [HasRegion]
 
-    def get_queryset(self):
+    model = ApiToken
+
+    def narrow(self, queryset):
         if getattr(self, "swagger_fake_view", False):  # schema generation: no user
-            return ApiToken.objects.none()
-        return services.tokens_visible_to(self.request.user)
+            return queryset.none()
+        # One's own tokens lie in one's region; others' only for a staff administrator.
+        visible = services.tokens_visible_to(self.request.user)
+        return queryset.filter(pk__in=visible.values("pk")).select_related("user")
 
     @extend_schema(request=TokenIssueSerializer, responses={201: IssuedTokenSerializer})
     def create(self, request):
@@ -146,9 +152,7 @@ class ApiTokenViewSet(mixins.ListModelMixin, mixins.RetrieveModelMixin, viewsets
         data.is_valid(raise_exception=True)
         username = data.validated_data.get("username")
         if username:
-            account = get_object_or_404(
-                User.objects.in_scope(request.user), username__iexact=username.strip()
-            )
+            account = scoped_object_or_404(User, request.user, username__iexact=username.strip())
         else:
             account = request.user
         issued = services.issue_token(
