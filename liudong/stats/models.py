@@ -15,9 +15,10 @@ from django.db import models
 from django.utils.translation import gettext_lazy as _
 
 from liudong.accounts.roles import SPOT_CHECK, VIEW_REPORTS
-from liudong.actors import Caller
+from liudong.actors import Caller, reach
 from liudong.authorization import has_capability
 from liudong.base import ScopedQuerySet, TrackedModel
+from liudong.regions.codes import ancestors, subtree_q
 
 from . import definitions
 
@@ -128,6 +129,20 @@ class ReportQuerySet(CapabilityScopedQuerySet):
 
 class SpotCheckQuerySet(CapabilityScopedQuerySet):
     capability = SPOT_CHECK
+
+
+class SchemeQuerySet(CapabilityScopedQuerySet):
+    capability = VIEW_REPORTS
+
+    def in_scope(self, actor: Caller) -> SchemeQuerySet:
+        """A unit sees the schemes it sets (its subtree) and those it is scored by (set
+        above it, in one of its ancestors)."""
+        region = reach(actor)
+        if region is None or not has_capability(actor, self.capability):
+            return self.none()
+        return self.filter(
+            subtree_q(region, "region_id") | models.Q(region_id__in=ancestors(region))
+        )
 
 
 class MonthlyReport(TrackedModel):
@@ -313,6 +328,8 @@ class AssessmentScheme(TrackedModel):
     """How a unit's year is scored (考核方案): weighted indicators scored against their
     targets (full marks at or above, proportional below), minus deductions for monthly
     reports submitted late or returned."""
+
+    objects = SchemeQuerySet.as_manager()
 
     name = models.CharField(_("name"), max_length=100)
     region = models.ForeignKey(

@@ -14,7 +14,7 @@ from decimal import ROUND_HALF_UP, Decimal
 
 from django.core.exceptions import PermissionDenied, ValidationError
 from django.db import transaction
-from django.db.models import Q
+from django.db.models import QuerySet
 from django.utils import timezone
 from django.utils.translation import gettext as _
 
@@ -22,15 +22,13 @@ from liudong.accounts.roles import (
     APPROVE_REPORTS,
     MANAGE_INDICATORS,
     SUBMIT_REPORTS,
-    VIEW_REPORTS,
-    can,
 )
-from liudong.actors import OPERATOR, Actor, account_of, accountable, is_operator
+from liudong.actors import OPERATOR, Actor, Caller, account_of, accountable, is_operator
 from liudong.audit import services as audit
 from liudong.audit.models import Action
 from liudong.authorization import authorize
 from liudong.base import StaleWrite
-from liudong.regions.codes import Level, ancestors, level_of, subtree_q
+from liudong.regions.codes import Level, ancestors, level_of
 from liudong.regions.models import Region
 from liudong.regions.services import resolve_region
 
@@ -553,13 +551,9 @@ def create_scheme(*, acting_user, **fields) -> AssessmentScheme:
     return scheme
 
 
-def schemes_in_scope(user):
-    if not can(user, VIEW_REPORTS):
-        return AssessmentScheme.objects.none()
-    # A unit sees the schemes it sets and those it is scored by (set above it).
-    return AssessmentScheme.objects.filter(
-        Q(subtree_q(user.region_id, "region_id")) | Q(region_id__in=ancestors(user.region_id))
-    )
+def schemes_in_scope(user: Caller) -> QuerySet[AssessmentScheme]:
+    """The schemes the unit sets and those it is scored by (AssessmentScheme.in_scope)."""
+    return AssessmentScheme.objects.in_scope(user)
 
 
 def year_months(year: int, today: datetime.date) -> list[Period]:

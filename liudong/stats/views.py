@@ -17,7 +17,7 @@ from urllib.parse import quote
 from django.contrib import messages
 from django.core.exceptions import PermissionDenied, ValidationError
 from django.http import Http404, HttpResponse
-from django.shortcuts import get_object_or_404, redirect, render
+from django.shortcuts import redirect, render
 from django.urls import reverse
 from django.utils import timezone
 from django.utils.http import urlencode
@@ -44,7 +44,7 @@ from liudong.web.forms import add_service_errors
 from . import quality as quality_rules
 from . import services, spotchecks
 from .forms import IndicatorForm, ReasonForm, SchemeForm, SpotCheckDrawForm
-from .models import Indicator, MonthlyReport, ReportStatus, SpotCheck, Unit
+from .models import AssessmentScheme, Indicator, MonthlyReport, ReportStatus, SpotCheck, Unit
 from .spreadsheets import UNIT_SUFFIX, write_monthly_report
 
 
@@ -412,7 +412,7 @@ def assessments(request):
 
 
 def _assessed(request, pk):
-    scheme = get_object_or_404(services.schemes_in_scope(request.user), pk=pk)
+    scheme = scoped_object_or_404(AssessmentScheme, request.user, pk=pk)
     return scheme, services.assess(scheme, acting_user=request.user)
 
 

@@ -21,7 +21,7 @@ from liudong.accounts.roles import (
 from liudong.api.viewsets import ScopedModelViewSet
 
 from .. import quality, services, spotchecks
-from ..models import Indicator, MonthlyReport, QualityRule, SpotCheck, Target
+from ..models import AssessmentScheme, Indicator, MonthlyReport, QualityRule, SpotCheck, Target
 from . import serializers as s
 
 
@@ -201,14 +201,16 @@ class TargetViewSet(viewsets.GenericViewSet):
         return Response(s.TargetSerializer(body).data, status=status.HTTP_201_CREATED)
 
 
-class AssessmentViewSet(mixins.ListModelMixin, mixins.RetrieveModelMixin, viewsets.GenericViewSet):
+class AssessmentViewSet(mixins.ListModelMixin, mixins.RetrieveModelMixin, ScopedModelViewSet):
     """Assessment schemes the caller's unit sets or is scored by, and their scored tables."""
 
     serializer_class = s.AssessmentSchemeSerializer
     permission_classes = [capability_required(VIEW_REPORTS)]
 
-    def get_queryset(self):
-        return services.schemes_in_scope(self.request.user).order_by("-year", "pk")
+    model = AssessmentScheme
+
+    def narrow(self, queryset):
+        return queryset.order_by("-year", "pk")
 
     @extend_schema(responses={200: s.AssessmentTableSerializer})
     @action(detail=True, methods=["get"])
