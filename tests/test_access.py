@@ -371,6 +371,47 @@ def test_the_scoped_models_come_from_the_app_registry():
     assert {"MonthlyReport", "SpotCheck", "AssessmentScheme"} <= names
 
 
+# Models placed by a region, a person or an account that have no scoped manager, and why.
+UNSCOPED_MODELS = {
+    "regions.Region": "the division tree; RegionQuerySet.in_scope() is what a user may change",
+    "accounts.RecoveryCodeDevice": "read only for the signed-in holder (accounts.second_factor)",
+    "certificates.NumberCounter": "a township's next certificate number; read only by issue()",
+    "stats.Indicator": "the county's indicator catalogue: no personal or regional rows",
+    "stats.QualityRule": "the data-quality rule catalogue: no personal or regional rows",
+    "stats.ReportEvent": "read through its MonthlyReport (scoped)",
+    "stats.Target": "read only by the stats services, after check_region()",
+    "stats.SpotCheckEntry": "read through its SpotCheck (scoped), stats.spotchecks.entries_of",
+    "exchange.NodeIdentity": "this node's own identity (operator only)",
+    "exchange.Peer": "the trusted peers (operator only, node trust)",
+}
+
+
+def test_every_model_placed_by_a_region_or_a_person_is_scoped():
+    """A new record type with a region, person or account key gets a ScopedQuerySet
+    manager (and so the checks above), or an entry here saying why not."""
+    from django.apps import apps
+
+    from liudong.base import ScopedQuerySet
+
+    missing = []
+    for model in apps.get_models():
+        if not model.__module__.startswith("liudong."):
+            continue
+        keys = [
+            f.name
+            for f in model._meta.get_fields()
+            if getattr(f, "many_to_one", False)
+            and f.related_model is not None
+            and f.related_model.__name__ in ("Region", "Person", "User")
+        ]
+        queryset_class = getattr(model._default_manager, "_queryset_class", None)
+        scoped = queryset_class is not None and issubclass(queryset_class, ScopedQuerySet)
+        if keys and not scoped and model._meta.label not in UNSCOPED_MODELS:
+            missing.append(f"{model._meta.label} ({', '.join(keys)})")
+    assert not missing, "give these a ScopedQuerySet manager:\n" + "\n".join(missing)
+    assert all(apps.get_model(label) for label in UNSCOPED_MODELS)
+
+
 # API view sets over a scoped model that do not start from its in_scope(), and why.
 VIEWSETS_OUTSIDE_THE_BASE = {
     # An importer also sees the rows of the lists it sent in that lie outside its region
