@@ -33,6 +33,7 @@ def django_db_setup(django_db_setup, django_db_blocker):
 @pytest.fixture
 def villages(db):
     """Villages and groups of the test county, imported through the service."""
+    from liudong.actors import OPERATOR
     from liudong.regions.services import import_regions
 
     rows = [
@@ -43,17 +44,18 @@ def villages(db):
         (6, {"code": "330106004002", "name": "桃源社区"}),
         (7, {"code": "330105001001", "name": "拱宸桥社区"}),
     ]
-    summary = import_regions(rows)
+    summary = import_regions(rows, acting_user=OPERATOR)
     assert not summary.rejected, summary.rejected
     return summary
 
 
 def make_user(username: str, role: str, region: str, full_name: str = ""):
     from liudong.accounts.services import create_user
+    from liudong.actors import OPERATOR
     from liudong.regions.models import Region
 
     user, _password = create_user(
-        acting_user=None,
+        acting_user=OPERATOR,
         username=username,
         role=role,
         region=Region.objects.get(code=region),

@@ -68,6 +68,7 @@ def child_import(path: str) -> None:
     import django
 
     django.setup()
+    from liudong.actors import OPERATOR
     from liudong.people import importing
 
     # Split the time: reading and checking rows, against writing them (the inserts into
@@ -84,7 +85,7 @@ def child_import(path: str) -> None:
 
     importing.BatchWriter.write = timed_write
     start = time.perf_counter()
-    summary = importing.import_persons(path)
+    summary = importing.import_persons(path, acting_user=OPERATOR)
     seconds = time.perf_counter() - start
     peak_mib = resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024
     print(
@@ -117,13 +118,14 @@ def search_times(n_queries: int = 200) -> dict:
     from django.test import Client
 
     from liudong.accounts.services import create_user
+    from liudong.actors import OPERATOR
     from liudong.people.models import Person
     from liudong.regions.models import Region
 
     settings.ALLOWED_HOSTS.append("testserver")
     # A provincial bureau of 浙江 (a main destination in the generated flows).
     user, _ = create_user(
-        acting_user=None,
+        acting_user=OPERATOR,
         username="bench_admin",
         role="county",
         region=Region.objects.get(code="33"),

@@ -713,6 +713,7 @@ def engine_queries(call) -> list[dict]:
 
 
 def measure(code: str, vendor: str, repeats: int) -> dict:
+    from liudong.actors import OPERATOR
     from liudong.stats.engine import Period
     from liudong.stats.models import Indicator
     from liudong.stats.services import IndicatorSet, monthly_report
@@ -722,7 +723,7 @@ def measure(code: str, vendor: str, repeats: int) -> dict:
     baselines = {style: Baseline(code, vendor, style) for style in STYLES}
 
     def run_report():
-        return monthly_report(code, Period(*PERIOD), indicators=indicators)
+        return monthly_report(code, Period(*PERIOD), acting_user=OPERATOR, indicators=indicators)
 
     warm_s, report_data = timed(run_report)  # the warm-up, checked
     for baseline in baselines.values():
@@ -761,6 +762,7 @@ def explain(code: str, vendor: str) -> None:
     --explain): EXPLAIN ANALYZE on PostgreSQL, EXPLAIN QUERY PLAN on SQLite."""
     from django.db import connection, transaction
 
+    from liudong.actors import OPERATOR
     from liudong.stats.engine import Period
     from liudong.stats.services import monthly_report
 
@@ -772,7 +774,7 @@ def explain(code: str, vendor: str) -> None:
         return execute(sql, params, many, context)
 
     with connection.execute_wrapper(grab):
-        monthly_report(code, Period(*PERIOD))
+        monthly_report(code, Period(*PERIOD), acting_user=OPERATOR)
     for style in STYLES:
         for sql, params, _counts in Baseline(code, vendor, style).queries:
             captured.append((f"baseline ({style})", sql, params))

@@ -17,6 +17,7 @@ from django.core.exceptions import PermissionDenied, ValidationError
 from django.core.management.base import BaseCommand, CommandError, OutputWrapper
 from django.db import OperationalError, ProgrammingError
 
+from liudong.actors import OPERATOR, is_operator
 from liudong.audit import context
 
 
@@ -87,8 +88,9 @@ class LiudongCommand(BaseCommand):
         raise NotImplementedError
 
     def _resolve_user(self, username):
+        """The staff account named by --user, else the operator (explicit, never None)."""
         if not self.acts_as_user or not username:
-            return None
+            return OPERATOR
         from liudong.accounts.models import User
 
         user = User.objects.filter(username=username).first()
@@ -107,7 +109,7 @@ class LiudongCommand(BaseCommand):
         except CodeError as exc:
             raise CommandError(f"--region: {exc}") from exc
         user = self.acting_user
-        if user is not None and not prefix.startswith(user.region_id):
+        if not is_operator(user) and not prefix.startswith(user.region_id):
             raise CommandError(
                 f"--region {prefix} lies outside the region {user.region_id} "
                 f"of account {user.username}"

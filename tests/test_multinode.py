@@ -244,37 +244,44 @@ def test_every_notice_crosses_between_two_running_nodes(nodes):
 
     # The registration township issues her certificate: the residence learns of it.
     number = registration.python(
+        "from liudong.actors import OPERATOR\n"
         "from liudong.certificates import services\n"
         "from liudong.people.models import Person\n"
-        f"print(services.issue(Person.objects.get(id_number='{FIRST}'), None).number)"
+        f"her = Person.objects.get(id_number='{FIRST}')\n"
+        "print(services.issue(her, acting_user=OPERATOR).number)"
     ).strip()
     wait_for(_applied(residence, 1), "the certificate notice")
     # The residence checks it by number, records a birth and a service.
     residence.python(
         "import datetime\n"
+        "from liudong.actors import OPERATOR\n"
         "from liudong.certificates import services as certificates\n"
         "from liudong.people import services as people\n"
         "from liudong.people.models import Person\n"
         "from liudong.services import services as care\n"
         f"her = Person.objects.get(id_number='{FIRST}')\n"
-        f"certificates.verify_at_residence(acting_user=None, method='number', number='{number}')\n"
-        "people.add_child(acting_user=None, parent=her, sex='1',\n"
+        "certificates.verify_at_residence(acting_user=OPERATOR, method='number',\n"
+        f"    number='{number}')\n"
+        "people.add_child(acting_user=OPERATOR, parent=her, sex='1',\n"
         "    birth_date=datetime.date.today())\n"
-        "care.create_service_record(acting_user=None, person=her, service_type='postnatal',\n"
+        "care.create_service_record(acting_user=OPERATOR, person=her, service_type='postnatal',\n"
         "    date=datetime.date.today(), consent_recorded=True)\n"
     )
     wait_for(_applied(registration, 4), "verification, birth, service")
     # The registration township revokes the certificate: the residence refuses it now.
     registration.python(
+        "from liudong.actors import OPERATOR\n"
         "from liudong.certificates import services\n"
-        f"services.revoke('{number}', '证件遗失，申请补办', None)\n"
+        f"services.revoke('{number}', '证件遗失，申请补办', acting_user=OPERATOR)\n"
     )
     wait_for(_applied(residence, 2), "the revocation")
     refusal = residence.python(
         "from django.core.exceptions import ValidationError\n"
+        "from liudong.actors import OPERATOR\n"
         "from liudong.certificates import services\n"
         "try:\n"
-        f"    services.verify_at_residence(acting_user=None, method='number', number='{number}')\n"
+        "    services.verify_at_residence(acting_user=OPERATOR, method='number',\n"
+        f"        number='{number}')\n"
         "except ValidationError as exc:\n"
         "    print(exc.error_dict['number'][0].code)\n"
     ).strip()
@@ -282,10 +289,11 @@ def test_every_notice_crosses_between_two_running_nodes(nodes):
     # She leaves: the registration place closes her stay there.
     residence.python(
         "import datetime\n"
+        "from liudong.actors import OPERATOR\n"
         "from liudong.people import services as people\n"
         "from liudong.people.models import Person\n"
         f"her = Person.objects.get(id_number='{FIRST}')\n"
-        "people.register_departure(acting_user=None, person=her,\n"
+        "people.register_departure(acting_user=OPERATOR, person=her,\n"
         "    departure_date=datetime.date.today())\n"
     )
     received = wait_for(_applied(registration, 5), "the departure")

@@ -25,6 +25,7 @@ from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
 from liudong import tabular
+from liudong.actors import OPERATOR
 from liudong.people import importing
 from liudong.people.idnumbers import make
 from liudong.people.models import Person
@@ -156,10 +157,11 @@ import json, os, sys
 os.environ.setdefault("DJANGO_SETTINGS_MODULE", "liudong.settings")
 import django
 django.setup()
+from liudong.actors import OPERATOR
 from liudong.people.importing import import_persons
 from liudong.tabular import TableError
 try:
-    import_persons(sys.argv[1])
+    import_persons(sys.argv[1], acting_user=OPERATOR)
     message = None
 except TableError as exc:
     message = str(exc)
@@ -358,7 +360,7 @@ def test_a_register_of_normal_shape_passes_the_check(tmp_path, villages):
         Path(write_csv(tmp_path / "ok.csv", rows)),
         Path(write_xlsx(tmp_path / "ok.xlsx", rows)),
     ):
-        summary = importing.import_persons(path)
+        summary = importing.import_persons(path, acting_user=OPERATOR)
         assert summary.rejected == [], summary.rejected
     assert Person.objects.count() == 50
 
@@ -408,7 +410,7 @@ def test_a_nul_in_one_cell_is_that_rows_problem_and_every_other_row_imports(
         if suffix == ".csv"
         else _xlsx_of(tmp_path / "nul.xlsx", rows)
     )
-    summary = importing.import_persons(path, batch_size=50)
+    summary = importing.import_persons(path, acting_user=OPERATOR, batch_size=50)
     assert summary.rejected == [
         {
             "row": 102,
@@ -419,7 +421,9 @@ def test_a_nul_in_one_cell_is_that_rows_problem_and_every_other_row_imports(
     ]
     assert summary.imported == 119
     assert Person.objects.count() == 119
-    again = importing.import_persons(path, batch_size=50)  # a re-run finishes, changes nothing
+    again = importing.import_persons(
+        path, acting_user=OPERATOR, batch_size=50
+    )  # a re-run finishes, changes nothing
     assert (again.imported, again.unchanged, len(again.rejected)) == (0, 119, 1)
 
 
@@ -504,7 +508,7 @@ def test_the_errors_file_keeps_a_row_refused_for_a_nul_and_reads_it_back(tmp_pat
 
     path = Path(write_csv(tmp_path / "nul.csv", _rows_with_nul(3, bad=1)))
     errors = tmp_path / "errors.xlsx"
-    summary = importing.import_persons(path, errors_out=errors)
+    summary = importing.import_persons(path, acting_user=OPERATOR, errors_out=errors)
     assert [p["row"] for p in summary.rejected] == [3]
     sheet = load_workbook(errors).active
     written = [c.value for c in sheet[2]]

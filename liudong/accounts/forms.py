@@ -1,3 +1,5 @@
+from typing import Any
+
 from django import forms
 from django.core.validators import MaxValueValidator
 from django.utils.translation import gettext_lazy as _
@@ -22,12 +24,12 @@ class UserForm(forms.Form):
     is_active = forms.BooleanField(label=_("Active"), required=False, initial=True)
     version = forms.IntegerField(widget=forms.HiddenInput, required=False)
 
-    def __init__(self, *args, editing: User | None = None, **kwargs):
+    def __init__(self, *args: Any, editing: User | None = None, **kwargs: Any) -> None:
         super().__init__(*args, **kwargs)
         if editing is not None:
             self.fields["username"].disabled = True
 
-    def clean_region(self):
+    def clean_region(self) -> Any:
         from django.core.exceptions import ValidationError
 
         from liudong.regions.services import resolve_region
@@ -58,7 +60,7 @@ class TokenForm(forms.Form):
     days = forms.IntegerField(label=_("Valid for (days)"), min_value=1)
     username = forms.CharField(label=_("For account"), max_length=150, required=False)
 
-    def __init__(self, *args, may_manage: bool = False, **kwargs):
+    def __init__(self, *args: Any, may_manage: bool = False, **kwargs: Any) -> None:
         from django.conf import settings
 
         super().__init__(*args, **kwargs)
@@ -105,7 +107,7 @@ class PasswordChangeForm(forms.Form):
         widget=forms.PasswordInput(attrs={"autocomplete": "new-password"}),
     )
 
-    def clean(self):
+    def clean(self) -> dict[str, Any]:
         data = super().clean() or {}
         if data.get("new_password") and data.get("new_password") != data.get("new_password_again"):
             self.add_error("new_password_again", _("The two new passwords differ."))

@@ -11,9 +11,10 @@ Requests authenticated by an API token carry no session user and pass untouched.
 
 from __future__ import annotations
 
+from collections.abc import Callable
 from urllib.parse import urlencode
 
-from django.http import HttpResponse, JsonResponse
+from django.http import HttpRequest, HttpResponse, JsonResponse
 from django.shortcuts import redirect
 from django.urls import Resolver404, resolve, reverse
 from django.utils.translation import gettext as _
@@ -34,7 +35,7 @@ STEP_PAGES = {
 STEP_URL = {SECOND_FACTOR: "accounts:second_factor", PASSWORD: "accounts:password_change"}
 
 
-def pending_step(request) -> str | None:
+def pending_step(request: HttpRequest) -> str | None:
     """The sign-in step this session still owes, if any."""
     user = getattr(request, "user", None)
     if user is None or not user.is_authenticated:
@@ -48,19 +49,19 @@ def pending_step(request) -> str | None:
 
 
 class SignInStepsMiddleware:
-    def __init__(self, get_response):
+    def __init__(self, get_response: Callable[[HttpRequest], HttpResponse]) -> None:
         self.get_response = get_response
 
-    def __call__(self, request):
+    def __call__(self, request: HttpRequest) -> HttpResponse:
         step = pending_step(request)
         # Read by the base template: no menu of pages the session cannot reach yet.
-        request.sign_in_step = step
+        request.sign_in_step = step  # type: ignore[attr-defined]
         if step is not None and not self._allowed(request, step):
             return self._hold(request, step)
         return self.get_response(request)
 
     @staticmethod
-    def _allowed(request, step: str) -> bool:
+    def _allowed(request: HttpRequest, step: str) -> bool:
         try:
             name = resolve(request.path_info).view_name
         except Resolver404:
@@ -68,7 +69,7 @@ class SignInStepsMiddleware:
         return name in ALWAYS_ALLOWED or name in STEP_PAGES[step]
 
     @staticmethod
-    def _hold(request, step: str) -> HttpResponse:
+    def _hold(request: HttpRequest, step: str) -> HttpResponse:
         if request.path_info.startswith("/api/"):
             message = (
                 _("Finish signing in with your second factor first.")

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import datetime
 import hashlib
 
 from django.contrib.auth.models import AbstractUser, UserManager
@@ -21,7 +22,7 @@ class UserQuerySet(ScopedQuerySet):
 
 
 class StaffManager(UserManager.from_queryset(UserQuerySet)):  # type: ignore[misc]
-    def get_by_natural_key(self, username):
+    def get_by_natural_key(self, username: str) -> User:
         # Names are unique regardless of case (accounts.services), so "Township_A" signs
         # in as township_a instead of failing and counting towards its lock.
         return self.get(username__iexact=username)
@@ -110,7 +111,7 @@ class LoginCounter(models.Model):
 
 
 class ApiTokenQuerySet(ScopedQuerySet):
-    def usable(self, now):
+    def usable(self, now: datetime.datetime) -> ApiTokenQuerySet:
         return self.filter(revoked__isnull=True, expires__gt=now)
 
 
@@ -140,7 +141,7 @@ class ApiToken(models.Model):
     def __str__(self) -> str:
         return f"{self.prefix}… ({self.user})"
 
-    def is_usable(self, now) -> bool:
+    def is_usable(self, now: datetime.datetime) -> bool:
         return self.revoked is None and self.expires > now
 
     @staticmethod
@@ -162,7 +163,7 @@ class RecoveryCodeDevice(ThrottlingMixin, Device):
     def get_throttle_factor(self) -> int:
         return 1
 
-    def verify_token(self, token) -> bool:
+    def verify_token(self, token: str) -> bool:
         allowed, _detail = self.verify_is_allowed()
         if not allowed:
             return False

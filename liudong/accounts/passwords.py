@@ -28,7 +28,7 @@ def contains_id_number(password: str) -> bool:
 
 
 class IdNumberValidator:
-    def validate(self, password: str, user=None) -> None:
+    def validate(self, password: str, user: object = None) -> None:
         if contains_id_number(password):
             raise ValidationError(
                 _("The password contains a resident ID number; choose one that does not."),
@@ -44,7 +44,7 @@ class UserNameValidator:
 
     min_name_length = 3
 
-    def validate(self, password: str, user=None) -> None:
+    def validate(self, password: str, user: object = None) -> None:
         name = (getattr(user, "username", "") or "").strip().lower()
         if len(name) >= self.min_name_length and name in password.lower():
             raise ValidationError(

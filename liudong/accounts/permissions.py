@@ -2,7 +2,13 @@
 
 from __future__ import annotations
 
+from typing import TYPE_CHECKING
+
 from rest_framework.permissions import SAFE_METHODS, BasePermission
+
+if TYPE_CHECKING:  # DRF's settings import this module while rest_framework.views loads
+    from rest_framework.request import Request
+    from rest_framework.views import APIView
 
 from .roles import USE_WEB, can
 
@@ -10,7 +16,7 @@ from .roles import USE_WEB, can
 class IsStaffWithRegion(BasePermission):
     """Signed in, active, with a region and a role that may use pages and lists."""
 
-    def has_permission(self, request, view):
+    def has_permission(self, request: Request, view: APIView) -> bool:
         return can(request.user, USE_WEB)
 
 
@@ -18,7 +24,7 @@ def capability_for_writes(capability: str) -> type[BasePermission]:
     """Reads need staff status; writes need ``capability``."""
 
     class _Permission(IsStaffWithRegion):
-        def has_permission(self, request, view):
+        def has_permission(self, request: Request, view: APIView) -> bool:
             if not super().has_permission(request, view):
                 return False
             return request.method in SAFE_METHODS or can(request.user, capability)
@@ -31,7 +37,7 @@ class HasRegion(BasePermission):
     """Signed in, active, with a region, whatever the role: for what concerns the account
     itself (its own API tokens), which an auditor has as much as anyone."""
 
-    def has_permission(self, request, view):
+    def has_permission(self, request: Request, view: APIView) -> bool:
         user = request.user
         return bool(getattr(user, "is_authenticated", False) and user.is_active and user.region_id)
 
@@ -41,7 +47,7 @@ def capability_required(capability: str) -> type[BasePermission]:
     holds no other capability."""
 
     class _Permission(BasePermission):
-        def has_permission(self, request, view):
+        def has_permission(self, request: Request, view: APIView) -> bool:
             return can(request.user, capability)
 
     _Permission.__name__ = f"Requires_{capability}"

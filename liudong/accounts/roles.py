@@ -1,7 +1,8 @@
 """Staff roles (DESIGN.md §1), the region levels each may hold, and what each may do.
 
 Capabilities are named here once; views, API permissions and the CLI ask
-``can(user, CAPABILITY)`` instead of comparing role strings.
+``can(user, CAPABILITY)`` instead of comparing role strings; services check capability and
+region together with ``liudong.authorization.authorize``.
 """
 
 from __future__ import annotations
@@ -9,6 +10,7 @@ from __future__ import annotations
 from django.db import models
 from django.utils.translation import gettext_lazy as _
 
+from liudong.actors import Operator
 from liudong.regions.codes import Level
 
 
@@ -121,10 +123,16 @@ CAPABILITIES: dict[str, set[str]] = {
 }
 
 
-def can(user, capability: str) -> bool:
-    if not getattr(user, "is_authenticated", False) or not user.is_active or not user.region_id:
+def can(user: object, capability: str) -> bool:
+    """Whether ``user``'s role holds ``capability`` (the operator holds them all; a region
+    is checked by ``liudong.authorization.authorize``, which callers that change data use)."""
+    if isinstance(user, Operator):
+        return True
+    if not getattr(user, "is_authenticated", False) or not getattr(user, "is_active", False):
         return False
-    return capability in CAPABILITIES.get(user.role, set())
+    if not getattr(user, "region_id", None):
+        return False
+    return capability in CAPABILITIES.get(getattr(user, "role", ""), set())
 
 
 # Roles that must sign in with a second factor (MLPS level 3 identification): those that
@@ -139,7 +147,7 @@ SECOND_FACTOR_ROLES: frozenset[str] = frozenset(
 )
 
 
-def second_factor_required(user) -> bool:
+def second_factor_required(user: object) -> bool:
     """True for an account that may not use the web without a second factor."""
     role = getattr(user, "role", "")
     return role in SECOND_FACTOR_ROLES or MANAGE_USERS in CAPABILITIES.get(role, set())

@@ -24,6 +24,7 @@ from django.utils.translation import ngettext
 from django_otp.models import Device
 from django_otp.plugins.otp_totp.models import TOTPDevice
 
+from liudong.actors import Actor
 from liudong.audit import services as audit
 from liudong.audit.models import Action
 
@@ -218,7 +219,7 @@ def use_recovery_code(*, user: User, code: str) -> RecoveryCodeDevice:
 # --- an administrator's reset -----------------------------------------------------------
 
 
-def reset_second_factor(*, acting_user, user: User) -> None:
+def reset_second_factor(*, acting_user: Actor, user: User) -> None:
     """Remove an account's device and recovery codes (a lost phone). Sessions that passed
     the second factor with them lose that at their next request (django-otp checks that the
     device still exists), and the account must enrol again before doing anything else."""

@@ -6,6 +6,7 @@ from __future__ import annotations
 import secrets
 from dataclasses import dataclass
 from datetime import datetime, timedelta
+from typing import Any
 
 from django.conf import settings
 from django.contrib.auth import authenticate
@@ -13,11 +14,15 @@ from django.contrib.auth.password_validation import validate_password
 from django.core.exceptions import PermissionDenied, ValidationError
 from django.db import transaction
 from django.db.models import Q, QuerySet
+from django.http import HttpRequest
 from django.utils import timezone
 from django.utils.translation import gettext as _
+from django.utils.translation import gettext_lazy
 
+from liudong.actors import Actor, Caller, is_operator
 from liudong.audit import services as audit
 from liudong.audit.models import Action
+from liudong.authorization import authorize
 from liudong.regions.models import Region
 
 from . import throttle as throttle_counts
@@ -64,12 +69,12 @@ def validate_role_region(role: str, region: Region | None) -> Region:
     return region
 
 
-def check_may_manage_account(acting_user, account: User) -> None:
+def check_may_manage_account(acting_user: Actor | None, account: User) -> None:
     """May ``acting_user`` change ``account`` (its data, password, tokens)? An administrator
     may not touch an auditor's account: whoever manages staff must not be able to become
     the one who reads their trail. Auditor accounts are the operator's, on the command line."""
     _check_may_manage(acting_user, account.region_id)
-    if acting_user is not None and account.role == Role.AUDITOR:
+    if not is_operator(acting_user) and account.role == Role.AUDITOR:
         raise PermissionDenied(_auditor_is_the_operators())
 
 
@@ -80,22 +85,19 @@ def _auditor_is_the_operators() -> str:
     )
 
 
-def _check_may_manage(acting_user, region_code: str | None) -> None:
-    """None is the server operator on the command line (full scope)."""
-    if acting_user is None:
-        return
-    if not can(acting_user, MANAGE_USERS):
-        raise PermissionDenied(_("Only a county administrator may manage staff accounts."))
-    if not (region_code or "").startswith(acting_user.region_id):
-        raise PermissionDenied(
-            _("Region %(code)s lies outside your region %(region)s.")
-            % {"code": region_code or "—", "region": acting_user.region_id}
-        )
+def _check_may_manage(acting_user: Actor | None, region_code: str | None) -> None:
+    """Only an account that manages staff, and only for a region inside its own."""
+    authorize(
+        acting_user,
+        MANAGE_USERS,
+        region_code,
+        outside=gettext_lazy("Region %(code)s lies outside your region %(region)s."),
+    )
 
 
 def create_user(
     *,
-    acting_user,
+    acting_user: Actor,
     username: str,
     role: str,
     region: Region | None,
@@ -114,7 +116,7 @@ def create_user(
         raise ValidationError({"username": _("A user name is required.")})
     region = validate_role_region(role, region)
     _check_may_manage(acting_user, region.code)
-    if acting_user is not None and role == Role.AUDITOR:
+    if not is_operator(acting_user) and role == Role.AUDITOR:
         raise PermissionDenied(_auditor_is_the_operators())
     password = password or generate_password()
     candidate = User(username=username, role=role, region=region, full_name=full_name)
@@ -148,10 +150,10 @@ def create_user(
 
 def update_user(
     *,
-    acting_user,
+    acting_user: Actor,
     user: User,
     expected_version: int | None = None,
-    **changes,
+    **changes: Any,
 ) -> User:
     """Change role, region, name, phone or active flag of an account within scope."""
     check_may_manage_account(acting_user, user)
@@ -163,7 +165,7 @@ def update_user(
     new_region = changes.get("region", user.region)
     new_region = validate_role_region(new_role, new_region)
     _check_may_manage(acting_user, new_region.code)
-    if acting_user is not None and new_role == Role.AUDITOR:
+    if not is_operator(acting_user) and new_role == Role.AUDITOR:
         raise PermissionDenied(_auditor_is_the_operators())
     with transaction.atomic():
         before = audit.snapshot(user, USER_AUDIT_FIELDS)
@@ -182,7 +184,7 @@ def update_user(
 
 
 def set_password(
-    *, acting_user, user: User, password: str | None = None, must_change: bool = True
+    *, acting_user: Actor, user: User, password: str | None = None, must_change: bool = True
 ) -> str:
     """An administrator's (or the operator's) reset: they know the new password, so the
     holder must change it after signing in (``must_change=False`` only for the demo)."""
@@ -263,7 +265,9 @@ def _lock_message(until: datetime) -> str:
     }
 
 
-def login_with_password(request, username: str, password: str, *, address: str) -> User:
+def login_with_password(
+    request: HttpRequest, username: str, password: str, *, address: str
+) -> User:
     """Check a login; after LOGIN_MAX_FAILURES consecutive failures for one account from
     one address that pair is locked for LOGIN_LOCK_MINUTES, and accounts.throttle locks an
     address or every login on failures across account names. Successes and failures for
@@ -345,11 +349,13 @@ def _token_days(days: int | None) -> int:
     return days
 
 
-def issue_token(*, acting_user, user: User, name: str = "", days: int | None = None) -> IssuedToken:
+def issue_token(
+    *, acting_user: Actor, user: User, name: str = "", days: int | None = None
+) -> IssuedToken:
     """A new bearer token for ``user``, valid ``days`` (default API_TOKEN_DAYS); the key is
     returned once and stored only hashed. One's own, or an administrator's for staff in
     scope (None: the operator on the command line)."""
-    if acting_user is not None and acting_user != user:
+    if not is_operator(acting_user) and acting_user != user:
         check_may_manage_account(acting_user, user)
     days = _token_days(days)
     key = "ld_" + secrets.token_urlsafe(32)
@@ -372,7 +378,7 @@ def issue_token(*, acting_user, user: User, name: str = "", days: int | None = N
     return IssuedToken(token, key)
 
 
-def tokens_visible_to(user) -> QuerySet[ApiToken]:
+def tokens_visible_to(user: Caller) -> QuerySet[ApiToken]:
     """One's own tokens; for a staff administrator also those of the staff in scope (an
     auditor's excepted: the administrator has no hand on the auditor's account)."""
     own = Q(user=user)
@@ -389,10 +395,10 @@ def token_state(token: ApiToken, now: datetime | None = None) -> str:
     return "active" if token.expires > (now or timezone.now()) else "expired"
 
 
-def revoke_token(*, acting_user, token: ApiToken) -> ApiToken:
+def revoke_token(*, acting_user: Actor, token: ApiToken) -> ApiToken:
     """Revoke a token at once (its own account or an administrator of it); the row stays so
     the list shows it revoked. Revoking twice changes nothing."""
-    if acting_user is not None and acting_user != token.user:
+    if not is_operator(acting_user) and acting_user != token.user:
         check_may_manage_account(acting_user, token.user)
     if token.revoked:
         return token

@@ -1,5 +1,7 @@
 import math
+from collections.abc import Callable
 from functools import wraps
+from typing import TYPE_CHECKING, Any
 from urllib.parse import urlencode
 
 import segno
@@ -8,6 +10,7 @@ from django.contrib.auth import login, logout, update_session_auth_hash
 from django.contrib.auth.decorators import login_required
 from django.contrib.auth.views import redirect_to_login
 from django.core.exceptions import PermissionDenied, ValidationError
+from django.http import HttpRequest, HttpResponse
 from django.shortcuts import get_object_or_404, redirect, render
 from django.urls import reverse
 from django.utils import timezone
@@ -19,6 +22,7 @@ from django_otp import login as otp_login
 from liudong.audit import services as audit
 from liudong.audit.middleware import client_address
 from liudong.audit.models import Action
+from liudong.base import scoped_object_or_404
 from liudong.web.decorators import staff_required
 from liudong.web.forms import apply_service
 
@@ -34,15 +38,27 @@ from .forms import (
 )
 from .middleware import PASSWORD, SECOND_FACTOR, SECOND_FACTOR_PENDING, pending_step
 from .models import User
+
+if TYPE_CHECKING:
+
+    class SignedInRequest(HttpRequest):
+        """A request past login_required / staff_required: its user is an account."""
+
+        user: User
+
+else:
+    SignedInRequest = HttpRequest
 from .roles import MANAGE_USERS, Role, can
 
 
-def _signed_in_with_region(view):
+def _signed_in_with_region(
+    view: Callable[..., HttpResponse],
+) -> Callable[..., HttpResponse]:
     """Any account with a region, whatever its role: its own tokens are its own business
     (an auditor has them as much as anyone), and so are its sign-in security settings."""
 
     @wraps(view)
-    def wrapper(request, *args, **kwargs):
+    def wrapper(request: HttpRequest, *args: Any, **kwargs: Any) -> HttpResponse:
         if not request.user.is_authenticated:
             return redirect_to_login(request.get_full_path())
         if not request.user.region_id or not request.user.is_active:
@@ -52,7 +68,7 @@ def _signed_in_with_region(view):
     return wrapper
 
 
-def login_view(request):
+def login_view(request: HttpRequest) -> HttpResponse:
     form = LoginForm(request.POST or None)
     next_url = request.POST.get("next") or request.GET.get("next") or ""
     if request.method == "POST" and form.is_valid():
@@ -86,19 +102,19 @@ def login_view(request):
     return render(request, "accounts/login.html", {"form": form, "next": next_url})
 
 
-def _to_step(name: str, next_url: str):
+def _to_step(name: str, next_url: str) -> HttpResponse:
     target = reverse(name)
     return redirect(f"{target}?{urlencode({'next': next_url})}" if next_url else target)
 
 
-def _safe_next(request) -> str:
+def _safe_next(request: HttpRequest) -> str:
     next_url = request.POST.get("next") or request.GET.get("next") or ""
     if not url_has_allowed_host_and_scheme(next_url, {request.get_host()}):
         return ""
     return next_url
 
 
-def _after_step(request, next_url: str):
+def _after_step(request: HttpRequest, next_url: str) -> HttpResponse:
     """Where a finished sign-in step leads: the next step still owed, else the page asked for."""
     step = pending_step(request)
     if step == PASSWORD:
@@ -106,13 +122,13 @@ def _after_step(request, next_url: str):
     return redirect(next_url or "web:home")
 
 
-def _verified(request, device) -> None:
+def _verified(request: HttpRequest, device: Any) -> None:
     otp_login(request, device)
     request.session.pop(SECOND_FACTOR_PENDING, None)
 
 
 @login_required
-def second_factor_view(request):
+def second_factor_view(request: SignedInRequest) -> HttpResponse:
     """Second step of signing in: the code from the authenticator, or a recovery code."""
     next_url = _safe_next(request)
     user = request.user
@@ -163,7 +179,7 @@ def second_factor_view(request):
 
 
 @login_required
-def second_factor_enrol(request):
+def second_factor_enrol(request: SignedInRequest) -> HttpResponse:
     """Set up an authenticator: scan the QR (or type the key), then prove it with a code.
 
     Reached by an account that has none yet (a required one is sent here before anything
@@ -205,7 +221,7 @@ def second_factor_enrol(request):
 
 
 @_signed_in_with_region
-def security(request):
+def security(request: SignedInRequest) -> HttpResponse:
     """One's own sign-in settings: the second factor, recovery codes, the password."""
     user = request.user
     return render(
@@ -221,7 +237,7 @@ def security(request):
 
 @require_POST
 @_signed_in_with_region
-def recovery_codes_new(request):
+def recovery_codes_new(request: SignedInRequest) -> HttpResponse:
     try:
         codes = second_factor.new_recovery_codes(acting_user=request.user)
     except ValidationError as exc:
@@ -233,7 +249,7 @@ def recovery_codes_new(request):
 
 
 @login_required
-def password_change(request):
+def password_change(request: SignedInRequest) -> HttpResponse:
     next_url = _safe_next(request)
     form = PasswordChangeForm(request.POST or None)
     if request.method == "POST" and form.is_valid():
@@ -262,7 +278,7 @@ def password_change(request):
 
 
 @require_POST
-def logout_view(request):
+def logout_view(request: HttpRequest) -> HttpResponse:
     if request.user.is_authenticated:
         audit.record(
             Action.LOGOUT,
@@ -275,7 +291,7 @@ def logout_view(request):
 
 
 @staff_required()
-def user_list(request):
+def user_list(request: SignedInRequest) -> HttpResponse:
     users = User.objects.in_scope(request.user).select_related("region")
     role = request.GET.get("role", "")
     if role in Role.values:
@@ -293,8 +309,8 @@ def user_list(request):
 
 
 @staff_required()
-def user_detail(request, pk):
-    account = get_object_or_404(User.objects.in_scope(request.user).select_related("region"), pk=pk)
+def user_detail(request: SignedInRequest, pk: int) -> HttpResponse:
+    account = scoped_object_or_404(User.objects.select_related("region"), request.user, pk=pk)
     if request.method == "GET":
         audit.record_view(
             acting_user=request.user, obj=account, region=account.region_id, via="web"
@@ -335,8 +351,8 @@ def user_detail(request, pk):
 
 @require_POST
 @staff_required(MANAGE_USERS)
-def user_reset_password(request, pk):
-    account = get_object_or_404(User.objects.in_scope(request.user), pk=pk)
+def user_reset_password(request: SignedInRequest, pk: int) -> HttpResponse:
+    account = scoped_object_or_404(User, request.user, pk=pk)
     password = services.set_password(acting_user=request.user, user=account)
     messages.success(
         request,
@@ -348,8 +364,8 @@ def user_reset_password(request, pk):
 
 @require_POST
 @staff_required(MANAGE_USERS)
-def user_reset_second_factor(request, pk):
-    account = get_object_or_404(User.objects.in_scope(request.user), pk=pk)
+def user_reset_second_factor(request: SignedInRequest, pk: int) -> HttpResponse:
+    account = scoped_object_or_404(User, request.user, pk=pk)
     second_factor.reset_second_factor(acting_user=request.user, user=account)
     messages.success(
         request,
@@ -360,7 +376,7 @@ def user_reset_second_factor(request, pk):
 
 
 @staff_required(MANAGE_USERS)
-def user_create(request):
+def user_create(request: SignedInRequest) -> HttpResponse:
     form = UserForm(request.POST or None, initial={"region": request.user.region_id})
     data = form.cleaned_data if request.method == "POST" and form.is_valid() else None
     created = data and apply_service(
@@ -391,7 +407,7 @@ def user_create(request):
 
 
 @_signed_in_with_region
-def token_list(request):
+def token_list(request: SignedInRequest) -> HttpResponse:
     """Your API tokens and, for a staff administrator, those of the staff in scope; a new
     one is issued here with the expiry chosen (its key shown once)."""
     form = TokenForm(request.POST or None, may_manage=can(request.user, MANAGE_USERS))
@@ -399,7 +415,7 @@ def token_list(request):
     if request.method == "POST" and form.is_valid():
         username = form.cleaned_data.get("username") or ""
         account = (
-            get_object_or_404(User.objects.in_scope(request.user), username__iexact=username)
+            scoped_object_or_404(User, request.user, username__iexact=username)
             if username
             else request.user
         )
@@ -429,7 +445,7 @@ def token_list(request):
 
 @require_POST
 @_signed_in_with_region
-def token_revoke(request, pk):
+def token_revoke(request: SignedInRequest, pk: int) -> HttpResponse:
     token = get_object_or_404(services.tokens_visible_to(request.user), pk=pk)
     services.revoke_token(acting_user=request.user, token=token)
     messages.success(request, _("Token %(prefix)s… revoked.") % {"prefix": token.prefix})

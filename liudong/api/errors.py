@@ -7,17 +7,21 @@ Validation errors list every field; other errors carry one entry with field null
 
 from __future__ import annotations
 
+from collections.abc import Iterator
+from typing import Any
+
 from django.core.exceptions import PermissionDenied as DjangoPermissionDenied
 from django.core.exceptions import ValidationError as DjangoValidationError
 from django.http import Http404, JsonResponse
 from rest_framework import exceptions, status
 from rest_framework.exceptions import ErrorDetail
+from rest_framework.response import Response
 from rest_framework.views import exception_handler as drf_exception_handler
 
 from liudong.base import StaleWrite
 
 
-def _flatten(detail, field=None):
+def _flatten(detail: Any, field: str | None = None) -> Iterator[dict[str, Any]]:
     """DRF's nested error details as a flat list of {field, code, message}."""
     if isinstance(detail, dict):
         for key, value in detail.items():
@@ -49,7 +53,7 @@ def _keeping_codes(exc: DjangoValidationError) -> dict[str, list[ErrorDetail]]:
     """A service's ValidationError as DRF details, each message with the code the service
     gave it (``same_node``, ``answered``, ...) so a client can tell refusals apart."""
 
-    def details(errors) -> list[ErrorDetail]:
+    def details(errors: list[DjangoValidationError]) -> list[ErrorDetail]:
         return [
             ErrorDetail(message, error.code or "invalid")
             for error in errors
@@ -61,7 +65,7 @@ def _keeping_codes(exc: DjangoValidationError) -> dict[str, list[ErrorDetail]]:
     return {"non_field_errors": details(exc.error_list)}
 
 
-def exception_handler(exc, context):
+def exception_handler(exc: Exception, context: dict[str, Any]) -> Response | None:
     """Turn the services' Django exceptions into DRF ones, then flatten to one shape."""
     if isinstance(exc, StaleWrite):
         exc = Conflict(str(exc))

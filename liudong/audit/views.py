@@ -1,9 +1,10 @@
 from django.core.paginator import Paginator
 from django.http import HttpResponse
-from django.shortcuts import get_object_or_404, render
+from django.shortcuts import render
 from django.utils import timezone
 
 from liudong.accounts.roles import VIEW_AUDIT
+from liudong.base import scoped_object_or_404
 from liudong.web.decorators import staff_required
 
 from . import services
@@ -30,7 +31,7 @@ def entry_list(request):
 
 @staff_required(VIEW_AUDIT)
 def entry_detail(request, seq):
-    entry = get_object_or_404(AuditEntry.objects.in_scope(request.user), seq=seq)
+    entry = scoped_object_or_404(AuditEntry, request.user, seq=seq)
     return render(request, "audit/detail.html", {"entry": entry})
 
 

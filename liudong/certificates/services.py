@@ -19,11 +19,14 @@ from django.db import transaction
 from django.db.models import QuerySet
 from django.utils import timezone
 from django.utils.translation import gettext as _
+from django.utils.translation import gettext_lazy
 
 from liudong import events
-from liudong.accounts.roles import ISSUE_CERTIFICATES, VERIFY_CERTIFICATES, can
+from liudong.accounts.roles import ISSUE_CERTIFICATES, VERIFY_CERTIFICATES
+from liudong.actors import Actor, account_of, is_operator
 from liudong.audit import services as audit
 from liudong.audit.models import Action
+from liudong.authorization import authorize
 from liudong.people.idnumbers import IdNumberError, mask
 from liudong.people.idnumbers import parse as parse_id_number
 from liudong.people.models import HeldCertificate, Person, ResidenceEpisode
@@ -124,51 +127,32 @@ def add_months(day: datetime.date, months: int) -> datetime.date:
 # --- who may do what -------------------------------------------------------------------
 
 
-def check_may_issue(user, person: Person) -> None:
+def check_may_issue(user: Actor | None, person: Person) -> None:
     """The township of her household registration issues (2009 Regulations, art. 7).
 
-    ``None`` is the server operator (command line): no region bound.
+    Beyond capability and region: the office must be a township-level one (a county holds
+    no ISSUE_CERTIFICATES, but a role given it at another level must not issue either).
     """
-    if user is None:
-        return
-    if not can(user, ISSUE_CERTIFICATES) or len(user.region_id) != Level.TOWNSHIP.length:
-        raise PermissionDenied(
-            _("Only a township office may issue or revoke certificates (your role: %(role)s).")
-            % {"role": user.role}
-        )
-    if not person.household_region_id.startswith(user.region_id):
-        raise PermissionDenied(
-            _(
-                "Her household registration lies outside your township %(region)s: the "
-                "township of her registration issues her certificate."
-            )
-            % {"region": user.region_id}
-        )
+    refused = _("Only a township office may issue or revoke certificates (your role: %(role)s).")
+    authorize(user, ISSUE_CERTIFICATES, refused=refused)
+    if not is_operator(user) and len(getattr(user, "region_id", "") or "") != Level.TOWNSHIP.length:
+        raise PermissionDenied(refused % {"role": getattr(user, "role", "")})
+    authorize(
+        user,
+        ISSUE_CERTIFICATES,
+        person.household_region_id,
+        outside=_(
+            "Her household registration lies outside your township %(region)s: the "
+            "township of her registration issues her certificate."
+        ),
+    )
 
 
-def check_may_verify(user, region_code: str) -> None:
-    """The residence verifies: the user's region must hold her current residence."""
-    if user is None:
-        return
-    if not can(user, VERIFY_CERTIFICATES):
-        raise PermissionDenied(_("Your role may not verify certificates."))
-    if not region_code.startswith(user.region_id):
-        raise PermissionDenied(
-            _("She does not live in your region %(region)s.") % {"region": user.region_id}
-        )
-
-
-def check_may_revoke(user, certificate: Certificate) -> None:
-    """Only the issuing township revokes (``None``, the operator, may too)."""
-    if user is None:
-        return
-    if not (
-        can(user, ISSUE_CERTIFICATES) and certificate.issuing_region_id.startswith(user.region_id)
-    ):
-        raise PermissionDenied(
-            _("Only the issuing township %(region)s may revoke this certificate.")
-            % {"region": certificate.issuing_region_id}
-        )
+# The residence verifies: authorize(actor, VERIFY_CERTIFICATES, stay region, outside=…).
+NOT_RESIDENT = gettext_lazy("She does not live in your region %(region)s.")
+# Only the issuing township revokes: authorize(actor, ISSUE_CERTIFICATES, issuing region,
+# refused=…, outside=…, the message naming the issuing township).
+NOT_ISSUER = gettext_lazy("Only the issuing township %(region)s may revoke this certificate.")
 
 
 def allowed(check: Callable[[], None]) -> bool:
@@ -264,8 +248,8 @@ def issue_refusal(person: Person, today: datetime.date | None = None) -> str:
 @transaction.atomic
 def issue(
     person: Person,
-    acting_user,
     *,
+    acting_user: Actor,
     contraception: str | None = None,
     today: datetime.date | None = None,
 ) -> Certificate:
@@ -303,7 +287,7 @@ def issue(
         issuing_region=Region.objects.get(code=township),
         issued_on=today,
         valid_until=valid_until_for(person.birth_date),
-        issued_by=acting_user,
+        issued_by=account_of(acting_user),
         name=person.name,
         sex=person.sex,
         birth_date=person.birth_date,
@@ -365,7 +349,7 @@ def find_person(user, id_number: str) -> Person:
         value = parse_id_number(id_number).value
     except IdNumberError as exc:
         raise field_error("id_number", str(exc), exc.code) from exc
-    people = Person.objects.all() if user is None else Person.objects.in_scope(user)
+    people = Person.objects.in_scope(user)
     person = people.filter(id_number=value).first()
     if person is not None and person.merged_into_id:
         person = people.filter(pk=person.merged_into_id).first()
@@ -377,7 +361,7 @@ def find_person(user, id_number: str) -> Person:
 
 
 @transaction.atomic
-def revoke(number: str, reason: str, acting_user) -> Certificate:
+def revoke(number: str, reason: str, *, acting_user: Actor) -> Certificate:
     """Revoke a certificate (only its issuing township may): it stops verifying here at
     once, and anywhere else once the revocation reaches them."""
     reason = (reason or "").strip()
@@ -385,11 +369,7 @@ def revoke(number: str, reason: str, acting_user) -> Certificate:
         raise ValidationError({"reason": _("Give the reason for revoking.")})
     if len(reason) > 200:
         raise ValidationError({"reason": _("The reason is at most 200 characters.")})
-    visible = (
-        Certificate.objects.all()
-        if acting_user is None
-        else Certificate.objects.in_scope(acting_user)
-    )
+    visible = Certificate.objects.in_scope(acting_user)
     certificate = (
         visible.select_for_update(of=("self",))
         .select_related("person")
@@ -402,7 +382,14 @@ def revoke(number: str, reason: str, acting_user) -> Certificate:
             _("No certificate numbered %(number)s in your region.") % {"number": number},
             "not_found",
         )
-    check_may_revoke(acting_user, certificate)
+    not_issuer = NOT_ISSUER % {"region": certificate.issuing_region_id}
+    authorize(
+        acting_user,
+        ISSUE_CERTIFICATES,
+        certificate.issuing_region_id,
+        refused=not_issuer,
+        outside=not_issuer,
+    )
     if certificate.revoked_at is not None:
         raise ValidationError(
             _("Certificate %(number)s was already revoked on %(when)s.")
@@ -411,7 +398,7 @@ def revoke(number: str, reason: str, acting_user) -> Certificate:
         )
     before = audit.snapshot(certificate, CERTIFICATE_AUDIT_FIELDS)
     certificate.revoked_at = timezone.now()
-    certificate.revoked_by = acting_user
+    certificate.revoked_by = account_of(acting_user)
     certificate.revoke_reason = reason
     certificate.save_versioned()
     audit.record(
@@ -602,7 +589,7 @@ def find_by_number(
     """A certificate by number: one this node issued first, else one named in an imported
     register row (issued elsewhere). Only files in the user's scope are looked at."""
     number = (number or "").strip()
-    people = Person.objects.all() if user is None else Person.objects.in_scope(user)
+    people = Person.objects.in_scope(user)
     certificate = Certificate.objects.filter(number=number, person__in=people).first()
     if certificate is not None and (person is None or certificate.person_id == person.pk):
         return certificate, None
@@ -648,7 +635,7 @@ def verify_at_residence(
     today = _today(today)
     certificate: Certificate | None = None
     held: HeldCertificate | None = None
-    scoped = Person.objects.all() if acting_user is None else Person.objects.in_scope(acting_user)
+    scoped = Person.objects.in_scope(acting_user)
     if method == Method.QR:
         result = verify_payload(payload or "", today=today)
         if not result.ok:
@@ -703,7 +690,7 @@ def verify_at_residence(
     if not scoped.filter(pk=person.pk).exists():
         raise PermissionDenied(_("This file lies outside your region."))
     episode = _open_episode(person)
-    check_may_verify(acting_user, episode.region_id)
+    authorize(acting_user, VERIFY_CERTIFICATES, episode.region_id, outside=NOT_RESIDENT)
     if today < episode.arrival_date:
         raise ValidationError(_("The verification date is before her arrival."))
     verification = Verification.objects.create(
@@ -712,7 +699,7 @@ def verify_at_residence(
         number=number or "",
         person=person,
         episode=episode,
-        verified_by=acting_user,
+        verified_by=account_of(acting_user),
         region_id=episode.region_id,
         verified_at=timezone.now(),
         verified_on=today,
@@ -791,12 +778,14 @@ def record_verification_notice(
 
 
 @transaction.atomic
-def issue_notice(person: Person, acting_user, *, today: datetime.date | None = None) -> Notice:
+def issue_notice(
+    person: Person, *, acting_user: Actor, today: datetime.date | None = None
+) -> Notice:
     """A notice to obtain her certificate within three months (2009 Regulations, art. 8).
     Asking again during the same stay gives the notice already open."""
     today = _today(today)
     episode = _open_episode(person)
-    check_may_verify(acting_user, episode.region_id)
+    authorize(acting_user, VERIFY_CERTIFICATES, episode.region_id, outside=NOT_RESIDENT)
     if not person.is_adult_wcba(today):
         raise ValidationError(
             _("A notice is given only to a woman aged %(min)d to %(max)d.")
@@ -818,7 +807,7 @@ def issue_notice(person: Person, acting_user, *, today: datetime.date | None = N
         region_id=episode.region_id,
         issued_on=today,
         deadline=add_months(today, NOTICE_MONTHS),
-        issued_by=acting_user,
+        issued_by=account_of(acting_user),
     )
     audit.record(
         Action.CREATE,
@@ -835,7 +824,7 @@ def issue_notice(person: Person, acting_user, *, today: datetime.date | None = N
 
 def overdue_notices(user, *, today: datetime.date | None = None) -> QuerySet[Notice]:
     """The worklist: open notices past their deadline for people still living here."""
-    notices = Notice.objects.all() if user is None else Notice.objects.in_scope(user)
+    notices = Notice.objects.in_scope(user)
     return notices.overdue(_today(today)).select_related("person", "episode")
 
 
@@ -843,7 +832,7 @@ def overdue_notices(user, *, today: datetime.date | None = None) -> QuerySet[Not
 
 
 def find_certificate(number: str, user) -> Certificate:
-    visible = Certificate.objects.all() if user is None else Certificate.objects.in_scope(user)
+    visible = Certificate.objects.in_scope(user)
     certificate = visible.select_related("issuing_region", "person").filter(number=number).first()
     if certificate is None:
         raise field_error(
@@ -917,7 +906,9 @@ def issue_from_file(
             continue
         try:
             person = find_person(acting_user, "" if raw is None else str(raw))
-            certificate = issue(person, acting_user, contraception=contraception, today=today)
+            certificate = issue(
+                person, acting_user=acting_user, contraception=contraception, today=today
+            )
         except AlreadyHolds as exc:
             summary.skipped.append(
                 {"row": row, "number": exc.certificate.number, "reason": exc.messages[0]}
@@ -1097,7 +1088,7 @@ def _with_stay(outcome: CheckOutcome, acting_user) -> CheckOutcome:
         return outcome
     outcome.episode = episode
     try:
-        check_may_verify(acting_user, episode.region_id)
+        authorize(acting_user, VERIFY_CERTIFICATES, episode.region_id, outside=NOT_RESIDENT)
     except PermissionDenied as exc:
         outcome.refusal = str(exc)
     return outcome

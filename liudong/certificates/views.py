@@ -13,13 +13,15 @@ from django.contrib import messages
 from django.core.exceptions import PermissionDenied, ValidationError
 from django.core.paginator import Paginator
 from django.http import Http404, HttpResponse
-from django.shortcuts import get_object_or_404, redirect, render
+from django.shortcuts import redirect, render
 from django.urls import reverse
 from django.utils import timezone
 from django.utils.translation import gettext as _
 from django.views.decorators.http import require_GET, require_POST
 
 from liudong.accounts.roles import ISSUE_CERTIFICATES, VERIFY_CERTIFICATES
+from liudong.authorization import allowed
+from liudong.base import scoped_object_or_404
 from liudong.people.models import Person
 from liudong.regions.codes import Level
 from liudong.regions.models import Region
@@ -36,8 +38,8 @@ PAGE_SIZE = 50
 
 
 def _person(request, pk) -> Person:
-    return get_object_or_404(
-        Person.objects.in_scope(request.user).select_related("household_region"), pk=pk
+    return scoped_object_or_404(
+        Person.objects.select_related("household_region"), request.user, pk=pk
     )
 
 
@@ -61,7 +63,9 @@ def issue(request, person_pk):
         certificate = apply_service(
             form,
             lambda: services.issue(
-                person, request.user, contraception=form.cleaned_data["contraception"] or None
+                person,
+                acting_user=request.user,
+                contraception=form.cleaned_data["contraception"] or None,
             ),
         )
     if certificate is not None:
@@ -101,8 +105,8 @@ def _certificate(request, number):
 def _detail_context(request, certificate, revoke_form=None) -> dict:
     today = timezone.localdate()
     status = certificate.status_on(today)
-    may_revoke = status != Status.REVOKED and services.allowed(
-        lambda: services.check_may_revoke(request.user, certificate)
+    may_revoke = status != Status.REVOKED and allowed(
+        request.user, ISSUE_CERTIFICATES, certificate.issuing_region_id
     )
     return {
         "certificate": certificate,
@@ -150,7 +154,8 @@ def revoke(request, number):
     done = None
     if form.is_valid():
         done = apply_service(
-            form, lambda: services.revoke(number, form.cleaned_data["reason"], request.user)
+            form,
+            lambda: services.revoke(number, form.cleaned_data["reason"], acting_user=request.user),
         )
     if done is not None:
         messages.success(request, _("Certificate %(number)s revoked.") % {"number": number})
@@ -241,7 +246,7 @@ def give_notice(request, person_pk):
     """Give her the notice (or open the one she already has) and show it to print."""
     person = _person(request, person_pk)
     try:
-        notice = services.issue_notice(person, request.user)
+        notice = services.issue_notice(person, acting_user=request.user)
     except (ValidationError, PermissionDenied) as exc:
         messages.error(request, _messages_of(exc))
         return redirect("people:detail", pk=person.pk)

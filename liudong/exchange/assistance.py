@@ -25,6 +25,7 @@ from django.utils import timezone
 from django.utils.translation import gettext as _
 
 from liudong.accounts.roles import ASSISTANCE, can
+from liudong.actors import account_of
 from liudong.audit import services as audit
 from liudong.audit.models import Action
 from liudong.people.models import Person
@@ -134,7 +135,7 @@ def ask(
         deadline=deadline_for(urgency, asked_on),
         region_id=here,
         other_region=other,
-        asked_by=acting_user,
+        asked_by=account_of(acting_user),
     )
     services.queue(
         "assistance_request",
@@ -193,7 +194,7 @@ def answer(
     before = _snapshot(request)
     request.finding, request.answer = finding, text
     request.answered_on = today or timezone.localdate()
-    request.answered_by = acting_user
+    request.answered_by = account_of(acting_user)
     request.save_versioned(expected_version=expected_version)
     services.queue(
         "assistance_answer",

@@ -6,12 +6,13 @@ from __future__ import annotations
 
 from django.contrib import messages
 from django.core.exceptions import ValidationError
-from django.shortcuts import get_object_or_404, redirect, render
+from django.shortcuts import redirect, render
 from django.urls import reverse
 from django.utils import timezone
 from django.utils.translation import gettext as _
 
 from liudong.accounts.roles import ASSISTANCE
+from liudong.base import scoped_object_or_404
 from liudong.people.models import Person
 from liudong.regions.models import Region
 from liudong.web.decorators import staff_required
@@ -52,10 +53,9 @@ def worklist(request):
 
 @staff_required(ASSISTANCE)
 def detail(request, pk: int):
-    found = get_object_or_404(
-        AssistanceRequest.objects.in_scope(request.user).select_related(
-            "region", "person", "asked_by", "answered_by"
-        ),
+    found = scoped_object_or_404(
+        AssistanceRequest.objects.select_related("region", "person", "asked_by", "answered_by"),
+        request.user,
         pk=pk,
     )
     may_answer = found.direction == Direction.INCOMING and found.answered_on is None
@@ -91,7 +91,7 @@ def detail(request, pk: int):
 
 @staff_required(ASSISTANCE)
 def ask(request, person_pk: int):
-    person = get_object_or_404(Person.objects.in_scope(request.user), pk=person_pk)
+    person = scoped_object_or_404(Person, request.user, pk=person_pk)
     form = AskForm(request.POST or None)
     other, refusal = None, ""
     try:

@@ -31,6 +31,7 @@ from collections.abc import Callable
 from django.core.exceptions import ValidationError
 from django.utils.translation import gettext as _
 
+from liudong.actors import OPERATOR
 from liudong.audit import services as audit
 from liudong.audit.models import Action
 from liudong.certificates.services import record_verification_notice
@@ -97,7 +98,7 @@ def on_arrival(message: InboxMessage) -> None:
             message.person = person
             return  # already where the notice says (registered here too)
     people.register_arrival(
-        acting_user=None, person=person, region=region, arrival_date=arrival_date
+        acting_user=OPERATOR, person=person, region=region, arrival_date=arrival_date
     )
     message.person = person
 
@@ -110,7 +111,7 @@ def on_departure(message: InboxMessage) -> None:
     if current is None or not current.region_id.startswith(region.code):
         return  # she is known here to live elsewhere already: nothing to close
     people.register_departure(
-        acting_user=None, person=person, departure_date=_day(payload["departure_date"])
+        acting_user=OPERATOR, person=person, departure_date=_day(payload["departure_date"])
     )
 
 
@@ -125,7 +126,7 @@ def on_certificate_issued(message: InboxMessage) -> None:
     if created:
         audit.record(
             Action.CREATE,
-            acting_user=None,
+            acting_user=OPERATOR,
             obj=held,
             region=person.residence_region_id or person.household_region_id,
             after=audit.snapshot(held, ["person_id", "number", "issuer", "issued_on"]),
@@ -144,7 +145,7 @@ def on_certificate_revoked(message: InboxMessage) -> None:
     held.save()
     audit.record(
         Action.UPDATE if before else Action.CREATE,
-        acting_user=None,
+        acting_user=OPERATOR,
         obj=held,
         region=person.residence_region_id or person.household_region_id,
         before=before,
@@ -170,7 +171,7 @@ def on_birth(message: InboxMessage) -> None:
     birth_date = _day(payload["birth_date"])
     if parent.children.filter(birth_date=birth_date, sex=payload["sex"]).exists():
         return  # the office here recorded her already
-    people.add_child(acting_user=None, parent=parent, sex=payload["sex"], birth_date=birth_date)
+    people.add_child(acting_user=OPERATOR, parent=parent, sex=payload["sex"], birth_date=birth_date)
 
 
 def on_service(message: InboxMessage) -> None:
@@ -185,7 +186,7 @@ def on_service(message: InboxMessage) -> None:
     )
     audit.record(
         Action.CREATE,
-        acting_user=None,
+        acting_user=OPERATOR,
         obj=reported,
         region=person.household_region_id,
         after=audit.snapshot(reported, ["person_id", "service_type", "date", "reported_by"]),

@@ -30,10 +30,12 @@ from django.db.models import Q
 from django.utils import timezone
 from django.utils.translation import gettext as _
 
-from liudong.accounts.roles import CHANGE_PEOPLE, can
+from liudong.accounts.roles import CHANGE_PEOPLE
+from liudong.actors import account_of, is_operator
 from liudong.audit import context as audit_context
 from liudong.audit import services as audit
 from liudong.audit.models import Action
+from liudong.authorization import allowed, authorize
 from liudong.people import idnumbers
 from liudong.people import services as people
 from liudong.people.models import Person, ResidenceEpisode
@@ -346,7 +348,7 @@ def _chunks(items: list, size: int = 500) -> Iterable[list]:
 
 def reconcile(rows: list[ListRow], *, acting_user) -> list[Outcome]:
     """Each row's category against the registry as the user may see it (read only)."""
-    scoped = Person.objects.in_scope(acting_user) if acting_user is not None else Person.objects
+    scoped = Person.objects.in_scope(acting_user)
     bound = getattr(acting_user, "region_id", "") or ""
     outcomes: list[Outcome] = []
     for chunk in _chunks(rows):
@@ -403,7 +405,7 @@ def _batch_region(user, region: str, rows: list[ListRow]) -> str:
     with regions in the file) the narrowest division that holds every row's region."""
     if region:
         return region
-    if user is not None:
+    if not is_operator(user):
         return user.region_id
     codes = {row.region for row in rows}
     if not codes:
@@ -429,11 +431,6 @@ def _known_region_lookup() -> Callable[[str], bool]:
     return known
 
 
-def check_may_import(user) -> None:
-    if user is not None and not can(user, CHANGE_PEOPLE):
-        raise PermissionDenied(_("Your role may not take in department lists."))
-
-
 @transaction.atomic
 def import_department(
     path,
@@ -447,7 +444,7 @@ def import_department(
     is not changed. A row already pending (same ID number, same details) is kept as a repeat
     of that row and adds no work; one pending with other details is superseded by this one.
     """
-    check_may_import(acting_user)
+    authorize(acting_user, CHANGE_PEOPLE, refused=_("Your role may not take in department lists."))
     if source not in IntakeBatch.Source.values:
         raise ValidationError(
             {
@@ -460,12 +457,12 @@ def import_department(
             raise ValidationError(
                 {"region": _("Unknown region code “%(code)s”.") % {"code": region}}
             )
-        if acting_user is not None and not region.startswith(acting_user.region_id):
+        if not is_operator(acting_user) and not region.startswith(acting_user.region_id):
             raise PermissionDenied(
                 _("The region %(code)s lies outside your region %(region)s.")
                 % {"code": region, "region": acting_user.region_id}
             )
-    default_region = region or (acting_user.region_id if acting_user is not None else "")
+    default_region = region or (acting_user.region_id if not is_operator(acting_user) else "")
     reading = read_department_file(
         path, default_region=default_region, known_region=_known_region_lookup()
     )
@@ -474,8 +471,8 @@ def import_department(
         source=source,
         file_name=(file_name or Path(path).name)[:200],
         region=_batch_region(acting_user, region, reading.rows),
-        uploaded_by=acting_user,
-        operator="" if acting_user is not None else audit_context.current().operator or "",
+        uploaded_by=account_of(acting_user),
+        operator="" if not is_operator(acting_user) else audit_context.current().operator or "",
         rejected=reading.rejected,
         warnings=reading.warnings,
     )
@@ -650,8 +647,6 @@ def scoped_rows(user):
     """The rows a user may see: their region holds the row's, or the row belongs to a list
     they may see (an importer sees the rows of their list that lie outside their region:
     those are what they sent in). Deciding a row needs the first (see ``_locked``)."""
-    if user is None:
-        return IntakeRow.objects.all()
     return IntakeRow.objects.filter(
         Q(pk__in=IntakeRow.objects.in_scope(user).values("pk"))
         | Q(batch__in=IntakeBatch.objects.in_scope(user).values("pk"))
@@ -660,16 +655,12 @@ def scoped_rows(user):
 
 def decidable_rows(user):
     """The rows a user may decide: their region holds the row's."""
-    if user is None:
-        return IntakeRow.objects.all()
     return IntakeRow.objects.in_scope(user)
 
 
 def scoped_batches(user):
     """The lists a user may see: imported for their region (or below it), or holding a row
     they may decide (a county's list names people living in a township)."""
-    if user is None:
-        return IntakeBatch.objects.all()
     return IntakeBatch.objects.filter(
         Q(pk__in=IntakeBatch.objects.in_scope(user).values("pk"))
         | Q(pk__in=IntakeRow.objects.in_scope(user).values("batch_id"))
@@ -680,9 +671,7 @@ def may_decide(user, row: IntakeRow) -> bool:
     """Whether the page offers confirm and dismiss for the row (the services check again)."""
     if row.status != Status.PENDING:
         return False
-    if user is None:
-        return True
-    return can(user, CHANGE_PEOPLE) and row.region.startswith(user.region_id)
+    return allowed(user, CHANGE_PEOPLE, row.region)
 
 
 def shown_values(row: IntakeRow) -> dict:
@@ -701,14 +690,13 @@ ROW_AUDIT_FIELDS = ["batch_id", "row_number", "category", "status", "person_id",
 
 def _locked(row: IntakeRow, acting_user) -> IntakeRow:
     """The row, locked, after the checks every decision shares."""
-    if acting_user is not None:
-        if not can(acting_user, CHANGE_PEOPLE):
-            raise PermissionDenied(_("Your role may not decide department list rows."))
-        if not row.region.startswith(acting_user.region_id):
-            raise PermissionDenied(
-                _("This row's region %(code)s lies outside your region %(region)s.")
-                % {"code": row.region, "region": acting_user.region_id}
-            )
+    authorize(
+        acting_user,
+        CHANGE_PEOPLE,
+        row.region,
+        refused=_("Your role may not decide department list rows."),
+        outside=_("This row's region %(code)s lies outside your region %(region)s."),
+    )
     locked = IntakeRow.objects.select_for_update().get(pk=row.pk)
     if locked.status != Status.PENDING:
         who = locked.decided_by.username if locked.decided_by else ""
@@ -727,7 +715,7 @@ def _close(row: IntakeRow, *, acting_user, status: str, note: str, decision: str
     before = audit.snapshot(row, ROW_AUDIT_FIELDS)
     row.status = status
     row.note = note[:NOTE_MAX]
-    row.decided_by = acting_user
+    row.decided_by = account_of(acting_user)
     row.decided_at = timezone.now()
     row.save_versioned()
     audit.record(
@@ -795,7 +783,7 @@ def confirm_row(
 
 
 def _confirm_new(row: IntakeRow, *, acting_user, **supplied) -> Person:
-    scoped = Person.objects.in_scope(acting_user) if acting_user is not None else Person.objects
+    scoped = Person.objects.in_scope(acting_user)
     if scoped.filter(id_number=row.id_number).exists():
         raise ValidationError(
             _(
@@ -857,7 +845,7 @@ def _confirm_new(row: IntakeRow, *, acting_user, **supplied) -> Person:
 
 
 def _confirm_changed(row: IntakeRow, *, acting_user) -> Person:
-    scoped = Person.objects.in_scope(acting_user) if acting_user is not None else Person.objects
+    scoped = Person.objects.in_scope(acting_user)
     person = scoped.filter(pk=row.person_id).first() if row.person_id else None
     if person is None:
         raise ValidationError(

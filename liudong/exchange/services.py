@@ -17,15 +17,17 @@ import uuid
 from collections.abc import Sequence
 
 from django.conf import settings
-from django.core.exceptions import PermissionDenied, ValidationError
+from django.core.exceptions import ValidationError
 from django.db import IntegrityError, transaction
 from django.utils import timezone
 from django.utils.translation import gettext as _
 
 from liudong import crypto, events
+from liudong.actors import account_of
 from liudong.audit import context as audit_context
 from liudong.audit import services as audit
 from liudong.audit.models import Action
+from liudong.authorization import authorize
 from liudong.certificates import keys
 from liudong.certificates.models import SigningKey
 from liudong.people.idnumbers import mask
@@ -97,7 +99,7 @@ def trust_peer(
     if retire_previous or peer.previous_key_id == public.key_id:
         peer.previous_algorithm = peer.previous_public_key = peer.previous_key_id = ""
     peer.url, peer.algorithm, peer.public_key = url, public.algorithm, public.stored()
-    peer.key_id, peer.active, peer.added_by = public.key_id, True, acting_user
+    peer.key_id, peer.active, peer.added_by = public.key_id, True, account_of(acting_user)
     peer.full_clean()
     peer.save()
     audit.record(
@@ -426,12 +428,10 @@ def outbox_for(user):
 def apply_again(*, acting_user, message: InboxMessage) -> InboxMessage:
     """Apply a message whose effect could not be applied when it arrived (the file it
     names was made since, a wrong date corrected at the sender's, ...)."""
-    from liudong.accounts.roles import CHANGE_PEOPLE, can
+    from liudong.accounts.roles import CHANGE_PEOPLE
 
-    if not can(acting_user, CHANGE_PEOPLE) or not message.to_region.startswith(
-        acting_user.region_id
-    ):
-        raise PermissionDenied(_("This message was not sent to your region."))
+    not_yours = _("This message was not sent to your region.")
+    authorize(acting_user, CHANGE_PEOPLE, message.to_region, refused=not_yours, outside=not_yours)
     message = InboxMessage.objects.select_for_update().get(pk=message.pk)
     if message.state != InboxMessage.State.PROBLEM:
         raise ValidationError(_("This message was applied already."), code="applied")

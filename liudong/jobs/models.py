@@ -14,6 +14,7 @@ from django.db import models
 from django.db.models import Q
 from django.utils.translation import gettext_lazy as _
 
+from liudong.actors import account_of, reach
 from liudong.base import ScopedQuerySet, TrackedModel
 from liudong.regions.codes import subtree_q
 
@@ -22,10 +23,13 @@ class ImportJobQuerySet(ScopedQuerySet):
     def in_scope(self, user) -> Self:
         """Jobs in the user's region subtree, and the user's own wherever they were
         started (an account moved to another township still finds its imports)."""
-        region = getattr(user, "region_id", None)
-        if not getattr(user, "is_authenticated", False) or not region or not user.is_active:
+        region = reach(user)
+        if region is None:
             return self.none()
-        return self.filter(subtree_q(region, field="region_id") | Q(created_by=user))
+        account = account_of(user)
+        if account is None:
+            return self.filter(subtree_q(region, field="region_id"))
+        return self.filter(subtree_q(region, field="region_id") | Q(created_by=account))
 
 
 class ImportJob(TrackedModel):

@@ -18,12 +18,14 @@ from django.db.models import Count
 from django.utils import timezone
 from django.utils.translation import gettext as _
 
+from liudong.accounts.roles import CHANGE_PEOPLE
 from liudong.audit import services as audit
 from liudong.audit.models import Action
+from liudong.authorization import authorize
 
 from .idnumbers import one_transposition_away
 from .models import Child, HeldCertificate, Person, PossibleDuplicate, ResidenceEpisode
-from .services import check_may_change, refresh_derived
+from .services import FILE_OUTSIDE, refresh_derived
 
 LOOKUP_BATCH = 500
 
@@ -107,7 +109,13 @@ def _other_file(duplicate: PossibleDuplicate, keep: Person, acting_user) -> Pers
         pk=duplicate.second_id if keep.pk == duplicate.first_id else duplicate.first_id
     )
     for person in (keep, other):
-        check_may_change(acting_user, person.household_region_id, person.residence_region_id)
+        authorize(
+            acting_user,
+            CHANGE_PEOPLE,
+            person.household_region_id,
+            person.residence_region_id,
+            outside=FILE_OUTSIDE,
+        )
     return other
 
 
@@ -213,7 +221,13 @@ def dismiss(*, acting_user, duplicate: PossibleDuplicate) -> None:
     if duplicate.status != PossibleDuplicate.Status.OPEN:
         raise ValidationError(_("This pair has already been decided."))
     first = duplicate.first
-    check_may_change(acting_user, first.household_region_id, first.residence_region_id)
+    authorize(
+        acting_user,
+        CHANGE_PEOPLE,
+        first.household_region_id,
+        first.residence_region_id,
+        outside=FILE_OUTSIDE,
+    )
     _decided(duplicate, acting_user, PossibleDuplicate.Status.DISMISSED)
     duplicate.save()
     audit.record(

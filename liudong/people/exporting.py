@@ -8,6 +8,7 @@ from pathlib import Path
 
 from django.db.models import Prefetch
 
+from liudong.actors import Actor
 from liudong.audit import services as audit
 from liudong.audit.models import Action
 from liudong.safesheet import CSV_ENCODING, CsvWriter
@@ -26,11 +27,9 @@ REASON_NAME = dict(REASON_CHOICES)
 SEX_NAME = {"1": "男", "2": "女"}
 
 
-def persons_for_export(prefix: str, acting_user=None):
+def persons_for_export(prefix: str, *, acting_user: Actor):
     """Files registered or living under ``prefix``, bounded by the user's own scope."""
-    people = Person.objects.active()
-    if acting_user is not None:
-        people = people.in_scope(acting_user)
+    people = Person.objects.in_scope(acting_user).active()
     return (
         people.in_region(prefix)
         .order_by("id")
@@ -80,9 +79,9 @@ def template_rows(people) -> Iterator[list]:
         ]
 
 
-def export_persons(prefix: str, out: Path, *, file_format: str, acting_user=None) -> int:
+def export_persons(prefix: str, out: Path, *, file_format: str, acting_user: Actor) -> int:
     """Write the files under ``prefix`` to ``out`` (csv or xlsx, streamed); audited."""
-    people = persons_for_export(prefix, acting_user)
+    people = persons_for_export(prefix, acting_user=acting_user)
     count = 0
     if file_format == "xlsx":
         from liudong.safesheet import Workbook

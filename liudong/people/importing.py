@@ -25,6 +25,7 @@ from django.utils.translation import gettext as _
 
 from liudong import bulk, events, tabular
 from liudong.accounts.roles import CHANGE_PEOPLE, can
+from liudong.actors import Actor, is_operator
 from liudong.audit import services as audit
 from liudong.audit.models import Action
 from liudong.regions.models import Region
@@ -158,7 +159,7 @@ class KnownRegions:
 def import_persons(
     path,
     *,
-    acting_user=None,
+    acting_user: Actor,
     dry_run: bool = False,
     atomic: bool = False,
     errors_out: str | os.PathLike | None = None,
@@ -172,9 +173,9 @@ def import_persons(
     a whole is unusable (no header, unknown or doubled columns, unreadable). ``progress``
     is called with the number of data rows read so far; ``max_rows`` stops after that
     many (a web preview checks the head of a large file)."""
-    if acting_user is not None and not can(acting_user, CHANGE_PEOPLE):
+    if not is_operator(acting_user) and not can(acting_user, CHANGE_PEOPLE):
         raise PermissionDenied(_("Your role may not change person files."))
-    within = acting_user.region_id if acting_user is not None else ""
+    within = (acting_user.region_id or "") if not is_operator(acting_user) else ""
     rows = read_table_lists(
         path,
         PERSON_COLUMNS,

@@ -8,15 +8,17 @@ from __future__ import annotations
 import datetime
 from functools import lru_cache
 
-from django.core.exceptions import PermissionDenied, ValidationError
+from django.core.exceptions import ValidationError
 from django.db import transaction
 from django.utils import timezone
 from django.utils.translation import gettext as _
+from django.utils.translation import gettext_lazy
 
 from liudong import events
-from liudong.accounts.roles import CHANGE_PEOPLE, can
+from liudong.accounts.roles import CHANGE_PEOPLE
 from liudong.audit import services as audit
 from liudong.audit.models import Action
+from liudong.authorization import authorize
 from liudong.regions.models import Region
 from liudong.regions.services import is_floating
 
@@ -108,19 +110,9 @@ def refresh_derived(person: Person) -> None:
     person.is_floating = floating(person.household_region_id, person.residence_region_id)
 
 
-def check_may_change(user, *codes: str | None) -> None:
-    """A staff user may change a file when one of its regions lies in the user's region.
-
-    ``None`` is the server operator (command line): no region bound.
-    """
-    if user is None:
-        return
-    if not can(user, CHANGE_PEOPLE):
-        raise PermissionDenied(_("Your role may not change person files."))
-    if not any(code and code.startswith(user.region_id) for code in codes):
-        raise PermissionDenied(
-            _("This file lies outside your region %(region)s.") % {"region": user.region_id}
-        )
+# A file is the caller's to change when one of its regions (registration, residence, the
+# stay's) lies in the caller's region: authorize(actor, CHANGE_PEOPLE, *codes, outside=…).
+FILE_OUTSIDE = gettext_lazy("This file lies outside your region %(region)s.")
 
 
 def open_episode(person: Person) -> ResidenceEpisode | None:
@@ -165,7 +157,7 @@ def register_arrival(
     """She arrived at ``region``: close the stay she had (departing the day she arrived)
     and open a new one. ``person`` may be unsaved (a first registration). With
     ``expected_version`` a file changed since the user saw it is refused (StaleWrite)."""
-    check_may_change(acting_user, region.code)
+    authorize(acting_user, CHANGE_PEOPLE, region.code, outside=FILE_OUTSIDE)
     _check_dates(person, arrival_date, "arrival_date")
     if verified_on and verified_on < arrival_date:
         raise ValidationError({"verified_on": _("The verification date is before the arrival.")})
@@ -234,7 +226,7 @@ def register_departure(
     current = open_episode(person)
     if current is None:
         raise ValidationError(_("This person has no current residence to depart from."))
-    check_may_change(acting_user, current.region_id)
+    authorize(acting_user, CHANGE_PEOPLE, current.region_id, outside=FILE_OUTSIDE)
     _check_dates(person, departure_date, "departure_date")
     if departure_date < current.arrival_date:
         raise ValidationError({"departure_date": _("The departure is before the arrival.")})
@@ -325,7 +317,7 @@ def correct_stay(
     stay = open_episode(person)
     if stay is None:
         raise ValidationError(_("This person has no current residence to correct."))
-    check_may_change(acting_user, stay.region_id)
+    authorize(acting_user, CHANGE_PEOPLE, stay.region_id, outside=FILE_OUTSIDE)
     before = audit.snapshot(person, PERSON_AUDIT_FIELDS)
     stay_before = audit.snapshot(stay, EPISODE_AUDIT_FIELDS)
     if address is not None:
@@ -359,7 +351,13 @@ def update_person(
     unknown = set(changes) - set(EDITABLE_FIELDS)
     if unknown:
         raise ValueError(f"cannot change {sorted(unknown)}")
-    check_may_change(acting_user, person.household_region_id, person.residence_region_id)
+    authorize(
+        acting_user,
+        CHANGE_PEOPLE,
+        person.household_region_id,
+        person.residence_region_id,
+        outside=FILE_OUTSIDE,
+    )
     before = audit.snapshot(person, PERSON_AUDIT_FIELDS)
     for name, value in changes.items():
         setattr(person, name, value)
@@ -443,7 +441,13 @@ CHILD_AUDIT_FIELDS = ["parent_id", "name", "sex", "birth_date", "birth_order", "
 @transaction.atomic
 def add_child(*, acting_user, parent: Person, **values) -> Child:
     """Record a child of a person on file: vital statistics only (DESIGN.md §2.1)."""
-    check_may_change(acting_user, parent.household_region_id, parent.residence_region_id)
+    authorize(
+        acting_user,
+        CHANGE_PEOPLE,
+        parent.household_region_id,
+        parent.residence_region_id,
+        outside=FILE_OUTSIDE,
+    )
     child = Child.objects.create(parent=parent, **values)
     audit.record(
         Action.CREATE,

@@ -18,7 +18,7 @@ from django.views.decorators.http import require_GET, require_POST
 from django.views.decorators.vary import vary_on_headers
 
 from liudong.accounts.roles import CHANGE_PEOPLE, can
-from liudong.base import StaleWrite
+from liudong.base import StaleWrite, scoped_object_or_404
 from liudong.controlchars import post_guarded
 from liudong.exchange.models import ReportedService
 from liudong.services.services import services_of_person
@@ -434,7 +434,7 @@ def duplicate_detail(request, pk):
 
 def _decide(request, pk, decision, done_message):
     """Run one decision on a pair in scope; refusals become error messages."""
-    pair = get_object_or_404(PossibleDuplicate.objects.in_scope(request.user), pk=pk)
+    pair = scoped_object_or_404(PossibleDuplicate, request.user, pk=pk)
     try:
         decision(pair)
     except ValidationError as exc:

@@ -236,7 +236,8 @@ class LinkResidentForm(forms.Form):
                 _("No person with this ID number is on file in your region."), code="unknown"
             )
         episode = (
-            ResidenceEpisode.objects.open()
+            ResidenceEpisode.objects.in_scope(self.user)
+            .open()
             .filter(person=person, region__code__startswith=self.user.region_id)
             .select_related("person")
             .first()

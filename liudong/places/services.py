@@ -12,14 +12,16 @@ from __future__ import annotations
 import copy
 import datetime
 
-from django.core.exceptions import PermissionDenied, ValidationError
+from django.core.exceptions import ValidationError
 from django.db import models, transaction
 from django.utils import timezone
 from django.utils.translation import gettext as _
 
-from liudong.accounts.roles import MANAGE_PLACES, can
+from liudong.accounts.roles import CHANGE_PEOPLE, MANAGE_PLACES
+from liudong.actors import Caller, is_operator
 from liudong.audit import services as audit
 from liudong.audit.models import Action
+from liudong.authorization import authorize
 from liudong.base import StaleWrite
 from liudong.people.rows import Problem, parse_phone
 from liudong.regions.models import Region
@@ -59,14 +61,13 @@ def _audit_fields(model) -> list[str]:
 # --- who may change what ---------------------------------------------------------------
 
 
-def check_role(user) -> None:
-    if user is not None and not can(user, MANAGE_PLACES):
-        raise PermissionDenied(_("Your role may not change places."))
+def check_role(user: Caller) -> None:
+    authorize(user, MANAGE_PLACES, refused=_("Your role may not change places."))
 
 
 def check_region(user, code: str, field: str = "region") -> None:
     """The place lies in the user's region (a refusal names the field that puts it there)."""
-    if user is not None and not code.startswith(user.region_id):
+    if not is_operator(user) and not code.startswith(user.region_id):
         raise ValidationError(
             {
                 field: _("The place lies in %(code)s, outside your region %(region)s.")
@@ -410,13 +411,15 @@ def link_stay(
 ):
     """Say where she works and lives during this stay. The stay must be one the user may
     change (people rules) and each place in the user's region."""
-    from liudong.people.services import check_may_change
+    from liudong.people.services import FILE_OUTSIDE
 
-    check_may_change(
+    authorize(
         acting_user,
+        CHANGE_PEOPLE,
         episode.region_id,
         episode.person.household_region_id,
         episode.person.residence_region_id,
+        outside=FILE_OUTSIDE,
     )
     before = audit.snapshot(episode, EPISODE_LINK_FIELDS)
     if employer is not None:

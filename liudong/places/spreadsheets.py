@@ -27,6 +27,7 @@ from django.core.exceptions import PermissionDenied, ValidationError
 from django.db import models, transaction
 from django.utils.translation import gettext as _
 
+from liudong.actors import Actor, is_operator
 from liudong.audit import services as audit
 from liudong.audit.models import Action
 from liudong.people.rows import Problem, parse_date, text
@@ -145,7 +146,7 @@ class RecordType:
         )
 
     def run(
-        self, rows: Iterable, *, acting_user=None, atomic=False, dry_run=False
+        self, rows: Iterable, *, acting_user: Actor, atomic=False, dry_run=False
     ) -> ImportSummary:
         """Import ``rows`` (row number, cells); ``atomic``: nothing saved if a row is
         refused; ``dry_run``: nothing saved at all (the preview)."""
@@ -173,7 +174,7 @@ class RecordType:
         return summary
 
     def export(
-        self, prefix: str, *, acting_user=None, file_format: str = "csv", search: str = ""
+        self, prefix: str, *, acting_user: Actor, file_format: str = "csv", search: str = ""
     ) -> list[list]:
         """The records under ``prefix`` (matching ``search`` as the list's search box
         does) as import-template rows; the export is audited."""
@@ -358,7 +359,7 @@ def _match_employer(row: Row) -> Match:
     field = "credit_code" if code else "name"
     # Another region's employer is not the caller's to change, nor to learn about.
     if (
-        row.user is not None
+        not is_operator(row.user)
         and existing is not None
         and not existing.region_id.startswith(row.user.region_id)
     ):
@@ -557,7 +558,7 @@ RENTAL_HOUSE_COLUMNS, RENTAL_HOUSE_HEADER = RENTAL_HOUSES.columns, RENTAL_HOUSES
 
 
 def _check_export(acting_user, prefix: str) -> None:
-    if acting_user is not None:
+    if not is_operator(acting_user):
         services.check_role(acting_user)
         if not prefix.startswith(acting_user.region_id):
             raise PermissionDenied(

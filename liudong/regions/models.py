@@ -8,6 +8,7 @@ from django.conf import settings
 from django.db import models
 from django.utils.translation import gettext_lazy as _
 
+from liudong.actors import account_of, reach
 from liudong.base import ScopedQuerySet, TrackedModel
 
 from .codes import MAX_CODE_LENGTH, Level, level_of, subtree_q
@@ -20,9 +21,10 @@ class RegionQuerySet(models.QuerySet):
 
     def in_scope(self, user) -> RegionQuerySet:
         """Regions a user may change: their own subtree."""
-        if not getattr(user, "is_authenticated", False) or not user.region_id:
+        region = reach(user)
+        if region is None:
             return self.none()
-        return self.subtree(user.region_id)
+        return self.subtree(region) if region else self.all()
 
 
 class Region(TrackedModel):
@@ -93,7 +95,7 @@ class GridQuerySet(ScopedQuerySet):
         """Grids in the user's subtree, and the grids the user works in (a collector's
         region is a group, but their grid belongs to the township)."""
         scoped = super().in_scope(user)
-        if not scoped.query.is_empty():
+        if not scoped.query.is_empty() and account_of(user) is not None:
             member = self.filter(models.Q(responsible=user) | models.Q(collectors=user)).values(
                 "pk"
             )

@@ -16,9 +16,11 @@ from django.db import transaction
 from django.utils.translation import gettext as _
 
 from liudong import tabular
-from liudong.accounts.roles import MANAGE_GRIDS, MANAGE_REGIONS, can
+from liudong.accounts.roles import MANAGE_GRIDS, MANAGE_REGIONS
+from liudong.actors import Actor, Caller, is_operator
 from liudong.audit import services as audit
 from liudong.audit.models import Action
+from liudong.authorization import authorize
 from liudong.tabular import ImportSummary
 
 from .codes import CodeError, Level, clean_code, level_of, padded_forms, parent_code
@@ -225,14 +227,14 @@ def search_regions(query: str, *, near: str, limit: int) -> list[Region]:
 LOCAL_LEVELS = (Level.VILLAGE, Level.GROUP)
 
 
-def _check_may_manage(user, code: str) -> None:
-    if not can(user, MANAGE_REGIONS):
-        raise PermissionDenied(_("Only a county administrator may add or rename regions."))
-    if not code.startswith(user.region_id):
-        raise PermissionDenied(
-            _("Region %(code)s lies outside your region %(region)s.")
-            % {"code": code, "region": user.region_id}
-        )
+def _check_may_manage(user: Caller, code: str) -> None:
+    authorize(
+        user,
+        MANAGE_REGIONS,
+        code,
+        refused=_("Only a county administrator may add or rename regions."),
+        outside=_("Region %(code)s lies outside your region %(region)s."),
+    )
 
 
 def validate_new_region(
@@ -335,7 +337,7 @@ def read_region_file(path) -> list[tuple[int, dict]]:
     return list(read_table(path, REGION_COLUMNS, required=("code", "name")))
 
 
-def export_regions(prefix: str, *, acting_user=None, file_format: str) -> list[tuple[str, str]]:
+def export_regions(prefix: str, *, acting_user: Actor, file_format: str) -> list[tuple[str, str]]:
     """Villages and groups under ``prefix`` as template rows; the export is audited."""
     rows = list(
         Region.objects.subtree(prefix)
@@ -354,7 +356,7 @@ def export_regions(prefix: str, *, acting_user=None, file_format: str) -> list[t
     return rows
 
 
-def import_regions(rows, *, acting_user=None, dry_run: bool = False) -> ImportSummary:
+def import_regions(rows, *, acting_user: Actor, dry_run: bool = False) -> ImportSummary:
     """Import villages and groups from parsed rows: (row_number, {"code", "name"}).
 
     All or nothing: a file with any rejected row saves no row (a group cannot be kept
@@ -379,7 +381,7 @@ def import_regions(rows, *, acting_user=None, dry_run: bool = False) -> ImportSu
                         % {"code": code, "row": seen[code]}
                     }
                 )
-            if acting_user is not None:
+            if not is_operator(acting_user):
                 try:
                     _check_may_manage(acting_user, code)
                 except PermissionDenied as exc:
@@ -449,14 +451,14 @@ def import_regions(rows, *, acting_user=None, dry_run: bool = False) -> ImportSu
 
 
 def _check_grid_scope(user, grid_region: Region, areas, responsible, collectors) -> None:
-    """``user`` None is the server operator (demo, command line): rules, not scope."""
-    if user is not None and not can(user, MANAGE_GRIDS):
-        raise PermissionDenied(_("Your role may not manage grids."))
-    if user is not None and not grid_region.code.startswith(user.region_id):
-        raise PermissionDenied(
-            _("Region %(code)s lies outside your region %(region)s.")
-            % {"code": grid_region.code, "region": user.region_id}
-        )
+    """Who may, where (authorize), then the grid's own rules."""
+    authorize(
+        user,
+        MANAGE_GRIDS,
+        grid_region.code,
+        refused=_("Your role may not manage grids."),
+        outside=_("Region %(code)s lies outside your region %(region)s."),
+    )
     errors = {}
     if grid_region.level not in (Level.TOWNSHIP, Level.VILLAGE):
         errors["region"] = _("A grid belongs to a township or a village.")

@@ -8,6 +8,7 @@ from django.utils.translation import gettext as _
 from django.views.decorators.vary import vary_on_headers
 
 from liudong.accounts.roles import MANAGE_GRIDS, MANAGE_REGIONS, can
+from liudong.base import scoped_object_or_404
 from liudong.safesheet import write_table
 from liudong.tabular import TableError
 from liudong.web import uploads
@@ -107,7 +108,7 @@ def detail(request, code):
 
 @staff_required(MANAGE_REGIONS)
 def add_child(request, code):
-    parent = get_object_or_404(Region.objects.in_scope(request.user), code=code)
+    parent = scoped_object_or_404(Region, request.user, code=code)
     form = RegionAddForm(request.POST or None, initial={"code": parent.code})
     region = (
         apply_service(
@@ -124,7 +125,7 @@ def add_child(request, code):
 
 @staff_required(MANAGE_REGIONS)
 def rename(request, code):
-    region = get_object_or_404(Region.objects.in_scope(request.user), code=code)
+    region = scoped_object_or_404(Region, request.user, code=code)
     form = RegionRenameForm(
         request.POST or None, initial={"name": region.name, "version": region.version}
     )
@@ -212,7 +213,7 @@ def import_file(request):
 @staff_required()
 def export_file(request, code):
     """Villages and groups under a region as xlsx in the import template (audited)."""
-    region = get_object_or_404(Region.objects.in_scope(request.user), code=code)
+    region = scoped_object_or_404(Region, request.user, code=code)
     rows = services.export_regions(region.code, acting_user=request.user, file_format="xlsx")
     buffer = io.BytesIO()
     write_table(buffer, services.REGION_EXPORT_HEADER, rows, sheet_title="区划")
@@ -256,7 +257,7 @@ def _grid_initial(grid: Grid) -> dict:
 def grid_edit(request, pk=None):
     grid = None
     if pk is not None:
-        grid = get_object_or_404(Grid.objects.in_scope(request.user), pk=pk)
+        grid = scoped_object_or_404(Grid, request.user, pk=pk)
     may_manage = can(request.user, MANAGE_GRIDS)
     if not may_manage and (grid is None or request.method == "POST"):
         # Grid workers may look at their grid; only managers create or change one.

@@ -23,12 +23,15 @@ from django.db.models import Case, Count, IntegerField, Sum, Value, When
 from django.db.models.functions import Substr
 from django.utils import timezone
 from django.utils.translation import gettext as _
+from django.utils.translation import gettext_lazy
 from PIL import Image, ImageOps, UnidentifiedImageError
 
 from liudong import events
 from liudong.accounts.roles import CHANGE_PEOPLE, RECORD_SERVICES, Role, can
+from liudong.actors import Actor, Caller, account_of, is_operator
 from liudong.audit import services as audit
 from liudong.audit.models import Action
+from liudong.authorization import allowed, authorize
 from liudong.people.models import Person
 from liudong.places.models import Site
 from liudong.regions.codes import LEVEL_LENGTHS, subtree_q
@@ -92,28 +95,19 @@ HELP_FIELDS = (
 # --- shared checks -------------------------------------------------------------------------
 
 
-def check_may_record(user, code: str, field: str) -> None:
-    """The caller may record here: a role that records services, and ``code`` (the region
-    the record belongs to) inside the caller's region. The message names ``field``."""
-    if user is None:
-        return
-    if not can(user, RECORD_SERVICES):
-        raise PermissionDenied(_("Your role may not record services, campaigns or help requests."))
-    if not code.startswith(user.region_id):
-        raise PermissionDenied(
-            _("%(field)s: region %(code)s lies outside your region %(region)s.")
-            % {"field": field, "code": code, "region": user.region_id}
-        )
+# The caller may record here: a role that records services, and the region the record
+# belongs to inside the caller's region: authorize(actor, RECORD_SERVICES, code,
+# outside=OUTSIDE_FIELD, field=…), the message naming the field.
+OUTSIDE_FIELD = gettext_lazy("%(field)s: region %(code)s lies outside your region %(region)s.")
 
 
-def check_person_in_scope(user, person: Person, field: str = "person") -> None:
-    """Only a file registered or living in the caller's region may be named."""
-    if user is None:
-        return
+def check_person_in_scope(user: Caller, person: Person, field: str = "person") -> None:
+    """Only a file registered or living in the caller's region may be named (a scope rule,
+    not a capability: whoever records a service may name only a file they may read)."""
     if not Person.objects.in_scope(user).filter(pk=person.pk).exists():
         raise PermissionDenied(
             _("%(field)s: this person's file lies outside your region %(region)s.")
-            % {"field": field, "region": user.region_id}
+            % {"field": field, "region": getattr(user, "region_id", "") or ""}
         )
 
 
@@ -221,11 +215,18 @@ def create_campaign(
     """A campaign organised by the caller's office (the operator names the organiser);
     without regions it covers the organiser's whole region."""
     if organiser_region is None:
-        if acting_user is None:
+        account = account_of(acting_user)
+        if account is None:
             raise ValidationError({"organiser_region": _("organiser_region is required.")})
-        organiser_region = acting_user.region
+        organiser_region = account.region
     assert organiser_region is not None
-    check_may_record(acting_user, organiser_region.code, "organiser_region")
+    authorize(
+        acting_user,
+        RECORD_SERVICES,
+        organiser_region.code,
+        outside=OUTSIDE_FIELD,
+        field="organiser_region",
+    )
     regions = list(regions) or [organiser_region]
     codes = sorted({region.code for region in regions})
     campaign = Campaign(
@@ -235,7 +236,7 @@ def create_campaign(
         ends_on=ends_on,
         organiser_region=organiser_region,
         description=description,
-        created_by=acting_user,
+        created_by=account_of(acting_user),
     )
     _check_campaign(campaign, codes)
     campaign.save()
@@ -261,7 +262,13 @@ def update_campaign(
 ) -> Campaign:
     """Change a campaign (its organising office or one above it). Its activities must still
     fit the new period and regions."""
-    check_may_record(acting_user, campaign.organiser_region_id, "organiser_region")
+    authorize(
+        acting_user,
+        RECORD_SERVICES,
+        campaign.organiser_region_id,
+        outside=OUTSIDE_FIELD,
+        field="organiser_region",
+    )
     old_codes = campaign.region_codes()
     before = _campaign_image(campaign, old_codes)
     _set(campaign, CAMPAIGN_FIELDS, changes)
@@ -321,10 +328,16 @@ def _check_activity(activity: Activity, campaign: Campaign) -> None:
 @transaction.atomic
 def create_activity(*, acting_user, campaign: Campaign, **values) -> Activity:
     """An activity held in the caller's region, within the campaign's period and regions."""
-    _set(activity := Activity(campaign=campaign, created_by=acting_user), ACTIVITY_FIELDS, values)
+    _set(
+        activity := Activity(campaign=campaign, created_by=account_of(acting_user)),
+        ACTIVITY_FIELDS,
+        values,
+    )
     if activity.region_id is None:
         raise ValidationError({"region": _("region is required.")})
-    check_may_record(acting_user, activity.region_id, "region")
+    authorize(
+        acting_user, RECORD_SERVICES, activity.region_id, outside=OUTSIDE_FIELD, field="region"
+    )
     _check_activity(activity, campaign)
     activity.save()
     _record(
@@ -341,10 +354,14 @@ def create_activity(*, acting_user, campaign: Campaign, **values) -> Activity:
 def update_activity(
     *, acting_user, activity: Activity, expected_version: int | None = None, **changes
 ) -> Activity:
-    check_may_record(acting_user, activity.region_id, "region")
+    authorize(
+        acting_user, RECORD_SERVICES, activity.region_id, outside=OUTSIDE_FIELD, field="region"
+    )
     before = _snapshot(activity, (*ACTIVITY_FIELDS, "campaign"))
     _set(activity, ACTIVITY_FIELDS, changes)
-    check_may_record(acting_user, activity.region_id, "region")
+    authorize(
+        acting_user, RECORD_SERVICES, activity.region_id, outside=OUTSIDE_FIELD, field="region"
+    )
     _check_activity(activity, activity.campaign)
     _save(activity, expected_version)
     _record(
@@ -361,7 +378,9 @@ def update_activity(
 @transaction.atomic
 def delete_activity(*, acting_user, activity: Activity) -> None:
     """An activity entered by mistake; the audit log keeps what it said."""
-    check_may_record(acting_user, activity.region_id, "region")
+    authorize(
+        acting_user, RECORD_SERVICES, activity.region_id, outside=OUTSIDE_FIELD, field="region"
+    )
     before = _snapshot(activity, (*ACTIVITY_FIELDS, "campaign"))
     _record(Action.DELETE, acting_user, activity, activity.region_id, before=before)
     activity.delete()
@@ -397,7 +416,7 @@ def summary_region(campaign: Campaign, user=None) -> Region:
     """Whose children the summary lists: the organiser's, or the caller's own region when
     it lies below the organiser (a township sees its part of a county's campaign)."""
     organiser = campaign.organiser_region
-    if user is not None and user.region_id.startswith(organiser.code):
+    if not is_operator(user) and user.region_id.startswith(organiser.code):
         return user.region
     return organiser
 
@@ -519,7 +538,7 @@ def write_summary_xlsx(summary: CampaignSummary, target, *, acting_user) -> None
 
 def find_campaign(pk: int, user) -> Campaign:
     """A campaign the caller may see (the operator sees every one)."""
-    campaigns = Campaign.objects.all() if user is None else Campaign.objects.in_scope(user)
+    campaigns = Campaign.objects.in_scope(user)
     campaign = campaigns.select_related("organiser_region").filter(pk=pk).first()
     if campaign is None:
         raise ValidationError({"id": _("id: no campaign %(id)s in your region.") % {"id": pk}})
@@ -541,7 +560,7 @@ def _check_branch(branch: AssociationBranch) -> None:
 def create_branch(*, acting_user, **values) -> AssociationBranch:
     _set(branch := AssociationBranch(), BRANCH_FIELDS, values)
     _check_branch(branch)
-    check_may_record(acting_user, branch.region_id, "region")
+    authorize(acting_user, RECORD_SERVICES, branch.region_id, outside=OUTSIDE_FIELD, field="region")
     branch.save()
     _record(
         Action.CREATE, acting_user, branch, branch.region_id, after=_snapshot(branch, BRANCH_FIELDS)
@@ -553,11 +572,11 @@ def create_branch(*, acting_user, **values) -> AssociationBranch:
 def update_branch(
     *, acting_user, branch: AssociationBranch, expected_version: int | None = None, **changes
 ) -> AssociationBranch:
-    check_may_record(acting_user, branch.region_id, "region")
+    authorize(acting_user, RECORD_SERVICES, branch.region_id, outside=OUTSIDE_FIELD, field="region")
     before = _snapshot(branch, BRANCH_FIELDS)
     _set(branch, BRANCH_FIELDS, changes)
     _check_branch(branch)
-    check_may_record(acting_user, branch.region_id, "region")
+    authorize(acting_user, RECORD_SERVICES, branch.region_id, outside=OUTSIDE_FIELD, field="region")
     _save(branch, expected_version)
     _record(
         Action.UPDATE,
@@ -616,7 +635,7 @@ def create_membership(
     left_on: datetime.date | None = None,
 ) -> Membership:
     """She joins a branch in the caller's region; her file must be in the caller's scope."""
-    check_may_record(acting_user, branch.region_id, "branch")
+    authorize(acting_user, RECORD_SERVICES, branch.region_id, outside=OUTSIDE_FIELD, field="branch")
     check_person_in_scope(acting_user, person)
     membership = Membership(
         branch=branch, person=person, joined_on=joined_on, role=role, left_on=left_on
@@ -638,7 +657,13 @@ def update_membership(
     *, acting_user, membership: Membership, expected_version: int | None = None, **changes
 ) -> Membership:
     """Change her role, or record that she left (``left_on``)."""
-    check_may_record(acting_user, membership.branch.region_id, "branch")
+    authorize(
+        acting_user,
+        RECORD_SERVICES,
+        membership.branch.region_id,
+        outside=OUTSIDE_FIELD,
+        field="branch",
+    )
     before = _snapshot(membership, (*MEMBERSHIP_FIELDS, "branch", "person"))
     _set(membership, MEMBERSHIP_FIELDS, changes)
     _check_membership(membership)
@@ -674,7 +699,7 @@ def _check_association_activity(activity: AssociationActivity) -> None:
 def create_association_activity(
     *, acting_user, branch: AssociationBranch, **values
 ) -> AssociationActivity:
-    check_may_record(acting_user, branch.region_id, "branch")
+    authorize(acting_user, RECORD_SERVICES, branch.region_id, outside=OUTSIDE_FIELD, field="branch")
     _set(activity := AssociationActivity(branch=branch), ASSOCIATION_ACTIVITY_FIELDS, values)
     _check_association_activity(activity)
     activity.save()
@@ -696,7 +721,13 @@ def update_association_activity(
     expected_version: int | None = None,
     **changes,
 ) -> AssociationActivity:
-    check_may_record(acting_user, activity.branch.region_id, "branch")
+    authorize(
+        acting_user,
+        RECORD_SERVICES,
+        activity.branch.region_id,
+        outside=OUTSIDE_FIELD,
+        field="branch",
+    )
     before = _snapshot(activity, (*ASSOCIATION_ACTIVITY_FIELDS, "branch"))
     _set(activity, ASSOCIATION_ACTIVITY_FIELDS, changes)
     _check_association_activity(activity)
@@ -714,7 +745,13 @@ def update_association_activity(
 
 @transaction.atomic
 def delete_association_activity(*, acting_user, activity: AssociationActivity) -> None:
-    check_may_record(acting_user, activity.branch.region_id, "branch")
+    authorize(
+        acting_user,
+        RECORD_SERVICES,
+        activity.branch.region_id,
+        outside=OUTSIDE_FIELD,
+        field="branch",
+    )
     before = _snapshot(activity, (*ASSOCIATION_ACTIVITY_FIELDS, "branch"))
     _record(Action.DELETE, acting_user, activity, activity.branch.region_id, before=before)
     activity.delete()
@@ -804,13 +841,17 @@ def create_help_request(
     check_person_in_scope(acting_user, person)
     if region is None:
         residence = person.residence_region_id
-        if residence and (acting_user is None or residence.startswith(acting_user.region_id)):
+        if residence and residence.startswith(acting_user.region_id):
             region_code = residence
         else:
-            region_code = acting_user.region_id if acting_user else person.household_region_id
+            region_code = (
+                acting_user.region_id
+                if not is_operator(acting_user)
+                else person.household_region_id
+            )
     else:
         region_code = region.code
-    check_may_record(acting_user, region_code, "region")
+    authorize(acting_user, RECORD_SERVICES, region_code, outside=OUTSIDE_FIELD, field="region")
     help_request = HelpRequest(
         person=person,
         region_id=region_code,
@@ -844,7 +885,9 @@ def update_help_request(
     **changes,
 ) -> HelpRequest:
     """Take it on, move it along, resolve or refer it (with the outcome), or reopen it."""
-    check_may_record(acting_user, help_request.region_id, "region")
+    authorize(
+        acting_user, RECORD_SERVICES, help_request.region_id, outside=OUTSIDE_FIELD, field="region"
+    )
     before = _help_image(help_request)
     _set(help_request, HELP_FIELDS, changes)
     _check_help(help_request)
@@ -891,7 +934,7 @@ def help_counts(
     and by status, with how many are overdue today. Every category and status is listed,
     zeros included."""
     today = today or timezone.localdate()
-    requests = HelpRequest.objects.all() if user is None else HelpRequest.objects.in_scope(user)
+    requests = HelpRequest.objects.in_scope(user)
     if region:
         requests = requests.filter(subtree_q(region, "region_id"))
     if received_from:
@@ -934,21 +977,23 @@ DERIVED_SERVICE_FIELDS = ("spouse_id_number",)
 FOLLOW_UP_FIELDS = ("due_on", "done_on", "notes")
 
 
-def may_see_result(user, record: ServiceRecord) -> bool:
+def may_see_result(user: Caller, record: ServiceRecord) -> bool:
     """The result is sensitive health data (PIPL): only a service station and the
-    township specialist of her residence or registration see it. The operator (None)
-    sees it; a village, county or inspector account does not."""
-    if user is None:
+    township specialist of her residence or registration see it. The operator sees it;
+    a village, county or inspector account does not (a rule beyond capability and region:
+    it depends on the role)."""
+    if is_operator(user):
         return True
-    if not can(user, RECORD_SERVICES):
+    if not allowed(user, RECORD_SERVICES):
         return False
-    if user.role == Role.PROVIDER:
+    role, region = getattr(user, "role", ""), getattr(user, "region_id", "") or ""
+    if role == Role.PROVIDER:
         return True
-    if user.role != Role.TOWNSHIP:
+    if role != Role.TOWNSHIP:
         return False
     person = record.person
     return any(
-        (code or "").startswith(user.region_id)
+        (code or "").startswith(region)
         for code in (person.residence_region_id, person.household_region_id)
     )
 
@@ -1073,9 +1118,9 @@ def _check_service(record: ServiceRecord, acting_user) -> None:
 def _default_service_region(acting_user, person: Person) -> str:
     """Where she lives when that is in the caller's region, else the caller's region."""
     residence = person.residence_region_id
-    if residence and (acting_user is None or residence.startswith(acting_user.region_id)):
+    if residence and residence.startswith(acting_user.region_id):
         return residence
-    if acting_user is not None:
+    if not is_operator(acting_user):
         return acting_user.region_id
     if not residence:
         raise ValidationError({"region": _("region is required: she has no residence on file.")})
@@ -1093,8 +1138,10 @@ def create_service_record(
     region_code = (
         region.code if region is not None else _default_service_region(acting_user, person)
     )
-    check_may_record(acting_user, region_code, "region")
-    record = ServiceRecord(person=person, region_id=region_code, recorded_by=acting_user)
+    authorize(acting_user, RECORD_SERVICES, region_code, outside=OUTSIDE_FIELD, field="region")
+    record = ServiceRecord(
+        person=person, region_id=region_code, recorded_by=account_of(acting_user)
+    )
     _set(record, [name for name in SERVICE_FIELDS if name != "region"], values)
     _check_service(record, acting_user)
     record.save()
@@ -1120,7 +1167,7 @@ def update_service_record(
     **changes,
 ) -> ServiceRecord:
     """Correct a record (the person stays); every rule is checked again."""
-    check_may_record(acting_user, record.region_id, "region")
+    authorize(acting_user, RECORD_SERVICES, record.region_id, outside=OUTSIDE_FIELD, field="region")
     if "result" in changes and not may_see_result(acting_user, record):
         raise PermissionDenied(
             _(
@@ -1130,7 +1177,7 @@ def update_service_record(
         )
     before = _service_image(record)
     _set(record, SERVICE_FIELDS, changes)
-    check_may_record(acting_user, record.region_id, "region")
+    authorize(acting_user, RECORD_SERVICES, record.region_id, outside=OUTSIDE_FIELD, field="region")
     _check_service(record, acting_user)
     _save(record, expected_version)
     _record(
@@ -1157,18 +1204,15 @@ def read_service_record(user, record: ServiceRecord) -> bool:
 
 def service_records_for(user):
     """The records the caller sees (the operator sees all)."""
-    records = ServiceRecord.objects.all() if user is None else ServiceRecord.objects.in_scope(user)
+    records = ServiceRecord.objects.in_scope(user)
     return records.select_related("person", "region", "provider", "campaign", "recorded_by")
 
 
 # --- follow-ups ----------------------------------------------------------------------------
 
 
-def _check_service_in_scope(acting_user, record: ServiceRecord) -> None:
-    if acting_user is None:
-        return
-    if not can(acting_user, RECORD_SERVICES):
-        raise PermissionDenied(_("Your role may not record services, campaigns or help requests."))
+def _check_service_in_scope(acting_user: Actor, record: ServiceRecord) -> None:
+    authorize(acting_user, RECORD_SERVICES)
     if not ServiceRecord.objects.in_scope(acting_user).filter(pk=record.pk).exists():
         raise PermissionDenied(
             _("service: this service record lies outside your region %(region)s.")
@@ -1213,7 +1257,7 @@ def schedule_follow_up(
         raise ValidationError({"due_on": _("due_on is required.")})
     follow_up = FollowUp(service=service, due_on=due_on, notes=notes, done_on=done_on)
     if done_on is not None:
-        follow_up.done_by = acting_user
+        follow_up.done_by = account_of(acting_user)
     _check_follow_up(follow_up)
     follow_up.save()
     _record(
@@ -1239,7 +1283,7 @@ def update_follow_up(
     if follow_up.done_on is None:
         follow_up.done_by = None
     elif follow_up.done_on != was_done:
-        follow_up.done_by = acting_user
+        follow_up.done_by = account_of(acting_user)
     _check_follow_up(follow_up)
     _save(follow_up, expected_version)
     _record(
@@ -1284,7 +1328,7 @@ def followups_due(user, today: datetime.date | None = None, grid: Grid | None = 
     services the caller sees, overdue first; with ``grid``, only of people living in
     it."""
     today = today or timezone.localdate()
-    follow_ups = FollowUp.objects.all() if user is None else FollowUp.objects.in_scope(user)
+    follow_ups = FollowUp.objects.in_scope(user)
     if grid is not None:
         follow_ups = in_grid(follow_ups, grid)
     return due_follow_ups(follow_ups.select_related("service", "service__person", "done_by"), today)
@@ -1339,7 +1383,7 @@ def export_services_xlsx(
     """One row per service given in the region's subtree in the period (masked ID
     number; never the result). The export is logged. Returns the number of rows.
     The sheet itself is ``spreadsheets.write_service_sheet``, shared with the web page."""
-    if acting_user is not None and not (
+    if not (
         region_code.startswith(acting_user.region_id)
         or acting_user.region_id.startswith(region_code)
     ):
@@ -1433,7 +1477,7 @@ def services_of_person(
         ServiceEntry(record, record.result if may_see_result(user, record) else "")
         for record in records[:limit]
     ]
-    follow_ups = FollowUp.objects.all() if user is None else FollowUp.objects.in_scope(user)
+    follow_ups = FollowUp.objects.in_scope(user)
     due = [
         DueEntry(follow_up, follow_up.due_on < today)
         for follow_up in follow_ups.open()
@@ -1442,13 +1486,13 @@ def services_of_person(
         .order_by("due_on", "pk")[:limit]
     ]
     help_entries = memberships = None
-    if user is None or can(user, CHANGE_PEOPLE):
-        asked = HelpRequest.objects.all() if user is None else HelpRequest.objects.in_scope(user)
+    if can(user, CHANGE_PEOPLE):
+        asked = HelpRequest.objects.in_scope(user)
         help_entries = [
             HelpEntry(help_request, help_request.is_overdue(today))
             for help_request in asked.filter(person=person).order_by("-received_on", "-pk")[:limit]
         ]
-        member_of = Membership.objects.all() if user is None else Membership.objects.in_scope(user)
+        member_of = Membership.objects.in_scope(user)
         memberships = list(
             member_of.filter(person=person)
             .select_related("branch")
@@ -1474,7 +1518,7 @@ def services_of_person(
         follow_ups=due,
         help_requests=help_entries,
         memberships=memberships,
-        may_record=user is not None and can(user, RECORD_SERVICES),
+        may_record=can(user, RECORD_SERVICES),
         today=today,
     )
 
@@ -1572,7 +1616,9 @@ def add_activity_photo(*, acting_user, activity: Activity, uploaded) -> Activity
     """A photo of an activity in the caller's region: a JPEG, PNG or WebP image (opened
     to tell) of at most 5 MB, at most MAX_ACTIVITY_PHOTOS per activity. Stored
     re-encoded without its metadata, under a random name, with a thumbnail; audited."""
-    check_may_record(acting_user, activity.region_id, "activity")
+    authorize(
+        acting_user, RECORD_SERVICES, activity.region_id, outside=OUTSIDE_FIELD, field="activity"
+    )
     _check_room_for_photo(activity)
     image, kind = _open_photo(uploaded)
     with image:
@@ -1582,7 +1628,7 @@ def add_activity_photo(*, acting_user, activity: Activity, uploaded) -> Activity
     photo = ActivityPhoto(
         activity=activity,
         file=f"{secrets.token_hex(16)}.{PHOTO_FORMATS[kind]}",
-        uploaded_by=acting_user,
+        uploaded_by=account_of(acting_user),
     )
     photo_folder().mkdir(parents=True, exist_ok=True)
     try:
@@ -1615,7 +1661,7 @@ def remove_activity_photo(*, acting_user, photo: ActivityPhoto) -> None:
     """A photo removed by an office of the activity's region; audited. Its files go when
     the removal is committed (``models._remove_photo_files``)."""
     region = photo.activity.region_id
-    check_may_record(acting_user, region, "activity")
+    authorize(acting_user, RECORD_SERVICES, region, outside=OUTSIDE_FIELD, field="activity")
     _record(
         Action.DELETE,
         acting_user,
@@ -1628,4 +1674,4 @@ def remove_activity_photo(*, acting_user, photo: ActivityPhoto) -> None:
 
 def photos_for(user):
     """The photos of the activities the caller sees (the operator sees all)."""
-    return ActivityPhoto.objects.all() if user is None else ActivityPhoto.objects.in_scope(user)
+    return ActivityPhoto.objects.in_scope(user)

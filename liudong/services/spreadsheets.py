@@ -23,6 +23,7 @@ from django.db import transaction
 from django.utils.translation import gettext as _
 
 from liudong.accounts.roles import CHANGE_PEOPLE, can
+from liudong.actors import is_operator
 from liudong.audit import services as audit
 from liudong.audit.models import Action
 from liudong.people import idnumbers
@@ -139,7 +140,7 @@ def find_person(user, raw) -> Person:
         value = idnumbers.parse(str(raw or "")).value
     except idnumbers.IdNumberError as exc:
         raise RowProblem("id_number", str(exc)) from exc
-    persons = Person.objects.all() if user is None else Person.objects.in_scope(user)
+    persons = Person.objects.in_scope(user)
     person = persons.filter(id_number=value).first()
     if person is not None and person.merged_into_id:
         person = persons.filter(pk=person.merged_into_id).first()
@@ -528,7 +529,7 @@ def import_service_records(path, *, acting_user, commit: bool = True) -> ImportS
     rows = read_table(path, SERVICE_COLUMNS, SERVICE_REQUIRED)
     stations = (
         {}
-        if acting_user is None
+        if is_operator(acting_user)
         else {
             site.name: site
             for site in Site.objects.in_scope(acting_user).filter(kind=Site.Kind.SERVICE_STATION)
@@ -622,14 +623,10 @@ def import_help_requests(path, *, acting_user, commit: bool = True) -> ImportSum
     scope and the same person, category and date received is updated or left unchanged.
     A blank 办结期限 is the service's 15 days on a new request. Only roles that see
     personal affairs import them (they could not tell an existing request otherwise)."""
-    if acting_user is not None and not can(acting_user, CHANGE_PEOPLE):
+    if not is_operator(acting_user) and not can(acting_user, CHANGE_PEOPLE):
         raise PermissionDenied(_("Your role does not see help requests."))
     rows = read_table(path, HELP_COLUMNS, HELP_REQUIRED, free_text=("description",))
-    requests = (
-        HelpRequest.objects.all()
-        if acting_user is None
-        else HelpRequest.objects.in_scope(acting_user)
-    ).select_related("person")
+    requests = HelpRequest.objects.in_scope(acting_user).select_related("person")
 
     def one_row(values: dict) -> str:
         category = parse_help_category(values["category"])
@@ -695,9 +692,7 @@ def import_follow_ups(path, *, acting_user, commit: bool = True) -> ImportSummar
     follow-up due that day is updated or left unchanged, or scheduled. The worklist's
     export comes back with 完成日期 filled in: those follow-ups are marked done."""
     rows = read_table(path, FOLLOW_UP_COLUMNS, FOLLOW_UP_REQUIRED, free_text=("notes",))
-    follow_ups = (
-        FollowUp.objects.all() if acting_user is None else FollowUp.objects.in_scope(acting_user)
-    ).select_related("service", "service__person")
+    follow_ups = FollowUp.objects.in_scope(acting_user).select_related("service", "service__person")
 
     def one_row(values: dict) -> str:
         service_type = parse_service_type(values["service_type"])
@@ -796,9 +791,7 @@ def import_campaigns(path, *, acting_user, commit: bool = True) -> ImportSummary
     caller's region unless 组织单位代码 names one below. Blank 区划代码: the organiser's
     whole region."""
     rows = read_table(path, CAMPAIGN_COLUMNS, CAMPAIGN_REQUIRED, free_text=("description",))
-    campaigns = (
-        Campaign.objects.all() if acting_user is None else Campaign.objects.in_scope(acting_user)
-    )
+    campaigns = Campaign.objects.in_scope(acting_user)
 
     def one_row(values: dict) -> str:
         name = parse_text(values["name"]) or ""
@@ -869,11 +862,7 @@ def import_branches(path, *, acting_user, commit: bool = True) -> ImportSummary:
     ``create_branch`` and ``update_branch``: a branch of that name in that region is
     updated or left unchanged, else created (in the caller's region)."""
     rows = read_table(path, BRANCH_COLUMNS, ("name", "region"))
-    branches = (
-        AssociationBranch.objects.all()
-        if acting_user is None
-        else AssociationBranch.objects.in_scope(acting_user)
-    )
+    branches = AssociationBranch.objects.in_scope(acting_user)
 
     def one_row(values: dict) -> str:
         key = {"name": parse_text(values["name"]) or "", "region": parse_region(values["region"])}

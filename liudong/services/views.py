@@ -29,6 +29,7 @@ from django.utils.translation import gettext_lazy
 from django.views.decorators.http import require_GET, require_POST
 
 from liudong.accounts.roles import CHANGE_PEOPLE, RECORD_SERVICES, Role, can
+from liudong.base import scoped_object_or_404
 from liudong.controlchars import post_guarded
 from liudong.regions.codes import subtree_q
 from liudong.tabular import ImportSummary, TableError
@@ -86,8 +87,8 @@ def _may_change_campaign(user, campaign: Campaign) -> bool:
 
 
 def _campaign(request, pk) -> Campaign:
-    return get_object_or_404(
-        Campaign.objects.in_scope(request.user).select_related("organiser_region"), pk=pk
+    return scoped_object_or_404(
+        Campaign.objects.select_related("organiser_region"), request.user, pk=pk
     )
 
 
@@ -296,8 +297,8 @@ def activity_create(request, pk):
 
 @staff_required(RECORD_SERVICES)
 def activity_edit(request, pk):
-    activity = get_object_or_404(
-        Activity.objects.in_scope(request.user).select_related("campaign"), pk=pk
+    activity = scoped_object_or_404(
+        Activity.objects.select_related("campaign"), request.user, pk=pk
     )
     campaign = activity.campaign
     form = ActivityForm(
@@ -642,8 +643,9 @@ def person_lookup(request):
 
 @staff_required(RECORD_SERVICES)
 def help_detail(request, pk):
-    help_request = get_object_or_404(
-        HelpRequest.objects.in_scope(request.user).select_related("person", "region", "handler"),
+    help_request = scoped_object_or_404(
+        HelpRequest.objects.select_related("person", "region", "handler"),
+        request.user,
         pk=pk,
     )
     initial = {
@@ -691,8 +693,8 @@ def help_detail(request, pk):
 
 
 def _branch(request, pk) -> AssociationBranch:
-    return get_object_or_404(
-        AssociationBranch.objects.in_scope(request.user).select_related("region"), pk=pk
+    return scoped_object_or_404(
+        AssociationBranch.objects.select_related("region"), request.user, pk=pk
     )
 
 
@@ -847,8 +849,8 @@ def _lookup_attrs() -> dict:
 
 @staff_required(RECORD_SERVICES)
 def member_edit(request, pk):
-    membership = get_object_or_404(
-        Membership.objects.in_scope(request.user).select_related("branch", "person"), pk=pk
+    membership = scoped_object_or_404(
+        Membership.objects.select_related("branch", "person"), request.user, pk=pk
     )
     initial = {
         "role": membership.role,
@@ -878,8 +880,8 @@ def member_edit(request, pk):
 @post_guarded
 def member_leave(request, pk):
     """Mark a member as having left today (the edit page takes another date)."""
-    membership = get_object_or_404(
-        Membership.objects.in_scope(request.user).select_related("branch", "person"), pk=pk
+    membership = scoped_object_or_404(
+        Membership.objects.select_related("branch", "person"), request.user, pk=pk
     )
     form = MembershipEditForm(
         {
@@ -939,8 +941,8 @@ def branch_activity_create(request, pk):
 
 @staff_required(RECORD_SERVICES)
 def branch_activity_edit(request, pk):
-    activity = get_object_or_404(
-        AssociationActivity.objects.in_scope(request.user).select_related("branch"), pk=pk
+    activity = scoped_object_or_404(
+        AssociationActivity.objects.select_related("branch"), request.user, pk=pk
     )
     initial = {
         "date": activity.date,
@@ -1188,8 +1190,9 @@ def follow_up_create(request, pk):
 @post_guarded
 def follow_up_done(request, pk):
     """Mark a follow-up done today, with the version the user saw."""
-    follow_up = get_object_or_404(
-        FollowUp.objects.in_scope(request.user).select_related("service", "service__person"),
+    follow_up = scoped_object_or_404(
+        FollowUp.objects.select_related("service", "service__person"),
+        request.user,
         pk=pk,
     )
     form = VersionedForm(request.POST)
@@ -1261,8 +1264,8 @@ def record_import(request):
 
 
 def _photo_activity(request, pk) -> Activity:
-    return get_object_or_404(
-        Activity.objects.in_scope(request.user).select_related("campaign", "region"), pk=pk
+    return scoped_object_or_404(
+        Activity.objects.select_related("campaign", "region"), request.user, pk=pk
     )
 
 

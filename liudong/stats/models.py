@@ -14,7 +14,11 @@ from django.core.validators import RegexValidator
 from django.db import models
 from django.utils.translation import gettext_lazy as _
 
-from liudong.base import TrackedModel
+from liudong.accounts.roles import SPOT_CHECK, VIEW_REPORTS
+from liudong.actors import Caller, reach
+from liudong.authorization import has_capability
+from liudong.base import ScopedQuerySet, TrackedModel
+from liudong.regions.codes import ancestors, subtree_q
 
 from . import checks, definitions
 
@@ -107,10 +111,46 @@ class ReportStatus(models.TextChoices):
     REOPENED = "reopened", _("reopened")
 
 
+class CapabilityScopedQuerySet(ScopedQuerySet):
+    """Rows of the actor's region and below, for roles that hold ``capability`` only
+    (figures and spot checks are not every role's: a collector reads no report)."""
+
+    capability = ""
+
+    def in_scope(self, actor: Caller) -> CapabilityScopedQuerySet:
+        if not has_capability(actor, self.capability):
+            return self.none()
+        return super().in_scope(actor)
+
+
+class ReportQuerySet(CapabilityScopedQuerySet):
+    capability = VIEW_REPORTS
+
+
+class SpotCheckQuerySet(CapabilityScopedQuerySet):
+    capability = SPOT_CHECK
+
+
+class SchemeQuerySet(CapabilityScopedQuerySet):
+    capability = VIEW_REPORTS
+
+    def in_scope(self, actor: Caller) -> SchemeQuerySet:
+        """A unit sees the schemes it sets (its subtree) and those it is scored by (set
+        above it, in one of its ancestors)."""
+        region = reach(actor)
+        if region is None or not has_capability(actor, self.capability):
+            return self.none()
+        return self.filter(
+            subtree_q(region, "region_id") | models.Q(region_id__in=ancestors(region))
+        )
+
+
 class MonthlyReport(TrackedModel):
     """A unit's monthly report as submitted upward, with the figures it was submitted
     with. Once approved the figures are frozen: later edits to the registry change the
     live report, never this one (what the county approved is what was assessed)."""
+
+    objects = ReportQuerySet.as_manager()
 
     region = models.ForeignKey(
         "regions.Region",
@@ -287,6 +327,8 @@ class AssessmentScheme(TrackedModel):
     targets (full marks at or above, proportional below), minus deductions for monthly
     reports submitted late or returned."""
 
+    objects = SchemeQuerySet.as_manager()
+
     name = models.CharField(_("name"), max_length=100)
     region = models.ForeignKey(
         "regions.Region",
@@ -367,6 +409,8 @@ class SpotCheck(TrackedModel):
     """A spot check (抽查, issue 6 part 6): a reproducible random sample of the files in a
     unit for a period, visited in the field; what was found feeds ``data_accuracy_rate``.
     ``stats.spotchecks`` draws it (the seed is kept so an inspector can draw it again)."""
+
+    objects = SpotCheckQuerySet.as_manager()
 
     region = models.ForeignKey(
         "regions.Region",

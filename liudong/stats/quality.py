@@ -190,7 +190,7 @@ class GridFinder:
     her household region; among the grids in the region that the user may see."""
 
     def __init__(self, region: Region, acting_user):
-        grids = Grid.objects.in_scope(acting_user) if acting_user else Grid.objects.all()
+        grids = Grid.objects.in_scope(acting_user)
         rows = (
             Grid.areas.through.objects.filter(grid__in=grids.values("pk"))
             .filter(subtree_q(region.code, "region_id") | Q(region_id__in=ancestors(region.code)))
@@ -217,7 +217,7 @@ class GridFinder:
 
 def scoped_persons(region: Region, acting_user) -> QuerySet:
     """Files (not merged away) in the region, within the user's scope."""
-    persons = Person.objects.in_scope(acting_user) if acting_user else Person.objects.all()
+    persons = Person.objects.in_scope(acting_user)
     return persons.active().in_region(region.code)
 
 

@@ -9,6 +9,7 @@ from __future__ import annotations
 from django.core.exceptions import PermissionDenied, ValidationError
 from django.utils.translation import gettext as _
 
+from liudong.actors import is_operator
 from liudong.regions.models import Region
 from liudong.regions.services import resolve_region
 
@@ -19,7 +20,7 @@ def check_region(acting_user, raw_code: str) -> Region:
         region = resolve_region(raw_code)
     except ValidationError as exc:
         raise ValidationError({"region": exc.messages}, code="unknown") from exc
-    if acting_user is not None and not region.code.startswith(acting_user.region_id):
+    if not is_operator(acting_user) and not region.code.startswith(acting_user.region_id):
         raise PermissionDenied(
             _("The region %(code)s lies outside your region %(region)s.")
             % {"code": region.code, "region": acting_user.region_id}

@@ -14,7 +14,7 @@ from decimal import ROUND_HALF_UP, Decimal
 
 from django.core.exceptions import PermissionDenied, ValidationError
 from django.db import transaction
-from django.db.models import Q
+from django.db.models import QuerySet
 from django.utils import timezone
 from django.utils.translation import gettext as _
 
@@ -22,13 +22,13 @@ from liudong.accounts.roles import (
     APPROVE_REPORTS,
     MANAGE_INDICATORS,
     SUBMIT_REPORTS,
-    VIEW_REPORTS,
-    can,
 )
+from liudong.actors import OPERATOR, Actor, Caller, account_of, accountable
 from liudong.audit import services as audit
 from liudong.audit.models import Action
+from liudong.authorization import authorize
 from liudong.base import StaleWrite
-from liudong.regions.codes import Level, ancestors, level_of, subtree_q
+from liudong.regions.codes import Level, ancestors, level_of
 from liudong.regions.models import Region
 
 from . import definitions
@@ -129,7 +129,11 @@ def report_indicators() -> list[Indicator]:
 
 
 def monthly_report(
-    region_code: str, period: Period, *, acting_user=None, indicators: list[Indicator] | None = None
+    region_code: str,
+    period: Period,
+    *,
+    acting_user: Actor,
+    indicators: list[Indicator] | None = None,
 ) -> dict:
     """The report of DESIGN.md §5: the region's indicators and one row per child region
     (plus a 本级 row for files coded at the region itself, when there are any, so the
@@ -170,13 +174,10 @@ def monthly_report(
 # --- submission and approval -----------------------------------------------------------
 
 
-def _require(user, capability: str) -> None:
-    if user is None or not can(user, capability):
-        raise PermissionDenied(_("Your role may not do this with monthly reports."))
-
-
 def _log(action: str, report: MonthlyReport, acting_user, reason: str = "") -> None:
-    report.events.create(action=action, by=acting_user, at=timezone.now(), reason=reason)
+    report.events.create(
+        action=action, by=accountable(acting_user), at=timezone.now(), reason=reason
+    )
     audit.record(
         Action.UPDATE if report.version > 1 else Action.CREATE,
         acting_user=acting_user,
@@ -200,14 +201,15 @@ def _locked(report: MonthlyReport, version: int | None) -> MonthlyReport:
 def submit_report(*, acting_user, period: Period, today: datetime.date | None = None):
     """A unit submits its own month, once the month is over, with the figures as they are
     now. A returned or reopened month is submitted again; an approved one is frozen."""
-    _require(acting_user, SUBMIT_REPORTS)
+    authorize(acting_user, SUBMIT_REPORTS)
     today = today or timezone.localdate()
     if period.last >= today:
         raise ValidationError(
             {"period": _("The period %(period)s is not over yet.") % {"period": period}},
             code="not_over",
         )
-    region = acting_user.region
+    region = accountable(acting_user).region  # a unit submits its own month: an account
+    assert region is not None  # authorize() refuses an account without a region
     figures = monthly_report(region.code, period, acting_user=acting_user)
     now = timezone.now()
     with transaction.atomic():
@@ -231,7 +233,7 @@ def submit_report(*, acting_user, period: Period, today: datetime.date | None = 
             report.version += 1
         report.status = ReportStatus.SUBMITTED
         report.figures = figures
-        report.submitted_by, report.submitted_at = acting_user, now
+        report.submitted_by, report.submitted_at = accountable(acting_user), now
         report.decided_by, report.decided_at, report.reason = None, None, ""
         report.save()
         _log(ReportStatus.SUBMITTED, report, acting_user)
@@ -239,7 +241,7 @@ def submit_report(*, acting_user, period: Period, today: datetime.date | None = 
 
 
 def _check_decider(acting_user, report: MonthlyReport) -> None:
-    _require(acting_user, APPROVE_REPORTS)
+    authorize(acting_user, APPROVE_REPORTS)
     own = acting_user.region_id
     if report.region_id == own or not report.region_id.startswith(own):
         raise PermissionDenied(
@@ -262,7 +264,7 @@ def _decide(acting_user, report, version, *, status: str, reason: str = "", expe
             )
         current.status = status
         if status != ReportStatus.REOPENED:
-            current.decided_by, current.decided_at = acting_user, timezone.now()
+            current.decided_by, current.decided_at = account_of(acting_user), timezone.now()
         current.reason = reason
         current.version += 1
         current.save()
@@ -309,9 +311,7 @@ def reopen_report(*, acting_user, report: MonthlyReport, reason: str, version: i
 
 def reports_in_scope(user):
     """Submitted reports of the user's region and below."""
-    if user is None or not can(user, VIEW_REPORTS):
-        return MonthlyReport.objects.none()
-    return MonthlyReport.objects.filter(subtree_q(user.region_id, "region_id"))
+    return MonthlyReport.objects.in_scope(user)
 
 
 @dataclasses.dataclass
@@ -351,8 +351,8 @@ def report_to_show(region_code: str, period: Period, *, acting_user) -> ShownRep
 
 def add_indicator(*, acting_user, **fields) -> Indicator:
     """A county's own indicator, checked as a shipped one is (definitions.parse), audited."""
-    _require(acting_user, MANAGE_INDICATORS)
-    indicator = Indicator(**fields, standard=False, created_by=acting_user)
+    authorize(acting_user, MANAGE_INDICATORS)
+    indicator = Indicator(**fields, standard=False, created_by=account_of(acting_user))
     indicator.full_clean()
     with transaction.atomic():
         indicator.save()
@@ -376,7 +376,7 @@ def last_full_month(today: datetime.date | None = None) -> Period:
 
 def set_target(*, acting_user, indicator: Indicator, region_code: str, year: int, value) -> Target:
     """A yearly target for the user's region or one below it (audited)."""
-    _require(acting_user, MANAGE_INDICATORS)
+    authorize(acting_user, MANAGE_INDICATORS)
     region = check_region(acting_user, region_code)
     with transaction.atomic():
         target = Target.objects.filter(indicator=indicator, region=region, year=year).first()
@@ -385,7 +385,7 @@ def set_target(*, acting_user, indicator: Indicator, region_code: str, year: int
             target = Target(indicator=indicator, region=region, year=year)
         else:
             target.version += 1
-        target.value, target.set_by = Decimal(str(value)), acting_user
+        target.value, target.set_by = Decimal(str(value)), account_of(acting_user)
         target.full_clean()
         target.save()
         audit.record(
@@ -520,8 +520,10 @@ def dashboard(region_code: str, period: Period, *, acting_user, indicator_code: 
 
 def create_scheme(*, acting_user, **fields) -> AssessmentScheme:
     """An assessment scheme of the user's own unit (its children are scored); audited."""
-    _require(acting_user, MANAGE_INDICATORS)
-    scheme = AssessmentScheme(**fields, region=acting_user.region, created_by=acting_user)
+    authorize(acting_user, MANAGE_INDICATORS)
+    scheme = AssessmentScheme(
+        **fields, region=accountable(acting_user).region, created_by=account_of(acting_user)
+    )
     scheme.full_clean()
     with transaction.atomic():
         scheme.save()
@@ -535,13 +537,9 @@ def create_scheme(*, acting_user, **fields) -> AssessmentScheme:
     return scheme
 
 
-def schemes_in_scope(user):
-    if user is None or not can(user, VIEW_REPORTS):
-        return AssessmentScheme.objects.none()
-    # A unit sees the schemes it sets and those it is scored by (set above it).
-    return AssessmentScheme.objects.filter(
-        Q(subtree_q(user.region_id, "region_id")) | Q(region_id__in=ancestors(user.region_id))
-    )
+def schemes_in_scope(user: Caller) -> QuerySet[AssessmentScheme]:
+    """The schemes the unit sets and those it is scored by (AssessmentScheme.in_scope)."""
+    return AssessmentScheme.objects.in_scope(user)
 
 
 def year_months(year: int, today: datetime.date) -> list[Period]:
@@ -597,11 +595,12 @@ def _lateness(units: list[str], months: list[Period], due_day: int, today) -> di
 def assess(scheme: AssessmentScheme, *, acting_user, today: datetime.date | None = None) -> dict:
     """The scored, ranked table of the units below the scheme's region for its year."""
     today = today or timezone.localdate()
-    if not schemes_in_scope(acting_user).filter(pk=scheme.pk).exists() and acting_user:
+    if not schemes_in_scope(acting_user).filter(pk=scheme.pk).exists():
         raise PermissionDenied(_("This assessment is not one of your region's."))
     months = year_months(scheme.year, today)
     period = months[-1] if months else Period(scheme.year - 1, 10)
-    figures = monthly_report(scheme.region_id, period)
+    # The scores are the region's own figures, whoever asks (the caller was checked above).
+    figures = monthly_report(scheme.region_id, period, acting_user=OPERATOR)
     frozen = {
         r.region_id: r.figures["indicators"]
         for r in MonthlyReport.objects.filter(

@@ -40,12 +40,14 @@ from django.utils import timezone
 from django.utils.translation import gettext as _
 from django.utils.translation import gettext_lazy
 
-from liudong.accounts.roles import SPOT_CHECK, can
+from liudong.accounts.roles import SPOT_CHECK
+from liudong.actors import Actor, account_of, accountable, is_operator
 from liudong.audit import services as audit
 from liudong.audit.models import Action
+from liudong.authorization import authorize
 from liudong.certificates.models import Certificate
 from liudong.people.models import HeldCertificate, Person, ResidenceEpisode
-from liudong.regions.codes import Level, subtree_q
+from liudong.regions.codes import Level
 
 from .engine import Period, _districts, stays_on
 from .models import FieldResult, SpotCheck, SpotCheckEntry, SpotCheckResult, SpotCheckStatus
@@ -166,20 +168,13 @@ def parse_fields(raw: Any) -> list[str]:
 # --- who may, and which checks they see -----------------------------------------------------
 
 
-def _require(acting_user) -> None:
-    if acting_user is None or not can(acting_user, SPOT_CHECK):
-        raise PermissionDenied(_("Your role may not make spot checks."))
-
-
 def checks_in_scope(user) -> QuerySet[SpotCheck]:
     """Spot checks of the user's region and the units below it (SPOT_CHECK roles only)."""
-    if user is None or not can(user, SPOT_CHECK):
-        return SpotCheck.objects.none()
-    return SpotCheck.objects.filter(subtree_q(user.region_id, "region_id"))
+    return SpotCheck.objects.in_scope(user)
 
 
 def _check_in_scope(acting_user, check: SpotCheck) -> None:
-    _require(acting_user)
+    authorize(acting_user, SPOT_CHECK)
     if not check.region_id.startswith(acting_user.region_id):
         raise PermissionDenied(
             _("The spot check of %(code)s lies outside your region %(region)s.")
@@ -211,7 +206,9 @@ def _whole(value: Any, name: str, low: int, high: int) -> int:
     return number
 
 
-def population(acting_user, region_code: str, period: Period) -> dict[str, list[tuple[str, int]]]:
+def population(
+    region_code: str, period: Period, *, acting_user: Actor
+) -> dict[str, list[tuple[str, int]]]:
     """The files a sample is drawn from, per village: ``{village: [(ID number, pk)]}``
     ordered by ID number (the stable key the draw relies on)."""
     stays = stays_on(
@@ -220,7 +217,7 @@ def population(acting_user, region_code: str, period: Period) -> dict[str, list[
         region_field="region_id",
         districts=_districts(region_code),
     )
-    if acting_user is not None:
+    if not is_operator(acting_user):
         stays = stays.filter(person__in=Person.objects.in_scope(acting_user).values("pk"))
     rows = stays.order_by("person_id", "-arrival_date", "-pk").values_list(
         "person_id", "person__id_number", "region_id"
@@ -250,15 +247,16 @@ def sample(
 
 
 def draw(
-    acting_user,
     region_code: str,
     period: Period | str,
     per_village: int = DEFAULT_PER_VILLAGE,
     seed: int | None = None,
     fields: list[str] | None = None,
+    *,
+    acting_user: Actor,
 ) -> SpotCheck:
     """Draw and store a sample of the unit's files for the period (audited)."""
-    _require(acting_user)
+    authorize(acting_user, SPOT_CHECK)
     region = check_region(acting_user, region_code)
     if not isinstance(period, Period):
         period = parse_period(period)
@@ -266,7 +264,9 @@ def draw(
     seed = secrets.randbelow(SEED_DRAWN_BELOW) if seed in (None, "") else seed
     seed = _whole(seed, "seed", 0, MAX_SEED)
     chosen_fields = parse_fields(fields)
-    drawn = sample(population(acting_user, region.code, period), per_village=per_village, seed=seed)
+    drawn = sample(
+        population(region.code, period, acting_user=acting_user), per_village=per_village, seed=seed
+    )
     if not drawn:
         raise ValidationError(
             _("No floating resident of %(region)s on %(day)s that you may see: nothing to draw.")
@@ -280,7 +280,7 @@ def draw(
             seed=seed,
             per_village=per_village,
             fields_checked=chosen_fields,
-            drawn_by=acting_user,
+            drawn_by=accountable(acting_user),
             drawn_at=timezone.now(),
         )
         SpotCheckEntry.objects.bulk_create(
@@ -326,13 +326,13 @@ def _result(field: str, value: Any) -> str:
 
 
 def record(
-    acting_user,
     check: SpotCheck,
     person: Person,
     results: dict[str, Any],
     visited_on: datetime.date,
     note: str = "",
     *,
+    acting_user: Actor,
     today: datetime.date | None = None,
 ) -> SpotCheckEntry:
     """What a visit found for each field of one sampled file: ``correct``, ``incorrect``
@@ -391,7 +391,11 @@ def record(
             SpotCheckResult(entry=entry, field=field, result=result)
             for field, result in found.items()
         )
-        entry.visited_on, entry.checked_by, entry.note = visited_on, acting_user, note.strip()
+        entry.visited_on, entry.checked_by, entry.note = (
+            visited_on,
+            account_of(acting_user),
+            note.strip(),
+        )
         entry.version += 1
         entry.save()
         audit.record(
@@ -406,7 +410,7 @@ def record(
     return entry
 
 
-def close(acting_user, check: SpotCheck) -> SpotCheck:
+def close(check: SpotCheck, *, acting_user: Actor) -> SpotCheck:
     """No more results: the check's figures stand as recorded (audited)."""
     _check_in_scope(acting_user, check)
     with transaction.atomic():
@@ -476,12 +480,16 @@ def accuracy(check: SpotCheck) -> Accuracy:
     )
 
 
-def annotated(user) -> QuerySet[SpotCheck]:
+def annotated(user: Actor | None) -> QuerySet[SpotCheck]:
     """The checks the user sees, each with the counts ``accuracy_of`` reads (one query)."""
+    return with_counts(checks_in_scope(user))
+
+
+def with_counts(checks: QuerySet[SpotCheck]) -> QuerySet[SpotCheck]:
+    """``checks`` with the counts ``accuracy_of`` reads, newest first (one query)."""
     results = "entries__results__result"
     return (
-        checks_in_scope(user)
-        .select_related("region", "drawn_by")
+        checks.select_related("region", "drawn_by")
         .annotate(
             n_sampled=Count("entries", distinct=True),
             n_visited=Count("entries", filter=Q(entries__visited_on__isnull=False), distinct=True),
@@ -515,7 +523,7 @@ def listed(user, limit: int = 100) -> list[SpotCheck]:
     return found
 
 
-def entries_of(check: SpotCheck, acting_user) -> list[SpotCheckEntry]:
+def entries_of(check: SpotCheck, *, acting_user: Actor) -> list[SpotCheckEntry]:
     """The sampled files, by village and position, each with ``found`` (field → result)."""
     _check_in_scope(acting_user, check)
     entries = list(
@@ -538,7 +546,7 @@ class Sheet:
 def field_sheets(check: SpotCheck, *, acting_user, via: str = "web") -> list[Sheet]:
     """One sheet per sampled file: the fields as on file, masked as the sheet masks them.
     An export of personal data: logged (one entry naming the check and how many files)."""
-    entries = entries_of(check, acting_user)
+    entries = entries_of(check, acting_user=acting_user)
     period = Period(int(check.period[:4]), int(check.period[5:]))
     persons = [e.person_id for e in entries]
     stays: dict[int, ResidenceEpisode] = {}
@@ -576,7 +584,7 @@ def field_sheets(check: SpotCheck, *, acting_user, via: str = "web") -> list[She
     return sheets
 
 
-def sampled_person(check: SpotCheck, person_pk: Any, acting_user) -> Person:
+def sampled_person(check: SpotCheck, person_pk: Any, *, acting_user: Actor) -> Person:
     """The person a result is for, looked up in the user's scope (not only the sample:
     a file outside it is refused by ``record`` with its name)."""
     try:

@@ -17,7 +17,7 @@ from urllib.parse import quote
 from django.contrib import messages
 from django.core.exceptions import PermissionDenied, ValidationError
 from django.http import Http404, HttpResponse
-from django.shortcuts import get_object_or_404, redirect, render
+from django.shortcuts import redirect, render
 from django.urls import reverse
 from django.utils import timezone
 from django.utils.http import urlencode
@@ -33,7 +33,7 @@ from liudong.accounts.roles import (
     VIEW_REPORTS,
     can,
 )
-from liudong.base import StaleWrite
+from liudong.base import StaleWrite, scoped_object_or_404
 from liudong.controlchars import post_guarded
 from liudong.regions.codes import ancestors
 from liudong.regions.models import Region
@@ -44,7 +44,7 @@ from liudong.web.forms import add_service_errors
 from . import quality as quality_rules
 from . import services, spotchecks
 from .forms import IndicatorForm, ReasonForm, SchemeForm, SpotCheckDrawForm
-from .models import Indicator, ReportStatus, Unit
+from .models import AssessmentScheme, Indicator, MonthlyReport, ReportStatus, SpotCheck, Unit
 from .spreadsheets import UNIT_SUFFIX, write_monthly_report
 
 
@@ -186,7 +186,7 @@ DECISIONS: dict[str, tuple[Any, Any]] = {
 def decide(request, pk, decision):
     if decision not in DECISIONS:
         raise Http404
-    record = get_object_or_404(services.reports_in_scope(request.user), pk=pk)
+    record = scoped_object_or_404(MonthlyReport, request.user, pk=pk)
     change, done = DECISIONS[decision]
     form = ReasonForm(request.POST)
     version = int(request.POST.get("version") or record.version)
@@ -412,7 +412,7 @@ def assessments(request):
 
 
 def _assessed(request, pk):
-    scheme = get_object_or_404(services.schemes_in_scope(request.user), pk=pk)
+    scheme = scoped_object_or_404(AssessmentScheme, request.user, pk=pk)
     return scheme, services.assess(scheme, acting_user=request.user)
 
 
@@ -495,8 +495,8 @@ def quality(request):
 
 
 def _spot_check(request, pk):
-    return get_object_or_404(
-        spotchecks.checks_in_scope(request.user).select_related("region", "drawn_by"), pk=pk
+    return scoped_object_or_404(
+        SpotCheck.objects.select_related("region", "drawn_by"), request.user, pk=pk
     )
 
 
@@ -509,12 +509,12 @@ def spot_checks(request):
         data = form.cleaned_data
         try:
             check = spotchecks.draw(
-                request.user,
                 data["region"],
                 data["period"],
                 per_village=data["per_village"],
                 seed=data["seed"],
                 fields=data["fields_checked"],
+                acting_user=request.user,
             )
         except ValidationError as exc:
             add_service_errors(form, exc)
@@ -549,9 +549,14 @@ def _record_results(request, check):
         messages.error(request, _("Give the day of the visit (YYYY-MM-DD)."))
         return
     try:
-        person = spotchecks.sampled_person(check, entry.person_id, request.user)
+        person = spotchecks.sampled_person(check, entry.person_id, acting_user=request.user)
         spotchecks.record(
-            request.user, check, person, results, visited_on, request.POST.get("note", "")
+            check,
+            person,
+            results,
+            visited_on,
+            request.POST.get("note", ""),
+            acting_user=request.user,
         )
     except (ValidationError, PermissionDenied) as exc:
         messages.error(request, " ".join(getattr(exc, "messages", [str(exc)])))
@@ -567,12 +572,12 @@ def spot_check(request, pk):
     check = _spot_check(request, pk)
     if request.method == "POST":
         if request.POST.get("close"):
-            spotchecks.close(request.user, check)
+            spotchecks.close(check, acting_user=request.user)
             messages.success(request, _("Spot check closed."))
         else:
             _record_results(request, check)
         return redirect("stats:spot_check", pk=check.pk)
-    entries = spotchecks.entries_of(check, request.user)
+    entries = spotchecks.entries_of(check, acting_user=request.user)
     labels = {code: spotchecks.FIELDS[code].label for code in check.fields_checked}
     for entry in entries:
         entry.masked_id = spotchecks.mask_id_number(entry.person.id_number)  # type: ignore[attr-defined]

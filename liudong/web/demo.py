@@ -11,6 +11,7 @@ from django.db import transaction
 from liudong.accounts import services as accounts
 from liudong.accounts.models import User
 from liudong.accounts.roles import Role
+from liudong.actors import OPERATOR
 from liudong.regions import services as regions
 from liudong.regions.codes import Level
 from liudong.regions.models import Grid, Region
@@ -93,7 +94,7 @@ def build_demo(county_code: str = DEMO_COUNTY) -> list[DemoAccount]:
     regions.load_divisions()
     county = Region.objects.get(code=county_code)
     townships = list(county.children.order_by("code")[:TOWNSHIPS])
-    summary = regions.import_regions(list(_village_rows(townships)))
+    summary = regions.import_regions(list(_village_rows(townships)), acting_user=OPERATOR)
     if summary.rejected:
         raise RuntimeError(f"demo villages rejected: {summary.rejected[:3]}")
     first_township = townships[0]
@@ -117,7 +118,7 @@ def build_demo(county_code: str = DEMO_COUNTY) -> list[DemoAccount]:
             existing = User.objects.filter(username=username).first()
             if existing is None:
                 _user, password = accounts.create_user(
-                    acting_user=None,
+                    acting_user=OPERATOR,
                     username=username,
                     role=role,
                     region=region,
@@ -127,7 +128,9 @@ def build_demo(county_code: str = DEMO_COUNTY) -> list[DemoAccount]:
                     must_change_password=False,
                 )
             else:
-                password = accounts.set_password(acting_user=None, user=existing, must_change=False)
+                password = accounts.set_password(
+                    acting_user=OPERATOR, user=existing, must_change=False
+                )
             created.append(DemoAccount(username, role, region_code, password))
         _demo_grids(townships)
     _demo_people(county, townships)
@@ -199,7 +202,7 @@ def _demo_people(county: Region, townships: list[Region]) -> None:
         ),
     ):
         write_file(folder / name, rows)
-        import_persons(folder / name)
+        import_persons(folder / name, acting_user=OPERATOR)
 
 
 def _demo_grids(townships: list[Region]) -> None:
@@ -214,7 +217,7 @@ def _demo_grids(townships: list[Region]) -> None:
                 continue
             collectors = [collector] if index == 1 and number == 1 else []
             regions.save_grid(
-                acting_user=None,
+                acting_user=OPERATOR,
                 name=name,
                 region=township,
                 areas=chunk,
@@ -259,7 +262,7 @@ def _demo_work(county: Region, townships: list[Region]) -> None:
             break
         if certificates.issue_refusal(person):
             continue
-        certificates.issue(person, office)
+        certificates.issue(person, acting_user=office)
 
     # Inflow women in the first township's villages: some verified by the record from
     # their registration place, some given the notice to obtain a certificate.
@@ -274,7 +277,7 @@ def _demo_work(county: Region, townships: list[Region]) -> None:
         if p.is_adult_wcba(today)
     ]
     for person in newcomers[: DEMO_NOTICES * 2 : 2]:
-        certificates.issue_notice(person, county_admin)
+        certificates.issue_notice(person, acting_user=county_admin)
     for person in newcomers[1 : DEMO_NOTICES * 2 : 2]:
         certificates.verify_at_residence(
             acting_user=county_admin, method="exchanged", person=person

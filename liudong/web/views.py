@@ -1,10 +1,11 @@
 """The home dashboard and error pages. Domain pages live in their own apps."""
 
-from django.shortcuts import get_object_or_404, redirect, render
+from django.shortcuts import redirect, render
 from django.utils.translation import gettext as _
 
 from liudong.accounts.models import User
 from liudong.accounts.roles import USE_WEB, VIEW_AUDIT, Role, can
+from liudong.base import scoped_object_or_404
 from liudong.people.models import Person
 from liudong.regions.codes import Level
 from liudong.regions.models import Grid, Region
@@ -52,7 +53,7 @@ def worklist(request, grid_pk: int | None = None):
     one, else a choice among the grids in their region."""
     grids = worklists.my_grids(request.user).select_related("region").order_by("name")
     if grid_pk is not None:
-        grid = get_object_or_404(Grid.objects.in_scope(request.user), pk=grid_pk)
+        grid = scoped_object_or_404(Grid, request.user, pk=grid_pk)
     elif len(grids) == 1:
         grid = grids[0]
     else:

@@ -39,7 +39,8 @@ class Section:
 
 def my_grids(user) -> QuerySet[Grid]:
     """The grids the user works in (responsible or collector), else those in their scope."""
-    own = Grid.objects.filter(Q(responsible=user) | Q(collectors=user)).distinct()
+    # in_scope() holds the grids the user works in (GridQuerySet): narrowing it loses none.
+    own = Grid.objects.in_scope(user).filter(Q(responsible=user) | Q(collectors=user)).distinct()
     return own if own.exists() else Grid.objects.in_scope(user)
 
 

@@ -163,6 +163,7 @@ def phone_page(request, browser, live_server):
 @pytest.fixture
 def zhejiang(transactional_db):
     """Zhejiang's divisions with village 北山社区 (330106002001) and its first group."""
+    from liudong.actors import OPERATOR
     from liudong.regions.services import import_regions, load_divisions
 
     load_divisions(prefixes=("33",))
@@ -170,7 +171,8 @@ def zhejiang(transactional_db):
         [
             (2, {"code": "330106002001", "name": "北山社区"}),
             (3, {"code": "330106002001001", "name": "第一村民小组"}),
-        ]
+        ],
+        acting_user=OPERATOR,
     )
     assert not summary.rejected, summary.rejected
 

@@ -13,6 +13,7 @@ import pytest
 from playwright.sync_api import expect
 
 from conftest import make_user
+from liudong.actors import OPERATOR
 from tests.browser.pages import shot, sign_in
 
 pytestmark = pytest.mark.usefixtures("node_keys")
@@ -45,7 +46,7 @@ def woman(name: str, sequence: int, arrived_days_ago: int):
         household_region_id=BEISHAN,
     )
     register_arrival(
-        acting_user=None,
+        acting_user=OPERATOR,
         person=person,
         region=Region.objects.get(code=MISHIXIANG),
         arrival_date=timezone.localdate() - datetime.timedelta(days=arrived_days_ago),

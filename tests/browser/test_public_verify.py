@@ -9,6 +9,7 @@ from __future__ import annotations
 import pytest
 from playwright.sync_api import expect
 
+from liudong.actors import OPERATOR
 from liudong.people.idnumbers import mask
 from tests.browser.pages import shot
 
@@ -43,7 +44,7 @@ def certificate(zhejiang, live_server):
         marital_status="20",
         household_region_id="330106002001",
     )
-    return services.issue(person, None)
+    return services.issue(person, acting_user=OPERATOR)
 
 
 def tampered(payload: str) -> str:

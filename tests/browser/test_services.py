@@ -13,6 +13,7 @@ import re
 import pytest
 from playwright.sync_api import expect
 
+from liudong.actors import OPERATOR
 from tests.browser.pages import shot, sign_in
 
 BEISHAN = "330106002001"  # 北山社区, township A
@@ -35,7 +36,7 @@ def resident(name: str, sequence: int):
         household_region_id=HOUSEHOLD,
     )
     register_arrival(
-        acting_user=None,
+        acting_user=OPERATOR,
         person=person,
         region=Region.objects.get(code=BEISHAN),
         arrival_date=datetime.date(2025, 3, 1),
@@ -176,10 +177,10 @@ def test_help_requests_import_and_follow_up_export(page, township_a, tmp_path):
     given = {"service_type": "postnatal", "consent_recorded": True, "result": "恢复良好"}
     ten_days_ago = today - datetime.timedelta(days=10)
     record = services.create_service_record(
-        acting_user=None, person=her, date=ten_days_ago, **given
+        acting_user=OPERATOR, person=her, date=ten_days_ago, **given
     )
     services.schedule_follow_up(
-        acting_user=None, service=record, due_on=today + datetime.timedelta(days=2)
+        acting_user=OPERATOR, service=record, due_on=today + datetime.timedelta(days=2)
     )
     workbook = Workbook()
     sheet = workbook.active

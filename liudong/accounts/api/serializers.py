@@ -77,7 +77,7 @@ class ApiTokenSerializer(serializers.ModelSerializer):
         ]
         read_only_fields = fields
 
-    def get_state(self, token) -> str:
+    def get_state(self, token: ApiToken) -> str:
         return token_state(token)
 
 

@@ -1,13 +1,15 @@
 import math
+from typing import Any, cast
 
 from django.core.exceptions import ValidationError as DjangoValidationError
-from django.shortcuts import get_object_or_404
+from django.db.models import QuerySet
 from django.utils import timezone
 from django.utils.translation import gettext as _
 from drf_spectacular.utils import extend_schema
-from rest_framework import exceptions, mixins, status, viewsets
+from rest_framework import exceptions, mixins, status
 from rest_framework.decorators import action, api_view, permission_classes, throttle_classes
 from rest_framework.permissions import AllowAny
+from rest_framework.request import Request
 from rest_framework.response import Response
 from rest_framework.throttling import AnonRateThrottle
 
@@ -16,8 +18,10 @@ from liudong.accounts.filters import UserFilter
 from liudong.accounts.models import ApiToken, User
 from liudong.accounts.permissions import HasRegion, IsStaffWithRegion, capability_for_writes
 from liudong.accounts.roles import MANAGE_USERS, USE_WEB, VIEW_AUDIT, can
+from liudong.api.viewsets import ScopedModelViewSet
 from liudong.audit import services as audit
 from liudong.audit.middleware import client_address
+from liudong.base import scoped_object_or_404
 
 from .serializers import (
     ApiTokenSerializer,
@@ -31,47 +35,52 @@ from .serializers import (
 )
 
 
+def _account(request: Request) -> User:
+    """The signed-in account: the permission classes (IsStaffWithRegion and those built on
+    it) let no anonymous caller reach a view that changes something."""
+    return cast(User, request.user)
+
+
 class UserViewSet(
     mixins.ListModelMixin,
     mixins.RetrieveModelMixin,
     mixins.UpdateModelMixin,
-    viewsets.GenericViewSet,
+    ScopedModelViewSet,
 ):
     """Staff accounts in the caller's region; county administrators create and change them."""
+
+    model = User
 
     serializer_class = UserSerializer
     permission_classes = [capability_for_writes(MANAGE_USERS)]
     filterset_class = UserFilter
     http_method_names = ["get", "post", "patch", "head", "options"]
 
-    def get_queryset(self):
-        return User.objects.in_scope(self.request.user)
-
-    def retrieve(self, request, *args, **kwargs):
+    def retrieve(self, request: Request, *args: Any, **kwargs: Any) -> Response:
         account = self.get_object()
         audit.record_view(
-            acting_user=request.user, obj=account, region=account.region_id, via="api"
+            acting_user=_account(request), obj=account, region=account.region_id, via="api"
         )
         return Response(self.get_serializer(account).data)
 
     @extend_schema(request=UserCreateSerializer, responses={201: CreatedUserSerializer})
-    def create(self, request):
+    def create(self, request: Request) -> Response:
         data = UserCreateSerializer(data=request.data)
         data.is_valid(raise_exception=True)
         values = dict(data.validated_data)
         values.pop("version", None)
         values.pop("is_active", None)
-        user, password = services.create_user(acting_user=request.user, **values)
+        user, password = services.create_user(acting_user=_account(request), **values)
         body = CreatedUserSerializer(user).data
         body["password"] = password
         return Response(body, status=status.HTTP_201_CREATED)
 
-    def perform_update(self, serializer):
+    def perform_update(self, serializer: Any) -> None:
         changes = dict(serializer.validated_data)
         expected = changes.pop("version", None)
         changes.pop("username", None)
         serializer.instance = services.update_user(
-            acting_user=self.request.user,
+            acting_user=_account(self.request),
             user=serializer.instance,
             expected_version=expected,
             **changes,
@@ -81,7 +90,7 @@ class UserViewSet(
 @extend_schema(responses=UserSerializer)
 @api_view(["GET"])
 @permission_classes([IsStaffWithRegion])
-def me(request):
+def me(request: Request) -> Response:
     return Response(UserSerializer(request.user).data)
 
 
@@ -89,7 +98,7 @@ def me(request):
 @api_view(["POST"])
 @permission_classes([AllowAny])
 @throttle_classes([AnonRateThrottle])
-def obtain_token(request):
+def obtain_token(request: Request) -> Response:
     """Exchange a user name and password for a bearer token (same lockout as the login page)."""
     data = TokenRequestSerializer(data=request.data)
     data.is_valid(raise_exception=True)
@@ -128,31 +137,33 @@ def obtain_token(request):
     )
 
 
-class ApiTokenViewSet(mixins.ListModelMixin, mixins.RetrieveModelMixin, viewsets.GenericViewSet):
+class ApiTokenViewSet(mixins.ListModelMixin, mixins.RetrieveModelMixin, ScopedModelViewSet):
     """Your own API tokens and, for a staff administrator, those of the staff in your
     region: listed (never their keys), issued with an expiry, revoked."""
 
     serializer_class = ApiTokenSerializer
     permission_classes = [HasRegion]
 
-    def get_queryset(self):
+    model = ApiToken
+
+    def narrow(self, queryset: QuerySet[Any]) -> QuerySet[Any]:
         if getattr(self, "swagger_fake_view", False):  # schema generation: no user
-            return ApiToken.objects.none()
-        return services.tokens_visible_to(self.request.user)
+            return queryset.none()
+        # One's own tokens lie in one's region; others' only for a staff administrator.
+        visible = services.tokens_visible_to(self.request.user)
+        return queryset.filter(pk__in=visible.values("pk")).select_related("user")
 
     @extend_schema(request=TokenIssueSerializer, responses={201: IssuedTokenSerializer})
-    def create(self, request):
+    def create(self, request: Request) -> Response:
         data = TokenIssueSerializer(data=request.data)
         data.is_valid(raise_exception=True)
         username = data.validated_data.get("username")
         if username:
-            account = get_object_or_404(
-                User.objects.in_scope(request.user), username__iexact=username.strip()
-            )
+            account = scoped_object_or_404(User, request.user, username__iexact=username.strip())
         else:
             account = request.user
         issued = services.issue_token(
-            acting_user=request.user,
+            acting_user=_account(request),
             user=account,
             name=data.validated_data.get("name", ""),
             days=data.validated_data.get("days"),
@@ -163,6 +174,6 @@ class ApiTokenViewSet(mixins.ListModelMixin, mixins.RetrieveModelMixin, viewsets
 
     @extend_schema(request=None, responses=ApiTokenSerializer)
     @action(detail=True, methods=["post"])
-    def revoke(self, request, pk=None):
-        token = services.revoke_token(acting_user=request.user, token=self.get_object())
+    def revoke(self, request: Request, pk: str | None = None) -> Response:
+        token = services.revoke_token(acting_user=_account(request), token=self.get_object())
         return Response(ApiTokenSerializer(token).data)

@@ -8,6 +8,7 @@ from django.core.management import call_command
 
 from liudong.accounts.models import ApiToken, User
 from liudong.accounts.services import create_user, issue_token, update_user
+from liudong.actors import OPERATOR
 from liudong.audit.models import AuditEntry
 from liudong.regions.models import Region
 
@@ -57,7 +58,7 @@ def test_createuser_refuses_bad_regions_naming_the_field(villages, args, field, 
 
 def test_an_account_without_a_region_is_refused(db):
     with pytest.raises(ValidationError) as exc:
-        create_user(acting_user=None, username="noregion", role="township", region=None)
+        create_user(acting_user=OPERATOR, username="noregion", role="township", region=None)
     assert "region" in exc.value.message_dict
     assert not User.objects.filter(username="noregion").exists()
 
@@ -65,7 +66,7 @@ def test_an_account_without_a_region_is_refused(db):
 def test_weak_passwords_are_refused(villages):
     with pytest.raises(ValidationError) as exc:
         create_user(
-            acting_user=None,
+            acting_user=OPERATOR,
             username="weak",
             role="township",
             region=Region.objects.get(code="330106002"),

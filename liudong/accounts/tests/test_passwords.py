@@ -16,6 +16,7 @@ from conftest import PASSWORD
 from liudong.accounts import services
 from liudong.accounts.models import User
 from liudong.accounts.passwords import contains_id_number
+from liudong.actors import OPERATOR
 from liudong.audit.models import AuditEntry
 from liudong.people import idnumbers
 from liudong.regions.models import Region
@@ -81,7 +82,7 @@ def test_an_id_number_anywhere_in_a_password_is_found(prefix, suffix, born, sequ
 def test_create_user_refuses_a_password_breaking_a_rule_with_the_field_named(villages):
     with pytest.raises(ValidationError) as refused:
         services.create_user(
-            acting_user=None,
+            acting_user=OPERATOR,
             username="zhangsan",
             role="township",
             region=Region.objects.get(code="330106002"),

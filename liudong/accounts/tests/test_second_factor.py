@@ -17,6 +17,7 @@ from conftest import PASSWORD, make_user
 from liudong.accounts import second_factor
 from liudong.accounts.models import RecoveryCode
 from liudong.accounts.roles import CAPABILITIES, MANAGE_USERS, Role, second_factor_required
+from liudong.actors import OPERATOR
 from liudong.audit.models import AuditEntry
 
 pytestmark = pytest.mark.django_db
@@ -273,7 +274,7 @@ def test_only_a_staff_manager_in_scope_may_reset(township_a, township_b, county_
     assert TOTPDevice.objects.filter(user=township_b).exists()
     assert not AuditEntry.objects.filter(detail__second_factor="reset").exists()
     # The server operator (acting_user None) may: the last county administrator's phone.
-    second_factor.reset_second_factor(acting_user=None, user=township_b)
+    second_factor.reset_second_factor(acting_user=OPERATOR, user=township_b)
     assert not TOTPDevice.objects.filter(user=township_b).exists()
 
 

@@ -15,6 +15,7 @@ from rest_framework.test import APIClient
 
 from liudong.accounts.models import ApiToken, User
 from liudong.accounts.services import issue_token, revoke_token
+from liudong.actors import OPERATOR
 
 pytestmark = pytest.mark.django_db
 
@@ -73,7 +74,9 @@ def test_a_revoked_token_is_refused_at_once(township_a, api_for):
 def tokens(township_a, township_b, village_a1, county_admin, county_b_admin, auditor):
     made = {}
     for user in (township_a, township_b, village_a1, county_admin, county_b_admin, auditor):
-        made[user.username] = issue_token(acting_user=None, user=user, name=f"{user.username} tool")
+        made[user.username] = issue_token(
+            acting_user=OPERATOR, user=user, name=f"{user.username} tool"
+        )
     return made
 
 
@@ -176,8 +179,8 @@ def test_the_upgrade_gives_every_token_an_expiry_of_at_most_ninety_days(township
     migration = importlib.import_module(
         "liudong.accounts.migrations.0003_token_expiry_auditor_login_counters"
     )
-    year = issue_token(acting_user=None, user=township_a, days=365).token
-    week = issue_token(acting_user=None, user=township_a, days=7).token
+    year = issue_token(acting_user=OPERATOR, user=township_a, days=365).token
+    week = issue_token(acting_user=OPERATOR, user=township_a, days=7).token
     migration.give_every_token_an_expiry(apps, None)
     year.refresh_from_db()
     week.refresh_from_db()

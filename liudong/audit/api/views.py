@@ -1,14 +1,15 @@
-from rest_framework import mixins, viewsets
+from rest_framework import mixins
 
 from liudong.accounts.permissions import capability_required
 from liudong.accounts.roles import VIEW_AUDIT
+from liudong.api.viewsets import ScopedModelViewSet
 from liudong.audit.filters import AuditFilter
 from liudong.audit.models import AuditEntry
 
 from .serializers import AuditEntrySerializer
 
 
-class AuditEntryViewSet(mixins.ListModelMixin, mixins.RetrieveModelMixin, viewsets.GenericViewSet):
+class AuditEntryViewSet(mixins.ListModelMixin, mixins.RetrieveModelMixin, ScopedModelViewSet):
     """The audit log of the caller's region, newest first. Read-only: there is no way to
     change or remove an entry."""
 
@@ -16,6 +17,4 @@ class AuditEntryViewSet(mixins.ListModelMixin, mixins.RetrieveModelMixin, viewse
     permission_classes = [capability_required(VIEW_AUDIT)]
     filterset_class = AuditFilter
     lookup_field = "seq"
-
-    def get_queryset(self):
-        return AuditEntry.objects.in_scope(self.request.user)
+    model = AuditEntry

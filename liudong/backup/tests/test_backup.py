@@ -98,7 +98,7 @@ def few_divisions(db):
 def populated(var_dir, township_a):
     """Persons, a signed certificate, a service record and their audit entries."""
     woman = make_person(name="周敏")  # registered in township A, lives in county B
-    certificates.issue(woman, township_a, today=datetime.date(2026, 6, 15))
+    certificates.issue(woman, acting_user=township_a, today=datetime.date(2026, 6, 15))
     resident = make_person(household="330105001001", residence="330106002001", name="王芳")
     service_records.create_service_record(
         acting_user=township_a,

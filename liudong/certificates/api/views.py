@@ -16,7 +16,7 @@ from django.core.exceptions import ValidationError as DjangoValidationError
 from django.http import HttpResponse
 from drf_spectacular.types import OpenApiTypes
 from drf_spectacular.utils import OpenApiResponse, extend_schema
-from rest_framework import mixins, status, viewsets
+from rest_framework import mixins, status
 from rest_framework.decorators import action
 from rest_framework.exceptions import ErrorDetail, ValidationError
 from rest_framework.renderers import BaseRenderer, JSONRenderer
@@ -28,10 +28,11 @@ from liudong.accounts.permissions import (
     capability_required,
 )
 from liudong.accounts.roles import ISSUE_CERTIFICATES, VERIFY_CERTIFICATES
+from liudong.api.viewsets import ScopedModelViewSet
 from liudong.people.api.views import KEY_REGEX
 
 from .. import queries, services
-from ..models import Method
+from ..models import Certificate, Method, Notice, Verification
 from .filters import CertificateFilter, NoticeFilter, VerificationFilter
 from .serializers import (
     CertificateIssueSerializer,
@@ -83,7 +84,7 @@ class PDFRenderer(BaseRenderer):
         return json.dumps(data, ensure_ascii=False).encode()  # an error body
 
 
-class CertificateViewSet(mixins.ListModelMixin, mixins.RetrieveModelMixin, viewsets.GenericViewSet):
+class CertificateViewSet(mixins.ListModelMixin, mixins.RetrieveModelMixin, ScopedModelViewSet):
     """Certificates issued by, or held by women registered or living in, the caller's
     region."""
 
@@ -92,8 +93,10 @@ class CertificateViewSet(mixins.ListModelMixin, mixins.RetrieveModelMixin, views
     lookup_field = "number"
     lookup_value_regex = NUMBER_REGEX
 
-    def get_queryset(self):
-        return queries.certificates_for(self.request.user)
+    model = Certificate
+
+    def narrow(self, queryset):
+        return queryset.select_related("issuing_region", "person")
 
     def get_permissions(self):
         if self.action in ("create", "revoke"):
@@ -124,7 +127,9 @@ class CertificateViewSet(mixins.ListModelMixin, mixins.RetrieveModelMixin, views
         try:
             person = services.find_person(request.user, data.validated_data["id_number"])
             certificate = services.issue(
-                person, request.user, contraception=data.validated_data.get("contraception")
+                person,
+                acting_user=request.user,
+                contraception=data.validated_data.get("contraception"),
             )
         except DjangoValidationError as exc:
             raise refusal(exc, "id_number") from exc
@@ -138,7 +143,9 @@ class CertificateViewSet(mixins.ListModelMixin, mixins.RetrieveModelMixin, views
         data = RevokeSerializer(data=request.data)
         data.is_valid(raise_exception=True)
         try:
-            services.revoke(certificate.number, data.validated_data["reason"], request.user)
+            services.revoke(
+                certificate.number, data.validated_data["reason"], acting_user=request.user
+            )
         except DjangoValidationError as exc:
             raise refusal(exc) from exc
         return Response(self._fresh(certificate).data)
@@ -173,9 +180,7 @@ class CertificateViewSet(mixins.ListModelMixin, mixins.RetrieveModelMixin, views
         return Response(VerifyResultSerializer(result).data)
 
 
-class VerificationViewSet(
-    mixins.ListModelMixin, mixins.RetrieveModelMixin, viewsets.GenericViewSet
-):
+class VerificationViewSet(mixins.ListModelMixin, mixins.RetrieveModelMixin, ScopedModelViewSet):
     """Verifications (查验) made in, or of women registered or living in, the caller's
     region."""
 
@@ -185,8 +190,10 @@ class VerificationViewSet(
     http_method_names = ["get", "post", "head", "options"]
     lookup_value_regex = KEY_REGEX
 
-    def get_queryset(self):
-        return queries.verifications_for(self.request.user)
+    model = Verification
+
+    def narrow(self, queryset):
+        return queryset.select_related("person", "region", "certificate", "verified_by")
 
     @extend_schema(request=VerificationCreateSerializer, responses={201: VerificationSerializer})
     def create(self, request):
@@ -214,7 +221,7 @@ class VerificationViewSet(
         return Response(VerificationSerializer(fresh).data, status=status.HTTP_201_CREATED)
 
 
-class NoticeViewSet(mixins.ListModelMixin, mixins.RetrieveModelMixin, viewsets.GenericViewSet):
+class NoticeViewSet(mixins.ListModelMixin, mixins.RetrieveModelMixin, ScopedModelViewSet):
     """Notices to obtain a certificate (限期办理通知书) given in the caller's region;
     ``?overdue=true`` is the worklist."""
 
@@ -224,8 +231,10 @@ class NoticeViewSet(mixins.ListModelMixin, mixins.RetrieveModelMixin, viewsets.G
     http_method_names = ["get", "post", "head", "options"]
     lookup_value_regex = KEY_REGEX
 
-    def get_queryset(self):
-        return queries.notices_for(self.request.user)
+    model = Notice
+
+    def narrow(self, queryset):
+        return queryset.select_related("person", "region", "episode")
 
     @extend_schema(request=NoticeCreateSerializer, responses={201: NoticeSerializer})
     def create(self, request):
@@ -234,7 +243,7 @@ class NoticeViewSet(mixins.ListModelMixin, mixins.RetrieveModelMixin, viewsets.G
         data = NoticeCreateSerializer(data=request.data, people=queries.people_for(request.user))
         data.is_valid(raise_exception=True)
         try:
-            notice = services.issue_notice(data.validated_data["person"], request.user)
+            notice = services.issue_notice(data.validated_data["person"], acting_user=request.user)
         except DjangoValidationError as exc:
             raise refusal(exc, "person") from exc
         fresh = self.get_queryset().get(pk=notice.pk)

@@ -7,6 +7,7 @@ from django import template
 from django.utils import timezone
 
 from liudong.accounts.roles import VERIFY_CERTIFICATES, can
+from liudong.authorization import allowed
 from liudong.certificates import services
 from liudong.certificates.forms import IssueForm
 from liudong.certificates.models import Certificate, Notice, Status
@@ -28,9 +29,7 @@ def certificate_section(context, person) -> dict:
     refusal = services.issue_refusal(person, today) if may_issue else ""
     may_issue = may_issue and not refusal
     stay = services.open_stay(person)
-    may_verify = stay is not None and services.allowed(
-        lambda: services.check_may_verify(user, stay.region_id)
-    )
+    may_verify = stay is not None and allowed(user, VERIFY_CERTIFICATES, stay.region_id)
     notice = (
         Notice.objects.in_scope(user).open().filter(episode=stay).first()
         if may_verify and stay is not None

@@ -10,6 +10,8 @@ import datetime
 
 import pytest
 
+from liudong.actors import OPERATOR
+
 TODAY = datetime.date(2026, 6, 15)
 HOUSEHOLD = "330106002001"
 RESIDENCE = "330105001001"
@@ -62,7 +64,7 @@ def make_person(
         person.save()
         return person
     register_arrival(
-        acting_user=None,
+        acting_user=OPERATOR,
         person=person,
         region=Region.objects.get(code=residence),
         arrival_date=arrived or datetime.date(2026, 5, 1),

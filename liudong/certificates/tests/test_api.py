@@ -30,7 +30,7 @@ def today() -> datetime.date:
 
 @pytest.fixture
 def certificate(township_a, woman):
-    return services.issue(woman, township_a)
+    return services.issue(woman, acting_user=township_a)
 
 
 def assert_error(response, status: int, field: str | None = None, code: str | None = None):
@@ -104,9 +104,11 @@ def test_one_certificate_in_full_and_the_read_is_logged(
 )
 def test_filters(params, expected, township_a, villages, api_for):
     first = make_person(name="吴丽")
-    revoked = services.issue(first, township_a, today=datetime.date(2025, 6, 1))
-    services.revoke(revoked.number, "issued in error", township_a)
-    valid = services.issue(make_person(name="郑红"), township_a, today=datetime.date(2026, 6, 1))
+    revoked = services.issue(first, acting_user=township_a, today=datetime.date(2025, 6, 1))
+    services.revoke(revoked.number, "issued in error", acting_user=township_a)
+    valid = services.issue(
+        make_person(name="郑红"), acting_user=township_a, today=datetime.date(2026, 6, 1)
+    )
     by_status = {valid.number: "valid", revoked.number: "revoked"}
     response = api_for(township_a).get("/api/certificates/", params)
     assert sorted(by_status[n] for n in numbers(response)) == sorted(expected)
@@ -312,7 +314,7 @@ def test_verification_by_number_and_by_exchanged_record(
 def test_a_verification_is_refused_with_its_field(
     certificate, woman, township_a, township_b, county_b_admin, api_for
 ):
-    services.revoke(certificate.number, "issued in error", township_a)
+    services.revoke(certificate.number, "issued in error", acting_user=township_a)
     api = api_for(county_b_admin)
     revoked = api.post("/api/verifications/", {"payload": certificate.payload}, format="json")
     assert_error(revoked, 400, "payload", "revoked")
@@ -364,8 +366,8 @@ def test_a_notice_is_refused_with_the_person_field(villages, county_b_admin, api
 def test_the_overdue_worklist(county_b_admin, township_b, villages, api_for):
     late = make_person(name="吴丽", arrived=datetime.date(2026, 1, 2))
     recent = make_person(name="郑红", arrived=datetime.date(2026, 1, 2))
-    services.issue_notice(late, county_b_admin, today=datetime.date(2026, 2, 1))
-    services.issue_notice(recent, county_b_admin)
+    services.issue_notice(late, acting_user=county_b_admin, today=datetime.date(2026, 2, 1))
+    services.issue_notice(recent, acting_user=county_b_admin)
     api = api_for(county_b_admin)
 
     def people(params):
@@ -419,8 +421,8 @@ def test_lists_keep_their_query_count(url, township_a, county_b_admin, villages,
     def add(count: int) -> None:
         for _n in range(count):
             woman = make_person()
-            services.issue_notice(woman, county_b_admin)
-            certificate = services.issue(woman, township_a)
+            services.issue_notice(woman, acting_user=county_b_admin)
+            certificate = services.issue(woman, acting_user=township_a)
             services.verify_at_residence(
                 acting_user=county_b_admin, method="qr", payload=certificate.payload
             )

@@ -14,6 +14,7 @@ import schemathesis
 from hypothesis import HealthCheck, settings
 
 from liudong.accounts.services import issue_token
+from liudong.actors import OPERATOR
 from liudong.api.tests.test_schemathesis import error_shape, keep_the_test_transaction
 from liudong.certificates import services
 from liudong.wsgi import application
@@ -29,13 +30,13 @@ __all__ = ["keep_the_test_transaction"]  # the fixture, reused (autouse)
 
 @pytest.fixture
 def bearer(township_a):
-    return {"Authorization": f"Bearer {issue_token(acting_user=None, user=township_a).key}"}
+    return {"Authorization": f"Bearer {issue_token(acting_user=OPERATOR, user=township_a).key}"}
 
 
 @pytest.fixture
 def certificate(township_a, villages):
     """She is registered and lives in township A: its office issues and verifies."""
-    return services.issue(make_person(residence=HOUSEHOLD), township_a)
+    return services.issue(make_person(residence=HOUSEHOLD), acting_user=township_a)
 
 
 @schema.parametrize()

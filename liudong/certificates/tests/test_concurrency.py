@@ -9,6 +9,7 @@ import threading
 import pytest
 from django.db import connection
 
+from liudong.actors import OPERATOR
 from liudong.certificates import services
 from liudong.certificates.models import Certificate, NumberCounter
 
@@ -35,7 +36,7 @@ def test_two_concurrent_issuers_share_one_gapless_sequence():
         try:
             start.wait(timeout=30)
             for person in batch:
-                services.issue(person, None, today=TODAY)
+                services.issue(person, acting_user=OPERATOR, today=TODAY)
         except BaseException as exc:  # reported by the main thread
             errors.append(exc)
         finally:

@@ -7,6 +7,7 @@ import csv
 
 import pytest
 
+from liudong.actors import OPERATOR
 from liudong.certificates import services
 from liudong.people.importing import import_persons
 from liudong.people.models import HeldCertificate
@@ -41,7 +42,7 @@ def _import(tmp_path, rows):
         writer.writerow(CHINESE_HEADERS)
         for row in rows:
             writer.writerow([row.get(field, "") for field in FIELDS])
-    return import_persons(path, today=TODAY)
+    return import_persons(path, acting_user=OPERATOR, today=TODAY)
 
 
 def test_a_number_issued_here_to_her_is_linked_and_one_from_elsewhere_is_external(
@@ -49,7 +50,7 @@ def test_a_number_issued_here_to_her_is_linked_and_one_from_elsewhere_is_externa
 ):
     her = make_person()
     other = make_person(name="李静")
-    issued = services.issue(her, township_a, today=TODAY)
+    issued = services.issue(her, acting_user=township_a, today=TODAY)
 
     summary = _import(
         tmp_path,
@@ -72,7 +73,7 @@ def test_a_number_issued_here_to_someone_else_is_kept_unlinked_with_a_warning(
 ):
     her = make_person()
     other = make_person(name="李静")
-    issued = services.issue(her, township_a, today=TODAY)
+    issued = services.issue(her, acting_user=township_a, today=TODAY)
 
     summary = _import(tmp_path, [_row(other, issued.number)])
 

@@ -20,7 +20,7 @@ pytestmark = pytest.mark.django_db
 
 @pytest.fixture
 def certificate(township_a, woman):
-    return services.issue(woman, township_a, today=TODAY)
+    return services.issue(woman, acting_user=township_a, today=TODAY)
 
 
 def test_round_trip_gives_the_signed_fields(certificate, woman):
@@ -49,7 +49,9 @@ def test_the_payload_fits_a_qr_code_comfortably(township_a, villages):
     (阿依古丽·买买提): QR version 9-10 at error correction M, alphanumeric mode."""
     import segno
 
-    longest = services.issue(make_person(name="欧阳娜娜"), township_a, today=TODAY).payload
+    longest = services.issue(
+        make_person(name="欧阳娜娜"), acting_user=township_a, today=TODAY
+    ).payload
     assert len(longest) < 300, len(longest)
     assert set(longest) <= set("ABCDEFGHIJKLMNOPQRSTUVWXYZ1234567.")
     code = segno.make(longest, error="m")
@@ -131,7 +133,7 @@ def test_a_key_this_node_does_not_know(certificate):
 
 
 def test_a_revoked_certificate(certificate, township_a):
-    services.revoke(certificate.number, "issued in error", township_a)
+    services.revoke(certificate.number, "issued in error", acting_user=township_a)
     result = services.verify_payload(certificate.payload, today=TODAY)
     assert (result.ok, result.reason) == (False, "revoked")
     assert result.fields["number"] == certificate.number  # the signature itself was good
@@ -146,9 +148,9 @@ def test_an_expired_certificate(certificate):
 
 
 def test_rotation_keeps_old_certificates_verifying(township_a, villages, node_keys):
-    old = services.issue(make_person(), township_a, today=TODAY)
+    old = services.issue(make_person(), acting_user=township_a, today=TODAY)
     rotated = keys.rotate()
-    new = services.issue(make_person(), township_a, today=TODAY)
+    new = services.issue(make_person(), acting_user=township_a, today=TODAY)
     assert old.key_id != new.key_id == rotated.key_id
     keys.forget_cache()  # a fresh process: keys come from the database
     assert services.verify_payload(old.payload, today=TODAY).ok
@@ -181,8 +183,8 @@ def test_a_key_path_that_is_a_file_is_refused(tmp_path, monkeypatch):
 
 
 def test_many_payloads_at_once_give_the_same_answers(certificate, township_a, villages):
-    other = services.issue(make_person(), township_a, today=TODAY)
-    services.revoke(other.number, "lost", township_a)
+    other = services.issue(make_person(), acting_user=township_a, today=TODAY)
+    services.revoke(other.number, "lost", acting_user=township_a)
     texts = [certificate.payload, other.payload, "garbage", _replace(certificate.payload, -10)]
     batch = services.verify_payloads(texts, today=TODAY)
     assert [r.reason for r in batch] == [

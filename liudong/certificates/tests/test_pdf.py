@@ -17,7 +17,7 @@ pytestmark = pytest.mark.django_db
 
 @pytest.fixture
 def printed(township_a, woman):
-    certificate = services.issue(woman, township_a, today=TODAY)
+    certificate = services.issue(woman, acting_user=township_a, today=TODAY)
     return certificate, services.print_certificate(certificate, acting_user=township_a)
 
 

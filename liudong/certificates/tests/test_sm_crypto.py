@@ -29,7 +29,7 @@ def sm(monkeypatch):
 
 
 def test_a_certificate_issued_under_sm_is_signed_with_sm2_and_verifies(sm, township_a, woman):
-    certificate = services.issue(woman, township_a, today=TODAY)
+    certificate = services.issue(woman, acting_user=township_a, today=TODAY)
     assert certificate.payload.startswith("LD2.SM2.")
     row = SigningKey.objects.get(key_id=certificate.key_id)
     assert (row.algorithm, row.own) == ("sm2", True)
@@ -46,7 +46,9 @@ def test_a_certificate_issued_under_sm_is_signed_with_sm2_and_verifies(sm, towns
 
 
 def test_the_sm2_payload_still_fits_a_qr_code(sm, township_a, villages):
-    longest = services.issue(make_person(name="欧阳娜娜"), township_a, today=TODAY).payload
+    longest = services.issue(
+        make_person(name="欧阳娜娜"), acting_user=township_a, today=TODAY
+    ).payload
     assert len(longest) < 300, len(longest)
     code = segno.make(longest, error="m")
     assert code.mode == "alphanumeric" and code.version <= 10
@@ -78,7 +80,7 @@ def test_an_sm2_certificate_verifies_offline_at_another_node(villages):
 def test_a_payload_cannot_borrow_another_algorithm(township_a, woman):
     """The Ed25519 signature of an LD1 payload relabelled LD2.SM2 (or the other way) is
     refused: the key decides the algorithm, never the text."""
-    certificate = services.issue(woman, township_a, today=TODAY)
+    certificate = services.issue(woman, acting_user=township_a, today=TODAY)
     _prefix, body, signature = certificate.payload.split(".")
     relabelled = f"LD2.SM2.{body}.{signature}"
     result = services.verify_payload(relabelled, today=TODAY)
@@ -88,14 +90,14 @@ def test_a_payload_cannot_borrow_another_algorithm(township_a, woman):
 
 
 def test_old_ed25519_certificates_verify_after_the_switch(township_a, villages, monkeypatch):
-    old = services.issue(make_person(name="周敏"), township_a, today=TODAY)
+    old = services.issue(make_person(name="周敏"), acting_user=township_a, today=TODAY)
     assert old.payload.startswith("LD1.")
     monkeypatch.setenv("LIUDONG_CRYPTO", "sm")
     out = io.StringIO()
     call_command("certificate_rotate_key", "--format", "json", stdout=out)
     rotated = json.loads(out.getvalue())
     assert rotated["algorithm"] == "sm2" and rotated["public_key"].startswith("sm2:")
-    new = services.issue(make_person(name="王芳"), township_a, today=TODAY)
+    new = services.issue(make_person(name="王芳"), acting_user=township_a, today=TODAY)
     assert new.payload.startswith("LD2.SM2.") and new.key_id == rotated["key_id"]
     keys.forget_cache()  # as another process would: keys read back from the table
     for certificate in (old, new):
@@ -105,7 +107,7 @@ def test_old_ed25519_certificates_verify_after_the_switch(township_a, villages, 
 
 def test_the_public_page_checks_an_sm2_certificate(sm, township_a, villages):
     cache.clear()
-    certificate = services.issue(make_person(name="王丽芳"), township_a)
+    certificate = services.issue(make_person(name="王丽芳"), acting_user=township_a)
     html = Client().post("/verify/", {"payload": certificate.payload}).content.decode()
     assert 'class="verify-result valid"' in html and "王**" in html
     forged = certificate.payload[:-3] + (
@@ -117,7 +119,7 @@ def test_the_public_page_checks_an_sm2_certificate(sm, township_a, villages):
 
 
 def test_the_verify_command_checks_an_sm2_certificate(sm, township_a, woman):
-    certificate = services.issue(woman, township_a, today=TODAY)
+    certificate = services.issue(woman, acting_user=township_a, today=TODAY)
     out = io.StringIO()
     call_command("certificate_verify", certificate.payload, "--format", "json", stdout=out)
     answer = json.loads(out.getvalue())

@@ -20,7 +20,7 @@ ARRIVED = datetime.date(2026, 5, 1)
 
 @pytest.fixture
 def certificate(township_a, woman):
-    return services.issue(woman, township_a, today=TODAY)
+    return services.issue(woman, acting_user=township_a, today=TODAY)
 
 
 def stay(person) -> ResidenceEpisode:
@@ -53,7 +53,7 @@ def test_the_stay_keeps_its_first_verification_day(certificate, woman, county_b_
 
 
 def test_a_bad_payload_records_nothing(certificate, township_a, county_b_admin):
-    services.revoke(certificate.number, "issued in error", township_a)
+    services.revoke(certificate.number, "issued in error", acting_user=township_a)
     with pytest.raises(ValidationError, match="revoked") as refused:
         services.verify_at_residence(
             acting_user=county_b_admin, method="qr", payload=certificate.payload, today=TODAY
@@ -92,7 +92,7 @@ def test_an_unknown_number_or_a_revoked_one_is_refused(certificate, township_a, 
         services.verify_at_residence(
             acting_user=county_b_admin, method="number", number="330106002-2026-999999", today=TODAY
         )
-    services.revoke(certificate.number, "lost", township_a)
+    services.revoke(certificate.number, "lost", acting_user=township_a)
     with pytest.raises(ValidationError, match="revoked"):
         services.verify_at_residence(
             acting_user=county_b_admin, method="number", number=certificate.number, today=TODAY
@@ -149,10 +149,10 @@ def test_the_30_day_rate_is_computable_from_what_is_stored(township_a, county_b_
 
 
 def test_a_notice_gives_three_months_and_is_issued_once_per_stay(woman, county_b_admin):
-    notice = services.issue_notice(woman, county_b_admin, today=TODAY)
+    notice = services.issue_notice(woman, acting_user=county_b_admin, today=TODAY)
     assert (notice.issued_on, notice.deadline) == (TODAY, datetime.date(2026, 9, 15))
     assert notice.episode == stay(woman) and notice.region_id == "330105001001"
-    assert services.issue_notice(woman, county_b_admin, today=TODAY) == notice
+    assert services.issue_notice(woman, acting_user=county_b_admin, today=TODAY) == notice
     assert Notice.objects.count() == 1
     entry = AuditEntry.objects.get(object_type="certificates.notice")
     assert entry.detail == {"action": "notice"}
@@ -175,12 +175,12 @@ def test_a_notice_only_where_she_lives_and_only_for_a_woman_18_to_49(
     woman, township_a, county_b_admin, villages
 ):
     with pytest.raises(PermissionDenied):
-        services.issue_notice(woman, township_a, today=TODAY)
+        services.issue_notice(woman, acting_user=township_a, today=TODAY)
     with pytest.raises(ValidationError, match="aged 18 to 49"):
-        services.issue_notice(make_person(sex="1"), county_b_admin, today=TODAY)
+        services.issue_notice(make_person(sex="1"), acting_user=county_b_admin, today=TODAY)
     with pytest.raises(ValidationError, match="aged 18 to 49"):
         services.issue_notice(
-            make_person(born=years_before(TODAY, 17)), county_b_admin, today=TODAY
+            make_person(born=years_before(TODAY, 17)), acting_user=county_b_admin, today=TODAY
         )
 
 
@@ -189,7 +189,7 @@ def test_no_notice_once_verified(woman, county_b_admin):
         acting_user=county_b_admin, method="exchanged", person=woman, today=TODAY
     )
     with pytest.raises(ValidationError, match="already verified"):
-        services.issue_notice(woman, county_b_admin, today=TODAY)
+        services.issue_notice(woman, acting_user=county_b_admin, today=TODAY)
 
 
 def test_overdue_notices_worklist(county_b_admin, county_admin, township_a, villages):
@@ -197,10 +197,10 @@ def test_overdue_notices_worklist(county_b_admin, county_admin, township_a, vill
     on_time = make_person(arrived=datetime.date(2026, 1, 2))
     done = make_person(arrived=datetime.date(2026, 1, 2))
     for person in (late, on_time, done):
-        services.issue_notice(person, county_b_admin, today=datetime.date(2026, 2, 1))
+        services.issue_notice(person, acting_user=county_b_admin, today=datetime.date(2026, 2, 1))
     Notice.objects.filter(person=on_time).update(deadline=datetime.date(2026, 7, 1))
     # She brought her certificate (issued at home) and the residence verified it.
-    certificate = services.issue(done, township_a, today=datetime.date(2026, 3, 1))
+    certificate = services.issue(done, acting_user=township_a, today=datetime.date(2026, 3, 1))
     services.verify_at_residence(
         acting_user=county_b_admin,
         method="qr",

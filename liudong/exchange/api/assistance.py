@@ -8,16 +8,18 @@ error shape.
 from __future__ import annotations
 
 import django_filters
+from django.db.models import F
 from django.utils import timezone
 from django.utils.translation import gettext_lazy as _
 from drf_spectacular.types import OpenApiTypes
 from drf_spectacular.utils import extend_schema, extend_schema_field
-from rest_framework import mixins, serializers, status, viewsets
+from rest_framework import mixins, serializers, status
 from rest_framework.decorators import action
 from rest_framework.response import Response
 
 from liudong.accounts.permissions import capability_required
 from liudong.accounts.roles import ASSISTANCE
+from liudong.api.viewsets import ScopedModelViewSet
 from liudong.people import idnumbers
 from liudong.people.api.views import KEY_REGEX
 from liudong.people.models import Person
@@ -120,7 +122,7 @@ class AssistanceFilter(django_filters.FilterSet):
 
 
 class AssistanceRequestViewSet(
-    mixins.ListModelMixin, mixins.RetrieveModelMixin, viewsets.GenericViewSet
+    mixins.ListModelMixin, mixins.RetrieveModelMixin, ScopedModelViewSet
 ):
     """Assistance requests of the caller's region, both directions; unanswered first, then
     by deadline."""
@@ -131,8 +133,13 @@ class AssistanceRequestViewSet(
     http_method_names = ["get", "post", "head", "options"]
     lookup_value_regex = KEY_REGEX
 
-    def get_queryset(self):
-        return assistance.worklist(self.request.user)
+    model = AssistanceRequest
+
+    def narrow(self, queryset):
+        # The worklist's order (assistance.worklist): unanswered first, then by deadline.
+        return queryset.select_related("region", "person").order_by(
+            F("answered_on").asc(nulls_first=True), "deadline", "pk"
+        )
 
     def get_serializer_class(self):
         if self.action == "retrieve":

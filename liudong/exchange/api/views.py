@@ -6,29 +6,31 @@ from __future__ import annotations
 from django.core.exceptions import ValidationError as DjangoValidationError
 from django.db.models import F
 from drf_spectacular.utils import extend_schema
-from rest_framework import mixins, viewsets
+from rest_framework import mixins
 from rest_framework.decorators import action
 from rest_framework.exceptions import ValidationError
 from rest_framework.response import Response
 
 from liudong.accounts.permissions import capability_required
 from liudong.accounts.roles import CHANGE_PEOPLE
+from liudong.api.viewsets import ScopedModelViewSet
 
 from .. import services
+from ..models import InboxMessage, OutboxMessage
 from .serializers import InboxMessageSerializer, OutboxMessageSerializer
 
 
-class InboxMessageViewSet(
-    mixins.ListModelMixin, mixins.RetrieveModelMixin, viewsets.GenericViewSet
-):
+class InboxMessageViewSet(mixins.ListModelMixin, mixins.RetrieveModelMixin, ScopedModelViewSet):
     """Messages received for the caller's region, those needing attention first;
     ``?state=problem`` lists only those."""
 
     serializer_class = InboxMessageSerializer
     permission_classes = [capability_required(CHANGE_PEOPLE)]
 
-    def get_queryset(self):
-        found = services.inbox_for(self.request.user).order_by("state", "-received_at")
+    model = InboxMessage
+
+    def narrow(self, queryset):
+        found = queryset.select_related("person").order_by("state", "-received_at")
         state = self.request.query_params.get("state")
         return found.filter(state=state) if state else found
 
@@ -43,15 +45,13 @@ class InboxMessageViewSet(
         return Response(InboxMessageSerializer(message).data)
 
 
-class OutboxMessageViewSet(
-    mixins.ListModelMixin, mixins.RetrieveModelMixin, viewsets.GenericViewSet
-):
+class OutboxMessageViewSet(mixins.ListModelMixin, mixins.RetrieveModelMixin, ScopedModelViewSet):
     """Messages sent about the caller's region, those still waiting first."""
 
     serializer_class = OutboxMessageSerializer
     permission_classes = [capability_required(CHANGE_PEOPLE)]
 
-    def get_queryset(self):
-        return services.outbox_for(self.request.user).order_by(
-            F("delivered_at").desc(nulls_first=True), "-created"
-        )
+    model = OutboxMessage
+
+    def narrow(self, queryset):
+        return queryset.order_by(F("delivered_at").desc(nulls_first=True), "-created")

@@ -22,6 +22,7 @@ from django.utils import timezone
 from hypothesis import given
 from hypothesis import strategies as st
 
+from liudong.actors import OPERATOR
 from liudong.audit.models import AuditEntry
 from liudong.certificates import services as certificates
 from liudong.certificates.models import Certificate, Verification
@@ -121,13 +122,13 @@ def her_file(
         person.save()
     else:
         people.register_arrival(
-            acting_user=None,
+            acting_user=OPERATOR,
             person=person,
             region=Region.objects.get(code=lives_in),
             arrival_date=TODAY - datetime.timedelta(days=40),
         )
     if certificate:
-        certificates.issue(person, None)
+        certificates.issue(person, acting_user=OPERATOR)
     OutboxMessage.objects.all().delete()  # what this node told others is not the question
     return person
 
@@ -526,9 +527,11 @@ def test_a_message_accepted_stays_one_message_when_delivered_again(guangdong):
     sent = envelope(guangdong, "arrival", arrival(TIANHE))
     services.receive(sent)
     people.register_arrival(
-        acting_user=None, person=Person.objects.get(), region=Region.objects.get(code=TOWNSHIP_B),
+        acting_user=OPERATOR,
+        person=Person.objects.get(),
+        region=Region.objects.get(code=TOWNSHIP_B),
         arrival_date=TODAY,
-    )  # fmt: skip
+    )
     _message, new = services.receive(messages.stamp(sent, sign=guangdong.sign, now=timezone.now()))
     assert not new and not RefusedMessage.objects.exists()
 

@@ -14,6 +14,7 @@ import pytest
 from cryptography.hazmat.primitives.asymmetric.ed25519 import Ed25519PrivateKey
 from django.utils import timezone
 
+from liudong.actors import OPERATOR
 from liudong.certificates import services as certificates
 from liudong.certificates.models import Method, Verification
 from liudong.exchange import messages, services
@@ -72,7 +73,7 @@ def her_file(household="330106002001", residence: str | None = None, id_number=O
         person.save()
     else:
         people.register_arrival(
-            acting_user=None,
+            acting_user=OPERATOR,
             person=person,
             region=Region.objects.get(code=residence),
             arrival_date=TODAY - datetime.timedelta(days=40),
@@ -170,7 +171,7 @@ def test_a_notice_about_no_file_here_is_a_problem(node, henan):
 
 def test_a_verification_notice_marks_her_certificate_verified(node, henan):
     person = her_file(household="330106002001", residence=ZHENGZHOU)
-    certificate = certificates.issue(person, None)
+    certificate = certificates.issue(person, acting_user=OPERATOR)
     # Issued while she lives in 河南: the residence learns of it.
     queued = OutboxMessage.objects.get(type="certificate_issued")
     assert queued.to_region == ZHENGZHOU
@@ -243,7 +244,7 @@ def test_a_certificate_issued_there_is_kept_and_its_revocation_refuses_it(node, 
     held.refresh_from_db()
     assert held.revoked_on == TODAY
     with pytest.raises(Exception, match="revoked"):
-        certificates.verify_at_residence(acting_user=None, method="number", number=number)
+        certificates.verify_at_residence(acting_user=OPERATOR, method="number", number=number)
 
 
 # --- what changes here send ---------------------------------------------------------------
@@ -261,8 +262,8 @@ def test_an_arrival_here_of_someone_registered_there_notifies_her_registration(n
         "residence_region": "330106002001",
         "arrival_date": (TODAY - datetime.timedelta(days=40)).isoformat(),
     }
-    people.add_child(acting_user=None, parent=person, sex="2", birth_date=TODAY)
-    people.register_departure(acting_user=None, person=person, departure_date=TODAY)
+    people.add_child(acting_user=OPERATOR, parent=person, sex="2", birth_date=TODAY)
+    people.register_departure(acting_user=OPERATOR, person=person, departure_date=TODAY)
     assert list(OutboxMessage.objects.values_list("type", flat=True)) == [
         "arrival",
         "birth",
@@ -284,7 +285,7 @@ def test_a_verification_here_notifies_the_issuing_place(node):
     person = her_file(household="410105001", residence="330106002001", id_number=THEIRS)
     HeldCertificate.objects.create(person=person, number="410105001-2026-000001", issuer="41")
     certificates.verify_at_residence(
-        acting_user=None, method="number", number="410105001-2026-000001"
+        acting_user=OPERATOR, method="number", number="410105001-2026-000001"
     )
     message = OutboxMessage.objects.get(type="verification")
     assert message.to_region == "410105001"
@@ -310,7 +311,7 @@ def test_an_imported_register_notifies_each_arrival_once(node, tmp_path):
         ),
     ]
     path = write_csv(tmp_path / "register.csv", rows)
-    importing.import_persons(path)
+    importing.import_persons(path, acting_user=OPERATOR)
     queued = OutboxMessage.objects.get()
     assert (queued.type, queued.to_region, queued.region) == (
         "arrival",
@@ -318,7 +319,7 @@ def test_an_imported_register_notifies_each_arrival_once(node, tmp_path):
         "330106002001",
     )
     assert queued.envelope["payload"]["id_number"] == WANG
-    importing.import_persons(path)
+    importing.import_persons(path, acting_user=OPERATOR)
     assert OutboxMessage.objects.count() == 1
 
 
@@ -326,8 +327,8 @@ def test_a_birth_to_a_parent_whose_whereabouts_are_unknown_sends_nothing(node):
     """The birth notice comes from where she lives: a file here with no current residence
     (she left for a place not known) is not the residence's to report."""
     person = her_file(household="410105001", residence="330106002001", id_number=THEIRS)
-    people.register_departure(acting_user=None, person=person, departure_date=TODAY)
+    people.register_departure(acting_user=OPERATOR, person=person, departure_date=TODAY)
     person.refresh_from_db()
     OutboxMessage.objects.all().delete()
-    people.add_child(acting_user=None, parent=person, sex="1", birth_date=TODAY)
+    people.add_child(acting_user=OPERATOR, parent=person, sex="1", birth_date=TODAY)
     assert not OutboxMessage.objects.exists()

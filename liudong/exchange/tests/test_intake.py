@@ -20,6 +20,7 @@ from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 from openpyxl import Workbook, load_workbook
 
+from liudong.actors import OPERATOR
 from liudong.audit.models import AuditEntry
 from liudong.certificates.tests.conftest import make_person
 from liudong.exchange import intake
@@ -243,7 +244,7 @@ def test_the_operator_sees_every_file(tmp_path, elsewhere, villages):
     batch = take_in(
         tmp_path,
         [["李娜", elsewhere.id_number, "", days_ago(3).isoformat(), ""]],
-        None,
+        OPERATOR,
         region="330105001001",
     )
     assert row_of(batch, 2).category == "unchanged"

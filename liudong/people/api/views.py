@@ -9,11 +9,12 @@ from __future__ import annotations
 
 from django.utils.translation import gettext as _
 from drf_spectacular.utils import extend_schema
-from rest_framework import mixins, status, viewsets
+from rest_framework import mixins, status
 from rest_framework.exceptions import ErrorDetail, ValidationError
 from rest_framework.response import Response
 
 from liudong.api.errors import Conflict
+from liudong.api.viewsets import ScopedModelViewSet
 from liudong.people import services
 from liudong.people.filters import ChildFilter, EpisodeFilter, PersonFilter, with_open_arrival
 from liudong.people.forms import ArrivalForm, ChildForm, PersonEditForm, person_initial
@@ -59,7 +60,7 @@ def form_data(validated: dict) -> dict:
 class PersonViewSet(
     mixins.ListModelMixin,
     mixins.RetrieveModelMixin,
-    viewsets.GenericViewSet,
+    ScopedModelViewSet,
 ):
     """Person files whose household or residence lies in the caller's region."""
 
@@ -67,8 +68,9 @@ class PersonViewSet(
     http_method_names = ["get", "post", "patch", "head", "options"]
     lookup_value_regex = KEY_REGEX
 
-    def get_queryset(self):
-        persons = Person.objects.in_scope(self.request.user)
+    model = Person
+
+    def narrow(self, persons):
         if self.action == "list":
             # Merged files are opened one by one, not listed. The page's regions come in
             # one query for its 20 codes: joined in, PostgreSQL hashed all 45,000 regions
@@ -131,21 +133,23 @@ class PersonViewSet(
         return Response(PersonSerializer(self._fresh(person.pk)).data)
 
 
-class EpisodeViewSet(mixins.ListModelMixin, mixins.RetrieveModelMixin, viewsets.GenericViewSet):
+class EpisodeViewSet(mixins.ListModelMixin, mixins.RetrieveModelMixin, ScopedModelViewSet):
     """Stays (arrival to departure) in the caller's region, or of persons registered there."""
 
     serializer_class = EpisodeSerializer
     filterset_class = EpisodeFilter
     lookup_value_regex = KEY_REGEX
 
-    def get_queryset(self):
-        return ResidenceEpisode.objects.in_scope(self.request.user).select_related("region")
+    model = ResidenceEpisode
+
+    def narrow(self, queryset):
+        return queryset.select_related("region")
 
 
 class ChildViewSet(
     mixins.ListModelMixin,
     mixins.RetrieveModelMixin,
-    viewsets.GenericViewSet,
+    ScopedModelViewSet,
 ):
     """Children of persons on file in the caller's region (vital statistics only)."""
 
@@ -153,8 +157,10 @@ class ChildViewSet(
     http_method_names = ["get", "post", "head", "options"]
     lookup_value_regex = KEY_REGEX
 
-    def get_queryset(self):
-        return Child.objects.in_scope(self.request.user).order_by("parent_id", "birth_date", "id")
+    model = Child
+
+    def narrow(self, queryset):
+        return queryset.order_by("parent_id", "birth_date", "id")
 
     def get_serializer_class(self):
         return ChildSerializer if self.action == "list" else ChildDetailSerializer

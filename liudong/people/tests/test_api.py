@@ -8,6 +8,7 @@ import datetime
 
 import pytest
 
+from liudong.actors import OPERATOR
 from liudong.audit.models import AuditEntry
 from liudong.people import idnumbers, services
 from liudong.people.filters import years_before
@@ -165,7 +166,7 @@ def registry(township_a, person_a):
         residence=SHUGUANG,
         arrived=datetime.date(2024, 5, 1),
     )
-    register(None, "陈静", sequence=40, sex="2", household=BEISHAN, residence="110105")
+    register(OPERATOR, "陈静", sequence=40, sex="2", household=BEISHAN, residence="110105")
 
 
 @pytest.mark.parametrize(

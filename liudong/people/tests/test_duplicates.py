@@ -5,6 +5,7 @@ import datetime
 import pytest
 from django.core.exceptions import PermissionDenied, ValidationError
 
+from liudong.actors import OPERATOR
 from liudong.audit.models import AuditEntry
 from liudong.people import duplicates
 from liudong.people.idnumbers import make, one_transposition_away
@@ -27,7 +28,10 @@ def arrive(id_number, name="刘洋", region="330106002001", day=datetime.date(20
         household_region_id="411522101",
     )
     register_arrival(
-        acting_user=None, person=person, region=Region.objects.get(code=region), arrival_date=day
+        acting_user=OPERATOR,
+        person=person,
+        region=Region.objects.get(code=region),
+        arrival_date=day,
     )
     return person
 

@@ -10,6 +10,7 @@ import pytest
 from django.core.management import call_command
 from openpyxl import Workbook, load_workbook
 
+from liudong.actors import OPERATOR
 from liudong.audit.models import AuditEntry
 from liudong.people import importing
 from liudong.people.idnumbers import make
@@ -354,10 +355,10 @@ def test_a_crash_mid_import_keeps_whole_batches_and_a_rerun_finishes(
 
     monkeypatch.setattr(importing.BatchWriter, "write", crash_on_third_batch)
     with pytest.raises(RuntimeError):
-        importing.import_persons(path, batch_size=2)
+        importing.import_persons(path, acting_user=OPERATOR, batch_size=2)
     assert Person.objects.count() == 4  # two whole batches, nothing of the third
     monkeypatch.setattr(importing.BatchWriter, "write", original)
-    summary = importing.import_persons(path, batch_size=2)
+    summary = importing.import_persons(path, acting_user=OPERATOR, batch_size=2)
     assert (summary.imported, summary.unchanged) == (3, 4)
     assert Person.objects.count() == 7 and ResidenceEpisode.objects.count() == 7
 

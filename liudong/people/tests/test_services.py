@@ -5,6 +5,7 @@ import datetime
 import pytest
 from django.core.exceptions import PermissionDenied, ValidationError
 
+from liudong.actors import OPERATOR
 from liudong.people.idnumbers import make
 from liudong.people.models import Person
 from liudong.people.services import register_arrival
@@ -58,11 +59,14 @@ def test_today_is_the_offices_day_not_the_servers(villages, settings, monkeypatc
     monkeypatch.setattr(timezone, "now", lambda: shanghai_morning)
     region = Region.objects.get(code="330106002001")
     register_arrival(
-        acting_user=None, person=newcomer(), region=region, arrival_date=datetime.date(2026, 11, 23)
+        acting_user=OPERATOR,
+        person=newcomer(),
+        region=region,
+        arrival_date=datetime.date(2026, 11, 23),
     )
     with pytest.raises(ValidationError, match="future"):
         register_arrival(
-            acting_user=None,
+            acting_user=OPERATOR,
             person=Person.objects.get(),
             region=region,
             arrival_date=datetime.date(2026, 11, 24),
@@ -95,17 +99,17 @@ def test_a_move_or_return_based_on_an_old_version_is_refused(action, township_a)
 
     person = newcomer()
     register_arrival(
-        acting_user=None,
+        acting_user=OPERATOR,
         person=person,
         region=Region.objects.get(code="330106002001"),
         arrival_date=datetime.date(2026, 3, 1),
     )
     seen = person.version
-    services.update_person(acting_user=None, person=person, phone="13800138000")
+    services.update_person(acting_user=OPERATOR, person=person, phone="13800138000")
     with pytest.raises(StaleWrite):
         if action == "move":
             services.move_within(
-                acting_user=None,
+                acting_user=OPERATOR,
                 person=person,
                 region=Region.objects.get(code="330106004"),
                 moved_on=datetime.date(2026, 4, 1),
@@ -113,7 +117,7 @@ def test_a_move_or_return_based_on_an_old_version_is_refused(action, township_a)
             )
         else:
             services.return_home(
-                acting_user=None,
+                acting_user=OPERATOR,
                 person=person,
                 returned_on=datetime.date(2026, 4, 1),
                 expected_version=seen,

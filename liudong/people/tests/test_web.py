@@ -12,6 +12,7 @@ import datetime
 import pytest
 from django.test import Client
 
+from liudong.actors import OPERATOR
 from liudong.audit.models import AuditEntry
 from liudong.people import idnumbers, services
 from liudong.people.models import Person, ResidenceEpisode
@@ -161,7 +162,7 @@ def test_a_history_restore_gets_the_whole_page(person_a, township_a, client_for)
 def test_filters_flow_sex_and_marital_status(person_a, township_a, client_for):
     # 陈静 is registered in 北山社区 and works in Beijing: outflow for township A.
     register(
-        None,
+        OPERATOR,
         "陈静",
         sequence=40,
         sex="2",
@@ -337,7 +338,7 @@ def test_an_id_number_on_file_elsewhere_is_refused_without_saying_whose(
 
 
 def test_a_known_number_fills_the_form_and_adds_a_stay_to_the_same_file(township_a, client_for):
-    person = register(None, "赵磊", sequence=61, household=BEISHAN, residence="110105")
+    person = register(OPERATOR, "赵磊", sequence=61, household=BEISHAN, residence="110105")
     client = client_for(township_a)
     html = page(client, "/people/arrive/", id_number=person.id_number)
     assert 'data-testid="prefilled"' in html and 'value="赵磊"' in html
@@ -438,7 +439,7 @@ def test_a_move_outside_the_region_or_county_is_refused(person_a, township_a, cl
 
 def test_returning_home_ends_floating(township_a, client_for):
     # 孙丽 is registered in 北山社区 and lives in Beijing: outflow.
-    person = register(None, "孙丽", sequence=70, sex="2", household=BEISHAN, residence="110105")
+    person = register(OPERATOR, "孙丽", sequence=70, sex="2", household=BEISHAN, residence="110105")
     assert person.is_floating
     response = client_for(township_a).post(
         f"/people/{person.pk}/return/", {"returned_on": "2025-09-01", "version": person.version}

@@ -8,15 +8,15 @@ worklists.
 
 from __future__ import annotations
 
-from typing import Any
-
+from django.db.models import Model
 from django.utils import timezone
 from drf_spectacular.utils import extend_schema, extend_schema_view
-from rest_framework import mixins, status, viewsets
+from rest_framework import mixins, status
 from rest_framework.response import Response
 
 from liudong.accounts.permissions import capability_for_writes
 from liudong.accounts.roles import MANAGE_PLACES
+from liudong.api.viewsets import ScopedModelViewSet
 from liudong.people.api.views import KEY_REGEX
 from liudong.people.models import Person
 
@@ -26,8 +26,8 @@ from . import filters
 from . import serializers as s
 
 
-class _PlaceViewSet(mixins.ListModelMixin, mixins.RetrieveModelMixin, viewsets.GenericViewSet):
-    model: Any = Employer
+class _PlaceViewSet(mixins.ListModelMixin, mixins.RetrieveModelMixin, ScopedModelViewSet):
+    model: type[Model] = Employer
     related: tuple[str, ...] = ()
     input_serializer: type = s.EmployerInputSerializer
     update_serializer: type = s.EmployerUpdateSerializer
@@ -36,8 +36,8 @@ class _PlaceViewSet(mixins.ListModelMixin, mixins.RetrieveModelMixin, viewsets.G
     http_method_names = ["get", "post", "patch", "head", "options"]
     lookup_value_regex = KEY_REGEX
 
-    def get_queryset(self):
-        return self.model.objects.in_scope(self.request.user).select_related(*self.related)
+    def narrow(self, queryset):
+        return queryset.select_related(*self.related)
 
     def _scopes(self) -> dict:
         user = self.request.user
@@ -136,5 +136,5 @@ class SafetyIssueViewSet(_PlaceViewSet):
     input_serializer = s.SafetyIssueInputSerializer
     update_serializer = s.SafetyIssueUpdateSerializer
 
-    def get_queryset(self):
-        return super().get_queryset().register_order(timezone.localdate())
+    def narrow(self, queryset):
+        return super().narrow(queryset).register_order(timezone.localdate())

@@ -9,6 +9,7 @@ import schemathesis
 from hypothesis import HealthCheck, settings
 
 from liudong.accounts.services import issue_token
+from liudong.actors import OPERATOR
 from liudong.api.tests.test_schemathesis import error_shape, keep_the_test_transaction
 from liudong.wsgi import application
 
@@ -23,7 +24,7 @@ __all__ = ["keep_the_test_transaction"]  # the fixture, reused (autouse)
 
 @pytest.fixture
 def bearer(township_a):
-    return {"Authorization": f"Bearer {issue_token(acting_user=None, user=township_a).key}"}
+    return {"Authorization": f"Bearer {issue_token(acting_user=OPERATOR, user=township_a).key}"}
 
 
 @pytest.fixture

@@ -4,6 +4,7 @@ from rest_framework.response import Response
 
 from liudong.accounts.permissions import capability_for_writes
 from liudong.accounts.roles import MANAGE_GRIDS, MANAGE_REGIONS
+from liudong.api.viewsets import ScopedModelViewSet
 from liudong.regions import services
 from liudong.regions.filters import GridFilter, RegionFilter
 from liudong.regions.models import Grid, Region
@@ -52,18 +53,18 @@ class GridViewSet(
     mixins.RetrieveModelMixin,
     mixins.CreateModelMixin,
     mixins.UpdateModelMixin,
-    viewsets.GenericViewSet,
+    ScopedModelViewSet,
 ):
     serializer_class = GridSerializer
     filterset_class = GridFilter
     permission_classes = [capability_for_writes(MANAGE_GRIDS)]
     http_method_names = ["get", "post", "patch", "head", "options"]
 
-    def get_queryset(self):
-        return (
-            Grid.objects.in_scope(self.request.user)
-            .select_related("region", "responsible")
-            .prefetch_related("areas", "collectors")
+    model = Grid
+
+    def narrow(self, queryset):
+        return queryset.select_related("region", "responsible").prefetch_related(
+            "areas", "collectors"
         )
 
     def perform_create(self, serializer):

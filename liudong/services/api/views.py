@@ -9,13 +9,12 @@ from __future__ import annotations
 
 import io
 import json
-from typing import Any
 
 from django.http import HttpResponse
 from django.utils.translation import gettext as _
 from drf_spectacular.types import OpenApiTypes
 from drf_spectacular.utils import OpenApiParameter, OpenApiResponse, extend_schema
-from rest_framework import mixins, status, viewsets
+from rest_framework import mixins, status
 from rest_framework.decorators import action
 from rest_framework.exceptions import ValidationError
 from rest_framework.renderers import BaseRenderer, JSONRenderer
@@ -24,6 +23,7 @@ from rest_framework.response import Response
 from liudong.accounts.models import User
 from liudong.accounts.permissions import capability_for_writes
 from liudong.accounts.roles import RECORD_SERVICES
+from liudong.api.viewsets import ScopedModelViewSet
 from liudong.people.api.views import KEY_REGEX
 from liudong.regions.codes import CodeError, clean_code
 
@@ -86,7 +86,7 @@ class XLSXRenderer(BaseRenderer):
         return json.dumps(data, ensure_ascii=False).encode()  # an error body
 
 
-class _RecordViewSet(mixins.ListModelMixin, mixins.RetrieveModelMixin, viewsets.GenericViewSet):
+class _RecordViewSet(mixins.ListModelMixin, mixins.RetrieveModelMixin, ScopedModelViewSet):
     """List, retrieve, create and PATCH through the service functions.
 
     Subclasses name the model, the request serializer (``write_serializer``), the answer
@@ -94,15 +94,11 @@ class _RecordViewSet(mixins.ListModelMixin, mixins.RetrieveModelMixin, viewsets.
     (``scoped``), the fields fixed once created (``fixed``) and the service calls.
     """
 
-    model: Any
     write_serializer: type
     fixed: tuple[str, ...] = ()
     permission_classes = [capability_for_writes(RECORD_SERVICES)]
     http_method_names = ["get", "post", "patch", "head", "options"]
     lookup_value_regex = KEY_REGEX
-
-    def get_queryset(self):
-        return self.model.objects.in_scope(self.request.user)
 
     def scoped(self) -> dict:
         return {}
@@ -158,8 +154,8 @@ class CampaignViewSet(_RecordViewSet):
     write_serializer = CampaignSerializer
     filterset_class = CampaignFilter
 
-    def get_queryset(self):
-        return super().get_queryset().select_related("organiser_region").prefetch_related("regions")
+    def narrow(self, queryset):
+        return queryset.select_related("organiser_region").prefetch_related("regions")
 
     @_with_schema(CampaignSerializer, CampaignOutSerializer)
     def create(self, request, *args, **kwargs):
@@ -216,8 +212,8 @@ class ActivityViewSet(_RecordViewSet):
     filterset_class = ActivityFilter
     fixed = ("campaign",)
 
-    def get_queryset(self):
-        return super().get_queryset().select_related("region")
+    def narrow(self, queryset):
+        return queryset.select_related("region")
 
     def scoped(self):
         return {"campaign": Campaign.objects.in_scope(self.request.user)}
@@ -250,8 +246,8 @@ class BranchViewSet(_RecordViewSet):
     write_serializer = BranchSerializer
     filterset_class = BranchFilter
 
-    def get_queryset(self):
-        return super().get_queryset().select_related("region")
+    def narrow(self, queryset):
+        return queryset.select_related("region")
 
     @_with_schema(BranchSerializer, BranchOutSerializer)
     def create(self, request, *args, **kwargs):
@@ -280,8 +276,8 @@ class MembershipViewSet(_RecordViewSet):
     filterset_class = MembershipFilter
     fixed = ("branch", "person")
 
-    def get_queryset(self):
-        return super().get_queryset().select_related("person", "branch")
+    def narrow(self, queryset):
+        return queryset.select_related("person", "branch")
 
     def scoped(self):
         return {"branch": AssociationBranch.objects.in_scope(self.request.user)}
@@ -348,8 +344,8 @@ class HelpRequestViewSet(_RecordViewSet):
     filterset_class = HelpRequestFilter
     fixed = ("person", "region")
 
-    def get_queryset(self):
-        return super().get_queryset().select_related("person", "region", "handler")
+    def narrow(self, queryset):
+        return queryset.select_related("person", "region", "handler")
 
     def scoped(self):
         return {"handler": User.objects.in_scope(self.request.user).filter(is_active=True)}
@@ -428,8 +424,8 @@ class ServiceRecordViewSet(_RecordViewSet):
     filterset_class = ServiceRecordFilter
     fixed = ("person",)
 
-    def get_queryset(self):
-        return super().get_queryset().select_related("person", "region", "provider", "recorded_by")
+    def narrow(self, queryset):
+        return queryset.select_related("person", "region", "provider", "recorded_by")
 
     def scoped(self):
         return {"campaign": Campaign.objects.in_scope(self.request.user)}
@@ -479,8 +475,8 @@ class FollowUpViewSet(_RecordViewSet):
     filterset_class = FollowUpFilter
     fixed = ("service",)
 
-    def get_queryset(self):
-        return super().get_queryset().select_related("service", "service__person", "done_by")
+    def narrow(self, queryset):
+        return queryset.select_related("service", "service__person", "done_by")
 
     def scoped(self):
         return {"service": ServiceRecord.objects.in_scope(self.request.user)}

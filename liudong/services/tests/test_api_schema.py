@@ -10,6 +10,7 @@ import schemathesis
 from hypothesis import HealthCheck, settings
 
 from liudong.accounts.services import issue_token
+from liudong.actors import OPERATOR
 from liudong.api.tests.test_schemathesis import error_shape, keep_the_test_transaction
 from liudong.regions.models import Region
 from liudong.services import services
@@ -25,7 +26,7 @@ __all__ = ["keep_the_test_transaction"]  # the fixture, reused (autouse)
 
 @pytest.fixture
 def bearer(township_a):
-    return {"Authorization": f"Bearer {issue_token(acting_user=None, user=township_a).key}"}
+    return {"Authorization": f"Bearer {issue_token(acting_user=OPERATOR, user=township_a).key}"}
 
 
 @pytest.fixture

@@ -276,7 +276,7 @@ class SpotCheckDetailSerializer(SpotCheckSerializer):
     def get_entries(self, check) -> list:
         from ..spotchecks import entries_of
 
-        entries = entries_of(check, self.context["request"].user)
+        entries = entries_of(check, acting_user=self.context["request"].user)
         return list(SpotCheckEntrySerializer(entries, many=True).data)
 
 

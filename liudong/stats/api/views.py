@@ -18,9 +18,10 @@ from liudong.accounts.roles import (
     SUBMIT_REPORTS,
     VIEW_REPORTS,
 )
+from liudong.api.viewsets import ScopedModelViewSet
 
 from .. import quality, services, spotchecks
-from ..models import Indicator, QualityRule, Target
+from ..models import AssessmentScheme, Indicator, MonthlyReport, QualityRule, SpotCheck, Target
 from . import serializers as s
 
 
@@ -54,18 +55,17 @@ class IndicatorViewSet(
         return Response(s.IndicatorSerializer(indicator).data, status=status.HTTP_201_CREATED)
 
 
-class MonthlyReportViewSet(
-    mixins.ListModelMixin, mixins.RetrieveModelMixin, viewsets.GenericViewSet
-):
+class MonthlyReportViewSet(mixins.ListModelMixin, mixins.RetrieveModelMixin, ScopedModelViewSet):
     """Monthly reports submitted by the caller's unit and the units below it."""
 
     serializer_class = s.MonthlyReportSerializer
     permission_classes = [capability_required(VIEW_REPORTS)]
 
-    def get_queryset(self):
+    model = MonthlyReport
+
+    def narrow(self, queryset):
         return (
-            services.reports_in_scope(self.request.user)
-            .select_related("submitted_by", "decided_by")
+            queryset.select_related("submitted_by", "decided_by")
             .prefetch_related("events__by")
             .order_by("-period", "region_id")
         )
@@ -201,14 +201,16 @@ class TargetViewSet(viewsets.GenericViewSet):
         return Response(s.TargetSerializer(body).data, status=status.HTTP_201_CREATED)
 
 
-class AssessmentViewSet(mixins.ListModelMixin, mixins.RetrieveModelMixin, viewsets.GenericViewSet):
+class AssessmentViewSet(mixins.ListModelMixin, mixins.RetrieveModelMixin, ScopedModelViewSet):
     """Assessment schemes the caller's unit sets or is scored by, and their scored tables."""
 
     serializer_class = s.AssessmentSchemeSerializer
     permission_classes = [capability_required(VIEW_REPORTS)]
 
-    def get_queryset(self):
-        return services.schemes_in_scope(self.request.user).order_by("-year", "pk")
+    model = AssessmentScheme
+
+    def narrow(self, queryset):
+        return queryset.order_by("-year", "pk")
 
     @extend_schema(responses={200: s.AssessmentTableSerializer})
     @action(detail=True, methods=["get"])
@@ -221,15 +223,17 @@ class SpotCheckViewSet(
     mixins.ListModelMixin,
     mixins.RetrieveModelMixin,
     mixins.CreateModelMixin,
-    viewsets.GenericViewSet,
+    ScopedModelViewSet,
 ):
     """Spot checks (抽查) of the caller's region and the units below it: draw a sample
     (``POST``), read it with its files (ID numbers masked), record what a visit found."""
 
     permission_classes = [capability_required(SPOT_CHECK)]
 
-    def get_queryset(self):
-        return spotchecks.annotated(self.request.user)
+    model = SpotCheck
+
+    def narrow(self, queryset):
+        return spotchecks.with_counts(queryset)
 
     def get_serializer_class(self):
         if self.action == "retrieve":
@@ -243,12 +247,12 @@ class SpotCheckViewSet(
         data.is_valid(raise_exception=True)
         values = data.validated_data
         check = spotchecks.draw(
-            request.user,
             values["region"],
             values["period"],
             per_village=values["per_village"],
             seed=values.get("seed"),
             fields=values.get("fields_checked"),
+            acting_user=request.user,
         )
         fresh = self.get_queryset().get(pk=check.pk)
         body = s.SpotCheckDetailSerializer(fresh, context=self.get_serializer_context()).data
@@ -264,14 +268,14 @@ class SpotCheckViewSet(
         data = s.SpotCheckResultsSerializer(data=request.data)
         data.is_valid(raise_exception=True)
         values = data.validated_data
-        person = spotchecks.sampled_person(check, values["person"], request.user)
+        person = spotchecks.sampled_person(check, values["person"], acting_user=request.user)
         entry = spotchecks.record(
-            request.user,
             check,
             person,
             values["results"],
             values["visited_on"],
             values.get("note", ""),
+            acting_user=request.user,
         )
         return Response(s.SpotCheckEntrySerializer(entry).data)
 

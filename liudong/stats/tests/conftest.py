@@ -120,6 +120,8 @@ def report(villages):
     from liudong.stats.services import monthly_report
 
     def build(code: str = "330106", period: Period | None = None) -> dict:
-        return monthly_report(code, period or Period(2026, 10))
+        from liudong.actors import OPERATOR
+
+        return monthly_report(code, period or Period(2026, 10), acting_user=OPERATOR)
 
     return build

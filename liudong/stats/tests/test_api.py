@@ -8,6 +8,7 @@ import schemathesis
 from hypothesis import HealthCheck, settings
 
 from liudong.accounts.services import issue_token
+from liudong.actors import OPERATOR
 from liudong.api.tests.test_schemathesis import error_shape, keep_the_test_transaction
 from liudong.stats.models import Indicator, MonthlyReport, ReportStatus
 from liudong.wsgi import application
@@ -113,7 +114,7 @@ schema = schemathesis.openapi.from_wsgi("/api/schema/?format=json", application)
 
 @pytest.fixture
 def bearer(county_admin):
-    return {"Authorization": f"Bearer {issue_token(acting_user=None, user=county_admin).key}"}
+    return {"Authorization": f"Bearer {issue_token(acting_user=OPERATOR, user=county_admin).key}"}
 
 
 @schema.parametrize()

@@ -8,6 +8,7 @@ import datetime
 import pytest
 from django.core.exceptions import PermissionDenied, ValidationError
 
+from liudong.actors import OPERATOR
 from liudong.audit.models import AuditEntry
 from liudong.base import StaleWrite
 from liudong.stats import services
@@ -41,7 +42,7 @@ def test_a_month_not_over_cannot_be_submitted(township_a):
 def test_approval_freezes_the_figures(submitted, county_admin, township_a):
     services.approve_report(acting_user=county_admin, report=submitted)
     resident()  # a file registered after approval
-    live = services.monthly_report("330106002", OCTOBER)
+    live = services.monthly_report("330106002", OCTOBER, acting_user=OPERATOR)
     shown = services.report_to_show("330106002", OCTOBER, acting_user=township_a)
     assert live["indicators"]["inflow_total"] == 2
     assert shown.frozen and shown.figures["indicators"]["inflow_total"] == 1

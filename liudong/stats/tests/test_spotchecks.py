@@ -62,16 +62,18 @@ def drawn(check) -> list[tuple[str, int, int]]:
 
 
 def test_the_same_seed_draws_the_same_sample(registry, county_admin):
-    first = spotchecks.draw(county_admin, "330106002", "2026-10", seed=4711)
-    again = spotchecks.draw(county_admin, "330106002", "2026-10", seed=4711)
-    other = spotchecks.draw(county_admin, "330106002", "2026-10", seed=4712)
+    first = spotchecks.draw("330106002", "2026-10", seed=4711, acting_user=county_admin)
+    again = spotchecks.draw("330106002", "2026-10", seed=4711, acting_user=county_admin)
+    other = spotchecks.draw("330106002", "2026-10", seed=4712, acting_user=county_admin)
     assert drawn(first) == drawn(again)
     assert drawn(first) != drawn(other)
     assert first.seed == 4711
 
 
 def test_n_files_per_village_and_all_of_a_smaller_village(registry, county_admin):
-    check = spotchecks.draw(county_admin, "330106002", "2026-10", per_village=20, seed=1)
+    check = spotchecks.draw(
+        "330106002", "2026-10", per_village=20, seed=1, acting_user=county_admin
+    )
     rows = drawn(check)
     by_village = {v: [p for village, _pos, p in rows if village == v] for v in {r[0] for r in rows}}
     assert len(by_village[VILLAGE_A1]) == 20
@@ -83,9 +85,9 @@ def test_n_files_per_village_and_all_of_a_smaller_village(registry, county_admin
 
 
 def test_a_file_added_in_one_village_leaves_the_other_villages_sample(registry, county_admin):
-    before = spotchecks.draw(county_admin, "330106", "2026-10", per_village=2, seed=9)
+    before = spotchecks.draw("330106", "2026-10", per_village=2, seed=9, acting_user=county_admin)
     resident(lives_in=VILLAGE_A1)
-    after = spotchecks.draw(county_admin, "330106", "2026-10", per_village=2, seed=9)
+    after = spotchecks.draw("330106", "2026-10", per_village=2, seed=9, acting_user=county_admin)
     untouched = [r for r in drawn(before) if r[0] != VILLAGE_A1]
     assert untouched == [r for r in drawn(after) if r[0] != VILLAGE_A1]
 
@@ -94,24 +96,30 @@ def test_a_sample_holds_only_files_the_user_may_see(registry, township_a, inspec
     from conftest import make_user
 
     township_inspector = make_user("inspector_a", "inspector", "330106002")
-    check = spotchecks.draw(township_inspector, "330106002", "2026-10", per_village=50, seed=3)
+    check = spotchecks.draw(
+        "330106002", "2026-10", per_village=50, seed=3, acting_user=township_inspector
+    )
     assert {r[0] for r in drawn(check)} == {VILLAGE_A1, VILLAGE_A2}
     with pytest.raises(PermissionDenied, match="330106004"):
-        spotchecks.draw(township_inspector, "330106004", "2026-10")
+        spotchecks.draw("330106004", "2026-10", acting_user=township_inspector)
     with pytest.raises(PermissionDenied):
-        spotchecks.draw(township_a, "330106002", "2026-10")  # a township keeps files, no checks
+        spotchecks.draw(
+            "330106002", "2026-10", acting_user=township_a
+        )  # a township keeps files, no checks
     assert spotchecks.checks_in_scope(township_inspector).count() == 1
     assert spotchecks.checks_in_scope(township_a).count() == 0
 
 
 def test_a_draw_is_checked_and_audited(registry, inspector):
     with pytest.raises(ValidationError, match="hair_colour"):
-        spotchecks.draw(inspector, "330106002", "2026-10", fields=["name", "hair_colour"])
+        spotchecks.draw(
+            "330106002", "2026-10", fields=["name", "hair_colour"], acting_user=inspector
+        )
     with pytest.raises(ValidationError, match="from 1 to 200"):
-        spotchecks.draw(inspector, "330106002", "2026-10", per_village=0)
+        spotchecks.draw("330106002", "2026-10", per_village=0, acting_user=inspector)
     with pytest.raises(ValidationError, match="nothing to draw"):
-        spotchecks.draw(inspector, "330106002", "2020-01")
-    check = spotchecks.draw(inspector, "330106002", "2026-10", per_village=5)
+        spotchecks.draw("330106002", "2020-01", acting_user=inspector)
+    check = spotchecks.draw("330106002", "2026-10", per_village=5, acting_user=inspector)
     assert 0 <= check.seed < spotchecks.SEED_DRAWN_BELOW  # the system picked it
     assert check.fields_checked == list(spotchecks.DEFAULT_FIELDS)
     entry = AuditEntry.objects.get(object_type="stats.spotcheck", object_id=str(check.pk))
@@ -121,7 +129,7 @@ def test_a_draw_is_checked_and_audited(registry, inspector):
 
 @pytest.fixture
 def check(registry, inspector):
-    return spotchecks.draw(inspector, "330106002", "2026-10", per_village=2, seed=7)
+    return spotchecks.draw("330106002", "2026-10", per_village=2, seed=7, acting_user=inspector)
 
 
 def sampled(check, village=VILLAGE_A1):
@@ -131,7 +139,7 @@ def sampled(check, village=VILLAGE_A1):
 def test_a_result_for_a_person_not_in_the_sample_is_refused(check, inspector, registry):
     outside = next(p for p in registry[VILLAGE_A1] if p not in sampled(check))
     with pytest.raises(ValidationError) as caught:
-        spotchecks.record(inspector, check, outside, ALL_CORRECT, VISIT, today=TODAY)
+        spotchecks.record(check, outside, ALL_CORRECT, VISIT, today=TODAY, acting_user=inspector)
     assert "is not in the sample" in str(caught.value)
     assert outside.name in str(caught.value)
     assert outside.id_number[-4:] in str(caught.value)
@@ -141,26 +149,36 @@ def test_a_result_for_a_person_not_in_the_sample_is_refused(check, inspector, re
 def test_an_unknown_field_or_result_is_refused(check, inspector):
     person = sampled(check)[0]
     with pytest.raises(ValidationError, match="“ethnicity” is not a field of this spot check"):
-        spotchecks.record(inspector, check, person, {"ethnicity": "correct"}, VISIT, today=TODAY)
+        spotchecks.record(
+            check, person, {"ethnicity": "correct"}, VISIT, today=TODAY, acting_user=inspector
+        )
     with pytest.raises(ValidationError, match="write correct, incorrect, unverified"):
-        spotchecks.record(inspector, check, person, {"name": "yes"}, VISIT, today=TODAY)
+        spotchecks.record(check, person, {"name": "yes"}, VISIT, today=TODAY, acting_user=inspector)
     with pytest.raises(ValidationError, match="future"):
-        spotchecks.record(inspector, check, person, ALL_CORRECT, D(2026, 12, 1), today=TODAY)
+        spotchecks.record(
+            check, person, ALL_CORRECT, D(2026, 12, 1), today=TODAY, acting_user=inspector
+        )
     with pytest.raises(ValidationError, match="before the period"):
-        spotchecks.record(inspector, check, person, ALL_CORRECT, D(2026, 9, 30), today=TODAY)
+        spotchecks.record(
+            check, person, ALL_CORRECT, D(2026, 9, 30), today=TODAY, acting_user=inspector
+        )
 
 
 def test_a_closed_check_takes_no_more_results(check, inspector):
-    spotchecks.close(inspector, check)
+    spotchecks.close(check, acting_user=inspector)
     with pytest.raises(ValidationError, match="closed"):
-        spotchecks.record(inspector, check, sampled(check)[0], ALL_CORRECT, VISIT, today=TODAY)
+        spotchecks.record(
+            check, sampled(check)[0], ALL_CORRECT, VISIT, today=TODAY, acting_user=inspector
+        )
 
 
 def test_accuracy_counts_checked_fields_only(check, inspector):
     first, second = sampled(check)
-    spotchecks.record(inspector, check, first, ALL_CORRECT, VISIT, today=TODAY)  # 8 correct
+    spotchecks.record(
+        check, first, ALL_CORRECT, VISIT, today=TODAY, acting_user=inspector
+    )  # 8 correct
     results = {"name": True, "sex": "correct", "phone": "incorrect", "employer": False}
-    spotchecks.record(inspector, check, second, results, VISIT, "电话已换", today=TODAY)
+    spotchecks.record(check, second, results, VISIT, "电话已换", today=TODAY, acting_user=inspector)
     found = spotchecks.accuracy(check)
     # 8 + 2 correct, 2 incorrect; the other 4 fields of the second file were not verified.
     assert (found.checked, found.correct, found.incorrect, found.unverified) == (12, 10, 2, 4)
@@ -170,8 +188,12 @@ def test_accuracy_counts_checked_fields_only(check, inspector):
 
 def test_recording_again_replaces_the_results_and_is_audited(check, inspector):
     person = sampled(check)[0]
-    spotchecks.record(inspector, check, person, {"name": "incorrect"}, VISIT, today=TODAY)
-    entry = spotchecks.record(inspector, check, person, {"name": "correct"}, VISIT, today=TODAY)
+    spotchecks.record(
+        check, person, {"name": "incorrect"}, VISIT, today=TODAY, acting_user=inspector
+    )
+    entry = spotchecks.record(
+        check, person, {"name": "correct"}, VISIT, today=TODAY, acting_user=inspector
+    )
     assert spotchecks.accuracy(check).correct == 1
     assert spotchecks.accuracy(check).checked == 1
     log = AuditEntry.objects.filter(object_type="stats.spotcheckentry", object_id=str(entry.pk))
@@ -184,22 +206,22 @@ def test_the_report_rate_equals_a_hand_count(check, inspector, county_admin, rep
     visit on 30 September (the previous statistical year) is not counted."""
     a1, a1_second = sampled(check, VILLAGE_A1)
     a2 = sampled(check, VILLAGE_A2)[0]
-    spotchecks.record(inspector, check, a1, ALL_CORRECT, VISIT, today=TODAY)
+    spotchecks.record(check, a1, ALL_CORRECT, VISIT, today=TODAY, acting_user=inspector)
     spotchecks.record(
-        inspector,
         check,
         a1_second,
         {"name": True, "sex": True, "birth_date": True, "phone": False},
         VISIT,
         today=TODAY,
+        acting_user=inspector,
     )
     spotchecks.record(
-        inspector,
         check,
         a2,
         {"name": True, "sex": True, "phone": False, "employer": False},
         D(2026, 10, 20),
         today=TODAY,
+        acting_user=inspector,
     )
     figures = report("330106", Period(2026, 11))
     assert figures["indicators"]["data_accuracy_rate"] == round(13 * 100 / 16, 2)  # 81.25
@@ -220,10 +242,12 @@ def test_the_rate_is_a_standard_indicator_and_can_be_assessed(check, inspector, 
     indicator = Indicator.objects.get(code="data_accuracy_rate")
     assert indicator.standard and indicator.unit == "percent" and indicator.direction == "higher"
     indicator.full_clean()
-    spotchecks.record(inspector, check, sampled(check)[0], ALL_CORRECT, VISIT, today=TODAY)
+    spotchecks.record(
+        check, sampled(check)[0], ALL_CORRECT, VISIT, today=TODAY, acting_user=inspector
+    )
     second = sampled(check)[1]
     spotchecks.record(
-        inspector, check, second, {"name": True, "phone": False}, VISIT, today=TODAY
+        check, second, {"name": True, "phone": False}, VISIT, today=TODAY, acting_user=inspector
     )  # 北山街道: 9 of 10 correct
     scheme = services.create_scheme(
         acting_user=county_admin,
@@ -388,9 +412,9 @@ def test_lists_keep_their_number_of_queries(registry, inspector, client_for, api
         return len(captured)
 
     client, api = client_for(inspector), api_for(inspector)
-    spotchecks.draw(inspector, "330106002", "2026-10", per_village=2, seed=1)
+    spotchecks.draw("330106002", "2026-10", per_village=2, seed=1, acting_user=inspector)
     before = (count(client.get, "/stats/spot-checks/"), count(api.get, "/api/spot-checks/"))
     for seed in (2, 3, 4):
-        spotchecks.draw(inspector, "330106", "2026-10", per_village=3, seed=seed)
+        spotchecks.draw("330106", "2026-10", per_village=3, seed=seed, acting_user=inspector)
     after = (count(client.get, "/stats/spot-checks/"), count(api.get, "/api/spot-checks/"))
     assert after == before

@@ -7,6 +7,7 @@ import datetime
 import pytest
 from django.utils import timezone
 
+from liudong.actors import OPERATOR
 from liudong.certificates.models import Notice
 from liudong.people.idnumbers import make
 from liudong.people.models import Person
@@ -34,7 +35,7 @@ def woman(name: str, village: str, arrived_days_ago: int, sequence: int) -> Pers
         household_region_id="411522101",
     )
     register_arrival(
-        acting_user=None,
+        acting_user=OPERATOR,
         person=person,
         region=Region.objects.get(code=village),
         arrival_date=today - datetime.timedelta(days=arrived_days_ago),

@@ -1,4 +1,6 @@
-from django.core.management.base import CommandError
+from typing import Any
+
+from django.core.management.base import CommandError, CommandParser
 
 from liudong.accounts import second_factor
 from liudong.accounts.models import User
@@ -12,11 +14,11 @@ class Command(LiudongCommand):
     )
     acts_as_user = True
 
-    def add_arguments(self, parser):
+    def add_arguments(self, parser: CommandParser) -> None:
         parser.add_argument("username")
         parser.add_argument("--format", choices=["text", "json"], default="text")
 
-    def run(self, username, **options):
+    def run(self, username: str, **options: Any) -> None:
         # The operator's way back in when the only county administrator lost both the phone
         # and the recovery codes; an administrator may run it too (--user, within scope).
         account = User.objects.filter(username__iexact=username.strip()).first()

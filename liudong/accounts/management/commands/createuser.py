@@ -1,5 +1,7 @@
 import sys
+from typing import Any
 
+from django.core.management.base import CommandParser
 from django.db import transaction
 
 from liudong.accounts import services
@@ -12,7 +14,7 @@ class Command(LiudongCommand):
     help = "Create a staff account with one role and one region; prints its password."
     acts_as_user = True
 
-    def add_arguments(self, parser):
+    def add_arguments(self, parser: CommandParser) -> None:
         parser.add_argument("username")
         parser.add_argument("--role", required=True, choices=Role.values)
         parser.add_argument("--region", required=True, help="region code the account works in")
@@ -30,7 +32,7 @@ class Command(LiudongCommand):
         )
         parser.add_argument("--format", choices=["text", "json"], default="text")
 
-    def run(self, username, **options):
+    def run(self, username: str, **options: Any) -> None:
         from django.core.exceptions import ValidationError
 
         try:

@@ -38,7 +38,7 @@ class Command(LiudongCommand):
             return self._bulk(options["source"], options)
         person = services.find_person(self.acting_user, options["id_number"])
         certificate = services.issue(
-            person, self.acting_user, contraception=options["contraception"]
+            person, acting_user=self.acting_user, contraception=options["contraception"]
         )
         if self.format == "json":
             self.print_json({"number": certificate.number, "payload": certificate.payload})
