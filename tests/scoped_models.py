@@ -454,6 +454,44 @@ def import_job(place: Place):
     )
 
 
+def monthly_report(place: Place):
+    from django.utils import timezone
+
+    from liudong.stats.models import MonthlyReport
+
+    return MonthlyReport.objects.create(
+        region=place.township,
+        period=f"20{next(_serial) % 90 + 10}-03",  # one report per region and month
+        status="submitted",
+        figures={},
+        submitted_by=place.actor,
+        submitted_at=timezone.now(),
+    )
+
+
+def assessment_scheme(place: Place):
+    from liudong.stats.models import AssessmentScheme
+
+    return AssessmentScheme.objects.create(
+        name=f"考核{next(_serial)}", region=place.township, year=2025, items=[]
+    )
+
+
+def spot_check(place: Place):
+    from django.utils import timezone
+
+    from liudong.stats.models import SpotCheck
+
+    return SpotCheck.objects.create(
+        region=place.township,
+        period="2025-03",
+        seed=next(_serial),
+        fields_checked=["name"],
+        drawn_by=place.actor,
+        drawn_at=timezone.now(),
+    )
+
+
 def masked(id_number: str) -> str:
     from liudong.people.idnumbers import mask
 
@@ -683,6 +721,34 @@ REGISTRY: dict[str, Scoped] = {
             "intake-row",
         ),
         Scoped("jobs.ImportJob", import_job, "jobs:list", "jobs:detail", None),  # not in the API
+        Scoped(
+            "stats.MonthlyReport",
+            monthly_report,
+            "stats:reports",
+            None,  # the report page is asked for by region and month (stats:report)
+            "monthly-report",
+            # The list is of the units below (a unit does not decide its own report).
+            reader="county_admin",
+            outsider="county_b",
+            marker=lambda report: report.period,
+        ),
+        Scoped(
+            "stats.AssessmentScheme",
+            assessment_scheme,
+            "stats:assessments",
+            "stats:assessment",
+            "assessment",
+        ),
+        Scoped(
+            "stats.SpotCheck",
+            spot_check,
+            "stats:spot_checks",
+            "stats:spot_check",
+            "spot-check",
+            # Spot checks are the county's and the inspector's (SPOT_CHECK), not a township's.
+            reader="county_admin",
+            outsider="county_b",
+        ),
     ]
 }
 
@@ -703,6 +769,7 @@ USERS = {
     "township_a": ("township", TOWNSHIP_A),
     "township_b": ("township", TOWNSHIP_B),
     "county_admin": ("county", "330106"),
+    "county_b": ("county", "330105"),
     "auditor": ("auditor", "330106"),
     "auditor_b": ("auditor", "330105"),
     "collector_a1": ("collector", "330106002001001"),
@@ -716,6 +783,7 @@ USERS = {
 def _import_villages():
     """The villages conftest's ``villages`` fixture imports (a function-scoped fixture
     cannot serve a module-scoped one)."""
+    from liudong.actors import OPERATOR
     from liudong.regions.services import import_regions
 
     rows = [
@@ -726,7 +794,7 @@ def _import_villages():
         (6, {"code": "330106004002", "name": "桃源社区"}),
         (7, {"code": "330105001001", "name": "拱宸桥社区"}),
     ]
-    assert not import_regions(rows).rejected
+    assert not import_regions(rows, acting_user=OPERATOR).rejected
 
 
 @dataclass

@@ -1,6 +1,9 @@
 """No import cycle between the modules of ``liudong`` (issue 14), counting imports inside
 functions too: moving an import into a function only hides a cycle. Tests, migrations and
-URL modules are left aside (they sit on top of what they import).
+URL modules are left aside (they sit on top of what they import). Imports under
+``if TYPE_CHECKING:`` are left aside too: they never run, so they name a type without
+making one module need the other loaded (``liudong.actors`` names the account type
+``accounts.models.User``, whose roles module knows the operator actor).
 
 The layering between apps is held by import-linter (``[tool.importlinter]`` in
 pyproject.toml, the ``lint-imports`` step of scripts/test-all); this test is the stricter,
@@ -40,8 +43,28 @@ def modules(package: Path = PACKAGE) -> dict[str, Path]:
     return found
 
 
+def _runtime_nodes(tree: ast.AST):
+    """Every node of the tree except those under ``if TYPE_CHECKING:`` (never run)."""
+    pending = [tree]
+    while pending:
+        node = pending.pop()
+        yield node
+        for child in ast.iter_child_nodes(node):
+            if isinstance(child, ast.If) and _is_type_checking(child.test):
+                pending.extend(child.orelse)
+                continue
+            pending.append(child)
+
+
+def _is_type_checking(test: ast.expr) -> bool:
+    return (isinstance(test, ast.Name) and test.id == "TYPE_CHECKING") or (
+        isinstance(test, ast.Attribute) and test.attr == "TYPE_CHECKING"
+    )
+
+
 def import_graph(found: dict[str, Path]) -> dict[str, set[str]]:
-    """Module -> the modules of the package it imports, anywhere in its syntax tree."""
+    """Module -> the modules of the package it imports, anywhere in its syntax tree (inside
+    functions too), except type-only imports under ``if TYPE_CHECKING:``."""
 
     def resolve(name: str) -> str:
         while name and name not in found:
@@ -51,7 +74,7 @@ def import_graph(found: dict[str, Path]) -> dict[str, set[str]]:
     graph: dict[str, set[str]] = {name: set() for name in found}
     for name, path in found.items():
         package = name if path.name == "__init__.py" else name.rpartition(".")[0]
-        for node in ast.walk(ast.parse(path.read_text(encoding="utf-8"))):
+        for node in _runtime_nodes(ast.parse(path.read_text(encoding="utf-8"))):
             if isinstance(node, ast.Import):
                 targets = [alias.name for alias in node.names]
             elif isinstance(node, ast.ImportFrom):
@@ -138,6 +161,22 @@ def test_the_scan_sees_a_cycle_hidden_in_a_function(tmp_path):
     found = modules(package)
     assert "liudong.app.urls" not in found and "liudong.app.tests.test_x" not in found
     assert cycles(import_graph(found)) == [["liudong.app.models", "liudong.app.services"]]
+
+
+def test_the_scan_leaves_type_only_imports_aside(tmp_path):
+    package = tmp_path / "liudong"
+    (package / "app").mkdir(parents=True)
+    (package / "__init__.py").write_text("")
+    (package / "app" / "__init__.py").write_text("")
+    (package / "app" / "models.py").write_text("from liudong.app import services\n")
+    (package / "app" / "services.py").write_text(
+        "import typing\nif typing.TYPE_CHECKING:\n    from .models import Thing\n"
+        "else:\n    import liudong.app.other\n"
+    )
+    (package / "app" / "other.py").write_text("")
+    graph = import_graph(modules(package))
+    assert graph["liudong.app.services"] == {"liudong.app.other"}
+    assert cycles(graph) == []
 
 
 def test_events_module_imports_no_app():

@@ -33,6 +33,19 @@ def capability_for_writes(capability: str) -> type[BasePermission]:
     return _Permission
 
 
+def capability_for_all(capability: str) -> type[BasePermission]:
+    """Reads and writes need staff status and ``capability``: for records whose pages need
+    it to be read at all (certificates, notices, service records), so the API shows a
+    role no more than the web does (tests/test_generic_access.py)."""
+
+    class _Permission(IsStaffWithRegion):
+        def has_permission(self, request: Request, view: APIView) -> bool:
+            return super().has_permission(request, view) and can(request.user, capability)
+
+    _Permission.__name__ = f"All_{capability}"
+    return _Permission
+
+
 class HasRegion(BasePermission):
     """Signed in, active, with a region, whatever the role: for what concerns the account
     itself (its own API tokens), which an auditor has as much as anyone."""

@@ -21,7 +21,7 @@ from rest_framework.renderers import BaseRenderer, JSONRenderer
 from rest_framework.response import Response
 
 from liudong.accounts.models import User
-from liudong.accounts.permissions import capability_for_writes
+from liudong.accounts.permissions import capability_for_all, capability_for_writes
 from liudong.accounts.roles import RECORD_SERVICES
 from liudong.api.viewsets import ScopedModelViewSet
 from liudong.people.api.views import KEY_REGEX
@@ -241,6 +241,9 @@ class ActivityViewSet(_RecordViewSet):
 class BranchViewSet(_RecordViewSet):
     """Floating-population association branches in the caller's region."""
 
+    # Read on the web only with RECORD_SERVICES (services/views.py): the same here.
+    permission_classes = [capability_for_all(RECORD_SERVICES)]
+
     model = AssociationBranch
     serializer_class = BranchOutSerializer
     write_serializer = BranchSerializer
@@ -418,6 +421,9 @@ class ServiceRecordViewSet(_RecordViewSet):
     in its region). ``result`` is shown on one record, only to a service station and her
     township specialist, and that read is logged."""
 
+    # Read on the web only with RECORD_SERVICES (services/views.py): the same here.
+    permission_classes = [capability_for_all(RECORD_SERVICES)]
+
     model = ServiceRecord
     serializer_class = ServiceRecordOutSerializer
     write_serializer = ServiceRecordSerializer
@@ -468,6 +474,9 @@ class FollowUpViewSet(_RecordViewSet):
     """Follow-ups of the services the caller sees. ``?due=true`` is the worklist (due
     within a week or overdue, overdue first); ``?grid=ID`` keeps the people living in
     that grid."""
+
+    # Read on the web only with RECORD_SERVICES (services/views.py): the same here.
+    permission_classes = [capability_for_all(RECORD_SERVICES)]
 
     model = FollowUp
     serializer_class = FollowUpOutSerializer
