@@ -36,8 +36,8 @@ SECOND = make("330106", datetime.date(1990, 2, 3), 31, "1")
 WAIT_SECONDS = 60  # an upper bound for a delivery round trip on a busy 2-core machine
 
 # SQLite files of their own whatever the suite's database: once is enough (not again on
-# PostgreSQL). One xdist worker takes all three, so the migrated database is made once.
-pytestmark = [pytest.mark.one_database, pytest.mark.xdist_group("two-nodes")]
+# PostgreSQL).
+pytestmark = pytest.mark.one_database
 
 
 def _free_port() -> int:
