@@ -31,6 +31,7 @@ from liudong.actors import Actor, is_operator
 from liudong.audit import services as audit
 from liudong.audit.models import Action
 from liudong.people.rows import Problem, parse_date, text
+from liudong.records import check_region
 from liudong.regions.models import Region
 from liudong.regions.services import resolve_region
 from liudong.tabular import ImportSummary, read_table, row_problems
@@ -273,7 +274,7 @@ def _region(row: Row) -> Region:
     """The row's region, which must lie in the caller's (the services' rule)."""
     try:
         region = resolve_region(row.values["region"])
-        services.check_region(row.user, region.code)
+        check_region(row.user, region.code)
     except ValidationError as exc:
         raise _Rejected("region", " ".join(exc.messages)) from exc
     return region

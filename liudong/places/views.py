@@ -9,45 +9,35 @@ record is a 404); every change goes through ``places.services`` (the forms never
 
 from __future__ import annotations
 
-import dataclasses
 import io
 from collections.abc import Callable
 from typing import Any
 
 from django.contrib import messages
-from django.core.exceptions import PermissionDenied, ValidationError
+from django.core.exceptions import ValidationError
 from django.core.paginator import Paginator
-from django.db import models, transaction
-from django.db.models import Count, Q
-from django.http import Http404, HttpResponse
+from django.http import Http404, HttpRequest, HttpResponse
 from django.shortcuts import get_object_or_404, redirect, render
 from django.urls import reverse
 from django.utils import timezone
 from django.utils.translation import gettext as _
-from django.utils.translation import gettext_lazy
 from django.views.decorators.http import require_GET, require_POST
 from django.views.decorators.vary import vary_on_headers
 
 from liudong.accounts.roles import MANAGE_PLACES, can
-from liudong.base import StaleWrite
 from liudong.people.models import ResidenceEpisode
+from liudong.records import RecordType, form_class
 from liudong.regions.models import Region
 from liudong.safesheet import write_table
 from liudong.tabular import TableError
+from liudong.web import records as web_records
 from liudong.web import uploads
 from liudong.web.decorators import staff_required
-from liudong.web.forms import add_service_errors
 
-from . import filters, services, spreadsheets
+from . import filters, records, services, spreadsheets
 from .forms import (
-    AgreementForm,
-    EmployerForm,
     LinkResidentForm,
-    PlaceForm,
     RectifyForm,
-    RentalHouseForm,
-    SafetyIssueForm,
-    SiteForm,
     initial_of,
 )
 from .models import Agreement, Employer, RentalHouse, SafetyIssue, Site
@@ -56,80 +46,11 @@ PAGE_SIZE = 50
 EXPIRING_DAYS = 30
 
 
-@dataclasses.dataclass(frozen=True)
-class Kind:
-    """One tab of the places hub: its model, list and form."""
-
-    slug: str
-    model: type[models.Model]
-    form: type[PlaceForm]
-    title: Any  # a lazy translation
-    new_label: Any
-    listing: Callable[[models.QuerySet], models.QuerySet] = lambda qs: qs
-    has_page: bool = True  # a page of its own (else edits go back to the place's page)
-
-
-def _houses(qs):
-    return (
-        qs.annotate(
-            open_issues=Count("safety_issues", filter=Q(safety_issues__rectified_on__isnull=True))
-        )
-        .select_related("region")
-        .order_by("region_id", "address", "id")
-    )
-
-
-def _issues(qs: Any):
-    return qs.select_related("rental_house").register_order(timezone.localdate())
-
-
-KINDS = {
-    kind.slug: kind
-    for kind in (
-        Kind(
-            "employers",
-            Employer,
-            EmployerForm,
-            gettext_lazy("Employers"),
-            gettext_lazy("New employer"),
-            lambda qs: qs.select_related("region"),
-        ),
-        Kind(
-            "houses",
-            RentalHouse,
-            RentalHouseForm,
-            gettext_lazy("Rental houses"),
-            gettext_lazy("New rental house"),
-            _houses,
-        ),
-        Kind(
-            "sites",
-            Site,
-            SiteForm,
-            gettext_lazy("Markets and sites"),
-            gettext_lazy("New site"),
-            lambda qs: qs.select_related("region"),
-        ),
-        Kind(
-            "agreements",
-            Agreement,
-            AgreementForm,
-            gettext_lazy("Agreements"),
-            gettext_lazy("New agreement"),
-            lambda qs: qs.select_related("employer", "rental_house", "site"),
-            has_page=False,
-        ),
-        Kind(
-            "safety",
-            SafetyIssue,
-            SafetyIssueForm,
-            gettext_lazy("Safety register"),
-            gettext_lazy("Add hazard"),
-            _issues,
-            has_page=False,
-        ),
-    )
-}
+Kind = RecordType
+KINDS = records.BY_SLUG
+# The kinds with a list table and a page of their own (the others get the generic ones).
+OWN_TABLES = ("employers", "houses", "sites", "agreements", "safety")
+OWN_DETAIL = ("employers", "houses", "sites")
 SLUG_OF = {kind.model: slug for slug, kind in KINDS.items()}
 
 
@@ -197,7 +118,12 @@ def record_list(request, slug):
         "regions": Region.objects.filter(parent_id=request.user.region_id).order_by("code"),
         "query": query.urlencode(),
         "today": timezone.localdate(),
-        "results_template": f"places/_table_{slug}.html",
+        "results_template": (
+            f"places/_table_{slug}.html" if slug in OWN_TABLES else "records/_table.html"
+        ),
+        "columns": web_records.columns(kind),
+        "rows": [] if slug in OWN_TABLES else web_records.rows(kind, page),
+        "detail_url_name": f"places:{slug}_detail" if kind.has_page else None,
         "transferable": slug in TRANSFERS,
         **_tabs(request, slug),
     }
@@ -209,32 +135,8 @@ def record_list(request, slug):
 # --- create and edit -----------------------------------------------------------------------
 
 
-def _save(request, form, change):
-    """Run the service call; its refusals become form errors (a stale version with what
-    to do next), None is returned."""
-    try:
-        with transaction.atomic():
-            return change()
-    except StaleWrite as exc:
-        form.add_error(
-            None,
-            _(
-                "Someone else saved this record while you were editing it (now version "
-                "%(theirs)s, you started from version %(yours)s). Your changes were not saved: "
-                "the page shows your values; check them against the record and save again "
-                "to keep them."
-            )
-            % {"theirs": exc.current.version, "yours": form.cleaned_data.get("version")},
-        )
-        # Saving again means: I have seen that it changed and still want my values.
-        data = form.data.copy()
-        data["version"] = exc.current.version
-        form.data = data
-    except ValidationError as exc:
-        add_service_errors(form, exc)
-    except PermissionDenied as exc:
-        form.add_error(None, str(exc))
-    return None
+def _save(request: HttpRequest, form: Any, change: Callable[[], Any]) -> Any:
+    return web_records.save(form, change)
 
 
 def _form_page(request, kind: Kind, form, obj=None, place=None):
@@ -278,7 +180,7 @@ def record_new(request, slug):
         initial = {"found_on": timezone.localdate(), "signed_on": timezone.localdate()}
     else:
         initial = {"region": user.region_id}
-    form = kind.form(request.POST or None, user=user, initial=initial, **extra)
+    form = form_class(kind)(request.POST or None, user=user, initial=initial, **extra)
     obj = None
     if request.method == "POST" and form.is_valid():
         obj = _save(
@@ -298,10 +200,10 @@ def record_edit(request, slug, pk):
     extra = {}
     if kind.model in (Agreement, SafetyIssue):
         extra["place"] = obj.place if isinstance(obj, Agreement) else obj.rental_house
-    form = kind.form(
+    form = form_class(kind)(
         request.POST or None,
         user=user,
-        initial=initial_of(obj, services.FIELDS[kind.model]),
+        initial=initial_of(obj, kind.fields),
         **extra,
     )
     saved = None
@@ -389,6 +291,20 @@ def house_detail(request, pk, link_form=None):
 def site_detail(request, pk):
     site = _record(request, Site, pk)
     return _place_page(request, "places/site_detail.html", site, None)
+
+
+@require_GET
+@staff_required()
+def record_detail(request: HttpRequest, slug: str, pk: int) -> HttpResponse:
+    """The generic page of a place record without one of its own."""
+    return web_records.detail(
+        request,
+        KINDS[slug],
+        pk,
+        namespace="places",
+        base_template="places/page.html",
+        context=_tabs(request, slug),
+    )
 
 
 @require_POST
