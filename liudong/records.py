@@ -27,10 +27,13 @@ from __future__ import annotations
 
 import copy
 import dataclasses
+import importlib
+import importlib.util
 from collections.abc import Callable
 from typing import Any
 
 from django import forms
+from django.apps import apps
 from django.core.exceptions import ValidationError
 from django.db import models, transaction
 from django.db.models import Q, QuerySet
@@ -79,9 +82,18 @@ class RecordType:
     listing: Callable[[QuerySet[Any]], QuerySet[Any]] = _identity  # the list's order, joins
     api_prefix: str | None = None  # /api/<prefix>/ (None: no API)
     api_basename: str | None = None
-    form: type[forms.Form] | None = None  # a hand-written page form (default: generated)
+    form: type[RecordForm] | None = None  # a hand-written page form (default: generated)
     audit_views: bool = False  # record each read of a detail page (personal data)
     has_page: bool = True  # a detail page of its own
+    namespace: str = ""  # of its page URLs (default: the model's app label)
+    # The field values of one row in a given township (a Region), for the generic access
+    # and query-count tests: a type declared with it is registered there by itself
+    # (tests/scoped_models.py), so its access test cannot be forgotten.
+    example: Callable[[Any], dict[str, Any]] | None = None
+
+    @property
+    def url_namespace(self) -> str:
+        return self.namespace or self.model._meta.app_label
 
     @property
     def list_columns(self) -> tuple[str, ...]:
@@ -93,6 +105,16 @@ class RecordType:
         return [str(getattr(meta.get_field(name), "attname", name)) for name in self.fields] + [
             "version"
         ]
+
+
+def all_types() -> list[RecordType]:
+    """Every record type declared in an installed app's ``records`` module (``TYPES``)."""
+    found: list[RecordType] = []
+    for config in apps.get_app_configs():
+        name = f"{config.name}.records"
+        if config.name.startswith("liudong.") and importlib.util.find_spec(name) is not None:
+            found += getattr(importlib.import_module(name), "TYPES", ())
+    return found
 
 
 # --- service calls -------------------------------------------------------------------------
@@ -241,7 +263,7 @@ class RecordForm(forms.Form):
         return self.cleaned_data.get("version")
 
 
-def _form_field(field: models.Field, **kwargs: Any) -> forms.Field | None:
+def _form_field(field: models.Field[Any, Any], **kwargs: Any) -> forms.Field | None:
     # A region is typed as its code (the editor's own region is the form's initial value),
     # never chosen from a list of every region in the country.
     if field.name == "region":
@@ -249,7 +271,7 @@ def _form_field(field: models.Field, **kwargs: Any) -> forms.Field | None:
     return field.formfield(**kwargs)
 
 
-def form_class(record_type: RecordType) -> type[forms.Form]:
+def form_class(record_type: RecordType) -> type[RecordForm]:
     """The page form: the declared one, or one generated from the model's fields."""
     if record_type.form is not None:
         return record_type.form

@@ -160,7 +160,7 @@ def viewset(record_type: RecordType) -> type[RecordViewSet]:
             "__module__": record_type.model.__module__,
         },
     )
-    return with_schema(output, create, update)(cls)  # type: ignore[no-any-return]
+    return with_schema(output, create, update)(cls)
 
 
 def viewsets(

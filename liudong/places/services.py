@@ -55,50 +55,66 @@ def update(
     )
 
 
-def create_employer(*, acting_user, **values) -> Employer:
+def create_employer(*, acting_user: Caller, **values: Any) -> Employer:
     return create(Employer, acting_user=acting_user, **values)
 
 
-def update_employer(employer: Employer, *, acting_user, expected_version=None, **changes):
+def update_employer(
+    employer: Employer, *, acting_user: Caller, expected_version: int | None = None, **changes: Any
+) -> Employer:
     return update(employer, acting_user=acting_user, expected_version=expected_version, **changes)
 
 
-def create_rental_house(*, acting_user, **values) -> RentalHouse:
+def create_rental_house(*, acting_user: Caller, **values: Any) -> RentalHouse:
     return create(RentalHouse, acting_user=acting_user, **values)
 
 
-def update_rental_house(house: RentalHouse, *, acting_user, expected_version=None, **changes):
+def update_rental_house(
+    house: RentalHouse, *, acting_user: Caller, expected_version: int | None = None, **changes: Any
+) -> RentalHouse:
     return update(house, acting_user=acting_user, expected_version=expected_version, **changes)
 
 
-def create_site(*, acting_user, **values) -> Site:
+def create_site(*, acting_user: Caller, **values: Any) -> Site:
     return create(Site, acting_user=acting_user, **values)
 
 
-def update_site(site: Site, *, acting_user, expected_version=None, **changes):
+def update_site(
+    site: Site, *, acting_user: Caller, expected_version: int | None = None, **changes: Any
+) -> Site:
     return update(site, acting_user=acting_user, expected_version=expected_version, **changes)
 
 
-def create_agreement(*, acting_user, **values) -> Agreement:
+def create_agreement(*, acting_user: Caller, **values: Any) -> Agreement:
     return create(Agreement, acting_user=acting_user, **values)
 
 
-def update_agreement(agreement: Agreement, *, acting_user, expected_version=None, **changes):
+def update_agreement(
+    agreement: Agreement,
+    *,
+    acting_user: Caller,
+    expected_version: int | None = None,
+    **changes: Any,
+) -> Agreement:
     return update(agreement, acting_user=acting_user, expected_version=expected_version, **changes)
 
 
-def create_safety_issue(*, acting_user, **values) -> SafetyIssue:
+def create_safety_issue(*, acting_user: Caller, **values: Any) -> SafetyIssue:
     return create(SafetyIssue, acting_user=acting_user, **values)
 
 
-def update_safety_issue(issue: SafetyIssue, *, acting_user, expected_version=None, **changes):
+def update_safety_issue(
+    issue: SafetyIssue, *, acting_user: Caller, expected_version: int | None = None, **changes: Any
+) -> SafetyIssue:
     return update(issue, acting_user=acting_user, expected_version=expected_version, **changes)
 
 
 # --- worklists ---------------------------------------------------------------------------
 
 
-def expiring_agreements(user, within_days: int = 30, today: datetime.date | None = None):
+def expiring_agreements(
+    user: Caller, within_days: int = 30, today: datetime.date | None = None
+) -> Any:
     """Agreements in the user's region still valid today and ending within the days, the
     soonest first: the ones to renew."""
     today = today or timezone.localdate()
@@ -110,7 +126,7 @@ def expiring_agreements(user, within_days: int = 30, today: datetime.date | None
     )
 
 
-def open_rectifications(user, today: datetime.date | None = None):
+def open_rectifications(user: Caller, today: datetime.date | None = None) -> Any:
     """Hazards not yet rectified in the user's region, overdue ones first, then by
     deadline."""
     today = today or timezone.localdate()
@@ -129,12 +145,12 @@ EPISODE_LINK_FIELDS = ["employer", "employer_place_id", "rental_house_id", "vers
 
 @transaction.atomic
 def link_stay(
-    episode,
+    episode: Any,
     employer: Employer | None = None,
     rental_house: RentalHouse | None = None,
     *,
-    acting_user,
-):
+    acting_user: Caller,
+) -> Any:
     """Say where she works and lives during this stay. The stay must be one the user may
     change (people rules) and each place in the user's region."""
     from liudong.people.services import FILE_OUTSIDE

@@ -11,7 +11,7 @@ from __future__ import annotations
 
 import io
 from collections.abc import Callable
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 from django.contrib import messages
 from django.core.exceptions import ValidationError
@@ -42,6 +42,18 @@ from .forms import (
 )
 from .models import Agreement, Employer, RentalHouse, SafetyIssue, Site
 
+if TYPE_CHECKING:
+    from liudong.accounts.models import User
+
+    class StaffRequest(HttpRequest):
+        """A request past staff_required: its user is a staff account."""
+
+        user: User
+        htmx: Any
+
+else:
+    StaffRequest = HttpRequest
+
 PAGE_SIZE = 50
 EXPIRING_DAYS = 30
 
@@ -54,15 +66,15 @@ OWN_DETAIL = ("employers", "houses", "sites")
 SLUG_OF = {kind.model: slug for slug, kind in KINDS.items()}
 
 
-def _scoped(request, model):
+def _scoped(request: StaffRequest, model: Any) -> Any:
     return model.objects.in_scope(request.user)
 
 
-def _record(request, model, pk):
+def _record(request: StaffRequest, model: Any, pk: int) -> Any:
     return get_object_or_404(_scoped(request, model), pk=pk)
 
 
-def record_url(obj) -> str:
+def record_url(obj: Any) -> str:
     """The page that shows a record: its own, or its place's for agreements and hazards."""
     if isinstance(obj, Agreement):
         obj = obj.place
@@ -71,7 +83,7 @@ def record_url(obj) -> str:
     return reverse(f"places:{SLUG_OF[type(obj)]}_detail", args=[obj.pk])
 
 
-def _tabs(request, active: str) -> dict:
+def _tabs(request: StaffRequest, active: str) -> dict[str, Any]:
     user = request.user
     return {
         "kinds": KINDS.values(),
@@ -87,11 +99,11 @@ def _tabs(request, active: str) -> dict:
 
 @require_GET
 @staff_required()
-def hub(request):
+def hub(request: StaffRequest) -> HttpResponse:
     return redirect("places:employers")
 
 
-def _filtered(request, kind: Kind):
+def _filtered(request: StaffRequest, kind: Kind) -> tuple[Any, str, str]:
     user = request.user
     q = request.GET.get("q", "").strip()
     prefix = filters.region_prefix(user, request.GET.get("region", ""))
@@ -102,7 +114,7 @@ def _filtered(request, kind: Kind):
 @vary_on_headers("HX-Request")
 @require_GET
 @staff_required()
-def record_list(request, slug):
+def record_list(request: StaffRequest, slug: str) -> HttpResponse:
     """One tab: the records in the user's region, searched and filtered; the search box
     asks again as the user types (htmx) and then gets only the results."""
     kind = KINDS[slug]
@@ -135,11 +147,13 @@ def record_list(request, slug):
 # --- create and edit -----------------------------------------------------------------------
 
 
-def _save(request: HttpRequest, form: Any, change: Callable[[], Any]) -> Any:
+def _save(request: StaffRequest, form: Any, change: Callable[[], Any]) -> Any:
     return web_records.save(form, change)
 
 
-def _form_page(request, kind: Kind, form, obj=None, place=None):
+def _form_page(
+    request: StaffRequest, kind: Kind, form: Any, obj: Any = None, place: Any = None
+) -> HttpResponse:
     return render(
         request,
         "places/form.html",
@@ -156,7 +170,7 @@ def _form_page(request, kind: Kind, form, obj=None, place=None):
     )
 
 
-def _place_from_query(request):
+def _place_from_query(request: StaffRequest) -> Any:
     """The place an agreement or hazard is added to, from ?employer=, ?rental_house= or
     ?site= (in the user's region)."""
     for field, model in (("employer", Employer), ("rental_house", RentalHouse), ("site", Site)):
@@ -166,7 +180,7 @@ def _place_from_query(request):
 
 
 @staff_required(MANAGE_PLACES)
-def record_new(request, slug):
+def record_new(request: StaffRequest, slug: str) -> HttpResponse:
     kind = KINDS[slug]
     user = request.user
     extra = {}
@@ -193,7 +207,7 @@ def record_new(request, slug):
 
 
 @staff_required(MANAGE_PLACES)
-def record_edit(request, slug, pk):
+def record_edit(request: StaffRequest, slug: str, pk: int) -> HttpResponse:
     kind = KINDS[slug]
     user = request.user
     obj = _record(request, kind.model, pk)
@@ -227,7 +241,7 @@ def record_edit(request, slug, pk):
 # --- the pages of one place ----------------------------------------------------------------
 
 
-def _residents(request, **link):
+def _residents(request: StaffRequest, **link: Any) -> Any:
     """The people whose current stay is linked to the place (in the user's region)."""
     return (
         ResidenceEpisode.objects.in_scope(request.user)
@@ -238,7 +252,9 @@ def _residents(request, **link):
     )
 
 
-def _place_page(request, template, place, link_form=None, **context):
+def _place_page(
+    request: StaffRequest, template: str, place: Any, link_form: Any = None, **context: Any
+) -> HttpResponse:
     user = request.user
     may_manage = can(user, MANAGE_PLACES)
     return render(
@@ -257,7 +273,7 @@ def _place_page(request, template, place, link_form=None, **context):
 
 @require_GET
 @staff_required()
-def employer_detail(request, pk, link_form=None):
+def employer_detail(request: StaffRequest, pk: int, link_form: Any = None) -> HttpResponse:
     employer = _record(request, Employer, pk)
     return _place_page(
         request,
@@ -270,7 +286,7 @@ def employer_detail(request, pk, link_form=None):
 
 @require_GET
 @staff_required()
-def house_detail(request, pk, link_form=None):
+def house_detail(request: StaffRequest, pk: int, link_form: Any = None) -> HttpResponse:
     house = get_object_or_404(
         _scoped(request, RentalHouse).select_related("landlord", "region"), pk=pk
     )
@@ -288,14 +304,14 @@ def house_detail(request, pk, link_form=None):
 
 @require_GET
 @staff_required()
-def site_detail(request, pk):
+def site_detail(request: StaffRequest, pk: int) -> HttpResponse:
     site = _record(request, Site, pk)
     return _place_page(request, "places/site_detail.html", site, None)
 
 
 @require_GET
 @staff_required()
-def record_detail(request: HttpRequest, slug: str, pk: int) -> HttpResponse:
+def record_detail(request: StaffRequest, slug: str, pk: int) -> HttpResponse:
     """The generic page of a place record without one of its own."""
     return web_records.detail(
         request,
@@ -309,7 +325,7 @@ def record_detail(request: HttpRequest, slug: str, pk: int) -> HttpResponse:
 
 @require_POST
 @staff_required(MANAGE_PLACES)
-def link_resident(request, slug, pk):
+def link_resident(request: StaffRequest, slug: str, pk: int) -> HttpResponse:
     """Link a resident's current stay to this employer or rental house."""
     model = {"employers": Employer, "houses": RentalHouse}.get(slug)
     if model is None:  # the other places have no residents to link
@@ -339,7 +355,7 @@ def link_resident(request, slug, pk):
 
 @require_POST
 @staff_required(MANAGE_PLACES)
-def rectify(request, pk):
+def rectify(request: StaffRequest, pk: int) -> HttpResponse:
     """Record that a hazard was put right (from the rental house's page)."""
     issue = get_object_or_404(_scoped(request, SafetyIssue).select_related("rental_house"), pk=pk)
     form = RectifyForm(request.POST)
@@ -368,7 +384,7 @@ def rectify(request, pk):
 
 @require_GET
 @staff_required()
-def expiring_agreements(request):
+def expiring_agreements(request: StaffRequest) -> HttpResponse:
     agreements = services.expiring_agreements(request.user, EXPIRING_DAYS)
     page = Paginator(agreements, PAGE_SIZE).get_page(request.GET.get("page"))
     return render(
@@ -385,7 +401,7 @@ def expiring_agreements(request):
 
 @require_GET
 @staff_required()
-def open_hazards(request):
+def open_hazards(request: StaffRequest) -> HttpResponse:
     issues = services.open_rectifications(request.user)
     page = Paginator(issues, PAGE_SIZE).get_page(request.GET.get("page"))
     return render(
@@ -438,7 +454,7 @@ def _session_key(slug: str) -> str:
 
 
 @staff_required(MANAGE_PLACES)
-def import_file(request, slug):
+def import_file(request: StaffRequest, slug: str) -> HttpResponse:
     """Upload a file, see what it would do and its problems by row, then confirm: rows
     with problems are skipped and listed again in the summary."""
     transfer = TRANSFERS[slug]
@@ -446,7 +462,7 @@ def import_file(request, slug):
     summary, filename, done = None, None, False
     here = reverse(f"places:{slug}_import")
     if request.method == "POST" and "file" in request.FILES:
-        uploaded = request.FILES["file"]
+        uploaded: Any = request.FILES["file"]  # one file: the form has one input
         token = None
         try:
             token = uploads.save_upload(uploaded)
@@ -496,7 +512,7 @@ def import_file(request, slug):
 
 @require_GET
 @staff_required(MANAGE_PLACES)
-def export_file(request, slug):
+def export_file(request: StaffRequest, slug: str) -> HttpResponse:
     """The list as filtered (region and search) as xlsx in the import template (audited)."""
     transfer = TRANSFERS[slug]
     q = request.GET.get("q", "").strip()

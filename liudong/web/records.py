@@ -65,9 +65,13 @@ def display(obj: models.Model, name: str) -> Any:
     return "—" if value in (None, "") else value
 
 
+def _label(meta: Any, name: str) -> Any:
+    return meta.get_field(name).verbose_name
+
+
 def columns(record_type: RecordType) -> list[tuple[str, Any]]:
     meta = record_type.model._meta
-    return [(name, meta.get_field(name).verbose_name) for name in record_type.list_columns]
+    return [(name, _label(meta, name)) for name in record_type.list_columns]
 
 
 def rows(record_type: RecordType, objects: Any) -> list[tuple[Any, list[Any]]]:
@@ -97,9 +101,7 @@ def detail(
             "base_template": base_template,
             "record_type": record_type,
             "obj": obj,
-            "fields": [
-                (meta.get_field(n).verbose_name, display(obj, n)) for n in record_type.fields
-            ],
+            "fields": [(_label(meta, n), display(obj, n)) for n in record_type.fields],
             "list_url_name": f"{namespace}:{record_type.slug}",
             "edit_url_name": f"{namespace}:{record_type.slug}_edit",
             **(context or {}),
