@@ -53,10 +53,6 @@ def _no_rules(obj: Any, actor: Caller) -> None:
     """A plain record type: nothing beyond its fields and its region."""
 
 
-def _identity(queryset: QuerySet[Any]) -> QuerySet[Any]:
-    return queryset
-
-
 @dataclasses.dataclass(frozen=True)
 class RecordType:
     """One plain record type, declared once.
@@ -79,7 +75,8 @@ class RecordType:
     search_fields: tuple[str, ...] = ()  # the list's search box looks in these
     filter_fields: tuple[str, ...] = ()  # API filters besides ``region`` (exact match)
     related: tuple[str, ...] = ("region",)  # joined on lists and the API (no query per row)
-    listing: Callable[[QuerySet[Any]], QuerySet[Any]] = _identity  # the list's order, joins
+    # The list's order and joins (default: ``related`` joined, the model's ordering).
+    listing: Callable[[QuerySet[Any]], QuerySet[Any]] | None = None
     api_prefix: str | None = None  # /api/<prefix>/ (None: no API)
     api_basename: str | None = None
     form: type[RecordForm] | None = None  # a hand-written page form (default: generated)
@@ -90,6 +87,12 @@ class RecordType:
     # and query-count tests: a type declared with it is registered there by itself
     # (tests/scoped_models.py), so its access test cannot be forgotten.
     example: Callable[[Any], dict[str, Any]] | None = None
+
+    def listed(self, queryset: QuerySet[Any]) -> QuerySet[Any]:
+        """The rows of a list page: joined so a row costs no query of its own."""
+        if self.listing is not None:
+            return self.listing(queryset)
+        return queryset.select_related(*self.related)
 
     @property
     def url_namespace(self) -> str:

@@ -107,7 +107,7 @@ def _filtered(request: StaffRequest, kind: Kind) -> tuple[Any, str, str]:
     user = request.user
     q = request.GET.get("q", "").strip()
     prefix = filters.region_prefix(user, request.GET.get("region", ""))
-    records = kind.listing(_scoped(request, kind.model).in_region(prefix))
+    records = kind.listed(_scoped(request, kind.model).in_region(prefix))
     return filters.search(records, q), q, prefix
 
 
