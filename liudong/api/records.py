@@ -15,6 +15,7 @@ from typing import Any
 
 import django_filters
 from django.db.models import Model, QuerySet
+from django.utils.translation import gettext_lazy
 from drf_spectacular.utils import extend_schema, extend_schema_view
 from rest_framework import mixins, serializers, status
 from rest_framework.request import Request
@@ -27,7 +28,7 @@ from liudong.api.viewsets import ScopedModelViewSet
 from liudong.records import RecordType
 from liudong.regions.codes import CodeError, clean_code
 
-KEY_REGEX = r"[0-9]{1,18}"
+KEY_REGEX = r"[0-9]{1,18}"  # as people.api.views.KEY_REGEX (this module imports no app)
 AUDIT_FIELDS = ("version", "created", "updated")
 
 
@@ -85,7 +86,9 @@ def with_schema(
 class RegionFilterSet(django_filters.FilterSet):
     """``?region=`` narrows to a subtree of the caller's scope; a malformed code to nothing."""
 
-    region = django_filters.CharFilter(method="filter_region", label="region code (subtree)")
+    region = django_filters.CharFilter(
+        method="filter_region", label=gettext_lazy("region code (subtree)")
+    )
 
     def filter_region(self, queryset: Any, name: str, value: str) -> QuerySet[Any]:
         try:
