@@ -338,7 +338,7 @@ def test_an_assistance_request_is_answered_across_two_nodes(nodes):
     wait_for(_applied(registration, 2), "the assistance request")
     deadline = registration.python(
         "from liudong.accounts.models import User\n"
-        "from liudong.exchange import assistance\n"
+        "from liudong.exchange.assistance import services as assistance\n"
         "from liudong.exchange.models import AssistanceRequest\n"
         "request = AssistanceRequest.objects.get()\n"
         "assistance.answer(acting_user=User.objects.get(username='li'), request=request,\n"

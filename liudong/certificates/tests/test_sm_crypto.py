@@ -16,7 +16,7 @@ from django.test import Client
 from liudong import crypto
 from liudong.certificates import keys, payload, services
 from liudong.certificates.models import SigningKey
-from liudong.exchange import services as exchange
+from liudong.exchange.messaging import services as exchange
 
 from .conftest import TODAY, make_person
 

@@ -17,7 +17,8 @@ from django.utils import timezone
 from liudong.actors import OPERATOR
 from liudong.certificates import services as certificates
 from liudong.certificates.models import Method, Verification
-from liudong.exchange import messages, services
+from liudong.exchange.messaging import messages
+from liudong.exchange.messaging import services as messaging
 from liudong.exchange.models import InboxMessage, OutboxMessage, ReportedService
 from liudong.people import services as people
 from liudong.people.idnumbers import make
@@ -42,7 +43,7 @@ def send(henan, message_type: str, payload: dict, *, to: str = "330106002001") -
     envelope = messages.build(
         message_type, sender="41", to=to, payload=payload, sign=henan.sign, now=timezone.now()
     )
-    message, new = services.receive(envelope)
+    message, new = messaging.receive(envelope)
     assert new
     message.refresh_from_db()
     return message
@@ -128,9 +129,9 @@ def test_the_same_notice_twice_is_one_effect(node, henan):
         sign=henan.sign,
         now=timezone.now(),
     )
-    services.receive(envelope)
+    messaging.receive(envelope)
     again = messages.stamp(envelope, sign=henan.sign, now=timezone.now())  # a re-delivery
-    _message, new = services.receive(again)
+    _message, new = messaging.receive(again)
     assert not new
     assert Person.objects.get(id_number=OURS).episodes.count() == 1
 

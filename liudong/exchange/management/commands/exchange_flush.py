@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 from liudong.commands import LiudongCommand
-from liudong.exchange import services
+from liudong.exchange.messaging import services as messaging
 
 
 class Command(LiudongCommand):
@@ -16,7 +16,7 @@ class Command(LiudongCommand):
         parser.add_argument("--format", choices=["text", "json"], default="text")
 
     def run(self, **options):
-        counts = services.flush()
+        counts = messaging.flush()
         if options["format"] == "json":
             self.print_json(counts)
         else:

@@ -3,7 +3,8 @@
 from __future__ import annotations
 
 from liudong.commands import LiudongCommand
-from liudong.exchange import intake
+from liudong.exchange.intake import reading
+from liudong.exchange.intake import services as intake
 from liudong.exchange.models import IntakeBatch
 from liudong.tabular import TableError
 
@@ -35,7 +36,7 @@ class Command(LiudongCommand):
     def run(self, file, **options):
         region = self.region_option(options["region"]) if options.get("region") else ""
         try:
-            batch = intake.import_department(
+            batch = reading.import_department(
                 file, source=options["source"], acting_user=self.acting_user, region=region
             )
         except TableError as exc:

@@ -3,8 +3,8 @@ from pathlib import Path
 from django.core.management.base import CommandError
 
 from liudong.commands import LiudongCommand
-from liudong.exchange import match_report
-from liudong.exchange.matching import (
+from liudong.exchange.matching import county_report as match_report
+from liudong.exchange.matching.engine import (
     DEFAULT_THRESHOLD,
     MatchInputError,
     match,
@@ -66,7 +66,7 @@ class Command(LiudongCommand):
                 raise CommandError(
                     "--engine spark needs PySpark (pip install pyspark) and a Java 17+ runtime"
                 ) from None
-            from liudong.exchange.spark import match_spark
+            from liudong.exchange.matching.spark import match_spark
 
             result = match_spark(outflow, inflow, threshold=threshold)
         else:

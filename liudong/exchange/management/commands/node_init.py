@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from liudong import crypto
 from liudong.commands import LiudongCommand
-from liudong.exchange import services
+from liudong.exchange.messaging import services as messaging
 
 
 class Command(LiudongCommand):
@@ -20,7 +20,7 @@ class Command(LiudongCommand):
         parser.add_argument("--format", choices=["text", "json"], default="text")
 
     def run(self, **options):
-        me, public = services.init_node(region_code=options["region"], url=options["url"])
+        me, public = messaging.init_node(region_code=options["region"], url=options["url"])
         algorithm = crypto.public_key_from_text(public).algorithm
         try:
             wanted = crypto.configured_algorithm()

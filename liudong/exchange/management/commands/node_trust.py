@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 from liudong.commands import LiudongCommand
-from liudong.exchange import services
+from liudong.exchange.messaging import services as messaging
 
 
 class Command(LiudongCommand):
@@ -27,7 +27,7 @@ class Command(LiudongCommand):
         )
 
     def run(self, **options):
-        peer = services.trust_peer(
+        peer = messaging.trust_peer(
             region_code=options["region"],
             url=options["url"],
             key=options["key"],

@@ -15,8 +15,8 @@ from liudong.accounts.permissions import capability_required
 from liudong.accounts.roles import CHANGE_PEOPLE
 from liudong.api.viewsets import ScopedModelViewSet
 
-from .. import services
 from ..models import InboxMessage, OutboxMessage
+from . import services
 from .serializers import InboxMessageSerializer, OutboxMessageSerializer
 
 

@@ -40,8 +40,8 @@ from liudong.people.models import HeldCertificate, Person
 from liudong.regions.codes import ancestors
 from liudong.regions.models import Region
 
-from . import assistance_inbox
-from .models import InboxMessage, ReportedService
+from ..assistance import inbox as assistance_inbox
+from ..models import InboxMessage, ReportedService
 
 Handler = Callable[[InboxMessage], None]
 

@@ -25,8 +25,8 @@ from liudong.people.api.views import KEY_REGEX
 from liudong.people.models import Person
 from liudong.services.api.serializers import choice_field
 
-from .. import assistance
 from ..models import AssistanceFinding, AssistanceQuestion, AssistanceRequest, AssistanceUrgency
+from . import services
 
 Direction = AssistanceRequest.Direction
 
@@ -136,7 +136,7 @@ class AssistanceRequestViewSet(
     model = AssistanceRequest
 
     def narrow(self, queryset):
-        # The worklist's order (assistance.worklist): unanswered first, then by deadline.
+        # The worklist's order (services.worklist): unanswered first, then by deadline.
         return queryset.select_related("region", "person").order_by(
             F("answered_on").asc(nulls_first=True), "deadline", "pk"
         )
@@ -152,7 +152,7 @@ class AssistanceRequestViewSet(
 
     def retrieve(self, request, *args, **kwargs):
         found = self.get_object()
-        assistance.view_request(acting_user=request.user, request=found, via="api")
+        services.view_request(acting_user=request.user, request=found, via="api")
         return Response(AssistanceRequestDetailSerializer(found).data)
 
     @extend_schema(request=AskSerializer, responses={201: AssistanceRequestDetailSerializer})
@@ -160,7 +160,7 @@ class AssistanceRequestViewSet(
         """Ask the other place (her registration, or her residence) about a person on file."""
         data = AskSerializer(data=request.data, people=Person.objects.in_scope(request.user))
         data.is_valid(raise_exception=True)
-        asked = assistance.ask(
+        asked = services.ask(
             acting_user=request.user,
             person=data.validated_data["person"],
             question=data.validated_data.get("question", ""),
@@ -175,7 +175,7 @@ class AssistanceRequestViewSet(
         found = self.get_object()
         data = AnswerSerializer(data=request.data)
         data.is_valid(raise_exception=True)
-        assistance.answer(
+        services.answer(
             acting_user=request.user,
             request=found,
             finding=data.validated_data.get("finding", ""),

@@ -18,9 +18,10 @@ from liudong.regions.models import Region
 from liudong.web.decorators import staff_required
 from liudong.web.forms import apply_service
 
-from . import assistance, services
-from .assistance_forms import AnswerForm, AskForm
-from .models import AssistanceRequest
+from ..messaging import services as messaging
+from ..models import AssistanceRequest
+from . import services
+from .forms import AnswerForm, AskForm
 
 Direction = AssistanceRequest.Direction
 SHOWN = 500  # a worklist, not an export
@@ -30,7 +31,7 @@ SHOWN = 500  # a worklist, not an export
 def worklist(request):
     tab = request.GET.get("tab")
     tab = tab if tab in Direction.values else Direction.INCOMING
-    requests = assistance.worklist(request.user, direction=tab)
+    requests = services.worklist(request.user, direction=tab)
     shown = list(requests[:SHOWN])
     # The other places' names in one query (a handful of codes), not one per row.
     names = dict(
@@ -45,7 +46,7 @@ def worklist(request):
             "tab": tab,
             "requests": shown,
             "total": requests.count(),
-            "overdue": assistance.overdue_counts(request.user),
+            "overdue": services.overdue_counts(request.user),
             "today": timezone.localdate(),
         },
     )
@@ -63,7 +64,7 @@ def detail(request, pk: int):
     if request.method == "POST" and may_answer and form.is_valid():
         done = apply_service(
             form,
-            lambda: assistance.answer(
+            lambda: services.answer(
                 acting_user=request.user,
                 request=found,
                 finding=form.cleaned_data["finding"],
@@ -75,7 +76,7 @@ def detail(request, pk: int):
             messages.success(request, _("Answer sent to %(place)s.") % {"place": _place(found)})
             return redirect(f"{reverse('assistance:list')}?tab={Direction.INCOMING}")
     if request.method == "GET":
-        assistance.view_request(acting_user=request.user, request=found, via="web")
+        services.view_request(acting_user=request.user, request=found, via="web")
     return render(
         request,
         "exchange/assistance_detail.html",
@@ -95,13 +96,13 @@ def ask(request, person_pk: int):
     form = AskForm(request.POST or None)
     other, refusal = None, ""
     try:
-        _here, other = assistance.places(person, services.identity().region_id)
+        _here, other = services.places(person, messaging.identity().region_id)
     except ValidationError as exc:  # shown before asking; asking is refused the same way
         refusal = " ".join(exc.messages)
     if request.method == "POST" and form.is_valid():
         asked = apply_service(
             form,
-            lambda: assistance.ask(
+            lambda: services.ask(
                 acting_user=request.user,
                 person=person,
                 question=form.cleaned_data["question"],

@@ -7,8 +7,8 @@ from drf_spectacular.types import OpenApiTypes
 from drf_spectacular.utils import extend_schema_field
 from rest_framework import serializers
 
-from .. import services
 from ..models import InboxMessage, OutboxMessage
+from . import services
 
 
 class FactsField(serializers.Field):

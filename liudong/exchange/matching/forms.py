@@ -1,7 +1,7 @@
 from django import forms
 from django.utils.translation import gettext_lazy as _
 
-from .matching import DEFAULT_THRESHOLD
+from .engine import DEFAULT_THRESHOLD
 
 
 class MatchForm(forms.Form):

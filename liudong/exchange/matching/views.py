@@ -1,6 +1,6 @@
 """Matching report pages (two-way assessment): upload the two registers, read the report
 by pair of counties, download it as xlsx. The work and its rules (who, scope, audit, size)
-are in match_reports; these views only translate between it and HTTP."""
+are in services; these views only translate between it and HTTP."""
 
 from django.core.exceptions import ValidationError
 from django.http import Http404, HttpResponse
@@ -13,10 +13,10 @@ from liudong.people.template import COLUMNS
 from liudong.web.decorators import staff_required
 from liudong.web.forms import add_service_errors
 
-from . import match_report, match_reports
-from .match_forms import MatchForm
-from .matching import COLUMNS as COLUMNS_READ
-from .matching import DEFAULT_THRESHOLD
+from . import county_report, services
+from .engine import COLUMNS as COLUMNS_READ
+from .engine import DEFAULT_THRESHOLD
+from .forms import MatchForm
 
 XLSX = "application/vnd.openxmlformats-officedocument.spreadsheetml.sheet"
 SHOWN_ROWS = 200  # unmatched rows listed a side on the page; the xlsx has them all
@@ -29,7 +29,7 @@ def new_match(request):
     form = MatchForm(request.POST or None, request.FILES or None)
     if request.method == "POST" and form.is_valid():
         try:
-            data = match_reports.run_match(
+            data = services.run_match(
                 acting_user=request.user,
                 outflow=form.cleaned_data["outflow"],
                 inflow=form.cleaned_data["inflow"],
@@ -41,14 +41,14 @@ def new_match(request):
             return redirect("matching:report", report_id=data["id"])
     else:
         # Refuses a township account before it uploads anything (PermissionDenied).
-        match_reports.check_allowed(request.user)
+        services.check_allowed(request.user)
     return render(
         request,
         "exchange/matching/new.html",
         {
             "form": form,
             "columns": [c for c in COLUMNS if c.field in _READ],
-            "max_rows": match_reports.MAX_ROWS,
+            "max_rows": services.MAX_ROWS,
         },
         status=400 if form.errors else 200,
     )
@@ -56,7 +56,7 @@ def new_match(request):
 
 def _stored(request, report_id, via=None):
     try:
-        return match_reports.stored(report_id, acting_user=request.user, via=via)
+        return services.stored(report_id, acting_user=request.user, via=via)
     except LookupError as exc:
         raise Http404(_("No such matching report.")) from exc
 
@@ -85,7 +85,7 @@ def report(request, report_id):
             "data": data,
             "rows": rows,
             "total": data["total"],
-            "headers": match_report.HEADERS,
+            "headers": county_report.HEADERS,
             "outflow_unmatched": data["outflow_unmatched"][:SHOWN_ROWS],
             "inflow_unmatched": data["inflow_unmatched"][:SHOWN_ROWS],
             "shown_rows": SHOWN_ROWS,
@@ -97,7 +97,7 @@ def report(request, report_id):
 @staff_required(RUN_MATCHING)
 def report_xlsx(request, report_id):
     try:
-        content = match_reports.report_xlsx(report_id, acting_user=request.user)
+        content = services.report_xlsx(report_id, acting_user=request.user)
     except LookupError as exc:
         raise Http404(_("No such matching report.")) from exc
     response = HttpResponse(content, content_type=XLSX)

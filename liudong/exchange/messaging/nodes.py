@@ -13,7 +13,7 @@ from django.utils.translation import gettext as _
 
 from liudong import crypto
 
-from .models import NodeIdentity, Peer
+from ..models import NodeIdentity, Peer
 
 
 def identity() -> NodeIdentity:

@@ -36,9 +36,9 @@ from liudong.regions.codes import ancestors
 from liudong.regions.models import Region
 from liudong.regions.services import resolve_region
 
+from ..models import InboxMessage, NodeIdentity, OutboxMessage, Peer, RefusedMessage
 from . import boundary, catalogue, messages
 from .messages import Refused
-from .models import InboxMessage, NodeIdentity, OutboxMessage, Peer, RefusedMessage
 
 # Re-exported: callers and tests name the node and its peers through this module.
 from .nodes import identity as identity

@@ -23,8 +23,8 @@ from liudong.audit.models import Action
 from liudong.people.models import Person
 from liudong.regions.models import Region
 
-from .models import AssistanceRequest, AssistanceUrgency, InboxMessage
-from .nodes import identity
+from ..messaging.nodes import identity
+from ..models import AssistanceRequest, AssistanceUrgency, InboxMessage
 
 DEADLINE_DAYS = {AssistanceUrgency.URGENT: 15, AssistanceUrgency.NORMAL: 30}
 ANSWER_LENGTH = 500

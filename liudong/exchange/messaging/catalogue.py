@@ -23,8 +23,8 @@ from django.core.exceptions import ImproperlyConfigured
 
 from liudong import events
 
+from ..models import InboxMessage
 from . import effects, notify
-from .models import InboxMessage
 from .payloads import SERVICE, SEX, ActedAt, FileSide, choice, day, id_number, region, text
 
 # What a received message does here, in the transaction that accepts it.

@@ -1,7 +1,7 @@
 """Department intake on the web, mounted under /exchange/intake/: the lists taken in (and
 the upload form), one list's reconciliation by category with a decision per row, a bulk
 confirmation of the changed rows, and the report as xlsx. Thin: the rules are in
-``liudong.exchange.intake``."""
+``liudong.exchange.intake.services``."""
 
 from __future__ import annotations
 
@@ -10,7 +10,7 @@ from django.contrib import messages
 from django.core.exceptions import PermissionDenied, ValidationError
 from django.http import Http404, HttpResponse
 from django.shortcuts import redirect, render
-from django.urls import path, reverse
+from django.urls import reverse
 from django.utils.translation import gettext as _
 from django.utils.translation import gettext_lazy
 from django.views.decorators.http import require_GET, require_POST
@@ -24,8 +24,8 @@ from liudong.tabular import TableError
 from liudong.web import uploads
 from liudong.web.decorators import staff_required
 
-from . import intake
-from .models import IntakeBatch, IntakeRow
+from ..models import IntakeBatch, IntakeRow
+from . import reading, services
 
 XLSX = "application/vnd.openxmlformats-officedocument.spreadsheetml.sheet"
 
@@ -64,14 +64,14 @@ class ConfirmNewForm(forms.Form):
 
 
 def _batch(request, pk: int) -> IntakeBatch:
-    batch = intake.scoped_batches(request.user).filter(pk=pk).first()
+    batch = services.scoped_batches(request.user).filter(pk=pk).first()
     if batch is None:
         raise Http404
     return batch
 
 
 def _row(request, pk: int) -> IntakeRow:
-    row = intake.scoped_rows(request.user).filter(pk=pk).first()
+    row = services.scoped_rows(request.user).filter(pk=pk).first()
     if row is None:
         raise Http404
     return row
@@ -96,7 +96,7 @@ def batch_list(request):
         token = None
         try:
             token = uploads.save_upload(uploaded)
-            batch = intake.import_department(
+            batch = reading.import_department(
                 uploads.upload_path(token),
                 source=form.cleaned_data["source"],
                 acting_user=request.user,
@@ -114,7 +114,7 @@ def batch_list(request):
         finally:
             if token:
                 uploads.discard(token)
-    batches = intake.scoped_batches(request.user).select_related("uploaded_by")[:100]
+    batches = services.scoped_batches(request.user).select_related("uploaded_by")[:100]
     return render(
         request,
         "exchange/intake/list.html",
@@ -132,14 +132,14 @@ def _template_columns() -> list[tuple[str, bool, str]]:
         "residence_region": _("a known region code; default: the region chosen above"),
     }
     return [
-        (f"{names[0]} / {field}", field in intake.REQUIRED, takes[field])
-        for field, names in intake.COLUMNS.items()
+        (f"{names[0]} / {field}", field in reading.REQUIRED, takes[field])
+        for field, names in reading.COLUMNS.items()
     ]
 
 
 def _with_headers(problems: list[dict]) -> list[dict]:
     """Each problem with its column as the list's header names it (姓名, not name)."""
-    return [{**p, "column": intake.COLUMNS.get(p["field"], (p["field"],))[0]} for p in problems]
+    return [{**p, "column": reading.COLUMNS.get(p["field"], (p["field"],))[0]} for p in problems]
 
 
 SECTION_PAGE = 100
@@ -165,7 +165,7 @@ SECTIONS = (
 def batch_detail(request, pk):
     batch = _batch(request, pk)
     rows = list(
-        intake.scoped_rows(request.user)
+        services.scoped_rows(request.user)
         .filter(batch=batch)
         .select_related("decided_by", "repeat_of")
         .order_by("row_number")
@@ -189,12 +189,12 @@ def batch_detail(request, pk):
         for row in shown:
             entry = {
                 "row": row,
-                "values": intake.shown_values(row),
+                "values": services.shown_values(row),
                 "region_name": names[row.region].name if row.region in names else "",
                 "person": persons.get(row.person_id),
-                "may_decide": intake.may_decide(request.user, row),
+                "may_decide": services.may_decide(request.user, row),
                 "differences": [
-                    (intake.difference_label(field), change.get("file"), change.get("list"))
+                    (services.difference_label(field), change.get("file"), change.get("list"))
                     for field, change in row.differences.items()
                 ],
             }
@@ -220,7 +220,7 @@ def batch_detail(request, pk):
     pending_changed = sum(
         1
         for row in rows
-        if row.category == IntakeRow.Category.CHANGED and intake.may_decide(request.user, row)
+        if row.category == IntakeRow.Category.CHANGED and services.may_decide(request.user, row)
     )
     return render(
         request,
@@ -257,7 +257,7 @@ def row_confirm(request, pk):
             return _back(row)
         supplied = form.cleaned_data
     try:
-        row = intake.confirm_row(row, acting_user=request.user, **supplied)
+        row = services.confirm_row(row, acting_user=request.user, **supplied)
     except (ValidationError, PermissionDenied) as exc:
         messages.error(
             request,
@@ -277,7 +277,7 @@ def row_confirm(request, pk):
 def row_dismiss(request, pk):
     row = _row(request, pk)
     try:
-        row = intake.dismiss_row(
+        row = services.dismiss_row(
             row, acting_user=request.user, reason=request.POST.get("reason", "")
         )
     except (ValidationError, PermissionDenied) as exc:
@@ -295,7 +295,7 @@ def row_dismiss(request, pk):
 @staff_required(CHANGE_PEOPLE)
 def batch_confirm_changed(request, pk):
     batch = _batch(request, pk)
-    confirmed, refused = intake.confirm_changed_rows(batch, acting_user=request.user)
+    confirmed, refused = services.confirm_changed_rows(batch, acting_user=request.user)
     messages.success(request, _("%(n)d changed rows confirmed.") % {"n": confirmed})
     for problem in refused:
         messages.error(
@@ -310,16 +310,8 @@ def batch_confirm_changed(request, pk):
 @staff_required(CHANGE_PEOPLE)
 def batch_export(request, pk):
     batch = _batch(request, pk)
-    response = HttpResponse(intake.export_xlsx(batch, acting_user=request.user), content_type=XLSX)
+    response = HttpResponse(
+        services.export_xlsx(batch, acting_user=request.user), content_type=XLSX
+    )
     response["Content-Disposition"] = f'attachment; filename="intake-{batch.pk}.xlsx"'
     return response
-
-
-urlpatterns = [
-    path("intake/", batch_list, name="intake_list"),
-    path("intake/<int:pk>/", batch_detail, name="intake_batch"),
-    path("intake/<int:pk>/confirm-changed/", batch_confirm_changed, name="intake_confirm_changed"),
-    path("intake/<int:pk>/report.xlsx", batch_export, name="intake_export"),
-    path("intake/rows/<int:pk>/confirm/", row_confirm, name="intake_row_confirm"),
-    path("intake/rows/<int:pk>/dismiss/", row_dismiss, name="intake_row_dismiss"),
-]

@@ -6,7 +6,7 @@ from __future__ import annotations
 from django import forms
 from django.utils.translation import gettext_lazy as _
 
-from .models import AssistanceFinding, AssistanceQuestion, AssistanceUrgency
+from ..models import AssistanceFinding, AssistanceQuestion, AssistanceUrgency
 
 
 class AskForm(forms.Form):

@@ -2,7 +2,7 @@
 ``{id}/rows/``) and ``/api/intake-rows/`` (``?batch=``, ``?category=``, ``?status=``;
 ``{id}/confirm/`` and ``{id}/dismiss/``). Scoped like the pages: a list imported for the
 caller's region or holding a row they may decide; ID numbers masked; the rules and their
-refusals are ``liudong.exchange.intake``'s, in the one error shape."""
+refusals are ``liudong.exchange.intake.services``'s, in the one error shape."""
 
 from __future__ import annotations
 
@@ -18,8 +18,8 @@ from liudong.people.api.serializers import CODE_SCHEMA
 from liudong.people.api.views import KEY_REGEX
 from liudong.people.idnumbers import mask
 
-from .. import intake
 from ..models import IntakeBatch, IntakeRow
+from . import services
 
 
 def _pattern(values) -> dict:
@@ -124,7 +124,7 @@ class IntakeRowSerializer(serializers.ModelSerializer):
         return mask(row.id_number)
 
     def get_values(self, row: IntakeRow) -> dict[str, str]:
-        return intake.shown_values(row)
+        return services.shown_values(row)
 
 
 class ConfirmSerializer(serializers.Serializer):
@@ -169,7 +169,7 @@ class IntakeBatchViewSet(viewsets.ReadOnlyModelViewSet):
     filterset_class = None
 
     def get_queryset(self):
-        return intake.scoped_batches(self.request.user).select_related("uploaded_by")
+        return services.scoped_batches(self.request.user).select_related("uploaded_by")
 
     @extend_schema(responses={200: IntakeRowSerializer(many=True)})
     @action(detail=True, methods=["get"], filterset_class=None)
@@ -177,7 +177,7 @@ class IntakeBatchViewSet(viewsets.ReadOnlyModelViewSet):
         """The list's rows the caller may see, in spreadsheet order."""
         batch = self.get_object()
         rows = (
-            intake.scoped_rows(request.user)
+            services.scoped_rows(request.user)
             .filter(batch=batch)
             .select_related("decided_by")
             .order_by("row_number")
@@ -196,7 +196,7 @@ class IntakeRowViewSet(mixins.ListModelMixin, mixins.RetrieveModelMixin, viewset
 
     def get_queryset(self):
         return (
-            intake.scoped_rows(self.request.user)
+            services.scoped_rows(self.request.user)
             .select_related("decided_by")
             .order_by("batch_id", "row_number")
         )
@@ -209,7 +209,7 @@ class IntakeRowViewSet(mixins.ListModelMixin, mixins.RetrieveModelMixin, viewset
         row = self.get_object()
         data = ConfirmSerializer(data=request.data)
         data.is_valid(raise_exception=True)
-        row = intake.confirm_row(row, acting_user=request.user, **data.validated_data)
+        row = services.confirm_row(row, acting_user=request.user, **data.validated_data)
         return Response(IntakeRowSerializer(row).data)
 
     @extend_schema(request=DismissSerializer, responses={200: IntakeRowSerializer})
@@ -219,7 +219,7 @@ class IntakeRowViewSet(mixins.ListModelMixin, mixins.RetrieveModelMixin, viewset
         row = self.get_object()
         data = DismissSerializer(data=request.data)
         data.is_valid(raise_exception=True)
-        row = intake.dismiss_row(
+        row = services.dismiss_row(
             row, acting_user=request.user, reason=data.validated_data["reason"]
         )
         return Response(IntakeRowSerializer(row).data)

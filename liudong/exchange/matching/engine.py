@@ -589,8 +589,8 @@ def summarise(
     """Counts and rates per pair of counties (origin, destination): a matched pair by the
     outflow row's household county and the inflow row's residence county; a row found on one
     side only by its own household and residence counties. On matched pairs, whether the two
-    registers agree on the certificate and its verification (match_report.agreement)."""
-    from .match_report import COUNTS, INDEX, agreement, entry
+    registers agree on the certificate and its verification (county_report.agreement)."""
+    from .county_report import COUNTS, INDEX, agreement, entry
 
     by_row_out = {r.row: r for r in outflow}
     by_row_in = {r.row: r for r in inflow}

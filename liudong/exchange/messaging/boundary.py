@@ -29,9 +29,9 @@ from django.core.exceptions import ImproperlyConfigured
 from liudong.certificates.models import Certificate
 from liudong.people.models import HeldCertificate, Person
 
+from ..models import AssistanceRequest
 from .catalogue import TYPES
 from .effects import file_here
-from .models import AssistanceRequest
 from .nodes import peer_for
 from .payloads import REGION, ActedAt, FileSide, Refused
 

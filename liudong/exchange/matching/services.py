@@ -1,6 +1,6 @@
 """Matching reports on the web and the API: a county administrator or an inspector uploads
 an outflow register and an inflow register, the match runs, and the per-county report
-(match_report) is kept for its owner to read again and download as xlsx.
+(county_report) is kept for its owner to read again and download as xlsx.
 
 Rules:
 - Who: the RUN_MATCHING capability (county administrators and inspectors), with a region of
@@ -8,7 +8,7 @@ Rules:
   townships' people in its county's rows.
 - Scope: the report lists the pairs of counties of which one lies in the user's region, with
   their unmatched rows (ID numbers masked) and their matches; pairs wholly outside are counted
-  in ``outside`` and not listed (match_report.build_report). The files themselves are not
+  in ``outside`` and not listed (report.build_report). The files themselves are not
   kept: they are read and deleted in the request; only the scoped report is stored.
 - Size: the match runs in the request (a 100,000-row pair of files takes about 8 s on a
   2-core server, bench/match.py); a file of more than MAX_ROWS rows is refused with a message
@@ -41,8 +41,8 @@ from liudong.audit.models import Action
 from liudong.regions.models import Region
 from liudong.web import uploads
 
-from . import match_report
-from .matching import DEFAULT_THRESHOLD, MatchInputError, match, read_register
+from . import county_report
+from .engine import DEFAULT_THRESHOLD, MatchInputError, match, read_register
 
 MAX_ROWS = 100_000  # a side, for a match run in the request
 REPORT_DAYS = 7
@@ -125,7 +125,7 @@ def run_match(*, acting_user, outflow, inflow, threshold: float = DEFAULT_THRESH
     outflow_name, outflow_records = _read(outflow, "outflow")
     inflow_name, inflow_records = _read(inflow, "inflow")
     result = match(outflow_records, inflow_records, threshold=threshold)
-    report = match_report.build_report(
+    report = county_report.build_report(
         outflow_records, inflow_records, result, region=acting_user.region_id
     )
     codes = [e[k] for e in report["summary"] for k in ("outflow_region", "inflow_region")]
@@ -190,7 +190,7 @@ def report_xlsx(report_id: str, *, acting_user) -> bytes:
     """The report as the offices' xlsx; the download is audited as an export."""
     data = stored(report_id, acting_user=acting_user)
     buffer = io.BytesIO()
-    match_report.write_xlsx(
+    county_report.write_xlsx(
         data,
         buffer,
         outflow_name=data["outflow_file"],

@@ -7,7 +7,7 @@ This module owns the rules of ``AssistanceRequest``: asking and answering (one f
 change, atomic, audited in the same transaction, the message queued in it too). The
 effects of the two received message types (``on_request``, ``on_answer``) live in
 ``assistance_inbox`` (an effect must not send) and are re-exported here. It never reads the
-outbox or the inbox itself: ``services.queue`` and ``services.identity`` are its only way
+outbox or the inbox itself: ``messaging.queue`` and ``messaging.identity`` are its only way
 out.
 
 A request is *overdue* when it is unanswered after its deadline; it was answered *on time*
@@ -30,8 +30,15 @@ from liudong.audit import services as audit
 from liudong.audit.models import Action
 from liudong.people.models import Person
 
-from . import services
-from .assistance_inbox import (
+from ..messaging import services as messaging
+from ..models import (
+    AssistanceFinding,
+    AssistanceQuerySet,
+    AssistanceQuestion,
+    AssistanceRequest,
+    AssistanceUrgency,
+)
+from .inbox import (
     ANSWER_LENGTH,
     Direction,
     _record,
@@ -39,17 +46,10 @@ from .assistance_inbox import (
     _under,
     deadline_for,
 )
-from .assistance_inbox import AUDIT_FIELDS as AUDIT_FIELDS
-from .assistance_inbox import DEADLINE_DAYS as DEADLINE_DAYS
-from .assistance_inbox import on_answer as on_answer
-from .assistance_inbox import on_request as on_request
-from .models import (
-    AssistanceFinding,
-    AssistanceQuerySet,
-    AssistanceQuestion,
-    AssistanceRequest,
-    AssistanceUrgency,
-)
+from .inbox import AUDIT_FIELDS as AUDIT_FIELDS
+from .inbox import DEADLINE_DAYS as DEADLINE_DAYS
+from .inbox import on_answer as on_answer
+from .inbox import on_request as on_request
 
 
 def _check_may_assist(user) -> None:
@@ -106,7 +106,7 @@ def ask(
         raise _choice_error("question", AssistanceQuestion)
     if urgency not in AssistanceUrgency.values:
         raise _choice_error("urgency", AssistanceUrgency)
-    node = services.identity()
+    node = messaging.identity()
     here, other = places(person, node.region_id)
     open_already = (
         AssistanceRequest.objects.outgoing()
@@ -137,7 +137,7 @@ def ask(
         other_region=other,
         asked_by=account_of(acting_user),
     )
-    services.queue(
+    messaging.queue(
         "assistance_request",
         to_region=other,
         payload={
@@ -196,7 +196,7 @@ def answer(
     request.answered_on = today or timezone.localdate()
     request.answered_by = account_of(acting_user)
     request.save_versioned(expected_version=expected_version)
-    services.queue(
+    messaging.queue(
         "assistance_answer",
         to_region=request.other_region,
         payload={

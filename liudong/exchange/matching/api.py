@@ -1,7 +1,7 @@
 """The matching-report API: ``POST /api/match-reports/`` (multipart: ``outflow``, ``inflow``,
 optional ``threshold``) runs a match and answers 201 with the report scoped to the caller's
 region; ``GET /api/match-reports/{id}/`` reads it again, ``{id}/xlsx/`` downloads it. The
-same rules as the page (liudong.exchange.match_reports): county administrators and
+same rules as the page (liudong.exchange.matching.services): county administrators and
 inspectors of a county or above, the caller's own reports only, every run, read and
 download in the audit log."""
 
@@ -22,8 +22,8 @@ from liudong.accounts.roles import RUN_MATCHING
 from liudong.controlchars import FormParser, MultiPartParser
 from liudong.services.api.views import XLSX, XLSXRenderer
 
-from .. import match_reports
-from ..matching import DEFAULT_THRESHOLD
+from . import services
+from .engine import DEFAULT_THRESHOLD
 
 
 class MatchInputSerializer(serializers.Serializer):
@@ -116,14 +116,14 @@ class MatchReportViewSet(viewsets.ViewSet):
         data = MatchInputSerializer(data=request.data)
         data.is_valid(raise_exception=True)
         try:
-            report = match_reports.run_match(acting_user=request.user, **data.validated_data)
+            report = services.run_match(acting_user=request.user, **data.validated_data)
         except DjangoValidationError as exc:
             raise ValidationError(exc.message_dict) from exc
-        return Response(match_reports.public(report), status=status.HTTP_201_CREATED)
+        return Response(services.public(report), status=status.HTTP_201_CREATED)
 
     @extend_schema(responses={200: MatchReportSerializer})
     def retrieve(self, request, report_id=None):
-        return Response(match_reports.public(self._stored(request, report_id, via="api")))
+        return Response(services.public(self._stored(request, report_id, via="api")))
 
     @extend_schema(
         responses={(200, XLSX): OpenApiResponse(OpenApiTypes.BINARY, description="the report")}
@@ -132,7 +132,7 @@ class MatchReportViewSet(viewsets.ViewSet):
     def xlsx(self, request, report_id=None):
         """The report as the offices' xlsx (the download is logged)."""
         try:
-            content = match_reports.report_xlsx(report_id, acting_user=request.user)
+            content = services.report_xlsx(report_id, acting_user=request.user)
         except LookupError as exc:
             raise Http404 from exc
         response = HttpResponse(content, content_type=XLSX)
@@ -142,6 +142,6 @@ class MatchReportViewSet(viewsets.ViewSet):
     @staticmethod
     def _stored(request, report_id, via):
         try:
-            return match_reports.stored(report_id, acting_user=request.user, via=via)
+            return services.stored(report_id, acting_user=request.user, via=via)
         except LookupError as exc:
             raise Http404 from exc

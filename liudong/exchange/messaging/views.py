@@ -31,9 +31,9 @@ from liudong.people.template import SEX_CHOICES
 from liudong.servicetypes import ServiceType
 from liudong.web.decorators import staff_required
 
+from ..models import InboxMessage
 from . import services
 from .messages import Refused
-from .models import InboxMessage
 
 MAX_MESSAGE_BYTES = 64 * 1024  # no message type comes near it
 # An address whose messages were refused this many times in ten minutes is answered 429

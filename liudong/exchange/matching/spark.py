@@ -1,4 +1,4 @@
-"""The matching of liudong.exchange.matching on Apache Spark, for registers too large for
+"""The matching of liudong.exchange.matching.engine on Apache Spark, for registers too large for
 one machine (the national ones: hundreds of millions of rows, exported by each provincial
 node as Parquet). The same stages, the same model, the same one-to-one rule, so a sample
 gives the same pairs on both engines (tests/test_spark_matching.py):
@@ -31,7 +31,7 @@ import uuid
 from collections.abc import Sequence
 from typing import Any
 
-from .matching import (
+from .engine import (
     _ESTIMATE_U_FROM,
     _PRIOR_REGISTER_SIZE,
     DEFAULT_THRESHOLD,
@@ -351,7 +351,7 @@ def summary(outflow, inflow, found) -> list[dict]:
     national report is collected (under a million county pairs), never the rows."""
     from pyspark.sql import functions as F
 
-    from .match_report import COUNTS, entry
+    from .county_report import COUNTS, entry
 
     def certificate(column):
         return F.upper(F.regexp_replace(F.col(column), r"[\s\-－—_/]", ""))
