@@ -2,8 +2,9 @@
 querysets the API (and any list page) starts from, and the logged read of one certificate.
 
 Everything here starts from ``Model.objects.in_scope(user)`` (DESIGN.md §4) and only
-narrows it. Changes live in ``services``; this module must not change a record (the one
-write, :func:`view_certificate`, is an audit entry, as ``people.services.view_person``).
+narrows it. Changes live in the services (``issuing``, ``verification``, ``notices``); this
+module must not change a record (the one write, :func:`view_certificate`, is an audit entry,
+as ``people.services.view_person``).
 """
 
 from __future__ import annotations

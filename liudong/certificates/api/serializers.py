@@ -2,8 +2,9 @@
 
 Lists carry the masked ID number only; one certificate (retrieve, issue, revoke) carries
 its full contents and its signed payload, and reading it is logged by the view. Request
-serializers check types for the schema; the rules are the services' (``services``), so
-the web, the API and the command line refuse the same things with the same messages.
+serializers check types for the schema; the rules are the services' (``issuing``,
+``verification``, ``notices``), so the web, the API and the command line refuse the same
+things with the same messages.
 """
 
 from __future__ import annotations
@@ -18,7 +19,7 @@ from liudong.people.api.serializers import CodeField
 from liudong.people.models import Person
 
 from ..models import Certificate, Contraception, Method, Notice, Status, Verification
-from ..services import REASONS
+from ..verification import REASONS
 
 # A payload is about 200 characters (payload.py); anything far longer is not one.
 PAYLOAD_MAX = 2000
@@ -145,7 +146,7 @@ class SignedFieldsSerializer(serializers.Serializer):
     }
 )
 class ReasonField(serializers.CharField):
-    """One of services.REASONS. Described by a pattern, not an enum: an enum named
+    """One of verification.REASONS. Described by a pattern, not an enum: an enum named
     ``reason`` would collide with the residence episodes' reasons in the schema."""
 
 

@@ -1,5 +1,6 @@
 """Certificates, verifications at the residence and notices in the API, scoped to the
-caller (``certificates.queries``); every change goes through ``certificates.services``.
+caller (``certificates.queries``); every change goes through the services (``issuing``,
+``verification``, ``notices``).
 
 Lists show the masked ID number; reading one certificate returns its full contents and
 is logged. Issuing and revoking need the township role (the service then checks it is her
@@ -27,7 +28,7 @@ from liudong.accounts.roles import ISSUE_CERTIFICATES, VERIFY_CERTIFICATES
 from liudong.api.viewsets import ScopedModelViewSet
 from liudong.people.api.views import KEY_REGEX
 
-from .. import queries, services
+from .. import issuing, notices, printing, queries, verification
 from ..models import Certificate, Method, Notice, Verification
 from .filters import CertificateFilter, NoticeFilter, VerificationFilter
 from .serializers import (
@@ -43,7 +44,7 @@ from .serializers import (
     VerifyResultSerializer,
 )
 
-# TOWNSHIP-YEAR-SEQUENCE (services.allocate_number); anything else is simply not found.
+# TOWNSHIP-YEAR-SEQUENCE (issuing.allocate_number); anything else is simply not found.
 NUMBER_REGEX = r"[0-9]{9}-[0-9]{4}-[0-9]{6,12}"
 
 
@@ -121,8 +122,8 @@ class CertificateViewSet(mixins.ListModelMixin, mixins.RetrieveModelMixin, Scope
         data = CertificateIssueSerializer(data=request.data)
         data.is_valid(raise_exception=True)
         try:
-            person = services.find_person(request.user, data.validated_data["id_number"])
-            certificate = services.issue(
+            person = issuing.find_person(request.user, data.validated_data["id_number"])
+            certificate = issuing.issue(
                 person,
                 acting_user=request.user,
                 contraception=data.validated_data.get("contraception"),
@@ -139,7 +140,7 @@ class CertificateViewSet(mixins.ListModelMixin, mixins.RetrieveModelMixin, Scope
         data = RevokeSerializer(data=request.data)
         data.is_valid(raise_exception=True)
         try:
-            services.revoke(
+            issuing.revoke(
                 certificate.number, data.validated_data["reason"], acting_user=request.user
             )
         except DjangoValidationError as exc:
@@ -157,7 +158,7 @@ class CertificateViewSet(mixins.ListModelMixin, mixins.RetrieveModelMixin, Scope
     def pdf(self, request, number=None):
         """The printable certificate (every print is logged)."""
         certificate = self.get_object()
-        data = services.print_certificate(certificate, acting_user=request.user)
+        data = printing.print_certificate(certificate, acting_user=request.user)
         response = HttpResponse(data, content_type="application/pdf")
         response["Content-Disposition"] = f'inline; filename="{certificate.number}.pdf"'
         return response
@@ -170,7 +171,7 @@ class CertificateViewSet(mixins.ListModelMixin, mixins.RetrieveModelMixin, Scope
         check is logged."""
         data = PayloadSerializer(data=request.data)
         data.is_valid(raise_exception=True)
-        result = services.check_payload(
+        result = verification.check_payload(
             data.validated_data["payload"], acting_user=request.user, via="api"
         )
         return Response(VerifyResultSerializer(result).data)
@@ -204,7 +205,7 @@ class VerificationViewSet(mixins.ListModelMixin, mixins.RetrieveModelMixin, Scop
         values = data.validated_data
         field = {Method.QR: "payload", Method.NUMBER: "number"}.get(values["method"], "person")
         try:
-            verification = services.verify_at_residence(
+            recorded = verification.verify_at_residence(
                 acting_user=request.user,
                 method=values["method"],
                 person=values.get("person"),
@@ -213,7 +214,7 @@ class VerificationViewSet(mixins.ListModelMixin, mixins.RetrieveModelMixin, Scop
             )
         except DjangoValidationError as exc:
             raise refusal(exc, field) from exc
-        fresh = self.get_queryset().get(pk=verification.pk)
+        fresh = self.get_queryset().get(pk=recorded.pk)
         return Response(VerificationSerializer(fresh).data, status=status.HTTP_201_CREATED)
 
 
@@ -239,7 +240,7 @@ class NoticeViewSet(mixins.ListModelMixin, mixins.RetrieveModelMixin, ScopedMode
         data = NoticeCreateSerializer(data=request.data, people=queries.people_for(request.user))
         data.is_valid(raise_exception=True)
         try:
-            notice = services.issue_notice(data.validated_data["person"], acting_user=request.user)
+            notice = notices.issue_notice(data.validated_data["person"], acting_user=request.user)
         except DjangoValidationError as exc:
             raise refusal(exc, "person") from exc
         fresh = self.get_queryset().get(pk=notice.pk)

@@ -36,7 +36,7 @@ from .nodes import peer_for
 from .payloads import REGION, ActedAt, FileSide, Refused
 
 OUTSIDE = "outside_sender_region"
-# Liudong numbers a certificate TOWNSHIP-YEAR-SEQUENCE (certificates.services.allocate_number):
+# Liudong numbers a certificate TOWNSHIP-YEAR-SEQUENCE (certificates.issuing.allocate_number):
 # its first part is the township that issued it.
 ISSUER = re.compile(r"^(\d+)-")
 

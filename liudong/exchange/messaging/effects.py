@@ -34,7 +34,7 @@ from django.utils.translation import gettext as _
 from liudong.actors import OPERATOR
 from liudong.audit import services as audit
 from liudong.audit.models import Action
-from liudong.certificates.services import record_verification_notice
+from liudong.certificates.verification import record_verification_notice
 from liudong.people import services as people
 from liudong.people.models import HeldCertificate, Person
 from liudong.regions.codes import ancestors

@@ -24,7 +24,8 @@ from hypothesis import strategies as st
 
 from liudong.actors import OPERATOR
 from liudong.audit.models import AuditEntry
-from liudong.certificates import services as certificates
+from liudong.certificates import issuing
+from liudong.certificates import verification as verifying
 from liudong.certificates.models import Certificate, Verification
 from liudong.exchange.assistance import services as assistance
 from liudong.exchange.messaging import boundary, catalogue, messages, payloads
@@ -129,7 +130,7 @@ def her_file(
             arrival_date=TODAY - datetime.timedelta(days=40),
         )
     if certificate:
-        certificates.issue(person, acting_user=OPERATOR)
+        issuing.issue(person, acting_user=OPERATOR)
     OutboxMessage.objects.all().delete()  # what this node told others is not the question
     return person
 
@@ -230,7 +231,7 @@ def test_a_certificate_this_node_issued_is_never_revoked_from_outside(guangdong)
     certificate = Certificate.objects.get(person=person)
     detail = refused(guangdong, "certificate_revoked", revoked(certificate.number))
     assert "issued by this node" in detail
-    assert certificates.verify_payload(certificate.payload).ok  # it still verifies
+    assert verifying.verify_payload(certificate.payload).ok  # it still verifies
     # Nor marked issued again elsewhere (a held copy that a later revocation would follow).
     again = issued(certificate.number)
     assert "issued by this node" in refused(guangdong, "certificate_issued", again)

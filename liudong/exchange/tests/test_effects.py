@@ -15,7 +15,7 @@ from cryptography.hazmat.primitives.asymmetric.ed25519 import Ed25519PrivateKey
 from django.utils import timezone
 
 from liudong.actors import OPERATOR
-from liudong.certificates import services as certificates
+from liudong.certificates import issuing, verification
 from liudong.certificates.models import Method, Verification
 from liudong.exchange.messaging import messages
 from liudong.exchange.messaging import services as messaging
@@ -172,7 +172,7 @@ def test_a_notice_about_no_file_here_is_a_problem(node, henan):
 
 def test_a_verification_notice_marks_her_certificate_verified(node, henan):
     person = her_file(household="330106002001", residence=ZHENGZHOU)
-    certificate = certificates.issue(person, acting_user=OPERATOR)
+    certificate = issuing.issue(person, acting_user=OPERATOR)
     # Issued while she lives in 河南: the residence learns of it.
     queued = OutboxMessage.objects.get(type="certificate_issued")
     assert queued.to_region == ZHENGZHOU
@@ -245,7 +245,7 @@ def test_a_certificate_issued_there_is_kept_and_its_revocation_refuses_it(node, 
     held.refresh_from_db()
     assert held.revoked_on == TODAY
     with pytest.raises(Exception, match="revoked"):
-        certificates.verify_at_residence(acting_user=OPERATOR, method="number", number=number)
+        verification.verify_at_residence(acting_user=OPERATOR, method="number", number=number)
 
 
 # --- what changes here send ---------------------------------------------------------------
@@ -285,7 +285,7 @@ def test_a_node_without_identity_sends_nothing(node_keys, villages):
 def test_a_verification_here_notifies_the_issuing_place(node):
     person = her_file(household="410105001", residence="330106002001", id_number=THEIRS)
     HeldCertificate.objects.create(person=person, number="410105001-2026-000001", issuer="41")
-    certificates.verify_at_residence(
+    verification.verify_at_residence(
         acting_user=OPERATOR, method="number", number="410105001-2026-000001"
     )
     message = OutboxMessage.objects.get(type="verification")

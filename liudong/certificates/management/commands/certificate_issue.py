@@ -2,7 +2,7 @@ import sys
 
 from django.core.management.base import CommandError
 
-from liudong.certificates import keys, services
+from liudong.certificates import issuing, keys
 from liudong.certificates.models import Contraception
 from liudong.commands import LiudongCommand
 from liudong.tabular import TableError
@@ -36,8 +36,8 @@ class Command(LiudongCommand):
     def _issue(self, options):
         if options["source"]:
             return self._bulk(options["source"], options)
-        person = services.find_person(self.acting_user, options["id_number"])
-        certificate = services.issue(
+        person = issuing.find_person(self.acting_user, options["id_number"])
+        certificate = issuing.issue(
             person, acting_user=self.acting_user, contraception=options["contraception"]
         )
         if self.format == "json":
@@ -50,7 +50,7 @@ class Command(LiudongCommand):
 
     def _bulk(self, source, options):
         try:
-            summary = services.issue_from_file(
+            summary = issuing.issue_from_file(
                 source,
                 acting_user=self.acting_user,
                 contraception=options["contraception"],

@@ -2,7 +2,7 @@ from pathlib import Path
 
 from django.core.management.base import CommandError
 
-from liudong.certificates import services
+from liudong.certificates import issuing, printing
 from liudong.commands import LiudongCommand
 
 
@@ -18,8 +18,8 @@ class Command(LiudongCommand):
         out = Path(options["out"])
         if out.suffix.lower() != ".pdf":
             raise CommandError(f"--out {out}: the file name must end in .pdf")
-        certificate = services.find_certificate(number, self.acting_user)
-        data = services.print_certificate(certificate, acting_user=self.acting_user)
+        certificate = issuing.find_certificate(number, self.acting_user)
+        data = printing.print_certificate(certificate, acting_user=self.acting_user)
         try:
             out.write_bytes(data)
         except OSError as exc:

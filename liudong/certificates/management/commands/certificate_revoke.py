@@ -1,4 +1,4 @@
-from liudong.certificates import services
+from liudong.certificates import issuing
 from liudong.commands import LiudongCommand
 
 
@@ -12,7 +12,7 @@ class Command(LiudongCommand):
         parser.add_argument("--format", choices=["text", "json"], default="text")
 
     def run(self, number, **options):
-        certificate = services.revoke(number, options["reason"], acting_user=self.acting_user)
+        certificate = issuing.revoke(number, options["reason"], acting_user=self.acting_user)
         if self.format == "json":
             self.print_json(
                 {

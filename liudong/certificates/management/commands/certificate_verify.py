@@ -1,6 +1,6 @@
 import sys
 
-from liudong.certificates import services
+from liudong.certificates import verification
 from liudong.commands import LiudongCommand
 
 
@@ -19,7 +19,7 @@ class Command(LiudongCommand):
 
     def run(self, payload, **options):
         text = sys.stdin.read() if payload == "-" else payload
-        result = services.check_payload(text, acting_user=self.acting_user, via="cli")
+        result = verification.check_payload(text, acting_user=self.acting_user, via="cli")
         if not result.ok:
             self.fail(
                 f"{result.reason}: {result.message}",
