@@ -30,7 +30,7 @@ class RevokeForm(forms.Form):
         widget=forms.TextInput(attrs={"autocomplete": "off"}),
     )
 
-    def clean_reason(self):
+    def clean_reason(self) -> str:
         return self.cleaned_data["reason"].strip()
 
 

@@ -13,6 +13,7 @@ from __future__ import annotations
 import dataclasses
 import datetime
 from collections.abc import Callable
+from pathlib import Path
 
 from django.core.exceptions import PermissionDenied, ValidationError
 from django.db import transaction
@@ -60,7 +61,7 @@ CERTIFICATE_AUDIT_FIELDS = [
 class AlreadyHolds(ValidationError):
     """She holds a valid certificate: the first must be revoked or expire first."""
 
-    def __init__(self, certificate: Certificate):
+    def __init__(self, certificate: Certificate) -> None:
         self.certificate = certificate
         super().__init__(
             _(
@@ -305,7 +306,7 @@ def contents_of(certificate: Certificate) -> payloads.Contents:
     )
 
 
-def find_person(user, id_number: str) -> Person:
+def find_person(user: Actor, id_number: str) -> Person:
     """Her file by ID number, within the user's scope (the operator: anywhere). A number
     on file elsewhere is reported as not found here: the answer says nothing about it."""
     try:
@@ -385,7 +386,7 @@ def revoke(number: str, reason: str, *, acting_user: Actor) -> Certificate:
     return certificate
 
 
-def find_certificate(number: str, user) -> Certificate:
+def find_certificate(number: str, user: Actor) -> Certificate:
     visible = Certificate.objects.in_scope(user)
     certificate = visible.select_related("issuing_region", "person").filter(number=number).first()
     if certificate is None:
@@ -397,7 +398,7 @@ def find_certificate(number: str, user) -> Certificate:
     return certificate
 
 
-def view_certificate(number: str, *, acting_user, via: str = "web") -> Certificate:
+def view_certificate(number: str, *, acting_user: Actor, via: str = "web") -> Certificate:
     """A certificate in the user's scope, opened to read its contents: logged like a file."""
     certificate = find_certificate(number, acting_user)
     audit.record_view(
@@ -428,9 +429,9 @@ class IssueSummary:
 
 
 def issue_from_file(
-    path,
+    path: str | Path,
     *,
-    acting_user,
+    acting_user: Actor,
     contraception: str | None = None,
     today: datetime.date | None = None,
     progress: Callable[[int], None] | None = None,

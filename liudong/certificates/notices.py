@@ -82,13 +82,13 @@ def issue_notice(
     return notice
 
 
-def overdue_notices(user, *, today: datetime.date | None = None) -> QuerySet[Notice]:
+def overdue_notices(user: Actor, *, today: datetime.date | None = None) -> QuerySet[Notice]:
     """The worklist: open notices past their deadline for people still living here."""
     notices = Notice.objects.in_scope(user)
     return notices.overdue(local_today(today)).select_related("person", "episode")
 
 
-def open_notices(user) -> QuerySet[Notice]:
+def open_notices(user: Actor) -> QuerySet[Notice]:
     """The notice worklist: open notices of people still living here, in the user's
     scope. Ordered by deadline, so the overdue ones come first."""
     return (
@@ -100,7 +100,7 @@ def open_notices(user) -> QuerySet[Notice]:
     )
 
 
-def notice_for_print(pk: int, *, acting_user) -> Notice | None:
+def notice_for_print(pk: int, *, acting_user: Actor) -> Notice | None:
     """A notice in the user's scope, to print for her: every print is logged."""
     notice = (
         Notice.objects.in_scope(acting_user)

@@ -20,6 +20,7 @@ from reportlab.pdfbase import pdfmetrics
 from reportlab.pdfbase.cidfonts import UnicodeCIDFont
 from reportlab.pdfgen import canvas
 
+from liudong.actors import Actor
 from liudong.audit import services as audit
 from liudong.audit.models import Action
 from liudong.people.idnumbers import mask
@@ -156,7 +157,7 @@ def render_pdf(certificate: Certificate) -> bytes:
     return buffer.getvalue()
 
 
-def print_certificate(certificate: Certificate, *, acting_user) -> bytes:
+def print_certificate(certificate: Certificate, *, acting_user: Actor) -> bytes:
     """The A4 certificate as PDF bytes; every print is logged."""
     data = render_pdf(certificate)
     audit.record(

@@ -20,6 +20,7 @@ import math
 from dataclasses import dataclass
 
 from django import forms
+from django.http import HttpRequest, HttpResponse
 from django.shortcuts import render
 from django.utils.translation import gettext as _
 from django.utils.translation import gettext_lazy
@@ -92,7 +93,7 @@ def answer(result: verification.VerifyResult) -> PublicAnswer:
 
 @never_cache
 @require_http_methods(["GET", "POST"])
-def public_verify(request):
+def public_verify(request: HttpRequest) -> HttpResponse:
     """The form; a POST of ``payload`` checks a code."""
     data = {"payload": request.POST.get("payload", "")} if request.method == "POST" else None
     form = PublicCheckForm(data)

@@ -20,7 +20,7 @@ from django.utils.translation import gettext_lazy
 
 from liudong import events
 from liudong.accounts.roles import VERIFY_CERTIFICATES
-from liudong.actors import account_of
+from liudong.actors import Actor, account_of
 from liudong.audit import services as audit
 from liudong.audit.models import Action
 from liudong.authorization import authorize
@@ -201,10 +201,11 @@ def verify_payloads(texts: Iterable[str], *, today: datetime.date | None = None)
 
 
 def check_payload(
-    text: str, *, acting_user, today: datetime.date | None = None, via: str = "cli"
+    text: str, *, acting_user: Actor | None, today: datetime.date | None = None, via: str = "cli"
 ) -> VerifyResult:
     """:func:`verify_payload` on behalf of someone, logged: who checked which certificate
-    and what the answer was."""
+    and what the answer was. ``acting_user`` None: the anonymous public check (/verify/),
+    logged without an account."""
     result = verify_payload(text, today=today)
     number = (result.fields or {}).get("number", "")
     region = (
@@ -231,7 +232,7 @@ def check_payload(
 
 
 def find_by_number(
-    number: str, *, user=None, person: Person | None = None
+    number: str, *, user: Actor | None = None, person: Person | None = None
 ) -> tuple[Certificate | None, HeldCertificate | None]:
     """A certificate by number: one this node issued first, else one named in an imported
     register row (issued elsewhere). Only files in the user's scope are looked at."""
@@ -264,7 +265,7 @@ def open_episode(person: Person) -> ResidenceEpisode:
 @transaction.atomic
 def verify_at_residence(
     *,
-    acting_user,
+    acting_user: Actor,
     method: str,
     person: Person | None = None,
     payload: str | None = None,
@@ -428,7 +429,7 @@ NOT_FOUND = "not_found"
 
 
 def check_number(
-    number: str, *, acting_user, today: datetime.date | None = None, via: str = "web"
+    number: str, *, acting_user: Actor, today: datetime.date | None = None, via: str = "web"
 ) -> tuple[VerifyResult, HeldCertificate | None]:
     """A certificate looked up by number in the user's scope, judged like a payload (this
     node's own), or found named on her file (issued elsewhere: its contents are not known
@@ -532,7 +533,11 @@ def looks_like_payload(code: str) -> bool:
 
 
 def check_code(
-    code: str, *, acting_user, person: Person | None = None, today: datetime.date | None = None
+    code: str,
+    *,
+    acting_user: Actor,
+    person: Person | None = None,
+    today: datetime.date | None = None,
 ) -> CheckOutcome:
     """Check what staff scanned or typed (a QR payload or a certificate number) and say
     whether it can be recorded as the verification of her current stay. Reads only (the
@@ -561,10 +566,10 @@ def check_code(
         outcome.refusal = _("This certificate belongs to someone else.")
         return outcome
     outcome.person = holder
-    return _with_stay(outcome, acting_user)
+    return _with_stay(outcome, acting_user=acting_user)
 
 
-def _with_stay(outcome: CheckOutcome, acting_user) -> CheckOutcome:
+def _with_stay(outcome: CheckOutcome, *, acting_user: Actor) -> CheckOutcome:
     assert outcome.person is not None
     episode = open_stay(outcome.person)
     if episode is None:
@@ -578,10 +583,12 @@ def _with_stay(outcome: CheckOutcome, acting_user) -> CheckOutcome:
     return outcome
 
 
-def check_stay(person: Person, *, acting_user, today: datetime.date | None = None) -> CheckOutcome:
+def check_stay(
+    person: Person, *, acting_user: Actor, today: datetime.date | None = None
+) -> CheckOutcome:
     """Her current stay and whether this user may record its verification by the record
     exchanged with her registration place (method ``exchanged``)."""
     outcome = CheckOutcome(
         Method.EXCHANGED, "", VerifyResult(True), local_today(today), person=person
     )
-    return _with_stay(outcome, acting_user)
+    return _with_stay(outcome, acting_user=acting_user)

@@ -9,6 +9,8 @@ log it. A certificate or notice outside the user's region is "not found".
 
 from __future__ import annotations
 
+from typing import TYPE_CHECKING
+
 from django.contrib import messages
 from django.core.exceptions import PermissionDenied, ValidationError
 from django.core.paginator import Paginator
@@ -31,13 +33,17 @@ from liudong.web.forms import apply_service
 from . import issuing, notices, printing, verification
 from . import payload as payloads
 from .forms import IssueForm, RecordForm, RevokeForm, VerifyForm
-from .models import Method, Status, Verification
+from .models import Certificate, Method, Status, Verification
 from .printing import CONTRACEPTION_ZH, qr_svg
+
+if TYPE_CHECKING:
+    from liudong.accounts.views import SignedInRequest
+
 
 PAGE_SIZE = 50
 
 
-def _person(request, pk) -> Person:
+def _person(request: SignedInRequest, pk: int) -> Person:
     return scoped_object_or_404(
         Person.objects.select_related("household_region"), request.user, pk=pk
     )
@@ -53,7 +59,7 @@ def _messages_of(exc: Exception) -> str:
 
 
 @staff_required(ISSUE_CERTIFICATES)
-def issue(request, person_pk):
+def issue(request: SignedInRequest, person_pk: int) -> HttpResponse:
     """Issue her certificate (the township of her registration only: others get 403)."""
     person = _person(request, person_pk)
     issuing.check_may_issue(request.user, person)
@@ -95,14 +101,16 @@ def issue(request, person_pk):
 # --- one certificate --------------------------------------------------------------------
 
 
-def _certificate(request, number):
+def _certificate(request: SignedInRequest, number: str) -> Certificate:
     try:
         return issuing.view_certificate(number, acting_user=request.user)
     except ValidationError as exc:
         raise Http404(number) from exc
 
 
-def _detail_context(request, certificate, revoke_form=None) -> dict:
+def _detail_context(
+    request: SignedInRequest, certificate: Certificate, revoke_form: RevokeForm | None = None
+) -> dict:
     today = timezone.localdate()
     status = certificate.status_on(today)
     may_revoke = status != Status.REVOKED and allowed(
@@ -126,7 +134,7 @@ def _detail_context(request, certificate, revoke_form=None) -> dict:
 
 @require_GET
 @staff_required(VERIFY_CERTIFICATES)
-def detail(request, number):
+def detail(request: SignedInRequest, number: str) -> HttpResponse:
     """Her certificate as issued: contents, status, the QR, PDF and revoking (issuer)."""
     certificate = _certificate(request, number)
     return render(request, "certificates/detail.html", _detail_context(request, certificate))
@@ -134,7 +142,7 @@ def detail(request, number):
 
 @require_GET
 @staff_required(VERIFY_CERTIFICATES)
-def pdf(request, number):
+def pdf(request: SignedInRequest, number: str) -> HttpResponse:
     """The A4 certificate to print (the service logs the export)."""
     try:
         certificate = issuing.find_certificate(number, request.user)
@@ -148,7 +156,7 @@ def pdf(request, number):
 
 @require_POST
 @staff_required(ISSUE_CERTIFICATES)
-def revoke(request, number):
+def revoke(request: SignedInRequest, number: str) -> HttpResponse:
     certificate = _certificate(request, number)
     form = RevokeForm(request.POST)
     done = None
@@ -173,7 +181,7 @@ def _verify_url(person: Person | None) -> str:
 
 
 @staff_required(VERIFY_CERTIFICATES)
-def verify(request):
+def verify(request: SignedInRequest) -> HttpResponse:
     """The box to scan, paste or type into; the answer below it. ``?person=`` (from her
     file) keeps the page about her and offers the exchanged-record check."""
     person = None
@@ -205,7 +213,7 @@ def verify(request):
 
 @require_POST
 @staff_required(VERIFY_CERTIFICATES)
-def record(request):
+def record(request: SignedInRequest) -> HttpResponse:
     """Record the check against her current stay (the service checks everything again)."""
     form = RecordForm(request.POST)
     if not form.is_valid():
@@ -242,7 +250,7 @@ def record(request):
 
 @require_POST
 @staff_required(VERIFY_CERTIFICATES)
-def give_notice(request, person_pk):
+def give_notice(request: SignedInRequest, person_pk: int) -> HttpResponse:
     """Give her the notice (or open the one she already has) and show it to print."""
     person = _person(request, person_pk)
     try:
@@ -255,7 +263,7 @@ def give_notice(request, person_pk):
 
 @require_GET
 @staff_required(VERIFY_CERTIFICATES)
-def notice_list(request):
+def notice_list(request: SignedInRequest) -> HttpResponse:
     """Open notices in the user's region, the overdue ones first."""
     found = notices.open_notices(request.user)
     page = Paginator(found, PAGE_SIZE).get_page(request.GET.get("page"))
@@ -268,7 +276,7 @@ def notice_list(request):
 
 @require_GET
 @staff_required(VERIFY_CERTIFICATES)
-def notice_print(request, pk):
+def notice_print(request: SignedInRequest, pk: int) -> HttpResponse:
     """The notice as an A4 page to print and hand to her (the service logs the print)."""
     notice = notices.notice_for_print(pk, acting_user=request.user)
     if notice is None:

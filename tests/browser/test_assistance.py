@@ -10,6 +10,7 @@ import re
 import pytest
 from playwright.sync_api import expect
 
+from liudong.actors import OPERATOR
 from tests.browser.pages import shot, sign_in
 
 
@@ -28,7 +29,9 @@ def node_with_requests(township_a, node_keys):
     load_divisions(prefixes=("41",))
     henan = Ed25519PrivateKey.generate()
     messaging.init_node(region_code="330106", url="https://xihu.example/")
-    messaging.trust_peer(region_code="41", url="https://henan.example/", key=public_text(henan))
+    messaging.trust_peer(
+        acting_user=OPERATOR, region_code="41", url="https://henan.example/", key=public_text(henan)
+    )
     her = person(name="王芳")
     asked_about = person(name="李娜")
     incoming = assistance.on_request(

@@ -11,6 +11,7 @@ from cryptography.hazmat.primitives.asymmetric.ed25519 import Ed25519PrivateKey
 from django.utils import timezone
 from playwright.sync_api import expect
 
+from liudong.actors import OPERATOR
 from tests.browser.pages import shot, sign_in
 
 
@@ -29,7 +30,9 @@ def stuck_notice(township_a, tmp_path, monkeypatch):
     keys.forget_cache()
     henan = Ed25519PrivateKey.generate()
     messaging.init_node(region_code="330106", url="https://xihu.example/")
-    messaging.trust_peer(region_code="41", url="https://henan.example/", key=public_text(henan))
+    messaging.trust_peer(
+        acting_user=OPERATOR, region_code="41", url="https://henan.example/", key=public_text(henan)
+    )
     tomorrow = timezone.localdate() + datetime.timedelta(days=1)
     envelope = messages.build(
         "arrival",

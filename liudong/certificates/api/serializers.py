@@ -9,6 +9,9 @@ things with the same messages.
 
 from __future__ import annotations
 
+from typing import Any
+
+from django.db.models import QuerySet
 from django.utils import timezone
 from drf_spectacular.types import OpenApiTypes
 from drf_spectacular.utils import extend_schema_field
@@ -29,7 +32,7 @@ class _MaskedIdMixin:
     """``id_number_masked`` of the certificate or of the person a row names."""
 
     @extend_schema_field(OpenApiTypes.STR)
-    def get_id_number_masked(self, obj) -> str:
+    def get_id_number_masked(self, obj: Any) -> str:
         number = obj.id_number if isinstance(obj, Certificate) else obj.person.id_number
         return idnumbers.mask(number)
 
@@ -160,7 +163,7 @@ class VerifyResultSerializer(serializers.Serializer):
         allow_null=True, help_text="the signed contents whenever the signature is good"
     )
 
-    def to_representation(self, instance):
+    def to_representation(self, instance: Any) -> Any:
         return {
             "valid": instance.ok,
             "reason": instance.reason or None,
@@ -213,7 +216,7 @@ class VerificationCreateSerializer(serializers.Serializer):
     number = serializers.CharField(max_length=40, required=False)
     person = serializers.PrimaryKeyRelatedField(queryset=Person.objects.none(), required=False)
 
-    def __init__(self, *args, people=None, **kwargs):
+    def __init__(self, *args: Any, people: QuerySet[Person] | None = None, **kwargs: Any) -> None:
         super().__init__(*args, **kwargs)
         # Only a file in the caller's scope may be named: another region's id is "does
         # not exist", like any unknown id.
@@ -222,7 +225,7 @@ class VerificationCreateSerializer(serializers.Serializer):
             assert isinstance(field, serializers.PrimaryKeyRelatedField)
             field.queryset = people  # type: ignore[arg-type]
 
-    def validate(self, attrs):
+    def validate(self, attrs: dict[str, Any]) -> dict[str, Any]:
         if "method" not in attrs:
             attrs["method"] = (
                 Method.QR
@@ -271,7 +274,7 @@ class NoticeSerializer(_MaskedIdMixin, serializers.ModelSerializer):
 class NoticeCreateSerializer(serializers.Serializer):
     person = serializers.PrimaryKeyRelatedField(queryset=Person.objects.none())
 
-    def __init__(self, *args, people=None, **kwargs):
+    def __init__(self, *args: Any, people: QuerySet[Person] | None = None, **kwargs: Any) -> None:
         super().__init__(*args, **kwargs)
         if people is not None:
             field = self.fields["person"]

@@ -4,6 +4,7 @@ so the people pages need no change beyond including ``certificates/_person_secti
 from __future__ import annotations
 
 from django import template
+from django.template import Context
 from django.utils import timezone
 
 from liudong.accounts.roles import VERIFY_CERTIFICATES, can
@@ -11,12 +12,13 @@ from liudong.authorization import allowed
 from liudong.certificates import issuing, verification
 from liudong.certificates.forms import IssueForm
 from liudong.certificates.models import Certificate, Notice, Status
+from liudong.people.models import Person
 
 register = template.Library()
 
 
 @register.simple_tag(takes_context=True)
-def certificate_section(context, person) -> dict:
+def certificate_section(context: Context, person: Person) -> dict:
     user = context["request"].user
     today = timezone.localdate()
     certificate = (

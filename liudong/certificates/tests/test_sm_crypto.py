@@ -14,6 +14,7 @@ from django.core.management import call_command
 from django.test import Client
 
 from liudong import crypto
+from liudong.actors import OPERATOR
 from liudong.certificates import issuing, keys, payload, verification
 from liudong.certificates.models import SigningKey
 from liudong.exchange.messaging import services as exchange
@@ -72,7 +73,12 @@ def test_an_sm2_certificate_verifies_offline_at_another_node(villages):
     body = payload.body_bytes(contents)
     text = payload.encode(contents, other.sign(payload.signed_message(body, "sm2")), "sm2")
     assert verification.verify_payload(text, today=TODAY).reason == "unknown_key"
-    exchange.trust_peer(region_code="41", url="https://henan.example/", key=other.public.text())
+    exchange.trust_peer(
+        acting_user=OPERATOR,
+        region_code="41",
+        url="https://henan.example/",
+        key=other.public.text(),
+    )
     result = verification.verify_payload(text, today=TODAY)
     assert result.ok and result.certificate is None and result.fields["name"] == "李娜"
 

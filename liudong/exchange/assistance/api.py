@@ -7,16 +7,21 @@ error shape.
 
 from __future__ import annotations
 
+from typing import Any, cast
+
 import django_filters
-from django.db.models import F
+from django.db.models import F, QuerySet
 from django.utils import timezone
 from django.utils.translation import gettext_lazy as _
 from drf_spectacular.types import OpenApiTypes
 from drf_spectacular.utils import extend_schema, extend_schema_field
 from rest_framework import mixins, serializers, status
 from rest_framework.decorators import action
+from rest_framework.request import Request
 from rest_framework.response import Response
+from rest_framework.serializers import BaseSerializer
 
+from liudong.accounts.models import User
 from liudong.accounts.permissions import capability_required
 from liudong.accounts.roles import ASSISTANCE
 from liudong.api.viewsets import ScopedModelViewSet
@@ -25,10 +30,22 @@ from liudong.people.api.views import KEY_REGEX
 from liudong.people.models import Person
 from liudong.services.api.serializers import choice_field
 
-from ..models import AssistanceFinding, AssistanceQuestion, AssistanceRequest, AssistanceUrgency
+from ..models import (
+    AssistanceFinding,
+    AssistanceQuerySet,
+    AssistanceQuestion,
+    AssistanceRequest,
+    AssistanceUrgency,
+)
 from . import services
 
 Direction = AssistanceRequest.Direction
+
+
+def _actor(request: Request) -> User:
+    """The account behind an API request: the view sets' permission classes let no
+    anonymous caller in."""
+    return cast(User, request.user)
 
 
 class AssistanceRequestSerializer(serializers.ModelSerializer):
@@ -90,7 +107,7 @@ class AskSerializer(serializers.Serializer):
     question = choice_field(AssistanceQuestion, required=False, allow_blank=True)
     urgency = choice_field(AssistanceUrgency, required=False, allow_blank=True)
 
-    def __init__(self, *args, people=None, **kwargs):
+    def __init__(self, *args: Any, people: QuerySet[Person] | None = None, **kwargs: Any) -> None:
         super().__init__(*args, **kwargs)
         if people is not None:
             # A file outside the caller's region is "not found", never named.
@@ -115,7 +132,7 @@ class AssistanceFilter(django_filters.FilterSet):
         model = AssistanceRequest
         fields = ["direction", "overdue"]
 
-    def filter_overdue(self, queryset, name, value):
+    def filter_overdue(self, queryset: AssistanceQuerySet, name: str, value: Any) -> QuerySet[Any]:
         # The worklist's own definition (AssistanceQuerySet.overdue), not a copy of it.
         overdue = queryset.overdue(timezone.localdate())
         return overdue if value else queryset.exclude(pk__in=overdue.values("pk"))
@@ -135,33 +152,33 @@ class AssistanceRequestViewSet(
 
     model = AssistanceRequest
 
-    def narrow(self, queryset):
+    def narrow(self, queryset: QuerySet[Any]) -> QuerySet[Any]:
         # The worklist's order (services.worklist): unanswered first, then by deadline.
         return queryset.select_related("region", "person").order_by(
             F("answered_on").asc(nulls_first=True), "deadline", "pk"
         )
 
-    def get_serializer_class(self):
+    def get_serializer_class(self) -> type[BaseSerializer[Any]]:
         if self.action == "retrieve":
             return AssistanceRequestDetailSerializer
         return AssistanceRequestSerializer
 
-    def _fresh(self, pk) -> dict:
+    def _fresh(self, pk: int) -> dict:
         fresh = self.get_queryset().get(pk=pk)
         return AssistanceRequestDetailSerializer(fresh).data
 
-    def retrieve(self, request, *args, **kwargs):
+    def retrieve(self, request: Request, *args: Any, **kwargs: Any) -> Response:
         found = self.get_object()
-        services.view_request(acting_user=request.user, request=found, via="api")
+        services.view_request(acting_user=_actor(request), request=found, via="api")
         return Response(AssistanceRequestDetailSerializer(found).data)
 
     @extend_schema(request=AskSerializer, responses={201: AssistanceRequestDetailSerializer})
-    def create(self, request):
+    def create(self, request: Request) -> Response:
         """Ask the other place (her registration, or her residence) about a person on file."""
-        data = AskSerializer(data=request.data, people=Person.objects.in_scope(request.user))
+        data = AskSerializer(data=request.data, people=Person.objects.in_scope(_actor(request)))
         data.is_valid(raise_exception=True)
         asked = services.ask(
-            acting_user=request.user,
+            acting_user=_actor(request),
             person=data.validated_data["person"],
             question=data.validated_data.get("question", ""),
             urgency=data.validated_data.get("urgency", ""),
@@ -170,13 +187,13 @@ class AssistanceRequestViewSet(
 
     @extend_schema(request=AnswerSerializer, responses={200: AssistanceRequestDetailSerializer})
     @action(detail=True, methods=["post"])
-    def answer(self, request, pk=None):
+    def answer(self, request: Request, pk: str | None = None) -> Response:
         """Answer a request this region was asked (once); the answer goes back to the asker."""
         found = self.get_object()
         data = AnswerSerializer(data=request.data)
         data.is_valid(raise_exception=True)
         services.answer(
-            acting_user=request.user,
+            acting_user=_actor(request),
             request=found,
             finding=data.validated_data.get("finding", ""),
             answer=data.validated_data.get("answer", ""),

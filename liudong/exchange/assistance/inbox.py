@@ -11,12 +11,14 @@ from __future__ import annotations
 
 import datetime
 import uuid
+from typing import Any
 
 from django.core.exceptions import ValidationError
 from django.db import IntegrityError, transaction
 from django.utils import timezone
 from django.utils.translation import gettext as _
 
+from liudong.actors import Actor
 from liudong.audit import services as audit
 from liudong.audit.masking import mask_value
 from liudong.audit.models import Action
@@ -56,7 +58,15 @@ def _snapshot(request: AssistanceRequest) -> dict:
     return mask_value(audit.snapshot(request, AUDIT_FIELDS))
 
 
-def _record(action: str, request: AssistanceRequest, *, acting_user=None, before=None, **extra):
+def _record(
+    action: str,
+    request: AssistanceRequest,
+    *,
+    acting_user: Actor | None = None,
+    before: dict[str, Any] | None = None,
+    **extra: Any,
+) -> None:
+    # acting_user None: a received message, named by actor_username (the peer node).
     audit.record(
         action,
         acting_user=acting_user,
@@ -82,7 +92,7 @@ def _request_id(payload: dict) -> uuid.UUID:
         raise ValidationError({"request_id": _("Not a request id (a UUID).")}) from exc
 
 
-def _envelope_day(value, field: str) -> datetime.date:
+def _envelope_day(value: Any, field: str) -> datetime.date:
     try:
         return datetime.date.fromisoformat(str(value))
     except ValueError as exc:

@@ -17,15 +17,16 @@ when the answer is dated on or before the deadline.
 from __future__ import annotations
 
 import datetime
+from datetime import date
 
 from django.core.exceptions import PermissionDenied, ValidationError
-from django.db import transaction
+from django.db import models, transaction
 from django.db.models import F
 from django.utils import timezone
 from django.utils.translation import gettext as _
 
 from liudong.accounts.roles import ASSISTANCE, can
-from liudong.actors import account_of
+from liudong.actors import Actor, account_of
 from liudong.audit import services as audit
 from liudong.audit.models import Action
 from liudong.people.models import Person
@@ -52,7 +53,7 @@ from .inbox import on_answer as on_answer
 from .inbox import on_request as on_request
 
 
-def _check_may_assist(user) -> None:
+def _check_may_assist(user: Actor) -> None:
     if not can(user, ASSISTANCE):
         raise PermissionDenied(_("Your role may not ask or answer assistance requests."))
 
@@ -87,7 +88,7 @@ def places(person: Person, node_region: str) -> tuple[str, str]:
 @transaction.atomic
 def ask(
     *,
-    acting_user,
+    acting_user: Actor,
     person: Person,
     question: str,
     urgency: str,
@@ -152,7 +153,7 @@ def ask(
     return request
 
 
-def _choice_error(field: str, choices) -> ValidationError:
+def _choice_error(field: str, choices: type[models.TextChoices]) -> ValidationError:
     named = ", ".join(f"{value} ({label})" for value, label in choices.choices)
     return ValidationError({field: _("Choose one of: %(choices)s.") % {"choices": named}})
 
@@ -160,7 +161,7 @@ def _choice_error(field: str, choices) -> ValidationError:
 @transaction.atomic
 def answer(
     *,
-    acting_user,
+    acting_user: Actor,
     request: AssistanceRequest,
     finding: str,
     answer: str,
@@ -216,7 +217,7 @@ def answer(
     return request
 
 
-def view_request(*, acting_user, request: AssistanceRequest, via: str) -> None:
+def view_request(*, acting_user: Actor, request: AssistanceRequest, via: str) -> None:
     """Opening a request shows the full ID number: every such view is logged."""
     audit.record_view(acting_user=acting_user, obj=request, region=request.region_id, via=via)
 
@@ -225,7 +226,11 @@ def view_request(*, acting_user, request: AssistanceRequest, via: str) -> None:
 
 
 def worklist(
-    user, *, direction: str | None = None, overdue: bool | None = None, today=None
+    user: Actor,
+    *,
+    direction: str | None = None,
+    overdue: bool | None = None,
+    today: date | None = None,
 ) -> AssistanceQuerySet:
     """The user's requests (in scope), unanswered first, then by deadline."""
     today = today or timezone.localdate()
@@ -239,7 +244,7 @@ def worklist(
     return requests.order_by(F("answered_on").asc(nulls_first=True), "deadline", "pk")
 
 
-def overdue_counts(user, today=None) -> dict[str, int]:
+def overdue_counts(user: Actor, today: date | None = None) -> dict[str, int]:
     """Overdue requests per direction, for the page header."""
     today = today or timezone.localdate()
     overdue = AssistanceRequest.objects.in_scope(user).overdue(today)

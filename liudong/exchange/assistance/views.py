@@ -4,8 +4,11 @@ to ask, reached from a person's file. Thin: every rule is ``exchange.assistance`
 
 from __future__ import annotations
 
+from typing import TYPE_CHECKING
+
 from django.contrib import messages
 from django.core.exceptions import ValidationError
+from django.http import HttpResponse
 from django.shortcuts import redirect, render
 from django.urls import reverse
 from django.utils import timezone
@@ -24,11 +27,15 @@ from . import services
 from .forms import AnswerForm, AskForm
 
 Direction = AssistanceRequest.Direction
+if TYPE_CHECKING:
+    from liudong.accounts.views import SignedInRequest
+
+
 SHOWN = 500  # a worklist, not an export
 
 
 @staff_required(ASSISTANCE)
-def worklist(request):
+def worklist(request: SignedInRequest) -> HttpResponse:
     tab = request.GET.get("tab")
     tab = tab if tab in Direction.values else Direction.INCOMING
     requests = services.worklist(request.user, direction=tab)
@@ -53,7 +60,7 @@ def worklist(request):
 
 
 @staff_required(ASSISTANCE)
-def detail(request, pk: int):
+def detail(request: SignedInRequest, pk: int) -> HttpResponse:
     found = scoped_object_or_404(
         AssistanceRequest.objects.select_related("region", "person", "asked_by", "answered_by"),
         request.user,
@@ -91,7 +98,7 @@ def detail(request, pk: int):
 
 
 @staff_required(ASSISTANCE)
-def ask(request, person_pk: int):
+def ask(request: SignedInRequest, person_pk: int) -> HttpResponse:
     person = scoped_object_or_404(Person, request.user, pk=person_pk)
     form = AskForm(request.POST or None)
     other, refusal = None, ""

@@ -22,6 +22,7 @@ import datetime
 import unicodedata
 from collections.abc import Callable, Iterable
 from pathlib import Path
+from typing import Any
 
 from django.core.exceptions import PermissionDenied, ValidationError
 from django.db import transaction
@@ -29,7 +30,7 @@ from django.utils import timezone
 from django.utils.translation import gettext as _
 
 from liudong.accounts.roles import CHANGE_PEOPLE
-from liudong.actors import account_of, is_operator
+from liudong.actors import Actor, account_of, is_operator, reach
 from liudong.audit import context as audit_context
 from liudong.audit import services as audit
 from liudong.audit.models import Action
@@ -111,7 +112,7 @@ def _given(values: dict) -> dict[str, str]:
     return shown
 
 
-def _short_text(value, field: str, limit: int) -> str:
+def _short_text(value: Any, field: str, limit: int) -> str:
     result = text(value)
     if len(result) > limit:
         raise Problem(
@@ -142,7 +143,7 @@ def check_row(
     warnings: list[dict] = []
     clean: dict = {}
 
-    def attempt(field: str, function, *args):
+    def attempt(field: str, function: Callable[..., Any], *args: Any) -> None:
         try:
             clean[field] = function(*args)
         except Problem as problem:
@@ -152,13 +153,13 @@ def check_row(
         except idnumbers.IdNumberError as exc:
             problems.append({"row": row_number, "field": field, "message": str(exc)})
 
-    def name(value):
+    def name(value: Any) -> str:
         result = _short_text(value, "name", NAME_MAX)
         if not result:
             raise Problem("name", _("A name is required."))
         return result
 
-    def date(value):
+    def date(value: Any) -> datetime.date:
         day = parse_date(value, "date")
         if day is None:
             raise Problem("date", _("A date is required: the day the department registered them."))
@@ -166,7 +167,7 @@ def check_row(
             raise Problem("date", _("The date %(day)s is in the future.") % {"day": day})
         return day
 
-    def region(value):
+    def region(value: Any) -> str:
         checker = RowChecker(known_region, today=today)
         if value in (None, ""):
             if not default_region:
@@ -221,7 +222,7 @@ def check_row(
 
 
 def read_department_file(
-    path,
+    path: str | Path,
     *,
     default_region: str,
     known_region: Callable[[str], bool],
@@ -340,7 +341,7 @@ def _chunks(items: list, size: int = 500) -> Iterable[list]:
         yield items[start : start + size]
 
 
-def reconcile(rows: list[ListRow], *, acting_user) -> list[Outcome]:
+def reconcile(rows: list[ListRow], *, acting_user: Actor) -> list[Outcome]:
     """Each row's category against the registry as the user may see it (read only)."""
     scoped = Person.objects.in_scope(acting_user)
     bound = getattr(acting_user, "region_id", "") or ""
@@ -394,13 +395,14 @@ def reconcile(rows: list[ListRow], *, acting_user) -> list[Outcome]:
     return outcomes
 
 
-def _batch_region(user, region: str, rows: list[ListRow]) -> str:
+def _batch_region(user: Actor, region: str, rows: list[ListRow]) -> str:
     """The region a batch belongs to: the --region, else the user's, else (the operator
     with regions in the file) the narrowest division that holds every row's region."""
     if region:
         return region
     if not is_operator(user):
-        return user.region_id
+        # A staff account past authorize() has its region; "" never happens.
+        return user.region_id or ""
     codes = {row.region for row in rows}
     if not codes:
         return ""
@@ -427,10 +429,10 @@ def _known_region_lookup() -> Callable[[str], bool]:
 
 @transaction.atomic
 def import_department(
-    path,
+    path: str | Path,
     *,
     source: str,
-    acting_user,
+    acting_user: Actor,
     region: str = "",
     file_name: str = "",
 ) -> IntakeBatch:
@@ -451,12 +453,13 @@ def import_department(
             raise ValidationError(
                 {"region": _("Unknown region code “%(code)s”.") % {"code": region}}
             )
-        if not is_operator(acting_user) and not region.startswith(acting_user.region_id):
+        reachable = reach(acting_user)
+        if not is_operator(acting_user) and (reachable is None or not region.startswith(reachable)):
             raise PermissionDenied(
                 _("The region %(code)s lies outside your region %(region)s.")
                 % {"code": region, "region": acting_user.region_id}
             )
-    default_region = region or (acting_user.region_id if not is_operator(acting_user) else "")
+    default_region = region or (acting_user.region_id or "" if not is_operator(acting_user) else "")
     reading = read_department_file(
         path, default_region=default_region, known_region=_known_region_lookup()
     )

@@ -12,15 +12,16 @@ the same audit images the services write). Every decision and export is in the a
 from __future__ import annotations
 
 import io
+from typing import Any
 
 from django.core.exceptions import PermissionDenied, ValidationError
 from django.db import transaction
-from django.db.models import Q
+from django.db.models import Q, QuerySet
 from django.utils import timezone
 from django.utils.translation import gettext as _
 
 from liudong.accounts.roles import CHANGE_PEOPLE
-from liudong.actors import account_of
+from liudong.actors import Actor, account_of
 from liudong.audit import services as audit
 from liudong.audit.models import Action
 from liudong.authorization import allowed, authorize
@@ -63,7 +64,7 @@ def _row_entry(row: IntakeRow) -> dict:
     return entry
 
 
-def report(batch: IntakeBatch, *, acting_user) -> dict:
+def report(batch: IntakeBatch, *, acting_user: Actor) -> dict:
     """The reconciliation report as ``--format json`` prints it (masked ID numbers); only
     the rows the user may see."""
     rows = scoped_rows(acting_user).filter(batch=batch).order_by("row_number")
@@ -96,7 +97,7 @@ def report(batch: IntakeBatch, *, acting_user) -> dict:
     return result
 
 
-def scoped_rows(user):
+def scoped_rows(user: Actor) -> QuerySet[IntakeRow]:
     """The rows a user may see: their region holds the row's, or the row belongs to a list
     they may see (an importer sees the rows of their list that lie outside their region:
     those are what they sent in). Deciding a row needs the first (see ``_locked``)."""
@@ -106,12 +107,12 @@ def scoped_rows(user):
     )
 
 
-def decidable_rows(user):
+def decidable_rows(user: Actor) -> QuerySet[IntakeRow]:
     """The rows a user may decide: their region holds the row's."""
     return IntakeRow.objects.in_scope(user)
 
 
-def scoped_batches(user):
+def scoped_batches(user: Actor) -> QuerySet[IntakeBatch]:
     """The lists a user may see: imported for their region (or below it), or holding a row
     they may decide (a county's list names people living in a township)."""
     return IntakeBatch.objects.filter(
@@ -120,7 +121,7 @@ def scoped_batches(user):
     )
 
 
-def may_decide(user, row: IntakeRow) -> bool:
+def may_decide(user: Actor, row: IntakeRow) -> bool:
     """Whether the page offers confirm and dismiss for the row (the services check again)."""
     if row.status != Status.PENDING:
         return False
@@ -141,7 +142,7 @@ def shown_values(row: IntakeRow) -> dict:
 ROW_AUDIT_FIELDS = ["batch_id", "row_number", "category", "status", "person_id", "note"]
 
 
-def _locked(row: IntakeRow, acting_user) -> IntakeRow:
+def _locked(row: IntakeRow, *, acting_user: Actor) -> IntakeRow:
     """The row, locked, after the checks every decision shares."""
     authorize(
         acting_user,
@@ -164,7 +165,9 @@ def _locked(row: IntakeRow, acting_user) -> IntakeRow:
     return locked
 
 
-def _close(row: IntakeRow, *, acting_user, status: str, note: str, decision: str) -> IntakeRow:
+def _close(
+    row: IntakeRow, *, acting_user: Actor, status: str, note: str, decision: str
+) -> IntakeRow:
     before = audit.snapshot(row, ROW_AUDIT_FIELDS)
     row.status = status
     row.note = note[:NOTE_MAX]
@@ -183,7 +186,7 @@ def _close(row: IntakeRow, *, acting_user, status: str, note: str, decision: str
     return row
 
 
-def _coded(value, table: dict[str, str], field: str, *, required: bool) -> str:
+def _coded(value: Any, table: dict[str, str], field: str, *, required: bool) -> str:
     raw = text(value)
     if not raw:
         if required:
@@ -199,7 +202,7 @@ def _coded(value, table: dict[str, str], field: str, *, required: bool) -> str:
 def confirm_row(
     row: IntakeRow,
     *,
-    acting_user,
+    acting_user: Actor,
     marital_status: str = "",
     household_region: str = "",
     household_address: str = "",
@@ -210,7 +213,7 @@ def confirm_row(
     """Confirm a pending row: a *new* row registers her arrival (sex and birth date from the
     ID number, marital status supplied by the specialist: 90 未说明 when not known); a
     *changed* row applies the differences to her file. Refused when already decided."""
-    row = _locked(row, acting_user)
+    row = _locked(row, acting_user=acting_user)
     if row.category == Category.NEW:
         person = _confirm_new(
             row,
@@ -235,7 +238,7 @@ def confirm_row(
     )
 
 
-def _confirm_new(row: IntakeRow, *, acting_user, **supplied) -> Person:
+def _confirm_new(row: IntakeRow, *, acting_user: Actor, **supplied: Any) -> Person:
     scoped = Person.objects.in_scope(acting_user)
     if scoped.filter(id_number=row.id_number).exists():
         raise ValidationError(
@@ -297,7 +300,7 @@ def _confirm_new(row: IntakeRow, *, acting_user, **supplied) -> Person:
     return episode.person
 
 
-def _confirm_changed(row: IntakeRow, *, acting_user) -> Person:
+def _confirm_changed(row: IntakeRow, *, acting_user: Actor) -> Person:
     scoped = Person.objects.in_scope(acting_user)
     person = scoped.filter(pk=row.person_id).first() if row.person_id else None
     if person is None:
@@ -342,20 +345,20 @@ def _confirm_changed(row: IntakeRow, *, acting_user) -> Person:
 
 
 @transaction.atomic
-def dismiss_row(row: IntakeRow, *, acting_user, reason: str) -> IntakeRow:
+def dismiss_row(row: IntakeRow, *, acting_user: Actor, reason: str) -> IntakeRow:
     """Set a pending row aside, with the reason (kept on the row and in the audit log)."""
     reason = text(reason)
     if not reason:
         raise ValidationError({"reason": _("Say why the row is dismissed.")})
     if len(reason) > NOTE_MAX:
         raise ValidationError({"reason": _("At most %(limit)d characters.") % {"limit": NOTE_MAX}})
-    row = _locked(row, acting_user)
+    row = _locked(row, acting_user=acting_user)
     return _close(
         row, acting_user=acting_user, status=Status.DISMISSED, note=reason, decision="dismiss"
     )
 
 
-def confirm_changed_rows(batch: IntakeBatch, *, acting_user) -> tuple[int, list[dict]]:
+def confirm_changed_rows(batch: IntakeBatch, *, acting_user: Actor) -> tuple[int, list[dict]]:
     """Confirm every pending *changed* row of the batch the user may decide, each in its own
     transaction: (how many were confirmed, [{"row", "message"}] for those refused)."""
     confirmed = 0
@@ -394,7 +397,7 @@ def _differences_text(differences: dict) -> str:
     )
 
 
-def export_xlsx(batch: IntakeBatch, *, acting_user) -> bytes:
+def export_xlsx(batch: IntakeBatch, *, acting_user: Actor) -> bytes:
     """The reconciliation report as a workbook (masked ID numbers); the export is logged."""
     from liudong.safesheet import Workbook
 

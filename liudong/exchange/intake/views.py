@@ -5,6 +5,8 @@ confirmation of the changed rows, and the report as xlsx. Thin: the rules are in
 
 from __future__ import annotations
 
+from typing import TYPE_CHECKING
+
 from django import forms
 from django.contrib import messages
 from django.core.exceptions import PermissionDenied, ValidationError
@@ -26,6 +28,10 @@ from liudong.web.decorators import staff_required
 
 from ..models import IntakeBatch, IntakeRow
 from . import reading, services
+
+if TYPE_CHECKING:
+    from liudong.accounts.views import SignedInRequest
+
 
 XLSX = "application/vnd.openxmlformats-officedocument.spreadsheetml.sheet"
 
@@ -63,14 +69,14 @@ class ConfirmNewForm(forms.Form):
     phone = forms.CharField(label=gettext_lazy("Phone"), max_length=20, required=False)
 
 
-def _batch(request, pk: int) -> IntakeBatch:
+def _batch(request: SignedInRequest, pk: int) -> IntakeBatch:
     batch = services.scoped_batches(request.user).filter(pk=pk).first()
     if batch is None:
         raise Http404
     return batch
 
 
-def _row(request, pk: int) -> IntakeRow:
+def _row(request: SignedInRequest, pk: int) -> IntakeRow:
     row = services.scoped_rows(request.user).filter(pk=pk).first()
     if row is None:
         raise Http404
@@ -88,7 +94,7 @@ def _refusal(exc: Exception) -> str:
 
 
 @staff_required(CHANGE_PEOPLE)
-def batch_list(request):
+def batch_list(request: SignedInRequest) -> HttpResponse:
     """The lists taken in, newest first, and the form to take in another."""
     form = UploadForm(request.POST or None, request.FILES or None)
     if request.method == "POST" and form.is_valid():
@@ -145,7 +151,7 @@ def _with_headers(problems: list[dict]) -> list[dict]:
 SECTION_PAGE = 100
 
 
-def _page_number(raw) -> int:
+def _page_number(raw: str | None) -> int:
     try:
         return max(1, min(int(raw or 1), 10**6))
     except ValueError:
@@ -162,7 +168,7 @@ SECTIONS = (
 
 @require_GET
 @staff_required(CHANGE_PEOPLE)
-def batch_detail(request, pk):
+def batch_detail(request: SignedInRequest, pk: int) -> HttpResponse:
     batch = _batch(request, pk)
     rows = list(
         services.scoped_rows(request.user)
@@ -171,7 +177,7 @@ def batch_detail(request, pk):
         .order_by("row_number")
     )
     names = Region.objects.in_bulk(list({row.region for row in rows}))
-    persons = {
+    persons: dict[int | None, Person] = {
         p.pk: p
         for p in Person.objects.in_scope(request.user).filter(
             pk__in=[row.person_id for row in rows if row.person_id]
@@ -238,7 +244,7 @@ def batch_detail(request, pk):
 
 @require_POST
 @staff_required(CHANGE_PEOPLE)
-def row_confirm(request, pk):
+def row_confirm(request: SignedInRequest, pk: int) -> HttpResponse:
     row = _row(request, pk)
     supplied: dict = {}
     if row.category == IntakeRow.Category.NEW:
@@ -274,7 +280,7 @@ def row_confirm(request, pk):
 @require_POST
 @staff_required(CHANGE_PEOPLE)
 @post_guarded
-def row_dismiss(request, pk):
+def row_dismiss(request: SignedInRequest, pk: int) -> HttpResponse:
     row = _row(request, pk)
     try:
         row = services.dismiss_row(
@@ -293,7 +299,7 @@ def row_dismiss(request, pk):
 
 @require_POST
 @staff_required(CHANGE_PEOPLE)
-def batch_confirm_changed(request, pk):
+def batch_confirm_changed(request: SignedInRequest, pk: int) -> HttpResponse:
     batch = _batch(request, pk)
     confirmed, refused = services.confirm_changed_rows(batch, acting_user=request.user)
     messages.success(request, _("%(n)d changed rows confirmed.") % {"n": confirmed})
@@ -308,7 +314,7 @@ def batch_confirm_changed(request, pk):
 
 @require_GET
 @staff_required(CHANGE_PEOPLE)
-def batch_export(request, pk):
+def batch_export(request: SignedInRequest, pk: int) -> HttpResponse:
     batch = _batch(request, pk)
     response = HttpResponse(
         services.export_xlsx(batch, acting_user=request.user), content_type=XLSX

@@ -34,9 +34,16 @@ from __future__ import annotations
 import datetime
 import re
 from collections.abc import Iterable, Mapping, Sequence
-from typing import Any
+from typing import TYPE_CHECKING, Any
+
+from openpyxl.cell import WriteOnlyCell
 
 from liudong.people.idnumbers import mask
+
+if TYPE_CHECKING:
+    # Type only: the engine imports this module when it counts (a runtime import here
+    # would close a cycle).
+    from .engine import MatchResult
 
 COUNTS = (
     "matched",
@@ -106,7 +113,7 @@ def _certificate_key(number: str) -> str:
     return _CERTIFICATE_NOISE.sub("", number).upper()
 
 
-def agreement(left, right) -> list[str]:
+def agreement(left: Any, right: Any) -> list[str]:
     """The agreement counters a matched pair (outflow record, inflow record) adds to."""
     keys = []
     ours, theirs = left.certificate_no, right.certificate_no
@@ -129,7 +136,7 @@ def agreement(left, right) -> list[str]:
 INDEX = {key: position for position, key in enumerate(COUNTS)}
 
 
-def entry(origin: str | None, destination: str | None, tally) -> dict:
+def entry(origin: str | None, destination: str | None, tally: Any) -> dict:
     """One row of the report: the counts of ``tally`` (a mapping, or a sequence in COUNTS
     order) and the rates they give, keys in KEYS order. Written out long-hand: a register
     of a million rows has about a million county pairs."""
@@ -188,7 +195,9 @@ def in_region(code: str, region: str | None) -> bool:
     return region is None or (bool(code) and code.startswith(region))
 
 
-def build_report(outflow: Sequence, inflow: Sequence, result, *, region: str | None = None) -> dict:
+def build_report(
+    outflow: Sequence, inflow: Sequence, result: MatchResult, *, region: str | None = None
+) -> dict:
     """The report as pages, the API and the xlsx show it, for a reader whose region is
     ``region`` (None: everything, the command line's operator who holds both files).
 
@@ -209,7 +218,7 @@ def build_report(outflow: Sequence, inflow: Sequence, result, *, region: str | N
         **{key: sum(e[key] for e in others) for key in ("matched", "only_outflow", "only_inflow")},
     }
 
-    def row(record) -> dict:
+    def row(record: Any) -> dict:
         return {
             "row": record.row,
             "name": record.name,
@@ -264,7 +273,7 @@ def table_rows(report: dict, names: dict[str, str] | None = None) -> list[list[A
 
 def write_xlsx(
     report: dict,
-    target,
+    target: Any,
     *,
     outflow_name: str,
     inflow_name: str,
@@ -275,7 +284,6 @@ def write_xlsx(
     """The report in the offices' form: a title, the two files, the per-pair table with its
     合计 row, then one sheet each for the rows only one register holds and for the matches.
     Write-only, so a million-row match streams out without a cell object per row."""
-    from openpyxl.cell import WriteOnlyCell
     from openpyxl.styles import Alignment, Font, PatternFill
 
     from liudong.safesheet import Workbook
@@ -284,7 +292,7 @@ def write_xlsx(
     bold = Font(bold=True)
     fill = PatternFill("solid", fgColor="E8EEF7")
 
-    def header_cells(sheet, titles):
+    def header_cells(sheet: Any, titles: Sequence[str]) -> list[WriteOnlyCell]:
         cells = []
         for title in titles:
             cell = WriteOnlyCell(sheet, value=title)

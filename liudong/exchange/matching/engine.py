@@ -22,13 +22,17 @@ import logging
 import re
 import unicodedata
 from collections import Counter, defaultdict
-from collections.abc import Iterable, Sequence
+from collections.abc import Callable, Iterable, Sequence
 from dataclasses import dataclass, field
+from datetime import date
 from functools import lru_cache
 from pathlib import Path
+from typing import Any, TypeVar
 
 from liudong.people import idnumbers, template
 from liudong.tabular import TableError, read_table_lists
+
+T = TypeVar("T")
 
 DEFAULT_THRESHOLD = 0.9
 # What matching reads; the other template columns may be there or not.
@@ -69,7 +73,9 @@ _NAME_NOISE = re.compile(r"[\s·•‧・.\-]")
 class MatchInputError(ValueError):
     """A file that cannot be matched: the message names the file and what is wrong."""
 
-    def __init__(self, path, message: str, *, field: str | None = None, code: str = "invalid"):
+    def __init__(
+        self, path: str | Path, message: str, *, field: str | None = None, code: str = "invalid"
+    ) -> None:
         super().__init__(f"{Path(path).name}: {message}")
         self.field = field
         self.code = code
@@ -123,7 +129,7 @@ class MatchResult:
 
 
 def read_register(
-    path, *, today: datetime.date | None = None, name: str | None = None
+    path: str | Path, *, today: datetime.date | None = None, name: str | None = None
 ) -> list[Record]:
     """The rows of a person file in the template (csv/xlsx, Chinese or English headers).
     ``name``: the file's name in messages when ``path`` is not it (an upload stored under a
@@ -168,7 +174,7 @@ def _record(row: int, cells: list, today: datetime.date | None) -> Record:
 _PLAIN_ID = re.compile(r"\d{17}[\dX]")
 
 
-def _id_facts(raw, today: datetime.date | None) -> tuple[str, str, str, str, bool]:
+def _id_facts(raw: Any, today: datetime.date | None) -> tuple[str, str, str, str, bool]:
     """(number, its first 17 digits, birth date, sex, written in the 15-digit form)."""
     if type(raw) is str and len(raw) == 18 and _PLAIN_ID.fullmatch(raw):
         born = _id_birth_date(raw[6:14], today)
@@ -193,7 +199,7 @@ def _id_birth_date(digits: str, today: datetime.date | None) -> str:
     return born.isoformat()
 
 
-def _text(value) -> str:
+def _text(value: Any) -> str:
     if value is None:
         return ""
     if isinstance(value, float) and value.is_integer():
@@ -202,18 +208,18 @@ def _text(value) -> str:
 
 
 @lru_cache(maxsize=4_096)
-def _sex(value) -> str:
+def _sex(value: Any) -> str:
     return template.SEX_WORDS.get(_text(value).lower(), "")
 
 
 @lru_cache(maxsize=100_000)
-def _county(value) -> str:
+def _county(value: Any) -> str:
     """The first six digits of a region code: the county."""
     return "".join(ch for ch in _text(value) if ch.isdigit())[:6]
 
 
 @lru_cache(maxsize=100_000)
-def _date(value) -> str:
+def _date(value: Any) -> str:
     if isinstance(value, datetime.datetime):
         return value.date().isoformat()
     if isinstance(value, datetime.date):
@@ -229,7 +235,7 @@ def _date(value) -> str:
 
 
 @lru_cache(maxsize=1)
-def _converter():
+def _converter() -> Any:
     import opencc
 
     return opencc.OpenCC("t2s")
@@ -495,7 +501,7 @@ def estimate_u(outflow: Sequence[Record], inflow: Sequence[Record]) -> dict[tupl
         shared = sum(count * right[value] for value, count in left.items() if value in right)
         return shared / (n_left * n_right)
 
-    def column(name: str):
+    def column(name: str) -> float | None:
         return agreement((getattr(r, name) for r in outflow), (getattr(r, name) for r in inflow))
 
     return u_from_agreement(column)
@@ -505,7 +511,7 @@ def estimate_u(outflow: Sequence[Record], inflow: Sequence[Record]) -> dict[tupl
 U_FIELDS = ("name", "pinyin", "birth_date", "sex", "household_county")
 
 
-def u_from_agreement(column) -> dict[tuple[str, str], float]:
+def u_from_agreement(column: Callable[[str], float | None]) -> dict[tuple[str, str], float]:
     """u per comparison level from ``column(field)``: the share of all (outflow, inflow)
     pairs of rows that agree on ``field`` (None: no row has it). Shared by the DuckDB and
     the Spark paths, which count the values each in their own way."""
@@ -569,7 +575,7 @@ def score_probabilistic(
     return found
 
 
-def _quietly(function, *args, **kwargs):
+def _quietly(function: Callable[..., T], *args: Any, **kwargs: Any) -> T:
     # splink logs its training progress at INFO on its own loggers.
     splink_logger = logging.getLogger("splink")
     level = splink_logger.level
@@ -620,7 +626,11 @@ def summarise(
 
 
 def match_files(
-    outflow_path, inflow_path, *, threshold: float = DEFAULT_THRESHOLD, today=None
+    outflow_path: str | Path,
+    inflow_path: str | Path,
+    *,
+    threshold: float = DEFAULT_THRESHOLD,
+    today: date | None = None,
 ) -> MatchResult:
     """Read both files and match them (the `liudong match` command)."""
     outflow = read_register(outflow_path, today=today)

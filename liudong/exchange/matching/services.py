@@ -27,22 +27,25 @@ import io
 import json
 import secrets
 import time
+from collections.abc import Iterable
 from pathlib import Path
 
 from django.conf import settings
 from django.core.exceptions import PermissionDenied, ValidationError
+from django.core.files.uploadedfile import UploadedFile
 from django.db import transaction
 from django.utils import timezone
 from django.utils.translation import gettext as _
 
 from liudong.accounts.roles import RUN_MATCHING, can
+from liudong.actors import Actor
 from liudong.audit import services as audit
 from liudong.audit.models import Action
 from liudong.regions.models import Region
 from liudong.web import uploads
 
 from . import county_report
-from .engine import DEFAULT_THRESHOLD, MatchInputError, match, read_register
+from .engine import DEFAULT_THRESHOLD, MatchInputError, Record, match, read_register
 
 MAX_ROWS = 100_000  # a side, for a match run in the request
 REPORT_DAYS = 7
@@ -50,11 +53,11 @@ OBJECT_TYPE = "exchange.matchreport"
 _ID_LENGTH = 32
 
 
-def check_allowed(user) -> None:
+def check_allowed(user: Actor) -> None:
     """Raise PermissionDenied, with the reason, unless ``user`` may run matching reports."""
     if not can(user, RUN_MATCHING):
         raise PermissionDenied(_("Your role does not allow this page."))
-    if len(user.region_id) > 6:
+    if len(user.region_id or "") > 6:
         raise PermissionDenied(
             _(
                 "Matching reports are by county: they are run by accounts of a county, "
@@ -83,7 +86,7 @@ def _purge() -> None:
             path.unlink(missing_ok=True)
 
 
-def _read(uploaded, field: str):
+def _read(uploaded: UploadedFile, field: str) -> tuple[str, list[Record]]:
     """The records of one uploaded register; the stored copy is deleted at once."""
     name = Path(uploaded.name or "").name
     try:
@@ -111,11 +114,17 @@ def _read(uploaded, field: str):
     return name, records
 
 
-def county_names(codes) -> dict[str, str]:
+def county_names(codes: Iterable[str]) -> dict[str, str]:
     return dict(Region.objects.filter(code__in=set(codes)).values_list("code", "name"))
 
 
-def run_match(*, acting_user, outflow, inflow, threshold: float = DEFAULT_THRESHOLD) -> dict:
+def run_match(
+    *,
+    acting_user: Actor,
+    outflow: UploadedFile,
+    inflow: UploadedFile,
+    threshold: float = DEFAULT_THRESHOLD,
+) -> dict:
     """Match two uploaded registers and keep the report scoped to ``acting_user``'s region.
     Returns the stored report (see :func:`stored`). Raises PermissionDenied, or
     ValidationError naming the field (outflow, inflow, threshold) and the problem."""
@@ -164,7 +173,7 @@ def run_match(*, acting_user, outflow, inflow, threshold: float = DEFAULT_THRESH
     return stored
 
 
-def stored(report_id: str, *, acting_user, via: str | None = None) -> dict:
+def stored(report_id: str, *, acting_user: Actor, via: str | None = None) -> dict:
     """A kept report, for its owner only (LookupError otherwise, shown as 404). ``via``
     (the page or the API) records the reading in the audit log."""
     check_allowed(acting_user)
@@ -186,7 +195,7 @@ def stored(report_id: str, *, acting_user, via: str | None = None) -> dict:
     return data
 
 
-def report_xlsx(report_id: str, *, acting_user) -> bytes:
+def report_xlsx(report_id: str, *, acting_user: Actor) -> bytes:
     """The report as the offices' xlsx; the download is audited as an export."""
     data = stored(report_id, acting_user=acting_user)
     buffer = io.BytesIO()

@@ -29,7 +29,8 @@ import logging
 import os
 import uuid
 from collections.abc import Sequence
-from typing import Any
+from pathlib import Path
+from typing import TYPE_CHECKING, Any
 
 from .engine import (
     _ESTIMATE_U_FROM,
@@ -48,6 +49,10 @@ from .engine import (
     summarise,
     u_from_agreement,
 )
+
+if TYPE_CHECKING:
+    from pyspark.sql import Column, DataFrame, SparkSession
+
 
 logger = logging.getLogger(__name__)
 
@@ -70,7 +75,7 @@ PAIR_COLUMNS = ("outflow_row", "inflow_row", "score", "method")
 MAX_ROUNDS = 50  # of the one-to-one assignment; a stage needing more is a data problem
 
 
-def session(master: str | None = None, *, partitions: int | None = None):
+def session(master: str | None = None, *, partitions: int | None = None) -> SparkSession:
     """A Spark session with splink's similarity UDF jar. ``master``: SPARK_MASTER or
     local[*]; shuffle partitions: SPARK_SHUFFLE_PARTITIONS or Spark's default."""
     import tempfile
@@ -100,13 +105,13 @@ def session(master: str | None = None, *, partitions: int | None = None):
     return spark
 
 
-def records_frame(spark, records: Sequence[Record]):
+def records_frame(spark: SparkSession, records: Sequence[Record]) -> DataFrame:
     """A register already read (matching.read_register) as a Spark DataFrame."""
     rows = [tuple(getattr(r, name) for name, _kind in FIELDS) for r in records]
     return spark.createDataFrame(rows, schema=SCHEMA)
 
 
-def write_parquet(records: Sequence[Record], path) -> None:
+def write_parquet(records: Sequence[Record], path: str | Path) -> None:
     """A node's export for the national match: its register, read and normalised, as one
     Parquet file of SCHEMA (pyarrow, no Spark needed on the node)."""
     import pyarrow as pa
@@ -120,14 +125,14 @@ def write_parquet(records: Sequence[Record], path) -> None:
     pq.write_table(table, path)
 
 
-def read_parquet(spark, path):
+def read_parquet(spark: SparkSession, path: str | Path) -> DataFrame:
     return spark.read.schema(SCHEMA).parquet(str(path))
 
 
 # -- the stages -------------------------------------------------------------------------------
 
 
-def same_id_pairs(outflow, inflow):
+def same_id_pairs(outflow: DataFrame, inflow: DataFrame) -> DataFrame:
     from pyspark.sql import functions as F
 
     left = outflow.filter(F.col("id17") != "").select(
@@ -165,10 +170,10 @@ def same_id_pairs(outflow, inflow):
     return by_first17.unionByName(as_written)
 
 
-def transposed_pairs(outflow, inflow):
+def transposed_pairs(outflow: DataFrame, inflow: DataFrame) -> DataFrame:
     from pyspark.sql import functions as F
 
-    def swap(i: int):
+    def swap(i: int) -> Column:
         first17 = F.col("id17")
         return F.when(
             F.substring(first17, i + 1, 1) != F.substring(first17, i + 2, 1),
@@ -213,29 +218,35 @@ def transposed_pairs(outflow, inflow):
     )
 
 
-def estimate_u(outflow, inflow) -> dict[tuple[str, str], float]:
+def _only_value(frame: DataFrame) -> Any:
+    """The one value of a one-row aggregate (None for an empty frame)."""
+    row = frame.first()
+    return None if row is None else row[0]
+
+
+def estimate_u(outflow: DataFrame, inflow: DataFrame) -> dict[tuple[str, str], float]:
     """matching.estimate_u with the value counts done by Spark."""
     from pyspark.sql import functions as F
 
     def column(name: str) -> float | None:
         left = outflow.filter(F.col(name) != "").groupBy(name).agg(F.count("*").alias("l"))
         right = inflow.filter(F.col(name) != "").groupBy(name).agg(F.count("*").alias("r"))
-        n_left = left.agg(F.sum("l")).first()[0] or 0
-        n_right = right.agg(F.sum("r")).first()[0] or 0
+        n_left = _only_value(left.agg(F.sum("l"))) or 0
+        n_right = _only_value(right.agg(F.sum("r"))) or 0
         if not n_left or not n_right:
             return None
-        shared = left.join(right, name).agg(F.sum(F.col("l") * F.col("r"))).first()[0] or 0
+        shared = _only_value(left.join(right, name).agg(F.sum(F.col("l") * F.col("r")))) or 0
         return shared / (n_left * n_right)
 
     values = {name: column(name) for name in U_FIELDS}
     return u_from_agreement(values.get)
 
 
-def _splink_columns(frame):
+def _splink_columns(frame: DataFrame) -> DataFrame:
     """The columns of matching._columns, blanks as nulls (splink's null levels)."""
     from pyspark.sql import functions as F
 
-    def blank(column):
+    def blank(column: Column) -> Column:
         return F.when(column == "", None).otherwise(column)
 
     return frame.select(
@@ -252,7 +263,15 @@ def _splink_columns(frame):
     )
 
 
-def probabilistic_pairs(spark, outflow, inflow, *, threshold, u, register_size):
+def probabilistic_pairs(
+    spark: SparkSession,
+    outflow: DataFrame,
+    inflow: DataFrame,
+    *,
+    threshold: float,
+    u: dict[tuple[str, str], float] | None,
+    register_size: int,
+) -> DataFrame:
     from pyspark.sql import functions as F
     from splink import Linker, SparkAPI
 
@@ -278,7 +297,7 @@ def probabilistic_pairs(spark, outflow, inflow, *, threshold, u, register_size):
     )
 
 
-def assign(pairs, threshold: float):
+def assign(pairs: DataFrame, threshold: float) -> DataFrame:
     """One to one, as matching.match's greedy assign (see the module docstring): rounds of
     pairs that are the best of both their rows; returns the pairs taken."""
     from pyspark.sql import Window
@@ -315,13 +334,18 @@ def assign(pairs, threshold: float):
 
 
 def match_frames(
-    spark, outflow, inflow, *, threshold: float = DEFAULT_THRESHOLD, probabilistic: bool = True
-):
+    spark: SparkSession,
+    outflow: DataFrame,
+    inflow: DataFrame,
+    *,
+    threshold: float = DEFAULT_THRESHOLD,
+    probabilistic: bool = True,
+) -> DataFrame:
     """The matches of two registers (DataFrames of SCHEMA) as a DataFrame of PAIR_COLUMNS."""
     outflow, inflow = outflow.localCheckpoint(), inflow.localCheckpoint()
     n_out, n_in = outflow.count(), inflow.count()
 
-    def rest(frame, matched, column):
+    def rest(frame: DataFrame, matched: DataFrame, column: str) -> DataFrame:
         return frame.join(
             matched.select(matched[column].alias("row")), "row", "left_anti"
         ).localCheckpoint()
@@ -346,17 +370,17 @@ def match_frames(
     return found
 
 
-def summary(outflow, inflow, found) -> list[dict]:
+def summary(outflow: DataFrame, inflow: DataFrame, found: DataFrame) -> list[dict]:
     """matching.summarise as one group-by on (household county, residence county): the
     national report is collected (under a million county pairs), never the rows."""
     from pyspark.sql import functions as F
 
     from .county_report import COUNTS, entry
 
-    def certificate(column):
+    def certificate(column: str) -> Column:
         return F.upper(F.regexp_replace(F.col(column), r"[\s\-－—_/]", ""))
 
-    def flag(condition):
+    def flag(condition: Column) -> Column:
         return F.when(condition, 1).otherwise(0)
 
     left = outflow.select(
@@ -399,7 +423,7 @@ def summary(outflow, inflow, found) -> list[dict]:
         )
     )
 
-    def alone(frame, column, key):
+    def alone(frame: DataFrame, column: str, key: str) -> DataFrame:
         rest = frame.join(found.select(F.col(column).alias("row")), "row", "left_anti")
         return rest.select(
             F.col("household_county").alias("origin"),

@@ -2,6 +2,10 @@
 by pair of counties, download it as xlsx. The work and its rules (who, scope, audit, size)
 are in services; these views only translate between it and HTTP."""
 
+from __future__ import annotations
+
+from typing import TYPE_CHECKING
+
 from django.core.exceptions import ValidationError
 from django.http import Http404, HttpResponse
 from django.shortcuts import redirect, render
@@ -18,6 +22,10 @@ from .engine import COLUMNS as COLUMNS_READ
 from .engine import DEFAULT_THRESHOLD
 from .forms import MatchForm
 
+if TYPE_CHECKING:
+    from liudong.accounts.views import SignedInRequest
+
+
 XLSX = "application/vnd.openxmlformats-officedocument.spreadsheetml.sheet"
 SHOWN_ROWS = 200  # unmatched rows listed a side on the page; the xlsx has them all
 # The template columns matching reads, shown on the upload page.
@@ -25,7 +33,7 @@ _READ = set(COLUMNS_READ)
 
 
 @staff_required(RUN_MATCHING)
-def new_match(request):
+def new_match(request: SignedInRequest) -> HttpResponse:
     form = MatchForm(request.POST or None, request.FILES or None)
     if request.method == "POST" and form.is_valid():
         try:
@@ -54,7 +62,7 @@ def new_match(request):
     )
 
 
-def _stored(request, report_id, via=None):
+def _stored(request: SignedInRequest, report_id: str, via: str | None = None) -> dict:
     try:
         return services.stored(report_id, acting_user=request.user, via=via)
     except LookupError as exc:
@@ -63,11 +71,11 @@ def _stored(request, report_id, via=None):
 
 @require_GET
 @staff_required(RUN_MATCHING)
-def report(request, report_id):
+def report(request: SignedInRequest, report_id: str) -> HttpResponse:
     data = _stored(request, report_id, via="page")
     names = data["names"]
 
-    def label(code):
+    def label(code: str) -> dict[str, str]:
         return {"code": code, "name": names.get(code, "")}
 
     rows = [
@@ -95,7 +103,7 @@ def report(request, report_id):
 
 @require_GET
 @staff_required(RUN_MATCHING)
-def report_xlsx(request, report_id):
+def report_xlsx(request: SignedInRequest, report_id: str) -> HttpResponse:
     try:
         content = services.report_xlsx(report_id, acting_user=request.user)
     except LookupError as exc:

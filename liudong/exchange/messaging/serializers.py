@@ -3,6 +3,8 @@ numbers masked), never the whole signed payload."""
 
 from __future__ import annotations
 
+from typing import Any
+
 from drf_spectacular.types import OpenApiTypes
 from drf_spectacular.utils import extend_schema_field
 from rest_framework import serializers
@@ -12,7 +14,7 @@ from . import services
 
 
 class FactsField(serializers.Field):
-    def to_representation(self, value):
+    def to_representation(self, value: Any) -> Any:
         return services.listed(value)
 
 

@@ -13,17 +13,20 @@ from __future__ import annotations
 
 import datetime
 import json
+import threading
 import uuid
-from collections.abc import Sequence
+from collections.abc import Callable, Iterable, Sequence
+from typing import Any
 
 from django.conf import settings
 from django.core.exceptions import ValidationError
 from django.db import IntegrityError, transaction
+from django.db.models import QuerySet
 from django.utils import timezone
 from django.utils.translation import gettext as _
 
 from liudong import crypto, events
-from liudong.actors import account_of
+from liudong.actors import Actor, account_of
 from liudong.audit import context as audit_context
 from liudong.audit import services as audit
 from liudong.audit.models import Action
@@ -84,7 +87,12 @@ PEER_AUDIT_FIELDS = [
 
 
 def trust_peer(
-    *, region_code: str, url: str, key: str, retire_previous: bool = False, acting_user=None
+    *,
+    region_code: str,
+    url: str,
+    key: str,
+    retire_previous: bool = False,
+    acting_user: Actor,
 ) -> Peer:
     """Trust the node at ``url`` for the regions under ``region_code``. A new key for a
     known prefix becomes the one its messages are signed with; the key it replaces is
@@ -212,7 +220,7 @@ def send_notices(published: Sequence[events.Event]) -> None:
         queue_many(items)
 
 
-def _refuse(envelope, exc: Refused) -> None:
+def _refuse(envelope: Any, exc: Refused) -> None:
     RefusedMessage.objects.create(
         message_id=str(envelope.get("id", ""))[:64] if isinstance(envelope, dict) else "",
         from_region=str(envelope.get("from", ""))[:15] if isinstance(envelope, dict) else "",
@@ -222,7 +230,7 @@ def _refuse(envelope, exc: Refused) -> None:
     )
 
 
-def receive(envelope, *, now: datetime.datetime | None = None) -> tuple[InboxMessage, bool]:
+def receive(envelope: Any, *, now: datetime.datetime | None = None) -> tuple[InboxMessage, bool]:
     """Accept a message for this node: ``(message, new)``. The same message again is the
     same message (``new`` False, no second effect); another content under a known id, a
     bad signature, an unknown sender, a stale timestamp, a region this node does not serve,
@@ -308,7 +316,12 @@ def _unreachable(message: OutboxMessage, url: str) -> bool:
     return message.attempts > 0 and message.last_error.startswith(url)
 
 
-def flush(*, now: datetime.datetime | None = None, limit: int = 500, post=None) -> dict[str, int]:
+def flush(
+    *,
+    now: datetime.datetime | None = None,
+    limit: int = 500,
+    post: Callable[..., Any] | None = None,
+) -> dict[str, int]:
     """Deliver the outbox messages that are due, oldest first; a failure is kept with its
     reason and tried again later. Returns counts of delivered and failed attempts.
     ``post(url, envelope) -> (status, answer)`` sends one message (default: HTTP).
@@ -367,7 +380,7 @@ def flush(*, now: datetime.datetime | None = None, limit: int = 500, post=None) 
     return counts
 
 
-def delivery_loop(stop, *, interval: float, log) -> None:
+def delivery_loop(stop: threading.Event, *, interval: float, log: Callable[[str], Any]) -> None:
     """`liudong serve`'s background delivery: a flush round every ``interval`` seconds
     until ``stop`` (a threading.Event) is set. A round that fails (the database busy, say)
     is logged and the next one tries again: what waits is in the outbox, nothing is lost."""
@@ -416,16 +429,16 @@ def listed(envelope: dict) -> dict:
     }
 
 
-def inbox_for(user):
+def inbox_for(user: Actor) -> QuerySet[InboxMessage]:
     return InboxMessage.objects.in_scope(user).select_related("person")
 
 
-def outbox_for(user):
+def outbox_for(user: Actor) -> QuerySet[OutboxMessage]:
     return OutboxMessage.objects.in_scope(user)
 
 
 @transaction.atomic
-def apply_again(*, acting_user, message: InboxMessage) -> InboxMessage:
+def apply_again(*, acting_user: Actor, message: InboxMessage) -> InboxMessage:
     """Apply a message whose effect could not be applied when it arrived (the file it
     names was made since, a wrong date corrected at the sender's, ...)."""
     from liudong.accounts.roles import CHANGE_PEOPLE
@@ -462,7 +475,7 @@ def apply_again(*, acting_user, message: InboxMessage) -> InboxMessage:
     return message
 
 
-def region_names(codes) -> dict[str, str]:
+def region_names(codes: Iterable[str]) -> dict[str, str]:
     """``code -> name`` for display: the region's own name, else the nearest region this
     node knows with the code beside it (a peer's villages are not in this node's tree)."""
     lineage = {code: [code, *reversed(ancestors(code))] for code in codes}

@@ -10,12 +10,14 @@ naming the refusal (``bad_signature``, ``unknown_sender``, ``stale``, ``replayed
 from __future__ import annotations
 
 import json
+from collections.abc import Sequence
+from typing import TYPE_CHECKING, Any
 
 from django.contrib import messages as django_messages
 from django.core.exceptions import PermissionDenied, ValidationError
 from django.core.paginator import Paginator
-from django.db.models import F
-from django.http import JsonResponse
+from django.db.models import F, QuerySet
+from django.http import HttpResponse, JsonResponse
 from django.shortcuts import get_object_or_404, redirect, render
 from django.urls import reverse
 from django.utils.translation import gettext_lazy as _
@@ -35,6 +37,10 @@ from ..models import InboxMessage
 from . import services
 from .messages import Refused
 
+if TYPE_CHECKING:
+    from liudong.accounts.views import SignedInRequest
+
+
 MAX_MESSAGE_BYTES = 64 * 1024  # no message type comes near it
 # An address whose messages were refused this many times in ten minutes is answered 429
 # until the window ends: whoever sends unsigned or forged messages cannot fill the refusal
@@ -45,7 +51,7 @@ REFUSAL_WINDOW = 10 * 60
 
 @csrf_exempt
 @require_POST
-def inbox(request):
+def inbox(request: SignedInRequest) -> HttpResponse:
     address = client_address(request)
     allowance = throttle.peek(
         address, limit=REFUSALS_ALLOWED, window=REFUSAL_WINDOW, scope="exchange-refusals"
@@ -70,7 +76,7 @@ def inbox(request):
     return JsonResponse({"status": "accepted" if new else "duplicate", "id": str(message.id)})
 
 
-def _refused(address: str, status: int, code: str, message: str):
+def _refused(address: str, status: int, code: str, message: str) -> HttpResponse:
     throttle.hit(address, limit=REFUSALS_ALLOWED, window=REFUSAL_WINDOW, scope="exchange-refusals")
     return json_error(status, code, message)
 
@@ -108,7 +114,7 @@ PAGE_SIZE = 50
 SEX_LABELS = dict(SEX_CHOICES)
 
 
-def _rows(messages, box: str) -> list[dict]:
+def _rows(messages: Sequence[Any], box: str) -> list[dict]:
     """Each message with its masked ID number, its facts labelled, and region codes shown
     as the names of the nearest regions this node knows (a peer's villages are not here)."""
     listed = [(m, services.listed(m.envelope)) for m in messages]
@@ -137,7 +143,7 @@ def _rows(messages, box: str) -> list[dict]:
 
 @require_GET
 @staff_required()
-def home(request):
+def home(request: SignedInRequest) -> HttpResponse:
     """The menu's one "exchange" entry: the first of its sections the user may open."""
     for capability, url in (
         (CHANGE_PEOPLE, "exchange:mailbox"),
@@ -151,12 +157,12 @@ def home(request):
 
 @require_GET
 @staff_required(CHANGE_PEOPLE)
-def mailbox(request):
+def mailbox(request: SignedInRequest) -> HttpResponse:
     """Messages received for the user's region (those needing attention first) or sent
     about it (those still waiting first), each with its masked facts and its state."""
     box = "out" if request.GET.get("box") == "out" else "in"
     if box == "in":
-        found = services.inbox_for(request.user).order_by("state", "-received_at")
+        found: QuerySet[Any] = services.inbox_for(request.user).order_by("state", "-received_at")
         if request.GET.get("state") == "problem":
             found = found.filter(state=InboxMessage.State.PROBLEM)
     else:
@@ -187,7 +193,7 @@ def mailbox(request):
 
 @require_POST
 @staff_required(CHANGE_PEOPLE)
-def apply_again(request, pk):
+def apply_again(request: SignedInRequest, pk: int) -> HttpResponse:
     message = get_object_or_404(services.inbox_for(request.user), pk=pk)
     try:
         message = services.apply_again(acting_user=request.user, message=message)

@@ -9,6 +9,7 @@ import pytest
 from cryptography.hazmat.primitives import serialization
 from cryptography.hazmat.primitives.asymmetric.ed25519 import Ed25519PrivateKey
 
+from liudong.actors import OPERATOR
 from liudong.exchange.messaging import services as messaging
 
 
@@ -30,5 +31,7 @@ def henan():
 def node(node_keys, villages, henan):
     """This node serves 西湖区 (330106) and trusts 河南's node for 41."""
     messaging.init_node(region_code="330106", url="https://xihu.example/")
-    messaging.trust_peer(region_code="41", url="https://henan.example/", key=public_text(henan))
+    messaging.trust_peer(
+        acting_user=OPERATOR, region_code="41", url="https://henan.example/", key=public_text(henan)
+    )
     return messaging.identity()

@@ -15,6 +15,7 @@ from cryptography.hazmat.primitives.asymmetric.ed25519 import Ed25519PrivateKey
 from django.core.exceptions import PermissionDenied, ValidationError
 from django.utils import timezone
 
+from liudong.actors import OPERATOR
 from liudong.audit.models import AuditEntry
 from liudong.exchange.assistance import services as assistance
 from liudong.exchange.messaging import messages
@@ -305,7 +306,9 @@ def test_an_answer_from_a_node_not_asked_is_refused(node, henan, township_a):
         acting_user=township_a, person=person(), question="children", urgency="normal"
     )
     other = Ed25519PrivateKey.generate()
-    messaging.trust_peer(region_code="42", url="https://hubei.example/", key=public_text(other))
+    messaging.trust_peer(
+        acting_user=OPERATOR, region_code="42", url="https://hubei.example/", key=public_text(other)
+    )
     with pytest.raises(ValidationError) as refused:
         assistance.on_answer(_answer_from_henan(other, request.request_id, sender="42"))
     assert "from" in refused.value.message_dict

@@ -72,7 +72,9 @@ TABLES = (
 def guangdong(node):
     """广东's node (44), trusted here beside 河南's."""
     key = Ed25519PrivateKey.generate()
-    messaging.trust_peer(region_code="44", url="https://gd.example/", key=public_text(key))
+    messaging.trust_peer(
+        acting_user=OPERATOR, region_code="44", url="https://gd.example/", key=public_text(key)
+    )
     return key
 
 
@@ -486,7 +488,10 @@ def test_a_message_outside_the_senders_regions_changes_nothing(
 def test_a_peer_trusted_more_narrowly_speaks_for_its_regions_alone(guangdong):
     """广州's node (4401) is trusted beside 广东's: a 广州 township is 广州's to report."""
     messaging.trust_peer(
-        region_code="4401", url="https://gz.example/", key=public_text(Ed25519PrivateKey.generate())
+        acting_user=OPERATOR,
+        region_code="4401",
+        url="https://gz.example/",
+        key=public_text(Ed25519PrivateKey.generate()),
     )
     her_file(lives_in=TOWNSHIP_A)
     assert "(44)" in refused(guangdong, "arrival", arrival(TIANHE))
@@ -496,7 +501,9 @@ def test_a_peer_trusted_for_a_prefix_covering_this_node_still_speaks_only_for_it
     """A node trusted for all of 浙江 (33) is still not believed about 西湖区's townships:
     what happens here is recorded here."""
     zhejiang = Ed25519PrivateKey.generate()
-    messaging.trust_peer(region_code="33", url="https://zj.example/", key=public_text(zhejiang))
+    messaging.trust_peer(
+        acting_user=OPERATOR, region_code="33", url="https://zj.example/", key=public_text(zhejiang)
+    )
     her_file(lives_in="330102001")  # 清波街道, 上城区: 浙江's, not this node's
     assert TOWNSHIP_B in refused(zhejiang, "arrival", arrival(TOWNSHIP_B), sender="33")
     accepted(zhejiang, "arrival", arrival("330102003"), sender="33")

@@ -15,6 +15,7 @@ import pytest
 from django.test import Client
 from django.utils import timezone
 
+from liudong.actors import OPERATOR
 from liudong.certificates import keys
 from liudong.exchange.messaging import services as messaging
 from liudong.exchange.models import InboxMessage, NodeIdentity, OutboxMessage, RefusedMessage
@@ -30,7 +31,7 @@ def self_peer(node_keys, villages):
     messaging.init_node(region_code="330106", url=PEER_URL)
     key = messaging.public_key_text(keys.current_key().public)
     for prefix in ("330106", "41"):
-        messaging.trust_peer(region_code=prefix, url=PEER_URL, key=key)
+        messaging.trust_peer(acting_user=OPERATOR, region_code=prefix, url=PEER_URL, key=key)
 
 
 def queue(message_type: str, *, to_region: str, payload: dict) -> OutboxMessage:

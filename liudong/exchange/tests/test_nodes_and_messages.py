@@ -18,6 +18,7 @@ from django.utils import timezone
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
+from liudong.actors import OPERATOR
 from liudong.exchange.messaging import messages
 from liudong.exchange.messaging import services as messaging
 from liudong.exchange.messaging.messages import Refused
@@ -58,7 +59,12 @@ def _refusal(envelope) -> str:
 
 def test_a_peer_is_chosen_by_the_longest_prefix(node, henan):
     other = Ed25519PrivateKey.generate()
-    messaging.trust_peer(region_code="4113", url="https://nanyang.example/", key=public_text(other))
+    messaging.trust_peer(
+        acting_user=OPERATOR,
+        region_code="4113",
+        url="https://nanyang.example/",
+        key=public_text(other),
+    )
     assert messaging.peer_for("411326").region_prefix == "4113"
     assert messaging.peer_for("410105").region_prefix == "41"
     assert messaging.peer_for("440100") is None
@@ -66,7 +72,9 @@ def test_a_peer_is_chosen_by_the_longest_prefix(node, henan):
 
 def test_a_peer_key_that_is_not_a_key_is_refused(node):
     with pytest.raises(ValidationError):
-        messaging.trust_peer(region_code="44", url="https://gd.example/", key="not-a-key")
+        messaging.trust_peer(
+            acting_user=OPERATOR, region_code="44", url="https://gd.example/", key="not-a-key"
+        )
 
 
 def test_a_signed_message_is_accepted_once(node, henan):

@@ -14,6 +14,7 @@ from django.core.management import call_command
 from django.test import Client
 
 from liudong import crypto
+from liudong.actors import OPERATOR
 from liudong.certificates import keys
 from liudong.exchange.messaging import messages
 from liudong.exchange.messaging import services as messaging
@@ -48,7 +49,9 @@ def _refused(envelope) -> str:
 def henan_sm2(node):
     """河南's node after its changeover: trusted with its SM2 key."""
     key = crypto.generate(crypto.SM2)
-    messaging.trust_peer(region_code="41", url="https://henan.example/", key=key.public.text())
+    messaging.trust_peer(
+        acting_user=OPERATOR, region_code="41", url="https://henan.example/", key=key.public.text()
+    )
     return key
 
 
@@ -128,7 +131,12 @@ def test_a_peer_changing_over_is_accepted_with_both_keys_until_the_old_is_retire
 def test_a_new_ed25519_key_for_a_peer_keeps_the_old_one_for_the_changeover(node, henan):
     """Any key change is a changeover, Ed25519 to Ed25519 too."""
     other = crypto.generate(crypto.ED25519)
-    messaging.trust_peer(region_code="41", url="https://henan.example/", key=other.public.text())
+    messaging.trust_peer(
+        acting_user=OPERATOR,
+        region_code="41",
+        url="https://henan.example/",
+        key=other.public.text(),
+    )
     messaging.receive(
         messages.build(
             "arrival", sender="41", to="330106", payload=dict(ARRIVAL), sign=henan.sign, now=NOW
@@ -165,7 +173,10 @@ def test_this_node_signs_with_sm2_after_rotating_its_queued_messages_too(
     old_key = keys.current_key()
     for prefix in ("330106", "41"):
         messaging.trust_peer(
-            region_code=prefix, url=PEER_URL, key=messaging.public_key_text(old_key.public)
+            acting_user=OPERATOR,
+            region_code=prefix,
+            url=PEER_URL,
+            key=messaging.public_key_text(old_key.public),
         )
     queued = queue("arrival", to_region="330106002", payload=ARRIVAL)
     assert "alg" not in queued.envelope
@@ -175,7 +186,13 @@ def test_this_node_signs_with_sm2_after_rotating_its_queued_messages_too(
     call_command("certificate_rotate_key", "--format", "json", stdout=out)
     new_public = json.loads(out.getvalue())["public_key"]
     for prefix in ("330106", "41"):
-        messaging.trust_peer(region_code=prefix, url=PEER_URL, key=new_public, retire_previous=True)
+        messaging.trust_peer(
+            acting_user=OPERATOR,
+            region_code=prefix,
+            url=PEER_URL,
+            key=new_public,
+            retire_previous=True,
+        )
     sent: list[dict] = []
     view = through_view()
 
@@ -228,7 +245,12 @@ def test_a_message_restamped_by_another_algorithm_is_the_same_message(node, hena
     first = messages.build(
         "arrival", sender="41", to="330106", payload=dict(ARRIVAL), sign=henan.sign, now=NOW
     )
-    messaging.trust_peer(region_code="41", url="https://henan.example/", key=new_key.public.text())
+    messaging.trust_peer(
+        acting_user=OPERATOR,
+        region_code="41",
+        url="https://henan.example/",
+        key=new_key.public.text(),
+    )
     later = messages.stamp(
         first, sign=new_key.sign, now=NOW + datetime.timedelta(minutes=5), algorithm="sm2"
     )

@@ -2,6 +2,10 @@
 
 from __future__ import annotations
 
+from typing import Any
+
+from django.core.management.base import CommandParser
+
 from liudong.commands import LiudongCommand
 from liudong.exchange.intake import reading
 from liudong.exchange.intake import services as intake
@@ -19,7 +23,7 @@ class Command(LiudongCommand):
     )
     acts_as_user = True
 
-    def add_arguments(self, parser):
+    def add_arguments(self, parser: CommandParser) -> None:
         parser.add_argument("file")
         parser.add_argument(
             "--source",
@@ -33,7 +37,7 @@ class Command(LiudongCommand):
         )
         parser.add_argument("--format", choices=["text", "json"], default="text")
 
-    def run(self, file, **options):
+    def run(self, file: str, **options: Any) -> None:
         region = self.region_option(options["region"]) if options.get("region") else ""
         try:
             batch = reading.import_department(

@@ -1,6 +1,7 @@
 from pathlib import Path
+from typing import Any
 
-from django.core.management.base import CommandError
+from django.core.management.base import CommandError, CommandParser
 
 from liudong.commands import LiudongCommand
 from liudong.exchange.matching import county_report as match_report
@@ -22,7 +23,7 @@ class Command(LiudongCommand):
         "each side is assessed on."
     )
 
-    def add_arguments(self, parser):
+    def add_arguments(self, parser: CommandParser) -> None:
         parser.add_argument("outflow", help="the outflow register (place of registration)")
         parser.add_argument("inflow", help="the inflow register (place of residence)")
         parser.add_argument(
@@ -46,7 +47,7 @@ class Command(LiudongCommand):
             "SPARK_MASTER or local[*])",
         )
 
-    def run(self, **options):
+    def run(self, **options: Any) -> None:
         threshold = options["threshold"]
         if not 0 < threshold <= 1:
             raise CommandError(f"--threshold {threshold}: give a score above 0 and at most 1")
@@ -102,5 +103,5 @@ class Command(LiudongCommand):
             )
 
 
-def _rate(value) -> str:
+def _rate(value: float | None) -> str:
     return "—" if value is None else f"{value:.2f}%"

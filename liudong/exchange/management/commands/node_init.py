@@ -2,6 +2,10 @@
 
 from __future__ import annotations
 
+from typing import Any
+
+from django.core.management.base import CommandParser
+
 from liudong import crypto
 from liudong.commands import LiudongCommand
 from liudong.exchange.messaging import services as messaging
@@ -14,12 +18,12 @@ class Command(LiudongCommand):
         "first use) for the peers' `liudong node trust`."
     )
 
-    def add_arguments(self, parser):
+    def add_arguments(self, parser: CommandParser) -> None:
         parser.add_argument("--region", required=True)
         parser.add_argument("--url", required=True)
         parser.add_argument("--format", choices=["text", "json"], default="text")
 
-    def run(self, **options):
+    def run(self, **options: Any) -> None:
         me, public = messaging.init_node(region_code=options["region"], url=options["url"])
         algorithm = crypto.public_key_from_text(public).algorithm
         try:
