@@ -6,7 +6,7 @@ about a person on file, the other side answers within the deadline (urgent 15 da
 This module owns the rules of ``AssistanceRequest``: asking and answering (one function per
 change, atomic, audited in the same transaction, the message queued in it too). The
 effects of the two received message types (``on_request``, ``on_answer``) live in
-``assistance_inbox`` (an effect must not send) and are re-exported here. It never reads the
+``assistance.inbox`` (an effect must not send) and are re-exported here. It never reads the
 outbox or the inbox itself: ``messaging.queue`` and ``messaging.identity`` are its only way
 out.
 

@@ -225,7 +225,7 @@ def _only_value(frame: DataFrame) -> Any:
 
 
 def estimate_u(outflow: DataFrame, inflow: DataFrame) -> dict[tuple[str, str], float]:
-    """matching.estimate_u with the value counts done by Spark."""
+    """engine.estimate_u with the value counts done by Spark."""
     from pyspark.sql import functions as F
 
     def column(name: str) -> float | None:
@@ -243,7 +243,7 @@ def estimate_u(outflow: DataFrame, inflow: DataFrame) -> dict[tuple[str, str], f
 
 
 def _splink_columns(frame: DataFrame) -> DataFrame:
-    """The columns of matching._columns, blanks as nulls (splink's null levels)."""
+    """The columns of engine._columns, blanks as nulls (splink's null levels)."""
     from pyspark.sql import functions as F
 
     def blank(column: Column) -> Column:
