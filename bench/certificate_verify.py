@@ -3,7 +3,7 @@ the SM2 libraries measured against Ed25519 (issue 13 item 9: the choice of libra
 
 1. Ed25519 (the default): signs N certificate payloads with the node key (as `issue`
    would, without N database rows), then: baseline: the cryptography library's Ed25519
-   verify of the same N signatures over the same bytes; verify: `services.verify_payloads`
+   verify of the same N signatures over the same bytes; verify: `verification.verify_payloads`
    on the N payload texts (decoding, key lookup, signature, the revocation query, expiry),
    in chunks of 1,000 as a verifier with a queue of scans would call it. Goal (issue 4): at
    least 50% of the baseline.
@@ -45,7 +45,7 @@ def payloads(n: int, node) -> tuple[list[str], list[tuple]]:
     signed bytes)."""
     from liudong.certificates import keys
     from liudong.certificates import payload as codec
-    from liudong.certificates.services import valid_until_for
+    from liudong.certificates.issuing import valid_until_for
     from liudong.people.idnumbers import make
 
     public = keys.public_key(node.key_id)
@@ -72,7 +72,7 @@ def payloads(n: int, node) -> tuple[list[str], list[tuple]]:
 
 
 def application_path(n: int, node, baseline) -> dict:
-    from liudong.certificates import services
+    from liudong.certificates import verification
 
     texts, raw = payloads(n, node)
     start = time.perf_counter()
@@ -84,7 +84,7 @@ def application_path(n: int, node, baseline) -> dict:
     start = time.perf_counter()
     good = 0
     for offset in range(0, n, 1000):
-        results = services.verify_payloads(texts[offset : offset + 1000], today=today)
+        results = verification.verify_payloads(texts[offset : offset + 1000], today=today)
         good += sum(result.ok for result in results)
     verify_s = time.perf_counter() - start
     return {

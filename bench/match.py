@@ -11,9 +11,9 @@ baseline: a plain splink link_only model on the same csv files as DuckDB reads t
 birth date, sex, ID number with splink's library comparisons, trained as splink's tutorial
 does: deterministic rules for the prior, random sampling for u, EM for m), pairs at 0.9 or
 more. Each runs in its own process: time, peak resident memory, precision and recall.
-Results: bench/results/match-N.json. `--spark` also runs the Spark path (liudong.exchange.spark)
-in local[2] mode on the same files and checks it finds the same pairs (time only: its memory
-is the JVM's, outside this process).
+Results: bench/results/match-N.json. `--spark` also runs the Spark path
+(liudong.exchange.matching.spark) in local[2] mode on the same files and checks it finds the
+same pairs (time only: its memory is the JVM's, outside this process).
 Run: .venv/bin/python bench/match.py [--n 1000000] [--spark]
 """
 
@@ -169,7 +169,7 @@ def make_files(folder: Path, n: int, seed: int = 11) -> tuple[Path, Path, set, d
 
 
 def child_ours(outflow: str, inflow: str, out: str) -> dict:
-    from liudong.exchange import matching
+    from liudong.exchange.matching import engine as matching
 
     start = time.perf_counter()
     read_start = time.perf_counter()
@@ -188,7 +188,8 @@ def child_ours(outflow: str, inflow: str, out: str) -> dict:
 def child_spark(outflow: str, inflow: str, out: str) -> dict:
     """The same matching on PySpark in local mode (`--spark`): what the national path costs
     on this machine, not a contender (a JVM on 2 cores)."""
-    from liudong.exchange import matching, spark
+    from liudong.exchange.matching import engine as matching
+    from liudong.exchange.matching import spark
 
     start = time.perf_counter()
     left = matching.read_register(outflow, today=TODAY)

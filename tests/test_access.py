@@ -397,10 +397,10 @@ def test_every_model_placed_by_a_region_or_a_person_is_scoped():
 # API view sets over a scoped model that do not start from its in_scope(), and why.
 VIEWSETS_OUTSIDE_THE_BASE = {
     # An importer also sees the rows of the lists it sent in that lie outside its region
-    # (exchange.intake.scoped_rows): wider than IntakeRow.in_scope(), which is what may be
+    # (exchange.intake.services.scoped_rows): wider than IntakeRow.in_scope(), which is what may be
     # decided; the intake service owns both definitions.
-    "intake-batch": "exchange.intake.scoped_batches",
-    "intake-row": "exchange.intake.scoped_rows",
+    "intake-batch": "exchange.intake.services.scoped_batches",
+    "intake-row": "exchange.intake.services.scoped_rows",
 }
 
 

@@ -249,22 +249,22 @@ def test_every_notice_crosses_between_two_running_nodes(nodes):
     # The registration township issues her certificate: the residence learns of it.
     number = registration.python(
         "from liudong.actors import OPERATOR\n"
-        "from liudong.certificates import services\n"
+        "from liudong.certificates import issuing\n"
         "from liudong.people.models import Person\n"
         f"her = Person.objects.get(id_number='{FIRST}')\n"
-        "print(services.issue(her, acting_user=OPERATOR).number)"
+        "print(issuing.issue(her, acting_user=OPERATOR).number)"
     ).strip()
     wait_for(_applied(residence, 1), "the certificate notice")
     # The residence checks it by number, records a birth and a service.
     residence.python(
         "import datetime\n"
         "from liudong.actors import OPERATOR\n"
-        "from liudong.certificates import services as certificates\n"
+        "from liudong.certificates import verification\n"
         "from liudong.people import services as people\n"
         "from liudong.people.models import Person\n"
         "from liudong.services import services as care\n"
         f"her = Person.objects.get(id_number='{FIRST}')\n"
-        "certificates.verify_at_residence(acting_user=OPERATOR, method='number',\n"
+        "verification.verify_at_residence(acting_user=OPERATOR, method='number',\n"
         f"    number='{number}')\n"
         "people.add_child(acting_user=OPERATOR, parent=her, sex='1',\n"
         "    birth_date=datetime.date.today())\n"
@@ -275,16 +275,16 @@ def test_every_notice_crosses_between_two_running_nodes(nodes):
     # The registration township revokes the certificate: the residence refuses it now.
     registration.python(
         "from liudong.actors import OPERATOR\n"
-        "from liudong.certificates import services\n"
-        f"services.revoke('{number}', '证件遗失，申请补办', acting_user=OPERATOR)\n"
+        "from liudong.certificates import issuing\n"
+        f"issuing.revoke('{number}', '证件遗失，申请补办', acting_user=OPERATOR)\n"
     )
     wait_for(_applied(residence, 2), "the revocation")
     refusal = residence.python(
         "from django.core.exceptions import ValidationError\n"
         "from liudong.actors import OPERATOR\n"
-        "from liudong.certificates import services\n"
+        "from liudong.certificates import verification\n"
         "try:\n"
-        "    services.verify_at_residence(acting_user=OPERATOR, method='number',\n"
+        "    verification.verify_at_residence(acting_user=OPERATOR, method='number',\n"
         f"        number='{number}')\n"
         "except ValidationError as exc:\n"
         "    print(exc.error_dict['number'][0].code)\n"
@@ -338,7 +338,7 @@ def test_an_assistance_request_is_answered_across_two_nodes(nodes):
     wait_for(_applied(registration, 2), "the assistance request")
     deadline = registration.python(
         "from liudong.accounts.models import User\n"
-        "from liudong.exchange import assistance\n"
+        "from liudong.exchange.assistance import services as assistance\n"
         "from liudong.exchange.models import AssistanceRequest\n"
         "request = AssistanceRequest.objects.get()\n"
         "assistance.answer(acting_user=User.objects.get(username='li'), request=request,\n"

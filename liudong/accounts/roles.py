@@ -68,7 +68,7 @@ SPOT_CHECK = "spot_check"
 # (DESIGN.md §1); the county oversees and may ask and answer too.
 ASSISTANCE = "assistance"
 # Two-way assessment (双向考核): match an outflow register against an inflow register and
-# read the per-county report (liudong.exchange.match_reports).
+# read the per-county report (liudong.exchange.matching.services).
 RUN_MATCHING = "run_matching"
 
 CAPABILITIES: dict[str, set[str]] = {

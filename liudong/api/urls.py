@@ -12,10 +12,10 @@ from liudong.certificates.api.views import (
     NoticeViewSet,
     VerificationViewSet,
 )
-from liudong.exchange.api.assistance import AssistanceRequestViewSet
-from liudong.exchange.api.intake import IntakeBatchViewSet, IntakeRowViewSet
-from liudong.exchange.api.matching import MatchReportViewSet
-from liudong.exchange.api.views import InboxMessageViewSet, OutboxMessageViewSet
+from liudong.exchange.assistance.api import AssistanceRequestViewSet
+from liudong.exchange.intake.api import IntakeBatchViewSet, IntakeRowViewSet
+from liudong.exchange.matching.api import MatchReportViewSet
+from liudong.exchange.messaging.api import InboxMessageViewSet, OutboxMessageViewSet
 from liudong.people.api.views import ChildViewSet, EpisodeViewSet, PersonViewSet
 from liudong.places.api.views import VIEWSETS as PLACE_VIEWSETS
 from liudong.regions.api.views import GridViewSet, RegionViewSet

@@ -1,6 +1,6 @@
 """Forms of the certificate pages: issue (with her declared contraception, optional),
 revoke (a reason), the verification box, and recording a check. They only collect input;
-the rules are in ``certificates.services``."""
+the rules are in ``issuing``, ``verification`` and ``notices``."""
 
 from __future__ import annotations
 
@@ -30,7 +30,7 @@ class RevokeForm(forms.Form):
         widget=forms.TextInput(attrs={"autocomplete": "off"}),
     )
 
-    def clean_reason(self):
+    def clean_reason(self) -> str:
         return self.cleaned_data["reason"].strip()
 
 

@@ -21,6 +21,7 @@ import os
 import threading
 from dataclasses import dataclass
 from pathlib import Path
+from typing import Any
 
 from cryptography.hazmat.primitives import serialization
 from django.conf import settings
@@ -61,7 +62,7 @@ def key_folder() -> Path:
     return Path(raw) if raw else Path(settings.VAR_DIR) / "node-keys"
 
 
-def key_id_of(public) -> str:
+def key_id_of(public: Any) -> str:
     """The id of a :class:`crypto.PublicKey`, or of a ``cryptography`` Ed25519 public key."""
     if isinstance(public, crypto.PublicKey):
         return public.key_id

@@ -49,7 +49,7 @@ class CertificateQuerySet(ScopedQuerySet):
 
 
 class Certificate(TrackedModel):
-    # TOWNSHIP-YEAR-SEQUENCE, e.g. 330106002-2026-000123 (see services.allocate_number).
+    # TOWNSHIP-YEAR-SEQUENCE, e.g. 330106002-2026-000123 (see issuing.allocate_number).
     number = models.CharField(_("certificate number"), max_length=30, unique=True)
     person = models.ForeignKey(
         Person, verbose_name=_("person"), on_delete=models.PROTECT, related_name="certificates"

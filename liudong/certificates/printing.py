@@ -3,8 +3,9 @@
 ReportLab's built-in CID font STSong-Light draws the Chinese text (the PDF viewer supplies
 the glyphs: no font file ships or embeds); segno draws the QR code as a lossless PNG, so a
 standard reader decodes it from the page. The printed document is Chinese whatever the
-interface language (DESIGN.md §2.5). This module renders; it neither reads the database
-beyond the certificate's own regions nor logs (services.print_certificate does).
+interface language (DESIGN.md §2.5). :func:`render_pdf` renders, reading no more than the
+certificate's own regions; :func:`print_certificate` is the service staff call, and logs
+every print as an export. Must not change a certificate.
 """
 
 from __future__ import annotations
@@ -19,6 +20,9 @@ from reportlab.pdfbase import pdfmetrics
 from reportlab.pdfbase.cidfonts import UnicodeCIDFont
 from reportlab.pdfgen import canvas
 
+from liudong.actors import Actor
+from liudong.audit import services as audit
+from liudong.audit.models import Action
 from liudong.people.idnumbers import mask
 from liudong.people.template import MARITAL_CHOICES, SEX_CHOICES
 
@@ -151,3 +155,16 @@ def render_pdf(certificate: Certificate) -> bytes:
     page.showPage()
     page.save()
     return buffer.getvalue()
+
+
+def print_certificate(certificate: Certificate, *, acting_user: Actor) -> bytes:
+    """The A4 certificate as PDF bytes; every print is logged."""
+    data = render_pdf(certificate)
+    audit.record(
+        Action.EXPORT,
+        acting_user=acting_user,
+        obj=certificate,
+        region=certificate.issuing_region_id,
+        detail={"action": "print", "format": "pdf"},
+    )
+    return data

@@ -20,6 +20,7 @@ import math
 from dataclasses import dataclass
 
 from django import forms
+from django.http import HttpRequest, HttpResponse
 from django.shortcuts import render
 from django.utils.translation import gettext as _
 from django.utils.translation import gettext_lazy
@@ -28,7 +29,7 @@ from django.views.decorators.http import require_http_methods
 
 from liudong.audit.middleware import client_address
 
-from . import services, throttle
+from . import throttle, verification
 from .api.serializers import PAYLOAD_MAX
 from .models import Status
 
@@ -64,22 +65,22 @@ class PublicAnswer:
     masked_id_number: str = ""
 
 
-def _reason(result: services.VerifyResult) -> str:
+def _reason(result: verification.VerifyResult) -> str:
     """The reason in words that name nothing but the rule (no number, no dates)."""
     if result.ok:
         return _(
             "The signature is genuine and, as far as this office knows, the certificate "
             "has been neither revoked nor expired."
         )
-    if result.reason == services.REVOKED:
+    if result.reason == verification.REVOKED:
         return _("This certificate has been revoked by the office that issued it.")
-    if result.reason == services.EXPIRED:
+    if result.reason == verification.EXPIRED:
         return _("This certificate has expired.")
     # The services' own messages for these name only the format or the key.
     return result.message
 
 
-def answer(result: services.VerifyResult) -> PublicAnswer:
+def answer(result: verification.VerifyResult) -> PublicAnswer:
     masked = result.masked_fields() or {}
     return PublicAnswer(
         valid=result.ok,
@@ -92,7 +93,7 @@ def answer(result: services.VerifyResult) -> PublicAnswer:
 
 @never_cache
 @require_http_methods(["GET", "POST"])
-def public_verify(request):
+def public_verify(request: HttpRequest) -> HttpResponse:
     """The form; a POST of ``payload`` checks a code."""
     data = {"payload": request.POST.get("payload", "")} if request.method == "POST" else None
     form = PublicCheckForm(data)
@@ -106,6 +107,8 @@ def public_verify(request):
         response = render(request, TEMPLATE, context, status=429)
         response["Retry-After"] = str(allowance.retry_after)
         return response
-    result = services.check_payload(form.cleaned_data["payload"], acting_user=None, via="public")
+    result = verification.check_payload(
+        form.cleaned_data["payload"], acting_user=None, via="public"
+    )
     context["answer"] = answer(result)
     return render(request, TEMPLATE, context)

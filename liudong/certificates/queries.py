@@ -2,8 +2,9 @@
 querysets the API (and any list page) starts from, and the logged read of one certificate.
 
 Everything here starts from ``Model.objects.in_scope(user)`` (DESIGN.md §4) and only
-narrows it. Changes live in ``services``; this module must not change a record (the one
-write, :func:`view_certificate`, is an audit entry, as ``people.services.view_person``).
+narrows it. Changes live in the services (``issuing``, ``verification``, ``notices``); this
+module must not change a record (the one write, :func:`view_certificate`, is an audit entry,
+as ``people.services.view_person``).
 """
 
 from __future__ import annotations
@@ -13,13 +14,14 @@ import datetime
 from django.db.models import QuerySet
 from django.utils import timezone
 
+from liudong.actors import Actor
 from liudong.audit import services as audit
 from liudong.people.models import Person
 
 from .models import Certificate, Notice, Status, Verification
 
 
-def certificates_for(user) -> QuerySet[Certificate]:
+def certificates_for(user: Actor) -> QuerySet[Certificate]:
     """Certificates whose issuing township, or whose holder's registration or residence,
     lies in the user's region."""
     return Certificate.objects.in_scope(user).select_related("issuing_region", "person")
@@ -39,7 +41,7 @@ def with_status(
     return certificates.none()
 
 
-def view_certificate(*, acting_user, certificate: Certificate, via: str) -> None:
+def view_certificate(*, acting_user: Actor, certificate: Certificate, via: str) -> None:
     """Opening a certificate shows its full contents (ID number, spouse, children): every
     such read is logged, like opening a person's file."""
     audit.record_view(
@@ -47,16 +49,16 @@ def view_certificate(*, acting_user, certificate: Certificate, via: str) -> None
     )
 
 
-def verifications_for(user) -> QuerySet[Verification]:
+def verifications_for(user: Actor) -> QuerySet[Verification]:
     return Verification.objects.in_scope(user).select_related(
         "person", "region", "certificate", "verified_by"
     )
 
 
-def notices_for(user) -> QuerySet[Notice]:
+def notices_for(user: Actor) -> QuerySet[Notice]:
     return Notice.objects.in_scope(user).select_related("person", "region", "episode")
 
 
-def people_for(user) -> QuerySet[Person]:
+def people_for(user: Actor) -> QuerySet[Person]:
     """Files a verification or a notice may name: active files in the user's scope."""
     return Person.objects.in_scope(user).active()

@@ -3,11 +3,13 @@ revoke), verification at the residence (scan, paste or type; record against her 
 and notices to obtain a certificate (give, print, worklist).
 
 Thin: every read starts from the user's scope and every change, print and check goes
-through ``certificates.services``, which logs it. A certificate or notice outside the
-user's region is "not found".
+through the services (``issuing``, ``verification``, ``notices``, ``printing``), which
+log it. A certificate or notice outside the user's region is "not found".
 """
 
 from __future__ import annotations
+
+from typing import TYPE_CHECKING
 
 from django.contrib import messages
 from django.core.exceptions import PermissionDenied, ValidationError
@@ -28,16 +30,20 @@ from liudong.regions.models import Region
 from liudong.web.decorators import staff_required
 from liudong.web.forms import apply_service
 
+from . import issuing, notices, printing, verification
 from . import payload as payloads
-from . import services
 from .forms import IssueForm, RecordForm, RevokeForm, VerifyForm
-from .models import Method, Status, Verification
+from .models import Certificate, Method, Status, Verification
 from .printing import CONTRACEPTION_ZH, qr_svg
+
+if TYPE_CHECKING:
+    from liudong.accounts.views import SignedInRequest
+
 
 PAGE_SIZE = 50
 
 
-def _person(request, pk) -> Person:
+def _person(request: SignedInRequest, pk: int) -> Person:
     return scoped_object_or_404(
         Person.objects.select_related("household_region"), request.user, pk=pk
     )
@@ -53,16 +59,16 @@ def _messages_of(exc: Exception) -> str:
 
 
 @staff_required(ISSUE_CERTIFICATES)
-def issue(request, person_pk):
+def issue(request: SignedInRequest, person_pk: int) -> HttpResponse:
     """Issue her certificate (the township of her registration only: others get 403)."""
     person = _person(request, person_pk)
-    services.check_may_issue(request.user, person)
+    issuing.check_may_issue(request.user, person)
     form = IssueForm(request.POST or None)
     certificate = None
     if request.method == "POST" and form.is_valid():
         certificate = apply_service(
             form,
-            lambda: services.issue(
+            lambda: issuing.issue(
                 person,
                 acting_user=request.user,
                 contraception=form.cleaned_data["contraception"] or None,
@@ -78,7 +84,7 @@ def issue(request, person_pk):
     refusal = ""
     if request.method == "GET":
         # Say at once what would refuse the issue (a man, her age, one she already holds).
-        refusal = services.issue_refusal(person)
+        refusal = issuing.issue_refusal(person)
     return render(
         request,
         "certificates/issue.html",
@@ -86,7 +92,7 @@ def issue(request, person_pk):
             "form": form,
             "refusal": refusal,
             "person": person,
-            "current": services.open_stay(person),
+            "current": verification.open_stay(person),
             "heading": _("Issue marriage-and-childbearing certificate"),
         },
     )
@@ -95,14 +101,16 @@ def issue(request, person_pk):
 # --- one certificate --------------------------------------------------------------------
 
 
-def _certificate(request, number):
+def _certificate(request: SignedInRequest, number: str) -> Certificate:
     try:
-        return services.view_certificate(number, acting_user=request.user)
+        return issuing.view_certificate(number, acting_user=request.user)
     except ValidationError as exc:
         raise Http404(number) from exc
 
 
-def _detail_context(request, certificate, revoke_form=None) -> dict:
+def _detail_context(
+    request: SignedInRequest, certificate: Certificate, revoke_form: RevokeForm | None = None
+) -> dict:
     today = timezone.localdate()
     status = certificate.status_on(today)
     may_revoke = status != Status.REVOKED and allowed(
@@ -126,7 +134,7 @@ def _detail_context(request, certificate, revoke_form=None) -> dict:
 
 @require_GET
 @staff_required(VERIFY_CERTIFICATES)
-def detail(request, number):
+def detail(request: SignedInRequest, number: str) -> HttpResponse:
     """Her certificate as issued: contents, status, the QR, PDF and revoking (issuer)."""
     certificate = _certificate(request, number)
     return render(request, "certificates/detail.html", _detail_context(request, certificate))
@@ -134,13 +142,13 @@ def detail(request, number):
 
 @require_GET
 @staff_required(VERIFY_CERTIFICATES)
-def pdf(request, number):
+def pdf(request: SignedInRequest, number: str) -> HttpResponse:
     """The A4 certificate to print (the service logs the export)."""
     try:
-        certificate = services.find_certificate(number, request.user)
+        certificate = issuing.find_certificate(number, request.user)
     except ValidationError as exc:
         raise Http404(number) from exc
-    data = services.print_certificate(certificate, acting_user=request.user)
+    data = printing.print_certificate(certificate, acting_user=request.user)
     response = HttpResponse(data, content_type="application/pdf")
     response["Content-Disposition"] = f'attachment; filename="{certificate.number}.pdf"'
     return response
@@ -148,14 +156,14 @@ def pdf(request, number):
 
 @require_POST
 @staff_required(ISSUE_CERTIFICATES)
-def revoke(request, number):
+def revoke(request: SignedInRequest, number: str) -> HttpResponse:
     certificate = _certificate(request, number)
     form = RevokeForm(request.POST)
     done = None
     if form.is_valid():
         done = apply_service(
             form,
-            lambda: services.revoke(number, form.cleaned_data["reason"], acting_user=request.user),
+            lambda: issuing.revoke(number, form.cleaned_data["reason"], acting_user=request.user),
         )
     if done is not None:
         messages.success(request, _("Certificate %(number)s revoked.") % {"number": number})
@@ -173,7 +181,7 @@ def _verify_url(person: Person | None) -> str:
 
 
 @staff_required(VERIFY_CERTIFICATES)
-def verify(request):
+def verify(request: SignedInRequest) -> HttpResponse:
     """The box to scan, paste or type into; the answer below it. ``?person=`` (from her
     file) keeps the page about her and offers the exchanged-record check."""
     person = None
@@ -182,13 +190,13 @@ def verify(request):
     form = VerifyForm(request.POST or None)
     outcome = None
     if request.method == "POST" and form.is_valid():
-        outcome = services.check_code(
+        outcome = verification.check_code(
             form.cleaned_data["code"], acting_user=request.user, person=person
         )
     stay = None
     if person is not None:
         # Her stay, and whether this user's region holds it (the exchanged-record check).
-        stay = services.check_stay(person, acting_user=request.user)
+        stay = verification.check_stay(person, acting_user=request.user)
     return render(
         request,
         "certificates/verify.html",
@@ -197,7 +205,7 @@ def verify(request):
             "outcome": outcome,
             "person": person,
             "stay": stay,
-            "within_days": services.VERIFY_WITHIN_DAYS,
+            "within_days": verification.VERIFY_WITHIN_DAYS,
             "action": _verify_url(person),
         },
     )
@@ -205,7 +213,7 @@ def verify(request):
 
 @require_POST
 @staff_required(VERIFY_CERTIFICATES)
-def record(request):
+def record(request: SignedInRequest) -> HttpResponse:
     """Record the check against her current stay (the service checks everything again)."""
     form = RecordForm(request.POST)
     if not form.is_valid():
@@ -215,7 +223,7 @@ def record(request):
     person = _person(request, data["person"]) if data["person"] else None
     method, code = data["method"], data["code"]
     try:
-        verification = services.verify_at_residence(
+        recorded = verification.verify_at_residence(
             acting_user=request.user,
             method=method,
             person=person,
@@ -225,15 +233,15 @@ def record(request):
     except (ValidationError, PermissionDenied) as exc:
         messages.error(request, _messages_of(exc))
         return redirect(_verify_url(person))
-    days = verification.days_after_arrival
-    if days <= services.VERIFY_WITHIN_DAYS:
+    days = recorded.days_after_arrival
+    if days <= verification.VERIFY_WITHIN_DAYS:
         text = _("Verification of %(name)s recorded: %(days)s days after her arrival, in time.")
     else:
         text = _(
             "Verification of %(name)s recorded: %(days)s days after her arrival, later than "
             "the 30 days."
         )
-    messages.success(request, text % {"name": verification.person.name, "days": days})
+    messages.success(request, text % {"name": recorded.person.name, "days": days})
     return redirect(_verify_url(person))
 
 
@@ -242,11 +250,11 @@ def record(request):
 
 @require_POST
 @staff_required(VERIFY_CERTIFICATES)
-def give_notice(request, person_pk):
+def give_notice(request: SignedInRequest, person_pk: int) -> HttpResponse:
     """Give her the notice (or open the one she already has) and show it to print."""
     person = _person(request, person_pk)
     try:
-        notice = services.issue_notice(person, acting_user=request.user)
+        notice = notices.issue_notice(person, acting_user=request.user)
     except (ValidationError, PermissionDenied) as exc:
         messages.error(request, _messages_of(exc))
         return redirect("people:detail", pk=person.pk)
@@ -255,10 +263,10 @@ def give_notice(request, person_pk):
 
 @require_GET
 @staff_required(VERIFY_CERTIFICATES)
-def notice_list(request):
+def notice_list(request: SignedInRequest) -> HttpResponse:
     """Open notices in the user's region, the overdue ones first."""
-    notices = services.open_notices(request.user)
-    page = Paginator(notices, PAGE_SIZE).get_page(request.GET.get("page"))
+    found = notices.open_notices(request.user)
+    page = Paginator(found, PAGE_SIZE).get_page(request.GET.get("page"))
     return render(
         request,
         "certificates/notices.html",
@@ -268,9 +276,9 @@ def notice_list(request):
 
 @require_GET
 @staff_required(VERIFY_CERTIFICATES)
-def notice_print(request, pk):
+def notice_print(request: SignedInRequest, pk: int) -> HttpResponse:
     """The notice as an A4 page to print and hand to her (the service logs the print)."""
-    notice = services.notice_for_print(pk, acting_user=request.user)
+    notice = notices.notice_for_print(pk, acting_user=request.user)
     if notice is None:
         raise Http404(pk)
     person = notice.person

@@ -10,7 +10,7 @@ class ExchangeConfig(AppConfig):
         # Imported here: an app's modules load once the app registry is ready.
         from liudong import events
 
-        from . import catalogue, services
+        from .messaging import catalogue, services
 
         # A message type without a handler (or a builder) refuses the start-up.
         catalogue.check()

@@ -327,7 +327,7 @@ class AssistanceRequest(TrackedModel):
 # --- Department data intake (issue 7, part 5) ------------------------------------------------
 # Lists of newcomers sent by the police, labour, housing and commerce departments, reconciled
 # against the registry. Importing a list changes no person file: each row waits for a
-# specialist to confirm or dismiss it (liudong.exchange.intake holds the rules).
+# specialist to confirm or dismiss it (liudong.exchange.intake.services holds the rules).
 
 
 class IntakeBatch(TrackedModel):

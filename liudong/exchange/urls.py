@@ -1,17 +1,9 @@
-"""Node-to-node exchange, mounted at /exchange/."""
+"""Node-to-node exchange, mounted at /exchange/: the mailbox (messaging) and the department
+intake share the ``exchange`` namespace; assistance and matching have their own (see
+liudong/urls.py)."""
 
-from django.urls import path
-
-from . import views
+from .intake.urls import urlpatterns as intake_urlpatterns
+from .messaging.urls import urlpatterns as messaging_urlpatterns
 
 app_name = "exchange"
-urlpatterns = [
-    path("", views.home, name="home"),
-    path("inbox/", views.inbox, name="inbox"),
-    path("messages/", views.mailbox, name="mailbox"),
-    path("messages/<uuid:pk>/apply/", views.apply_again, name="apply_again"),
-]
-
-from .intake_views import urlpatterns as intake_urlpatterns  # noqa: E402 (department intake)
-
-urlpatterns += intake_urlpatterns
+urlpatterns = messaging_urlpatterns + intake_urlpatterns

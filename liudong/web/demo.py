@@ -243,7 +243,7 @@ def _demo_work(county: Region, townships: list[Region]) -> None:
 
     from django.utils import timezone
 
-    from liudong.certificates import services as certificates
+    from liudong.certificates import issuing, notices, verification
     from liudong.people.models import Person
     from liudong.places import services as places
     from liudong.places.creditcode import check_character
@@ -260,9 +260,9 @@ def _demo_work(county: Region, townships: list[Region]) -> None:
     for person in women.filter(household_region__code__startswith=first.code)[:200]:
         if Certificate.objects.filter(issuing_region=first).count() >= DEMO_CERTIFICATES:
             break
-        if certificates.issue_refusal(person):
+        if issuing.issue_refusal(person):
             continue
-        certificates.issue(person, acting_user=office)
+        issuing.issue(person, acting_user=office)
 
     # Inflow women in the first township's villages: some verified by the record from
     # their registration place, some given the notice to obtain a certificate.
@@ -277,9 +277,9 @@ def _demo_work(county: Region, townships: list[Region]) -> None:
         if p.is_adult_wcba(today)
     ]
     for person in newcomers[: DEMO_NOTICES * 2 : 2]:
-        certificates.issue_notice(person, acting_user=county_admin)
+        notices.issue_notice(person, acting_user=county_admin)
     for person in newcomers[1 : DEMO_NOTICES * 2 : 2]:
-        certificates.verify_at_residence(
+        verification.verify_at_residence(
             acting_user=county_admin, method="exchanged", person=person
         )
 

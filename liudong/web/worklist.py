@@ -15,7 +15,7 @@ from django.utils import timezone
 from django.utils.translation import gettext_lazy as _
 
 from liudong.accounts.roles import ASSISTANCE, can
-from liudong.certificates import services as certificates
+from liudong.certificates import notices
 from liudong.exchange.models import AssistanceRequest
 from liudong.people.models import ResidenceEpisode
 from liudong.places import services as places
@@ -70,9 +70,7 @@ def grid_worklist(user, grid: Grid, today: datetime.date | None = None) -> list[
     today = today or timezone.localdate()
     arrivals = unverified_arrivals(user, grid, today)
     late_day = today - datetime.timedelta(days=VERIFY_WITHIN_DAYS)
-    notices = certificates.overdue_notices(user, today=today).filter(
-        grid.area_q("episode__region_id")
-    )
+    overdue = notices.overdue_notices(user, today=today).filter(grid.area_q("episode__region_id"))
     follow_ups = services.followups_due(user, today=today, grid=grid)
     help_requests = services.help_worklist(user, today=today).filter(
         grid.area_q("person__residence_region_id")
@@ -90,7 +88,7 @@ def grid_worklist(user, grid: Grid, today: datetime.date | None = None) -> list[
             arrivals,
             arrivals.filter(arrival_date__lt=late_day),
         ),
-        _section("notices", _("Notices past their deadline"), notices, notices),
+        _section("notices", _("Notices past their deadline"), overdue, overdue),
         _section(
             "follow_ups", _("Follow-ups due"), follow_ups, follow_ups.filter(due_on__lt=today)
         ),

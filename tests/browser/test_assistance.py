@@ -10,6 +10,7 @@ import re
 import pytest
 from playwright.sync_api import expect
 
+from liudong.actors import OPERATOR
 from tests.browser.pages import shot, sign_in
 
 
@@ -19,15 +20,18 @@ def node_with_requests(township_a, node_keys):
     北山社区, and 河南 asked about 李娜, who lives there too (due 30 November 2026)."""
     from cryptography.hazmat.primitives.asymmetric.ed25519 import Ed25519PrivateKey
 
-    from liudong.exchange import assistance, services
+    from liudong.exchange.assistance import services as assistance
+    from liudong.exchange.messaging import services as messaging
     from liudong.exchange.tests.conftest import public_text
     from liudong.exchange.tests.test_assistance import _request_from_henan, person
     from liudong.regions.services import load_divisions
 
     load_divisions(prefixes=("41",))
     henan = Ed25519PrivateKey.generate()
-    services.init_node(region_code="330106", url="https://xihu.example/")
-    services.trust_peer(region_code="41", url="https://henan.example/", key=public_text(henan))
+    messaging.init_node(region_code="330106", url="https://xihu.example/")
+    messaging.trust_peer(
+        acting_user=OPERATOR, region_code="41", url="https://henan.example/", key=public_text(henan)
+    )
     her = person(name="王芳")
     asked_about = person(name="李娜")
     incoming = assistance.on_request(

@@ -11,13 +11,15 @@ from cryptography.hazmat.primitives.asymmetric.ed25519 import Ed25519PrivateKey
 from django.utils import timezone
 from playwright.sync_api import expect
 
+from liudong.actors import OPERATOR
 from tests.browser.pages import shot, sign_in
 
 
 @pytest.fixture
 def stuck_notice(township_a, tmp_path, monkeypatch):
     from liudong.certificates import keys
-    from liudong.exchange import messages, services
+    from liudong.exchange.messaging import messages
+    from liudong.exchange.messaging import services as messaging
     from liudong.exchange.models import InboxMessage
     from liudong.exchange.tests.conftest import public_text
     from liudong.exchange.tests.test_effects import arrival_of
@@ -27,8 +29,10 @@ def stuck_notice(township_a, tmp_path, monkeypatch):
     monkeypatch.setenv("LIUDONG_NODE_KEY", str(tmp_path / "keys"))
     keys.forget_cache()
     henan = Ed25519PrivateKey.generate()
-    services.init_node(region_code="330106", url="https://xihu.example/")
-    services.trust_peer(region_code="41", url="https://henan.example/", key=public_text(henan))
+    messaging.init_node(region_code="330106", url="https://xihu.example/")
+    messaging.trust_peer(
+        acting_user=OPERATOR, region_code="41", url="https://henan.example/", key=public_text(henan)
+    )
     tomorrow = timezone.localdate() + datetime.timedelta(days=1)
     envelope = messages.build(
         "arrival",
@@ -38,7 +42,7 @@ def stuck_notice(township_a, tmp_path, monkeypatch):
         sign=henan.sign,
         now=timezone.now(),
     )
-    message, _new = services.receive(envelope)
+    message, _new = messaging.receive(envelope)
     fixed = dict(message.envelope)
     fixed["payload"] = {**fixed["payload"], "arrival_date": timezone.localdate().isoformat()}
     InboxMessage.objects.filter(pk=message.pk).update(envelope=fixed)  # corrected meanwhile

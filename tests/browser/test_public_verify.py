@@ -31,7 +31,7 @@ def certificate(zhejiang, live_server):
     """王丽芳, 30, registered in 北山街道; issued by the operator (command line)."""
     import datetime
 
-    from liudong.certificates import services
+    from liudong.certificates import issuing
     from liudong.people.idnumbers import make
     from liudong.people.models import Person
 
@@ -44,7 +44,7 @@ def certificate(zhejiang, live_server):
         marital_status="20",
         household_region_id="330106002001",
     )
-    return services.issue(person, acting_user=OPERATOR)
+    return issuing.issue(person, acting_user=OPERATOR)
 
 
 def tampered(payload: str) -> str:

@@ -20,7 +20,7 @@ from liudong.audit.models import Action, AuditEntry
 from liudong.audit.services import verify_chain
 from liudong.backup import archive, services
 from liudong.backup.archive import BackupError
-from liudong.certificates import services as certificates
+from liudong.certificates import issuing, verification
 from liudong.certificates.models import Certificate
 from liudong.certificates.tests.conftest import make_person
 from liudong.people.models import Person
@@ -98,7 +98,7 @@ def few_divisions(db):
 def populated(var_dir, township_a):
     """Persons, a signed certificate, a service record and their audit entries."""
     woman = make_person(name="周敏")  # registered in township A, lives in county B
-    certificates.issue(woman, acting_user=township_a, today=datetime.date(2026, 6, 15))
+    issuing.issue(woman, acting_user=township_a, today=datetime.date(2026, 6, 15))
     resident = make_person(household="330105001001", residence="330106002001", name="王芳")
     service_records.create_service_record(
         acting_user=township_a,
@@ -168,7 +168,7 @@ def test_round_trip_gives_the_same_rows_and_an_intact_audit_chain(populated, tmp
     assert "audit-key" in last.detail["keys"]
     # The certificate still verifies: its signing key came back with the backup.
     certificate = Certificate.objects.get()
-    assert certificates.verify_payload(certificate.payload).ok
+    assert verification.verify_payload(certificate.payload).ok
     # New rows get new ids (PostgreSQL's sequences were moved past the restored rows).
     make_person(name="李娜", household="330106002001", residence="330105001001")
     assert Person.objects.count() == 3

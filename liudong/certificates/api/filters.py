@@ -4,18 +4,21 @@ Malformed region codes narrow to nothing, never a database error."""
 
 from __future__ import annotations
 
+from typing import Any
+
 import django_filters
+from django.db.models import QuerySet
 from django.utils import timezone
 from django.utils.translation import gettext_lazy as _
 
 from liudong.people.filters import PersonKeyFilter
 from liudong.regions.codes import CodeError, clean_code, subtree_q
 
-from ..models import Certificate, Method, Notice, Status, Verification
+from ..models import Certificate, Method, Notice, NoticeQuerySet, Status, Verification
 from ..queries import with_status
 
 
-def _subtree(queryset, field: str, value: str):
+def _subtree(queryset: QuerySet[Any], field: str, value: str) -> QuerySet[Any]:
     try:
         return queryset.filter(subtree_q(clean_code(value), field))
     except CodeError:
@@ -41,10 +44,12 @@ class CertificateFilter(django_filters.FilterSet):
         model = Certificate
         fields = ["status", "issuing_region", "issued_after", "issued_before", "person"]
 
-    def filter_status(self, queryset, name, value):
+    def filter_status(self, queryset: QuerySet[Any], name: str, value: Any) -> QuerySet[Any]:
         return with_status(queryset, value)
 
-    def filter_issuing_region(self, queryset, name, value):
+    def filter_issuing_region(
+        self, queryset: QuerySet[Any], name: str, value: Any
+    ) -> QuerySet[Any]:
         return _subtree(queryset, "issuing_region", value)
 
 
@@ -65,7 +70,7 @@ class VerificationFilter(django_filters.FilterSet):
         model = Verification
         fields = ["person", "method", "region", "verified_after", "verified_before"]
 
-    def filter_region(self, queryset, name, value):
+    def filter_region(self, queryset: QuerySet[Any], name: str, value: Any) -> QuerySet[Any]:
         return _subtree(queryset, "region", value)
 
 
@@ -86,10 +91,10 @@ class NoticeFilter(django_filters.FilterSet):
         model = Notice
         fields = ["person", "open", "overdue", "region"]
 
-    def filter_overdue(self, queryset, name, value):
+    def filter_overdue(self, queryset: NoticeQuerySet, name: str, value: Any) -> QuerySet[Any]:
         # The worklist's own definition (NoticeQuerySet.overdue), not a copy of it.
         overdue = queryset.overdue(timezone.localdate())
         return overdue if value else queryset.exclude(pk__in=overdue.values("pk"))
 
-    def filter_region(self, queryset, name, value):
+    def filter_region(self, queryset: QuerySet[Any], name: str, value: Any) -> QuerySet[Any]:
         return _subtree(queryset, "region", value)

@@ -2,12 +2,16 @@
 
 Lists carry the masked ID number only; one certificate (retrieve, issue, revoke) carries
 its full contents and its signed payload, and reading it is logged by the view. Request
-serializers check types for the schema; the rules are the services' (``services``), so
-the web, the API and the command line refuse the same things with the same messages.
+serializers check types for the schema; the rules are the services' (``issuing``,
+``verification``, ``notices``), so the web, the API and the command line refuse the same
+things with the same messages.
 """
 
 from __future__ import annotations
 
+from typing import Any
+
+from django.db.models import QuerySet
 from django.utils import timezone
 from drf_spectacular.types import OpenApiTypes
 from drf_spectacular.utils import extend_schema_field
@@ -18,7 +22,7 @@ from liudong.people.api.serializers import CodeField
 from liudong.people.models import Person
 
 from ..models import Certificate, Contraception, Method, Notice, Status, Verification
-from ..services import REASONS
+from ..verification import REASONS
 
 # A payload is about 200 characters (payload.py); anything far longer is not one.
 PAYLOAD_MAX = 2000
@@ -28,7 +32,7 @@ class _MaskedIdMixin:
     """``id_number_masked`` of the certificate or of the person a row names."""
 
     @extend_schema_field(OpenApiTypes.STR)
-    def get_id_number_masked(self, obj) -> str:
+    def get_id_number_masked(self, obj: Any) -> str:
         number = obj.id_number if isinstance(obj, Certificate) else obj.person.id_number
         return idnumbers.mask(number)
 
@@ -145,7 +149,7 @@ class SignedFieldsSerializer(serializers.Serializer):
     }
 )
 class ReasonField(serializers.CharField):
-    """One of services.REASONS. Described by a pattern, not an enum: an enum named
+    """One of verification.REASONS. Described by a pattern, not an enum: an enum named
     ``reason`` would collide with the residence episodes' reasons in the schema."""
 
 
@@ -159,7 +163,7 @@ class VerifyResultSerializer(serializers.Serializer):
         allow_null=True, help_text="the signed contents whenever the signature is good"
     )
 
-    def to_representation(self, instance):
+    def to_representation(self, instance: Any) -> Any:
         return {
             "valid": instance.ok,
             "reason": instance.reason or None,
@@ -212,7 +216,7 @@ class VerificationCreateSerializer(serializers.Serializer):
     number = serializers.CharField(max_length=40, required=False)
     person = serializers.PrimaryKeyRelatedField(queryset=Person.objects.none(), required=False)
 
-    def __init__(self, *args, people=None, **kwargs):
+    def __init__(self, *args: Any, people: QuerySet[Person] | None = None, **kwargs: Any) -> None:
         super().__init__(*args, **kwargs)
         # Only a file in the caller's scope may be named: another region's id is "does
         # not exist", like any unknown id.
@@ -221,7 +225,7 @@ class VerificationCreateSerializer(serializers.Serializer):
             assert isinstance(field, serializers.PrimaryKeyRelatedField)
             field.queryset = people  # type: ignore[arg-type]
 
-    def validate(self, attrs):
+    def validate(self, attrs: dict[str, Any]) -> dict[str, Any]:
         if "method" not in attrs:
             attrs["method"] = (
                 Method.QR
@@ -270,7 +274,7 @@ class NoticeSerializer(_MaskedIdMixin, serializers.ModelSerializer):
 class NoticeCreateSerializer(serializers.Serializer):
     person = serializers.PrimaryKeyRelatedField(queryset=Person.objects.none())
 
-    def __init__(self, *args, people=None, **kwargs):
+    def __init__(self, *args: Any, people: QuerySet[Person] | None = None, **kwargs: Any) -> None:
         super().__init__(*args, **kwargs)
         if people is not None:
             field = self.fields["person"]

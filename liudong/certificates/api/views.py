@@ -1,5 +1,6 @@
 """Certificates, verifications at the residence and notices in the API, scoped to the
-caller (``certificates.queries``); every change goes through ``certificates.services``.
+caller (``certificates.queries``); every change goes through the services (``issuing``,
+``verification``, ``notices``).
 
 Lists show the masked ID number; reading one certificate returns its full contents and
 is logged. Issuing and revoking need the township role (the service then checks it is her
@@ -11,23 +12,30 @@ checks she lives in the caller's region). Refusals come back in the one error sh
 from __future__ import annotations
 
 import json
+from collections.abc import Mapping
+from typing import Any, cast
 
 from django.core.exceptions import ValidationError as DjangoValidationError
+from django.db.models import QuerySet
 from django.http import HttpResponse
 from drf_spectacular.types import OpenApiTypes
 from drf_spectacular.utils import OpenApiResponse, extend_schema
 from rest_framework import mixins, status
 from rest_framework.decorators import action
 from rest_framework.exceptions import ErrorDetail, ValidationError
+from rest_framework.permissions import BasePermission
 from rest_framework.renderers import BaseRenderer, JSONRenderer
+from rest_framework.request import Request
 from rest_framework.response import Response
+from rest_framework.serializers import BaseSerializer
 
+from liudong.accounts.models import User
 from liudong.accounts.permissions import capability_for_all, capability_required
 from liudong.accounts.roles import ISSUE_CERTIFICATES, VERIFY_CERTIFICATES
 from liudong.api.viewsets import ScopedModelViewSet
 from liudong.people.api.views import KEY_REGEX
 
-from .. import queries, services
+from .. import issuing, notices, printing, queries, verification
 from ..models import Certificate, Method, Notice, Verification
 from .filters import CertificateFilter, NoticeFilter, VerificationFilter
 from .serializers import (
@@ -43,7 +51,14 @@ from .serializers import (
     VerifyResultSerializer,
 )
 
-# TOWNSHIP-YEAR-SEQUENCE (services.allocate_number); anything else is simply not found.
+
+# TOWNSHIP-YEAR-SEQUENCE (issuing.allocate_number); anything else is simply not found.
+def _actor(request: Request) -> User:
+    """The account behind an API request: the view sets' permission classes let no
+    anonymous caller in."""
+    return cast(User, request.user)
+
+
 NUMBER_REGEX = r"[0-9]{9}-[0-9]{4}-[0-9]{6,12}"
 
 
@@ -74,7 +89,12 @@ class PDFRenderer(BaseRenderer):
     charset = None
     render_style = "binary"
 
-    def render(self, data, accepted_media_type=None, renderer_context=None):
+    def render(
+        self,
+        data: Any,
+        accepted_media_type: str | None = None,
+        renderer_context: Mapping[str, Any] | None = None,
+    ) -> bytes:
         if isinstance(data, bytes | bytearray):
             return bytes(data)
         return json.dumps(data, ensure_ascii=False).encode()  # an error body
@@ -91,40 +111,40 @@ class CertificateViewSet(mixins.ListModelMixin, mixins.RetrieveModelMixin, Scope
 
     model = Certificate
 
-    def narrow(self, queryset):
+    def narrow(self, queryset: QuerySet[Any]) -> QuerySet[Any]:
         return queryset.select_related("issuing_region", "person")
 
-    def get_permissions(self):
+    def get_permissions(self) -> list[BasePermission]:
         if self.action in ("create", "revoke"):
             return [capability_required(ISSUE_CERTIFICATES)()]
         # Reading a certificate needs what its pages need (VERIFY_CERTIFICATES): it carries
         # her marital status and contraception method.
         return [capability_for_all(VERIFY_CERTIFICATES)()]
 
-    def get_serializer_class(self):
+    def get_serializer_class(self) -> type[BaseSerializer[Any]]:
         return CertificateListSerializer if self.action == "list" else CertificateSerializer
 
-    def _fresh(self, certificate) -> CertificateSerializer:
+    def _fresh(self, certificate: Certificate) -> CertificateSerializer:
         return CertificateSerializer(self.get_queryset().get(pk=certificate.pk))
 
-    def retrieve(self, request, *args, **kwargs):
+    def retrieve(self, request: Request, *args: Any, **kwargs: Any) -> Response:
         """One certificate with its full contents and signed payload (the read is logged)."""
         certificate = self.get_object()
-        queries.view_certificate(acting_user=request.user, certificate=certificate, via="api")
+        queries.view_certificate(acting_user=_actor(request), certificate=certificate, via="api")
         return Response(CertificateSerializer(certificate).data)
 
     @extend_schema(request=CertificateIssueSerializer, responses={201: CertificateSerializer})
-    def create(self, request):
+    def create(self, request: Request) -> Response:
         """Issue her certificate (the township of her household registration only). She
         is found by ID number among the files in the caller's region; a refusal about her
         (a man, under 18 or over 49, already holding one) names the ``id_number`` field."""
         data = CertificateIssueSerializer(data=request.data)
         data.is_valid(raise_exception=True)
         try:
-            person = services.find_person(request.user, data.validated_data["id_number"])
-            certificate = services.issue(
+            person = issuing.find_person(_actor(request), data.validated_data["id_number"])
+            certificate = issuing.issue(
                 person,
-                acting_user=request.user,
+                acting_user=_actor(request),
                 contraception=data.validated_data.get("contraception"),
             )
         except DjangoValidationError as exc:
@@ -133,14 +153,14 @@ class CertificateViewSet(mixins.ListModelMixin, mixins.RetrieveModelMixin, Scope
 
     @extend_schema(request=RevokeSerializer, responses={200: CertificateSerializer})
     @action(detail=True, methods=["post"])
-    def revoke(self, request, number=None):
+    def revoke(self, request: Request, number: str | None = None) -> Response:
         """Revoke a certificate (its issuing township only), giving the reason."""
         certificate = self.get_object()
         data = RevokeSerializer(data=request.data)
         data.is_valid(raise_exception=True)
         try:
-            services.revoke(
-                certificate.number, data.validated_data["reason"], acting_user=request.user
+            issuing.revoke(
+                certificate.number, data.validated_data["reason"], acting_user=_actor(request)
             )
         except DjangoValidationError as exc:
             raise refusal(exc) from exc
@@ -154,24 +174,24 @@ class CertificateViewSet(mixins.ListModelMixin, mixins.RetrieveModelMixin, Scope
         }
     )
     @action(detail=True, methods=["get"], renderer_classes=[JSONRenderer, PDFRenderer])
-    def pdf(self, request, number=None):
+    def pdf(self, request: Request, number: str | None = None) -> HttpResponse:
         """The printable certificate (every print is logged)."""
         certificate = self.get_object()
-        data = services.print_certificate(certificate, acting_user=request.user)
+        data = printing.print_certificate(certificate, acting_user=_actor(request))
         response = HttpResponse(data, content_type="application/pdf")
         response["Content-Disposition"] = f'inline; filename="{certificate.number}.pdf"'
         return response
 
     @extend_schema(request=PayloadSerializer, responses={200: VerifyResultSerializer})
     @action(detail=False, methods=["post"])
-    def verify(self, request):
+    def verify(self, request: Request) -> Response:
         """Check a QR payload offline: signature, key, revocation (as this node knows it)
         and expiry. Answers 200 with ``valid`` false and the ``reason`` for a bad one; the
         check is logged."""
         data = PayloadSerializer(data=request.data)
         data.is_valid(raise_exception=True)
-        result = services.check_payload(
-            data.validated_data["payload"], acting_user=request.user, via="api"
+        result = verification.check_payload(
+            data.validated_data["payload"], acting_user=_actor(request), via="api"
         )
         return Response(VerifyResultSerializer(result).data)
 
@@ -188,24 +208,24 @@ class VerificationViewSet(mixins.ListModelMixin, mixins.RetrieveModelMixin, Scop
 
     model = Verification
 
-    def narrow(self, queryset):
+    def narrow(self, queryset: QuerySet[Any]) -> QuerySet[Any]:
         return queryset.select_related("person", "region", "certificate", "verified_by")
 
     @extend_schema(request=VerificationCreateSerializer, responses={201: VerificationSerializer})
-    def create(self, request):
+    def create(self, request: Request) -> Response:
         """Record that her certificate was checked during her current stay (the residence
         only): by ``payload`` (qr), by ``number``, or the record exchanged with her
         registration place for ``person`` (exchanged). Answers with
         ``days_after_arrival``."""
         data = VerificationCreateSerializer(
-            data=request.data, people=queries.people_for(request.user)
+            data=request.data, people=queries.people_for(_actor(request))
         )
         data.is_valid(raise_exception=True)
         values = data.validated_data
         field = {Method.QR: "payload", Method.NUMBER: "number"}.get(values["method"], "person")
         try:
-            verification = services.verify_at_residence(
-                acting_user=request.user,
+            recorded = verification.verify_at_residence(
+                acting_user=_actor(request),
                 method=values["method"],
                 person=values.get("person"),
                 payload=values.get("payload"),
@@ -213,7 +233,7 @@ class VerificationViewSet(mixins.ListModelMixin, mixins.RetrieveModelMixin, Scop
             )
         except DjangoValidationError as exc:
             raise refusal(exc, field) from exc
-        fresh = self.get_queryset().get(pk=verification.pk)
+        fresh = self.get_queryset().get(pk=recorded.pk)
         return Response(VerificationSerializer(fresh).data, status=status.HTTP_201_CREATED)
 
 
@@ -229,17 +249,19 @@ class NoticeViewSet(mixins.ListModelMixin, mixins.RetrieveModelMixin, ScopedMode
 
     model = Notice
 
-    def narrow(self, queryset):
+    def narrow(self, queryset: QuerySet[Any]) -> QuerySet[Any]:
         return queryset.select_related("person", "region", "episode")
 
     @extend_schema(request=NoticeCreateSerializer, responses={201: NoticeSerializer})
-    def create(self, request):
+    def create(self, request: Request) -> Response:
         """Give her a notice with a three-month deadline (where she lives). Asking again
         during the same stay answers with the notice already open."""
-        data = NoticeCreateSerializer(data=request.data, people=queries.people_for(request.user))
+        data = NoticeCreateSerializer(data=request.data, people=queries.people_for(_actor(request)))
         data.is_valid(raise_exception=True)
         try:
-            notice = services.issue_notice(data.validated_data["person"], acting_user=request.user)
+            notice = notices.issue_notice(
+                data.validated_data["person"], acting_user=_actor(request)
+            )
         except DjangoValidationError as exc:
             raise refusal(exc, "person") from exc
         fresh = self.get_queryset().get(pk=notice.pk)

@@ -14,7 +14,7 @@ import pytest
 from django.utils import timezone
 
 from liudong.audit.models import AuditEntry
-from liudong.certificates import services
+from liudong.certificates import issuing, notices, verification
 from liudong.certificates.models import Certificate, Notice, Verification
 from liudong.people import idnumbers
 
@@ -30,7 +30,7 @@ def today() -> datetime.date:
 
 @pytest.fixture
 def certificate(township_a, woman):
-    return services.issue(woman, acting_user=township_a)
+    return issuing.issue(woman, acting_user=township_a)
 
 
 def assert_error(response, status: int, field: str | None = None, code: str | None = None):
@@ -104,9 +104,9 @@ def test_one_certificate_in_full_and_the_read_is_logged(
 )
 def test_filters(params, expected, township_a, villages, api_for):
     first = make_person(name="吴丽")
-    revoked = services.issue(first, acting_user=township_a, today=datetime.date(2025, 6, 1))
-    services.revoke(revoked.number, "issued in error", acting_user=township_a)
-    valid = services.issue(
+    revoked = issuing.issue(first, acting_user=township_a, today=datetime.date(2025, 6, 1))
+    issuing.revoke(revoked.number, "issued in error", acting_user=township_a)
+    valid = issuing.issue(
         make_person(name="郑红"), acting_user=township_a, today=datetime.date(2026, 6, 1)
     )
     by_status = {valid.number: "valid", revoked.number: "revoked"}
@@ -134,7 +134,7 @@ def test_her_registration_township_issues_through_the_api(woman, township_a, api
     assert certificate.person == woman and certificate.contraception == "iud"
     assert body["number"].startswith(f"330106002-{today().year}-")
     assert body["payload"] == certificate.payload and body["status"] == "valid"
-    assert services.verify_payload(body["payload"]).ok
+    assert verification.verify_payload(body["payload"]).ok
     assert AuditEntry.objects.filter(action="create", object_id=str(certificate.pk)).exists()
 
 
@@ -314,7 +314,7 @@ def test_verification_by_number_and_by_exchanged_record(
 def test_a_verification_is_refused_with_its_field(
     certificate, woman, township_a, township_b, county_b_admin, api_for
 ):
-    services.revoke(certificate.number, "issued in error", acting_user=township_a)
+    issuing.revoke(certificate.number, "issued in error", acting_user=township_a)
     api = api_for(county_b_admin)
     revoked = api.post("/api/verifications/", {"payload": certificate.payload}, format="json")
     assert_error(revoked, 400, "payload", "revoked")
@@ -334,7 +334,7 @@ def test_a_verification_is_refused_with_its_field(
 
 
 def test_verifications_are_scoped(certificate, county_b_admin, township_b, api_for):
-    services.verify_at_residence(
+    verification.verify_at_residence(
         acting_user=county_b_admin, method="qr", payload=certificate.payload
     )
     assert api_for(county_b_admin).get("/api/verifications/").json()["count"] == 1
@@ -351,7 +351,7 @@ def test_a_notice_through_the_api(woman, county_b_admin, api_for):
     assert response.status_code == 201, response.content
     body = response.json()
     assert body["person"] == woman.pk and body["issued_on"] == today().isoformat()
-    assert body["deadline"] == services.add_months(today(), 3).isoformat()
+    assert body["deadline"] == notices.add_months(today(), 3).isoformat()
     assert body["overdue"] is False and body["fulfilled_on"] is None
     again = api_for(county_b_admin).post("/api/notices/", {"person": woman.pk}, format="json")
     assert again.json()["id"] == body["id"] and Notice.objects.count() == 1
@@ -366,8 +366,8 @@ def test_a_notice_is_refused_with_the_person_field(villages, county_b_admin, api
 def test_the_overdue_worklist(county_b_admin, township_b, villages, api_for):
     late = make_person(name="吴丽", arrived=datetime.date(2026, 1, 2))
     recent = make_person(name="郑红", arrived=datetime.date(2026, 1, 2))
-    services.issue_notice(late, acting_user=county_b_admin, today=datetime.date(2026, 2, 1))
-    services.issue_notice(recent, acting_user=county_b_admin)
+    notices.issue_notice(late, acting_user=county_b_admin, today=datetime.date(2026, 2, 1))
+    notices.issue_notice(recent, acting_user=county_b_admin)
     api = api_for(county_b_admin)
 
     def people(params):
@@ -421,9 +421,9 @@ def test_lists_keep_their_query_count(url, township_a, county_b_admin, villages,
     def add(count: int) -> None:
         for _n in range(count):
             woman = make_person()
-            services.issue_notice(woman, acting_user=county_b_admin)
-            certificate = services.issue(woman, acting_user=township_a)
-            services.verify_at_residence(
+            notices.issue_notice(woman, acting_user=county_b_admin)
+            certificate = issuing.issue(woman, acting_user=township_a)
+            verification.verify_at_residence(
                 acting_user=county_b_admin, method="qr", payload=certificate.payload
             )
 

@@ -15,7 +15,7 @@ from liudong.accounts.services import issue_token
 from liudong.actors import OPERATOR
 from liudong.api.tests import schemathesis_harness as harness
 from liudong.api.tests.schemathesis_harness import keep_the_test_transaction
-from liudong.certificates import services
+from liudong.certificates import issuing
 
 from .conftest import HOUSEHOLD, make_person
 
@@ -32,7 +32,7 @@ def bearer(township_a):
 @pytest.fixture
 def certificate(township_a, villages):
     """She is registered and lives in township A: its office issues and verifies."""
-    return services.issue(make_person(residence=HOUSEHOLD), acting_user=township_a)
+    return issuing.issue(make_person(residence=HOUSEHOLD), acting_user=township_a)
 
 
 @schema.parametrize()

@@ -10,7 +10,7 @@ import pytest
 from django.db import connection
 
 from liudong.actors import OPERATOR
-from liudong.certificates import services
+from liudong.certificates import issuing
 from liudong.certificates.models import Certificate, NumberCounter
 
 from .conftest import TODAY, make_person
@@ -36,7 +36,7 @@ def test_two_concurrent_issuers_share_one_gapless_sequence():
         try:
             start.wait(timeout=30)
             for person in batch:
-                services.issue(person, acting_user=OPERATOR, today=TODAY)
+                issuing.issue(person, acting_user=OPERATOR, today=TODAY)
         except BaseException as exc:  # reported by the main thread
             errors.append(exc)
         finally:

@@ -8,7 +8,7 @@ import csv
 import pytest
 
 from liudong.actors import OPERATOR
-from liudong.certificates import services
+from liudong.certificates import issuing
 from liudong.people.importing import import_persons
 from liudong.people.models import HeldCertificate
 from liudong.people.template import CHINESE_HEADERS
@@ -50,7 +50,7 @@ def test_a_number_issued_here_to_her_is_linked_and_one_from_elsewhere_is_externa
 ):
     her = make_person()
     other = make_person(name="李静")
-    issued = services.issue(her, acting_user=township_a, today=TODAY)
+    issued = issuing.issue(her, acting_user=township_a, today=TODAY)
 
     summary = _import(
         tmp_path,
@@ -73,7 +73,7 @@ def test_a_number_issued_here_to_someone_else_is_kept_unlinked_with_a_warning(
 ):
     her = make_person()
     other = make_person(name="李静")
-    issued = services.issue(her, acting_user=township_a, today=TODAY)
+    issued = issuing.issue(her, acting_user=township_a, today=TODAY)
 
     summary = _import(tmp_path, [_row(other, issued.number)])
 

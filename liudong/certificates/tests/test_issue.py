@@ -9,7 +9,7 @@ from django.core.exceptions import PermissionDenied, ValidationError
 
 from liudong.actors import OPERATOR
 from liudong.audit.models import AuditEntry
-from liudong.certificates import services
+from liudong.certificates import issuing
 from liudong.certificates.models import Certificate, Contraception, Status
 
 from .conftest import TODAY, make_person, years_before
@@ -31,42 +31,40 @@ DAY = datetime.timedelta(days=1)
 def test_she_must_be_18_to_49_today(born, accepted, township_a):
     person = make_person(born=born)
     if accepted:
-        certificate = services.issue(person, acting_user=township_a, today=TODAY)
+        certificate = issuing.issue(person, acting_user=township_a, today=TODAY)
         assert certificate.status_on(TODAY) == Status.VALID
     else:
         with pytest.raises(ValidationError, match="aged 18 to 49") as refused:
-            services.issue(person, acting_user=township_a, today=TODAY)
+            issuing.issue(person, acting_user=township_a, today=TODAY)
         assert refused.value.code == "age"
         assert not Certificate.objects.exists()
 
 
 def test_a_man_is_refused(township_a):
     with pytest.raises(ValidationError, match="women only"):
-        services.issue(make_person(sex="1"), acting_user=township_a, today=TODAY)
+        issuing.issue(make_person(sex="1"), acting_user=township_a, today=TODAY)
 
 
 def test_another_township_may_not_issue(township_b, village_a1, county_admin, woman):
     with pytest.raises(PermissionDenied, match="township of her registration"):
-        services.issue(woman, acting_user=township_b, today=TODAY)
+        issuing.issue(woman, acting_user=township_b, today=TODAY)
     for user in (village_a1, county_admin):  # only a township office issues
         with pytest.raises(PermissionDenied, match="Only a township office"):
-            services.issue(woman, acting_user=user, today=TODAY)
+            issuing.issue(woman, acting_user=user, today=TODAY)
     assert not Certificate.objects.exists()
 
 
 def test_a_household_region_known_only_to_the_county_cannot_be_issued(township_a):
     person = make_person(household="330106")
     with pytest.raises(ValidationError, match="record her township first"):
-        services.issue(person, acting_user=OPERATOR, today=TODAY)
+        issuing.issue(person, acting_user=OPERATOR, today=TODAY)
 
 
 def test_the_number_encodes_township_year_and_a_sequence(township_a, villages):
-    first = services.issue(make_person(), acting_user=township_a, today=TODAY)
-    second = services.issue(make_person(), acting_user=township_a, today=TODAY)
-    next_year = services.issue(
-        make_person(), acting_user=township_a, today=TODAY.replace(year=2027)
-    )
-    elsewhere = services.issue(
+    first = issuing.issue(make_person(), acting_user=township_a, today=TODAY)
+    second = issuing.issue(make_person(), acting_user=township_a, today=TODAY)
+    next_year = issuing.issue(make_person(), acting_user=township_a, today=TODAY.replace(year=2027))
+    elsewhere = issuing.issue(
         make_person(household="330106004001"), acting_user=OPERATOR, today=TODAY
     )
     assert first.number == "330106002-2026-000001"
@@ -78,10 +76,10 @@ def test_the_number_encodes_township_year_and_a_sequence(township_a, villages):
 
 def test_a_refused_issue_gives_its_number_back(township_a, villages):
     """The counter moves in the issuing transaction: a failure leaves no gap."""
-    services.issue(make_person(), acting_user=township_a, today=TODAY)
+    issuing.issue(make_person(), acting_user=township_a, today=TODAY)
     with pytest.raises(ValidationError):
-        services.issue(make_person(), acting_user=township_a, today=TODAY, contraception="quota")
-    assert services.issue(make_person(), acting_user=township_a, today=TODAY).number.endswith(
+        issuing.issue(make_person(), acting_user=township_a, today=TODAY, contraception="quota")
+    assert issuing.issue(make_person(), acting_user=township_a, today=TODAY).number.endswith(
         "-000002"
     )
 
@@ -99,7 +97,7 @@ def test_the_certificate_keeps_what_it_certified(township_a, villages):
         birth_date=datetime.date(2022, 8, 1),
         birth_order=2,
     )
-    certificate = services.issue(woman, acting_user=township_a, today=TODAY)
+    certificate = issuing.issue(woman, acting_user=township_a, today=TODAY)
     assert (certificate.name, certificate.sex, certificate.marital_status) == ("周敏", "2", "20")
     assert certificate.id_number == woman.id_number
     assert certificate.spouse_name == "李强"
@@ -120,15 +118,15 @@ def test_the_certificate_keeps_what_it_certified(township_a, villages):
 
 def test_contraception_is_her_free_choice_and_never_required(township_a, villages):
     assert (
-        services.issue(make_person(), acting_user=township_a, today=TODAY).contraception
+        issuing.issue(make_person(), acting_user=township_a, today=TODAY).contraception
         == "not_stated"
     )
-    declared = services.issue(
+    declared = issuing.issue(
         make_person(), acting_user=township_a, today=TODAY, contraception="condom"
     )
     assert declared.contraception == "condom"
     with pytest.raises(ValidationError, match="Unknown choice"):
-        services.issue(make_person(), acting_user=township_a, today=TODAY, contraception="quota")
+        issuing.issue(make_person(), acting_user=township_a, today=TODAY, contraception="quota")
 
 
 @pytest.mark.parametrize(
@@ -144,31 +142,31 @@ def test_contraception_is_her_free_choice_and_never_required(township_a, village
 def test_valid_until_is_the_day_before_her_50th_birthday(born, last_day):
     from liudong.people.models import age_on
 
-    assert services.valid_until_for(born) == last_day
+    assert issuing.valid_until_for(born) == last_day
     assert age_on(born, last_day) == 49
     assert age_on(born, last_day + DAY) == 50
 
 
 def test_she_cannot_hold_two_valid_certificates(township_a, woman):
-    first = services.issue(woman, acting_user=township_a, today=TODAY)
-    with pytest.raises(services.AlreadyHolds, match=first.number) as refused:
-        services.issue(woman, acting_user=township_a, today=TODAY)
+    first = issuing.issue(woman, acting_user=township_a, today=TODAY)
+    with pytest.raises(issuing.AlreadyHolds, match=first.number) as refused:
+        issuing.issue(woman, acting_user=township_a, today=TODAY)
     assert refused.value.certificate == first
-    services.revoke(first.number, "lost; a new one issued", acting_user=township_a)
-    second = services.issue(woman, acting_user=township_a, today=TODAY)
+    issuing.revoke(first.number, "lost; a new one issued", acting_user=township_a)
+    second = issuing.issue(woman, acting_user=township_a, today=TODAY)
     assert second.number != first.number
     assert Certificate.objects.filter(person=woman).count() == 2
 
 
 def test_issue_revoke_and_their_audit_entries(township_a, woman):
-    certificate = services.issue(woman, acting_user=township_a, today=TODAY)
+    certificate = issuing.issue(woman, acting_user=township_a, today=TODAY)
     issued = AuditEntry.objects.get(object_type="certificates.certificate", action="create")
     assert issued.detail == {"action": "issue"}
     assert issued.object_repr == certificate.number and issued.region == "330106002"
     # The log names the certificate, never her ID number or declared contraception.
     assert woman.id_number not in str(issued.after) and "contraception" not in issued.after
 
-    services.revoke(certificate.number, "issued in error", acting_user=township_a)
+    issuing.revoke(certificate.number, "issued in error", acting_user=township_a)
     certificate.refresh_from_db()
     assert certificate.status_on(TODAY) == Status.REVOKED
     assert certificate.revoked_by == township_a and certificate.revoke_reason == "issued in error"
@@ -178,32 +176,32 @@ def test_issue_revoke_and_their_audit_entries(township_a, woman):
 
 
 def test_revoking_needs_the_issuing_township_and_a_reason(township_a, township_b, woman):
-    certificate = services.issue(woman, acting_user=township_a, today=TODAY)
+    certificate = issuing.issue(woman, acting_user=township_a, today=TODAY)
     with pytest.raises(ValidationError, match="No certificate numbered"):
-        services.revoke(certificate.number, "x", acting_user=township_b)  # not even visible there
+        issuing.revoke(certificate.number, "x", acting_user=township_b)  # not even visible there
     with pytest.raises(ValidationError, match="reason"):
-        services.revoke(certificate.number, "  ", acting_user=township_a)
-    services.revoke(certificate.number, "moved abroad", acting_user=township_a)
+        issuing.revoke(certificate.number, "  ", acting_user=township_a)
+    issuing.revoke(certificate.number, "moved abroad", acting_user=township_a)
     with pytest.raises(ValidationError, match="already revoked"):
-        services.revoke(certificate.number, "again", acting_user=township_a)
+        issuing.revoke(certificate.number, "again", acting_user=township_a)
 
 
 def test_the_residence_sees_but_may_not_revoke(township_a, county_b_admin, woman):
-    certificate = services.issue(woman, acting_user=township_a, today=TODAY)
+    certificate = issuing.issue(woman, acting_user=township_a, today=TODAY)
     assert Certificate.objects.in_scope(county_b_admin).filter(pk=certificate.pk).exists()
     with pytest.raises(PermissionDenied, match="issuing township"):
-        services.revoke(certificate.number, "x", acting_user=county_b_admin)
+        issuing.revoke(certificate.number, "x", acting_user=county_b_admin)
 
 
 def test_certificates_are_scoped(township_a, township_b, county_b_admin, woman):
-    certificate = services.issue(woman, acting_user=township_a, today=TODAY)
+    certificate = issuing.issue(woman, acting_user=township_a, today=TODAY)
     assert list(Certificate.objects.in_scope(township_a)) == [certificate]
     assert list(Certificate.objects.in_scope(county_b_admin)) == [certificate]  # she lives there
     assert not Certificate.objects.in_scope(township_b).exists()
 
 
 def test_expired_is_computed_from_valid_until(township_a, woman):
-    certificate = services.issue(woman, acting_user=township_a, today=TODAY)
+    certificate = issuing.issue(woman, acting_user=township_a, today=TODAY)
     assert certificate.status_on(certificate.valid_until) == Status.VALID
     assert certificate.status_on(certificate.valid_until + DAY) == Status.EXPIRED
     assert not Certificate.objects.valid(certificate.valid_until + DAY).exists()

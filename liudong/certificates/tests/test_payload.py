@@ -10,7 +10,7 @@ import pytest
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
-from liudong.certificates import keys, payload, services
+from liudong.certificates import issuing, keys, payload, verification
 from liudong.certificates.models import SigningKey
 
 from .conftest import TODAY, make_person
@@ -20,11 +20,11 @@ pytestmark = pytest.mark.django_db
 
 @pytest.fixture
 def certificate(township_a, woman):
-    return services.issue(woman, acting_user=township_a, today=TODAY)
+    return issuing.issue(woman, acting_user=township_a, today=TODAY)
 
 
 def test_round_trip_gives_the_signed_fields(certificate, woman):
-    result = services.verify_payload(certificate.payload, today=TODAY)
+    result = verification.verify_payload(certificate.payload, today=TODAY)
     assert result.ok and result.reason == "" and result.certificate == certificate
     assert result.fields == {
         "number": certificate.number,
@@ -49,7 +49,7 @@ def test_the_payload_fits_a_qr_code_comfortably(township_a, villages):
     (阿依古丽·买买提): QR version 9-10 at error correction M, alphanumeric mode."""
     import segno
 
-    longest = services.issue(
+    longest = issuing.issue(
         make_person(name="欧阳娜娜"), acting_user=township_a, today=TODAY
     ).payload
     assert len(longest) < 300, len(longest)
@@ -67,7 +67,7 @@ def _replace(text: str, index: int) -> str:
 def test_one_character_changed_fails_the_signature(certificate):
     prefix, body, signature = certificate.payload.split(".")
     tampered = f"{prefix}.{body}.{_replace(signature, 10)}"
-    result = services.verify_payload(tampered, today=TODAY)
+    result = verification.verify_payload(tampered, today=TODAY)
     assert (result.ok, result.reason, result.fields) == (False, "bad_signature", None)
 
 
@@ -78,26 +78,26 @@ def test_one_character_changed_fails_the_signature(certificate):
 def test_a_forged_field_with_a_well_formed_body_fails_the_signature(certificate, field, value):
     contents, _body, signature = payload.decode(certificate.payload)
     forged = payload.Contents(**{**contents.__dict__, field: value})
-    result = services.verify_payload(payload.encode(forged, signature), today=TODAY)
+    result = verification.verify_payload(payload.encode(forged, signature), today=TODAY)
     assert (result.ok, result.reason) == (False, "bad_signature")
 
 
 def test_any_character_changed_anywhere_is_refused(certificate):
     text = certificate.payload
     for index in range(len(text)):
-        result = services.verify_payload(_replace(text, index), today=TODAY)
+        result = verification.verify_payload(_replace(text, index), today=TODAY)
         assert not result.ok, (index, text[index])
         assert result.reason in ("malformed", "bad_signature", "unknown_key"), result.reason
 
 
 def test_a_case_change_is_not_the_same_payload(certificate):
     prefix, body, signature = certificate.payload.split(".")
-    assert services.verify_payload(f"{prefix}.{body.lower()}.{signature}").reason == "malformed"
+    assert verification.verify_payload(f"{prefix}.{body.lower()}.{signature}").reason == "malformed"
 
 
 @pytest.mark.parametrize("cut", [1, 10, 100, 200])
 def test_a_truncated_payload_is_malformed_or_badly_signed(certificate, cut):
-    result = services.verify_payload(certificate.payload[:-cut], today=TODAY)
+    result = verification.verify_payload(certificate.payload[:-cut], today=TODAY)
     assert not result.ok and result.reason in ("malformed", "bad_signature")
 
 
@@ -114,7 +114,7 @@ def test_a_truncated_payload_is_malformed_or_badly_signed(certificate, cut):
     ],
 )
 def test_garbage_is_malformed(garbage):
-    result = services.verify_payload(garbage, today=TODAY)
+    result = verification.verify_payload(garbage, today=TODAY)
     assert (result.ok, result.reason, result.fields) == (False, "malformed", None)
 
 
@@ -127,41 +127,41 @@ def test_a_key_this_node_does_not_know(certificate):
         **{**contents.__dict__, "key_id": keys.key_id_of(stranger.public_key())}
     )
     signature = stranger.sign(payload.signed_message(payload.body_bytes(forged)))
-    result = services.verify_payload(payload.encode(forged, signature), today=TODAY)
+    result = verification.verify_payload(payload.encode(forged, signature), today=TODAY)
     assert (result.ok, result.reason) == (False, "unknown_key")
     assert forged.key_id in result.message
 
 
 def test_a_revoked_certificate(certificate, township_a):
-    services.revoke(certificate.number, "issued in error", acting_user=township_a)
-    result = services.verify_payload(certificate.payload, today=TODAY)
+    issuing.revoke(certificate.number, "issued in error", acting_user=township_a)
+    result = verification.verify_payload(certificate.payload, today=TODAY)
     assert (result.ok, result.reason) == (False, "revoked")
     assert result.fields["number"] == certificate.number  # the signature itself was good
 
 
 def test_an_expired_certificate(certificate):
-    on_last_day = services.verify_payload(certificate.payload, today=certificate.valid_until)
+    on_last_day = verification.verify_payload(certificate.payload, today=certificate.valid_until)
     assert on_last_day.ok
     after = certificate.valid_until + datetime.timedelta(days=1)
-    result = services.verify_payload(certificate.payload, today=after)
+    result = verification.verify_payload(certificate.payload, today=after)
     assert (result.ok, result.reason) == (False, "expired")
 
 
 def test_rotation_keeps_old_certificates_verifying(township_a, villages, node_keys):
-    old = services.issue(make_person(), acting_user=township_a, today=TODAY)
+    old = issuing.issue(make_person(), acting_user=township_a, today=TODAY)
     rotated = keys.rotate()
-    new = services.issue(make_person(), acting_user=township_a, today=TODAY)
+    new = issuing.issue(make_person(), acting_user=township_a, today=TODAY)
     assert old.key_id != new.key_id == rotated.key_id
     keys.forget_cache()  # a fresh process: keys come from the database
-    assert services.verify_payload(old.payload, today=TODAY).ok
-    assert services.verify_payload(new.payload, today=TODAY).ok
+    assert verification.verify_payload(old.payload, today=TODAY).ok
+    assert verification.verify_payload(new.payload, today=TODAY).ok
     assert sorted(p.name for p in node_keys.glob("*.pem")) == sorted(
         [f"{old.key_id}.pem", f"{new.key_id}.pem"]
     )
     # And from the key folder alone, when the database lost its rows.
     SigningKey.objects.all().delete()
     keys.forget_cache()
-    assert services.verify_payload(old.payload, today=TODAY).ok
+    assert verification.verify_payload(old.payload, today=TODAY).ok
 
 
 def test_keys_are_created_on_first_use_readable_by_the_owner_only(node_keys, villages):
@@ -183,12 +183,12 @@ def test_a_key_path_that_is_a_file_is_refused(tmp_path, monkeypatch):
 
 
 def test_many_payloads_at_once_give_the_same_answers(certificate, township_a, villages):
-    other = services.issue(make_person(), acting_user=township_a, today=TODAY)
-    services.revoke(other.number, "lost", acting_user=township_a)
+    other = issuing.issue(make_person(), acting_user=township_a, today=TODAY)
+    issuing.revoke(other.number, "lost", acting_user=township_a)
     texts = [certificate.payload, other.payload, "garbage", _replace(certificate.payload, -10)]
-    batch = services.verify_payloads(texts, today=TODAY)
+    batch = verification.verify_payloads(texts, today=TODAY)
     assert [r.reason for r in batch] == [
-        services.verify_payload(t, today=TODAY).reason for t in texts
+        verification.verify_payload(t, today=TODAY).reason for t in texts
     ]
     assert [r.reason for r in batch] == ["", "revoked", "malformed", "bad_signature"]
 
@@ -196,8 +196,8 @@ def test_many_payloads_at_once_give_the_same_answers(certificate, township_a, vi
 def test_checking_a_payload_is_logged(certificate, county_b_admin):
     from liudong.audit.models import AuditEntry
 
-    services.check_payload(certificate.payload, acting_user=county_b_admin, today=TODAY)
-    services.check_payload("garbage", acting_user=county_b_admin, today=TODAY)
+    verification.check_payload(certificate.payload, acting_user=county_b_admin, today=TODAY)
+    verification.check_payload("garbage", acting_user=county_b_admin, today=TODAY)
     entries = AuditEntry.objects.filter(action="view", object_type="certificates.certificate")
     assert sorted(e.detail["result"] for e in entries) == ["malformed", "valid"]
     valid = next(e for e in entries if e.detail["result"] == "valid")
@@ -217,6 +217,6 @@ def test_checking_a_payload_is_logged(certificate, county_b_admin):
     )
 )
 def test_verify_never_raises_it_only_gives_a_reason(text, villages):
-    result = services.verify_payload(text, today=TODAY)
+    result = verification.verify_payload(text, today=TODAY)
     assert not result.ok
-    assert result.reason in services.REASONS
+    assert result.reason in verification.REASONS

@@ -8,7 +8,7 @@ import io
 import pytest
 
 from liudong.audit.models import AuditEntry
-from liudong.certificates import services
+from liudong.certificates import issuing, printing, verification
 
 from .conftest import TODAY
 
@@ -17,8 +17,8 @@ pytestmark = pytest.mark.django_db
 
 @pytest.fixture
 def printed(township_a, woman):
-    certificate = services.issue(woman, acting_user=township_a, today=TODAY)
-    return certificate, services.print_certificate(certificate, acting_user=township_a)
+    certificate = issuing.issue(woman, acting_user=township_a, today=TODAY)
+    return certificate, printing.print_certificate(certificate, acting_user=township_a)
 
 
 def test_it_is_an_a4_pdf_with_the_title_and_her_name(printed, woman):
@@ -49,7 +49,7 @@ def test_the_qr_on_the_page_decodes_to_the_payload_that_verifies(printed):
     # A link to the public check page with the code in the fragment (a phone camera opens
     # it; the fragment never reaches a server); the link as scanned verifies.
     assert decoded[0].text == f"http://127.0.0.1:8000/verify/#{certificate.payload}"
-    assert services.verify_payload(decoded[0].text, today=TODAY).ok
+    assert verification.verify_payload(decoded[0].text, today=TODAY).ok
 
 
 def test_every_print_is_logged(printed, township_a):

@@ -13,8 +13,8 @@ from django.utils import translation
 from django.utils.translation import gettext as _
 
 from liudong.audit.models import AuditEntry
+from liudong.certificates import issuing, throttle
 from liudong.certificates import payload as payloads
-from liudong.certificates import services, throttle
 from liudong.people import idnumbers
 
 from .conftest import make_person
@@ -33,7 +33,7 @@ def fresh_counts():
 
 @pytest.fixture
 def certificate(township_a, villages):
-    return services.issue(make_person(name="王丽芳"), acting_user=township_a)
+    return issuing.issue(make_person(name="王丽芳"), acting_user=township_a)
 
 
 @pytest.fixture
@@ -116,7 +116,7 @@ def test_a_tampered_code_is_invalid(certificate, anonymous):
 
 
 def test_a_revoked_certificate_is_invalid_without_its_dates(certificate, township_a, anonymous):
-    services.revoke(certificate.number, "issued in error", acting_user=township_a)
+    issuing.revoke(certificate.number, "issued in error", acting_user=township_a)
     html = check(anonymous, certificate.payload).content.decode()
     assert 'class="verify-result invalid"' in html and verdict(html).startswith("✗")
     with translation.override("zh-hans"):

@@ -14,9 +14,10 @@ from django.core.management import call_command
 from django.test import Client
 
 from liudong import crypto
-from liudong.certificates import keys, payload, services
+from liudong.actors import OPERATOR
+from liudong.certificates import issuing, keys, payload, verification
 from liudong.certificates.models import SigningKey
-from liudong.exchange import services as exchange
+from liudong.exchange.messaging import services as exchange
 
 from .conftest import TODAY, make_person
 
@@ -29,11 +30,11 @@ def sm(monkeypatch):
 
 
 def test_a_certificate_issued_under_sm_is_signed_with_sm2_and_verifies(sm, township_a, woman):
-    certificate = services.issue(woman, acting_user=township_a, today=TODAY)
+    certificate = issuing.issue(woman, acting_user=township_a, today=TODAY)
     assert certificate.payload.startswith("LD2.SM2.")
     row = SigningKey.objects.get(key_id=certificate.key_id)
     assert (row.algorithm, row.own) == ("sm2", True)
-    result = services.verify_payload(certificate.payload, today=TODAY)
+    result = verification.verify_payload(certificate.payload, today=TODAY)
     assert result.ok and result.certificate == certificate
     assert result.fields["number"] == certificate.number
     # The key file is an SM2 key, and a tampered signature is refused.
@@ -42,11 +43,11 @@ def test_a_certificate_issued_under_sm_is_signed_with_sm2_and_verifies(sm, towns
     text = certificate.payload
     at = text.rindex(".") + 3
     forged = text[:at] + ("B" if text[at] != "B" else "C") + text[at + 1 :]
-    assert services.verify_payload(forged, today=TODAY).reason == "bad_signature"
+    assert verification.verify_payload(forged, today=TODAY).reason == "bad_signature"
 
 
 def test_the_sm2_payload_still_fits_a_qr_code(sm, township_a, villages):
-    longest = services.issue(
+    longest = issuing.issue(
         make_person(name="欧阳娜娜"), acting_user=township_a, today=TODAY
     ).payload
     assert len(longest) < 300, len(longest)
@@ -71,43 +72,48 @@ def test_an_sm2_certificate_verifies_offline_at_another_node(villages):
     )
     body = payload.body_bytes(contents)
     text = payload.encode(contents, other.sign(payload.signed_message(body, "sm2")), "sm2")
-    assert services.verify_payload(text, today=TODAY).reason == "unknown_key"
-    exchange.trust_peer(region_code="41", url="https://henan.example/", key=other.public.text())
-    result = services.verify_payload(text, today=TODAY)
+    assert verification.verify_payload(text, today=TODAY).reason == "unknown_key"
+    exchange.trust_peer(
+        acting_user=OPERATOR,
+        region_code="41",
+        url="https://henan.example/",
+        key=other.public.text(),
+    )
+    result = verification.verify_payload(text, today=TODAY)
     assert result.ok and result.certificate is None and result.fields["name"] == "李娜"
 
 
 def test_a_payload_cannot_borrow_another_algorithm(township_a, woman):
     """The Ed25519 signature of an LD1 payload relabelled LD2.SM2 (or the other way) is
     refused: the key decides the algorithm, never the text."""
-    certificate = services.issue(woman, acting_user=township_a, today=TODAY)
+    certificate = issuing.issue(woman, acting_user=township_a, today=TODAY)
     _prefix, body, signature = certificate.payload.split(".")
     relabelled = f"LD2.SM2.{body}.{signature}"
-    result = services.verify_payload(relabelled, today=TODAY)
+    result = verification.verify_payload(relabelled, today=TODAY)
     assert (result.ok, result.reason) == (False, "unknown_key")
     # Named in full (LD2.ED25519) it is the same certificate, and verifies.
-    assert services.verify_payload(f"LD2.ED25519.{body}.{signature}", today=TODAY).ok
+    assert verification.verify_payload(f"LD2.ED25519.{body}.{signature}", today=TODAY).ok
 
 
 def test_old_ed25519_certificates_verify_after_the_switch(township_a, villages, monkeypatch):
-    old = services.issue(make_person(name="周敏"), acting_user=township_a, today=TODAY)
+    old = issuing.issue(make_person(name="周敏"), acting_user=township_a, today=TODAY)
     assert old.payload.startswith("LD1.")
     monkeypatch.setenv("LIUDONG_CRYPTO", "sm")
     out = io.StringIO()
     call_command("certificate_rotate_key", "--format", "json", stdout=out)
     rotated = json.loads(out.getvalue())
     assert rotated["algorithm"] == "sm2" and rotated["public_key"].startswith("sm2:")
-    new = services.issue(make_person(name="王芳"), acting_user=township_a, today=TODAY)
+    new = issuing.issue(make_person(name="王芳"), acting_user=township_a, today=TODAY)
     assert new.payload.startswith("LD2.SM2.") and new.key_id == rotated["key_id"]
     keys.forget_cache()  # as another process would: keys read back from the table
     for certificate in (old, new):
-        assert services.verify_payload(certificate.payload, today=TODAY).ok
+        assert verification.verify_payload(certificate.payload, today=TODAY).ok
     assert set(SigningKey.objects.values_list("algorithm", flat=True)) == {"ed25519", "sm2"}
 
 
 def test_the_public_page_checks_an_sm2_certificate(sm, township_a, villages):
     cache.clear()
-    certificate = services.issue(make_person(name="王丽芳"), acting_user=township_a)
+    certificate = issuing.issue(make_person(name="王丽芳"), acting_user=township_a)
     html = Client().post("/verify/", {"payload": certificate.payload}).content.decode()
     assert 'class="verify-result valid"' in html and "王**" in html
     forged = certificate.payload[:-3] + (
@@ -119,7 +125,7 @@ def test_the_public_page_checks_an_sm2_certificate(sm, township_a, villages):
 
 
 def test_the_verify_command_checks_an_sm2_certificate(sm, township_a, woman):
-    certificate = services.issue(woman, acting_user=township_a, today=TODAY)
+    certificate = issuing.issue(woman, acting_user=township_a, today=TODAY)
     out = io.StringIO()
     call_command("certificate_verify", certificate.payload, "--format", "json", stdout=out)
     answer = json.loads(out.getvalue())

@@ -8,7 +8,7 @@ import pytest
 from django.core.exceptions import PermissionDenied, ValidationError
 
 from liudong.audit.models import AuditEntry
-from liudong.certificates import services
+from liudong.certificates import issuing, notices, verification
 from liudong.certificates.models import Method, Notice, Verification
 from liudong.people.models import HeldCertificate, ResidenceEpisode
 
@@ -20,7 +20,7 @@ ARRIVED = datetime.date(2026, 5, 1)
 
 @pytest.fixture
 def certificate(township_a, woman):
-    return services.issue(woman, acting_user=township_a, today=TODAY)
+    return issuing.issue(woman, acting_user=township_a, today=TODAY)
 
 
 def stay(person) -> ResidenceEpisode:
@@ -28,13 +28,13 @@ def stay(person) -> ResidenceEpisode:
 
 
 def test_a_scanned_qr_is_recorded_against_her_current_stay(certificate, woman, county_b_admin):
-    verification = services.verify_at_residence(
+    recorded = verification.verify_at_residence(
         acting_user=county_b_admin, method="qr", payload=certificate.payload, today=TODAY
     )
-    assert verification.person == woman and verification.certificate == certificate
-    assert verification.episode == stay(woman) and verification.region_id == "330105001001"
-    assert verification.days_after_arrival == (TODAY - ARRIVED).days == 45
-    assert verification.verified_by == county_b_admin and verification.method == Method.QR
+    assert recorded.person == woman and recorded.certificate == certificate
+    assert recorded.episode == stay(woman) and recorded.region_id == "330105001001"
+    assert recorded.days_after_arrival == (TODAY - ARRIVED).days == 45
+    assert recorded.verified_by == county_b_admin and recorded.method == Method.QR
     assert stay(woman).verified_on == TODAY
     entry = AuditEntry.objects.get(object_type="certificates.verification")
     assert entry.detail["action"] == "verify" and entry.region == "330105001001"
@@ -42,10 +42,10 @@ def test_a_scanned_qr_is_recorded_against_her_current_stay(certificate, woman, c
 
 def test_the_stay_keeps_its_first_verification_day(certificate, woman, county_b_admin):
     first = ARRIVED + datetime.timedelta(days=10)
-    services.verify_at_residence(
+    verification.verify_at_residence(
         acting_user=county_b_admin, method="qr", payload=certificate.payload, today=first
     )
-    services.verify_at_residence(
+    verification.verify_at_residence(
         acting_user=county_b_admin, method="number", number=certificate.number, today=TODAY
     )
     assert stay(woman).verified_on == first
@@ -53,24 +53,24 @@ def test_the_stay_keeps_its_first_verification_day(certificate, woman, county_b_
 
 
 def test_a_bad_payload_records_nothing(certificate, township_a, county_b_admin):
-    services.revoke(certificate.number, "issued in error", acting_user=township_a)
+    issuing.revoke(certificate.number, "issued in error", acting_user=township_a)
     with pytest.raises(ValidationError, match="revoked") as refused:
-        services.verify_at_residence(
+        verification.verify_at_residence(
             acting_user=county_b_admin, method="qr", payload=certificate.payload, today=TODAY
         )
     assert refused.value.error_dict["payload"][0].code == "revoked"
     with pytest.raises(ValidationError, match="Not a certificate payload"):
-        services.verify_at_residence(
+        verification.verify_at_residence(
             acting_user=county_b_admin, method="qr", payload="nonsense", today=TODAY
         )
     assert not Verification.objects.exists()
 
 
 def test_a_certificate_looked_up_by_number(certificate, woman, county_b_admin):
-    verification = services.verify_at_residence(
+    recorded = verification.verify_at_residence(
         acting_user=county_b_admin, method="number", number=certificate.number, today=TODAY
     )
-    assert verification.certificate == certificate and verification.method == "number"
+    assert recorded.certificate == certificate and recorded.method == "number"
 
 
 def test_a_number_from_an_imported_register_row_is_found_as_well(woman, county_b_admin):
@@ -80,42 +80,44 @@ def test_a_number_from_an_imported_register_row_is_found_as_well(woman, county_b
         issuer="411522101",
         issued_on=datetime.date(2025, 1, 2),
     )
-    verification = services.verify_at_residence(
+    recorded = verification.verify_at_residence(
         acting_user=county_b_admin, method="number", number="豫婚育2025-0815", today=TODAY
     )
-    assert verification.certificate is None and verification.held_certificate == held
-    assert verification.person == woman
+    assert recorded.certificate is None and recorded.held_certificate == held
+    assert recorded.person == woman
 
 
 def test_an_unknown_number_or_a_revoked_one_is_refused(certificate, township_a, county_b_admin):
     with pytest.raises(ValidationError, match="No certificate numbered"):
-        services.verify_at_residence(
+        verification.verify_at_residence(
             acting_user=county_b_admin, method="number", number="330106002-2026-999999", today=TODAY
         )
-    services.revoke(certificate.number, "lost", acting_user=township_a)
+    issuing.revoke(certificate.number, "lost", acting_user=township_a)
     with pytest.raises(ValidationError, match="revoked"):
-        services.verify_at_residence(
+        verification.verify_at_residence(
             acting_user=county_b_admin, method="number", number=certificate.number, today=TODAY
         )
 
 
 def test_the_exchanged_record_needs_her_file(woman, county_b_admin):
     with pytest.raises(ValidationError, match="Choose whose"):
-        services.verify_at_residence(acting_user=county_b_admin, method="exchanged", today=TODAY)
-    verification = services.verify_at_residence(
+        verification.verify_at_residence(
+            acting_user=county_b_admin, method="exchanged", today=TODAY
+        )
+    recorded = verification.verify_at_residence(
         acting_user=county_b_admin, method="exchanged", person=woman, today=TODAY
     )
-    assert verification.certificate is None and verification.method == "exchanged"
+    assert recorded.certificate is None and recorded.method == "exchanged"
 
 
 def test_only_the_residence_verifies(certificate, township_a, township_b, provider_a):
     # township_a issued it but she lives in county B; township_b sees nothing of her.
     with pytest.raises(PermissionDenied, match="does not live in your region"):
-        services.verify_at_residence(
+        verification.verify_at_residence(
             acting_user=township_a, method="qr", payload=certificate.payload, today=TODAY
         )
     with pytest.raises(ValidationError, match="No file with this ID number"):
-        services.verify_at_residence(
+        verification.verify_at_residence(
             acting_user=township_b, method="qr", payload=certificate.payload, today=TODAY
         )
     assert not Verification.objects.exists()
@@ -124,7 +126,7 @@ def test_only_the_residence_verifies(certificate, township_a, township_b, provid
 def test_a_payload_of_someone_else_is_refused(certificate, county_b_admin, villages):
     other = make_person(name="王芳")
     with pytest.raises(ValidationError, match="belongs to someone else"):
-        services.verify_at_residence(
+        verification.verify_at_residence(
             acting_user=county_b_admin,
             method="qr",
             person=other,
@@ -137,7 +139,7 @@ def test_the_30_day_rate_is_computable_from_what_is_stored(township_a, county_b_
     arrivals = [TODAY - datetime.timedelta(days=d) for d in (10, 30, 31, 60)]
     for arrived in arrivals:
         woman = make_person(arrived=arrived)
-        services.verify_at_residence(
+        verification.verify_at_residence(
             acting_user=county_b_admin, method="exchanged", person=woman, today=TODAY
         )
     days = sorted(Verification.objects.values_list("days_after_arrival", flat=True))
@@ -149,10 +151,10 @@ def test_the_30_day_rate_is_computable_from_what_is_stored(township_a, county_b_
 
 
 def test_a_notice_gives_three_months_and_is_issued_once_per_stay(woman, county_b_admin):
-    notice = services.issue_notice(woman, acting_user=county_b_admin, today=TODAY)
+    notice = notices.issue_notice(woman, acting_user=county_b_admin, today=TODAY)
     assert (notice.issued_on, notice.deadline) == (TODAY, datetime.date(2026, 9, 15))
     assert notice.episode == stay(woman) and notice.region_id == "330105001001"
-    assert services.issue_notice(woman, acting_user=county_b_admin, today=TODAY) == notice
+    assert notices.issue_notice(woman, acting_user=county_b_admin, today=TODAY) == notice
     assert Notice.objects.count() == 1
     entry = AuditEntry.objects.get(object_type="certificates.notice")
     assert entry.detail == {"action": "notice"}
@@ -168,28 +170,28 @@ def test_a_notice_gives_three_months_and_is_issued_once_per_stay(woman, county_b
     ],
 )
 def test_three_months_at_the_end_of_a_month(day, deadline):
-    assert services.add_months(day, 3) == deadline
+    assert notices.add_months(day, 3) == deadline
 
 
 def test_a_notice_only_where_she_lives_and_only_for_a_woman_18_to_49(
     woman, township_a, county_b_admin, villages
 ):
     with pytest.raises(PermissionDenied):
-        services.issue_notice(woman, acting_user=township_a, today=TODAY)
+        notices.issue_notice(woman, acting_user=township_a, today=TODAY)
     with pytest.raises(ValidationError, match="aged 18 to 49"):
-        services.issue_notice(make_person(sex="1"), acting_user=county_b_admin, today=TODAY)
+        notices.issue_notice(make_person(sex="1"), acting_user=county_b_admin, today=TODAY)
     with pytest.raises(ValidationError, match="aged 18 to 49"):
-        services.issue_notice(
+        notices.issue_notice(
             make_person(born=years_before(TODAY, 17)), acting_user=county_b_admin, today=TODAY
         )
 
 
 def test_no_notice_once_verified(woman, county_b_admin):
-    services.verify_at_residence(
+    verification.verify_at_residence(
         acting_user=county_b_admin, method="exchanged", person=woman, today=TODAY
     )
     with pytest.raises(ValidationError, match="already verified"):
-        services.issue_notice(woman, acting_user=county_b_admin, today=TODAY)
+        notices.issue_notice(woman, acting_user=county_b_admin, today=TODAY)
 
 
 def test_overdue_notices_worklist(county_b_admin, county_admin, township_a, villages):
@@ -197,18 +199,18 @@ def test_overdue_notices_worklist(county_b_admin, county_admin, township_a, vill
     on_time = make_person(arrived=datetime.date(2026, 1, 2))
     done = make_person(arrived=datetime.date(2026, 1, 2))
     for person in (late, on_time, done):
-        services.issue_notice(person, acting_user=county_b_admin, today=datetime.date(2026, 2, 1))
+        notices.issue_notice(person, acting_user=county_b_admin, today=datetime.date(2026, 2, 1))
     Notice.objects.filter(person=on_time).update(deadline=datetime.date(2026, 7, 1))
     # She brought her certificate (issued at home) and the residence verified it.
-    certificate = services.issue(done, acting_user=township_a, today=datetime.date(2026, 3, 1))
-    services.verify_at_residence(
+    certificate = issuing.issue(done, acting_user=township_a, today=datetime.date(2026, 3, 1))
+    verification.verify_at_residence(
         acting_user=county_b_admin,
         method="qr",
         payload=certificate.payload,
         today=datetime.date(2026, 3, 10),
     )
     assert Notice.objects.get(person=done).fulfilled_on == datetime.date(2026, 3, 10)
-    overdue = services.overdue_notices(county_b_admin, today=TODAY)
+    overdue = notices.overdue_notices(county_b_admin, today=TODAY)
     assert [n.person for n in overdue] == [late]
-    assert not services.overdue_notices(county_admin, today=TODAY).exists()  # another county
-    assert not services.overdue_notices(county_b_admin, today=datetime.date(2026, 5, 1)).exists()
+    assert not notices.overdue_notices(county_admin, today=TODAY).exists()  # another county
+    assert not notices.overdue_notices(county_b_admin, today=datetime.date(2026, 5, 1)).exists()

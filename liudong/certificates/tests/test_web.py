@@ -14,7 +14,7 @@ import pytest
 from django.utils import timezone
 
 from liudong.audit.models import Action, AuditEntry
-from liudong.certificates import services
+from liudong.certificates import issuing, notices, verification
 from liudong.certificates.models import Certificate, Method, Notice, Verification
 from liudong.people.idnumbers import mask
 
@@ -51,7 +51,7 @@ def she(villages):
 
 @pytest.fixture
 def certificate(she, township_a):
-    return services.issue(she, acting_user=township_a)
+    return issuing.issue(she, acting_user=township_a)
 
 
 def html(response) -> str:
@@ -223,7 +223,7 @@ def test_a_tampered_payload_is_invalid_with_its_reason(web, certificate, county_
 
 
 def test_a_revoked_certificate_is_invalid(web, certificate, township_a, county_b_admin):
-    services.revoke(certificate.number, "issued in error", acting_user=township_a)
+    issuing.revoke(certificate.number, "issued in error", acting_user=township_a)
     checked = html(web(county_b_admin).post("/certificates/verify/", {"code": certificate.payload}))
     assert 'data-ok="false"' in checked and "revoked" in checked
 
@@ -251,7 +251,7 @@ def test_the_exchanged_record_is_recorded_for_her(web, she, county_b_admin):
 
 def test_a_late_check_says_it_is_past_30_days(web, villages, township_a, county_b_admin):
     her = make_person(arrived=days_ago(45))
-    certificate = services.issue(her, acting_user=township_a)
+    certificate = issuing.issue(her, acting_user=township_a)
     checked = html(web(county_b_admin).post("/certificates/verify/", {"code": certificate.payload}))
     assert "45 days since arrival" in checked and "more than 30 days" in checked
 
@@ -287,7 +287,7 @@ def test_the_notice_is_given_from_her_file_and_printed(web, she, county_b_admin)
 
 
 def test_no_notice_once_verified(web, certificate, she, county_b_admin):
-    services.verify_at_residence(
+    verification.verify_at_residence(
         acting_user=county_b_admin, method="qr", payload=certificate.payload
     )
     client = web(county_b_admin)
@@ -299,8 +299,8 @@ def test_no_notice_once_verified(web, certificate, she, county_b_admin):
 def test_overdue_notices_come_first_in_the_worklist(web, villages, county_b_admin):
     recent = make_person(name="李新", arrived=days_ago(5))
     late = make_person(name="赵迟", arrived=days_ago(200))
-    services.issue_notice(recent, acting_user=county_b_admin)
-    services.issue_notice(late, acting_user=county_b_admin, today=days_ago(150))
+    notices.issue_notice(recent, acting_user=county_b_admin)
+    notices.issue_notice(late, acting_user=county_b_admin, today=days_ago(150))
 
     page = html(web(county_b_admin).get("/certificates/notices/"))
 
@@ -315,7 +315,7 @@ def test_overdue_notices_come_first_in_the_worklist(web, villages, county_b_admi
 
 def test_another_region_finds_nothing(web, certificate, she, county_b_admin, township_b):
     notice_holder = make_person(name="孙某", arrived=days_ago(3))
-    notice = services.issue_notice(notice_holder, acting_user=county_b_admin)
+    notice = notices.issue_notice(notice_holder, acting_user=county_b_admin)
     client = web(township_b)
     assert client.get(f"/certificates/{certificate.number}/").status_code == 404
     assert client.get(f"/certificates/{certificate.number}/pdf/").status_code == 404

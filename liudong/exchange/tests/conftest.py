@@ -9,7 +9,8 @@ import pytest
 from cryptography.hazmat.primitives import serialization
 from cryptography.hazmat.primitives.asymmetric.ed25519 import Ed25519PrivateKey
 
-from liudong.exchange import services
+from liudong.actors import OPERATOR
+from liudong.exchange.messaging import services as messaging
 
 
 def public_text(private: Ed25519PrivateKey) -> str:
@@ -29,6 +30,8 @@ def henan():
 @pytest.fixture
 def node(node_keys, villages, henan):
     """This node serves 西湖区 (330106) and trusts 河南's node for 41."""
-    services.init_node(region_code="330106", url="https://xihu.example/")
-    services.trust_peer(region_code="41", url="https://henan.example/", key=public_text(henan))
-    return services.identity()
+    messaging.init_node(region_code="330106", url="https://xihu.example/")
+    messaging.trust_peer(
+        acting_user=OPERATOR, region_code="41", url="https://henan.example/", key=public_text(henan)
+    )
+    return messaging.identity()

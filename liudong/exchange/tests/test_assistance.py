@@ -15,13 +15,15 @@ from cryptography.hazmat.primitives.asymmetric.ed25519 import Ed25519PrivateKey
 from django.core.exceptions import PermissionDenied, ValidationError
 from django.utils import timezone
 
+from liudong.actors import OPERATOR
 from liudong.audit.models import AuditEntry
-from liudong.exchange import assistance, messages, services
+from liudong.exchange.assistance import services as assistance
+from liudong.exchange.messaging import messages
+from liudong.exchange.messaging import services as messaging
 from liudong.exchange.models import AssistanceRequest, InboxMessage, OutboxMessage
+from liudong.exchange.tests.conftest import public_text
 from liudong.people.idnumbers import make
 from liudong.people.models import Person, ResidenceEpisode
-
-from .conftest import public_text
 
 NOW = datetime.datetime(2026, 11, 22, 9, 0, tzinfo=datetime.UTC)
 TODAY = datetime.date(2026, 11, 22)
@@ -70,7 +72,7 @@ def _request_from_henan(henan, id_number: str, *, request_id=None, deadline=None
         now=NOW,
         deadline=deadline or datetime.date(2026, 12, 22),
     )
-    message, _new = services.receive(envelope, now=NOW)
+    message, _new = messaging.receive(envelope, now=NOW)
     return message
 
 
@@ -304,7 +306,9 @@ def test_an_answer_from_a_node_not_asked_is_refused(node, henan, township_a):
         acting_user=township_a, person=person(), question="children", urgency="normal"
     )
     other = Ed25519PrivateKey.generate()
-    services.trust_peer(region_code="42", url="https://hubei.example/", key=public_text(other))
+    messaging.trust_peer(
+        acting_user=OPERATOR, region_code="42", url="https://hubei.example/", key=public_text(other)
+    )
     with pytest.raises(ValidationError) as refused:
         assistance.on_answer(_answer_from_henan(other, request.request_id, sender="42"))
     assert "from" in refused.value.message_dict

@@ -9,11 +9,10 @@ import datetime
 import pytest
 
 from liudong.audit.models import AuditEntry
-from liudong.exchange import assistance
+from liudong.exchange.assistance import services as assistance
 from liudong.exchange.models import AssistanceRequest, OutboxMessage
+from liudong.exchange.tests.test_assistance import _request_from_henan, person
 from liudong.people.idnumbers import mask
-
-from .test_assistance import _request_from_henan, person
 
 URL = "/api/assistance-requests/"
 

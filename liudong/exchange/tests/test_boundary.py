@@ -24,10 +24,13 @@ from hypothesis import strategies as st
 
 from liudong.actors import OPERATOR
 from liudong.audit.models import AuditEntry
-from liudong.certificates import services as certificates
+from liudong.certificates import issuing
+from liudong.certificates import verification as verifying
 from liudong.certificates.models import Certificate, Verification
-from liudong.exchange import assistance, boundary, catalogue, messages, payloads, services
-from liudong.exchange.messages import Refused
+from liudong.exchange.assistance import services as assistance
+from liudong.exchange.messaging import boundary, catalogue, messages, payloads
+from liudong.exchange.messaging import services as messaging
+from liudong.exchange.messaging.messages import Refused
 from liudong.exchange.models import (
     AssistanceRequest,
     InboxMessage,
@@ -35,12 +38,11 @@ from liudong.exchange.models import (
     RefusedMessage,
     ReportedService,
 )
+from liudong.exchange.tests.conftest import public_text
 from liudong.people import services as people
 from liudong.people.idnumbers import make
 from liudong.people.models import Child, HeldCertificate, Person, ResidenceEpisode
 from liudong.regions.models import Region
-
-from .conftest import public_text
 
 TODAY = timezone.localdate()
 BIRTH = datetime.date(1995, 3, 8)
@@ -70,7 +72,9 @@ TABLES = (
 def guangdong(node):
     """广东's node (44), trusted here beside 河南's."""
     key = Ed25519PrivateKey.generate()
-    services.trust_peer(region_code="44", url="https://gd.example/", key=public_text(key))
+    messaging.trust_peer(
+        acting_user=OPERATOR, region_code="44", url="https://gd.example/", key=public_text(key)
+    )
     return key
 
 
@@ -88,7 +92,7 @@ def refused(key, message_type: str, payload: dict, *, sender="44") -> str:
     """Send and expect a refusal for the sender's region; nothing may have changed."""
     before = database()
     with pytest.raises(Refused) as caught:
-        services.receive(envelope(key, message_type, payload, sender=sender))
+        messaging.receive(envelope(key, message_type, payload, sender=sender))
     assert caught.value.reason == OUTSIDE, caught.value
     assert database() == before
     logged = RefusedMessage.objects.order_by("-id").first()
@@ -97,7 +101,7 @@ def refused(key, message_type: str, payload: dict, *, sender="44") -> str:
 
 
 def accepted(key, message_type: str, payload: dict, *, sender="44") -> InboxMessage:
-    message, new = services.receive(envelope(key, message_type, payload, sender=sender))
+    message, new = messaging.receive(envelope(key, message_type, payload, sender=sender))
     assert new
     message.refresh_from_db()
     assert message.state == InboxMessage.State.APPLIED, message.problem
@@ -128,7 +132,7 @@ def her_file(
             arrival_date=TODAY - datetime.timedelta(days=40),
         )
     if certificate:
-        certificates.issue(person, acting_user=OPERATOR)
+        issuing.issue(person, acting_user=OPERATOR)
     OutboxMessage.objects.all().delete()  # what this node told others is not the question
     return person
 
@@ -229,7 +233,7 @@ def test_a_certificate_this_node_issued_is_never_revoked_from_outside(guangdong)
     certificate = Certificate.objects.get(person=person)
     detail = refused(guangdong, "certificate_revoked", revoked(certificate.number))
     assert "issued by this node" in detail
-    assert certificates.verify_payload(certificate.payload).ok  # it still verifies
+    assert verifying.verify_payload(certificate.payload).ok  # it still verifies
     # Nor marked issued again elsewhere (a held copy that a later revocation would follow).
     again = issued(certificate.number)
     assert "issued by this node" in refused(guangdong, "certificate_issued", again)
@@ -483,8 +487,11 @@ def test_a_message_outside_the_senders_regions_changes_nothing(
 
 def test_a_peer_trusted_more_narrowly_speaks_for_its_regions_alone(guangdong):
     """广州's node (4401) is trusted beside 广东's: a 广州 township is 广州's to report."""
-    services.trust_peer(
-        region_code="4401", url="https://gz.example/", key=public_text(Ed25519PrivateKey.generate())
+    messaging.trust_peer(
+        acting_user=OPERATOR,
+        region_code="4401",
+        url="https://gz.example/",
+        key=public_text(Ed25519PrivateKey.generate()),
     )
     her_file(lives_in=TOWNSHIP_A)
     assert "(44)" in refused(guangdong, "arrival", arrival(TIANHE))
@@ -494,7 +501,9 @@ def test_a_peer_trusted_for_a_prefix_covering_this_node_still_speaks_only_for_it
     """A node trusted for all of 浙江 (33) is still not believed about 西湖区's townships:
     what happens here is recorded here."""
     zhejiang = Ed25519PrivateKey.generate()
-    services.trust_peer(region_code="33", url="https://zj.example/", key=public_text(zhejiang))
+    messaging.trust_peer(
+        acting_user=OPERATOR, region_code="33", url="https://zj.example/", key=public_text(zhejiang)
+    )
     her_file(lives_in="330102001")  # 清波街道, 上城区: 浙江's, not this node's
     assert TOWNSHIP_B in refused(zhejiang, "arrival", arrival(TOWNSHIP_B), sender="33")
     accepted(zhejiang, "arrival", arrival("330102003"), sender="33")
@@ -510,12 +519,12 @@ def test_a_revocation_follows_a_certificate_her_file_holds_after_she_moved_on(gu
 def test_a_message_about_no_file_here_waits_and_is_checked_again_when_applied(
     guangdong, county_admin
 ):
-    message, _new = services.receive(envelope(guangdong, "service", service()))
+    message, _new = messaging.receive(envelope(guangdong, "service", service()))
     message.refresh_from_db()
     assert message.state == InboxMessage.State.PROBLEM and "No file" in message.problem
     her_file(household=ZHENGZHOU, lives_in=TIANHE)  # a file made since: registered in 河南
     with pytest.raises(ValidationError) as caught:
-        services.apply_again(acting_user=county_admin, message=message)
+        messaging.apply_again(acting_user=county_admin, message=message)
     assert caught.value.code == OUTSIDE
     assert not ReportedService.objects.exists()
 
@@ -525,14 +534,14 @@ def test_a_message_accepted_stays_one_message_when_delivered_again(guangdong):
     her file moved and the same assertion would now be refused."""
     her_file(lives_in=TOWNSHIP_A)
     sent = envelope(guangdong, "arrival", arrival(TIANHE))
-    services.receive(sent)
+    messaging.receive(sent)
     people.register_arrival(
         acting_user=OPERATOR,
         person=Person.objects.get(),
         region=Region.objects.get(code=TOWNSHIP_B),
         arrival_date=TODAY,
     )
-    _message, new = services.receive(messages.stamp(sent, sign=guangdong.sign, now=timezone.now()))
+    _message, new = messaging.receive(messages.stamp(sent, sign=guangdong.sign, now=timezone.now()))
     assert not new and not RefusedMessage.objects.exists()
 
 

@@ -12,7 +12,8 @@ from django.utils import timezone
 
 from liudong import events
 from liudong.actors import OPERATOR
-from liudong.exchange import catalogue, services
+from liudong.exchange.messaging import catalogue
+from liudong.exchange.messaging import services as messaging
 from liudong.exchange.models import OutboxMessage
 from liudong.people import services as people
 from liudong.people.idnumbers import make
@@ -64,7 +65,7 @@ def test_the_exchange_hears_every_event_that_sends_a_notice():
         events.ServiceGiven,
     }
     for event_type in sending:
-        assert services.send_notices in events.subscribers(event_type)
+        assert messaging.send_notices in events.subscribers(event_type)
 
 
 def _arrive() -> Person:

@@ -15,11 +15,11 @@ import pytest
 from django.test import Client
 from django.utils import timezone
 
+from liudong.actors import OPERATOR
 from liudong.certificates import keys
-from liudong.exchange import services
+from liudong.exchange.messaging import services as messaging
 from liudong.exchange.models import InboxMessage, NodeIdentity, OutboxMessage, RefusedMessage
-
-from .test_nodes_and_messages import ARRIVAL
+from liudong.exchange.tests.test_nodes_and_messages import ARRIVAL
 
 PEER_URL = "https://xihu.example/"
 
@@ -28,10 +28,10 @@ PEER_URL = "https://xihu.example/"
 def self_peer(node_keys, villages):
     """This node (西湖区) trusts its own key for 330106 and for 河南 (41), so a message it
     queues as 河南's node (:func:`queue`) is delivered to its own inbox through the view."""
-    services.init_node(region_code="330106", url=PEER_URL)
-    key = services.public_key_text(keys.current_key().public)
+    messaging.init_node(region_code="330106", url=PEER_URL)
+    key = messaging.public_key_text(keys.current_key().public)
     for prefix in ("330106", "41"):
-        services.trust_peer(region_code=prefix, url=PEER_URL, key=key)
+        messaging.trust_peer(acting_user=OPERATOR, region_code=prefix, url=PEER_URL, key=key)
 
 
 def queue(message_type: str, *, to_region: str, payload: dict) -> OutboxMessage:
@@ -39,7 +39,7 @@ def queue(message_type: str, *, to_region: str, payload: dict) -> OutboxMessage:
     its own regions, so what this node says of its own townships it never accepts."""
     NodeIdentity.objects.update(region_id="410105")
     try:
-        return services.queue(message_type, to_region=to_region, payload=payload)
+        return messaging.queue(message_type, to_region=to_region, payload=payload)
     finally:
         NodeIdentity.objects.update(region_id="330106")
 
@@ -69,9 +69,9 @@ def through_view(up: dict):
 def test_a_queued_message_is_delivered_once(self_peer):
     queued = queue("arrival", to_region="330106002", payload=ARRIVAL)
     post = through_view({"yes": True})
-    assert services.flush(post=post) == {"delivered": 1, "failed": 0}
+    assert messaging.flush(post=post) == {"delivered": 1, "failed": 0}
     assert InboxMessage.objects.get().id == queued.id
-    assert services.flush(post=post) == {"delivered": 0, "failed": 0}  # nothing due
+    assert messaging.flush(post=post) == {"delivered": 0, "failed": 0}  # nothing due
 
 
 def test_a_peer_that_is_down_makes_messages_wait_and_nothing_is_lost_or_doubled(self_peer):
@@ -83,7 +83,7 @@ def test_a_peer_that_is_down_makes_messages_wait_and_nothing_is_lost_or_doubled(
     waits = []
     for minutes in (0, 1, 3, 7, 15, 31, 63):  # an hour down: tried as each wait runs out
         now = start + datetime.timedelta(minutes=minutes)
-        assert services.flush(now=now, post=post)["delivered"] == 0
+        assert messaging.flush(now=now, post=post)["delivered"] == 0
         waits.append(OutboxMessage.objects.order_by("created").first().next_attempt_at - now)
     assert waits[:4] == [datetime.timedelta(minutes=m) for m in (1, 2, 4, 8)]
     assert max(waits) <= datetime.timedelta(hours=1)
@@ -91,11 +91,11 @@ def test_a_peer_that_is_down_makes_messages_wait_and_nothing_is_lost_or_doubled(
     assert first.attempts == 7 and "refused" in first.last_error.lower()
     up["yes"] = True
     later = start + datetime.timedelta(hours=3)
-    assert services.flush(now=later, post=post) == {"delivered": 2, "failed": 0}
+    assert messaging.flush(now=later, post=post) == {"delivered": 2, "failed": 0}
     assert InboxMessage.objects.count() == 2
     # Delivered again (an acknowledgement lost on the way): still one message each.
     OutboxMessage.objects.update(delivered_at=None, next_attempt_at=None)
-    assert services.flush(now=later, post=post) == {"delivered": 2, "failed": 0}
+    assert messaging.flush(now=later, post=post) == {"delivered": 2, "failed": 0}
     assert InboxMessage.objects.count() == 2
 
 
@@ -104,7 +104,7 @@ def test_a_refusal_is_kept_with_its_reason(self_peer):
     OutboxMessage.objects.update(
         envelope={**OutboxMessage.objects.get().envelope, "to": "330105"}  # not the peer's
     )
-    assert services.flush(post=through_view({"yes": True}))["failed"] == 1
+    assert messaging.flush(post=through_view({"yes": True}))["failed"] == 1
     assert OutboxMessage.objects.get().last_error.startswith("400 ")
     assert RefusedMessage.objects.get().reason in ("bad_signature", "not_ours")
 
@@ -125,9 +125,9 @@ def test_the_http_transport_reports_a_closed_port_as_an_error():
         probe.bind(("127.0.0.1", 0))
         port = probe.getsockname()[1]
     with pytest.raises(OSError):
-        services._post(f"http://127.0.0.1:{port}/exchange/inbox/", {"id": "x"})
+        messaging._post(f"http://127.0.0.1:{port}/exchange/inbox/", {"id": "x"})
     with pytest.raises(ValueError):
-        services._post("file:///etc/passwd", {})
+        messaging._post("file:///etc/passwd", {})
 
 
 def test_messages_queued_while_a_peer_is_down_wait_behind_the_first(self_peer):
@@ -137,20 +137,20 @@ def test_messages_queued_while_a_peer_is_down_wait_behind_the_first(self_peer):
     post = through_view(up)
     start = timezone.now()
     first = queue("arrival", to_region="330106002", payload=ARRIVAL)
-    assert services.flush(now=start, post=post) == {"delivered": 0, "failed": 1}
+    assert messaging.flush(now=start, post=post) == {"delivered": 0, "failed": 1}
     up["yes"] = True
     leaving()
     soon = start + datetime.timedelta(seconds=10)  # the arrival's wait is not over
-    assert services.flush(now=soon, post=post) == {"delivered": 0, "failed": 0}
+    assert messaging.flush(now=soon, post=post) == {"delivered": 0, "failed": 0}
     later = start + datetime.timedelta(minutes=2)
-    assert services.flush(now=later, post=post) == {"delivered": 2, "failed": 0}
+    assert messaging.flush(now=later, post=post) == {"delivered": 2, "failed": 0}
     received = list(InboxMessage.objects.order_by("received_at").values_list("id", flat=True))
     assert received[0] == first.id and len(received) == 2
 
 
 def test_an_address_sending_refused_messages_is_held_off(self_peer, client, monkeypatch):
     from liudong.certificates import throttle
-    from liudong.exchange import views
+    from liudong.exchange.messaging import views
 
     monkeypatch.setattr(throttle.time, "time", lambda: 1_900_000_000.0)
     monkeypatch.setattr(views, "REFUSALS_ALLOWED", 3)

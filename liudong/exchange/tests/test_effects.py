@@ -15,9 +15,10 @@ from cryptography.hazmat.primitives.asymmetric.ed25519 import Ed25519PrivateKey
 from django.utils import timezone
 
 from liudong.actors import OPERATOR
-from liudong.certificates import services as certificates
+from liudong.certificates import issuing, verification
 from liudong.certificates.models import Method, Verification
-from liudong.exchange import messages, services
+from liudong.exchange.messaging import messages
+from liudong.exchange.messaging import services as messaging
 from liudong.exchange.models import InboxMessage, OutboxMessage, ReportedService
 from liudong.people import services as people
 from liudong.people.idnumbers import make
@@ -42,7 +43,7 @@ def send(henan, message_type: str, payload: dict, *, to: str = "330106002001") -
     envelope = messages.build(
         message_type, sender="41", to=to, payload=payload, sign=henan.sign, now=timezone.now()
     )
-    message, new = services.receive(envelope)
+    message, new = messaging.receive(envelope)
     assert new
     message.refresh_from_db()
     return message
@@ -128,9 +129,9 @@ def test_the_same_notice_twice_is_one_effect(node, henan):
         sign=henan.sign,
         now=timezone.now(),
     )
-    services.receive(envelope)
+    messaging.receive(envelope)
     again = messages.stamp(envelope, sign=henan.sign, now=timezone.now())  # a re-delivery
-    _message, new = services.receive(again)
+    _message, new = messaging.receive(again)
     assert not new
     assert Person.objects.get(id_number=OURS).episodes.count() == 1
 
@@ -171,7 +172,7 @@ def test_a_notice_about_no_file_here_is_a_problem(node, henan):
 
 def test_a_verification_notice_marks_her_certificate_verified(node, henan):
     person = her_file(household="330106002001", residence=ZHENGZHOU)
-    certificate = certificates.issue(person, acting_user=OPERATOR)
+    certificate = issuing.issue(person, acting_user=OPERATOR)
     # Issued while she lives in 河南: the residence learns of it.
     queued = OutboxMessage.objects.get(type="certificate_issued")
     assert queued.to_region == ZHENGZHOU
@@ -244,7 +245,7 @@ def test_a_certificate_issued_there_is_kept_and_its_revocation_refuses_it(node, 
     held.refresh_from_db()
     assert held.revoked_on == TODAY
     with pytest.raises(Exception, match="revoked"):
-        certificates.verify_at_residence(acting_user=OPERATOR, method="number", number=number)
+        verification.verify_at_residence(acting_user=OPERATOR, method="number", number=number)
 
 
 # --- what changes here send ---------------------------------------------------------------
@@ -284,7 +285,7 @@ def test_a_node_without_identity_sends_nothing(node_keys, villages):
 def test_a_verification_here_notifies_the_issuing_place(node):
     person = her_file(household="410105001", residence="330106002001", id_number=THEIRS)
     HeldCertificate.objects.create(person=person, number="410105001-2026-000001", issuer="41")
-    certificates.verify_at_residence(
+    verification.verify_at_residence(
         acting_user=OPERATOR, method="number", number="410105001-2026-000001"
     )
     message = OutboxMessage.objects.get(type="verification")

@@ -23,7 +23,8 @@ from openpyxl import Workbook, load_workbook
 from liudong.actors import OPERATOR
 from liudong.audit.models import AuditEntry
 from liudong.certificates.tests.conftest import make_person
-from liudong.exchange import intake
+from liudong.exchange.intake import reading
+from liudong.exchange.intake import services as intake
 from liudong.exchange.models import IntakeBatch, IntakeRow
 from liudong.people import idnumbers
 from liudong.people.models import Person, ResidenceEpisode
@@ -67,7 +68,7 @@ def elsewhere(villages):
 
 
 def take_in(tmp_path, rows, user, **options):
-    return intake.import_department(
+    return reading.import_department(
         write_csv(tmp_path, rows),
         source=options.pop("source", "police"),
         acting_user=user,
@@ -87,14 +88,14 @@ def test_unknown_column_refuses_the_whole_list(tmp_path, township_a):
         tmp_path, [["王芳", NEWCOMER, "", TODAY.isoformat(), "", "x"]], [*HEADER, "籍贯"]
     )
     with pytest.raises(TableError, match=r"unknown column.*籍贯"):
-        intake.import_department(path, source="police", acting_user=township_a)
+        reading.import_department(path, source="police", acting_user=township_a)
     assert not IntakeBatch.objects.exists() and not IntakeRow.objects.exists()
 
 
 def test_missing_required_column_names_it_on_row_1(tmp_path, township_a):
     path = write_csv(tmp_path, [["王芳", "", TODAY.isoformat()]], ["姓名", "地址", "日期"])
     with pytest.raises(TableError, match=r"row 1.*公民身份号码"):
-        intake.import_department(path, source="police", acting_user=township_a)
+        reading.import_department(path, source="police", acting_user=township_a)
     assert not IntakeBatch.objects.exists()
 
 
@@ -155,13 +156,13 @@ def test_gb18030_csv_and_english_headers_and_xlsx(tmp_path, township_a):
         ["name", "id_number", "address", "date", "employer"],
         encoding="gb18030",
     )
-    batch = intake.import_department(path, source="labour", acting_user=township_a)
+    batch = reading.import_department(path, source="labour", acting_user=township_a)
     assert row_of(batch, 2).address == "北山路1号"
     book = Workbook()
     book.active.append(HEADER)
     book.active.append(["张伟", NEWCOMER_2, "", days_ago(5), ""])  # an Excel date cell
     book.save(tmp_path / "list.xlsx")
-    batch = intake.import_department(
+    batch = reading.import_department(
         tmp_path / "list.xlsx", source="housing", acting_user=township_a
     )
     assert row_of(batch, 2).date == days_ago(5)
@@ -216,7 +217,7 @@ def test_a_name_that_sounds_the_same_is_a_change_another_name_is_unmatched(
 def test_another_residence_region_is_a_change(tmp_path, township_a, her):
     rows = [["周敏", her.id_number, "曙光路2号", days_ago(3).isoformat(), "", "330106002002"]]
     path = write_csv(tmp_path, rows, [*HEADER, "现居住地区划代码"])
-    batch = intake.import_department(path, source="police", acting_user=township_a)
+    batch = reading.import_department(path, source="police", acting_user=township_a)
     row = row_of(batch, 2)
     assert row.category == "changed"
     assert row.differences["residence_region"] == {"file": VILLAGE_A, "list": "330106002002"}
@@ -235,7 +236,7 @@ def test_a_row_outside_the_users_region_is_unmatched(tmp_path, township_a):
         [["王芳", NEWCOMER, "", days_ago(3).isoformat(), "", "330106004001"]],
         [*HEADER, "现居住地区划代码"],
     )
-    batch = intake.import_department(path, source="police", acting_user=township_a)
+    batch = reading.import_department(path, source="police", acting_user=township_a)
     row = row_of(batch, 2)
     assert row.category == "unmatched" and row.reason == "outside_region"
 
@@ -372,7 +373,7 @@ def test_confirming_another_region_registers_a_move(tmp_path, township_a, her):
         [["周闽", her.id_number, "曙光路2号", days_ago(3).isoformat(), "", "330106002002"]],
         [*HEADER, "现居住地区划代码"],
     )
-    batch = intake.import_department(path, source="housing", acting_user=township_a)
+    batch = reading.import_department(path, source="housing", acting_user=township_a)
     intake.confirm_row(row_of(batch, 2), acting_user=township_a)
     her.refresh_from_db()
     assert her.name == "周闽" and her.residence_region_id == "330106002002"
@@ -546,14 +547,14 @@ def test_no_cell_content_crashes_the_reader(tmp_path_factory, rows):
     clean_rows = [["" if c is None else c.replace("\x00", "") for c in row] for row in rows]
     path = write_csv(folder, clean_rows, [*HEADER, "现居住地区划代码"])
     try:
-        reading = intake.read_department_file(
+        read = reading.read_department_file(
             path, default_region="330106002", known_region=lambda code: code.startswith("3301")
         )
     except TableError:
         return
-    for problem in reading.rejected:
-        assert problem["field"] in intake.COLUMNS and problem["message"]
-    assert len({r.id_number for r in reading.rows}) == len(reading.rows)
+    for problem in read.rejected:
+        assert problem["field"] in reading.COLUMNS and problem["message"]
+    assert len({r.id_number for r in read.rows}) == len(read.rows)
 
 
 @given(st.lists(st.lists(cells, min_size=5, max_size=5), min_size=1, max_size=4))
@@ -566,7 +567,7 @@ def test_no_cell_content_crashes_the_reconciler(tmp_path_factory, township_a, he
     clean_rows.append(["周敏", her.id_number, "", days_ago(1).isoformat(), ""])
     path = write_csv(folder, clean_rows)
     try:
-        batch = intake.import_department(path, source="commerce", acting_user=township_a)
+        batch = reading.import_department(path, source="commerce", acting_user=township_a)
     except TableError:
         return
     assert batch.rows.count() + len({p["row"] for p in batch.rejected}) <= len(clean_rows)
@@ -735,11 +736,11 @@ def test_an_employers_credit_code_is_normalised_a_name_kept():
     first17 = "91330106" + body + creditcode.organisation_check(body)
     code = first17 + creditcode.check_character(first17)
     values = {"name": "王芳", "id_number": NEWCOMER, "date": days_ago(1), "employer": code.lower()}
-    row, problems, _warnings = intake.check_row(
+    row, problems, _warnings = reading.check_row(
         2, values, default_region="330106002", known_region=lambda c: True, today=TODAY
     )
     assert not problems and row.employer == code
-    row, _problems, _warnings = intake.check_row(
+    row, _problems, _warnings = reading.check_row(
         2,
         {**values, "employer": "北山小吃店"},
         default_region="330106002",

@@ -10,9 +10,8 @@ from django.utils import timezone
 
 from liudong.audit.models import AuditEntry
 from liudong.exchange.models import InboxMessage
+from liudong.exchange.tests.test_effects import OURS, arrival_of, send
 from liudong.people.models import Person
-
-from .test_effects import OURS, arrival_of, send
 
 TODAY = timezone.localdate()
 
@@ -67,7 +66,7 @@ def test_the_api_lists_inbox_and_outbox_in_scope(stuck, client_for, township_a, 
 
 
 def test_her_file_shows_the_services_her_residence_reported(node, henan, client_for, township_a):
-    from .test_effects import ZHENGZHOU, her_file
+    from liudong.exchange.tests.test_effects import ZHENGZHOU, her_file
 
     person = her_file(residence=ZHENGZHOU)
     payload = {"id_number": OURS, "service_type": "pre_pregnancy", "date": TODAY.isoformat()}

@@ -12,7 +12,7 @@ from openpyxl import load_workbook
 
 from conftest import make_user
 from liudong.audit.models import AuditEntry
-from liudong.exchange import match_reports
+from liudong.exchange.matching import services as match_reports
 from liudong.exchange.tests.test_match_report import A, B, C, D, registers
 
 pytestmark = pytest.mark.django_db

@@ -10,7 +10,8 @@ import pytest
 from django.core.management import call_command
 from openpyxl import load_workbook
 
-from liudong.exchange import match_report, matching
+from liudong.exchange.matching import county_report as match_report
+from liudong.exchange.matching import engine as matching
 from liudong.exchange.tests.test_matching import TODAY, person
 from liudong.people.generate import write_file
 

@@ -13,7 +13,7 @@ from django.core.management import call_command
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
-from liudong.exchange import matching
+from liudong.exchange.matching import engine as matching
 from liudong.people import idnumbers
 from liudong.people.generate import generate_rows, write_file
 

@@ -18,12 +18,13 @@ from django.utils import timezone
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
-from liudong.exchange import messages, services
-from liudong.exchange.messages import Refused
+from liudong.actors import OPERATOR
+from liudong.exchange.messaging import messages
+from liudong.exchange.messaging import services as messaging
+from liudong.exchange.messaging.messages import Refused
 from liudong.exchange.models import InboxMessage, OutboxMessage, RefusedMessage
+from liudong.exchange.tests.conftest import public_text
 from liudong.people.idnumbers import make
-
-from .conftest import public_text
 
 NOW = datetime.datetime(2026, 11, 22, 9, 0, tzinfo=datetime.UTC)
 HER = make("411326", datetime.date(1995, 3, 8), 21, "2")
@@ -50,7 +51,7 @@ def _from_henan(henan, payload=None, *, to="330106", message_type="arrival", now
 
 def _refusal(envelope) -> str:
     with pytest.raises(Refused) as caught:
-        services.receive(envelope, now=NOW)
+        messaging.receive(envelope, now=NOW)
     logged = RefusedMessage.objects.order_by("-id").first()
     assert logged is not None and logged.reason == caught.value.reason
     return caught.value.reason
@@ -58,22 +59,29 @@ def _refusal(envelope) -> str:
 
 def test_a_peer_is_chosen_by_the_longest_prefix(node, henan):
     other = Ed25519PrivateKey.generate()
-    services.trust_peer(region_code="4113", url="https://nanyang.example/", key=public_text(other))
-    assert services.peer_for("411326").region_prefix == "4113"
-    assert services.peer_for("410105").region_prefix == "41"
-    assert services.peer_for("440100") is None
+    messaging.trust_peer(
+        acting_user=OPERATOR,
+        region_code="4113",
+        url="https://nanyang.example/",
+        key=public_text(other),
+    )
+    assert messaging.peer_for("411326").region_prefix == "4113"
+    assert messaging.peer_for("410105").region_prefix == "41"
+    assert messaging.peer_for("440100") is None
 
 
 def test_a_peer_key_that_is_not_a_key_is_refused(node):
     with pytest.raises(ValidationError):
-        services.trust_peer(region_code="44", url="https://gd.example/", key="not-a-key")
+        messaging.trust_peer(
+            acting_user=OPERATOR, region_code="44", url="https://gd.example/", key="not-a-key"
+        )
 
 
 def test_a_signed_message_is_accepted_once(node, henan):
     envelope = _from_henan(henan)
-    message, new = services.receive(envelope, now=NOW)
+    message, new = messaging.receive(envelope, now=NOW)
     assert new and message.type == "arrival" and message.from_region == "41"
-    again, new_again = services.receive(json.loads(json.dumps(envelope)), now=NOW)
+    again, new_again = messaging.receive(json.loads(json.dumps(envelope)), now=NOW)
     assert again.pk == message.pk and not new_again
     assert InboxMessage.objects.count() == 1
 
@@ -92,7 +100,7 @@ def test_each_refusal_is_logged_with_its_reason(node, henan):
     assert _refusal(_from_henan(henan, to="330105")) == "not_ours"
     missing_field = {k: v for k, v in good.items() if k != "deadline"}
     assert _refusal(missing_field) == "malformed"
-    services.receive(good, now=NOW)
+    messaging.receive(good, now=NOW)
     # Another message signed under an id already received: not the same message.
     replay = {**good, "payload": {**good["payload"], "arrival_date": "2026-11-21"}}
     replay["signature"] = base64.b64encode(henan.sign(messages.canonical(replay))).decode()
@@ -150,11 +158,11 @@ def test_any_json_is_refused_by_reason_or_accepted_never_crashes(value):
 
 def test_the_outbox_is_written_in_the_changes_transaction(node):
     with transaction.atomic():
-        queued = services.queue("arrival", to_region="411326", payload=ARRIVAL)
+        queued = messaging.queue("arrival", to_region="411326", payload=ARRIVAL)
         assert OutboxMessage.objects.filter(pk=queued.pk).exists()
         transaction.set_rollback(True)  # the change failed: its notice goes with it
     assert not OutboxMessage.objects.exists()
-    kept = services.queue("arrival", to_region="411326", payload=ARRIVAL)
+    kept = messaging.queue("arrival", to_region="411326", payload=ARRIVAL)
     assert kept.envelope["from"] == "330106" and kept.envelope["signature"]
 
 
@@ -183,8 +191,8 @@ def test_the_node_commands(node_keys, villages, henan):
     listed = json.loads(_run("node_list", "--format", "json"))
     assert listed["node"]["region"] == "330106"
     assert [p["region"] for p in listed["peers"]] == ["41"]
-    services.receive(_from_henan(henan, now=timezone.now()))
-    services.queue(
+    messaging.receive(_from_henan(henan, now=timezone.now()))
+    messaging.queue(
         "departure",
         to_region="41",
         payload={"id_number": HER, "residence_region": "330106002", "departure_date": "2026-11-21"},

@@ -14,13 +14,14 @@ from django.core.management import call_command
 from django.test import Client
 
 from liudong import crypto
+from liudong.actors import OPERATOR
 from liudong.certificates import keys
-from liudong.exchange import messages, services
-from liudong.exchange.messages import Refused
+from liudong.exchange.messaging import messages
+from liudong.exchange.messaging import services as messaging
+from liudong.exchange.messaging.messages import Refused
 from liudong.exchange.models import InboxMessage, Peer, RefusedMessage
-
-from .conftest import public_text
-from .test_nodes_and_messages import ARRIVAL, NOW
+from liudong.exchange.tests.conftest import public_text
+from liudong.exchange.tests.test_nodes_and_messages import ARRIVAL, NOW
 
 pytestmark = pytest.mark.django_db
 
@@ -39,7 +40,7 @@ def _signed(key: crypto.PrivateKey, *, algorithm: str | None = None, now=NOW) ->
 
 def _refused(envelope) -> str:
     with pytest.raises(Refused) as caught:
-        services.receive(envelope, now=NOW)
+        messaging.receive(envelope, now=NOW)
     assert RefusedMessage.objects.order_by("-id").first().reason == caught.value.reason
     return caught.value.reason
 
@@ -48,14 +49,16 @@ def _refused(envelope) -> str:
 def henan_sm2(node):
     """河南's node after its changeover: trusted with its SM2 key."""
     key = crypto.generate(crypto.SM2)
-    services.trust_peer(region_code="41", url="https://henan.example/", key=key.public.text())
+    messaging.trust_peer(
+        acting_user=OPERATOR, region_code="41", url="https://henan.example/", key=key.public.text()
+    )
     return key
 
 
 def test_an_sm2_message_from_a_peer_trusted_with_that_key_is_accepted(henan_sm2):
     envelope = _signed(henan_sm2)
     assert envelope["alg"] == "sm2"
-    message, new = services.receive(json.loads(json.dumps(envelope)), now=NOW)
+    message, new = messaging.receive(json.loads(json.dumps(envelope)), now=NOW)
     assert new and message.type == "arrival" and InboxMessage.objects.count() == 1
 
 
@@ -99,10 +102,10 @@ def test_a_peer_changing_over_is_accepted_with_both_keys_until_the_old_is_retire
     call_command("node_list", "--format", "json", stdout=listed)
     [shown] = json.loads(listed.getvalue())["peers"]
     assert (shown["algorithm"], shown["previous_key_id"]) == ("sm2", peer.previous_key_id)
-    services.receive(before_switch, now=NOW)
+    messaging.receive(before_switch, now=NOW)
     after_switch = {**_signed(new_key), "payload": {**ARRIVAL, "arrival_date": "2026-11-21"}}
     after_switch = messages.stamp(after_switch, sign=new_key.sign, now=NOW, algorithm="sm2")
-    services.receive(after_switch, now=NOW)
+    messaging.receive(after_switch, now=NOW)
     assert InboxMessage.objects.count() == 2
 
     call_command(
@@ -128,8 +131,13 @@ def test_a_peer_changing_over_is_accepted_with_both_keys_until_the_old_is_retire
 def test_a_new_ed25519_key_for_a_peer_keeps_the_old_one_for_the_changeover(node, henan):
     """Any key change is a changeover, Ed25519 to Ed25519 too."""
     other = crypto.generate(crypto.ED25519)
-    services.trust_peer(region_code="41", url="https://henan.example/", key=other.public.text())
-    services.receive(
+    messaging.trust_peer(
+        acting_user=OPERATOR,
+        region_code="41",
+        url="https://henan.example/",
+        key=other.public.text(),
+    )
+    messaging.receive(
         messages.build(
             "arrival", sender="41", to="330106", payload=dict(ARRIVAL), sign=henan.sign, now=NOW
         ),
@@ -157,13 +165,18 @@ def test_this_node_signs_with_sm2_after_rotating_its_queued_messages_too(
     """A message queued under the Ed25519 key and delivered after the node rotated to
     SM2 is stamped with the SM2 key (and names it); the node trusting the new key (here:
     itself) takes it, once."""
-    from .test_delivery import queue  # sent as 河南's node: a peer speaks for its regions
+    from liudong.exchange.tests.test_delivery import (
+        queue,  # sent as 河南's node: a peer speaks for its regions
+    )
 
-    services.init_node(region_code="330106", url=PEER_URL)
+    messaging.init_node(region_code="330106", url=PEER_URL)
     old_key = keys.current_key()
     for prefix in ("330106", "41"):
-        services.trust_peer(
-            region_code=prefix, url=PEER_URL, key=services.public_key_text(old_key.public)
+        messaging.trust_peer(
+            acting_user=OPERATOR,
+            region_code=prefix,
+            url=PEER_URL,
+            key=messaging.public_key_text(old_key.public),
         )
     queued = queue("arrival", to_region="330106002", payload=ARRIVAL)
     assert "alg" not in queued.envelope
@@ -173,7 +186,13 @@ def test_this_node_signs_with_sm2_after_rotating_its_queued_messages_too(
     call_command("certificate_rotate_key", "--format", "json", stdout=out)
     new_public = json.loads(out.getvalue())["public_key"]
     for prefix in ("330106", "41"):
-        services.trust_peer(region_code=prefix, url=PEER_URL, key=new_public, retire_previous=True)
+        messaging.trust_peer(
+            acting_user=OPERATOR,
+            region_code=prefix,
+            url=PEER_URL,
+            key=new_public,
+            retire_previous=True,
+        )
     sent: list[dict] = []
     view = through_view()
 
@@ -181,7 +200,7 @@ def test_this_node_signs_with_sm2_after_rotating_its_queued_messages_too(
         sent.append(envelope)
         return view(url, envelope)
 
-    assert services.flush(post=post) == {"delivered": 1, "failed": 0}
+    assert messaging.flush(post=post) == {"delivered": 1, "failed": 0}
     assert sent[0]["alg"] == "sm2"
     assert InboxMessage.objects.get().id == queued.id
 
@@ -226,13 +245,18 @@ def test_a_message_restamped_by_another_algorithm_is_the_same_message(node, hena
     first = messages.build(
         "arrival", sender="41", to="330106", payload=dict(ARRIVAL), sign=henan.sign, now=NOW
     )
-    services.trust_peer(region_code="41", url="https://henan.example/", key=new_key.public.text())
+    messaging.trust_peer(
+        acting_user=OPERATOR,
+        region_code="41",
+        url="https://henan.example/",
+        key=new_key.public.text(),
+    )
     later = messages.stamp(
         first, sign=new_key.sign, now=NOW + datetime.timedelta(minutes=5), algorithm="sm2"
     )
     assert later["alg"] == "sm2" and messages.content_digest(first) == messages.content_digest(
         later
     )
-    services.receive(first, now=NOW)
-    _message, new = services.receive(later, now=NOW)
+    messaging.receive(first, now=NOW)
+    _message, new = messaging.receive(later, now=NOW)
     assert not new and InboxMessage.objects.count() == 1

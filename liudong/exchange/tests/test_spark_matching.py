@@ -1,4 +1,4 @@
-"""The Spark path of matching (liudong.exchange.spark) gives the pairs the DuckDB path
+"""The Spark path of matching (liudong.exchange.matching.spark) gives the pairs the DuckDB path
 gives, on small samples, with PySpark in local mode (local[2]). One session for the module:
 starting a JVM takes seconds. Skipped, saying why, where there is no Java 17 or no PySpark."""
 
@@ -14,7 +14,7 @@ import subprocess
 import pytest
 from django.core.management import call_command
 
-from liudong.exchange import matching
+from liudong.exchange.matching import engine as matching
 from liudong.exchange.tests.test_matching import TODAY, registers  # noqa: F401
 from liudong.people.generate import generate_rows, write_file
 
@@ -40,7 +40,7 @@ def spark():
         pytest.skip("no java on PATH: the Spark path needs a Java 17+ runtime")
     if major < 17:
         pytest.skip(f"java {major} found: PySpark 4 needs Java 17 or newer")
-    from liudong.exchange import spark as spark_matching
+    from liudong.exchange.matching import spark as spark_matching
 
     session = spark_matching.session("local[2]", partitions=4)
     session.sparkContext.setLogLevel("ERROR")
@@ -65,7 +65,7 @@ def test_every_stage_gives_the_same_pairs_on_spark_and_the_command_takes_it(
     registers,  # noqa: F811 (the fixture of test_matching)
     tmp_path,
 ):
-    from liudong.exchange.spark import match_spark
+    from liudong.exchange.matching.spark import match_spark
 
     outflow_path, inflow_path, truth = registers
     outflow = matching.read_register(outflow_path, today=TODAY)
@@ -84,7 +84,7 @@ def test_every_stage_gives_the_same_pairs_on_spark_and_the_command_takes_it(
 
     # The report as the national job computes it, a group-by in Spark, on the registers
     # with certificates and verifications (test_match_report's).
-    from liudong.exchange import spark as spark_matching
+    from liudong.exchange.matching import spark as spark_matching
     from liudong.exchange.tests.test_match_report import registers as with_certificates
 
     (tmp_path / "report").mkdir()
@@ -111,7 +111,7 @@ def test_a_generated_sample_with_faults_and_counted_u_matches_alike(spark, tmp_p
     """Enough rows for u to be counted from the registers (the bound lowered for the test),
     with transposed, blank and legacy numbers and traditional names; rows written to Parquet
     and read back as a provincial node's export would be."""
-    from liudong.exchange import spark as spark_matching
+    from liudong.exchange.matching import spark as spark_matching
 
     monkeypatch.setattr(matching, "_ESTIMATE_U_FROM", 50)
     monkeypatch.setattr(spark_matching, "_ESTIMATE_U_FROM", 50)
@@ -155,7 +155,7 @@ def test_a_generated_sample_with_faults_and_counted_u_matches_alike(spark, tmp_p
 def test_the_rounds_of_mutual_best_pairs_take_what_the_greedy_sort_takes(spark):
     """Chains of ties and near-ties, where taking a locally best pair early would be wrong
     unless it is the best of both its rows."""
-    from liudong.exchange.spark import assign
+    from liudong.exchange.matching.spark import assign
 
     rng = random.Random(1)
     candidates = [

@@ -1,8 +1,12 @@
+from __future__ import annotations
+
 import sys
+from collections.abc import Callable
+from typing import Any
 
-from django.core.management.base import CommandError
+from django.core.management.base import CommandError, CommandParser
 
-from liudong.certificates import keys, services
+from liudong.certificates import issuing, keys
 from liudong.certificates.models import Contraception
 from liudong.commands import LiudongCommand
 from liudong.tabular import TableError
@@ -16,7 +20,7 @@ class Command(LiudongCommand):
     )
     acts_as_user = True
 
-    def add_arguments(self, parser):
+    def add_arguments(self, parser: CommandParser) -> None:
         which = parser.add_mutually_exclusive_group(required=True)
         which.add_argument("--id-number", help="her resident ID number")
         which.add_argument("--from", dest="source", metavar="FILE", help="csv or xlsx file")
@@ -27,17 +31,18 @@ class Command(LiudongCommand):
         )
         parser.add_argument("--format", choices=["text", "json"], default="text")
 
-    def run(self, **options):
+    def run(self, **options: Any) -> None:
         try:
             return self._issue(options)
         except keys.KeyFolderError as exc:
             raise CommandError(str(exc)) from exc
 
-    def _issue(self, options):
+    def _issue(self, options: dict[str, Any]) -> None:
         if options["source"]:
-            return self._bulk(options["source"], options)
-        person = services.find_person(self.acting_user, options["id_number"])
-        certificate = services.issue(
+            self._bulk(options["source"], options)
+            return
+        person = issuing.find_person(self.acting_user, options["id_number"])
+        certificate = issuing.issue(
             person, acting_user=self.acting_user, contraception=options["contraception"]
         )
         if self.format == "json":
@@ -48,9 +53,9 @@ class Command(LiudongCommand):
                 f"{certificate.payload}"
             )
 
-    def _bulk(self, source, options):
+    def _bulk(self, source: str, options: dict[str, Any]) -> None:
         try:
-            summary = services.issue_from_file(
+            summary = issuing.issue_from_file(
                 source,
                 acting_user=self.acting_user,
                 contraception=options["contraception"],
@@ -73,7 +78,7 @@ class Command(LiudongCommand):
         for item in summary.rejected:
             self.stderr.write(f"row {item['row']}, {item['field']}: {item['message']}")
 
-    def _progress(self):
+    def _progress(self) -> Callable[[int], None]:
         tty = sys.stderr.isatty()
 
         def show(done: int) -> None:

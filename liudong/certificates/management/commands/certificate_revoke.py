@@ -1,4 +1,8 @@
-from liudong.certificates import services
+from typing import Any
+
+from django.core.management.base import CommandParser
+
+from liudong.certificates import issuing
 from liudong.commands import LiudongCommand
 
 
@@ -6,13 +10,13 @@ class Command(LiudongCommand):
     help = "Revoke a certificate (its issuing township only); the reason is kept and logged."
     acts_as_user = True
 
-    def add_arguments(self, parser):
+    def add_arguments(self, parser: CommandParser) -> None:
         parser.add_argument("number")
         parser.add_argument("--reason", required=True)
         parser.add_argument("--format", choices=["text", "json"], default="text")
 
-    def run(self, number, **options):
-        certificate = services.revoke(number, options["reason"], acting_user=self.acting_user)
+    def run(self, number: str, **options: Any) -> None:
+        certificate = issuing.revoke(number, options["reason"], acting_user=self.acting_user)
         if self.format == "json":
             self.print_json(
                 {

@@ -1,3 +1,7 @@
+from typing import Any
+
+from django.core.management.base import CommandParser
+
 from liudong.audit import services as audit
 from liudong.audit.models import Action
 from liudong.certificates import keys
@@ -11,10 +15,10 @@ class Command(LiudongCommand):
         "verifying. Run by the server operator; give the printed public key to the peers."
     )
 
-    def add_arguments(self, parser):
+    def add_arguments(self, parser: CommandParser) -> None:
         parser.add_argument("--format", choices=["text", "json"], default="text")
 
-    def run(self, **options):
+    def run(self, **options: Any) -> None:
         try:
             key = keys.rotate()
         except keys.KeyFolderError as exc:

@@ -1,6 +1,9 @@
 import sys
+from typing import Any
 
-from liudong.certificates import services
+from django.core.management.base import CommandParser
+
+from liudong.certificates import verification
 from liudong.commands import LiudongCommand
 
 
@@ -13,13 +16,13 @@ class Command(LiudongCommand):
     )
     acts_as_user = True
 
-    def add_arguments(self, parser):
+    def add_arguments(self, parser: CommandParser) -> None:
         parser.add_argument("payload")
         parser.add_argument("--format", choices=["text", "json"], default="text")
 
-    def run(self, payload, **options):
+    def run(self, payload: str, **options: Any) -> None:
         text = sys.stdin.read() if payload == "-" else payload
-        result = services.check_payload(text, acting_user=self.acting_user, via="cli")
+        result = verification.check_payload(text, acting_user=self.acting_user, via="cli")
         if not result.ok:
             self.fail(
                 f"{result.reason}: {result.message}",

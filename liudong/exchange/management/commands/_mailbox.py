@@ -2,18 +2,22 @@
 
 from __future__ import annotations
 
+from typing import Any
+
+from django.core.management.base import CommandParser
+
 from liudong.commands import LiudongCommand
 
 
 class MailboxCommand(LiudongCommand):
-    def add_arguments(self, parser):
+    def add_arguments(self, parser: CommandParser) -> None:
         parser.add_argument("--format", choices=["text", "json"], default="text")
         parser.add_argument("--limit", type=int, default=200)
 
     def rows(self, limit: int) -> list[dict]:
         raise NotImplementedError
 
-    def run(self, **options):
+    def run(self, **options: Any) -> None:
         rows = self.rows(options["limit"])
         if options["format"] == "json":
             self.print_json({"messages": rows})

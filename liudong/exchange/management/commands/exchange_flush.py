@@ -2,8 +2,12 @@
 
 from __future__ import annotations
 
+from typing import Any
+
+from django.core.management.base import CommandParser
+
 from liudong.commands import LiudongCommand
-from liudong.exchange import services
+from liudong.exchange.messaging import services as messaging
 
 
 class Command(LiudongCommand):
@@ -12,11 +16,11 @@ class Command(LiudongCommand):
         "delivered waits (1, 2, 4 ... minutes, at most an hour) and is tried again."
     )
 
-    def add_arguments(self, parser):
+    def add_arguments(self, parser: CommandParser) -> None:
         parser.add_argument("--format", choices=["text", "json"], default="text")
 
-    def run(self, **options):
-        counts = services.flush()
+    def run(self, **options: Any) -> None:
+        counts = messaging.flush()
         if options["format"] == "json":
             self.print_json(counts)
         else:

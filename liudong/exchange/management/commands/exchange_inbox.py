@@ -2,9 +2,8 @@
 
 from __future__ import annotations
 
+from liudong.exchange.management.commands._mailbox import MailboxCommand
 from liudong.exchange.models import InboxMessage, RefusedMessage
-
-from ._mailbox import MailboxCommand
 
 
 class Command(MailboxCommand):

@@ -2,8 +2,13 @@
 
 from __future__ import annotations
 
+from typing import Any
+
+from django.core.management.base import CommandParser
+
 from liudong.commands import LiudongCommand
-from liudong.exchange import intake
+from liudong.exchange.intake import reading
+from liudong.exchange.intake import services as intake
 from liudong.exchange.models import IntakeBatch
 from liudong.tabular import TableError
 
@@ -18,7 +23,7 @@ class Command(LiudongCommand):
     )
     acts_as_user = True
 
-    def add_arguments(self, parser):
+    def add_arguments(self, parser: CommandParser) -> None:
         parser.add_argument("file")
         parser.add_argument(
             "--source",
@@ -32,10 +37,10 @@ class Command(LiudongCommand):
         )
         parser.add_argument("--format", choices=["text", "json"], default="text")
 
-    def run(self, file, **options):
+    def run(self, file: str, **options: Any) -> None:
         region = self.region_option(options["region"]) if options.get("region") else ""
         try:
-            batch = intake.import_department(
+            batch = reading.import_department(
                 file, source=options["source"], acting_user=self.acting_user, region=region
             )
         except TableError as exc:

@@ -1,10 +1,11 @@
 from pathlib import Path
+from typing import Any
 
-from django.core.management.base import CommandError
+from django.core.management.base import CommandError, CommandParser
 
 from liudong.commands import LiudongCommand
-from liudong.exchange import match_report
-from liudong.exchange.matching import (
+from liudong.exchange.matching import county_report as match_report
+from liudong.exchange.matching.engine import (
     DEFAULT_THRESHOLD,
     MatchInputError,
     match,
@@ -22,7 +23,7 @@ class Command(LiudongCommand):
         "each side is assessed on."
     )
 
-    def add_arguments(self, parser):
+    def add_arguments(self, parser: CommandParser) -> None:
         parser.add_argument("outflow", help="the outflow register (place of registration)")
         parser.add_argument("inflow", help="the inflow register (place of residence)")
         parser.add_argument(
@@ -46,7 +47,7 @@ class Command(LiudongCommand):
             "SPARK_MASTER or local[*])",
         )
 
-    def run(self, **options):
+    def run(self, **options: Any) -> None:
         threshold = options["threshold"]
         if not 0 < threshold <= 1:
             raise CommandError(f"--threshold {threshold}: give a score above 0 and at most 1")
@@ -66,7 +67,7 @@ class Command(LiudongCommand):
                 raise CommandError(
                     "--engine spark needs PySpark (pip install pyspark) and a Java 17+ runtime"
                 ) from None
-            from liudong.exchange.spark import match_spark
+            from liudong.exchange.matching.spark import match_spark
 
             result = match_spark(outflow, inflow, threshold=threshold)
         else:
@@ -102,5 +103,5 @@ class Command(LiudongCommand):
             )
 
 
-def _rate(value) -> str:
+def _rate(value: float | None) -> str:
     return "—" if value is None else f"{value:.2f}%"

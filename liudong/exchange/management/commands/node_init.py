@@ -2,9 +2,13 @@
 
 from __future__ import annotations
 
+from typing import Any
+
+from django.core.management.base import CommandParser
+
 from liudong import crypto
 from liudong.commands import LiudongCommand
-from liudong.exchange import services
+from liudong.exchange.messaging import services as messaging
 
 
 class Command(LiudongCommand):
@@ -14,13 +18,13 @@ class Command(LiudongCommand):
         "first use) for the peers' `liudong node trust`."
     )
 
-    def add_arguments(self, parser):
+    def add_arguments(self, parser: CommandParser) -> None:
         parser.add_argument("--region", required=True)
         parser.add_argument("--url", required=True)
         parser.add_argument("--format", choices=["text", "json"], default="text")
 
-    def run(self, **options):
-        me, public = services.init_node(region_code=options["region"], url=options["url"])
+    def run(self, **options: Any) -> None:
+        me, public = messaging.init_node(region_code=options["region"], url=options["url"])
         algorithm = crypto.public_key_from_text(public).algorithm
         try:
             wanted = crypto.configured_algorithm()

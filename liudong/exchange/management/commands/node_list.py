@@ -2,6 +2,10 @@
 
 from __future__ import annotations
 
+from typing import Any
+
+from django.core.management.base import CommandParser
+
 from liudong.commands import LiudongCommand
 from liudong.exchange.models import NodeIdentity, Peer
 
@@ -12,10 +16,10 @@ class Command(LiudongCommand):
         "algorithm, and the previous key still accepted during its changeover."
     )
 
-    def add_arguments(self, parser):
+    def add_arguments(self, parser: CommandParser) -> None:
         parser.add_argument("--format", choices=["text", "json"], default="text")
 
-    def run(self, **options):
+    def run(self, **options: Any) -> None:
         me = NodeIdentity.objects.first()
         # The previous key is shown while a peer's changeover lasts (still accepted).
         peers = [

@@ -2,8 +2,12 @@
 
 from __future__ import annotations
 
+from typing import Any
+
+from django.core.management.base import CommandParser
+
 from liudong.commands import LiudongCommand
-from liudong.exchange import services
+from liudong.exchange.messaging import services as messaging
 
 
 class Command(LiudongCommand):
@@ -14,7 +18,7 @@ class Command(LiudongCommand):
         "until --retire-previous (a changeover to SM2, say)."
     )
 
-    def add_arguments(self, parser):
+    def add_arguments(self, parser: CommandParser) -> None:
         parser.add_argument("--region", required=True)
         parser.add_argument("--url", required=True)
         parser.add_argument(
@@ -26,12 +30,13 @@ class Command(LiudongCommand):
             help="stop accepting the key this one replaces (its changeover is over)",
         )
 
-    def run(self, **options):
-        peer = services.trust_peer(
+    def run(self, **options: Any) -> None:
+        peer = messaging.trust_peer(
             region_code=options["region"],
             url=options["url"],
             key=options["key"],
             retire_previous=options["retire_previous"],
+            acting_user=self.acting_user,
         )
         previous = f", still accepting {peer.previous_key_id}" if peer.previous_key_id else ""
         self.stdout.write(

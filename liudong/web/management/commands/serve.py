@@ -17,7 +17,7 @@ class Command(LiudongCommand):
         from waitress import serve
 
         from liudong.audit.anchors import anchor_loop
-        from liudong.exchange.services import delivery_loop
+        from liudong.exchange.messaging.services import delivery_loop
         from liudong.wsgi import application
 
         host, port = options["host"], options["port"]
