@@ -9,16 +9,17 @@ database, marked as merged, so that the merge can be undone exactly.
 
 from __future__ import annotations
 
-from collections.abc import Iterable
-from typing import Any
+from collections.abc import Iterable, Iterator
+from typing import TYPE_CHECKING, Any
 
 from django.core.exceptions import ValidationError
 from django.db import transaction
-from django.db.models import Count
+from django.db.models import Count, QuerySet
 from django.utils import timezone
 from django.utils.translation import gettext as _
 
 from liudong.accounts.roles import CHANGE_PEOPLE
+from liudong.actors import account_of
 from liudong.audit import services as audit
 from liudong.audit.models import Action
 from liudong.authorization import authorize
@@ -26,6 +27,10 @@ from liudong.authorization import authorize
 from .idnumbers import one_transposition_away
 from .models import Child, HeldCertificate, Person, PossibleDuplicate, ResidenceEpisode
 from .services import FILE_OUTSIDE, refresh_derived
+
+if TYPE_CHECKING:
+    from liudong.actors import Actor
+
 
 LOOKUP_BATCH = 500
 
@@ -77,11 +82,13 @@ def find_duplicates(people: Iterable[Person] | None = None) -> int:
     return PossibleDuplicate.objects.count() - before
 
 
-def _transposed_pairs(scan, candidates) -> list[PossibleDuplicate]:
+def _transposed_pairs(
+    scan: Iterator[tuple[int, str]], candidates: QuerySet[Person]
+) -> list[PossibleDuplicate]:
     pairs = []
     batch: list[tuple[int, str]] = []
 
-    def flush():
+    def flush() -> None:
         wanted: dict[str, list[int]] = {}
         for pk, id_number in batch:
             for variant in one_transposition_away(id_number):
@@ -103,7 +110,7 @@ def _transposed_pairs(scan, candidates) -> list[PossibleDuplicate]:
     return pairs
 
 
-def _other_file(duplicate: PossibleDuplicate, keep: Person, acting_user) -> Person:
+def _other_file(duplicate: PossibleDuplicate, keep: Person, acting_user: Actor) -> Person:
     """The pair's other file; both must be files the user may change."""
     other = Person.objects.get(
         pk=duplicate.second_id if keep.pk == duplicate.first_id else duplicate.first_id
@@ -119,7 +126,7 @@ def _other_file(duplicate: PossibleDuplicate, keep: Person, acting_user) -> Pers
     return other
 
 
-def _record(acting_user, keep: Person, detail: dict) -> None:
+def _record(acting_user: Actor, keep: Person, detail: dict) -> None:
     audit.record(
         Action.UPDATE,
         acting_user=acting_user,
@@ -129,14 +136,14 @@ def _record(acting_user, keep: Person, detail: dict) -> None:
     )
 
 
-def _decided(duplicate: PossibleDuplicate, acting_user, status: str) -> None:
+def _decided(duplicate: PossibleDuplicate, acting_user: Actor, status: str) -> None:
     duplicate.status = status
-    duplicate.decided_by = acting_user if getattr(acting_user, "is_authenticated", False) else None
+    duplicate.decided_by = account_of(acting_user)
     duplicate.decided_at = timezone.now()
 
 
 @transaction.atomic
-def merge(*, acting_user, duplicate: PossibleDuplicate, keep: Person) -> Person:
+def merge(*, acting_user: Actor, duplicate: PossibleDuplicate, keep: Person) -> Person:
     """Keep ``keep``; move the other file's stays, children and certificates to it."""
     if duplicate.status != PossibleDuplicate.Status.OPEN:
         raise ValidationError(_("This pair has already been decided."))
@@ -182,7 +189,7 @@ def merge(*, acting_user, duplicate: PossibleDuplicate, keep: Person) -> Person:
 
 
 @transaction.atomic
-def undo_merge(*, acting_user, duplicate: PossibleDuplicate) -> None:
+def undo_merge(*, acting_user: Actor, duplicate: PossibleDuplicate) -> None:
     """Give the merged file back everything the merge moved, as it was."""
     if duplicate.status != PossibleDuplicate.Status.MERGED or not duplicate.merge_record:
         raise ValidationError(_("Only a merged pair can be unmerged."))
@@ -217,7 +224,7 @@ def undo_merge(*, acting_user, duplicate: PossibleDuplicate) -> None:
 
 
 @transaction.atomic
-def dismiss(*, acting_user, duplicate: PossibleDuplicate) -> None:
+def dismiss(*, acting_user: Actor, duplicate: PossibleDuplicate) -> None:
     if duplicate.status != PossibleDuplicate.Status.OPEN:
         raise ValidationError(_("This pair has already been decided."))
     first = duplicate.first
