@@ -24,6 +24,7 @@ from django.views.decorators.http import require_GET, require_POST
 from django.views.decorators.vary import vary_on_headers
 
 from liudong.accounts.roles import CHANGE_PEOPLE, can
+from liudong.actors import region_of
 from liudong.base import StaleWrite, scoped_object_or_404
 from liudong.controlchars import post_guarded
 from liudong.exchange.models import ReportedService
@@ -106,8 +107,7 @@ def person_detail(request: SignedInRequest, pk: int) -> HttpResponse:
     services.view_person(acting_user=request.user, person=person, via="web")
     episodes = list(person.episodes.select_related("region").order_by("-arrival_date", "-id"))
     current = next((e for e in episodes if e.departure_date is None), None)
-    region = request.user.region_id
-    assert region is not None  # staff_required lets no account without a region in
+    region = region_of(request.user)
     residence = person.residence_region
     return render(
         request,
