@@ -665,7 +665,7 @@ CERTIFICATE_COLUMNS_DB = (
 )
 
 
-def _person_tuple(pk: int, row: CleanRow, stamp: datetime.datetime) -> tuple:
+def _person_tuple(pk: int, row: CleanRow, stamp: object) -> tuple:
     """A new file as a row of people_person, in PERSON_COLUMNS_DB order."""
     return (
         pk,
@@ -700,7 +700,7 @@ def _floating(household: str, residence: str) -> bool:
     return floating(household, residence)
 
 
-def _episode_tuple(person_id: int, row: CleanRow, stamp: datetime.datetime) -> tuple:
+def _episode_tuple(person_id: int, row: CleanRow, stamp: object) -> tuple:
     """A stay as a row of people_residenceepisode, in EPISODE_COLUMNS_DB order."""
     return (
         stamp,
@@ -721,7 +721,7 @@ def _episode_tuple(person_id: int, row: CleanRow, stamp: datetime.datetime) -> t
 
 
 def _certificate_tuple(
-    person_id: int, row: CleanRow, stamp: datetime.datetime, certificate_id: int | None
+    person_id: int, row: CleanRow, stamp: object, certificate_id: int | None
 ) -> tuple:
     return (
         stamp,
