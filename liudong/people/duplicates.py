@@ -110,7 +110,7 @@ def _transposed_pairs(
     return pairs
 
 
-def _other_file(duplicate: PossibleDuplicate, keep: Person, acting_user: Actor) -> Person:
+def _other_file(duplicate: PossibleDuplicate, keep: Person, *, acting_user: Actor) -> Person:
     """The pair's other file; both must be files the user may change."""
     other = Person.objects.get(
         pk=duplicate.second_id if keep.pk == duplicate.first_id else duplicate.first_id
@@ -126,7 +126,7 @@ def _other_file(duplicate: PossibleDuplicate, keep: Person, acting_user: Actor) 
     return other
 
 
-def _record(acting_user: Actor, keep: Person, detail: dict) -> None:
+def _record(keep: Person, detail: dict, *, acting_user: Actor) -> None:
     audit.record(
         Action.UPDATE,
         acting_user=acting_user,
@@ -136,7 +136,7 @@ def _record(acting_user: Actor, keep: Person, detail: dict) -> None:
     )
 
 
-def _decided(duplicate: PossibleDuplicate, acting_user: Actor, status: str) -> None:
+def _decided(duplicate: PossibleDuplicate, status: str, *, acting_user: Actor) -> None:
     duplicate.status = status
     duplicate.decided_by = account_of(acting_user)
     duplicate.decided_at = timezone.now()
@@ -149,7 +149,7 @@ def merge(*, acting_user: Actor, duplicate: PossibleDuplicate, keep: Person) -> 
         raise ValidationError(_("This pair has already been decided."))
     if keep.pk not in (duplicate.first_id, duplicate.second_id):
         raise ValidationError(_("The file to keep must be one of the pair."))
-    other = _other_file(duplicate, keep, acting_user)
+    other = _other_file(duplicate, keep, acting_user=acting_user)
     moved: dict[str, Any] = {
         "episodes": list(other.episodes.values_list("pk", flat=True)),
         "children": list(other.children.values_list("pk", flat=True)),
@@ -178,12 +178,12 @@ def merge(*, acting_user: Actor, duplicate: PossibleDuplicate, keep: Person) -> 
     keep.save_versioned()
     duplicate.kept = keep
     duplicate.merge_record = moved
-    _decided(duplicate, acting_user, PossibleDuplicate.Status.MERGED)
+    _decided(duplicate, PossibleDuplicate.Status.MERGED, acting_user=acting_user)
     duplicate.save()
     _record(
-        acting_user,
         keep,
-        {"action": "merge", "merged": other.pk, "duplicate": duplicate.pk, "moved": moved},
+        acting_user=acting_user,
+        detail={"action": "merge", "merged": other.pk, "duplicate": duplicate.pk, "moved": moved},
     )
     return keep
 
@@ -195,7 +195,7 @@ def undo_merge(*, acting_user: Actor, duplicate: PossibleDuplicate) -> None:
         raise ValidationError(_("Only a merged pair can be unmerged."))
     assert duplicate.kept_id is not None  # a merged pair always names the kept file
     keep = Person.objects.get(pk=duplicate.kept_id)
-    other = _other_file(duplicate, keep, acting_user)
+    other = _other_file(duplicate, keep, acting_user=acting_user)
     moved = duplicate.merge_record
     ResidenceEpisode.objects.filter(pk__in=moved["episodes"]).update(person=other)
     Child.objects.filter(pk__in=moved["children"]).update(parent=other)
@@ -209,12 +209,12 @@ def undo_merge(*, acting_user: Actor, duplicate: PossibleDuplicate) -> None:
     other.save_versioned()
     duplicate.kept = None
     duplicate.merge_record = None
-    _decided(duplicate, acting_user, PossibleDuplicate.Status.OPEN)
+    _decided(duplicate, PossibleDuplicate.Status.OPEN, acting_user=acting_user)
     duplicate.save()
     _record(
-        acting_user,
         keep,
-        {
+        acting_user=acting_user,
+        detail={
             "action": "unmerge",
             "restored": other.pk,
             "duplicate": duplicate.pk,
@@ -235,7 +235,7 @@ def dismiss(*, acting_user: Actor, duplicate: PossibleDuplicate) -> None:
         first.residence_region_id,
         outside=FILE_OUTSIDE,
     )
-    _decided(duplicate, acting_user, PossibleDuplicate.Status.DISMISSED)
+    _decided(duplicate, PossibleDuplicate.Status.DISMISSED, acting_user=acting_user)
     duplicate.save()
     audit.record(
         Action.UPDATE,

@@ -135,10 +135,11 @@ def _check_dates(person: Person, day: datetime.date, field: str) -> None:
 
 def _record(
     action: str,
-    acting_user: Actor,
     person: Person,
     before: dict[str, Any] | None = None,
     detail: dict[str, Any] | None = None,
+    *,
+    acting_user: Actor,
 ) -> None:
     audit.record(
         action,
@@ -205,10 +206,10 @@ def register_arrival(
     )
     _record(
         Action.CREATE if creating else Action.UPDATE,
-        acting_user,
         person,
         before,
         {"action": "arrival", "episode": episode.pk},
+        acting_user=acting_user,
     )
     events.publish(
         events.ArrivalRegistered(
@@ -249,7 +250,11 @@ def register_departure(
     refresh_derived(person)
     person.save_versioned(expected_version=expected_version)
     _record(
-        Action.UPDATE, acting_user, person, before, {"action": "departure", "episode": current.pk}
+        Action.UPDATE,
+        person,
+        before,
+        {"action": "departure", "episode": current.pk},
+        acting_user=acting_user,
     )
     events.publish(
         events.DepartureRecorded(
@@ -340,7 +345,6 @@ def correct_stay(
     stay.save_versioned()
     _record(
         Action.UPDATE,
-        acting_user,
         person,
         before,
         {
@@ -350,6 +354,7 @@ def correct_stay(
             "episode_after": audit.snapshot(stay, EPISODE_AUDIT_FIELDS),
             **(detail or {}),
         },
+        acting_user=acting_user,
     )
     return stay
 
@@ -374,7 +379,7 @@ def update_person(
         setattr(person, name, value)
     refresh_derived(person)
     person.save_versioned(expected_version=expected_version)
-    _record(Action.UPDATE, acting_user, person, before)
+    _record(Action.UPDATE, person, before, acting_user=acting_user)
     return person
 
 

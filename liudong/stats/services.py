@@ -179,7 +179,7 @@ def monthly_report(
 # --- submission and approval -----------------------------------------------------------
 
 
-def _log(action: str, report: MonthlyReport, acting_user: Actor, reason: str = "") -> None:
+def _log(action: str, report: MonthlyReport, reason: str = "", *, acting_user: Actor) -> None:
     report.events.create(
         action=action, by=accountable(acting_user), at=timezone.now(), reason=reason
     )
@@ -243,11 +243,11 @@ def submit_report(
         report.submitted_by, report.submitted_at = accountable(acting_user), now
         report.decided_by, report.decided_at, report.reason = None, None, ""
         report.save()
-        _log(ReportStatus.SUBMITTED, report, acting_user)
+        _log(ReportStatus.SUBMITTED, report, acting_user=acting_user)
     return report
 
 
-def _check_decider(acting_user: Actor, report: MonthlyReport) -> None:
+def _check_decider(report: MonthlyReport, *, acting_user: Actor) -> None:
     authorize(acting_user, APPROVE_REPORTS)
     own = region_of(acting_user)
     if report.region_id == own or not report.region_id.startswith(own):
@@ -260,17 +260,17 @@ def _check_decider(acting_user: Actor, report: MonthlyReport) -> None:
 
 
 def _decide(
-    acting_user: Actor,
     report: MonthlyReport,
     version: int | None,
     *,
+    acting_user: Actor,
     status: str,
     reason: str = "",
     expect: tuple[str, ...],
 ) -> MonthlyReport:
     with transaction.atomic():
         current = _locked(report, version)
-        _check_decider(acting_user, current)
+        _check_decider(current, acting_user=acting_user)
         if current.status not in expect:
             raise ValidationError(
                 _("The report is %(status)s: it cannot be %(action)s now.")
@@ -283,7 +283,7 @@ def _decide(
         current.reason = reason
         current.version += 1
         current.save()
-        _log(status, current, acting_user, reason)
+        _log(status, current, reason, acting_user=acting_user)
     return current
 
 
@@ -298,7 +298,11 @@ def approve_report(
     *, acting_user: Actor, report: MonthlyReport, version: int | None = None
 ) -> MonthlyReport:
     return _decide(
-        acting_user, report, version, status=ReportStatus.APPROVED, expect=(ReportStatus.SUBMITTED,)
+        report,
+        version,
+        acting_user=acting_user,
+        status=ReportStatus.APPROVED,
+        expect=(ReportStatus.SUBMITTED,),
     )
 
 
@@ -306,9 +310,9 @@ def return_report(
     *, acting_user: Actor, report: MonthlyReport, reason: str, version: int | None = None
 ) -> MonthlyReport:
     return _decide(
-        acting_user,
         report,
         version,
+        acting_user=acting_user,
         status=ReportStatus.RETURNED,
         reason=_reason(reason),
         expect=(ReportStatus.SUBMITTED,),
@@ -321,9 +325,9 @@ def reopen_report(
     """An approved month opened again (a correction found later): audited with its reason;
     the unit then submits it again."""
     return _decide(
-        acting_user,
         report,
         version,
+        acting_user=acting_user,
         status=ReportStatus.REOPENED,
         reason=_reason(reason),
         expect=(ReportStatus.APPROVED,),

@@ -176,7 +176,7 @@ def checks_in_scope(user: Caller) -> QuerySet[SpotCheck]:
     return SpotCheck.objects.in_scope(user)
 
 
-def _check_in_scope(acting_user: Actor, check: SpotCheck) -> None:
+def _check_in_scope(check: SpotCheck, *, acting_user: Actor) -> None:
     authorize(acting_user, SPOT_CHECK)
     if not check.region_id.startswith(region_of(acting_user)):
         raise PermissionDenied(
@@ -341,7 +341,7 @@ def record(
     """What a visit found for each field of one sampled file: ``correct``, ``incorrect``
     or ``unverified`` (or true, false, null); a field left out is not verified. Recording
     again replaces the earlier results (the audit entry keeps both)."""
-    _check_in_scope(acting_user, check)
+    _check_in_scope(check, acting_user=acting_user)
     today = today or timezone.localdate()
     if not isinstance(results, dict):
         raise ValidationError({"results": _('Results are an object: {"name": "correct", ...}.')})
@@ -415,7 +415,7 @@ def record(
 
 def close(check: SpotCheck, *, acting_user: Actor) -> SpotCheck:
     """No more results: the check's figures stand as recorded (audited)."""
-    _check_in_scope(acting_user, check)
+    _check_in_scope(check, acting_user=acting_user)
     with transaction.atomic():
         current = SpotCheck.objects.select_for_update().get(pk=check.pk)
         if current.status == SpotCheckStatus.CLOSED:
@@ -528,7 +528,7 @@ def listed(user: Actor, limit: int = 100) -> list[SpotCheck]:
 
 def entries_of(check: SpotCheck, *, acting_user: Actor) -> list[SpotCheckEntry]:
     """The sampled files, by village and position, each with ``found`` (field → result)."""
-    _check_in_scope(acting_user, check)
+    _check_in_scope(check, acting_user=acting_user)
     entries = list(
         SpotCheckEntry.objects.filter(spot_check=check)
         .select_related("person", "village", "checked_by")
