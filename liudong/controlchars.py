@@ -27,7 +27,7 @@ from __future__ import annotations
 import functools
 import re
 from collections.abc import Callable, Iterator, Mapping
-from typing import IO, Any
+from typing import IO, Any, TypeVar, cast
 
 from django import forms
 from django.core.exceptions import ValidationError
@@ -135,9 +135,11 @@ def install_form_guard() -> None:
     forms.BaseForm._clean_fields = _clean_fields  # type: ignore[attr-defined]
 
 
-def post_guarded(
-    view: Callable[..., HttpResponseBase],
-) -> Callable[..., HttpResponseBase]:
+# The view keeps its own type through the guard (as functools.wraps keeps its name).
+_View = TypeVar("_View", bound=Callable[..., HttpResponseBase])
+
+
+def post_guarded(view: _View) -> _View:
     """For a view that reads ``request.POST`` without a form: a posted value holding a
     control character is refused with 400 naming the field, before the view runs."""
 
@@ -151,7 +153,7 @@ def post_guarded(
                 )
         return view(request, *args, **kwargs)
 
-    return guarded
+    return cast(_View, guarded)
 
 
 # --- query strings and paths --------------------------------------------------------------

@@ -2,7 +2,7 @@
 
 from collections.abc import Callable
 from functools import wraps
-from typing import Any
+from typing import Any, TypeVar, cast
 
 from django.contrib.auth.views import redirect_to_login
 from django.core.exceptions import PermissionDenied
@@ -12,8 +12,9 @@ from django.utils.translation import gettext as _
 
 from liudong.accounts.roles import USE_WEB, can
 
-#: A view function, whatever its URL arguments.
-View = Callable[..., HttpResponseBase]
+#: A view function, whatever its URL arguments; a guard hands back the view's own type (as
+#: functools.wraps does), so a page typed with SignedInRequest and HttpResponse stays so.
+View = TypeVar("View", bound=Callable[..., HttpResponseBase])
 
 
 def staff_required(capability: str = USE_WEB) -> Callable[[View], View]:
@@ -26,6 +27,6 @@ def staff_required(capability: str = USE_WEB) -> Callable[[View], View]:
                 raise PermissionDenied(_("Your role does not allow this page."))
             return view(request, *args, **kwargs)
 
-        return wrapper
+        return cast(View, wrapper)
 
     return decorator

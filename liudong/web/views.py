@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from typing import TYPE_CHECKING
+from typing import TYPE_CHECKING, cast
 
 from django.core.exceptions import PermissionDenied
 from django.http import HttpRequest, HttpResponse
@@ -29,7 +29,8 @@ def home(request: HttpRequest) -> HttpResponseBase:
     user = request.user
     if user.is_authenticated and not can(user, USE_WEB) and can(user, VIEW_AUDIT):
         return redirect("audit:list")
-    return _dashboard(request)
+    # staff_required sends an anonymous caller to the login page before the dashboard runs.
+    return _dashboard(cast("SignedInRequest", request))
 
 
 @staff_required()
