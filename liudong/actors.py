@@ -121,3 +121,17 @@ def reach(actor: Caller) -> str | None:
     if not getattr(actor, "is_active", False) or not region:
         return None
     return str(region)
+
+
+def region_of(actor: Actor) -> str:
+    """The region code ``actor`` acts for: an account's own region, the operator's or a
+    peer's prefix. An account without a region is refused as can() and authorize() refuse
+    it; code that reads the region to compare codes asks here so that it never compares
+    with None."""
+    from django.core.exceptions import PermissionDenied
+    from django.utils.translation import gettext as _
+
+    code = actor.region_id
+    if code is None:
+        raise PermissionDenied(_("Every staff account needs a region."))
+    return code

@@ -11,10 +11,11 @@ from __future__ import annotations
 from collections.abc import Sequence
 
 from django.db import connection
+from django.db.models import Model
 from django.utils import timezone
 
 
-def db_now():
+def db_now() -> object:
     """The current time as the database driver expects it in a raw statement."""
     now = timezone.now()
     if connection.vendor == "sqlite":
@@ -22,7 +23,7 @@ def db_now():
     return now
 
 
-def allocate_ids(model, count: int) -> list[int]:
+def allocate_ids(model: type[Model], count: int) -> list[int]:
     """Reserve ``count`` primary keys so that rows can be linked before they are written.
 
     PostgreSQL takes them from the table's sequence. SQLite continues from the largest key:
@@ -43,7 +44,7 @@ def allocate_ids(model, count: int) -> list[int]:
         return list(range(start, start + count))
 
 
-def insert(model, columns: Sequence[str], rows: Sequence[tuple]) -> None:
+def insert(model: type[Model], columns: Sequence[str], rows: Sequence[tuple]) -> None:
     if not rows:
         return
     quote = connection.ops.quote_name

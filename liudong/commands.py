@@ -11,14 +11,17 @@ import getpass
 import json
 import os
 import sys
-from typing import Any
+from typing import TYPE_CHECKING, Any, NoReturn
 
 from django.core.exceptions import PermissionDenied, ValidationError
-from django.core.management.base import BaseCommand, CommandError, OutputWrapper
+from django.core.management.base import BaseCommand, CommandError, CommandParser, OutputWrapper
 from django.db import OperationalError, ProgrammingError
 
-from liudong.actors import OPERATOR, is_operator
+from liudong.actors import OPERATOR, is_operator, region_of
 from liudong.audit import context
+
+if TYPE_CHECKING:
+    from liudong.actors import Actor
 
 
 def _schema_missing(exc: Exception) -> bool:
@@ -38,7 +41,7 @@ class LiudongCommand(BaseCommand):
 
     acts_as_user = False  # add --user (and LIUDONG_USER) to scope the command
 
-    def create_parser(self, prog_name, subcommand, **kwargs):
+    def create_parser(self, prog_name: str, subcommand: str, **kwargs: Any) -> CommandParser:
         parser = super().create_parser(prog_name, subcommand, **kwargs)
         if self.acts_as_user:
             parser.add_argument(
@@ -49,7 +52,7 @@ class LiudongCommand(BaseCommand):
             )
         return parser
 
-    def execute(self, *args, **options):
+    def execute(self, *args: Any, **options: Any) -> str | None:
         self.format = options.get("format") or "text"
         if options.get("stdout"):
             self.stdout = OutputWrapper(options["stdout"])
@@ -81,13 +84,13 @@ class LiudongCommand(BaseCommand):
                 errors = [{"field": None, "code": "invalid", "message": m} for m in exc.messages]
             self.fail("; ".join(e["message"] for e in errors), errors=errors)
 
-    def handle(self, *args, **options):
+    def handle(self, *args: Any, **options: Any) -> None:
         return self.run(*args, **options)
 
-    def run(self, *args, **options):  # pragma: no cover - abstract
+    def run(self, *args: Any, **options: Any) -> None:  # pragma: no cover - abstract
         raise NotImplementedError
 
-    def _resolve_user(self, username):
+    def _resolve_user(self, username: str | None) -> Actor:
         """The staff account named by --user, else the operator (explicit, never None)."""
         if not self.acts_as_user or not username:
             return OPERATOR
@@ -109,19 +112,26 @@ class LiudongCommand(BaseCommand):
         except CodeError as exc:
             raise CommandError(f"--region: {exc}") from exc
         user = self.acting_user
-        if not is_operator(user) and not prefix.startswith(user.region_id):
+        if not is_operator(user) and not prefix.startswith(region_of(user)):
             raise CommandError(
                 f"--region {prefix} lies outside the region {user.region_id} "
                 f"of account {user.username}"
             )
         return prefix
 
-    def fail(self, message: str, *, code: str = "error", errors=None, status: int = 1):
+    def fail(
+        self,
+        message: str,
+        *,
+        code: str = "error",
+        errors: list[dict[str, Any]] | None = None,
+        status: int = 1,
+    ) -> NoReturn:
         errors = errors or [{"field": None, "code": code, "message": message}]
         if self.format == "json":
             self.stdout.write(json.dumps({"errors": errors}, ensure_ascii=False))
         self.stderr.write(f"liudong: error: {message}")
         sys.exit(status)
 
-    def print_json(self, data) -> None:
+    def print_json(self, data: object) -> None:
         self.stdout.write(json.dumps(data, ensure_ascii=False, indent=2, default=str))

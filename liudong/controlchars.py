@@ -26,12 +26,13 @@ from __future__ import annotations
 
 import functools
 import re
-from collections.abc import Iterator
-from typing import Any
+from collections.abc import Callable, Iterator, Mapping
+from typing import IO, Any, TypeVar, cast
 
 from django import forms
 from django.core.exceptions import ValidationError
-from django.http import HttpResponseBadRequest, JsonResponse
+from django.http import HttpRequest, HttpResponse, HttpResponseBadRequest, JsonResponse
+from django.http.response import HttpResponseBase
 from django.utils.translation import gettext as _
 from rest_framework import exceptions, parsers
 from rest_framework.exceptions import ErrorDetail
@@ -81,7 +82,12 @@ class GuardedParser:
     """Mixin for a DRF parser: the parsed body is refused (400, the one error shape) when
     any key or text in it holds a control character."""
 
-    def parse(self, stream, media_type=None, parser_context=None):
+    def parse(
+        self,
+        stream: IO[bytes],
+        media_type: str | None = None,
+        parser_context: Mapping[str, Any] | None = None,
+    ) -> Any:
         parsed = super().parse(stream, media_type, parser_context)  # type: ignore[misc]
         data = getattr(parsed, "data", parsed)  # multipart: DataAndFiles
         paths = list(dict.fromkeys(offending_paths(data)))
@@ -107,10 +113,10 @@ class MultiPartParser(GuardedParser, parsers.MultiPartParser):
 # --- web forms -----------------------------------------------------------------------------
 
 
-def _clean_fields(self) -> None:
+def _clean_fields(self: forms.BaseForm) -> None:
     """Django's ``BaseForm._clean_fields`` (5.2) with the refusal first: a field whose
     submitted value holds a control character gets the error and is not cleaned."""
-    for name, bf in self._bound_items():
+    for name, bf in self._bound_items():  # type: ignore[attr-defined]  # Django's own, untyped
         field = bf.field
         try:
             if not field.disabled and found_in(bf.data):
@@ -129,12 +135,16 @@ def install_form_guard() -> None:
     forms.BaseForm._clean_fields = _clean_fields  # type: ignore[attr-defined]
 
 
-def post_guarded(view):
+# The view keeps its own type through the guard (as functools.wraps keeps its name).
+_View = TypeVar("_View", bound=Callable[..., HttpResponseBase])
+
+
+def post_guarded(view: _View) -> _View:
     """For a view that reads ``request.POST`` without a form: a posted value holding a
     control character is refused with 400 naming the field, before the view runs."""
 
     @functools.wraps(view)
-    def guarded(request, *args, **kwargs):
+    def guarded(request: HttpRequest, *args: Any, **kwargs: Any) -> HttpResponseBase:
         for key, values in request.POST.lists():
             if CONTROL.search(key) or found_in(values):
                 return HttpResponseBadRequest(
@@ -143,7 +153,7 @@ def post_guarded(view):
                 )
         return view(request, *args, **kwargs)
 
-    return guarded
+    return cast(_View, guarded)
 
 
 # --- query strings and paths --------------------------------------------------------------
@@ -152,10 +162,10 @@ def post_guarded(view):
 class ControlCharacterMiddleware:
     """Refuse a request whose URL path or query string holds a control character."""
 
-    def __init__(self, get_response):
+    def __init__(self, get_response: Callable[[HttpRequest], HttpResponse]) -> None:
         self.get_response = get_response
 
-    def __call__(self, request):
+    def __call__(self, request: HttpRequest) -> HttpResponse:
         where = self._offending(request)
         if where is None:
             return self.get_response(request)
@@ -171,7 +181,7 @@ class ControlCharacterMiddleware:
         return HttpResponseBadRequest(message(), content_type="text/plain; charset=utf-8")
 
     @staticmethod
-    def _offending(request) -> str | None:
+    def _offending(request: HttpRequest) -> str | None:
         """The query parameter holding a control character, "" for the path; None: none."""
         if CONTROL.search(request.path):
             return ""

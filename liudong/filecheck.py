@@ -113,7 +113,7 @@ def check_file(path: Path, limits: Limits) -> None:
 class _Runs:
     """The longest stretch of bytes without ``separator`` seen across a stream of chunks."""
 
-    def __init__(self, separator: bytes, limit: int):
+    def __init__(self, separator: bytes, limit: int) -> None:
         self.separator, self.limit, self.current = separator, limit, 0
         sep = re.escape(separator)
         # Anchored on the separator, so each stretch is measured once: linear in the input.
@@ -300,7 +300,7 @@ class _RowMeter:
     (its children are rows only, so splitting on "<row" finds them at C speed); what
     follows it (merged ranges, settings) is not a row's."""
 
-    def __init__(self, member: zipfile.ZipInfo, limits: Limits):
+    def __init__(self, member: zipfile.ZipInfo, limits: Limits) -> None:
         self.member, self.limits = member, limits
         self.rows = 0
         self.since_row = 0  # bytes since the last <row> tag began

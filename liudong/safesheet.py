@@ -28,7 +28,8 @@ from __future__ import annotations
 import csv
 import re
 from collections.abc import Iterable
-from typing import Any
+from pathlib import Path
+from typing import IO, Any, cast
 
 from openpyxl import Workbook as _OpenpyxlWorkbook
 from openpyxl.cell import WriteOnlyCell
@@ -63,7 +64,7 @@ def from_csv_text(text: str) -> str:
 class CsvWriter:
     """``csv.writer`` with every row's text neutralised and every text field quoted."""
 
-    def __init__(self, handle):
+    def __init__(self, handle: IO[str]) -> None:
         self._writer = csv.writer(handle, quoting=csv.QUOTE_NONNUMERIC)
 
     def writerow(self, row: Iterable) -> None:
@@ -104,7 +105,7 @@ def _storable(value: Any) -> Any:
 class _TextWriteOnlySheet(WriteOnlyWorksheet):
     """A streamed sheet whose appended text is never a formula."""
 
-    def append(self, row):
+    def append(self, row: Iterable[object]) -> None:
         cells = []
         for value in row:
             if isinstance(value, Cell):
@@ -121,7 +122,7 @@ class _TextSheet(Worksheet):
     """An ordinary sheet whose appended rows hold only what xlsx can store (formulas are
     turned into text when the workbook is saved: a cell may also be set directly)."""
 
-    def append(self, iterable):
+    def append(self, iterable: Iterable[object]) -> None:
         if isinstance(iterable, list | tuple):
             iterable = [
                 value if isinstance(value, Cell) else _storable(value) for value in iterable
@@ -133,18 +134,18 @@ class Workbook(_OpenpyxlWorkbook):
     """openpyxl's workbook whose text is always text: streamed sheets (``write_only``)
     convert each appended row; ordinary sheets are swept when the workbook is saved."""
 
-    def __init__(self, write_only: bool = False, iso_dates: bool = False):
+    def __init__(self, write_only: bool = False, iso_dates: bool = False) -> None:
         super().__init__(write_only=write_only, iso_dates=iso_dates)
         if not write_only:
             self._sheets[0] = _TextSheet(self)  # instead of openpyxl's first, empty sheet
 
-    def create_sheet(self, title=None, index=None):
+    def create_sheet(self, title: str | None = None, index: int | None = None) -> Worksheet:
         kind = _TextWriteOnlySheet if self.write_only else _TextSheet
         sheet = kind(parent=self, title=title)
         self._add_sheet(sheet=sheet, index=index)
         return sheet
 
-    def save(self, filename):
+    def save(self, filename: str | Path | IO[bytes]) -> None:
         if not self.write_only:
             for sheet in self.worksheets:
                 for cell in sheet._cells.values():
@@ -152,13 +153,19 @@ class Workbook(_OpenpyxlWorkbook):
         super().save(filename)
 
 
-def write_table(target, header: list[str], rows, *, sheet_title: str = "Sheet1") -> None:
+def write_table(
+    target: str | Path | IO[Any],
+    header: list[str],
+    rows: Iterable[Iterable[object]],
+    *,
+    sheet_title: str = "Sheet1",
+) -> None:
     """Write csv (UTF-8 with BOM) or xlsx, by the file suffix; a binary stream (not a
     path) gets xlsx, a text stream (``sys.stdout``) csv."""
     from pathlib import Path
 
-    if hasattr(target, "write") and not _is_binary(target):
-        writer = CsvWriter(target)
+    if hasattr(target, "write") and not _is_binary(cast(IO[Any], target)):
+        writer = CsvWriter(cast(IO[str], target))
         writer.writerow(header)
         writer.writerows(rows)
         return
@@ -174,7 +181,7 @@ def write_table(target, header: list[str], rows, *, sheet_title: str = "Sheet1")
     workbook.save(target)
 
 
-def _is_binary(stream) -> bool:
+def _is_binary(stream: IO[Any]) -> bool:
     import io
 
     return isinstance(stream, io.BufferedIOBase | io.RawIOBase) or "b" in getattr(

@@ -10,11 +10,13 @@ from __future__ import annotations
 import codecs
 import csv
 import dataclasses
+import os
 import re
 import unicodedata
 import zipfile
 from collections.abc import Iterable, Iterator, Mapping, Sequence
 from pathlib import Path, PurePosixPath
+from typing import TYPE_CHECKING, Any
 
 from liudong import filecheck
 
@@ -22,6 +24,9 @@ from liudong import filecheck
 # names them from here.
 from liudong.filecheck import FileRefused, TableError
 from liudong.safesheet import from_csv_text
+
+if TYPE_CHECKING:
+    from liudong.filecheck import Limits
 
 
 @dataclasses.dataclass
@@ -58,7 +63,7 @@ class ProblemRow(list):
 
     __slots__ = ("problems",)
 
-    def __init__(self, cells: Iterable, problems: list[dict]):
+    def __init__(self, cells: Iterable, problems: list[dict]) -> None:
         super().__init__(cells)
         self.problems = problems
 
@@ -68,12 +73,12 @@ class ProblemValues(dict):
 
     __slots__ = ("problems",)
 
-    def __init__(self, values: Mapping, problems: list[dict]):
+    def __init__(self, values: Mapping, problems: list[dict]) -> None:
         super().__init__(values)
         self.problems = problems
 
 
-def row_problems(cells) -> list[dict]:
+def row_problems(cells: object) -> list[dict]:
     """The problems the reader found in a row's cells themselves (a control character):
     the row is refused with these, whatever the importer would say of its values."""
     return getattr(cells, "problems", None) or []
@@ -102,7 +107,7 @@ def _column_letter(index: int) -> str:
     return get_column_letter(index + 1) if index < 18278 else str(index + 1)
 
 
-def _header_key(text) -> str:
+def _header_key(text: object) -> str:
     return unicodedata.normalize("NFKC", str(text or "")).strip().lower().replace(" ", "")
 
 
@@ -159,11 +164,11 @@ class Formula(str):
 
     __slots__ = ()
 
-    def strip(self, chars=None):
+    def strip(self, chars: str | None = None) -> Formula:
         return Formula(super().strip(chars))
 
 
-def _xlsx_values(worksheet) -> Iterator[list]:
+def _xlsx_values(worksheet: Any) -> Iterator[list]:
     """The sheet's rows as values, formula cells marked as :class:`Formula`."""
     for row in worksheet.iter_rows():
         yield [
@@ -203,7 +208,7 @@ def excel_escaped(text: str) -> str:
     return _CONTROL_IN_TEXT.sub(lambda found: f"_x{ord(found.group()):04X}_", text)
 
 
-def _excel_unescaped(row) -> list:
+def _excel_unescaped(row: Iterable[object]) -> list:
     cells = list(row)
     for index, value in enumerate(cells):
         if type(value) is str and "_x" in value:
@@ -267,7 +272,7 @@ class MergedRow(list):
 
     __slots__ = ("merged",)
 
-    def __init__(self, cells: Iterable, merged: dict[int, str]):
+    def __init__(self, cells: Iterable, merged: dict[int, str]) -> None:
         super().__init__(cells)
         self.merged = merged
 
@@ -362,11 +367,11 @@ def _sheet_part(archive: zipfile.ZipFile, title: str) -> str | None:
             relation = element.get(_RELATIONSHIP_ID) or next(
                 (v for k, v in element.attrib.items() if k.endswith("}id")), None
             )
-            return targets.get(relation)
+            return targets.get(relation) if relation is not None else None
     return None
 
 
-def _xml(archive: zipfile.ZipFile, part: str):
+def _xml(archive: zipfile.ZipFile, part: str) -> Any:
     """A small part (workbook, relationships), parsed with DTDs and entities refused, as
     the file is untrusted; liudong.filecheck has bounded the part's size already."""
     from defusedxml.ElementTree import fromstring
@@ -374,7 +379,9 @@ def _xml(archive: zipfile.ZipFile, part: str):
     return fromstring(archive.read(part), forbid_dtd=True)
 
 
-def _relationships(archive: zipfile.ZipFile, rels_part: str, folder: str, key: str = "Type"):
+def _relationships(
+    archive: zipfile.ZipFile, rels_part: str, folder: str, key: str = "Type"
+) -> Iterator[tuple[str, str]]:
     """(Type or Id, target member name) of each relationship in a .rels part."""
     for element in _xml(archive, rels_part):
         target = element.get("Target", "")
@@ -409,7 +416,7 @@ def _scan_merge_refs(archive: zipfile.ZipFile, part: str) -> set[str]:
 
 
 def read_table(
-    path,
+    path: str | os.PathLike[str],
     columns: Mapping[str, tuple[str, ...]],
     required: tuple[str, ...] = (),
     *,
@@ -418,7 +425,7 @@ def read_table(
     sheet: str | None = None,
     free_text: tuple[str, ...] = (),
     streamed: bool = False,
-):
+) -> Iterator[tuple[int, dict[str, Any]]]:
     """Yield (row_number, values) with values keyed by our field names.
 
     ``columns`` maps each field to the headers that mean it (Chinese and English).
@@ -442,7 +449,9 @@ def read_table(
     return _as_dicts(rows, fields)  # the header is checked above, before any row is read
 
 
-def _as_dicts(rows: Iterator[tuple[int, list]], fields: tuple[str, ...]):
+def _as_dicts(
+    rows: Iterator[tuple[int, list]], fields: tuple[str, ...]
+) -> Iterator[tuple[int, dict[str, Any]]]:
     for row_number, cells in rows:
         values = dict(zip(fields, cells, strict=True))
         if type(cells) is ProblemRow:
@@ -451,7 +460,7 @@ def _as_dicts(rows: Iterator[tuple[int, list]], fields: tuple[str, ...]):
 
 
 def read_table_lists(
-    path,
+    path: str | os.PathLike[str],
     columns: Mapping[str, tuple[str, ...]],
     required: tuple[str, ...] = (),
     *,
@@ -509,7 +518,7 @@ def read_table_lists(
     return _rows(rows, positions, tuple(columns), limits.cell_chars, frozenset(free_text))
 
 
-def _bounded(rows: Iterator[list], limits) -> Iterator[list]:
+def _bounded(rows: Iterator[list], limits: Limits) -> Iterator[list]:
     """The rows, refusing the file at the first row past the row limit or a row wider
     than the column limit (trailing blank cells, which a sheet's formatting adds, aside)."""
     for row_number, row in enumerate(rows, start=1):
@@ -551,7 +560,7 @@ def _rows(
     fields: tuple[str, ...],
     cell_chars: int,
     free_text: frozenset[str],
-):
+) -> Iterator[tuple[int, list]]:
     # Where each field sits in the file (None: a column this file does not have).
     where = [positions.get(field) for field in fields]
     width = max((i for i in where if i is not None), default=-1) + 1

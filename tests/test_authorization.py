@@ -7,7 +7,7 @@ import pytest
 from django.core.exceptions import PermissionDenied
 
 from liudong.accounts import roles
-from liudong.actors import OPERATOR, Operator, PeerNode, account_of, reach
+from liudong.actors import OPERATOR, Operator, PeerNode, account_of, reach, region_of
 from liudong.authorization import allowed, authorize
 from liudong.people import idnumbers
 from liudong.people.models import Person
@@ -90,3 +90,14 @@ def test_the_operator_writes_no_account_into_created_by(township_a):
     assert account_of(OPERATOR) is None
     assert account_of(township_a) == township_a
     assert account_of(None) is None
+
+
+def test_region_of_names_the_region_and_refuses_an_account_without_one(township_a):
+    # Code that compares region codes asks region_of(), never user.region_id: an account
+    # without a region is refused as can() and authorize() refuse it, not compared as None.
+    assert region_of(township_a) == "330106002"
+    assert region_of(Operator(prefix="3301")) == "3301"
+    assert region_of(PeerNode(region_prefix="4115")) == "4115"
+    township_a.region = None
+    with pytest.raises(PermissionDenied, match="needs a region"):
+        region_of(township_a)

@@ -40,11 +40,13 @@ from .middleware import PASSWORD, SECOND_FACTOR, SECOND_FACTOR_PENDING, pending_
 from .models import User
 
 if TYPE_CHECKING:
+    from django_htmx.middleware import HtmxDetails
 
     class SignedInRequest(HttpRequest):
         """A request past login_required / staff_required: its user is an account."""
 
         user: User
+        htmx: HtmxDetails
 
 else:
     SignedInRequest = HttpRequest

@@ -24,6 +24,8 @@ import base64
 import binascii
 import json
 import os
+import threading
+from collections.abc import Callable
 from dataclasses import dataclass
 from pathlib import Path
 
@@ -215,7 +217,7 @@ def read_anchors() -> list[Anchor]:
     return found
 
 
-def anchor_loop(stop, *, interval: float, log) -> None:
+def anchor_loop(stop: threading.Event, *, interval: float, log: Callable[[str], object]) -> None:
     """`liudong serve`'s anchoring: one anchor at start, then one every ``interval``
     seconds while the log has grown, until ``stop`` (a threading.Event) is set. A failed
     round is logged; the next one tries again."""

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import contextlib
 import uuid
+from collections.abc import Iterator
 from contextvars import ContextVar
 from dataclasses import dataclass
 
@@ -25,7 +26,9 @@ def current() -> RequestContext:
 
 
 @contextlib.contextmanager
-def bind(*, request_id: str | None = None, address: str = "", operator: str = ""):
+def bind(
+    *, request_id: str | None = None, address: str = "", operator: str = ""
+) -> Iterator[RequestContext]:
     token = _current.set(RequestContext(request_id or new_request_id(), address, operator))
     try:
         yield _current.get()

@@ -11,6 +11,7 @@ from __future__ import annotations
 
 import hashlib
 import json
+from typing import Any, NoReturn
 
 from django.db import models
 from django.utils.translation import gettext_lazy as _
@@ -39,10 +40,10 @@ class Action(models.TextChoices):
 
 
 class AuditQuerySet(ScopedQuerySet):
-    def update(self, **kwargs):
+    def update(self, **kwargs: Any) -> NoReturn:
         raise AuditImmutable("audit entries cannot be changed")
 
-    def delete(self):
+    def delete(self) -> NoReturn:
         raise AuditImmutable("audit entries cannot be deleted")
 
 
@@ -89,13 +90,13 @@ class AuditEntry(models.Model):
     def __str__(self) -> str:
         return f"#{self.seq} {self.action} {self.object_type}:{self.object_id}"
 
-    def save(self, *args, **kwargs):
+    def save(self, *args: Any, **kwargs: Any) -> None:
         if not self._state.adding:
             raise AuditImmutable("audit entries cannot be changed")
         kwargs["force_insert"] = True
         super().save(*args, **kwargs)
 
-    def delete(self, *args, **kwargs):
+    def delete(self, *args: Any, **kwargs: Any) -> NoReturn:
         raise AuditImmutable("audit entries cannot be deleted")
 
     def _fields(self) -> dict:

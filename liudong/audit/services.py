@@ -9,16 +9,23 @@ from __future__ import annotations
 
 import json
 from collections import defaultdict
-from collections.abc import Iterable
+from collections.abc import Callable, Iterable
 from dataclasses import dataclass, field
+from typing import TYPE_CHECKING, Any
 
 from django.core.serializers.json import DjangoJSONEncoder
 from django.db import connection, models, transaction
+from django.db.models import QuerySet
 from django.utils import timezone
+
+from liudong.actors import account_of
 
 from . import anchors, context, keys
 from .masking import mask_value
 from .models import GENESIS_HASH, Action, AuditEntry, AuditHead
+
+if TYPE_CHECKING:
+    from liudong.actors import Actor, Caller
 
 
 def snapshot(obj: models.Model, fields: Iterable[str] | None = None) -> dict:
@@ -34,7 +41,7 @@ def changed_fields(before: dict | None, after: dict | None) -> list[str]:
     return sorted(k for k in set(before) | set(after) if before.get(k) != after.get(k))
 
 
-def _jsonable(value):
+def _jsonable(value: object) -> Any:
     """Round-trip through JSON so what is hashed is exactly what the database returns."""
     if value is None:
         return None
@@ -44,7 +51,7 @@ def _jsonable(value):
 def entry(
     action: str,
     *,
-    acting_user=None,
+    acting_user: Caller = None,
     obj: models.Model | None = None,
     object_type: str = "",
     object_id: str = "",
@@ -63,21 +70,19 @@ def entry(
         object_id = object_id or str(obj.pk)
         object_repr = object_repr or str(obj)[:200]
     ctx = context.current()
-    authenticated = acting_user is not None and getattr(acting_user, "is_authenticated", False)
+    account = account_of(acting_user)  # the operator and a peer node have no account row
     return AuditEntry(
         at=timezone.now(),
-        actor=acting_user if authenticated else None,
-        actor_username=(acting_user.username if authenticated else actor_username or ctx.operator)[
-            :150
-        ],
-        actor_role=(acting_user.role if authenticated else "") or "",
+        actor=account,
+        actor_username=(account.username if account else actor_username or ctx.operator)[:150],
+        actor_role=(account.role if account else "") or "",
         address=ctx.address or "",
         request_id=ctx.request_id or "",
         action=action,
         object_type=object_type,
         object_id=str(object_id),
         object_repr=object_repr[:200],
-        region=region or (acting_user.region_id if authenticated else "") or "",
+        region=region or (account.region_id if account else "") or "",
         before=_jsonable(before),
         after=_jsonable(after),
         # A detail describes (a search, a filter, a count): it never needs a full ID number.
@@ -141,12 +146,12 @@ def _chain_key(seq: int, head: str) -> bytes:
     return keys.chain_key()
 
 
-def record(action: str, **fields) -> AuditEntry:
+def record(action: str, **fields: Any) -> AuditEntry:
     """Append one entry to the chain (atomic with the caller's transaction)."""
     return append([entry(action, **fields)])[0]
 
 
-def record_view(*, acting_user, obj: models.Model, region: str, via: str) -> AuditEntry:
+def record_view(*, acting_user: Actor, obj: models.Model, region: str, via: str) -> AuditEntry:
     """A read of one record holding personal data (a file, an account): who saw it, where."""
     return record(Action.VIEW, acting_user=acting_user, obj=obj, region=region, detail={"via": via})
 
@@ -177,7 +182,9 @@ class ChainReport:
         }
 
 
-def verify_chain(*, chunk_size: int = 5000, progress=None) -> ChainReport:
+def verify_chain(
+    *, chunk_size: int = 5000, progress: Callable[[int], object] | None = None
+) -> ChainReport:
     """Recompute every hash and MAC in order and hold the log against every anchor on
     record; report the first thing that does not fit."""
     try:
@@ -310,7 +317,9 @@ EXPORT_COLUMNS = [
 MASKED_TEXT = ("object_repr", "object_id")
 
 
-def export_xlsx(entries, *, acting_user, filters: dict | None = None) -> bytes:
+def export_xlsx(
+    entries: QuerySet[AuditEntry], *, acting_user: Actor, filters: dict | None = None
+) -> bytes:
     """Write entries to an xlsx workbook and log the export (with the filters used)."""
     import io
 

@@ -1,3 +1,7 @@
+from __future__ import annotations
+
+from typing import TYPE_CHECKING
+
 from django.core.paginator import Paginator
 from django.http import HttpResponse
 from django.shortcuts import render
@@ -11,13 +15,16 @@ from . import services
 from .filters import AuditFilter
 from .models import AuditEntry
 
+if TYPE_CHECKING:
+    from liudong.accounts.views import SignedInRequest
 
-def _entries(request):
+
+def _entries(request: SignedInRequest) -> AuditFilter:
     return AuditFilter(request.GET or None, AuditEntry.objects.in_scope(request.user))
 
 
 @staff_required(VIEW_AUDIT)
-def entry_list(request):
+def entry_list(request: SignedInRequest) -> HttpResponse:
     filtered = _entries(request)
     page = Paginator(filtered.qs, 50).get_page(request.GET.get("page"))
     query = request.GET.copy()
@@ -30,13 +37,13 @@ def entry_list(request):
 
 
 @staff_required(VIEW_AUDIT)
-def entry_detail(request, seq):
+def entry_detail(request: SignedInRequest, seq: int) -> HttpResponse:
     entry = scoped_object_or_404(AuditEntry, request.user, seq=seq)
     return render(request, "audit/detail.html", {"entry": entry})
 
 
 @staff_required(VIEW_AUDIT)
-def export(request):
+def export(request: SignedInRequest) -> HttpResponse:
     """The filtered log as xlsx; the export itself is an audit entry."""
     filtered = _entries(request)
     content = services.export_xlsx(

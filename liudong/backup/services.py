@@ -27,7 +27,7 @@ import uuid
 from collections.abc import Callable, Iterator
 from dataclasses import dataclass, field
 from pathlib import Path
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 from django.apps import apps
 from django.core.management import call_command
@@ -44,6 +44,9 @@ from liudong.audit.models import Action
 
 from . import keyfiles
 from .archive import MIN_PASSPHRASE, BackupError, Reader, Writer
+
+if TYPE_CHECKING:
+    from django.db.backends.utils import CursorWrapper
 
 # Sessions are not carried: they are throw-away, and restored ones would keep old
 # browser cookies signed in on the new server.
@@ -134,7 +137,7 @@ class _Snapshot:
             with connection.cursor() as cursor:
                 cursor.execute("SET TRANSACTION ISOLATION LEVEL REPEATABLE READ, READ ONLY")
 
-    def __exit__(self, *exc_info) -> None:
+    def __exit__(self, *exc_info: Any) -> None:
         if self._sqlite:
             with connection.cursor() as cursor:
                 cursor.execute("COMMIT")  # nothing was written: this only ends the read
@@ -255,7 +258,9 @@ def occupied_tables() -> dict[str, int]:
     return occupied
 
 
-def _migration_targets(executor: MigrationExecutor, applied: set[tuple[str, str]]):
+def _migration_targets(
+    executor: MigrationExecutor, applied: set[tuple[str, str]]
+) -> list[tuple[str, str]]:
     """The last migration of each app in the backup's state (the executor's targets)."""
     graph = executor.loader.graph
     unknown = sorted(f"{app}.{name}" for app, name in applied if (app, name) not in graph.nodes)
@@ -292,7 +297,7 @@ def _prepare_schema(manifest: dict[str, Any]) -> bool:
     return True
 
 
-def _decoder(model: type[models.Model], names: list[str]):
+def _decoder(model: type[models.Model], names: list[str]) -> Callable[[list[Any]], list[Any]]:
     by_name = {f.attname: f for f in _columns(model)}
     if sorted(names) != sorted(by_name):
         raise BackupError(
@@ -376,7 +381,9 @@ def _load(reader: Reader, info: dict[str, Any], model: type[models.Model]) -> in
     return count
 
 
-def _insert(cursor, sql: str, batch: list[list[Any]], model, before: int) -> None:
+def _insert(
+    cursor: CursorWrapper, sql: str, batch: list[list[Any]], model: type[models.Model], before: int
+) -> None:
     try:
         cursor.executemany(sql, batch)
     except DatabaseError as exc:

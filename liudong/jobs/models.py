@@ -7,7 +7,7 @@ intake later): what a kind does lives in ``jobs.services.KINDS``, not here.
 
 from __future__ import annotations
 
-from typing import Self
+from typing import TYPE_CHECKING, Self
 
 from django.conf import settings
 from django.db import models
@@ -18,9 +18,12 @@ from liudong.actors import account_of, reach
 from liudong.base import ScopedQuerySet, TrackedModel
 from liudong.regions.codes import subtree_q
 
+if TYPE_CHECKING:
+    from liudong.actors import Caller
+
 
 class ImportJobQuerySet(ScopedQuerySet):
-    def in_scope(self, user) -> Self:
+    def in_scope(self, user: Caller) -> Self:
         """Jobs in the user's region subtree, and the user's own wherever they were
         started (an account moved to another township still finds its imports)."""
         region = reach(user)

@@ -18,9 +18,10 @@ import os
 import socket
 import threading
 import time
-from collections.abc import Callable
+from collections.abc import Callable, Iterable
 from dataclasses import dataclass, field
 from pathlib import Path
+from typing import TYPE_CHECKING, Any
 
 from django.conf import settings
 from django.core.exceptions import ValidationError
@@ -31,6 +32,7 @@ from django.utils.translation import get_language, override
 from django.utils.translation import gettext as _
 
 from liudong.accounts.roles import CHANGE_PEOPLE
+from liudong.actors import region_of
 from liudong.audit import context as audit_context
 from liudong.audit import services as audit
 from liudong.audit.models import Action
@@ -38,6 +40,16 @@ from liudong.tabular import TableError
 from liudong.web import uploads
 
 from .models import ImportJob
+
+if TYPE_CHECKING:
+    from django.core.files.uploadedfile import UploadedFile
+    from django.db.backends.base.base import BaseDatabaseWrapper
+
+    from liudong.accounts.models import User
+    from liudong.actors import Actor
+    from liudong.audit.context import RequestContext
+    from liudong.tabular import ImportSummary
+
 
 logger = logging.getLogger(__name__)
 
@@ -65,7 +77,7 @@ class Kind:
     headers: dict[str, str] = field(default_factory=dict)
 
 
-def _import_persons(path, **options):
+def _import_persons(path: str | Path, **options: Any) -> ImportSummary:
     from liudong.people.importing import import_persons
 
     return import_persons(path, **options)
@@ -85,7 +97,7 @@ KINDS: dict[str, Kind] = {
 # --- preview --------------------------------------------------------------------------------
 
 
-def preview(*, kind: str, uploaded, sheet: str = "", acting_user) -> ImportJob:
+def preview(*, kind: str, uploaded: UploadedFile, sheet: str = "", acting_user: User) -> ImportJob:
     """Keep the uploaded file, check its head with a dry run and record a job awaiting
     confirmation. Raises ValidationError (wrong file type or size) or TableError (the
     file as a whole is unusable); in both cases nothing is kept."""
@@ -103,7 +115,7 @@ def preview(*, kind: str, uploaded, sheet: str = "", acting_user) -> ImportJob:
     return ImportJob.objects.create(
         kind=kind,
         created_by=acting_user,
-        region_id=acting_user.region_id,
+        region_id=region_of(acting_user),
         original_name=Path(uploaded.name or "").name[:255],
         sheet=sheet,
         upload_token=token,
@@ -123,7 +135,7 @@ def preview(*, kind: str, uploaded, sheet: str = "", acting_user) -> ImportJob:
     )
 
 
-def _rejected_rows(summary) -> int:
+def _rejected_rows(summary: ImportSummary) -> int:
     """Rows refused (one row may have several problems)."""
     return len({p.get("row") for p in summary.rejected})
 
@@ -177,7 +189,7 @@ def _this_runner() -> str:
     return f"{socket.gethostname()}:{os.getpid()}"
 
 
-def start(job: ImportJob, *, acting_user, run_inline: bool | None = None) -> ImportJob:
+def start(job: ImportJob, *, acting_user: Actor, run_inline: bool | None = None) -> ImportJob:
     """Run a previewed (or interrupted) job as ``acting_user``, whose name the audit
     entries carry. In a daemon thread unless ``run_inline`` (default: the JOBS_RUN_INLINE
     setting, which tests set): then here, before returning. Refuses a job already
@@ -206,7 +218,13 @@ def start(job: ImportJob, *, acting_user, run_inline: bool | None = None) -> Imp
             shared = _shared_test_connection()
             thread = threading.Thread(
                 target=_thread_main,
-                args=(job.pk, acting_user, audit_context.current(), get_language(), shared),
+                args=(job.pk,),
+                kwargs={
+                    "acting_user": acting_user,
+                    "request_context": audit_context.current(),
+                    "language": get_language(),
+                    "shared": shared,
+                },
                 name=f"import-job-{job.pk}",
                 daemon=True,
             )
@@ -228,7 +246,7 @@ def wait(job: ImportJob, timeout: float | None = None) -> bool:
     return True
 
 
-def _shared_test_connection():
+def _shared_test_connection() -> BaseDatabaseWrapper | None:
     """An in-memory SQLite database (the test suite's) reaches a second connection only
     through SQLite's shared cache, whose table locks fail at once instead of waiting; as
     Django's live server does, the thread borrows the one connection instead."""
@@ -240,7 +258,14 @@ def _shared_test_connection():
     return None
 
 
-def _thread_main(pk: int, acting_user, request_context, language, shared) -> None:
+def _thread_main(
+    pk: int,
+    *,
+    acting_user: Actor,
+    request_context: RequestContext,
+    language: str,
+    shared: BaseDatabaseWrapper | None,
+) -> None:
     if shared is not None:
         connections[DEFAULT_DB_ALIAS] = shared
     try:
@@ -266,7 +291,7 @@ def _thread_main(pk: int, acting_user, request_context, language, shared) -> Non
             shared.dec_thread_sharing()
 
 
-def run(pk: int, *, acting_user) -> None:
+def run(pk: int, *, acting_user: Actor) -> None:
     """Import the job's file now, in this thread, recording progress and the outcome."""
     job = ImportJob.objects.get(pk=pk)
     ImportJob.objects.filter(pk=pk).update(
@@ -330,7 +355,7 @@ def _fail(job: ImportJob, message: str, errors_path: Path) -> None:
         uploads.discard(job.upload_token)
 
 
-def trim_summary(summary) -> dict:
+def trim_summary(summary: ImportSummary) -> dict:
     """The summary as JSON, its problem lists cut to SUMMARY_KEEP (a million-row file
     with a bad column would otherwise store a million messages); the counts stay whole."""
     data = summary.as_dict()
@@ -362,7 +387,7 @@ def refresh(job: ImportJob) -> ImportJob:
     return job
 
 
-def refresh_all(jobs) -> list[ImportJob]:
+def refresh_all(jobs: Iterable[ImportJob]) -> list[ImportJob]:
     return [refresh(job) for job in jobs]
 
 
@@ -388,7 +413,7 @@ def _process_alive(pid: int) -> bool:
     return True
 
 
-def errors_file(job: ImportJob, *, acting_user) -> Path:
+def errors_file(job: ImportJob, *, acting_user: Actor) -> Path:
     """The rejected rows as xlsx, for the job's owner; the download is audited as an
     export of personal data."""
     if job.created_by_id != acting_user.pk or not job.errors_file:

@@ -6,9 +6,14 @@ cancelling and the errors file are the owner's only (anyone else gets 404). The 
 done by ``jobs.services``.
 """
 
+from __future__ import annotations
+
+from typing import TYPE_CHECKING, Any
+
 from django.contrib import messages
 from django.core.exceptions import PermissionDenied, ValidationError
-from django.http import FileResponse, Http404
+from django.http import FileResponse, Http404, HttpResponse
+from django.http.response import HttpResponseBase
 from django.shortcuts import get_object_or_404, redirect, render
 from django.utils.translation import gettext as _
 from django.views.decorators.http import require_GET, require_POST
@@ -23,16 +28,21 @@ from . import services
 from .forms import UploadForm
 from .models import ImportJob
 
+if TYPE_CHECKING:
+    from liudong.accounts.models import User
+    from liudong.accounts.views import SignedInRequest
+
+
 RECENT_JOBS = 50
 SHOWN_PROBLEMS = 50
 XLSX = "application/vnd.openxmlformats-officedocument.spreadsheetml.sheet"
 
 
-def _usable_kinds(user) -> list[str]:
+def _usable_kinds(user: User) -> list[str]:
     return [name for name, kind in services.KINDS.items() if can(user, kind.capability)]
 
 
-def _job(request, pk, *, own: bool = False) -> ImportJob:
+def _job(request: SignedInRequest, pk: int, *, own: bool = False) -> ImportJob:
     """A job the user may see (``own``: may act on), else 404; 403 without the kind's
     capability."""
     jobs = ImportJob.objects.in_scope(request.user).select_related("created_by", "region")
@@ -45,7 +55,7 @@ def _job(request, pk, *, own: bool = False) -> ImportJob:
 
 
 @staff_required(CHANGE_PEOPLE)
-def person_import(request):
+def person_import(request: SignedInRequest) -> HttpResponse:
     """Upload a person file: it is checked (a dry run of its head) and shown as a preview."""
     form = UploadForm(request.POST or None, request.FILES or None)
     file_error = None
@@ -78,7 +88,7 @@ def person_import(request):
 
 @require_GET
 @staff_required()
-def job_list(request):
+def job_list(request: SignedInRequest) -> HttpResponse:
     kinds = _usable_kinds(request.user)
     if not kinds:
         raise PermissionDenied(_("Your role does not allow this page."))
@@ -90,13 +100,13 @@ def job_list(request):
     return render(request, "jobs/list.html", {"jobs": jobs})
 
 
-def _context(request, job: ImportJob) -> dict:
+def _context(request: SignedInRequest, job: ImportJob) -> dict:
     shown = job.summary or job.preview or {}
     headers = services.KINDS[job.kind].headers
 
-    def named(problems):
+    def named(problems: list[dict[str, Any]]) -> list[dict[str, Any]]:
         # The template's header beside the field name: the office looks for the column.
-        return [{**p, "column": headers.get(p.get("field"), "")} for p in problems]
+        return [{**p, "column": headers.get(p.get("field", ""), "")} for p in problems]
 
     return {
         "job": job,
@@ -112,14 +122,14 @@ def _context(request, job: ImportJob) -> dict:
 
 @require_GET
 @staff_required()
-def job_detail(request, pk):
+def job_detail(request: SignedInRequest, pk: int) -> HttpResponse:
     job = _job(request, pk)
     return render(request, "jobs/detail.html", _context(request, job))
 
 
 @require_GET
 @staff_required()
-def job_status(request, pk):
+def job_status(request: SignedInRequest, pk: int) -> HttpResponse:
     """The part of the job page that changes, polled by htmx while the job runs."""
     job = _job(request, pk)
     return render(request, "jobs/_status.html", _context(request, job))
@@ -127,7 +137,7 @@ def job_status(request, pk):
 
 @require_POST
 @staff_required()
-def job_start(request, pk):
+def job_start(request: SignedInRequest, pk: int) -> HttpResponse:
     """Confirm a previewed import, or resume an interrupted one."""
     job = _job(request, pk, own=True)
     try:
@@ -139,7 +149,7 @@ def job_start(request, pk):
 
 @require_POST
 @staff_required()
-def job_cancel(request, pk):
+def job_cancel(request: SignedInRequest, pk: int) -> HttpResponse:
     job = _job(request, pk, own=True)
     try:
         services.cancel(job)
@@ -152,7 +162,7 @@ def job_cancel(request, pk):
 
 @require_GET
 @staff_required()
-def job_errors(request, pk):
+def job_errors(request: SignedInRequest, pk: int) -> HttpResponseBase:
     """The rejected rows as xlsx, to correct in Excel and import again (owner only)."""
     job = _job(request, pk, own=True)
     try:

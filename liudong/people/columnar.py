@@ -55,7 +55,7 @@ class _NotPlain(Exception):
     """A cell only RowChecker should judge."""
 
 
-def _cell_text(value) -> str | None:
+def _cell_text(value: object) -> str | None:
     """A cell as RowChecker's ``text`` would see it, when that is plain; raises _NotPlain
     for a cell of another kind (a time, a bool, a fractional number, a lossy float)."""
     if value is None or type(value) is str:
@@ -77,7 +77,9 @@ def _cell_text(value) -> str | None:
 class BatchChecker:
     """Vouches for the plain rows of a batch; see the module docstring."""
 
-    def __init__(self, known_codes: Iterable[str], *, today: datetime.date, within: str = ""):
+    def __init__(
+        self, known_codes: Iterable[str], *, today: datetime.date, within: str = ""
+    ) -> None:
         self.known = pl.Series("known", sorted(known_codes), dtype=pl.String)
         self.today = today
         self.within = within

@@ -9,16 +9,17 @@ database, marked as merged, so that the merge can be undone exactly.
 
 from __future__ import annotations
 
-from collections.abc import Iterable
-from typing import Any
+from collections.abc import Iterable, Iterator
+from typing import TYPE_CHECKING, Any
 
 from django.core.exceptions import ValidationError
 from django.db import transaction
-from django.db.models import Count
+from django.db.models import Count, QuerySet
 from django.utils import timezone
 from django.utils.translation import gettext as _
 
 from liudong.accounts.roles import CHANGE_PEOPLE
+from liudong.actors import account_of
 from liudong.audit import services as audit
 from liudong.audit.models import Action
 from liudong.authorization import authorize
@@ -26,6 +27,10 @@ from liudong.authorization import authorize
 from .idnumbers import one_transposition_away
 from .models import Child, HeldCertificate, Person, PossibleDuplicate, ResidenceEpisode
 from .services import FILE_OUTSIDE, refresh_derived
+
+if TYPE_CHECKING:
+    from liudong.actors import Actor
+
 
 LOOKUP_BATCH = 500
 
@@ -77,11 +82,13 @@ def find_duplicates(people: Iterable[Person] | None = None) -> int:
     return PossibleDuplicate.objects.count() - before
 
 
-def _transposed_pairs(scan, candidates) -> list[PossibleDuplicate]:
+def _transposed_pairs(
+    scan: Iterator[tuple[int, str]], candidates: QuerySet[Person]
+) -> list[PossibleDuplicate]:
     pairs = []
     batch: list[tuple[int, str]] = []
 
-    def flush():
+    def flush() -> None:
         wanted: dict[str, list[int]] = {}
         for pk, id_number in batch:
             for variant in one_transposition_away(id_number):
@@ -103,7 +110,7 @@ def _transposed_pairs(scan, candidates) -> list[PossibleDuplicate]:
     return pairs
 
 
-def _other_file(duplicate: PossibleDuplicate, keep: Person, acting_user) -> Person:
+def _other_file(duplicate: PossibleDuplicate, keep: Person, *, acting_user: Actor) -> Person:
     """The pair's other file; both must be files the user may change."""
     other = Person.objects.get(
         pk=duplicate.second_id if keep.pk == duplicate.first_id else duplicate.first_id
@@ -119,7 +126,7 @@ def _other_file(duplicate: PossibleDuplicate, keep: Person, acting_user) -> Pers
     return other
 
 
-def _record(acting_user, keep: Person, detail: dict) -> None:
+def _record(keep: Person, detail: dict, *, acting_user: Actor) -> None:
     audit.record(
         Action.UPDATE,
         acting_user=acting_user,
@@ -129,20 +136,20 @@ def _record(acting_user, keep: Person, detail: dict) -> None:
     )
 
 
-def _decided(duplicate: PossibleDuplicate, acting_user, status: str) -> None:
+def _decided(duplicate: PossibleDuplicate, status: str, *, acting_user: Actor) -> None:
     duplicate.status = status
-    duplicate.decided_by = acting_user if getattr(acting_user, "is_authenticated", False) else None
+    duplicate.decided_by = account_of(acting_user)
     duplicate.decided_at = timezone.now()
 
 
 @transaction.atomic
-def merge(*, acting_user, duplicate: PossibleDuplicate, keep: Person) -> Person:
+def merge(*, acting_user: Actor, duplicate: PossibleDuplicate, keep: Person) -> Person:
     """Keep ``keep``; move the other file's stays, children and certificates to it."""
     if duplicate.status != PossibleDuplicate.Status.OPEN:
         raise ValidationError(_("This pair has already been decided."))
     if keep.pk not in (duplicate.first_id, duplicate.second_id):
         raise ValidationError(_("The file to keep must be one of the pair."))
-    other = _other_file(duplicate, keep, acting_user)
+    other = _other_file(duplicate, keep, acting_user=acting_user)
     moved: dict[str, Any] = {
         "episodes": list(other.episodes.values_list("pk", flat=True)),
         "children": list(other.children.values_list("pk", flat=True)),
@@ -171,24 +178,24 @@ def merge(*, acting_user, duplicate: PossibleDuplicate, keep: Person) -> Person:
     keep.save_versioned()
     duplicate.kept = keep
     duplicate.merge_record = moved
-    _decided(duplicate, acting_user, PossibleDuplicate.Status.MERGED)
+    _decided(duplicate, PossibleDuplicate.Status.MERGED, acting_user=acting_user)
     duplicate.save()
     _record(
-        acting_user,
         keep,
-        {"action": "merge", "merged": other.pk, "duplicate": duplicate.pk, "moved": moved},
+        acting_user=acting_user,
+        detail={"action": "merge", "merged": other.pk, "duplicate": duplicate.pk, "moved": moved},
     )
     return keep
 
 
 @transaction.atomic
-def undo_merge(*, acting_user, duplicate: PossibleDuplicate) -> None:
+def undo_merge(*, acting_user: Actor, duplicate: PossibleDuplicate) -> None:
     """Give the merged file back everything the merge moved, as it was."""
     if duplicate.status != PossibleDuplicate.Status.MERGED or not duplicate.merge_record:
         raise ValidationError(_("Only a merged pair can be unmerged."))
     assert duplicate.kept_id is not None  # a merged pair always names the kept file
     keep = Person.objects.get(pk=duplicate.kept_id)
-    other = _other_file(duplicate, keep, acting_user)
+    other = _other_file(duplicate, keep, acting_user=acting_user)
     moved = duplicate.merge_record
     ResidenceEpisode.objects.filter(pk__in=moved["episodes"]).update(person=other)
     Child.objects.filter(pk__in=moved["children"]).update(parent=other)
@@ -202,12 +209,12 @@ def undo_merge(*, acting_user, duplicate: PossibleDuplicate) -> None:
     other.save_versioned()
     duplicate.kept = None
     duplicate.merge_record = None
-    _decided(duplicate, acting_user, PossibleDuplicate.Status.OPEN)
+    _decided(duplicate, PossibleDuplicate.Status.OPEN, acting_user=acting_user)
     duplicate.save()
     _record(
-        acting_user,
         keep,
-        {
+        acting_user=acting_user,
+        detail={
             "action": "unmerge",
             "restored": other.pk,
             "duplicate": duplicate.pk,
@@ -217,7 +224,7 @@ def undo_merge(*, acting_user, duplicate: PossibleDuplicate) -> None:
 
 
 @transaction.atomic
-def dismiss(*, acting_user, duplicate: PossibleDuplicate) -> None:
+def dismiss(*, acting_user: Actor, duplicate: PossibleDuplicate) -> None:
     if duplicate.status != PossibleDuplicate.Status.OPEN:
         raise ValidationError(_("This pair has already been decided."))
     first = duplicate.first
@@ -228,7 +235,7 @@ def dismiss(*, acting_user, duplicate: PossibleDuplicate) -> None:
         first.residence_region_id,
         outside=FILE_OUTSIDE,
     )
-    _decided(duplicate, acting_user, PossibleDuplicate.Status.DISMISSED)
+    _decided(duplicate, PossibleDuplicate.Status.DISMISSED, acting_user=acting_user)
     duplicate.save()
     audit.record(
         Action.UPDATE,

@@ -3,10 +3,12 @@ export imports back unchanged."""
 
 from __future__ import annotations
 
+import datetime
 from collections.abc import Iterator
 from pathlib import Path
+from typing import Any
 
-from django.db.models import Prefetch
+from django.db.models import Prefetch, QuerySet
 
 from liudong.actors import Actor
 from liudong.audit import services as audit
@@ -27,7 +29,7 @@ REASON_NAME = dict(REASON_CHOICES)
 SEX_NAME = {"1": "男", "2": "女"}
 
 
-def persons_for_export(prefix: str, *, acting_user: Actor):
+def persons_for_export(prefix: str, *, acting_user: Actor) -> QuerySet[Person]:
     """Files registered or living under ``prefix``, bounded by the user's own scope."""
     people = Person.objects.in_scope(acting_user).active()
     return (
@@ -46,13 +48,13 @@ def persons_for_export(prefix: str, *, acting_user: Actor):
     )
 
 
-def template_rows(people) -> Iterator[list]:
+def template_rows(people: QuerySet[Any]) -> Iterator[list]:
     for person in people.iterator(chunk_size=2000):
         episode = person.open_episodes[0] if person.open_episodes else None
         certificates = list(person.held_certificates.all())
         certificate = certificates[0] if certificates else None
 
-        def day(value):
+        def day(value: datetime.date | None) -> str:
             return value.isoformat() if value else ""
 
         yield [

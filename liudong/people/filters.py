@@ -12,6 +12,7 @@ from __future__ import annotations
 import datetime
 import re
 import unicodedata
+from typing import TYPE_CHECKING, Any
 
 import django_filters
 from django import forms
@@ -28,6 +29,9 @@ from . import idnumbers
 from .models import Child, Person, ResidenceEpisode
 from .template import MARITAL_CHOICES, SEX_CHOICES
 
+if TYPE_CHECKING:
+    from liudong.people.models import PersonQuerySet
+
 # An ID number prefix this short still narrows to a county (6 digits); shorter would be a
 # province-wide scan that helps nobody.
 ID_PREFIX_MIN = 6
@@ -41,7 +45,7 @@ OUTFLOW, INFLOW = "outflow", "inflow"
 FLOW_CHOICES = ((OUTFLOW, _("outflow (household here)")), (INFLOW, _("inflow (living here)")))
 
 
-def with_open_arrival(queryset: QuerySet[Person]) -> QuerySet[Person]:
+def with_open_arrival(queryset: PersonQuerySet) -> PersonQuerySet:
     """Each person with ``open_arrival``: the arrival date of the stay still open (one
     subquery in the same SELECT, so a list page needs no query per row)."""
     open_stay = ResidenceEpisode.objects.filter(person=OuterRef("pk"), departure_date__isnull=True)
@@ -97,7 +101,7 @@ def search_q(query: str) -> Q | None:
     return condition
 
 
-def search_persons(queryset: QuerySet[Person], query: str) -> QuerySet[Person]:
+def search_persons(queryset: PersonQuerySet, query: str) -> QuerySet[Person]:
     condition = search_q(query)
     if condition is None:
         return queryset
@@ -124,7 +128,7 @@ class AgeFilter(django_filters.NumberFilter):
 
     field_class = forms.IntegerField
 
-    def __init__(self, *args, **kwargs):
+    def __init__(self, *args: Any, **kwargs: Any) -> None:
         kwargs.setdefault("min_value", 0)
         kwargs.setdefault("max_value", MAX_AGE)
         super().__init__(*args, **kwargs)
@@ -168,7 +172,7 @@ class PersonFilter(django_filters.FilterSet):
             "arrival_before",
         ]
 
-    def filter_q(self, queryset, name, value):
+    def filter_q(self, queryset: PersonQuerySet, name: str, value: str) -> QuerySet[Person]:
         return search_persons(queryset, value)
 
     def _flow_prefix(self) -> str | None:
@@ -181,7 +185,7 @@ class PersonFilter(django_filters.FilterSet):
         user = getattr(self.request, "user", None)
         return getattr(user, "region_id", None)
 
-    def filter_flow(self, queryset, name, value):
+    def filter_flow(self, queryset: PersonQuerySet, name: str, value: str) -> QuerySet[Person]:
         prefix = self._flow_prefix()
         if not prefix:
             return queryset.none()
@@ -189,26 +193,30 @@ class PersonFilter(django_filters.FilterSet):
             return queryset.outflow(prefix)
         return queryset.inflow(prefix)
 
-    def filter_age_min(self, queryset, name, value):
+    def filter_age_min(self, queryset: PersonQuerySet, name: str, value: int) -> QuerySet[Person]:
         # Aged at least N: born on or before today's date N years ago.
         return queryset.filter(birth_date__lte=years_before(timezone.localdate(), int(value)))
 
-    def filter_age_max(self, queryset, name, value):
+    def filter_age_max(self, queryset: PersonQuerySet, name: str, value: int) -> QuerySet[Person]:
         # Aged at most N: born after today's date N + 1 years ago.
         return queryset.filter(birth_date__gt=years_before(timezone.localdate(), int(value) + 1))
 
     @staticmethod
-    def _arrivals(queryset):
+    def _arrivals(queryset: PersonQuerySet) -> PersonQuerySet:
         return (
             queryset
             if "open_arrival" in queryset.query.annotations
             else with_open_arrival(queryset)
         )
 
-    def filter_arrival_after(self, queryset, name, value):
+    def filter_arrival_after(
+        self, queryset: PersonQuerySet, name: str, value: datetime.date
+    ) -> QuerySet[Person]:
         return self._arrivals(queryset).filter(open_arrival__gte=value)
 
-    def filter_arrival_before(self, queryset, name, value):
+    def filter_arrival_before(
+        self, queryset: PersonQuerySet, name: str, value: datetime.date
+    ) -> QuerySet[Person]:
         return self._arrivals(queryset).filter(open_arrival__lte=value)
 
 
@@ -218,7 +226,7 @@ class PersonKeyFilter(django_filters.NumberFilter):
 
     field_class = forms.IntegerField
 
-    def __init__(self, *args, **kwargs):
+    def __init__(self, *args: Any, **kwargs: Any) -> None:
         kwargs.setdefault("min_value", 1)
         kwargs.setdefault("max_value", 2**63 - 1)
         super().__init__(*args, **kwargs)
@@ -235,7 +243,7 @@ class EpisodeFilter(django_filters.FilterSet):
         model = ResidenceEpisode
         fields = ["person", "open", "region"]
 
-    def filter_region(self, queryset, name, value):
+    def filter_region(self, queryset: PersonQuerySet, name: str, value: str) -> QuerySet[Person]:
         try:
             return queryset.filter(subtree_q(clean_code(value), "region"))
         except CodeError:

@@ -10,6 +10,7 @@ except to refuse an ID number that is on file elsewhere without saying whose it 
 from __future__ import annotations
 
 import datetime
+from typing import TYPE_CHECKING, Any
 
 from django import forms
 from django.core.exceptions import ValidationError
@@ -24,6 +25,10 @@ from . import idnumbers, services
 from .models import EDUCATION_CHOICES, Child, Person, ResidenceEpisode
 from .rows import ADDRESS_MAX, CHILDREN_MAX, HOUSEHOLD_LENGTHS, NAME_MAX, Problem, parse_phone
 from .template import ETHNICITY_CHOICES, MARITAL_CHOICES, REASON_CHOICES, SEX_CHOICES
+
+if TYPE_CHECKING:
+    from liudong.actors import Actor
+
 
 BLANK = (("", "—"),)
 RESIDENCE_LENGTHS = (6, 9, 12, 15)
@@ -40,7 +45,7 @@ class DateInput(forms.DateInput):
 
     input_type = "date"
 
-    def __init__(self, attrs=None):
+    def __init__(self, attrs: dict[str, Any] | None = None) -> None:
         super().__init__(attrs, format="%Y-%m-%d")
 
 
@@ -48,16 +53,16 @@ class RegionCodeField(forms.CharField):
     """A region code as typed (zero-padded forms accepted), cleaned to a known Region of
     one of ``lengths`` digits."""
 
-    def __init__(self, *, lengths: tuple[int, ...] = RESIDENCE_LENGTHS, **kwargs):
+    def __init__(self, *, lengths: tuple[int, ...] = RESIDENCE_LENGTHS, **kwargs: Any) -> None:
         self.lengths = lengths
         kwargs.setdefault("max_length", 30)
         super().__init__(**kwargs)
         self.widget.attrs.update({"inputmode": "numeric", "autocomplete": "off"})
 
-    def prepare_value(self, value):
+    def prepare_value(self, value: object) -> object:
         return value.code if isinstance(value, Region) else value
 
-    def clean(self, value):
+    def clean(self, value: object) -> Region | None:
         value = super().clean(value)
         if value in self.empty_values:
             return None
@@ -71,7 +76,7 @@ class RegionCodeField(forms.CharField):
         return region
 
 
-def parse_id_number(raw) -> idnumbers.IdNumber:
+def parse_id_number(raw: object) -> idnumbers.IdNumber:
     try:
         return idnumbers.parse(raw, today=today())
     except idnumbers.IdNumberError as exc:
@@ -82,7 +87,9 @@ def sex_label(code: str) -> str:
     return dict(SEX_CHOICES).get(code, code)
 
 
-def identity_problems(identity: idnumbers.IdNumber, sex: str, birth_date) -> dict[str, str]:
+def identity_problems(
+    identity: idnumbers.IdNumber, sex: str, birth_date: datetime.date | None
+) -> dict[str, str]:
     """Sex and birth date must agree with the ID number (empty ones are taken from it)."""
     problems = {}
     if sex and sex != identity.sex:
@@ -193,24 +200,24 @@ class ArrivalForm(forms.Form):
     # Set when the form was filled in from the file: its own fields then replace the file's.
     person_version = forms.IntegerField(widget=forms.HiddenInput, required=False)
 
-    def __init__(self, *args, user, **kwargs):
+    def __init__(self, *args: Any, user: Actor, **kwargs: Any) -> None:
         super().__init__(*args, **kwargs)
         self.user = user
         self.identity: idnumbers.IdNumber | None = None
         self.person: Person | None = None
 
-    def clean_id_number(self):
+    def clean_id_number(self) -> str:
         self.identity = parse_id_number(self.cleaned_data["id_number"])
         self.person = services.find_for_arrival(self.user, self.identity.value)
         return self.identity.value
 
-    def clean_name(self):
+    def clean_name(self) -> str:
         return self.cleaned_data["name"].strip()
 
-    def clean_phone(self):
+    def clean_phone(self) -> str:
         return clean_phone(self.cleaned_data["phone"])
 
-    def clean_residence_region(self):
+    def clean_residence_region(self) -> Region:
         region = self.cleaned_data["residence_region"]
         if region is not None and not region.code.startswith(self.user.region_id):
             raise ValidationError(
@@ -220,7 +227,7 @@ class ArrivalForm(forms.Form):
             )
         return region
 
-    def clean(self):
+    def clean(self) -> dict[str, Any]:
         super().clean()
         data = self.cleaned_data
         identity = self.identity
@@ -272,7 +279,7 @@ class VersionedForm(forms.Form):
 
     version = forms.IntegerField(widget=forms.HiddenInput, min_value=1)
 
-    def __init__(self, *args, person: Person, **kwargs):
+    def __init__(self, *args: Any, person: Person, **kwargs: Any) -> None:
         kwargs.setdefault("initial", {}).setdefault("version", person.version)
         super().__init__(*args, **kwargs)
         self.person = person
@@ -295,7 +302,7 @@ class VersionedForm(forms.Form):
 class DepartureForm(VersionedForm):
     departure_date = forms.DateField(label=gettext_lazy("Departure date"), widget=DateInput)
 
-    def clean_departure_date(self):
+    def clean_departure_date(self) -> datetime.date:
         day = self.cleaned_data["departure_date"]
         problem = check_day(day, self.person.birth_date)
         if problem:
@@ -310,11 +317,11 @@ class MoveForm(VersionedForm):
         label=gettext_lazy("New residence address"), max_length=ADDRESS_MAX, required=False
     )
 
-    def __init__(self, *args, user, **kwargs):
+    def __init__(self, *args: Any, user: Actor, **kwargs: Any) -> None:
         super().__init__(*args, **kwargs)
         self.user = user
 
-    def clean_region(self):
+    def clean_region(self) -> Region:
         region = self.cleaned_data["region"]
         if not region.code.startswith(self.user.region_id):
             raise ValidationError(
@@ -323,7 +330,7 @@ class MoveForm(VersionedForm):
             )
         return region
 
-    def clean_moved_on(self):
+    def clean_moved_on(self) -> datetime.date:
         day = self.cleaned_data["moved_on"]
         problem = check_day(day, self.person.birth_date)
         if problem:
@@ -334,7 +341,7 @@ class MoveForm(VersionedForm):
 class ReturnForm(VersionedForm):
     returned_on = forms.DateField(label=gettext_lazy("Returned on"), widget=DateInput)
 
-    def clean_returned_on(self):
+    def clean_returned_on(self) -> datetime.date:
         day = self.cleaned_data["returned_on"]
         problem = check_day(day, self.person.birth_date)
         if problem:
@@ -379,13 +386,13 @@ class PersonEditForm(VersionedForm):
         required=False,
     )
 
-    def clean_name(self):
+    def clean_name(self) -> str:
         return self.cleaned_data["name"].strip()
 
-    def clean_phone(self):
+    def clean_phone(self) -> str:
         return clean_phone(self.cleaned_data["phone"])
 
-    def clean_spouse_id_number(self):
+    def clean_spouse_id_number(self) -> str:
         raw = self.cleaned_data["spouse_id_number"]
         if not raw.strip():
             return ""
@@ -394,7 +401,7 @@ class PersonEditForm(VersionedForm):
             raise ValidationError(_("The spouse's ID number is the person's own."))
         return spouse.value
 
-    def clean(self):
+    def clean(self) -> dict[str, Any]:
         super().clean()
         data = self.cleaned_data
         try:
@@ -416,12 +423,12 @@ class PersonEditForm(VersionedForm):
         }
 
 
-def current_value(person: Person, name: str):
+def current_value(person: Person, name: str) -> object:
     value = getattr(person, name)
     return "" if value is None and name not in ("birth_date", "children_count") else value
 
 
-def shown(form: forms.Form, name: str, value) -> str:
+def shown(form: forms.Form, name: str, value: object) -> str:
     """A value as the form's field would name it (choice labels, region names)."""
     if value in (None, ""):
         return "—"
@@ -467,18 +474,18 @@ class ChildForm(forms.Form):
     )
     id_number = forms.CharField(label=gettext_lazy("ID number"), max_length=40, required=False)
 
-    def __init__(self, *args, parent: Person, **kwargs):
+    def __init__(self, *args: Any, parent: Person, **kwargs: Any) -> None:
         super().__init__(*args, **kwargs)
         self.parent = parent
 
-    def clean_birth_date(self):
+    def clean_birth_date(self) -> datetime.date:
         day = self.cleaned_data["birth_date"]
         problem = check_day(day, self.parent.birth_date)
         if problem:
             raise ValidationError(problem)
         return day
 
-    def clean(self):
+    def clean(self) -> dict[str, Any]:
         super().clean()
         data = self.cleaned_data
         raw = data.get("id_number", "")
@@ -497,5 +504,5 @@ class ChildForm(forms.Form):
             data["id_number"] = ""
         return data
 
-    def save(self, *, acting_user) -> Child:
+    def save(self, *, acting_user: Actor) -> Child:
         return services.add_child(acting_user=acting_user, parent=self.parent, **self.cleaned_data)

@@ -24,8 +24,11 @@ from dataclasses import dataclass
 from functools import lru_cache
 from importlib import resources
 from pathlib import Path
+from typing import Any, TypeVar
 
 from . import idnumbers, template
+
+T = TypeVar("T")
 
 # Each fault row carries exactly one of these in "_fault", the column it affects in
 # "_fault_field", and here what DESIGN.md §5 says an importer does with it.
@@ -159,7 +162,7 @@ class _Weighted:
 
     __slots__ = ("cum", "items", "total")
 
-    def __init__(self, pairs: Iterable[tuple[object, float]]):
+    def __init__(self, pairs: Iterable[tuple[object, float]]) -> None:
         self.items: list = []
         self.cum: list[float] = []
         running = 0.0
@@ -173,7 +176,7 @@ class _Weighted:
         self.items.append(self.items[-1])
         self.cum.append(math.inf)
 
-    def pick(self, u: float):
+    def pick(self, u: float) -> Any:
         """The item for a uniform draw ``u`` in [0, 1)."""
         return self.items[bisect_right(self.cum, u * self.total)]
 
@@ -183,7 +186,7 @@ class _Seen:
     certainly new. False positives only make the caller draw again. About 8 bytes a key,
     instead of some 100 for a set of strings, so a million rows stay small."""
 
-    def __init__(self, expected: int):
+    def __init__(self, expected: int) -> None:
         # 64 bits a key keeps false positives near 1 in 64; capped at 128 MB.
         self.bits = max(16, min(30, math.ceil(math.log2(max(expected, 1) * 64))))
         self.shift = 64 - self.bits
@@ -317,7 +320,12 @@ def _status_table(age: int) -> _Weighted:
 class _Tables:
     """Everything drawn per row, prepared once per call."""
 
-    def __init__(self, today: datetime.date, residence_codes, household_codes):
+    def __init__(
+        self,
+        today: datetime.date,
+        residence_codes: Sequence[str] | None,
+        household_codes: Sequence[str] | None,
+    ) -> None:
         self.div = _divisions()
         div = self.div
         self.surnames = _Weighted(_SURNAMES)
@@ -398,11 +406,11 @@ class _Generator:
         n: int,
         *,
         seed: int,
-        residence_codes,
-        household_codes,
+        residence_codes: Sequence[str] | None,
+        household_codes: Sequence[str] | None,
         fault_share: float,
         today: datetime.date,
-    ):
+    ) -> None:
         self.n = n
         self.rng = random.Random(seed)
         self.t = _Tables(today, residence_codes, household_codes)
@@ -415,7 +423,7 @@ class _Generator:
 
     # -- drawing -----------------------------------------------------------------------------
 
-    def _choice(self, items: Sequence):
+    def _choice(self, items: Sequence[T]) -> T:
         return items[int(self.rng.random() * len(items))]  # cheaper than random.choice
 
     def _origin_county(self) -> str:
@@ -522,7 +530,9 @@ class _Generator:
         other_sex = "2" if person.sex == "1" else "1"
         return self._id_number(region, datetime.date.fromordinal(ordinal), other_sex)[0]
 
-    def _certificate(self, person: _Person, arrival: datetime.date, style: str):
+    def _certificate(
+        self, person: _Person, arrival: datetime.date, style: str
+    ) -> tuple[str, str, str, str]:
         """(number, issuer, issued, verified_on) for a woman of 18-49."""
         random_ = self.rng.random
         household = person.household
@@ -586,7 +596,9 @@ class _Generator:
         row["_fault"], row["_fault_field"] = "duplicate_id", "id_number"
         return row
 
-    def _row(self, fault: str | None, same_as: dict[str, object] | None = None):
+    def _row(
+        self, fault: str | None, same_as: dict[str, object] | None = None
+    ) -> dict[str, object]:
         t, random_ = self.t, self.rng.random
         residence = self._residence()
         if same_as is not None:
@@ -696,7 +708,9 @@ class _Generator:
             return _Person(sex, born, county, self._township_in(moved))
         return _Person(sex, born, county, self._township_in(county))
 
-    def _spoil(self, row, fault: str, person: _Person, born: datetime.date, style: str) -> None:
+    def _spoil(
+        self, row: dict[str, object], fault: str, person: _Person, born: datetime.date, style: str
+    ) -> None:
         random_ = self.rng.random
         field = _FAULT_FIELDS.get(fault)
         value = person.id_number
@@ -769,7 +783,7 @@ def write_file(
     raise ValueError(f"unsupported file type “{suffix or path.name}”: use .csv or .xlsx")
 
 
-def _cells(row) -> tuple:
+def _cells(row: dict[str, object]) -> tuple:
     """The template columns of ``row`` in order; a missing key is an empty cell."""
     try:
         return _ALL_CELLS(row)
@@ -780,7 +794,12 @@ def _cells(row) -> tuple:
 _ALL_CELLS = operator.itemgetter(*template.FIELDS)
 
 
-def _write_csv(path: Path, rows, headers, progress) -> int:
+def _write_csv(
+    path: Path,
+    rows: Iterable[dict[str, object]],
+    headers: Sequence[str],
+    progress: Callable[[int], object] | None,
+) -> int:
     count = 0
     from liudong.safesheet import CSV_ENCODING, CsvWriter
 
@@ -796,7 +815,12 @@ def _write_csv(path: Path, rows, headers, progress) -> int:
     return count
 
 
-def _write_xlsx(path: Path, rows, headers, progress) -> int:
+def _write_xlsx(
+    path: Path,
+    rows: Iterable[dict[str, object]],
+    headers: Sequence[str],
+    progress: Callable[[int], object] | None,
+) -> int:
     from liudong.safesheet import Workbook
 
     # write_only streams rows to a temporary file, and openpyxl 3.1 writes strings inline

@@ -51,7 +51,7 @@ class IdNumberError(ValueError):
 
     code: str  # one of: "required", "length", "characters", "birth_date"
 
-    def __init__(self, code: str, message: str):
+    def __init__(self, code: str, message: str) -> None:
         super().__init__(message)
         self.code = code
 
@@ -66,7 +66,7 @@ class IdNumber:
     converted_from_15: bool
 
 
-def normalise(raw) -> str:
+def normalise(raw: object) -> str:
     """The text of an ID number as typed, pasted or read from a cell, tidied but not checked.
 
     Full-width digits and letters become ASCII (NFKC), spaces, hyphens and dashes go, a
@@ -98,7 +98,7 @@ def normalise(raw) -> str:
     return text.replace("x", "X")
 
 
-def _lost_digits(raw) -> bool:
+def _lost_digits(raw: object) -> bool:
     """A float too large to hold every digit of an ID number: Excel's 1.10105199003070E+17."""
     return isinstance(raw, float) and math.isfinite(raw) and abs(raw) >= 10**15
 
@@ -113,7 +113,7 @@ def check_character(first17: str) -> str:
     return CHECK_CHARACTERS[total % 11]
 
 
-def parse(raw, *, today: datetime.date | None = None) -> IdNumber:
+def parse(raw: object, *, today: datetime.date | None = None) -> IdNumber:
     """Read an ID number or raise :class:`IdNumberError` naming the first rule it breaks.
 
     A 15-digit legacy number (region, YYMMDD born in the 1900s, 3-digit sequence) is converted
@@ -189,7 +189,7 @@ def _birth_date(digits: str, today: datetime.date) -> datetime.date:
     return born
 
 
-def is_valid(raw) -> bool:
+def is_valid(raw: object) -> bool:
     """True when ``raw`` parses and its check character is right."""
     try:
         return parse(raw).check_ok

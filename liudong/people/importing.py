@@ -13,10 +13,11 @@ import datetime
 import os
 from array import array
 from bisect import bisect_left
-from collections.abc import Callable
+from collections.abc import Callable, Iterable, Iterator
 from dataclasses import dataclass
 from functools import lru_cache
 from pathlib import Path
+from typing import Any, Literal, Self, TypeVar
 
 from django.core.exceptions import PermissionDenied
 from django.db import connection, transaction
@@ -36,6 +37,8 @@ from .models import HeldCertificate, Person, ResidenceEpisode
 from .rows import CleanRow, RowChecker
 from .services import floating, name_initials, refresh_derived
 from .template import CHINESE_HEADERS, COLUMNS, FIELDS, REQUIRED
+
+T = TypeVar("T")
 
 PERSON_COLUMNS = {column.field: (column.chinese,) for column in COLUMNS}
 # Columns offices add that carry nothing to import (and the errors file's own column).
@@ -71,7 +74,7 @@ class ErrorsFile:
     """The rejected rows, as they were, with a last column naming each problem: the
     office corrects them in Excel and imports this very file again."""
 
-    def __init__(self, path: Path):
+    def __init__(self, path: Path) -> None:
         from liudong.safesheet import Workbook
 
         self.path = path
@@ -88,7 +91,7 @@ class ErrorsFile:
         self.workbook.save(self.path)
 
 
-def _cell(value):
+def _cell(value: object) -> object:
     if isinstance(value, str) and not value.isprintable():
         # A control character (the row's problem) cannot stand in XML: written as Excel
         # writes it, _xHHHH_, which the reader turns back into the character.
@@ -109,7 +112,7 @@ class SeenNumbers:
     FILTER_BITS = 1 << 25  # 4 MiB: a number not yet seen skips the sorted chunks at once
     PRIME = 33_554_393
 
-    def __init__(self):
+    def __init__(self) -> None:
         self.recent: dict[int, int] = {}
         self.chunks: list[tuple[array, array]] = []
         self.filter = bytearray(self.FILTER_BITS // 8)
@@ -149,7 +152,7 @@ class SeenNumbers:
 class KnownRegions:
     """Every region code in the database, held once per import (about 50,000 strings)."""
 
-    def __init__(self):
+    def __init__(self) -> None:
         self.codes = set(Region.objects.values_list("code", flat=True))
 
     def __call__(self, code: str) -> bool:
@@ -157,7 +160,7 @@ class KnownRegions:
 
 
 def import_persons(
-    path,
+    path: str | os.PathLike[str],
     *,
     acting_user: Actor,
     dry_run: bool = False,
@@ -249,7 +252,7 @@ def _judge(
     return clean, problems
 
 
-def _chunks(rows, size: int, limit: int | None):
+def _chunks(rows: Iterable[T], size: int, limit: int | None) -> Iterator[list[T]]:
     """Lists of up to ``size`` rows, ``limit`` rows in all (None: every row)."""
     chunk: list = []
     for count, row in enumerate(rows):
@@ -263,7 +266,7 @@ def _chunks(rows, size: int, limit: int | None):
         yield chunk
 
 
-def _merged(row_number: int, cells) -> list[dict]:
+def _merged(row_number: int, cells: Any) -> list[dict]:
     """A row under a merged cell: Excel shows the value on the first row only, and which
     rows it was meant for is a guess no importer should make."""
     return [
@@ -303,10 +306,10 @@ def _refresh_statistics() -> None:
 
 
 class _nothing:
-    def __enter__(self):
+    def __enter__(self) -> Self:
         return self
 
-    def __exit__(self, *exc):
+    def __exit__(self, *exc: object) -> Literal[False]:
         return False
 
 
@@ -323,7 +326,9 @@ def _common_prefix(codes: list[str]) -> str:
 class BatchWriter:
     """Writes checked rows: new files, changed files, arrivals; one audit entry a batch."""
 
-    def __init__(self, summary: ImportSummary, *, acting_user, dry_run: bool, source: str):
+    def __init__(
+        self, summary: ImportSummary, *, acting_user: Actor, dry_run: bool, source: str
+    ) -> None:
         self.summary = summary
         self.acting_user = acting_user
         self.dry_run = dry_run
@@ -516,7 +521,14 @@ class BatchWriter:
                 )
         return links
 
-    def _episode_change(self, person, episode, row: CleanRow, before: dict, after: dict) -> str:
+    def _episode_change(
+        self,
+        person: Person,
+        episode: ResidenceEpisode | None,
+        row: CleanRow,
+        before: dict,
+        after: dict,
+    ) -> str:
         """What the row says about the person's current stay.
 
         Same arrival: the stay's details may be corrected. A later arrival: she moved, the
@@ -653,7 +665,7 @@ CERTIFICATE_COLUMNS_DB = (
 )
 
 
-def _person_tuple(pk: int, row: CleanRow, stamp) -> tuple:
+def _person_tuple(pk: int, row: CleanRow, stamp: object) -> tuple:
     """A new file as a row of people_person, in PERSON_COLUMNS_DB order."""
     return (
         pk,
@@ -688,7 +700,7 @@ def _floating(household: str, residence: str) -> bool:
     return floating(household, residence)
 
 
-def _episode_tuple(person_id: int, row: CleanRow, stamp) -> tuple:
+def _episode_tuple(person_id: int, row: CleanRow, stamp: object) -> tuple:
     """A stay as a row of people_residenceepisode, in EPISODE_COLUMNS_DB order."""
     return (
         stamp,
@@ -708,7 +720,9 @@ def _episode_tuple(person_id: int, row: CleanRow, stamp) -> tuple:
     )
 
 
-def _certificate_tuple(person_id: int, row: CleanRow, stamp, certificate_id: int | None) -> tuple:
+def _certificate_tuple(
+    person_id: int, row: CleanRow, stamp: object, certificate_id: int | None
+) -> tuple:
     return (
         stamp,
         stamp,

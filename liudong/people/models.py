@@ -8,7 +8,7 @@ scoping and statistics are index range scans on two code columns.
 from __future__ import annotations
 
 import datetime
-from typing import Self
+from typing import TYPE_CHECKING, Self
 
 from django.db import models
 from django.utils.translation import gettext_lazy as _
@@ -17,6 +17,9 @@ from liudong.base import ScopedQuerySet, TrackedModel
 from liudong.regions.models import Region
 
 from .template import ETHNICITY_CHOICES, MARITAL_CHOICES, MARRIED_CODES, REASON_CHOICES, SEX_CHOICES
+
+if TYPE_CHECKING:
+    from liudong.actors import Caller
 
 EDUCATION_CHOICES = (
     ("10", "研究生"),
@@ -300,7 +303,7 @@ class DuplicateQuerySet(ScopedQuerySet):
     def open(self) -> DuplicateQuerySet:
         return self.filter(status=PossibleDuplicate.Status.OPEN)
 
-    def in_scope(self, user) -> Self:
+    def in_scope(self, user: Caller) -> Self:
         """Pairs whose two files both lie in the user's scope: a pair across two
         townships is decided by the office above both (it sees both files), and neither
         township learns about the other's file."""

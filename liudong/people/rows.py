@@ -12,6 +12,7 @@ import re
 import unicodedata
 from collections.abc import Callable
 from dataclasses import dataclass, field
+from typing import Any
 
 from django.utils import timezone
 from django.utils.translation import gettext as _
@@ -56,7 +57,7 @@ REASON_BY_WORD = {name: code for code, name in REASON_CHOICES} | {
 class Problem(Exception):
     """One broken rule in one cell."""
 
-    def __init__(self, field_name: str, message: str):
+    def __init__(self, field_name: str, message: str) -> None:
         super().__init__(message)
         self.field = field_name
         self.message = message
@@ -89,7 +90,7 @@ class CleanRow:
     warnings: list[dict] = field(default_factory=list)
 
 
-def text(value) -> str:
+def text(value: object) -> str:
     """A cell as trimmed text: NFKC folds full-width letters and digits."""
     if value is None:
         return ""
@@ -104,7 +105,7 @@ def text(value) -> str:
     return unicodedata.normalize("NFKC", str(value)).strip()
 
 
-def parse_date(value, field_name: str) -> datetime.date | None:
+def parse_date(value: object, field_name: str) -> datetime.date | None:
     """Excel date cells, or text as 2025-03-05, 2025/3/5, 2025.03.05, 20250305 or 2025年3月5日."""
     if value is None or value == "":
         return None
@@ -156,7 +157,7 @@ class RowChecker:
         *,
         today: datetime.date | None = None,
         within: str = "",
-    ):
+    ) -> None:
         self.known_region = known_region
         # A staff member imports only files of their own region: each row must have its
         # household or its residence there ("" for the server operator: no bound).
@@ -164,7 +165,9 @@ class RowChecker:
         # The office's calendar day (Asia/Shanghai), not the server clock's UTC date.
         self.today = today or timezone.localdate()
 
-    def region(self, value, field_name: str, lengths: tuple[int, ...], required: bool) -> str:
+    def region(
+        self, value: object, field_name: str, lengths: tuple[int, ...], required: bool
+    ) -> str:
         raw = text(value)
         if not raw:
             if required:
@@ -189,7 +192,7 @@ class RowChecker:
         warnings: list[dict] = []
         clean: dict = {}
 
-        def attempt(field_name: str, function, *args):
+        def attempt(field_name: str, function: Callable[..., object], *args: Any) -> None:
             try:
                 clean[field_name] = function(*args)
             except Problem as problem:
@@ -338,7 +341,7 @@ class RowChecker:
 
     # --- single cells -----------------------------------------------------------------
 
-    def _name(self, value) -> str:
+    def _name(self, value: object) -> str:
         name = text(value)
         if not name:
             raise Problem("name", _("A name is required."))
@@ -350,13 +353,13 @@ class RowChecker:
             )
         return name
 
-    def _id_number(self, value) -> idnumbers.IdNumber:
+    def _id_number(self, value: object) -> idnumbers.IdNumber:
         try:
             return idnumbers.parse(value, today=self.today)
         except idnumbers.IdNumberError as exc:
             raise Problem("id_number", str(exc)) from exc
 
-    def _sex(self, value) -> str:
+    def _sex(self, value: object) -> str:
         raw = text(value)
         if not raw:
             raise Problem("sex", _("Sex is required: 男 or 女 (M/F, 1/2)."))
@@ -367,7 +370,7 @@ class RowChecker:
             )
         return code
 
-    def _coded(self, value, field_name: str, table: dict[str, str], required: bool) -> str:
+    def _coded(self, value: object, field_name: str, table: dict[str, str], required: bool) -> str:
         raw = text(value)
         if not raw:
             if required:
@@ -380,23 +383,23 @@ class RowChecker:
             )
         return code
 
-    def _address(self, value, field_name: str) -> str:
+    def _address(self, value: object, field_name: str) -> str:
         raw = text(value)
         if len(raw) > ADDRESS_MAX:
             raise Problem(field_name, _("At most %(max)d characters.") % {"max": ADDRESS_MAX})
         return raw
 
-    def _required_date(self, value, field_name: str) -> datetime.date:
+    def _required_date(self, value: object, field_name: str) -> datetime.date:
         day = parse_date(value, field_name)
         if day is None:
             raise Problem(field_name, _("This date is required."))
         return day
 
-    def _phone(self, value) -> str:
+    def _phone(self, value: object) -> str:
         raw = text(value)
         return parse_phone(raw) if raw else ""
 
-    def _spouse(self, value) -> idnumbers.IdNumber | None:
+    def _spouse(self, value: object) -> idnumbers.IdNumber | None:
         raw = text(value)
         if not raw:
             return None
@@ -405,7 +408,7 @@ class RowChecker:
         except idnumbers.IdNumberError as exc:
             raise Problem("spouse_id_number", str(exc)) from exc
 
-    def _children(self, value) -> int | None:
+    def _children(self, value: object) -> int | None:
         if value is None or value == "":
             return None
         if isinstance(value, float) and value.is_integer():
@@ -418,7 +421,7 @@ class RowChecker:
             raise Problem("children", _("At most %(max)d children.") % {"max": CHILDREN_MAX})
         return number
 
-    def _certificate_no(self, value) -> str:
+    def _certificate_no(self, value: object) -> str:
         raw = text(value)
         if len(raw) > 40:
             raise Problem("certificate_no", _("A certificate number has at most 40 characters."))
@@ -426,7 +429,13 @@ class RowChecker:
 
     # --- rules across cells -----------------------------------------------------------
 
-    def _cross_check_identity(self, row_number, identity, clean, problems) -> None:
+    def _cross_check_identity(
+        self,
+        row_number: int,
+        identity: idnumbers.IdNumber,
+        clean: dict[str, Any],
+        problems: list[dict[str, Any]],
+    ) -> None:
         if clean["sex"] and clean["sex"] != identity.sex:
             problems.append(
                 {
@@ -448,7 +457,9 @@ class RowChecker:
                 }
             )
 
-    def _check_within(self, row_number, clean, problems) -> None:
+    def _check_within(
+        self, row_number: int, clean: dict[str, Any], problems: list[dict[str, Any]]
+    ) -> None:
         household, residence = clean["household_region"], clean["residence_region"]
         if not (self.within and household and residence):
             return
@@ -465,7 +476,13 @@ class RowChecker:
                 }
             )
 
-    def _cross_check_dates(self, row_number, identity, clean, problems) -> None:
+    def _cross_check_dates(
+        self,
+        row_number: int,
+        identity: idnumbers.IdNumber,
+        clean: dict[str, Any],
+        problems: list[dict[str, Any]],
+    ) -> None:
         birth = identity.birth_date if identity is not None else None
         arrival = clean["arrival_date"]
         for field_name in ("arrival_date", "certificate_issued", "verified_on"):

@@ -7,6 +7,7 @@ from __future__ import annotations
 
 import datetime
 from functools import lru_cache
+from typing import TYPE_CHECKING, Any
 
 from django.core.exceptions import ValidationError
 from django.db import transaction
@@ -23,6 +24,10 @@ from liudong.regions.models import Region
 from liudong.regions.services import is_floating
 
 from .models import Child, Person, ResidenceEpisode
+
+if TYPE_CHECKING:
+    from liudong.actors import Actor, Caller
+
 
 PERSON_AUDIT_FIELDS = [
     "name",
@@ -128,7 +133,14 @@ def _check_dates(person: Person, day: datetime.date, field: str) -> None:
         )
 
 
-def _record(action, acting_user, person, before=None, detail=None):
+def _record(
+    action: str,
+    person: Person,
+    before: dict[str, Any] | None = None,
+    detail: dict[str, Any] | None = None,
+    *,
+    acting_user: Actor,
+) -> None:
     audit.record(
         action,
         acting_user=acting_user,
@@ -143,7 +155,7 @@ def _record(action, acting_user, person, before=None, detail=None):
 @transaction.atomic
 def register_arrival(
     *,
-    acting_user,
+    acting_user: Actor,
     person: Person,
     region: Region,
     arrival_date: datetime.date,
@@ -194,10 +206,10 @@ def register_arrival(
     )
     _record(
         Action.CREATE if creating else Action.UPDATE,
-        acting_user,
         person,
         before,
         {"action": "arrival", "episode": episode.pk},
+        acting_user=acting_user,
     )
     events.publish(
         events.ArrivalRegistered(
@@ -217,7 +229,7 @@ def register_arrival(
 @transaction.atomic
 def register_departure(
     *,
-    acting_user,
+    acting_user: Actor,
     person: Person,
     departure_date: datetime.date,
     expected_version: int | None = None,
@@ -238,7 +250,11 @@ def register_departure(
     refresh_derived(person)
     person.save_versioned(expected_version=expected_version)
     _record(
-        Action.UPDATE, acting_user, person, before, {"action": "departure", "episode": current.pk}
+        Action.UPDATE,
+        person,
+        before,
+        {"action": "departure", "episode": current.pk},
+        acting_user=acting_user,
     )
     events.publish(
         events.DepartureRecorded(
@@ -253,7 +269,7 @@ def register_departure(
 
 def move_within(
     *,
-    acting_user,
+    acting_user: Actor,
     person: Person,
     region: Region,
     moved_on: datetime.date,
@@ -286,7 +302,7 @@ def move_within(
 
 def return_home(
     *,
-    acting_user,
+    acting_user: Actor,
     person: Person,
     returned_on: datetime.date,
     expected_version: int | None = None,
@@ -306,7 +322,7 @@ def return_home(
 @transaction.atomic
 def correct_stay(
     *,
-    acting_user,
+    acting_user: Actor,
     person: Person,
     address: str | None = None,
     employer: str | None = None,
@@ -329,7 +345,6 @@ def correct_stay(
     stay.save_versioned()
     _record(
         Action.UPDATE,
-        acting_user,
         person,
         before,
         {
@@ -339,13 +354,14 @@ def correct_stay(
             "episode_after": audit.snapshot(stay, EPISODE_AUDIT_FIELDS),
             **(detail or {}),
         },
+        acting_user=acting_user,
     )
     return stay
 
 
 @transaction.atomic
 def update_person(
-    *, acting_user, person: Person, expected_version: int | None = None, **changes
+    *, acting_user: Actor, person: Person, expected_version: int | None = None, **changes: Any
 ) -> Person:
     """Change a file's own fields (not its residence: that is what the actions are for)."""
     unknown = set(changes) - set(EDITABLE_FIELDS)
@@ -363,11 +379,11 @@ def update_person(
         setattr(person, name, value)
     refresh_derived(person)
     person.save_versioned(expected_version=expected_version)
-    _record(Action.UPDATE, acting_user, person, before)
+    _record(Action.UPDATE, person, before, acting_user=acting_user)
     return person
 
 
-def view_person(*, acting_user, person: Person, via: str) -> None:
+def view_person(*, acting_user: Actor, person: Person, via: str) -> None:
     """Opening a file shows the full ID number: every such view is logged."""
     audit.record_view(
         acting_user=acting_user,
@@ -377,7 +393,7 @@ def view_person(*, acting_user, person: Person, via: str) -> None:
     )
 
 
-def find_for_arrival(user, id_number: str) -> Person | None:
+def find_for_arrival(user: Caller, id_number: str) -> Person | None:
     """The file an arrival with this ID number belongs to: one in the user's scope (a merged
     file leads to the file it was merged into), None for a new person. A number on file
     outside the scope is refused without saying whose it is or where."""
@@ -401,7 +417,7 @@ def find_for_arrival(user, id_number: str) -> Person | None:
 
 
 @transaction.atomic
-def save_arrival(*, acting_user, data: dict, person: Person | None) -> ResidenceEpisode:
+def save_arrival(*, acting_user: Actor, data: dict, person: Person | None) -> ResidenceEpisode:
     """Register the arrival of a new person, or of one on file (updating the file's own
     fields first where the form differs: all of them when it was filled in from the file,
     only those given otherwise)."""
@@ -439,7 +455,7 @@ CHILD_AUDIT_FIELDS = ["parent_id", "name", "sex", "birth_date", "birth_order", "
 
 
 @transaction.atomic
-def add_child(*, acting_user, parent: Person, **values) -> Child:
+def add_child(*, acting_user: Actor, parent: Person, **values: Any) -> Child:
     """Record a child of a person on file: vital statistics only (DESIGN.md §2.1)."""
     authorize(
         acting_user,

@@ -5,11 +5,17 @@ Every read starts from ``Person.objects.in_scope(request.user)``; every change g
 ``people.services`` (via the forms).
 """
 
+from __future__ import annotations
+
+from collections.abc import Callable
+from typing import TYPE_CHECKING, Any, cast
+
 from django.contrib import messages
 from django.core.exceptions import PermissionDenied, ValidationError
 from django.core.paginator import Paginator
 from django.db import transaction
-from django.db.models import Case, IntegerField, Value, When
+from django.db.models import Case, IntegerField, QuerySet, Value, When
+from django.http import HttpResponse, QueryDict
 from django.shortcuts import get_object_or_404, redirect, render
 from django.urls import reverse
 from django.utils.translation import gettext as _
@@ -18,6 +24,7 @@ from django.views.decorators.http import require_GET, require_POST
 from django.views.decorators.vary import vary_on_headers
 
 from liudong.accounts.roles import CHANGE_PEOPLE, can
+from liudong.actors import region_of
 from liudong.base import StaleWrite, scoped_object_or_404
 from liudong.controlchars import post_guarded
 from liudong.exchange.models import ReportedService
@@ -33,20 +40,25 @@ from .forms import (
     MoveForm,
     PersonEditForm,
     ReturnForm,
+    VersionedForm,
     person_initial,
     stale_differences,
 )
-from .models import Person, PossibleDuplicate
+from .models import Person, PersonQuerySet, PossibleDuplicate
 from .template import MARITAL_CHOICES, SEX_CHOICES
+
+if TYPE_CHECKING:
+    from liudong.accounts.views import SignedInRequest
+
 
 PAGE_SIZE = 50
 
 
-def _scoped(request):
+def _scoped(request: SignedInRequest) -> PersonQuerySet:
     return Person.objects.in_scope(request.user)
 
 
-def _listing(request):
+def _listing(request: SignedInRequest) -> PersonFilter:
     persons = with_open_arrival(
         # The page's regions in one query for its codes (see people.api.views).
         _scoped(request).active().prefetch_related("household_region", "residence_region")
@@ -56,7 +68,7 @@ def _listing(request):
 
 @vary_on_headers("HX-Request")
 @staff_required()
-def person_list(request):
+def person_list(request: SignedInRequest) -> HttpResponse:
     """Files in the user's region. The search box and the filters ask again as the user
     types or chooses (htmx): those requests get only the results; a history restore gets
     the whole page."""
@@ -80,7 +92,7 @@ def person_list(request):
     return render(request, "people/list.html", context)
 
 
-def _file(request, pk):
+def _file(request: SignedInRequest, pk: int) -> Person:
     return get_object_or_404(
         _scoped(request).select_related("household_region", "residence_region", "merged_into"),
         pk=pk,
@@ -89,13 +101,13 @@ def _file(request, pk):
 
 @require_GET
 @staff_required()
-def person_detail(request, pk):
+def person_detail(request: SignedInRequest, pk: int) -> HttpResponse:
     """The whole file, with the full ID number: each opening is an audit entry."""
     person = _file(request, pk)
     services.view_person(acting_user=request.user, person=person, via="web")
     episodes = list(person.episodes.select_related("region").order_by("-arrival_date", "-id"))
     current = next((e for e in episodes if e.departure_date is None), None)
-    region = request.user.region_id
+    region = region_of(request.user)
     residence = person.residence_region
     return render(
         request,
@@ -121,7 +133,7 @@ def person_detail(request, pk):
 
 
 @staff_required()
-def arrive(request):
+def arrive(request: SignedInRequest) -> HttpResponse:
     """Register an arrival: a new file, or a new stay on a file already in scope."""
     user = request.user
     initial = {"residence_region": user.region_id, "arrival_date": None}
@@ -167,7 +179,7 @@ def arrive(request):
 
 @require_GET
 @staff_required()
-def id_check(request):
+def id_check(request: SignedInRequest) -> HttpResponse:
     """What the ID number typed so far says (htmx): birth date and sex filled in from it,
     a wrong check digit, and whether the person is on file (in scope: name and a link to
     fill the form from the file; elsewhere: only that it cannot be registered here)."""
@@ -196,7 +208,15 @@ def id_check(request):
     return render(request, "people/_identity.html", context)
 
 
-def _change_page(request, pk, form_class, template, heading, change, **form_kwargs):
+def _change_page(
+    request: SignedInRequest,
+    pk: int,
+    form_class: type[VersionedForm],
+    template: str,
+    heading: str,
+    change: Callable[..., object],
+    **form_kwargs: Any,
+) -> HttpResponse:
     """The shared shape of the departure, move and return pages: a small form for one
     file, checked against the version the user saw, then one service call."""
     person = _file(request, pk)
@@ -215,7 +235,7 @@ def _change_page(request, pk, form_class, template, heading, change, **form_kwar
     )
 
 
-def _after_change(request, person):
+def _after_change(request: SignedInRequest, person: Person) -> HttpResponse:
     """Back to the file, or to the list when the change took it out of the user's region."""
     if _scoped(request).filter(pk=person.pk).exists():
         return redirect("people:detail", pk=person.pk)
@@ -226,7 +246,7 @@ def _after_change(request, person):
 
 
 @staff_required()
-def depart(request, pk):
+def depart(request: SignedInRequest, pk: int) -> HttpResponse:
     return _change_page(
         request,
         pk,
@@ -243,7 +263,7 @@ def depart(request, pk):
 
 
 @staff_required()
-def move(request, pk):
+def move(request: SignedInRequest, pk: int) -> HttpResponse:
     return _change_page(
         request,
         pk,
@@ -263,7 +283,7 @@ def move(request, pk):
 
 
 @staff_required()
-def return_home(request, pk):
+def return_home(request: SignedInRequest, pk: int) -> HttpResponse:
     return _change_page(
         request,
         pk,
@@ -280,7 +300,7 @@ def return_home(request, pk):
 
 
 @staff_required()
-def edit(request, pk):
+def edit(request: SignedInRequest, pk: int) -> HttpResponse:
     """Change a file's own fields. A save based on an old version is refused and says
     which fields the file now holds differently, and what they hold."""
     person = _file(request, pk)
@@ -298,7 +318,9 @@ def edit(request, pk):
     return render(request, "people/edit.html", {"form": form, "person": person})
 
 
-def _save_edit(request, form, person, changes) -> bool:
+def _save_edit(
+    request: SignedInRequest, form: PersonEditForm, person: Person, changes: dict[str, Any]
+) -> bool:
     try:
         with transaction.atomic():
             services.update_person(
@@ -329,7 +351,7 @@ def _save_edit(request, form, person, changes) -> bool:
             + _("Check the form and save again to keep your values."),
         )
         # Saving again means: I have seen the current file and still want my values.
-        data = form.data.copy()
+        data = cast(QueryDict, form.data).copy()
         data["version"] = current.version
         form.data = data
         return False
@@ -346,7 +368,7 @@ def _save_edit(request, form, person, changes) -> bool:
 # needs CHANGE_PEOPLE and goes through ``people.duplicates`` (which checks both files).
 
 
-def _pairs(request):
+def _pairs(request: SignedInRequest) -> QuerySet[PossibleDuplicate]:
     return PossibleDuplicate.objects.in_scope(request.user).select_related(
         "first", "second", "kept", "decided_by"
     )
@@ -354,7 +376,7 @@ def _pairs(request):
 
 @require_GET
 @staff_required()
-def duplicate_list(request):
+def duplicate_list(request: SignedInRequest) -> HttpResponse:
     """Pairs in the user's region, those still to decide first."""
     status = request.GET.get("status", "")
     pairs = _pairs(request)
@@ -385,7 +407,7 @@ def duplicate_list(request):
 
 @require_POST
 @staff_required(CHANGE_PEOPLE)
-def duplicate_scan(request):
+def duplicate_scan(request: SignedInRequest) -> HttpResponse:
     """Look for pairs among all active files now; say how many new ones the user sees."""
     scoped = PossibleDuplicate.objects.in_scope(request.user)
     before = scoped.count()
@@ -405,7 +427,7 @@ def duplicate_scan(request):
 
 @require_GET
 @staff_required()
-def duplicate_detail(request, pk):
+def duplicate_detail(request: SignedInRequest, pk: int) -> HttpResponse:
     """The two files side by side, with the buttons to decide."""
     pair = get_object_or_404(
         _pairs(request).select_related(
@@ -432,7 +454,12 @@ def duplicate_detail(request, pk):
     )
 
 
-def _decide(request, pk, decision, done_message):
+def _decide(
+    request: SignedInRequest,
+    pk: int,
+    decision: Callable[[PossibleDuplicate], object],
+    done_message: str,
+) -> HttpResponse:
     """Run one decision on a pair in scope; refusals become error messages."""
     pair = scoped_object_or_404(PossibleDuplicate, request.user, pk=pk)
     try:
@@ -450,9 +477,10 @@ def _decide(request, pk, decision, done_message):
 @require_POST
 @staff_required(CHANGE_PEOPLE)
 @post_guarded
-def duplicate_merge(request, pk):
-    def merge(pair):
-        keep = {pair.first_id: pair.first, pair.second_id: pair.second}.get(
+def duplicate_merge(request: SignedInRequest, pk: int) -> HttpResponse:
+    def merge(pair: PossibleDuplicate) -> None:
+        kept: dict[int | None, Person] = {pair.first_id: pair.first, pair.second_id: pair.second}
+        keep = kept.get(
             int(request.POST["keep"]) if request.POST.get("keep", "").isdigit() else None
         )
         if keep is None:
@@ -464,7 +492,7 @@ def duplicate_merge(request, pk):
 
 @require_POST
 @staff_required(CHANGE_PEOPLE)
-def duplicate_undo(request, pk):
+def duplicate_undo(request: SignedInRequest, pk: int) -> HttpResponse:
     return _decide(
         request,
         pk,
@@ -475,7 +503,7 @@ def duplicate_undo(request, pk):
 
 @require_POST
 @staff_required(CHANGE_PEOPLE)
-def duplicate_dismiss(request, pk):
+def duplicate_dismiss(request: SignedInRequest, pk: int) -> HttpResponse:
     return _decide(
         request,
         pk,

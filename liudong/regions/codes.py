@@ -10,9 +10,13 @@ from __future__ import annotations
 
 import enum
 import unicodedata
+from typing import TYPE_CHECKING
 
 from django.db.models import Q
 from django.utils.translation import gettext_lazy as _
+
+if TYPE_CHECKING:
+    from django.utils.functional import _StrPromise
 
 
 class Level(enum.IntEnum):
@@ -28,7 +32,7 @@ class Level(enum.IntEnum):
         return LEVEL_LENGTHS[self]
 
     @property
-    def label(self):
+    def label(self) -> _StrPromise:
         return LEVEL_LABELS[self]
 
 
@@ -56,7 +60,7 @@ class CodeError(ValueError):
     """A string that cannot be a region code; the message names the rule."""
 
 
-def clean_code(raw) -> str:
+def clean_code(raw: object) -> str:
     """Normalise what people type or paste: full-width digits, spaces, Excel numbers.
 
     Returns the code as a digit string or raises :class:`CodeError`.

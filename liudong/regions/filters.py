@@ -1,8 +1,12 @@
+from typing import Any, TypeVar
+
 import django_filters
-from django.db.models import Q
+from django.db.models import Model, Q, QuerySet
 
 from .codes import CodeError, clean_code, subtree_q
 from .models import Grid, Region
+
+M = TypeVar("M", bound=Model)
 
 
 class RegionFilter(django_filters.FilterSet):
@@ -15,7 +19,7 @@ class RegionFilter(django_filters.FilterSet):
         model = Region
         fields = ["parent", "level", "source"]
 
-    def filter_q(self, queryset, name, value):
+    def filter_q(self, queryset: QuerySet[Region], name: str, value: str) -> QuerySet[Region]:
         value = value.strip()
         if not value:
             return queryset
@@ -27,14 +31,14 @@ class RegionFilter(django_filters.FilterSet):
                 return queryset.filter(code__startswith=value)
             return queryset.filter(Q(name__contains=value))
 
-    def filter_within(self, queryset, name, value):
+    def filter_within(self, queryset: QuerySet[Region], name: str, value: str) -> QuerySet[Region]:
         try:
             return queryset.filter(subtree_q(clean_code(value)))
         except CodeError:
             return queryset.none()
 
 
-def filter_region_code(queryset, name, value):
+def filter_region_code(queryset: QuerySet[M], name: str, value: str) -> QuerySet[M]:
     """Rows whose region is exactly this code; a malformed code matches nothing."""
     try:
         return queryset.filter(region_id=clean_code(value))
@@ -42,7 +46,7 @@ def filter_region_code(queryset, name, value):
         return queryset.none()
 
 
-def filter_within_code(queryset, name, value):
+def filter_within_code(queryset: Any, name: str, value: str) -> Any:
     """Rows in the subtree of this code; a malformed code matches nothing."""
     try:
         return queryset.in_region(clean_code(value))

@@ -1,3 +1,7 @@
+from __future__ import annotations
+
+from typing import TYPE_CHECKING, Any
+
 from django import forms
 from django.core.exceptions import ValidationError
 from django.utils.translation import gettext_lazy as _
@@ -6,6 +10,9 @@ from liudong.accounts.models import User
 from liudong.accounts.roles import Role
 
 from .models import Region
+
+if TYPE_CHECKING:
+    from liudong.actors import Caller
 
 
 class RegionAddForm(forms.Form):
@@ -27,7 +34,7 @@ class RegionCodesField(forms.CharField):
 
     widget = forms.Textarea(attrs={"rows": 3})
 
-    def clean(self, value):
+    def clean(self, value: str) -> list[Region]:
         value = super().clean(value)
         codes = [c for c in value.replace(",", " ").replace("，", " ").split() if c]
         found = Region.objects.in_bulk(codes)
@@ -42,7 +49,7 @@ class RegionCodesField(forms.CharField):
 class StaffLabelMixin:
     """Show staff as 姓名 · user name · role · region, not just a name."""
 
-    def label_from_instance(self, obj):
+    def label_from_instance(self, obj: User) -> str:
         name = obj.full_name or obj.username
         return f"{name} · {obj.username} · {obj.get_role_display()} · {obj.region_id}"
 
@@ -71,7 +78,7 @@ class GridForm(forms.Form):
     )
     version = forms.IntegerField(widget=forms.HiddenInput, required=False)
 
-    def __init__(self, *args, user, **kwargs):
+    def __init__(self, *args: Any, user: Caller, **kwargs: Any) -> None:
         super().__init__(*args, **kwargs)
         staff = User.objects.in_scope(user).filter(is_active=True, role__in=GRID_WORKER_ROLES)
         for name in ("responsible", "collectors"):
@@ -79,7 +86,7 @@ class GridForm(forms.Form):
             assert isinstance(field, forms.ModelChoiceField)
             field.queryset = staff
 
-    def clean_region(self):
+    def clean_region(self) -> Region:
         region = Region.objects.filter(code=self.cleaned_data["region"].strip()).first()
         if region is None:
             raise ValidationError(_("Unknown region code."))

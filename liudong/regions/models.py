@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from typing import Self
+from typing import TYPE_CHECKING, Self
 
 from django.conf import settings
 from django.db import models
@@ -13,13 +13,16 @@ from liudong.base import ScopedQuerySet, TrackedModel
 
 from .codes import MAX_CODE_LENGTH, Level, level_of, subtree_q
 
+if TYPE_CHECKING:
+    from liudong.actors import Caller
+
 
 class RegionQuerySet(models.QuerySet):
     def subtree(self, prefix: str, *, include_root: bool = True) -> RegionQuerySet:
         qs = self.filter(subtree_q(prefix))
         return qs if include_root else qs.exclude(code=prefix)
 
-    def in_scope(self, user) -> RegionQuerySet:
+    def in_scope(self, user: Caller) -> RegionQuerySet:
         """Regions a user may change: their own subtree."""
         region = reach(user)
         if region is None:
@@ -91,7 +94,7 @@ class DivisionsLoad(models.Model):
 
 
 class GridQuerySet(ScopedQuerySet):
-    def in_scope(self, user) -> Self:
+    def in_scope(self, user: Caller) -> Self:
         """Grids in the user's subtree, and the grids the user works in (a collector's
         region is a group, but their grid belongs to the township)."""
         scoped = super().in_scope(user)

@@ -7,9 +7,12 @@ from __future__ import annotations
 import csv
 import hashlib
 import io
+from collections.abc import Iterable, Iterator
 from dataclasses import dataclass
 from functools import lru_cache
 from importlib import resources
+from pathlib import Path
+from typing import TYPE_CHECKING, Any
 
 from django.core.exceptions import PermissionDenied, ValidationError
 from django.db import transaction
@@ -26,13 +29,16 @@ from liudong.tabular import ImportSummary
 from .codes import CodeError, Level, clean_code, level_of, padded_forms, parent_code
 from .models import DivisionsLoad, Grid, Region
 
+if TYPE_CHECKING:
+    from liudong.accounts.models import User
+
 DIVISION_FILES = ("provinces.csv", "cities.csv", "areas.csv", "streets.csv")
 
 
 # --- the shipped national divisions -------------------------------------------------------
 
 
-def _division_rows(prefixes: tuple[str, ...] | None = None):
+def _division_rows(prefixes: tuple[str, ...] | None = None) -> Iterator[tuple[str, str, Level]]:
     """(code, name, level) for every shipped division, parents before children."""
     folder = resources.files("liudong.regions") / "data" / "divisions"
     for filename in DIVISION_FILES:
@@ -172,7 +178,7 @@ def is_floating(household_region: str, residence_region: str) -> bool:
 # --- looking codes up --------------------------------------------------------------------
 
 
-def resolve_region(raw) -> Region:
+def resolve_region(raw: object) -> Region:
     """The region a typed or imported code stands for, trying zero-padded forms.
 
     Raises ValidationError naming the rule when the code is malformed or unknown.
@@ -238,7 +244,7 @@ def _check_may_manage(user: Caller, code: str) -> None:
 
 
 def validate_new_region(
-    code_raw, name: str, *, pending: dict[str, str] | None = None
+    code_raw: object, name: str, *, pending: dict[str, str] | None = None
 ) -> tuple[str, str]:
     """Check a village or group before it is saved; returns (code, name).
 
@@ -275,7 +281,7 @@ def validate_new_region(
     return code, name
 
 
-def add_region(*, acting_user, code, name: str) -> Region:
+def add_region(*, acting_user: Actor, code: object, name: str) -> Region:
     code, name = validate_new_region(code, name)
     _check_may_manage(acting_user, code)
     with transaction.atomic():
@@ -299,7 +305,7 @@ def add_region(*, acting_user, code, name: str) -> Region:
 
 
 def rename_region(
-    *, acting_user, region: Region, name: str, expected_version: int | None = None
+    *, acting_user: Actor, region: Region, name: str, expected_version: int | None = None
 ) -> Region:
     _check_may_manage(acting_user, region.code)
     if region.source != Region.Source.LOCAL:
@@ -330,7 +336,7 @@ REGION_COLUMNS: dict[str, tuple[str, ...]] = {
 REGION_EXPORT_HEADER = ["区划代码", "名称"]
 
 
-def read_region_file(path) -> list[tuple[int, dict]]:
+def read_region_file(path: str | Path) -> list[tuple[int, dict]]:
     """Rows of a region import file; TableError when the file as a whole is unusable."""
     from liudong.tabular import read_table
 
@@ -356,7 +362,9 @@ def export_regions(prefix: str, *, acting_user: Actor, file_format: str) -> list
     return rows
 
 
-def import_regions(rows, *, acting_user: Actor, dry_run: bool = False) -> ImportSummary:
+def import_regions(
+    rows: Iterable[tuple[int, dict[str, Any]]], *, acting_user: Actor, dry_run: bool = False
+) -> ImportSummary:
     """Import villages and groups from parsed rows: (row_number, {"code", "name"}).
 
     All or nothing: a file with any rejected row saves no row (a group cannot be kept
@@ -450,7 +458,13 @@ def import_regions(rows, *, acting_user: Actor, dry_run: bool = False) -> Import
 # --- grids -------------------------------------------------------------------------------
 
 
-def _check_grid_scope(user, grid_region: Region, areas, responsible, collectors) -> None:
+def _check_grid_scope(
+    user: Actor,
+    grid_region: Region,
+    areas: list[Region],
+    responsible: User | None,
+    collectors: list[User],
+) -> None:
     """Who may, where (authorize), then the grid's own rules."""
     authorize(
         user,
@@ -497,13 +511,13 @@ def _grid_image(grid: Grid) -> dict:
 
 def save_grid(
     *,
-    acting_user,
+    acting_user: Actor,
     grid: Grid | None = None,
     name: str,
     region: Region,
-    areas=(),
-    responsible=None,
-    collectors=(),
+    areas: Iterable[Region] = (),
+    responsible: User | None = None,
+    collectors: Iterable[User] = (),
     expected_version: int | None = None,
 ) -> Grid:
     """Create a grid (``grid`` None) or change one; audited, version-checked."""

@@ -1,13 +1,18 @@
+from __future__ import annotations
+
 import io
+from typing import TYPE_CHECKING, cast
 
 from django.contrib import messages
 from django.core.exceptions import PermissionDenied, ValidationError
+from django.core.files.uploadedfile import UploadedFile
 from django.http import HttpResponse
 from django.shortcuts import get_object_or_404, redirect, render
 from django.utils.translation import gettext as _
 from django.views.decorators.vary import vary_on_headers
 
 from liudong.accounts.roles import MANAGE_GRIDS, MANAGE_REGIONS, can
+from liudong.actors import region_of
 from liudong.base import scoped_object_or_404
 from liudong.safesheet import write_table
 from liudong.tabular import TableError
@@ -20,12 +25,16 @@ from .codes import Level
 from .forms import GridForm, RegionAddForm, RegionRenameForm
 from .models import Grid, Region
 
+if TYPE_CHECKING:
+    from liudong.accounts.views import SignedInRequest
+
+
 SEARCH_LIMIT = 50
 
 
 @vary_on_headers("HX-Request")
 @staff_required()
-def browse(request):
+def browse(request: SignedInRequest) -> HttpResponse:
     """The tree from the country down, opened at the user's region, with a search box.
 
     The search box asks again as the user types (htmx): those requests get only the
@@ -34,12 +43,14 @@ def browse(request):
     query = request.GET.get("q", "").strip()
     results = None
     if query:
-        results = services.search_regions(query, near=request.user.region_id, limit=SEARCH_LIMIT)
+        results = services.search_regions(query, near=region_of(request.user), limit=SEARCH_LIMIT)
     if request.htmx and not request.htmx.history_restore_request:
         if not query:
             return HttpResponse("")
         return render(request, "regions/_search_results.html", {"results": results, "q": query})
     home = request.user.region
+    if home is None:  # staff_required lets no account without a region in
+        raise PermissionDenied(_("Every staff account needs a region."))
     path = [*home.ancestors(), home]
     provinces = Region.objects.filter(parent__isnull=True)
     return render(
@@ -55,7 +66,7 @@ def browse(request):
     )
 
 
-def _children_by_parent(path):
+def _children_by_parent(path: list[Region]) -> dict[str, list[Region]]:
     parents = [r.code for r in path]
     by_parent: dict[str, list[Region]] = {code: [] for code in parents}
     by_parent[""] = []
@@ -65,7 +76,7 @@ def _children_by_parent(path):
 
 
 @staff_required()
-def tree_node(request, code):
+def tree_node(request: SignedInRequest, code: str) -> HttpResponse:
     """One node of the tree, opened (with its children) or closed: the +/− toggles."""
     region = get_object_or_404(Region, code=code)
     opened = request.GET.get("open") == "1"
@@ -81,10 +92,11 @@ def tree_node(request, code):
 
 
 @staff_required()
-def detail(request, code):
+def detail(request: SignedInRequest, code: str) -> HttpResponse:
     region = get_object_or_404(Region, code=code)
     user = request.user
-    may_manage = can(user, MANAGE_REGIONS) and code.startswith(user.region_id)
+    own = region_of(user)
+    may_manage = can(user, MANAGE_REGIONS) and code.startswith(own)
     add_form = rename_form = None
     if may_manage and region.level in (Level.TOWNSHIP, Level.VILLAGE):
         add_form = RegionAddForm(initial={"code": region.code})
@@ -100,14 +112,14 @@ def detail(request, code):
             "grids": Grid.objects.in_scope(user).filter(region=region),
             "add_form": add_form,
             "rename_form": rename_form,
-            "in_scope": code.startswith(user.region_id) or user.region_id.startswith(code),
-            "own": code.startswith(user.region_id),
+            "in_scope": code.startswith(own) or own.startswith(code),
+            "own": code.startswith(own),
         },
     )
 
 
 @staff_required(MANAGE_REGIONS)
-def add_child(request, code):
+def add_child(request: SignedInRequest, code: str) -> HttpResponse:
     parent = scoped_object_or_404(Region, request.user, code=code)
     form = RegionAddForm(request.POST or None, initial={"code": parent.code})
     region = (
@@ -124,7 +136,7 @@ def add_child(request, code):
 
 
 @staff_required(MANAGE_REGIONS)
-def rename(request, code):
+def rename(request: SignedInRequest, code: str) -> HttpResponse:
     region = scoped_object_or_404(Region, request.user, code=code)
     form = RegionRenameForm(
         request.POST or None, initial={"name": region.name, "version": region.version}
@@ -141,6 +153,7 @@ def rename(request, code):
                 expected_version=form.cleaned_data["version"],
             ),
         )
+        is not None
     ):
         messages.success(request, _("Saved."))
         return redirect("regions:detail", code=region.code)
@@ -152,11 +165,11 @@ PREVIEW_PROBLEMS = 50
 
 
 @staff_required(MANAGE_REGIONS)
-def import_file(request):
+def import_file(request: SignedInRequest) -> HttpResponse:
     """Upload a villages/groups file, see what it would do, then confirm (or not)."""
     summary, filename = None, None
     if request.method == "POST" and "file" in request.FILES:
-        uploaded = request.FILES["file"]
+        uploaded = cast(UploadedFile, request.FILES["file"])
         try:
             token = uploads.save_upload(uploaded)
             rows = services.read_region_file(uploads.upload_path(token))
@@ -211,7 +224,7 @@ def import_file(request):
 
 
 @staff_required()
-def export_file(request, code):
+def export_file(request: SignedInRequest, code: str) -> HttpResponse:
     """Villages and groups under a region as xlsx in the import template (audited)."""
     region = scoped_object_or_404(Region, request.user, code=code)
     rows = services.export_regions(region.code, acting_user=request.user, file_format="xlsx")
@@ -229,7 +242,7 @@ def export_file(request, code):
 
 
 @staff_required()
-def grid_list(request):
+def grid_list(request: SignedInRequest) -> HttpResponse:
     grids = (
         Grid.objects.in_scope(request.user)
         .select_related("region", "responsible")
@@ -254,7 +267,7 @@ def _grid_initial(grid: Grid) -> dict:
 
 
 @staff_required()
-def grid_edit(request, pk=None):
+def grid_edit(request: SignedInRequest, pk: int | None = None) -> HttpResponse:
     grid = None
     if pk is not None:
         grid = scoped_object_or_404(Grid, request.user, pk=pk)

@@ -43,13 +43,13 @@ CODE_PATTERN = re.compile(r"^[a-z][a-z0-9_]{1,39}$")
 SCALES = (1, 100, 1000)
 
 
-def _sex(value) -> str:
+def _sex(value: object) -> str:
     if value not in ("1", "2"):
         raise ValueError(_('write "1" (male) or "2" (female)'))
     return value
 
 
-def _age(value) -> tuple[int, int]:
+def _age(value: object) -> tuple[int, int]:
     if (
         not isinstance(value, list | tuple)
         or len(value) != 2
@@ -60,13 +60,13 @@ def _age(value) -> tuple[int, int]:
     return (value[0], value[1])
 
 
-def _flag(value) -> bool:
+def _flag(value: object) -> bool:
     if not isinstance(value, bool):
         raise ValueError(_("write true or false"))
     return value
 
 
-def _marital(value) -> tuple[str, ...]:
+def _marital(value: object) -> tuple[str, ...]:
     if not isinstance(value, list) or not value or not set(value) <= MARITAL_CODES:
         raise ValueError(
             _("write a list of GB/T 2261.2 codes from %(codes)s")
@@ -75,19 +75,19 @@ def _marital(value) -> tuple[str, ...]:
     return tuple(sorted(set(value)))
 
 
-def _days(value) -> int:
+def _days(value: object) -> int:
     if not isinstance(value, int) or isinstance(value, bool) or not 0 <= value <= 366:
         raise ValueError(_("write a whole number of days from 0 to 366"))
     return value
 
 
-def _urgency(value) -> str:
+def _urgency(value: object) -> str:
     if value not in ("urgent", "normal"):
         raise ValueError(_('write "urgent" or "normal"'))
     return value
 
 
-def _service_type(value) -> str:
+def _service_type(value: object) -> str:
     if value != "any" and value not in ServiceType.values:
         raise ValueError(
             _("write “any” or one of %(types)s") % {"types": ", ".join(ServiceType.values)}

@@ -22,7 +22,8 @@ import contextlib
 import dataclasses
 import datetime
 from collections import defaultdict
-from collections.abc import Iterable, Iterator
+from collections.abc import Iterable, Iterator, Sequence
+from typing import Any
 
 from django.db import connection, transaction
 from django.db.models import Count as CountOf
@@ -106,7 +107,9 @@ def _districts(prefix: str) -> list[str]:
     )
 
 
-def stays_on(day, *, prefix: str, region_field: str, districts: list[str]) -> QuerySet:
+def stays_on(
+    day: datetime.date | OuterRef, *, prefix: str, region_field: str, districts: list[str]
+) -> QuerySet:
     """Floating stays covering ``day`` (a date or an OuterRef), ``region_field`` under
     ``prefix``; merged-away files are not counted."""
     stays = (
@@ -143,7 +146,7 @@ def _valid_certificate(day: datetime.date) -> Q:
     return Q(Exists(issued_here)) | Q(Exists(held))
 
 
-def _service_in_year(period: Period, day: datetime.date, **conditions) -> Q:
+def _service_in_year(period: Period, day: datetime.date, **conditions: Any) -> Q:
     accepted = ServiceRecord.objects.filter(
         person_id=OuterRef("person_id"),
         date__gte=period.statistical_year_start,
@@ -154,7 +157,7 @@ def _service_in_year(period: Period, day: datetime.date, **conditions) -> Q:
     return Q(Exists(accepted))
 
 
-def stay_condition(name: str, value, *, period: Period, day: datetime.date) -> Q:
+def stay_condition(name: str, value: Any, *, period: Period, day: datetime.date) -> Q:
     """One filter of the vocabulary as a condition on a stay (definitions.FILTERS)."""
     if name == "sex":
         return Q(person__sex=value)
@@ -186,7 +189,9 @@ def stay_condition(name: str, value, *, period: Period, day: datetime.date) -> Q
     raise ValueError(f"no condition for filter {name!r}")  # definitions.parse prevents it
 
 
-def _grouped(rows: QuerySet, group_field: str, group_length: int | None, conditions) -> dict:
+def _grouped(
+    rows: QuerySet, group_field: str, group_length: int | None, conditions: Sequence[Q]
+) -> dict:
     """``{group: [count per condition]}`` from one grouped query."""
     aggregates = {f"n{i}": CountOf("pk", filter=c) for i, c in enumerate(conditions)}
     if group_length is None:
@@ -201,7 +206,14 @@ def _grouped(rows: QuerySet, group_field: str, group_length: int | None, conditi
     return {row["group"]: [row[f"n{i}"] for i in range(len(conditions))] for row in grouped}
 
 
-def _stay_counts(counts: list[Count], region: str, child_length, period, day, districts):
+def _stay_counts(
+    counts: list[Count],
+    region: str,
+    child_length: int | None,
+    period: Period,
+    day: datetime.date,
+    districts: list[str],
+) -> dict:
     field = "person__household_region_id" if counts[0].population == "outflow" else "region_id"
     stays = stays_on(day, prefix=region, region_field=field, districts=districts)
     if any("verified_within_days" in c.filters for c in counts):
@@ -229,7 +241,9 @@ def _subqueries_last(where: tuple) -> list:
     return sorted(where, key=lambda item: item[0] in SUBQUERY_FILTERS)
 
 
-def _birth_counts(counts: list[Count], region: str, child_length, period, districts):
+def _birth_counts(
+    counts: list[Count], region: str, child_length: int | None, period: Period, districts: list[str]
+) -> dict:
     """Children born in the period to floating residents, placed where the mother or
     father lived on the day of the birth."""
     stay = stays_on(
@@ -245,7 +259,9 @@ def _birth_counts(counts: list[Count], region: str, child_length, period, distri
     return _grouped(births, "born_in", child_length, conditions)
 
 
-def _spot_field_counts(counts: list[Count], region: str, child_length, period):
+def _spot_field_counts(
+    counts: list[Count], region: str, child_length: int | None, period: Period
+) -> dict:
     """Fields spot checks found correct or incorrect (not those left unverified) on visits
     from 1 October to the reference date: a check is made once or twice a year, so a
     month's own visits would leave most months' rate empty. Each is placed at the village
@@ -266,7 +282,9 @@ def _spot_field_counts(counts: list[Count], region: str, child_length, period):
     return _grouped(results, "entry__village_id", child_length, conditions)
 
 
-def _assistance_counts(counts: list[Count], region: str, child_length, period):
+def _assistance_counts(
+    counts: list[Count], region: str, child_length: int | None, period: Period
+) -> dict:
     """Assistance requests this node was asked (the side assessed), placed at the region
     that answers them, whose deadline fell from 1 October to the reference date: the
     requests due in the statistical year so far. One answered early but due later is

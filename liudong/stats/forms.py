@@ -4,7 +4,11 @@ and leaves every check to ``definitions.parse`` and ``Indicator.clean``."""
 
 from __future__ import annotations
 
+from collections.abc import Sequence
+from typing import Any
+
 from django import forms
+from django.forms import BoundField
 from django.utils.translation import gettext_lazy as _
 
 from liudong.servicetypes import ServiceType
@@ -96,7 +100,7 @@ class IndicatorForm(forms.Form):
         "free_service_in_year",
     )
 
-    def __init__(self, *args, **kwargs):
+    def __init__(self, *args: Any, **kwargs: Any) -> None:
         super().__init__(*args, **kwargs)
         counts = [
             (i.code, f"{i.name_zh} ({i.code})")
@@ -162,7 +166,7 @@ class SchemeForm(forms.Form):
         initial=1,
     )
 
-    def __init__(self, *args, indicators, **kwargs):
+    def __init__(self, *args: Any, indicators: Sequence[Indicator], **kwargs: Any) -> None:
         super().__init__(*args, **kwargs)
         self.indicators = indicators
         for indicator in indicators:
@@ -170,7 +174,7 @@ class SchemeForm(forms.Form):
                 label=indicator.name_zh, min_value=0, max_digits=6, decimal_places=2, required=False
             )
 
-    def weight_fields(self):
+    def weight_fields(self) -> list[BoundField]:
         return [self[f"weight_{i.code}"] for i in self.indicators]
 
     def scheme_fields(self) -> dict:
@@ -209,7 +213,7 @@ class SpotCheckDrawForm(forms.Form):
         label=_("Fields checked"), widget=forms.CheckboxSelectMultiple, required=False
     )
 
-    def __init__(self, *args, **kwargs):
+    def __init__(self, *args: Any, **kwargs: Any) -> None:
         from .spotchecks import DEFAULT_FIELDS, FIELDS
 
         super().__init__(*args, **kwargs)

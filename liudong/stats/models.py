@@ -6,6 +6,7 @@ migration); its definitions are fixed, so every office's report means the same t
 
 from __future__ import annotations
 
+import datetime
 from decimal import Decimal
 
 from django.conf import settings
@@ -276,7 +277,7 @@ class QualityRule(TrackedModel):
         self.parameters = checks.parse(self.check_name, self.parameters)
 
 
-def statistical_year_of(day) -> int:
+def statistical_year_of(day: datetime.date) -> int:
     """The statistical year a day belongs to, named by the year it ends in: 1 October
     2025 to 30 September 2026 is the statistical year 2026."""
     return day.year + 1 if day.month >= 10 else day.year

@@ -24,6 +24,7 @@ import dataclasses
 import datetime
 import re
 from collections.abc import Iterable
+from typing import TYPE_CHECKING
 
 from django.core.exceptions import ValidationError
 from django.db.models import Q, QuerySet
@@ -39,6 +40,13 @@ from liudong.regions.models import Grid, Region
 from .checks import CHECKS, parse
 from .models import QualityRule
 from .scope import check_region
+
+if TYPE_CHECKING:
+    from django.db.backends.base.schema import BaseDatabaseSchemaEditor
+    from django.db.migrations.state import StateApps
+
+    from liudong.actors import Actor
+
 
 LIMIT = 1000  # violations listed per rule: a worklist, not an export (the count is exact)
 
@@ -111,7 +119,7 @@ STANDARD_RULES = [
 ]
 
 
-def install_rules(apps, schema_editor=None) -> None:
+def install_rules(apps: StateApps, schema_editor: BaseDatabaseSchemaEditor | None = None) -> None:
     """Create or update the standard rules (a county's own, and whether a county switched
     a standard one off, are left alone)."""
     Rule = apps.get_model("stats", "QualityRule")
@@ -189,7 +197,7 @@ class GridFinder:
     """The grid a file falls in: the grid whose areas hold her residence region, else
     her household region; among the grids in the region that the user may see."""
 
-    def __init__(self, region: Region, acting_user):
+    def __init__(self, region: Region, *, acting_user: Actor) -> None:
         grids = Grid.objects.in_scope(acting_user)
         rows = (
             Grid.areas.through.objects.filter(grid__in=grids.values("pk"))
@@ -215,7 +223,7 @@ class GridFinder:
         )
 
 
-def scoped_persons(region: Region, acting_user) -> QuerySet:
+def scoped_persons(region: Region, *, acting_user: Actor) -> QuerySet:
     """Files (not merged away) in the region, within the user's scope."""
     persons = Person.objects.in_scope(acting_user)
     return persons.active().in_region(region.code)
@@ -258,26 +266,26 @@ def _find(
     return RuleResult(rule, total, violations)
 
 
-def _region(region: str | Region, acting_user) -> Region:
-    return region if isinstance(region, Region) else check_region(acting_user, region)
+def _region(region: str | Region, *, acting_user: Actor) -> Region:
+    return region if isinstance(region, Region) else check_region(region, acting_user=acting_user)
 
 
 def violations(
     rule: QualityRule,
     *,
     region: str | Region,
-    acting_user,
+    acting_user: Actor,
     today: datetime.date | None = None,
     limit: int = LIMIT,
 ) -> RuleResult:
     """One rule's violations among the files in ``region`` the user may see.
 
     PermissionDenied (naming both codes) when the region lies outside the user's own."""
-    where = _region(region, acting_user)
+    where = _region(region, acting_user=acting_user)
     return _find(
         rule,
-        scoped_persons(where, acting_user),
-        GridFinder(where, acting_user),
+        scoped_persons(where, acting_user=acting_user),
+        GridFinder(where, acting_user=acting_user),
         today or timezone.localdate(),
         limit,
     )
@@ -301,16 +309,16 @@ def selected_rules(code: str | None = None) -> list[QualityRule]:
 def check_quality(
     *,
     region: str | Region,
-    acting_user,
+    acting_user: Actor,
     rules: Iterable[QualityRule] | None = None,
     today: datetime.date | None = None,
     limit: int = LIMIT,
 ) -> QualityReport:
     """Every rule's violations in the region: one query per rule (two when a rule has
     more than ``limit``), one for the grids."""
-    where = _region(region, acting_user)
-    persons = scoped_persons(where, acting_user)
-    grids = GridFinder(where, acting_user)
+    where = _region(region, acting_user=acting_user)
+    persons = scoped_persons(where, acting_user=acting_user)
+    grids = GridFinder(where, acting_user=acting_user)
     day = today or timezone.localdate()
     chosen = selected_rules() if rules is None else list(rules)
     return QualityReport(where, [_find(r, persons, grids, day, limit) for r in chosen])

@@ -11,6 +11,7 @@ import dataclasses
 import datetime
 import re
 from decimal import ROUND_HALF_UP, Decimal
+from typing import TYPE_CHECKING, Any
 
 from django.core.exceptions import PermissionDenied, ValidationError
 from django.db import transaction
@@ -23,7 +24,7 @@ from liudong.accounts.roles import (
     MANAGE_INDICATORS,
     SUBMIT_REPORTS,
 )
-from liudong.actors import OPERATOR, Actor, Caller, account_of, accountable
+from liudong.actors import OPERATOR, Actor, Caller, account_of, accountable, region_of
 from liudong.audit import services as audit
 from liudong.audit.models import Action
 from liudong.authorization import authorize
@@ -44,6 +45,10 @@ from .models import (
     statistical_year_of,
 )
 from .scope import check_region  # re-exported: views and the CLI call it from here
+
+if TYPE_CHECKING:
+    from liudong.actors import Actor
+
 
 PERIOD_PATTERN = re.compile(r"^(\d{4})-(\d{2})$")
 OWN_ROW_NAME = "本级"  # files coded at the region itself, not at one of its children
@@ -80,7 +85,7 @@ def rounded(value: float | None) -> float | None:
 class IndicatorSet:
     """The indicators of a report, their counts resolved to one list for the engine."""
 
-    def __init__(self, indicators: list[Indicator]):
+    def __init__(self, indicators: list[Indicator]) -> None:
         self.indicators = indicators
         self.parsed = {i.code: i.parsed for i in indicators}
         by_code = {i.code: i for i in Indicator.objects.all()}
@@ -138,7 +143,7 @@ def monthly_report(
     """The report of DESIGN.md §5: the region's indicators and one row per child region
     (plus a 本级 row for files coded at the region itself, when there are any, so the
     rows' counts add up to the region's)."""
-    region = check_region(acting_user, region_code)
+    region = check_region(region_code, acting_user=acting_user)
     chosen = IndicatorSet(indicators if indicators is not None else report_indicators())
     child_length = _child_length(region)
     counted = evaluate_counts(
@@ -174,7 +179,7 @@ def monthly_report(
 # --- submission and approval -----------------------------------------------------------
 
 
-def _log(action: str, report: MonthlyReport, acting_user, reason: str = "") -> None:
+def _log(action: str, report: MonthlyReport, reason: str = "", *, acting_user: Actor) -> None:
     report.events.create(
         action=action, by=accountable(acting_user), at=timezone.now(), reason=reason
     )
@@ -198,7 +203,9 @@ def _locked(report: MonthlyReport, version: int | None) -> MonthlyReport:
     return current
 
 
-def submit_report(*, acting_user, period: Period, today: datetime.date | None = None):
+def submit_report(
+    *, acting_user: Actor, period: Period, today: datetime.date | None = None
+) -> MonthlyReport:
     """A unit submits its own month, once the month is over, with the figures as they are
     now. A returned or reopened month is submitted again; an approved one is frozen."""
     authorize(acting_user, SUBMIT_REPORTS)
@@ -236,13 +243,13 @@ def submit_report(*, acting_user, period: Period, today: datetime.date | None = 
         report.submitted_by, report.submitted_at = accountable(acting_user), now
         report.decided_by, report.decided_at, report.reason = None, None, ""
         report.save()
-        _log(ReportStatus.SUBMITTED, report, acting_user)
+        _log(ReportStatus.SUBMITTED, report, acting_user=acting_user)
     return report
 
 
-def _check_decider(acting_user, report: MonthlyReport) -> None:
+def _check_decider(report: MonthlyReport, *, acting_user: Actor) -> None:
     authorize(acting_user, APPROVE_REPORTS)
-    own = acting_user.region_id
+    own = region_of(acting_user)
     if report.region_id == own or not report.region_id.startswith(own):
         raise PermissionDenied(
             _("The report of %(code)s is approved by an office above it, not by %(region)s.")
@@ -252,10 +259,18 @@ def _check_decider(acting_user, report: MonthlyReport) -> None:
         raise PermissionDenied(_("You submitted this report: someone else approves it."))
 
 
-def _decide(acting_user, report, version, *, status: str, reason: str = "", expect: tuple):
+def _decide(
+    report: MonthlyReport,
+    version: int | None,
+    *,
+    acting_user: Actor,
+    status: str,
+    reason: str = "",
+    expect: tuple[str, ...],
+) -> MonthlyReport:
     with transaction.atomic():
         current = _locked(report, version)
-        _check_decider(acting_user, current)
+        _check_decider(current, acting_user=acting_user)
         if current.status not in expect:
             raise ValidationError(
                 _("The report is %(status)s: it cannot be %(action)s now.")
@@ -268,7 +283,7 @@ def _decide(acting_user, report, version, *, status: str, reason: str = "", expe
         current.reason = reason
         current.version += 1
         current.save()
-        _log(status, current, acting_user, reason)
+        _log(status, current, reason, acting_user=acting_user)
     return current
 
 
@@ -279,37 +294,47 @@ def _reason(reason: str) -> str:
     return reason
 
 
-def approve_report(*, acting_user, report: MonthlyReport, version: int | None = None):
+def approve_report(
+    *, acting_user: Actor, report: MonthlyReport, version: int | None = None
+) -> MonthlyReport:
     return _decide(
-        acting_user, report, version, status=ReportStatus.APPROVED, expect=(ReportStatus.SUBMITTED,)
+        report,
+        version,
+        acting_user=acting_user,
+        status=ReportStatus.APPROVED,
+        expect=(ReportStatus.SUBMITTED,),
     )
 
 
-def return_report(*, acting_user, report: MonthlyReport, reason: str, version: int | None = None):
+def return_report(
+    *, acting_user: Actor, report: MonthlyReport, reason: str, version: int | None = None
+) -> MonthlyReport:
     return _decide(
-        acting_user,
         report,
         version,
+        acting_user=acting_user,
         status=ReportStatus.RETURNED,
         reason=_reason(reason),
         expect=(ReportStatus.SUBMITTED,),
     )
 
 
-def reopen_report(*, acting_user, report: MonthlyReport, reason: str, version: int | None = None):
+def reopen_report(
+    *, acting_user: Actor, report: MonthlyReport, reason: str, version: int | None = None
+) -> MonthlyReport:
     """An approved month opened again (a correction found later): audited with its reason;
     the unit then submits it again."""
     return _decide(
-        acting_user,
         report,
         version,
+        acting_user=acting_user,
         status=ReportStatus.REOPENED,
         reason=_reason(reason),
         expect=(ReportStatus.APPROVED,),
     )
 
 
-def reports_in_scope(user):
+def reports_in_scope(user: Caller) -> QuerySet[MonthlyReport]:
     """Submitted reports of the user's region and below."""
     return MonthlyReport.objects.in_scope(user)
 
@@ -328,8 +353,8 @@ class ShownReport:
         return self.record is not None and self.record.is_frozen
 
 
-def report_to_show(region_code: str, period: Period, *, acting_user) -> ShownReport:
-    region = check_region(acting_user, region_code)
+def report_to_show(region_code: str, period: Period, *, acting_user: Actor) -> ShownReport:
+    region = check_region(region_code, acting_user=acting_user)
     records = {
         r.period: r
         for r in MonthlyReport.objects.filter(
@@ -349,7 +374,7 @@ def report_to_show(region_code: str, period: Period, *, acting_user) -> ShownRep
 # --- indicators a county adds -----------------------------------------------------------
 
 
-def add_indicator(*, acting_user, **fields) -> Indicator:
+def add_indicator(*, acting_user: Actor, **fields: Any) -> Indicator:
     """A county's own indicator, checked as a shipped one is (definitions.parse), audited."""
     authorize(acting_user, MANAGE_INDICATORS)
     indicator = Indicator(**fields, standard=False, created_by=account_of(acting_user))
@@ -374,10 +399,17 @@ def last_full_month(today: datetime.date | None = None) -> Period:
 # --- targets ------------------------------------------------------------------------------
 
 
-def set_target(*, acting_user, indicator: Indicator, region_code: str, year: int, value) -> Target:
+def set_target(
+    *,
+    acting_user: Actor,
+    indicator: Indicator,
+    region_code: str,
+    year: int,
+    value: Decimal | float | str,
+) -> Target:
     """A yearly target for the user's region or one below it (audited)."""
     authorize(acting_user, MANAGE_INDICATORS)
-    region = check_region(acting_user, region_code)
+    region = check_region(region_code, acting_user=acting_user)
     with transaction.atomic():
         target = Target.objects.filter(indicator=indicator, region=region, year=year).first()
         before = None if target is None else str(target.value)
@@ -434,7 +466,7 @@ KEY_INDICATORS = (
 TREND_MONTHS = 12
 
 
-def _met(indicator: Indicator, value, target) -> bool | None:
+def _met(indicator: Indicator, value: float | None, target: Decimal | float | None) -> bool | None:
     if value is None or target is None or indicator.direction == "neutral":
         return None
     if indicator.direction == "lower":
@@ -468,7 +500,7 @@ def trend(indicator: Indicator, region_code: str, period: Period) -> list[dict]:
     return points
 
 
-def dashboard(region_code: str, period: Period, *, acting_user, indicator_code: str) -> dict:
+def dashboard(region_code: str, period: Period, *, acting_user: Actor, indicator_code: str) -> dict:
     """Key indicators against their targets, a twelve-month trend and a ranking of the
     child regions for one indicator; every figure from the report engine."""
     shown = report_to_show(region_code, period, acting_user=acting_user)
@@ -518,7 +550,7 @@ def dashboard(region_code: str, period: Period, *, acting_user, indicator_code: 
 # --- assessment ---------------------------------------------------------------------------
 
 
-def create_scheme(*, acting_user, **fields) -> AssessmentScheme:
+def create_scheme(*, acting_user: Actor, **fields: Any) -> AssessmentScheme:
     """An assessment scheme of the user's own unit (its children are scored); audited."""
     authorize(acting_user, MANAGE_INDICATORS)
     scheme = AssessmentScheme(
@@ -548,7 +580,12 @@ def year_months(year: int, today: datetime.date) -> list[Period]:
     return [m for m in months if m.last < today]
 
 
-def item_score(indicator: Indicator, weight: float, value, target) -> float:
+def item_score(
+    indicator: Indicator,
+    weight: float,
+    value: float | None,
+    target: Decimal | float | None,
+) -> float:
     """Full marks at or above the target (at or below, when lower is better), in
     proportion below it; no figure scores 0. A rate without a target is measured against
     100%; anything else without one cannot be judged and gets full marks."""
@@ -566,7 +603,9 @@ def item_score(indicator: Indicator, weight: float, value, target) -> float:
     return round(float(weight) * ratio, 2)
 
 
-def _lateness(units: list[str], months: list[Period], due_day: int, today) -> dict[str, int]:
+def _lateness(
+    units: list[str], months: list[Period], due_day: int, today: datetime.date
+) -> dict[str, int]:
     """Months whose report was first submitted after its due day (or not by then)."""
     first_submitted: dict[tuple[str, str], datetime.date] = {}
     for region_id, period, at in (
@@ -592,7 +631,9 @@ def _lateness(units: list[str], months: list[Period], due_day: int, today) -> di
     return late
 
 
-def assess(scheme: AssessmentScheme, *, acting_user, today: datetime.date | None = None) -> dict:
+def assess(
+    scheme: AssessmentScheme, *, acting_user: Actor, today: datetime.date | None = None
+) -> dict:
     """The scored, ranked table of the units below the scheme's region for its year."""
     today = today or timezone.localdate()
     if not schemes_in_scope(acting_user).filter(pk=scheme.pk).exists():

@@ -31,7 +31,7 @@ import random
 import secrets
 from collections import defaultdict
 from collections.abc import Callable
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 from django.core.exceptions import PermissionDenied, ValidationError
 from django.db import transaction
@@ -41,7 +41,7 @@ from django.utils.translation import gettext as _
 from django.utils.translation import gettext_lazy
 
 from liudong.accounts.roles import SPOT_CHECK
-from liudong.actors import Actor, account_of, accountable, is_operator
+from liudong.actors import Actor, account_of, accountable, is_operator, region_of
 from liudong.audit import services as audit
 from liudong.audit.models import Action
 from liudong.authorization import authorize
@@ -53,6 +53,9 @@ from .engine import Period, _districts, stays_on
 from .models import FieldResult, SpotCheck, SpotCheckEntry, SpotCheckResult, SpotCheckStatus
 from .scope import check_region
 from .services import parse_period, rounded
+
+if TYPE_CHECKING:
+    from liudong.actors import Caller
 
 DEFAULT_PER_VILLAGE = 20
 MAX_PER_VILLAGE = 200
@@ -168,14 +171,14 @@ def parse_fields(raw: Any) -> list[str]:
 # --- who may, and which checks they see -----------------------------------------------------
 
 
-def checks_in_scope(user) -> QuerySet[SpotCheck]:
+def checks_in_scope(user: Caller) -> QuerySet[SpotCheck]:
     """Spot checks of the user's region and the units below it (SPOT_CHECK roles only)."""
     return SpotCheck.objects.in_scope(user)
 
 
-def _check_in_scope(acting_user, check: SpotCheck) -> None:
+def _check_in_scope(check: SpotCheck, *, acting_user: Actor) -> None:
     authorize(acting_user, SPOT_CHECK)
-    if not check.region_id.startswith(acting_user.region_id):
+    if not check.region_id.startswith(region_of(acting_user)):
         raise PermissionDenied(
             _("The spot check of %(code)s lies outside your region %(region)s.")
             % {"code": check.region_id, "region": acting_user.region_id}
@@ -257,7 +260,7 @@ def draw(
 ) -> SpotCheck:
     """Draw and store a sample of the unit's files for the period (audited)."""
     authorize(acting_user, SPOT_CHECK)
-    region = check_region(acting_user, region_code)
+    region = check_region(region_code, acting_user=acting_user)
     if not isinstance(period, Period):
         period = parse_period(period)
     per_village = _whole(per_village, "per_village", 1, MAX_PER_VILLAGE)
@@ -338,7 +341,7 @@ def record(
     """What a visit found for each field of one sampled file: ``correct``, ``incorrect``
     or ``unverified`` (or true, false, null); a field left out is not verified. Recording
     again replaces the earlier results (the audit entry keeps both)."""
-    _check_in_scope(acting_user, check)
+    _check_in_scope(check, acting_user=acting_user)
     today = today or timezone.localdate()
     if not isinstance(results, dict):
         raise ValidationError({"results": _('Results are an object: {"name": "correct", ...}.')})
@@ -412,7 +415,7 @@ def record(
 
 def close(check: SpotCheck, *, acting_user: Actor) -> SpotCheck:
     """No more results: the check's figures stand as recorded (audited)."""
-    _check_in_scope(acting_user, check)
+    _check_in_scope(check, acting_user=acting_user)
     with transaction.atomic():
         current = SpotCheck.objects.select_for_update().get(pk=check.pk)
         if current.status == SpotCheckStatus.CLOSED:
@@ -515,7 +518,7 @@ def accuracy_of(check: SpotCheck) -> Accuracy:
     )
 
 
-def listed(user, limit: int = 100) -> list[SpotCheck]:
+def listed(user: Actor, limit: int = 100) -> list[SpotCheck]:
     """The newest checks the user sees, each with ``accuracy``."""
     found = list(annotated(user)[:limit])
     for check in found:
@@ -525,7 +528,7 @@ def listed(user, limit: int = 100) -> list[SpotCheck]:
 
 def entries_of(check: SpotCheck, *, acting_user: Actor) -> list[SpotCheckEntry]:
     """The sampled files, by village and position, each with ``found`` (field → result)."""
-    _check_in_scope(acting_user, check)
+    _check_in_scope(check, acting_user=acting_user)
     entries = list(
         SpotCheckEntry.objects.filter(spot_check=check)
         .select_related("person", "village", "checked_by")
@@ -543,7 +546,7 @@ class Sheet:
     lines: list[tuple[str, Any, str]]  # (field, label, value as on file)
 
 
-def field_sheets(check: SpotCheck, *, acting_user, via: str = "web") -> list[Sheet]:
+def field_sheets(check: SpotCheck, *, acting_user: Actor, via: str = "web") -> list[Sheet]:
     """One sheet per sampled file: the fields as on file, masked as the sheet masks them.
     An export of personal data: logged (one entry naming the check and how many files)."""
     entries = entries_of(check, acting_user=acting_user)

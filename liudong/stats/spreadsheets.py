@@ -4,6 +4,9 @@ row (合计). Rates are numbers with two decimals, so a county can sum and chart
 
 from __future__ import annotations
 
+from pathlib import Path
+from typing import IO
+
 from openpyxl.styles import Alignment, Border, Font, PatternFill, Side
 from openpyxl.utils import get_column_letter
 
@@ -34,7 +37,9 @@ def table_rows(report: dict, indicators: list[Indicator]) -> list[list]:
     return rows
 
 
-def write_monthly_report(report: dict, indicators: list[Indicator], target) -> None:
+def write_monthly_report(
+    report: dict, indicators: list[Indicator], target: Path | IO[bytes]
+) -> None:
     year, month = report["period"].split("-")
     header = header_names(indicators)
     workbook = Workbook()

@@ -7,15 +7,23 @@ calls ``install`` again, so every node's figures change on the same release.
 
 from __future__ import annotations
 
+from typing import TYPE_CHECKING, Any
+
+if TYPE_CHECKING:
+    from django.db.backends.base.schema import BaseDatabaseSchemaEditor
+    from django.db.migrations.state import StateApps
+
 ADULT_WCBA = {"sex": "2", "age": [18, 49]}
 MARRIED_WCBA = {**ADULT_WCBA, "married": True}
 
 
-def _count(population: str, **where) -> dict:
+def _count(population: str, **where: object) -> dict:
     return {"count": population, "where": where} if where else {"count": population}
 
 
-def _rate(numerator, denominator, scale: int = 100) -> dict:
+def _rate(
+    numerator: str | dict[str, Any], denominator: str | dict[str, Any], scale: int = 100
+) -> dict:
     return {"ratio": [numerator, denominator], "scale": scale}
 
 
@@ -165,7 +173,7 @@ STANDARD = [
 ]
 
 
-def install(apps, schema_editor=None) -> None:
+def install(apps: StateApps, schema_editor: BaseDatabaseSchemaEditor | None = None) -> None:
     """Create or update the standard indicators (a county's own are left alone)."""
     Indicator = apps.get_model("stats", "Indicator")
     for position, (code, name_zh, name_en, unit, direction, definition) in enumerate(STANDARD):

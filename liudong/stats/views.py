@@ -11,7 +11,7 @@ from __future__ import annotations
 
 import datetime
 import io
-from typing import Any
+from typing import TYPE_CHECKING, Any
 from urllib.parse import quote
 
 from django.contrib import messages
@@ -33,6 +33,7 @@ from liudong.accounts.roles import (
     VIEW_REPORTS,
     can,
 )
+from liudong.actors import region_of
 from liudong.base import StaleWrite, scoped_object_or_404
 from liudong.controlchars import post_guarded
 from liudong.regions.codes import ancestors
@@ -47,11 +48,15 @@ from .forms import IndicatorForm, ReasonForm, SchemeForm, SpotCheckDrawForm
 from .models import AssessmentScheme, Indicator, MonthlyReport, ReportStatus, SpotCheck, Unit
 from .spreadsheets import UNIT_SUFFIX, write_monthly_report
 
+if TYPE_CHECKING:
+    from liudong.accounts.views import SignedInRequest
+    from liudong.stats.periods import Period
 
-def _asked(request):
+
+def _asked(request: SignedInRequest) -> tuple[str, Period]:
     """The region and period a report page is asked for (defaults: the user's region,
     last month); a bad period falls back to last month with a message."""
-    code = request.GET.get("region", "").strip() or request.user.region_id
+    code = request.GET.get("region", "").strip() or region_of(request.user)
     raw = request.GET.get("period", "").strip()
     period = services.last_full_month()
     if raw:
@@ -62,14 +67,14 @@ def _asked(request):
     return code, period
 
 
-def shown_value(indicator: Indicator, value) -> str:
+def shown_value(indicator: Indicator, value: float | None) -> str:
     """A figure as the page prints it: rates with two decimals, a missing rate as —."""
     if value is None:
         return "—"
     return str(value) if indicator.unit == Unit.COUNT else f"{value:.2f}"
 
 
-def _report_url(code: str, period) -> str:
+def _report_url(code: str, period: Period | str) -> str:
     return reverse("stats:report") + "?" + urlencode({"region": code, "period": str(period)})
 
 
@@ -82,25 +87,25 @@ def _xlsx(buffer: io.BytesIO, filename: str) -> HttpResponse:
     return response
 
 
-def _next(period):
+def _next(period: Period) -> Period | None:
     """The following month, when it has begun."""
     following = period.shifted(1)
     return following if following.first <= services.last_full_month().shifted(1).first else None
 
 
 @staff_required(VIEW_REPORTS)
-def home(request):
+def home(request: SignedInRequest) -> HttpResponse:
     return redirect("stats:report")
 
 
 @staff_required(VIEW_REPORTS)
-def report(request):
+def report(request: SignedInRequest) -> HttpResponse:
     code, period = _asked(request)
     try:
         shown = services.report_to_show(code, period, acting_user=request.user)
     except (ValidationError, PermissionDenied) as exc:
         messages.error(request, " ".join(getattr(exc, "messages", [str(exc)])))
-        return redirect(_report_url(request.user.region_id, period))
+        return redirect(_report_url(region_of(request.user), period))
     indicators = services.report_indicators()
     figures = shown.figures
     previous = (shown.previous or {}).get("indicators", {})
@@ -119,7 +124,7 @@ def report(request):
     trail = [
         r
         for r in Region.objects.filter(code__in=ancestors(region_code)).order_by("code")
-        if r.code.startswith(user.region_id)
+        if r.code.startswith(region_of(user))
     ]
     context = {
         "shown": shown,
@@ -151,7 +156,7 @@ def report(request):
 
 
 @staff_required(VIEW_REPORTS)
-def report_xlsx(request):
+def report_xlsx(request: SignedInRequest) -> HttpResponse:
     code, period = _asked(request)
     shown = services.report_to_show(code, period, acting_user=request.user)
     buffer = io.BytesIO()
@@ -162,15 +167,15 @@ def report_xlsx(request):
 @require_POST
 @staff_required(SUBMIT_REPORTS)
 @post_guarded
-def submit(request):
+def submit(request: SignedInRequest) -> HttpResponse:
     try:
         period = services.parse_period(request.POST.get("period", ""))
         services.submit_report(acting_user=request.user, period=period)
     except (ValidationError, PermissionDenied) as exc:
         messages.error(request, " ".join(getattr(exc, "messages", [str(exc)])))
-        return redirect(_report_url(request.user.region_id, request.POST.get("period", "")))
+        return redirect(_report_url(region_of(request.user), request.POST.get("period", "")))
     messages.success(request, _("Submitted. The office above you will approve or return it."))
-    return redirect(_report_url(request.user.region_id, period))
+    return redirect(_report_url(region_of(request.user), period))
 
 
 DECISIONS: dict[str, tuple[Any, Any]] = {
@@ -183,7 +188,7 @@ DECISIONS: dict[str, tuple[Any, Any]] = {
 @require_POST
 @staff_required(APPROVE_REPORTS)
 @post_guarded
-def decide(request, pk, decision):
+def decide(request: SignedInRequest, pk: int, decision: str) -> HttpResponse:
     if decision not in DECISIONS:
         raise Http404
     record = scoped_object_or_404(MonthlyReport, request.user, pk=pk)
@@ -208,11 +213,11 @@ def decide(request, pk, decision):
 
 
 @staff_required(VIEW_REPORTS)
-def report_list(request):
+def report_list(request: SignedInRequest) -> HttpResponse:
     """Reports of the units below: those waiting for a decision first."""
     reports = (
         services.reports_in_scope(request.user)
-        .exclude(region_id=request.user.region_id)
+        .exclude(region_id=region_of(request.user))
         .select_related("region", "submitted_by", "decided_by")
         .order_by("status", "-period", "region_id")
     )
@@ -223,7 +228,7 @@ def report_list(request):
 
 
 @staff_required(VIEW_REPORTS)
-def indicator_list(request):
+def indicator_list(request: SignedInRequest) -> HttpResponse:
     return render(
         request,
         "stats/indicators.html",
@@ -236,7 +241,7 @@ def indicator_list(request):
 
 
 @staff_required(MANAGE_INDICATORS)
-def indicator_new(request):
+def indicator_new(request: SignedInRequest) -> HttpResponse:
     form = IndicatorForm(request.POST or None)
     if request.method == "POST" and form.is_valid():
         data = form.cleaned_data
@@ -264,7 +269,7 @@ def indicator_new(request):
 # --- the dashboard and targets --------------------------------------------------------------
 
 
-def _board(request):
+def _board(request: SignedInRequest) -> dict[str, Any]:
     code, period = _asked(request)
     return services.dashboard(
         code,
@@ -275,7 +280,7 @@ def _board(request):
 
 
 @staff_required(VIEW_REPORTS)
-def dashboard(request):
+def dashboard(request: SignedInRequest) -> HttpResponse:
     try:
         board = _board(request)
     except (ValidationError, PermissionDenied) as exc:
@@ -295,7 +300,7 @@ def dashboard(request):
     trail = [
         r
         for r in Region.objects.filter(code__in=ancestors(board["region"])).order_by("code")
-        if r.code.startswith(user.region_id)
+        if r.code.startswith(region_of(user))
     ]
     return render(
         request,
@@ -311,7 +316,7 @@ def dashboard(request):
 
 
 @staff_required(VIEW_REPORTS)
-def dashboard_xlsx(request):
+def dashboard_xlsx(request: SignedInRequest) -> HttpResponse:
     """A chart's numbers as xlsx: the trend (one row a month) or the ranking."""
     board = _board(request)
     name = board["indicator"].name_zh
@@ -337,14 +342,14 @@ def dashboard_xlsx(request):
 
 @staff_required(VIEW_REPORTS)
 @post_guarded
-def targets(request):
+def targets(request: SignedInRequest) -> HttpResponse:
     """The year's targets for the user's region (or one below, ``?region=``): its own or
     inherited from above; a county sets them here."""
-    code = request.GET.get("region", "").strip() or request.user.region_id
+    code = request.GET.get("region", "").strip() or region_of(request.user)
     year = services.statistical_year_of(timezone.localdate())
     try:
         year = int(request.GET.get("year") or year)
-        region = services.check_region(request.user, code)
+        region = services.check_region(code, acting_user=request.user)
     except (ValueError, ValidationError, PermissionDenied):
         messages.error(request, _("Choose a region in yours and a year."))
         return redirect("stats:targets")
@@ -390,7 +395,7 @@ def targets(request):
 
 
 @staff_required(VIEW_REPORTS)
-def assessments(request):
+def assessments(request: SignedInRequest) -> HttpResponse:
     """The schemes the user's unit sets or is scored by; a county sets one up here."""
     may_set = can(request.user, MANAGE_INDICATORS)
     rates = [i for i in services.report_indicators() if i.unit != Unit.COUNT]
@@ -411,13 +416,13 @@ def assessments(request):
     )
 
 
-def _assessed(request, pk):
+def _assessed(request: SignedInRequest, pk: int) -> tuple[AssessmentScheme, dict[str, Any]]:
     scheme = scoped_object_or_404(AssessmentScheme, request.user, pk=pk)
     return scheme, services.assess(scheme, acting_user=request.user)
 
 
 @staff_required(VIEW_REPORTS)
-def assessment(request, pk):
+def assessment(request: SignedInRequest, pk: int) -> HttpResponse:
     scheme, table = _assessed(request, pk)
     names = dict(Indicator.objects.values_list("code", "name_zh"))
     columns = [
@@ -432,7 +437,7 @@ def assessment(request, pk):
 
 
 @staff_required(VIEW_REPORTS)
-def assessment_xlsx(request, pk):
+def assessment_xlsx(request: SignedInRequest, pk: int) -> HttpResponse:
     scheme, table = _assessed(request, pk)
     names = dict(Indicator.objects.values_list("code", "name_zh"))
     header = ["名次", "区划代码", "单位名称"]
@@ -455,7 +460,7 @@ def assessment_xlsx(request, pk):
 # --- data-quality findings ---------------------------------------------------------------
 @require_GET
 @staff_required(VIEW_REPORTS)
-def quality(request):
+def quality(request: SignedInRequest) -> HttpResponse:
     """Data-quality violations in the user's region (or ``?region=`` below it), per grid,
     each with a link to the page where it is fixed; ``?rule=`` shows one rule's. The
     counts of every rule stay in view. Masked ID numbers only: no audit entry.
@@ -464,7 +469,7 @@ def quality(request):
     figures but corrects no file, so the list of names is not theirs."""
     if not can(request.user, CHANGE_PEOPLE):
         raise PermissionDenied(_("Your role does not allow this page."))
-    region = request.GET.get("region") or request.user.region_id
+    region = request.GET.get("region") or region_of(request.user)
     selected = request.GET.get("rule") or None
     try:
         report = quality_rules.check_quality(region=region, acting_user=request.user)
@@ -494,16 +499,16 @@ def quality(request):
 # --- spot checks ----------------------------------------------------------------------------
 
 
-def _spot_check(request, pk):
+def _spot_check(request: SignedInRequest, pk: int) -> SpotCheck:
     return scoped_object_or_404(
         SpotCheck.objects.select_related("region", "drawn_by"), request.user, pk=pk
     )
 
 
 @staff_required(SPOT_CHECK)
-def spot_checks(request):
+def spot_checks(request: SignedInRequest) -> HttpResponse:
     """The spot checks of the user's region (newest first) and the form drawing a sample."""
-    initial = {"region": request.user.region_id, "period": str(services.last_full_month())}
+    initial = {"region": region_of(request.user), "period": str(services.last_full_month())}
     form = SpotCheckDrawForm(request.POST or None, initial=initial)
     if request.method == "POST" and form.is_valid():
         data = form.cleaned_data
@@ -534,7 +539,7 @@ def spot_checks(request):
     )
 
 
-def _record_results(request, check):
+def _record_results(request: SignedInRequest, check: SpotCheck) -> None:
     """One sampled file's results from the page's form: a radio per field."""
     entry = check.entries.filter(pk=request.POST.get("entry") or 0).first()
     if entry is None:
@@ -567,7 +572,7 @@ def _record_results(request, check):
 
 @staff_required(SPOT_CHECK)
 @post_guarded
-def spot_check(request, pk):
+def spot_check(request: SignedInRequest, pk: int) -> HttpResponse:
     """The sample with a result form per file (phone-friendly) and the accuracy so far."""
     check = _spot_check(request, pk)
     if request.method == "POST":
@@ -601,7 +606,7 @@ def spot_check(request, pk):
 
 @require_GET
 @staff_required(SPOT_CHECK)
-def spot_check_sheets(request, pk):
+def spot_check_sheets(request: SignedInRequest, pk: int) -> HttpResponse:
     """The field sheets to print, one per sampled file (the print is audited)."""
     check = _spot_check(request, pk)
     sheets = spotchecks.field_sheets(check, acting_user=request.user)

@@ -5,7 +5,7 @@ class WebConfig(AppConfig):
     name = "liudong.web"
     label = "web"
 
-    def ready(self):
+    def ready(self) -> None:
         from liudong.controlchars import install_form_guard
 
         install_form_guard()

@@ -4,6 +4,7 @@ accounts' passwords."""
 
 from __future__ import annotations
 
+from collections.abc import Iterator
 from dataclasses import dataclass
 
 from django.db import transaction
@@ -76,7 +77,7 @@ class DemoAccount:
     password: str
 
 
-def _village_rows(townships: list[Region]):
+def _village_rows(townships: list[Region]) -> Iterator[tuple[int, dict[str, str]]]:
     row = 2
     stems = iter(VILLAGE_STEMS)
     for township in townships:

@@ -1,5 +1,9 @@
 """Security headers Django 5.2 does not set itself."""
 
+from collections.abc import Callable
+
+from django.http import HttpRequest, HttpResponse
+
 CONTENT_SECURITY_POLICY = "; ".join(
     [
         "default-src 'self'",
@@ -19,10 +23,10 @@ PERMISSIONS_POLICY = "camera=(self), geolocation=(), microphone=(), payment=(), 
 
 
 class SecurityHeadersMiddleware:
-    def __init__(self, get_response):
+    def __init__(self, get_response: Callable[[HttpRequest], HttpResponse]) -> None:
         self.get_response = get_response
 
-    def __call__(self, request):
+    def __call__(self, request: HttpRequest) -> HttpResponse:
         response = self.get_response(request)
         response.setdefault("Content-Security-Policy", CONTENT_SECURITY_POLICY)
         response.setdefault("Permissions-Policy", PERMISSIONS_POLICY)
@@ -39,10 +43,10 @@ class UploadSizeMiddleware:
     500 and not a server busy writing a gigabyte to its temporary folder. Django's own
     DATA_UPLOAD_MAX_* settings bound the fields held in memory; this bounds files."""
 
-    def __init__(self, get_response):
+    def __init__(self, get_response: Callable[[HttpRequest], HttpResponse]) -> None:
         self.get_response = get_response
 
-    def __call__(self, request):
+    def __call__(self, request: HttpRequest) -> HttpResponse:
         from django.conf import settings
 
         try:
@@ -55,7 +59,7 @@ class UploadSizeMiddleware:
         return self.get_response(request)
 
 
-def upload_too_large(request, limit: int):
+def upload_too_large(request: HttpRequest, limit: int) -> HttpResponse:
     from django.shortcuts import render
     from django.utils.translation import gettext as _
 

@@ -11,7 +11,7 @@ page. The app keeps its own frame (tabs, worklists): the generic templates exten
 from __future__ import annotations
 
 from collections.abc import Callable
-from typing import Any
+from typing import Any, cast
 
 from django.core.exceptions import PermissionDenied, ValidationError
 from django.db import models, transaction
@@ -20,6 +20,7 @@ from django.shortcuts import render
 from django.urls import URLPattern, path
 from django.utils.translation import gettext as _
 
+from liudong.accounts.models import User
 from liudong.audit import services as audit
 from liudong.base import StaleWrite, scoped_object_or_404
 from liudong.records import RecordType
@@ -92,7 +93,9 @@ def detail(
     manager = record_type.model._default_manager
     obj = scoped_object_or_404(manager.select_related(*record_type.related), request.user, pk=pk)
     if record_type.audit_views:
-        audit.record_view(acting_user=request.user, obj=obj, region=str(obj.region_id), via="web")
+        # The record type's pages are behind staff_required: the caller is an account.
+        account = cast(User, request.user)
+        audit.record_view(acting_user=account, obj=obj, region=str(obj.region_id), via="web")
     meta = record_type.model._meta
     return render(
         request,

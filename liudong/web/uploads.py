@@ -5,12 +5,16 @@ from __future__ import annotations
 
 import secrets
 from pathlib import Path
+from typing import TYPE_CHECKING
 
 from django.conf import settings
 from django.core.exceptions import ValidationError
 from django.utils.translation import gettext as _
 
 from liudong.filecheck import mib
+
+if TYPE_CHECKING:
+    from django.core.files.uploadedfile import UploadedFile
 
 ALLOWED_SUFFIXES = (".csv", ".xlsx", ".txt")
 
@@ -21,7 +25,7 @@ def _folder() -> Path:
     return folder
 
 
-def save_upload(uploaded) -> str:
+def save_upload(uploaded: UploadedFile) -> str:
     suffix = Path(uploaded.name or "").suffix.lower()
     if suffix not in ALLOWED_SUFFIXES:
         raise ValidationError(
@@ -29,7 +33,7 @@ def save_upload(uploaded) -> str:
         )
     # The request was bounded by UploadSizeMiddleware; what each importer takes is
     # checked by liudong.filecheck when it reads the file.
-    if uploaded.size > settings.UPLOAD_MAX_BYTES:
+    if (uploaded.size or 0) > settings.UPLOAD_MAX_BYTES:
         raise ValidationError(
             {
                 "file": _("The file is larger than %(limit)s MiB.")

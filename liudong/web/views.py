@@ -1,5 +1,12 @@
 """The home dashboard and error pages. Domain pages live in their own apps."""
 
+from __future__ import annotations
+
+from typing import TYPE_CHECKING, cast
+
+from django.core.exceptions import PermissionDenied
+from django.http import HttpRequest, HttpResponse
+from django.http.response import HttpResponseBase
 from django.shortcuts import redirect, render
 from django.utils.translation import gettext as _
 
@@ -13,19 +20,25 @@ from liudong.regions.models import Grid, Region
 from . import worklist as worklists
 from .decorators import staff_required
 
+if TYPE_CHECKING:
+    from liudong.accounts.views import SignedInRequest
 
-def home(request):
+
+def home(request: HttpRequest) -> HttpResponseBase:
     # The auditor holds no page but the audit log: that is their home.
     user = request.user
     if user.is_authenticated and not can(user, USE_WEB) and can(user, VIEW_AUDIT):
         return redirect("audit:list")
-    return _dashboard(request)
+    # staff_required sends an anonymous caller to the login page before the dashboard runs.
+    return _dashboard(cast("SignedInRequest", request))
 
 
 @staff_required()
-def _dashboard(request):
+def _dashboard(request: SignedInRequest) -> HttpResponse:
     user = request.user
     region = user.region
+    if region is None:  # staff_required lets no account without a region in
+        raise PermissionDenied(_("Every staff account needs a region."))
     below = Region.objects.subtree(region.code, include_root=False)
     people = Person.objects.in_scope(user)
     cards = [
@@ -48,7 +61,7 @@ def _dashboard(request):
 
 
 @staff_required()
-def worklist(request, grid_pk: int | None = None):
+def worklist(request: SignedInRequest, grid_pk: int | None = None) -> HttpResponse:
     """What is due in a grid, for the worker on a phone: their own grid when they work in
     one, else a choice among the grids in their region."""
     grids = worklists.my_grids(request.user).select_related("region").order_by("name")
@@ -66,7 +79,7 @@ def worklist(request, grid_pk: int | None = None):
     )
 
 
-def permission_denied(request, exception=None):
+def permission_denied(request: HttpRequest, exception: Exception | None = None) -> HttpResponse:
     from liudong.api.errors import json_error
 
     message = str(exception) if exception and str(exception) else _("You may not open this page.")
@@ -77,7 +90,7 @@ def permission_denied(request, exception=None):
     )
 
 
-def page_not_found(request, exception=None):
+def page_not_found(request: HttpRequest, exception: Exception | None = None) -> HttpResponse:
     from liudong.api.errors import json_error
 
     if request.path.startswith("/api/"):
@@ -93,7 +106,7 @@ def page_not_found(request, exception=None):
     )
 
 
-def server_error(request):
+def server_error(request: HttpRequest) -> HttpResponse:
     from liudong.api.errors import json_error
 
     if request.path.startswith("/api/"):
@@ -106,7 +119,7 @@ def server_error(request):
     )
 
 
-def csrf_failure(request, reason=""):
+def csrf_failure(request: HttpRequest, reason: str = "") -> HttpResponse:
     from liudong.api.errors import json_error
 
     message = _("The form expired or came from another site; reload the page and try again.")

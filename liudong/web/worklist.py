@@ -9,9 +9,11 @@ from __future__ import annotations
 
 import datetime
 from dataclasses import dataclass, field
+from typing import TYPE_CHECKING
 
 from django.db.models import Q, QuerySet
 from django.utils import timezone
+from django.utils.functional import Promise as StrPromise
 from django.utils.translation import gettext_lazy as _
 
 from liudong.accounts.roles import ASSISTANCE, can
@@ -21,6 +23,9 @@ from liudong.people.models import ResidenceEpisode
 from liudong.places import services as places
 from liudong.regions.models import Grid
 from liudong.services import services as services
+
+if TYPE_CHECKING:
+    from liudong.actors import Caller
 
 VERIFY_WITHIN_DAYS = 30  # the residence verifies the certificate within 30 days of arrival
 AGREEMENT_NOTICE_DAYS = 30
@@ -37,14 +42,16 @@ class Section:
     extra: dict = field(default_factory=dict)
 
 
-def my_grids(user) -> QuerySet[Grid]:
+def my_grids(user: Caller) -> QuerySet[Grid]:
     """The grids the user works in (responsible or collector), else those in their scope."""
     # in_scope() holds the grids the user works in (GridQuerySet): narrowing it loses none.
     own = Grid.objects.in_scope(user).filter(Q(responsible=user) | Q(collectors=user)).distinct()
     return own if own.exists() else Grid.objects.in_scope(user)
 
 
-def unverified_arrivals(user, grid: Grid, today: datetime.date) -> QuerySet[ResidenceEpisode]:
+def unverified_arrivals(
+    user: Caller, grid: Grid, today: datetime.date
+) -> QuerySet[ResidenceEpisode]:
     """Women of 18-49 who arrived in the grid from elsewhere and whose certificate (or
     exchanged record) is not verified yet: longest waiting first."""
     born_after = _years_before(today, 50)
@@ -66,7 +73,7 @@ def unverified_arrivals(user, grid: Grid, today: datetime.date) -> QuerySet[Resi
     )
 
 
-def grid_worklist(user, grid: Grid, today: datetime.date | None = None) -> list[Section]:
+def grid_worklist(user: Caller, grid: Grid, today: datetime.date | None = None) -> list[Section]:
     today = today or timezone.localdate()
     arrivals = unverified_arrivals(user, grid, today)
     late_day = today - datetime.timedelta(days=VERIFY_WITHIN_DAYS)
@@ -131,7 +138,7 @@ def grid_worklist(user, grid: Grid, today: datetime.date | None = None) -> list[
     return sections
 
 
-def _section(key: str, title, queryset: QuerySet, overdue: QuerySet) -> Section:
+def _section(key: str, title: str | StrPromise, queryset: QuerySet, overdue: QuerySet) -> Section:
     return Section(
         key=key,
         title=str(title),

@@ -1,3 +1,5 @@
+from typing import Any
+
 from rest_framework import serializers
 
 from liudong.audit.masking import mask_value
@@ -32,7 +34,7 @@ class AuditEntrySerializer(serializers.ModelSerializer):
         ]
         read_only_fields = fields
 
-    def to_representation(self, instance):
+    def to_representation(self, instance: AuditEntry) -> dict[str, Any]:
         data = super().to_representation(instance)
         for name in MASKED_FIELDS:
             data[name] = mask_value(data[name])

@@ -8,6 +8,6 @@ register = template.Library()
 
 
 @register.filter
-def masked(value):
+def masked(value: object) -> object:
     """The value with every ID number in it masked (``audit.masking``)."""
     return mask_value(value)

@@ -8,6 +8,8 @@ messages.
 
 from __future__ import annotations
 
+from typing import Any
+
 from django.utils import timezone
 from drf_spectacular.types import OpenApiTypes
 from drf_spectacular.utils import extend_schema_field
@@ -39,7 +41,7 @@ class CodeField(serializers.CharField):
 class CodeInputField(serializers.CharField):
     """A region code in a request: checked by the form (known, right level)."""
 
-    def __init__(self, **kwargs):
+    def __init__(self, **kwargs: Any) -> None:
         kwargs.setdefault("max_length", 30)
         super().__init__(**kwargs)
 
@@ -244,7 +246,7 @@ class ChildCreateSerializer(serializers.Serializer):
     birth_place = serializers.CharField(max_length=200, required=False, allow_blank=True)
     id_number = serializers.CharField(max_length=40, required=False, allow_blank=True)
 
-    def __init__(self, *args, **kwargs):
+    def __init__(self, *args: Any, **kwargs: Any) -> None:
         super().__init__(*args, **kwargs)
         request = self.context.get("request")
         if request is not None:

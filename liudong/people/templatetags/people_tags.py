@@ -1,5 +1,7 @@
 """Template filters for person files: masked ID numbers and ages."""
 
+import datetime
+
 from django import template
 from django.utils import timezone
 
@@ -16,7 +18,7 @@ def masked(value: str) -> str:
 
 
 @register.filter
-def age(birth_date) -> int | str:
+def age(birth_date: datetime.date | None) -> int | str:
     """Whole years today."""
     if not birth_date:
         return ""

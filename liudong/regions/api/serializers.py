@@ -1,3 +1,5 @@
+from typing import Any
+
 from rest_framework import serializers
 
 from liudong.accounts.models import User
@@ -38,7 +40,7 @@ class GridSerializer(serializers.ModelSerializer):
         model = Grid
         fields = ["id", "name", "region", "areas", "responsible", "collectors", "version"]
 
-    def __init__(self, *args, **kwargs):
+    def __init__(self, *args: Any, **kwargs: Any) -> None:
         super().__init__(*args, **kwargs)
         request = self.context.get("request")
         if request is not None:

@@ -224,13 +224,13 @@ class SpotCheckEntrySerializer(serializers.ModelSerializer):
             "results",
         ]
 
-    def get_id_number(self, entry) -> str:
+    def get_id_number(self, entry: SpotCheckEntry) -> str:
         from ..spotchecks import mask_id_number
 
         return mask_id_number(entry.person.id_number)
 
     @extend_schema_field(serializers.DictField(child=serializers.CharField()))
-    def get_results(self, entry) -> dict:
+    def get_results(self, entry: SpotCheckEntry) -> dict:
         found = getattr(entry, "found", None)
         if found is None:
             found = dict(entry.results.values_list("field", "result"))
@@ -260,7 +260,7 @@ class SpotCheckSerializer(serializers.ModelSerializer):
         ]
 
     @extend_schema_field(SpotCheckAccuracySerializer)
-    def get_accuracy(self, check) -> dict:
+    def get_accuracy(self, check: SpotCheck) -> dict:
         from ..spotchecks import accuracy_of
 
         return accuracy_of(check).as_dict()
@@ -273,7 +273,7 @@ class SpotCheckDetailSerializer(SpotCheckSerializer):
         fields = [*SpotCheckSerializer.Meta.fields, "entries"]
 
     @extend_schema_field(SpotCheckEntrySerializer(many=True))
-    def get_entries(self, check) -> list:
+    def get_entries(self, check: SpotCheck) -> list:
         from ..spotchecks import entries_of
 
         entries = entries_of(check, acting_user=self.context["request"].user)

@@ -4,11 +4,18 @@ frozen once approved), and submission and approval of monthly reports."""
 
 from __future__ import annotations
 
+from collections.abc import Callable
+from typing import cast
+
+from django.db.models import QuerySet
 from drf_spectacular.utils import OpenApiParameter, extend_schema
 from rest_framework import mixins, status, viewsets
 from rest_framework.decorators import action
+from rest_framework.request import Request
 from rest_framework.response import Response
+from rest_framework.serializers import BaseSerializer
 
+from liudong.accounts.models import User
 from liudong.accounts.permissions import capability_for_writes, capability_required
 from liudong.accounts.roles import (
     APPROVE_REPORTS,
@@ -18,11 +25,18 @@ from liudong.accounts.roles import (
     SUBMIT_REPORTS,
     VIEW_REPORTS,
 )
+from liudong.actors import region_of
 from liudong.api.viewsets import ScopedModelViewSet
 
 from .. import quality, services, spotchecks
 from ..models import AssessmentScheme, Indicator, MonthlyReport, QualityRule, SpotCheck, Target
 from . import serializers as s
+
+
+def _actor(request: Request) -> User:
+    """The account behind an API request: the view sets' permission classes let no
+    anonymous caller in."""
+    return cast(User, request.user)
 
 
 class IndicatorViewSet(
@@ -44,14 +58,14 @@ class IndicatorViewSet(
     lookup_value_regex = r"[a-z0-9_]{1,40}"
     pagination_class = None
 
-    def get_queryset(self):
+    def get_queryset(self) -> QuerySet[Indicator]:
         return Indicator.objects.order_by("position", "code")
 
     @extend_schema(request=s.IndicatorInputSerializer, responses={201: s.IndicatorSerializer})
-    def create(self, request):
+    def create(self, request: Request) -> Response:
         data = s.IndicatorInputSerializer(data=request.data)
         data.is_valid(raise_exception=True)
-        indicator = services.add_indicator(acting_user=request.user, **data.validated_data)
+        indicator = services.add_indicator(acting_user=_actor(request), **data.validated_data)
         return Response(s.IndicatorSerializer(indicator).data, status=status.HTTP_201_CREATED)
 
 
@@ -63,7 +77,7 @@ class MonthlyReportViewSet(mixins.ListModelMixin, mixins.RetrieveModelMixin, Sco
 
     model = MonthlyReport
 
-    def narrow(self, queryset):
+    def narrow(self, queryset: QuerySet[MonthlyReport]) -> QuerySet[MonthlyReport]:
         return (
             queryset.select_related("submitted_by", "decided_by")
             .prefetch_related("events__by")
@@ -78,13 +92,13 @@ class MonthlyReportViewSet(mixins.ListModelMixin, mixins.RetrieveModelMixin, Sco
         responses={200: s.MonthlyFiguresSerializer},
     )
     @action(detail=False, methods=["get"])
-    def figures(self, request):
+    def figures(self, request: Request) -> Response:
         """The report of DESIGN.md §5 (``status`` says whether it is live or frozen)."""
         query = s.ReportQuerySerializer(data=request.query_params)
         query.is_valid(raise_exception=True)
         period = services.parse_period(query.validated_data["period"])
-        region = query.validated_data.get("region") or request.user.region_id
-        shown = services.report_to_show(region, period, acting_user=request.user)
+        region = query.validated_data.get("region") or region_of(_actor(request))
+        shown = services.report_to_show(region, period, acting_user=_actor(request))
         state = shown.record.status if shown.record else "live"
         return Response({**shown.figures, "status": state})
 
@@ -92,15 +106,17 @@ class MonthlyReportViewSet(mixins.ListModelMixin, mixins.RetrieveModelMixin, Sco
     @action(
         detail=False, methods=["post"], permission_classes=[capability_required(SUBMIT_REPORTS)]
     )
-    def submit(self, request):
+    def submit(self, request: Request) -> Response:
         """Submit the caller's own unit's month (once it is over)."""
         data = s.SubmitSerializer(data=request.data)
         data.is_valid(raise_exception=True)
         period = services.parse_period(data.validated_data["period"])
-        report = services.submit_report(acting_user=request.user, period=period)
+        report = services.submit_report(acting_user=_actor(request), period=period)
         return Response(self._fresh(report), status=status.HTTP_201_CREATED)
 
-    def _decide(self, request, change, *, reason: bool):
+    def _decide(
+        self, request: Request, change: Callable[..., MonthlyReport], *, reason: bool
+    ) -> Response:
         report = self.get_object()
         data = s.DecisionSerializer(data=request.data)
         data.is_valid(raise_exception=True)
@@ -113,14 +129,14 @@ class MonthlyReportViewSet(mixins.ListModelMixin, mixins.RetrieveModelMixin, Sco
             arguments["reason"] = data.validated_data.get("reason", "")
         return Response(self._fresh(change(**arguments)))
 
-    def _fresh(self, report) -> dict:
+    def _fresh(self, report: MonthlyReport) -> dict:
         return self.get_serializer(self.get_queryset().get(pk=report.pk)).data
 
     @extend_schema(request=s.DecisionSerializer, responses={200: s.MonthlyReportSerializer})
     @action(
         detail=True, methods=["post"], permission_classes=[capability_required(APPROVE_REPORTS)]
     )
-    def approve(self, request, pk=None):
+    def approve(self, request: Request, pk: str | None = None) -> Response:
         return self._decide(request, services.approve_report, reason=False)
 
     @extend_schema(request=s.DecisionSerializer, responses={200: s.MonthlyReportSerializer})
@@ -130,14 +146,14 @@ class MonthlyReportViewSet(mixins.ListModelMixin, mixins.RetrieveModelMixin, Sco
         url_path="return",
         permission_classes=[capability_required(APPROVE_REPORTS)],
     )
-    def return_(self, request, pk=None):
+    def return_(self, request: Request, pk: str | None = None) -> Response:
         return self._decide(request, services.return_report, reason=True)
 
     @extend_schema(request=s.DecisionSerializer, responses={200: s.MonthlyReportSerializer})
     @action(
         detail=True, methods=["post"], permission_classes=[capability_required(APPROVE_REPORTS)]
     )
-    def reopen(self, request, pk=None):
+    def reopen(self, request: Request, pk: str | None = None) -> Response:
         return self._decide(request, services.reopen_report, reason=True)
 
 
@@ -159,12 +175,13 @@ class TargetViewSet(viewsets.GenericViewSet):
         ],
         responses={200: s.TargetSerializer(many=True)},
     )
-    def list(self, request):
+    def list(self, request: Request) -> Response:
         query = s.TargetQuerySerializer(data=request.query_params)
         query.is_valid(raise_exception=True)
         year = query.validated_data["year"]
         region = services.check_region(
-            request.user, query.validated_data.get("region") or request.user.region_id
+            query.validated_data.get("region") or region_of(_actor(request)),
+            acting_user=_actor(request),
         )
         effective = services.targets_for(region.code, year)
         own = services.own_targets(region.code, year)
@@ -181,11 +198,11 @@ class TargetViewSet(viewsets.GenericViewSet):
         return Response(s.TargetSerializer(rows, many=True).data)
 
     @extend_schema(request=s.TargetInputSerializer, responses={201: s.TargetSerializer})
-    def create(self, request):
+    def create(self, request: Request) -> Response:
         data = s.TargetInputSerializer(data=request.data)
         data.is_valid(raise_exception=True)
         target = services.set_target(
-            acting_user=request.user,
+            acting_user=_actor(request),
             indicator=data.validated_data["indicator"],
             region_code=data.validated_data["region"],
             year=data.validated_data["year"],
@@ -209,14 +226,14 @@ class AssessmentViewSet(mixins.ListModelMixin, mixins.RetrieveModelMixin, Scoped
 
     model = AssessmentScheme
 
-    def narrow(self, queryset):
+    def narrow(self, queryset: QuerySet[AssessmentScheme]) -> QuerySet[AssessmentScheme]:
         return queryset.order_by("-year", "pk")
 
     @extend_schema(responses={200: s.AssessmentTableSerializer})
     @action(detail=True, methods=["get"])
-    def scores(self, request, pk=None):
+    def scores(self, request: Request, pk: str | None = None) -> Response:
         """The ranked table: each unit's item scores, deductions and total."""
-        return Response(services.assess(self.get_object(), acting_user=request.user))
+        return Response(services.assess(self.get_object(), acting_user=_actor(request)))
 
 
 class SpotCheckViewSet(
@@ -232,16 +249,16 @@ class SpotCheckViewSet(
 
     model = SpotCheck
 
-    def narrow(self, queryset):
+    def narrow(self, queryset: QuerySet[SpotCheck]) -> QuerySet[SpotCheck]:
         return spotchecks.with_counts(queryset)
 
-    def get_serializer_class(self):
+    def get_serializer_class(self) -> type[BaseSerializer]:
         if self.action == "retrieve":
             return s.SpotCheckDetailSerializer
         return s.SpotCheckSerializer
 
     @extend_schema(request=s.SpotCheckDrawSerializer, responses={201: s.SpotCheckDetailSerializer})
-    def create(self, request):
+    def create(self, request: Request) -> Response:
         """Draw a sample: the same seed over the same registry draws the same files."""
         data = s.SpotCheckDrawSerializer(data=request.data)
         data.is_valid(raise_exception=True)
@@ -252,7 +269,7 @@ class SpotCheckViewSet(
             per_village=values["per_village"],
             seed=values.get("seed"),
             fields=values.get("fields_checked"),
-            acting_user=request.user,
+            acting_user=_actor(request),
         )
         fresh = self.get_queryset().get(pk=check.pk)
         body = s.SpotCheckDetailSerializer(fresh, context=self.get_serializer_context()).data
@@ -262,20 +279,20 @@ class SpotCheckViewSet(
         request=s.SpotCheckResultsSerializer, responses={200: s.SpotCheckEntrySerializer}
     )
     @action(detail=True, methods=["post"])
-    def results(self, request, pk=None):
+    def results(self, request: Request, pk: str | None = None) -> Response:
         """What the visit found for one sampled file (replaces earlier results)."""
         check = self.get_object()
         data = s.SpotCheckResultsSerializer(data=request.data)
         data.is_valid(raise_exception=True)
         values = data.validated_data
-        person = spotchecks.sampled_person(check, values["person"], acting_user=request.user)
+        person = spotchecks.sampled_person(check, values["person"], acting_user=_actor(request))
         entry = spotchecks.record(
             check,
             person,
             values["results"],
             values["visited_on"],
             values.get("note", ""),
-            acting_user=request.user,
+            acting_user=_actor(request),
         )
         return Response(s.SpotCheckEntrySerializer(entry).data)
 
@@ -296,11 +313,11 @@ class QualityViewSet(viewsets.GenericViewSet):
         ],
         responses={200: s.QualityReportSerializer},
     )
-    def list(self, request):
+    def list(self, request: Request) -> Response:
         rules = quality.selected_rules(request.query_params.get("rule") or None)
         report = quality.check_quality(
-            region=request.query_params.get("region") or request.user.region_id,
-            acting_user=request.user,
+            region=request.query_params.get("region") or region_of(_actor(request)),
+            acting_user=_actor(request),
             rules=rules,
         )
         return Response(quality.as_json(report))

@@ -1,5 +1,9 @@
 """`liudong audit anchor`: sign the audit chain's head and append it to the anchor file."""
 
+from typing import Any
+
+from django.core.management.base import CommandParser
+
 from liudong.audit import anchors
 from liudong.commands import LiudongCommand
 
@@ -11,10 +15,10 @@ class Command(LiudongCommand):
         "against it."
     )
 
-    def add_arguments(self, parser):
+    def add_arguments(self, parser: CommandParser) -> None:
         parser.add_argument("--format", choices=["text", "json"], default="text")
 
-    def run(self, **options):
+    def run(self, **options: Any) -> None:
         anchor = anchors.write_anchor()
         path = anchors.anchor_path()
         if options["format"] == "json":

@@ -1,6 +1,15 @@
+from __future__ import annotations
+
+from typing import TYPE_CHECKING, Any
+
+from django.core.management.base import CommandParser
+
 from liudong.audit import keys
 from liudong.audit.services import verify_chain
 from liudong.commands import LiudongCommand
+
+if TYPE_CHECKING:
+    from liudong.audit.services import ChainReport
 
 
 class Command(LiudongCommand):
@@ -9,10 +18,10 @@ class Command(LiudongCommand):
         "exit 1 naming the first broken entry, an emptied log or a removed tail."
     )
 
-    def add_arguments(self, parser):
+    def add_arguments(self, parser: CommandParser) -> None:
         parser.add_argument("--format", choices=["text", "json"], default="text")
 
-    def run(self, **options):
+    def run(self, **options: Any) -> None:
         report = verify_chain()
         if options["format"] == "json":
             self.print_json(report.as_dict())
@@ -38,7 +47,7 @@ class Command(LiudongCommand):
             raise SystemExit(1)
 
     @staticmethod
-    def _chaining(report) -> str:
+    def _chaining(report: ChainReport) -> str:
         if report.keyed_from is None:
             if report.checked:
                 return "no keyed entry yet: every entry is chained with plain SHA-256"

@@ -1,6 +1,7 @@
 from pathlib import Path
+from typing import Any
 
-from django.core.management.base import CommandError
+from django.core.management.base import CommandError, CommandParser
 
 from liudong.accounts.roles import VIEW_AUDIT, can
 from liudong.audit.models import AuditEntry
@@ -12,11 +13,11 @@ class Command(LiudongCommand):
     help = "Export the audit log of a region to xlsx (the export is itself logged)."
     acts_as_user = True
 
-    def add_arguments(self, parser):
+    def add_arguments(self, parser: CommandParser) -> None:
         parser.add_argument("--region", required=True)
         parser.add_argument("--out", required=True)
 
-    def run(self, **options):
+    def run(self, **options: Any) -> None:
         prefix = self.region_option(options["region"])
         user = self.acting_user
         if not can(user, VIEW_AUDIT):  # the operator (no --user) holds every capability

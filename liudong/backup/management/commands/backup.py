@@ -1,6 +1,7 @@
 from pathlib import Path
+from typing import Any
 
-from django.core.management.base import CommandError
+from django.core.management.base import CommandError, CommandParser
 
 from liudong.backup.archive import BackupError
 from liudong.backup.services import backup
@@ -16,11 +17,11 @@ class Command(LiudongCommand):
     )
     stealth_options = ("stdin",)
 
-    def add_arguments(self, parser):
+    def add_arguments(self, parser: CommandParser) -> None:
         parser.add_argument("--out", required=True, type=Path, help="the backup file to write")
         parser.add_argument("--format", choices=["text", "json"], default="text")
 
-    def run(self, **options):
+    def run(self, **options: Any) -> None:
         passphrase = read_passphrase(options.get("stdin"), confirm=True)
         out = Path(options["out"])
         try:

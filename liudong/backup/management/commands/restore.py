@@ -1,6 +1,7 @@
 from pathlib import Path
+from typing import Any
 
-from django.core.management.base import CommandError
+from django.core.management.base import CommandError, CommandParser
 
 from liudong.audit.services import verify_chain
 from liudong.backup.archive import BackupError
@@ -19,7 +20,7 @@ class Command(LiudongCommand):
     )
     stealth_options = ("stdin",)
 
-    def add_arguments(self, parser):
+    def add_arguments(self, parser: CommandParser) -> None:
         parser.add_argument("file", type=Path, help="the backup file")
         parser.add_argument(
             "--replace-keys",
@@ -29,7 +30,7 @@ class Command(LiudongCommand):
         )
         parser.add_argument("--format", choices=["text", "json"], default="text")
 
-    def run(self, **options):
+    def run(self, **options: Any) -> None:
         passphrase = read_passphrase(options.get("stdin"), confirm=False)
         try:
             report = restore(

@@ -1,3 +1,5 @@
+from typing import Any
+
 from liudong.commands import LiudongCommand
 from liudong.people.duplicates import find_duplicates
 
@@ -8,6 +10,6 @@ class Command(LiudongCommand):
         "different ID numbers, or ID numbers one transposition apart."
     )
 
-    def run(self, **options):
+    def run(self, **options: Any) -> None:
         queued = find_duplicates()
         self.stdout.write(f"{queued} new possible duplicates queued")

@@ -1,6 +1,7 @@
 from pathlib import Path
+from typing import Any
 
-from django.core.management.base import CommandError
+from django.core.management.base import CommandError, CommandParser
 
 from liudong.commands import LiudongCommand
 from liudong.people.exporting import export_persons
@@ -13,12 +14,12 @@ class Command(LiudongCommand):
     )
     acts_as_user = True
 
-    def add_arguments(self, parser):
+    def add_arguments(self, parser: CommandParser) -> None:
         parser.add_argument("--region", required=True)
         parser.add_argument("--format", choices=["csv", "xlsx"], default="csv")
         parser.add_argument("--out", help="file to write (default: persons-REGION.FORMAT)")
 
-    def run(self, **options):
+    def run(self, **options: Any) -> None:
         prefix = self.region_option(options["region"])
         file_format = options["format"]
         out = Path(options["out"] or f"persons-{prefix}.{file_format}")

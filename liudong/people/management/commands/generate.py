@@ -1,6 +1,7 @@
 from pathlib import Path
+from typing import Any
 
-from django.core.management.base import CommandError
+from django.core.management.base import CommandError, CommandParser
 
 from liudong.commands import LiudongCommand
 from liudong.people.generate import generate_rows, write_file
@@ -14,7 +15,7 @@ class Command(LiudongCommand):
         "families, certificates and verification dates."
     )
 
-    def add_arguments(self, parser):
+    def add_arguments(self, parser: CommandParser) -> None:
         parser.add_argument("--persons", type=int, required=True, help="how many rows")
         parser.add_argument("--out", required=True, help="FILE.csv or FILE.xlsx")
         parser.add_argument("--seed", type=int, default=1, help="same seed, same rows")
@@ -30,7 +31,7 @@ class Command(LiudongCommand):
             "--english-headers", action="store_true", help="English instead of Chinese headers"
         )
 
-    def run(self, **options):
+    def run(self, **options: Any) -> None:
         out = Path(options["out"])
         if out.suffix.lower() not in (".csv", ".xlsx"):
             raise CommandError(f"--out {out}: the file name must end in .csv or .xlsx")

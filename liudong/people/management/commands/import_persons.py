@@ -1,3 +1,8 @@
+from collections.abc import Callable
+from typing import Any
+
+from django.core.management.base import CommandParser
+
 from liudong.commands import LiudongCommand
 from liudong.people.importing import import_persons
 from liudong.tabular import TableError
@@ -11,7 +16,7 @@ class Command(LiudongCommand):
     )
     acts_as_user = True
 
-    def add_arguments(self, parser):
+    def add_arguments(self, parser: CommandParser) -> None:
         parser.add_argument("file")
         parser.add_argument("--dry-run", action="store_true", help="check and count, save nothing")
         parser.add_argument(
@@ -23,7 +28,7 @@ class Command(LiudongCommand):
         parser.add_argument("--sheet", help="xlsx sheet to read (default: the first)")
         parser.add_argument("--format", choices=["text", "json"], default="text")
 
-    def run(self, file, **options):
+    def run(self, file: str, **options: Any) -> None:
         if options["errors"] and not options["errors"].lower().endswith(".xlsx"):
             self.fail("--errors: the file name must end in .xlsx", code="usage")
         progress = self._progress() if options["format"] == "text" else None
@@ -59,7 +64,7 @@ class Command(LiudongCommand):
                 f"… {len(summary.rejected) - 50} more (see --errors or --format json)"
             )
 
-    def _progress(self):
+    def _progress(self) -> Callable[[int], None] | None:
         import sys
 
         if not sys.stderr.isatty():

@@ -1,7 +1,8 @@
 import sys
 from pathlib import Path
+from typing import Any
 
-from django.core.management.base import CommandError
+from django.core.management.base import CommandError, CommandParser
 
 from liudong.commands import LiudongCommand
 from liudong.regions.services import REGION_EXPORT_HEADER, export_regions
@@ -15,12 +16,12 @@ class Command(LiudongCommand):
     )
     acts_as_user = True
 
-    def add_arguments(self, parser):
+    def add_arguments(self, parser: CommandParser) -> None:
         parser.add_argument("--region", required=True)
         parser.add_argument("--format", choices=["csv", "xlsx"], default="csv")
         parser.add_argument("--out", help="file to write (default: csv on stdout)")
 
-    def run(self, **options):
+    def run(self, **options: Any) -> None:
         prefix = self.region_option(options["region"])
         out, file_format = options.get("out"), options["format"]
         if out and Path(out).suffix.lower() != "." + file_format:

@@ -1,3 +1,7 @@
+from typing import Any
+
+from django.core.management.base import CommandParser
+
 from liudong.commands import LiudongCommand
 from liudong.regions.services import import_regions, read_region_file
 from liudong.tabular import TableError
@@ -11,12 +15,12 @@ class Command(LiudongCommand):
     )
     acts_as_user = True
 
-    def add_arguments(self, parser):
+    def add_arguments(self, parser: CommandParser) -> None:
         parser.add_argument("file")
         parser.add_argument("--dry-run", action="store_true", help="check and count, save nothing")
         parser.add_argument("--format", choices=["text", "json"], default="text")
 
-    def run(self, file, **options):
+    def run(self, file: str, **options: Any) -> None:
         try:
             rows = read_region_file(file)
         except TableError as exc:

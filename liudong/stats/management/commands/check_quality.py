@@ -7,7 +7,9 @@ could not run (a region outside the account's, an unknown region or rule).
 from __future__ import annotations
 
 import io
+from typing import Any
 
+from django.core.management.base import CommandParser
 from django.utils.translation import gettext as _
 
 from liudong.commands import LiudongCommand
@@ -21,12 +23,12 @@ class Command(LiudongCommand):
     )
     acts_as_user = True
 
-    def add_arguments(self, parser):
+    def add_arguments(self, parser: CommandParser) -> None:
         parser.add_argument("--region", required=True)
         parser.add_argument("--format", choices=["json", "table"], default="table")
         parser.add_argument("--rule", help="one rule's code (default: every active rule)")
 
-    def run(self, **options):
+    def run(self, **options: Any) -> None:
         rules = quality.selected_rules(options.get("rule"))
         report = quality.check_quality(
             region=options["region"], acting_user=self.acting_user, rules=rules

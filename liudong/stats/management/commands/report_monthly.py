@@ -5,13 +5,17 @@ from __future__ import annotations
 import io
 import json
 from pathlib import Path
+from typing import TYPE_CHECKING, Any
 
 from django.core.exceptions import ValidationError
-from django.core.management.base import CommandError
+from django.core.management.base import CommandError, CommandParser
 
 from liudong.commands import LiudongCommand
 from liudong.stats import services
 from liudong.stats.spreadsheets import header_names, table_rows, write_monthly_report
+
+if TYPE_CHECKING:
+    from liudong.stats.models import Indicator
 
 
 class Command(LiudongCommand):
@@ -21,13 +25,13 @@ class Command(LiudongCommand):
     )
     acts_as_user = True
 
-    def add_arguments(self, parser):
+    def add_arguments(self, parser: CommandParser) -> None:
         parser.add_argument("--region", required=True)
         parser.add_argument("--period", required=True, help="YYYY-MM")
         parser.add_argument("--format", choices=["json", "xlsx", "table"], default="table")
         parser.add_argument("--out", help="file to write (required for xlsx)")
 
-    def run(self, **options):
+    def run(self, **options: Any) -> None:
         file_format = options["format"]
         out = options.get("out")
         if file_format == "xlsx" and (not out or Path(out).suffix.lower() != ".xlsx"):
@@ -55,7 +59,7 @@ class Command(LiudongCommand):
         else:
             self._table(report, indicators)
 
-    def _table(self, report, indicators):
+    def _table(self, report: dict[str, Any], indicators: list[Indicator]) -> None:
         from rich.console import Console
         from rich.table import Table
 
@@ -76,7 +80,7 @@ class Command(LiudongCommand):
         self.stdout.write(buffer.getvalue(), ending="")
 
 
-def _cell(value, rate: bool) -> str:
+def _cell(value: object, rate: bool) -> str:
     if value is None:
         return "—"
     return f"{value:.2f}" if rate else str(value)

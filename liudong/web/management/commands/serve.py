@@ -1,6 +1,8 @@
 import threading
+from typing import Any
 
 from django.conf import settings
+from django.core.management.base import CommandParser
 
 from liudong.commands import LiudongCommand
 
@@ -8,12 +10,12 @@ from liudong.commands import LiudongCommand
 class Command(LiudongCommand):
     help = "Serve the web interface and API with waitress (static files included)."
 
-    def add_arguments(self, parser):
+    def add_arguments(self, parser: CommandParser) -> None:
         parser.add_argument("--host", default="127.0.0.1")
         parser.add_argument("--port", type=int, default=8000)
         parser.add_argument("--threads", type=int, default=8)
 
-    def run(self, **options):
+    def run(self, **options: Any) -> None:
         from waitress import serve
 
         from liudong.audit.anchors import anchor_loop
