@@ -15,7 +15,7 @@ from django.db.models import QuerySet
 from django.utils.translation import gettext as _
 
 from liudong.accounts.roles import VERIFY_CERTIFICATES
-from liudong.actors import Actor, account_of
+from liudong.actors import Actor, Caller, account_of
 from liudong.audit import services as audit
 from liudong.audit.models import Action
 from liudong.authorization import authorize
@@ -82,7 +82,7 @@ def issue_notice(
     return notice
 
 
-def overdue_notices(user: Actor, *, today: datetime.date | None = None) -> QuerySet[Notice]:
+def overdue_notices(user: Caller, *, today: datetime.date | None = None) -> QuerySet[Notice]:
     """The worklist: open notices past their deadline for people still living here."""
     notices = Notice.objects.in_scope(user)
     return notices.overdue(local_today(today)).select_related("person", "episode")
