@@ -81,9 +81,14 @@ def running_on_postgresql() -> bool:
 
 @pytest.hookimpl(trylast=True)
 def pytest_collection_modifyitems(config, items):
-    """On PostgreSQL run only what depends on the database: the SQLite pass (CI runs it
-    first, scripts/test-all) already ran the rest. ``LIUDONG_TEST_EVERYTHING=1`` keeps every
-    test, e.g. to run the whole suite on PostgreSQL alone."""
+    """Tests marked ``slow`` first. On PostgreSQL run only what depends on the database:
+    the SQLite pass (CI runs it first, scripts/test-all) already ran the rest.
+    ``LIUDONG_TEST_EVERYTHING=1`` keeps every test, e.g. to run the whole suite on
+    PostgreSQL alone."""
+    # The longest tests first (a stable sort keeps each module's own order): xdist hands
+    # tests out in this order, so a two-minute test started last no longer leaves one
+    # worker running alone while the other idles.
+    items.sort(key=lambda item: item.get_closest_marker("slow") is None)
     if not running_on_postgresql() or os.environ.get("LIUDONG_TEST_EVERYTHING") == "1":
         return
     kept, deselected = [], []

@@ -136,6 +136,7 @@ def tamper(database, sql):
 
 
 @EVERY_DATABASE
+@pytest.mark.slow
 def test_a_newcomers_session(fresh_database, tmp_path):
     env, database = fresh_database
     assert "import regions FILE" in liudong(env, "--help").stdout
@@ -184,6 +185,7 @@ def test_usage_errors_have_one_shape(fresh_database):
 
 
 @EVERY_DATABASE
+@pytest.mark.slow
 def test_migrations_are_reversible(fresh_database):
     env, _ = fresh_database
     django_admin = [sys.executable, "-m", "django"]
@@ -255,6 +257,7 @@ def certificate_office(migrated_database, tmp_path):
 
 
 @EVERY_DATABASE
+@pytest.mark.slow
 def test_issue_verify_print_and_revoke_a_certificate(certificate_office, tmp_path):
     env, database, woman, man = certificate_office
     issued = liudong(

@@ -37,7 +37,7 @@ WAIT_SECONDS = 60  # an upper bound for a delivery round trip on a busy 2-core m
 
 # SQLite files of their own whatever the suite's database: once is enough (not again on
 # PostgreSQL).
-pytestmark = pytest.mark.one_database
+pytestmark = [pytest.mark.one_database, pytest.mark.slow]
 
 
 def _free_port() -> int:

@@ -59,3 +59,18 @@ def test_each_parallel_worker_keeps_its_own_var_folder():
         pytest.skip("not under pytest-xdist")
     assert settings.VAR_DIR.name == worker
     assert os.environ["LIUDONG_VAR_DIR"] == str(settings.VAR_DIR)
+
+
+def test_the_slow_tests_are_handed_out_first_each_module_in_its_own_order(monkeypatch):
+    import conftest
+
+    monkeypatch.setattr(conftest, "running_on_postgresql", lambda: False)
+    first, spark, second, multinode = (
+        Item(),
+        Item(markers=("slow",)),
+        Item(),
+        Item(markers=("slow",)),
+    )
+    items = [first, spark, second, multinode]
+    conftest.pytest_collection_modifyitems(config=None, items=items)
+    assert [id(item) for item in items] == [id(spark), id(multinode), id(first), id(second)]

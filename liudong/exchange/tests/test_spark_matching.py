@@ -20,7 +20,7 @@ from liudong.people.generate import generate_rows, write_file
 
 # Spark's answer is compared with the DuckDB path's; which database holds the registers
 # changes neither, so the PostgreSQL pass leaves it out (its Java start-up is the slow part).
-pytestmark = pytest.mark.one_database
+pytestmark = [pytest.mark.one_database, pytest.mark.slow]
 
 
 def _java_major() -> int | None:
