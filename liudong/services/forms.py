@@ -2,7 +2,7 @@
 and their activities, help requests, service records and follow-ups, and the upload of
 an import file.
 
-Forms only shape input; the rules and the changes are ``services.services``' (views call
+Forms only shape input; the rules and the changes are the sub-domains' ``services`` (views call
 them through ``liudong.web.forms.apply_service``). Region and handler choices come from
 the user's own region, so a form never offers what the service would refuse.
 """
@@ -20,6 +20,8 @@ from django.utils.translation import gettext_lazy as _
 from liudong.accounts.roles import RECORD_SERVICES, can
 from liudong.people.forms import DateInput
 from liudong.regions.models import Region
+from liudong.services.common import child_length
+from liudong.services.spreadsheets import RowProblem, find_person, region_choices
 
 from .models import (
     CampaignKind,
@@ -31,7 +33,6 @@ from .models import (
     ServiceType,
     ancestor_codes,
 )
-from .spreadsheets import RowProblem, find_person, region_choices
 
 BLANK = [("", "—")]
 
@@ -83,7 +84,7 @@ class CampaignForm(VersionedForm):
     def __init__(self, *args, user, current=(), **kwargs):
         super().__init__(*args, **kwargs)
         # The user's own region and its direct children, plus what the campaign covers.
-        own = [r for r in region_choices(user) if len(r.code) <= _child_length(user.region_id)]
+        own = [r for r in region_choices(user) if len(r.code) <= child_length(user.region_id)]
         codes = {r.code for r in own} | set(current)
         _choices(self, "regions").queryset = Region.objects.filter(code__in=codes).order_by("code")
 
@@ -97,12 +98,6 @@ class CampaignForm(VersionedForm):
             "regions": list(data["regions"]),
             "description": data["description"],
         }
-
-
-def _child_length(code: str) -> int:
-    from .services import _child_length as child
-
-    return child(code)
 
 
 class ActivityForm(VersionedForm):

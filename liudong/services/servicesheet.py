@@ -1,7 +1,7 @@
 """The 服务记录 workbook of service records (masked ID numbers, never a result), which the
 export page, the export command and the region export share.
 
-Below ``services.services`` and ``services.spreadsheets``, which both write it; it must not
+Below ``records.services`` and ``records.spreadsheets``, which both write it; it must not
 import either.
 """
 

@@ -20,7 +20,8 @@ from liudong.exchange.models import AssistanceRequest
 from liudong.people.models import ResidenceEpisode
 from liudong.places import services as places
 from liudong.regions.models import Grid
-from liudong.services import services as services
+from liudong.services.help_requests import services as help_services
+from liudong.services.records import services as record_services
 
 VERIFY_WITHIN_DAYS = 30  # the residence verifies the certificate within 30 days of arrival
 AGREEMENT_NOTICE_DAYS = 30
@@ -73,8 +74,8 @@ def grid_worklist(user, grid: Grid, today: datetime.date | None = None) -> list[
     notices = certificates.overdue_notices(user, today=today).filter(
         grid.area_q("episode__region_id")
     )
-    follow_ups = services.followups_due(user, today=today, grid=grid)
-    help_requests = services.help_worklist(user, today=today).filter(
+    follow_ups = record_services.followups_due(user, today=today, grid=grid)
+    help_requests = help_services.help_worklist(user, today=today).filter(
         grid.area_q("person__residence_region_id")
     )
     agreements = places.expiring_agreements(user, AGREEMENT_NOTICE_DAYS, today).filter(

@@ -12,6 +12,7 @@ from drf_spectacular.utils import extend_schema_field
 from liudong.people.filters import PersonKeyFilter
 from liudong.regions.codes import CodeError, clean_code, subtree_q
 from liudong.regions.models import Grid
+from liudong.services.records.services import due_follow_ups, in_grid
 
 from ..models import (
     Activity,
@@ -178,14 +179,10 @@ class FollowUpFilter(django_filters.FilterSet):
         fields = ["due", "grid", "service", "done"]
 
     def filter_due(self, queryset, name, value):
-        from ..services import due_follow_ups
-
         due = due_follow_ups(queryset, timezone.localdate())
         return due if value else queryset.exclude(pk__in=due.values("pk"))
 
     def filter_grid(self, queryset, name, value):
-        from ..services import in_grid
-
         # Only a grid the caller may see; another region's grid narrows to nothing.
         user = getattr(self.request, "user", None)
         grid = Grid.objects.in_scope(user).filter(pk=value).first()

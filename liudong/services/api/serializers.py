@@ -1,6 +1,6 @@
 """Campaigns, activities, association branches, memberships, association activities and
 help requests in the API. Serializers check types for the schema; the rules are the
-services' (``services.services``), so every client is refused the same things with the
+services' (each sub-domain's ``services``), so every client is refused the same things with the
 same messages.
 
 Choice fields are described by a pattern, not an enum: enums named ``status``, ``role`` or

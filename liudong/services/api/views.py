@@ -1,6 +1,6 @@
 """Campaigns and their activities, association branches, memberships and activities, help
 requests, service records and follow-ups in the API, scoped to the caller's region; every
-change goes through ``services.services`` (rules, audit). Reads need a staff role; writes
+change goes through the sub-domains' ``services`` (rules, audit). Reads need a staff role; writes
 need the capability to record services. A record outside the caller's region is not found
 (404); naming a person outside it is refused (403).
 """
@@ -26,8 +26,11 @@ from liudong.accounts.roles import RECORD_SERVICES
 from liudong.api.viewsets import ScopedModelViewSet
 from liudong.people.api.views import KEY_REGEX
 from liudong.regions.codes import CodeError, clean_code
+from liudong.services.associations import services as association_services
+from liudong.services.campaigns import services as campaign_services
+from liudong.services.help_requests import services as help_services
+from liudong.services.records import services as record_services
 
-from .. import services
 from ..models import (
     Activity,
     AssociationActivity,
@@ -170,10 +173,10 @@ class CampaignViewSet(_RecordViewSet):
         return super().partial_update(request, *args, **kwargs)
 
     def service_create(self, values):
-        return services.create_campaign(acting_user=self.request.user, **values)
+        return campaign_services.create_campaign(acting_user=self.request.user, **values)
 
     def service_update(self, obj, version, values):
-        services.update_campaign(
+        campaign_services.update_campaign(
             acting_user=self.request.user, campaign=obj, expected_version=version, **values
         )
 
@@ -192,10 +195,10 @@ class CampaignViewSet(_RecordViewSet):
         child region (of the organiser, or of the caller's region when it lies below) and
         in total. The xlsx export is logged."""
         campaign = self.get_object()
-        summary = services.campaign_summary(campaign, user=request.user)
+        summary = campaign_services.campaign_summary(campaign, user=request.user)
         if request.accepted_renderer.format == "xlsx":
             buffer = io.BytesIO()
-            services.write_summary_xlsx(summary, buffer, acting_user=request.user)
+            campaign_services.write_summary_xlsx(summary, buffer, acting_user=request.user)
             response = HttpResponse(buffer.getvalue(), content_type=XLSX)
             response["Content-Disposition"] = f'attachment; filename="campaign-{campaign.pk}.xlsx"'
             return response
@@ -229,10 +232,10 @@ class ActivityViewSet(_RecordViewSet):
         return super().partial_update(request, *args, **kwargs)
 
     def service_create(self, values):
-        return services.create_activity(acting_user=self.request.user, **values)
+        return campaign_services.create_activity(acting_user=self.request.user, **values)
 
     def service_update(self, obj, version, values):
-        services.update_activity(
+        campaign_services.update_activity(
             acting_user=self.request.user, activity=obj, expected_version=version, **values
         )
 
@@ -261,10 +264,10 @@ class BranchViewSet(_RecordViewSet):
         return super().partial_update(request, *args, **kwargs)
 
     def service_create(self, values):
-        return services.create_branch(acting_user=self.request.user, **values)
+        return association_services.create_branch(acting_user=self.request.user, **values)
 
     def service_update(self, obj, version, values):
-        services.update_branch(
+        association_services.update_branch(
             acting_user=self.request.user, branch=obj, expected_version=version, **values
         )
 
@@ -297,10 +300,10 @@ class MembershipViewSet(_RecordViewSet):
         return super().partial_update(request, *args, **kwargs)
 
     def service_create(self, values):
-        return services.create_membership(acting_user=self.request.user, **values)
+        return association_services.create_membership(acting_user=self.request.user, **values)
 
     def service_update(self, obj, version, values):
-        services.update_membership(
+        association_services.update_membership(
             acting_user=self.request.user, membership=obj, expected_version=version, **values
         )
 
@@ -327,10 +330,12 @@ class AssociationActivityViewSet(_RecordViewSet):
         return super().partial_update(request, *args, **kwargs)
 
     def service_create(self, values):
-        return services.create_association_activity(acting_user=self.request.user, **values)
+        return association_services.create_association_activity(
+            acting_user=self.request.user, **values
+        )
 
     def service_update(self, obj, version, values):
-        services.update_association_activity(
+        association_services.update_association_activity(
             acting_user=self.request.user, activity=obj, expected_version=version, **values
         )
 
@@ -366,17 +371,17 @@ class HelpRequestViewSet(_RecordViewSet):
         return super().partial_update(request, *args, **kwargs)
 
     def service_create(self, values):
-        return services.create_help_request(acting_user=self.request.user, **values)
+        return help_services.create_help_request(acting_user=self.request.user, **values)
 
     def service_update(self, obj, version, values):
-        services.update_help_request(
+        help_services.update_help_request(
             acting_user=self.request.user, help_request=obj, expected_version=version, **values
         )
 
     @action(detail=False, methods=["get"])
     def worklist(self, request):
         """Open and in-progress requests, overdue first, then by deadline."""
-        page = self.paginate_queryset(services.help_worklist(request.user))
+        page = self.paginate_queryset(help_services.help_worklist(request.user))
         return self.get_paginated_response(HelpRequestOutSerializer(page, many=True).data)
 
     @extend_schema(
@@ -405,7 +410,7 @@ class HelpRequestViewSet(_RecordViewSet):
                 region = clean_code(region)
             except CodeError as exc:
                 raise ValidationError({"region": [str(exc)]}) from exc
-        counts = services.help_counts(
+        counts = help_services.help_counts(
             request.user,
             region=region,
             received_from=query.validated_data.get("received_after"),
@@ -438,14 +443,14 @@ class ServiceRecordViewSet(_RecordViewSet):
 
     def _answer(self, obj, code=status.HTTP_200_OK) -> Response:
         fresh = self.get_queryset().filter(pk=obj.pk).first() or obj
-        show = services.may_see_result(self.request.user, fresh)
+        show = record_services.may_see_result(self.request.user, fresh)
         return Response(
             ServiceRecordOutSerializer(fresh, context={"show_result": show}).data, status=code
         )
 
     def retrieve(self, request, *args, **kwargs):
         record = self.get_object()
-        show = services.read_service_record(request.user, record)
+        show = record_services.read_service_record(request.user, record)
         return Response(ServiceRecordOutSerializer(record, context={"show_result": show}).data)
 
     @_with_schema(ServiceRecordSerializer, ServiceRecordOutSerializer)
@@ -461,10 +466,10 @@ class ServiceRecordViewSet(_RecordViewSet):
         return super().partial_update(request, *args, **kwargs)
 
     def service_create(self, values):
-        return services.create_service_record(acting_user=self.request.user, **values)
+        return record_services.create_service_record(acting_user=self.request.user, **values)
 
     def service_update(self, obj, version, values):
-        services.update_service_record(
+        record_services.update_service_record(
             acting_user=self.request.user, record=obj, expected_version=version, **values
         )
 
@@ -501,9 +506,9 @@ class FollowUpViewSet(_RecordViewSet):
         return super().partial_update(request, *args, **kwargs)
 
     def service_create(self, values):
-        return services.schedule_follow_up(acting_user=self.request.user, **values)
+        return record_services.schedule_follow_up(acting_user=self.request.user, **values)
 
     def service_update(self, obj, version, values):
-        services.update_follow_up(
+        record_services.update_follow_up(
             acting_user=self.request.user, follow_up=obj, expected_version=version, **values
         )

@@ -3,7 +3,7 @@ from pathlib import Path
 from django.core.management.base import CommandError
 
 from liudong.commands import LiudongCommand
-from liudong.services import services
+from liudong.services.campaigns import services as campaign_services
 
 
 class Command(LiudongCommand):
@@ -21,10 +21,10 @@ class Command(LiudongCommand):
         out = Path(options["out"])
         if out.suffix.lower() != ".xlsx":
             raise CommandError(f"--out {out}: the file name must end in .xlsx")
-        campaign = services.find_campaign(options["campaign"], self.acting_user)
-        summary = services.campaign_summary(campaign, user=self.acting_user)
+        campaign = campaign_services.find_campaign(options["campaign"], self.acting_user)
+        summary = campaign_services.campaign_summary(campaign, user=self.acting_user)
         try:
-            services.write_summary_xlsx(summary, out, acting_user=self.acting_user)
+            campaign_services.write_summary_xlsx(summary, out, acting_user=self.acting_user)
         except OSError as exc:
             raise CommandError(f"--out {out}: {exc.strerror or exc}") from exc
         self.stdout.write(f"written the summary of campaign {campaign.pk} to {out}")

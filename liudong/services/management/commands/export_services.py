@@ -5,7 +5,7 @@ from django.core.management.base import CommandError
 
 from liudong.commands import LiudongCommand
 from liudong.regions.codes import CodeError, clean_code
-from liudong.services import services
+from liudong.services.records import services as record_services
 
 
 def _day(value: str) -> datetime.date:
@@ -39,7 +39,7 @@ class Command(LiudongCommand):
             raise CommandError(f"--region: {exc}") from exc
         start, end = _day(options["start"]), _day(options["end"])
         try:
-            rows = services.export_services_xlsx(
+            rows = record_services.export_services_xlsx(
                 out, acting_user=self.acting_user, region_code=region, start=start, end=end
             )
         except OSError as exc:
