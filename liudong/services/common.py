@@ -8,14 +8,18 @@ from __future__ import annotations
 
 import datetime
 from collections.abc import Iterable
+from typing import Any, cast
 
 from django.core.exceptions import PermissionDenied, ValidationError
+from django.db import models
+from django.db.models import Field
 from django.utils import timezone
 from django.utils.translation import gettext as _
 from django.utils.translation import gettext_lazy
 
-from liudong.actors import Caller
+from liudong.actors import Actor, Caller
 from liudong.audit import services as audit
+from liudong.base import TrackedModel
 from liudong.people.models import Person
 from liudong.regions.codes import LEVEL_LENGTHS
 
@@ -38,7 +42,7 @@ def check_person_in_scope(user: Caller, person: Person, field: str = "person") -
         )
 
 
-def not_negative(obj, fields: Iterable[str]) -> None:
+def not_negative(obj: models.Model, fields: Iterable[str]) -> None:
     errors = {
         name: _("%(field)s must be 0 or more, got %(value)s.") % {"field": name, "value": value}
         for name in fields
@@ -48,7 +52,7 @@ def not_negative(obj, fields: Iterable[str]) -> None:
         raise ValidationError(errors)
 
 
-def check_choice(value, choices, field: str) -> None:
+def check_choice(value: str | None, choices: type[models.TextChoices], field: str) -> None:
     if not value:
         raise ValidationError({field: _("%(field)s is required.") % {"field": field}})
     if value not in choices.values:
@@ -70,7 +74,7 @@ def check_past(day: datetime.date | None, field: str) -> None:
         )
 
 
-def set_fields(obj, allowed: Iterable[str], changes: dict) -> None:
+def set_fields(obj: models.Model, allowed: Iterable[str], changes: dict[str, Any]) -> None:
     unknown = set(changes) - set(allowed)
     if unknown:
         raise ValueError(f"cannot change {sorted(unknown)}")
@@ -78,18 +82,28 @@ def set_fields(obj, allowed: Iterable[str], changes: dict) -> None:
         setattr(obj, name, value)
 
 
-def snapshot(obj, fields: Iterable[str], **extra) -> dict:
-    names = [obj._meta.get_field(name).attname for name in fields] + ["version"]
+def snapshot(obj: TrackedModel, fields: Iterable[str], **extra: Any) -> dict[str, Any]:
+    # The names are the model's own concrete fields (never a reverse relation).
+    names = [cast("Field[Any, Any]", obj._meta.get_field(name)).attname for name in fields]
+    names.append("version")
     return {**audit.snapshot(obj, names), **extra}
 
 
-def record_change(action: str, acting_user, obj, region: str, before=None, after=None) -> None:
+def record_change(
+    action: str,
+    *,
+    acting_user: Actor,
+    obj: models.Model,
+    region: str,
+    before: dict[str, Any] | None = None,
+    after: dict[str, Any] | None = None,
+) -> None:
     audit.record(
         action, acting_user=acting_user, obj=obj, region=region, before=before, after=after
     )
 
 
-def save_new_or_versioned(obj, expected_version: int | None) -> None:
+def save_new_or_versioned(obj: TrackedModel, expected_version: int | None) -> None:
     if obj.pk is None:
         obj.save()
     else:

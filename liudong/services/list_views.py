@@ -9,6 +9,7 @@ from collections.abc import Callable
 from typing import NamedTuple
 
 from django.core.exceptions import PermissionDenied
+from django.http import HttpResponse
 from django.urls import reverse
 from django.utils.functional import Promise
 from django.utils.translation import gettext as _
@@ -19,7 +20,7 @@ from liudong.services.associations import spreadsheets as association_sheets
 from liudong.services.campaigns import spreadsheets as campaign_sheets
 from liudong.services.help_requests import spreadsheets as help_sheets
 from liudong.services.records import spreadsheets as record_sheets
-from liudong.services.views import column_names, import_page
+from liudong.services.views import StaffRequest, column_names, import_page
 from liudong.tabular import ImportSummary
 from liudong.web.decorators import staff_required
 
@@ -73,7 +74,7 @@ LIST_IMPORTS = {
 
 
 @staff_required(RECORD_SERVICES)
-def list_import(request, what: str):
+def list_import(request: StaffRequest, what: str) -> HttpResponse:
     """Upload, preview and confirm one of ``LIST_IMPORTS`` (the URL names which)."""
     spec = LIST_IMPORTS[what]
     if not can(request.user, spec.capability):

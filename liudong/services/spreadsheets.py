@@ -9,11 +9,15 @@ from __future__ import annotations
 import dataclasses
 import datetime
 from collections.abc import Callable, Iterable
+from typing import Any, TypeVar
 
 from django.core.exceptions import PermissionDenied, ValidationError
 from django.db import transaction
+from django.db.models import Model, QuerySet, TextChoices
 from django.utils.translation import gettext as _
 
+from liudong.accounts.models import User
+from liudong.actors import Actor, Caller
 from liudong.audit import services as audit
 from liudong.audit.models import Action
 from liudong.people import idnumbers
@@ -24,17 +28,22 @@ from liudong.safesheet import write_table
 from liudong.services.models import (
     MemberRole,
 )
+from liudong.services.servicesheet import SheetTarget
 from liudong.tabular import ImportSummary, row_problems
+
+#: What a cell of an uploaded table holds once read (``liudong.tabular.read_table``).
+Cell = str | int | float | datetime.date | None
+M = TypeVar("M", bound=Model)
 
 
 class RowProblem(Exception):
-    def __init__(self, field: str, message: str):
+    def __init__(self, field: str, message: str) -> None:
         super().__init__(message)
         self.field = field
         self.message = message
 
 
-def parse_date(value, field: str) -> datetime.date:
+def parse_date(value: Cell, field: str) -> datetime.date:
     """A date cell: an Excel date, or text 2025-01-15, 2025/1/15 or 20250115."""
     if isinstance(value, datetime.datetime):
         return value.date()
@@ -49,7 +58,7 @@ def parse_date(value, field: str) -> datetime.date:
     raise RowProblem(field, _("“%(value)s” is not a date (write 2025-01-15).") % {"value": text})
 
 
-def parse_count(value, field: str) -> int:
+def parse_count(value: Cell, field: str) -> int:
     if value in (None, ""):
         return 0
     try:
@@ -63,7 +72,7 @@ def parse_count(value, field: str) -> int:
     return int(number)
 
 
-def parse_role(value) -> str:
+def parse_role(value: Cell) -> str:
     if value in (None, ""):
         return MemberRole.MEMBER
     text = str(value).strip()
@@ -81,7 +90,7 @@ def parse_role(value) -> str:
     )
 
 
-def find_person(user, raw) -> Person:
+def find_person(user: Caller, raw: Cell) -> Person:
     """The file with this ID number in the caller's scope (a merged file leads on)."""
     if "*" in str(raw or ""):
         raise RowProblem(
@@ -122,7 +131,9 @@ def reject_row(summary: ImportSummary, row: int, exc: Exception, denied_field: s
             summary.rejected.append({"row": row, "field": "", "message": message})
 
 
-def run_rows(rows: Iterable, one_row, *, commit: bool, denied_field: str) -> ImportSummary:
+def run_rows(
+    rows: Iterable, one_row: Callable[[dict[str, Cell]], str], *, commit: bool, denied_field: str
+) -> ImportSummary:
     """Each row in its own savepoint: a bad row is listed and saves nothing; with
     ``commit`` False (the preview) everything is rolled back at the end."""
     summary = ImportSummary()
@@ -143,7 +154,15 @@ def run_rows(rows: Iterable, one_row, *, commit: bool, denied_field: str) -> Imp
     return summary
 
 
-def save_row(acting_user, current, values: dict, *, create, update: tuple, read=getattr) -> str:
+def save_row(
+    current: Model | None,
+    values: dict,
+    *,
+    acting_user: Actor,
+    create: Callable[..., object],
+    update: tuple,
+    read: Callable[[Any, str], object] = getattr,
+) -> str:
     """One imported row through the services: ``create(acting_user=…, **values)`` when
     nothing matches the row's key (``current`` None); else the service ``update[0]`` with
     the record as its keyword ``update[1]`` and the values that differ; else nothing. A
@@ -161,28 +180,28 @@ def save_row(acting_user, current, values: dict, *, create, update: tuple, read=
     return "updated"
 
 
-def parse_region(value, field: str = "region") -> Region:
+def parse_region(value: Cell, field: str = "region") -> Region:
     try:
         return resolve_region(str(value or "").strip())
     except ValidationError as exc:
         raise RowProblem(field, " ".join(exc.messages)) from exc
 
 
-def parse_text(value) -> str | None:
+def parse_text(value: Cell) -> str | None:
     """A text cell; None when blank (left as it is)."""
     text = str(value if value is not None else "").strip()
     return text or None
 
 
-def parse_optional_date(value, field: str) -> datetime.date | None:
+def parse_optional_date(value: Cell, field: str) -> datetime.date | None:
     return None if value in (None, "") else parse_date(value, field)
 
 
-def parse_optional_count(value, field: str) -> int | None:
+def parse_optional_count(value: Cell, field: str) -> int | None:
     return None if value in (None, "") else parse_count(value, field)
 
 
-def by_number(records, value, field: str = "number"):
+def by_number(records: QuerySet[M], value: Cell, field: str = "number") -> M | None:
     """The record a file's 编号 column names among ``records`` (the caller's); None when
     the cell is blank. An export writes this number because its ID numbers are masked:
     a masked number cannot say whose record a row is, the record's own number can."""
@@ -200,7 +219,7 @@ def by_number(records, value, field: str = "number"):
     return record
 
 
-def check_same_person(value, person: Person, number: int) -> None:
+def check_same_person(value: Cell, person: Person, number: int) -> None:
     """A row naming a record by its number must not name another person: the ID number
     cell, when filled, is hers in full or masked as the export wrote it."""
     text = str(value or "").strip().upper()
@@ -217,21 +236,21 @@ def zh_name(names: dict, code: str) -> str:
     return next((name for name, value in names.items() if value == code), code)
 
 
-def day_text(value) -> str:
+def day_text(value: datetime.date | None) -> str:
     return value.isoformat() if value else ""
 
 
 def write_logged(
-    target,
+    target: SheetTarget,
     header: list[str],
     rows: Iterable[list],
     *,
     sheet_title: str,
-    acting_user,
+    acting_user: Actor,
     region: str,
     what: str,
-    obj=None,
-    model=None,
+    obj: Model | None = None,
+    model: type[Model] | None = None,
 ) -> int:
     """Write the rows as xlsx and log the export (who, where, what, how many rows)."""
     rows = list(rows)
@@ -248,11 +267,13 @@ def write_logged(
     return len(rows)
 
 
-def region_choices(user, *, within: Iterable[str] = (), max_length: int = 12) -> list[Region]:
+def region_choices(user: User, *, within: Iterable[str] = (), max_length: int = 12) -> list[Region]:
     """The user's region and the regions below it (down to villages), optionally only
     those inside one of ``within`` (a campaign's regions)."""
     from liudong.regions.codes import subtree_q
 
+    if user.region_id is None:
+        return []  # an account without a region has no region to offer
     regions = Region.objects.filter(subtree_q(user.region_id, "code")).order_by("code")
     codes = list(within)
     return [
@@ -263,7 +284,9 @@ def region_choices(user, *, within: Iterable[str] = (), max_length: int = 12) ->
     ]
 
 
-def parse_choice(value, choices, names: dict, field: str, what: str) -> str:
+def parse_choice(
+    value: Cell, choices: type[TextChoices], names: dict, field: str, what: str
+) -> str:
     text = str(value or "").strip()
     if not text:
         return ""
@@ -279,7 +302,7 @@ def parse_choice(value, choices, names: dict, field: str, what: str) -> str:
     )
 
 
-def one_of(records, field: str, message: str):
+def one_of(records: QuerySet[M], field: str, message: str) -> M | None:
     """The record matching a row's key, None when none does; several is the row's problem."""
     found = list(records[:2])
     if len(found) > 1:
@@ -300,7 +323,13 @@ class Sheet:
 
 
 def write_sheet(
-    sheet: Sheet, records: Iterable, target, *, acting_user, region: str, obj=None
+    sheet: Sheet,
+    records: Iterable,
+    target: SheetTarget,
+    *,
+    acting_user: Actor,
+    region: str,
+    obj: Model | None = None,
 ) -> int:
     """The records (as the caller's page lists them) as the xlsx ``sheet``, the export
     logged under ``obj`` (the campaign or branch they belong to) or the region."""

@@ -7,10 +7,14 @@ it imports none of them and holds no rule of its own (those are the sub-domains'
 from __future__ import annotations
 
 import io
+from collections.abc import Callable, Iterable
+from typing import TYPE_CHECKING, Any, TypeVar
 
+from django import forms
 from django.contrib import messages
 from django.core.exceptions import ValidationError
-from django.http import HttpResponse
+from django.db.models import Model
+from django.http import HttpRequest, HttpResponse
 from django.shortcuts import redirect, render
 from django.urls import reverse
 from django.utils import timezone
@@ -23,10 +27,23 @@ from liudong.services.forms import (
     UploadForm,
 )
 from liudong.services.spreadsheets import Sheet, write_sheet
-from liudong.tabular import TableError
+from liudong.tabular import ImportSummary, TableError
 from liudong.web import uploads
 from liudong.web.decorators import staff_required
 from liudong.web.forms import apply_service
+
+if TYPE_CHECKING:
+    from liudong.accounts.models import User
+
+    class StaffRequest(HttpRequest):
+        """A request past ``staff_required``: its user is a staff account."""
+
+        user: User
+
+else:
+    StaffRequest = HttpRequest
+
+T = TypeVar("T")
 
 XLSX = "application/vnd.openxmlformats-officedocument.spreadsheetml.sheet"
 
@@ -37,7 +54,17 @@ def xlsx_response(content: bytes, name: str) -> HttpResponse:
     return response
 
 
-def form_page(request, form, save, *, saved, heading, back, done_url=None, subject=""):
+def form_page(
+    request: StaffRequest,
+    form: forms.Form,
+    save: Callable[[], T],
+    *,
+    saved: str,
+    heading: str,
+    back: str,
+    done_url: Callable[[T], str] | None = None,
+    subject: str = "",
+) -> HttpResponse:
     """A page with one form saved through a service: on success a message and a redirect
     (to ``done_url(result)``, else ``back``); otherwise the form again, errors on their
     fields."""
@@ -53,10 +80,18 @@ def form_page(request, form, save, *, saved, heading, back, done_url=None, subje
     )
 
 
-def export_list(request, sheet: Sheet, records, name: str, *, obj=None, region: str = ""):
+def export_list(
+    request: StaffRequest,
+    sheet: Sheet,
+    records: Iterable[Any],
+    name: str,
+    *,
+    obj: Model | None = None,
+    region: str = "",
+) -> HttpResponse:
     """The records a page lists as the xlsx ``sheet``, the export
     logged (under ``obj``, the campaign or branch they belong to, when given)."""
-    region = region or request.user.region_id
+    region = region or request.user.region_id or ""
     buffer = io.BytesIO()
     write_sheet(sheet, records, buffer, acting_user=request.user, region=region, obj=obj)
     stamp = timezone.localtime().strftime("%Y%m%d-%H%M")
@@ -67,8 +102,15 @@ def export_list(request, sheet: Sheet, records, name: str, *, obj=None, region: 
 
 
 def import_page(
-    request, *, key: str, importer, subject: str, back: str, columns: str, note: str = ""
-):
+    request: StaffRequest,
+    *,
+    key: str,
+    importer: Callable[..., ImportSummary],
+    subject: str,
+    back: str,
+    columns: str,
+    note: str = "",
+) -> HttpResponse:
     """Upload a file and see what it would do (nothing saved); confirm to import the
     valid rows. The file waits under var/uploads/ between the two, named in the session."""
     session_key = f"services-import:{key}"
@@ -78,7 +120,7 @@ def import_page(
             messages.error(request, _("The uploaded file is gone: upload it again."))
             return redirect(request.path)
         try:
-            summary = importer(uploads.upload_path(token), commit=True)
+            done = importer(uploads.upload_path(token), commit=True)
         except (FileNotFoundError, TableError) as exc:
             messages.error(request, str(exc) or _("The uploaded file is gone: upload it again."))
             return redirect(request.path)
@@ -91,15 +133,15 @@ def import_page(
                 "%(rejected)s rows refused."
             )
             % {
-                "imported": summary.imported,
-                "updated": summary.updated,
-                "unchanged": summary.unchanged,
-                "rejected": len({p["row"] for p in summary.rejected}),
+                "imported": done.imported,
+                "updated": done.updated,
+                "unchanged": done.unchanged,
+                "rejected": len({p["row"] for p in done.rejected}),
             },
         )
         return redirect(back)
     form = UploadForm(request.POST or None, request.FILES or None)
-    summary = None
+    summary: ImportSummary | None = None
     if request.method == "POST" and form.is_valid():
         try:
             token = uploads.save_upload(form.cleaned_data["file"])
@@ -137,7 +179,7 @@ def column_names(columns: dict) -> str:
 
 @require_GET
 @staff_required(RECORD_SERVICES)
-def person_lookup(request):
+def person_lookup(request: StaffRequest) -> HttpResponse:
     """Whose file an ID number typed in a form names (htmx): the name, or why not."""
     raw = request.GET.get("id_number", "").strip()
     context: dict = {"typed": raw}

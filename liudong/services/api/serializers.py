@@ -9,6 +9,8 @@ Choice fields are described by a pattern, not an enum: enums named ``status``, `
 
 from __future__ import annotations
 
+from typing import Any
+
 from django.db import models
 from django.utils import timezone
 from drf_spectacular.types import OpenApiTypes
@@ -57,7 +59,7 @@ CAMPAIGN_FIELDS = [
 ]
 
 
-def choice_field(choices: type[models.TextChoices], **kwargs) -> serializers.ChoiceField:
+def choice_field(choices: type[models.TextChoices], **kwargs: Any) -> serializers.ChoiceField:
     """A ChoiceField whose schema is a pattern listing the values (see the module doc)."""
     schema = {
         "type": "string",
@@ -85,7 +87,7 @@ def region_for(value: str) -> Region:
 class RegionInputField(CodeInputField):
     """A region code in a request, answered as the region (after the string's checks)."""
 
-    def run_validation(self, data=serializers.empty):
+    def run_validation(self, data: Any = serializers.empty) -> Region | None:
         value = super().run_validation(data)
         return value if value is None else region_for(value)
 
@@ -101,7 +103,7 @@ def _scope(serializer: serializers.Serializer, querysets: dict) -> None:
 class _Writable(serializers.ModelSerializer):
     """Model serializers whose related fields are narrowed to the caller's records."""
 
-    def __init__(self, *args, scoped: dict | None = None, **kwargs):
+    def __init__(self, *args: Any, scoped: dict | None = None, **kwargs: Any) -> None:
         super().__init__(*args, **kwargs)
         _scope(self, scoped or {})
 
@@ -251,7 +253,7 @@ class BranchOutSerializer(serializers.ModelSerializer):
 
 class _PersonMixin:
     @extend_schema_field(OpenApiTypes.STR)
-    def get_id_number_masked(self, obj) -> str:
+    def get_id_number_masked(self, obj: Any) -> str:
         return idnumbers.mask(obj.person.id_number)
 
 
@@ -507,7 +509,7 @@ class ServiceRecordOutSerializer(_PersonMixin, serializers.ModelSerializer):
     def get_spouse_id_number_masked(self, record: ServiceRecord) -> str:
         return idnumbers.mask(record.spouse_id_number) if record.spouse_id_number else ""
 
-    def to_representation(self, instance):
+    def to_representation(self, instance: ServiceRecord) -> dict[str, Any]:
         data = super().to_representation(instance)
         if not self.context.get("show_result"):
             data.pop("result", None)

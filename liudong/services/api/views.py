@@ -9,21 +9,26 @@ from __future__ import annotations
 
 import io
 import json
+from collections.abc import Callable, Mapping
+from typing import Any, TypeVar, cast
 
+from django.db.models import QuerySet
 from django.http import HttpResponse
 from django.utils.translation import gettext as _
 from drf_spectacular.types import OpenApiTypes
 from drf_spectacular.utils import OpenApiParameter, OpenApiResponse, extend_schema
-from rest_framework import mixins, status
+from rest_framework import mixins, serializers, status
 from rest_framework.decorators import action
-from rest_framework.exceptions import ValidationError
+from rest_framework.exceptions import NotAuthenticated, ValidationError
 from rest_framework.renderers import BaseRenderer, JSONRenderer
+from rest_framework.request import Request
 from rest_framework.response import Response
 
 from liudong.accounts.models import User
 from liudong.accounts.permissions import capability_for_all, capability_for_writes
 from liudong.accounts.roles import RECORD_SERVICES
 from liudong.api.viewsets import ScopedModelViewSet
+from liudong.base import TrackedModel
 from liudong.people.api.views import KEY_REGEX
 from liudong.regions.codes import CodeError, clean_code
 from liudong.services.associations import services as association_services
@@ -74,6 +79,8 @@ from .serializers import (
 
 XLSX = "application/vnd.openxmlformats-officedocument.spreadsheetml.sheet"
 
+F = TypeVar("F", bound=Callable[..., Any])
+
 
 class XLSXRenderer(BaseRenderer):
     """Lets a client ask for ``?format=xlsx``; the workbook itself is returned as is."""
@@ -83,7 +90,12 @@ class XLSXRenderer(BaseRenderer):
     charset = None
     render_style = "binary"
 
-    def render(self, data, accepted_media_type=None, renderer_context=None):
+    def render(
+        self,
+        data: Any,
+        accepted_media_type: str | None = None,
+        renderer_context: Mapping[str, Any] | None = None,
+    ) -> bytes:
         if isinstance(data, bytes | bytearray):
             return bytes(data)
         return json.dumps(data, ensure_ascii=False).encode()  # an error body
@@ -106,24 +118,36 @@ class _RecordViewSet(mixins.ListModelMixin, mixins.RetrieveModelMixin, ScopedMod
     def scoped(self) -> dict:
         return {}
 
-    def service_create(self, values: dict):  # pragma: no cover - abstract
+    @property
+    def actor(self) -> User:
+        """The caller as the services' actor: the permission classes let only a signed-in
+        staff account this far."""
+        user = self.request.user
+        if not isinstance(user, User):
+            raise NotAuthenticated
+        return user
+
+    def service_create(self, values: dict[str, Any]) -> TrackedModel:  # pragma: no cover - abstract
         raise NotImplementedError
 
-    def service_update(self, obj, version: int | None, values: dict):  # pragma: no cover
+    # ``obj`` is the view set's own model: Any, since each override names its model.
+    def service_update(  # pragma: no cover - abstract
+        self, obj: Any, version: int | None, values: dict[str, Any]
+    ) -> None:
         raise NotImplementedError
 
-    def _answer(self, obj, code=status.HTTP_200_OK) -> Response:
+    def _answer(self, obj: TrackedModel, code: int = status.HTTP_200_OK) -> Response:
         fresh = self.get_queryset().filter(pk=obj.pk).first() or obj
         return Response(self.get_serializer_class()(fresh).data, status=code)
 
-    def create(self, request, *args, **kwargs):
+    def create(self, request: Request, *args: Any, **kwargs: Any) -> Response:
         data = self.write_serializer(data=request.data, scoped=self.scoped())
         data.is_valid(raise_exception=True)
         values = dict(data.validated_data)
         values.pop("version", None)
         return self._answer(self.service_create(values), status.HTTP_201_CREATED)
 
-    def partial_update(self, request, *args, **kwargs):
+    def partial_update(self, request: Request, *args: Any, **kwargs: Any) -> Response:
         obj = self.get_object()
         data = self.write_serializer(obj, data=request.data, partial=True, scoped=self.scoped())
         data.is_valid(raise_exception=True)
@@ -141,7 +165,9 @@ class _RecordViewSet(mixins.ListModelMixin, mixins.RetrieveModelMixin, ScopedMod
         return self._answer(obj)
 
 
-def _with_schema(write, out):
+def _with_schema(
+    write: type[serializers.Serializer], out: type[serializers.Serializer]
+) -> Callable[[F], F]:
     """The request and answer serializers of create and PATCH, for the schema."""
     return extend_schema(request=write, responses={200: out, 201: out})
 
@@ -157,27 +183,27 @@ class CampaignViewSet(_RecordViewSet):
     write_serializer = CampaignSerializer
     filterset_class = CampaignFilter
 
-    def narrow(self, queryset):
+    def narrow(self, queryset: QuerySet[Any]) -> QuerySet[Any]:
         return queryset.select_related("organiser_region").prefetch_related("regions")
 
     @_with_schema(CampaignSerializer, CampaignOutSerializer)
-    def create(self, request, *args, **kwargs):
+    def create(self, request: Request, *args: Any, **kwargs: Any) -> Response:
         """Start a campaign organised by the caller's office; without ``regions`` it
         covers the caller's whole region."""
         return super().create(request, *args, **kwargs)
 
     @_with_schema(CampaignSerializer, CampaignOutSerializer)
-    def partial_update(self, request, *args, **kwargs):
+    def partial_update(self, request: Request, *args: Any, **kwargs: Any) -> Response:
         """Change a campaign (its organising office or one above); its activities must
         still fit the period and regions."""
         return super().partial_update(request, *args, **kwargs)
 
-    def service_create(self, values):
-        return campaign_services.create_campaign(acting_user=self.request.user, **values)
+    def service_create(self, values: dict[str, Any]) -> TrackedModel:
+        return campaign_services.create_campaign(acting_user=self.actor, **values)
 
-    def service_update(self, obj, version, values):
+    def service_update(self, obj: Any, version: int | None, values: dict[str, Any]) -> None:
         campaign_services.update_campaign(
-            acting_user=self.request.user, campaign=obj, expected_version=version, **values
+            acting_user=self.actor, campaign=obj, expected_version=version, **values
         )
 
     @extend_schema(
@@ -190,7 +216,9 @@ class CampaignViewSet(_RecordViewSet):
         },
     )
     @action(detail=True, methods=["get"], renderer_classes=[JSONRenderer, XLSXRenderer])
-    def summary(self, request, pk=None, format=None):
+    def summary(
+        self, request: Request, pk: int | None = None, format: str | None = None
+    ) -> HttpResponse:
         """Activities, participants, materials and free contraceptives handed out, per
         child region (of the organiser, or of the caller's region when it lies below) and
         in total. The xlsx export is logged."""
@@ -198,7 +226,7 @@ class CampaignViewSet(_RecordViewSet):
         summary = campaign_services.campaign_summary(campaign, user=request.user)
         if request.accepted_renderer.format == "xlsx":
             buffer = io.BytesIO()
-            campaign_services.write_summary_xlsx(summary, buffer, acting_user=request.user)
+            campaign_services.write_summary_xlsx(summary, buffer, acting_user=self.actor)
             response = HttpResponse(buffer.getvalue(), content_type=XLSX)
             response["Content-Disposition"] = f'attachment; filename="campaign-{campaign.pk}.xlsx"'
             return response
@@ -215,28 +243,28 @@ class ActivityViewSet(_RecordViewSet):
     filterset_class = ActivityFilter
     fixed = ("campaign",)
 
-    def narrow(self, queryset):
+    def narrow(self, queryset: QuerySet[Any]) -> QuerySet[Any]:
         return queryset.select_related("region")
 
-    def scoped(self):
+    def scoped(self) -> dict[str, Any]:
         return {"campaign": Campaign.objects.in_scope(self.request.user)}
 
     @_with_schema(ActivitySerializer, ActivityOutSerializer)
-    def create(self, request, *args, **kwargs):
+    def create(self, request: Request, *args: Any, **kwargs: Any) -> Response:
         """Record an activity: its date within the campaign's period, its region within
         the campaign's regions and the caller's; counts of what was handed out on request."""
         return super().create(request, *args, **kwargs)
 
     @_with_schema(ActivitySerializer, ActivityOutSerializer)
-    def partial_update(self, request, *args, **kwargs):
+    def partial_update(self, request: Request, *args: Any, **kwargs: Any) -> Response:
         return super().partial_update(request, *args, **kwargs)
 
-    def service_create(self, values):
-        return campaign_services.create_activity(acting_user=self.request.user, **values)
+    def service_create(self, values: dict[str, Any]) -> TrackedModel:
+        return campaign_services.create_activity(acting_user=self.actor, **values)
 
-    def service_update(self, obj, version, values):
+    def service_update(self, obj: Any, version: int | None, values: dict[str, Any]) -> None:
         campaign_services.update_activity(
-            acting_user=self.request.user, activity=obj, expected_version=version, **values
+            acting_user=self.actor, activity=obj, expected_version=version, **values
         )
 
 
@@ -252,23 +280,23 @@ class BranchViewSet(_RecordViewSet):
     write_serializer = BranchSerializer
     filterset_class = BranchFilter
 
-    def narrow(self, queryset):
+    def narrow(self, queryset: QuerySet[Any]) -> QuerySet[Any]:
         return queryset.select_related("region")
 
     @_with_schema(BranchSerializer, BranchOutSerializer)
-    def create(self, request, *args, **kwargs):
+    def create(self, request: Request, *args: Any, **kwargs: Any) -> Response:
         return super().create(request, *args, **kwargs)
 
     @_with_schema(BranchSerializer, BranchOutSerializer)
-    def partial_update(self, request, *args, **kwargs):
+    def partial_update(self, request: Request, *args: Any, **kwargs: Any) -> Response:
         return super().partial_update(request, *args, **kwargs)
 
-    def service_create(self, values):
-        return association_services.create_branch(acting_user=self.request.user, **values)
+    def service_create(self, values: dict[str, Any]) -> TrackedModel:
+        return association_services.create_branch(acting_user=self.actor, **values)
 
-    def service_update(self, obj, version, values):
+    def service_update(self, obj: Any, version: int | None, values: dict[str, Any]) -> None:
         association_services.update_branch(
-            acting_user=self.request.user, branch=obj, expected_version=version, **values
+            acting_user=self.actor, branch=obj, expected_version=version, **values
         )
 
 
@@ -282,29 +310,29 @@ class MembershipViewSet(_RecordViewSet):
     filterset_class = MembershipFilter
     fixed = ("branch", "person")
 
-    def narrow(self, queryset):
+    def narrow(self, queryset: QuerySet[Any]) -> QuerySet[Any]:
         return queryset.select_related("person", "branch")
 
-    def scoped(self):
+    def scoped(self) -> dict[str, Any]:
         return {"branch": AssociationBranch.objects.in_scope(self.request.user)}
 
     @_with_schema(MembershipSerializer, MembershipOutSerializer)
-    def create(self, request, *args, **kwargs):
+    def create(self, request: Request, *args: Any, **kwargs: Any) -> Response:
         """She joins a branch: her file must be in the caller's region (403 otherwise);
         one open membership per person and branch."""
         return super().create(request, *args, **kwargs)
 
     @_with_schema(MembershipSerializer, MembershipOutSerializer)
-    def partial_update(self, request, *args, **kwargs):
+    def partial_update(self, request: Request, *args: Any, **kwargs: Any) -> Response:
         """Change her role, or record that she left (``left_on``)."""
         return super().partial_update(request, *args, **kwargs)
 
-    def service_create(self, values):
-        return association_services.create_membership(acting_user=self.request.user, **values)
+    def service_create(self, values: dict[str, Any]) -> TrackedModel:
+        return association_services.create_membership(acting_user=self.actor, **values)
 
-    def service_update(self, obj, version, values):
+    def service_update(self, obj: Any, version: int | None, values: dict[str, Any]) -> None:
         association_services.update_membership(
-            acting_user=self.request.user, membership=obj, expected_version=version, **values
+            acting_user=self.actor, membership=obj, expected_version=version, **values
         )
 
 
@@ -318,25 +346,23 @@ class AssociationActivityViewSet(_RecordViewSet):
     filterset_class = AssociationActivityFilter
     fixed = ("branch",)
 
-    def scoped(self):
+    def scoped(self) -> dict[str, Any]:
         return {"branch": AssociationBranch.objects.in_scope(self.request.user)}
 
     @_with_schema(AssociationActivitySerializer, AssociationActivityOutSerializer)
-    def create(self, request, *args, **kwargs):
+    def create(self, request: Request, *args: Any, **kwargs: Any) -> Response:
         return super().create(request, *args, **kwargs)
 
     @_with_schema(AssociationActivitySerializer, AssociationActivityOutSerializer)
-    def partial_update(self, request, *args, **kwargs):
+    def partial_update(self, request: Request, *args: Any, **kwargs: Any) -> Response:
         return super().partial_update(request, *args, **kwargs)
 
-    def service_create(self, values):
-        return association_services.create_association_activity(
-            acting_user=self.request.user, **values
-        )
+    def service_create(self, values: dict[str, Any]) -> TrackedModel:
+        return association_services.create_association_activity(acting_user=self.actor, **values)
 
-    def service_update(self, obj, version, values):
+    def service_update(self, obj: Any, version: int | None, values: dict[str, Any]) -> None:
         association_services.update_association_activity(
-            acting_user=self.request.user, activity=obj, expected_version=version, **values
+            acting_user=self.actor, activity=obj, expected_version=version, **values
         )
 
 
@@ -352,34 +378,34 @@ class HelpRequestViewSet(_RecordViewSet):
     filterset_class = HelpRequestFilter
     fixed = ("person", "region")
 
-    def narrow(self, queryset):
+    def narrow(self, queryset: QuerySet[Any]) -> QuerySet[Any]:
         return queryset.select_related("person", "region", "handler")
 
-    def scoped(self):
+    def scoped(self) -> dict[str, Any]:
         return {"handler": User.objects.in_scope(self.request.user).filter(is_active=True)}
 
     @_with_schema(HelpRequestSerializer, HelpRequestOutSerializer)
-    def create(self, request, *args, **kwargs):
+    def create(self, request: Request, *args: Any, **kwargs: Any) -> Response:
         """Record her request: a category is required; her file must be in the caller's
         region (403 otherwise); the deadline defaults to 15 days after receipt."""
         return super().create(request, *args, **kwargs)
 
     @_with_schema(HelpRequestSerializer, HelpRequestOutSerializer)
-    def partial_update(self, request, *args, **kwargs):
+    def partial_update(self, request: Request, *args: Any, **kwargs: Any) -> Response:
         """Assign, move along, resolve or refer (an ``outcome`` is then required), close
         or reopen."""
         return super().partial_update(request, *args, **kwargs)
 
-    def service_create(self, values):
-        return help_services.create_help_request(acting_user=self.request.user, **values)
+    def service_create(self, values: dict[str, Any]) -> TrackedModel:
+        return help_services.create_help_request(acting_user=self.actor, **values)
 
-    def service_update(self, obj, version, values):
+    def service_update(self, obj: Any, version: int | None, values: dict[str, Any]) -> None:
         help_services.update_help_request(
-            acting_user=self.request.user, help_request=obj, expected_version=version, **values
+            acting_user=self.actor, help_request=obj, expected_version=version, **values
         )
 
     @action(detail=False, methods=["get"])
-    def worklist(self, request):
+    def worklist(self, request: Request) -> Response:
         """Open and in-progress requests, overdue first, then by deadline."""
         page = self.paginate_queryset(help_services.help_worklist(request.user))
         return self.get_paginated_response(HelpRequestOutSerializer(page, many=True).data)
@@ -393,7 +419,7 @@ class HelpRequestViewSet(_RecordViewSet):
         responses={200: HelpCountsSerializer},
     )
     @action(detail=False, methods=["get"], filterset_class=None, pagination_class=None)
-    def counts(self, request):
+    def counts(self, request: Request) -> Response:
         """Requests received in a region and period, by category and by status."""
         from rest_framework import serializers
 
@@ -435,42 +461,43 @@ class ServiceRecordViewSet(_RecordViewSet):
     filterset_class = ServiceRecordFilter
     fixed = ("person",)
 
-    def narrow(self, queryset):
+    def narrow(self, queryset: QuerySet[Any]) -> QuerySet[Any]:
         return queryset.select_related("person", "region", "provider", "recorded_by")
 
-    def scoped(self):
+    def scoped(self) -> dict[str, Any]:
         return {"campaign": Campaign.objects.in_scope(self.request.user)}
 
-    def _answer(self, obj, code=status.HTTP_200_OK) -> Response:
-        fresh = self.get_queryset().filter(pk=obj.pk).first() or obj
+    def _answer(self, obj: TrackedModel, code: int = status.HTTP_200_OK) -> Response:
+        # This view set's rows and its services' results are service records.
+        fresh = cast(ServiceRecord, self.get_queryset().filter(pk=obj.pk).first() or obj)
         show = record_services.may_see_result(self.request.user, fresh)
         return Response(
             ServiceRecordOutSerializer(fresh, context={"show_result": show}).data, status=code
         )
 
-    def retrieve(self, request, *args, **kwargs):
+    def retrieve(self, request: Request, *args: Any, **kwargs: Any) -> Response:
         record = self.get_object()
         show = record_services.read_service_record(request.user, record)
         return Response(ServiceRecordOutSerializer(record, context={"show_result": show}).data)
 
     @_with_schema(ServiceRecordSerializer, ServiceRecordOutSerializer)
-    def create(self, request, *args, **kwargs):
+    def create(self, request: Request, *args: Any, **kwargs: Any) -> Response:
         """Record a service she asked for or accepted: ``consent_recorded`` must be true;
         her file must be in the caller's region (403 otherwise); a pre-pregnancy check
         needs a spouse on her file; a contraceptive supply needs the method she chose."""
         return super().create(request, *args, **kwargs)
 
     @_with_schema(ServiceRecordSerializer, ServiceRecordOutSerializer)
-    def partial_update(self, request, *args, **kwargs):
+    def partial_update(self, request: Request, *args: Any, **kwargs: Any) -> Response:
         """Correct a record (with ``version``); every rule is checked again."""
         return super().partial_update(request, *args, **kwargs)
 
-    def service_create(self, values):
-        return record_services.create_service_record(acting_user=self.request.user, **values)
+    def service_create(self, values: dict[str, Any]) -> TrackedModel:
+        return record_services.create_service_record(acting_user=self.actor, **values)
 
-    def service_update(self, obj, version, values):
+    def service_update(self, obj: Any, version: int | None, values: dict[str, Any]) -> None:
         record_services.update_service_record(
-            acting_user=self.request.user, record=obj, expected_version=version, **values
+            acting_user=self.actor, record=obj, expected_version=version, **values
         )
 
 
@@ -489,26 +516,26 @@ class FollowUpViewSet(_RecordViewSet):
     filterset_class = FollowUpFilter
     fixed = ("service",)
 
-    def narrow(self, queryset):
+    def narrow(self, queryset: QuerySet[Any]) -> QuerySet[Any]:
         return queryset.select_related("service", "service__person", "done_by")
 
-    def scoped(self):
+    def scoped(self) -> dict[str, Any]:
         return {"service": ServiceRecord.objects.in_scope(self.request.user)}
 
     @_with_schema(FollowUpSerializer, FollowUpOutSerializer)
-    def create(self, request, *args, **kwargs):
+    def create(self, request: Request, *args: Any, **kwargs: Any) -> Response:
         """Schedule a follow-up of a service, due after the service date."""
         return super().create(request, *args, **kwargs)
 
     @_with_schema(FollowUpSerializer, FollowUpOutSerializer)
-    def partial_update(self, request, *args, **kwargs):
+    def partial_update(self, request: Request, *args: Any, **kwargs: Any) -> Response:
         """Mark it done (``done_on``), move its due date or add notes."""
         return super().partial_update(request, *args, **kwargs)
 
-    def service_create(self, values):
-        return record_services.schedule_follow_up(acting_user=self.request.user, **values)
+    def service_create(self, values: dict[str, Any]) -> TrackedModel:
+        return record_services.schedule_follow_up(acting_user=self.actor, **values)
 
-    def service_update(self, obj, version, values):
+    def service_update(self, obj: Any, version: int | None, values: dict[str, Any]) -> None:
         record_services.update_follow_up(
-            acting_user=self.request.user, follow_up=obj, expected_version=version, **values
+            acting_user=self.actor, follow_up=obj, expected_version=version, **values
         )

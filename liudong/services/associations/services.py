@@ -6,12 +6,14 @@ Must not touch campaigns, help requests or service records.
 from __future__ import annotations
 
 import datetime
+from typing import Any
 
 from django.core.exceptions import ValidationError
 from django.db import transaction
 from django.utils.translation import gettext as _
 
 from liudong.accounts.roles import RECORD_SERVICES
+from liudong.actors import Actor
 from liudong.audit.models import Action
 from liudong.authorization import authorize
 from liudong.people.models import Person
@@ -50,20 +52,28 @@ def _check_branch(branch: AssociationBranch) -> None:
 
 
 @transaction.atomic
-def create_branch(*, acting_user, **values) -> AssociationBranch:
+def create_branch(*, acting_user: Actor, **values: Any) -> AssociationBranch:
     set_fields(branch := AssociationBranch(), BRANCH_FIELDS, values)
     _check_branch(branch)
     authorize(acting_user, RECORD_SERVICES, branch.region_id, outside=OUTSIDE_FIELD, field="region")
     branch.save()
     record_change(
-        Action.CREATE, acting_user, branch, branch.region_id, after=snapshot(branch, BRANCH_FIELDS)
+        Action.CREATE,
+        acting_user=acting_user,
+        obj=branch,
+        region=branch.region_id,
+        after=snapshot(branch, BRANCH_FIELDS),
     )
     return branch
 
 
 @transaction.atomic
 def update_branch(
-    *, acting_user, branch: AssociationBranch, expected_version: int | None = None, **changes
+    *,
+    acting_user: Actor,
+    branch: AssociationBranch,
+    expected_version: int | None = None,
+    **changes: Any,
 ) -> AssociationBranch:
     authorize(acting_user, RECORD_SERVICES, branch.region_id, outside=OUTSIDE_FIELD, field="region")
     before = snapshot(branch, BRANCH_FIELDS)
@@ -73,9 +83,9 @@ def update_branch(
     save_new_or_versioned(branch, expected_version)
     record_change(
         Action.UPDATE,
-        acting_user,
-        branch,
-        branch.region_id,
+        acting_user=acting_user,
+        obj=branch,
+        region=branch.region_id,
         before=before,
         after=snapshot(branch, BRANCH_FIELDS),
     )
@@ -120,7 +130,7 @@ def _check_membership(membership: Membership) -> None:
 @transaction.atomic
 def create_membership(
     *,
-    acting_user,
+    acting_user: Actor,
     branch: AssociationBranch,
     person: Person,
     joined_on: datetime.date,
@@ -137,9 +147,9 @@ def create_membership(
     membership.save()
     record_change(
         Action.CREATE,
-        acting_user,
-        membership,
-        branch.region_id,
+        acting_user=acting_user,
+        obj=membership,
+        region=branch.region_id,
         after=snapshot(membership, (*MEMBERSHIP_FIELDS, "branch", "person")),
     )
     return membership
@@ -147,7 +157,11 @@ def create_membership(
 
 @transaction.atomic
 def update_membership(
-    *, acting_user, membership: Membership, expected_version: int | None = None, **changes
+    *,
+    acting_user: Actor,
+    membership: Membership,
+    expected_version: int | None = None,
+    **changes: Any,
 ) -> Membership:
     """Change her role, or record that she left (``left_on``)."""
     authorize(
@@ -163,9 +177,9 @@ def update_membership(
     save_new_or_versioned(membership, expected_version)
     record_change(
         Action.UPDATE,
-        acting_user,
-        membership,
-        membership.branch.region_id,
+        acting_user=acting_user,
+        obj=membership,
+        region=membership.branch.region_id,
         before=before,
         after=snapshot(membership, (*MEMBERSHIP_FIELDS, "branch", "person")),
     )
@@ -190,7 +204,7 @@ def _check_association_activity(activity: AssociationActivity) -> None:
 
 @transaction.atomic
 def create_association_activity(
-    *, acting_user, branch: AssociationBranch, **values
+    *, acting_user: Actor, branch: AssociationBranch, **values: Any
 ) -> AssociationActivity:
     authorize(acting_user, RECORD_SERVICES, branch.region_id, outside=OUTSIDE_FIELD, field="branch")
     set_fields(activity := AssociationActivity(branch=branch), ASSOCIATION_ACTIVITY_FIELDS, values)
@@ -198,9 +212,9 @@ def create_association_activity(
     activity.save()
     record_change(
         Action.CREATE,
-        acting_user,
-        activity,
-        branch.region_id,
+        acting_user=acting_user,
+        obj=activity,
+        region=branch.region_id,
         after=snapshot(activity, (*ASSOCIATION_ACTIVITY_FIELDS, "branch")),
     )
     return activity
@@ -209,10 +223,10 @@ def create_association_activity(
 @transaction.atomic
 def update_association_activity(
     *,
-    acting_user,
+    acting_user: Actor,
     activity: AssociationActivity,
     expected_version: int | None = None,
-    **changes,
+    **changes: Any,
 ) -> AssociationActivity:
     authorize(
         acting_user,
@@ -227,9 +241,9 @@ def update_association_activity(
     save_new_or_versioned(activity, expected_version)
     record_change(
         Action.UPDATE,
-        acting_user,
-        activity,
-        activity.branch.region_id,
+        acting_user=acting_user,
+        obj=activity,
+        region=activity.branch.region_id,
         before=before,
         after=snapshot(activity, (*ASSOCIATION_ACTIVITY_FIELDS, "branch")),
     )
@@ -237,7 +251,7 @@ def update_association_activity(
 
 
 @transaction.atomic
-def delete_association_activity(*, acting_user, activity: AssociationActivity) -> None:
+def delete_association_activity(*, acting_user: Actor, activity: AssociationActivity) -> None:
     authorize(
         acting_user,
         RECORD_SERVICES,
@@ -246,5 +260,11 @@ def delete_association_activity(*, acting_user, activity: AssociationActivity) -
         field="branch",
     )
     before = snapshot(activity, (*ASSOCIATION_ACTIVITY_FIELDS, "branch"))
-    record_change(Action.DELETE, acting_user, activity, activity.branch.region_id, before=before)
+    record_change(
+        Action.DELETE,
+        acting_user=acting_user,
+        obj=activity,
+        region=activity.branch.region_id,
+        before=before,
+    )
     activity.delete()

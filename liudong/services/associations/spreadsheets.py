@@ -6,7 +6,10 @@ from __future__ import annotations
 
 from collections.abc import Iterable
 from functools import partial
+from pathlib import Path
+from typing import Any
 
+from liudong.actors import Actor
 from liudong.people import idnumbers
 from liudong.services.associations import services as association_services
 from liudong.services.models import (
@@ -16,6 +19,7 @@ from liudong.services.models import (
 )
 from liudong.services.spreadsheets import (
     Sheet,
+    SheetTarget,
     day_text,
     find_person,
     parse_date,
@@ -38,7 +42,9 @@ MEMBER_COLUMNS = {
 MEMBER_REQUIRED = ("id_number", "joined_on")
 
 
-def import_members(path, *, branch: AssociationBranch, acting_user, commit: bool = True):
+def import_members(
+    path: Path, *, branch: AssociationBranch, acting_user: Actor, commit: bool = True
+) -> ImportSummary:
     """Members of ``branch`` from a file (公民身份号码, 角色, 入会日期). A person already an
     open member is updated when role or date differ, else left unchanged, so importing
     the same file twice changes nothing the second time. Raises ``TableError`` when the
@@ -48,12 +54,12 @@ def import_members(path, *, branch: AssociationBranch, acting_user, commit: bool
     def one_row(values: dict) -> str:
         person = find_person(acting_user, values["id_number"])
         return save_row(
-            acting_user,
             Membership.objects.filter(branch=branch, person=person, left_on__isnull=True).first(),
             {
                 "joined_on": parse_date(values["joined_on"], "joined_on"),
                 "role": parse_role(values["role"]),
             },
+            acting_user=acting_user,
             create=partial(association_services.create_membership, branch=branch, person=person),
             update=(association_services.update_membership, "membership"),
         )
@@ -64,7 +70,7 @@ def import_members(path, *, branch: AssociationBranch, acting_user, commit: bool
 MEMBER_HEADER = ["公民身份号码", "姓名", "角色", "入会日期", "退会日期"]
 
 
-def write_members(branch: AssociationBranch, target, *, acting_user) -> int:
+def write_members(branch: AssociationBranch, target: SheetTarget, *, acting_user: Actor) -> int:
     """The branch's members (past ones too) as xlsx, ID numbers masked; logged."""
     memberships = branch.memberships.select_related("person").order_by("left_on", "joined_on")
     rows = (
@@ -98,7 +104,7 @@ BRANCH_COLUMNS = {
 BRANCH_HEADER = [names[0] for names in BRANCH_COLUMNS.values()]
 
 
-def import_branches(path, *, acting_user, commit: bool = True) -> ImportSummary:
+def import_branches(path: Path, *, acting_user: Actor, commit: bool = True) -> ImportSummary:
     """Association branches from a file (名称, 区划代码, 地点, 成立日期) through
     ``create_branch`` and ``update_branch``: a branch of that name in that region is
     updated or left unchanged, else created (in the caller's region)."""
@@ -106,14 +112,17 @@ def import_branches(path, *, acting_user, commit: bool = True) -> ImportSummary:
     branches = AssociationBranch.objects.in_scope(acting_user)
 
     def one_row(values: dict) -> str:
-        key = {"name": parse_text(values["name"]) or "", "region": parse_region(values["region"])}
+        key: dict[str, Any] = {
+            "name": parse_text(values["name"]) or "",
+            "region": parse_region(values["region"]),
+        }
         return save_row(
-            acting_user,
             branches.filter(**key).first(),
             {
                 "place": parse_text(values["place"]),
                 "founded_on": parse_optional_date(values["founded_on"], "founded_on"),
             },
+            acting_user=acting_user,
             create=partial(association_services.create_branch, **key),
             update=(association_services.update_branch, "branch"),
         )
@@ -121,7 +130,7 @@ def import_branches(path, *, acting_user, commit: bool = True) -> ImportSummary:
     return run_rows(rows, one_row, commit=commit, denied_field="region")
 
 
-def branch_rows(branches) -> Iterable[list]:
+def branch_rows(branches: Iterable[AssociationBranch]) -> Iterable[list]:
     for branch in branches:
         yield [branch.name, branch.region_id, branch.place, day_text(branch.founded_on)]
 
@@ -136,7 +145,7 @@ ASSOCIATION_ACTIVITY_HEADER = [names[0] for names in ASSOCIATION_ACTIVITY_COLUMN
 
 
 def import_association_activities(
-    path, *, branch: AssociationBranch, acting_user, commit: bool = True
+    path: Path, *, branch: AssociationBranch, acting_user: Actor, commit: bool = True
 ) -> ImportSummary:
     """Activities of ``branch`` from a file (日期, 主题, 参加人数, 备注) through
     ``create_association_activity`` and ``update_association_activity``: an activity of
@@ -144,12 +153,11 @@ def import_association_activities(
     rows = read_table(path, ASSOCIATION_ACTIVITY_COLUMNS, ("date", "title"), free_text=("notes",))
 
     def one_row(values: dict) -> str:
-        key = {
+        key: dict[str, Any] = {
             "date": parse_date(values["date"], "date"),
             "title": parse_text(values["title"]) or "",
         }
         return save_row(
-            acting_user,
             branch.activities.filter(**key).first(),
             {
                 "participants_count": parse_optional_count(
@@ -157,6 +165,7 @@ def import_association_activities(
                 ),
                 "notes": parse_text(values["notes"]),
             },
+            acting_user=acting_user,
             create=partial(association_services.create_association_activity, branch=branch, **key),
             update=(association_services.update_association_activity, "activity"),
         )
@@ -164,7 +173,7 @@ def import_association_activities(
     return run_rows(rows, one_row, commit=commit, denied_field="branch")
 
 
-def association_activity_rows(activities) -> Iterable[list]:
+def association_activity_rows(activities: Iterable[AssociationActivity]) -> Iterable[list]:
     for activity in activities:
         yield [day_text(activity.date), activity.title, activity.participants_count, activity.notes]
 

@@ -5,9 +5,11 @@ exports. Thin: rules are ``associations.services``'; must not touch the other su
 from __future__ import annotations
 
 import io
+from collections.abc import Callable
 
 from django.contrib import messages
 from django.db.models import Q
+from django.http import HttpResponse
 from django.shortcuts import redirect, render
 from django.urls import reverse
 from django.utils import timezone
@@ -31,6 +33,7 @@ from liudong.services.models import (
     Membership,
 )
 from liudong.services.views import (
+    StaffRequest,
     column_names,
     export_list,
     form_page,
@@ -38,11 +41,19 @@ from liudong.services.views import (
     lookup_attrs,
     xlsx_response,
 )
+from liudong.tabular import ImportSummary
 from liudong.web.decorators import staff_required
 from liudong.web.forms import apply_service
 
 
-def _branch_import(request, pk, what: str, importer, subject: str, columns: str):
+def _branch_import(
+    request: StaffRequest,
+    pk: int,
+    what: str,
+    importer: Callable[..., ImportSummary],
+    subject: str,
+    columns: str,
+) -> HttpResponse:
     """An import page into one branch: ``importer`` takes the file, the branch,
     ``acting_user`` and ``commit``; ``subject`` names the branch as %(name)s."""
     branch = _branch(request, pk)
@@ -59,7 +70,7 @@ def _branch_import(request, pk, what: str, importer, subject: str, columns: str)
 
 
 @staff_required(RECORD_SERVICES)
-def member_import(request, pk):
+def member_import(request: StaffRequest, pk: int) -> HttpResponse:
     subject = _("Import members of %(name)s")
     columns = "公民身份号码, 角色, 入会日期"
     return _branch_import(
@@ -68,7 +79,7 @@ def member_import(request, pk):
 
 
 @staff_required(RECORD_SERVICES)
-def branch_activity_import(request, pk):
+def branch_activity_import(request: StaffRequest, pk: int) -> HttpResponse:
     importer = association_sheets.import_association_activities
     subject = _("Import activities of %(name)s")
     columns = column_names(association_sheets.ASSOCIATION_ACTIVITY_COLUMNS)
@@ -78,7 +89,7 @@ def branch_activity_import(request, pk):
 # --- associations --------------------------------------------------------------------------
 
 
-def _branch(request, pk) -> AssociationBranch:
+def _branch(request: StaffRequest, pk: int) -> AssociationBranch:
     return scoped_object_or_404(
         AssociationBranch.objects.select_related("region"), request.user, pk=pk
     )
@@ -86,7 +97,7 @@ def _branch(request, pk) -> AssociationBranch:
 
 @require_GET
 @staff_required(RECORD_SERVICES)
-def branch_list(request):
+def branch_list(request: StaffRequest) -> HttpResponse:
     from django.db.models import Count
 
     branches = (
@@ -108,7 +119,7 @@ def _branch_initial(branch: AssociationBranch) -> dict:
 
 
 @staff_required(RECORD_SERVICES)
-def branch_create(request):
+def branch_create(request: StaffRequest) -> HttpResponse:
     form = BranchForm(request.POST or None, user=request.user)
     return form_page(
         request,
@@ -122,7 +133,7 @@ def branch_create(request):
 
 
 @staff_required(RECORD_SERVICES)
-def branch_edit(request, pk):
+def branch_edit(request: StaffRequest, pk: int) -> HttpResponse:
     branch = _branch(request, pk)
     form = BranchForm(request.POST or None, initial=_branch_initial(branch), user=request.user)
     return form_page(
@@ -142,7 +153,7 @@ def branch_edit(request, pk):
 
 @require_GET
 @staff_required(RECORD_SERVICES)
-def branch_detail(request, pk):
+def branch_detail(request: StaffRequest, pk: int) -> HttpResponse:
     branch = _branch(request, pk)
     memberships = list(
         branch.memberships.select_related("person").order_by("left_on", "-joined_on", "pk")
@@ -162,7 +173,7 @@ def branch_detail(request, pk):
 
 @require_GET
 @staff_required(RECORD_SERVICES)
-def member_export(request, pk):
+def member_export(request: StaffRequest, pk: int) -> HttpResponse:
     branch = _branch(request, pk)
     buffer = io.BytesIO()
     association_sheets.write_members(branch, buffer, acting_user=request.user)
@@ -171,14 +182,14 @@ def member_export(request, pk):
 
 @require_GET
 @staff_required(RECORD_SERVICES)
-def branch_export(request):
+def branch_export(request: StaffRequest) -> HttpResponse:
     branches = AssociationBranch.objects.in_scope(request.user).order_by("region_id", "name")
     return export_list(request, association_sheets.BRANCH_SHEET, branches, "association-branches")
 
 
 @require_GET
 @staff_required(RECORD_SERVICES)
-def branch_activity_export(request, pk):
+def branch_activity_export(request: StaffRequest, pk: int) -> HttpResponse:
     branch = _branch(request, pk)
     activities = branch.activities.order_by("date", "pk")
     name = f"association-{branch.pk}-activities"
@@ -193,7 +204,7 @@ def branch_activity_export(request, pk):
 
 
 @staff_required(RECORD_SERVICES)
-def member_add(request, pk):
+def member_add(request: StaffRequest, pk: int) -> HttpResponse:
     branch = _branch(request, pk)
     form = MemberForm(
         request.POST or None, user=request.user, initial={"joined_on": timezone.localdate()}
@@ -229,7 +240,7 @@ def member_add(request, pk):
 
 
 @staff_required(RECORD_SERVICES)
-def member_edit(request, pk):
+def member_edit(request: StaffRequest, pk: int) -> HttpResponse:
     membership = scoped_object_or_404(
         Membership.objects.select_related("branch", "person"), request.user, pk=pk
     )
@@ -259,7 +270,7 @@ def member_edit(request, pk):
 @require_POST
 @staff_required(RECORD_SERVICES)
 @post_guarded
-def member_leave(request, pk):
+def member_leave(request: StaffRequest, pk: int) -> HttpResponse:
     """Mark a member as having left today (the edit page takes another date)."""
     membership = scoped_object_or_404(
         Membership.objects.select_related("branch", "person"), request.user, pk=pk
@@ -294,7 +305,7 @@ def member_leave(request, pk):
 
 
 @staff_required(RECORD_SERVICES)
-def branch_activity_create(request, pk):
+def branch_activity_create(request: StaffRequest, pk: int) -> HttpResponse:
     branch = _branch(request, pk)
     form = AssociationActivityForm(request.POST or None, initial={"date": timezone.localdate()})
     activity = None
@@ -321,7 +332,7 @@ def branch_activity_create(request, pk):
 
 
 @staff_required(RECORD_SERVICES)
-def branch_activity_edit(request, pk):
+def branch_activity_edit(request: StaffRequest, pk: int) -> HttpResponse:
     activity = scoped_object_or_404(
         AssociationActivity.objects.select_related("branch"), request.user, pk=pk
     )

@@ -13,16 +13,19 @@ import datetime
 import secrets
 from collections.abc import Iterable
 from pathlib import Path
+from typing import IO, Any
 
 from django.core.exceptions import ValidationError
+from django.core.files.uploadedfile import UploadedFile
 from django.db import transaction
-from django.db.models import Count, Sum
+from django.db.models import Count, QuerySet, Sum
 from django.db.models.functions import Substr
 from django.utils.translation import gettext as _
 from PIL import Image, ImageOps, UnidentifiedImageError
 
+from liudong.accounts.models import User
 from liudong.accounts.roles import RECORD_SERVICES
-from liudong.actors import account_of, is_operator
+from liudong.actors import Actor, Caller, account_of
 from liudong.audit import services as audit
 from liudong.audit.models import Action
 from liudong.authorization import authorize
@@ -94,7 +97,7 @@ def _check_campaign(campaign: Campaign, codes: list[str]) -> None:
 @transaction.atomic
 def create_campaign(
     *,
-    acting_user,
+    acting_user: Actor,
     name: str,
     kind: str,
     starts_on: datetime.date,
@@ -134,9 +137,9 @@ def create_campaign(
     campaign.regions.set(Region.objects.filter(code__in=codes))
     record_change(
         Action.CREATE,
-        acting_user,
-        campaign,
-        organiser_region.code,
+        acting_user=acting_user,
+        obj=campaign,
+        region=organiser_region.code,
         after=_campaign_image(campaign, codes),
     )
     return campaign
@@ -145,11 +148,11 @@ def create_campaign(
 @transaction.atomic
 def update_campaign(
     *,
-    acting_user,
+    acting_user: Actor,
     campaign: Campaign,
     expected_version: int | None = None,
     regions: Iterable[Region] | None = None,
-    **changes,
+    **changes: Any,
 ) -> Campaign:
     """Change a campaign (its organising office or one above it). Its activities must still
     fit the new period and regions."""
@@ -187,9 +190,9 @@ def update_campaign(
         campaign.regions.set(Region.objects.filter(code__in=codes))
     record_change(
         Action.UPDATE,
-        acting_user,
-        campaign,
-        campaign.organiser_region_id,
+        acting_user=acting_user,
+        obj=campaign,
+        region=campaign.organiser_region_id,
         before=before,
         after=_campaign_image(campaign, codes),
     )
@@ -217,7 +220,7 @@ def _check_activity(activity: Activity, campaign: Campaign) -> None:
 
 
 @transaction.atomic
-def create_activity(*, acting_user, campaign: Campaign, **values) -> Activity:
+def create_activity(*, acting_user: Actor, campaign: Campaign, **values: Any) -> Activity:
     """An activity held in the caller's region, within the campaign's period and regions."""
     set_fields(
         activity := Activity(campaign=campaign, created_by=account_of(acting_user)),
@@ -233,9 +236,9 @@ def create_activity(*, acting_user, campaign: Campaign, **values) -> Activity:
     activity.save()
     record_change(
         Action.CREATE,
-        acting_user,
-        activity,
-        activity.region_id,
+        acting_user=acting_user,
+        obj=activity,
+        region=activity.region_id,
         after=snapshot(activity, (*ACTIVITY_FIELDS, "campaign")),
     )
     return activity
@@ -243,7 +246,7 @@ def create_activity(*, acting_user, campaign: Campaign, **values) -> Activity:
 
 @transaction.atomic
 def update_activity(
-    *, acting_user, activity: Activity, expected_version: int | None = None, **changes
+    *, acting_user: Actor, activity: Activity, expected_version: int | None = None, **changes: Any
 ) -> Activity:
     authorize(
         acting_user, RECORD_SERVICES, activity.region_id, outside=OUTSIDE_FIELD, field="region"
@@ -257,9 +260,9 @@ def update_activity(
     save_new_or_versioned(activity, expected_version)
     record_change(
         Action.UPDATE,
-        acting_user,
-        activity,
-        activity.region_id,
+        acting_user=acting_user,
+        obj=activity,
+        region=activity.region_id,
         before=before,
         after=snapshot(activity, (*ACTIVITY_FIELDS, "campaign")),
     )
@@ -267,13 +270,19 @@ def update_activity(
 
 
 @transaction.atomic
-def delete_activity(*, acting_user, activity: Activity) -> None:
+def delete_activity(*, acting_user: Actor, activity: Activity) -> None:
     """An activity entered by mistake; the audit log keeps what it said."""
     authorize(
         acting_user, RECORD_SERVICES, activity.region_id, outside=OUTSIDE_FIELD, field="region"
     )
     before = snapshot(activity, (*ACTIVITY_FIELDS, "campaign"))
-    record_change(Action.DELETE, acting_user, activity, activity.region_id, before=before)
+    record_change(
+        Action.DELETE,
+        acting_user=acting_user,
+        obj=activity,
+        region=activity.region_id,
+        before=before,
+    )
     activity.delete()
 
 
@@ -298,16 +307,21 @@ class CampaignSummary:
     total: SummaryRow
 
 
-def summary_region(campaign: Campaign, user=None) -> Region:
+def summary_region(campaign: Campaign, user: Caller = None) -> Region:
     """Whose children the summary lists: the organiser's, or the caller's own region when
     it lies below the organiser (a township sees its part of a county's campaign)."""
     organiser = campaign.organiser_region
-    if not is_operator(user) and user.region_id.startswith(organiser.code):
+    # Only an account has a region object to list (the operator sees the organiser's).
+    if (
+        isinstance(user, User)
+        and (user.region_id or "").startswith(organiser.code)
+        and user.region is not None
+    ):
         return user.region
     return organiser
 
 
-def campaign_summary(campaign: Campaign, *, user=None) -> CampaignSummary:
+def campaign_summary(campaign: Campaign, *, user: Caller = None) -> CampaignSummary:
     """Activities, participants, materials and contraceptives handed out, per child region
     of :func:`summary_region` and in total. Activities held at that region itself (by its
     own office) form a row of their own. Children the campaign covers appear even with
@@ -374,7 +388,9 @@ SUMMARY_HEADER = [
 ]
 
 
-def write_summary_xlsx(summary: CampaignSummary, target, *, acting_user) -> None:
+def write_summary_xlsx(
+    summary: CampaignSummary, target: str | Path | IO[Any], *, acting_user: Actor
+) -> None:
     """The summary as xlsx: a title row, the period, one row per region and a total row.
     Every export is logged (DESIGN.md §2 principle 2)."""
     from openpyxl.styles import Font
@@ -422,7 +438,7 @@ def write_summary_xlsx(summary: CampaignSummary, target, *, acting_user) -> None
     )
 
 
-def find_campaign(pk: int, user) -> Campaign:
+def find_campaign(pk: int, user: Caller) -> Campaign:
     """A campaign the caller may see (the operator sees every one)."""
     campaigns = Campaign.objects.in_scope(user)
     campaign = campaigns.select_related("organiser_region").filter(pk=pk).first()
@@ -451,14 +467,15 @@ def _not_an_image(name: str) -> ValidationError:
     )
 
 
-def _open_photo(uploaded) -> tuple[Image.Image, str]:
+def _open_photo(uploaded: UploadedFile) -> tuple[Image.Image, str]:
     """The upload as a decoded image and its format, judged by its content."""
     name = getattr(uploaded, "name", "") or ""
-    if uploaded.size > MAX_PHOTO_BYTES:
+    size = uploaded.size or 0
+    if size > MAX_PHOTO_BYTES:
         raise ValidationError(
             {
                 "photo": _("photo: “%(name)s” is larger than 5 MB (%(size).1f MB).")
-                % {"name": name, "size": uploaded.size / 1024 / 1024}
+                % {"name": name, "size": size / 1024 / 1024}
             }
         )
     try:
@@ -520,7 +537,9 @@ def _check_room_for_photo(activity: Activity) -> None:
         )
 
 
-def add_activity_photo(*, acting_user, activity: Activity, uploaded) -> ActivityPhoto:
+def add_activity_photo(
+    *, acting_user: Actor, activity: Activity, uploaded: UploadedFile
+) -> ActivityPhoto:
     """A photo of an activity in the caller's region: a JPEG, PNG or WebP image (opened
     to tell) of at most 5 MB, at most MAX_ACTIVITY_PHOTOS per activity. Stored
     re-encoded without its metadata, under a random name, with a thumbnail; audited."""
@@ -549,9 +568,9 @@ def add_activity_photo(*, acting_user, activity: Activity, uploaded) -> Activity
             photo.save()
             record_change(
                 Action.CREATE,
-                acting_user,
-                photo,
-                activity.region_id,
+                acting_user=acting_user,
+                obj=photo,
+                region=activity.region_id,
                 after={
                     **audit.snapshot(photo, PHOTO_AUDIT_FIELDS),
                     "format": kind,
@@ -565,21 +584,21 @@ def add_activity_photo(*, acting_user, activity: Activity, uploaded) -> Activity
 
 
 @transaction.atomic
-def remove_activity_photo(*, acting_user, photo: ActivityPhoto) -> None:
+def remove_activity_photo(*, acting_user: Actor, photo: ActivityPhoto) -> None:
     """A photo removed by an office of the activity's region; audited. Its files go when
     the removal is committed (``models._remove_photo_files``)."""
     region = photo.activity.region_id
     authorize(acting_user, RECORD_SERVICES, region, outside=OUTSIDE_FIELD, field="activity")
     record_change(
         Action.DELETE,
-        acting_user,
-        photo,
-        region,
+        acting_user=acting_user,
+        obj=photo,
+        region=region,
         before=audit.snapshot(photo, PHOTO_AUDIT_FIELDS),
     )
     photo.delete()
 
 
-def photos_for(user):
+def photos_for(user: Caller) -> QuerySet[ActivityPhoto]:
     """The photos of the activities the caller sees (the operator sees all)."""
     return ActivityPhoto.objects.in_scope(user)

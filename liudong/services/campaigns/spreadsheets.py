@@ -7,9 +7,12 @@ from __future__ import annotations
 import re
 from collections.abc import Iterable
 from functools import partial
+from pathlib import Path
+from typing import Any
 
 from django.utils.translation import gettext as _
 
+from liudong.actors import Actor
 from liudong.regions.models import Region
 from liudong.services.campaigns import services as campaign_services
 from liudong.services.models import (
@@ -18,6 +21,7 @@ from liudong.services.models import (
     CampaignKind,
 )
 from liudong.services.spreadsheets import (
+    Cell,
     Sheet,
     day_text,
     one_of,
@@ -44,22 +48,24 @@ ACTIVITY_REQUIRED = ("date", "region")
 COUNT_FIELDS = ("participants_count", "materials_count", "free_contraceptives_count")
 
 
-def import_activities(path, *, campaign: Campaign, acting_user, commit: bool = True):
+def import_activities(
+    path: Path, *, campaign: Campaign, acting_user: Actor, commit: bool = True
+) -> ImportSummary:
     """Activities of ``campaign`` from a file (日期, 地点, 区划代码, 参加人数, 宣传品,
     避孕药具). An activity of the same date, region and place is updated (or left
     unchanged), so importing the same file twice changes nothing the second time."""
     rows = read_table(path, ACTIVITY_COLUMNS, ACTIVITY_REQUIRED)
 
     def one_row(values: dict) -> str:
-        key = {
+        key: dict[str, Any] = {
             "date": parse_date(values["date"], "date"),
             "region": parse_region(values["region"]),
             "place": str(values["place"] or "").strip(),
         }
         return save_row(
-            acting_user,
             Activity.objects.filter(campaign=campaign, **key).first(),
             {name: parse_count(values[name], name) for name in COUNT_FIELDS},
+            acting_user=acting_user,
             create=partial(campaign_services.create_activity, campaign=campaign, **key),
             update=(campaign_services.update_activity, "activity"),
         )
@@ -88,7 +94,7 @@ CAMPAIGN_REQUIRED = ("name", "kind", "starts_on", "ends_on")
 CAMPAIGN_HEADER = [names[0] for names in CAMPAIGN_COLUMNS.values()]
 
 
-def parse_regions(value) -> list[Region] | None:
+def parse_regions(value: Cell) -> list[Region] | None:
     """A list of region codes (separated by spaces, commas or 、), ordered by code; None
     when blank."""
     codes = [code for code in re.split(r"[\s,，、;；]+", str(value or "")) if code]
@@ -96,13 +102,13 @@ def parse_regions(value) -> list[Region] | None:
     return [regions[code] for code in sorted(regions)] or None
 
 
-def _campaign_value(campaign: Campaign, field: str):
+def _campaign_value(campaign: Campaign, field: str) -> object:
     if field == "regions":
         return list(campaign.regions.order_by("code"))
     return getattr(campaign, field)
 
 
-def import_campaigns(path, *, acting_user, commit: bool = True) -> ImportSummary:
+def import_campaigns(path: Path, *, acting_user: Actor, commit: bool = True) -> ImportSummary:
     """Campaigns from a file (名称, 类型, 开始日期, 结束日期, 区划代码, 组织单位代码, 说明)
     through ``create_campaign`` and ``update_campaign``. A campaign is its name and start
     (and organising region, when given): one the caller sees is updated or left unchanged
@@ -122,7 +128,6 @@ def import_campaigns(path, *, acting_user, commit: bool = True) -> ImportSummary
             matching = matching.filter(organiser_region=organiser)
         kind = parse_choice(values["kind"], CampaignKind, CAMPAIGN_KIND_ZH, "kind", _("kind"))
         return save_row(
-            acting_user,
             one_of(
                 matching,
                 "organiser_region",
@@ -134,6 +139,7 @@ def import_campaigns(path, *, acting_user, commit: bool = True) -> ImportSummary
                 "regions": parse_regions(values["regions"]),
                 "description": parse_text(values["description"]),
             },
+            acting_user=acting_user,
             create=partial(
                 campaign_services.create_campaign,
                 name=name,
@@ -147,7 +153,7 @@ def import_campaigns(path, *, acting_user, commit: bool = True) -> ImportSummary
     return run_rows(rows, one_row, commit=commit, denied_field="organiser_region")
 
 
-def campaign_rows(campaigns) -> Iterable[list]:
+def campaign_rows(campaigns: Iterable[Campaign]) -> Iterable[list]:
     for campaign in campaigns:
         yield [
             campaign.name,
@@ -163,7 +169,7 @@ def campaign_rows(campaigns) -> Iterable[list]:
 ACTIVITY_HEADER = [names[0] for names in ACTIVITY_COLUMNS.values()]
 
 
-def activity_rows(activities) -> Iterable[list]:
+def activity_rows(activities: Iterable[Activity]) -> Iterable[list]:
     """A campaign's activities in the columns ``import_activities`` reads."""
     for activity in activities:
         counts = [getattr(activity, name) for name in COUNT_FIELDS]

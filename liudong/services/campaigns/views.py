@@ -5,17 +5,20 @@ imports and exports, and the activities' photos. Thin: rules are
 
 from __future__ import annotations
 
+import datetime
 import io
 
 from django.contrib import messages
 from django.core.exceptions import PermissionDenied
-from django.http import FileResponse, Http404
+from django.db.models import QuerySet
+from django.http import FileResponse, Http404, HttpResponse
 from django.shortcuts import get_object_or_404, redirect, render
 from django.urls import reverse
 from django.utils import timezone
 from django.utils.translation import gettext as _
 from django.views.decorators.http import require_GET, require_POST
 
+from liudong.accounts.models import User
 from liudong.accounts.roles import RECORD_SERVICES, can
 from liudong.base import scoped_object_or_404
 from liudong.services import photos
@@ -31,25 +34,32 @@ from liudong.services.models import (
     Activity,
     Campaign,
 )
-from liudong.services.views import export_list, form_page, import_page, xlsx_response
+from liudong.services.views import StaffRequest, export_list, form_page, import_page, xlsx_response
 from liudong.web.decorators import staff_required
 from liudong.web.forms import apply_service
 
 
-def _may_change_campaign(user, campaign: Campaign) -> bool:
-    return can(user, RECORD_SERVICES) and campaign.organiser_region_id.startswith(user.region_id)
+def _may_change_campaign(user: User, campaign: Campaign) -> bool:
+    own = user.region_id  # an account without a region changes nothing
+    return (
+        can(user, RECORD_SERVICES)
+        and own is not None
+        and campaign.organiser_region_id.startswith(own)
+    )
 
 
 # --- campaigns -----------------------------------------------------------------------------
 
 
-def _campaign(request, pk) -> Campaign:
+def _campaign(request: StaffRequest, pk: int) -> Campaign:
     return scoped_object_or_404(
         Campaign.objects.select_related("organiser_region"), request.user, pk=pk
     )
 
 
-def _campaign_listing(request, today):
+def _campaign_listing(
+    request: StaffRequest, today: datetime.date
+) -> tuple[QuerySet[Campaign], str]:
     """The campaigns the list shows (and exports): current and coming, past, or all."""
     when = request.GET.get("when", "current")
     campaigns = Campaign.objects.in_scope(request.user).select_related("organiser_region")
@@ -64,7 +74,7 @@ def _campaign_listing(request, today):
 
 @require_GET
 @staff_required()
-def campaign_export(request):
+def campaign_export(request: StaffRequest) -> HttpResponse:
     campaigns, _when = _campaign_listing(request, timezone.localdate())
     return export_list(
         request, campaign_sheets.CAMPAIGN_SHEET, campaigns.prefetch_related("regions"), "campaigns"
@@ -73,7 +83,7 @@ def campaign_export(request):
 
 @require_GET
 @staff_required()
-def campaign_list(request):
+def campaign_list(request: StaffRequest) -> HttpResponse:
     """The hub's first tab: campaigns in the user's region, current ones by default."""
     today = timezone.localdate()
     campaigns, when = _campaign_listing(request, today)
@@ -91,7 +101,7 @@ def campaign_list(request):
 
 
 @staff_required(RECORD_SERVICES)
-def campaign_create(request):
+def campaign_create(request: StaffRequest) -> HttpResponse:
     form = CampaignForm(request.POST or None, user=request.user)
     return form_page(
         request,
@@ -105,7 +115,7 @@ def campaign_create(request):
 
 
 @staff_required(RECORD_SERVICES)
-def campaign_edit(request, pk):
+def campaign_edit(request: StaffRequest, pk: int) -> HttpResponse:
     campaign = _campaign(request, pk)
     codes = campaign.region_codes()
     initial = {
@@ -135,7 +145,7 @@ def campaign_edit(request, pk):
 
 @require_GET
 @staff_required()
-def campaign_detail(request, pk):
+def campaign_detail(request: StaffRequest, pk: int) -> HttpResponse:
     campaign = _campaign(request, pk)
     activities = (
         Activity.objects.in_scope(request.user)
@@ -161,7 +171,7 @@ def campaign_detail(request, pk):
 
 @require_GET
 @staff_required()
-def campaign_summary_xlsx(request, pk):
+def campaign_summary_xlsx(request: StaffRequest, pk: int) -> HttpResponse:
     campaign = _campaign(request, pk)
     summary = campaign_services.campaign_summary(campaign, user=request.user)
     buffer = io.BytesIO()
@@ -171,7 +181,7 @@ def campaign_summary_xlsx(request, pk):
 
 @require_GET
 @staff_required()
-def activity_export(request, pk):
+def activity_export(request: StaffRequest, pk: int) -> HttpResponse:
     """The campaign's activities in the user's region, in the columns the import reads."""
     campaign = _campaign(request, pk)
     activities = (
@@ -195,7 +205,7 @@ def _activity_values(activity: Activity) -> dict:
 
 
 @staff_required(RECORD_SERVICES)
-def activity_create(request, pk):
+def activity_create(request: StaffRequest, pk: int) -> HttpResponse:
     campaign = _campaign(request, pk)
     form = ActivityForm(
         request.POST or None,
@@ -227,7 +237,7 @@ def activity_create(request, pk):
 
 
 @staff_required(RECORD_SERVICES)
-def activity_edit(request, pk):
+def activity_edit(request: StaffRequest, pk: int) -> HttpResponse:
     activity = scoped_object_or_404(
         Activity.objects.select_related("campaign"), request.user, pk=pk
     )
@@ -270,7 +280,7 @@ def activity_edit(request, pk):
 
 
 @staff_required(RECORD_SERVICES)
-def activity_import(request, pk):
+def activity_import(request: StaffRequest, pk: int) -> HttpResponse:
     campaign = _campaign(request, pk)
     return import_page(
         request,
@@ -287,14 +297,14 @@ def activity_import(request, pk):
 # --- activity photos -----------------------------------------------------------------------
 
 
-def _photo_activity(request, pk) -> Activity:
+def _photo_activity(request: StaffRequest, pk: int) -> Activity:
     return scoped_object_or_404(
         Activity.objects.select_related("campaign", "region"), request.user, pk=pk
     )
 
 
 @staff_required(RECORD_SERVICES)
-def activity_photos(request, pk):
+def activity_photos(request: StaffRequest, pk: int) -> HttpResponse:
     """An activity's photos: add one (opened and re-encoded by the service), remove one."""
     activity = _photo_activity(request, pk)
     form = ActivityPhotoForm(request.POST or None, request.FILES or None)
@@ -326,7 +336,7 @@ def activity_photos(request, pk):
 
 @require_GET
 @staff_required()
-def activity_photo(request, pk):
+def activity_photo(request: StaffRequest, pk: int) -> FileResponse:
     """The photo (``?size=thumb``: its thumbnail), only for a reader who sees the
     activity: the files are not public media."""
     photo = get_object_or_404(campaign_services.photos_for(request.user), pk=pk)
@@ -342,7 +352,7 @@ def activity_photo(request, pk):
 
 @require_POST
 @staff_required(RECORD_SERVICES)
-def activity_photo_remove(request, pk):
+def activity_photo_remove(request: StaffRequest, pk: int) -> HttpResponse:
     photo = get_object_or_404(
         campaign_services.photos_for(request.user).select_related("activity"), pk=pk
     )

@@ -6,15 +6,17 @@ audit entry. Must not touch campaigns, associations or service records.
 from __future__ import annotations
 
 import datetime
+from typing import Any
 
 from django.core.exceptions import ValidationError
 from django.db import transaction
-from django.db.models import Case, Count, IntegerField, Value, When
+from django.db.models import Case, Count, IntegerField, QuerySet, Value, When
 from django.utils import timezone
 from django.utils.translation import gettext as _
 
+from liudong.accounts.models import User
 from liudong.accounts.roles import RECORD_SERVICES, can
-from liudong.actors import is_operator
+from liudong.actors import Actor, Caller, is_operator
 from liudong.audit.models import Action
 from liudong.authorization import authorize
 from liudong.people.models import Person
@@ -115,12 +117,12 @@ def _check_help(help_request: HelpRequest) -> None:
 @transaction.atomic
 def create_help_request(
     *,
-    acting_user,
+    acting_user: Actor,
     person: Person,
     category: str = "",
     received_on: datetime.date | None = None,
     description: str = "",
-    handler=None,
+    handler: User | None = None,
     status: str = HelpStatus.OPEN,
     deadline: datetime.date | None = None,
     outcome: str = "",
@@ -136,11 +138,11 @@ def create_help_request(
     check_person_in_scope(acting_user, person)
     if region is None:
         residence = person.residence_region_id
-        if residence and residence.startswith(acting_user.region_id):
+        if residence and residence.startswith(acting_user.region_id or ""):
             region_code = residence
         else:
             region_code = (
-                acting_user.region_id
+                (acting_user.region_id or "")
                 if not is_operator(acting_user)
                 else person.household_region_id
             )
@@ -163,9 +165,9 @@ def create_help_request(
     help_request.save()
     record_change(
         Action.CREATE,
-        acting_user,
-        help_request,
-        region_code,
+        acting_user=acting_user,
+        obj=help_request,
+        region=region_code,
         after=_help_image(help_request),
     )
     return help_request
@@ -174,10 +176,10 @@ def create_help_request(
 @transaction.atomic
 def update_help_request(
     *,
-    acting_user,
+    acting_user: Actor,
     help_request: HelpRequest,
     expected_version: int | None = None,
-    **changes,
+    **changes: Any,
 ) -> HelpRequest:
     """Take it on, move it along, resolve or refer it (with the outcome), or reopen it."""
     authorize(
@@ -189,16 +191,16 @@ def update_help_request(
     save_new_or_versioned(help_request, expected_version)
     record_change(
         Action.UPDATE,
-        acting_user,
-        help_request,
-        help_request.region_id,
+        acting_user=acting_user,
+        obj=help_request,
+        region=help_request.region_id,
         before=before,
         after=_help_image(help_request),
     )
     return help_request
 
 
-def help_worklist(user, today: datetime.date | None = None):
+def help_worklist(user: Caller, today: datetime.date | None = None) -> QuerySet[HelpRequest]:
     """Requests still open or in progress in the caller's region: overdue first, then by
     deadline and date received."""
     today = today or timezone.localdate()
@@ -218,7 +220,7 @@ def help_worklist(user, today: datetime.date | None = None):
 
 
 def help_counts(
-    user,
+    user: Caller,
     *,
     region: str | None = None,
     received_from: datetime.date | None = None,

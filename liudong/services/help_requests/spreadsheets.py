@@ -6,12 +6,13 @@ from __future__ import annotations
 
 from collections.abc import Iterable
 from functools import partial
+from pathlib import Path
 
 from django.core.exceptions import PermissionDenied
 from django.utils.translation import gettext as _
 
 from liudong.accounts.roles import CHANGE_PEOPLE, can
-from liudong.actors import is_operator
+from liudong.actors import Actor, is_operator
 from liudong.people import idnumbers
 from liudong.services.help_requests import services as help_services
 from liudong.services.models import (
@@ -20,8 +21,10 @@ from liudong.services.models import (
     HelpStatus,
 )
 from liudong.services.spreadsheets import (
+    Cell,
     RowProblem,
     Sheet,
+    SheetTarget,
     by_number,
     check_same_person,
     day_text,
@@ -78,7 +81,7 @@ HELP_STATUS_ZH = {
 }
 
 
-def help_request_rows(requests) -> Iterable[list]:
+def help_request_rows(requests: Iterable[HelpRequest]) -> Iterable[list]:
     for item in requests:
         yield [
             idnumbers.mask(item.person.id_number),
@@ -117,12 +120,12 @@ HELP_COLUMNS = {
 HELP_REQUIRED = ("id_number", "category", "received_on")
 
 
-def parse_help_category(value) -> str:
+def parse_help_category(value: Cell) -> str:
     """A category name or code; blank stays blank for the service to refuse."""
     return parse_choice(value, HelpCategory, HELP_CATEGORY_ZH, "category", _("category"))
 
 
-def import_help_requests(path, *, acting_user, commit: bool = True) -> ImportSummary:
+def import_help_requests(path: Path, *, acting_user: Actor, commit: bool = True) -> ImportSummary:
     """Help requests from a file (公民身份号码, 类别, 受理日期, 办结期限, 情况说明, 状态,
     办理结果, 办结日期, 受理地行政区划代码, 编号) through ``create_help_request`` and
     ``update_help_request``. A row with 编号 is that request (the ID number, masked or
@@ -167,9 +170,9 @@ def import_help_requests(path, *, acting_user, commit: bool = True) -> ImportSum
             "resolved_on": parse_optional_date(values["resolved_on"], "resolved_on"),
         }
         return save_row(
-            acting_user,
             current,
             values,
+            acting_user=acting_user,
             create=partial(help_services.create_help_request, person=person, region=region),
             update=(help_services.update_help_request, "help_request"),
         )
@@ -180,6 +183,8 @@ def import_help_requests(path, *, acting_user, commit: bool = True) -> ImportSum
 HELP_SHEET = Sheet(HELP_HEADER, help_request_rows, "权益维护", "help requests", HelpRequest)
 
 
-def write_help_requests(requests, target, *, acting_user, region: str) -> int:
+def write_help_requests(
+    requests: Iterable[HelpRequest], target: SheetTarget, *, acting_user: Actor, region: str
+) -> int:
     """The listed help requests as xlsx, ID numbers masked; the export is logged."""
     return write_sheet(HELP_SHEET, requests, target, acting_user=acting_user, region=region)

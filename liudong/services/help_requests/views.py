@@ -8,6 +8,8 @@ from __future__ import annotations
 import io
 
 from django.contrib import messages
+from django.db.models import QuerySet
+from django.http import HttpResponse
 from django.shortcuts import redirect, render
 from django.urls import reverse
 from django.utils import timezone
@@ -29,17 +31,20 @@ from liudong.services.models import (
     HelpRequest,
     HelpStatus,
 )
-from liudong.services.views import lookup_attrs, xlsx_response
+from liudong.services.views import StaffRequest, lookup_attrs, xlsx_response
 from liudong.web.decorators import staff_required
 from liudong.web.forms import apply_service
 
 # --- help requests -------------------------------------------------------------------------
 
 
-def _help_listing(request):
+def _help_listing(
+    request: StaffRequest,
+) -> tuple[HelpFilterForm, QuerySet[HelpRequest]]:
     form = HelpFilterForm(request.GET or None)
     form.is_valid()
     data = getattr(form, "cleaned_data", {}) or {}
+    requests: QuerySet[HelpRequest]
     status = data.get("status") or ""
     if status:
         requests = (
@@ -57,7 +62,7 @@ def _help_listing(request):
 
 @require_GET
 @staff_required(RECORD_SERVICES)
-def help_list(request):
+def help_list(request: StaffRequest) -> HttpResponse:
     """The worklist: open and in progress, overdue first; and counts for a region and period."""
     form, requests = _help_listing(request)
     counts_form = CountsForm(
@@ -96,18 +101,18 @@ def help_list(request):
 
 @require_GET
 @staff_required(RECORD_SERVICES)
-def help_export(request):
+def help_export(request: StaffRequest) -> HttpResponse:
     _form, requests = _help_listing(request)
     buffer = io.BytesIO()
     help_sheets.write_help_requests(
-        requests, buffer, acting_user=request.user, region=request.user.region_id
+        requests, buffer, acting_user=request.user, region=request.user.region_id or ""
     )
     stamp = timezone.localtime().strftime("%Y%m%d-%H%M")
     return xlsx_response(buffer.getvalue(), f"help-requests-{request.user.region_id}-{stamp}.xlsx")
 
 
 @staff_required(RECORD_SERVICES)
-def help_create(request):
+def help_create(request: StaffRequest) -> HttpResponse:
     initial = {"id_number": request.GET.get("id_number", "")}
     form = HelpCreateForm(request.POST or None, user=request.user, initial=initial)
     form.fields["id_number"].widget.attrs.update(lookup_attrs())
@@ -136,7 +141,7 @@ def help_create(request):
 
 
 @staff_required(RECORD_SERVICES)
-def help_detail(request, pk):
+def help_detail(request: StaffRequest, pk: int) -> HttpResponse:
     help_request = scoped_object_or_404(
         HelpRequest.objects.select_related("person", "region", "handler"),
         request.user,

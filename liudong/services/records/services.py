@@ -9,10 +9,12 @@ from __future__ import annotations
 
 import dataclasses
 import datetime
+from pathlib import Path
+from typing import IO, Any
 
 from django.core.exceptions import PermissionDenied, ValidationError
 from django.db import transaction
-from django.db.models import Case, IntegerField, Value, When
+from django.db.models import Case, IntegerField, QuerySet, Value, When
 from django.utils import timezone
 from django.utils.translation import gettext as _
 
@@ -98,7 +100,7 @@ def _service_image(record: ServiceRecord) -> dict:
     )
 
 
-def _check_service(record: ServiceRecord, acting_user) -> None:
+def _check_service(record: ServiceRecord, *, acting_user: Actor) -> None:
     """The rules of a service record, whichever way it was made or changed."""
     check_choice(record.service_type, ServiceType, "service_type")
     # Service, not coercion (DESIGN.md §2.1): only what she asked for or accepted is kept.
@@ -204,13 +206,13 @@ def _check_service(record: ServiceRecord, acting_user) -> None:
         )
 
 
-def _default_service_region(acting_user, person: Person) -> str:
+def _default_service_region(person: Person, *, acting_user: Actor) -> str:
     """Where she lives when that is in the caller's region, else the caller's region."""
     residence = person.residence_region_id
-    if residence and residence.startswith(acting_user.region_id):
+    if residence and residence.startswith(acting_user.region_id or ""):
         return residence
     if not is_operator(acting_user):
-        return acting_user.region_id
+        return acting_user.region_id or ""
     if not residence:
         raise ValidationError({"region": _("region is required: she has no residence on file.")})
     return residence
@@ -218,23 +220,31 @@ def _default_service_region(acting_user, person: Person) -> str:
 
 @transaction.atomic
 def create_service_record(
-    *, acting_user, person: Person, region: Region | None = None, **values
+    *, acting_user: Actor, person: Person, region: Region | None = None, **values: Any
 ) -> ServiceRecord:
     """Record a service she asked for or accepted. Given where she lives (in the
     caller's region) unless ``region`` says where; her file must be in the caller's
     scope."""
     check_person_in_scope(acting_user, person)
     region_code = (
-        region.code if region is not None else _default_service_region(acting_user, person)
+        region.code
+        if region is not None
+        else _default_service_region(person, acting_user=acting_user)
     )
     authorize(acting_user, RECORD_SERVICES, region_code, outside=OUTSIDE_FIELD, field="region")
     record = ServiceRecord(
         person=person, region_id=region_code, recorded_by=account_of(acting_user)
     )
     set_fields(record, [name for name in SERVICE_FIELDS if name != "region"], values)
-    _check_service(record, acting_user)
+    _check_service(record, acting_user=acting_user)
     record.save()
-    record_change(Action.CREATE, acting_user, record, region_code, after=_service_image(record))
+    record_change(
+        Action.CREATE,
+        acting_user=acting_user,
+        obj=record,
+        region=region_code,
+        after=_service_image(record),
+    )
     events.publish(
         events.ServiceGiven(
             id_number=record.person.id_number,
@@ -250,10 +260,10 @@ def create_service_record(
 @transaction.atomic
 def update_service_record(
     *,
-    acting_user,
+    acting_user: Actor,
     record: ServiceRecord,
     expected_version: int | None = None,
-    **changes,
+    **changes: Any,
 ) -> ServiceRecord:
     """Correct a record (the person stays); every rule is checked again."""
     authorize(acting_user, RECORD_SERVICES, record.region_id, outside=OUTSIDE_FIELD, field="region")
@@ -267,20 +277,20 @@ def update_service_record(
     before = _service_image(record)
     set_fields(record, SERVICE_FIELDS, changes)
     authorize(acting_user, RECORD_SERVICES, record.region_id, outside=OUTSIDE_FIELD, field="region")
-    _check_service(record, acting_user)
+    _check_service(record, acting_user=acting_user)
     save_new_or_versioned(record, expected_version)
     record_change(
         Action.UPDATE,
-        acting_user,
-        record,
-        record.region_id,
+        acting_user=acting_user,
+        obj=record,
+        region=record.region_id,
         before=before,
         after=_service_image(record),
     )
     return record
 
 
-def read_service_record(user, record: ServiceRecord) -> bool:
+def read_service_record(user: Caller, record: ServiceRecord) -> bool:
     """Whether ``user`` sees the record's result; a result shown is logged as a view
     (a read of sensitive health data, PIPL)."""
     visible = may_see_result(user, record)
@@ -291,7 +301,7 @@ def read_service_record(user, record: ServiceRecord) -> bool:
     return visible
 
 
-def service_records_for(user):
+def service_records_for(user: Caller) -> QuerySet[ServiceRecord]:
     """The records the caller sees (the operator sees all)."""
     records = ServiceRecord.objects.in_scope(user)
     return records.select_related("person", "region", "provider", "campaign", "recorded_by")
@@ -300,7 +310,7 @@ def service_records_for(user):
 # --- follow-ups ----------------------------------------------------------------------------
 
 
-def _check_service_in_scope(acting_user: Actor, record: ServiceRecord) -> None:
+def _check_service_in_scope(record: ServiceRecord, *, acting_user: Actor) -> None:
     authorize(acting_user, RECORD_SERVICES)
     if not ServiceRecord.objects.in_scope(acting_user).filter(pk=record.pk).exists():
         raise PermissionDenied(
@@ -334,14 +344,14 @@ def _check_follow_up(follow_up: FollowUp) -> None:
 @transaction.atomic
 def schedule_follow_up(
     *,
-    acting_user,
+    acting_user: Actor,
     service: ServiceRecord,
     due_on: datetime.date | None = None,
     notes: str = "",
     done_on: datetime.date | None = None,
 ) -> FollowUp:
     """A follow-up of a service the caller sees, due after the service date."""
-    _check_service_in_scope(acting_user, service)
+    _check_service_in_scope(service, acting_user=acting_user)
     if due_on is None:
         raise ValidationError({"due_on": _("due_on is required.")})
     follow_up = FollowUp(service=service, due_on=due_on, notes=notes, done_on=done_on)
@@ -351,9 +361,9 @@ def schedule_follow_up(
     follow_up.save()
     record_change(
         Action.CREATE,
-        acting_user,
-        follow_up,
-        service.region_id,
+        acting_user=acting_user,
+        obj=follow_up,
+        region=service.region_id,
         after=snapshot(follow_up, (*FOLLOW_UP_FIELDS, "service", "done_by")),
     )
     return follow_up
@@ -361,11 +371,11 @@ def schedule_follow_up(
 
 @transaction.atomic
 def update_follow_up(
-    *, acting_user, follow_up: FollowUp, expected_version: int | None = None, **changes
+    *, acting_user: Actor, follow_up: FollowUp, expected_version: int | None = None, **changes: Any
 ) -> FollowUp:
     """Mark it done (``done_on``; the caller is recorded as who did it), move its due
     date, or add notes."""
-    _check_service_in_scope(acting_user, follow_up.service)
+    _check_service_in_scope(follow_up.service, acting_user=acting_user)
     before = snapshot(follow_up, (*FOLLOW_UP_FIELDS, "service", "done_by"))
     was_done = follow_up.done_on
     set_fields(follow_up, FOLLOW_UP_FIELDS, changes)
@@ -377,9 +387,9 @@ def update_follow_up(
     save_new_or_versioned(follow_up, expected_version)
     record_change(
         Action.UPDATE,
-        acting_user,
-        follow_up,
-        follow_up.service.region_id,
+        acting_user=acting_user,
+        obj=follow_up,
+        region=follow_up.service.region_id,
         before=before,
         after=snapshot(follow_up, (*FOLLOW_UP_FIELDS, "service", "done_by")),
     )
@@ -390,12 +400,12 @@ def update_follow_up(
 FOLLOW_UP_NOTICE_DAYS = 7
 
 
-def in_grid(follow_ups, grid: Grid):
+def in_grid(follow_ups: QuerySet[FollowUp], grid: Grid) -> QuerySet[FollowUp]:
     """Follow-ups of people living in the grid (her residence in one of its areas)."""
     return follow_ups.filter(grid.area_q("service__person__residence_region_id"))
 
 
-def due_follow_ups(follow_ups, today: datetime.date):
+def due_follow_ups(follow_ups: QuerySet[FollowUp], today: datetime.date) -> QuerySet[FollowUp]:
     """Not done and due within the notice period or overdue: overdue first, then by due
     date."""
     horizon = today + datetime.timedelta(days=FOLLOW_UP_NOTICE_DAYS)
@@ -412,12 +422,14 @@ def due_follow_ups(follow_ups, today: datetime.date):
     )
 
 
-def followups_due(user, today: datetime.date | None = None, grid: Grid | None = None):
+def followups_due(
+    user: Caller, today: datetime.date | None = None, grid: Grid | None = None
+) -> QuerySet[FollowUp]:
     """The follow-up worklist: due (within a week) and overdue follow-ups of the
     services the caller sees, overdue first; with ``grid``, only of people living in
     it."""
     today = today or timezone.localdate()
-    follow_ups = FollowUp.objects.in_scope(user)
+    follow_ups: QuerySet[FollowUp] = FollowUp.objects.in_scope(user)
     if grid is not None:
         follow_ups = in_grid(follow_ups, grid)
     return due_follow_ups(follow_ups.select_related("service", "service__person", "done_by"), today)
@@ -426,7 +438,9 @@ def followups_due(user, today: datetime.date | None = None, grid: Grid | None = 
 # --- counts for the statistics -------------------------------------------------------------
 
 
-def _services_in(region_code: str, start: datetime.date, end: datetime.date):
+def _services_in(
+    region_code: str, start: datetime.date, end: datetime.date
+) -> QuerySet[ServiceRecord]:
     """Recorded services given in the region's subtree between ``start`` and ``end``
     (both included). Every stored record carries her consent (the rules refuse one
     without)."""
@@ -467,15 +481,19 @@ def persons_with_service_type(
 
 
 def export_services_xlsx(
-    target, *, acting_user, region_code: str, start: datetime.date, end: datetime.date
+    target: str | Path | IO[Any],
+    *,
+    acting_user: Actor,
+    region_code: str,
+    start: datetime.date,
+    end: datetime.date,
 ) -> int:
     """One row per service given in the region's subtree in the period (masked ID
     number; never the result). The export is logged. Returns the number of rows.
     The sheet itself is ``spreadsheets.write_service_sheet``, shared with the web page."""
-    if not (
-        region_code.startswith(acting_user.region_id)
-        or acting_user.region_id.startswith(region_code)
-    ):
+    # An account without a region reaches nothing (not everything).
+    own = acting_user.region_id
+    if own is None or not (region_code.startswith(own) or own.startswith(region_code)):
         raise PermissionDenied(
             _("region: %(code)s lies outside your region %(region)s.")
             % {"code": region_code, "region": acting_user.region_id}
@@ -551,7 +569,11 @@ class PersonServices:
 
 
 def services_of_person(
-    user, person: Person, *, today: datetime.date | None = None, limit: int = PERSON_SECTION_LIMIT
+    user: Caller,
+    person: Person,
+    *,
+    today: datetime.date | None = None,
+    limit: int = PERSON_SECTION_LIMIT,
 ) -> PersonServices:
     """Her service records (newest first), the open follow-ups of those records (due
     first), and, for the roles that keep person files, her help requests and association

@@ -6,10 +6,12 @@ from __future__ import annotations
 
 from collections.abc import Iterable
 from functools import partial
+from pathlib import Path
 
+from django.db.models import QuerySet
 from django.utils.translation import gettext as _
 
-from liudong.actors import is_operator
+from liudong.actors import Actor, is_operator
 from liudong.audit import services as audit
 from liudong.audit.models import Action
 from liudong.people import idnumbers
@@ -21,10 +23,12 @@ from liudong.services.models import (
     ServiceType,
 )
 from liudong.services.records import services as record_services
-from liudong.services.servicesheet import write_service_sheet
+from liudong.services.servicesheet import service_type_zh, write_service_sheet
 from liudong.services.spreadsheets import (
+    Cell,
     RowProblem,
     Sheet,
+    SheetTarget,
     by_number,
     check_same_person,
     day_text,
@@ -69,7 +73,7 @@ YES = {"是", "y", "yes", "true", "1", "√", "同意"}
 NO = {"否", "n", "no", "false", "0", "×", "不同意"}
 
 
-def parse_service_type(value) -> str:
+def parse_service_type(value: Cell) -> str:
     names = {zh: code for code, zh in SERVICE_TYPE_ZH.items()}
     code = parse_choice(value, ServiceType, names, "service_type", _("type of service"))
     if not code:
@@ -77,12 +81,12 @@ def parse_service_type(value) -> str:
     return code
 
 
-def parse_method(value) -> str:
+def parse_method(value: Cell) -> str:
     names = {**METHOD_ZH, "其他": ContraceptiveMethod.OTHER}
     return parse_choice(value, ContraceptiveMethod, names, "contraceptive_method", _("method"))
 
 
-def parse_yes_no(value, field: str, *, empty: bool) -> bool:
+def parse_yes_no(value: Cell, field: str, *, empty: bool) -> bool:
     text = str(value if value is not None else "").strip().lower()
     if not text:
         return empty
@@ -93,7 +97,7 @@ def parse_yes_no(value, field: str, *, empty: bool) -> bool:
     raise RowProblem(field, _("“%(value)s”: write 是 or 否.") % {"value": value})
 
 
-def import_service_records(path, *, acting_user, commit: bool = True) -> ImportSummary:
+def import_service_records(path: Path, *, acting_user: Actor, commit: bool = True) -> ImportSummary:
     """Service records from a file (公民身份号码, 服务类型, 服务日期, 服务机构, 免费, 本人同意,
     避孕方法), each through ``create_service_record``: a row without 本人同意 = 是 is
     refused (she asked for or accepted it, or it is not recorded). A registered station
@@ -141,7 +145,14 @@ def import_service_records(path, *, acting_user, commit: bool = True) -> ImportS
     return run_rows(rows, one_row, commit=commit, denied_field="id_number")
 
 
-def write_service_records(records, target, *, acting_user, region: str, filters: dict) -> int:
+def write_service_records(
+    records: QuerySet[ServiceRecord],
+    target: SheetTarget,
+    *,
+    acting_user: Actor,
+    region: str,
+    filters: dict[str, str],
+) -> int:
     """The listed records (a page's filter) as xlsx; the export is logged with the filter."""
     rows = write_service_sheet(records, target)
     audit.record(
@@ -170,7 +181,7 @@ FOLLOW_UP_COLUMNS = {
 FOLLOW_UP_REQUIRED = ("id_number", "service_type", "service_date", "due_on")
 
 
-def import_follow_ups(path, *, acting_user, commit: bool = True) -> ImportSummary:
+def import_follow_ups(path: Path, *, acting_user: Actor, commit: bool = True) -> ImportSummary:
     """Follow-ups from a file (公民身份号码, 服务类型, 服务日期 name the service record;
     随访日期, 完成日期, 备注; 编号) through ``schedule_follow_up`` and ``update_follow_up``.
     A row with 编号 is that follow-up (its due date may move); else the service's
@@ -184,6 +195,7 @@ def import_follow_ups(path, *, acting_user, commit: bool = True) -> ImportSummar
         service_date = parse_date(values["service_date"], "service_date")
         due_on = parse_date(values["due_on"], "due_on")
         current = by_number(follow_ups, values["number"])
+        service: ServiceRecord | None
         if current is not None:
             service = current.service
             check_same_person(values["id_number"], service.person, current.pk)
@@ -193,7 +205,7 @@ def import_follow_ups(path, *, acting_user, commit: bool = True) -> ImportSummar
                     _("Follow-up %(number)s follows another service (%(service)s %(day)s).")
                     % {
                         "number": current.pk,
-                        "service": SERVICE_TYPE_ZH.get(service.service_type),
+                        "service": service_type_zh(service.service_type),
                         "day": service.date,
                     },
                 )
@@ -211,13 +223,13 @@ def import_follow_ups(path, *, acting_user, commit: bool = True) -> ImportSummar
                 )
             current = service.follow_ups.filter(due_on=due_on).order_by("pk").first()
         return save_row(
-            acting_user,
             current,
             {
                 "due_on": due_on,
                 "done_on": parse_optional_date(values["done_on"], "done_on"),
                 "notes": parse_text(values["notes"]),
             },
+            acting_user=acting_user,
             create=partial(record_services.schedule_follow_up, service=service),
             update=(record_services.update_follow_up, "follow_up"),
         )
@@ -225,14 +237,14 @@ def import_follow_ups(path, *, acting_user, commit: bool = True) -> ImportSummar
     return run_rows(rows, one_row, commit=commit, denied_field="id_number")
 
 
-def follow_up_rows(follow_ups) -> Iterable[list]:
+def follow_up_rows(follow_ups: Iterable[FollowUp]) -> Iterable[list]:
     """One row per follow-up (masked ID number; never the service's result)."""
     for follow_up in follow_ups:
         service = follow_up.service
         yield [
             idnumbers.mask(service.person.id_number),
             service.person.name,
-            SERVICE_TYPE_ZH.get(service.service_type, service.service_type),
+            service_type_zh(service.service_type),
             day_text(service.date),
             day_text(follow_up.due_on),
             day_text(follow_up.done_on),

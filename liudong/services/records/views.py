@@ -6,11 +6,13 @@ the follow-up worklist, and their imports and exports. Thin: rules are
 from __future__ import annotations
 
 import io
+from typing import Any
 
 from django.contrib import messages
 from django.core.exceptions import ValidationError
 from django.db import transaction
-from django.db.models import Q
+from django.db.models import Q, QuerySet
+from django.http import HttpResponse
 from django.shortcuts import get_object_or_404, redirect, render
 from django.urls import reverse
 from django.utils import timezone
@@ -18,6 +20,7 @@ from django.utils.http import url_has_allowed_host_and_scheme
 from django.utils.translation import gettext as _
 from django.views.decorators.http import require_GET, require_POST
 
+from liudong.accounts.models import User
 from liudong.accounts.roles import RECORD_SERVICES, Role
 from liudong.base import scoped_object_or_404
 from liudong.controlchars import post_guarded
@@ -34,18 +37,26 @@ from liudong.services.models import (
 )
 from liudong.services.records import services as record_services
 from liudong.services.records import spreadsheets as record_sheets
-from liudong.services.views import export_list, import_page, lookup_attrs, xlsx_response
+from liudong.services.views import (
+    StaffRequest,
+    export_list,
+    import_page,
+    lookup_attrs,
+    xlsx_response,
+)
 from liudong.web.decorators import staff_required
 from liudong.web.forms import apply_service
 
 # --- service records and follow-ups --------------------------------------------------------
 
 
-def _record(request, pk) -> ServiceRecord:
+def _record(request: StaffRequest, pk: int) -> ServiceRecord:
     return get_object_or_404(record_services.service_records_for(request.user), pk=pk)
 
 
-def _record_listing(request):
+def _record_listing(
+    request: StaffRequest,
+) -> tuple[ServiceFilterForm, QuerySet[ServiceRecord], dict[str, Any]]:
     """The records in the user's scope under the page's filter, newest first."""
     form = ServiceFilterForm(request.GET or None, user=request.user)
     form.is_valid()
@@ -72,7 +83,7 @@ def _record_listing(request):
 
 @require_GET
 @staff_required(RECORD_SERVICES)
-def record_list(request):
+def record_list(request: StaffRequest) -> HttpResponse:
     """The service-records tab: what was given in the user's scope (never the result)."""
     form, records, _data = _record_listing(request)
     return render(
@@ -90,9 +101,9 @@ def record_list(request):
 
 @require_GET
 @staff_required(RECORD_SERVICES)
-def record_export(request):
+def record_export(request: StaffRequest) -> HttpResponse:
     _form, records, data = _record_listing(request)
-    region = data["region"].code if data.get("region") else request.user.region_id
+    region = data["region"].code if data.get("region") else request.user.region_id or ""
     filters = {
         key: str(getattr(value, "pk", value))
         for key, value in data.items()
@@ -110,13 +121,13 @@ def record_export(request):
     return xlsx_response(buffer.getvalue(), f"service-records-{region}-{stamp}.xlsx")
 
 
-def _may_keep_results(user) -> bool:
+def _may_keep_results(user: User) -> bool:
     """Whether a new record's form offers the result (the service checks her file)."""
     return user.role in (Role.PROVIDER, Role.TOWNSHIP)
 
 
 @staff_required(RECORD_SERVICES)
-def record_create(request):
+def record_create(request: StaffRequest) -> HttpResponse:
     initial = {"id_number": request.GET.get("id_number", ""), "free_of_charge": True}
     form = ServiceRecordForm(
         request.POST or None,
@@ -182,7 +193,7 @@ def _record_initial(record: ServiceRecord, *, with_result: bool) -> dict:
 
 
 @staff_required(RECORD_SERVICES)
-def record_detail(request, pk):
+def record_detail(request: StaffRequest, pk: int) -> HttpResponse:
     """A record with its follow-ups, and the form to correct it. The result is shown
     (and its reading logged) only to those who may see it."""
     record = _record(request, pk)
@@ -233,7 +244,7 @@ def record_detail(request, pk):
 
 @require_POST
 @staff_required(RECORD_SERVICES)
-def follow_up_create(request, pk):
+def follow_up_create(request: StaffRequest, pk: int) -> HttpResponse:
     record = _record(request, pk)
     form = FollowUpForm(request.POST, prefix="fu")
     saved = None
@@ -258,7 +269,7 @@ def follow_up_create(request, pk):
 @require_POST
 @staff_required(RECORD_SERVICES)
 @post_guarded
-def follow_up_done(request, pk):
+def follow_up_done(request: StaffRequest, pk: int) -> HttpResponse:
     """Mark a follow-up done today, with the version the user saw."""
     follow_up = scoped_object_or_404(
         FollowUp.objects.select_related("service", "service__person"),
@@ -295,7 +306,7 @@ def follow_up_done(request, pk):
 
 @require_GET
 @staff_required(RECORD_SERVICES)
-def followup_list(request):
+def followup_list(request: StaffRequest) -> HttpResponse:
     """Due (within a week) and overdue follow-ups in the user's scope, overdue first."""
     return render(
         request,
@@ -310,7 +321,7 @@ def followup_list(request):
 
 @require_GET
 @staff_required(RECORD_SERVICES)
-def followup_export(request):
+def followup_export(request: StaffRequest) -> HttpResponse:
     """The worklist as the page lists it (masked ID numbers, never a service's result),
     with a 完成日期 column to fill in and import back."""
     return export_list(
@@ -322,7 +333,7 @@ def followup_export(request):
 
 
 @staff_required(RECORD_SERVICES)
-def record_import(request):
+def record_import(request: StaffRequest) -> HttpResponse:
     return import_page(
         request,
         key="service-records",

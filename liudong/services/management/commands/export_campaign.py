@@ -1,6 +1,9 @@
-from pathlib import Path
+from __future__ import annotations
 
-from django.core.management.base import CommandError
+from pathlib import Path
+from typing import Any
+
+from django.core.management.base import CommandError, CommandParser
 
 from liudong.commands import LiudongCommand
 from liudong.services.campaigns import services as campaign_services
@@ -13,11 +16,11 @@ class Command(LiudongCommand):
     )
     acts_as_user = True
 
-    def add_arguments(self, parser):
+    def add_arguments(self, parser: CommandParser) -> None:
         parser.add_argument("--id", required=True, type=int, dest="campaign", help="campaign id")
         parser.add_argument("--out", required=True, metavar="FILE.xlsx")
 
-    def run(self, **options):
+    def run(self, **options: Any) -> None:
         out = Path(options["out"])
         if out.suffix.lower() != ".xlsx":
             raise CommandError(f"--out {out}: the file name must end in .xlsx")
