@@ -24,16 +24,14 @@ from liudong.places.api.views import (
     SiteViewSet,
 )
 from liudong.regions.api.views import GridViewSet, RegionViewSet
-from liudong.services.api.views import (
-    ActivityViewSet,
+from liudong.services.api.associations.views import (
     AssociationActivityViewSet,
     BranchViewSet,
-    CampaignViewSet,
-    FollowUpViewSet,
-    HelpRequestViewSet,
     MembershipViewSet,
-    ServiceRecordViewSet,
 )
+from liudong.services.api.campaigns.views import ActivityViewSet, CampaignViewSet
+from liudong.services.api.help_requests.views import HelpRequestViewSet
+from liudong.services.api.records.views import FollowUpViewSet, ServiceRecordViewSet
 from liudong.stats.api.views import (
     AssessmentViewSet,
     IndicatorViewSet,
