@@ -7,6 +7,9 @@ County 330106 (西湖区) holds township A (330106002, 北山街道) and townshi
 
 from __future__ import annotations
 
+import os
+from pathlib import Path
+
 import pytest
 from hypothesis import HealthCheck
 from hypothesis import settings as hypothesis_settings
@@ -19,6 +22,76 @@ hypothesis_settings.register_profile(
 hypothesis_settings.load_profile("liudong")
 
 PASSWORD = "Correct-Horse-42"  # noqa: S105 (test accounts only)
+
+# How hard the schemathesis tests press every API operation (liudong/api/tests/
+# schemathesis_harness.py): "ci" by default, "deep" for a nightly or manual run.
+SCHEMATHESIS_DEPTH = os.environ.get("LIUDONG_SCHEMATHESIS", "ci")
+if SCHEMATHESIS_DEPTH not in ("ci", "deep"):
+    raise pytest.UsageError(f"LIUDONG_SCHEMATHESIS is ci or deep, not {SCHEMATHESIS_DEPTH!r}")
+
+
+# --- running in parallel (pytest-xdist) and on two databases ---------------------------------
+
+
+def pytest_configure(config):
+    """Under pytest-xdist each worker (gw0, gw1, ...) keeps its var/ files apart: the run's
+    audit key and node keys are created on first use, and two workers creating the same
+    file at once would chain their test databases with different keys. pytest-django
+    already gives each worker its own test database (``test_liudong_gw0``). The markers
+    ``one_database`` and ``every_database`` are declared in pyproject.toml."""
+    worker = os.environ.get("PYTEST_XDIST_WORKER")
+    if worker:
+        from django.conf import settings
+
+        folder = Path(settings.VAR_DIR) / worker
+        folder.mkdir(parents=True, exist_ok=True)
+        settings.VAR_DIR = folder
+        os.environ["LIUDONG_VAR_DIR"] = str(folder)
+
+
+# A test depends on the database when it asks for one of these (directly or through another
+# fixture: item.fixturenames is the whole closure) or carries pytest-django's django_db mark.
+DATABASE_FIXTURES = frozenset(
+    {
+        "db",
+        "transactional_db",
+        "django_db_reset_sequences",
+        "django_db_serialized_rollback",
+        "live_server",
+        "admin_user",
+        "admin_client",
+        "django_user_model",
+    }
+)
+
+
+def depends_on_the_database(item) -> bool:
+    if item.get_closest_marker("one_database"):
+        return False
+    if item.get_closest_marker("every_database") or item.get_closest_marker("django_db"):
+        return True
+    return not DATABASE_FIXTURES.isdisjoint(getattr(item, "fixturenames", ()))
+
+
+def running_on_postgresql() -> bool:
+    from django.db import connections
+
+    return connections["default"].vendor == "postgresql"
+
+
+@pytest.hookimpl(trylast=True)
+def pytest_collection_modifyitems(config, items):
+    """On PostgreSQL run only what depends on the database: the SQLite pass (CI runs it
+    first, scripts/test-all) already ran the rest. ``LIUDONG_TEST_EVERYTHING=1`` keeps every
+    test, e.g. to run the whole suite on PostgreSQL alone."""
+    if not running_on_postgresql() or os.environ.get("LIUDONG_TEST_EVERYTHING") == "1":
+        return
+    kept, deselected = [], []
+    for item in items:
+        (kept if depends_on_the_database(item) else deselected).append(item)
+    if deselected:
+        config.hook.pytest_deselected(items=deselected)
+        items[:] = kept
 
 
 @pytest.fixture(scope="session")
@@ -255,9 +328,6 @@ def _audit_key_of_the_run(monkeypatch):
     run's key, ``LIUDONG_VAR_DIR/audit-key``: a test that points VAR_DIR elsewhere (its own
     upload or photo folder) still extends that log with that key. ``audit_keys`` gives a
     test a key of its own."""
-    import os
-    from pathlib import Path
-
     from django.conf import settings
 
     from liudong.audit import keys

@@ -753,6 +753,37 @@ REGISTRY: dict[str, Scoped] = {
 }
 
 
+def _declared(record_type) -> Scoped:
+    """The entry of a plain record type declared with an ``example`` (liudong.records):
+    its rows made through the generic service call, its pages and API from the declaration."""
+    from liudong import records
+
+    def factory(place: Place):
+        values = record_type.example(place.township)
+        return records.create(record_type, acting_user=place.actor, **values)
+
+    ns, slug = record_type.url_namespace, record_type.slug
+    return Scoped(
+        record_type.model._meta.label,
+        factory,
+        f"{ns}:{slug}",
+        f"{ns}:{slug}_detail" if record_type.has_page else None,
+        record_type.api_basename if record_type.api_prefix else None,
+    )
+
+
+def _register_declared() -> None:
+    from liudong.records import all_types
+
+    for record_type in all_types():
+        if record_type.example is not None and record_type.model._meta.label not in REGISTRY:
+            entry = _declared(record_type)
+            REGISTRY[entry.model] = entry
+
+
+_register_declared()
+
+
 # --- the harness the generic tests share ---------------------------------------------------
 
 SURFACES = ("web_list", "web_detail", "api_list", "api_detail")

@@ -15,29 +15,89 @@ from django.db import connection
 
 LIUDONG = str(Path(sys.executable).parent / "liudong")
 
+# A test that gives its subprocess a database of the suite's kind asks for no database
+# fixture, yet depends on the database: it runs on PostgreSQL too (conftest.py deselects
+# the tests that do not depend on it there).
+EVERY_DATABASE = pytest.mark.every_database
+
+
+def _postgres_params() -> dict:
+    settings = connection.settings_dict
+    return {"host": settings["HOST"], "port": settings["PORT"], "user": settings["USER"]}
+
+
+def _postgres_url(name: str) -> str:
+    settings = connection.settings_dict
+    return f"postgres://{settings['USER']}@{settings['HOST']}:{settings['PORT']}/{name}"
+
+
+def _admin(sql: str) -> None:
+    import psycopg
+
+    with psycopg.connect(dbname="postgres", autocommit=True, **_postgres_params()) as admin:
+        admin.execute(sql)
+
+
+def _database_env(var: Path, template: str | None = None):
+    """Environment for a subprocess with a database nobody else uses (on PostgreSQL a new
+    database, a copy of ``template`` when given); returns (env, database, drop)."""
+    env = {**os.environ, "LIUDONG_VAR_DIR": str(var), "LIUDONG_SECRET_KEY": "cli-test"}
+    env.pop("DJANGO_SETTINGS_MODULE", None)
+    # The audit key and anchors in that var/ folder, as a newcomer's: the suite points these
+    # at files of the running test, which a database copied from the template never saw.
+    env.pop("LIUDONG_AUDIT_KEY", None)
+    env.pop("LIUDONG_AUDIT_ANCHORS", None)
+    if connection.vendor == "postgresql":
+        name = f"liudong_cli_{uuid.uuid4().hex[:10]}"
+        _admin(f'CREATE DATABASE "{name}"' + (f' TEMPLATE "{template}"' if template else ""))
+        env["DATABASE_URL"] = _postgres_url(name)
+        return env, ("postgresql", name, _postgres_params())
+    env.pop("DATABASE_URL", None)
+    return env, ("sqlite", str(var / "liudong.sqlite3"), None)
+
+
+def _drop(database) -> None:
+    vendor, name, _params = database
+    if vendor == "postgresql":
+        _admin(f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)')
+
 
 @pytest.fixture
 def fresh_database(tmp_path):
     """Environment for a subprocess with a database nobody else uses."""
-    env = {**os.environ, "LIUDONG_VAR_DIR": str(tmp_path / "var"), "LIUDONG_SECRET_KEY": "cli-test"}
-    env.pop("DJANGO_SETTINGS_MODULE", None)
-    if connection.vendor == "postgresql":
-        import psycopg
+    env, database = _database_env(tmp_path / "var")
+    yield env, database
+    _drop(database)
 
-        settings = connection.settings_dict
-        name = f"liudong_cli_{uuid.uuid4().hex[:10]}"
-        params = {"host": settings["HOST"], "port": settings["PORT"], "user": settings["USER"]}
-        with psycopg.connect(dbname="postgres", autocommit=True, **params) as admin:
-            admin.execute(f'CREATE DATABASE "{name}"')
-        env["DATABASE_URL"] = (
-            f"postgres://{settings['USER']}@{settings['HOST']}:{settings['PORT']}/{name}"
-        )
-        yield env, ("postgresql", name, params)
-        with psycopg.connect(dbname="postgres", autocommit=True, **params) as admin:
-            admin.execute(f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)')
-    else:
-        env.pop("DATABASE_URL", None)
-        yield env, ("sqlite", str(tmp_path / "var" / "liudong.sqlite3"), None)
+
+@pytest.fixture(scope="session")
+def migrated_template(tmp_path_factory):
+    """One database `liudong migrate`d (the schema and 44,703 divisions: the slow part) and
+    its var/ folder (audit key, node keys), made once per test process and copied by
+    ``migrated_database``. ``test_a_newcomers_session`` still migrates from nothing."""
+    folder = tmp_path_factory.mktemp("cli-template")
+    env, database = _database_env(folder / "var")
+    env["LIUDONG_NODE_KEY"] = str(folder / "node-keys")
+    done = liudong(env, "migrate")
+    assert done.returncode == 0, done.stderr
+    yield folder, database
+    _drop(database)
+
+
+@pytest.fixture
+def migrated_database(tmp_path, migrated_template):
+    """Like ``fresh_database``, already migrated: a copy of the session's template (on
+    PostgreSQL ``CREATE DATABASE ... TEMPLATE``), with copies of its keys."""
+    import shutil
+
+    folder, (vendor, template, _params) = migrated_template
+    shutil.copytree(folder / "var", tmp_path / "var")
+    if (folder / "node-keys").exists():
+        shutil.copytree(folder / "node-keys", tmp_path / "node-keys")
+    env, database = _database_env(tmp_path / "var", template if vendor == "postgresql" else None)
+    env["LIUDONG_NODE_KEY"] = str(tmp_path / "node-keys")
+    yield env, database
+    _drop(database)
 
 
 def scan_qr_codes(pdf) -> list[str]:
@@ -75,6 +135,7 @@ def tamper(database, sql):
             db.execute(sql)
 
 
+@EVERY_DATABASE
 def test_a_newcomers_session(fresh_database, tmp_path):
     env, database = fresh_database
     assert "import regions FILE" in liudong(env, "--help").stdout
@@ -111,6 +172,7 @@ def test_a_newcomers_session(fresh_database, tmp_path):
     assert "#2" in liudong(env, "audit", "verify").stderr
 
 
+@EVERY_DATABASE
 def test_usage_errors_have_one_shape(fresh_database):
     env, _ = fresh_database
     unknown = liudong(env, "import", "people-and-pets", "x.csv")
@@ -121,6 +183,7 @@ def test_usage_errors_have_one_shape(fresh_database):
     assert missing.stderr.strip() == "liudong: error: no such file: /no/such/file.csv"
 
 
+@EVERY_DATABASE
 def test_migrations_are_reversible(fresh_database):
     env, _ = fresh_database
     django_admin = [sys.executable, "-m", "django"]
@@ -168,16 +231,14 @@ def query(database, sql):
 
 
 @pytest.fixture
-def certificate_office(fresh_database, tmp_path):
+def certificate_office(migrated_database, tmp_path):
     """A migrated database with township 北山街道's account and two files registered
     there (a woman of 35 and a man), and a key folder of its own."""
     import datetime
 
     from liudong.people.idnumbers import make
 
-    env, database = fresh_database
-    env = {**env, "LIUDONG_NODE_KEY": str(tmp_path / "node-keys")}
-    assert liudong(env, "migrate").returncode == 0
+    env, database = migrated_database
     made = liudong(env, "createuser", "beishan", "--role", "township", "--region", "330106002")
     assert made.returncode == 0, made.stderr
     woman = make("330106", datetime.date(1990, 5, 5), 12, "2")
@@ -193,6 +254,7 @@ def certificate_office(fresh_database, tmp_path):
     return env, database, woman, man
 
 
+@EVERY_DATABASE
 def test_issue_verify_print_and_revoke_a_certificate(certificate_office, tmp_path):
     env, database, woman, man = certificate_office
     issued = liudong(
@@ -263,6 +325,7 @@ def test_issue_verify_print_and_revoke_a_certificate(certificate_office, tmp_pat
     assert liudong(env, "audit", "verify").returncode == 0
 
 
+@EVERY_DATABASE
 def test_issue_in_bulk_from_a_file(certificate_office, tmp_path):
     env, _database, woman, man = certificate_office
     listing = tmp_path / "issue.csv"

@@ -35,6 +35,10 @@ FIRST = make("330106", datetime.date(1994, 6, 1), 22, "2")
 SECOND = make("330106", datetime.date(1990, 2, 3), 31, "1")
 WAIT_SECONDS = 60  # an upper bound for a delivery round trip on a busy 2-core machine
 
+# SQLite files of their own whatever the suite's database: once is enough (not again on
+# PostgreSQL).
+pytestmark = pytest.mark.one_database
+
 
 def _free_port() -> int:
     with socket.socket() as probe:

@@ -5,6 +5,7 @@ from drf_spectacular.views import SpectacularAPIView, SpectacularSwaggerSplitVie
 from rest_framework.routers import DefaultRouter
 
 from liudong.accounts.api.views import ApiTokenViewSet, UserViewSet, me, obtain_token
+from liudong.api.records import register as register_records
 from liudong.audit.api.views import AuditEntryViewSet
 from liudong.certificates.api.views import (
     CertificateViewSet,
@@ -16,13 +17,7 @@ from liudong.exchange.api.intake import IntakeBatchViewSet, IntakeRowViewSet
 from liudong.exchange.api.matching import MatchReportViewSet
 from liudong.exchange.api.views import InboxMessageViewSet, OutboxMessageViewSet
 from liudong.people.api.views import ChildViewSet, EpisodeViewSet, PersonViewSet
-from liudong.places.api.views import (
-    AgreementViewSet,
-    EmployerViewSet,
-    RentalHouseViewSet,
-    SafetyIssueViewSet,
-    SiteViewSet,
-)
+from liudong.places.api.views import VIEWSETS as PLACE_VIEWSETS
 from liudong.regions.api.views import GridViewSet, RegionViewSet
 from liudong.services.api.associations.views import (
     AssociationActivityViewSet,
@@ -63,11 +58,7 @@ router.register(
 router.register("help-requests", HelpRequestViewSet, basename="help-request")
 router.register("service-records", ServiceRecordViewSet, basename="service-record")
 router.register("follow-ups", FollowUpViewSet, basename="follow-up")
-router.register("employers", EmployerViewSet, basename="employer")
-router.register("rental-houses", RentalHouseViewSet, basename="rental-house")
-router.register("sites", SiteViewSet, basename="site")
-router.register("agreements", AgreementViewSet, basename="agreement")
-router.register("safety-issues", SafetyIssueViewSet, basename="safety-issue")
+register_records(router, PLACE_VIEWSETS)  # employers, rental-houses, sites, agreements, ...
 router.register("indicators", IndicatorViewSet, basename="indicator")
 router.register("monthly-reports", MonthlyReportViewSet, basename="monthly-report")
 router.register("targets", TargetViewSet, basename="target")

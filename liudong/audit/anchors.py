@@ -181,7 +181,8 @@ def _parse(number: int, text: str, cache: dict[str, crypto.PublicKey]) -> Anchor
         )
         signature = base64.b64decode(data["signature"], validate=True)
         version = data["v"]
-    except (ValueError, KeyError, TypeError, binascii.Error) as exc:
+    # OverflowError: JSON's Infinity as the count (int() of an infinite float).
+    except (ValueError, KeyError, TypeError, OverflowError, binascii.Error) as exc:
         raise AnchorError(f"line {number} is not an anchor ({exc})") from exc
     if version != VERSION or anchor.count < 0 or not 0 <= anchor.legacy_until <= anchor.count:
         raise AnchorError(f"line {number} is not an anchor of this version")

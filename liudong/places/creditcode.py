@@ -15,6 +15,7 @@ from __future__ import annotations
 
 import dataclasses
 import unicodedata
+from typing import Any
 
 from django.utils.translation import gettext as _
 
@@ -49,7 +50,7 @@ def organisation_check(body8: str) -> str:
     return "X" if value == 10 else "0" if value == 11 else str(value)
 
 
-def normalise(raw) -> str:
+def normalise(raw: Any) -> str:
     """Full-width characters folded (NFKC), spaces and hyphens dropped, upper case."""
     text = unicodedata.normalize("NFKC", "" if raw is None else str(raw))
     return "".join(text.split()).replace("-", "").upper()
@@ -85,7 +86,7 @@ class CreditCode:
         return self.code
 
 
-def parse(raw) -> CreditCode:
+def parse(raw: Any) -> CreditCode:
     """The code in ``raw`` or :class:`CreditCodeError` naming the rule it breaks."""
     code = normalise(raw)
     if len(code) != LENGTH:

@@ -20,30 +20,20 @@ from django.utils.translation import gettext_lazy
 from liudong.people import idnumbers
 from liudong.people.forms import DateInput, RegionCodeField
 from liudong.people.models import Person, ResidenceEpisode
+from liudong.records import RecordForm
 
 from .models import Agreement, Employer, RentalHouse, Site
 
 PLACE_REGION_LENGTHS = (6, 9, 12, 15)
 
 
-class PlaceForm(forms.Form):
+class PlaceForm(RecordForm):
     """A record's own fields plus the version the user started from (a hidden field:
-    a save based on an older version is refused by the service)."""
-
-    version = forms.IntegerField(widget=forms.HiddenInput, required=False)
-
-    def __init__(self, *args, user, **kwargs):
-        self.user = user
-        super().__init__(*args, **kwargs)
-
-    def values(self) -> dict:
-        return {k: v for k, v in self.cleaned_data.items() if k != "version"}
-
-    def expected_version(self) -> int | None:
-        return self.cleaned_data.get("version")
+    a save based on an older version is refused by the service): the generic record
+    form (``liudong.records``), so the generic pages take the hand-written place forms."""
 
 
-def _region_field():
+def _region_field() -> RegionCodeField:
     return RegionCodeField(
         label=gettext_lazy("Region code"),
         lengths=PLACE_REGION_LENGTHS,
@@ -118,7 +108,7 @@ class SiteForm(PlaceForm):
     phone = forms.CharField(label=gettext_lazy("Phone"), max_length=30, required=False)
 
 
-def place_key(place) -> str:
+def place_key(place: Any) -> str:
     return f"{PLACE_FIELD[type(place)]}:{place.pk}"
 
 
@@ -136,7 +126,7 @@ class _PlaceChoiceForm(PlaceForm):
 
     place_models: tuple[Any, ...] = ()
 
-    def __init__(self, *args, user, place=None, **kwargs):
+    def __init__(self, *args: Any, user: Any, place: Any = None, **kwargs: Any) -> None:
         super().__init__(*args, user=user, **kwargs)
         self.place = place
         if place is None:
@@ -157,7 +147,7 @@ class _PlaceChoiceForm(PlaceForm):
             )
         return choices
 
-    def clean_place(self):
+    def clean_place(self) -> Any:
         field, _sep, pk = self.cleaned_data["place"].partition(":")
         model = PLACE_MODEL.get(field)
         if model is None or model not in self.place_models or not pk.isdigit():
@@ -224,7 +214,7 @@ class LinkResidentForm(forms.Form):
         widget=forms.TextInput(attrs={"autocomplete": "off", "inputmode": "text"}),
     )
 
-    def __init__(self, *args, user, **kwargs):
+    def __init__(self, *args: Any, user: Any, **kwargs: Any) -> None:
         self.user = user
         super().__init__(*args, **kwargs)
 
@@ -254,7 +244,7 @@ def today_initial() -> dict:
     return {"found_on": timezone.localdate()}
 
 
-def initial_of(obj, fields: tuple[str, ...]) -> dict:
+def initial_of(obj: Any, fields: tuple[str, ...]) -> dict:
     """A record's values as the form's initial data (region as its code)."""
     initial = {}
     for name in fields:

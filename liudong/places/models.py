@@ -18,7 +18,7 @@ from liudong.base import ScopedQuerySet, TrackedModel
 from liudong.regions.models import Region
 
 
-def _region_field():
+def _region_field() -> models.ForeignKey:
     return models.ForeignKey(
         Region,
         verbose_name=_("region"),

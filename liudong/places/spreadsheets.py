@@ -31,6 +31,7 @@ from liudong.actors import Actor, is_operator
 from liudong.audit import services as audit
 from liudong.audit.models import Action
 from liudong.people.rows import Problem, parse_date, text
+from liudong.records import check_region
 from liudong.regions.models import Region
 from liudong.regions.services import resolve_region
 from liudong.tabular import ImportSummary, read_table, row_problems
@@ -140,13 +141,13 @@ class RecordType:
     def header(self) -> list[str]:
         return [names[0] for names in self.columns.values()]
 
-    def read(self, path) -> list:
+    def read(self, path: Any) -> list:
         return list(
             read_table(path, self.columns, required=self.required, free_text=self.multiline)
         )
 
     def run(
-        self, rows: Iterable, *, acting_user: Actor, atomic=False, dry_run=False
+        self, rows: Iterable, *, acting_user: Actor, atomic: bool = False, dry_run: bool = False
     ) -> ImportSummary:
         """Import ``rows`` (row number, cells); ``atomic``: nothing saved if a row is
         refused; ``dry_run``: nothing saved at all (the preview)."""
@@ -203,7 +204,7 @@ class RecordType:
             "row": first_row,
         }
 
-    def _fields(self, record) -> list:
+    def _fields(self, record: Any) -> list:
         """The record's fields named as the columns (a place by its name or address),
         choices as their words, None blank."""
         cells = []
@@ -239,7 +240,7 @@ class RecordType:
                 values[name] = words.code(values[name], name)
         return values
 
-    def _save(self, summary: ImportSummary, row: Row, existing) -> None:
+    def _save(self, summary: ImportSummary, row: Row, existing: Any) -> None:
         """Create or update the row's record through the services (a savepoint per row,
         so a refused row leaves nothing behind)."""
         try:
@@ -273,7 +274,7 @@ def _region(row: Row) -> Region:
     """The row's region, which must lie in the caller's (the services' rule)."""
     try:
         region = resolve_region(row.values["region"])
-        services.check_region(row.user, region.code)
+        check_region(row.user, region.code)
     except ValidationError as exc:
         raise _Rejected("region", " ".join(exc.messages)) from exc
     return region
@@ -296,7 +297,7 @@ PLACE_NAMES: dict[type[models.Model], str] = {
 }
 
 
-def _place(row: Row, model: type[models.Model], field: str):
+def _place(row: Row, model: type[models.Model], field: str) -> Any:
     """The place the row names in column ``field``, looked for only under the row's
     region (itself inside the caller's): another region's place is never found, never
     named, and a missing one is never added."""
@@ -557,7 +558,7 @@ read_rental_houses, import_rental_houses, export_rental_houses = (
 RENTAL_HOUSE_COLUMNS, RENTAL_HOUSE_HEADER = RENTAL_HOUSES.columns, RENTAL_HOUSES.header
 
 
-def _check_export(acting_user, prefix: str) -> None:
+def _check_export(acting_user: Any, prefix: str) -> None:
     if not is_operator(acting_user):
         services.check_role(acting_user)
         if not prefix.startswith(acting_user.region_id):

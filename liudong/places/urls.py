@@ -1,6 +1,8 @@
 from django.urls import path
 
-from . import views
+from liudong.web import records as web_records
+
+from . import records, views
 
 app_name = "places"
 urlpatterns = [
@@ -11,13 +13,15 @@ urlpatterns = [
     path("houses/<int:pk>/", views.house_detail, name="houses_detail"),
     path("sites/<int:pk>/", views.site_detail, name="sites_detail"),
     path("safety/<int:pk>/rectify/", views.rectify, name="rectify"),
+    *web_records.urlpatterns(
+        records.TYPES,
+        list_view=views.record_list,
+        new_view=views.record_new,
+        edit_view=views.record_edit,
+        detail_view=views.record_detail,
+        own_detail=views.OWN_DETAIL,
+    ),
 ]
-for slug in views.KINDS:
-    urlpatterns += [
-        path(f"{slug}/", views.record_list, {"slug": slug}, name=slug),
-        path(f"{slug}/new/", views.record_new, {"slug": slug}, name=f"{slug}_new"),
-        path(f"{slug}/<int:pk>/edit/", views.record_edit, {"slug": slug}, name=f"{slug}_edit"),
-    ]
 for slug in views.TRANSFERS:
     urlpatterns += [
         path(f"{slug}/import/", views.import_file, {"slug": slug}, name=f"{slug}_import"),

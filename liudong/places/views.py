@@ -9,139 +9,72 @@ record is a 404); every change goes through ``places.services`` (the forms never
 
 from __future__ import annotations
 
-import dataclasses
 import io
 from collections.abc import Callable
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 from django.contrib import messages
-from django.core.exceptions import PermissionDenied, ValidationError
+from django.core.exceptions import ValidationError
 from django.core.paginator import Paginator
-from django.db import models, transaction
-from django.db.models import Count, Q
-from django.http import Http404, HttpResponse
+from django.http import Http404, HttpRequest, HttpResponse
 from django.shortcuts import get_object_or_404, redirect, render
 from django.urls import reverse
 from django.utils import timezone
 from django.utils.translation import gettext as _
-from django.utils.translation import gettext_lazy
 from django.views.decorators.http import require_GET, require_POST
 from django.views.decorators.vary import vary_on_headers
 
 from liudong.accounts.roles import MANAGE_PLACES, can
-from liudong.base import StaleWrite
 from liudong.people.models import ResidenceEpisode
+from liudong.records import RecordType, form_class
 from liudong.regions.models import Region
 from liudong.safesheet import write_table
 from liudong.tabular import TableError
+from liudong.web import records as web_records
 from liudong.web import uploads
 from liudong.web.decorators import staff_required
-from liudong.web.forms import add_service_errors
 
-from . import filters, services, spreadsheets
+from . import filters, records, services, spreadsheets
 from .forms import (
-    AgreementForm,
-    EmployerForm,
     LinkResidentForm,
-    PlaceForm,
     RectifyForm,
-    RentalHouseForm,
-    SafetyIssueForm,
-    SiteForm,
     initial_of,
 )
 from .models import Agreement, Employer, RentalHouse, SafetyIssue, Site
+
+if TYPE_CHECKING:
+    from liudong.accounts.models import User
+
+    class StaffRequest(HttpRequest):
+        """A request past staff_required: its user is a staff account."""
+
+        user: User
+        htmx: Any
+
+else:
+    StaffRequest = HttpRequest
 
 PAGE_SIZE = 50
 EXPIRING_DAYS = 30
 
 
-@dataclasses.dataclass(frozen=True)
-class Kind:
-    """One tab of the places hub: its model, list and form."""
-
-    slug: str
-    model: type[models.Model]
-    form: type[PlaceForm]
-    title: Any  # a lazy translation
-    new_label: Any
-    listing: Callable[[models.QuerySet], models.QuerySet] = lambda qs: qs
-    has_page: bool = True  # a page of its own (else edits go back to the place's page)
-
-
-def _houses(qs):
-    return (
-        qs.annotate(
-            open_issues=Count("safety_issues", filter=Q(safety_issues__rectified_on__isnull=True))
-        )
-        .select_related("region")
-        .order_by("region_id", "address", "id")
-    )
-
-
-def _issues(qs: Any):
-    return qs.select_related("rental_house").register_order(timezone.localdate())
-
-
-KINDS = {
-    kind.slug: kind
-    for kind in (
-        Kind(
-            "employers",
-            Employer,
-            EmployerForm,
-            gettext_lazy("Employers"),
-            gettext_lazy("New employer"),
-            lambda qs: qs.select_related("region"),
-        ),
-        Kind(
-            "houses",
-            RentalHouse,
-            RentalHouseForm,
-            gettext_lazy("Rental houses"),
-            gettext_lazy("New rental house"),
-            _houses,
-        ),
-        Kind(
-            "sites",
-            Site,
-            SiteForm,
-            gettext_lazy("Markets and sites"),
-            gettext_lazy("New site"),
-            lambda qs: qs.select_related("region"),
-        ),
-        Kind(
-            "agreements",
-            Agreement,
-            AgreementForm,
-            gettext_lazy("Agreements"),
-            gettext_lazy("New agreement"),
-            lambda qs: qs.select_related("employer", "rental_house", "site"),
-            has_page=False,
-        ),
-        Kind(
-            "safety",
-            SafetyIssue,
-            SafetyIssueForm,
-            gettext_lazy("Safety register"),
-            gettext_lazy("Add hazard"),
-            _issues,
-            has_page=False,
-        ),
-    )
-}
+Kind = RecordType
+KINDS = records.BY_SLUG
+# The kinds with a list table and a page of their own (the others get the generic ones).
+OWN_TABLES = ("employers", "houses", "sites", "agreements", "safety")
+OWN_DETAIL = ("employers", "houses", "sites")
 SLUG_OF = {kind.model: slug for slug, kind in KINDS.items()}
 
 
-def _scoped(request, model):
+def _scoped(request: StaffRequest, model: Any) -> Any:
     return model.objects.in_scope(request.user)
 
 
-def _record(request, model, pk):
+def _record(request: StaffRequest, model: Any, pk: int) -> Any:
     return get_object_or_404(_scoped(request, model), pk=pk)
 
 
-def record_url(obj) -> str:
+def record_url(obj: Any) -> str:
     """The page that shows a record: its own, or its place's for agreements and hazards."""
     if isinstance(obj, Agreement):
         obj = obj.place
@@ -150,7 +83,7 @@ def record_url(obj) -> str:
     return reverse(f"places:{SLUG_OF[type(obj)]}_detail", args=[obj.pk])
 
 
-def _tabs(request, active: str) -> dict:
+def _tabs(request: StaffRequest, active: str) -> dict[str, Any]:
     user = request.user
     return {
         "kinds": KINDS.values(),
@@ -166,22 +99,22 @@ def _tabs(request, active: str) -> dict:
 
 @require_GET
 @staff_required()
-def hub(request):
+def hub(request: StaffRequest) -> HttpResponse:
     return redirect("places:employers")
 
 
-def _filtered(request, kind: Kind):
+def _filtered(request: StaffRequest, kind: Kind) -> tuple[Any, str, str]:
     user = request.user
     q = request.GET.get("q", "").strip()
     prefix = filters.region_prefix(user, request.GET.get("region", ""))
-    records = kind.listing(_scoped(request, kind.model).in_region(prefix))
+    records = kind.listed(_scoped(request, kind.model).in_region(prefix))
     return filters.search(records, q), q, prefix
 
 
 @vary_on_headers("HX-Request")
 @require_GET
 @staff_required()
-def record_list(request, slug):
+def record_list(request: StaffRequest, slug: str) -> HttpResponse:
     """One tab: the records in the user's region, searched and filtered; the search box
     asks again as the user types (htmx) and then gets only the results."""
     kind = KINDS[slug]
@@ -197,7 +130,12 @@ def record_list(request, slug):
         "regions": Region.objects.filter(parent_id=request.user.region_id).order_by("code"),
         "query": query.urlencode(),
         "today": timezone.localdate(),
-        "results_template": f"places/_table_{slug}.html",
+        "results_template": (
+            f"places/_table_{slug}.html" if slug in OWN_TABLES else "records/_table.html"
+        ),
+        "columns": web_records.columns(kind),
+        "rows": [] if slug in OWN_TABLES else web_records.rows(kind, page),
+        "detail_url_name": f"places:{slug}_detail" if kind.has_page else None,
         "transferable": slug in TRANSFERS,
         **_tabs(request, slug),
     }
@@ -209,35 +147,13 @@ def record_list(request, slug):
 # --- create and edit -----------------------------------------------------------------------
 
 
-def _save(request, form, change):
-    """Run the service call; its refusals become form errors (a stale version with what
-    to do next), None is returned."""
-    try:
-        with transaction.atomic():
-            return change()
-    except StaleWrite as exc:
-        form.add_error(
-            None,
-            _(
-                "Someone else saved this record while you were editing it (now version "
-                "%(theirs)s, you started from version %(yours)s). Your changes were not saved: "
-                "the page shows your values; check them against the record and save again "
-                "to keep them."
-            )
-            % {"theirs": exc.current.version, "yours": form.cleaned_data.get("version")},
-        )
-        # Saving again means: I have seen that it changed and still want my values.
-        data = form.data.copy()
-        data["version"] = exc.current.version
-        form.data = data
-    except ValidationError as exc:
-        add_service_errors(form, exc)
-    except PermissionDenied as exc:
-        form.add_error(None, str(exc))
-    return None
+def _save(request: StaffRequest, form: Any, change: Callable[[], Any]) -> Any:
+    return web_records.save(form, change)
 
 
-def _form_page(request, kind: Kind, form, obj=None, place=None):
+def _form_page(
+    request: StaffRequest, kind: Kind, form: Any, obj: Any = None, place: Any = None
+) -> HttpResponse:
     return render(
         request,
         "places/form.html",
@@ -254,7 +170,7 @@ def _form_page(request, kind: Kind, form, obj=None, place=None):
     )
 
 
-def _place_from_query(request):
+def _place_from_query(request: StaffRequest) -> Any:
     """The place an agreement or hazard is added to, from ?employer=, ?rental_house= or
     ?site= (in the user's region)."""
     for field, model in (("employer", Employer), ("rental_house", RentalHouse), ("site", Site)):
@@ -264,7 +180,7 @@ def _place_from_query(request):
 
 
 @staff_required(MANAGE_PLACES)
-def record_new(request, slug):
+def record_new(request: StaffRequest, slug: str) -> HttpResponse:
     kind = KINDS[slug]
     user = request.user
     extra = {}
@@ -278,7 +194,7 @@ def record_new(request, slug):
         initial = {"found_on": timezone.localdate(), "signed_on": timezone.localdate()}
     else:
         initial = {"region": user.region_id}
-    form = kind.form(request.POST or None, user=user, initial=initial, **extra)
+    form = form_class(kind)(request.POST or None, user=user, initial=initial, **extra)
     obj = None
     if request.method == "POST" and form.is_valid():
         obj = _save(
@@ -291,17 +207,17 @@ def record_new(request, slug):
 
 
 @staff_required(MANAGE_PLACES)
-def record_edit(request, slug, pk):
+def record_edit(request: StaffRequest, slug: str, pk: int) -> HttpResponse:
     kind = KINDS[slug]
     user = request.user
     obj = _record(request, kind.model, pk)
     extra = {}
     if kind.model in (Agreement, SafetyIssue):
         extra["place"] = obj.place if isinstance(obj, Agreement) else obj.rental_house
-    form = kind.form(
+    form = form_class(kind)(
         request.POST or None,
         user=user,
-        initial=initial_of(obj, services.FIELDS[kind.model]),
+        initial=initial_of(obj, kind.fields),
         **extra,
     )
     saved = None
@@ -325,7 +241,7 @@ def record_edit(request, slug, pk):
 # --- the pages of one place ----------------------------------------------------------------
 
 
-def _residents(request, **link):
+def _residents(request: StaffRequest, **link: Any) -> Any:
     """The people whose current stay is linked to the place (in the user's region)."""
     return (
         ResidenceEpisode.objects.in_scope(request.user)
@@ -336,7 +252,9 @@ def _residents(request, **link):
     )
 
 
-def _place_page(request, template, place, link_form=None, **context):
+def _place_page(
+    request: StaffRequest, template: str, place: Any, link_form: Any = None, **context: Any
+) -> HttpResponse:
     user = request.user
     may_manage = can(user, MANAGE_PLACES)
     return render(
@@ -355,7 +273,7 @@ def _place_page(request, template, place, link_form=None, **context):
 
 @require_GET
 @staff_required()
-def employer_detail(request, pk, link_form=None):
+def employer_detail(request: StaffRequest, pk: int, link_form: Any = None) -> HttpResponse:
     employer = _record(request, Employer, pk)
     return _place_page(
         request,
@@ -368,7 +286,7 @@ def employer_detail(request, pk, link_form=None):
 
 @require_GET
 @staff_required()
-def house_detail(request, pk, link_form=None):
+def house_detail(request: StaffRequest, pk: int, link_form: Any = None) -> HttpResponse:
     house = get_object_or_404(
         _scoped(request, RentalHouse).select_related("landlord", "region"), pk=pk
     )
@@ -386,14 +304,28 @@ def house_detail(request, pk, link_form=None):
 
 @require_GET
 @staff_required()
-def site_detail(request, pk):
+def site_detail(request: StaffRequest, pk: int) -> HttpResponse:
     site = _record(request, Site, pk)
     return _place_page(request, "places/site_detail.html", site, None)
 
 
+@require_GET
+@staff_required()
+def record_detail(request: StaffRequest, slug: str, pk: int) -> HttpResponse:
+    """The generic page of a place record without one of its own."""
+    return web_records.detail(
+        request,
+        KINDS[slug],
+        pk,
+        namespace="places",
+        base_template="places/page.html",
+        context=_tabs(request, slug),
+    )
+
+
 @require_POST
 @staff_required(MANAGE_PLACES)
-def link_resident(request, slug, pk):
+def link_resident(request: StaffRequest, slug: str, pk: int) -> HttpResponse:
     """Link a resident's current stay to this employer or rental house."""
     model = {"employers": Employer, "houses": RentalHouse}.get(slug)
     if model is None:  # the other places have no residents to link
@@ -423,7 +355,7 @@ def link_resident(request, slug, pk):
 
 @require_POST
 @staff_required(MANAGE_PLACES)
-def rectify(request, pk):
+def rectify(request: StaffRequest, pk: int) -> HttpResponse:
     """Record that a hazard was put right (from the rental house's page)."""
     issue = get_object_or_404(_scoped(request, SafetyIssue).select_related("rental_house"), pk=pk)
     form = RectifyForm(request.POST)
@@ -452,7 +384,7 @@ def rectify(request, pk):
 
 @require_GET
 @staff_required()
-def expiring_agreements(request):
+def expiring_agreements(request: StaffRequest) -> HttpResponse:
     agreements = services.expiring_agreements(request.user, EXPIRING_DAYS)
     page = Paginator(agreements, PAGE_SIZE).get_page(request.GET.get("page"))
     return render(
@@ -469,7 +401,7 @@ def expiring_agreements(request):
 
 @require_GET
 @staff_required()
-def open_hazards(request):
+def open_hazards(request: StaffRequest) -> HttpResponse:
     issues = services.open_rectifications(request.user)
     page = Paginator(issues, PAGE_SIZE).get_page(request.GET.get("page"))
     return render(
@@ -522,7 +454,7 @@ def _session_key(slug: str) -> str:
 
 
 @staff_required(MANAGE_PLACES)
-def import_file(request, slug):
+def import_file(request: StaffRequest, slug: str) -> HttpResponse:
     """Upload a file, see what it would do and its problems by row, then confirm: rows
     with problems are skipped and listed again in the summary."""
     transfer = TRANSFERS[slug]
@@ -530,7 +462,7 @@ def import_file(request, slug):
     summary, filename, done = None, None, False
     here = reverse(f"places:{slug}_import")
     if request.method == "POST" and "file" in request.FILES:
-        uploaded = request.FILES["file"]
+        uploaded: Any = request.FILES["file"]  # one file: the form has one input
         token = None
         try:
             token = uploads.save_upload(uploaded)
@@ -580,7 +512,7 @@ def import_file(request, slug):
 
 @require_GET
 @staff_required(MANAGE_PLACES)
-def export_file(request, slug):
+def export_file(request: StaffRequest, slug: str) -> HttpResponse:
     """The list as filtered (region and search) as xlsx in the import template (audited)."""
     transfer = TRANSFERS[slug]
     q = request.GET.get("q", "").strip()

@@ -11,6 +11,7 @@ from django.core.exceptions import ImproperlyConfigured
 from django.utils import timezone
 
 from liudong import events
+from liudong.actors import OPERATOR
 from liudong.exchange import catalogue, services
 from liudong.exchange.models import OutboxMessage
 from liudong.people import services as people
@@ -76,7 +77,7 @@ def _arrive() -> Person:
         household_region_id="410105001",
     )
     people.register_arrival(
-        acting_user=None,
+        acting_user=OPERATOR,
         person=person,
         region=Region.objects.get(code="330106002001"),
         arrival_date=TODAY - datetime.timedelta(days=3),

@@ -3,6 +3,8 @@ caller; none widens one. A malformed region code narrows to nothing."""
 
 from __future__ import annotations
 
+from typing import Any
+
 import django_filters
 from django.db.models import Q
 from django.utils import timezone
@@ -15,7 +17,7 @@ from liudong.regions.codes import CodeError, clean_code
 from ..models import Agreement, Employer, RentalHouse, SafetyIssue, Site
 
 
-def kind_filter(choices, label) -> django_filters.ChoiceFilter:
+def kind_filter(choices: Any, label: Any) -> django_filters.ChoiceFilter:
     """A choice filter described by a pattern (an enum component named ``kind`` would
     collide with other apps' kinds)."""
 
@@ -37,7 +39,7 @@ def kind_filter(choices, label) -> django_filters.ChoiceFilter:
 class _RegionFilterSet(django_filters.FilterSet):
     region = django_filters.CharFilter(method="filter_region", label=_("region code (subtree)"))
 
-    def filter_region(self, queryset, name, value):
+    def filter_region(self, queryset: Any, name: str, value: str) -> Any:
         try:
             # The model's own scope fields: a place's region, an agreement's place's.
             return queryset.in_region(clean_code(value))
@@ -52,7 +54,7 @@ class EmployerFilter(_RegionFilterSet):
         model = Employer
         fields = ["region", "q"]
 
-    def filter_q(self, queryset, name, value):
+    def filter_q(self, queryset: Any, name: str, value: str) -> Any:
         return queryset.filter(Q(name__contains=value) | Q(credit_code__startswith=value.upper()))
 
 
@@ -63,7 +65,7 @@ class RentalHouseFilter(_RegionFilterSet):
         model = RentalHouse
         fields = ["region", "q"]
 
-    def filter_q(self, queryset, name, value):
+    def filter_q(self, queryset: Any, name: str, value: str) -> Any:
         return queryset.filter(Q(address__contains=value) | Q(landlord_name__contains=value))
 
 
@@ -75,13 +77,16 @@ class SiteFilter(_RegionFilterSet):
         fields = ["region", "kind"]
 
 
+EXPIRING_LABEL = _("still valid and ending within this many days (the worklist)")
+
+
 class AgreementFilter(_RegionFilterSet):
     kind = kind_filter(Agreement.Kind.choices, _("type"))
     expiring_within = django_filters.NumberFilter(
         method="filter_expiring",
         min_value=0,
         max_value=3660,
-        label=_("still valid and ending within this many days (the worklist)"),
+        label=EXPIRING_LABEL,
     )
     employer = PersonKeyFilter(field_name="employer_id", label=_("employer id"))
     rental_house = PersonKeyFilter(field_name="rental_house_id", label=_("rental house id"))
@@ -91,7 +96,10 @@ class AgreementFilter(_RegionFilterSet):
         model = Agreement
         fields = ["region", "kind", "expiring_within", "employer", "rental_house", "site"]
 
-    def filter_expiring(self, queryset, name, value):
+    # The schema says "number" (what the filter field is), not the hint's type: drf-spectacular
+    # reads a filter method's ``value`` annotation.
+    @extend_schema_field({"type": "number", "description": EXPIRING_LABEL})
+    def filter_expiring(self, queryset: Any, name: str, value: Any) -> Any:
         return queryset.expiring(timezone.localdate(), int(value))
 
 
@@ -108,6 +116,6 @@ class SafetyIssueFilter(_RegionFilterSet):
         model = SafetyIssue
         fields = ["region", "open", "overdue", "rental_house"]
 
-    def filter_overdue(self, queryset, name, value):
+    def filter_overdue(self, queryset: Any, name: str, value: bool) -> Any:
         overdue = Q(rectified_on__isnull=True, deadline__lt=timezone.localdate())
         return queryset.filter(overdue) if value else queryset.exclude(overdue)

@@ -8,6 +8,8 @@ a component named after its field, and ``kind`` would collide with other apps' k
 
 from __future__ import annotations
 
+from typing import Any
+
 from django.utils import timezone
 from drf_spectacular.types import OpenApiTypes
 from drf_spectacular.utils import extend_schema_field
@@ -19,7 +21,7 @@ from liudong.people.models import Person
 from ..models import Agreement, Employer, RentalHouse, SafetyIssue, Site
 
 
-def inline_choice(choices, **kwargs) -> serializers.ChoiceField:
+def inline_choice(choices: Any, **kwargs: Any) -> serializers.ChoiceField:
     values = [value for value, _label in choices]
 
     @extend_schema_field(
@@ -175,7 +177,7 @@ class _ScopedInput(serializers.Serializer):
     """Related records (places, a landlord's file) are looked up in the caller's scope
     only: another region's id is "does not exist", like any unknown id."""
 
-    def __init__(self, *args, scopes=None, **kwargs):
+    def __init__(self, *args: Any, scopes: Any = None, **kwargs: Any) -> None:
         super().__init__(*args, **kwargs)
         for name, queryset in (scopes or {}).items():
             field = self.fields.get(name)
@@ -189,7 +191,7 @@ class _UpdateMixin(serializers.Serializer):
 
     version = serializers.IntegerField(min_value=1, max_value=2**31 - 1)
 
-    def get_fields(self):
+    def get_fields(self) -> Any:
         fields = super().get_fields()
         for name, field in fields.items():
             if name != "version":
@@ -197,7 +199,7 @@ class _UpdateMixin(serializers.Serializer):
         return fields
 
 
-def _text(max_length: int, **kwargs) -> serializers.CharField:
+def _text(max_length: int, **kwargs: Any) -> serializers.CharField:
     kwargs.setdefault("required", False)
     kwargs.setdefault("allow_blank", True)
     return serializers.CharField(max_length=max_length, **kwargs)

@@ -5,19 +5,15 @@ file: no server error, and every error in the one shape."""
 from __future__ import annotations
 
 import pytest
-import schemathesis
-from hypothesis import HealthCheck, settings
 
 from liudong.accounts.services import issue_token
 from liudong.actors import OPERATOR
-from liudong.api.tests.test_schemathesis import error_shape, keep_the_test_transaction
-from liudong.wsgi import application
+from liudong.api.tests import schemathesis_harness as harness
+from liudong.api.tests.schemathesis_harness import keep_the_test_transaction
 
 from .conftest import days, make_agreement, make_issue
 
-schema = schemathesis.openapi.from_wsgi("/api/schema/?format=json", application).include(
-    path_regex=r"^/api/(employers|rental-houses|sites|agreements|safety-issues)/"
-)
+schema = harness.app_schema("places")
 pytestmark = pytest.mark.django_db
 __all__ = ["keep_the_test_transaction"]  # the fixture, reused (autouse)
 
@@ -35,11 +31,7 @@ def on_file(township_a, employer, house, site):
 
 
 @schema.parametrize()
-@settings(
-    max_examples=20,
-    deadline=None,
-    suppress_health_check=[HealthCheck.function_scoped_fixture, HealthCheck.too_slow],
-)
+@harness.depth(ci_examples=10)
 def test_place_operations(case, bearer, on_file):
     # About half the calls name the records on file.
     if case.path_parameters and len(str(case.path_parameters)) % 2:
@@ -48,15 +40,4 @@ def test_place_operations(case, bearer, on_file):
         for name, pk in on_file.items():
             if name in case.body:
                 case.body[name] = pk
-    case.call_and_validate(
-        headers=bearer,
-        checks=[schemathesis.checks.not_a_server_error, error_shape],
-        excluded_checks=[
-            schemathesis.checks.status_code_conformance,
-            schemathesis.checks.positive_data_acceptance,
-            schemathesis.checks.negative_data_rejection,
-            schemathesis.checks.missing_required_header,
-            schemathesis.checks.unsupported_method,
-            schemathesis.checks.ignored_auth,
-        ],
-    )
+    harness.call_and_validate(case, bearer)

@@ -6,21 +6,16 @@ only with 404: no server error, every error in the one shape."""
 from __future__ import annotations
 
 import pytest
-import schemathesis
-from hypothesis import HealthCheck, settings
 
 from liudong.accounts.services import issue_token
 from liudong.actors import OPERATOR
-from liudong.api.tests.test_schemathesis import error_shape, keep_the_test_transaction
+from liudong.api.tests import schemathesis_harness as harness
+from liudong.api.tests.schemathesis_harness import keep_the_test_transaction
 from liudong.regions.models import Region
 from liudong.services.associations import services as association_services
 from liudong.services.records import services as record_services
-from liudong.wsgi import application
 
-schema = schemathesis.openapi.from_wsgi("/api/schema/?format=json", application).include(
-    path_regex=r"^/api/(campaigns|activities|association-branches|memberships|"
-    r"association-activities|help-requests|service-records|follow-ups)/"
-)
+schema = harness.app_schema("services")
 pytestmark = pytest.mark.django_db
 __all__ = ["keep_the_test_transaction"]  # the fixture, reused (autouse)
 
@@ -51,11 +46,7 @@ def on_file(township_a, campaign, resident_a):
 
 
 @schema.parametrize()
-@settings(
-    max_examples=15,
-    deadline=None,
-    suppress_health_check=[HealthCheck.function_scoped_fixture, HealthCheck.too_slow],
-)
+@harness.depth(ci_examples=8)
 def test_services_operations(case, bearer, on_file):
     # About half the calls name the records on file.
     if case.path_parameters and len(str(case.path_parameters.get("id", ""))) % 2:
@@ -64,15 +55,4 @@ def test_services_operations(case, bearer, on_file):
         for name in ("campaign", "branch", "person", "service"):
             if name in case.body:
                 case.body[name] = on_file[name]
-    case.call_and_validate(
-        headers=bearer,
-        checks=[schemathesis.checks.not_a_server_error, error_shape],
-        excluded_checks=[
-            schemathesis.checks.status_code_conformance,
-            schemathesis.checks.positive_data_acceptance,
-            schemathesis.checks.negative_data_rejection,
-            schemathesis.checks.missing_required_header,
-            schemathesis.checks.unsupported_method,
-            schemathesis.checks.ignored_auth,
-        ],
-    )
+    harness.call_and_validate(case, bearer)

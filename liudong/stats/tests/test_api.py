@@ -4,14 +4,12 @@ and submission and approval; scoped, in the one error shape."""
 from __future__ import annotations
 
 import pytest
-import schemathesis
-from hypothesis import HealthCheck, settings
 
 from liudong.accounts.services import issue_token
 from liudong.actors import OPERATOR
-from liudong.api.tests.test_schemathesis import error_shape, keep_the_test_transaction
+from liudong.api.tests import schemathesis_harness as harness
+from liudong.api.tests.schemathesis_harness import keep_the_test_transaction
 from liudong.stats.models import Indicator, MonthlyReport, ReportStatus
-from liudong.wsgi import application
 
 from .conftest import PERIOD, resident
 
@@ -107,9 +105,7 @@ def test_a_county_adds_an_indicator_and_a_bad_definition_names_the_filter(
     assert denied.status_code == 403
 
 
-schema = schemathesis.openapi.from_wsgi("/api/schema/?format=json", application).include(
-    path_regex=r"^/api/(indicators|monthly-reports|targets|assessments|quality)/"
-)
+schema = harness.app_schema("stats")
 
 
 @pytest.fixture
@@ -118,24 +114,9 @@ def bearer(county_admin):
 
 
 @schema.parametrize()
-@settings(
-    max_examples=15,
-    deadline=None,
-    suppress_health_check=[HealthCheck.function_scoped_fixture, HealthCheck.too_slow],
-)
+@harness.depth(ci_examples=8)
 def test_stats_operations(case, bearer):
-    case.call_and_validate(
-        headers=bearer,
-        checks=[schemathesis.checks.not_a_server_error, error_shape],
-        excluded_checks=[
-            schemathesis.checks.status_code_conformance,
-            schemathesis.checks.positive_data_acceptance,
-            schemathesis.checks.negative_data_rejection,
-            schemathesis.checks.missing_required_header,
-            schemathesis.checks.unsupported_method,
-            schemathesis.checks.ignored_auth,
-        ],
-    )
+    harness.call_and_validate(case, bearer)
 
 
 def test_targets_and_assessment_scores_through_the_api(villages, county_admin, township_a, api_for):

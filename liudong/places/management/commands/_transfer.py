@@ -21,7 +21,7 @@ class PlaceImportCommand(LiudongCommand):
     read: Callable[..., Any]
     import_rows: Callable[..., Any]
 
-    def add_arguments(self, parser):
+    def add_arguments(self, parser: Any) -> None:
         parser.add_argument("file")
         parser.add_argument("--dry-run", action="store_true", help="check and count, save nothing")
         parser.add_argument(
@@ -29,7 +29,7 @@ class PlaceImportCommand(LiudongCommand):
         )
         parser.add_argument("--format", choices=["text", "json"], default="text")
 
-    def run(self, file, **options):
+    def run(self, file: str, **options: Any) -> None:
         try:
             rows = self.read(file)
         except TableError as exc:
@@ -62,14 +62,14 @@ class PlaceExportCommand(LiudongCommand):
     sheet_title = "Sheet1"
     export_rows: Callable[..., Any]
 
-    def add_arguments(self, parser):
+    def add_arguments(self, parser: Any) -> None:
         parser.add_argument("--region", required=True)
         parser.add_argument(
             "--format", choices=["csv", "xlsx"], help="default: from the --out suffix, else csv"
         )
         parser.add_argument("--out", help="file to write (default: csv on stdout)")
 
-    def run(self, **options):
+    def run(self, **options: Any) -> None:
         prefix = self.region_option(options["region"])
         out = options.get("out")
         file_format = options.get("format") or (
