@@ -262,7 +262,7 @@ def test_every_notice_crosses_between_two_running_nodes(nodes):
         "from liudong.certificates import verification\n"
         "from liudong.people import services as people\n"
         "from liudong.people.models import Person\n"
-        "from liudong.services import services as care\n"
+        "from liudong.services.records import services as care\n"
         f"her = Person.objects.get(id_number='{FIRST}')\n"
         "verification.verify_at_residence(acting_user=OPERATOR, method='number',\n"
         f"    number='{number}')\n"

@@ -19,16 +19,14 @@ from liudong.exchange.messaging.api import InboxMessageViewSet, OutboxMessageVie
 from liudong.people.api.views import ChildViewSet, EpisodeViewSet, PersonViewSet
 from liudong.places.api.views import VIEWSETS as PLACE_VIEWSETS
 from liudong.regions.api.views import GridViewSet, RegionViewSet
-from liudong.services.api.views import (
-    ActivityViewSet,
+from liudong.services.api.associations.views import (
     AssociationActivityViewSet,
     BranchViewSet,
-    CampaignViewSet,
-    FollowUpViewSet,
-    HelpRequestViewSet,
     MembershipViewSet,
-    ServiceRecordViewSet,
 )
+from liudong.services.api.campaigns.views import ActivityViewSet, CampaignViewSet
+from liudong.services.api.help_requests.views import HelpRequestViewSet
+from liudong.services.api.records.views import FollowUpViewSet, ServiceRecordViewSet
 from liudong.stats.api.views import (
     AssessmentViewSet,
     IndicatorViewSet,

@@ -28,7 +28,7 @@ from liudong.actors import region_of
 from liudong.base import StaleWrite, scoped_object_or_404
 from liudong.controlchars import post_guarded
 from liudong.exchange.models import ReportedService
-from liudong.services.services import services_of_person
+from liudong.services.records.services import services_of_person
 from liudong.web.decorators import staff_required
 from liudong.web.forms import add_service_errors, apply_service
 

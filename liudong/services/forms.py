@@ -2,24 +2,36 @@
 and their activities, help requests, service records and follow-ups, and the upload of
 an import file.
 
-Forms only shape input; the rules and the changes are ``services.services``' (views call
+Forms only shape input; the rules and the changes are the sub-domains' ``services`` (views call
 them through ``liudong.web.forms.apply_service``). Region and handler choices come from
 the user's own region, so a form never offers what the service would refuse.
 """
 
 from __future__ import annotations
 
+from collections.abc import Iterable
+from typing import TYPE_CHECKING
+
+if TYPE_CHECKING:
+    from liudong.places.models import Site
+
+    from .models import Campaign
+
 from typing import Any, cast
 
 from django import forms
 from django.contrib.auth import get_user_model
 from django.core.exceptions import ValidationError
+from django.db.models import QuerySet
 from django.utils import timezone
 from django.utils.translation import gettext_lazy as _
 
+from liudong.accounts.models import User
 from liudong.accounts.roles import RECORD_SERVICES, can
 from liudong.people.forms import DateInput
 from liudong.regions.models import Region
+from liudong.services.common import child_length
+from liudong.services.spreadsheets import RowProblem, find_person, region_choices
 
 from .models import (
     CampaignKind,
@@ -31,7 +43,6 @@ from .models import (
     ServiceType,
     ancestor_codes,
 )
-from .spreadsheets import RowProblem, find_person, region_choices
 
 BLANK = [("", "—")]
 
@@ -41,12 +52,12 @@ def _region_label(region: Region) -> str:
 
 
 class RegionChoiceField(forms.ModelChoiceField):
-    def label_from_instance(self, obj):
+    def label_from_instance(self, obj: Region) -> str:
         return _region_label(obj)
 
 
 class RegionsField(forms.ModelMultipleChoiceField):
-    def label_from_instance(self, obj):
+    def label_from_instance(self, obj: Region) -> str:
         return _region_label(obj)
 
 
@@ -55,7 +66,7 @@ def _choices(form: forms.Form, name: str) -> forms.ModelChoiceField:
     return cast(forms.ModelChoiceField, form.fields[name])
 
 
-def _regions(regions: list[Region]):
+def _regions(regions: list[Region]) -> QuerySet[Region]:
     return Region.objects.filter(code__in=[r.code for r in regions]).order_by("code")
 
 
@@ -80,10 +91,10 @@ class CampaignForm(VersionedForm):
         label=_("Description"), widget=forms.Textarea(attrs={"rows": 3}), required=False
     )
 
-    def __init__(self, *args, user, current=(), **kwargs):
+    def __init__(self, *args: Any, user: User, current: Iterable[str] = (), **kwargs: Any) -> None:
         super().__init__(*args, **kwargs)
         # The user's own region and its direct children, plus what the campaign covers.
-        own = [r for r in region_choices(user) if len(r.code) <= _child_length(user.region_id)]
+        own = [r for r in region_choices(user) if len(r.code) <= child_length(user.region_id or "")]
         codes = {r.code for r in own} | set(current)
         _choices(self, "regions").queryset = Region.objects.filter(code__in=codes).order_by("code")
 
@@ -97,12 +108,6 @@ class CampaignForm(VersionedForm):
             "regions": list(data["regions"]),
             "description": data["description"],
         }
-
-
-def _child_length(code: str) -> int:
-    from .services import _child_length as child
-
-    return child(code)
 
 
 class ActivityForm(VersionedForm):
@@ -123,7 +128,7 @@ class ActivityForm(VersionedForm):
         label=_("Notes"), widget=forms.Textarea(attrs={"rows": 2}), required=False
     )
 
-    def __init__(self, *args, user, campaign, **kwargs):
+    def __init__(self, *args: Any, user: User, campaign: Campaign, **kwargs: Any) -> None:
         super().__init__(*args, **kwargs)
         _choices(self, "region").queryset = _regions(
             region_choices(user, within=campaign.region_codes())
@@ -139,7 +144,7 @@ class BranchForm(VersionedForm):
     place = forms.CharField(label=_("Place (employer, market …)"), max_length=200, required=False)
     founded_on = forms.DateField(label=_("Founded on"), widget=DateInput, required=False)
 
-    def __init__(self, *args, user, **kwargs):
+    def __init__(self, *args: Any, user: User, **kwargs: Any) -> None:
         super().__init__(*args, **kwargs)
         _choices(self, "region").queryset = _regions(region_choices(user))
 
@@ -162,13 +167,13 @@ class PersonByIdForm(forms.Form):
         widget=forms.TextInput(attrs={"autocomplete": "off", "inputmode": "text"}),
     )
 
-    def __init__(self, *args, user, **kwargs):
+    def __init__(self, *args: Any, user: User, **kwargs: Any) -> None:
         super().__init__(*args, **kwargs)
         self.user = user
         # Set by clean_id_number: the file in the user's scope (Any: None until cleaned).
         self.person: Any = None
 
-    def clean_id_number(self):
+    def clean_id_number(self) -> str:
         try:
             self.person = find_person(self.user, self.cleaned_data["id_number"])
         except RowProblem as problem:
@@ -220,25 +225,27 @@ class HelpCreateForm(PersonByIdForm):
         help_text=_("Empty: 15 days after the request was received."),
     )
 
-    def __init__(self, *args, **kwargs):
+    def __init__(self, *args: Any, **kwargs: Any) -> None:
         super().__init__(*args, **kwargs)
         self.fields["received_on"].initial = timezone.localdate()
 
 
-def handler_choices(help_request_region: str, user):
+def handler_choices(help_request_region: str, user: User) -> list[int]:
     """Active staff who record services and serve the request's region, within the
     user's own region."""
     users = get_user_model().objects.filter(
         is_active=True,
         region_id__in=[
-            code for code in ancestor_codes(help_request_region) if code.startswith(user.region_id)
+            code
+            for code in ancestor_codes(help_request_region)
+            if user.region_id is not None and code.startswith(user.region_id)
         ],
     )
     return [u.pk for u in users.order_by("username") if can(u, RECORD_SERVICES)]
 
 
 class HandlerField(forms.ModelChoiceField):
-    def label_from_instance(self, obj):
+    def label_from_instance(self, obj: User) -> str:
         name = obj.get_full_name()
         return f"{name} ({obj.username})" if name and name != obj.username else obj.username
 
@@ -269,7 +276,7 @@ class HelpEditForm(VersionedForm):
         help_text=_("Empty: today, when the request is finished."),
     )
 
-    def __init__(self, *args, user, help_request: HelpRequest, **kwargs):
+    def __init__(self, *args: Any, user: User, help_request: HelpRequest, **kwargs: Any) -> None:
         super().__init__(*args, **kwargs)
         pks = handler_choices(help_request.region_id, user)
         if help_request.handler_id:
@@ -300,7 +307,7 @@ class CountsForm(forms.Form):
     received_from = forms.DateField(label=_("Received from"), widget=DateInput, required=False)
     received_to = forms.DateField(label=_("Received until"), widget=DateInput, required=False)
 
-    def __init__(self, *args, user, **kwargs):
+    def __init__(self, *args: Any, user: User, **kwargs: Any) -> None:
         super().__init__(*args, **kwargs)
         _choices(self, "region").queryset = _regions(region_choices(user))
 
@@ -325,16 +332,16 @@ class ActivityPhotoForm(forms.Form):
 
 
 class StationField(forms.ModelChoiceField):
-    def label_from_instance(self, obj):
+    def label_from_instance(self, obj: Site) -> str:
         return f"{obj.name} ({obj.region.name})"
 
 
 class CampaignField(forms.ModelChoiceField):
-    def label_from_instance(self, obj):
+    def label_from_instance(self, obj: Campaign) -> str:
         return f"{obj.name} ({obj.starts_on:%Y-%m-%d} – {obj.ends_on:%Y-%m-%d})"
 
 
-def service_stations(user):
+def service_stations(user: User) -> QuerySet[Site]:
     """Registered service stations in the user's region."""
     from liudong.places.models import Site
 
@@ -346,7 +353,7 @@ def service_stations(user):
     )
 
 
-def campaigns_for(user):
+def campaigns_for(user: User) -> QuerySet[Campaign]:
     from .models import Campaign
 
     return Campaign.objects.in_scope(user).order_by("-starts_on", "name")
@@ -417,7 +424,9 @@ class ServiceRecordForm(VersionedForm):
         help_text=_("Optional: schedules a follow-up of this service."),
     )
 
-    def __init__(self, *args, user, with_person: bool, with_result: bool, **kwargs):
+    def __init__(
+        self, *args: Any, user: User, with_person: bool, with_result: bool, **kwargs: Any
+    ) -> None:
         super().__init__(*args, **kwargs)
         self.user = user
         self.person: Any = None
@@ -433,7 +442,7 @@ class ServiceRecordForm(VersionedForm):
         _choices(self, "region").queryset = _regions(region_choices(user))
         _choices(self, "campaign").queryset = campaigns_for(user)
 
-    def clean_id_number(self):
+    def clean_id_number(self) -> str:
         try:
             self.person = find_person(self.user, self.cleaned_data["id_number"])
         except RowProblem as problem:
@@ -491,7 +500,7 @@ class ServiceFilterForm(forms.Form):
         empty_label=_("Any campaign"),
     )
 
-    def __init__(self, *args, user, **kwargs):
+    def __init__(self, *args: Any, user: User, **kwargs: Any) -> None:
         super().__init__(*args, **kwargs)
         _choices(self, "region").queryset = _regions(region_choices(user))
         _choices(self, "campaign").queryset = campaigns_for(user)

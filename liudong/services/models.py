@@ -10,6 +10,7 @@ targets, quotas or enforcement.
 from __future__ import annotations
 
 import datetime
+from typing import Any, Self
 
 from django.conf import settings
 from django.db import models, transaction
@@ -19,7 +20,9 @@ from django.dispatch import receiver
 from django.utils import timezone
 from django.utils.translation import gettext_lazy as _
 
+from liudong.accounts.models import User
 from liudong.accounts.roles import CHANGE_PEOPLE, Role, can
+from liudong.actors import Caller
 from liudong.base import ScopedQuerySet, TrackedModel
 from liudong.regions.codes import LEVEL_LENGTHS, subtree_q
 
@@ -155,7 +158,7 @@ MAX_ACTIVITY_PHOTOS = 5
 
 
 class ActivityPhotoQuerySet(ScopedQuerySet):
-    def in_scope(self, user):
+    def in_scope(self, user: Caller) -> Self:
         """The photos of the activities the caller sees."""
         return self.filter(activity__in=Activity.objects.in_scope(user).values("pk"))
 
@@ -205,7 +208,7 @@ PHOTO_CONTENT_TYPES = {"jpg": "image/jpeg", "png": "image/png", "webp": "image/w
 
 
 @receiver(post_delete, sender=ActivityPhoto)
-def _remove_photo_files(sender, instance: ActivityPhoto, **kwargs) -> None:
+def _remove_photo_files(sender: type[models.Model], instance: ActivityPhoto, **kwargs: Any) -> None:
     """The files go once the deletion is committed (a photo removed, or its activity
     deleted): a rolled-back deletion keeps them."""
     transaction.on_commit(lambda: remove_photo_files(instance))
@@ -247,7 +250,7 @@ class PersonalAffairsQuerySet(ScopedQuerySet):
     services and needs none of these; an inspector assesses figures, not people (PIPL:
     the minimum necessary)."""
 
-    def in_scope(self, user):
+    def in_scope(self, user: Caller) -> Self:
         if not can(user, CHANGE_PEOPLE):
             return self.none()
         return super().in_scope(user)
@@ -340,7 +343,7 @@ FINISHED_STATUSES = (HelpStatus.RESOLVED, HelpStatus.REFERRED, HelpStatus.CLOSED
 
 
 class HelpRequestQuerySet(PersonalAffairsQuerySet):
-    def active(self) -> HelpRequestQuerySet:
+    def active(self) -> Self:
         return self.filter(status__in=ACTIVE_STATUSES)
 
     def overdue(self, today: datetime.date) -> HelpRequestQuerySet:
@@ -410,15 +413,16 @@ class ContraceptiveMethod(models.TextChoices):
 
 
 class ServiceRecordQuerySet(ScopedQuerySet):
-    def in_scope(self, user):
+    def in_scope(self, user: Caller) -> Self:
         """Offices see the services given in their region and those of the people whose
         files they keep (registered or living there). A service station sees only what
         it recorded and what was given in its region or at a station there: it keeps no
         registry (DESIGN.md §1)."""
         scoped = super().in_scope(user)
-        if scoped.query.is_empty() or user.role != Role.PROVIDER:
+        # Only a staff account has the provider role (the operator and a peer do not).
+        if scoped.query.is_empty() or not isinstance(user, User) or user.role != Role.PROVIDER:
             return scoped
-        region = user.region_id
+        region = user.region_id or ""
         return self.filter(
             Q(recorded_by=user)
             | subtree_q(region, "region_id")
@@ -502,11 +506,11 @@ class ServiceRecord(TrackedModel):
 
 
 class FollowUpQuerySet(ScopedQuerySet):
-    def in_scope(self, user):
+    def in_scope(self, user: Caller) -> Self:
         """The follow-ups of the service records the caller sees."""
         return self.filter(service__in=ServiceRecord.objects.in_scope(user).values("pk"))
 
-    def open(self):
+    def open(self) -> Self:
         return self.filter(done_on__isnull=True)
 
 

@@ -2,7 +2,7 @@
 served only by the scoped photo view), and their removal.
 
 Below ``services.models`` (whose post-delete receiver removes a deleted photo's files) and
-``services.services`` (which stores them); it must not import either.
+``campaigns.services`` (which stores them); it must not import either.
 """
 
 from __future__ import annotations

@@ -249,7 +249,10 @@ def _demo_work(county: Region, townships: list[Region]) -> None:
     from liudong.places import services as places
     from liudong.places.creditcode import check_character
     from liudong.places.models import Employer, RentalHouse, SafetyIssue, Site
-    from liudong.services import services
+    from liudong.services.associations import services as association_services
+    from liudong.services.campaigns import services as campaign_services
+    from liudong.services.help_requests import services as help_services
+    from liudong.services.records import services as record_services
 
     today = timezone.localdate()
     first = townships[0]
@@ -322,7 +325,7 @@ def _demo_work(county: Region, townships: list[Region]) -> None:
         deadline=today - datetime.timedelta(days=3),
     )
 
-    campaign = services.create_campaign(
+    campaign = campaign_services.create_campaign(
         acting_user=county_admin,
         name="温暖冬春关怀行动",
         kind="warm_winter",
@@ -331,7 +334,7 @@ def _demo_work(county: Region, townships: list[Region]) -> None:
         regions=townships,
     )
     for index, township in enumerate(townships):
-        services.create_activity(
+        campaign_services.create_activity(
             acting_user=county_admin,
             campaign=campaign,
             date=today - datetime.timedelta(days=20 - index * 3),
@@ -342,28 +345,28 @@ def _demo_work(county: Region, townships: list[Region]) -> None:
             free_contraceptives_count=20 + index * 5,
         )
 
-    branch = services.create_branch(
+    branch = association_services.create_branch(
         acting_user=office,
         name=f"{first.name}流动人口计生协会",
         region=first,
         founded_on=today.replace(year=today.year - 3),
     )
     for person in newcomers[:5]:
-        services.create_membership(
+        association_services.create_membership(
             acting_user=office,
             branch=branch,
             person=person,
             joined_on=today - datetime.timedelta(days=90),
         )
     for person, category in zip(newcomers[5:8], ("wages", "schooling", "health"), strict=False):
-        services.create_help_request(
+        help_services.create_help_request(
             acting_user=office,
             person=person,
             category=category,
             received_on=today - datetime.timedelta(days=18),
         )
     for index, person in enumerate(newcomers[:DEMO_SERVICES]):
-        record = services.create_service_record(
+        record = record_services.create_service_record(
             acting_user=office,
             person=person,
             service_type="reproductive_health" if index % 2 else "counselling",
@@ -373,7 +376,7 @@ def _demo_work(county: Region, townships: list[Region]) -> None:
             campaign=campaign,
         )
         if index % 3 == 0:
-            services.schedule_follow_up(
+            record_services.schedule_follow_up(
                 acting_user=office,
                 service=record,
                 due_on=record.date + datetime.timedelta(days=21),

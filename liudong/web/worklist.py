@@ -22,7 +22,8 @@ from liudong.exchange.models import AssistanceRequest
 from liudong.people.models import ResidenceEpisode
 from liudong.places import services as places
 from liudong.regions.models import Grid
-from liudong.services import services as services
+from liudong.services.help_requests import services as help_services
+from liudong.services.records import services as record_services
 
 if TYPE_CHECKING:
     from liudong.actors import Caller
@@ -78,8 +79,8 @@ def grid_worklist(user: Caller, grid: Grid, today: datetime.date | None = None) 
     arrivals = unverified_arrivals(user, grid, today)
     late_day = today - datetime.timedelta(days=VERIFY_WITHIN_DAYS)
     overdue = notices.overdue_notices(user, today=today).filter(grid.area_q("episode__region_id"))
-    follow_ups = services.followups_due(user, today=today, grid=grid)
-    help_requests = services.help_worklist(user, today=today).filter(
+    follow_ups = record_services.followups_due(user, today=today, grid=grid)
+    help_requests = help_services.help_worklist(user, today=today).filter(
         grid.area_q("person__residence_region_id")
     )
     agreements = places.expiring_agreements(user, AGREEMENT_NOTICE_DAYS, today).filter(

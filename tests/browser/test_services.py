@@ -168,18 +168,18 @@ def test_help_requests_import_and_follow_up_export(page, township_a, tmp_path):
     from openpyxl import Workbook, load_workbook
 
     from liudong.people.idnumbers import mask
-    from liudong.services import services
     from liudong.services.models import HelpRequest
+    from liudong.services.records import services as record_services
 
     today = timezone.localdate()
     her = resident("王丽", 31)
     him = resident("陈芳", 33)
     given = {"service_type": "postnatal", "consent_recorded": True, "result": "恢复良好"}
     ten_days_ago = today - datetime.timedelta(days=10)
-    record = services.create_service_record(
+    record = record_services.create_service_record(
         acting_user=OPERATOR, person=her, date=ten_days_ago, **given
     )
-    services.schedule_follow_up(
+    record_services.schedule_follow_up(
         acting_user=OPERATOR, service=record, due_on=today + datetime.timedelta(days=2)
     )
     workbook = Workbook()

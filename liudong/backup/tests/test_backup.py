@@ -24,7 +24,7 @@ from liudong.certificates import issuing, verification
 from liudong.certificates.models import Certificate
 from liudong.certificates.tests.conftest import make_person
 from liudong.people.models import Person
-from liudong.services import services as service_records
+from liudong.services.records import services as record_services
 
 pytestmark = pytest.mark.django_db
 PASSPHRASE = "correct horse battery staple"
@@ -100,7 +100,7 @@ def populated(var_dir, township_a):
     woman = make_person(name="周敏")  # registered in township A, lives in county B
     issuing.issue(woman, acting_user=township_a, today=datetime.date(2026, 6, 15))
     resident = make_person(household="330105001001", residence="330106002001", name="王芳")
-    service_records.create_service_record(
+    record_services.create_service_record(
         acting_user=township_a,
         person=resident,
         service_type="reproductive_health",

@@ -19,7 +19,10 @@ from liudong.audit.models import AuditEntry
 from liudong.certificates.tests.conftest import make_person
 from liudong.places import services as places
 from liudong.regions.models import Region
-from liudong.services import services
+from liudong.services.associations import services as association_services
+from liudong.services.campaigns import services as campaign_services
+from liudong.services.help_requests import services as help_services
+from liudong.services.records import services as record_services
 
 pytestmark = pytest.mark.django_db
 
@@ -48,7 +51,7 @@ def station(township_a):
 
 @pytest.fixture
 def campaign(county_admin):
-    return services.create_campaign(
+    return campaign_services.create_campaign(
         acting_user=county_admin,
         name="世界人口日宣传服务",
         kind="population_day",
@@ -60,7 +63,7 @@ def campaign(county_admin):
 
 def given(user, person, days: int = 3, **values):
     values = {"service_type": "reproductive_health", "consent_recorded": True, **values}
-    return services.create_service_record(
+    return record_services.create_service_record(
         acting_user=user, person=person, date=days_ago(days), **values
     )
 
@@ -71,17 +74,17 @@ def her_services(her, township_a, station, campaign):
     help request and a membership."""
     checked = given(township_a, her, 20, provider=station, campaign=campaign, result=SECRET)
     counselled = given(township_a, her, 2, service_type="counselling", free_of_charge=False)
-    services.schedule_follow_up(acting_user=township_a, service=checked, due_on=days_ago(5))
-    services.schedule_follow_up(
+    record_services.schedule_follow_up(acting_user=township_a, service=checked, due_on=days_ago(5))
+    record_services.schedule_follow_up(
         acting_user=township_a, service=counselled, due_on=TODAY + datetime.timedelta(days=7)
     )
-    services.create_help_request(acting_user=township_a, person=her, category="wages")
-    branch = services.create_branch(
+    help_services.create_help_request(acting_user=township_a, person=her, category="wages")
+    branch = association_services.create_branch(
         acting_user=township_a,
         name="北山流动人口计生协会",
         region=Region.objects.get(code="330106002"),
     )
-    services.create_membership(
+    association_services.create_membership(
         acting_user=township_a, branch=branch, person=her, joined_on=days_ago(100)
     )
     return checked, counselled
@@ -173,14 +176,16 @@ def queries(client, url) -> int:
 
 def add_records(user, person, count: int, start: int) -> None:
     """Records with a result, each with a follow-up, a help request and a membership."""
-    branch = services.create_branch(
+    branch = association_services.create_branch(
         acting_user=user, name=f"协会{start}", region=Region.objects.get(code="330106002")
     )
     for n in range(start, start + count):
         record = given(user, person, 10 + n, result=f"结果{n}")
-        services.schedule_follow_up(acting_user=user, service=record, due_on=days_ago(1 + n % 5))
-        services.create_help_request(acting_user=user, person=person, category="housing")
-    services.create_membership(
+        record_services.schedule_follow_up(
+            acting_user=user, service=record, due_on=days_ago(1 + n % 5)
+        )
+        help_services.create_help_request(acting_user=user, person=person, category="housing")
+    association_services.create_membership(
         acting_user=user, branch=branch, person=person, joined_on=days_ago(100 + start)
     )
 

@@ -4,7 +4,11 @@ nothing, never a database error."""
 
 from __future__ import annotations
 
+import datetime
+from typing import TypeVar
+
 import django_filters
+from django.db.models import Model, QuerySet
 from django.utils import timezone
 from django.utils.translation import gettext_lazy as _
 from drf_spectacular.utils import extend_schema_field
@@ -12,6 +16,7 @@ from drf_spectacular.utils import extend_schema_field
 from liudong.people.filters import PersonKeyFilter
 from liudong.regions.codes import CodeError, clean_code, subtree_q
 from liudong.regions.models import Grid
+from liudong.services.records.services import due_follow_ups, in_grid
 
 from ..models import (
     Activity,
@@ -22,6 +27,7 @@ from ..models import (
     FollowUp,
     HelpCategory,
     HelpRequest,
+    HelpRequestQuerySet,
     HelpStatus,
     MemberRole,
     Membership,
@@ -29,8 +35,10 @@ from ..models import (
     ServiceType,
 )
 
+M = TypeVar("M", bound=Model)
 
-def _subtree(queryset, field: str, value: str):
+
+def _subtree(queryset: QuerySet[M], field: str, value: str) -> QuerySet[M]:
     try:
         return queryset.filter(subtree_q(clean_code(value), field))
     except CodeError:
@@ -45,7 +53,9 @@ class CampaignFilter(django_filters.FilterSet):
         model = Campaign
         fields = ["kind", "active_on"]
 
-    def filter_active_on(self, queryset, name, value):
+    def filter_active_on(
+        self, queryset: QuerySet[M], name: str, value: datetime.date
+    ) -> QuerySet[M]:
         return queryset.filter(starts_on__lte=value, ends_on__gte=value)
 
 
@@ -61,7 +71,7 @@ class ActivityFilter(django_filters.FilterSet):
         model = Activity
         fields = ["campaign", "region", "date_after", "date_before"]
 
-    def filter_region(self, queryset, name, value):
+    def filter_region(self, queryset: QuerySet[M], name: str, value: str) -> QuerySet[M]:
         return _subtree(queryset, "region_id", value)
 
 
@@ -72,7 +82,7 @@ class BranchFilter(django_filters.FilterSet):
         model = AssociationBranch
         fields = ["region"]
 
-    def filter_region(self, queryset, name, value):
+    def filter_region(self, queryset: QuerySet[M], name: str, value: str) -> QuerySet[M]:
         return _subtree(queryset, "region_id", value)
 
 
@@ -122,11 +132,13 @@ class HelpRequestFilter(django_filters.FilterSet):
             "received_before",
         ]
 
-    def filter_overdue(self, queryset, name, value):
+    def filter_overdue(
+        self, queryset: HelpRequestQuerySet, name: str, value: bool
+    ) -> QuerySet[HelpRequest]:
         overdue = queryset.overdue(timezone.localdate())
         return overdue if value else queryset.exclude(pk__in=overdue.values("pk"))
 
-    def filter_region(self, queryset, name, value):
+    def filter_region(self, queryset: QuerySet[M], name: str, value: str) -> QuerySet[M]:
         return _subtree(queryset, "region_id", value)
 
 
@@ -154,7 +166,7 @@ class ServiceRecordFilter(django_filters.FilterSet):
         model = ServiceRecord
         fields = ["person", "type", "date_after", "date_before", "region", "campaign", "free"]
 
-    def filter_region(self, queryset, name, value):
+    def filter_region(self, queryset: QuerySet[M], name: str, value: str) -> QuerySet[M]:
         return _subtree(queryset, "region_id", value)
 
 
@@ -177,15 +189,15 @@ class FollowUpFilter(django_filters.FilterSet):
         model = FollowUp
         fields = ["due", "grid", "service", "done"]
 
-    def filter_due(self, queryset, name, value):
-        from ..services import due_follow_ups
-
+    def filter_due(
+        self, queryset: QuerySet[FollowUp], name: str, value: bool
+    ) -> QuerySet[FollowUp]:
         due = due_follow_ups(queryset, timezone.localdate())
         return due if value else queryset.exclude(pk__in=due.values("pk"))
 
-    def filter_grid(self, queryset, name, value):
-        from ..services import in_grid
-
+    def filter_grid(
+        self, queryset: QuerySet[FollowUp], name: str, value: int
+    ) -> QuerySet[FollowUp]:
         # Only a grid the caller may see; another region's grid narrows to nothing.
         user = getattr(self.request, "user", None)
         grid = Grid.objects.in_scope(user).filter(pk=value).first()

@@ -30,9 +30,9 @@ def resident_b(villages):
 @pytest.fixture
 def campaign(county_admin):
     from liudong.regions.models import Region
-    from liudong.services import services
+    from liudong.services.campaigns import services as campaign_services
 
-    return services.create_campaign(
+    return campaign_services.create_campaign(
         acting_user=county_admin,
         name="2025年温暖冬春行动",
         kind="warm_winter",

@@ -18,7 +18,7 @@ from PIL import Image
 
 from liudong.audit.models import AuditEntry
 from liudong.regions.models import Region
-from liudong.services import services
+from liudong.services.campaigns import services as campaign_services
 from liudong.services.models import MAX_ACTIVITY_PHOTOS, ActivityPhoto
 
 pytestmark = pytest.mark.django_db
@@ -34,7 +34,7 @@ def own_var_dir(settings, tmp_path):
 
 @pytest.fixture
 def activity(campaign, township_a):
-    return services.create_activity(
+    return campaign_services.create_activity(
         acting_user=township_a,
         campaign=campaign,
         date=datetime.date(2025, 1, 20),
@@ -97,7 +97,7 @@ def test_a_photo_is_stored_re_encoded_without_exif_and_gps(
         assert not image.getexif()
         assert "exif" not in image.info
     with Image.open(own_var_dir / "media" / "activity-photos" / photo.thumbnail_name) as thumb:
-        assert max(thumb.size) <= services.THUMBNAIL_SIDE
+        assert max(thumb.size) <= campaign_services.THUMBNAIL_SIDE
 
     assert AuditEntry.objects.filter(
         action="create", object_type="services.activityphoto", object_id=str(photo.pk)
@@ -125,7 +125,7 @@ def test_png_and_webp_are_kept_in_their_format(
     exif = Image.Exif()
     exif[0x010F] = CAMERA
     image.save(buffer, kind, exif=exif.tobytes())
-    photo = services.add_activity_photo(
+    photo = campaign_services.add_activity_photo(
         acting_user=township_a, activity=activity, uploaded=upload(buffer.getvalue(), "a.jpg")
     )
     assert photo.file.endswith(f".{suffix}")  # told by its content, not the name "a.jpg"
@@ -147,7 +147,7 @@ def test_a_text_file_named_jpg_is_refused(client_for, township_a, activity, own_
 
 def test_a_truncated_image_is_refused(township_a, activity):
     with pytest.raises(Exception, match="not a JPEG, PNG or WebP"):
-        services.add_activity_photo(
+        campaign_services.add_activity_photo(
             acting_user=township_a, activity=activity, uploaded=upload(photo_bytes()[:300])
         )
 
@@ -164,7 +164,7 @@ def test_a_photo_over_5_mb_is_refused(client_for, township_a, activity, own_var_
 
 def test_a_sixth_photo_is_refused(client_for, township_a, activity, own_var_dir):
     for n in range(MAX_ACTIVITY_PHOTOS):
-        services.add_activity_photo(
+        campaign_services.add_activity_photo(
             acting_user=township_a, activity=activity, uploaded=upload(photo_bytes(), f"{n}.jpg")
         )
     client = client_for(township_a)
@@ -181,7 +181,7 @@ def test_a_sixth_photo_is_refused(client_for, township_a, activity, own_var_dir)
 def test_another_township_gets_404_for_the_photo(
     client_for, client, township_a, township_b, activity
 ):
-    photo = services.add_activity_photo(
+    photo = campaign_services.add_activity_photo(
         acting_user=township_a, activity=activity, uploaded=upload(photo_bytes())
     )
     url = reverse("services:activity_photo", args=[photo.pk])
@@ -198,7 +198,7 @@ def test_another_township_gets_404_for_the_photo(
 def test_removing_a_photo_is_audited_and_its_files_go(
     client_for, township_a, activity, own_var_dir, django_capture_on_commit_callbacks
 ):
-    photo = services.add_activity_photo(
+    photo = campaign_services.add_activity_photo(
         acting_user=township_a, activity=activity, uploaded=upload(photo_bytes())
     )
     assert len(stored_files(own_var_dir)) == 2
@@ -219,10 +219,10 @@ def test_removing_a_photo_is_audited_and_its_files_go(
 def test_deleting_the_activity_removes_its_photo_files(
     township_a, activity, own_var_dir, django_capture_on_commit_callbacks
 ):
-    services.add_activity_photo(
+    campaign_services.add_activity_photo(
         acting_user=township_a, activity=activity, uploaded=upload(photo_bytes())
     )
     with django_capture_on_commit_callbacks(execute=True):
-        services.delete_activity(acting_user=township_a, activity=activity)
+        campaign_services.delete_activity(acting_user=township_a, activity=activity)
     assert not ActivityPhoto.objects.exists()
     assert stored_files(own_var_dir) == []

@@ -9,7 +9,7 @@ import io
 import pytest
 from django.core.management import call_command
 
-from liudong.services import services
+from liudong.services.campaigns import services as campaign_services
 
 pytestmark = pytest.mark.django_db
 
@@ -198,7 +198,7 @@ def test_inspector_reads_but_does_not_write(api_for, inspector, campaign):
 def test_export_campaign_command(tmp_path, county_admin, township_a, campaign):
     from openpyxl import load_workbook
 
-    services.create_activity(
+    campaign_services.create_activity(
         acting_user=township_a,
         campaign=campaign,
         date=datetime.date(2025, 2, 1),

@@ -12,7 +12,8 @@ from liudong.actors import OPERATOR
 from liudong.api.tests import schemathesis_harness as harness
 from liudong.api.tests.schemathesis_harness import keep_the_test_transaction
 from liudong.regions.models import Region
-from liudong.services import services
+from liudong.services.associations import services as association_services
+from liudong.services.records import services as record_services
 
 schema = harness.app_schema("services")
 pytestmark = pytest.mark.django_db
@@ -26,10 +27,10 @@ def bearer(township_a):
 
 @pytest.fixture
 def on_file(township_a, campaign, resident_a):
-    branch = services.create_branch(
+    branch = association_services.create_branch(
         acting_user=township_a, name="北山协会", region=Region.objects.get(code="330106002001")
     )
-    service = services.create_service_record(
+    service = record_services.create_service_record(
         acting_user=township_a,
         person=resident_a,
         service_type="counselling",

@@ -21,8 +21,15 @@ from openpyxl import Workbook, load_workbook
 from liudong.audit.models import AuditEntry
 from liudong.people import idnumbers
 from liudong.regions.models import Region
-from liudong.services import services, spreadsheets
+from liudong.services import spreadsheets
+from liudong.services.associations import spreadsheets as association_sheets
+from liudong.services.campaigns import services as campaign_services
+from liudong.services.campaigns import spreadsheets as campaign_sheets
+from liudong.services.help_requests import services as help_services
+from liudong.services.help_requests import spreadsheets as help_sheets
 from liudong.services.models import AssociationBranch, Campaign, FollowUp, HelpRequest
+from liudong.services.records import services as record_services
+from liudong.services.records import spreadsheets as record_sheets
 from liudong.services.tests import test_web
 from liudong.tabular import read_table
 
@@ -62,10 +69,21 @@ def table(tmp_path: Path, header: list[str], *rows, name: str = "file.xlsx") -> 
     return path
 
 
+# Each list export by the name the tests use.
+SHEETS = {
+    "help_requests": help_sheets.HELP_SHEET,
+    "follow_ups": record_sheets.FOLLOW_UP_SHEET,
+    "campaigns": campaign_sheets.CAMPAIGN_SHEET,
+    "campaign_activities": campaign_sheets.ACTIVITY_SHEET,
+    "branches": association_sheets.BRANCH_SHEET,
+    "association_activities": association_sheets.ASSOCIATION_ACTIVITY_SHEET,
+}
+
+
 def export(tmp_path: Path, sheet: str, records, user, **kwargs) -> Path:
     path = tmp_path / f"{sheet}.xlsx"
     spreadsheets.write_sheet(
-        sheet, records, path, acting_user=user, region=user.region_id, **kwargs
+        SHEETS[sheet], records, path, acting_user=user, region=user.region_id, **kwargs
     )
     return path
 
@@ -87,16 +105,16 @@ def problems(summary) -> str:
 @pytest.mark.parametrize(
     ("sheet", "columns"),
     [
-        ("help_requests", spreadsheets.HELP_COLUMNS),
-        ("follow_ups", spreadsheets.FOLLOW_UP_COLUMNS),
-        ("campaigns", spreadsheets.CAMPAIGN_COLUMNS),
-        ("campaign_activities", spreadsheets.ACTIVITY_COLUMNS),
-        ("branches", spreadsheets.BRANCH_COLUMNS),
-        ("association_activities", spreadsheets.ASSOCIATION_ACTIVITY_COLUMNS),
+        ("help_requests", help_sheets.HELP_COLUMNS),
+        ("follow_ups", record_sheets.FOLLOW_UP_COLUMNS),
+        ("campaigns", campaign_sheets.CAMPAIGN_COLUMNS),
+        ("campaign_activities", campaign_sheets.ACTIVITY_COLUMNS),
+        ("branches", association_sheets.BRANCH_COLUMNS),
+        ("association_activities", association_sheets.ASSOCIATION_ACTIVITY_COLUMNS),
     ],
 )
 def test_every_import_reads_every_column_its_export_writes(sheet, columns):
-    header = spreadsheets.SHEETS[sheet].header
+    header = SHEETS[sheet].header
     aliases = {alias for names in columns.values() for alias in names}
     # Only the person's name and the handler are shown for reading, not imported.
     assert set(header) - aliases <= {"姓名", "经办人"}
@@ -110,12 +128,12 @@ HELP = ["公民身份号码", "类别", "受理日期", "办结期限", "情况�
 def test_help_requests_import_creates_then_unchanged_then_updates(tmp_path, township_a, resident_a):
     day = DAY.isoformat()
     new = table(tmp_path, HELP, (resident_a.id_number, "欠薪", day, "", "工地拖欠工资", "", "", ""))
-    assert counts(spreadsheets.import_help_requests(new, acting_user=township_a)) == (1, 0, 0)
+    assert counts(help_sheets.import_help_requests(new, acting_user=township_a)) == (1, 0, 0)
     item = HelpRequest.objects.get()
     assert item.category == "wages" and item.status == "open"
     assert item.deadline == DAY + datetime.timedelta(days=15)  # the service's default
     assert item.region_id == BEISHAN and item.description == "工地拖欠工资"
-    assert counts(spreadsheets.import_help_requests(new, acting_user=township_a)) == (0, 0, 1)
+    assert counts(help_sheets.import_help_requests(new, acting_user=township_a)) == (0, 0, 1)
 
     resolved = table(
         tmp_path,
@@ -123,7 +141,7 @@ def test_help_requests_import_creates_then_unchanged_then_updates(tmp_path, town
         (resident_a.id_number, "wages", day, "", "", "已解决", "工资已追回", TODAY.isoformat()),
         name="resolved.xlsx",
     )
-    assert counts(spreadsheets.import_help_requests(resolved, acting_user=township_a)) == (0, 1, 0)
+    assert counts(help_sheets.import_help_requests(resolved, acting_user=township_a)) == (0, 1, 0)
     item.refresh_from_db()
     assert (item.status, item.outcome, item.resolved_on) == ("resolved", "工资已追回", TODAY)
     assert item.description == "工地拖欠工资"  # a blank cell leaves it
@@ -146,7 +164,7 @@ def test_help_request_refusals_name_row_field_and_rule(
         (resident_b.id_number, "健康", day, "", "", "", "", ""),  # township B's file
         (resident_a.id_number, "健康", (TODAY + datetime.timedelta(days=3)).isoformat()),
     )
-    summary = spreadsheets.import_help_requests(path, acting_user=township_a)
+    summary = help_sheets.import_help_requests(path, acting_user=township_a)
     assert counts(summary) == (0, 0, 0)
     assert (
         problems(summary)
@@ -163,31 +181,31 @@ def test_help_request_refusals_name_row_field_and_rule(
 def test_help_export_reimports_unchanged_and_its_number_matches(
     tmp_path, township_a, resident_a, resident_b
 ):
-    first = services.create_help_request(
+    first = help_services.create_help_request(
         acting_user=township_a,
         person=resident_a,
         category="schooling",
         received_on=DAY,
         description="孩子入学材料",
     )
-    services.update_help_request(
+    help_services.update_help_request(
         acting_user=township_a,
         help_request=first,
         status="referred",
         outcome="转教育局",
         handler=township_a,
     )
-    services.create_help_request(
+    help_services.create_help_request(
         acting_user=township_a, person=resident_a, category="housing", received_on=DAY
     )
     path = export(tmp_path, "help_requests", HelpRequest.objects.in_scope(township_a), township_a)
     rows = rows_of(path)
-    assert rows[0] == tuple(spreadsheets.HELP_HEADER)
+    assert rows[0] == tuple(help_sheets.HELP_HEADER)
     assert resident_a.id_number not in str(rows)
     assert {row[3] for row in rows[1:]} == {"子女入学", "住房"}
     assert AuditEntry.objects.filter(action="export", object_type="services.helprequest").exists()
     before = AuditEntry.objects.count()
-    summary = spreadsheets.import_help_requests(path, acting_user=township_a)
+    summary = help_sheets.import_help_requests(path, acting_user=township_a)
     assert counts(summary) == (0, 0, 2) and not summary.rejected
     assert AuditEntry.objects.count() == before  # nothing changed, nothing logged
 
@@ -221,7 +239,7 @@ def test_help_export_reimports_unchanged_and_its_number_matches(
         (resident_a.id_number, "健康", DAY.isoformat(), "", "", "", "", "", "1e999"),
         name="edited.xlsx",
     )
-    summary = spreadsheets.import_help_requests(wrong, acting_user=township_a)
+    summary = help_sheets.import_help_requests(wrong, acting_user=township_a)
     assert problems(summary) == "2:id_number 4:number 5:number"
     assert counts(summary) == (0, 1, 0)
     first.refresh_from_db()
@@ -231,7 +249,7 @@ def test_help_export_reimports_unchanged_and_its_number_matches(
 def test_help_import_needs_a_role_that_sees_personal_affairs(tmp_path, provider_a, resident_a):
     path = table(tmp_path, HELP, (resident_a.id_number, "欠薪", DAY.isoformat()))
     with pytest.raises(PermissionDenied):
-        spreadsheets.import_help_requests(path, acting_user=provider_a)
+        help_sheets.import_help_requests(path, acting_user=provider_a)
 
 
 # --- follow-ups ----------------------------------------------------------------------------
@@ -240,7 +258,7 @@ def test_help_import_needs_a_role_that_sees_personal_affairs(tmp_path, provider_
 @pytest.fixture
 def service(township_a, resident_a):
     given = {"service_type": "postnatal", "date": DAY, "consent_recorded": True}
-    return services.create_service_record(
+    return record_services.create_service_record(
         acting_user=township_a, person=resident_a, result="恢复良好", **given
     )
 
@@ -254,15 +272,15 @@ def test_follow_ups_import_creates_unchanged_updates_and_refuses(
     due = (DAY + datetime.timedelta(days=14)).isoformat()
     number = resident_a.id_number
     path = table(tmp_path, FOLLOW, (number, "产后访视", DAY.isoformat(), due, "", "电话随访"))
-    assert counts(spreadsheets.import_follow_ups(path, acting_user=township_a)) == (1, 0, 0)
-    assert counts(spreadsheets.import_follow_ups(path, acting_user=township_a)) == (0, 0, 1)
+    assert counts(record_sheets.import_follow_ups(path, acting_user=township_a)) == (1, 0, 0)
+    assert counts(record_sheets.import_follow_ups(path, acting_user=township_a)) == (0, 0, 1)
     done = table(
         tmp_path,
         FOLLOW,
         (number, "postnatal", DAY.isoformat(), due, TODAY.isoformat(), ""),
         name="done.xlsx",
     )
-    assert counts(spreadsheets.import_follow_ups(done, acting_user=township_a)) == (0, 1, 0)
+    assert counts(record_sheets.import_follow_ups(done, acting_user=township_a)) == (0, 1, 0)
     follow_up = FollowUp.objects.get()
     assert (follow_up.done_on, follow_up.done_by, follow_up.notes) == (
         TODAY,
@@ -280,7 +298,7 @@ def test_follow_ups_import_creates_unchanged_updates_and_refuses(
         (number, "产后访视", DAY.isoformat(), due, "2099-01-01"),
         name="bad.xlsx",
     )
-    summary = spreadsheets.import_follow_ups(bad, acting_user=township_a)
+    summary = record_sheets.import_follow_ups(bad, acting_user=township_a)
     assert counts(summary) == (0, 0, 0)
     assert problems(summary) == "2:service_date 3:due_on 4:service_type 5:id_number 6:done_on"
     assert FollowUp.objects.count() == 1
@@ -289,16 +307,16 @@ def test_follow_ups_import_creates_unchanged_updates_and_refuses(
 def test_follow_up_worklist_export_filled_in_and_imported_back(
     client_for, tmp_path, township_a, resident_a, service
 ):
-    due = services.schedule_follow_up(
+    due = record_services.schedule_follow_up(
         acting_user=township_a, service=service, due_on=TODAY + datetime.timedelta(days=2)
     )
-    services.schedule_follow_up(
+    record_services.schedule_follow_up(
         acting_user=township_a, service=service, due_on=TODAY + datetime.timedelta(days=60)
     )  # not due yet: not on the worklist
     response = client_for(township_a).get(reverse("services:followup_export"))
     assert response.status_code == 200
     rows = rows_of(response.content)
-    assert rows[0] == tuple(spreadsheets.FOLLOW_UP_HEADER)
+    assert rows[0] == tuple(record_sheets.FOLLOW_UP_HEADER)
     assert len(rows) == 2
     assert rows[1][0] == idnumbers.mask(resident_a.id_number)
     assert rows[1][2:5] == ("产后访视", DAY.isoformat(), due.due_on.isoformat())
@@ -308,17 +326,17 @@ def test_follow_up_worklist_export_filled_in_and_imported_back(
 
     path = tmp_path / "worklist.xlsx"
     path.write_bytes(response.content)
-    assert counts(spreadsheets.import_follow_ups(path, acting_user=township_a)) == (0, 0, 1)
+    assert counts(record_sheets.import_follow_ups(path, acting_user=township_a)) == (0, 0, 1)
     workbook = load_workbook(path)
     workbook.active["F2"] = TODAY.isoformat()  # 完成日期 filled in after the visit
     workbook.save(path)
-    assert counts(spreadsheets.import_follow_ups(path, acting_user=township_a)) == (0, 1, 0)
+    assert counts(record_sheets.import_follow_ups(path, acting_user=township_a)) == (0, 1, 0)
     due.refresh_from_db()
     assert due.done_on == TODAY
     # The 编号 names one follow-up of that service; another service's number is refused.
     workbook.active["D2"] = "2000-01-01"
     workbook.save(path)
-    summary = spreadsheets.import_follow_ups(path, acting_user=township_a)
+    summary = record_sheets.import_follow_ups(path, acting_user=township_a)
     assert problems(summary) == "2:service_date"
 
 
@@ -335,12 +353,12 @@ def test_campaigns_import_creates_unchanged_updates_and_refuses(tmp_path, townsh
         ("协会活动日", "协会活动日", start, end, f"{SHUGUANG}、{BEISHAN}", "会员大会"),
         ("温暖冬春", "温暖冬春行动", start, end, "", ""),
     )
-    assert counts(spreadsheets.import_campaigns(path, acting_user=township_a)) == (2, 0, 0)
+    assert counts(campaign_sheets.import_campaigns(path, acting_user=township_a)) == (2, 0, 0)
     day = Campaign.objects.get(name="协会活动日")
     assert (day.kind, day.organiser_region_id) == ("association_day", "330106002")
     assert day.region_codes() == [BEISHAN, SHUGUANG]
     assert Campaign.objects.get(name="温暖冬春").region_codes() == ["330106002"]
-    assert counts(spreadsheets.import_campaigns(path, acting_user=township_a)) == (0, 0, 2)
+    assert counts(campaign_sheets.import_campaigns(path, acting_user=township_a)) == (0, 0, 2)
 
     changed = table(
         tmp_path,
@@ -352,7 +370,7 @@ def test_campaigns_import_creates_unchanged_updates_and_refuses(tmp_path, townsh
         ("", "其他", start, end),
         name="changed.xlsx",
     )
-    summary = spreadsheets.import_campaigns(changed, acting_user=township_a)
+    summary = campaign_sheets.import_campaigns(changed, acting_user=township_a)
     assert counts(summary) == (0, 1, 0)
     assert problems(summary) == "3:kind 4:regions 5:ends_on 6:name"
     day.refresh_from_db()
@@ -366,12 +384,12 @@ def test_campaign_export_reimports_unchanged_and_the_county_campaign_is_not_chan
     client = client_for(township_a)
     response = client.get(reverse("services:campaign_export"), {"when": "all"})
     rows = rows_of(response.content)
-    assert rows[0] == tuple(spreadsheets.CAMPAIGN_HEADER)
+    assert rows[0] == tuple(campaign_sheets.CAMPAIGN_HEADER)
     assert {row[0] for row in rows[1:]} == {campaign.name, own_campaign.name}
     assert AuditEntry.objects.filter(action="export", object_type="services.campaign").exists()
     path = tmp_path / "campaigns.xlsx"
     path.write_bytes(response.content)
-    assert counts(spreadsheets.import_campaigns(path, acting_user=township_a)) == (0, 0, 2)
+    assert counts(campaign_sheets.import_campaigns(path, acting_user=township_a)) == (0, 0, 2)
 
     # The county's campaign is changed only by the county.
     workbook = load_workbook(path)
@@ -379,7 +397,7 @@ def test_campaign_export_reimports_unchanged_and_the_county_campaign_is_not_chan
     for row in range(2, 4):
         sheet.cell(row, 7).value = "改过的说明"
     workbook.save(path)
-    summary = spreadsheets.import_campaigns(path, acting_user=township_a)
+    summary = campaign_sheets.import_campaigns(path, acting_user=township_a)
     assert counts(summary) == (0, 1, 0)
     assert [p["field"] for p in summary.rejected] == ["organiser_region"]
     campaign.refresh_from_db()
@@ -390,7 +408,7 @@ def test_campaign_activities_export_reimports_unchanged(
     client_for, tmp_path, township_a, own_campaign
 ):
     for place, people in (("北山社区广场", 50), ("", 12)):
-        services.create_activity(
+        campaign_services.create_activity(
             acting_user=township_a,
             campaign=own_campaign,
             date=DAY,
@@ -409,7 +427,7 @@ def test_campaign_activities_export_reimports_unchanged(
     assert entry.detail["what"] == "campaign activities"
     path = tmp_path / "activities.xlsx"
     path.write_bytes(response.content)
-    summary = spreadsheets.import_activities(path, campaign=own_campaign, acting_user=township_a)
+    summary = campaign_sheets.import_activities(path, campaign=own_campaign, acting_user=township_a)
     assert counts(summary) == (0, 0, 2)
     assert own_campaign.activities.count() == 2
 
@@ -430,7 +448,7 @@ def test_branches_import_export_round_trip_and_refusals(client_for, tmp_path, to
         ("未来协会", BEISHAN, "", "2099-01-01"),
         ("无名区划", "999999", "", ""),
     )
-    summary = spreadsheets.import_branches(path, acting_user=township_a)
+    summary = association_sheets.import_branches(path, acting_user=township_a)
     assert counts(summary) == (1, 1, 0)
     assert problems(summary) == "4:region 5:name 6:founded_on 7:region"
     branch_a.refresh_from_db()
@@ -445,7 +463,7 @@ def test_branches_import_export_round_trip_and_refusals(client_for, tmp_path, to
     ).exists()
     exported = tmp_path / "branches.xlsx"
     exported.write_bytes(response.content)
-    assert counts(spreadsheets.import_branches(exported, acting_user=township_a)) == (0, 0, 2)
+    assert counts(association_sheets.import_branches(exported, acting_user=township_a)) == (0, 0, 2)
     assert AssociationBranch.objects.count() == 2
 
 
@@ -460,13 +478,15 @@ def test_association_activities_import_export_round_trip(
         ("2019-01-01", "成立之前", 5, ""),
         (DAY.isoformat(), "义诊", -3, ""),
     )
-    summary = spreadsheets.import_association_activities(
+    summary = association_sheets.import_association_activities(
         path, branch=branch_a, acting_user=township_a
     )
     assert counts(summary) == (1, 0, 0)
     assert problems(summary) == "3:title 4:date 5:participants_count"
     assert counts(
-        spreadsheets.import_association_activities(path, branch=branch_a, acting_user=township_a)
+        association_sheets.import_association_activities(
+            path, branch=branch_a, acting_user=township_a
+        )
     ) == (0, 0, 1)
 
     response = client_for(township_a).get(
@@ -481,7 +501,7 @@ def test_association_activities_import_export_round_trip(
     workbook = load_workbook(exported)
     workbook.active["C2"] = 30
     workbook.save(exported)
-    summary = spreadsheets.import_association_activities(
+    summary = association_sheets.import_association_activities(
         exported, branch=branch_a, acting_user=township_a
     )
     assert counts(summary) == (0, 1, 0)
@@ -590,12 +610,12 @@ def test_scope_and_permissions(
     # Rows of another township's region are refused by the services.
     path = table(tmp_path, BRANCH, ("西溪协会", "330106004001"))
     with translation.override("en"):
-        summary = spreadsheets.import_branches(path, acting_user=township_a)
+        summary = association_sheets.import_branches(path, acting_user=township_a)
     assert problems(summary) == "2:region"
     assert "outside your region" in summary.rejected[0]["message"]
 
 
 def test_headers_from_the_export_are_read_by_read_table(tmp_path):
-    path = table(tmp_path, spreadsheets.HELP_HEADER, ["x"] * len(spreadsheets.HELP_HEADER))
-    ((_row, values),) = read_table(path, spreadsheets.HELP_COLUMNS)
+    path = table(tmp_path, help_sheets.HELP_HEADER, ["x"] * len(help_sheets.HELP_HEADER))
+    ((_row, values),) = read_table(path, help_sheets.HELP_COLUMNS)
     assert values["number"] == "x" and values["description"] is None

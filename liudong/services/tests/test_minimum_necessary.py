@@ -5,7 +5,8 @@ import datetime
 
 import pytest
 
-from liudong.services import services
+from liudong.services.associations import services as association_services
+from liudong.services.help_requests import services as help_services
 from liudong.services.models import HelpRequest, Membership
 
 pytestmark = pytest.mark.django_db
@@ -14,14 +15,14 @@ pytestmark = pytest.mark.django_db
 def test_help_requests_and_memberships_stay_with_the_offices(
     resident_a, township_a, provider_a, inspector, api_for
 ):
-    services.create_help_request(acting_user=township_a, person=resident_a, category="wages")
-    branch = services.create_branch(
+    help_services.create_help_request(acting_user=township_a, person=resident_a, category="wages")
+    branch = association_services.create_branch(
         acting_user=township_a,
         name="北山流动人口计生协会",
         region=township_a.region,
         founded_on=datetime.date(2020, 1, 1),
     )
-    services.create_membership(
+    association_services.create_membership(
         acting_user=township_a,
         branch=branch,
         person=resident_a,

@@ -10,7 +10,9 @@ from django.core.exceptions import PermissionDenied, ValidationError
 
 from liudong.audit.models import AuditEntry
 from liudong.regions.models import Region
-from liudong.services import services
+from liudong.services.associations import services as association_services
+from liudong.services.campaigns import services as campaign_services
+from liudong.services.help_requests import services as help_services
 from liudong.services.models import Activity, HelpRequest, HelpStatus
 
 pytestmark = pytest.mark.django_db
@@ -22,7 +24,7 @@ def region(code):
 
 
 def activity(user, campaign, code="330106002001", day=None, **counts):
-    return services.create_activity(
+    return campaign_services.create_activity(
         acting_user=user,
         campaign=campaign,
         date=day or D(2025, 1, 20),
@@ -34,7 +36,7 @@ def activity(user, campaign, code="330106002001", day=None, **counts):
 
 def test_campaign_ending_before_it_starts_is_refused(county_admin):
     with pytest.raises(ValidationError) as refused:
-        services.create_campaign(
+        campaign_services.create_campaign(
             acting_user=county_admin,
             name="7·11",
             kind="population_day",
@@ -47,7 +49,7 @@ def test_campaign_ending_before_it_starts_is_refused(county_admin):
 
 def test_campaign_regions_outside_the_organiser_are_refused(township_a):
     with pytest.raises(PermissionDenied):
-        services.create_campaign(
+        campaign_services.create_campaign(
             acting_user=township_a,
             name="x",
             kind="other",
@@ -56,7 +58,7 @@ def test_campaign_regions_outside_the_organiser_are_refused(township_a):
             organiser_region=region("330106004"),
         )
     with pytest.raises(ValidationError) as refused:
-        services.create_campaign(
+        campaign_services.create_campaign(
             acting_user=township_a,
             name="x",
             kind="other",
@@ -68,7 +70,7 @@ def test_campaign_regions_outside_the_organiser_are_refused(township_a):
 
 
 def test_campaign_without_regions_covers_the_organiser(township_a):
-    campaign = services.create_campaign(
+    campaign = campaign_services.create_campaign(
         acting_user=township_a,
         name="协会活动日",
         kind="association_day",
@@ -87,7 +89,7 @@ def test_activity_outside_the_period_is_refused(township_a, campaign):
 
 
 def test_activity_outside_the_campaign_regions_is_refused(county_b_admin, county_admin):
-    campaign = services.create_campaign(
+    campaign = campaign_services.create_campaign(
         acting_user=county_admin,
         name="x",
         kind="other",
@@ -114,19 +116,19 @@ def test_negative_counts_are_refused(township_a, campaign):
 def test_a_campaign_cannot_shrink_away_from_its_activities(county_admin, township_a, campaign):
     activity(township_a, campaign, day=D(2025, 2, 20))
     with pytest.raises(ValidationError) as refused:
-        services.update_campaign(
+        campaign_services.update_campaign(
             acting_user=county_admin, campaign=campaign, ends_on=D(2025, 2, 10)
         )
     assert "ends_on" in refused.value.message_dict
     with pytest.raises(ValidationError):
-        services.update_campaign(
+        campaign_services.update_campaign(
             acting_user=county_admin, campaign=campaign, regions=[region("330106004")]
         )
 
 
 def test_only_the_organiser_changes_a_campaign(township_a, campaign):
     with pytest.raises(PermissionDenied):
-        services.update_campaign(acting_user=township_a, campaign=campaign, name="改名")
+        campaign_services.update_campaign(acting_user=township_a, campaign=campaign, name="改名")
 
 
 def test_summary_adds_up_over_child_regions(county_admin, township_a, township_b, campaign):
@@ -135,7 +137,7 @@ def test_summary_adds_up_over_child_regions(county_admin, township_a, township_b
     activity(township_a, campaign, "330106002", participants_count=7, free_contraceptives_count=4)
     activity(township_b, campaign, "330106004002", participants_count=12, materials_count=40)
 
-    county = services.campaign_summary(campaign, user=county_admin)
+    county = campaign_services.campaign_summary(campaign, user=county_admin)
     rows = {row.region: row for row in county.rows}
     assert set(rows) == {"330106002", "330106004"}
     assert (rows["330106002"].activities, rows["330106002"].participants) == (3, 42)
@@ -150,7 +152,7 @@ def test_summary_adds_up_over_child_regions(county_admin, township_a, township_b
     )
 
     # Township A sees its own part, by village, with its own office's row.
-    mine = services.campaign_summary(campaign, user=township_a)
+    mine = campaign_services.campaign_summary(campaign, user=township_a)
     rows = {row.region: row for row in mine.rows}
     assert mine.region.code == "330106002"
     assert rows["330106002001"].participants == 35  # the group counts with its village
@@ -164,8 +166,8 @@ def test_summary_xlsx_has_the_chinese_title(tmp_path, county_admin, township_a, 
 
     activity(township_a, campaign, participants_count=3)
     out = tmp_path / "summary.xlsx"
-    summary = services.campaign_summary(campaign, user=county_admin)
-    services.write_summary_xlsx(summary, out, acting_user=county_admin)
+    summary = campaign_services.campaign_summary(campaign, user=county_admin)
+    campaign_services.write_summary_xlsx(summary, out, acting_user=county_admin)
     sheet = load_workbook(out).active
     assert sheet["A1"].value == "2025年温暖冬春行动 宣传服务活动汇总表"
     assert "2025-01-10 至 2025-02-28" in sheet["A2"].value
@@ -180,7 +182,7 @@ def test_summary_xlsx_has_the_chinese_title(tmp_path, county_admin, township_a, 
 
 @pytest.fixture
 def branch(township_a):
-    return services.create_branch(
+    return association_services.create_branch(
         acting_user=township_a,
         name="北山街道流动人口计生协会",
         region=region("330106002001"),
@@ -190,32 +192,36 @@ def branch(township_a):
 
 def test_membership_of_a_person_outside_the_scope_is_refused(township_a, branch, resident_b):
     with pytest.raises(PermissionDenied, match="person"):
-        services.create_membership(
+        association_services.create_membership(
             acting_user=township_a, branch=branch, person=resident_b, joined_on=D(2025, 1, 1)
         )
 
 
 def test_one_open_membership_per_person_and_branch(township_a, branch, resident_a):
-    first = services.create_membership(
+    first = association_services.create_membership(
         acting_user=township_a, branch=branch, person=resident_a, joined_on=D(2025, 1, 1)
     )
     with pytest.raises(ValidationError) as refused:
-        services.create_membership(
+        association_services.create_membership(
             acting_user=township_a, branch=branch, person=resident_a, joined_on=D(2025, 2, 1)
         )
     assert "already a member" in refused.value.message_dict["person"][0]
     with pytest.raises(ValidationError) as refused:
-        services.update_membership(acting_user=township_a, membership=first, left_on=D(2024, 1, 1))
+        association_services.update_membership(
+            acting_user=township_a, membership=first, left_on=D(2024, 1, 1)
+        )
     assert "left_on" in refused.value.message_dict
-    services.update_membership(acting_user=township_a, membership=first, left_on=D(2025, 3, 1))
-    services.create_membership(
+    association_services.update_membership(
+        acting_user=township_a, membership=first, left_on=D(2025, 3, 1)
+    )
+    association_services.create_membership(
         acting_user=township_a, branch=branch, person=resident_a, joined_on=D(2025, 4, 1)
     )
 
 
 def test_association_activity_before_the_branch_was_founded_is_refused(township_a, branch):
     with pytest.raises(ValidationError) as refused:
-        services.create_association_activity(
+        association_services.create_association_activity(
             acting_user=township_a, branch=branch, date=D(2019, 1, 1), title="讲座"
         )
     assert "founded" in refused.value.message_dict["date"][0]
@@ -226,7 +232,7 @@ def test_association_activity_before_the_branch_was_founded_is_refused(township_
 
 def help_request(user, person, **values):
     values = {"category": "wages", "received_on": D(2026, 1, 5), **values}
-    return services.create_help_request(acting_user=user, person=person, **values)
+    return help_services.create_help_request(acting_user=user, person=person, **values)
 
 
 def test_help_request_without_a_category_is_refused(township_a, resident_a):
@@ -256,10 +262,12 @@ def test_resolution_without_an_outcome_is_refused(township_a, resident_a):
     made = help_request(township_a, resident_a)
     for status in ("resolved", "referred"):
         with pytest.raises(ValidationError) as refused:
-            services.update_help_request(acting_user=township_a, help_request=made, status=status)
+            help_services.update_help_request(
+                acting_user=township_a, help_request=made, status=status
+            )
         assert "outcome" in refused.value.message_dict
     made.refresh_from_db()
-    services.update_help_request(
+    help_services.update_help_request(
         acting_user=township_a,
         help_request=made,
         status="resolved",
@@ -267,7 +275,7 @@ def test_resolution_without_an_outcome_is_refused(township_a, resident_a):
         resolved_on=D(2026, 1, 12),
     )
     assert made.resolved_on == D(2026, 1, 12)
-    services.update_help_request(acting_user=township_a, help_request=made, status="open")
+    help_services.update_help_request(acting_user=township_a, help_request=made, status="open")
     assert made.resolved_on is None
 
 
@@ -290,23 +298,23 @@ def test_worklist_puts_overdue_first(township_a, township_b, resident_a, residen
     late = help_request(township_a, resident_a, received_on=D(2026, 1, 10))  # due 25 Jan
     later_late = help_request(township_a, resident_a, received_on=D(2026, 1, 12))  # due 27 Jan
     done = help_request(township_a, resident_a, received_on=D(2026, 1, 1))
-    services.update_help_request(
+    help_services.update_help_request(
         acting_user=township_a, help_request=done, status="closed", outcome=""
     )
     help_request(township_b, resident_b)  # another township's
-    worklist = list(services.help_worklist(township_a, today=today))
+    worklist = list(help_services.help_worklist(township_a, today=today))
     assert worklist == [late, later_late, later]
-    assert list(services.help_worklist(township_b, today=today)) != worklist
+    assert list(help_services.help_worklist(township_b, today=today)) != worklist
 
 
 def test_counts_by_category_and_status(township_a, resident_a):
     help_request(township_a, resident_a, category="wages")
     help_request(township_a, resident_a, category="schooling", received_on=D(2025, 9, 1))
     made = help_request(township_a, resident_a, category="wages")
-    services.update_help_request(
+    help_services.update_help_request(
         acting_user=township_a, help_request=made, status="referred", outcome="转劳动监察大队"
     )
-    counts = services.help_counts(township_a, received_from=D(2026, 1, 1), today=D(2026, 1, 6))
+    counts = help_services.help_counts(township_a, received_from=D(2026, 1, 1), today=D(2026, 1, 6))
     assert counts["total"] == 2
     assert counts["by_category"]["wages"] == 2 and counts["by_category"]["schooling"] == 0
     assert counts["by_status"] == {
@@ -316,23 +324,25 @@ def test_counts_by_category_and_status(township_a, resident_a):
         "referred": 1,
         "closed": 0,
     }
-    assert services.help_counts(township_a)["total"] == 3
+    assert help_services.help_counts(township_a)["total"] == 3
 
 
 def test_every_change_is_audited(township_a, campaign, resident_a):
     made = activity(township_a, campaign, participants_count=10)
-    services.update_activity(acting_user=township_a, activity=made, participants_count=12)
+    campaign_services.update_activity(acting_user=township_a, activity=made, participants_count=12)
     entries = AuditEntry.objects.filter(object_type="services.activity", object_id=str(made.pk))
     update = entries.get(action="update")
     assert update.before["participants_count"] == 10
     assert update.after["participants_count"] == 12
     assert update.actor_username == "township_a"
-    services.delete_activity(acting_user=township_a, activity=made)
+    campaign_services.delete_activity(acting_user=township_a, activity=made)
     assert entries.filter(action="delete").get().before["participants_count"] == 12
     assert not Activity.objects.filter(pk=made.pk).exists()
 
     request = help_request(township_a, resident_a)
-    services.update_help_request(acting_user=township_a, help_request=request, status="in_progress")
+    help_services.update_help_request(
+        acting_user=township_a, help_request=request, status="in_progress"
+    )
     actions = set(
         AuditEntry.objects.filter(object_type="services.helprequest").values_list(
             "action", flat=True
@@ -346,8 +356,8 @@ def test_stale_write_is_refused(township_a, campaign):
     from liudong.base import StaleWrite
 
     made = activity(township_a, campaign)
-    services.update_activity(acting_user=township_a, activity=made, notes="a")
+    campaign_services.update_activity(acting_user=township_a, activity=made, notes="a")
     with pytest.raises(StaleWrite):
-        services.update_activity(
+        campaign_services.update_activity(
             acting_user=township_a, activity=made, expected_version=1, notes="b"
         )

@@ -14,8 +14,8 @@ from liudong.audit.models import AuditEntry
 from liudong.certificates.tests.conftest import make_person
 from liudong.places import services as places
 from liudong.regions.models import Region
-from liudong.services import services
 from liudong.services.models import FollowUp, ServiceRecord
+from liudong.services.records import services as record_services
 
 pytestmark = pytest.mark.django_db
 D = datetime.date
@@ -33,7 +33,7 @@ def record(user, person, **values):
         "consent_recorded": True,
         **values,
     }
-    return services.create_service_record(acting_user=user, person=person, **values)
+    return record_services.create_service_record(acting_user=user, person=person, **values)
 
 
 @pytest.fixture
@@ -134,9 +134,9 @@ def test_a_follow_up_due_before_the_service_is_refused(township_a, resident_a):
     made = record(township_a, resident_a)
     for due in (DAY - datetime.timedelta(days=1), DAY):
         with pytest.raises(ValidationError) as refused:
-            services.schedule_follow_up(acting_user=township_a, service=made, due_on=due)
+            record_services.schedule_follow_up(acting_user=township_a, service=made, due_on=due)
         assert "not after the service" in refused.value.message_dict["due_on"][0]
-    follow_up = services.schedule_follow_up(
+    follow_up = record_services.schedule_follow_up(
         acting_user=township_a, service=made, due_on=DAY + datetime.timedelta(days=30)
     )
     assert follow_up.pk
@@ -165,9 +165,9 @@ def test_a_stale_write_is_refused(township_a, resident_a):
     from liudong.base import StaleWrite
 
     made = record(township_a, resident_a)
-    services.update_service_record(acting_user=township_a, record=made, free_of_charge=False)
+    record_services.update_service_record(acting_user=township_a, record=made, free_of_charge=False)
     with pytest.raises(StaleWrite):
-        services.update_service_record(
+        record_services.update_service_record(
             acting_user=township_a, record=made, expected_version=1, free_of_charge=True
         )
 
@@ -179,10 +179,10 @@ def test_who_sees_the_result(
     township_a, township_b, village_a1, county_admin, provider_a, resident_a, inspector
 ):
     made = record(provider_a, resident_a, result="未见异常")
-    assert services.may_see_result(provider_a, made)
-    assert services.may_see_result(township_a, made)  # her township (residence)
+    assert record_services.may_see_result(provider_a, made)
+    assert record_services.may_see_result(township_a, made)  # her township (residence)
     for user in (township_b, village_a1, county_admin, inspector):
-        assert not services.may_see_result(user, made), user.username
+        assert not record_services.may_see_result(user, made), user.username
 
 
 def test_the_registration_township_sees_the_result(provider_a, resident_a, villages):
@@ -190,7 +190,7 @@ def test_the_registration_township_sees_the_result(provider_a, resident_a, villa
 
     household_township = make_user("township_home", "township", "330105001")
     made = record(provider_a, resident_a, result="未见异常")
-    assert services.may_see_result(household_township, made)
+    assert record_services.may_see_result(household_township, made)
 
 
 def test_only_those_who_see_a_result_may_write_it(village_a1, township_a, resident_a):
@@ -198,8 +198,8 @@ def test_only_those_who_see_a_result_may_write_it(village_a1, township_a, reside
         record(village_a1, resident_a, result="x")
     made = record(village_a1, resident_a)
     with pytest.raises(PermissionDenied, match="result"):
-        services.update_service_record(acting_user=village_a1, record=made, result="x")
-    services.update_service_record(acting_user=township_a, record=made, result="未见异常")
+        record_services.update_service_record(acting_user=village_a1, record=made, result="x")
+    record_services.update_service_record(acting_user=township_a, record=made, result="未见异常")
 
 
 def test_reading_a_result_is_logged_and_the_log_keeps_no_result(provider_a, village_a1, resident_a):
@@ -209,9 +209,9 @@ def test_reading_a_result_is_logged_and_the_log_keeps_no_result(provider_a, vill
     )
     create = entries.get(action="create")
     assert create.after["has_result"] is True and "result" not in create.after
-    assert services.read_service_record(village_a1, made) is False
+    assert record_services.read_service_record(village_a1, made) is False
     assert not entries.filter(action="view").exists()
-    assert services.read_service_record(provider_a, made) is True
+    assert record_services.read_service_record(provider_a, made) is True
     assert entries.filter(action="view", actor_username="provider_a").count() == 1
 
 
@@ -248,33 +248,35 @@ def test_follow_up_worklist_overdue_first_and_by_grid(
     not_in_grid = record(township_a, outside_grid)
 
     def schedule(svc, due):
-        return services.schedule_follow_up(acting_user=township_a, service=svc, due_on=due)
+        return record_services.schedule_follow_up(acting_user=township_a, service=svc, due_on=due)
 
     soon = schedule(service, D(2025, 7, 5))  # due within a week
     late = schedule(in_group, D(2025, 6, 20))  # overdue
     later_late = schedule(service, D(2025, 6, 25))  # overdue, less so
     schedule(service, D(2025, 8, 1))  # not due yet
     done = schedule(service, D(2025, 6, 10))
-    services.update_follow_up(acting_user=township_a, follow_up=done, done_on=D(2025, 6, 10))
+    record_services.update_follow_up(acting_user=township_a, follow_up=done, done_on=D(2025, 6, 10))
     assert done.done_by == township_a
     other_grid = schedule(not_in_grid, D(2025, 6, 15))
 
-    worklist = list(services.followups_due(township_a, today=today))
+    worklist = list(record_services.followups_due(township_a, today=today))
     assert worklist == [other_grid, late, later_late, soon]
     # The grid's areas are villages 001 and 002: a group of 001 is in, the township is not.
-    assert list(services.followups_due(township_a, today=today, grid=grid_a)) == [
+    assert list(record_services.followups_due(township_a, today=today, grid=grid_a)) == [
         late,
         later_late,
         soon,
     ]
-    assert list(services.followups_due(township_a, today=today, grid=grid_b)) == []
-    assert list(services.followups_due(township_b, today=today)) == []
+    assert list(record_services.followups_due(township_a, today=today, grid=grid_b)) == []
+    assert list(record_services.followups_due(township_b, today=today)) == []
 
 
 def test_follow_up_outside_the_scope_is_refused(township_a, township_b, resident_a):
     made = record(township_a, resident_a)
     with pytest.raises(PermissionDenied, match="service"):
-        services.schedule_follow_up(acting_user=township_b, service=made, due_on=D(2025, 7, 1))
+        record_services.schedule_follow_up(
+            acting_user=township_b, service=made, due_on=D(2025, 7, 1)
+        )
 
 
 # --- counts --------------------------------------------------------------------------------
@@ -288,17 +290,19 @@ def test_counts_for_the_statistics(township_a, township_b, resident_a, resident_
     record(township_a, married_a, date=D(2024, 12, 31))  # before the period
     record(township_b, resident_b, service_type="counselling")
 
-    assert services.persons_with_free_service("330106", start, end) == 2  # her and him
-    assert services.persons_with_free_service("330106002", start, end) == 1  # only her
-    assert services.persons_with_free_service("330106002", D(2024, 1, 1), end) == 2
-    assert services.persons_with_free_service("330105", start, end) == 0
+    assert record_services.persons_with_free_service("330106", start, end) == 2  # her and him
+    assert record_services.persons_with_free_service("330106002", start, end) == 1  # only her
+    assert record_services.persons_with_free_service("330106002", D(2024, 1, 1), end) == 2
+    assert record_services.persons_with_free_service("330105", start, end) == 0
 
-    assert services.persons_with_service_type("330106", start, end, "reproductive_health") == 1
-    assert services.persons_with_service_type("330106", start, end, "counselling") == 2
-    assert services.persons_with_service_type("330106", start, end, "pre_pregnancy") == 1
-    assert services.persons_with_service_type("330106004", start, end, "counselling") == 1
+    assert (
+        record_services.persons_with_service_type("330106", start, end, "reproductive_health") == 1
+    )
+    assert record_services.persons_with_service_type("330106", start, end, "counselling") == 2
+    assert record_services.persons_with_service_type("330106", start, end, "pre_pregnancy") == 1
+    assert record_services.persons_with_service_type("330106004", start, end, "counselling") == 1
     with pytest.raises(ValueError, match="unknown service type"):
-        services.persons_with_service_type("330106", start, end, "fines")
+        record_services.persons_with_service_type("330106", start, end, "fines")
 
 
 # --- audit ---------------------------------------------------------------------------------
@@ -306,16 +310,18 @@ def test_counts_for_the_statistics(township_a, township_b, resident_a, resident_
 
 def test_every_change_is_audited(township_a, resident_a):
     made = record(township_a, resident_a)
-    services.update_service_record(acting_user=township_a, record=made, free_of_charge=False)
+    record_services.update_service_record(acting_user=township_a, record=made, free_of_charge=False)
     entries = AuditEntry.objects.filter(object_type="services.servicerecord")
     update = entries.get(action="update")
     assert update.before["free_of_charge"] is True and update.after["free_of_charge"] is False
     assert entries.filter(action="create").exists()
 
-    follow_up = services.schedule_follow_up(
+    follow_up = record_services.schedule_follow_up(
         acting_user=township_a, service=made, due_on=D(2025, 7, 1)
     )
-    services.update_follow_up(acting_user=township_a, follow_up=follow_up, done_on=D(2025, 7, 1))
+    record_services.update_follow_up(
+        acting_user=township_a, follow_up=follow_up, done_on=D(2025, 7, 1)
+    )
     actions = set(
         AuditEntry.objects.filter(object_type="services.followup").values_list("action", flat=True)
     )

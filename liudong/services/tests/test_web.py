@@ -17,7 +17,9 @@ from openpyxl import load_workbook
 
 from liudong.audit.models import AuditEntry
 from liudong.people import idnumbers
-from liudong.services import services
+from liudong.services.associations import services as association_services
+from liudong.services.campaigns import services as campaign_services
+from liudong.services.help_requests import services as help_services
 from liudong.services.models import (
     Activity,
     AssociationBranch,
@@ -55,7 +57,7 @@ def upload_folder(settings, tmp_path):
 def own_campaign(township_a):
     from liudong.regions.models import Region
 
-    return services.create_campaign(
+    return campaign_services.create_campaign(
         acting_user=township_a,
         name="温暖冬春行动",
         kind="warm_winter",
@@ -69,7 +71,7 @@ def own_campaign(township_a):
 def branch_a(township_a):
     from liudong.regions.models import Region
 
-    return services.create_branch(
+    return association_services.create_branch(
         acting_user=township_a,
         name="北山流动人口计生协会",
         region=Region.objects.get(code=BEISHAN),
@@ -232,7 +234,7 @@ def test_help_request_create_work_resolve_and_export(client_for, township_a, res
     assert item.region_id == BEISHAN
 
     # An overdue one is listed first and marked.
-    late = services.create_help_request(
+    late = help_services.create_help_request(
         acting_user=township_a,
         person=resident_a,
         category="schooling",
@@ -272,11 +274,13 @@ def test_help_request_create_work_resolve_and_export(client_for, township_a, res
 
 
 def test_stale_help_request_edit_is_refused(client_for, township_a, resident_a):
-    item = services.create_help_request(
+    item = help_services.create_help_request(
         acting_user=township_a, person=resident_a, category="health"
     )
     seen = item.version
-    services.update_help_request(acting_user=township_a, help_request=item, status="in_progress")
+    help_services.update_help_request(
+        acting_user=township_a, help_request=item, status="in_progress"
+    )
     response = client_for(township_a).post(
         reverse("services:help", args=[item.pk]),
         {
@@ -380,10 +384,10 @@ def test_members_import_preview_then_confirm(client_for, township_a, resident_a,
 def test_another_township_gets_404(
     client_for, township_a, township_b, resident_a, branch_a, own_campaign
 ):
-    item = services.create_help_request(
+    item = help_services.create_help_request(
         acting_user=township_a, person=resident_a, category="health"
     )
-    membership = services.create_membership(
+    membership = association_services.create_membership(
         acting_user=township_a,
         branch=branch_a,
         person=resident_a,
@@ -450,7 +454,9 @@ def test_township_cannot_change_the_county_campaign(client_for, township_a, camp
 
 def test_stale_campaign_edit_is_refused(client_for, township_a, own_campaign):
     seen = own_campaign.version
-    services.update_campaign(acting_user=township_a, campaign=own_campaign, description="x")
+    campaign_services.update_campaign(
+        acting_user=township_a, campaign=own_campaign, description="x"
+    )
     response = client_for(township_a).post(
         reverse("services:campaign_edit", args=[own_campaign.pk]),
         {

@@ -18,8 +18,8 @@ from openpyxl import load_workbook
 from liudong.audit.models import AuditEntry
 from liudong.people import idnumbers
 from liudong.places import services as places
-from liudong.services import services
 from liudong.services.models import FollowUp, ServiceRecord
+from liudong.services.records import services as record_services
 
 pytestmark = pytest.mark.django_db
 
@@ -72,7 +72,7 @@ def given(user, person, **values):
         "consent_recorded": True,
         **values,
     }
-    return services.create_service_record(acting_user=user, person=person, **values)
+    return record_services.create_service_record(acting_user=user, person=person, **values)
 
 
 def test_record_find_change_and_follow_up(client_for, township_a, resident_a, station):
@@ -208,10 +208,10 @@ def test_record_find_change_and_follow_up(client_for, township_a, resident_a, st
 
 def test_overdue_follow_ups_first(client_for, township_a, resident_a):
     record = given(township_a, resident_a, date=TODAY - datetime.timedelta(days=40))
-    soon = services.schedule_follow_up(
+    soon = record_services.schedule_follow_up(
         acting_user=township_a, service=record, due_on=TODAY + datetime.timedelta(days=2)
     )
-    late = services.schedule_follow_up(
+    late = record_services.schedule_follow_up(
         acting_user=township_a, service=record, due_on=TODAY - datetime.timedelta(days=5)
     )
     worklist = client_for(township_a).get(reverse("services:followups"))
@@ -294,7 +294,7 @@ def test_import_preview_then_confirm(client_for, township_a, resident_a, station
 
 def test_another_township_gets_404(client_for, township_a, township_b, resident_a):
     record = given(township_a, resident_a)
-    follow_up = services.schedule_follow_up(
+    follow_up = record_services.schedule_follow_up(
         acting_user=township_a, service=record, due_on=TODAY + datetime.timedelta(days=1)
     )
     client = client_for(township_b)

@@ -15,7 +15,8 @@ from liudong.people.services import register_arrival
 from liudong.places import services as places
 from liudong.places.models import Agreement, RentalHouse, SafetyIssue
 from liudong.regions.models import Region
-from liudong.services import services
+from liudong.services.help_requests import services as help_services
+from liudong.services.records import services as record_services
 from liudong.web.worklist import grid_worklist
 
 pytestmark = pytest.mark.django_db
@@ -57,7 +58,7 @@ def due_in_the_grid(grid_a, township_a):
         issued_on=today - datetime.timedelta(days=100),
         deadline=today - datetime.timedelta(days=8),
     )
-    services.create_help_request(
+    help_services.create_help_request(
         acting_user=township_a,
         person=waiting,
         category="wages",
@@ -86,14 +87,14 @@ def due_in_the_grid(grid_a, township_a):
         found_on=today - datetime.timedelta(days=20),
         deadline=today - datetime.timedelta(days=5),
     )
-    service = services.create_service_record(
+    service = record_services.create_service_record(
         acting_user=township_a,
         person=waiting,
         service_type="counselling",
         date=today - datetime.timedelta(days=10),
         consent_recorded=True,
     )
-    services.schedule_follow_up(
+    record_services.schedule_follow_up(
         acting_user=township_a, service=service, due_on=today - datetime.timedelta(days=1)
     )
     return waiting

@@ -1,9 +1,12 @@
-from pathlib import Path
+from __future__ import annotations
 
-from django.core.management.base import CommandError
+from pathlib import Path
+from typing import Any
+
+from django.core.management.base import CommandError, CommandParser
 
 from liudong.commands import LiudongCommand
-from liudong.services import services
+from liudong.services.campaigns import services as campaign_services
 
 
 class Command(LiudongCommand):
@@ -13,18 +16,18 @@ class Command(LiudongCommand):
     )
     acts_as_user = True
 
-    def add_arguments(self, parser):
+    def add_arguments(self, parser: CommandParser) -> None:
         parser.add_argument("--id", required=True, type=int, dest="campaign", help="campaign id")
         parser.add_argument("--out", required=True, metavar="FILE.xlsx")
 
-    def run(self, **options):
+    def run(self, **options: Any) -> None:
         out = Path(options["out"])
         if out.suffix.lower() != ".xlsx":
             raise CommandError(f"--out {out}: the file name must end in .xlsx")
-        campaign = services.find_campaign(options["campaign"], self.acting_user)
-        summary = services.campaign_summary(campaign, user=self.acting_user)
+        campaign = campaign_services.find_campaign(options["campaign"], self.acting_user)
+        summary = campaign_services.campaign_summary(campaign, user=self.acting_user)
         try:
-            services.write_summary_xlsx(summary, out, acting_user=self.acting_user)
+            campaign_services.write_summary_xlsx(summary, out, acting_user=self.acting_user)
         except OSError as exc:
             raise CommandError(f"--out {out}: {exc.strerror or exc}") from exc
         self.stdout.write(f"written the summary of campaign {campaign.pk} to {out}")

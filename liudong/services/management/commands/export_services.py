@@ -1,11 +1,14 @@
+from __future__ import annotations
+
 import datetime
 from pathlib import Path
+from typing import Any
 
-from django.core.management.base import CommandError
+from django.core.management.base import CommandError, CommandParser
 
 from liudong.commands import LiudongCommand
 from liudong.regions.codes import CodeError, clean_code
-from liudong.services import services
+from liudong.services.records import services as record_services
 
 
 def _day(value: str) -> datetime.date:
@@ -23,13 +26,13 @@ class Command(LiudongCommand):
     )
     acts_as_user = True
 
-    def add_arguments(self, parser):
+    def add_arguments(self, parser: CommandParser) -> None:
         parser.add_argument("--region", required=True, metavar="CODE", help="region (subtree)")
         parser.add_argument("--from", required=True, dest="start", metavar="YYYY-MM-DD")
         parser.add_argument("--to", required=True, dest="end", metavar="YYYY-MM-DD")
         parser.add_argument("--out", required=True, metavar="FILE.xlsx")
 
-    def run(self, **options):
+    def run(self, **options: Any) -> None:
         out = Path(options["out"])
         if out.suffix.lower() != ".xlsx":
             raise CommandError(f"--out {out}: the file name must end in .xlsx")
@@ -39,7 +42,7 @@ class Command(LiudongCommand):
             raise CommandError(f"--region: {exc}") from exc
         start, end = _day(options["start"]), _day(options["end"])
         try:
-            rows = services.export_services_xlsx(
+            rows = record_services.export_services_xlsx(
                 out, acting_user=self.acting_user, region_code=region, start=start, end=end
             )
         except OSError as exc:
