@@ -454,6 +454,11 @@ def import_job(place: Place):
     )
 
 
+def _month(n: int) -> str:
+    """A month of its own for each serial number (2000-01, 2000-02, ...)."""
+    return f"{2000 + n // 12:04d}-{n % 12 + 1:02d}"
+
+
 def monthly_report(place: Place):
     from django.utils import timezone
 
@@ -461,7 +466,7 @@ def monthly_report(place: Place):
 
     return MonthlyReport.objects.create(
         region=place.township,
-        period=f"20{next(_serial) % 90 + 10}-03",  # one report per region and month
+        period=_month(next(_serial)),  # one report per region and month
         status="submitted",
         figures={},
         submitted_by=place.actor,

@@ -53,7 +53,10 @@ class Node:
         self.env = {
             key: value
             for key, value in os.environ.items()
-            if key not in ("DATABASE_URL", "LIUDONG_USER") and not key.startswith("PYTEST")
+            # A node keeps its audit key and anchors in its own folder (LIUDONG_VAR_DIR), not
+            # in the ones this test process points at.
+            if key not in ("DATABASE_URL", "LIUDONG_USER")
+            and not key.startswith(("PYTEST", "LIUDONG_AUDIT_"))
         }
         self.env.update(
             LIUDONG_VAR_DIR=str(root),
