@@ -27,6 +27,7 @@ from pathlib import Path
 from typing import Any, TypeVar
 
 from . import idnumbers, template
+from . import population_tables as tables
 
 T = TypeVar("T")
 
@@ -59,102 +60,6 @@ _FAULT_FIELDS = {
     "duplicate_id": "id_number",
 }
 XLSX_MAX_ROWS = 1_048_575  # Excel's 1,048,576 rows less the header
-
-# -- what the people look like ---------------------------------------------------------------
-# Surnames with their approximate shares (per mille) in the 2020 census; the tail is cut.
-_SURNAMES = (
-    ("王", 71), ("李", 70), ("张", 67), ("刘", 54), ("陈", 46), ("杨", 31), ("黄", 22),
-    ("赵", 21), ("吴", 20), ("周", 19), ("徐", 15), ("孙", 15), ("马", 14), ("朱", 13),
-    ("胡", 13), ("郭", 12), ("何", 12), ("林", 11), ("高", 11), ("罗", 11), ("郑", 10),
-    ("梁", 9), ("谢", 8), ("宋", 7), ("唐", 7), ("许", 7), ("韩", 7), ("冯", 6), ("邓", 6),
-    ("曹", 6), ("彭", 6), ("曾", 6), ("肖", 6), ("田", 5), ("董", 5), ("袁", 5), ("潘", 5),
-    ("于", 5), ("蒋", 5), ("蔡", 5), ("余", 5), ("杜", 5), ("叶", 4), ("程", 4), ("苏", 4),
-    ("魏", 4), ("吕", 4), ("丁", 4), ("任", 4), ("沈", 4), ("姚", 4), ("卢", 4), ("姜", 3),
-    ("崔", 3), ("钟", 3), ("谭", 3), ("陆", 3), ("汪", 3), ("范", 3), ("金", 3), ("石", 3),
-    ("廖", 3), ("贾", 3), ("夏", 3), ("韦", 3), ("付", 3), ("方", 3), ("白", 3), ("邹", 3),
-    ("孟", 3), ("熊", 3), ("秦", 3), ("邱", 3), ("江", 3), ("尹", 3), ("薛", 2), ("闫", 2),
-    ("段", 2), ("雷", 2), ("侯", 2), ("龙", 2), ("史", 2), ("陶", 2), ("黎", 2), ("贺", 2),
-    ("顾", 2), ("毛", 2), ("郝", 2), ("龚", 2), ("邵", 2), ("万", 2), ("钱", 2), ("严", 2),
-    ("覃", 2), ("武", 2), ("戴", 2), ("莫", 2), ("孔", 2), ("向", 2), ("汤", 2),
-    ("欧阳", 0.5), ("司马", 0.1), ("上官", 0.1), ("诸葛", 0.05),
-)  # fmt: skip
-_MALE_GIVEN = (
-    "伟强磊军勇杰涛斌超明刚平辉鹏华飞鑫波宇浩凯健俊帆帅旭宁龙林峰建国志文海亮东晨阳博毅"
-    "振成兵洋扬瑞豪天新佳家子轩睿泽铭诚江山永春德福荣胜利庆祥"
-)
-_FEMALE_GIVEN = (
-    "芳娜敏静丽艳娟霞秀英玲桂兰萍燕红梅琳雪婷倩颖慧莉洁晶月丹蕾薇欣怡雨佳嘉琪萌璐晓美淑"
-    "珍凤华云莹悦露梦菲琴娇妍诗涵瑶彤馨婉春秋"
-)
-# Ethnic groups of migrants (GB/T 3304 names). Per origin province: the share who are not Han
-# and the groups they belong to; elsewhere 2% from the national mix.
-_MINORITIES_BY_PROVINCE: dict[str, tuple[float, tuple[tuple[str, float], ...]]] = {
-    "45": (0.37, (("壮族", 85), ("瑶族", 7), ("苗族", 3), ("侗族", 3), ("仫佬族", 2))),
-    "52": (0.36, (("苗族", 35), ("布依族", 23), ("侗族", 13), ("土家族", 12), ("彝族", 7),
-                  ("仡佬族", 5), ("水族", 5))),
-    "43": (0.10, (("土家族", 40), ("苗族", 30), ("侗族", 13), ("瑶族", 12), ("白族", 5))),
-    "50": (0.07, (("土家族", 75), ("苗族", 25))),
-    "51": (0.06, (("彝族", 60), ("藏族", 30), ("羌族", 10))),
-    "42": (0.05, (("土家族", 85), ("苗族", 10), ("侗族", 5))),
-    "53": (0.33, (("彝族", 32), ("哈尼族", 10), ("白族", 10), ("傣族", 8), ("壮族", 8),
-                  ("苗族", 8), ("回族", 5), ("傈僳族", 5), ("拉祜族", 5), ("佤族", 4))),
-    "13": (0.04, (("满族", 70), ("回族", 20), ("蒙古族", 10))),
-    "21": (0.15, (("满族", 75), ("蒙古族", 12), ("回族", 6), ("朝鲜族", 4), ("锡伯族", 3))),
-    "22": (0.08, (("朝鲜族", 45), ("满族", 45), ("蒙古族", 10))),
-    "15": (0.21, (("蒙古族", 90), ("满族", 5), ("回族", 5))),
-    "64": (0.36, (("回族", 100),)),
-    "62": (0.10, (("回族", 50), ("藏族", 20), ("东乡族", 20), ("土族", 5), ("裕固族", 5))),
-    "63": (0.48, (("藏族", 50), ("回族", 30), ("土族", 12), ("撒拉族", 8))),
-    "65": (0.58, (("维吾尔族", 80), ("哈萨克族", 12), ("回族", 6), ("柯尔克孜族", 2))),
-    "54": (0.90, (("藏族", 100),)),
-    "46": (0.16, (("黎族", 95), ("苗族", 5))),
-    "41": (0.012, (("回族", 90), ("蒙古族", 10))),
-    "35": (0.02, (("畲族", 80), ("回族", 20))),
-    "33": (0.01, (("畲族", 100),)),
-}  # fmt: skip
-_MINORITIES_ELSEWHERE = (0.02, (("回族", 40), ("满族", 30), ("蒙古族", 10), ("壮族", 10),
-                                ("土家族", 10)))  # fmt: skip
-
-# Where migrants come from and go to: provinces weighted roughly by the 2020 census's
-# inter-province flows (origin) and by where the floating population lives (destination).
-_ORIGIN_PROVINCES = (
-    ("41", 12), ("34", 10), ("51", 9), ("43", 8), ("36", 6), ("52", 6), ("45", 6), ("42", 6),
-    ("50", 4), ("13", 4), ("37", 3), ("23", 3), ("62", 3), ("32", 2), ("61", 2), ("14", 2),
-    ("53", 2), ("22", 2), ("21", 1.5), ("15", 1), ("35", 1), ("33", 1), ("44", 1), ("65", 0.5),
-    ("46", 0.3), ("64", 0.3), ("63", 0.3), ("11", 0.3), ("12", 0.2), ("31", 0.2), ("54", 0.1),
-)  # fmt: skip
-_DESTINATION_PROVINCES = (
-    ("44", 30), ("33", 17), ("32", 11), ("31", 10), ("11", 8), ("35", 6), ("37", 4), ("12", 3),
-)  # fmt: skip
-
-# Ages (whole years, lower bound included) of the floating population, all 16 or over:
-# the file is of people who moved on their own account or arrived after 16.
-_AGE_BANDS = (
-    (16, 20, 6), (20, 25, 12), (25, 30, 15), (30, 35, 15), (35, 40, 13), (40, 45, 11),
-    (45, 50, 10), (50, 55, 8), (55, 60, 5), (60, 70, 4), (70, 85, 1),
-)  # fmt: skip
-_REASONS = (("务工经商", 70), ("随迁家属", 12), ("投亲靠友", 7), ("婚姻嫁娶", 6), ("其他", 5))
-_MOBILE_PREFIXES = tuple(
-    str(prefix)
-    for prefix in (*range(130, 140), 145, 147, *range(150, 154), *range(155, 160), 166, 173,
-                   *range(175, 179), *range(180, 190), 191, 193, 195, 198, 199)
-)  # fmt: skip
-_STREETS = (
-    "人民路", "建设路", "解放路", "中山路", "新华路", "胜利路", "和平路", "工业大道", "幸福路",
-    "文化路", "长江路", "黄河路", "朝阳路", "东风路", "光明路", "青年路", "科技路", "创业路",
-)  # fmt: skip
-_ESTATES = ("花园", "新村", "小区", "公寓", "家园", "苑", "城", "湾")
-_BRANDS = (
-    "宏达", "恒信", "鑫源", "华通", "永盛", "金鹏", "天成", "瑞丰", "嘉和", "海达", "顺发",
-    "利华", "新时代", "万家", "德润", "中兴", "远大", "正泰", "富康", "联创",
-)  # fmt: skip
-_INDUSTRIES = (
-    "电子科技", "服装", "建筑工程", "物流", "餐饮管理", "机械制造", "家具", "塑胶制品", "商贸",
-    "五金", "纺织", "食品", "印刷包装", "汽车配件", "物业管理", "装饰工程", "鞋业", "玩具",
-)  # fmt: skip
-_COMPANY_FORMS = ("有限公司", "有限公司", "有限公司", "有限责任公司", "厂", "股份有限公司")
-_VILLAGE_ENDINGS = "庄楼营湾集岗寨家屯坪沟坝"
-_FULLWIDTH = str.maketrans("0123456789X", "０１２３４５６７８９Ｘ")
 
 
 class _Weighted:
@@ -328,22 +233,22 @@ class _Tables:
     ) -> None:
         self.div = _divisions()
         div = self.div
-        self.surnames = _Weighted(_SURNAMES)
-        self.reasons = _Weighted(_REASONS)
-        self.ages = _Weighted(((lo, hi), w) for lo, hi, w in _AGE_BANDS)
+        self.surnames = _Weighted(tables.SURNAMES)
+        self.reasons = _Weighted(tables.REASONS)
+        self.ages = _Weighted(((lo, hi), w) for lo, hi, w in tables.AGE_BANDS)
         self.origin_counties = _Weighted(
             (county, weight / len(div.counties_by_province[province]))
-            for province, weight in _ORIGIN_PROVINCES
+            for province, weight in tables.ORIGIN_PROVINCES
             for county in div.counties_by_province[province]
         )
-        self.destination_provinces = _Weighted(_DESTINATION_PROVINCES)
+        self.destination_provinces = _Weighted(tables.DESTINATION_PROVINCES)
         self.residence_codes = tuple(residence_codes) if residence_codes else ()
         self.household_codes = tuple(household_codes) if household_codes else ()
         self.ethnicity: dict[str, tuple[float, _Weighted]] = {
             province: (share, _Weighted(groups))
-            for province, (share, groups) in _MINORITIES_BY_PROVINCE.items()
+            for province, (share, groups) in tables.MINORITIES_BY_PROVINCE.items()
         }
-        share, groups = _MINORITIES_ELSEWHERE
+        share, groups = tables.MINORITIES_ELSEWHERE
         self.ethnicity_elsewhere = (share, _Weighted(groups))
         self.ever_married = {
             sex: [_ever_married_share(age, sex) for age in range(130)] for sex in ("1", "2")
@@ -466,7 +371,7 @@ class _Generator:
 
     def _name(self, sex: str) -> str:
         random_ = self.rng.random
-        pool = _MALE_GIVEN if sex == "1" else _FEMALE_GIVEN
+        pool = tables.MALE_GIVEN if sex == "1" else tables.FEMALE_GIVEN
         surname = self.t.surnames.pick(random_())
         given = pool[int(random_() * len(pool))]
         if random_() < 0.7:
@@ -489,15 +394,15 @@ class _Generator:
         if county_address is None:
             return ""
         random_ = self.rng.random
-        village = self.t.surnames.pick(random_())[:1] + self._choice(_VILLAGE_ENDINGS) + "村"
+        village = self.t.surnames.pick(random_())[:1] + self._choice(tables.VILLAGE_ENDINGS) + "村"
         return f"{county_address}{div.names.get(code[:9], '')}{village}{1 + int(random_() * 12)}组"
 
     def _residence_address(self, code: str) -> str:
         random_ = self.rng.random
         place = self.t.div.names.get(code[:9], "")
         if random_() < 0.5:
-            return f"{place}{self._choice(_STREETS)}{1 + int(random_() * 300)}号"
-        estate = self._choice(_BRANDS) + self._choice(_ESTATES)
+            return f"{place}{self._choice(tables.STREETS)}{1 + int(random_() * 300)}号"
+        estate = self._choice(tables.BRANDS) + self._choice(tables.ESTATES)
         building, unit = 1 + int(random_() * 30), 1 + int(random_() * 4)
         room = (1 + int(random_() * 30)) * 100 + 1 + int(random_() * 4)
         return f"{place}{estate}{building}栋{unit}单元{room}室"
@@ -505,11 +410,14 @@ class _Generator:
     def _employer(self, residence: str) -> str:
         city = self.t.div.city_short.get(residence[:6], "")
         return (
-            city + self._choice(_BRANDS) + self._choice(_INDUSTRIES) + self._choice(_COMPANY_FORMS)
+            city
+            + self._choice(tables.BRANDS)
+            + self._choice(tables.INDUSTRIES)
+            + self._choice(tables.COMPANY_FORMS)
         )
 
     def _phone(self) -> str:
-        return self._choice(_MOBILE_PREFIXES) + f"{int(self.rng.random() * 100_000_000):08d}"
+        return self._choice(tables.MOBILE_PREFIXES) + f"{int(self.rng.random() * 100_000_000):08d}"
 
     def _arrival(self, born: datetime.date) -> datetime.date:
         # Most arrived in the last few years (exponential, mean three years), never before 16.
@@ -722,7 +630,7 @@ class _Generator:
         elif fault == "lowercase_x":
             row["id_number"] = value[:17] + "x"
         elif fault == "fullwidth_id":
-            row["id_number"] = value.translate(_FULLWIDTH)
+            row["id_number"] = value.translate(tables.FULLWIDTH)
         elif fault == "sex_mismatch":
             row["sex"] = "女" if row["sex"] == "男" else "男"
         elif fault == "birth_date_mismatch":
@@ -734,7 +642,7 @@ class _Generator:
             before = born - datetime.timedelta(days=1 + int(random_() * 1000))
             row["arrival_date"] = _format_date(before, style)
         elif fault == "long_name":
-            pool = _MALE_GIVEN + _FEMALE_GIVEN
+            pool = tables.MALE_GIVEN + tables.FEMALE_GIVEN
             name = str(row["name"])
             row["name"] = name + "".join(
                 pool[int(random_() * len(pool))] for _ in range(60 - len(name))
