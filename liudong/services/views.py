@@ -64,19 +64,21 @@ def form_page(
     back: str,
     done_url: Callable[[T], str] | None = None,
     subject: str = "",
+    lookup: bool = False,
+    deletable: bool = False,
 ) -> HttpResponse:
     """A page with one form saved through a service: on success a message and a redirect
     (to ``done_url(result)``, else ``back``); otherwise the form again, errors on their
-    fields."""
+    fields. ``lookup``: the form finds a person by ID number; ``deletable``: it offers a
+    delete button (the view handles that POST before calling this)."""
     if request.method == "POST" and form.is_valid():
         result = apply_service(form, save)
         if result is not None:
             messages.success(request, saved)
             return redirect(done_url(result) if done_url else back)
+    context = {"form": form, "heading": heading, "subject": subject, "back": back}
     return render(
-        request,
-        "services/form.html",
-        {"form": form, "heading": heading, "subject": subject, "back": back},
+        request, "services/form.html", {**context, "lookup": lookup, "deletable": deletable}
     )
 
 

@@ -210,32 +210,21 @@ def member_add(request: StaffRequest, pk: int) -> HttpResponse:
         request.POST or None, user=request.user, initial={"joined_on": timezone.localdate()}
     )
     form.fields["id_number"].widget.attrs.update(lookup_attrs())
-    membership = None
-    if request.method == "POST" and form.is_valid():
-        data = form.cleaned_data
-        membership = apply_service(
-            form,
-            lambda: association_services.create_membership(
-                acting_user=request.user,
-                branch=branch,
-                person=form.person,
-                joined_on=data["joined_on"],
-                role=data["role"],
-            ),
-        )
-    if membership is not None:
-        messages.success(request, _("Member added."))
-        return redirect("services:branch", pk=branch.pk)
-    return render(
+    return form_page(
         request,
-        "services/form.html",
-        {
-            "form": form,
-            "heading": _("Add member"),
-            "subject": branch.name,
-            "lookup": True,
-            "back": reverse("services:branch", args=[branch.pk]),
-        },
+        form,
+        lambda: association_services.create_membership(
+            acting_user=request.user,
+            branch=branch,
+            person=form.person,
+            joined_on=form.cleaned_data["joined_on"],
+            role=form.cleaned_data["role"],
+        ),
+        saved=_("Member added."),
+        heading=_("Add member"),
+        back=reverse("services:branch", args=[branch.pk]),
+        subject=branch.name,
+        lookup=True,
     )
 
 
@@ -308,26 +297,16 @@ def member_leave(request: StaffRequest, pk: int) -> HttpResponse:
 def branch_activity_create(request: StaffRequest, pk: int) -> HttpResponse:
     branch = _branch(request, pk)
     form = AssociationActivityForm(request.POST or None, initial={"date": timezone.localdate()})
-    activity = None
-    if request.method == "POST" and form.is_valid():
-        activity = apply_service(
-            form,
-            lambda: association_services.create_association_activity(
-                acting_user=request.user, branch=branch, **form.values()
-            ),
-        )
-    if activity is not None:
-        messages.success(request, _("Activity saved."))
-        return redirect("services:branch", pk=branch.pk)
-    return render(
+    return form_page(
         request,
-        "services/form.html",
-        {
-            "form": form,
-            "heading": _("New association activity"),
-            "subject": branch.name,
-            "back": reverse("services:branch", args=[branch.pk]),
-        },
+        form,
+        lambda: association_services.create_association_activity(
+            acting_user=request.user, branch=branch, **form.values()
+        ),
+        saved=_("Activity saved."),
+        heading=_("New association activity"),
+        back=reverse("services:branch", args=[branch.pk]),
+        subject=branch.name,
     )
 
 

@@ -213,26 +213,16 @@ def activity_create(request: StaffRequest, pk: int) -> HttpResponse:
         campaign=campaign,
         initial={"date": min(timezone.localdate(), campaign.ends_on)},
     )
-    activity = None
-    if request.method == "POST" and form.is_valid():
-        activity = apply_service(
-            form,
-            lambda: campaign_services.create_activity(
-                acting_user=request.user, campaign=campaign, **form.values()
-            ),
-        )
-    if activity is not None:
-        messages.success(request, _("Activity saved."))
-        return redirect("services:campaign", pk=campaign.pk)
-    return render(
+    return form_page(
         request,
-        "services/form.html",
-        {
-            "form": form,
-            "heading": _("New activity"),
-            "subject": campaign.name,
-            "back": reverse("services:campaign", args=[campaign.pk]),
-        },
+        form,
+        lambda: campaign_services.create_activity(
+            acting_user=request.user, campaign=campaign, **form.values()
+        ),
+        saved=_("Activity saved."),
+        heading=_("New activity"),
+        back=reverse("services:campaign", args=[campaign.pk]),
+        subject=campaign.name,
     )
 
 
@@ -248,34 +238,24 @@ def activity_edit(request: StaffRequest, pk: int) -> HttpResponse:
         user=request.user,
         campaign=campaign,
     )
-    done = None
     if request.method == "POST" and "delete" in request.POST:
         campaign_services.delete_activity(acting_user=request.user, activity=activity)
         messages.success(request, _("Activity deleted."))
         return redirect("services:campaign", pk=campaign.pk)
-    if request.method == "POST" and form.is_valid():
-        done = apply_service(
-            form,
-            lambda: campaign_services.update_activity(
-                acting_user=request.user,
-                activity=activity,
-                expected_version=form.cleaned_data["version"],
-                **form.values(),
-            ),
-        )
-    if done is not None:
-        messages.success(request, _("Activity saved."))
-        return redirect("services:campaign", pk=campaign.pk)
-    return render(
+    return form_page(
         request,
-        "services/form.html",
-        {
-            "form": form,
-            "heading": _("Edit activity"),
-            "subject": campaign.name,
-            "back": reverse("services:campaign", args=[campaign.pk]),
-            "deletable": True,
-        },
+        form,
+        lambda: campaign_services.update_activity(
+            acting_user=request.user,
+            activity=activity,
+            expected_version=form.cleaned_data["version"],
+            **form.values(),
+        ),
+        saved=_("Activity saved."),
+        heading=_("Edit activity"),
+        back=reverse("services:campaign", args=[campaign.pk]),
+        subject=campaign.name,
+        deletable=True,
     )
 
 
