@@ -356,3 +356,10 @@ CSRF_FAILURE_VIEW = "liudong.web.views.csrf_failure"
 # Long imports (liudong.jobs) run in a background thread of the server; tests set this to
 # run them inside the request instead.
 JOBS_RUN_INLINE = False
+
+# Pre-counted statistics store (liudong/stats/store/, issue 15): "on" reads stored cells
+# where a month is stored and a count ready, "off" counts live only, "check" (the test
+# suite) refreshes, reads both and raises on any difference. LIUDONG_STATS_FROM (YYYY-MM):
+# the first month the refresher keeps (default: 24 months before the current one).
+LIUDONG_STATS_STORE = os.environ.get("LIUDONG_STATS_STORE", "on")
+LIUDONG_STATS_FROM = os.environ.get("LIUDONG_STATS_FROM", "")
