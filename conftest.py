@@ -46,7 +46,6 @@ def pytest_configure(config):
     settings.LIUDONG_STATS_STORE = os.environ.setdefault("LIUDONG_STATS_STORE", "check")
     worker = os.environ.get("PYTEST_XDIST_WORKER")
     if worker:
-
         folder = Path(settings.VAR_DIR) / worker
         folder.mkdir(parents=True, exist_ok=True)
         settings.VAR_DIR = folder

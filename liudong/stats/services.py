@@ -32,7 +32,7 @@ from liudong.base import StaleWrite
 from liudong.regions.codes import Level, ancestors, level_of
 from liudong.regions.models import Region
 
-from . import definitions
+from . import definitions, store
 from .definitions import Count, Ratio
 from .engine import Period
 from .models import (
@@ -382,6 +382,7 @@ def add_indicator(*, acting_user: Actor, **fields: Any) -> Indicator:
     indicator.full_clean()
     with transaction.atomic():
         indicator.save()
+        store.register_definition(indicator.parsed)
         audit.record(
             Action.CREATE,
             acting_user=acting_user,

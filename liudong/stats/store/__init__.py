@@ -17,7 +17,7 @@ from collections.abc import Iterable
 
 from django.conf import settings
 
-from liudong.stats.definitions import Count
+from liudong.stats.definitions import Count, Definition, Ratio
 from liudong.stats.engine import Period, evaluate_counts
 
 from . import counting
@@ -25,7 +25,7 @@ from .counting import Counted
 from .models import StoredMonth, StoreMark, StoreState
 from .refresher import apply_marks, exclusive, read_marks, refresh
 
-__all__ = ["as_of", "mode", "read_counts", "refresh"]
+__all__ = ["as_of", "mode", "read_counts", "refresh", "register_definition"]
 
 MODES = ("on", "off", "check")
 
@@ -87,6 +87,15 @@ def _checked(
                     f"{key!r}: store {mine.get(key)}, live {theirs.get(key)}"
                 )
     return stored
+
+
+def register_definition(parsed: Definition) -> None:
+    """Keep a new indicator's counts from now on: registered not ready, so reads count
+    them live until the refresher has filled every stored month."""
+    if isinstance(parsed, Ratio):
+        counting.register(s for s in (parsed.numerator, parsed.denominator) if isinstance(s, Count))
+    else:
+        counting.register([parsed])
 
 
 def as_of() -> datetime.datetime | None:

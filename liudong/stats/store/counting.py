@@ -55,6 +55,9 @@ def period_of(month: str) -> Period:
 def register(counts: Iterable[Count]) -> dict[Count, StoredCount]:
     """The counts' registry rows, adding those not yet kept (not ready)."""
     by_key = {count_key(c): c for c in counts}
+    kept = {by_key[s.key]: s for s in StoredCount.objects.filter(key__in=list(by_key))}
+    if len(kept) == len(by_key):
+        return kept  # a read: nothing to write
     StoredCount.objects.bulk_create(
         [StoredCount(key=k) for k in by_key], ignore_conflicts=True, batch_size=500
     )
