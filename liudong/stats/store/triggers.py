@@ -14,6 +14,10 @@ where a column a count reads changed (a name edit marks nothing)."""
 from __future__ import annotations
 
 import dataclasses
+from typing import TYPE_CHECKING
+
+if TYPE_CHECKING:
+    from django.db.backends.base.base import BaseDatabaseWrapper
 
 START = "{start}"  # from the first stored month (a fact kept without history)
 
@@ -210,14 +214,14 @@ def postgresql_drop() -> list[str]:
     return statements + [f"DROP FUNCTION IF EXISTS stats_mark_{w.table}()" for w in WATCHED]
 
 
-def create(connection) -> None:  # type: ignore[no-untyped-def]
+def create(connection: BaseDatabaseWrapper) -> None:
     statements = postgresql_create() if connection.vendor == "postgresql" else sqlite_create()
     with connection.cursor() as cursor:
         for statement in statements:
             cursor.execute(statement)
 
 
-def drop(connection) -> None:  # type: ignore[no-untyped-def]
+def drop(connection: BaseDatabaseWrapper) -> None:
     statements = postgresql_drop() if connection.vendor == "postgresql" else sqlite_drop()
     with connection.cursor() as cursor:
         for statement in statements:
