@@ -65,7 +65,9 @@ def _checked(
     """Refresh now, then hold the store's figures against the engine's."""
     with exclusive() as got:
         assert got, "another refresher holds the statistics store"
-        while marks := read_marks():
+        more = True
+        while more:
+            marks, more = read_marks()
             apply_marks(marks, {"cells": 0, "counties": 0, "complete": True}, None)
         registry = counting.register(wanted)
         not_ready = [s for s in registry.values() if not s.ready]

@@ -17,7 +17,7 @@ from liudong.regions.models import Level, Region
 from liudong.stats.engine import Period
 
 from . import counting
-from .models import StoreCell, StoredCount, StoredMonth, StoreMark, StoreState
+from .models import StoreCell, StoredCount, StoredMonth, StoreState
 from .refresher import exclusive, indicator_counts, read_marks, wanted_months
 
 
@@ -39,7 +39,7 @@ def rebuild(
     with exclusive() as got:
         if not got:
             raise Busy("another refresher or rebuild is running; try again when it ends")
-        marks = read_marks()
+        marks, _more = read_marks()  # the rest stay for the refresher
         if first is not None:
             StoreState.objects.update_or_create(pk=1, defaults={"first_month": str(first)})
         counting.register(indicator_counts())
@@ -71,8 +71,9 @@ def rebuild(
                 )
         low, high = subtree_bounds(region)
         with transaction.atomic():
-            done = [pk for pk, county, _since in marks if low <= county <= high]
-            StoreMark.objects.filter(pk__in=done).delete()
+            for marked in marks:
+                if low <= marked.county <= high:
+                    marked.delete()
             if not region:
                 StoredCount.objects.update(ready=True)
     return {

@@ -15,6 +15,7 @@ regions it had not finished. Cells are replaced, never incremented: nothing coun
 from __future__ import annotations
 
 import contextlib
+import dataclasses
 import datetime
 import time
 from collections.abc import Iterator
@@ -22,7 +23,7 @@ from typing import Any
 
 from django.conf import settings
 from django.db import connection, transaction
-from django.db.models import Q
+from django.db.models import Max, Min, Q
 from django.utils import timezone
 
 from liudong.stats.definitions import Count, Ratio
@@ -33,7 +34,7 @@ from .models import StoredCount, StoredMonth, StoreMark, StoreState
 
 LOCK_KEY = 1_505_115  # pg advisory lock id of the refresher ("15" + "store")
 LEASE = datetime.timedelta(minutes=15)
-MARK_BATCH = 5000
+MARK_BATCH = 50_000
 
 
 @contextlib.contextmanager
@@ -95,29 +96,70 @@ def indicator_counts() -> list[Count]:
     return counts
 
 
-def apply_marks(
-    marks: list[tuple[int, str, datetime.date]], summary: dict, deadline: float | None
-) -> None:
+@dataclasses.dataclass
+class Marked:
+    """A region's marks as read: its cells are stale from the month ``first`` on."""
+
+    county: str
+    first: str  # YYYY-MM
+    ids: list[int]  # PostgreSQL: exactly the marks read
+    up_to: int | None = None  # SQLite: every mark of the region up to this id
+
+    def delete(self) -> None:
+        if self.up_to is not None:
+            StoreMark.objects.filter(county=self.county, pk__lte=self.up_to).delete()
+        else:
+            StoreMark.objects.filter(pk__in=self.ids).delete()
+
+
+def read_marks() -> tuple[list[Marked], bool]:
+    """The marks waiting, one per region, and whether more are left unread."""
+    if connection.vendor == "sqlite":
+        # One writer at a time, and ids given in commit order: every mark at or below the
+        # highest id visible now is committed, so "up to that id" is exactly what was read
+        # (a row-level trigger marks each row of a million-row import: grouped here).
+        top = StoreMark.objects.aggregate(top=Max("id"))["top"]
+        if top is None:
+            return [], False
+        rows = (
+            StoreMark.objects.filter(pk__lte=top)
+            .values("county")
+            .annotate(since=Min("since"))
+            .order_by("county")
+        )
+        return [
+            Marked(r["county"], str(counting.month_of(r["since"])), [], top) for r in rows
+        ], False
+    # PostgreSQL: a transaction holding a lower id may commit after a higher one: delete
+    # only the ids read. Statement-level triggers keep marks few (one per region a
+    # statement touched).
+    raw = list(StoreMark.objects.order_by("id").values_list("id", "county", "since")[:MARK_BATCH])
+    regions: dict[str, Marked] = {}
+    for pk, county, since in raw:
+        month = str(counting.month_of(since))
+        marked = regions.setdefault(county, Marked(county, month, []))
+        marked.first = min(marked.first, month)
+        marked.ids.append(pk)
+    return sorted(regions.values(), key=lambda m: m.county), len(raw) == MARK_BATCH
+
+
+def apply_marks(marks: list[Marked], summary: dict, deadline: float | None) -> None:
     stored = list(StoredMonth.objects.order_by("month").values_list("month", flat=True))
     counts = list(StoredCount.objects.all())
-    regions: dict[str, tuple[str, list[int]]] = {}
-    for pk, county, since in marks:
-        first, ids = regions.get(county, ("9999-12", []))
-        regions[county] = (min(first, str(counting.month_of(since))), [*ids, pk])
-    for county, (first, ids) in sorted(regions.items()):
+    for marked in marks:
         if deadline is not None and time.monotonic() > deadline:
             summary["complete"] = False
             return
-        months = [m for m in stored if m >= first]
-        cells = [c for m in months for c in counting.compute(counts, county, counting.period_of(m))]
+        months = [m for m in stored if m >= marked.first]
+        cells = [
+            c
+            for m in months
+            for c in counting.compute(counts, marked.county, counting.period_of(m))
+        ]
         with transaction.atomic():
-            summary["cells"] += counting.replace(counts, county, months, cells)
-            StoreMark.objects.filter(pk__in=ids).delete()
+            summary["cells"] += counting.replace(counts, marked.county, months, cells)
+            marked.delete()
         summary["counties"] += 1
-
-
-def read_marks() -> list[tuple[int, str, datetime.date]]:
-    return list(StoreMark.objects.order_by("id").values_list("id", "county", "since")[:MARK_BATCH])
 
 
 def refresh(budget_seconds: float | None = None) -> dict[str, Any]:
@@ -139,7 +181,7 @@ def refresh(budget_seconds: float | None = None) -> dict[str, Any]:
         if not got:
             summary["skipped"] = True
             return summary
-        marks = read_marks()
+        marks, more = read_marks()
         counting.register(indicator_counts())
         not_ready = list(StoredCount.objects.filter(ready=False))
         if not_ready:
@@ -156,7 +198,7 @@ def refresh(budget_seconds: float | None = None) -> dict[str, Any]:
                     break
                 summary["cells"] += counting.build_month(period)
                 summary["months"] += 1
-        if summary["complete"] and len(marks) < MARK_BATCH:
+        if summary["complete"] and not more:
             # Every change committed before the run began is counted.
             StoreState.objects.update_or_create(pk=1, defaults={"refreshed_at": started_at})
     summary["seconds"] = round(time.monotonic() - started, 3)

@@ -497,3 +497,14 @@ def test_pages_say_how_fresh_stored_figures_are(on, villages, township_a, client
         page = client.get(url).content.decode()
         assert 'data-testid="figures-as-of"' in page
         assert refreshed.strftime("%H:%M") in page
+
+
+def test_many_marks_of_one_county_recount_it_once(on, villages):
+    store.refresh()
+    for day in range(1, 16):
+        resident(arrived=D(2026, 9, day))
+    assert StoreMark.objects.count() >= 15
+    summary = store.refresh()
+    assert summary["counties"] == 2  # 330106 and 411326, each once
+    assert not StoreMark.objects.exists()
+    assert stored_value("inflow_total", OCTOBER, "330106") == 15
