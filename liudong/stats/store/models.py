@@ -58,6 +58,10 @@ class StoreMark(models.Model):
     county = models.CharField(max_length=15)
     since = models.DateField()
 
+    class Meta:
+        # SQLite's triggers look for a waiting mark that already covers the change.
+        indexes = [models.Index(fields=["county", "since"], name="stats_storemark_county_since")]
+
     def __str__(self) -> str:
         return f"{self.county} from {self.since}"
 
@@ -70,6 +74,8 @@ class StoreState(models.Model):
     # The first stored month when `stats rebuild --from` set one (else LIUDONG_STATS_FROM).
     first_month = models.CharField(max_length=7, blank=True)
     locked_until = models.DateTimeField(null=True)
+    # SQLite: the highest mark id a refresher has claimed; marks above it wait.
+    read_up_to = models.BigIntegerField(default=0)
 
     def __str__(self) -> str:
         return f"refreshed at {self.refreshed_at}"

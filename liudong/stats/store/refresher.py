@@ -23,7 +23,7 @@ from typing import Any
 
 from django.conf import settings
 from django.db import connection, transaction
-from django.db.models import Max, Min, Q
+from django.db.models import Min, Q
 from django.utils import timezone
 
 from liudong.stats.definitions import Count, Ratio
@@ -118,8 +118,14 @@ def read_marks() -> tuple[list[Marked], bool]:
         # One writer at a time, and ids given in commit order: every mark at or below the
         # highest id visible now is committed, so "up to that id" is exactly what was read
         # (a row-level trigger marks each row of a million-row import: grouped here).
-        top = StoreMark.objects.aggregate(top=Max("id"))["top"]
-        if top is None:
+        # The claim is one write statement: serialised with the triggers' inserts.
+        with connection.cursor() as cursor:
+            cursor.execute(
+                "UPDATE stats_storestate SET read_up_to = "
+                "(SELECT COALESCE(MAX(id), 0) FROM stats_storemark) WHERE id = 1"
+            )
+        top = StoreState.objects.values_list("read_up_to", flat=True).get(pk=1)
+        if not top:
             return [], False
         rows = (
             StoreMark.objects.filter(pk__lte=top)

@@ -125,11 +125,23 @@ WATCHED = (
 )
 
 
-def _mark(watched: Watched, rows: str, start: str) -> str:
+def _mark(watched: Watched, rows: str, start: str, *, skip_covered: bool = False) -> str:
     union = " UNION ALL ".join(s.format(rows=rows, start=start) for s in watched.selects)
+    grouped = (
+        f"SELECT county, MIN(since) AS since FROM ({union}) m "
+        "WHERE county IS NOT NULL GROUP BY county"
+    )
+    if not skip_covered:
+        return f"INSERT INTO stats_storemark (county, since) {grouped}"
+    # SQLite marks row by row: a mark no refresher has claimed yet (id above read_up_to)
+    # for the county from an earlier or the same day already covers this row. Writers
+    # and the refresher's claim are serialised, so the covering mark is read by a run
+    # that counts after this change commits. Keeps a million-row import to a few marks.
     return (
-        "INSERT INTO stats_storemark (county, since) SELECT county, MIN(since) "
-        f"FROM ({union}) m WHERE county IS NOT NULL GROUP BY county"
+        f"INSERT INTO stats_storemark (county, since) SELECT county, since FROM ({grouped}) g "
+        "WHERE NOT EXISTS (SELECT 1 FROM stats_storemark k WHERE k.county = g.county "
+        "AND k.since <= g.since AND k.id > "
+        "COALESCE((SELECT read_up_to FROM stats_storestate WHERE id = 1), 0))"
     )
 
 
@@ -150,15 +162,16 @@ def sqlite_create() -> list[str]:
         if w.on_insert:
             statements.append(
                 f"CREATE TRIGGER {_name(w, 'ins')} AFTER INSERT ON {w.table} "
-                f"BEGIN {_mark(w, rows('NEW'), start)}; END"
+                f"BEGIN {_mark(w, rows('NEW'), start, skip_covered=True)}; END"
             )
         statements.append(
             f"CREATE TRIGGER {_name(w, 'upd')} AFTER UPDATE ON {w.table} WHEN {changed} "
-            f"BEGIN {_mark(w, rows('OLD'), start)}; {_mark(w, rows('NEW'), start)}; END"
+            f"BEGIN {_mark(w, rows('OLD'), start, skip_covered=True)}; "
+            f"{_mark(w, rows('NEW'), start, skip_covered=True)}; END"
         )
         statements.append(
             f"CREATE TRIGGER {_name(w, 'del')} AFTER DELETE ON {w.table} "
-            f"BEGIN {_mark(w, rows('OLD'), start)}; END"
+            f"BEGIN {_mark(w, rows('OLD'), start, skip_covered=True)}; END"
         )
     return statements
 

@@ -503,7 +503,8 @@ def test_many_marks_of_one_county_recount_it_once(on, villages):
     store.refresh()
     for day in range(1, 16):
         resident(arrived=D(2026, 9, day))
-    assert StoreMark.objects.count() >= 15
+    # PostgreSQL: a mark per statement; SQLite: a waiting mark covers later-dated rows.
+    assert StoreMark.objects.count() == (30 if connection.vendor == "postgresql" else 2)
     summary = store.refresh()
     assert summary["counties"] == 2  # 330106 and 411326, each once
     assert not StoreMark.objects.exists()
