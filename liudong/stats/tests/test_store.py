@@ -292,6 +292,9 @@ def test_a_second_refresher_stands_aside(on, villages):
         try:
             assert store.refresh()["skipped"]
         finally:
+            # Unlocked explicitly: the server frees a closed session's locks a moment later.
+            with other.cursor() as cursor:
+                cursor.execute("SELECT pg_advisory_unlock(%s)", [refresher.LOCK_KEY])
             other.close()
     else:
         with refresher.exclusive() as got:
