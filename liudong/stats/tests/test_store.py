@@ -131,6 +131,20 @@ def test_an_assistance_request_marks_its_county_from_the_deadline(villages):
     assert marks() == {("330106", D(2026, 10, 20))}
 
 
+def test_a_spot_check_result_marks_the_village_county_from_the_visit(inspector):
+    from liudong.stats import spotchecks
+
+    from .test_spotchecks import ALL_CORRECT, TODAY, VISIT
+
+    for _ in range(3):
+        resident()
+    check = spotchecks.draw("330106002", "2026-10", per_village=2, seed=7, acting_user=inspector)
+    clear_marks()
+    person = check.entries.order_by("position").first().person
+    spotchecks.record(check, person, ALL_CORRECT, VISIT, today=TODAY, acting_user=inspector)
+    assert marks() == {("330106", VISIT)}
+
+
 def test_a_bulk_import_marks_each_county_once(villages):
     people = [resident(), resident(household="411302")]
     clear_marks()
