@@ -62,6 +62,17 @@ def test_no_limit_when_set_to_zero(settings, client):
     assert client.get("/test/late-query").json() == {"finished": True}
 
 
+def test_an_upload_gets_the_time_its_body_takes_at_a_slow_link_on_top():
+    from django.test import RequestFactory
+
+    small = RequestFactory().post("/x/", {"a": "b"})
+    assert deadline.request_limit(small, 20) == pytest.approx(20, abs=0.01)
+    upload = RequestFactory().post("/x/", b"x" * (3 << 20), content_type="application/octet-stream")
+    assert deadline.request_limit(upload, 20) == pytest.approx(23)
+    upload.META["CONTENT_LENGTH"] = "nonsense"
+    assert deadline.request_limit(upload, 20) == 20
+
+
 # --- the watchdog's rounds, without a server ---------------------------------------------
 
 
