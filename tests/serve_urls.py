@@ -50,7 +50,16 @@ def swallowing(request: HttpRequest) -> JsonResponse:
     return JsonResponse({"finished": True})
 
 
+def python_loop(request: HttpRequest) -> JsonResponse:
+    """Stuck outside the database (no query to cancel) for up to a minute."""
+    end = time.monotonic() + 60
+    while time.monotonic() < end:
+        time.sleep(0.05)
+    return JsonResponse({"finished": True})
+
+
 urlpatterns = [
+    path("test/python-loop", python_loop),
     path("test/pid", pid),
     path("test/slow-query", slow_query),
     path("api/test/slow-query", slow_query),

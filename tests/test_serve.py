@@ -206,5 +206,25 @@ def test_the_command_passes_its_options_to_the_server(monkeypatch, settings):
     assert (config["workers"], config["threads"], config["backlog"]) == (3, 5, 9)
     assert config["worker_class"] == "gthread" and config["worker_connections"] == 10
     assert config["accesslog"] is None and config["errorlog"] == "-"
+    assert config["control_socket_disable"] is True  # one path per user: servers would clash
     # gunicorn's own timeout only backs the limit up: it never comes first.
     assert config["timeout"] > 15 and config["graceful_timeout"] > 15
+
+
+def test_a_retired_process_exits_without_waiting_for_its_stuck_thread(monkeypatch):
+    """Measured by hand (tests/serve_urls.py python_loop, limit 1 s, one process): the new
+    process answered 17 s after the stuck request began; waiting for the stuck thread, the
+    master's own timeout replaced it only after 48 s."""
+    from liudong.web import deadline
+
+    exits = []
+    monkeypatch.setattr(server.os, "_exit", exits.append)
+    server._worker_exit(None, None)
+    assert exits == []  # an ordinary stop or reload exits as usual
+    monkeypatch.setattr(deadline, "RETIRING", type(deadline.RETIRING)())
+    deadline.RETIRING.set()
+    server._worker_exit(None, None)
+    assert exits == [0]
+    assert server.gunicorn_config(server.ServeOptions("::1", 80, 1, 1, 8, 20.0))["bind"] == [
+        "[::1]:80"
+    ]

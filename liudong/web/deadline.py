@@ -17,7 +17,8 @@ its thread is free again for the next request. Three layers, from clean to blunt
    transaction's bookkeeping or a lock and leave the thread's connection unusable. Under
    gunicorn the watchdog instead retires the whole worker process ``RECYCLE_GRACE`` seconds
    after the deadline: the process stops accepting, the other threads finish what they
-   hold, and gunicorn starts a fresh process. Other processes keep serving meanwhile.
+   hold (up to the limit and 5 s), the process exits without waiting for the stuck thread,
+   and gunicorn starts a fresh one. Other processes keep serving meanwhile.
 3. **gunicorn's own timeout** kills a process whose main loop stopped answering (stuck in C
    code holding the interpreter): the backstop, not the limit (with threaded workers it
    never sees a single slow request).
@@ -52,6 +53,8 @@ log = logging.getLogger("liudong.web.deadline")
 # cancellation reached) retires its process; only under gunicorn (server.py sets RECYCLE).
 RECYCLE_GRACE = 10.0
 RECYCLE = False
+# Set once this process asked to be retired: its exit must not wait for the stuck thread.
+RETIRING = threading.Event()
 # A request's body arrives while the view reads it (an import file of up to 400 MB, straight
 # from a township's PC when no proxy buffers it): its time at this slow a link is added.
 BODY_BYTES_PER_SECOND = 1 << 20
@@ -147,6 +150,7 @@ class Watchdog:
                         now - watch.expires,
                         watch.limit,
                     )
+                    RETIRING.set()
                     os.kill(os.getpid(), signal.SIGTERM)  # gunicorn's graceful stop
             idle = not self._watches
             if idle:

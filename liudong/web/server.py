@@ -60,6 +60,16 @@ def _post_fork(server: Any, worker: Any) -> None:
     deadline.RECYCLE = True
 
 
+def _worker_exit(server: Any, worker: Any) -> None:
+    # A process retired for a request stuck past the limit has let its other requests
+    # finish (gunicorn's graceful stop); the interpreter's exit would now wait for the stuck
+    # thread, and the master would replace the process only after its own timeout.
+    if deadline.RETIRING.is_set():
+        sys.stdout.flush()
+        sys.stderr.flush()
+        os._exit(0)
+
+
 def gunicorn_config(options: ServeOptions) -> dict[str, Any]:
     """gunicorn's settings for these options (the backstop timeouts derived from the
     request limit)."""
@@ -85,6 +95,10 @@ def gunicorn_config(options: ServeOptions) -> dict[str, Any]:
         # reload after an upgrade); the master holds no database connection to share.
         "preload_app": False,
         "post_fork": _post_fork,
+        "worker_exit": _worker_exit,
+        # gunicorn's control socket (gunicornc) sits at one path per user: two servers on a
+        # machine (two nodes, tests in parallel) would take each other's.
+        "control_socket_disable": True,
     }
 
 
@@ -93,7 +107,7 @@ def run_gunicorn(options: ServeOptions) -> None:
 
     config = gunicorn_config(options)
 
-    class LiudongServer(BaseApplication):  # type: ignore[misc]  # gunicorn is untyped
+    class LiudongServer(BaseApplication):
         def load_config(self) -> None:
             for name, value in config.items():
                 self.cfg.set(name, value)
