@@ -12,6 +12,7 @@ import os
 import socket
 import subprocess
 import sys
+import threading
 import time
 import urllib.error
 import urllib.request
@@ -219,9 +220,9 @@ def test_a_retired_process_exits_without_waiting_for_its_stuck_thread(monkeypatc
 
     exits = []
     monkeypatch.setattr(server.os, "_exit", exits.append)
+    monkeypatch.setattr(deadline, "RETIRING", threading.Event())
     server._worker_exit(None, None)
     assert exits == []  # an ordinary stop or reload exits as usual
-    monkeypatch.setattr(deadline, "RETIRING", type(deadline.RETIRING)())
     deadline.RETIRING.set()
     server._worker_exit(None, None)
     assert exits == [0]

@@ -5,6 +5,7 @@ thread) is tests/test_serve.py."""
 
 import os
 import signal
+import threading
 import time
 
 import pytest
@@ -100,6 +101,7 @@ def test_the_watchdog_cancels_once_and_retires_a_gunicorn_process_stuck_past_the
     kills = []
     monkeypatch.setattr(deadline.os, "kill", lambda pid, sig: kills.append((pid, sig)))
     monkeypatch.setattr(deadline, "RECYCLE", True)
+    monkeypatch.setattr(deadline, "RETIRING", threading.Event())
     dog = deadline.Watchdog()
     fresh, late = deadline.Watch(60.0), _watch(0.01)
     fresh.database = FakeDatabase()
@@ -113,6 +115,7 @@ def test_the_watchdog_cancels_once_and_retires_a_gunicorn_process_stuck_past_the
     dog.check()
     dog.check()
     assert kills == [(os.getpid(), signal.SIGTERM)]  # once
+    assert deadline.RETIRING.is_set()  # its exit will not wait for the stuck thread
     dog.leave(late)
     dog.check()
     assert late.database.interrupted == 4  # nothing once the request has ended
