@@ -417,7 +417,9 @@ def test_the_import_runs_in_a_worker_and_reports_its_progress(
     township_a, client_for, settings, monkeypatch, tmp_path
 ):
     from liudong.worker.runner import Worker
+    from liudong.worker.tests.fakes import keep_the_test_connection
 
+    keep_the_test_connection(monkeypatch)
     settings.JOBS_RUN_INLINE = False
     monkeypatch.setattr(services, "PROGRESS_EVERY", 0)  # write every report
     seen = {}
