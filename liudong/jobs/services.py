@@ -186,6 +186,10 @@ class Released(Exception):
     """The worker running the import is stopping: the job goes back to the queue."""
 
 
+class Lost(Exception):
+    """The job was taken from this runner (thought dead, resumed by another): stop."""
+
+
 def _this_runner() -> str:
     return f"{socket.gethostname()}:{os.getpid()}"
 
@@ -222,7 +226,7 @@ def start(job: ImportJob, *, acting_user: Actor, run_inline: bool | None = None)
         job.refresh_from_db()
         raise ValidationError(_("This import has already been started."))
     if run_inline:
-        run(job.pk, acting_user=acting_user)
+        run(job.pk, acting_user=acting_user, runner=_this_runner())
     else:
         _enqueue(job.pk)
     job.refresh_from_db()
@@ -260,7 +264,7 @@ def run_queued(pk: int) -> str:
         ),
         override(context.get("language") or settings.LANGUAGE_CODE),
     ):
-        return run(pk, acting_user=acting_user, should_stop=worker.stop_requested)
+        return run(pk, acting_user=acting_user, runner=me, should_stop=worker.stop_requested)
 
 
 def _acting_user(job: ImportJob, context: dict) -> Actor:
@@ -271,15 +275,24 @@ def _acting_user(job: ImportJob, context: dict) -> Actor:
     return job.created_by
 
 
-def run(pk: int, *, acting_user: Actor, should_stop: Callable[[], bool] | None = None) -> str:
-    """Import the job's file now, in this thread, recording progress and the outcome.
-    When ``should_stop`` turns true (the worker is stopping), the import ends after the
-    batch it is writing and the job is queued again ("released"): rerunning the file is
-    safe, the importers being idempotent (saved rows count as unchanged)."""
+def run(
+    pk: int,
+    *,
+    acting_user: Actor,
+    runner: str,
+    should_stop: Callable[[], bool] | None = None,
+) -> str:
+    """Import the job's file now, in this thread, as ``runner`` (the job's runner field),
+    recording progress and the outcome. When ``should_stop`` turns true (the worker is
+    stopping), the import ends after the batch it is writing and the job is queued again
+    ("released"): rerunning the file is safe, the importers being idempotent (saved rows
+    count as unchanged). Should the job be taken from this runner (thought dead and
+    resumed elsewhere), this run stops at its next report ("lost"), so two runs of one
+    job overlap by one batch at most and only the last one records the outcome."""
     job = ImportJob.objects.get(pk=pk)
-    ImportJob.objects.filter(pk=pk).update(
-        state=State.RUNNING, started=timezone.now(), heartbeat=timezone.now()
-    )
+    mine = ImportJob.objects.filter(pk=pk, runner=runner)
+    if not mine.update(state=State.RUNNING, started=timezone.now(), heartbeat=timezone.now()):
+        return "lost"
     kind = KINDS[job.kind]
     errors_path = _errors_folder() / f"{job.pk}-errors.xlsx"
     read = [0]
@@ -290,7 +303,8 @@ def run(pk: int, *, acting_user: Actor, should_stop: Callable[[], bool] | None =
         now = time.monotonic()
         if now - last_write[0] >= PROGRESS_EVERY:
             last_write[0] = now
-            ImportJob.objects.filter(pk=pk).update(rows_done=done, heartbeat=timezone.now())
+            if not mine.update(rows_done=done, heartbeat=timezone.now()):
+                raise Lost
         # Called between two batches, each saved whole: a safe point to stop at.
         if should_stop is not None and should_stop():
             raise Released
@@ -306,12 +320,14 @@ def run(pk: int, *, acting_user: Actor, should_stop: Callable[[], bool] | None =
         )
     except Released:
         errors_path.unlink(missing_ok=True)
-        requeued = ImportJob.objects.filter(pk=pk, state=State.RUNNING).update(
+        requeued = mine.filter(state=State.RUNNING).update(
             state=State.QUEUED, runner="", rows_done=read[0], attempts=F("attempts") + 1
         )
         if requeued:
             _enqueue(pk)
         return "released"
+    except Lost:  # the errors file is the other run's now
+        return "lost"
     except FileNotFoundError:
         _fail(job, _("The uploaded file is gone: upload it again."), errors_path)
         return "failed"
@@ -325,7 +341,7 @@ def run(pk: int, *, acting_user: Actor, should_stop: Callable[[], bool] | None =
     has_errors = bool(summary.rejected) and errors_path.exists()
     if not has_errors:
         errors_path.unlink(missing_ok=True)
-    ImportJob.objects.filter(pk=pk).update(
+    finished = mine.update(
         state=State.DONE,
         rows_done=read[0],
         rows_total=read[0],
@@ -335,6 +351,8 @@ def run(pk: int, *, acting_user: Actor, should_stop: Callable[[], bool] | None =
         heartbeat=timezone.now(),
         upload_token="",
     )
+    if not finished:
+        return "lost"
     uploads.discard(job.upload_token)
     return "done"
 
@@ -343,8 +361,13 @@ def resume_interrupted() -> int:
     """`liudong worker`'s periodic job: the jobs whose runner is gone (a worker killed, a
     machine restarted) are marked interrupted, and those resumed fewer than
     AUTO_RESUME_ATTEMPTS times are queued again; the number queued."""
+    from liudong.worker import services as worker
+
     active = ImportJob.objects.filter(state__in=(State.QUEUED, State.RUNNING))
-    refresh_all(active.select_related(None))
+    me = worker.current_worker_id()
+    if me:  # the worker asking is alive, whatever its reports say (SQLite busy)
+        active = active.exclude(runner=me)
+    refresh_all(active)
     resumed = 0
     waiting = ImportJob.objects.filter(
         state=State.INTERRUPTED, attempts__lt=AUTO_RESUME_ATTEMPTS
@@ -421,14 +444,19 @@ def _runner_alive(job: ImportJob) -> bool:
         return True
     reported = worker.alive(job.runner)
     if reported is not None:
-        return reported
+        # The import's own reports count too: a worker busy writing to SQLite may be
+        # late to report through its other thread, never its import.
+        return reported or _recent(job, settings.WORKER_LEASE)
     host, _sep, pid = job.runner.rpartition(":")
     if job.runner == _this_runner():
         return False  # inline runs end before their request does: this one is gone
     if host == socket.gethostname() and pid.isdigit():
         return _process_alive(int(pid))
-    recent = job.heartbeat and (timezone.now() - job.heartbeat).total_seconds() < STALE_AFTER
-    return bool(recent)
+    return _recent(job, STALE_AFTER)
+
+
+def _recent(job: ImportJob, seconds: float) -> bool:
+    return bool(job.heartbeat and (timezone.now() - job.heartbeat).total_seconds() < seconds)
 
 
 def _process_alive(pid: int) -> bool:

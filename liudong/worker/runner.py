@@ -148,6 +148,7 @@ class Worker:
         return thread
 
     def _periodic_loop(self, job: Periodic) -> None:
+        services.bind(self.id, self.stop)
         while not self.stop.is_set():
             self.run_periodic(job)
             if self.stop.wait(job.interval):
