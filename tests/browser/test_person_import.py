@@ -1,6 +1,6 @@
 """Importing a person file on the web: upload, preview of the first problems, confirm, the
-progress bar while the background thread imports, then the summary; on a desktop and on a
-phone. Screenshots of the preview and the finished job go to /tmp/shots/ for review."""
+progress bar while a worker imports, then the summary; on a desktop and on a phone.
+Screenshots of the preview and the finished job go to /tmp/shots/ for review."""
 
 from __future__ import annotations
 
@@ -47,8 +47,37 @@ def person_csv(tmp_path):
 
 @pytest.fixture
 def var_dir(settings, tmp_path):
+    """The job is queued, and a `liudong worker` (in a thread of this process, on the
+    live server's database) runs it."""
+    import threading
+
+    from django.db import DEFAULT_DB_ALIAS, connections
+
+    from liudong.worker.runner import Worker
+
     settings.VAR_DIR = tmp_path / "var"
-    settings.JOBS_RUN_INLINE = False  # the real background thread
+    settings.JOBS_RUN_INLINE = False
+    # The in-memory SQLite test database reaches another thread only as the live server's
+    # does: through the one connection, shared.
+    wrapper = connections[DEFAULT_DB_ALIAS]
+    in_memory = getattr(wrapper, "is_in_memory_db", None)
+    shared = wrapper if wrapper.vendor == "sqlite" and in_memory and in_memory() else None
+    if shared is not None:
+        shared.inc_thread_sharing()
+    worker = Worker(periodic=False)
+
+    def serve() -> None:
+        if shared is not None:
+            connections[DEFAULT_DB_ALIAS] = shared
+        worker.serve(handle_signals=False)
+
+    thread = threading.Thread(target=serve, daemon=True)
+    thread.start()
+    yield
+    worker.request_stop()
+    thread.join(timeout=60)
+    if shared is not None:
+        shared.dec_thread_sharing()
 
 
 def import_through_the_pages(page, path: Path, accepted: int, label: str) -> None:
