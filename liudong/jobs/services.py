@@ -1,7 +1,7 @@
 """Running imports in the background, and what the pages need about them.
 
 A job goes previewed → queued → running → done (or failed). Confirming it queues a task
-(django-tasks, ``jobs.tasks``) that a `liudong worker` runs; the import reports the rows
+(django-tasks, ``run_import_job``) that a `liudong worker` runs; the import reports the rows
 read about once a second with an UPDATE of that one row. A job whose worker is gone (a
 restart, a crash: the worker stopped reporting) is marked interrupted, and a worker queues
 it again (``resume_interrupted``; after AUTO_RESUME_ATTEMPTS runs only the office's
@@ -30,6 +30,7 @@ from django.db.models import F
 from django.utils import timezone
 from django.utils.translation import get_language, override
 from django.utils.translation import gettext as _
+from django_tasks import task
 
 from liudong.accounts.roles import CHANGE_PEOPLE
 from liudong.actors import is_operator, region_of
@@ -234,8 +235,6 @@ def start(job: ImportJob, *, acting_user: Actor, run_inline: bool | None = None)
 
 
 def _enqueue(pk: int) -> None:
-    from .tasks import run_import_job
-
     # In the caller's transaction, when there is one: the queue is a table of the same
     # database, so the task exists exactly when the job says it is queued.
     run_import_job.enqueue(pk)
@@ -265,6 +264,14 @@ def run_queued(pk: int) -> str:
         override(context.get("language") or settings.LANGUAGE_CODE),
     ):
         return run(pk, acting_user=acting_user, runner=me, should_stop=worker.stop_requested)
+
+
+@task()
+def run_import_job(job_id: int) -> str:
+    """The queued task (django-tasks; `liudong worker` runs it): "done", "failed",
+    "released" (the worker stopped; the job is queued again), "lost" (taken by another
+    runner) or "skipped" (no longer waiting for a worker)."""
+    return run_queued(job_id)
 
 
 def _acting_user(job: ImportJob, context: dict) -> Actor:
