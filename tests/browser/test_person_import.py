@@ -46,38 +46,49 @@ def person_csv(tmp_path):
 
 
 @pytest.fixture
-def var_dir(settings, tmp_path):
-    """The job is queued, and a `liudong worker` (in a thread of this process, on the
-    live server's database) runs it."""
+def var_dir(settings, tmp_path, monkeypatch):
+    """The confirmed job is queued, and a worker (in a thread of this process, on the live
+    server's database) runs what is queued, as `liudong worker` would."""
     import threading
 
     from django.db import DEFAULT_DB_ALIAS, connections
 
+    from liudong.jobs import services
     from liudong.worker.runner import Worker
 
     settings.VAR_DIR = tmp_path / "var"
     settings.JOBS_RUN_INLINE = False
     # The in-memory SQLite test database reaches another thread only as the live server's
-    # does: through the one connection, shared.
+    # does: through the one connection, shared. The worker starts once the job is queued,
+    # so that it shares the connection only while the import runs, as the server's own
+    # thread did before the queue.
     wrapper = connections[DEFAULT_DB_ALIAS]
     in_memory = getattr(wrapper, "is_in_memory_db", None)
     shared = wrapper if wrapper.vendor == "sqlite" and in_memory and in_memory() else None
-    if shared is not None:
-        shared.inc_thread_sharing()
-    worker = Worker(periodic=False)
+    threads: list[threading.Thread] = []
+    enqueue = services._enqueue
 
-    def serve() -> None:
+    def work() -> None:
         if shared is not None:
             connections[DEFAULT_DB_ALIAS] = shared
-        worker.serve(handle_signals=False)
+        try:
+            Worker(periodic=False).run_queued()
+        finally:
+            if shared is not None:
+                shared.dec_thread_sharing()
 
-    thread = threading.Thread(target=serve, daemon=True)
-    thread.start()
+    def enqueue_and_work(pk: int) -> None:
+        enqueue(pk)
+        if shared is not None:
+            shared.inc_thread_sharing()
+        thread = threading.Thread(target=work, daemon=True)
+        threads.append(thread)
+        thread.start()
+
+    monkeypatch.setattr(services, "_enqueue", enqueue_and_work)
     yield
-    worker.request_stop()
-    thread.join(timeout=60)
-    if shared is not None:
-        shared.dec_thread_sharing()
+    for thread in threads:
+        thread.join(timeout=120)
 
 
 def import_through_the_pages(page, path: Path, accepted: int, label: str) -> None:
