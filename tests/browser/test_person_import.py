@@ -59,16 +59,13 @@ def var_dir(settings, tmp_path, monkeypatch):
     settings.VAR_DIR = tmp_path / "var"
     settings.JOBS_RUN_INLINE = False
     # The in-memory SQLite test database reaches another thread only as the live server's
-    # does: through the one connection, shared. The worker starts once the job is queued,
-    # so that it shares the connection only while the import runs, as the server's own
-    # thread did before the queue.
-    wrapper = connections[DEFAULT_DB_ALIAS]
-    in_memory = getattr(wrapper, "is_in_memory_db", None)
-    shared = wrapper if wrapper.vendor == "sqlite" and in_memory and in_memory() else None
+    # does: through its one connection, shared (the one of the request that queues the
+    # job). The worker starts once the job is queued, so that it shares the connection
+    # only while the import runs, as the server's own thread did before the queue.
     threads: list[threading.Thread] = []
     enqueue = services._enqueue
 
-    def work() -> None:
+    def work(shared) -> None:
         if shared is not None:
             connections[DEFAULT_DB_ALIAS] = shared
         try:
@@ -79,9 +76,12 @@ def var_dir(settings, tmp_path, monkeypatch):
 
     def enqueue_and_work(pk: int) -> None:
         enqueue(pk)
+        wrapper = connections[DEFAULT_DB_ALIAS]  # the request thread's: the live server's
+        in_memory = getattr(wrapper, "is_in_memory_db", None)
+        shared = wrapper if wrapper.vendor == "sqlite" and in_memory and in_memory() else None
         if shared is not None:
             shared.inc_thread_sharing()
-        thread = threading.Thread(target=work, daemon=True)
+        thread = threading.Thread(target=work, args=(shared,), daemon=True)
         threads.append(thread)
         thread.start()
 
