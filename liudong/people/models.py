@@ -142,8 +142,13 @@ class Person(TrackedModel):
             models.Index(
                 fields=["phone"], name="person_phone_idx", opclasses=["varchar_pattern_ops"]
             ),
-            models.Index(fields=["household_region"], name="person_household_idx"),
-            models.Index(fields=["residence_region"], name="person_residence_idx"),
+            # The scope (household or residence in the actor's region), then the name: a
+            # name search of a county reads each branch of the scope already narrowed by
+            # the name prefix, from the index alone, not every file of that name in the
+            # province (bench/search.py). The region alone (foreign keys, subtree counts)
+            # is served by the same index's first column.
+            models.Index(fields=["household_region", "name"], name="person_household_name_idx"),
+            models.Index(fields=["residence_region", "name"], name="person_residence_name_idx"),
             models.Index(
                 fields=["spouse"],
                 name="person_spouse_idx",

@@ -1,0 +1,108 @@
+"""A search counts its matches only up to a cap (people.paging): the list page says "more
+than" and the API sets ``count_capped``; the cap never widens the actor's region;."""
+
+from __future__ import annotations
+
+import datetime
+
+import pytest
+
+from liudong.people import paging
+from liudong.people.models import Person
+from liudong.people.services import name_initials
+from liudong.regions.models import Region
+
+from .test_web import BEISHAN, HENAN, XIXI, english, id_for, page
+
+pytestmark = pytest.mark.django_db
+
+CAP = 5
+
+
+@pytest.fixture(autouse=True)
+def small_cap(monkeypatch):
+    monkeypatch.setattr(paging, "SEARCH_COUNT_CAP", CAP)
+
+
+def files(count: int, name: str, *, residence: str, first: int = 0) -> None:
+    """``count`` files named ``name`` registered in 河南 and living at ``residence``."""
+    household = Region.objects.get(code=HENAN)
+    living = Region.objects.get(code=residence)
+    Person.objects.bulk_create(
+        Person(
+            id_number=id_for(2 * (first + k) + 1),
+            name=name,
+            name_initials=name_initials(name),
+            sex="1",
+            birth_date=datetime.date(1990, 3, 7),
+            marital_status="20",
+            household_region=household,
+            residence_region=living,
+            is_floating=True,
+        )
+        for k in range(count)
+    )
+
+
+def count_text(html: str) -> str:
+    start = html.index('data-testid="person-count">') + len('data-testid="person-count">')
+    return html[start : html.index("</p>", start)]
+
+
+# --- the list page -----------------------------------------------------------------------
+
+
+def test_a_search_past_the_cap_asks_to_narrow_it(township_a, client_for):
+    files(CAP + 2, "王伟", residence=BEISHAN)
+    client = english(client_for(township_a))
+    assert count_text(page(client, "/people/", q="王")) == (
+        f"More than {CAP} persons match; narrow the search."
+    )
+    # At the cap exactly: the count, no notice.
+    assert count_text(page(client, "/people/", q="王伟", within="330106002")) != ""
+    Person.objects.filter(pk__in=Person.objects.order_by("-pk").values("pk")[:2]).delete()
+    assert count_text(page(client, "/people/", q="王")) == f"{CAP} persons"
+
+
+def test_the_list_without_a_search_counts_every_file(township_a, client_for):
+    files(CAP + 2, "王伟", residence=BEISHAN)
+    html = page(english(client_for(township_a)), "/people/")
+    assert count_text(html) == f"{CAP + 2} persons"
+
+
+def test_the_cap_counts_only_files_in_the_actors_region(township_a, client_for):
+    """Another township's matches neither show nor push the count past the cap."""
+    files(CAP * 3, "王伟", residence=XIXI)  # township B
+    files(CAP - 2, "王芳", residence=BEISHAN, first=100)  # township A
+    html = page(english(client_for(township_a)), "/people/", q="王")
+    assert count_text(html) == f"{CAP - 2} persons"
+    assert html.count("王芳") == CAP - 2 and "王伟" not in html
+
+
+# --- the API -----------------------------------------------------------------------------
+
+
+def test_the_api_says_when_the_count_is_capped(township_a, api_for):
+    files(CAP + 2, "王伟", residence=BEISHAN)
+    api = api_for(township_a)
+    body = api.get("/api/persons/", {"q": "王", "page_size": 2}).json()
+    assert body["count"] == CAP and body["count_capped"] is True
+    assert len(body["results"]) == 2
+    body = api.get("/api/persons/", {"q": "王伟X"}).json()
+    assert body["count"] == 0 and body["count_capped"] is False
+    body = api.get("/api/persons/").json()
+    assert body["count"] == CAP + 2 and "count_capped" not in body
+
+
+def test_the_api_cap_counts_only_files_in_the_callers_region(township_a, api_for):
+    files(CAP * 3, "王伟", residence=XIXI)
+    files(CAP - 2, "王芳", residence=BEISHAN, first=100)
+    body = api_for(township_a).get("/api/persons/", {"q": "王"}).json()
+    assert body["count"] == CAP - 2 and body["count_capped"] is False
+    assert {row["name"] for row in body["results"]} == {"王芳"}
+
+
+def test_the_schema_documents_count_capped(api_for):
+    schema = api_for(None).get("/api/schema/", {"format": "json"}).json()
+    pages = schema["components"]["schemas"]["PaginatedPersonListList"]
+    assert pages["properties"]["count_capped"]["type"] == "boolean"
