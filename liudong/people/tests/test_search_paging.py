@@ -1,5 +1,7 @@
 """A search counts its matches only up to a cap (people.paging): the list page says "more
-than" and the API sets ``count_capped``; the cap never widens the actor's region;."""
+than" and the API sets ``count_capped``; the cap never widens the actor's region; and a
+name search of a county or smaller reads the (region, name) indexes (EXPLAIN on both
+databases)."""
 
 from __future__ import annotations
 
@@ -28,13 +30,15 @@ def files(count: int, name: str, *, residence: str, first: int = 0) -> None:
     """``count`` files named ``name`` registered in 河南 and living at ``residence``."""
     household = Region.objects.get(code=HENAN)
     living = Region.objects.get(code=residence)
+    born = datetime.date(1990, 3, 7)
     Person.objects.bulk_create(
         Person(
-            id_number=id_for(2 * (first + k) + 1),
+            # 400 men a day: a distinct number for each of thousands of files.
+            id_number=id_for((first + k) % 400 * 2 + 1, born=born + day((first + k) // 400)),
             name=name,
             name_initials=name_initials(name),
             sex="1",
-            birth_date=datetime.date(1990, 3, 7),
+            birth_date=born + day((first + k) // 400),
             marital_status="20",
             household_region=household,
             residence_region=living,
@@ -42,6 +46,10 @@ def files(count: int, name: str, *, residence: str, first: int = 0) -> None:
         )
         for k in range(count)
     )
+
+
+def day(n: int) -> datetime.timedelta:
+    return datetime.timedelta(days=n)
 
 
 def count_text(html: str) -> str:
@@ -106,3 +114,38 @@ def test_the_schema_documents_count_capped(api_for):
     schema = api_for(None).get("/api/schema/", {"format": "json"}).json()
     pages = schema["components"]["schemas"]["PaginatedPersonListList"]
     assert pages["properties"]["count_capped"]["type"] == "boolean"
+
+
+# --- plans -------------------------------------------------------------------------------
+
+
+def plan_of(sql: str, params) -> str:
+    from django.db import connection
+
+    with connection.cursor() as cursor:
+        cursor.execute("ANALYZE")
+        if connection.vendor == "sqlite":
+            cursor.execute("EXPLAIN QUERY PLAN " + sql, params)
+            return " ".join(str(row[-1]) for row in cursor.fetchall())
+        cursor.execute("EXPLAIN " + sql, params)
+        return " ".join(row[0] for row in cursor.fetchall())
+
+
+@pytest.mark.parametrize("query", ["王", "王伟"])
+def test_a_county_name_search_reads_the_region_and_name_indexes(query, township_a):
+    """A province's worth of 王 elsewhere (3,000 files of another county) and a few in the
+    township: the plan reads both scope branches from the (region, name) indexes rather
+    than every 王 in name order."""
+    from liudong.people.filters import search_persons
+
+    elsewhere = Region.objects.filter(code__startswith="330102", code__regex=r"^[0-9]{9}$")
+    files(3000, "王伟", residence=elsewhere.order_by("code").first().code, first=1000)
+    files(3, "王伟", residence=BEISHAN)
+    scoped = Person.objects.in_scope(township_a).active()
+    found = search_persons(scoped, query, township_a.region_id)
+    plan = plan_of(*found.query.sql_with_params())
+    assert "person_household_name_idx" in plan and "person_residence_name_idx" in plan, plan
+    assert "person_name_birth_idx" not in plan, plan
+    # And the count of the page (people.paging) alike.
+    plan = plan_of(*found.order_by().values("pk")[:1001].query.sql_with_params())
+    assert "person_household_name_idx" in plan and "person_residence_name_idx" in plan, plan
