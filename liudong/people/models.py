@@ -60,8 +60,8 @@ class PersonQuerySet(ScopedQuerySet):
         from liudong.regions.codes import subtree_q
 
         branches = [
-            self.model.objects.filter(subtree_q(region, field), condition).order_by().values("pk")
-            for field in self.model.scope_fields
+            Person.objects.filter(subtree_q(region, field), condition).order_by().values("pk")
+            for field in Person.scope_fields
         ]
         return self.filter(pk__in=branches[0].union(*branches[1:]))
 

@@ -45,7 +45,7 @@ class CappedPaginator(Paginator):
         return min(len(rows), self.cap + 1)
 
     @cached_property
-    def count(self) -> int:  # type: ignore[override]
+    def count(self) -> int:
         return min(self._found, self.cap)
 
     @property

@@ -2,7 +2,8 @@
 
 from __future__ import annotations
 
-from typing import Any
+from collections.abc import Sequence
+from typing import Any, cast
 
 from django.db.models import QuerySet
 from rest_framework.request import Request
@@ -21,8 +22,11 @@ class PersonPagination(Pagination):
     searching = False
 
     def paginate_queryset(
-        self, queryset: QuerySet, request: Request, view: APIView | None = None
-    ) -> list | None:
+        self,
+        queryset: QuerySet[Any, Any] | Sequence[Any],
+        request: Request,
+        view: APIView | None = None,
+    ) -> list[Any] | None:
         self.searching = is_search(request.query_params.get("q"))
         # The base class builds its paginator from this attribute, per request.
         self.django_paginator_class = (
@@ -32,8 +36,9 @@ class PersonPagination(Pagination):
 
     def get_paginated_response(self, data: Any) -> Response:
         response = super().get_paginated_response(data)
-        if self.searching:
-            response.data["count_capped"] = self.page.paginator.capped
+        if self.searching and self.page is not None:
+            paginator = cast(CappedPaginator, self.page.paginator)
+            response.data["count_capped"] = paginator.capped
         return response
 
     def get_paginated_response_schema(self, schema: dict) -> dict:
