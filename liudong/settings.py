@@ -256,7 +256,7 @@ STATIC_URL = "/static/"
 # Only for `collectstatic` behind a front web server; `liudong serve` needs none.
 STATIC_ROOT = os.environ.get("LIUDONG_STATIC_ROOT") or None
 
-# Exchange between nodes: seconds between delivery rounds of `liudong serve`, and the first
+# Exchange between nodes: seconds between delivery rounds of `liudong worker`, and the first
 # wait after a failed delivery (it doubles with each failure, up to an hour).
 # The address the public reaches this node at: a certificate's QR code is a link to its
 # public check page there (certificates.payload.link).
