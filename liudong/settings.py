@@ -80,6 +80,9 @@ MIDDLEWARE = [
     # Before anything reads the query string (sessions, the audit's request context).
     "liudong.controlchars.ControlCharacterMiddleware",
     "whitenoise.middleware.WhiteNoiseMiddleware",
+    # The request time limit (REQUEST_SECONDS): around everything that reads the database
+    # (sessions included), after the static files, which need no limit.
+    "liudong.web.deadline.RequestDeadlineMiddleware",
     "django.contrib.sessions.middleware.SessionMiddleware",
     "django.middleware.locale.LocaleMiddleware",
     "django.middleware.common.CommonMiddleware",
@@ -253,7 +256,7 @@ STATIC_URL = "/static/"
 # Only for `collectstatic` behind a front web server; `liudong serve` needs none.
 STATIC_ROOT = os.environ.get("LIUDONG_STATIC_ROOT") or None
 
-# Exchange between nodes: seconds between delivery rounds of `liudong serve`, and the first
+# Exchange between nodes: seconds between delivery rounds of `liudong worker`, and the first
 # wait after a failed delivery (it doubles with each failure, up to an hour).
 # The address the public reaches this node at: a certificate's QR code is a link to its
 # public check page there (certificates.payload.link).
@@ -261,7 +264,7 @@ PUBLIC_URL = os.environ.get("LIUDONG_PUBLIC_URL", "http://127.0.0.1:8000").rstri
 
 EXCHANGE_INTERVAL = float(os.environ.get("LIUDONG_EXCHANGE_INTERVAL", "10"))
 EXCHANGE_FIRST_RETRY = float(os.environ.get("LIUDONG_EXCHANGE_FIRST_RETRY", "60"))
-# Seconds between signed anchors of the audit chain's head that `liudong serve` writes
+# Seconds between signed anchors of the audit chain's head that `liudong worker` writes
 # (while the log grows; 0: none). A tail cut since the last anchor is not detectable, so
 # this is the window an insider has; the anchor costs one query and one signature.
 AUDIT_ANCHOR_INTERVAL = float(os.environ.get("LIUDONG_AUDIT_ANCHOR_INTERVAL", "300"))
@@ -353,9 +356,36 @@ LOGGING = {
 
 CSRF_FAILURE_VIEW = "liudong.web.views.csrf_failure"
 
-# Long imports (liudong.jobs) run in a background thread of the server; tests set this to
-# run them inside the request instead.
+# --- The web server, `liudong serve` (liudong/web/server.py, issue 15) -----------------------
+# Worker processes (0: one per core) and threads in each; connections the kernel holds
+# beyond those before refusing; seconds a request may run before it is stopped with a 503
+# page (liudong/web/deadline.py; 0: no limit).
+WEB_WORKERS = int(os.environ.get("LIUDONG_WORKERS", "0"))
+WEB_THREADS = int(os.environ.get("LIUDONG_THREADS", "4"))
+WEB_BACKLOG = int(os.environ.get("LIUDONG_BACKLOG", "64"))
+REQUEST_SECONDS = float(os.environ.get("LIUDONG_REQUEST_SECONDS", "20"))
+
+# Long imports (liudong.jobs) are queued for `liudong worker`; tests set this to run them
+# inside the request instead.
 JOBS_RUN_INLINE = False
+
+# Background work out of the web process (liudong/worker, issue 15): `liudong worker` runs
+# the queued tasks (imports) and the periodic jobs: exchange delivery (EXCHANGE_INTERVAL),
+# audit anchors (AUDIT_ANCHOR_INTERVAL), the statistics refresher and the resumption of
+# imports whose worker died. The queue is a table of this database (django-tasks-db).
+INSTALLED_APPS += ["django_tasks", "django_tasks_db", "liudong.worker"]
+TASKS = {"default": {"BACKEND": "django_tasks_db.DatabaseBackend"}}
+# The function that brings the pre-counted statistics up to date, called as
+# ``refresh(budget_seconds=...)``; imported when first needed (skipped, logged once, if
+# it cannot be), every STATS_REFRESH_INTERVAL seconds (0: never), working at most
+# STATS_REFRESH_BUDGET seconds a round (the rest waits for the next one).
+STATS_REFRESHER = os.environ.get("LIUDONG_STATS_REFRESHER", "liudong.stats.store.refresh")
+STATS_REFRESH_INTERVAL = float(os.environ.get("LIUDONG_STATS_REFRESH_INTERVAL", "10"))
+STATS_REFRESH_BUDGET = float(os.environ.get("LIUDONG_STATS_REFRESH_BUDGET", "30"))
+# Seconds a worker holds a periodic job (renewed while it lives) and after which a worker
+# that stopped reporting counts as dead: its periodic jobs pass to another worker and the
+# import it ran is resumed.
+WORKER_LEASE = float(os.environ.get("LIUDONG_WORKER_LEASE", "30"))
 
 # Pre-counted statistics store (liudong/stats/store/, issue 15): "on" reads stored cells
 # where a month is stored and a count ready, "off" counts live only, "check" (the test
