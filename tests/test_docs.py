@@ -33,6 +33,7 @@ def test_every_liudong_command_is_in_the_readme():
                 "node",
                 "exchange",
                 "account",
+                "stats",
             )
             else name
         )
