@@ -29,7 +29,15 @@ from django.utils import timezone
 from liudong.stats.definitions import Count, Ratio
 from liudong.stats.engine import Period
 
-from . import counting
+from .counting import (
+    build_counts,
+    build_month,
+    compute,
+    month_of,
+    period_of,
+    register,
+    replace,
+)
 from .models import StoredCount, StoredMonth, StoreMark, StoreState
 
 LOCK_KEY = 1_505_115  # pg advisory lock id of the refresher ("15" + "store")
@@ -68,13 +76,13 @@ def first_month(today: datetime.date | None = None) -> Period:
     chosen = StoreState.objects.filter(pk=1).values_list("first_month", flat=True).first()
     chosen = chosen or getattr(settings, "LIUDONG_STATS_FROM", "")
     if chosen:
-        return counting.period_of(chosen)
-    return counting.month_of(today or timezone.localdate()).shifted(-24)
+        return period_of(chosen)
+    return month_of(today or timezone.localdate()).shifted(-24)
 
 
 def wanted_months(today: datetime.date | None = None) -> list[Period]:
     today = today or timezone.localdate()
-    month, last = first_month(today), counting.month_of(today)
+    month, last = first_month(today), month_of(today)
     months = []
     while (month.year, month.month) <= (last.year, last.month):
         months.append(month)
@@ -133,16 +141,14 @@ def read_marks() -> tuple[list[Marked], bool]:
             .annotate(since=Min("since"))
             .order_by("county")
         )
-        return [
-            Marked(r["county"], str(counting.month_of(r["since"])), [], top) for r in rows
-        ], False
+        return [Marked(r["county"], str(month_of(r["since"])), [], top) for r in rows], False
     # PostgreSQL: a transaction holding a lower id may commit after a higher one: delete
     # only the ids read. Statement-level triggers keep marks few (one per region a
     # statement touched).
     raw = list(StoreMark.objects.order_by("id").values_list("id", "county", "since")[:MARK_BATCH])
     regions: dict[str, Marked] = {}
     for pk, county, since in raw:
-        month = str(counting.month_of(since))
+        month = str(month_of(since))
         marked = regions.setdefault(county, Marked(county, month, []))
         marked.first = min(marked.first, month)
         marked.ids.append(pk)
@@ -157,13 +163,9 @@ def apply_marks(marks: list[Marked], summary: dict, deadline: float | None) -> N
             summary["complete"] = False
             return
         months = [m for m in stored if m >= marked.first]
-        cells = [
-            c
-            for m in months
-            for c in counting.compute(counts, marked.county, counting.period_of(m))
-        ]
+        cells = [c for m in months for c in compute(counts, marked.county, period_of(m))]
         with transaction.atomic():
-            summary["cells"] += counting.replace(counts, marked.county, months, cells)
+            summary["cells"] += replace(counts, marked.county, months, cells)
             marked.delete()
         summary["counties"] += 1
 
@@ -188,10 +190,10 @@ def refresh(budget_seconds: float | None = None) -> dict[str, Any]:
             summary["skipped"] = True
             return summary
         marks, more = read_marks()
-        counting.register(indicator_counts())
+        register(indicator_counts())
         not_ready = list(StoredCount.objects.filter(ready=False))
         if not_ready:
-            summary["cells"] += counting.build_counts(not_ready)
+            summary["cells"] += build_counts(not_ready)
             summary["counts"] = len(not_ready)
         apply_marks(marks, summary, deadline)
         if summary["complete"]:
@@ -202,7 +204,7 @@ def refresh(budget_seconds: float | None = None) -> dict[str, Any]:
                 if deadline is not None and time.monotonic() > deadline:
                     summary["complete"] = False
                     break
-                summary["cells"] += counting.build_month(period)
+                summary["cells"] += build_month(period)
                 summary["months"] += 1
         if summary["complete"] and not more:
             # Every change committed before the run began is counted.

@@ -29,7 +29,7 @@ def test_a_statement_past_the_limit_is_stopped_with_a_503_page(limit, client):
     response = client.get("/test/slow-query")
     assert response.status_code == 503
     page = response.content.decode()
-    assert 'data-testid="busy"' in page and "0.5 s" in page
+    assert 'data-testid="busy"' in page and "0.5" in page  # the limit it names
     assert response["Retry-After"] == "10"
     # The connection the request used answers the next query, and the next request.
     assert Region.objects.filter(code="330106").exists()
@@ -39,7 +39,7 @@ def test_a_statement_past_the_limit_is_stopped_with_a_503_page(limit, client):
 def test_the_api_gets_its_error_shape(limit, client):
     response = client.get("/api/test/slow-query")
     [error] = assert_error_shape(response, 503, code="timeout")
-    assert "0.5 s" in error["message"]
+    assert "0.5" in error["message"]
 
 
 def test_no_query_starts_after_the_deadline(limit, client):
