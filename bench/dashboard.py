@@ -423,8 +423,31 @@ def report_of(code: str, period) -> dict:
     return monthly_report(code, period, acting_user=OPERATOR)
 
 
+def store_state() -> dict:
+    """What the store holds: months, counts (ready or not), cells, marks waiting."""
+    from liudong.stats.store.models import StoreCell, StoredCount, StoredMonth, StoreMark
+
+    return {
+        "months": sorted(StoredMonth.objects.values_list("month", flat=True)),
+        "counts": StoredCount.objects.count(),
+        "counts_not_ready": StoredCount.objects.filter(ready=False).count(),
+        "cells": StoreCell.objects.count(),
+        "marks": StoreMark.objects.count(),
+    }
+
+
+def check_stored(period) -> dict:
+    """The store holds the month and every count is ready: a read of it is a read of the
+    store, not the live engine's fallback (else a comparison would prove nothing)."""
+    state = store_state()
+    assert str(period) in state["months"], f"{period} not stored: {state['months']}"
+    assert state["counts"] and not state["counts_not_ready"], state
+    return state
+
+
 def compare(code: str, period) -> dict:
     """The store's report equals the live engine's: every indicator, every row."""
+    check_stored(period)
     with store_mode("on"):
         stored = report_of(code, period)
     with store_mode("off"):
@@ -521,6 +544,7 @@ def freshness(county: str = "330106") -> dict:
         with store_mode("on"):
             return report_of(county, period)["indicators"]["inflow_total"]
 
+    check_stored(period)
     before = figure()
     with worker():
         start = time.perf_counter()
@@ -596,6 +620,15 @@ def main():
         else:
             loads["rebuild"] = load()
             figures["store_build"] = rebuild()
+            state = store_state()
+            figures["store_build"].update(
+                {
+                    **state,
+                    "months": len(state["months"]),
+                    "first_month": state["months"][0],
+                    "last_month": state["months"][-1],
+                }
+            )
             for name, code in REGIONS:
                 figures[f"{name}_identical"] = compare(code, period)
                 log(f"{name} {code}: store == live {figures[f'{name}_identical']}")
