@@ -241,32 +241,35 @@ def percentile(values: list[float], q: float) -> float:
 
 def exact(path: Path, seconds: float) -> dict:
     """Percentiles per request type from every request's time (bench/locustfile.py), and
-    for all pages apart from the sign-in steps together."""
+    for all pages apart from the sign-in steps together; the same again for the requests
+    made once every user had started (after the sign-in rush) under "steady"."""
     data = json.loads(path.read_text())
-    groups = dict(data["times"])
-    groups["all pages but sign-in"] = [
-        t for name, times in data["times"].items() if not name.startswith("sign in") for t in times
-    ]
-    groups["all"] = [t for times in data["times"].values() for t in times]
-    result = {}
-    for name, times in groups.items():
-        if not times:
-            continue
-        if name.startswith("all"):
-            errors = sum(
-                e for k, e in data["errors"].items() if name == "all" or not k.startswith("sign in")
-            )
-        else:
-            errors = data["errors"].get(name, 0)
-        result[name] = {
+    spawned = data["spawned_s"] or 0.0
+
+    def figures(rows: list[list[float]], span: float) -> dict:
+        times = [r[1] for r in rows]
+        return {
             "requests": len(times),
-            "errors": errors,
+            "errors": int(sum(r[2] for r in rows)),
             "p50_ms": percentile(times, 50),
             "p95_ms": percentile(times, 95),
             "p99_ms": percentile(times, 99),
             "max_ms": round(max(times), 1),
-            "per_s": round(len(times) / seconds, 2),
+            "per_s": round(len(times) / max(span, 1), 2),
         }
+
+    def grouped(rows_by_type: dict[str, list], span: float) -> dict:
+        groups = dict(rows_by_type)
+        groups["all pages but sign-in"] = [
+            r for name, rows in rows_by_type.items() if not name.startswith("sign in") for r in rows
+        ]
+        groups["all"] = [r for rows in rows_by_type.values() for r in rows]
+        return {name: figures(rows, span) for name, rows in groups.items() if rows}
+
+    result = grouped(data["times"], seconds)
+    steady = {name: [r for r in rows if r[0] >= spawned] for name, rows in data["times"].items()}
+    result["steady"] = grouped(steady, seconds - spawned)
+    result["steady"]["from_s"] = spawned
     return result
 
 
@@ -295,11 +298,15 @@ def main():
     parser = argument_parser(__doc__)
     parser.add_argument("--users", type=int, default=200)
     parser.add_argument("--minutes", type=float, default=3)
-    parser.add_argument("--spawn-rate", type=float, default=10, help="users started a second")
+    parser.add_argument(
+        "--spawn-rate", type=float, default=None, help="users started a second (users/30)"
+    )
     parser.add_argument("--reuse", action="store_true", help="keep the database, build once")
     parser.add_argument("--port", type=int, default=8766)
     args = parser.parse_args()
     n = args.n or 1_000_000
+    # Everybody signed in within 30 s: a morning rush, then the steady figures.
+    args.spawn_rate = args.spawn_rate or max(1.0, args.users / 30)
     figures: dict = {
         "benchmark": "load",
         "database": args.db,
@@ -378,6 +385,7 @@ def main():
         per_type, failures = read_stats(prefix)
         figures["locust_aggregated"] = per_type.pop("Aggregated", {})
         figures["per_type"] = exact(work / "times.json", args.minutes * 60)
+        figures["steady"] = figures["per_type"].pop("steady")
         figures["total"] = figures["per_type"].pop("all")
         figures["pages"] = figures["per_type"].pop("all pages but sign-in")
         figures["errors"] = figures["total"]["errors"]

@@ -24,21 +24,28 @@ HTMX = {"HX-Request": "true"}
 # Every request's milliseconds by type, written out when locust quits: load.py computes
 # exact percentiles from them (locust's own CSV rounds them) and the figures for all pages
 # apart from the sign-in.
-TIMES: dict[str, list[float]] = {}
-ERRORS: dict[str, int] = {}
+# Each as [seconds since the start, milliseconds, 1 if it failed], and the moment every
+# user had been started (the figures after it leave the sign-in rush out).
+TIMES: dict[str, list[list[float]]] = {}
+STARTED = time.time()
+SPAWNED: list[float] = []
 
 
 @events.request.add_listener
 def _timed(name: str, response_time: float, exception: object = None, **_kw: object) -> None:
-    TIMES.setdefault(name, []).append(response_time)
-    if exception is not None:
-        ERRORS[name] = ERRORS.get(name, 0) + 1
+    moment = round(time.time() - STARTED, 2)
+    TIMES.setdefault(name, []).append([moment, response_time, 0 if exception is None else 1])
+
+
+@events.spawning_complete.add_listener
+def _spawned(**_kw: object) -> None:
+    SPAWNED.append(round(time.time() - STARTED, 2))
 
 
 @events.quitting.add_listener
 def _write(**_kw: object) -> None:
     with open(os.environ["BENCH_OUT"], "w", encoding="utf-8") as out:
-        json.dump({"times": TIMES, "errors": ERRORS}, out)
+        json.dump({"times": TIMES, "spawned_s": SPAWNED[0] if SPAWNED else None}, out)
 
 
 def code_now(key: str) -> str:
