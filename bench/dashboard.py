@@ -305,6 +305,19 @@ def sign_in(session, base: str, account: dict) -> None:
 # -- servers and workers -------------------------------------------------------------------
 
 
+def logfile(name: str):
+    """What a server or worker says goes to a file in the bench's var/ (a pipe nobody
+    reads would fill up and stop it)."""
+    path = Path(os.environ["LIUDONG_VAR_DIR"]) / "logs" / f"{name}.log"
+    path.parent.mkdir(exist_ok=True)
+    return path.open("ab")
+
+
+def tail(handle) -> str:
+    handle.flush()
+    return Path(handle.name).read_bytes()[-2000:].decode(errors="replace")
+
+
 def free_port(preferred: int) -> int:
     with socket.socket() as probe:
         try:
@@ -322,14 +335,13 @@ def server(port: int, *, store: str = "on", extra: list[str] | None = None, **en
 
     environment = {**os.environ, "LIUDONG_STATS_STORE": store, **env}
     command = [LIUDONG, "serve", "--host", "127.0.0.1", "--port", str(port), *(extra or [])]
-    process = subprocess.Popen(
-        command, env=environment, stdout=subprocess.DEVNULL, stderr=subprocess.PIPE, text=True
-    )
+    said = logfile(f"serve-{port}")
+    process = subprocess.Popen(command, env=environment, stdout=said, stderr=subprocess.STDOUT)
     base = f"http://127.0.0.1:{port}"
     try:
         deadline = time.monotonic() + 120
         while True:
-            assert process.poll() is None, f"liudong serve ended: {process.stderr.read()[-2000:]}"
+            assert process.poll() is None, f"liudong serve ended: {tail(said)}"
             try:
                 if requests.get(f"{base}/accounts/login/", timeout=5).status_code == 200:
                     break
@@ -340,6 +352,7 @@ def server(port: int, *, store: str = "on", extra: list[str] | None = None, **en
         yield base, process
     finally:
         stop(process)
+        said.close()
 
 
 @contextlib.contextmanager
@@ -353,17 +366,18 @@ def worker(**env: str) -> Iterator[subprocess.Popen | None]:
         yield None
         return
     environment = {**os.environ, **env}
+    said = logfile("worker")
     process = subprocess.Popen(
-        [LIUDONG, "worker"], env=environment, stdout=subprocess.DEVNULL, stderr=subprocess.PIPE
+        [LIUDONG, "worker"], env=environment, stdout=said, stderr=subprocess.STDOUT
     )
     try:
         time.sleep(2)
         if process.poll() is not None:
-            said = process.stderr.read().decode(errors="replace")[-2000:]
-            raise AssertionError(f"liudong worker ended: {said}")
+            raise AssertionError(f"liudong worker ended: {tail(said)}")
         yield process
     finally:
         stop(process)
+        said.close()
 
 
 def stop(process: subprocess.Popen) -> None:
