@@ -558,7 +558,6 @@ def rebuild() -> dict:
     start = time.perf_counter()
     if "stats_rebuild" not in get_commands():
         from django.db.models import Max
-
         from liudong.stats.store import refresh
         from liudong.stats.store.models import StoreMark
 
