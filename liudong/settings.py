@@ -80,6 +80,9 @@ MIDDLEWARE = [
     # Before anything reads the query string (sessions, the audit's request context).
     "liudong.controlchars.ControlCharacterMiddleware",
     "whitenoise.middleware.WhiteNoiseMiddleware",
+    # The request time limit (REQUEST_SECONDS): around everything that reads the database
+    # (sessions included), after the static files, which need no limit.
+    "liudong.web.deadline.RequestDeadlineMiddleware",
     "django.contrib.sessions.middleware.SessionMiddleware",
     "django.middleware.locale.LocaleMiddleware",
     "django.middleware.common.CommonMiddleware",
@@ -352,6 +355,15 @@ LOGGING = {
 }
 
 CSRF_FAILURE_VIEW = "liudong.web.views.csrf_failure"
+
+# --- The web server, `liudong serve` (liudong/web/server.py, issue 15) -----------------------
+# Worker processes (0: one per core) and threads in each; connections the kernel holds
+# beyond those before refusing; seconds a request may run before it is stopped with a 503
+# page (liudong/web/deadline.py; 0: no limit).
+WEB_WORKERS = int(os.environ.get("LIUDONG_WORKERS", "0"))
+WEB_THREADS = int(os.environ.get("LIUDONG_THREADS", "4"))
+WEB_BACKLOG = int(os.environ.get("LIUDONG_BACKLOG", "64"))
+REQUEST_SECONDS = float(os.environ.get("LIUDONG_REQUEST_SECONDS", "20"))
 
 # Long imports (liudong.jobs) run in a background thread of the server; tests set this to
 # run them inside the request instead.

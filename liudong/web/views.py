@@ -5,7 +5,8 @@ from __future__ import annotations
 from typing import TYPE_CHECKING, cast
 
 from django.core.exceptions import PermissionDenied
-from django.http import HttpRequest, HttpResponse
+from django.db import DatabaseError, connection
+from django.http import HttpRequest, HttpResponse, JsonResponse
 from django.http.response import HttpResponseBase
 from django.shortcuts import redirect, render
 from django.utils.translation import gettext as _
@@ -77,6 +78,22 @@ def worklist(request: SignedInRequest, grid_pk: int | None = None) -> HttpRespon
         "web/worklist.html",
         {"grids": grids, "grid": grid, "sections": sections},
     )
+
+
+def healthz(request: HttpRequest) -> JsonResponse:
+    """For the front proxy and the service manager: 200 when the database answers, 503 when
+    not. Anonymous, reads no session and writes no audit entry (nothing personal is read),
+    never throttled. It reads a table of ours rather than ``SELECT 1`` alone: a server
+    pointed at an empty or wrong database (a fresh SQLite file) is not healthy either."""
+    try:
+        with connection.cursor() as cursor:
+            cursor.execute("SELECT 1 FROM django_migrations LIMIT 1")
+            cursor.fetchone()
+    except DatabaseError:
+        status, body = 503, {"status": "unavailable"}
+    else:
+        status, body = 200, {"status": "ok"}
+    return JsonResponse(body, status=status, headers={"Cache-Control": "no-store"})
 
 
 def permission_denied(request: HttpRequest, exception: Exception | None = None) -> HttpResponse:
