@@ -365,6 +365,24 @@ WEB_THREADS = int(os.environ.get("LIUDONG_THREADS", "4"))
 WEB_BACKLOG = int(os.environ.get("LIUDONG_BACKLOG", "64"))
 REQUEST_SECONDS = float(os.environ.get("LIUDONG_REQUEST_SECONDS", "20"))
 
-# Long imports (liudong.jobs) run in a background thread of the server; tests set this to
-# run them inside the request instead.
+# Long imports (liudong.jobs) are queued for `liudong worker`; tests set this to run them
+# inside the request instead.
 JOBS_RUN_INLINE = False
+
+# Background work out of the web process (liudong/worker, issue 15): `liudong worker` runs
+# the queued tasks (imports) and the periodic jobs: exchange delivery (EXCHANGE_INTERVAL),
+# audit anchors (AUDIT_ANCHOR_INTERVAL), the statistics refresher and the resumption of
+# imports whose worker died. The queue is a table of this database (django-tasks-db).
+INSTALLED_APPS += ["django_tasks", "django_tasks_db", "liudong.worker"]
+TASKS = {"default": {"BACKEND": "django_tasks_db.DatabaseBackend"}}
+# The function that brings the pre-counted statistics up to date, called as
+# ``refresh(budget_seconds=...)``; imported when first needed (skipped, logged once, if
+# it cannot be), every STATS_REFRESH_INTERVAL seconds (0: never), working at most
+# STATS_REFRESH_BUDGET seconds a round (the rest waits for the next one).
+STATS_REFRESHER = os.environ.get("LIUDONG_STATS_REFRESHER", "liudong.stats.store.refresh")
+STATS_REFRESH_INTERVAL = float(os.environ.get("LIUDONG_STATS_REFRESH_INTERVAL", "10"))
+STATS_REFRESH_BUDGET = float(os.environ.get("LIUDONG_STATS_REFRESH_BUDGET", "30"))
+# Seconds a worker holds a periodic job (renewed while it lives) and after which a worker
+# that stopped reporting counts as dead: its periodic jobs pass to another worker and the
+# import it ran is resumed.
+WORKER_LEASE = float(os.environ.get("LIUDONG_WORKER_LEASE", "30"))

@@ -1,4 +1,5 @@
-"""Two nodes, two `liudong serve` processes on 127.0.0.1, two databases (issue 7).
+"""Two nodes, each a `liudong serve` and a `liudong worker` process on 127.0.0.1, two
+databases (issue 7; the worker delivers since issue 15).
 
 西湖区 (330106) is her registration place, 金水区 of 郑州 (410105) her residence. The
 residence registers an arrival through its API; the registration node is stopped and a
@@ -66,11 +67,12 @@ class Node:
             LIUDONG_EXCHANGE_FIRST_RETRY="1",
         )
         self.server: subprocess.Popen | None = None
+        self.worker: subprocess.Popen | None = None
 
-    def command(self, *args: str) -> subprocess.Popen:
+    def command(self, *args: str, env: dict | None = None) -> subprocess.Popen:
         return subprocess.Popen(
             [str(BIN / "liudong"), *args],
-            env=self.env,
+            env=env or self.env,
             cwd=self.root,
             stdout=subprocess.PIPE,
             stderr=subprocess.PIPE,
@@ -102,7 +104,17 @@ class Node:
         return result.stdout
 
     def start(self) -> None:
-        self.server = self.command("serve", "--port", str(self.port), "--threads", "4")
+        # The worker delivers the messages; the server answers requests and delivers
+        # nothing (LIUDONG_EXCHANGE_INTERVAL=0 for it), so a delivery proves the worker's.
+        self.worker = self.command("worker")
+        self.server = self.command(
+            "serve",
+            "--port",
+            str(self.port),
+            "--threads",
+            "4",
+            env={**self.env, "LIUDONG_EXCHANGE_INTERVAL": "0"},
+        )
         deadline = time.monotonic() + WAIT_SECONDS
         while time.monotonic() < deadline:
             try:
@@ -110,6 +122,7 @@ class Node:
                 return
             except OSError:
                 assert self.server.poll() is None, self.server.communicate()[1]
+                assert self.worker.poll() is None, self.worker.communicate()[1]
                 time.sleep(0.2)
         raise AssertionError(f"node {self.region} did not start")
 
@@ -118,6 +131,11 @@ class Node:
             self.server.terminate()
             self.server.communicate(timeout=30)
             self.server = None
+        if self.worker is not None:
+            self.worker.terminate()
+            _out, err = self.worker.communicate(timeout=30)
+            assert self.worker.returncode == 0, err  # a clean stop on SIGTERM
+            self.worker = None
 
     def api(self, token: str, path: str, body: dict) -> dict:
         request = urllib.request.Request(  # noqa: S310 (a local test server)

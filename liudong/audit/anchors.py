@@ -217,6 +217,21 @@ def read_anchors() -> list[Anchor]:
     return found
 
 
+# The head this process anchored last: a worker writes a new anchor only when the log grew.
+_last_anchored: list[tuple[int, str]] = []
+
+
+def anchor_round() -> Anchor | None:
+    """One round of `liudong worker`'s anchoring: an anchor when the log grew since this
+    process's last one (a worker taking the job over writes one at once)."""
+    head = current_head()
+    if _last_anchored and _last_anchored[-1] == head:
+        return None
+    anchor = write_anchor(count=head[0], head=head[1])
+    _last_anchored[:] = [head]
+    return anchor
+
+
 def anchor_loop(stop: threading.Event, *, interval: float, log: Callable[[str], object]) -> None:
     """`liudong serve`'s anchoring: one anchor at start, then one every ``interval``
     seconds while the log has grown, until ``stop`` (a threading.Event) is set. A failed

@@ -81,6 +81,9 @@ class ImportJob(TrackedModel):
     runner = models.CharField(max_length=100, blank=True)
     heartbeat = models.DateTimeField(null=True, blank=True)
     attempts = models.PositiveSmallIntegerField(_("runs"), default=0)
+    # Who confirmed it, from which request, in which language: a worker runs the job (and
+    # resumes it after a restart) as that account, its audit entries carrying that request.
+    run_context = models.JSONField(null=True, blank=True)
     started = models.DateTimeField(_("started"), null=True, blank=True)
     finished = models.DateTimeField(_("finished"), null=True, blank=True)
 

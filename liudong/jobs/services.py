@@ -1,11 +1,13 @@
-"""Running imports in the background of the web server, and what the pages need about them.
+"""Running imports in the background, and what the pages need about them.
 
-A job goes previewed → queued → running → done (or failed). The import itself runs in a
-daemon thread of the server process with its own database connection; it reports the rows
-read about once a second with an UPDATE of that one row. A job left queued or running by a
-process that is gone (a restart, a crash) is marked interrupted when someone looks at it;
-resuming runs the whole file again, which is safe because the importers are idempotent:
-the second run imports what is missing and changes nothing twice.
+A job goes previewed → queued → running → done (or failed). Confirming it queues a task
+(django-tasks, ``run_import_job``) that a `liudong worker` runs; the import reports the rows
+read about once a second with an UPDATE of that one row. A job whose worker is gone (a
+restart, a crash: the worker stopped reporting) is marked interrupted, and a worker queues
+it again (``resume_interrupted``; after AUTO_RESUME_ATTEMPTS runs only the office's
+"Resume" button does). A worker asked to stop puts the job it runs back in the queue.
+Running the whole file again is safe because the importers are idempotent: the second run
+imports what is missing and changes nothing twice.
 
 This module owns the job's life; what a kind of file does (and who may import it) is in
 ``KINDS``. It must not change the importers themselves.
@@ -16,7 +18,6 @@ from __future__ import annotations
 import logging
 import os
 import socket
-import threading
 import time
 from collections.abc import Callable, Iterable
 from dataclasses import dataclass, field
@@ -25,14 +26,14 @@ from typing import TYPE_CHECKING, Any
 
 from django.conf import settings
 from django.core.exceptions import ValidationError
-from django.db import DEFAULT_DB_ALIAS, connection, connections
 from django.db.models import F
 from django.utils import timezone
 from django.utils.translation import get_language, override
 from django.utils.translation import gettext as _
+from django_tasks import task
 
 from liudong.accounts.roles import CHANGE_PEOPLE
-from liudong.actors import region_of
+from liudong.actors import is_operator, region_of
 from liudong.audit import context as audit_context
 from liudong.audit import services as audit
 from liudong.audit.models import Action
@@ -43,11 +44,9 @@ from .models import ImportJob
 
 if TYPE_CHECKING:
     from django.core.files.uploadedfile import UploadedFile
-    from django.db.backends.base.base import BaseDatabaseWrapper
 
     from liudong.accounts.models import User
     from liudong.actors import Actor
-    from liudong.audit.context import RequestContext
     from liudong.tabular import ImportSummary
 
 
@@ -179,10 +178,17 @@ def estimate_rows(path: Path, *, sheet: str | None = None) -> int | None:
 
 # --- running --------------------------------------------------------------------------------
 
-# Jobs whose thread runs in this process, by job id. The lock also covers the claim of a
-# job, so a page looking at it between claim and thread start never calls it interrupted.
-_live: dict[int, threading.Thread] = {}
-_live_lock = threading.Lock()
+# Automatic resumptions of a job whose worker died before it is left interrupted for a
+# person to resume (a file that kills its worker each time must not loop for ever).
+AUTO_RESUME_ATTEMPTS = 3
+
+
+class Released(Exception):
+    """The worker running the import is stopping: the job goes back to the queue."""
+
+
+class Lost(Exception):
+    """The job was taken from this runner (thought dead, resumed by another): stop."""
 
 
 def _this_runner() -> str:
@@ -190,113 +196,110 @@ def _this_runner() -> str:
 
 
 def start(job: ImportJob, *, acting_user: Actor, run_inline: bool | None = None) -> ImportJob:
-    """Run a previewed (or interrupted) job as ``acting_user``, whose name the audit
-    entries carry. In a daemon thread unless ``run_inline`` (default: the JOBS_RUN_INLINE
-    setting, which tests set): then here, before returning. Refuses a job already
-    started, so a double click on "confirm" imports once."""
+    """Queue a previewed (or interrupted) job for `liudong worker`, to run as
+    ``acting_user``, whose name the audit entries carry (with the request that confirmed
+    it, in its language). With ``run_inline`` (default: the JOBS_RUN_INLINE setting, which
+    tests set) it runs here, before returning. Refuses a job already started, so a double
+    click on "confirm" imports once."""
     if run_inline is None:
         run_inline = settings.JOBS_RUN_INLINE
     refresh(job)
-    with _live_lock:
-        claimed = ImportJob.objects.filter(
-            pk=job.pk, state__in=(State.PREVIEWED, State.INTERRUPTED)
-        ).update(
-            state=State.QUEUED,
-            runner=_this_runner(),
-            heartbeat=timezone.now(),
-            rows_done=0,
-            message="",
-            attempts=F("attempts") + 1,
-        )
-        if not claimed:
-            job.refresh_from_db()
-            raise ValidationError(_("This import has already been started."))
+    request = audit_context.current()
+    claimed = ImportJob.objects.filter(
+        pk=job.pk, state__in=(State.PREVIEWED, State.INTERRUPTED)
+    ).update(
+        state=State.QUEUED,
+        runner=_this_runner() if run_inline else "",
+        heartbeat=timezone.now(),
+        rows_done=0,
+        message="",
+        attempts=F("attempts") + 1,
+        run_context={
+            "user": acting_user.pk,
+            "operator_prefix": region_of(acting_user) if is_operator(acting_user) else None,
+            "request_id": request.request_id,
+            "address": request.address,
+            "operator": request.operator,
+            "language": get_language(),
+        },
+    )
+    if not claimed:
         job.refresh_from_db()
-        if run_inline:
-            thread = None
-        else:
-            shared = _shared_test_connection()
-            thread = threading.Thread(
-                target=_thread_main,
-                args=(job.pk,),
-                kwargs={
-                    "acting_user": acting_user,
-                    "request_context": audit_context.current(),
-                    "language": get_language(),
-                    "shared": shared,
-                },
-                name=f"import-job-{job.pk}",
-                daemon=True,
-            )
-            _live[job.pk] = thread
-            thread.start()
-    if thread is None:
-        run(job.pk, acting_user=acting_user)
-        job.refresh_from_db()
+        raise ValidationError(_("This import has already been started."))
+    if run_inline:
+        run(job.pk, acting_user=acting_user, runner=_this_runner())
+    else:
+        _enqueue(job.pk)
+    job.refresh_from_db()
     return job
 
 
-def wait(job: ImportJob, timeout: float | None = None) -> bool:
-    """Wait for the job's thread in this process to end; True when none runs any more."""
-    with _live_lock:
-        thread = _live.get(job.pk)
-    if thread is not None:
-        thread.join(timeout)
-        return not thread.is_alive()
-    return True
+def _enqueue(pk: int) -> None:
+    # In the caller's transaction, when there is one: the queue is a table of the same
+    # database, so the task exists exactly when the job says it is queued.
+    run_import_job.enqueue(pk)
 
 
-def _shared_test_connection() -> BaseDatabaseWrapper | None:
-    """An in-memory SQLite database (the test suite's) reaches a second connection only
-    through SQLite's shared cache, whose table locks fail at once instead of waiting; as
-    Django's live server does, the thread borrows the one connection instead."""
-    wrapper = connections[DEFAULT_DB_ALIAS]  # the wrapper itself, not the proxy `connection`
-    in_memory = getattr(wrapper, "is_in_memory_db", None)  # SQLite's wrapper only
-    if wrapper.vendor == "sqlite" and in_memory and in_memory():
-        wrapper.inc_thread_sharing()
-        return wrapper
-    return None
+def run_queued(pk: int) -> str:
+    """The queued task: run job ``pk`` in this worker, as the account and in the request
+    context and language that confirmed it. Skips a job no longer queued (cancelled,
+    already taken by another worker after a resumption)."""
+    from liudong.worker import services as worker
+
+    me = worker.current_worker_id() or _this_runner()
+    taken = ImportJob.objects.filter(pk=pk, state=State.QUEUED, runner="").update(
+        runner=me, heartbeat=timezone.now()
+    )
+    if not taken:
+        return "skipped"
+    job = ImportJob.objects.select_related("created_by").get(pk=pk)
+    context = job.run_context or {}
+    acting_user = _acting_user(job, context)
+    with (
+        audit_context.bind(
+            request_id=context.get("request_id") or None,
+            address=context.get("address") or "",
+            operator=context.get("operator") or "",
+        ),
+        override(context.get("language") or settings.LANGUAGE_CODE),
+    ):
+        return run(pk, acting_user=acting_user, runner=me, should_stop=worker.stop_requested)
 
 
-def _thread_main(
+@task()
+def run_import_job(job_id: int) -> str:
+    """The queued task (django-tasks; `liudong worker` runs it): "done", "failed",
+    "released" (the worker stopped; the job is queued again), "lost" (taken by another
+    runner) or "skipped" (no longer waiting for a worker)."""
+    return run_queued(job_id)
+
+
+def _acting_user(job: ImportJob, context: dict) -> Actor:
+    from liudong.actors import Operator
+
+    if context.get("user") is None and context.get("operator_prefix") is not None:
+        return Operator(prefix=context["operator_prefix"])
+    return job.created_by
+
+
+def run(
     pk: int,
     *,
     acting_user: Actor,
-    request_context: RequestContext,
-    language: str,
-    shared: BaseDatabaseWrapper | None,
-) -> None:
-    if shared is not None:
-        connections[DEFAULT_DB_ALIAS] = shared
-    try:
-        # The audit entries of the import carry the request that confirmed it, and the
-        # problems are worded in the language of the page that confirmed it.
-        with (
-            audit_context.bind(
-                request_id=request_context.request_id,
-                address=request_context.address,
-                operator=request_context.operator,
-            ),
-            override(language),
-        ):
-            run(pk, acting_user=acting_user)
-    except Exception:
-        logger.exception("import job %s crashed", pk)
-    finally:
-        with _live_lock:
-            _live.pop(pk, None)
-        # Its own connection, or a borrowed in-memory one (which close() leaves open).
-        connection.close()
-        if shared is not None:
-            shared.dec_thread_sharing()
-
-
-def run(pk: int, *, acting_user: Actor) -> None:
-    """Import the job's file now, in this thread, recording progress and the outcome."""
+    runner: str,
+    should_stop: Callable[[], bool] | None = None,
+) -> str:
+    """Import the job's file now, in this thread, as ``runner`` (the job's runner field),
+    recording progress and the outcome. When ``should_stop`` turns true (the worker is
+    stopping), the import ends after the batch it is writing and the job is queued again
+    ("released"): rerunning the file is safe, the importers being idempotent (saved rows
+    count as unchanged). Should the job be taken from this runner (thought dead and
+    resumed elsewhere), this run stops at its next report ("lost"), so two runs of one
+    job overlap by one batch at most and only the last one records the outcome."""
     job = ImportJob.objects.get(pk=pk)
-    ImportJob.objects.filter(pk=pk).update(
-        state=State.RUNNING, started=timezone.now(), heartbeat=timezone.now()
-    )
+    mine = ImportJob.objects.filter(pk=pk, runner=runner)
+    if not mine.update(state=State.RUNNING, started=timezone.now(), heartbeat=timezone.now()):
+        return "lost"
     kind = KINDS[job.kind]
     errors_path = _errors_folder() / f"{job.pk}-errors.xlsx"
     read = [0]
@@ -307,7 +310,11 @@ def run(pk: int, *, acting_user: Actor) -> None:
         now = time.monotonic()
         if now - last_write[0] >= PROGRESS_EVERY:
             last_write[0] = now
-            ImportJob.objects.filter(pk=pk).update(rows_done=done, heartbeat=timezone.now())
+            if not mine.update(rows_done=done, heartbeat=timezone.now()):
+                raise Lost
+        # Called between two batches, each saved whole: a safe point to stop at.
+        if should_stop is not None and should_stop():
+            raise Released
 
     try:
         path = uploads.upload_path(job.upload_token)
@@ -318,20 +325,30 @@ def run(pk: int, *, acting_user: Actor) -> None:
             errors_out=errors_path,
             progress=progress,
         )
+    except Released:
+        errors_path.unlink(missing_ok=True)
+        requeued = mine.filter(state=State.RUNNING).update(
+            state=State.QUEUED, runner="", rows_done=read[0], attempts=F("attempts") + 1
+        )
+        if requeued:
+            _enqueue(pk)
+        return "released"
+    except Lost:  # the errors file is the other run's now
+        return "lost"
     except FileNotFoundError:
         _fail(job, _("The uploaded file is gone: upload it again."), errors_path)
-        return
+        return "failed"
     except TableError as exc:
         _fail(job, str(exc), errors_path)
-        return
+        return "failed"
     except Exception as exc:
         logger.exception("import job %s failed", pk)
         _fail(job, _("The import stopped: %(error)s") % {"error": exc}, errors_path)
-        return
+        return "failed"
     has_errors = bool(summary.rejected) and errors_path.exists()
     if not has_errors:
         errors_path.unlink(missing_ok=True)
-    ImportJob.objects.filter(pk=pk).update(
+    finished = mine.update(
         state=State.DONE,
         rows_done=read[0],
         rows_total=read[0],
@@ -341,7 +358,33 @@ def run(pk: int, *, acting_user: Actor) -> None:
         heartbeat=timezone.now(),
         upload_token="",
     )
+    if not finished:
+        return "lost"
     uploads.discard(job.upload_token)
+    return "done"
+
+
+def resume_interrupted() -> int:
+    """`liudong worker`'s periodic job: the jobs whose runner is gone (a worker killed, a
+    machine restarted) are marked interrupted, and those resumed fewer than
+    AUTO_RESUME_ATTEMPTS times are queued again; the number queued."""
+    from liudong.worker import services as worker
+
+    active = ImportJob.objects.filter(state__in=(State.QUEUED, State.RUNNING))
+    me = worker.current_worker_id()
+    if me:  # the worker asking is alive, whatever its reports say (SQLite busy)
+        active = active.exclude(runner=me)
+    refresh_all(active)
+    resumed = 0
+    waiting = ImportJob.objects.filter(
+        state=State.INTERRUPTED, attempts__lt=AUTO_RESUME_ATTEMPTS
+    ).exclude(upload_token="")
+    for job in waiting:
+        again = ImportJob.objects.filter(pk=job.pk, state=State.INTERRUPTED, attempts=job.attempts)
+        if again.update(state=State.QUEUED, runner="", rows_done=0, attempts=F("attempts") + 1):
+            _enqueue(job.pk)
+            resumed += 1
+    return resumed
 
 
 def _fail(job: ImportJob, message: str, errors_path: Path) -> None:
@@ -391,16 +434,36 @@ def refresh_all(jobs: Iterable[ImportJob]) -> list[ImportJob]:
     return [refresh(job) for job in jobs]
 
 
+def worker_running() -> bool:
+    """Whether some `liudong worker` reports: a queued job waits for one otherwise."""
+    from liudong.worker import services as worker
+
+    return worker.any_alive()
+
+
 def _runner_alive(job: ImportJob) -> bool:
+    """A job waiting in the queue (no runner yet) is alive: a worker will take it. One a
+    worker took lives while that worker reports; one run inline by another process
+    (JOBS_RUN_INLINE) while that process exists, or, on another machine, reports."""
+    from liudong.worker import services as worker
+
+    if job.state == State.QUEUED and not job.runner:
+        return True
+    reported = worker.alive(job.runner)
+    if reported is not None:
+        # The import's own reports count too: a worker busy writing to SQLite may be
+        # late to report through its other thread, never its import.
+        return reported or _recent(job, settings.WORKER_LEASE)
     host, _sep, pid = job.runner.rpartition(":")
     if job.runner == _this_runner():
-        with _live_lock:
-            thread = _live.get(job.pk)
-        return thread is not None and thread.is_alive()
+        return False  # inline runs end before their request does: this one is gone
     if host == socket.gethostname() and pid.isdigit():
         return _process_alive(int(pid))
-    recent = job.heartbeat and (timezone.now() - job.heartbeat).total_seconds() < STALE_AFTER
-    return bool(recent)
+    return _recent(job, STALE_AFTER)
+
+
+def _recent(job: ImportJob, seconds: float) -> bool:
+    return bool(job.heartbeat and (timezone.now() - job.heartbeat).total_seconds() < seconds)
 
 
 def _process_alive(pid: int) -> bool:

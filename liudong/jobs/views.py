@@ -117,6 +117,8 @@ def _context(request: SignedInRequest, job: ImportJob) -> dict:
         "warnings": named((shown.get("warnings") or [])[:SHOWN_PROBLEMS]),
         "shown_problems": SHOWN_PROBLEMS,
         "preview_rows": services.PREVIEW_ROWS,
+        # Asked only while the job waits in the queue: one query per poll then.
+        "worker_running": job.state != ImportJob.State.QUEUED or services.worker_running(),
     }
 
 

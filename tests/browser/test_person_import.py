@@ -1,6 +1,6 @@
 """Importing a person file on the web: upload, preview of the first problems, confirm, the
-progress bar while the background thread imports, then the summary; on a desktop and on a
-phone. Screenshots of the preview and the finished job go to /tmp/shots/ for review."""
+progress bar while a worker imports, then the summary; on a desktop and on a phone.
+Screenshots of the preview and the finished job go to /tmp/shots/ for review."""
 
 from __future__ import annotations
 
@@ -46,9 +46,49 @@ def person_csv(tmp_path):
 
 
 @pytest.fixture
-def var_dir(settings, tmp_path):
+def var_dir(settings, tmp_path, monkeypatch):
+    """The confirmed job is queued, and a worker (in a thread of this process, on the live
+    server's database) runs what is queued, as `liudong worker` would."""
+    import threading
+
+    from django.db import DEFAULT_DB_ALIAS, connections
+
+    from liudong.jobs import services
+    from liudong.worker.runner import Worker
+
     settings.VAR_DIR = tmp_path / "var"
-    settings.JOBS_RUN_INLINE = False  # the real background thread
+    settings.JOBS_RUN_INLINE = False
+    # The in-memory SQLite test database reaches another thread only as the live server's
+    # does: through its one connection, shared (the one of the request that queues the
+    # job). The worker starts once the job is queued, so that it shares the connection
+    # only while the import runs, as the server's own thread did before the queue.
+    threads: list[threading.Thread] = []
+    enqueue = services._enqueue
+
+    def work(shared) -> None:
+        if shared is not None:
+            connections[DEFAULT_DB_ALIAS] = shared
+        try:
+            Worker(periodic=False).run_queued()
+        finally:
+            if shared is not None:
+                shared.dec_thread_sharing()
+
+    def enqueue_and_work(pk: int) -> None:
+        enqueue(pk)
+        wrapper = connections[DEFAULT_DB_ALIAS]  # the request thread's: the live server's
+        in_memory = getattr(wrapper, "is_in_memory_db", None)
+        shared = wrapper if wrapper.vendor == "sqlite" and in_memory and in_memory() else None
+        if shared is not None:
+            shared.inc_thread_sharing()
+        thread = threading.Thread(target=work, args=(shared,), daemon=True)
+        threads.append(thread)
+        thread.start()
+
+    monkeypatch.setattr(services, "_enqueue", enqueue_and_work)
+    yield
+    for thread in threads:
+        thread.join(timeout=120)
 
 
 def import_through_the_pages(page, path: Path, accepted: int, label: str) -> None:

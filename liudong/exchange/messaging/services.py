@@ -380,6 +380,13 @@ def flush(
     return counts
 
 
+def delivery_round() -> dict[str, int] | None:
+    """One flush round of `liudong worker`'s delivery (None: this is no node yet)."""
+    if not NodeIdentity.objects.exists():
+        return None
+    return flush()
+
+
 def delivery_loop(stop: threading.Event, *, interval: float, log: Callable[[str], Any]) -> None:
     """`liudong serve`'s background delivery: a flush round every ``interval`` seconds
     until ``stop`` (a threading.Event) is set. A round that fails (the database busy, say)
@@ -388,10 +395,9 @@ def delivery_loop(stop: threading.Event, *, interval: float, log: Callable[[str]
 
     while not stop.wait(interval):
         try:
-            if NodeIdentity.objects.exists():
-                counts = flush()
-                if counts["delivered"] or counts["failed"]:
-                    log(f"exchange: delivered {counts['delivered']}, not yet {counts['failed']}")
+            counts = delivery_round()
+            if counts and (counts["delivered"] or counts["failed"]):
+                log(f"exchange: delivered {counts['delivered']}, not yet {counts['failed']}")
         except Exception as exc:
             log(f"exchange: delivery round failed: {exc}")
         finally:

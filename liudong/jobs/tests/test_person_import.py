@@ -12,7 +12,6 @@ import dataclasses
 import datetime
 import io
 import re
-import threading
 
 import pytest
 from django.core.files.uploadedfile import SimpleUploadedFile
@@ -28,6 +27,8 @@ from liudong.people.importing import import_persons
 from liudong.people.models import Person
 from liudong.people.template import COLUMNS
 from liudong.web import uploads
+from liudong.worker import services as worker_services
+from liudong.worker.models import WorkerProcess
 
 pytestmark = pytest.mark.django_db
 
@@ -211,39 +212,56 @@ def test_cancel_drops_the_job_and_its_file(township_a, client_for, settings, tmp
     assert not list((settings.VAR_DIR / "uploads").iterdir())
 
 
-def test_a_running_job_polls_its_progress_and_shows_interrupted_once_its_thread_is_gone(
+def test_a_running_job_polls_its_progress_and_shows_interrupted_once_its_worker_is_gone(
     township_a, client_for, tmp_path
 ):
     client = client_for(township_a)
     job = previewed(client, person_file(tmp_path, 10)[0])
+    worker_id = worker_services.new_worker_id()
+    worker_services.report(worker_id)
     ImportJob.objects.filter(pk=job.pk).update(
-        state="running", runner=services._this_runner(), rows_done=1000, rows_total=3000
+        state="running", runner=worker_id, rows_done=1000, rows_total=3000
     )
-    gate = threading.Event()
-    thread = threading.Thread(target=gate.wait, daemon=True)
-    thread.start()
-    services._live[job.pk] = thread
-    try:
-        fragment = client.get(f"/jobs/{job.pk}/status/").content.decode()
-        assert (
-            'hx-trigger="every 1s"' in fragment and f'hx-get="/jobs/{job.pk}/status/"' in fragment
-        )
-        assert 'value="1000" max="3000"' in fragment and "33%" in fragment
-        assert "<html" not in fragment  # only the part that changes
-    finally:
-        gate.set()
-        thread.join()
-        services._live.pop(job.pk, None)
+    fragment = client.get(f"/jobs/{job.pk}/status/").content.decode()
+    assert 'hx-trigger="every 1s"' in fragment and f'hx-get="/jobs/{job.pk}/status/"' in fragment
+    assert 'value="1000" max="3000"' in fragment and "33%" in fragment
+    assert "<html" not in fragment  # only the part that changes
 
+    # The worker stops reporting (killed): once its lease has passed, the job is interrupted.
+    WorkerProcess.objects.filter(worker_id=worker_id).update(
+        seen=timezone.now() - datetime.timedelta(seconds=31)
+    )
     fragment = client.get(f"/jobs/{job.pk}/status/").content.decode()
     assert 'data-state="interrupted"' in fragment and 'data-testid="job-resume"' in fragment
     assert "hx-trigger" not in fragment
     assert ImportJob.objects.get(pk=job.pk).state == "interrupted"
 
 
+def test_a_queued_job_says_it_waits_for_a_worker_until_one_runs(
+    township_a, client_for, settings, tmp_path
+):
+    settings.JOBS_RUN_INLINE = False
+    client = client_for(township_a)
+    job = previewed(client, person_file(tmp_path, 10)[0])
+    client.post(f"/jobs/{job.pk}/start/")
+
+    fragment = client.get(f"/jobs/{job.pk}/status/").content.decode()
+    assert 'data-state="queued"' in fragment and 'data-testid="job-waiting"' in fragment
+    assert 'hx-trigger="every 1s"' in fragment  # it keeps polling until a worker takes it
+
+    worker_services.report(worker_services.new_worker_id())
+    fragment = client.get(f"/jobs/{job.pk}/status/").content.decode()
+    assert 'data-state="queued"' in fragment and 'data-testid="job-waiting"' not in fragment
+
+
 @pytest.mark.parametrize(
     "runner",
-    ["this process", "a dead process on this machine", "another machine gone silent"],
+    [
+        "this process",
+        "a dead process on this machine",
+        "another machine gone silent",
+        "a worker gone silent",
+    ],
 )
 def test_resume_of_an_interrupted_job_completes_without_duplicating_anyone(
     runner, township_a, client_for, tmp_path
@@ -264,9 +282,15 @@ def test_resume_of_an_interrupted_job_completes_without_duplicating_anyone(
             "this process": f"{host}:{pid}",
             "a dead process on this machine": f"{host}:99999999",
             "another machine gone silent": "elsewhere:4242",
+            "a worker gone silent": "elsewhere:4242:a1b2c3",
         }[runner],
         heartbeat=timezone.now() - datetime.timedelta(hours=1),
     )
+    if runner == "a worker gone silent":
+        old = timezone.now() - datetime.timedelta(minutes=5)
+        WorkerProcess.objects.create(
+            worker_id="elsewhere:4242:a1b2c3", host="elsewhere", pid=4242, started=old, seen=old
+        )
 
     page = client.get(f"/jobs/{job.pk}/").content.decode()
     assert 'data-state="interrupted"' in page and 'data-testid="job-resume"' in page
@@ -386,16 +410,16 @@ def test_a_user_without_change_people_gets_403(township_a, provider_a, client_fo
     assert anonymous.status_code == 302 and "/accounts/login/" in anonymous["Location"]
 
 
-# --- the real thread ------------------------------------------------------------------------
+# --- through the queue ----------------------------------------------------------------------
 
 
-@pytest.mark.django_db(transaction=True)
-def test_the_import_runs_in_a_background_thread(settings, monkeypatch, tmp_path):
-    from conftest import make_user
-    from liudong.regions.services import load_divisions
+def test_the_import_runs_in_a_worker_and_reports_its_progress(
+    township_a, client_for, settings, monkeypatch, tmp_path
+):
+    from liudong.worker.runner import Worker
+    from liudong.worker.tests.fakes import keep_the_test_connection
 
-    load_divisions()  # an earlier transactional test may have emptied the tables
-    user = make_user("township_t", "township", BEISHAN)
+    keep_the_test_connection(monkeypatch)
     settings.JOBS_RUN_INLINE = False
     monkeypatch.setattr(services, "PROGRESS_EVERY", 0)  # write every report
     seen = {}
@@ -404,7 +428,7 @@ def test_the_import_runs_in_a_background_thread(settings, monkeypatch, tmp_path)
     def spy(path, **options):
         if options.get("dry_run"):  # the preview, in the request
             return kind.run(path, **options)
-        seen["thread"] = threading.current_thread()
+        seen["worker"] = worker_services.current_worker_id()
         reported = options["progress"]
 
         def progress(done):
@@ -416,20 +440,27 @@ def test_the_import_runs_in_a_background_thread(settings, monkeypatch, tmp_path)
 
     monkeypatch.setitem(services.KINDS, "persons", dataclasses.replace(kind, run=spy))
     path, rows = person_file(tmp_path, 2500, fault_share=0.02)
-    client = Client()
-    client.force_login(user)
+    client = client_for(township_a)
     job = previewed(client, path)
 
     response = client.post(f"/jobs/{job.pk}/start/")
 
     assert response.status_code == 302
-    assert services.wait(job, timeout=120)
+    job.refresh_from_db()
+    assert job.state == ImportJob.State.QUEUED and not Person.objects.exists()
+    worker = Worker(periodic=False)
+    worker.run_queued()
     job.refresh_from_db()
     assert job.state == ImportJob.State.DONE, job.message
-    assert seen["thread"] is not threading.current_thread() and seen["thread"].daemon
+    assert seen["worker"] == worker.id == job.runner
     # Progress reached the job's row while the import ran (the importer reports each batch).
     reports = seen["rows_done"]
     assert reports[0] < 2500 and reports == sorted(reports) and reports[-1] == 2500
     assert job.rows_done == 2500
     assert Person.objects.count() == len(accepted(rows))
-    assert job.pk not in services._live
+    # Its audit entries name the account and the request that confirmed it.
+    request_id = job.run_context["request_id"]
+    assert request_id
+    imported = AuditEntry.objects.filter(action="import", request_id=request_id)
+    assert imported.exists()
+    assert set(imported.values_list("actor_username", flat=True)) == {"township_a"}

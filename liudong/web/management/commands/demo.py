@@ -1,3 +1,6 @@
+import signal
+import subprocess
+import sys
 from typing import Any
 
 from django.core.management import call_command
@@ -6,11 +9,15 @@ from django.core.management.base import CommandParser
 from liudong.commands import LiudongCommand
 from liudong.web.demo import build_demo
 
+# Seconds the demo's worker has to finish its step once the server stops.
+WORKER_STOP_WAIT = 30
+
 
 class Command(LiudongCommand):
     help = (
         "Create var/, migrate, build a demo county (西湖区: 5 townships, 40 villages, groups, "
-        "grids), create one account per role with printed passwords, and serve on :8000."
+        "grids), create one account per role with printed passwords, and serve on :8000 "
+        "with `liudong worker` beside the server (imports, deliveries, figures)."
     )
 
     def add_arguments(self, parser: CommandParser) -> None:
@@ -26,5 +33,32 @@ class Command(LiudongCommand):
         for account in accounts:
             name, role, region = account.username, account.role, account.region
             self.stdout.write(f"  {name:<14} {role:<10} {region:<16} {account.password}")
-        if not options["no_serve"]:
+        if options["no_serve"]:
+            return
+        # The background work (queued imports, exchange delivery, audit anchors, the
+        # statistics refresher) runs in its own process, as in production; it stops with
+        # the server.
+        # Its own session: Ctrl+C in the terminal reaches the demo, which stops the worker
+        # with one SIGTERM (a second signal would end it mid-step).
+        worker = subprocess.Popen(
+            [sys.executable, "-m", "liudong.cli", "worker"], start_new_session=True
+        )
+        self.stdout.write(f"liudong worker started beside the server (process {worker.pid})")
+        # SIGTERM to the demo stops the server through the `finally` below, as Ctrl+C does.
+        signal.signal(signal.SIGTERM, lambda signum, frame: sys.exit(0))
+        try:
             call_command("serve", host=options["host"], port=options["port"])
+        finally:
+            stop_worker(worker)
+
+
+def stop_worker(worker: subprocess.Popen) -> None:
+    """SIGTERM (the worker puts a running import back in the queue), then kill."""
+    if worker.poll() is not None:
+        return
+    worker.terminate()
+    try:
+        worker.wait(timeout=WORKER_STOP_WAIT)
+    except subprocess.TimeoutExpired:
+        worker.kill()
+        worker.wait()
