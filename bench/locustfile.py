@@ -90,7 +90,7 @@ class Staff(HttpUser):
         """A GET that must answer 200 with the page asked for (not the sign-in page)."""
         with self.client.get(url, name=name, headers=headers, catch_response=True) as answer:
             if answer.status_code != 200:
-                answer.failure(f"HTTP {answer.status_code}")
+                answer.failure(f"HTTP {answer.status_code} {answer.error or ''}"[:200])
             elif "/accounts/login" in answer.url:
                 answer.failure("signed out")
 
