@@ -38,8 +38,9 @@ USAGE = """usage: liudong COMMAND [options]
 Set up and run:
   demo                     migrate, create a demo county and accounts, serve on :8000
   migrate                  create or upgrade the schema and load the national divisions
-  serve [--host --port]    serve the web interface and API
-  worker [--no-periodic]   background work: imports, exchange delivery, audit anchors,
+  serve [--host --port --workers N --threads N --backlog N]
+                           the web server (gunicorn; waitress on Windows)
+  worker [--no-periodic --batch]   background work: imports, exchange delivery, audit anchors,
                            statistics refresh (run beside the server; demo starts one)
   createuser NAME --role ROLE --region CODE
   account reset-second-factor NAME   remove a lost phone's second factor (audited)

@@ -256,7 +256,7 @@ STATIC_URL = "/static/"
 # Only for `collectstatic` behind a front web server; `liudong serve` needs none.
 STATIC_ROOT = os.environ.get("LIUDONG_STATIC_ROOT") or None
 
-# Exchange between nodes: seconds between delivery rounds of `liudong serve`, and the first
+# Exchange between nodes: seconds between delivery rounds of `liudong worker`, and the first
 # wait after a failed delivery (it doubles with each failure, up to an hour).
 # The address the public reaches this node at: a certificate's QR code is a link to its
 # public check page there (certificates.payload.link).
@@ -264,7 +264,7 @@ PUBLIC_URL = os.environ.get("LIUDONG_PUBLIC_URL", "http://127.0.0.1:8000").rstri
 
 EXCHANGE_INTERVAL = float(os.environ.get("LIUDONG_EXCHANGE_INTERVAL", "10"))
 EXCHANGE_FIRST_RETRY = float(os.environ.get("LIUDONG_EXCHANGE_FIRST_RETRY", "60"))
-# Seconds between signed anchors of the audit chain's head that `liudong serve` writes
+# Seconds between signed anchors of the audit chain's head that `liudong worker` writes
 # (while the log grows; 0: none). A tail cut since the last anchor is not detectable, so
 # this is the window an insider has; the anchor costs one query and one signature.
 AUDIT_ANCHOR_INTERVAL = float(os.environ.get("LIUDONG_AUDIT_ANCHOR_INTERVAL", "300"))

@@ -51,6 +51,20 @@ class PersonQuerySet(ScopedQuerySet):
 
         return self.floating().filter(subtree_q(prefix, "household_region"))
 
+    def matching_in_region(self, region: str, condition: models.Q) -> PersonQuerySet:
+        """Those of these files that match ``condition`` with their household or their
+        residence in ``region``, found one scope field at a time: SQLite reads each
+        branch from the (region, name) index alone, where for the two-field OR it
+        walked every file of that name in the province (a county's "王": 570 ms at a
+        million files, 2 ms this way). It only narrows: the scope stays as it was."""
+        from liudong.regions.codes import subtree_q
+
+        branches = [
+            Person.objects.filter(subtree_q(region, field), condition).order_by().values("pk")
+            for field in Person.scope_fields
+        ]
+        return self.filter(pk__in=branches[0].union(*branches[1:]))
+
     def inflow(self, prefix: str) -> PersonQuerySet:
         """Floating persons living (current residence) in the region."""
         from liudong.regions.codes import subtree_q
@@ -67,7 +81,9 @@ class Person(TrackedModel):
     # a prefix search and the list's ordering by name. Under a language collation
     # PostgreSQL walked the whole index for "王%" (1.3 s at a million files).
     name = models.CharField(_("name"), max_length=50, db_collation="binary")
-    name_initials = models.CharField(_("pinyin initials"), max_length=50)
+    # Byte order too, so that the index on (initials, name) serves both a prefix search
+    # and the order an initials search lists in (people.filters.search_persons).
+    name_initials = models.CharField(_("pinyin initials"), max_length=50, db_collation="binary")
     sex = models.CharField(_("sex"), max_length=1, choices=SEX_CHOICES)
     birth_date = models.DateField(_("birth date"))
     ethnicity = models.CharField(
@@ -134,16 +150,17 @@ class Person(TrackedModel):
         indexes = [
             # Duplicates (same name and birth date), name prefixes, ordering by name.
             models.Index(fields=["name", "birth_date"], name="person_name_birth_idx"),
-            models.Index(
-                fields=["name_initials"],
-                name="person_initials_idx",
-                opclasses=["varchar_pattern_ops"],
-            ),
+            models.Index(fields=["name_initials", "name"], name="person_initials_name_idx"),
             models.Index(
                 fields=["phone"], name="person_phone_idx", opclasses=["varchar_pattern_ops"]
             ),
-            models.Index(fields=["household_region"], name="person_household_idx"),
-            models.Index(fields=["residence_region"], name="person_residence_idx"),
+            # The scope (household or residence in the actor's region), then the name: a
+            # name search of a county reads each branch of the scope already narrowed by
+            # the name prefix, from the index alone, not every file of that name in the
+            # province (bench/search.py). The region alone (foreign keys, subtree counts)
+            # is served by the same index's first column.
+            models.Index(fields=["household_region", "name"], name="person_household_name_idx"),
+            models.Index(fields=["residence_region", "name"], name="person_residence_name_idx"),
             models.Index(
                 fields=["spouse"],
                 name="person_spouse_idx",

@@ -45,6 +45,7 @@ from .forms import (
     stale_differences,
 )
 from .models import Person, PersonQuerySet, PossibleDuplicate
+from .paging import CappedPaginator, is_search
 from .template import MARITAL_CHOICES, SEX_CHOICES
 
 if TYPE_CHECKING:
@@ -73,7 +74,10 @@ def person_list(request: SignedInRequest) -> HttpResponse:
     types or chooses (htmx): those requests get only the results; a history restore gets
     the whole page."""
     filtered = _listing(request)
-    page = Paginator(filtered.qs, PAGE_SIZE).get_page(request.GET.get("page"))
+    # A search counts its matches only up to a cap (people.paging): a common surname
+    # across a province matches too many files to count on every keystroke.
+    paginate = CappedPaginator if is_search(request.GET.get("q")) else Paginator
+    page = paginate(filtered.qs, PAGE_SIZE).get_page(request.GET.get("page"))
     query = request.GET.copy()
     query.pop("page", None)
     context = {

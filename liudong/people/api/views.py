@@ -27,6 +27,7 @@ from liudong.people.filters import ChildFilter, EpisodeFilter, PersonFilter, wit
 from liudong.people.forms import ArrivalForm, ChildForm, PersonEditForm, person_initial
 from liudong.people.models import Child, Person, PersonQuerySet, ResidenceEpisode
 
+from .pagination import PersonPagination
 from .serializers import (
     ChildCreateSerializer,
     ChildDetailSerializer,
@@ -78,6 +79,7 @@ class PersonViewSet(
     """Person files whose household or residence lies in the caller's region."""
 
     filterset_class = PersonFilter
+    pagination_class = PersonPagination
     http_method_names = ["get", "post", "patch", "head", "options"]
     lookup_value_regex = KEY_REGEX
 

@@ -1,5 +1,5 @@
 """Things the worker tests point the worker at: a task and a statistics refresher that
-leave a trace in a file (named by the LIUDONG_TEST_TRACE environment variable)."""
+leave a trace in a file (named by the WORKER_TEST_TRACE environment variable)."""
 
 from __future__ import annotations
 
@@ -11,7 +11,7 @@ from django_tasks import task
 
 
 def _trace(entry: dict) -> None:
-    with Path(os.environ["LIUDONG_TEST_TRACE"]).open("a") as handle:
+    with Path(os.environ["WORKER_TEST_TRACE"]).open("a") as handle:
         handle.write(json.dumps(entry) + "\n")
 
 

@@ -23,7 +23,7 @@ pytestmark = pytest.mark.django_db
 @pytest.fixture
 def trace(tmp_path, monkeypatch):
     path = tmp_path / "trace.jsonl"
-    monkeypatch.setenv("LIUDONG_TEST_TRACE", str(path))
+    monkeypatch.setenv("WORKER_TEST_TRACE", str(path))
     return path
 
 
