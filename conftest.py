@@ -39,15 +39,16 @@ def pytest_configure(config):
     file at once would chain their test databases with different keys. pytest-django
     already gives each worker its own test database (``test_liudong_gw0``). The markers
     ``one_database`` and ``every_database`` are declared in pyproject.toml."""
-    from django.conf import settings as django_settings
+    from django.conf import settings
 
     # Requests under test run inline what the server hands to `liudong worker` (imports): a
     # loaded CI machine must not turn them into 503s. The limit's own tests set theirs.
-    django_settings.REQUEST_SECONDS = 300
+    settings.REQUEST_SECONDS = 300
+    # Every figure a test reads goes through the statistics store and is held against the
+    # live engine (liudong.stats.store, "check"); LIUDONG_STATS_STORE=on|off overrides.
+    settings.LIUDONG_STATS_STORE = os.environ.setdefault("LIUDONG_STATS_STORE", "check")
     worker = os.environ.get("PYTEST_XDIST_WORKER")
     if worker:
-        from django.conf import settings
-
         folder = Path(settings.VAR_DIR) / worker
         folder.mkdir(parents=True, exist_ok=True)
         settings.VAR_DIR = folder

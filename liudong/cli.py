@@ -24,6 +24,7 @@ GROUPS = {
     "duplicates": "the possible-duplicate queue: find",
     "report": "reports: monthly",
     "check": "data checks: quality",
+    "stats": "the pre-counted statistics: rebuild",
     "node": "this exchange node and its peers: init, trust, list",
     "exchange": "messages between nodes: inbox, outbox",
     "certificate": "marriage-and-childbearing certificates: issue, pdf, verify, revoke, rotate-key",
@@ -66,6 +67,7 @@ Data:
 Statistics:
   report monthly --region CODE --period YYYY-MM --format json|xlsx|table [--out FILE]
   check quality --region CODE [--format json|table] [--rule CODE]   data-quality rules
+  stats rebuild [--region CODE] [--from YYYY-MM]   recount the pre-counted figures
 Exchange between nodes:
   node init --region CODE --url URL      this node's identity; prints its public key
   node trust --region CODE --url URL --key KEY   trust a peer for a region prefix

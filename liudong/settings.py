@@ -386,3 +386,10 @@ STATS_REFRESH_BUDGET = float(os.environ.get("LIUDONG_STATS_REFRESH_BUDGET", "30"
 # that stopped reporting counts as dead: its periodic jobs pass to another worker and the
 # import it ran is resumed.
 WORKER_LEASE = float(os.environ.get("LIUDONG_WORKER_LEASE", "30"))
+
+# Pre-counted statistics store (liudong/stats/store/, issue 15): "on" reads stored cells
+# where a month is stored and a count ready, "off" counts live only, "check" (the test
+# suite) refreshes, reads both and raises on any difference. LIUDONG_STATS_FROM (YYYY-MM):
+# the first month the refresher keeps (default: 24 months before the current one).
+LIUDONG_STATS_STORE = os.environ.get("LIUDONG_STATS_STORE", "on")
+LIUDONG_STATS_FROM = os.environ.get("LIUDONG_STATS_FROM", "")

@@ -505,3 +505,13 @@ class SpotCheckResult(models.Model):
 
     def __str__(self) -> str:
         return f"{self.entry_id} {self.field}: {self.result}"
+
+
+# The pre-counted statistics store's tables (liudong/stats/store/).
+from .store.models import (  # noqa: E402, F401
+    StoreCell,
+    StoredCount,
+    StoredMonth,
+    StoreMark,
+    StoreState,
+)

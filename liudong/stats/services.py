@@ -32,9 +32,9 @@ from liudong.base import StaleWrite
 from liudong.regions.codes import Level, ancestors, level_of
 from liudong.regions.models import Region
 
-from . import definitions
+from . import definitions, store
 from .definitions import Count, Ratio
-from .engine import Period, evaluate_counts
+from .engine import Period
 from .models import (
     AssessmentScheme,
     Indicator,
@@ -45,6 +45,7 @@ from .models import (
     statistical_year_of,
 )
 from .scope import check_region  # re-exported: views and the CLI call it from here
+from .store import read_counts
 
 if TYPE_CHECKING:
     from liudong.actors import Actor
@@ -146,7 +147,7 @@ def monthly_report(
     region = check_region(region_code, acting_user=acting_user)
     chosen = IndicatorSet(indicators if indicators is not None else report_indicators())
     child_length = _child_length(region)
-    counted = evaluate_counts(
+    counted = read_counts(
         chosen.counts(), region=region.code, period=period, child_length=child_length
     )
     totals = {count: {"": sum(groups.values())} for count, groups in counted.items()}
@@ -381,6 +382,7 @@ def add_indicator(*, acting_user: Actor, **fields: Any) -> Indicator:
     indicator.full_clean()
     with transaction.atomic():
         indicator.save()
+        store.register_definition(indicator.parsed)
         audit.record(
             Action.CREATE,
             acting_user=acting_user,
@@ -492,9 +494,7 @@ def trend(indicator: Indicator, region_code: str, period: Period) -> list[dict]:
         if str(month) in frozen:
             points.append({"period": str(month), "value": frozen[str(month)], "frozen": True})
             continue
-        counted = evaluate_counts(
-            chosen.counts(), region=region_code, period=month, child_length=None
-        )
+        counted = read_counts(chosen.counts(), region=region_code, period=month, child_length=None)
         value = chosen.values(counted, "")[indicator.code]
         points.append({"period": str(month), "value": value, "frozen": False})
     return points

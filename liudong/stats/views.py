@@ -43,7 +43,7 @@ from liudong.web.decorators import staff_required
 from liudong.web.forms import add_service_errors
 
 from . import quality as quality_rules
-from . import services, spotchecks
+from . import services, spotchecks, store
 from .forms import IndicatorForm, ReasonForm, SchemeForm, SpotCheckDrawForm
 from .models import AssessmentScheme, Indicator, MonthlyReport, ReportStatus, SpotCheck, Unit
 from .spreadsheets import UNIT_SUFFIX, write_monthly_report
@@ -150,6 +150,7 @@ def report(request: SignedInRequest) -> HttpResponse:
         and record.submitted_by_id != user.pk,
         "reason_form": ReasonForm(initial={"version": record.version}) if record else None,
         "statuses": ReportStatus,
+        "figures_as_of": None if shown.frozen else store.as_of(),
         "tab": "report",
     }
     return render(request, "stats/report.html", context)
@@ -310,6 +311,7 @@ def dashboard(request: SignedInRequest) -> HttpResponse:
             "chart_data": chart_data,
             "indicators": [i for i in services.report_indicators() if i.unit != Unit.COUNT],
             "trail": trail,
+            "figures_as_of": store.as_of(),
             "tab": "dashboard",
         },
     )
