@@ -141,6 +141,50 @@ def plan(users: int) -> dict:
     return {"accounts": accounts, "weights": SHARES, "think": THINK}
 
 
+def profile(planned: dict) -> dict:
+    """Each request type once in this process (Django's test client, signed in as a
+    township specialist, whose region holds villages): its SQL queries and milliseconds,
+    the second of two calls. Where a request's time goes, without the load."""
+    from django.db import connection
+    from django.test import Client
+    from django.test.utils import CaptureQueriesContext
+
+    from liudong.accounts.models import User
+
+    account = planned["accounts"]["township"][0]
+    client = Client(HTTP_HOST="127.0.0.1")
+    client.force_login(User.objects.get(username=account["username"]))
+    picked = account["samples"]
+    htmx = {"HTTP_HX_REQUEST": "true"}
+    pages = {
+        "search by ID number": (f"/people/?q={picked['ids'][0]}", htmx),
+        "search by name": (f"/people/?q={picked['names'][-1]}", htmx),
+        "open a file": (f"/people/{picked['pks'][0]}/", {}),
+        "worklist": (f"/worklist/{account['grid']}/", {}),
+        "dashboard": ("/stats/dashboard/", {}),
+        "monthly report": ("/stats/report/", {}),
+        "API list (persons)": ("/api/persons/", {}),
+        "API list (episodes)": ("/api/episodes/", {}),
+    }
+    measured = {}
+    for name, (url, headers) in pages.items():
+        client.get(url, **headers)
+        with CaptureQueriesContext(connection) as seen:
+            start = time.perf_counter()
+            answer = client.get(url, **headers)
+            seconds = time.perf_counter() - start
+        measured[name] = {
+            "status": answer.status_code,
+            "queries": len(seen.captured_queries),
+            "ms": round(seconds * 1000, 1),
+            "slowest_query_ms": round(
+                max((float(q["time"]) for q in seen.captured_queries), default=0) * 1000, 1
+            ),
+        }
+    log(f"one request of each type: {measured}")
+    return measured
+
+
 # -- the machine ---------------------------------------------------------------------------
 
 
@@ -330,7 +374,9 @@ def main():
     with kept_django(args, n):
         figures["registry"] = ensure_registry(n)
         work = Path(tempfile.mkdtemp(prefix="liudong-load-"))
-        (work / "plan.json").write_text(json.dumps(plan(args.users)))
+        planned = plan(args.users)
+        (work / "plan.json").write_text(json.dumps(planned))
+        figures["one_request_each"] = profile(planned)
         from django.db import connections
 
         connections.close_all()
