@@ -411,6 +411,8 @@ def percentile(values: list[float], q: float) -> float:
 
 def summary(cold: float, warm: list[float]) -> dict:
     ms = [round(s * 1000, 1) for s in warm]
+    if not ms:  # --baseline 0: the live engine's first call only
+        return {"cold_ms": round(cold * 1000, 1), "warm_n": 0}
     return {
         "cold_ms": round(cold * 1000, 1),
         "warm_n": len(ms),
