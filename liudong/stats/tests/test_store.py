@@ -25,6 +25,14 @@ from liudong.stats.store import counting, refresher
 
 from .conftest import FROM_HENAN, VILLAGE_A, certificate, child, resident, service
 
+
+def patch_compute(monkeypatch, function) -> None:
+    """Stand ``function`` in for the engine call of the refresher (and of the month and
+    count builders, which call it through the counting module)."""
+    for module in (counting, refresher):
+        monkeypatch.setattr(module, "compute", function)
+
+
 D = datetime.date
 OCTOBER = Period(2026, 10)
 MONTHS = [Period(2026, 8), Period(2026, 9), OCTOBER, Period(2026, 11)]
@@ -267,10 +275,10 @@ def test_a_change_during_a_refresh_is_kept_for_the_next_one(on, villages, monkey
             made.append(resident(household="411303", arrived=D(2026, 10, 2)))
         return compute(*args, **kwargs)
 
-    monkeypatch.setattr(counting, "compute", compute_and_change)
+    patch_compute(monkeypatch, compute_and_change)
     store.refresh()
     assert {c for c, _ in marks()} == {"330106", "411303"}  # the new change's marks stay
-    monkeypatch.setattr(counting, "compute", compute)
+    patch_compute(monkeypatch, compute)
     store.refresh()
     assert not StoreMark.objects.exists()
     assert stored_value("inflow_total", OCTOBER, "330106") == 3  # each counted once
@@ -288,11 +296,11 @@ def test_a_refresher_killed_half_way_is_finished_by_the_next(on, villages, monke
             raise KeyboardInterrupt
         return compute(*args, **kwargs)
 
-    monkeypatch.setattr(counting, "compute", dies)
+    patch_compute(monkeypatch, dies)
     with pytest.raises(KeyboardInterrupt):
         store.refresh()
     assert StoreMark.objects.exists()  # the unfinished regions' marks
-    monkeypatch.setattr(counting, "compute", compute)
+    patch_compute(monkeypatch, compute)
     store.refresh()
     assert not StoreMark.objects.exists()
     assert_store_equals_live()
@@ -340,9 +348,9 @@ def test_an_indicator_added_during_a_refresh_counts_live_until_the_next(
             )
         return compute(*args, **kwargs)
 
-    monkeypatch.setattr(counting, "compute", compute_and_add)
+    patch_compute(monkeypatch, compute_and_add)
     store.refresh()
-    monkeypatch.setattr(counting, "compute", compute)
+    patch_compute(monkeypatch, compute)
     men = Indicator.objects.get(code="inflow_men")
     assert not StoredCount.objects.get(key=counting.count_key(men.parsed)).ready
     report = services.monthly_report("330106", OCTOBER, acting_user=OPERATOR, indicators=[men])
