@@ -46,7 +46,7 @@ def pytest_configure(config):
     settings.REQUEST_SECONDS = 300
     # Every figure a test reads goes through the statistics store and is held against the
     # live engine (liudong.stats.store, "check"); LIUDONG_STATS_STORE=on|off overrides.
-    settings.LIUDONG_STATS_STORE = os.environ.setdefault("LIUDONG_STATS_STORE", "check")
+    settings.STATS_STORE = os.environ.setdefault("LIUDONG_STATS_STORE", "check")
     worker = os.environ.get("PYTEST_XDIST_WORKER")
     if worker:
         folder = Path(settings.VAR_DIR) / worker

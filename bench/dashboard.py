@@ -439,7 +439,7 @@ def time_calls(call, warm: int) -> dict:
 def store_mode(mode: str) -> Iterator[None]:
     from django.test import override_settings
 
-    with override_settings(LIUDONG_STATS_STORE=mode):
+    with override_settings(STATS_STORE=mode):
         yield
 
 

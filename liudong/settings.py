@@ -391,5 +391,5 @@ WORKER_LEASE = float(os.environ.get("LIUDONG_WORKER_LEASE", "30"))
 # where a month is stored and a count ready, "off" counts live only, "check" (the test
 # suite) refreshes, reads both and raises on any difference. LIUDONG_STATS_FROM (YYYY-MM):
 # the first month the refresher keeps (default: 24 months before the current one).
-LIUDONG_STATS_STORE = os.environ.get("LIUDONG_STATS_STORE", "on")
-LIUDONG_STATS_FROM = os.environ.get("LIUDONG_STATS_FROM", "")
+STATS_STORE = os.environ.get("LIUDONG_STATS_STORE", "on")
+STATS_FROM = os.environ.get("LIUDONG_STATS_FROM", "")

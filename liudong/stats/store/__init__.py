@@ -31,7 +31,7 @@ MODES = ("on", "off", "check")
 
 
 def mode() -> str:
-    chosen = getattr(settings, "LIUDONG_STATS_STORE", "on")
+    chosen = settings.STATS_STORE
     if chosen not in MODES:
         raise ValueError(f"LIUDONG_STATS_STORE is on, off or check, not {chosen!r}")
     return chosen

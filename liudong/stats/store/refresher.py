@@ -74,7 +74,7 @@ def first_month(today: datetime.date | None = None) -> Period:
     """The first month the refresher keeps: `stats rebuild --from`, else
     LIUDONG_STATS_FROM, else 24 months before the current one."""
     chosen = StoreState.objects.filter(pk=1).values_list("first_month", flat=True).first()
-    chosen = chosen or getattr(settings, "LIUDONG_STATS_FROM", "")
+    chosen = chosen or settings.STATS_FROM
     if chosen:
         return period_of(chosen)
     return month_of(today or timezone.localdate()).shifted(-24)

@@ -43,8 +43,8 @@ CHILD_LENGTHS = {2: 4, 4: 6, 6: 9, 9: 12, 12: 15}
 @pytest.fixture
 def on(settings):
     """The store as production runs it, keeping 2026-08 to the current month."""
-    settings.LIUDONG_STATS_STORE = "on"
-    settings.LIUDONG_STATS_FROM = "2026-08"
+    settings.STATS_STORE = "on"
+    settings.STATS_FROM = "2026-08"
 
 
 def all_counts() -> list:
