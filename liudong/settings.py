@@ -386,6 +386,10 @@ STATS_REFRESH_BUDGET = float(os.environ.get("LIUDONG_STATS_REFRESH_BUDGET", "30"
 # that stopped reporting counts as dead: its periodic jobs pass to another worker and the
 # import it ran is resumed.
 WORKER_LEASE = float(os.environ.get("LIUDONG_WORKER_LEASE", "30"))
+# Days a finished queued task's result row is kept (an import's own record is the jobs
+# table, kept for good): the worker deletes older ones once an hour, so the queue table
+# does not grow by one row per import and delivery for ever.
+WORKER_KEEP_RESULTS_DAYS = float(os.environ.get("LIUDONG_WORKER_KEEP_RESULTS_DAYS", "14"))
 
 # Pre-counted statistics store (liudong/stats/store/, issue 15): "on" reads stored cells
 # where a month is stored and a count ready, "off" counts live only, "check" (the test

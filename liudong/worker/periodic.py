@@ -67,6 +67,19 @@ def resume_imports() -> object:
     return f"imports: {resumed} resumed" if resumed else None
 
 
+def prune_task_results() -> object:
+    """Finished queued tasks' result rows older than WORKER_KEEP_RESULTS_DAYS are deleted
+    (django-tasks-db keeps them for ever otherwise); waiting and running ones stay."""
+    from datetime import timedelta
+
+    from django.utils import timezone
+    from django_tasks_db.models import DBTaskResult
+
+    before = timezone.now() - timedelta(days=settings.WORKER_KEEP_RESULTS_DAYS)
+    deleted, _ = DBTaskResult.objects.finished().filter(finished_at__lt=before).delete()
+    return f"queue: {deleted} finished task results pruned" if deleted else None
+
+
 def jobs() -> list[Periodic]:
     """Every periodic job with its interval as the settings give it now."""
     return [
@@ -75,4 +88,5 @@ def jobs() -> list[Periodic]:
         Periodic("stats-refresh", settings.STATS_REFRESH_INTERVAL, refresh_statistics),
         # As often as a dead worker is noticed: its lease.
         Periodic("import-resume", settings.WORKER_LEASE, resume_imports),
+        Periodic("task-prune", 3600, prune_task_results),
     ]

@@ -127,7 +127,7 @@ def test_interval_zero_leaves_a_job_out(settings):
     settings.STATS_REFRESH_INTERVAL = 0
     settings.AUDIT_ANCHOR_INTERVAL = 0
     names = [job.name for job in Worker().periodic_jobs]
-    assert names == ["exchange-delivery", "import-resume"]
+    assert names == ["exchange-delivery", "import-resume", "task-prune"]
     assert Worker(periodic=False).periodic_jobs == []
 
 
@@ -170,3 +170,29 @@ def test_audit_anchors_are_written_when_the_log_grew(villages, monkeypatch, tmp_
     audit.record(Action.VIEW, acting_user=OPERATOR, object_repr="a file", region="330106")
     worker.run_periodic(job)
     assert len(read_anchors()) == before + 2
+
+
+def test_finished_task_results_are_pruned_after_the_days_kept(trace, settings):
+    from django_tasks_db.models import DBTaskResult
+
+    settings.WORKER_KEEP_RESULTS_DAYS = 14
+    note.enqueue("old")
+    note.enqueue("recent")
+    Worker(periodic=False).run_queued()
+    note.enqueue("waiting")
+    finished = DBTaskResult.objects.finished()
+    assert finished.count() == 2
+    old = finished.order_by("enqueued_at").first()
+    assert old is not None
+    DBTaskResult.objects.filter(pk=old.pk).update(
+        finished_at=timezone.now() - datetime.timedelta(days=15)
+    )
+    messages: list[str] = []
+    job = next(j for j in jobs() if j.name == "task-prune")
+    Worker(periodic_jobs=[job], log=messages.append).run_periodic(job)
+
+    # The old result went; the recent one and the task still waiting stay.
+    assert not DBTaskResult.objects.filter(pk=old.pk).exists()
+    assert DBTaskResult.objects.finished().count() == 1
+    assert DBTaskResult.objects.ready().count() == 1
+    assert messages == ["queue: 1 finished task results pruned"]
