@@ -475,8 +475,24 @@ def populations(vendor: str, style: str) -> list[tuple[str, str, list[tuple[dict
             ],
         )
     ]
+    # Assistance requests this node was asked (assistance_answered_on_time_rate): none in
+    # this registry either, counted all the same.
+    assistance = [
+        (
+            "assistance",
+            "end",
+            [
+                ({"count": "assistance"}, None),
+                (
+                    {"count": "assistance", "where": {"answered_on_time": True}},
+                    "a.answered_on IS NOT NULL AND a.answered_on <= a.deadline",
+                ),
+            ],
+        )
+    ]
     return [
         *(spot_fields if "spot_fields" in POPULATIONS else []),
+        *(assistance if "assistance" in POPULATIONS else []),
         (
             "inflow",
             "end",
@@ -562,6 +578,13 @@ WHERE en.village_id >= %(low)s AND en.village_id <= %(high)s
   AND en.visited_on >= %(year_start)s AND en.visited_on <= %(last)s
   AND r.result IN ('correct', 'incorrect')
 GROUP BY SUBSTR(en.village_id, 1, {length})"""
+    if population == "assistance":
+        return f"""SELECT SUBSTR(a.region_id, 1, {length}), {aggregates}
+FROM exchange_assistancerequest a
+WHERE a.region_id >= %(low)s AND a.region_id <= %(high)s
+  AND a.direction = 'incoming'
+  AND a.deadline >= %(year_start)s AND a.deadline <= %(last)s
+GROUP BY SUBSTR(a.region_id, 1, {length})"""
     floating = floating_sql("p.household_region_id", "e.region_id", districts)
     if population == "births":
         return f"""SELECT SUBSTR(e.region_id, 1, {length}), {aggregates}
