@@ -232,7 +232,8 @@ class RequestDeadlineMiddleware:
 def busy_response(request: HttpRequest, limit: float) -> HttpResponse:
     from liudong.api.errors import json_error
 
-    seconds = f"{limit:g}"
+    # Whole seconds (a POST's limit has its body's time added: 20.0417 would read oddly).
+    seconds = f"{limit:.0f}" if limit >= 1 else f"{limit:.2g}"
     message = _(
         "The server is busy: the request was stopped after %(seconds)s s. "
         "Try again in a moment, or narrow the request (a smaller region or period)."

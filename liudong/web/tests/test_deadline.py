@@ -163,3 +163,11 @@ def test_healthz_says_unavailable_when_the_database_does_not_answer(client, monk
     response = client.get("/healthz")
     assert response.status_code == 503
     assert response.json() == {"status": "unavailable"}
+
+
+@pytest.mark.parametrize(
+    ("limit", "shown"), [(20.0417, "20 "), (0.5, "0.5 "), (0.0301278, "0.03 ")]
+)
+def test_the_busy_page_names_the_limit_in_plain_seconds(rf, limit, shown):
+    page = deadline.busy_response(rf.get("/stats/dashboard/"), limit).content.decode()
+    assert shown in page and str(limit) not in page.replace(shown, "")
