@@ -196,8 +196,11 @@ def test_the_command_passes_its_options_to_the_server(monkeypatch, settings):
     seen = []
     monkeypatch.setattr(server, "run", lambda options: seen.append(options))
     out = io.StringIO()
-    call_command("serve", "--workers", "3", "--threads", "5", "--backlog", "9", stdout=out)
-    call_command("serve", stdout=out)
+    port = str(_free_port())  # the command looks whether the port is free first
+    call_command(
+        "serve", "--workers", "3", "--threads", "5", "--backlog", "9", "--port", port, stdout=out
+    )
+    call_command("serve", "--port", port, stdout=out)
     assert "3 processes x 5 threads, requests stopped after 15 s" in out.getvalue()
     given, default = seen
     assert (given.workers, given.threads, given.backlog) == (3, 5, 9)
@@ -229,3 +232,19 @@ def test_a_retired_process_exits_without_waiting_for_its_stuck_thread(monkeypatc
     assert server.gunicorn_config(server.ServeOptions("::1", 80, 1, 1, 8, 20.0))["bind"] == [
         "[::1]:80"
     ]
+
+
+def test_a_port_in_use_is_named_without_starting_a_server(monkeypatch, capsys):
+    from django.core.management import call_command
+
+    started = []
+    monkeypatch.setattr(server, "run", lambda options: started.append(options))
+    with socket.socket() as taken:
+        taken.bind(("127.0.0.1", 0))
+        taken.listen()
+        port = taken.getsockname()[1]
+        with pytest.raises(SystemExit) as stopped:
+            call_command("serve", "--port", str(port))
+    assert stopped.value.code == 1 and started == []
+    said = capsys.readouterr().err
+    assert f"127.0.0.1:{port}" in said and "--port" in said and "Traceback" not in said

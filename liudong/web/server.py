@@ -21,6 +21,7 @@ is the audit log's business and is kept there with its own protection. Errors go
 from __future__ import annotations
 
 import os
+import socket
 import sys
 from dataclasses import dataclass
 from typing import Any
@@ -134,6 +135,25 @@ def run_waitress(options: ServeOptions) -> None:
         backlog=options.backlog,
         ident="liudong",
     )
+
+
+def port_taken(host: str, port: int) -> OSError | None:
+    """Why the server could not listen on ``host:port`` (a port in use, a host not of
+    this machine), found by binding a socket first: gunicorn would otherwise retry for
+    five seconds and end with its own log lines."""
+    try:
+        infos = socket.getaddrinfo(host, port, type=socket.SOCK_STREAM)
+    except OSError as exc:
+        return exc
+    family, kind, proto, _name, address = infos[0]
+    with socket.socket(family, kind, proto) as probe:
+        # As gunicorn binds: a port a stopped server left in TIME_WAIT is free.
+        probe.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEADDR, 1)
+        try:
+            probe.bind(address)
+        except OSError as exc:
+            return exc
+    return None
 
 
 def run(options: ServeOptions, platform: str = sys.platform) -> None:

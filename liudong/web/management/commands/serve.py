@@ -51,6 +51,13 @@ class Command(LiudongCommand):
             self.stderr.write(
                 f"note: add {host} to LIUDONG_ALLOWED_HOSTS, or requests by that name are refused"
             )
+        refused = server.port_taken(host, port)
+        if refused is not None:
+            raise CommandError(
+                f"cannot listen on {host}:{port} ({refused.strerror or refused}): another "
+                "program (perhaps another liudong serve) uses that port; stop it or choose "
+                "another with --port"
+            )
         serve_options = server.ServeOptions(
             host=host,
             port=port,
