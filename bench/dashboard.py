@@ -49,7 +49,7 @@ from collections.abc import Iterator
 from pathlib import Path
 
 from common import ROOT, argument_parser, report
-from report import PERIOD, Registry, log, table_sizes
+from report import PERIOD, Registry, log, replicate, table_sizes
 
 REGIONS = (("province", "33"), ("county", "330106"))
 REQUESTS = 50  # warm requests per timed page, read from the store
@@ -120,9 +120,11 @@ def kept_django(args, n: int) -> Iterator[None]:
             shutil.rmtree(folder, ignore_errors=True)
 
 
-def ensure_registry(n: int) -> dict:
+def ensure_registry(n: int, copy_from: int = 0) -> dict:
     """The registry of N persons: built unless a whole one is there already (the build is
-    one transaction, so a database holds all N persons or none). Figures of the build."""
+    one transaction, so a database holds all N persons or none). With ``copy_from``
+    (PostgreSQL), the first ``copy_from`` persons are built and the rest copied from them
+    in SQL (report.replicate). Figures of the build."""
     from django.db import connection
 
     from liudong.people.models import Person
@@ -141,8 +143,13 @@ def ensure_registry(n: int) -> dict:
         assert there == 0, f"{there:,} persons in the bench database: run without --reuse"
         load_divisions()
         registry = Registry(vendor, expected=n * 2)
-        log(f"building {n:,} persons")
-        figures["build_s"] = round(registry.build(n), 1)
+        built = copy_from if copy_from and vendor == "postgresql" else n
+        log(f"building {built:,} persons")
+        figures["build_s"] = round(registry.build(built), 1)
+        if built < n:
+            log(f"copying them to {n:,}")
+            figures["copied_from"] = built
+            figures["copy_s"] = round(replicate(built, n), 1)
     if registry is None:  # ANALYZE again: migrations since may have added indexes
         from django.db import connection as conn
 
@@ -671,6 +678,13 @@ def main():
         "--keep-store", action="store_true", help="with --reuse: keep the store built before"
     )
     parser.add_argument("--build-only", action="store_true", help="build the registry, stop")
+    parser.add_argument(
+        "--copy-from",
+        type=int,
+        default=None,
+        help="PostgreSQL: build this many persons and copy them in SQL up to N "
+        "(default with --large: 1,000,000; 0: build all N in Python)",
+    )
     args = parser.parse_args()
     n = 10_000_000 if args.large else args.n or 1_000_000
     figures: dict = {
@@ -682,7 +696,10 @@ def main():
     with kept_django(args, n):
         from liudong.stats.engine import Period
 
-        figures["registry"] = ensure_registry(n)
+        copy_from = (
+            args.copy_from if args.copy_from is not None else (1_000_000 if args.large else 0)
+        )
+        figures["registry"] = ensure_registry(n, copy_from)
         if args.build_only:
             return
         period = Period(*PERIOD)
