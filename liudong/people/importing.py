@@ -359,7 +359,7 @@ class BatchWriter:
             HeldCertificate.objects.filter(
                 person_id__in=[p.pk for p in existing.values()]
             ).values_list("person_id", "number")
-        )
+        ) | _issued_to(existing.values())
         now = timezone.now()
         new_rows: list[CleanRow] = []
         changed_people: list[Person] = []
@@ -580,6 +580,18 @@ class BatchWriter:
         before.clear()
         after.clear()
         return "refused"
+
+
+def _issued_to(people: Iterable[Person]) -> set[tuple[int, str]]:
+    """(person id, number) of each certificate this node issued to one of ``people``: a
+    row naming it states what the registry knows already (an export of hers names it),
+    so importing it changes nothing and adds no record of it."""
+    from liudong.certificates.models import Certificate  # the app that defines them
+
+    ids = [person.pk for person in people]
+    if not ids:
+        return set()
+    return set(Certificate.objects.filter(person_id__in=ids).values_list("person_id", "number"))
 
 
 def _person_values(row: CleanRow) -> dict:
