@@ -123,9 +123,7 @@ def export_persons(prefix: str, out: Path, *, file_format: str, acting_user: Act
     people = persons_for_export(prefix, acting_user=acting_user)
     count = 0
     if file_format == "xlsx":
-        from liudong.safesheet import Workbook
-
-        from liudong.safesheet import lay_out
+        from liudong.safesheet import Workbook, lay_out
 
         workbook = Workbook(write_only=True)
         sheet = workbook.create_sheet("流动人口")
