@@ -124,7 +124,7 @@ FONT_NAME = "宋体"  # SimSun, what Chinese Excel and WPS write in by default
 # The font's character set (GB2312): a program without 宋体 substitutes a Chinese font.
 GB2312_CHARSET = 134
 DATE_FORMAT = "yyyy-mm-dd"
-TIME_FORMAT = "yyyy-mm-dd hh:mm"
+TIME_FORMAT = "yyyy-mm-dd hh:mm:ss"
 TEXT_FORMAT = "@"
 # Column-width units (characters of the default font) an A4 portrait page holds at 100 %:
 # a wider sheet prints landscape.
