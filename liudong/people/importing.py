@@ -75,12 +75,14 @@ class ErrorsFile:
     office corrects them in Excel and imports this very file again."""
 
     def __init__(self, path: Path) -> None:
-        from liudong.safesheet import Workbook
+        from liudong.safesheet import Workbook, lay_out
 
         self.path = path
         self.workbook = Workbook(write_only=True)
         self.sheet = self.workbook.create_sheet("rejected")
-        self.sheet.append(["行号 row", *CHINESE_HEADERS, ERRORS_COLUMN])
+        header = ["行号 row", *CHINESE_HEADERS, ERRORS_COLUMN]
+        lay_out(self.sheet, header)
+        self.sheet.append(header)
 
     def add(self, row_number: int, values: dict, problems: list[dict]) -> None:
         cells = [_cell(values.get(name)) for name in FIELDS]
@@ -97,9 +99,7 @@ def _cell(value: object) -> object:
         # writes it, _xHHHH_, which the reader turns back into the character.
         return tabular.excel_escaped(value)
     if isinstance(value, datetime.datetime):
-        return value.date().isoformat()
-    if isinstance(value, datetime.date):
-        return value.isoformat()
+        return value.date()  # a date cell, as the office's file had it
     return value
 
 
