@@ -59,7 +59,7 @@ def write_monthly_report(
         landscape=True,
         autofilter=False,  # a filter would leave the 合计 row summing rows it hides
     )
-    sheet.freeze_panes = sheet.cell(row=header_row + 1, column=3)  # codes and names stay
+    sheet.freeze_panes = f"C{header_row + 1}"  # codes and names stay in view
     sheet.append([TITLE])
     sheet.merge_cells(f"A1:{last_column}1")
     sheet["A1"].font = font(size=16, bold=True)
