@@ -261,6 +261,9 @@ STATIC_ROOT = os.environ.get("LIUDONG_STATIC_ROOT") or None
 # The address the public reaches this node at: a certificate's QR code is a link to its
 # public check page there (certificates.payload.link).
 PUBLIC_URL = os.environ.get("LIUDONG_PUBLIC_URL", "http://127.0.0.1:8000").rstrip("/")
+# A TrueType CJK font file (.ttf/.ttc) the printed certificate embeds; unset: the first of
+# certificates.printing.FONT_FILES installed (Debian's fonts-wqy-microhei).
+CERTIFICATE_FONT = os.environ.get("LIUDONG_CERTIFICATE_FONT", "")
 
 EXCHANGE_INTERVAL = float(os.environ.get("LIUDONG_EXCHANGE_INTERVAL", "10"))
 EXCHANGE_FIRST_RETRY = float(os.environ.get("LIUDONG_EXCHANGE_FIRST_RETRY", "60"))

@@ -323,19 +323,19 @@ def export_xlsx(
     """Write entries to an xlsx workbook and log the export (with the filters used)."""
     import io
 
-    from liudong.safesheet import Workbook
+    from liudong.safesheet import Workbook, lay_out
 
     workbook = Workbook(write_only=True)
     sheet = workbook.create_sheet("审计日志")
-    sheet.append([label for _name, label in EXPORT_COLUMNS])
+    header = [label for _name, label in EXPORT_COLUMNS]
+    lay_out(sheet, header, text_columns=())  # masked text, never an ID number column
+    sheet.append(header)
     count = 0
     for entry in entries.order_by("seq").iterator(chunk_size=2000):
         row = []
         for name, _label in EXPORT_COLUMNS:
             value = getattr(entry, name)
-            if name == "at":
-                value = timezone.localtime(value).replace(tzinfo=None)
-            elif isinstance(value, dict | list):
+            if isinstance(value, dict | list):
                 value = json.dumps(mask_value(value), ensure_ascii=False, sort_keys=True)
             elif name in MASKED_TEXT:
                 value = mask_value(value)

@@ -1,7 +1,12 @@
 """The printed certificate: one A4 page in Chinese with the QR code of the signed payload.
 
-ReportLab's built-in CID font STSong-Light draws the Chinese text (the PDF viewer supplies
-the glyphs: no font file ships or embeds); segno draws the QR code as a lossless PNG, so a
+The Chinese text is drawn in a TrueType CJK font embedded in the PDF as a subset (only the
+glyphs the page uses, ~100 KB), so any viewer shows it, with no Asian font installed, and
+the file can become PDF/A: :data:`FONT_FILES` lists where the font is looked for (Debian's
+fonts-wqy-microhei first: TrueType outlines, which ReportLab can subset and embed, where
+the CFF outlines of Noto Sans CJK it cannot), ``LIUDONG_CERTIFICATE_FONT`` names another.
+Only where none is installed does the page fall back to ReportLab's CID font STSong-Light,
+which the viewer must supply (a warning is logged). segno draws the QR code as a lossless PNG, so a
 standard reader decodes it from the page. The printed document is Chinese whatever the
 interface language (DESIGN.md §2.5). :func:`render_pdf` renders, reading no more than the
 certificate's own regions; :func:`print_certificate` is the service staff call, and logs
@@ -11,13 +16,17 @@ every print as an export. Must not change a certificate.
 from __future__ import annotations
 
 import io
+import logging
+from pathlib import Path
 
 import segno
+from django.conf import settings
 from reportlab.lib.pagesizes import A4
 from reportlab.lib.units import mm
 from reportlab.lib.utils import ImageReader
 from reportlab.pdfbase import pdfmetrics
 from reportlab.pdfbase.cidfonts import UnicodeCIDFont
+from reportlab.pdfbase.ttfonts import TTFont
 from reportlab.pdfgen import canvas
 
 from liudong.actors import Actor
@@ -29,7 +38,16 @@ from liudong.people.template import MARITAL_CHOICES, SEX_CHOICES
 from . import payload as payloads
 from .models import Certificate
 
-FONT = "STSong-Light"
+# A .ttf or .ttc file with TrueType outlines covering GB 2312, first found first used.
+FONT_FILES = (
+    "/usr/share/fonts/truetype/wqy/wqy-microhei.ttc",  # Debian/Ubuntu fonts-wqy-microhei
+    "/usr/share/fonts/wqy-microhei/wqy-microhei.ttc",  # Fedora wqy-microhei-fonts
+    "/usr/share/fonts/truetype/wqy/wqy-zenhei.ttc",  # Debian/Ubuntu fonts-wqy-zenhei
+    "/usr/share/fonts/truetype/arphic/uming.ttc",  # Debian/Ubuntu fonts-arphic-uming
+)
+EMBEDDED_FONT = "LiudongCJK"
+FALLBACK_FONT = "STSong-Light"  # referenced by name only: the viewer supplies the glyphs
+logger = logging.getLogger(__name__)
 TITLE = "流动人口婚育证明"
 CONTRACEPTION_ZH = {
     "not_stated": "未说明",
@@ -45,10 +63,33 @@ SEX_ZH = dict(SEX_CHOICES)
 MARITAL_ZH = dict(MARITAL_CHOICES)
 
 
+def font_file() -> Path | None:
+    """The CJK font file the certificate embeds: LIUDONG_CERTIFICATE_FONT, else the first
+    of :data:`FONT_FILES` installed."""
+    named = settings.CERTIFICATE_FONT
+    for candidate in (named, *FONT_FILES) if named else FONT_FILES:
+        if Path(candidate).is_file():
+            return Path(candidate)
+    return None
+
+
 def _font() -> str:
-    if FONT not in pdfmetrics.getRegisteredFontNames():
-        pdfmetrics.registerFont(UnicodeCIDFont(FONT))
-    return FONT
+    registered = pdfmetrics.getRegisteredFontNames()
+    if EMBEDDED_FONT in registered:
+        return EMBEDDED_FONT
+    path = font_file()
+    if path is not None:
+        # Font 0 of a collection (.ttc) is the regular face; ReportLab embeds a subset.
+        pdfmetrics.registerFont(TTFont(EMBEDDED_FONT, str(path), subfontIndex=0))
+        return EMBEDDED_FONT
+    logger.warning(
+        "No CJK TrueType font found (install fonts-wqy-microhei or set "
+        "LIUDONG_CERTIFICATE_FONT): certificates name %s without embedding it",
+        FALLBACK_FONT,
+    )
+    if FALLBACK_FONT not in registered:
+        pdfmetrics.registerFont(UnicodeCIDFont(FALLBACK_FONT))
+    return FALLBACK_FONT
 
 
 def qr_png(payload: str, *, scale: int = 8) -> bytes:
@@ -76,7 +117,9 @@ def _region_name(code: str) -> str:
 def render_pdf(certificate: Certificate) -> bytes:
     font = _font()
     buffer = io.BytesIO()
-    page = canvas.Canvas(buffer, pagesize=A4, pageCompression=1)
+    # The page's first font is ours too: ReportLab's default (Helvetica) would be listed
+    # in the page's fonts, never embedded, although nothing is drawn in it.
+    page = canvas.Canvas(buffer, pagesize=A4, pageCompression=1, initialFontName=font)
     page.setTitle(f"{TITLE} {certificate.number}")
     page.setSubject(TITLE)
     page.setCreator("Liudong")

@@ -1,5 +1,10 @@
 """`liudong export persons`: the registry back out in the import template, so that an
-export imports back unchanged."""
+export imports back unchanged.
+
+The 婚育证明编号 column names the certificate she holds: the latest one in her register
+(issued elsewhere, or here and linked), or the latest valid one this system issued her,
+whichever was issued last. A certificate issued here is the register's knowledge too: left
+out, two-way matching would count her without one."""
 
 from __future__ import annotations
 
@@ -27,10 +32,14 @@ ETHNICITY_NAME = dict(ETHNICITY_CHOICES)
 MARITAL_NAME = dict(MARITAL_CHOICES)
 REASON_NAME = dict(REASON_CHOICES)
 SEX_NAME = {"1": "男", "2": "女"}
+# Column widths of the xlsx export, in the template's column order.
+WIDTHS = (10, 6, 21, 12, 8, 10, 16, 28, 16, 28, 12, 10, 14, 24, 21, 8, 22, 12, 12, 12)
 
 
 def persons_for_export(prefix: str, *, acting_user: Actor) -> QuerySet[Person]:
     """Files registered or living under ``prefix``, bounded by the user's own scope."""
+    from liudong.certificates.models import Certificate  # the app that issues them
+
     people = Person.objects.in_scope(acting_user).active()
     return (
         people.in_region(prefix)
@@ -44,18 +53,46 @@ def persons_for_export(prefix: str, *, acting_user: Actor) -> QuerySet[Person]:
             Prefetch(
                 "held_certificates", queryset=HeldCertificate.objects.order_by("-issued_on", "-id")
             ),
+            Prefetch(
+                "certificates",
+                queryset=Certificate.objects.filter(revoked_at__isnull=True).order_by(
+                    "-issued_on", "-id"
+                ),
+                to_attr="issued_here",
+            ),
         )
     )
+
+
+class _Held:
+    """The certificate a row names: number, issuing region, issue date."""
+
+    __slots__ = ("issued_on", "issuer", "number")
+
+    def __init__(self, number: str, issuer: str, issued_on: datetime.date | None) -> None:
+        self.number, self.issuer, self.issued_on = number, issuer, issued_on
+
+
+def latest_certificate(person: Any) -> _Held | None:
+    """The certificate she holds as the export names it (see the module docstring)."""
+    held = [
+        _Held(each.number, each.issuer, each.issued_on) for each in person.held_certificates.all()
+    ]
+    held += [
+        _Held(each.number, each.issuing_region_id, each.issued_on) for each in person.issued_here
+    ]
+    if not held:
+        return None
+    return max(held, key=lambda each: each.issued_on or datetime.date.min)
 
 
 def template_rows(people: QuerySet[Any]) -> Iterator[list]:
     for person in people.iterator(chunk_size=2000):
         episode = person.open_episodes[0] if person.open_episodes else None
-        certificates = list(person.held_certificates.all())
-        certificate = certificates[0] if certificates else None
+        certificate = latest_certificate(person)
 
-        def day(value: datetime.date | None) -> str:
-            return value.isoformat() if value else ""
+        def day(value: datetime.date | None) -> datetime.date | str:
+            return value or ""  # a date cell in xlsx, ISO text in csv
 
         yield [
             person.name,
@@ -86,10 +123,11 @@ def export_persons(prefix: str, out: Path, *, file_format: str, acting_user: Act
     people = persons_for_export(prefix, acting_user=acting_user)
     count = 0
     if file_format == "xlsx":
-        from liudong.safesheet import Workbook
+        from liudong.safesheet import Workbook, lay_out
 
         workbook = Workbook(write_only=True)
         sheet = workbook.create_sheet("流动人口")
+        lay_out(sheet, CHINESE_HEADERS, widths=WIDTHS)
         sheet.append(list(CHINESE_HEADERS))
         for row in template_rows(people):
             sheet.append(row)

@@ -75,12 +75,14 @@ class ErrorsFile:
     office corrects them in Excel and imports this very file again."""
 
     def __init__(self, path: Path) -> None:
-        from liudong.safesheet import Workbook
+        from liudong.safesheet import Workbook, lay_out
 
         self.path = path
         self.workbook = Workbook(write_only=True)
         self.sheet = self.workbook.create_sheet("rejected")
-        self.sheet.append(["行号 row", *CHINESE_HEADERS, ERRORS_COLUMN])
+        header = ["行号 row", *CHINESE_HEADERS, ERRORS_COLUMN]
+        lay_out(self.sheet, header)
+        self.sheet.append(header)
 
     def add(self, row_number: int, values: dict, problems: list[dict]) -> None:
         cells = [_cell(values.get(name)) for name in FIELDS]
@@ -97,9 +99,7 @@ def _cell(value: object) -> object:
         # writes it, _xHHHH_, which the reader turns back into the character.
         return tabular.excel_escaped(value)
     if isinstance(value, datetime.datetime):
-        return value.date().isoformat()
-    if isinstance(value, datetime.date):
-        return value.isoformat()
+        return value.date()  # a date cell, as the office's file had it
     return value
 
 
@@ -359,7 +359,7 @@ class BatchWriter:
             HeldCertificate.objects.filter(
                 person_id__in=[p.pk for p in existing.values()]
             ).values_list("person_id", "number")
-        )
+        ) | _issued_to(existing.values())
         now = timezone.now()
         new_rows: list[CleanRow] = []
         changed_people: list[Person] = []
@@ -580,6 +580,18 @@ class BatchWriter:
         before.clear()
         after.clear()
         return "refused"
+
+
+def _issued_to(people: Iterable[Person]) -> set[tuple[int, str]]:
+    """(person id, number) of each certificate this node issued to one of ``people``: a
+    row naming it states what the registry knows already (an export of hers names it),
+    so importing it changes nothing and adds no record of it."""
+    from liudong.certificates.models import Certificate  # the app that defines them
+
+    ids = [person.pk for person in people]
+    if not ids:
+        return set()
+    return set(Certificate.objects.filter(person_id__in=ids).values_list("person_id", "number"))
 
 
 def _person_values(row: CleanRow) -> dict:

@@ -46,7 +46,7 @@ def service_record_rows(records: Iterable[ServiceRecord]) -> Iterable[list]:
             idnumbers.mask(record.person.id_number),
             record.person.name,
             service_type_zh(record.service_type),
-            record.date.isoformat(),
+            record.date,
             f"{record.region_id} {record.region.name}",
             record.provider.name if record.provider is not None else record.provider_name,
             "是" if record.free_of_charge else "否",
@@ -57,18 +57,17 @@ def service_record_rows(records: Iterable[ServiceRecord]) -> Iterable[list]:
 def write_service_sheet(records: QuerySet[ServiceRecord], target: SheetTarget) -> int:
     """The records as the 服务记录 workbook the command and the page share; returns the
     number of rows (the caller logs the export)."""
-    from liudong.safesheet import Workbook
+    from liudong.safesheet import Workbook, lay_out
 
     workbook = Workbook()
     sheet = workbook.active
     assert sheet is not None
     sheet.title = "服务记录"
+    lay_out(sheet, SERVICE_EXPORT_HEADERS, widths=(22, 10, 18, 12, 28, 24, 8, 24))
     sheet.append(SERVICE_EXPORT_HEADERS)
     rows = 0
     for row in service_record_rows(records.iterator(chunk_size=2000)):
         sheet.append(row)
         rows += 1
-    for letter, width in zip("ABCDEFGH", (22, 10, 18, 12, 28, 24, 8, 24), strict=True):
-        sheet.column_dimensions[letter].width = width
     workbook.save(target)
     return rows

@@ -236,8 +236,9 @@ def zh_name(names: dict, code: str) -> str:
     return next((name for name, value in names.items() if value == code), code)
 
 
-def day_text(value: datetime.date | None) -> str:
-    return value.isoformat() if value else ""
+def day_cell(value: datetime.date | None) -> datetime.date | None:
+    """A date column's cell: a date cell in the xlsx (liudong.safesheet), blank for none."""
+    return value
 
 
 def write_logged(

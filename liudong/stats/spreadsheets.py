@@ -1,16 +1,19 @@
 """The monthly report as the offices' own form: a title, the reporting unit and period,
 Chinese headers (name and unit of each indicator), one row per child region and a total
-row (合计). Rates are numbers with two decimals, so a county can sum and chart them."""
+row (合计). Rates are numbers with two decimals, so a county can sum and chart them. Laid
+out for print by liudong.safesheet: landscape A4 one page wide, the title and header rows on
+every page, the header frozen; 生成时间 in Beijing time."""
 
 from __future__ import annotations
 
+import datetime
 from pathlib import Path
 from typing import IO
 
-from openpyxl.styles import Alignment, Border, Font, PatternFill, Side
+from openpyxl.styles import Alignment, Border, Side
 from openpyxl.utils import get_column_letter
 
-from liudong.safesheet import Workbook
+from liudong.safesheet import Workbook, font, lay_out, time_text
 
 from .models import Indicator, Unit
 
@@ -47,20 +50,26 @@ def write_monthly_report(
     assert sheet is not None
     sheet.title = f"{report['period']} 月报"
     last_column = get_column_letter(len(header))
+    header_row = 4
+    lay_out(
+        sheet,
+        header,
+        header_row=header_row,
+        widths=[14, 16, *([11] * (len(header) - 2))],
+        landscape=True,
+        autofilter=False,  # a filter would leave the 合计 row summing rows it hides
+    )
+    sheet.freeze_panes = f"C{header_row + 1}"  # codes and names stay in view
     sheet.append([TITLE])
     sheet.merge_cells(f"A1:{last_column}1")
-    sheet["A1"].font = Font(size=16, bold=True)
+    sheet["A1"].font = font(size=16, bold=True)
     sheet["A1"].alignment = Alignment(horizontal="center")
     sheet.append([f"填报单位：{report['name']}（{report['region']}）"])
     sheet.merge_cells(f"A2:{get_column_letter(max(2, len(header) // 2))}2")
     sheet.append([f"统计期：{int(year)}年{int(month)}月（截至{report['period']}月末）"])
     sheet.merge_cells(f"A3:{get_column_letter(max(2, len(header) // 2))}3")
     sheet.append(header)
-    header_row = sheet.max_row
     for cell in sheet[header_row]:
-        cell.font = Font(bold=True)
-        cell.alignment = Alignment(wrap_text=True, vertical="center", horizontal="center")
-        cell.fill = PatternFill("solid", fgColor="E8EEF7")
         cell.border = BOX
     rate_columns = {index + 3 for index, i in enumerate(indicators) if i.unit != Unit.COUNT}
     for values in table_rows(report, indicators):
@@ -70,13 +79,9 @@ def write_monthly_report(
             if cell.column in rate_columns:
                 cell.number_format = "0.00"
     for cell in sheet[sheet.max_row]:
-        cell.font = Font(bold=True)
+        cell.font = font(bold=True)
     sheet.row_dimensions[header_row].height = 48
-    sheet.column_dimensions["A"].width = 14
-    sheet.column_dimensions["B"].width = 16
-    for column in range(3, len(header) + 1):
-        sheet.column_dimensions[get_column_letter(column)].width = 12
-    sheet.freeze_panes = sheet.cell(row=header_row + 1, column=3)
     sheet.append([])
-    sheet.append([f"生成时间：{report['generated_at']}　比率保留两位小数；分母为0时空白。"])
+    generated = time_text(datetime.datetime.fromisoformat(report["generated_at"]))
+    sheet.append([f"生成时间：{generated}　比率保留两位小数；分母为0时空白。"])
     workbook.save(target)

@@ -399,25 +399,25 @@ def _differences_text(differences: dict) -> str:
 
 def export_xlsx(batch: IntakeBatch, *, acting_user: Actor) -> bytes:
     """The reconciliation report as a workbook (masked ID numbers); the export is logged."""
-    from liudong.safesheet import Workbook
+    from liudong.safesheet import Workbook, lay_out
 
     workbook = Workbook(write_only=True)
     sheet = workbook.create_sheet("核对结果")
-    sheet.append(
-        [
-            "行号 row",
-            "类别 category",
-            "状态 status",
-            "姓名 name",
-            "公民身份号码 id_number",
-            "地址 address",
-            "日期 date",
-            "单位 employer",
-            "现居住地区划代码 residence_region",
-            "差异 differences",
-            "说明 note",
-        ]
-    )
+    header = [
+        "行号 row",
+        "类别 category",
+        "状态 status",
+        "姓名 name",
+        "公民身份号码 id_number",
+        "地址 address",
+        "日期 date",
+        "单位 employer",
+        "现居住地区划代码 residence_region",
+        "差异 differences",
+        "说明 note",
+    ]
+    lay_out(sheet, header, widths=(8, 12, 10, 10, 22, 28, 12, 22, 16, 36, 30))
+    sheet.append(header)
     count = 0
     rows = scoped_rows(acting_user).filter(batch=batch).order_by("row_number")
     for row in rows:
@@ -438,7 +438,9 @@ def export_xlsx(batch: IntakeBatch, *, acting_user: Actor) -> bytes:
         )
         count += 1
     problems = workbook.create_sheet("未通过的行")
-    problems.append(["行号 row", "字段 field", "问题 message"])
+    problem_header = ["行号 row", "字段 field", "问题 message"]
+    lay_out(problems, problem_header, widths=(8, 20, 60))
+    problems.append(problem_header)
     for problem in batch.rejected:
         problems.append([problem["row"], problem["field"], problem["message"]])
     buffer = io.BytesIO()

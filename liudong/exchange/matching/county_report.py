@@ -257,6 +257,11 @@ def _region_label(code: str | None, names: dict[str, str]) -> str:
     return f"{name}（{code}）" if name else (code or "（空）")
 
 
+def _county_label(code: str | None, names: dict[str, str]) -> str:
+    """A listed row's county: its name beside the code, blank for none."""
+    return _region_label(code, names) if code else ""
+
+
 def table_rows(report: dict, names: dict[str, str] | None = None) -> list[list[Any]]:
     """The listed pairs, then the total (合计); a rate without a denominator is None."""
     names = names or {}
@@ -283,35 +288,33 @@ def write_xlsx(
 ) -> None:
     """The report in the offices' form: a title, the two files, the per-pair table with its
     合计 row, then one sheet each for the rows only one register holds and for the matches.
-    Write-only, so a million-row match streams out without a cell object per row."""
-    from openpyxl.styles import Alignment, Font, PatternFill
+    Counties are named beside their codes (``names``: code -> name). Write-only, so a
+    million-row match streams out without a cell object per row; laid out for print and
+    filter by liudong.safesheet."""
+    from liudong.safesheet import Workbook, font, lay_out, time_text
 
-    from liudong.safesheet import Workbook
-
+    names = names or {}
     workbook = Workbook(write_only=True)
-    bold = Font(bold=True)
-    fill = PatternFill("solid", fgColor="E8EEF7")
-
-    def header_cells(sheet: Any, titles: Sequence[str]) -> list[WriteOnlyCell]:
-        cells = []
-        for title in titles:
-            cell = WriteOnlyCell(sheet, value=title)
-            cell.font, cell.fill = bold, fill
-            cell.alignment = Alignment(wrap_text=True, horizontal="center", vertical="center")
-            cells.append(cell)
-        return cells
+    bold = font(bold=True)
 
     sheet = workbook.create_sheet("分地区比对")
+    header = [HEADERS[key] for key in KEYS]
+    lay_out(
+        sheet,
+        header,
+        header_row=5,
+        widths=[24, 24, *([11] * (len(header) - 2))],
+        landscape=True,
+        autofilter=False,  # a filter would leave the 合计 row summing rows it hides
+    )
     title = WriteOnlyCell(sheet, value=TITLE)
-    title.font = Font(size=16, bold=True)
+    title.font = font(size=16, bold=True)
     sheet.append([title])
     sheet.append([f"流出登记册（户籍地）：{outflow_name}，{report['rows']['outflow']} 行"])
     sheet.append([f"流入登记册（居住地）：{inflow_name}，{report['rows']['inflow']} 行"])
     scope = f"本单位区划 {report['region']} 涉及的地区对" if report["region"] else "全部地区对"
     sheet.append([f"范围：{scope}；匹配阈值 {threshold}"])
-    sheet.column_dimensions["A"].width = 24
-    sheet.column_dimensions["B"].width = 24
-    sheet.append(header_cells(sheet, [HEADERS[key] for key in KEYS]))
+    sheet.append(header)
     rate_columns = {index for index, key in enumerate(KEYS) if key in RATES}
     for values in table_rows(report, names):
         cells = []
@@ -333,28 +336,47 @@ def write_xlsx(
                 f"仅居住地有 {outside['only_inflow']}），不列明细。"
             ]
         )
-    when = (generated_at or datetime.datetime.now()).strftime("%Y-%m-%d %H:%M")
+    when = time_text(generated_at or datetime.datetime.now(datetime.UTC))
     sheet.append([f"生成时间：{when}　比率保留两位小数；分母为0时空白。身份号码已脱敏。"])
 
     person_headers = ["行号", "姓名", "公民身份号码", "户籍地（县）", "现居住地（县）"]
     for name, key in (("仅户籍地有", "outflow_unmatched"), ("仅居住地有", "inflow_unmatched")):
         listing = workbook.create_sheet(name)
-        listing.append(header_cells(listing, person_headers))
+        lay_out(listing, person_headers, widths=(8, 10, 22, 26, 26))
+        listing.append(person_headers)
         for item in report[key]:
             listing.append(
                 [
                     item["row"],
                     item["name"],
                     item["id_number"],
-                    item["household_region"],
-                    item["residence_region"],
+                    _county_label(item["household_region"], names),
+                    _county_label(item["residence_region"], names),
                 ]
             )
     pairs = workbook.create_sheet("匹配对")
-    pairs.append(header_cells(pairs, ["流出登记册行号", "流入登记册行号", "得分"]))
+    pair_headers = ["流出登记册行号", "流入登记册行号", "得分"]
+    lay_out(pairs, pair_headers)
+    pairs.append(pair_headers)
     for item in report["matches"]:
         pairs.append([item["outflow_row"], item["inflow_row"], item["score"]])
     workbook.save(target)
+
+
+def county_codes(report: dict) -> set[str]:
+    """Every county code the report names: its pairs' and its listed rows'."""
+    codes = {
+        item[key]
+        for item in report["summary"]
+        for key in ("outflow_region", "inflow_region")
+        if item[key]
+    }
+    for key in ("outflow_unmatched", "inflow_unmatched"):
+        for item in report[key]:
+            codes.update(
+                code for code in (item["household_region"], item["residence_region"]) if code
+            )
+    return codes
 
 
 def render_table(report: dict, *, names: dict[str, str] | None = None) -> str:

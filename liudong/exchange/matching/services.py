@@ -137,7 +137,7 @@ def run_match(
     report = county_report.build_report(
         outflow_records, inflow_records, result, region=acting_user.region_id
     )
-    codes = [e[k] for e in report["summary"] for k in ("outflow_region", "inflow_region")]
+    codes = county_report.county_codes(report)
     report_id = secrets.token_hex(_ID_LENGTH // 2)
     stored = {
         "id": report_id,

@@ -478,6 +478,11 @@ def test_report_and_xlsx_mask_id_numbers_and_the_export_is_logged(tmp_path, town
     book = load_workbook(io.BytesIO(data))
     cells = [c for row in book["核对结果"].iter_rows(values_only=True) for c in row]
     assert idnumbers.mask(NEWCOMER) in cells and NEWCOMER not in cells
+    # Printable and filterable (issue 16 item 5); the date is a date cell, the ID text.
+    sheet = book["核对结果"]
+    assert sheet.freeze_panes == "A2" and sheet.print_title_rows == "$1:$1"
+    assert sheet.page_setup.orientation == "landscape" and sheet.auto_filter.ref
+    assert sheet["G2"].is_date and sheet["E2"].number_format == "@"
     assert AuditEntry.objects.filter(action="export", object_id=str(batch.pk)).exists()
 
 

@@ -145,6 +145,7 @@ def test_a_reader_sees_the_pairs_touching_their_region_and_only_counts_of_the_re
     assert len(report["summary"]) == 3 and report["outside"]["pairs"] == 0
 
 
+@pytest.mark.django_db
 def test_the_command_prints_a_table_with_the_total(tmp_path):
     outflow_path, inflow_path = registers(tmp_path)
     out = io.StringIO()
@@ -152,8 +153,10 @@ def test_the_command_prints_a_table_with_the_total(tmp_path):
     printed = out.getvalue()
     assert "居住地登记率" in printed and "合计" in printed
     assert "75.00" in printed and "60.00" in printed and "33.33" in printed
+    assert "三台县（510722）" in printed  # the county named beside its code
 
 
+@pytest.mark.django_db
 def test_the_command_writes_the_report_as_xlsx(tmp_path):
     outflow_path, inflow_path = registers(tmp_path)
     target = tmp_path / "report.xlsx"
@@ -177,6 +180,19 @@ def test_the_command_writes_the_report_as_xlsx(tmp_path):
     assert [r[0] for r in only_out] == [5, 6]
     assert all("********" in r[2] for r in only_out)
     assert len(list(workbook["匹配对"].values)) == 1 + 3
+    # Counties are named beside their codes, in the table and in the listings.
+    assert ("三台县（510722）", "西湖区（330106）") in [r[:2] for r in rows[5:]]
+    assert only_out[0][3] == "三台县（510722）"
+    # Printable: landscape A4 one page wide, title and header rows on every page.
+    table = workbook["分地区比对"]
+    assert table.page_setup.orientation == "landscape"
+    assert (table.page_setup.fitToWidth, table.page_setup.fitToHeight) == (1, 0)
+    assert table.sheet_properties.pageSetUpPr.fitToPage
+    assert table.print_title_rows == "$1:$5" and table.freeze_panes == "A6"
+    listing = workbook["仅户籍地有"]
+    assert listing.print_title_rows == "$1:$1" and listing.freeze_panes == "A2"
+    assert listing.auto_filter.ref == "A1:E3"
+    assert listing["C2"].number_format == "@"  # ID numbers stay text when edited
 
 
 def test_xlsx_without_out_is_refused(tmp_path):

@@ -413,3 +413,24 @@ def test_the_importers_columns_cover_the_models():
     assert set(importing.PERSON_COLUMNS_DB) - {"id"} == columns(Person)
     assert set(importing.EPISODE_COLUMNS_DB) == columns(ResidenceEpisode)
     assert set(importing.CERTIFICATE_COLUMNS_DB) == columns(HeldCertificate)
+
+
+@pytest.mark.parametrize("field", ["id_number", "spouse_id_number"])
+def test_an_id_number_a_spreadsheet_made_a_float_is_refused_alike(tmp_path, villages, field):
+    """421125198207066532 typed into Excel becomes 4.21125198207066E+17, read back as
+    421125198207067008: its digits are lost, for her own number and her spouse's alike."""
+    spouse = make("421125", datetime.date(1982, 7, 6), 653, "1")
+    workbook = Workbook()
+    sheet = workbook.active
+    sheet.append(list(CHINESE_HEADERS))
+    row = person(spouse_id_number=spouse)
+    row[field] = float(row[field])
+    sheet.append([row[f] for f in FIELDS])
+    path = tmp_path / "float.xlsx"
+    workbook.save(path)
+
+    _status, summary, _ = run(str(path))
+
+    assert summary["imported"] == 0 and not Person.objects.exists()
+    assert [(p["row"], p["field"]) for p in summary["rejected"]] == [(2, field)]
+    assert "lost its last digits" in summary["rejected"][0]["message"]

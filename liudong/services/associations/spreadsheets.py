@@ -20,7 +20,7 @@ from liudong.services.models import (
 from liudong.services.spreadsheets import (
     Sheet,
     SheetTarget,
-    day_text,
+    day_cell,
     find_person,
     parse_date,
     parse_optional_count,
@@ -78,8 +78,8 @@ def write_members(branch: AssociationBranch, target: SheetTarget, *, acting_user
             idnumbers.mask(m.person.id_number),
             m.person.name,
             str(m.get_role_display()),
-            day_text(m.joined_on),
-            day_text(m.left_on),
+            day_cell(m.joined_on),
+            day_cell(m.left_on),
         ]
         for m in memberships
     )
@@ -132,7 +132,7 @@ def import_branches(path: Path, *, acting_user: Actor, commit: bool = True) -> I
 
 def branch_rows(branches: Iterable[AssociationBranch]) -> Iterable[list]:
     for branch in branches:
-        yield [branch.name, branch.region_id, branch.place, day_text(branch.founded_on)]
+        yield [branch.name, branch.region_id, branch.place, day_cell(branch.founded_on)]
 
 
 ASSOCIATION_ACTIVITY_COLUMNS = {
@@ -175,7 +175,7 @@ def import_association_activities(
 
 def association_activity_rows(activities: Iterable[AssociationActivity]) -> Iterable[list]:
     for activity in activities:
-        yield [day_text(activity.date), activity.title, activity.participants_count, activity.notes]
+        yield [day_cell(activity.date), activity.title, activity.participants_count, activity.notes]
 
 
 BRANCH_SHEET = Sheet(

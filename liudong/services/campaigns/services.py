@@ -393,17 +393,16 @@ def write_summary_xlsx(
 ) -> None:
     """The summary as xlsx: a title row, the period, one row per region and a total row.
     Every export is logged (DESIGN.md §2 principle 2)."""
-    from openpyxl.styles import Font
-
-    from liudong.safesheet import Workbook
+    from liudong.safesheet import Workbook, font, lay_out
 
     campaign = summary.campaign
     workbook = Workbook()
     sheet = workbook.active
     assert sheet is not None
     sheet.title = "活动汇总"
+    lay_out(sheet, SUMMARY_HEADER, header_row=3, widths=(16, 20, 10, 10, 12, 18), autofilter=False)
     sheet.append([f"{campaign.name} 宣传服务活动汇总表"])
-    sheet["A1"].font = Font(bold=True, size=14)
+    sheet["A1"].font = font(bold=True, size=14)
     sheet.append(
         [
             f"活动期间：{campaign.starts_on.isoformat()} 至 {campaign.ends_on.isoformat()}",
@@ -426,8 +425,8 @@ def write_summary_xlsx(
     sheet.append(
         ["合计", "", total.activities, total.participants, total.materials, total.contraceptives]
     )
-    for letter, width in zip("ABCDEF", (16, 20, 10, 10, 12, 18), strict=True):
-        sheet.column_dimensions[letter].width = width
+    for cell in sheet[sheet.max_row]:
+        cell.font = font(bold=True)
     workbook.save(target)
     audit.record(
         Action.EXPORT,

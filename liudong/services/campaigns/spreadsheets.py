@@ -23,7 +23,7 @@ from liudong.services.models import (
 from liudong.services.spreadsheets import (
     Cell,
     Sheet,
-    day_text,
+    day_cell,
     one_of,
     parse_choice,
     parse_count,
@@ -158,8 +158,8 @@ def campaign_rows(campaigns: Iterable[Campaign]) -> Iterable[list]:
         yield [
             campaign.name,
             zh_name(CAMPAIGN_KIND_ZH, campaign.kind),
-            day_text(campaign.starts_on),
-            day_text(campaign.ends_on),
+            day_cell(campaign.starts_on),
+            day_cell(campaign.ends_on),
             "、".join(sorted(region.code for region in campaign.regions.all())),
             campaign.organiser_region_id,
             campaign.description,
@@ -173,7 +173,7 @@ def activity_rows(activities: Iterable[Activity]) -> Iterable[list]:
     """A campaign's activities in the columns ``import_activities`` reads."""
     for activity in activities:
         counts = [getattr(activity, name) for name in COUNT_FIELDS]
-        yield [day_text(activity.date), activity.place, activity.region_id, *counts]
+        yield [day_cell(activity.date), activity.place, activity.region_id, *counts]
 
 
 CAMPAIGN_SHEET = Sheet(CAMPAIGN_HEADER, campaign_rows, "专项活动", "campaigns", Campaign)

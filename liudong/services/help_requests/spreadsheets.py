@@ -27,7 +27,7 @@ from liudong.services.spreadsheets import (
     SheetTarget,
     by_number,
     check_same_person,
-    day_text,
+    day_cell,
     find_person,
     one_of,
     parse_choice,
@@ -89,11 +89,11 @@ def help_request_rows(requests: Iterable[HelpRequest]) -> Iterable[list]:
             item.region_id,
             zh_name(HELP_CATEGORY_ZH, item.category),
             zh_name(HELP_STATUS_ZH, item.status),
-            day_text(item.received_on),
-            day_text(item.deadline),
+            day_cell(item.received_on),
+            day_cell(item.deadline),
             item.handler.get_full_name() or item.handler.username if item.handler else "",
             item.outcome,
-            day_text(item.resolved_on),
+            day_cell(item.resolved_on),
             item.pk,
         ]
 

@@ -88,6 +88,11 @@ def export(tmp_path: Path, sheet: str, records, user, **kwargs) -> Path:
     return path
 
 
+def as_cell(day: datetime.date) -> datetime.datetime:
+    """A date as openpyxl reads a date cell back."""
+    return datetime.datetime.combine(day, datetime.time())
+
+
 def rows_of(path_or_bytes) -> list[tuple]:
     source = io.BytesIO(path_or_bytes) if isinstance(path_or_bytes, bytes) else path_or_bytes
     return [tuple(row) for row in load_workbook(source).active.iter_rows(values_only=True)]
@@ -319,7 +324,8 @@ def test_follow_up_worklist_export_filled_in_and_imported_back(
     assert rows[0] == tuple(record_sheets.FOLLOW_UP_HEADER)
     assert len(rows) == 2
     assert rows[1][0] == idnumbers.mask(resident_a.id_number)
-    assert rows[1][2:5] == ("产后访视", DAY.isoformat(), due.due_on.isoformat())
+    # Dates are date cells (issue 16 item 5), read back by openpyxl as datetimes.
+    assert rows[1][2:5] == ("产后访视", as_cell(DAY), as_cell(due.due_on))
     assert rows[1][5] in (None, "")  # 完成日期, to fill in
     assert "恢复良好" not in str(rows)  # never the service's result
     assert AuditEntry.objects.filter(action="export", object_type="services.followup").exists()
@@ -493,7 +499,7 @@ def test_association_activities_import_export_round_trip(
         reverse("services:branch_activity_export", args=[branch_a.pk])
     )
     rows = rows_of(response.content)
-    assert rows[1] == (DAY.isoformat(), "会员座谈会", 25, "在社区活动室")
+    assert rows[1] == (as_cell(DAY), "会员座谈会", 25, "在社区活动室")
     entry = AuditEntry.objects.get(action="export", object_id=str(branch_a.pk))
     assert entry.region == BEISHAN and entry.detail["rows"] == 1
     exported = tmp_path / "activities.xlsx"

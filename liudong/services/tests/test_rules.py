@@ -174,6 +174,10 @@ def test_summary_xlsx_has_the_chinese_title(tmp_path, county_admin, township_a, 
     assert [c.value for c in sheet[3]][:3] == ["行政区划代码", "行政区划", "活动次数"]
     last = [c.value for c in sheet[sheet.max_row]]
     assert last[0] == "合计" and last[3] == 3
+    # Printable (issue 16 item 5): title and header rows on every page, one page wide.
+    assert sheet.print_title_rows == "$1:$3" and sheet.freeze_panes == "A4"
+    assert sheet.sheet_properties.pageSetUpPr.fitToPage and sheet.page_setup.fitToWidth == 1
+    assert sheet["A1"].font.name == "宋体" and sheet["A1"].font.b
     assert AuditEntry.objects.filter(action="export", object_id=str(campaign.pk)).exists()
 
 

@@ -77,9 +77,12 @@ class Command(LiudongCommand):
             return
         outflow_name, inflow_name = Path(options["outflow"]).name, Path(options["inflow"]).name
         if self.format in ("table", "xlsx"):
+            from liudong.exchange.matching.services import county_names
+
             report = match_report.build_report(outflow, inflow, result)
+            names = county_names(match_report.county_codes(report))
             if self.format == "table":
-                self.stdout.write(match_report.render_table(report))
+                self.stdout.write(match_report.render_table(report, names=names))
                 return
             match_report.write_xlsx(
                 report,
@@ -87,6 +90,7 @@ class Command(LiudongCommand):
                 outflow_name=outflow_name,
                 inflow_name=inflow_name,
                 threshold=threshold,
+                names=names,
             )
             self.stdout.write(f"wrote {options['out']}")
             return
