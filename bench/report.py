@@ -411,9 +411,8 @@ def replicate(base: int, n: int) -> float:
     they hold (stays, certificates, certificates held, services, children), so a registry
     of ten million takes minutes in SQL rather than most of an hour in Python. Copy k of
     a row has its id shifted by k times its table's largest id, its person by k * base;
-    each copy of a person has an ID number of its own (sequence + 100 * k, which keeps its
-    parity and so the sex, with the check character computed again, as bench/search.py's
-    copies do), and each certificate number a suffix. Every figure of the copy is
+    each copy of a person has an ID number of its own (below), and each certificate
+    number a suffix. Every figure of the copy is
     ``n / base`` times the first ``base`` persons' (same regions, dates and families).
     The secondary indexes are dropped for the copy and built again after. Seconds."""
     from django.db import connection, transaction
@@ -429,7 +428,11 @@ def replicate(base: int, n: int) -> float:
         "services_servicerecord": {"person_id"},
         "people_child": {"parent_id"},
     }
-    new_id_number = "left({c}, 14) || lpad((substr({c}, 15, 3)::int + 100 * k)::text, 3, '0')"
+    # A copy's ID number: 9 (no province's first digit) and its person's new id, so no two
+    # can meet (a sequence shifted within one birth date could meet a real one); figures
+    # read the birth date and sex columns, never the number.
+    new_id_number = "pg_temp.with_check('9' || lpad(({c} + k * BASE)::text, 16, '0'))"
+    new_id_number = new_id_number.replace("BASE", str(base))
     with transaction.atomic(), connection.cursor() as cursor:
         cursor.execute("SET LOCAL maintenance_work_mem = '512MB'")
         # The foreign keys are checked at each insert rather than at the commit: deferred
@@ -458,9 +461,7 @@ def replicate(base: int, n: int) -> float:
             shifted = {"id": f"t.id + k * {step}"}
             shifted.update({c: f"t.{c} + k * {base}" for c in by_person})
             if table == "people_person":
-                shifted["id_number"] = (
-                    "pg_temp.with_check(" + new_id_number.format(c="t.id_number") + ")"
-                )
+                shifted["id_number"] = new_id_number.format(c="t.id")
                 only = f"t.id <= {base}"
             elif table == "people_child":
                 only = f"t.parent_id <= {base}"
@@ -468,9 +469,7 @@ def replicate(base: int, n: int) -> float:
                 only = f"t.person_id <= {base}"
             if table == "certificates_certificate":
                 shifted["number"] = "t.number || '-' || k"
-                shifted["id_number"] = (
-                    "pg_temp.with_check(" + new_id_number.format(c="t.id_number") + ")"
-                )
+                shifted["id_number"] = new_id_number.format(c="t.person_id")
             cursor.execute(
                 f"INSERT INTO {table} ({', '.join(columns)})"
                 f" SELECT {', '.join(shifted.get(c, 't.' + c) for c in columns)}"
