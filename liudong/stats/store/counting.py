@@ -26,7 +26,7 @@ from liudong import bulk
 from liudong.regions.codes import MAX_CODE_LENGTH, subtree_bounds
 from liudong.stats import definitions
 from liudong.stats.definitions import Count
-from liudong.stats.engine import GroupKey, Period, evaluate_counts
+from liudong.stats.engine import GroupKey, Period, evaluate_periods
 
 from .models import StoreCell, StoredCount, StoredMonth
 
@@ -68,18 +68,19 @@ def register(counts: Iterable[Count]) -> dict[Count, StoredCount]:
 Cell = tuple[int, str, str, float]  # count id, month, key, value
 
 
-def compute(counts: list[StoredCount], region: str, period: Period) -> list[Cell]:
-    """The cells of ``region``'s subtree for one month, from the engine."""
-    if not counts:
+def compute(counts: list[StoredCount], region: str, periods: list[Period]) -> list[Cell]:
+    """The cells of ``region``'s subtree for some months, from the engine (one grouped
+    query per population for many months: engine.evaluate_periods)."""
+    if not counts or not periods:
         return []
     by_count = {count_of(s.key): s for s in counts}
-    counted = evaluate_counts(
-        list(by_count), region=region, period=period, child_length=MAX_CODE_LENGTH
+    counted = evaluate_periods(
+        list(by_count), region=region, periods=periods, child_length=MAX_CODE_LENGTH
     )
-    month = str(period)
     return [
-        (by_count[count].pk, month, key, value)
-        for count, groups in counted.items()
+        (by_count[count].pk, str(period), key, value)
+        for period, figures in counted.items()
+        for count, groups in figures.items()
         for key, value in groups.items()
     ]
 
@@ -97,7 +98,7 @@ def replace(counts: list[StoredCount], region: str, months: list[str], cells: li
 
 def recount(counts: list[StoredCount], region: str, months: list[str]) -> int:
     """Recount ``region``'s subtree for ``months`` in one transaction."""
-    cells = [c for month in months for c in compute(counts, region, period_of(month))]
+    cells = compute(counts, region, [period_of(m) for m in months])
     with transaction.atomic():
         return replace(counts, region, months, cells)
 
@@ -114,12 +115,18 @@ def build_month(period: Period, regions: Iterable[str] = ("",)) -> int:
     return written
 
 
-def build_counts(counts: list[StoredCount]) -> int:
-    """Fill counts not ready for every stored month, then mark them ready."""
-    written = 0
-    for month in StoredMonth.objects.order_by("month").values_list("month", flat=True):
-        written += recount(counts, "", [month])
-    StoredCount.objects.filter(pk__in=[c.pk for c in counts]).update(ready=True)
+def build_counts(counts: list[StoredCount], months: list[str] | None = None) -> int:
+    """Fill counts not ready for ``months`` (every stored month by default); marks them
+    ready when no stored month is left without them (the caller says so by passing
+    none, or the last ones)."""
+    if months is None:
+        months = list(StoredMonth.objects.order_by("month").values_list("month", flat=True))
+        done = True
+    else:
+        done = False
+    written = recount(counts, "", months) if months else 0
+    if done:
+        StoredCount.objects.filter(pk__in=[c.pk for c in counts]).update(ready=True)
     return written
 
 
