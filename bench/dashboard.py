@@ -92,7 +92,9 @@ def ensure_registry(n: int) -> dict:
         log(f"reusing the registry of {n:,} persons (+{there - n} arrivals of earlier runs)")
         figures["reused"] = True
     else:
-        assert there == 0, f"{there:,} persons in the bench database: run without --reuse"
+        assert there == 0, (
+            f"{there:,} persons in the bench database: an unfinished build: drop the database"
+        )
         load_divisions()
         registry = Registry(vendor, expected=n * 2)
         log(f"building {n:,} persons")
