@@ -439,6 +439,25 @@ def test_stats_rebuild_of_a_region_puts_its_cells_right(on, villages):
     assert_store_equals_live(regions=["330106"])
 
 
+def test_a_recount_writes_only_the_cells_that_differ(on, villages):
+    import io
+
+    from django.core.management import call_command
+
+    resident()
+    store.refresh()
+    before = dict(StoreCell.objects.values_list("id", "value"))
+    StoreCell.objects.filter(month="2026-10", key=VILLAGE_A).update(value=9)  # wrong figures
+    stray = StoreCell.objects.create(
+        count=StoredCount.objects.first(), month="2026-10", key="330106002999", value=1
+    )
+    call_command("stats_rebuild", "--region", "330106", stdout=io.StringIO())
+    after = dict(StoreCell.objects.values_list("id", "value"))
+    assert stray.pk not in after  # a cell the engine no longer gives goes
+    assert after == before  # the same rows (none deleted and written again), put right
+    assert_store_equals_live(regions=["330106"])
+
+
 def test_stats_rebuild_waits_for_no_one(on, villages):
     import io
 
