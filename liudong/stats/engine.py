@@ -244,7 +244,9 @@ class _Rows:
     condition: Callable[[Term], Q]
 
 
-def _in_periods(field: str, start: Callable[[Period], datetime.date]) -> Callable:
+def _in_periods(
+    field: str, start: Callable[[Period], datetime.date]
+) -> tuple[Callable[[Term], Q], Callable[[list[Term]], Q]]:
     """The window and span of a population counted from ``start(period)`` to the
     period's last day, by the date in ``field``."""
 
