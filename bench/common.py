@@ -9,6 +9,7 @@ import contextlib
 import json
 import os
 import platform
+import shutil
 import sys
 import tempfile
 import time
@@ -41,11 +42,25 @@ def arguments(description: str) -> argparse.Namespace:
 
 
 @contextlib.contextmanager
-def fresh_django(args):
-    """Point Django at a new empty database, migrate it, yield, then drop it."""
+def fresh_django(args, keep_as: str | None = None, folder: Path | None = None):
+    """Point Django at a database of the benchmark's own, migrate it, yield, then drop it.
+
+    ``keep_as``: the name of the database a run with ``--reuse`` keeps (created when
+    missing, else used as it is, and kept afterwards): liudong_bench_dash_<N>,
+    liudong_bench_search_<N>. On SQLite the kept database is the file in ``folder``
+    (LIUDONG_VAR_DIR, default <tmp>/<keep_as>), which also holds the audit key. Without
+    ``--reuse`` (or ``keep_as``), a throw-away database and var folder, dropped at the
+    end whatever happens. The environment is left set, so the servers and workers a
+    benchmark starts use the same database."""
     sys.path.insert(0, str(ROOT))
-    folder = tempfile.mkdtemp(prefix="liudong-bench-")
-    os.environ["LIUDONG_VAR_DIR"] = folder
+    keep = bool(keep_as and getattr(args, "reuse", False))
+    if keep:
+        assert keep_as is not None
+        folder = folder or Path(tempfile.gettempdir()) / keep_as
+        folder.mkdir(parents=True, exist_ok=True)
+    else:
+        folder = Path(tempfile.mkdtemp(prefix="liudong-bench-"))
+    os.environ["LIUDONG_VAR_DIR"] = str(folder)
     os.environ["LIUDONG_SECRET_KEY"] = "bench"  # noqa: S105 (a throw-away database)
     os.environ["DJANGO_SETTINGS_MODULE"] = "liudong.settings"
     dropper = None
@@ -55,9 +70,11 @@ def fresh_django(args):
 
         cfg = dj_database_url.parse(args.pg_url)
         params = {"host": cfg["HOST"], "port": cfg["PORT"], "user": cfg["USER"]}
-        name = f"liudong_bench_{uuid.uuid4().hex[:8]}"
+        name = keep_as if keep else f"liudong_bench_{uuid.uuid4().hex[:8]}"
         with psycopg.connect(dbname="postgres", autocommit=True, **params) as admin:
-            admin.execute(f'CREATE DATABASE "{name}"')
+            found = admin.execute("SELECT 1 FROM pg_database WHERE datname = %s", [name])
+            if found.fetchone() is None:
+                admin.execute(f'CREATE DATABASE "{name}"')
         os.environ["DATABASE_URL"] = f"postgres://{cfg['USER']}@{cfg['HOST']}:{cfg['PORT']}/{name}"
 
         def dropper():
@@ -77,8 +94,10 @@ def fresh_django(args):
         from django.db import connections
 
         connections.close_all()
-        if dropper:
-            dropper()
+        if not keep:
+            if dropper:
+                dropper()
+            shutil.rmtree(folder, ignore_errors=True)
 
 
 def timed(function, *args, **kwargs) -> tuple[float, object]:

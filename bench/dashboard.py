@@ -39,7 +39,6 @@ import importlib.util
 import json
 import os
 import re
-import shutil
 import signal
 import socket
 import subprocess
@@ -48,7 +47,7 @@ import time
 from collections.abc import Iterator
 from pathlib import Path
 
-from common import ROOT, argument_parser, report
+from common import ROOT, argument_parser, fresh_django, report
 from report import PERIOD, Registry, log, replicate, table_sizes
 
 REGIONS = (("province", "33"), ("county", "330106"))
@@ -69,55 +68,10 @@ def var_dir(args, n: int) -> Path:
 
 @contextlib.contextmanager
 def kept_django(args, n: int) -> Iterator[None]:
-    """Django pointed at the bench database of N persons (created when missing; dropped
-    first unless --reuse, and dropped afterwards unless --reuse), migrated. The
-    environment is left set, so the servers and workers this script starts use it too."""
-    sys.path.insert(0, str(ROOT))
-    folder = var_dir(args, n)
-    if not args.reuse:
-        shutil.rmtree(folder, ignore_errors=True)
-    folder.mkdir(parents=True, exist_ok=True)
-    os.environ["LIUDONG_VAR_DIR"] = str(folder)
-    os.environ["LIUDONG_SECRET_KEY"] = "bench"  # noqa: S105 (a throw-away database)
-    os.environ["DJANGO_SETTINGS_MODULE"] = "liudong.settings"
-    dropper = None
-    if args.db == "postgres":
-        import dj_database_url
-        import psycopg
-
-        cfg = dj_database_url.parse(args.pg_url)
-        params = {"host": cfg["HOST"], "port": cfg["PORT"], "user": cfg["USER"]}
-        name = f"liudong_bench_dash_{n}"
-
-        def dropper():
-            with psycopg.connect(dbname="postgres", autocommit=True, **params) as admin:
-                admin.execute(f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)')
-
-        if not args.reuse:
-            dropper()
-        with psycopg.connect(dbname="postgres", autocommit=True, **params) as admin:
-            found = admin.execute("SELECT 1 FROM pg_database WHERE datname = %s", [name])
-            if found.fetchone() is None:
-                admin.execute(f'CREATE DATABASE "{name}"')
-        os.environ["DATABASE_URL"] = f"postgres://{cfg['USER']}@{cfg['HOST']}:{cfg['PORT']}/{name}"
-    else:
-        os.environ.pop("DATABASE_URL", None)
-    import django
-
-    django.setup()
-    from django.core.management import call_command
-
-    call_command("migrate", verbosity=0)
-    try:
+    """Django pointed at the bench database of N persons (with --reuse: kept, and built
+    once), migrated (common.fresh_django)."""
+    with fresh_django(args, keep_as=f"liudong_bench_dash_{n}", folder=var_dir(args, n)):
         yield
-    finally:
-        from django.db import connections
-
-        connections.close_all()
-        if not args.reuse:
-            if dropper:
-                dropper()
-            shutil.rmtree(folder, ignore_errors=True)
 
 
 def ensure_registry(n: int, copy_from: int = 0) -> dict:
@@ -140,7 +94,9 @@ def ensure_registry(n: int, copy_from: int = 0) -> dict:
         log(f"reusing the registry of {n:,} persons (+{there - n} arrivals of earlier runs)")
         figures["reused"] = True
     else:
-        assert there == 0, f"{there:,} persons in the bench database: run without --reuse"
+        assert there == 0, (
+            f"{there:,} persons in the bench database: an unfinished build: drop the database"
+        )
         load_divisions()
         registry = Registry(vendor, expected=n * 2)
         built = copy_from if copy_from and vendor == "postgresql" else n

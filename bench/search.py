@@ -23,14 +23,11 @@ from __future__ import annotations
 import datetime
 import os
 import random
-import shutil
 import statistics
 import sys
-import tempfile
 import time
-from pathlib import Path
 
-from common import ROOT, argument_parser, report
+from common import argument_parser, fresh_django, report
 
 SEED = 15
 BASE = 1_000_000  # PostgreSQL builds past this by copying it in SQL (replicate)
@@ -48,52 +45,6 @@ EPISODE = ("id", "person_id", "region_id", "arrival_date")
 
 def log(text: str) -> None:
     print(f"[{time.strftime('%H:%M:%S')}] {text}", file=sys.stderr, flush=True)
-
-
-def setup_django(args, n: int) -> None:
-    """Point Django at the benchmark's database (fresh, or the kept one with --reuse)."""
-    sys.path.insert(0, str(ROOT))
-    name = f"liudong_bench_search_{n}"
-    folder = Path(tempfile.gettempdir()) / name
-    if not args.reuse:
-        folder = Path(tempfile.mkdtemp(prefix="liudong-bench-search-"))
-    folder.mkdir(parents=True, exist_ok=True)
-    os.environ["LIUDONG_VAR_DIR"] = str(folder)
-    os.environ["LIUDONG_SECRET_KEY"] = "bench"  # noqa: S105 (a throw-away database)
-    os.environ["DJANGO_SETTINGS_MODULE"] = "liudong.settings"
-    args.cleanup = None
-    if args.db == "postgres":
-        import dj_database_url
-        import psycopg
-
-        cfg = dj_database_url.parse(args.pg_url)
-        params = {"host": cfg["HOST"], "port": cfg["PORT"], "user": cfg["USER"]}
-        if not args.reuse:
-            name = f"{name}_{os.getpid()}"
-        with psycopg.connect(dbname="postgres", autocommit=True, **params) as admin:
-            exists = admin.execute(
-                "SELECT 1 FROM pg_database WHERE datname = %s", [name]
-            ).fetchone()
-            if not exists:
-                admin.execute(f'CREATE DATABASE "{name}"')
-        os.environ["DATABASE_URL"] = f"postgres://{cfg['USER']}@{cfg['HOST']}:{cfg['PORT']}/{name}"
-
-        def drop() -> None:
-            with psycopg.connect(dbname="postgres", autocommit=True, **params) as admin:
-                admin.execute(f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)')
-
-        if not args.reuse:
-            args.cleanup = drop
-    else:
-        os.environ.pop("DATABASE_URL", None)
-        if not args.reuse:
-            args.cleanup = lambda: shutil.rmtree(folder, ignore_errors=True)
-    import django
-
-    django.setup()
-    from django.core.management import call_command
-
-    call_command("migrate", verbosity=0)
 
 
 def built(n: int) -> bool:
@@ -496,8 +447,7 @@ def main() -> None:
     parser.add_argument("--reuse", action="store_true", help="keep and reuse the database")
     args = parser.parse_args()
     n = 10_000_000 if args.large else args.n or 1_000_000
-    setup_django(args, n)
-    try:
+    with fresh_django(args, keep_as=f"liudong_bench_search_{n}"):
         from django.db import connection
 
         from liudong.people.models import Person
@@ -532,12 +482,6 @@ def main() -> None:
         figures.update(api_times(users, terms))
         figures["load_average_after"] = round(os.getloadavg()[0], 2)
         report(f"search-{n}", args, figures)
-    finally:
-        from django.db import connections
-
-        connections.close_all()
-        if args.cleanup:
-            args.cleanup()
 
 
 if __name__ == "__main__":

@@ -22,7 +22,7 @@ import contextlib
 import dataclasses
 import datetime
 from collections import defaultdict
-from collections.abc import Iterable, Iterator, Sequence
+from collections.abc import Callable, Iterable, Iterator, Sequence
 from typing import Any
 
 from django.db import connection, transaction
@@ -43,7 +43,7 @@ from liudong.certificates.models import Certificate
 from liudong.exchange.models import AssistanceRequest
 from liudong.people.models import Child, HeldCertificate, ResidenceEpisode
 from liudong.people.template import MARRIED_CODES
-from liudong.regions.codes import subtree_q
+from liudong.regions.codes import MAX_CODE_LENGTH, subtree_q
 from liudong.regions.models import Level, Region
 from liudong.services.models import ServiceRecord
 
@@ -107,15 +107,17 @@ def _districts(prefix: str) -> list[str]:
     )
 
 
-def stays_on(
-    day: datetime.date | OuterRef, *, prefix: str, region_field: str, districts: list[str]
-) -> QuerySet:
-    """Floating stays covering ``day`` (a date or an OuterRef), ``region_field`` under
-    ``prefix``; merged-away files are not counted."""
+def covering(day: datetime.date | OuterRef) -> Q:
+    """A stay covers ``day``: begun on or before it and not ended by it."""
+    return Q(arrival_date__lte=day) & (Q(departure_date__isnull=True) | Q(departure_date__gt=day))
+
+
+def floating_stays(*, prefix: str, region_field: str, districts: list[str]) -> QuerySet:
+    """Floating stays (on any day), ``region_field`` under ``prefix``; merged-away files
+    are not counted."""
     stays = (
         ResidenceEpisode.objects.filter(subtree_q(prefix, region_field))
-        .filter(arrival_date__lte=day, person__merged_into__isnull=True)
-        .filter(Q(departure_date__isnull=True) | Q(departure_date__gt=day))
+        .filter(person__merged_into__isnull=True)
         .alias(
             household_county=Substr("person__household_region_id", 1, 6),
             residence_county=Substr("region_id", 1, 6),
@@ -132,6 +134,16 @@ def stays_on(
             residence_county__in=districts,
         )
     return stays
+
+
+def stays_on(
+    day: datetime.date | OuterRef, *, prefix: str, region_field: str, districts: list[str]
+) -> QuerySet:
+    """Floating stays covering ``day`` (a date or an OuterRef), ``region_field`` under
+    ``prefix``; merged-away files are not counted."""
+    return floating_stays(prefix=prefix, region_field=region_field, districts=districts).filter(
+        covering(day)
+    )
 
 
 def _valid_certificate(day: datetime.date) -> Q:
@@ -189,6 +201,69 @@ def stay_condition(name: str, value: Any, *, period: Period, day: datetime.date)
     raise ValueError(f"no condition for filter {name!r}")  # definitions.parse prevents it
 
 
+@dataclasses.dataclass(frozen=True)
+class Term:
+    """One figure a query counts: ``count`` for ``period``, its population taken on
+    ``day`` (the period's last day; a mean count also the day before the period)."""
+
+    period: Period
+    day: datetime.date
+    count: Count
+
+
+STAY_POPULATIONS = ("inflow", "outflow")
+
+
+def _term_key(term: Term) -> tuple:
+    """Terms with one key count the same rows (one aggregate serves them): what
+    stay_condition reads of the period beyond the day, or, for the populations counted
+    over the period (births, spot checks, assistance), the period itself."""
+    count = term.count
+    if count.population not in STAY_POPULATIONS:
+        return (count.population, count.where, term.period)
+    key: tuple = (count.population, count.where, term.day)
+    if "arrived_in_period" in count.filters:
+        key += (term.period.first,)
+    if {"service_in_year", "free_service_in_year"} & set(count.filters):
+        key += (term.period.statistical_year_start,)
+    return key
+
+
+@dataclasses.dataclass
+class _Rows:
+    """The rows a population's terms count: ``rows(when)`` those the time condition
+    ``when`` keeps, grouped by ``field``; ``window(term)`` the time condition of one
+    term (the population on its day, or in its period), ``span(terms)`` one that keeps
+    every row any of the terms counts."""
+
+    rows: Callable[[Q], QuerySet]
+    field: str
+    window: Callable[[Term], Q]
+    window_key: Callable[[Term], Any]
+    span: Callable[[list[Term]], Q]
+    condition: Callable[[Term], Q]
+
+
+def _in_periods(
+    field: str, start: Callable[[Period], datetime.date]
+) -> tuple[Callable[[Term], Q], Callable[[list[Term]], Q]]:
+    """The window and span of a population counted from ``start(period)`` to the
+    period's last day, by the date in ``field``."""
+
+    def window(term: Term) -> Q:
+        return Q(**{f"{field}__gte": start(term.period), f"{field}__lte": term.period.last})
+
+    def span(terms: list[Term]) -> Q:
+        return Q(
+            **{
+                f"{field}__gte": min(start(t.period) for t in terms),
+                f"{field}__lte": max(t.period.last for t in terms),
+            }
+        )
+
+    return window, span
+
+
 def _grouped(
     rows: QuerySet, group_field: str, group_length: int | None, conditions: Sequence[Q]
 ) -> dict:
@@ -197,34 +272,42 @@ def _grouped(
     if group_length is None:
         values = rows.aggregate(**aggregates)
         return {"": [values[f"n{i}"] for i in range(len(conditions))]}
-    grouped = (
-        rows.annotate(group=Substr(group_field, 1, group_length))
-        .values("group")
-        .annotate(**aggregates)
-        .order_by()
+    # At the full length the code itself: the same groups, without computing a substring.
+    group = (
+        F(group_field) if group_length >= MAX_CODE_LENGTH else Substr(group_field, 1, group_length)
     )
+    grouped = rows.annotate(group=group).values("group").annotate(**aggregates).order_by()
     return {row["group"]: [row[f"n{i}"] for i in range(len(conditions))] for row in grouped}
 
 
-def _stay_counts(
-    counts: list[Count],
-    region: str,
-    child_length: int | None,
-    period: Period,
-    day: datetime.date,
-    districts: list[str],
-) -> dict:
-    field = "person__household_region_id" if counts[0].population == "outflow" else "region_id"
-    stays = stays_on(day, prefix=region, region_field=field, districts=districts)
-    if any("verified_within_days" in c.filters for c in counts):
-        stays = stays.alias(
-            waited=ExpressionWrapper(F("verified_on") - F("arrival_date"), DurationField())
+def _stay_rows(population: str, region: str, districts: list[str], terms: list[Term]) -> _Rows:
+    field = "person__household_region_id" if population == "outflow" else "region_id"
+
+    def rows(when: Q) -> QuerySet:
+        stays = floating_stays(prefix=region, region_field=field, districts=districts)
+        stays = stays.filter(when)
+        if any("verified_within_days" in t.count.filters for t in terms):
+            stays = stays.alias(
+                waited=ExpressionWrapper(F("verified_on") - F("arrival_date"), DurationField())
+            )
+        return stays
+
+    def span(terms: list[Term]) -> Q:
+        # Stays covering any of the days: begun by the last, not ended by the first.
+        first, last = min(t.day for t in terms), max(t.day for t in terms)
+        return Q(arrival_date__lte=last) & (
+            Q(departure_date__isnull=True) | Q(departure_date__gt=first)
         )
-    conditions = [
-        Q(*(stay_condition(n, v, period=period, day=day) for n, v in _subqueries_last(c.where)))
-        for c in counts
-    ]
-    return _grouped(stays, field, child_length, conditions)
+
+    def condition(term: Term) -> Q:
+        return Q(
+            *(
+                stay_condition(n, v, period=term.period, day=term.day)
+                for n, v in _subqueries_last(term.count.where)
+            )
+        )
+
+    return _Rows(rows, field, lambda t: covering(t.day), lambda t: t.day, span, condition)
 
 
 # Filters written as EXISTS subqueries (one index probe per stay they are asked about).
@@ -241,72 +324,136 @@ def _subqueries_last(where: tuple) -> list:
     return sorted(where, key=lambda item: item[0] in SUBQUERY_FILTERS)
 
 
-def _birth_counts(
-    counts: list[Count], region: str, child_length: int | None, period: Period, districts: list[str]
-) -> dict:
+def _birth_rows(population: str, region: str, districts: list[str], terms: list[Term]) -> _Rows:
     """Children born in the period to floating residents, placed where the mother or
     father lived on the day of the birth."""
-    stay = stays_on(
-        OuterRef("birth_date"), prefix=region, region_field="region_id", districts=districts
-    ).filter(person_id=OuterRef("parent_id"))
-    births = (
-        Child.objects.filter(birth_date__gte=period.first, birth_date__lte=period.last)
-        .filter(parent__merged_into__isnull=True)
-        .alias(born_in=Subquery(stay.values("region_id")[:1]))
-        .filter(born_in__isnull=False)
-    )
-    conditions = [Q(sex=c.filters["sex"]) if "sex" in c.filters else Q() for c in counts]
-    return _grouped(births, "born_in", child_length, conditions)
+
+    def rows(when: Q) -> QuerySet:
+        stay = stays_on(
+            OuterRef("birth_date"), prefix=region, region_field="region_id", districts=districts
+        ).filter(person_id=OuterRef("parent_id"))
+        return (
+            Child.objects.filter(when)
+            .filter(parent__merged_into__isnull=True)
+            .alias(born_in=Subquery(stay.values("region_id")[:1]))
+            .filter(born_in__isnull=False)
+        )
+
+    def condition(term: Term) -> Q:
+        return Q(sex=term.count.filters["sex"]) if "sex" in term.count.filters else Q()
+
+    window, span = _in_periods("birth_date", lambda p: p.first)
+    return _Rows(rows, "born_in", window, lambda t: t.period, span, condition)
 
 
-def _spot_field_counts(
-    counts: list[Count], region: str, child_length: int | None, period: Period
-) -> dict:
+def _spot_field_rows(
+    population: str, region: str, districts: list[str], terms: list[Term]
+) -> _Rows:
     """Fields spot checks found correct or incorrect (not those left unverified) on visits
     from 1 October to the reference date: a check is made once or twice a year, so a
     month's own visits would leave most months' rate empty. Each is placed at the village
     its file was drawn in (``SpotCheckEntry.village``)."""
-    results = SpotCheckResult.objects.filter(
-        subtree_q(region, "entry__village_id"),
-        entry__visited_on__gte=period.statistical_year_start,
-        entry__visited_on__lte=period.last,
-        result__in=(FieldResult.CORRECT, FieldResult.INCORRECT),
-    )
-    conditions = []
-    for count in counts:
-        correct = count.filters.get("correct")
+
+    def rows(when: Q) -> QuerySet:
+        return SpotCheckResult.objects.filter(
+            when,
+            subtree_q(region, "entry__village_id"),
+            result__in=(FieldResult.CORRECT, FieldResult.INCORRECT),
+        )
+
+    def condition(term: Term) -> Q:
+        correct = term.count.filters.get("correct")
         if correct is None:
-            conditions.append(Q())
-        else:
-            conditions.append(Q(result=FieldResult.CORRECT if correct else FieldResult.INCORRECT))
-    return _grouped(results, "entry__village_id", child_length, conditions)
+            return Q()
+        return Q(result=FieldResult.CORRECT if correct else FieldResult.INCORRECT)
+
+    window, span = _in_periods("entry__visited_on", lambda p: p.statistical_year_start)
+    return _Rows(rows, "entry__village_id", window, lambda t: t.period, span, condition)
 
 
-def _assistance_counts(
-    counts: list[Count], region: str, child_length: int | None, period: Period
-) -> dict:
+def _assistance_rows(
+    population: str, region: str, districts: list[str], terms: list[Term]
+) -> _Rows:
     """Assistance requests this node was asked (the side assessed), placed at the region
     that answers them, whose deadline fell from 1 October to the reference date: the
     requests due in the statistical year so far. One answered early but due later is
     counted in the month its deadline falls in, so each request counts once a year and a
     month's figure does not change once it is over (an answer dated after the deadline is
     late whenever it comes). On time: answered on or before the deadline."""
-    requests = AssistanceRequest.objects.filter(
-        subtree_q(region, "region_id"),
-        direction=AssistanceRequest.Direction.INCOMING,
-        deadline__gte=period.statistical_year_start,
-        deadline__lte=period.last,
-    )
+
+    def rows(when: Q) -> QuerySet:
+        return AssistanceRequest.objects.filter(
+            when,
+            subtree_q(region, "region_id"),
+            direction=AssistanceRequest.Direction.INCOMING,
+        )
+
     on_time = Q(answered_on__isnull=False, answered_on__lte=F("deadline"))
-    conditions = []
-    for count in counts:
-        condition = Q()
-        if "answered_on_time" in count.filters:
-            condition &= on_time if count.filters["answered_on_time"] else ~on_time
-        if "urgency" in count.filters:
-            condition &= Q(urgency=count.filters["urgency"])
-        conditions.append(condition)
-    return _grouped(requests, "region_id", child_length, conditions)
+
+    def condition(term: Term) -> Q:
+        filters, found = term.count.filters, Q()
+        if "answered_on_time" in filters:
+            found &= on_time if filters["answered_on_time"] else ~on_time
+        if "urgency" in filters:
+            found &= Q(urgency=filters["urgency"])
+        return found
+
+    window, span = _in_periods("deadline", lambda p: p.statistical_year_start)
+    return _Rows(rows, "region_id", window, lambda t: t.period, span, condition)
+
+
+POPULATION_ROWS: dict[str, Callable[[str, str, list[str], list[Term]], _Rows]] = {
+    "inflow": _stay_rows,
+    "outflow": _stay_rows,
+    "births": _birth_rows,
+    "spot_fields": _spot_field_rows,
+    "assistance": _assistance_rows,
+}
+
+
+def _count_terms(
+    population: str,
+    terms: list[Term],
+    region: str,
+    child_length: int | None,
+    districts: list[str],
+) -> dict[GroupKey, list[int | None]]:
+    """Each term's number per group (in the order of ``terms``) from one grouped query
+    over the population. None where the population had no row in the group in the
+    term's window: a query of that term alone would not give the group at all."""
+    spec = POPULATION_ROWS[population](population, region, districts, terms)
+    by_key: dict[tuple, Term] = {}
+    for term in terms:
+        by_key.setdefault(_term_key(term), term)
+    windows = {spec.window_key(t): spec.window(t) for t in by_key.values()}
+    if len(windows) == 1:
+        # One day (or period): the time condition goes in the WHERE clause, as it did
+        # when the engine counted one day per query.
+        rows = spec.rows(next(iter(windows.values())))
+        conditions = [spec.condition(t) for t in by_key.values()]
+        present: list[Q] = []
+    else:
+        # Several: every row any term counts, each aggregate's FILTER beginning with its
+        # window (the cheapest test, false for most rows of other days), and a count per
+        # window telling which groups had anyone then.
+        rows = spec.rows(spec.span(list(by_key.values())))
+        conditions = [spec.window(t) & spec.condition(t) for t in by_key.values()]
+        present = list(windows.values())
+    numbers = _grouped(rows, spec.field, child_length, conditions + present)
+    index = {k: i for i, k in enumerate(by_key)}
+    window_index = {k: len(conditions) + i for i, k in enumerate(windows)}
+    places = [(index[_term_key(t)], window_index[spec.window_key(t)]) for t in terms]
+    if not present:
+        return {group: [counted[at] for at, _ in places] for group, counted in numbers.items()}
+    return {
+        group: [counted[at] if counted[window] else None for at, window in places]
+        for group, counted in numbers.items()
+    }
+
+
+# Aggregates per query at most when several periods are counted at once (PostgreSQL
+# allows 1,664 columns, SQLite 2,000; the statement's parameters grow with them too).
+MAX_AGGREGATES = 400
 
 
 @contextlib.contextmanager
@@ -333,27 +480,61 @@ def evaluate_counts(
 ) -> dict[Count, dict[GroupKey, float]]:
     """Each count's value per group (child region code; ``""`` when not grouped). A
     group holding no one is absent (its counts are 0)."""
+    return evaluate_periods(counts, region=region, periods=[period], child_length=child_length)[
+        period
+    ]
+
+
+def evaluate_periods(
+    counts: Iterable[Count],
+    *,
+    region: str,
+    periods: Sequence[Period],
+    child_length: int | None,
+) -> dict[Period, dict[Count, dict[GroupKey, float]]]:
+    """``evaluate_counts`` for each of ``periods``, counting them together: one grouped
+    query per population covers many months (up to MAX_AGGREGATES figures), where
+    evaluate_counts makes one per population and day. For the statistics store's builds."""
     wanted = list(dict.fromkeys(counts))
+    chosen = list(dict.fromkeys(periods))
     districts = _districts(region)
-    by_query: dict[tuple, list[Count]] = defaultdict(list)
-    for count in wanted:
-        by_query[(count.population, False)].append(count)
-        if count.mean:
-            by_query[(count.population, True)].append(count)
-    values: dict[Count, dict[GroupKey, float]] = {c: defaultdict(float) for c in wanted}
+    values: dict[Period, dict[Count, dict[GroupKey, float]]] = {
+        p: {c: defaultdict(float) for c in wanted} for p in chosen
+    }
     with _without_jit():
-        for (population, before), group in by_query.items():
-            day = period.first - datetime.timedelta(days=1) if before else period.last
-            if population == "births":
-                result = _birth_counts(group, region, child_length, period, districts)
-            elif population == "spot_fields":
-                result = _spot_field_counts(group, region, child_length, period)
-            elif population == "assistance":
-                result = _assistance_counts(group, region, child_length, period)
-            else:
-                plain = [dataclasses.replace(c, mean=False) for c in group]
-                result = _stay_counts(plain, region, child_length, period, day, districts)
-            for key, numbers in result.items():
-                for count, number in zip(group, numbers, strict=True):
-                    values[count][key] += number / 2 if count.mean else number
+        for population, batches in _batches(wanted, chosen).items():
+            for terms in batches:
+                counted = _count_terms(population, terms, region, child_length, districts)
+                targets = [(values[t.period][t.count], 0.5 if t.count.mean else 1) for t in terms]
+                for key, numbers in counted.items():
+                    for (target, share), number in zip(targets, numbers, strict=True):
+                        if number is not None:
+                            target[key] += number * share
     return values
+
+
+def _batches(counts: list[Count], periods: list[Period]) -> dict[str, list[list[Term]]]:
+    """The terms of each population, in queries: one per day when a single period is
+    counted (as reports always have), else as many periods as MAX_AGGREGATES allows."""
+    terms: dict[str, list[Term]] = defaultdict(list)
+    for period in periods:
+        for count in counts:
+            terms[count.population].append(Term(period, period.last, count))
+            if count.mean:
+                before = period.first - datetime.timedelta(days=1)
+                terms[count.population].append(Term(period, before, count))
+    batches: dict[str, list[list[Term]]] = {}
+    for population, found in terms.items():
+        if len(periods) == 1:
+            by_day: dict[datetime.date, list[Term]] = defaultdict(list)
+            for term in found:
+                by_day[term.day].append(term)
+            batches[population] = list(by_day.values())
+            continue
+        per_period = -(-len(found) // len(periods))
+        step = max(1, MAX_AGGREGATES // (per_period + 1))
+        batches[population] = [
+            [t for t in found if t.period in periods[i : i + step]]
+            for i in range(0, len(periods), step)
+        ]
+    return batches

@@ -13,6 +13,9 @@ class StoredCount(models.Model):
 
     key = models.TextField(unique=True)
     ready = models.BooleanField(default=False)
+    # Not ready yet: the refresher fills its cells a few months a round, newest first;
+    # every stored month from this one (YYYY-MM) on is filled ("": none yet).
+    filled_from = models.CharField(max_length=7, blank=True, default="")
 
     def __str__(self) -> str:
         return self.key

@@ -30,7 +30,6 @@ from liudong.stats.definitions import Count, Ratio
 from liudong.stats.engine import Period
 
 from .counting import (
-    build_counts,
     build_month,
     compute,
     month_of,
@@ -163,11 +162,57 @@ def apply_marks(marks: list[Marked], summary: dict, deadline: float | None) -> N
             summary["complete"] = False
             return
         months = [m for m in stored if m >= marked.first]
-        cells = [c for m in months for c in compute(counts, marked.county, period_of(m))]
+        cells = compute(counts, marked.county, [period_of(m) for m in months])
         with transaction.atomic():
             summary["cells"] += replace(counts, marked.county, months, cells)
             marked.delete()
         summary["counties"] += 1
+
+
+# Months of a new count filled by one query (the newest first), between budget checks.
+FILL_MONTHS = 3
+
+
+def fill_counts(summary: dict, deadline: float | None) -> None:
+    """Fill the cells of counts not ready (a county's new indicator), FILL_MONTHS
+    stored months at a time from the newest, until the budget is spent; a count whose
+    every stored month is filled is marked ready (reads use its cells from then on).
+    ``summary["filling"]``: the months filled of the months to fill, as the rebuild
+    shows its progress."""
+    not_ready = list(StoredCount.objects.filter(ready=False))
+    if not not_ready:
+        return
+    stored = list(StoredMonth.objects.order_by("month").values_list("month", flat=True))
+
+    def lacking(count: StoredCount) -> list[str]:
+        return [m for m in stored if not count.filled_from or m < count.filled_from]
+
+    progress = {"counts": len(not_ready), "months": len(stored) * len(not_ready), "filled": 0}
+    summary["filling"] = progress
+    everyone, stepped = list(not_ready), False
+    while True:
+        progress["filled"] = sum(len(stored) - len(lacking(c)) for c in everyone)
+        done = [c.pk for c in not_ready if not lacking(c)]
+        if done:
+            StoredCount.objects.filter(pk__in=done).update(ready=True)
+            summary["counts"] += len(done)
+        not_ready = [c for c in not_ready if lacking(c)]
+        if not not_ready:
+            return
+        if stepped and deadline is not None and time.monotonic() > deadline:
+            summary["complete"] = False  # the rest next round (one step a round at least)
+            return
+        # The counts lacking the newest month, and the months before it they lack too.
+        newest = max(lacking(c)[-1] for c in not_ready)
+        counts = [c for c in not_ready if lacking(c)[-1] == newest]
+        months = lacking(counts[0])[-FILL_MONTHS:]
+        cells = compute(counts, "", [period_of(m) for m in months])
+        with transaction.atomic():
+            summary["cells"] += replace(counts, "", months, cells)
+            StoredCount.objects.filter(pk__in=[c.pk for c in counts]).update(filled_from=months[0])
+        for count in counts:
+            count.filled_from = months[0]
+        stepped = True
 
 
 def refresh(budget_seconds: float | None = None) -> dict[str, Any]:
@@ -191,10 +236,7 @@ def refresh(budget_seconds: float | None = None) -> dict[str, Any]:
             return summary
         marks, more = read_marks()
         register(indicator_counts())
-        not_ready = list(StoredCount.objects.filter(ready=False))
-        if not_ready:
-            summary["cells"] += build_counts(not_ready)
-            summary["counts"] = len(not_ready)
+        fill_counts(summary, deadline)
         apply_marks(marks, summary, deadline)
         if summary["complete"]:
             have = set(StoredMonth.objects.values_list("month", flat=True))

@@ -65,7 +65,7 @@ class Command(LiudongCommand):
             self.print_json(summary)
         else:
             self.stdout.write(
-                f"rebuilt {summary['region']}: {summary['months']} months x "
-                f"{summary['regions']} regions, {summary['cells']} cells in "
+                f"rebuilt {summary['region']}: {summary['months']} months in "
+                f"{summary['steps']} steps, {summary['cells']} cells in "
                 f"{summary['seconds']} s"
             )
