@@ -170,7 +170,9 @@ def _service_in_year(period: Period, day: datetime.date, **conditions: Any) -> Q
 
 
 def stay_condition(name: str, value: Any, *, period: Period, day: datetime.date) -> Q:
-    """One filter of the vocabulary as a condition on a stay (definitions.FILTERS)."""
+    """One filter of the vocabulary as a condition on a stay (definitions.FILTERS). A
+    filter that reads ``period`` beyond ``day`` must say so in _term_key too, or two
+    months' figures would share one aggregate."""
     if name == "sex":
         return Q(person__sex=value)
     if name == "age":
