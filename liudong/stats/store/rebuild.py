@@ -67,11 +67,11 @@ def rebuild(
     """Recount ``region``'s subtree (the nation when empty) for every month from
     ``first`` (kept as the store's first month) to the current one. ``planned(n)`` is told
     the number of months, ``step(region, month)`` after each is stored."""
-    started = time.monotonic()
+    started, started_at = time.monotonic(), timezone.now()
     with exclusive() as got:
         if not got:
             raise Busy("another refresher or rebuild is running; try again when it ends")
-        marks, _more = read_marks()  # the rest stay for the refresher
+        marks, more = read_marks()  # the rest stay for the refresher
         if first is not None:
             StoreState.objects.update_or_create(pk=1, defaults={"first_month": str(first)})
         counting.register(indicator_counts())
@@ -111,6 +111,11 @@ def rebuild(
                     marked.delete()
             if not region:
                 StoredCount.objects.update(ready=True)
+                if not more:
+                    # Every change committed before the rebuild began is counted: pages
+                    # name this time when changes wait ("figures as of"), as after a
+                    # refresh; without it they named none until the first refresh.
+                    StoreState.objects.update_or_create(pk=1, defaults={"refreshed_at": started_at})
     return {
         "region": region or "all",
         "months": len(months),

@@ -9,6 +9,7 @@ import datetime
 
 import pytest
 from django.db import connection, connections
+from django.utils import timezone
 
 from liudong.actors import OPERATOR
 from liudong.people.models import Person, ResidenceEpisode
@@ -424,6 +425,17 @@ def test_stats_rebuild_recounts_everything_from_the_month_given(on, villages):
     ]
     assert not StoreMark.objects.exists()
     assert_store_equals_live(months=MONTHS[1:])
+
+
+def test_after_a_rebuild_a_waiting_change_names_the_time_of_the_figures(on, villages):
+    from liudong.stats.store.rebuild import rebuild
+
+    before = timezone.now()
+    rebuild()
+    assert store.as_of() is None  # nothing waits
+    resident(arrived=D(2026, 9, 14))
+    shown = store.as_of()
+    assert shown is not None and before <= shown <= timezone.now()
 
 
 def test_stats_rebuild_of_a_region_puts_its_cells_right(on, villages):
