@@ -80,9 +80,23 @@ class ScopedQuerySet(models.QuerySet):
         return tuple(getattr(self.model, "scope_fields", ("region",)))
 
     def in_region(self, prefix: str) -> Self:
+        lookups = [_code_lookup(self.model, field) for field in self.scope_fields()]
+        if len(lookups) > 1 and any("__" in lookup for lookup in lookups):
+            # An OR across a join cannot use an index on either side: PostgreSQL read
+            # every stay and its file to count a township's stays (1.3 s at a million
+            # files). One branch per field, each a range scan of its own index (a
+            # joined field: the related rows' index, then the foreign key's), their
+            # union the rows in scope.
+            branches = [
+                self.model._base_manager.filter(subtree_q(prefix, field=lookup))
+                .order_by()
+                .values("pk")
+                for lookup in lookups
+            ]
+            return self.filter(pk__in=branches[0].union(*branches[1:]))
         condition = Q()
-        for field in self.scope_fields():
-            condition |= subtree_q(prefix, field=_code_lookup(self.model, field))
+        for lookup in lookups:
+            condition |= subtree_q(prefix, field=lookup)
         return self.filter(condition)
 
     def in_scope(self, actor: Caller) -> Self:
