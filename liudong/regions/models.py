@@ -150,9 +150,17 @@ class Grid(TrackedModel):
         """Records whose region code ``field`` lies in one of the grid's areas or below
         (a group's people are its village's too); none when the grid has no areas."""
         condition = models.Q()
-        for code in self.areas.values_list("code", flat=True):
+        for code in self.area_codes():
             condition |= subtree_q(code, field)
         return condition if condition else models.Q(pk__in=[])
+
+    def area_codes(self) -> list[str]:
+        """The codes of the grid's areas: from ``prefetch_related("areas")`` when the grid
+        was read so (a worklist asks for them once per section), else one query."""
+        cached = getattr(self, "_prefetched_objects_cache", {}).get("areas")
+        if cached is not None:
+            return sorted(area.code for area in cached)
+        return list(self.areas.order_by("code").values_list("code", flat=True))
 
     def __str__(self) -> str:
         return self.name
