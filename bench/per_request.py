@@ -123,7 +123,9 @@ def mix_cost(measured: dict[str, dict[str, dict]], field: str) -> float:
         share = SHARES[role] / sum(tasks.values())
         for name, weight in tasks.items():
             if name == "API list":
-                figure = sum(measured[role][f"API list ({r})"][field] for r in ("persons", "episodes"))
+                figure = sum(
+                    measured[role][f"API list ({r})"][field] for r in ("persons", "episodes")
+                )
                 figure /= 2
             else:
                 figure = measured[role][name][field]

@@ -36,7 +36,11 @@ class ScopedModelViewSet(viewsets.GenericViewSet):
             raise TypeError(f"{cls.__name__}: name the model, not a queryset")
 
     def get_queryset(self) -> QuerySet[Any]:
-        scoped = self.model._default_manager.in_scope(self.request.user)  # type: ignore[attr-defined]
+        manager = self.model._default_manager
+        scope = manager.in_scope  # type: ignore[attr-defined]
+        if self.action == "list":  # the whole scope, paged: one index at a time (base.py)
+            scope = getattr(manager, "listed_in_scope", scope)
+        scoped = scope(self.request.user)
         narrowed = self.narrow(scoped)
         # narrow() may filter, order and join, never widen: the result must still be
         # the scoped queryset's model, built on it.

@@ -137,9 +137,7 @@ def grid_worklist(user: Caller, grid: Grid, today: datetime.date | None = None) 
     return sections
 
 
-def _section(
-    key: str, title: str | StrPromise, queryset: QuerySet, overdue: Q | bool
-) -> Section:
+def _section(key: str, title: str | StrPromise, queryset: QuerySet, overdue: Q | bool) -> Section:
     """The first SHOWN rows, how many there are and how many of them are ``overdue`` (a
     condition on the rows; True: all of them, False: none): the rows in one query, both
     counts in a second, none when the rows shown are all there is and none is late."""

@@ -34,7 +34,8 @@ def session_writes(client: Client, url: str = "/") -> int:
     return sum(
         1
         for q in seen.captured_queries
-        if "django_session" in q["sql"] and q["sql"].lstrip().upper().startswith(("UPDATE", "INSERT"))
+        if "django_session" in q["sql"]
+        and q["sql"].lstrip().upper().startswith(("UPDATE", "INSERT"))
     )
 
 

@@ -41,9 +41,7 @@ def read_counts(
     counts: Iterable[Count], *, region: str, period: Period, child_length: int | None
 ) -> Counted:
     """What ``evaluate_counts`` returns, added up from the store where it can be."""
-    return read_months(counts, region=region, periods=[period], child_length=child_length)[
-        period
-    ]
+    return read_months(counts, region=region, periods=[period], child_length=child_length)[period]
 
 
 def read_months(
@@ -61,8 +59,7 @@ def read_months(
         }
     if chosen == "check":
         return {
-            p: _checked(wanted, region=region, period=p, child_length=child_length)
-            for p in months
+            p: _checked(wanted, region=region, period=p, child_length=child_length) for p in months
         }
     registry = counting.register(wanted)
     ready = {c: s for c, s in registry.items() if s.ready}
