@@ -106,13 +106,15 @@ class ScopedQuerySet(models.QuerySet):
         file's stays, one key): the OR then follows that narrower index and checks the
         few rows, where the union would still gather the whole region first."""
         region = reach(actor)
-        lookups = [_code_lookup(self.model, field) for field in self.scope_fields()]
+        own = type(self)
         if (
             not region
-            or type(self).in_scope is not ScopedQuerySet.in_scope  # a scope of its own
-            or len(lookups) < 2
-            or not any("__" in lookup for lookup in lookups)
+            or own.in_scope is not ScopedQuerySet.in_scope
+            or own.in_region is not ScopedQuerySet.in_region
         ):
+            return self.in_scope(actor)  # nobody, everybody, or a scope of its own
+        lookups = [_code_lookup(self.model, field) for field in self.scope_fields()]
+        if len(lookups) < 2 or not any("__" in lookup for lookup in lookups):
             return self.in_scope(actor)
         branches = [
             self.model._base_manager.filter(subtree_q(region, field=lookup)).order_by().values("pk")

@@ -38,7 +38,8 @@ class ScopedModelViewSet(viewsets.GenericViewSet):
     def get_queryset(self) -> QuerySet[Any]:
         manager = self.model._default_manager
         scope = manager.in_scope  # type: ignore[attr-defined]
-        if self.action == "list":  # the whole scope, paged: one index at a time (base.py)
+        # A list reads the whole scope, paged: one index at a time (base.py).
+        if getattr(self, "action", None) == "list":
             scope = getattr(manager, "listed_in_scope", scope)
         scoped = scope(self.request.user)
         narrowed = self.narrow(scoped)
