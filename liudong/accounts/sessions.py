@@ -25,7 +25,7 @@ class SessionStore(DatabaseStore):
     _stored_expiry: datetime.datetime | None = None
 
     def _get_session_from_db(self) -> Any:
-        found = super()._get_session_from_db()
+        found = super()._get_session_from_db()  # type: ignore[misc]
         self._stored_expiry = found.expire_date if found is not None else None
         return found
 

@@ -89,12 +89,12 @@ class IndicatorSet:
     def __init__(self, indicators: list[Indicator]) -> None:
         self.indicators = indicators
         self.parsed = {i.code: i.parsed for i in indicators}
-        referenced = {
+        named = {
             code for parsed in self.parsed.values() for code in definitions.referenced_codes(parsed)
         }
         by_code = {i.code: i for i in indicators}
-        if not referenced <= set(by_code):  # a ratio of counts not among those asked for
-            by_code = {i.code: i for i in Indicator.objects.filter(code__in=referenced)}
+        if not named <= set(by_code):  # a ratio of counts not among those asked for
+            by_code = {i.code: i for i in Indicator.objects.filter(code__in=named)}
         self.counts_by_code: dict[str, Count] = {}
         for parsed in self.parsed.values():
             for code in definitions.referenced_codes(parsed):

@@ -6,6 +6,7 @@ from __future__ import annotations
 from collections.abc import Sequence
 from typing import Any, cast
 
+from django.core.paginator import Paginator
 from django.db.models import QuerySet
 from rest_framework.request import Request
 from rest_framework.response import Response
@@ -21,7 +22,7 @@ class CappedPagination(Pagination):
     For a list as long as the registry (every stay of a county): counting them all cost
     more than reading the page (PostgreSQL, a million files)."""
 
-    django_paginator_class = CappedPaginator
+    django_paginator_class: type[Paginator] = CappedPaginator
     what = "rows"
 
     def capping(self, request: Request) -> bool:
