@@ -104,7 +104,7 @@ def test_query_count_does_not_grow_with_rows(model, world):
 HOT_PAGES = {
     "search by ID number": 6,
     "search by name": 6,
-    "open a file": 22,
+    "open a file": 21,
     "worklist": 19,
     "dashboard": 20,
     "monthly report": 13,

@@ -79,7 +79,24 @@ class Region(TrackedModel):
         return [by_code[c] for c in ancestors(self.code) if c in by_code]
 
     def full_name(self) -> str:
-        return "".join(r.name for r in [*self.ancestors(), self] if r.name != "市辖区")
+        return full_names(self)[0]
+
+
+def full_names(*regions: Region | None) -> list[str]:
+    """Each region's full name (its ancestors' names, then its own; "" for None), the
+    ancestors of all of them read in one query (a file page names two regions)."""
+    from .codes import ancestors
+
+    codes = {code for region in regions if region is not None for code in ancestors(region.code)}
+    by_code = Region.objects.in_bulk(list(codes)) if codes else {}
+    names = []
+    for region in regions:
+        if region is None:
+            names.append("")
+            continue
+        line = [by_code[c] for c in ancestors(region.code) if c in by_code] + [region]
+        names.append("".join(r.name for r in line if r.name != "市辖区"))
+    return names
 
 
 class DivisionsLoad(models.Model):
