@@ -106,7 +106,7 @@ HOT_PAGES = {
     "search by name": 6,
     "open a file": 21,
     "worklist": 19,
-    "dashboard": 20,
+    "dashboard": 17,
     "monthly report": 13,
     "API list (persons)": 6,
     "API list (episodes)": 4,
