@@ -1,7 +1,8 @@
 """The one base for API view sets over scoped models: scoped by construction.
 
 ``ScopedModelViewSet.get_queryset()`` always starts from ``model.objects.in_scope(actor)``
-(the request's account, ``liudong.actors``); a subclass names its ``model`` and may only
+(the request's account, ``liudong.actors``; a list from ``listed_in_scope(actor)``, the same
+rows found one scope field at a time, liudong.base); a subclass names its ``model`` and may only
 narrow that queryset in :meth:`ScopedModelViewSet.narrow` (filters, ordering,
 ``select_related``). Defining ``get_queryset`` in a subclass is refused when the class is
 made, so a view set cannot forget the scope or start from ``objects.all()``. NetBox does the
