@@ -204,6 +204,8 @@ API_TOKEN_MAX_DAYS = 366
 # Idle timeout: the session ends after this many minutes without a request.
 SESSION_COOKIE_AGE = int(os.environ.get("LIUDONG_SESSION_MINUTES", "30")) * 60
 SESSION_SAVE_EVERY_REQUEST = True
+# Database sessions, an unchanged one written once a minute at most (accounts.sessions).
+SESSION_ENGINE = "liudong.accounts.sessions"
 SESSION_EXPIRE_AT_BROWSER_CLOSE = True
 SESSION_COOKIE_HTTPONLY = True
 SESSION_COOKIE_SAMESITE = "Lax"

@@ -94,3 +94,74 @@ def test_query_count_does_not_grow_with_rows(model, world):
         f"(queries, recorded ceiling) above {CEILINGS.name}: {over}; if the new queries are "
         "meant, record them (see this module's docstring)"
     )
+
+
+# --- the pages staff open most (bench/load.py's mix) ----------------------------------------
+
+# Queries of one request of each, signed in as a township specialist with the statistics
+# store on and current (issue 15: every query of these pages is paid 40-50 times a second
+# under load). Lower them when a change takes queries away; never raise them to pass.
+HOT_PAGES = {
+    "search by ID number": 6,
+    "search by name": 6,
+    "open a file": 21,
+    "worklist": 19,
+    "dashboard": 17,
+    "monthly report": 13,
+    "API list (persons)": 6,
+    "API list (episodes)": 4,
+}
+
+
+@pytest.fixture
+def hot_pages(settings, world):
+    """Each page's URL (and headers), on the module's world and a few more files of
+    township A, with a grid of its villages."""
+    import datetime
+
+    from liudong.people.tests.test_web import register
+    from liudong.regions.models import Region
+    from liudong.regions.services import save_grid
+    from liudong.stats import store
+
+    settings.STATS_STORE = "on"
+    settings.STATS_FROM = "2025-06"  # the dashboard's twelve months all stored
+    township = world.users["township_a"]
+    people = [
+        register(township, name, sequence=2 * i + 1, sex="2", born=datetime.date(1990, 3, 7))
+        for i, name in enumerate(("张伟", "张敏", "李娜", "王芳"))
+    ]
+    grid = save_grid(
+        acting_user=township,
+        name="热门网格",
+        region=Region.objects.get(code="330106002"),
+        areas=Region.objects.filter(code__in=["330106002001", "330106002002"]),
+        responsible=world.users["village_a1"],
+        collectors=[world.users["collector_a1"]],
+    )
+    store.refresh()
+    htmx = {"HTTP_HX_REQUEST": "true"}
+    return {
+        "search by ID number": (f"/people/?q={people[0].id_number}", htmx),
+        "search by name": ("/people/?q=张", htmx),
+        "open a file": (f"/people/{people[0].pk}/", {}),
+        "worklist": (f"/worklist/{grid.pk}/", {}),
+        "dashboard": ("/stats/dashboard/", {}),
+        "monthly report": ("/stats/report/", {}),
+        "API list (persons)": ("/api/persons/", {}),
+        "API list (episodes)": ("/api/episodes/", {}),
+    }
+
+
+@pytest.mark.django_db
+def test_the_pages_staff_open_most_keep_their_query_counts(hot_pages, world):
+    web, _api = signed_in(world.users["township_a"])
+    counted = {}
+    for name, (url, headers) in hot_pages.items():
+        web.get(url, **headers)  # the session written, caches warm, as in use
+        with CaptureQueriesContext(connection) as captured:
+            response = web.get(url, **headers)
+        assert response.status_code == 200, (name, response.status_code)
+        counted[name] = len(captured)
+    over = {name: (n, HOT_PAGES[name]) for name, n in counted.items() if n > HOT_PAGES[name]}
+    assert not over, f"(queries, recorded) above HOT_PAGES: {over}; all counted: {counted}"

@@ -1,7 +1,8 @@
 """The one base for API view sets over scoped models: scoped by construction.
 
 ``ScopedModelViewSet.get_queryset()`` always starts from ``model.objects.in_scope(actor)``
-(the request's account, ``liudong.actors``); a subclass names its ``model`` and may only
+(the request's account, ``liudong.actors``; a list from ``listed_in_scope(actor)``, the same
+rows found one scope field at a time, liudong.base); a subclass names its ``model`` and may only
 narrow that queryset in :meth:`ScopedModelViewSet.narrow` (filters, ordering,
 ``select_related``). Defining ``get_queryset`` in a subclass is refused when the class is
 made, so a view set cannot forget the scope or start from ``objects.all()``. NetBox does the
@@ -36,7 +37,12 @@ class ScopedModelViewSet(viewsets.GenericViewSet):
             raise TypeError(f"{cls.__name__}: name the model, not a queryset")
 
     def get_queryset(self) -> QuerySet[Any]:
-        scoped = self.model._default_manager.in_scope(self.request.user)  # type: ignore[attr-defined]
+        manager = self.model._default_manager
+        scope = manager.in_scope  # type: ignore[attr-defined]
+        # A list reads the whole scope, paged: one index at a time (base.py).
+        if getattr(self, "action", None) == "list":
+            scope = getattr(manager, "listed_in_scope", scope)
+        scoped = scope(self.request.user)
         narrowed = self.narrow(scoped)
         # narrow() may filter, order and join, never widen: the result must still be
         # the scoped queryset's model, built on it.

@@ -28,6 +28,7 @@ from liudong.actors import region_of
 from liudong.base import StaleWrite, scoped_object_or_404
 from liudong.controlchars import post_guarded
 from liudong.exchange.models import ReportedService
+from liudong.regions.models import full_names
 from liudong.services.records.services import services_of_person
 from liudong.web.decorators import staff_required
 from liudong.web.forms import add_service_errors, apply_service
@@ -113,13 +114,14 @@ def person_detail(request: SignedInRequest, pk: int) -> HttpResponse:
     current = next((e for e in episodes if e.departure_date is None), None)
     region = region_of(request.user)
     residence = person.residence_region
+    household_name, residence_name = full_names(person.household_region, residence)
     return render(
         request,
         "people/detail.html",
         {
             "person": person,
-            "household_name": person.household_region.full_name(),
-            "residence_name": residence.full_name() if residence else "",
+            "household_name": household_name,
+            "residence_name": residence_name,
             "outflow": person.is_floating and person.household_region_id.startswith(region),
             "inflow": person.is_floating and bool(residence and residence.code.startswith(region)),
             "episodes": episodes,

@@ -79,7 +79,24 @@ class Region(TrackedModel):
         return [by_code[c] for c in ancestors(self.code) if c in by_code]
 
     def full_name(self) -> str:
-        return "".join(r.name for r in [*self.ancestors(), self] if r.name != "市辖区")
+        return full_names(self)[0]
+
+
+def full_names(*regions: Region | None) -> list[str]:
+    """Each region's full name (its ancestors' names, then its own; "" for None), the
+    ancestors of all of them read in one query (a file page names two regions)."""
+    from .codes import ancestors
+
+    codes = {code for region in regions if region is not None for code in ancestors(region.code)}
+    by_code = Region.objects.in_bulk(list(codes)) if codes else {}
+    names = []
+    for region in regions:
+        if region is None:
+            names.append("")
+            continue
+        line = [by_code[c] for c in ancestors(region.code) if c in by_code] + [region]
+        names.append("".join(r.name for r in line if r.name != "市辖区"))
+    return names
 
 
 class DivisionsLoad(models.Model):
@@ -150,9 +167,17 @@ class Grid(TrackedModel):
         """Records whose region code ``field`` lies in one of the grid's areas or below
         (a group's people are its village's too); none when the grid has no areas."""
         condition = models.Q()
-        for code in self.areas.values_list("code", flat=True):
+        for code in self.area_codes():
             condition |= subtree_q(code, field)
         return condition if condition else models.Q(pk__in=[])
+
+    def area_codes(self) -> list[str]:
+        """The codes of the grid's areas: from ``prefetch_related("areas")`` when the grid
+        was read so (a worklist asks for them once per section), else one query."""
+        cached = getattr(self, "_prefetched_objects_cache", {}).get("areas")
+        if cached is not None:
+            return sorted(area.code for area in cached)
+        return list(self.areas.order_by("code").values_list("code", flat=True))
 
     def __str__(self) -> str:
         return self.name

@@ -309,7 +309,7 @@ def dashboard(request: SignedInRequest) -> HttpResponse:
         {
             "board": board,
             "chart_data": chart_data,
-            "indicators": [i for i in services.report_indicators() if i.unit != Unit.COUNT],
+            "indicators": [i for i in board["indicators"] if i.unit != Unit.COUNT],
             "trail": trail,
             "figures_as_of": store.as_of(),
             "tab": "dashboard",

@@ -6,6 +6,7 @@ from typing import TYPE_CHECKING, cast
 
 from django.core.exceptions import PermissionDenied
 from django.db import DatabaseError, connection
+from django.db.models import prefetch_related_objects
 from django.http import HttpRequest, HttpResponse, JsonResponse
 from django.http.response import HttpResponseBase
 from django.shortcuts import redirect, render
@@ -67,9 +68,13 @@ def worklist(request: SignedInRequest, grid_pk: int | None = None) -> HttpRespon
     one, else a choice among the grids in their region."""
     grids = worklists.my_grids(request.user).select_related("region").order_by("name")
     if grid_pk is not None:
-        grid = scoped_object_or_404(Grid, request.user, pk=grid_pk)
+        # Its areas read once: every section narrows to them (Grid.area_q).
+        grid = scoped_object_or_404(
+            Grid.objects.prefetch_related("areas"), request.user, pk=grid_pk
+        )
     elif len(grids) == 1:
         grid = grids[0]
+        prefetch_related_objects([grid], "areas")
     else:
         return render(request, "web/worklist.html", {"grids": grids, "grid": None})
     sections = worklists.grid_worklist(request.user, grid)

@@ -11,7 +11,7 @@ import datetime
 from dataclasses import dataclass, field
 from typing import TYPE_CHECKING
 
-from django.db.models import Q, QuerySet
+from django.db.models import Count, Q, QuerySet
 from django.utils import timezone
 from django.utils.functional import Promise as StrPromise
 from django.utils.translation import gettext_lazy as _
@@ -94,29 +94,27 @@ def grid_worklist(user: Caller, grid: Grid, today: datetime.date | None = None) 
             "arrivals",
             _("Arrivals whose certificate is not verified yet"),
             arrivals,
-            arrivals.filter(arrival_date__lt=late_day),
+            Q(arrival_date__lt=late_day),
         ),
-        _section("notices", _("Notices past their deadline"), overdue, overdue),
-        _section(
-            "follow_ups", _("Follow-ups due"), follow_ups, follow_ups.filter(due_on__lt=today)
-        ),
+        _section("notices", _("Notices past their deadline"), overdue, True),
+        _section("follow_ups", _("Follow-ups due"), follow_ups, Q(due_on__lt=today)),
         _section(
             "help_requests",
             _("Help requests to handle"),
             help_requests,
-            help_requests.filter(deadline__lt=today),
+            Q(deadline__lt=today),
         ),
         _section(
             "agreements",
             _("Agreements ending within %(days)s days") % {"days": AGREEMENT_NOTICE_DAYS},
             agreements,
-            agreements.none(),
+            False,
         ),
         _section(
             "hazards",
             _("Rental-house hazards not yet rectified"),
             hazards,
-            hazards.filter(deadline__lt=today),
+            Q(deadline__lt=today),
         ),
     ]
     if can(user, ASSISTANCE):  # only those who answer them see the other place's questions
@@ -133,20 +131,28 @@ def grid_worklist(user: Caller, grid: Grid, today: datetime.date | None = None) 
                 "assistance",
                 _("Assistance requests to answer"),
                 assistance,
-                assistance.filter(deadline__lt=today),
+                Q(deadline__lt=today),
             )
         )
     return sections
 
 
-def _section(key: str, title: str | StrPromise, queryset: QuerySet, overdue: QuerySet) -> Section:
-    return Section(
-        key=key,
-        title=str(title),
-        items=list(queryset[:SHOWN]),
-        total=queryset.count(),
-        overdue=overdue.count(),
-    )
+def _section(key: str, title: str | StrPromise, queryset: QuerySet, overdue: Q | bool) -> Section:
+    """The first SHOWN rows, how many there are and how many of them are ``overdue`` (a
+    condition on the rows; True: all of them, False: none): the rows in one query, both
+    counts in a second, none when the rows shown are all there is and none is late."""
+    items = list(queryset[:SHOWN])
+    if len(items) < SHOWN and isinstance(overdue, bool):
+        return Section(key, str(title), items, len(items), len(items) if overdue else 0)
+    if isinstance(overdue, Q):
+        counted = queryset.order_by().aggregate(
+            total=Count("pk"), overdue=Count("pk", filter=overdue)
+        )
+        total, late = counted["total"], counted["overdue"]
+    else:
+        total = queryset.count()
+        late = total if overdue else 0
+    return Section(key=key, title=str(title), items=items, total=total, overdue=late)
 
 
 def _years_before(day: datetime.date, years: int) -> datetime.date:

@@ -27,7 +27,7 @@ from liudong.people.filters import ChildFilter, EpisodeFilter, PersonFilter, wit
 from liudong.people.forms import ArrivalForm, ChildForm, PersonEditForm, person_initial
 from liudong.people.models import Child, Person, PersonQuerySet, ResidenceEpisode
 
-from .pagination import PersonPagination
+from .pagination import CappedPagination, PersonPagination
 from .serializers import (
     ChildCreateSerializer,
     ChildDetailSerializer,
@@ -158,6 +158,7 @@ class EpisodeViewSet(mixins.ListModelMixin, mixins.RetrieveModelMixin, ScopedMod
 
     serializer_class = EpisodeSerializer
     filterset_class = EpisodeFilter
+    pagination_class = CappedPagination
     lookup_value_regex = KEY_REGEX
 
     model = ResidenceEpisode
@@ -174,6 +175,7 @@ class ChildViewSet(
     """Children of persons on file in the caller's region (vital statistics only)."""
 
     filterset_class = ChildFilter
+    pagination_class = CappedPagination
     http_method_names = ["get", "post", "head", "options"]
     lookup_value_regex = KEY_REGEX
 

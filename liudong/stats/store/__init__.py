@@ -25,7 +25,7 @@ from .counting import Counted
 from .models import StoredMonth, StoreMark, StoreState
 from .refresher import apply_marks, exclusive, read_marks, refresh
 
-__all__ = ["as_of", "mode", "read_counts", "refresh", "register_definition"]
+__all__ = ["as_of", "mode", "read_counts", "read_months", "refresh", "register_definition"]
 
 MODES = ("on", "off", "check")
 
@@ -41,22 +41,45 @@ def read_counts(
     counts: Iterable[Count], *, region: str, period: Period, child_length: int | None
 ) -> Counted:
     """What ``evaluate_counts`` returns, added up from the store where it can be."""
+    return read_months(counts, region=region, periods=[period], child_length=child_length)[period]
+
+
+def read_months(
+    counts: Iterable[Count], *, region: str, periods: Iterable[Period], child_length: int | None
+) -> dict[Period, Counted]:
+    """``read_counts`` for several months (a dashboard's trend): the registry, the stored
+    months and the cells each read once for all of them, not once a month."""
     wanted = list(dict.fromkeys(counts))
+    months = list(dict.fromkeys(periods))
     chosen = mode()
     if chosen == "off" or not wanted:
-        return evaluate_counts(wanted, region=region, period=period, child_length=child_length)
+        return {
+            p: evaluate_counts(wanted, region=region, period=p, child_length=child_length)
+            for p in months
+        }
     if chosen == "check":
-        return _checked(wanted, region=region, period=period, child_length=child_length)
+        return {
+            p: _checked(wanted, region=region, period=p, child_length=child_length) for p in months
+        }
     registry = counting.register(wanted)
-    stored = StoredMonth.objects.filter(month=str(period)).exists()
-    ready = {c: s for c, s in registry.items() if s.ready and stored}
-    values = counting.read(ready, region=region, period=period, child_length=child_length)
-    live = [c for c in wanted if c not in ready]
-    if live:
-        values.update(
-            evaluate_counts(live, region=region, period=period, child_length=child_length)
+    ready = {c: s for c, s in registry.items() if s.ready}
+    stored = set(
+        StoredMonth.objects.filter(month__in=[str(p) for p in months]).values_list(
+            "month", flat=True
         )
-    return values
+    )
+    from_store = [p for p in months if str(p) in stored] if ready else []
+    values = counting.read_months(
+        ready, region=region, periods=from_store, child_length=child_length
+    )
+    result: dict[Period, Counted] = {}
+    for p in months:
+        got = values.get(p, {}) if p in from_store else {}
+        live = [c for c in wanted if c not in got]
+        if live:
+            got.update(evaluate_counts(live, region=region, period=p, child_length=child_length))
+        result[p] = got
+    return result
 
 
 def _checked(

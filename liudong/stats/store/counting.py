@@ -167,27 +167,45 @@ def read(
     counts: dict[Count, StoredCount], *, region: str, period: Period, child_length: int | None
 ) -> Counted:
     """The counts added up from the cells, in evaluate_counts' shape."""
+    return read_months(counts, region=region, periods=[period], child_length=child_length)[period]
+
+
+def read_months(
+    counts: dict[Count, StoredCount],
+    *,
+    region: str,
+    periods: list[Period],
+    child_length: int | None,
+) -> dict[Period, Counted]:
+    """``read`` for several months in one query (grouped by month as well)."""
+    if not periods:
+        return {}
     low, high = subtree_bounds(region)
+    by_month = {str(p): p for p in periods}
     cells = StoreCell.objects.filter(
-        month=str(period),
+        month__in=list(by_month),
         count_id__in=[s.pk for s in counts.values()],
         key__gte=low,
         key__lte=high,
     )
     by_id = {s.pk: count for count, s in counts.items()}
-    values: Counted = {count: defaultdict(float) for count in counts}
+    values: dict[Period, Counted] = {
+        p: {count: defaultdict(float) for count in counts} for p in periods
+    }
     if child_length is None:
-        for row in cells.values("count_id").annotate(total=Sum("value")).order_by():
-            values[by_id[row["count_id"]]][""] += row["total"]
-        for groups in values.values():
-            groups[""] += 0.0  # the engine's ungrouped count is always there
+        totals = cells.values("month", "count_id").annotate(total=Sum("value")).order_by()
+        for row in totals:
+            values[by_month[row["month"]]][by_id[row["count_id"]]][""] += row["total"]
+        for counted in values.values():
+            for groups in counted.values():
+                groups[""] += 0.0  # the engine's ungrouped count is always there
         return values
     grouped = (
         cells.annotate(group=Substr("key", 1, child_length))
-        .values("count_id", "group")
+        .values("month", "count_id", "group")
         .annotate(total=Sum("value"))
         .order_by()
     )
     for row in grouped:
-        values[by_id[row["count_id"]]][row["group"]] += row["total"]
+        values[by_month[row["month"]]][by_id[row["count_id"]]][row["group"]] += row["total"]
     return values
