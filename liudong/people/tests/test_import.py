@@ -292,7 +292,9 @@ def test_errors_file_returns_the_rejected_rows_with_their_problems(tmp_path, vil
     path = write_csv(tmp_path / "e.csv", [person(), person(id_number=LI, sex="女", name="李强")])
     errors = tmp_path / "errors.xlsx"
     run(path, "--errors", str(errors))
-    rows = list(load_workbook(errors).active.iter_rows(values_only=True))
+    workbook = load_workbook(errors)
+    assert workbook.sheetnames == ["未导入行"]  # a tab an office reads, not `rejected`
+    rows = list(workbook.active.iter_rows(values_only=True))
     assert rows[0][-1] == importing.ERRORS_COLUMN and rows[0][1:-1] == CHINESE_HEADERS
     assert len(rows) == 2 and rows[1][0] == 3 and "sex" in rows[1][-1]
 

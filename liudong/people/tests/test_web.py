@@ -581,3 +581,8 @@ def test_anonymous_visitors_are_sent_to_sign_in(person_a, client):
     for url in ("/people/", f"/people/{person_a.pk}/", "/people/arrive/", "/people/arrive/id/"):
         response = client.get(url)
         assert response.status_code == 302 and "/accounts/login/" in response.url
+
+
+def test_the_arrival_form_asks_for_a_persons_full_name(township_a, client_for):
+    html = page(client_for(township_a), "/people/arrive/")
+    assert '<label for="id_name">姓名' in html, "a person has a 姓名, not a 名称"

@@ -5,6 +5,9 @@ from django.core.management.base import CommandParser
 
 from liudong.certificates import verification
 from liudong.commands import LiudongCommand
+from liudong.people.template import MARITAL_CHOICES
+
+LABELS = {"marital_status": dict(MARITAL_CHOICES)}
 
 
 class Command(LiudongCommand):
@@ -33,4 +36,5 @@ class Command(LiudongCommand):
             return
         self.stdout.write(f"valid: {result.message}")
         for name, value in (result.fields or {}).items():
-            self.stdout.write(f"{name}: {value}")
+            # A code has its label (20 is 初婚); the json answer keeps the codes.
+            self.stdout.write(f"{name}: {LABELS.get(name, {}).get(value, value)}")
