@@ -3,6 +3,7 @@
 import datetime
 
 import pytest
+from django.conf import settings
 
 from liudong.people import duplicates
 from liudong.people.idnumbers import make, mask
@@ -28,7 +29,7 @@ def pair(persons):
 
 
 def english(client):
-    client.defaults["HTTP_ACCEPT_LANGUAGE"] = "en"
+    client.cookies[settings.LANGUAGE_COOKIE_NAME] = "en"  # the language switch
     return client
 
 

@@ -415,3 +415,18 @@ def test_the_importers_columns_cover_the_models():
     assert set(importing.PERSON_COLUMNS_DB) - {"id"} == columns(Person)
     assert set(importing.EPISODE_COLUMNS_DB) == columns(ResidenceEpisode)
     assert set(importing.CERTIFICATE_COLUMNS_DB) == columns(HeldCertificate)
+
+
+def test_the_text_summary_is_chinese_and_the_json_keeps_its_keys(two):
+    """The CLI speaks the site's language (LANGUAGE_CODE) like the pages; --format json is
+    for programs and keeps its English keys."""
+    from django.utils import translation
+
+    translation.deactivate()  # as in a fresh `liudong` process: nothing activated
+    out = io.StringIO()
+    call_command("import_persons", two, "--dry-run", stdout=out, stderr=io.StringIO())
+    assert out.getvalue().strip() == (
+        "新增 2，更新 0，无变化 0，拒收 0，警告 0（试运行：未保存任何数据）"
+    )
+    _status, summary, _err = run(two, "--dry-run")
+    assert {"imported", "updated", "unchanged", "rejected", "warnings"} <= set(summary)

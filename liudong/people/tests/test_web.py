@@ -10,6 +10,7 @@ from __future__ import annotations
 import datetime
 
 import pytest
+from django.conf import settings
 from django.test import Client
 
 from liudong.actors import OPERATOR
@@ -87,7 +88,7 @@ def person_b(township_b):
 
 
 def english(client: Client) -> Client:
-    client.defaults["HTTP_ACCEPT_LANGUAGE"] = "en"
+    client.cookies[settings.LANGUAGE_COOKIE_NAME] = "en"  # the language switch
     return client
 
 

@@ -3,6 +3,7 @@ from __future__ import annotations
 from typing import TYPE_CHECKING, Any
 
 from django.core.management.base import CommandParser
+from django.utils.translation import gettext as _
 
 from liudong.audit import keys
 from liudong.audit.services import verify_chain
@@ -26,7 +27,7 @@ class Command(LiudongCommand):
         if options["format"] == "json":
             self.print_json(report.as_dict())
         elif report.ok:
-            self.stdout.write(f"audit log intact: {report.checked} entries checked")
+            self.stdout.write(_("audit log intact: %(n)s entries checked") % {"n": report.checked})
             self.stdout.write(self._chaining(report))
             if report.on_record:
                 last = report.on_record[-1]
