@@ -387,3 +387,6 @@ def test_chinese_messages_name_the_field_as_the_pages_do(township_a, resident_a)
     assert consent.startswith("本人申请或同意：") and "consent_recorded" not in consent
     (day,) = future.value.message_dict["date"]
     assert day.startswith("日期：") and "date" not in day
+    with translation.override("zh-hans"), pytest.raises(PermissionDenied) as outside:
+        record(township_a, resident_a, region=region("330106004001"))
+    assert str(outside.value).startswith("行政区划：")  # not `region：`
