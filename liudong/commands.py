@@ -25,12 +25,14 @@ if TYPE_CHECKING:
     from liudong.actors import Actor
 
 
-def row_problem(problem: dict[str, Any]) -> str:
-    """One refused row of an import as the text output prints it (``--format json`` keeps
-    the row, field code and message apart)."""
+def row_problem(problem: dict[str, Any], headers: dict[str, str] | None = None) -> str:
+    """One refused row of an import as the text output prints it: the column as the
+    file's header names it when ``headers`` (field -> header) knows the field, else the
+    field (``--format json`` keeps the row, field code and message apart)."""
+    field = problem.get("field") or ""
     return _("row %(row)s, %(field)s: %(message)s") % {
         "row": problem["row"],
-        "field": problem.get("field") or "—",
+        "field": (headers or {}).get(field) or field or "—",
         "message": problem["message"],
     }
 

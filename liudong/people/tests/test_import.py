@@ -430,3 +430,14 @@ def test_the_text_summary_is_chinese_and_the_json_keeps_its_keys(two):
     )
     _status, summary, _err = run(two, "--dry-run")
     assert {"imported", "updated", "unchanged", "rejected", "warnings"} <= set(summary)
+
+
+def test_a_refused_row_names_its_column_as_the_header_does(tmp_path, villages):
+    from django.utils import translation
+
+    path = write_csv(tmp_path / "e.csv", [person(), person(id_number=LI, sex="女", name="李强")])
+    translation.deactivate()  # a fresh `liudong` process
+    err = io.StringIO()
+    call_command("import_persons", path, "--dry-run", stdout=io.StringIO(), stderr=err)
+    lines = err.getvalue().splitlines()
+    assert any(line.startswith("第 3 行，性别：") for line in lines), lines  # not `row 3, sex:`

@@ -6,7 +6,11 @@ from django.utils.translation import gettext as _
 
 from liudong.commands import LiudongCommand, row_problem
 from liudong.people.importing import import_persons
+from liudong.people.template import COLUMNS
 from liudong.tabular import TableError
+
+# A refused row names the column as the template's header does (性别, not sex).
+HEADERS = {column.field: column.chinese for column in COLUMNS}
 
 
 class Command(LiudongCommand):
@@ -68,7 +72,7 @@ class Command(LiudongCommand):
             + note
         )
         for problem in summary.rejected[:50]:
-            self.stderr.write(row_problem(problem))
+            self.stderr.write(row_problem(problem, HEADERS))
         if len(summary.rejected) > 50:
             self.stderr.write(
                 _("… %(n)s more (see --errors or --format json)")
