@@ -14,18 +14,22 @@ LOCALE = Path(__file__).resolve().parents[2] / "locale"
 
 def read_po(path: Path) -> dict[str, dict[str, str]]:
     """msgid -> {"msgstr", "plural", "fuzzy"} of a .po file (enough of the format for our
-    catalogues: plain and plural entries, continuation lines, flags)."""
+    catalogues: plain, plural and context entries, continuation lines, flags)."""
     entries: dict[str, dict[str, str]] = {}
     current: dict[str, str] = {}
     field = None
     for line in [*path.read_text(encoding="utf-8").splitlines(), ""]:
         if not line.strip():
             if current.get("msgid"):
-                entries[current["msgid"]] = current
+                # A message with a context is keyed as the .mo keys it: context, EOT, msgid.
+                key = current["msgid"]
+                if "msgctxt" in current:
+                    key = f"{current['msgctxt']}\x04{key}"
+                entries[key] = current
             current, field = {}, None
         elif line.startswith("#,") and "fuzzy" in line:
             current["fuzzy"] = "yes"
-        elif line.startswith(("msgid ", "msgid_plural ", "msgstr ", "msgstr[0] ")):
+        elif line.startswith(("msgctxt ", "msgid ", "msgid_plural ", "msgstr ", "msgstr[0] ")):
             keyword, _, literal = line.partition(" ")
             field = {"msgid_plural": "plural", "msgstr[0]": "msgstr"}.get(keyword, keyword)
             current[field] = ast.literal_eval(literal)
