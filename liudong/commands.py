@@ -16,12 +16,25 @@ from typing import TYPE_CHECKING, Any, NoReturn
 from django.core.exceptions import PermissionDenied, ValidationError
 from django.core.management.base import BaseCommand, CommandError, CommandParser, OutputWrapper
 from django.db import OperationalError, ProgrammingError
+from django.utils.translation import gettext as _
 
 from liudong.actors import OPERATOR, is_operator, region_of
 from liudong.audit import context
 
 if TYPE_CHECKING:
     from liudong.actors import Actor
+
+
+def row_problem(problem: dict[str, Any], headers: dict[str, str] | None = None) -> str:
+    """One refused row of an import as the text output prints it: the column as the
+    file's header names it when ``headers`` (field -> header) knows the field, else the
+    field (``--format json`` keeps the row, field code and message apart)."""
+    field = problem.get("field") or ""
+    return _("row %(row)s, %(field)s: %(message)s") % {
+        "row": problem["row"],
+        "field": (headers or {}).get(field) or field or "—",
+        "message": problem["message"],
+    }
 
 
 def _schema_missing(exc: Exception) -> bool:

@@ -84,7 +84,8 @@ MIDDLEWARE = [
     # (sessions included), after the static files, which need no limit.
     "liudong.web.deadline.RequestDeadlineMiddleware",
     "django.contrib.sessions.middleware.SessionMiddleware",
-    "django.middleware.locale.LocaleMiddleware",
+    # Chinese unless the user chose English (the language switch), never the browser's.
+    "liudong.web.middleware.ChosenLanguageMiddleware",
     "django.middleware.common.CommonMiddleware",
     "django.middleware.csrf.CsrfViewMiddleware",
     "django.contrib.auth.middleware.AuthenticationMiddleware",

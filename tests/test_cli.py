@@ -143,9 +143,9 @@ def test_a_newcomers_session(fresh_database, tmp_path):
 
     first = liudong(env, "migrate")
     assert first.returncode == 0, first.stderr
-    assert "divisions: 44703 created" in first.stdout
+    assert "行政区划：新建 44703" in first.stdout  # Chinese like the pages
     again = liudong(env, "migrate")
-    assert again.returncode == 0 and "divisions: up to date" in again.stdout
+    assert again.returncode == 0 and "行政区划：已是最新" in again.stdout
 
     made = liudong(
         env, "createuser", "admin", "--role", "county", "--region", "330106", "--format", "json"
@@ -163,7 +163,7 @@ def test_a_newcomers_session(fresh_database, tmp_path):
 
     verified = liudong(env, "audit", "verify")
     # the divisions load, the account, the village and its group
-    assert verified.returncode == 0 and "intact: 4 entries" in verified.stdout
+    assert verified.returncode == 0 and "审计日志完好：已核对 4 条记录" in verified.stdout
 
     tamper(database, "UPDATE audit_auditentry SET object_repr = 'someone else' WHERE seq = 2")
     broken = liudong(env, "audit", "verify", "--format", "json")

@@ -155,7 +155,7 @@ class ArrivalForm(forms.Form):
             attrs={"autocomplete": "off", "spellcheck": "false", "autocapitalize": "characters"}
         ),
     )
-    name = forms.CharField(label=gettext_lazy("Name"), max_length=NAME_MAX)
+    name = forms.CharField(label=gettext_lazy("Full name"), max_length=NAME_MAX)
     sex = forms.ChoiceField(
         label=gettext_lazy("Sex"),
         choices=BLANK + SEX_CHOICES,
@@ -352,7 +352,7 @@ class ReturnForm(VersionedForm):
 class PersonEditForm(VersionedForm):
     """A file's own fields (the ID number and the residence have their own procedures)."""
 
-    name = forms.CharField(label=gettext_lazy("Name"), max_length=NAME_MAX)
+    name = forms.CharField(label=gettext_lazy("Full name"), max_length=NAME_MAX)
     sex = forms.ChoiceField(label=gettext_lazy("Sex"), choices=SEX_CHOICES)
     birth_date = forms.DateField(label=gettext_lazy("Birth date"), widget=DateInput)
     ethnicity = forms.ChoiceField(
@@ -463,7 +463,7 @@ class ChildForm(forms.Form):
     """A child of a person on file (a birth is vital statistics and a trigger for maternal
     and child services, nothing more)."""
 
-    name = forms.CharField(label=gettext_lazy("Name"), max_length=NAME_MAX, required=False)
+    name = forms.CharField(label=gettext_lazy("Full name"), max_length=NAME_MAX, required=False)
     sex = forms.ChoiceField(label=gettext_lazy("Sex"), choices=SEX_CHOICES)
     birth_date = forms.DateField(label=gettext_lazy("Birth date"), widget=DateInput)
     birth_order = forms.IntegerField(

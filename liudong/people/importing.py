@@ -44,6 +44,8 @@ PERSON_COLUMNS = {column.field: (column.chinese,) for column in COLUMNS}
 # Columns offices add that carry nothing to import (and the errors file's own column).
 IGNORABLE = ("序号", "no", "编号", "备注", "remarks", "问题", "problems")
 ERRORS_COLUMN = "问题 problems"
+# The errors workbook's sheet: offices read the tab's name (its columns stay as they are).
+ERRORS_SHEET = "未导入行"
 BATCH_SIZE = 5000  # rows a transaction; 2000 spent a sixth of the time on per-batch costs
 ANALYZE_AFTER = 10_000  # rows written by one import before planner statistics are refreshed
 
@@ -79,7 +81,7 @@ class ErrorsFile:
 
         self.path = path
         self.workbook = Workbook(write_only=True)
-        self.sheet = self.workbook.create_sheet("rejected")
+        self.sheet = self.workbook.create_sheet(ERRORS_SHEET)
         header = ["行号 row", *CHINESE_HEADERS, ERRORS_COLUMN]
         lay_out(self.sheet, header)
         self.sheet.append(header)

@@ -12,6 +12,7 @@ from typing import TYPE_CHECKING, Self
 
 from django.db import models
 from django.utils.translation import gettext_lazy as _
+from django.utils.translation import pgettext_lazy
 
 from liudong.base import ScopedQuerySet, TrackedModel
 from liudong.regions.models import Region
@@ -80,7 +81,9 @@ class Person(TrackedModel):
     # 0004 makes it PostgreSQL's C collation): one index on name then serves equality,
     # a prefix search and the list's ordering by name. Under a language collation
     # PostgreSQL walked the whole index for "王%" (1.3 s at a million files).
-    name = models.CharField(_("name"), max_length=50, db_collation="binary")
+    # "name" in the context of a person is 姓名 (a place's name is 名称); a context, not a
+    # new verbose name, so the migrations' state is unchanged.
+    name = models.CharField(pgettext_lazy("person", "name"), max_length=50, db_collation="binary")
     # Byte order too, so that the index on (initials, name) serves both a prefix search
     # and the order an initials search lists in (people.filters.search_persons).
     name_initials = models.CharField(_("pinyin initials"), max_length=50, db_collation="binary")
@@ -262,7 +265,7 @@ class Child(TrackedModel):
     """A child of a person on file. A birth recorded here is vital statistics only."""
 
     parent = models.ForeignKey(Person, on_delete=models.CASCADE, related_name="children")
-    name = models.CharField(_("name"), max_length=50, blank=True)
+    name = models.CharField(pgettext_lazy("person", "name"), max_length=50, blank=True)
     sex = models.CharField(_("sex"), max_length=1, choices=SEX_CHOICES)
     birth_date = models.DateField(_("birth date"))
     birth_order = models.PositiveSmallIntegerField(_("birth order"), null=True, blank=True)

@@ -344,7 +344,7 @@ class RowChecker:
     def _name(self, value: object) -> str:
         name = text(value)
         if not name:
-            raise Problem("name", _("A name is required."))
+            raise Problem("name", _("A person's full name is required."))
         if len(name) > NAME_MAX:
             raise Problem(
                 "name",

@@ -10,7 +10,9 @@ from __future__ import annotations
 from typing import Any
 
 from django.core.exceptions import ValidationError
+from django.db import models
 from django.utils import timezone
+from django.utils.text import capfirst
 from django.utils.translation import gettext as _
 
 from liudong.actors import Caller
@@ -35,11 +37,13 @@ def _phone(value: Any, field: str) -> str:
         raise ValidationError({field: exc.message}, code="phone") from exc
 
 
-def _required(values: dict[str, Any], *names: str) -> None:
+def _required(obj: models.Model, *names: str) -> None:
+    # The message names the field as the pages do (its verbose name); the code is the key.
     missing = {
-        name: _("%(field)s is required.") % {"field": name}
+        name: _("%(field)s is required.")
+        % {"field": capfirst(getattr(obj._meta.get_field(name), "verbose_name", name))}
         for name in names
-        if values.get(name) in (None, "")
+        if getattr(obj, name) in (None, "")
     }
     if missing:
         raise ValidationError(missing, code="required")
@@ -52,7 +56,7 @@ def _clean_employer(employer: Employer) -> None:
         except creditcode.CreditCodeError as exc:
             raise ValidationError({"credit_code": str(exc)}, code=exc.rule) from exc
     # Without a credit code the employer is known by its name within its region.
-    _required({"name": employer.name}, "name")
+    _required(employer, "name")
     employer.phone = _phone(employer.phone, "phone")
     clash = Employer.objects.exclude(pk=employer.pk)
     if employer.credit_code and clash.filter(credit_code=employer.credit_code).exists():
@@ -80,7 +84,7 @@ def _clean_employer(employer: Employer) -> None:
 
 
 def _clean_rental_house(house: RentalHouse) -> None:
-    _required({"address": house.address}, "address")
+    _required(house, "address")
     house.landlord_phone = _phone(house.landlord_phone, "landlord_phone")
     if house.landlord_id is None and not house.landlord_name:
         raise ValidationError(
@@ -102,7 +106,7 @@ def _clean_rental_house(house: RentalHouse) -> None:
 
 
 def _clean_site(site: Site) -> None:
-    _required({"name": site.name, "kind": site.kind}, "name", "kind")
+    _required(site, "name", "kind")
     if site.kind not in Site.Kind.values:
         raise ValidationError({"kind": _("Unknown kind of site.")}, code="invalid_choice")
     site.phone = _phone(site.phone, "phone")
@@ -119,7 +123,7 @@ def _clean_agreement(agreement: Agreement, user: Caller) -> None:
             code="one_place",
         )
     check_region(user, agreement.place.region_id, places[0])
-    _required({"kind": agreement.kind, "signed_on": agreement.signed_on}, "kind", "signed_on")
+    _required(agreement, "kind", "signed_on")
     if agreement.kind not in Agreement.Kind.values:
         raise ValidationError({"kind": _("Unknown type of agreement.")}, code="invalid_choice")
     if agreement.valid_until and agreement.valid_until < agreement.signed_on:
@@ -133,12 +137,7 @@ def _clean_agreement(agreement: Agreement, user: Caller) -> None:
 
 
 def _clean_safety_issue(issue: SafetyIssue, user: Caller) -> None:
-    _required(
-        {"hazard": issue.hazard, "found_on": issue.found_on, "deadline": issue.deadline},
-        "hazard",
-        "found_on",
-        "deadline",
-    )
+    _required(issue, "hazard", "found_on", "deadline")
     check_region(user, issue.rental_house.region_id, "rental_house")
     today = timezone.localdate()
     if issue.found_on > today:

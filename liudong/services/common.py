@@ -10,7 +10,7 @@ import datetime
 from collections.abc import Iterable
 from typing import Any, cast
 
-from django.core.exceptions import PermissionDenied, ValidationError
+from django.core.exceptions import FieldDoesNotExist, PermissionDenied, ValidationError
 from django.db import models
 from django.db.models import Field
 from django.utils import timezone
@@ -26,6 +26,23 @@ from liudong.regions.codes import LEVEL_LENGTHS
 # --- shared checks -------------------------------------------------------------------------
 
 
+def field_label(field: str) -> str:
+    """A services field as the pages name it (its verbose name, translated), for the text
+    of a message; the code stays the error's key, which the API and CLI report apart. A
+    name no services model has is returned as it is."""
+    from django.apps import apps
+    from django.utils.text import capfirst
+
+    for model in apps.get_app_config("services").get_models():
+        try:
+            found = model._meta.get_field(field)
+        except FieldDoesNotExist:
+            continue
+        if verbose := getattr(found, "verbose_name", None):
+            return str(capfirst(verbose))
+    return field
+
+
 # The caller may record here: a role that records services, and the region the record
 # belongs to inside the caller's region: authorize(actor, RECORD_SERVICES, code,
 # outside=OUTSIDE_FIELD, field=…), the message naming the field.
@@ -38,13 +55,14 @@ def check_person_in_scope(user: Caller, person: Person, field: str = "person") -
     if not Person.objects.in_scope(user).filter(pk=person.pk).exists():
         raise PermissionDenied(
             _("%(field)s: this person's file lies outside your region %(region)s.")
-            % {"field": field, "region": getattr(user, "region_id", "") or ""}
+            % {"field": field_label(field), "region": getattr(user, "region_id", "") or ""}
         )
 
 
 def not_negative(obj: models.Model, fields: Iterable[str]) -> None:
     errors = {
-        name: _("%(field)s must be 0 or more, got %(value)s.") % {"field": name, "value": value}
+        name: _("%(field)s must be 0 or more, got %(value)s.")
+        % {"field": field_label(name), "value": value}
         for name in fields
         if (value := getattr(obj, name)) is None or value < 0
     }
@@ -54,12 +72,16 @@ def not_negative(obj: models.Model, fields: Iterable[str]) -> None:
 
 def check_choice(value: str | None, choices: type[models.TextChoices], field: str) -> None:
     if not value:
-        raise ValidationError({field: _("%(field)s is required.") % {"field": field}})
+        raise ValidationError({field: _("%(field)s is required.") % {"field": field_label(field)}})
     if value not in choices.values:
         raise ValidationError(
             {
                 field: _("%(field)s: “%(value)s” is not one of %(choices)s.")
-                % {"field": field, "value": value, "choices": ", ".join(choices.values)}
+                % {
+                    "field": field_label(field),
+                    "value": value,
+                    "choices": ", ".join(choices.values),
+                }
             }
         )
 
@@ -69,7 +91,7 @@ def check_past(day: datetime.date | None, field: str) -> None:
         raise ValidationError(
             {
                 field: _("%(field)s: the date %(day)s is in the future.")
-                % {"field": field, "day": day}
+                % {"field": field_label(field), "day": day}
             }
         )
 

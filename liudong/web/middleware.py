@@ -1,8 +1,12 @@
 """Security headers Django 5.2 does not set itself."""
 
 from collections.abc import Callable
+from contextlib import suppress
 
+from django.conf import settings
 from django.http import HttpRequest, HttpResponse
+from django.middleware.locale import LocaleMiddleware
+from django.utils import translation
 
 CONTENT_SECURITY_POLICY = "; ".join(
     [
@@ -76,3 +80,23 @@ def upload_too_large(request: HttpRequest, limit: int) -> HttpResponse:
     return render(
         request, "web/error.html", {"title": _("File too large"), "message": message}, status=413
     )
+
+
+class ChosenLanguageMiddleware(LocaleMiddleware):
+    """The pages are in Chinese (LANGUAGE_CODE) unless the user chose English with the
+    language switch (its cookie, LANGUAGE_COOKIE_NAME): a township PC whose browser
+    happens to ask for English still shows Chinese. The API (/api/) still answers in the
+    language its client asks for (Accept-Language), as HTTP clients expect."""
+
+    def process_request(self, request: HttpRequest) -> None:
+        if request.path.startswith("/api/"):
+            return super().process_request(request)
+        language = settings.LANGUAGE_CODE
+        chosen = request.COOKIES.get(settings.LANGUAGE_COOKIE_NAME)
+        if chosen:
+            # A cookie naming no language we have leaves the default.
+            with suppress(LookupError):
+                language = translation.get_supported_language_variant(chosen)
+        translation.activate(language)
+        request.LANGUAGE_CODE = translation.get_language()
+        return None

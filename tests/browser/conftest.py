@@ -5,9 +5,9 @@ Fixtures
 --------
 ``browser``      one headless Chromium for the whole session (launched from /usr/bin/chromium;
                  ``playwright install`` is never needed).
-``page``         a fresh browser context per test (locale zh-CN, 1280x800). Its context has
-                 ``base_url`` set to the live server, so ``page.goto("/regions/")`` works; the
-                 server's address is also available as ``page.base_url`` (a plain string).
+``page``         a fresh browser context per test (locale zh-CN, 1366x768, an office PC). Its
+                 context has ``base_url`` set to the live server, so ``page.goto("/regions/")``
+                 works; the server's address is also ``page.base_url`` (a plain string).
 ``phone_page``   the same at a phone's viewport, 375x740.
 ``zhejiang``     Zhejiang's divisions plus village 北山社区 and its group, loaded through the
                  services (live_server is transactional: every test brings its own data).
@@ -18,10 +18,18 @@ Screenshots: a failing test leaves ``var/screenshots/<test-name>.png`` (full pag
 repository root; with ``LIUDONG_SCREENSHOTS=1`` every test also leaves
 ``var/screenshots/review/<test-name>.png`` for people reviewing the pages, and the journeys'
 steps (``pages.shot``) there too.
+
+Every page is watched (``watch_context``): a console error (Chromium logs a script the
+Content-Security-Policy refuses as one), an uncaught exception or a
+``securitypolicyviolation`` event fails the test that opened it, even when its assertions
+passed: a control whose script the CSP blocks does nothing, and its test must not pass.
+A test that means to meet an error page names what it expects with
+``@pytest.mark.console_errors("status of 403")`` (substrings of the allowed messages).
 """
 
 from __future__ import annotations
 
+import datetime
 import os
 import re
 from pathlib import Path
@@ -51,13 +59,15 @@ from conftest import PASSWORD, make_user  # noqa: E402 (the root fixtures)
 from tests.browser.pages import (  # noqa: E402
     REVIEW_SCREENSHOTS,
     SCREENSHOTS,
+    PageProblems,
     pass_second_factor,
+    watch_context,
 )
 
 # Generous for a loaded CI machine; htmx's 300 ms debounce is well inside it.
 TIMEOUT_MS = 10_000
 
-DESKTOP = {"width": 1280, "height": 800}
+DESKTOP = {"width": 1366, "height": 768}
 PHONE = {"width": 375, "height": 740}
 
 
@@ -132,9 +142,18 @@ def _screenshot(page, folder: Path, item) -> None:
         print(f"screenshot of {item.nodeid} failed: {exc}")
 
 
+# --- every page: console errors, uncaught exceptions and CSP violations ----------------------
+
+
+def _allowed_errors(item) -> tuple[str, ...]:
+    return tuple(text for mark in item.iter_markers("console_errors") for text in mark.args)
+
+
 def _open_page(request, browser, live_server, viewport):
     context = browser.new_context(locale="zh-CN", viewport=viewport, base_url=live_server.url)
     context.set_default_timeout(TIMEOUT_MS)
+    problems = PageProblems()
+    watch_context(context, problems)
     page = context.new_page()
     page.base_url = live_server.url
     yield page
@@ -143,6 +162,13 @@ def _open_page(request, browser, live_server, viewport):
     if os.environ.get("LIUDONG_SCREENSHOTS") == "1":
         _screenshot(page, REVIEW_SCREENSHOTS, request.node)
     context.close()
+    unexpected = problems.unexpected(_allowed_errors(request.node))
+    if unexpected and not _failed(request.node):
+        pytest.fail(
+            "the pages reported errors (a script the CSP refuses, an exception):\n"
+            + "\n".join(unexpected),
+            pytrace=False,
+        )
 
 
 @pytest.fixture
@@ -187,6 +213,25 @@ def township_a(zhejiang, live_server):
 def township_b(zhejiang, live_server):
     """Township worker of 西溪街道 (330106004), a neighbour of township A."""
     return make_user("township_b", "township", "330106004", "西溪专干")
+
+
+@pytest.fixture
+def month_with_residents(township_a, county_admin):
+    """Three floating residents from 河南 since March 2026 (two in township A, one in
+    西溪街道; one of A's and the 西溪 one verified in April); the last full month."""
+    from django.apps import apps
+
+    from liudong.regions.services import load_divisions
+    from liudong.stats import standard
+    from liudong.stats.services import last_full_month
+    from liudong.stats.tests.conftest import resident
+
+    standard.install(apps)  # a browser test's database is emptied between tests
+    load_divisions(prefixes=("41",))  # where the residents are registered (河南)
+    resident(verified=datetime.date(2026, 4, 1))
+    resident()
+    resident(lives_in="330106004001", verified=datetime.date(2026, 4, 2))
+    return str(last_full_month())
 
 
 # --- actions --------------------------------------------------------------------------------

@@ -1,4 +1,5 @@
-"""What several browser tests do on a page: sign in, and save a screenshot to look at."""
+"""What several browser tests do on a page: sign in, save a screenshot to look at, and
+watch every page for console errors, exceptions and CSP violations."""
 
 from __future__ import annotations
 
@@ -76,3 +77,42 @@ def shot(page, name: str, *, first_screen: bool = False) -> None:
     page.screenshot(path=str(REVIEW_SCREENSHOTS / name), full_page=True)
     if first_screen:
         page.screenshot(path=str(REVIEW_SCREENSHOTS / name.replace(".png", "-screen.png")))
+
+
+# Runs in every document before its own scripts: a violation the page never sees in its
+# console (a blocked inline handler in a frame, a blocked image) still reaches the test.
+REPORT_VIOLATIONS = """
+document.addEventListener("securitypolicyviolation", (event) => {
+  console.error(
+    `securitypolicyviolation: ${event.effectiveDirective} refused ` +
+    `${event.blockedURI || "inline"} at ${event.sourceFile || document.URL}:${event.lineNumber}`
+  );
+}, true);
+"""
+
+
+class PageProblems:
+    """What went wrong in a test's pages: console errors, uncaught exceptions and CSP
+    violations, each as ``"<kind>: <text> (<url>)"``."""
+
+    def __init__(self) -> None:
+        self.seen: list[str] = []
+
+    def watch_page(self, page) -> None:
+        page.on("console", self._console)
+        page.on("pageerror", lambda error: self.seen.append(f"uncaught: {error} ({page.url})"))
+
+    def _console(self, message) -> None:
+        where = message.location.get("url") or ""
+        # The browser asks for /favicon.ico by itself (the site has none): not a page's error.
+        if message.type == "error" and not where.endswith("/favicon.ico"):
+            self.seen.append(f"console.error: {message.text} ({where})")
+
+    def unexpected(self, allowed: tuple[str, ...]) -> list[str]:
+        return [seen for seen in self.seen if not any(text in seen for text in allowed)]
+
+
+def watch_context(context, problems: PageProblems) -> None:
+    """Record the problems of every page ``context`` opens (before any page loads)."""
+    context.add_init_script(script=REPORT_VIOLATIONS)
+    context.on("page", problems.watch_page)

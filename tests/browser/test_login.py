@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import re
 
+import pytest
 from playwright.sync_api import expect
 
 LOGIN_PATH = "/accounts/login/"
@@ -57,6 +58,7 @@ def test_unknown_user_gets_the_same_error_as_a_wrong_password(page, township_a, 
     expect(page.get_by_test_id("form-error")).to_have_text(wrong_password)
 
 
+@pytest.mark.console_errors("status of 429")  # the lockout page answers 429
 def test_sixth_attempt_after_five_failures_is_locked_even_with_right_password(
     page, township_a, township_b, sign_in
 ):

@@ -151,6 +151,7 @@ def test_import_on_a_phone(phone_page, township_a, var_dir, person_csv):
     assert width <= 375, width
 
 
+@pytest.mark.console_errors("status of 400")  # the refused upload answers 400
 def test_a_file_with_a_bad_header_is_refused_with_its_reason(
     phone_page, township_a, var_dir, tmp_path
 ):

@@ -104,6 +104,7 @@ def test_the_qr_link_on_a_phone(phone_page, certificate):
     shot(page, "verify-phone-invalid.png")
 
 
+@pytest.mark.console_errors("status of 429")  # the throttled check answers 429
 def test_too_many_checks_get_a_clear_page(page, certificate, monkeypatch):
     from liudong.certificates import throttle
 

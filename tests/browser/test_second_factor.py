@@ -12,7 +12,13 @@ import pytest
 from playwright.sync_api import expect
 
 from conftest import PASSWORD, make_user
-from tests.browser.pages import REVIEW_SCREENSHOTS, key_from_page, totp_code
+from tests.browser.pages import (
+    REVIEW_SCREENSHOTS,
+    PageProblems,
+    key_from_page,
+    totp_code,
+    watch_context,
+)
 
 VIEWPORTS = {"desktop": {"width": 1366, "height": 768}, "phone": {"width": 375, "height": 740}}
 
@@ -43,17 +49,11 @@ def test_county_enrols_then_signs_in_with_password_and_code(
     context = browser.new_context(
         locale="zh-CN", viewport=VIEWPORTS[device], base_url=live_server.url
     )
+    # The suite's watcher (console errors, exceptions, CSP violations), and 4xx/5xx answers.
+    watched = PageProblems()
+    watch_context(context, watched)
     page = context.new_page()
-    problems: list[str] = []
-    page.on(
-        "console",
-        lambda msg: (
-            problems.append(f"{msg.text} {msg.location.get('url')}")
-            if msg.type == "error"
-            else None
-        ),
-    )
-    page.on("pageerror", lambda exc: problems.append(str(exc)))
+    problems = watched.seen
     page.on(
         "response",
         lambda r: problems.append(f"{r.status} {r.url}") if r.status >= 400 else None,

@@ -4,29 +4,10 @@ opens the township's own dashboard."""
 
 from __future__ import annotations
 
-import datetime
-
 import pytest
 from playwright.sync_api import expect
 
 from tests.browser.pages import shot, sign_in
-
-
-@pytest.fixture
-def month_with_residents(township_a, county_admin):
-    from django.apps import apps
-
-    from liudong.regions.services import load_divisions
-    from liudong.stats import standard
-    from liudong.stats.services import last_full_month
-    from liudong.stats.tests.conftest import resident
-
-    standard.install(apps)  # a browser test's database is emptied between tests
-    load_divisions(prefixes=("41",))  # where the residents are registered (河南)
-    resident(verified=datetime.date(2026, 4, 1))
-    resident()
-    resident(lives_in="330106004001", verified=datetime.date(2026, 4, 2))
-    return str(last_full_month())
 
 
 def test_submit_approve_and_the_frozen_report(page, month_with_residents):

@@ -118,3 +118,13 @@ def test_no_id_number_survives_masking(before, after, sequence, lower_x):
     assert number not in masked
     assert not ID_NUMBER_RE.search(masked)
     assert mask_text(masked) == masked  # masking twice changes nothing more
+
+
+@pytest.mark.django_db
+def test_the_filter_labels_are_chinese(log_reader, client_for):
+    """django-filter's own labels ("Action", "at is greater than or equal to") were shown
+    in English on the Chinese page."""
+    listing = client_for(log_reader).get("/audit/").content.decode()
+    for label in ("<label>操作", "<label>自", "<label>至", "<label>账号"):
+        assert label in listing
+    assert "greater than" not in listing and "<label>Action" not in listing

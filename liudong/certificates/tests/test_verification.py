@@ -214,3 +214,18 @@ def test_overdue_notices_worklist(county_b_admin, county_admin, township_a, vill
     assert [n.person for n in overdue] == [late]
     assert not notices.overdue_notices(county_admin, today=TODAY).exists()  # another county
     assert not notices.overdue_notices(county_b_admin, today=datetime.date(2026, 5, 1)).exists()
+
+
+def test_the_verify_command_prints_marital_status_as_its_label(certificate):
+    import io
+    import json
+
+    from django.core.management import call_command
+
+    out = io.StringIO()
+    call_command("certificate_verify", certificate.payload, stdout=out)
+    lines = out.getvalue().splitlines()
+    assert "marital_status: 已婚" in lines  # not the code 20
+    as_json = io.StringIO()
+    call_command("certificate_verify", certificate.payload, "--format", "json", stdout=as_json)
+    assert json.loads(as_json.getvalue())["fields"]["marital_status"] == "20"

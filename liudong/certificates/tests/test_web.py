@@ -11,6 +11,7 @@ from __future__ import annotations
 import datetime
 
 import pytest
+from django.conf import settings
 from django.utils import timezone
 
 from liudong.audit.models import Action, AuditEntry
@@ -37,7 +38,7 @@ def web(client_for):
 
     def make(user):
         client = client_for(user)
-        client.defaults["HTTP_ACCEPT_LANGUAGE"] = "en"
+        client.cookies[settings.LANGUAGE_COOKIE_NAME] = "en"  # the language switch
         return client
 
     return make

@@ -156,7 +156,7 @@ def check_row(
     def name(value: Any) -> str:
         result = _short_text(value, "name", NAME_MAX)
         if not result:
-            raise Problem("name", _("A name is required."))
+            raise Problem("name", _("A person's full name is required."))
         return result
 
     def date(value: Any) -> datetime.date:

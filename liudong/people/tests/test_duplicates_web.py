@@ -3,6 +3,7 @@
 import datetime
 
 import pytest
+from django.conf import settings
 
 from liudong.people import duplicates
 from liudong.people.idnumbers import make, mask
@@ -28,7 +29,7 @@ def pair(persons):
 
 
 def english(client):
-    client.defaults["HTTP_ACCEPT_LANGUAGE"] = "en"
+    client.cookies[settings.LANGUAGE_COOKIE_NAME] = "en"  # the language switch
     return client
 
 
@@ -126,3 +127,8 @@ def test_scan_now_queues_a_pair(persons, township_a, client_for):
     response = english(client_for(township_a)).post("/people/duplicates/scan/", follow=True)
     assert "Scan finished: 1 new possible duplicate pair queued." in messages_of(response)
     assert PossibleDuplicate.objects.count() == 1
+
+
+def test_the_list_names_why_a_pair_may_be_one_person(pair, township_a, client_for):
+    html = client_for(township_a).get("/people/duplicates/").content.decode()
+    assert "<th>疑似重复原因</th>" in html and "流动原因" not in html

@@ -292,7 +292,9 @@ def test_errors_file_returns_the_rejected_rows_with_their_problems(tmp_path, vil
     path = write_csv(tmp_path / "e.csv", [person(), person(id_number=LI, sex="女", name="李强")])
     errors = tmp_path / "errors.xlsx"
     run(path, "--errors", str(errors))
-    rows = list(load_workbook(errors).active.iter_rows(values_only=True))
+    workbook = load_workbook(errors)
+    assert workbook.sheetnames == ["未导入行"]  # a tab an office reads, not `rejected`
+    rows = list(workbook.active.iter_rows(values_only=True))
     assert rows[0][-1] == importing.ERRORS_COLUMN and rows[0][1:-1] == CHINESE_HEADERS
     assert len(rows) == 2 and rows[1][0] == 3 and "sex" in rows[1][-1]
 
@@ -434,3 +436,29 @@ def test_an_id_number_a_spreadsheet_made_a_float_is_refused_alike(tmp_path, vill
     assert summary["imported"] == 0 and not Person.objects.exists()
     assert [(p["row"], p["field"]) for p in summary["rejected"]] == [(2, field)]
     assert "lost its last digits" in summary["rejected"][0]["message"]
+
+
+def test_the_text_summary_is_chinese_and_the_json_keeps_its_keys(two):
+    """The CLI speaks the site's language (LANGUAGE_CODE) like the pages; --format json is
+    for programs and keeps its English keys."""
+    from django.utils import translation
+
+    translation.deactivate()  # as in a fresh `liudong` process: nothing activated
+    out = io.StringIO()
+    call_command("import_persons", two, "--dry-run", stdout=out, stderr=io.StringIO())
+    assert out.getvalue().strip() == (
+        "新增 2，更新 0，无变化 0，拒收 0，警告 0（试运行：未保存任何数据）"
+    )
+    _status, summary, _err = run(two, "--dry-run")
+    assert {"imported", "updated", "unchanged", "rejected", "warnings"} <= set(summary)
+
+
+def test_a_refused_row_names_its_column_as_the_header_does(tmp_path, villages):
+    from django.utils import translation
+
+    path = write_csv(tmp_path / "e.csv", [person(), person(id_number=LI, sex="女", name="李强")])
+    translation.deactivate()  # a fresh `liudong` process
+    err = io.StringIO()
+    call_command("import_persons", path, "--dry-run", stdout=io.StringIO(), stderr=err)
+    lines = err.getvalue().splitlines()
+    assert any(line.startswith("第 3 行，性别：") for line in lines), lines  # not `row 3, sex:`

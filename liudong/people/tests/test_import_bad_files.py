@@ -257,7 +257,7 @@ def test_an_upload_over_the_limit_is_refused_and_kept_nowhere(county_admin, clie
     folder = uploads._folder()
     before = set(folder.iterdir())
     client = client_for(county_admin)
-    client.defaults["HTTP_ACCEPT_LANGUAGE"] = "en"
+    client.cookies[settings.LANGUAGE_COOKIE_NAME] = "en"  # the language switch
     body = "code,name\n330106002003,新村\n".encode()
     assert len(body) <= 64 < len(body + b"x" * 64)
     response = client.post(

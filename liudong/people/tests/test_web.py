@@ -10,6 +10,7 @@ from __future__ import annotations
 import datetime
 
 import pytest
+from django.conf import settings
 from django.test import Client
 
 from liudong.actors import OPERATOR
@@ -87,7 +88,7 @@ def person_b(township_b):
 
 
 def english(client: Client) -> Client:
-    client.defaults["HTTP_ACCEPT_LANGUAGE"] = "en"
+    client.cookies[settings.LANGUAGE_COOKIE_NAME] = "en"  # the language switch
     return client
 
 
@@ -581,3 +582,19 @@ def test_anonymous_visitors_are_sent_to_sign_in(person_a, client):
     for url in ("/people/", f"/people/{person_a.pk}/", "/people/arrive/", "/people/arrive/id/"):
         response = client.get(url)
         assert response.status_code == 302 and "/accounts/login/" in response.url
+
+
+def test_the_arrival_form_asks_for_a_persons_full_name(township_a, client_for):
+    html = page(client_for(township_a), "/people/arrive/")
+    assert '<label for="id_name">姓名' in html, "a person has a 姓名, not a 名称"
+
+
+def test_a_persons_name_field_is_called_xingming_and_a_places_mingcheng():
+    from django.utils import translation
+
+    from liudong.people.models import Person
+    from liudong.places.models import Employer
+
+    with translation.override("zh-hans"):
+        assert str(Person._meta.get_field("name").verbose_name) == "姓名"
+        assert str(Employer._meta.get_field("name").verbose_name) == "名称"

@@ -189,3 +189,11 @@ def test_link_stay_refuses_another_regions_stay(employer, township_b):
     episode = make_person(household="330105001001", residence=VILLAGE_A1).episodes.get()
     with pytest.raises(PermissionDenied):
         services.link_stay(episode, employer=employer, acting_user=township_b)
+
+
+def test_a_missing_field_is_named_as_the_pages_name_it(township_a, villages):
+    from django.utils import translation
+
+    with translation.override("zh-hans"), pytest.raises(ValidationError) as caught:
+        services.create_employer(acting_user=township_a, name="", region=VILLAGE_A1)
+    assert caught.value.message_dict["name"] == ["请填写 名称。"]  # not `请填写 name。`

@@ -22,6 +22,7 @@ from liudong.services.common import (
     check_choice,
     check_past,
     check_person_in_scope,
+    field_label,
     not_negative,
     record_change,
     save_new_or_versioned,
@@ -55,7 +56,13 @@ def _check_branch(branch: AssociationBranch) -> None:
 def create_branch(*, acting_user: Actor, **values: Any) -> AssociationBranch:
     set_fields(branch := AssociationBranch(), BRANCH_FIELDS, values)
     _check_branch(branch)
-    authorize(acting_user, RECORD_SERVICES, branch.region_id, outside=OUTSIDE_FIELD, field="region")
+    authorize(
+        acting_user,
+        RECORD_SERVICES,
+        branch.region_id,
+        outside=OUTSIDE_FIELD,
+        field=field_label("region"),
+    )
     branch.save()
     record_change(
         Action.CREATE,
@@ -75,11 +82,23 @@ def update_branch(
     expected_version: int | None = None,
     **changes: Any,
 ) -> AssociationBranch:
-    authorize(acting_user, RECORD_SERVICES, branch.region_id, outside=OUTSIDE_FIELD, field="region")
+    authorize(
+        acting_user,
+        RECORD_SERVICES,
+        branch.region_id,
+        outside=OUTSIDE_FIELD,
+        field=field_label("region"),
+    )
     before = snapshot(branch, BRANCH_FIELDS)
     set_fields(branch, BRANCH_FIELDS, changes)
     _check_branch(branch)
-    authorize(acting_user, RECORD_SERVICES, branch.region_id, outside=OUTSIDE_FIELD, field="region")
+    authorize(
+        acting_user,
+        RECORD_SERVICES,
+        branch.region_id,
+        outside=OUTSIDE_FIELD,
+        field=field_label("region"),
+    )
     save_new_or_versioned(branch, expected_version)
     record_change(
         Action.UPDATE,
@@ -138,7 +157,13 @@ def create_membership(
     left_on: datetime.date | None = None,
 ) -> Membership:
     """She joins a branch in the caller's region; her file must be in the caller's scope."""
-    authorize(acting_user, RECORD_SERVICES, branch.region_id, outside=OUTSIDE_FIELD, field="branch")
+    authorize(
+        acting_user,
+        RECORD_SERVICES,
+        branch.region_id,
+        outside=OUTSIDE_FIELD,
+        field=field_label("branch"),
+    )
     check_person_in_scope(acting_user, person)
     membership = Membership(
         branch=branch, person=person, joined_on=joined_on, role=role, left_on=left_on
@@ -169,7 +194,7 @@ def update_membership(
         RECORD_SERVICES,
         membership.branch.region_id,
         outside=OUTSIDE_FIELD,
-        field="branch",
+        field=field_label("branch"),
     )
     before = snapshot(membership, (*MEMBERSHIP_FIELDS, "branch", "person"))
     set_fields(membership, MEMBERSHIP_FIELDS, changes)
@@ -206,7 +231,13 @@ def _check_association_activity(activity: AssociationActivity) -> None:
 def create_association_activity(
     *, acting_user: Actor, branch: AssociationBranch, **values: Any
 ) -> AssociationActivity:
-    authorize(acting_user, RECORD_SERVICES, branch.region_id, outside=OUTSIDE_FIELD, field="branch")
+    authorize(
+        acting_user,
+        RECORD_SERVICES,
+        branch.region_id,
+        outside=OUTSIDE_FIELD,
+        field=field_label("branch"),
+    )
     set_fields(activity := AssociationActivity(branch=branch), ASSOCIATION_ACTIVITY_FIELDS, values)
     _check_association_activity(activity)
     activity.save()
@@ -233,7 +264,7 @@ def update_association_activity(
         RECORD_SERVICES,
         activity.branch.region_id,
         outside=OUTSIDE_FIELD,
-        field="branch",
+        field=field_label("branch"),
     )
     before = snapshot(activity, (*ASSOCIATION_ACTIVITY_FIELDS, "branch"))
     set_fields(activity, ASSOCIATION_ACTIVITY_FIELDS, changes)
@@ -257,7 +288,7 @@ def delete_association_activity(*, acting_user: Actor, activity: AssociationActi
         RECORD_SERVICES,
         activity.branch.region_id,
         outside=OUTSIDE_FIELD,
-        field="branch",
+        field=field_label("branch"),
     )
     before = snapshot(activity, (*ASSOCIATION_ACTIVITY_FIELDS, "branch"))
     record_change(

@@ -35,6 +35,7 @@ from liudong.services.common import (
     OUTSIDE_FIELD,
     check_choice,
     child_length,
+    field_label,
     not_negative,
     record_change,
     save_new_or_versioned,
@@ -230,7 +231,11 @@ def create_activity(*, acting_user: Actor, campaign: Campaign, **values: Any) ->
     if activity.region_id is None:
         raise ValidationError({"region": _("region is required.")})
     authorize(
-        acting_user, RECORD_SERVICES, activity.region_id, outside=OUTSIDE_FIELD, field="region"
+        acting_user,
+        RECORD_SERVICES,
+        activity.region_id,
+        outside=OUTSIDE_FIELD,
+        field=field_label("region"),
     )
     _check_activity(activity, campaign)
     activity.save()
@@ -249,12 +254,20 @@ def update_activity(
     *, acting_user: Actor, activity: Activity, expected_version: int | None = None, **changes: Any
 ) -> Activity:
     authorize(
-        acting_user, RECORD_SERVICES, activity.region_id, outside=OUTSIDE_FIELD, field="region"
+        acting_user,
+        RECORD_SERVICES,
+        activity.region_id,
+        outside=OUTSIDE_FIELD,
+        field=field_label("region"),
     )
     before = snapshot(activity, (*ACTIVITY_FIELDS, "campaign"))
     set_fields(activity, ACTIVITY_FIELDS, changes)
     authorize(
-        acting_user, RECORD_SERVICES, activity.region_id, outside=OUTSIDE_FIELD, field="region"
+        acting_user,
+        RECORD_SERVICES,
+        activity.region_id,
+        outside=OUTSIDE_FIELD,
+        field=field_label("region"),
     )
     _check_activity(activity, activity.campaign)
     save_new_or_versioned(activity, expected_version)
@@ -273,7 +286,11 @@ def update_activity(
 def delete_activity(*, acting_user: Actor, activity: Activity) -> None:
     """An activity entered by mistake; the audit log keeps what it said."""
     authorize(
-        acting_user, RECORD_SERVICES, activity.region_id, outside=OUTSIDE_FIELD, field="region"
+        acting_user,
+        RECORD_SERVICES,
+        activity.region_id,
+        outside=OUTSIDE_FIELD,
+        field=field_label("region"),
     )
     before = snapshot(activity, (*ACTIVITY_FIELDS, "campaign"))
     record_change(
@@ -543,7 +560,11 @@ def add_activity_photo(
     to tell) of at most 5 MB, at most MAX_ACTIVITY_PHOTOS per activity. Stored
     re-encoded without its metadata, under a random name, with a thumbnail; audited."""
     authorize(
-        acting_user, RECORD_SERVICES, activity.region_id, outside=OUTSIDE_FIELD, field="activity"
+        acting_user,
+        RECORD_SERVICES,
+        activity.region_id,
+        outside=OUTSIDE_FIELD,
+        field=field_label("activity"),
     )
     _check_room_for_photo(activity)
     image, kind = _open_photo(uploaded)
@@ -587,7 +608,9 @@ def remove_activity_photo(*, acting_user: Actor, photo: ActivityPhoto) -> None:
     """A photo removed by an office of the activity's region; audited. Its files go when
     the removal is committed (``models._remove_photo_files``)."""
     region = photo.activity.region_id
-    authorize(acting_user, RECORD_SERVICES, region, outside=OUTSIDE_FIELD, field="activity")
+    authorize(
+        acting_user, RECORD_SERVICES, region, outside=OUTSIDE_FIELD, field=field_label("activity")
+    )
     record_change(
         Action.DELETE,
         acting_user=acting_user,

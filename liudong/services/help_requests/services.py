@@ -27,6 +27,7 @@ from liudong.services.common import (
     check_choice,
     check_past,
     check_person_in_scope,
+    field_label,
     record_change,
     save_new_or_versioned,
     set_fields,
@@ -148,7 +149,13 @@ def create_help_request(
             )
     else:
         region_code = region.code
-    authorize(acting_user, RECORD_SERVICES, region_code, outside=OUTSIDE_FIELD, field="region")
+    authorize(
+        acting_user,
+        RECORD_SERVICES,
+        region_code,
+        outside=OUTSIDE_FIELD,
+        field=field_label("region"),
+    )
     help_request = HelpRequest(
         person=person,
         region_id=region_code,
@@ -183,7 +190,11 @@ def update_help_request(
 ) -> HelpRequest:
     """Take it on, move it along, resolve or refer it (with the outcome), or reopen it."""
     authorize(
-        acting_user, RECORD_SERVICES, help_request.region_id, outside=OUTSIDE_FIELD, field="region"
+        acting_user,
+        RECORD_SERVICES,
+        help_request.region_id,
+        outside=OUTSIDE_FIELD,
+        field=field_label("region"),
     )
     before = _help_image(help_request)
     set_fields(help_request, HELP_FIELDS, changes)

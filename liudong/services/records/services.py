@@ -33,6 +33,7 @@ from liudong.services.common import (
     check_choice,
     check_past,
     check_person_in_scope,
+    field_label,
     record_change,
     save_new_or_versioned,
     set_fields,
@@ -231,7 +232,13 @@ def create_service_record(
         if region is not None
         else _default_service_region(person, acting_user=acting_user)
     )
-    authorize(acting_user, RECORD_SERVICES, region_code, outside=OUTSIDE_FIELD, field="region")
+    authorize(
+        acting_user,
+        RECORD_SERVICES,
+        region_code,
+        outside=OUTSIDE_FIELD,
+        field=field_label("region"),
+    )
     record = ServiceRecord(
         person=person, region_id=region_code, recorded_by=account_of(acting_user)
     )
@@ -266,7 +273,13 @@ def update_service_record(
     **changes: Any,
 ) -> ServiceRecord:
     """Correct a record (the person stays); every rule is checked again."""
-    authorize(acting_user, RECORD_SERVICES, record.region_id, outside=OUTSIDE_FIELD, field="region")
+    authorize(
+        acting_user,
+        RECORD_SERVICES,
+        record.region_id,
+        outside=OUTSIDE_FIELD,
+        field=field_label("region"),
+    )
     if "result" in changes and not may_see_result(acting_user, record):
         raise PermissionDenied(
             _(
@@ -276,7 +289,13 @@ def update_service_record(
         )
     before = _service_image(record)
     set_fields(record, SERVICE_FIELDS, changes)
-    authorize(acting_user, RECORD_SERVICES, record.region_id, outside=OUTSIDE_FIELD, field="region")
+    authorize(
+        acting_user,
+        RECORD_SERVICES,
+        record.region_id,
+        outside=OUTSIDE_FIELD,
+        field=field_label("region"),
+    )
     _check_service(record, acting_user=acting_user)
     save_new_or_versioned(record, expected_version)
     record_change(

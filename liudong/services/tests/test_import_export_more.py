@@ -176,7 +176,7 @@ def test_help_request_refusals_name_row_field_and_rule(
         == "2:category 3:category 4:received_on 5:outcome 6:id_number 7:id_number 8:received_on"
     )
     messages = {p["row"]: p["message"] for p in summary.rejected}
-    assert "category is required" in messages[2]
+    assert "Category is required" in messages[2]
     assert "欠债" in messages[3] and "欠薪" in messages[3]
     assert "masked" in messages[6]
     assert "in the future" in messages[8]

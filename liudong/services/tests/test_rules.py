@@ -243,7 +243,7 @@ def test_help_request_without_a_category_is_refused(township_a, resident_a):
     for category in ("", None):
         with pytest.raises(ValidationError) as refused:
             help_request(township_a, resident_a, category=category)
-        assert refused.value.message_dict == {"category": ["category is required."]}
+        assert refused.value.message_dict == {"category": ["Category is required."]}
     with pytest.raises(ValidationError) as refused:
         help_request(township_a, resident_a, category="fines")
     assert "category" in refused.value.message_dict

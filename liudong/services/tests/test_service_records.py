@@ -370,3 +370,23 @@ def test_export_services_command(tmp_path, township_a, provider_a, resident_a, c
     assert AuditEntry.objects.filter(
         action="export", object_type="services.servicerecord", actor_username="township_a"
     ).exists()
+
+
+def test_chinese_messages_name_the_field_as_the_pages_do(township_a, resident_a):
+    """`consent_recorded：…` and `date：…` leaked the field codes into Chinese messages;
+    they name the field as the form does. The code stays the error's key (API, CLI)."""
+    from django.utils import translation
+
+    tomorrow = timezone.localdate() + datetime.timedelta(days=1)
+    with translation.override("zh-hans"):
+        with pytest.raises(ValidationError) as no_consent:
+            record(township_a, resident_a, consent_recorded=False)
+        with pytest.raises(ValidationError) as future:
+            record(township_a, resident_a, date=tomorrow)
+    (consent,) = no_consent.value.message_dict["consent_recorded"]
+    assert consent.startswith("本人申请或同意：") and "consent_recorded" not in consent
+    (day,) = future.value.message_dict["date"]
+    assert day.startswith("日期：") and "date" not in day
+    with translation.override("zh-hans"), pytest.raises(PermissionDenied) as outside:
+        record(township_a, resident_a, region=region("330106004001"))
+    assert str(outside.value).startswith("行政区划：")  # not `region：`

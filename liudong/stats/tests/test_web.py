@@ -112,3 +112,20 @@ def test_a_rate_without_its_counts_is_refused_and_nothing_saved(county_admin, cl
 def test_only_a_county_adds_indicators(township_a, client_for):
     assert client_for(township_a).get("/stats/indicators/new/").status_code == 403
     assert client_for(township_a).get("/stats/indicators/").status_code == 200
+
+
+def test_a_returned_report_shows_its_reason_for_returning(
+    two_residents, township_a, county_admin, client_for
+):
+    township = client_for(township_a)
+    township.post("/stats/report/submit/", {"period": PERIOD})
+    record = MonthlyReport.objects.get()
+    county = client_for(county_admin)
+    county.post(
+        f"/stats/reports/{record.pk}/return/", {"version": record.version, "reason": "数字有误"}
+    )
+    assert MonthlyReport.objects.get().status == ReportStatus.RETURNED
+    html = township.get(REPORT).content.decode()
+    assert "退回原因: 数字有误" in html and "流动原因" not in html
+    listing = county.get("/stats/reports/").content.decode()
+    assert "<th>统计月份</th>" in listing and "活动期" not in listing

@@ -6,6 +6,7 @@ import gettext
 from pathlib import Path
 
 import pytest
+from django.conf import settings
 from django.test import Client
 
 LOCALE = Path(__file__).resolve().parents[2] / "locale"
@@ -13,18 +14,22 @@ LOCALE = Path(__file__).resolve().parents[2] / "locale"
 
 def read_po(path: Path) -> dict[str, dict[str, str]]:
     """msgid -> {"msgstr", "plural", "fuzzy"} of a .po file (enough of the format for our
-    catalogues: plain and plural entries, continuation lines, flags)."""
+    catalogues: plain, plural and context entries, continuation lines, flags)."""
     entries: dict[str, dict[str, str]] = {}
     current: dict[str, str] = {}
     field = None
     for line in [*path.read_text(encoding="utf-8").splitlines(), ""]:
         if not line.strip():
             if current.get("msgid"):
-                entries[current["msgid"]] = current
+                # A message with a context is keyed as the .mo keys it: context, EOT, msgid.
+                key = current["msgid"]
+                if "msgctxt" in current:
+                    key = f"{current['msgctxt']}\x04{key}"
+                entries[key] = current
             current, field = {}, None
         elif line.startswith("#,") and "fuzzy" in line:
             current["fuzzy"] = "yes"
-        elif line.startswith(("msgid ", "msgid_plural ", "msgstr ", "msgstr[0] ")):
+        elif line.startswith(("msgctxt ", "msgid ", "msgid_plural ", "msgstr ", "msgstr[0] ")):
             keyword, _, literal = line.partition(" ")
             field = {"msgid_plural": "plural", "msgstr[0]": "msgstr"}.get(keyword, keyword)
             current[field] = ast.literal_eval(literal)
@@ -69,5 +74,28 @@ def test_pages_are_chinese_by_default_and_english_on_request():
     chinese = Client().get("/accounts/login/")
     assert chinese["Content-Language"] == "zh-hans"
     assert 'lang="zh-CN"' in chinese.content.decode() and "登录" in chinese.content.decode()
-    english = Client(HTTP_ACCEPT_LANGUAGE="en").get("/accounts/login/")
+    chosen = Client()
+    chosen.cookies[settings.LANGUAGE_COOKIE_NAME] = "en"  # what the language switch sets
+    english = chosen.get("/accounts/login/")
     assert "Sign in" in english.content.decode()
+
+
+@pytest.mark.django_db
+def test_a_browser_asking_for_english_still_gets_chinese_until_the_user_chooses():
+    """The language follows the user's choice (the switch), never the browser's
+    Accept-Language: a township PC set up in English shows the Chinese pages."""
+    browser = Client(HTTP_ACCEPT_LANGUAGE="en-US,en;q=0.9")
+    page = browser.get("/accounts/login/")
+    assert page["Content-Language"] == "zh-hans" and "登录" in page.content.decode()
+    chose = browser.post("/i18n/setlang/", {"language": "en", "next": "/accounts/login/"})
+    assert chose.status_code == 302
+    assert "Sign in" in browser.get("/accounts/login/").content.decode()
+    browser.post("/i18n/setlang/", {"language": "zh-hans", "next": "/accounts/login/"})
+    assert "登录" in browser.get("/accounts/login/").content.decode()
+
+
+@pytest.mark.django_db
+def test_the_api_still_answers_in_the_language_its_client_asks_for(client):
+    chinese = client.get("/api/schema/")
+    english = client.get("/api/schema/", HTTP_ACCEPT_LANGUAGE="en")
+    assert chinese["Content-Language"] == "zh-hans" and english["Content-Language"] == "en"

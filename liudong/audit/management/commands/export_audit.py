@@ -2,6 +2,7 @@ from pathlib import Path
 from typing import Any
 
 from django.core.management.base import CommandError, CommandParser
+from django.utils.translation import gettext as _
 
 from liudong.accounts.roles import VIEW_AUDIT, can
 from liudong.audit.models import AuditEntry
@@ -26,4 +27,4 @@ class Command(LiudongCommand):
         Path(options["out"]).write_bytes(
             export_xlsx(entries, acting_user=user, filters={"region": prefix})
         )
-        self.stdout.write(f"written {options['out']}")
+        self.stdout.write(_("written %(out)s") % {"out": options["out"]})

@@ -2,6 +2,7 @@ from pathlib import Path
 from typing import Any
 
 from django.core.management.base import CommandError, CommandParser
+from django.utils.translation import gettext as _
 
 from liudong.audit.services import verify_chain
 from liudong.backup.archive import BackupError
@@ -59,16 +60,20 @@ class Command(LiudongCommand):
                 f"made {report.created}"
             )
             for path in report.keys_written:
-                self.stdout.write(f"key written: {path}")
+                self.stdout.write(_("key written: %(path)s") % {"path": path})
             if report.upgraded:
-                self.stdout.write(f"schema upgraded: {report.upgraded} migrations applied")
+                self.stdout.write(
+                    _("schema upgraded: %(n)s migrations applied") % {"n": report.upgraded}
+                )
             if report.anchors_set_aside:
                 self.stdout.write(
                     f"anchors of the replaced log kept as {report.anchors_set_aside}; "
                     "the restored log is anchored afresh"
                 )
             if chain.ok:
-                self.stdout.write(f"audit log intact: {chain.checked} entries checked")
+                self.stdout.write(
+                    _("audit log intact: %(n)s entries checked") % {"n": chain.checked}
+                )
             else:
                 self.stderr.write(f"audit log BROKEN at entry #{chain.broken_seq}: {chain.reason}")
         if not chain.ok:

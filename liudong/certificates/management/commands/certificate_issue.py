@@ -5,6 +5,7 @@ from collections.abc import Callable
 from typing import Any
 
 from django.core.management.base import CommandError, CommandParser
+from django.utils.translation import gettext as _
 
 from liudong.certificates import issuing, keys
 from liudong.certificates.models import Contraception
@@ -72,7 +73,9 @@ class Command(LiudongCommand):
             f"rejected {len(summary.rejected)}"
         )
         for item in summary.certificates:
-            self.stdout.write(f"row {item['row']}: {item['number']}")
+            self.stdout.write(
+                _("row %(row)s: %(number)s") % {"row": item["row"], "number": item["number"]}
+            )
         for item in summary.skipped:
             self.stderr.write(f"row {item['row']}, skipped: {item['reason']}")
         for item in summary.rejected:

@@ -2,6 +2,7 @@ from pathlib import Path
 from typing import Any
 
 from django.core.management.base import CommandError, CommandParser
+from django.utils.translation import gettext as _
 
 from liudong.certificates import issuing, printing
 from liudong.commands import LiudongCommand
@@ -25,4 +26,6 @@ class Command(LiudongCommand):
             out.write_bytes(data)
         except OSError as exc:
             raise CommandError(f"--out {out}: {exc.strerror or exc}") from exc
-        self.stdout.write(f"written {certificate.number} to {out}")
+        self.stdout.write(
+            _("written %(number)s to %(out)s") % {"number": certificate.number, "out": out}
+        )

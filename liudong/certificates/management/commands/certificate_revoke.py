@@ -1,6 +1,7 @@
 from typing import Any
 
 from django.core.management.base import CommandParser
+from django.utils.translation import gettext as _
 
 from liudong.certificates import issuing
 from liudong.commands import LiudongCommand
@@ -26,4 +27,4 @@ class Command(LiudongCommand):
                 }
             )
         else:
-            self.stdout.write(f"revoked {certificate.number}")
+            self.stdout.write(_("revoked %(number)s") % {"number": certificate.number})

@@ -2,9 +2,13 @@ import sys
 from typing import Any
 
 from django.core.management.base import CommandParser
+from django.utils.translation import gettext as _
 
 from liudong.certificates import verification
 from liudong.commands import LiudongCommand
+from liudong.people.template import MARITAL_CHOICES
+
+LABELS = {"marital_status": dict(MARITAL_CHOICES)}
 
 
 class Command(LiudongCommand):
@@ -31,6 +35,7 @@ class Command(LiudongCommand):
         if self.format == "json":
             self.print_json(result.as_dict())
             return
-        self.stdout.write(f"valid: {result.message}")
+        self.stdout.write(_("valid: %(message)s") % {"message": result.message})
         for name, value in (result.fields or {}).items():
-            self.stdout.write(f"{name}: {value}")
+            # A code has its label (20 is 初婚); the json answer keeps the codes.
+            self.stdout.write(f"{name}: {LABELS.get(name, {}).get(value, value)}")

@@ -5,6 +5,7 @@ from __future__ import annotations
 from typing import Any
 
 from django.core.management.base import CommandParser
+from django.utils.translation import gettext as _
 
 from liudong.commands import LiudongCommand
 from liudong.exchange.messaging import services as messaging
@@ -24,4 +25,4 @@ class Command(LiudongCommand):
         if options["format"] == "json":
             self.print_json(counts)
         else:
-            self.stdout.write(f"delivered {counts['delivered']}, not yet {counts['failed']}")
+            self.stdout.write(_("delivered %(delivered)s, not yet %(failed)s") % counts)

@@ -2,6 +2,7 @@ from pathlib import Path
 from typing import Any
 
 from django.core.management.base import CommandError, CommandParser
+from django.utils.translation import gettext as _
 
 from liudong.commands import LiudongCommand
 from liudong.exchange.matching import county_report as match_report
@@ -92,7 +93,7 @@ class Command(LiudongCommand):
                 threshold=threshold,
                 names=names,
             )
-            self.stdout.write(f"wrote {options['out']}")
+            self.stdout.write(_("written %(out)s") % {"out": options["out"]})
             return
         self.stdout.write(
             f"{len(result.matches)} matched, {len(result.outflow_unmatched)} only in "

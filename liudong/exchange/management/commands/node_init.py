@@ -5,6 +5,7 @@ from __future__ import annotations
 from typing import Any
 
 from django.core.management.base import CommandParser
+from django.utils.translation import gettext as _
 
 from liudong import crypto
 from liudong.commands import LiudongCommand
@@ -48,4 +49,7 @@ class Command(LiudongCommand):
                 }
             )
         else:
-            self.stdout.write(f"node {me.region_id} at {me.url}\npublic key: {public}")
+            self.stdout.write(
+                _("node %(region)s at %(url)s\npublic key: %(key)s")
+                % {"region": me.region_id, "url": me.url, "key": public}
+            )

@@ -1,5 +1,7 @@
 from typing import Any
 
+from django.utils.translation import gettext as _
+
 from liudong.commands import LiudongCommand
 from liudong.people.duplicates import find_duplicates
 
@@ -12,4 +14,4 @@ class Command(LiudongCommand):
 
     def run(self, **options: Any) -> None:
         queued = find_duplicates()
-        self.stdout.write(f"{queued} new possible duplicates queued")
+        self.stdout.write(_("%(n)s new possible duplicates queued") % {"n": queued})

@@ -2,6 +2,7 @@ from pathlib import Path
 from typing import Any
 
 from django.core.management.base import CommandError, CommandParser
+from django.utils.translation import gettext as _
 
 from liudong.commands import LiudongCommand
 from liudong.people.exporting import export_persons
@@ -26,4 +27,4 @@ class Command(LiudongCommand):
         if out.suffix.lower() != "." + file_format:
             raise CommandError(f"--out {out}: the file name must end in .{file_format}")
         count = export_persons(prefix, out, file_format=file_format, acting_user=self.acting_user)
-        self.stdout.write(f"written {count} persons to {out}")
+        self.stdout.write(_("written %(n)s persons to %(out)s") % {"n": count, "out": out})

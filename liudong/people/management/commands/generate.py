@@ -2,6 +2,7 @@ from pathlib import Path
 from typing import Any
 
 from django.core.management.base import CommandError, CommandParser
+from django.utils.translation import gettext as _
 
 from liudong.commands import LiudongCommand
 from liudong.people.generate import generate_rows, write_file
@@ -52,7 +53,7 @@ class Command(LiudongCommand):
             ),
             header="english" if options["english_headers"] else "chinese",
         )
-        self.stdout.write(f"written {count} persons to {out}")
+        self.stdout.write(_("written %(n)s persons to %(out)s") % {"n": count, "out": out})
 
     def _residence_codes(self, raw: str) -> list[str]:
         from liudong.regions.models import Region

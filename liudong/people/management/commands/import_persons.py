@@ -2,10 +2,15 @@ from collections.abc import Callable
 from typing import Any
 
 from django.core.management.base import CommandParser
+from django.utils.translation import gettext as _
 
-from liudong.commands import LiudongCommand
+from liudong.commands import LiudongCommand, row_problem
 from liudong.people.importing import import_persons
+from liudong.people.template import COLUMNS
 from liudong.tabular import TableError
+
+# A refused row names the column as the template's header does (性别, not sex).
+HEADERS = {column.field: column.chinese for column in COLUMNS}
 
 
 class Command(LiudongCommand):
@@ -49,19 +54,29 @@ class Command(LiudongCommand):
             return
         note = ""
         if options["dry_run"]:
-            note = " (dry run: nothing saved)"
+            note = _(" (dry run: nothing saved)")
         elif not summary.saved:
-            note = " (--atomic: nothing saved)"
+            note = _(" (--atomic: nothing saved)")
         self.stdout.write(
-            f"imported {summary.imported}, updated {summary.updated}, "
-            f"unchanged {summary.unchanged}, rejected {len(summary.rejected)}, "
-            f"warnings {len(summary.warnings)}{note}"
+            _(
+                "imported %(imported)s, updated %(updated)s, unchanged %(unchanged)s, "
+                "rejected %(rejected)s, warnings %(warnings)s"
+            )
+            % {
+                "imported": summary.imported,
+                "updated": summary.updated,
+                "unchanged": summary.unchanged,
+                "rejected": len(summary.rejected),
+                "warnings": len(summary.warnings),
+            }
+            + note
         )
         for problem in summary.rejected[:50]:
-            self.stderr.write(f"row {problem['row']}, {problem['field']}: {problem['message']}")
+            self.stderr.write(row_problem(problem, HEADERS))
         if len(summary.rejected) > 50:
             self.stderr.write(
-                f"… {len(summary.rejected) - 50} more (see --errors or --format json)"
+                _("… %(n)s more (see --errors or --format json)")
+                % {"n": len(summary.rejected) - 50}
             )
 
     def _progress(self) -> Callable[[int], None] | None:

@@ -9,8 +9,9 @@ from pathlib import Path
 from typing import Any
 
 from django.core.management.base import CommandError
+from django.utils.translation import gettext as _
 
-from liudong.commands import LiudongCommand
+from liudong.commands import LiudongCommand, row_problem
 from liudong.safesheet import write_table
 from liudong.tabular import TableError
 
@@ -44,15 +45,23 @@ class PlaceImportCommand(LiudongCommand):
             self.print_json(summary.as_dict())
         else:
             self.stdout.write(
-                f"imported {summary.imported}, updated {summary.updated}, "
-                f"unchanged {summary.unchanged}, rejected {len(summary.rejected)}"
-                + (" (dry run: nothing saved)" if options["dry_run"] else "")
+                _(
+                    "imported %(imported)s, updated %(updated)s, unchanged %(unchanged)s, "
+                    "rejected %(rejected)s"
+                )
+                % {
+                    "imported": summary.imported,
+                    "updated": summary.updated,
+                    "unchanged": summary.unchanged,
+                    "rejected": len(summary.rejected),
+                }
+                + (_(" (dry run: nothing saved)") if options["dry_run"] else "")
             )
         for problem in summary.rejected:
-            self.stderr.write(f"row {problem['row']}, {problem['field']}: {problem['message']}")
+            self.stderr.write(row_problem(problem))
         if summary.rejected:
             if options["atomic"]:
-                self.stderr.write("nothing was saved (--atomic): correct these rows and retry")
+                self.stderr.write(_("nothing was saved (--atomic): correct these rows and retry"))
             raise SystemExit(1)
 
 

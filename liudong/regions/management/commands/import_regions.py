@@ -1,8 +1,9 @@
 from typing import Any
 
 from django.core.management.base import CommandParser
+from django.utils.translation import gettext as _
 
-from liudong.commands import LiudongCommand
+from liudong.commands import LiudongCommand, row_problem
 from liudong.regions.services import import_regions, read_region_file
 from liudong.tabular import TableError
 
@@ -30,12 +31,20 @@ class Command(LiudongCommand):
             self.print_json(summary.as_dict())
         else:
             self.stdout.write(
-                f"imported {summary.imported}, updated {summary.updated}, "
-                f"unchanged {summary.unchanged}, rejected {len(summary.rejected)}"
-                + (" (dry run: nothing saved)" if options["dry_run"] else "")
+                _(
+                    "imported %(imported)s, updated %(updated)s, unchanged %(unchanged)s, "
+                    "rejected %(rejected)s"
+                )
+                % {
+                    "imported": summary.imported,
+                    "updated": summary.updated,
+                    "unchanged": summary.unchanged,
+                    "rejected": len(summary.rejected),
+                }
+                + (_(" (dry run: nothing saved)") if options["dry_run"] else "")
             )
         for problem in summary.rejected:
-            self.stderr.write(f"row {problem['row']}, {problem['field']}: {problem['message']}")
+            self.stderr.write(row_problem(problem))
         if summary.rejected:
-            self.stderr.write("nothing was saved: correct these rows and import the file again")
+            self.stderr.write(_("nothing was saved: correct these rows and import the file again"))
             raise SystemExit(1)

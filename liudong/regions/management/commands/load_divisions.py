@@ -1,6 +1,7 @@
 from typing import Any
 
 from django.core.management.base import CommandParser
+from django.utils.translation import gettext as _
 
 from liudong.commands import LiudongCommand
 from liudong.regions.services import load_divisions
@@ -17,9 +18,13 @@ class Command(LiudongCommand):
         prefixes = tuple(options["province"]) if options["province"] else None
         report = load_divisions(prefixes=prefixes, force=options["force"])
         if report.skipped:
-            self.stdout.write(f"divisions: up to date ({report.unchanged} rows)")
+            self.stdout.write(_("divisions: up to date (%(n)s rows)") % {"n": report.unchanged})
         else:
             self.stdout.write(
-                f"divisions: {report.created} created, {report.updated} updated, "
-                f"{report.unchanged} unchanged"
+                _("divisions: %(created)s created, %(updated)s updated, %(unchanged)s unchanged")
+                % {
+                    "created": report.created,
+                    "updated": report.updated,
+                    "unchanged": report.unchanged,
+                }
             )

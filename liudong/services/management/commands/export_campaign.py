@@ -4,6 +4,7 @@ from pathlib import Path
 from typing import Any
 
 from django.core.management.base import CommandError, CommandParser
+from django.utils.translation import gettext as _
 
 from liudong.commands import LiudongCommand
 from liudong.services.campaigns import services as campaign_services
@@ -30,4 +31,6 @@ class Command(LiudongCommand):
             campaign_services.write_summary_xlsx(summary, out, acting_user=self.acting_user)
         except OSError as exc:
             raise CommandError(f"--out {out}: {exc.strerror or exc}") from exc
-        self.stdout.write(f"written the summary of campaign {campaign.pk} to {out}")
+        self.stdout.write(
+            _("written the summary of campaign %(pk)s to %(out)s") % {"pk": campaign.pk, "out": out}
+        )

@@ -5,6 +5,7 @@ from pathlib import Path
 from typing import Any
 
 from django.core.management.base import CommandError, CommandParser
+from django.utils.translation import gettext as _
 
 from liudong.commands import LiudongCommand
 from liudong.regions.codes import CodeError, clean_code
@@ -47,4 +48,4 @@ class Command(LiudongCommand):
             )
         except OSError as exc:
             raise CommandError(f"--out {out}: {exc.strerror or exc}") from exc
-        self.stdout.write(f"written {rows} service records to {out}")
+        self.stdout.write(_("written %(n)s service records to %(out)s") % {"n": rows, "out": out})

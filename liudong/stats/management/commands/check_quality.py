@@ -49,7 +49,8 @@ class Command(LiudongCommand):
         for result in report.results:
             rules.add_row(result.rule.name, result.rule.get_severity_display(), str(result.total))
         found = Table()
-        for column in (_("Grid"), _("Rule"), _("Name"), _("ID number"), _("Detail"), _("Fix at")):
+        columns = (_("Grid"), _("Rule"), _("Full name"), _("ID number"), _("Detail"), _("Fix at"))
+        for column in columns:
             found.add_column(column)
         for group in report.by_grid():
             for v in group.violations:

@@ -9,6 +9,7 @@ from typing import TYPE_CHECKING, Any
 
 from django.core.exceptions import ValidationError
 from django.core.management.base import CommandError, CommandParser
+from django.utils.translation import gettext as _
 
 from liudong.commands import LiudongCommand
 from liudong.stats import services
@@ -55,7 +56,9 @@ class Command(LiudongCommand):
         elif file_format == "xlsx":
             assert out is not None  # checked above
             write_monthly_report(report, indicators, Path(out))
-            self.stdout.write(f"{out}: {len(report['rows'])} rows and the total")
+            self.stdout.write(
+                _("%(out)s: %(n)s rows and the total") % {"out": out, "n": len(report["rows"])}
+            )
         else:
             self._table(report, indicators)
 

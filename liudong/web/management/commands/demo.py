@@ -5,6 +5,7 @@ from typing import Any
 
 from django.core.management import call_command
 from django.core.management.base import CommandParser
+from django.utils.translation import gettext as _
 
 from liudong.commands import LiudongCommand
 from liudong.web.demo import build_demo
@@ -28,8 +29,9 @@ class Command(LiudongCommand):
     def run(self, **options: Any) -> None:
         call_command("migrate", interactive=False, verbosity=0)
         accounts = build_demo()
-        self.stdout.write("Demo county 浙江省杭州市西湖区 (330106) is ready. Accounts:")
-        self.stdout.write(f"  {'user name':<14} {'role':<10} {'region':<16} password")
+        self.stdout.write(_("Demo county 浙江省杭州市西湖区 (330106) is ready. Accounts:"))
+        head = (_("user name"), _("role"), _("region"), _("password"))
+        self.stdout.write(f"  {head[0]:<14} {head[1]:<10} {head[2]:<16} {head[3]}")
         for account in accounts:
             name, role, region = account.username, account.role, account.region
             self.stdout.write(f"  {name:<14} {role:<10} {region:<16} {account.password}")
@@ -43,7 +45,9 @@ class Command(LiudongCommand):
         worker = subprocess.Popen(
             [sys.executable, "-m", "liudong.cli", "worker"], start_new_session=True
         )
-        self.stdout.write(f"liudong worker started beside the server (process {worker.pid})")
+        self.stdout.write(
+            _("liudong worker started beside the server (process %(pid)s)") % {"pid": worker.pid}
+        )
         # SIGTERM to the demo stops the server through the `finally` below, as Ctrl+C does.
         signal.signal(signal.SIGTERM, lambda signum, frame: sys.exit(0))
         try:
