@@ -71,7 +71,13 @@ def rebuild(
     with exclusive() as got:
         if not got:
             raise Busy("another refresher or rebuild is running; try again when it ends")
-        marks, more = read_marks()  # the rest stay for the refresher
+        # Every change committed before the counting begins is counted: all the marks
+        # visible now go when it ends (a bulk load leaves more than one batch; left, the
+        # refresher recounted each county they name once more). Later ones stay.
+        marks, more = read_marks()
+        while more:
+            batch, more = read_marks(after=max(i for m in marks for i in m.ids))
+            marks += batch
         if first is not None:
             StoreState.objects.update_or_create(pk=1, defaults={"first_month": str(first)})
         counting.register(indicator_counts())
@@ -111,11 +117,10 @@ def rebuild(
                     marked.delete()
             if not region:
                 StoredCount.objects.update(ready=True)
-                if not more:
-                    # Every change committed before the rebuild began is counted: pages
-                    # name this time when changes wait ("figures as of"), as after a
-                    # refresh; without it they named none until the first refresh.
-                    StoreState.objects.update_or_create(pk=1, defaults={"refreshed_at": started_at})
+                # Every change committed before the rebuild began is counted: pages name
+                # this time when changes wait ("figures as of"), as after a refresh;
+                # without it they named none until the first refresh.
+                StoreState.objects.update_or_create(pk=1, defaults={"refreshed_at": started_at})
     return {
         "region": region or "all",
         "months": len(months),

@@ -119,8 +119,9 @@ class Marked:
             StoreMark.objects.filter(pk__in=self.ids).delete()
 
 
-def read_marks() -> tuple[list[Marked], bool]:
-    """The marks waiting, one per region, and whether more are left unread."""
+def read_marks(after: int = 0) -> tuple[list[Marked], bool]:
+    """The marks waiting, one per region, and whether more are left unread (PostgreSQL
+    reads MARK_BATCH at a time: ``after`` the highest id of the batch read before)."""
     if connection.vendor == "sqlite":
         # One writer at a time, and ids given in commit order: every mark at or below the
         # highest id visible now is committed, so "up to that id" is exactly what was read
@@ -144,7 +145,8 @@ def read_marks() -> tuple[list[Marked], bool]:
     # PostgreSQL: a transaction holding a lower id may commit after a higher one: delete
     # only the ids read. Statement-level triggers keep marks few (one per region a
     # statement touched).
-    raw = list(StoreMark.objects.order_by("id").values_list("id", "county", "since")[:MARK_BATCH])
+    waiting = StoreMark.objects.filter(pk__gt=after).order_by("id")
+    raw = list(waiting.values_list("id", "county", "since")[:MARK_BATCH])
     regions: dict[str, Marked] = {}
     for pk, county, since in raw:
         month = str(month_of(since))

@@ -438,6 +438,19 @@ def test_after_a_rebuild_a_waiting_change_names_the_time_of_the_figures(on, vill
     assert shown is not None and before <= shown <= timezone.now()
 
 
+def test_a_rebuild_takes_every_mark_waiting_not_only_the_first_batch(on, villages, monkeypatch):
+    from liudong.stats.store.rebuild import rebuild
+
+    monkeypatch.setattr(refresher, "MARK_BATCH", 1)  # PostgreSQL reads marks a batch at a time
+    resident(arrived=D(2026, 9, 14))
+    resident(arrived=D(2026, 10, 2))
+    assert StoreMark.objects.count() >= 2
+    rebuild()
+    # Counted by the rebuild: nothing is left for the refresher to count again.
+    assert not StoreMark.objects.exists()
+    assert_store_equals_live()
+
+
 def test_stats_rebuild_of_a_region_puts_its_cells_right(on, villages):
     import io
 
