@@ -19,6 +19,7 @@ from liudong.people.models import Person
 from liudong.regions.codes import Level
 from liudong.regions.models import Grid, Region
 
+from . import todos as home_todos
 from . import worklist as worklists
 from .decorators import staff_required
 
@@ -50,6 +51,7 @@ def _dashboard(request: SignedInRequest) -> HttpResponse:
         (_("Grids"), Grid.objects.in_scope(user).count()),
         (_("Staff accounts"), User.objects.in_scope(user).count()),
     ]
+    todos = home_todos.home_todos(user)
     return render(
         request,
         "web/home.html",
@@ -58,6 +60,8 @@ def _dashboard(request: SignedInRequest) -> HttpResponse:
             "region_path": region.full_name(),
             "role_label": Role(user.role).label,
             "cards": cards,
+            "todos": [todo for todo in todos if todo.count],
+            "quiet_todos": [todo for todo in todos if not todo.count],
         },
     )
 
