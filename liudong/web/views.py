@@ -32,6 +32,10 @@ def home(request: HttpRequest) -> HttpResponseBase:
     user = request.user
     if user.is_authenticated and not can(user, USE_WEB) and can(user, VIEW_AUDIT):
         return redirect("audit:list")
+    # Another jurisdiction's system signs in only to hold its API tokens: no page is
+    # its own, so its home says what the account is for instead of refusing it.
+    if user.is_authenticated and getattr(user, "role", "") == Role.NODE:
+        return render(request, "web/node_home.html")
     # staff_required sends an anonymous caller to the login page before the dashboard runs.
     return _dashboard(cast("SignedInRequest", request))
 

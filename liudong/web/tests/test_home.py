@@ -4,6 +4,7 @@ how many are waiting and late, in the user's region only, linking to the list to
 from __future__ import annotations
 
 import datetime
+import re
 
 import pytest
 from django.utils import timezone
@@ -128,3 +129,34 @@ def test_the_home_page_links_each_waiting_kind_to_its_list_and_names_the_empty_o
     quiet = client_for(township_b).get("/")
     assert [t.key for t in quiet.context["todos"]] == ["reports_to_submit"]
     assert 'data-testid="todo-hazards-none"' in quiet.content.decode()
+
+
+ROLES = [
+    "collector_a1",
+    "village_a1",
+    "township_a",
+    "provider_a",
+    "county_admin",
+    "inspector",
+    "auditor",
+    "node_account",
+]
+
+
+@pytest.mark.parametrize("account", ROLES)
+def test_the_menu_offers_only_pages_the_role_may_open(account, request, client_for):
+    """The menu is built from the role's capabilities: none of its links is refused, and
+    the exchange node (no page of its own) meets a page saying so, with no menu."""
+    user = request.getfixturevalue(account)
+    client = client_for(user)
+    home = client.get("/", follow=True)
+    assert home.status_code == 200
+    menu = re.search(r'<ul class="menu">(.*?)</ul>', home.content.decode(), re.S)
+    if user.role == "node":
+        assert menu is None
+        return
+    assert menu is not None
+    links = re.findall(r'href="([^"]+)"', menu.group(1))
+    assert links
+    refused = {link: s for link in links if (s := client.get(link).status_code) >= 400}
+    assert not refused
