@@ -348,7 +348,7 @@ def reports_in_scope(user: Caller) -> QuerySet[MonthlyReport]:
     return MonthlyReport.objects.in_scope(user)
 
 
-def reports_to_approve(user: Caller) -> QuerySet[MonthlyReport]:
+def reports_to_approve(user: Actor) -> QuerySet[MonthlyReport]:
     """Reports of the units below waiting for the user's office to approve or return."""
     return (
         reports_in_scope(user)
@@ -361,7 +361,7 @@ def reports_to_approve(user: Caller) -> QuerySet[MonthlyReport]:
 REPORT_RESUBMIT = (ReportStatus.RETURNED, ReportStatus.REOPENED)
 
 
-def months_to_submit(user: Caller, today: datetime.date | None = None) -> list[Period]:
+def months_to_submit(user: Actor, today: datetime.date | None = None) -> list[Period]:
     """The months the user's own unit still has to submit, oldest first: last month when
     it has no report yet, and every month returned or reopened (one query)."""
     if not can(user, SUBMIT_REPORTS):

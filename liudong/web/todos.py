@@ -40,7 +40,7 @@ from liudong.stats import services as stats
 from .worklist import AGREEMENT_NOTICE_DAYS
 
 if TYPE_CHECKING:
-    from liudong.actors import Caller
+    from liudong.actors import Actor
 
 
 @dataclass(frozen=True)
@@ -52,7 +52,7 @@ class ToDo:
     url: str
 
 
-def home_todos(user: Caller, today: datetime.date | None = None) -> list[ToDo]:
+def home_todos(user: Actor, today: datetime.date | None = None) -> list[ToDo]:
     """The user's to-dos, in the order of the list below; a kind with nothing waiting is
     kept (count 0) so the page can say so quietly."""
     today = today or timezone.localdate()
