@@ -93,6 +93,11 @@ class LiudongCommand(BaseCommand):
 
     def create_parser(self, prog_name: str, subcommand: str, **kwargs: Any) -> CommandParser:
         parser = super().create_parser(prog_name, subcommand, **kwargs)
+        # --help and usage errors name the command as the README and `liudong --help` do
+        # (`liudong import persons`), not by the management command's joined name.
+        from liudong.cli import spoken
+
+        parser.prog = f"{os.path.basename(prog_name)} {spoken(subcommand)}".strip()
         if self.acts_as_user:
             parser.add_argument(
                 "--user",
