@@ -53,7 +53,7 @@ Data:
   export persons --region CODE [--format csv|xlsx] [--out FILE]
   generate --persons N --out FILE   synthetic persons in the import template
   match OUTFLOW INFLOW [--format json]   two-way assessment: pair two registers' rows
-  duplicates find          queue possible duplicate person files
+  duplicates find [--format json]   queue possible duplicate person files
   export regions --region CODE [--format csv|xlsx] [--out FILE]
   export audit --region CODE --out FILE.xlsx
   audit verify [--format json]   check the audit log's keyed chain against its anchors
@@ -85,6 +85,15 @@ Backup:
 Every Django management command also works (liudong help lists them).
 `liudong COMMAND --help` describes a command's options.
 """
+
+
+def spoken(command: str) -> str:
+    """The words `liudong` takes for a management command: ``import_persons`` is
+    ``import persons``, ``certificate_rotate_key`` is ``certificate rotate-key``."""
+    head, _, tail = command.partition("_")
+    if tail and head in GROUPS:
+        return f"{head} {tail.replace('_', '-')}"
+    return command
 
 
 def _resolve(argv: list[str]) -> list[str]:

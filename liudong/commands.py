@@ -11,7 +11,9 @@ import getpass
 import json
 import os
 import sys
-from typing import TYPE_CHECKING, Any, NoReturn
+from collections.abc import Iterator
+from contextlib import contextmanager
+from typing import IO, TYPE_CHECKING, Any, NoReturn, cast
 
 from django.core.exceptions import PermissionDenied, ValidationError
 from django.core.management.base import BaseCommand, CommandError, CommandParser, OutputWrapper
@@ -22,6 +24,8 @@ from liudong.actors import OPERATOR, is_operator, region_of
 from liudong.audit import context
 
 if TYPE_CHECKING:
+    from rich.progress import Progress, TaskID
+
     from liudong.actors import Actor
 
 
@@ -35,6 +39,39 @@ def row_problem(problem: dict[str, Any], headers: dict[str, str] | None = None) 
         "field": (headers or {}).get(field) or field or "—",
         "message": problem["message"],
     }
+
+
+class ProgressBar:
+    """What a long command reports as it goes; draws nothing when it was not given a bar
+    (stderr is no terminal, or the output is JSON)."""
+
+    def __init__(self, progress: Progress | None = None, task: TaskID | None = None) -> None:
+        self._progress, self._task = progress, task
+
+    @property
+    def shown(self) -> bool:
+        return self._progress is not None
+
+    def update(
+        self,
+        *,
+        done: int | None = None,
+        advance: int | None = None,
+        total: int | None = None,
+        description: str | None = None,
+    ) -> None:
+        if self._progress is None or self._task is None:
+            return
+        changes: dict[str, Any] = {}
+        if done is not None:
+            changes["completed"] = done
+        if advance is not None:
+            changes["advance"] = advance
+        if total is not None:
+            changes["total"] = total
+        if description is not None:
+            changes["description"] = description
+        self._progress.update(self._task, **changes)
 
 
 def _schema_missing(exc: Exception) -> bool:
@@ -56,6 +93,11 @@ class LiudongCommand(BaseCommand):
 
     def create_parser(self, prog_name: str, subcommand: str, **kwargs: Any) -> CommandParser:
         parser = super().create_parser(prog_name, subcommand, **kwargs)
+        # --help and usage errors name the command as the README and `liudong --help` do
+        # (`liudong import persons`), not by the management command's joined name.
+        from liudong.cli import spoken
+
+        parser.prog = f"{os.path.basename(prog_name)} {spoken(subcommand)}".strip()
         if self.acts_as_user:
             parser.add_argument(
                 "--user",
@@ -145,6 +187,39 @@ class LiudongCommand(BaseCommand):
             self.stdout.write(json.dumps({"errors": errors}, ensure_ascii=False))
         self.stderr.write(f"liudong: error: {message}")
         sys.exit(status)
+
+    def shows_progress(self) -> bool:
+        """A bar only for a person watching a terminal: never in ``--format json`` (its
+        stdout is for a program) nor when stderr goes to a file, a pipe or a log."""
+        if self.format == "json":
+            return False
+        return bool(self.stderr.isatty())
+
+    @contextmanager
+    def progress(self, description: str, total: int | None = None) -> Iterator[ProgressBar]:
+        """A rich progress bar on stderr for the work inside the block (see
+        ``shows_progress``); it goes away when the block ends, leaving the summary."""
+        if not self.shows_progress():
+            yield ProgressBar()
+            return
+        from rich.console import Console
+        from rich.progress import (
+            BarColumn,
+            MofNCompleteColumn,
+            Progress,
+            TextColumn,
+            TimeElapsedColumn,
+        )
+
+        with Progress(
+            TextColumn("{task.description}"),
+            BarColumn(),
+            MofNCompleteColumn(),
+            TimeElapsedColumn(),
+            console=Console(file=cast("IO[str]", self.stderr._out)),
+            transient=True,
+        ) as progress:
+            yield ProgressBar(progress, progress.add_task(description, total=total))
 
     def print_json(self, data: object) -> None:
         self.stdout.write(json.dumps(data, ensure_ascii=False, indent=2, default=str))

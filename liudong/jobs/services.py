@@ -37,7 +37,7 @@ from liudong.actors import is_operator, region_of
 from liudong.audit import context as audit_context
 from liudong.audit import services as audit
 from liudong.audit.models import Action
-from liudong.tabular import TableError
+from liudong.tabular import TableError, estimate_rows
 from liudong.web import uploads
 
 from .models import ImportJob
@@ -146,34 +146,6 @@ def cancel(job: ImportJob) -> None:
     if job.upload_token:
         uploads.discard(job.upload_token)
     job.delete()
-
-
-def estimate_rows(path: Path, *, sheet: str | None = None) -> int | None:
-    """Data rows in the file, quickly and roughly: newlines for csv (a quoted line break
-    counts twice, blank lines count), the sheet's recorded size for xlsx. None when the
-    file does not say (the progress bar is then indeterminate)."""
-    if path.suffix.lower() in (".csv", ".txt"):
-        lines, last = 0, b"\n"
-        with path.open("rb") as handle:
-            while chunk := handle.read(1 << 20):
-                lines += chunk.count(b"\n")
-                last = chunk[-1:]
-        if last != b"\n":
-            lines += 1  # the last line has no line break
-        return max(lines - 1, 0)
-    try:
-        from openpyxl import load_workbook
-
-        workbook = load_workbook(path, read_only=True)
-        try:
-            worksheet = workbook[sheet] if sheet else workbook.worksheets[0]
-            # Read-only sheets take their size from the file's <dimension> element only.
-            max_row = worksheet.max_row
-        finally:
-            workbook.close()
-    except Exception:  # an estimate is never worth failing the import for
-        return None
-    return max(max_row - 1, 0) if max_row else None
 
 
 # --- running --------------------------------------------------------------------------------

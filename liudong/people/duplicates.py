@@ -9,7 +9,7 @@ database, marked as merged, so that the merge can be undone exactly.
 
 from __future__ import annotations
 
-from collections.abc import Iterable, Iterator
+from collections.abc import Callable, Iterable, Iterator
 from typing import TYPE_CHECKING, Any
 
 from django.core.exceptions import ValidationError
@@ -23,6 +23,7 @@ from liudong.actors import account_of
 from liudong.audit import services as audit
 from liudong.audit.models import Action
 from liudong.authorization import authorize
+from liudong.progress import reported
 
 from .idnumbers import one_transposition_away
 from .models import Child, HeldCertificate, Person, PossibleDuplicate, ResidenceEpisode
@@ -40,9 +41,14 @@ def _pair(a: int, b: int, reason: str) -> PossibleDuplicate:
     return PossibleDuplicate(first_id=first, second_id=second, reason=reason)
 
 
-def find_duplicates(people: Iterable[Person] | None = None) -> int:
+def find_duplicates(
+    people: Iterable[Person] | None = None,
+    *,
+    progress: Callable[[int, int | None], None] | None = None,
+) -> int:
     """Queue the pairs among ``people`` (default: every active file); returns how many
-    new pairs were queued. Pairs already queued or decided are left as they are."""
+    new pairs were queued. Pairs already queued or decided are left as they are.
+    ``progress`` is called with the files compared so far and how many there are."""
     candidates = Person.objects.active()
     pairs: list[PossibleDuplicate] = []
     if people is None:
@@ -76,6 +82,10 @@ def find_duplicates(people: Iterable[Person] | None = None) -> int:
             ):
                 pairs.append(_pair(person.pk, other.pk, PossibleDuplicate.Reason.NAME_AND_BIRTH))
         scan = iter([(p.pk, p.id_number) for p in chosen])
+    if progress is not None:
+        scan = reported(
+            scan, candidates.count() if people is None else len(chosen), progress, LOOKUP_BATCH
+        )
     pairs += _transposed_pairs(scan, candidates)
     before = PossibleDuplicate.objects.count()
     PossibleDuplicate.objects.bulk_create(pairs, batch_size=1000, ignore_conflicts=True)

@@ -9,7 +9,7 @@ out, two-way matching would count her without one."""
 from __future__ import annotations
 
 import datetime
-from collections.abc import Iterator
+from collections.abc import Callable, Iterator
 from pathlib import Path
 from typing import Any
 
@@ -18,6 +18,7 @@ from django.db.models import Prefetch, QuerySet
 from liudong.actors import Actor
 from liudong.audit import services as audit
 from liudong.audit.models import Action
+from liudong.progress import reported
 from liudong.safesheet import CSV_ENCODING, CsvWriter
 
 from .models import HeldCertificate, Person, ResidenceEpisode
@@ -118,9 +119,20 @@ def template_rows(people: QuerySet[Any]) -> Iterator[list]:
         ]
 
 
-def export_persons(prefix: str, out: Path, *, file_format: str, acting_user: Actor) -> int:
-    """Write the files under ``prefix`` to ``out`` (csv or xlsx, streamed); audited."""
+def export_persons(
+    prefix: str,
+    out: Path,
+    *,
+    file_format: str,
+    acting_user: Actor,
+    progress: Callable[[int, int | None], None] | None = None,
+) -> int:
+    """Write the files under ``prefix`` to ``out`` (csv or xlsx, streamed); audited.
+    ``progress`` is called with the rows written so far and how many there are."""
     people = persons_for_export(prefix, acting_user=acting_user)
+    rows = template_rows(people)
+    if progress is not None:
+        rows = reported(rows, people.count(), progress)
     count = 0
     if file_format == "xlsx":
         from liudong.safesheet import Workbook, lay_out
@@ -129,7 +141,7 @@ def export_persons(prefix: str, out: Path, *, file_format: str, acting_user: Act
         sheet = workbook.create_sheet("流动人口")
         lay_out(sheet, CHINESE_HEADERS, widths=WIDTHS)
         sheet.append(list(CHINESE_HEADERS))
-        for row in template_rows(people):
+        for row in rows:
             sheet.append(row)
             count += 1
         workbook.save(out)
@@ -137,7 +149,7 @@ def export_persons(prefix: str, out: Path, *, file_format: str, acting_user: Act
         with Path(out).open("w", encoding=CSV_ENCODING, newline="") as handle:
             writer = CsvWriter(handle)
             writer.writerow(CHINESE_HEADERS)
-            for row in template_rows(people):
+            for row in rows:
                 writer.writerow(row)
                 count += 1
     audit.record(

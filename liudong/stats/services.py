@@ -16,7 +16,7 @@ from typing import TYPE_CHECKING, Any
 
 from django.core.exceptions import PermissionDenied, ValidationError
 from django.db import transaction
-from django.db.models import QuerySet
+from django.db.models import Q, QuerySet
 from django.utils import timezone
 from django.utils.translation import gettext as _
 
@@ -24,6 +24,7 @@ from liudong.accounts.roles import (
     APPROVE_REPORTS,
     MANAGE_INDICATORS,
     SUBMIT_REPORTS,
+    can,
 )
 from liudong.actors import OPERATOR, Actor, Caller, account_of, accountable, region_of
 from liudong.audit import services as audit
@@ -345,6 +346,37 @@ def reopen_report(
 def reports_in_scope(user: Caller) -> QuerySet[MonthlyReport]:
     """Submitted reports of the user's region and below."""
     return MonthlyReport.objects.in_scope(user)
+
+
+def reports_to_approve(user: Actor) -> QuerySet[MonthlyReport]:
+    """Reports of the units below waiting for the user's office to approve or return."""
+    return (
+        reports_in_scope(user)
+        .exclude(region_id=region_of(user))
+        .filter(status=ReportStatus.SUBMITTED)
+    )
+
+
+# A returned or reopened month goes back to the unit, to submit again.
+REPORT_RESUBMIT = (ReportStatus.RETURNED, ReportStatus.REOPENED)
+
+
+def months_to_submit(user: Actor, today: datetime.date | None = None) -> list[Period]:
+    """The months the user's own unit still has to submit, oldest first: last month when
+    it has no report yet, and every month returned or reopened (one query)."""
+    if not can(user, SUBMIT_REPORTS):
+        return []
+    last = last_full_month(today)
+    own = dict(
+        reports_in_scope(user)
+        .filter(region_id=region_of(user))
+        .filter(Q(period=str(last)) | Q(status__in=REPORT_RESUBMIT))
+        .values_list("period", "status")
+    )
+    due = {raw for raw, status in own.items() if status in REPORT_RESUBMIT}
+    if str(last) not in own:
+        due.add(str(last))
+    return [parse_period(raw, today=today) for raw in sorted(due)]
 
 
 @dataclasses.dataclass

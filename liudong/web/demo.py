@@ -100,7 +100,6 @@ def build_demo(county_code: str = DEMO_COUNTY) -> list[DemoAccount]:
         raise RuntimeError(f"demo villages rejected: {summary.rejected[:3]}")
     first_township = townships[0]
     first_village = Region.objects.filter(parent=first_township).order_by("code")[0]
-    first_group = Region.objects.filter(parent=first_village).order_by("code")[0]
     plan = [
         ("county_admin", Role.COUNTY, county.code, "县级管理员"),
         ("inspector", Role.INSPECTOR, county.code, "考核员"),
@@ -108,7 +107,9 @@ def build_demo(county_code: str = DEMO_COUNTY) -> list[DemoAccount]:
         ("node", Role.NODE, county.code, "交换节点"),
         ("auditor", Role.AUDITOR, county.code, "审计管理员"),
         ("village", Role.VILLAGE, first_village.code, "村专干"),
-        ("collector", Role.COLLECTOR, first_group.code, "信息员"),
+        # The collector works the whole first village: the demo's people live in villages
+        # (none in a group), and the collector's grid is to show some of them.
+        ("collector", Role.COLLECTOR, first_village.code, "信息员"),
     ]
     for index, township in enumerate(townships, start=1):
         plan.append((f"township_{index}", Role.TOWNSHIP, township.code, f"{township.name}专干"))
@@ -129,6 +130,8 @@ def build_demo(county_code: str = DEMO_COUNTY) -> list[DemoAccount]:
                     must_change_password=False,
                 )
             else:
+                if existing.region_id != region.code:  # a demo built by an older release
+                    accounts.update_user(acting_user=OPERATOR, user=existing, region=region)
                 password = accounts.set_password(
                     acting_user=OPERATOR, user=existing, must_change=False
                 )

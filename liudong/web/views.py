@@ -19,6 +19,7 @@ from liudong.people.models import Person
 from liudong.regions.codes import Level
 from liudong.regions.models import Grid, Region
 
+from . import todos as home_todos
 from . import worklist as worklists
 from .decorators import staff_required
 
@@ -31,6 +32,10 @@ def home(request: HttpRequest) -> HttpResponseBase:
     user = request.user
     if user.is_authenticated and not can(user, USE_WEB) and can(user, VIEW_AUDIT):
         return redirect("audit:list")
+    # Another jurisdiction's system signs in only to hold its API tokens: no page is
+    # its own, so its home says what the account is for instead of refusing it.
+    if user.is_authenticated and getattr(user, "role", "") == Role.NODE:
+        return render(request, "web/node_home.html")
     # staff_required sends an anonymous caller to the login page before the dashboard runs.
     return _dashboard(cast("SignedInRequest", request))
 
@@ -50,6 +55,7 @@ def _dashboard(request: SignedInRequest) -> HttpResponse:
         (_("Grids"), Grid.objects.in_scope(user).count()),
         (_("Staff accounts"), User.objects.in_scope(user).count()),
     ]
+    todos = home_todos.home_todos(user)
     return render(
         request,
         "web/home.html",
@@ -58,6 +64,8 @@ def _dashboard(request: SignedInRequest) -> HttpResponse:
             "region_path": region.full_name(),
             "role_label": Role(user.role).label,
             "cards": cards,
+            "todos": [todo for todo in todos if todo.count],
+            "quiet_todos": [todo for todo in todos if not todo.count],
         },
     )
 

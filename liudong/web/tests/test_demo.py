@@ -8,6 +8,7 @@ from liudong.people.models import Person
 from liudong.regions.codes import Level
 from liudong.regions.models import Grid, Region
 from liudong.web import demo
+from liudong.web.worklist import my_grids
 
 pytestmark = pytest.mark.django_db
 
@@ -49,6 +50,19 @@ def test_the_demo_county_is_populated_and_a_second_run_adds_nothing(settings, tm
         residence_region__code__startswith=township.region, is_floating=True
     ).first()  # the list's own order: by name
     assert listed is not None and listed.name in page.content.decode()
+
+    # The collector's grid holds people of the demo that the collector may see.
+    collector = User.objects.get(username="collector")
+    grids = list(my_grids(collector).prefetch_related("areas"))
+    assert grids and all(collector in g.collectors.all() for g in grids)
+    residents = Person.objects.in_scope(collector).filter(grids[0].area_q("residence_region_id"))
+    assert residents.count() > 0
+    # The node account (another system) meets no menu of pages it may not open.
+    node = next(a for a in again if a.role == "node")
+    machine = Client()
+    assert machine.login(username=node.username, password=node.password)
+    home = machine.get("/")
+    assert home.status_code == 200 and 'class="menu"' not in home.content.decode()
 
 
 def _counts_of_work() -> dict[str, int]:

@@ -26,5 +26,14 @@ class Command(LiudongCommand):
         out = Path(options["out"] or f"persons-{prefix}.{file_format}")
         if out.suffix.lower() != "." + file_format:
             raise CommandError(f"--out {out}: the file name must end in .{file_format}")
-        count = export_persons(prefix, out, file_format=file_format, acting_user=self.acting_user)
+        with self.progress(_("writing persons")) as bar:
+            count = export_persons(
+                prefix,
+                out,
+                file_format=file_format,
+                acting_user=self.acting_user,
+                progress=(lambda done, total: bar.update(done=done, total=total))
+                if bar.shown
+                else None,
+            )
         self.stdout.write(_("written %(n)s persons to %(out)s") % {"n": count, "out": out})

@@ -43,16 +43,19 @@ class Command(LiudongCommand):
         residence_codes = None
         if options["residence_region"]:
             residence_codes = self._residence_codes(options["residence_region"])
-        count = write_file(
-            out,
-            generate_rows(
-                options["persons"],
-                seed=options["seed"],
-                residence_codes=residence_codes,
-                fault_share=options["faults"],
-            ),
-            header="english" if options["english_headers"] else "chinese",
+        rows = generate_rows(
+            options["persons"],
+            seed=options["seed"],
+            residence_codes=residence_codes,
+            fault_share=options["faults"],
         )
+        with self.progress(_("writing persons"), total=options["persons"]) as bar:
+            count = write_file(
+                out,
+                rows,
+                header="english" if options["english_headers"] else "chinese",
+                progress=(lambda done: bar.update(done=done)) if bar.shown else None,
+            )
         self.stdout.write(_("written %(n)s persons to %(out)s") % {"n": count, "out": out})
 
     def _residence_codes(self, raw: str) -> list[str]:

@@ -1,4 +1,4 @@
-from collections.abc import Callable
+from pathlib import Path
 from typing import Any
 
 from django.core.management.base import CommandParser
@@ -7,7 +7,7 @@ from django.utils.translation import gettext as _
 from liudong.commands import LiudongCommand, row_problem
 from liudong.people.importing import import_persons
 from liudong.people.template import COLUMNS
-from liudong.tabular import TableError
+from liudong.tabular import TableError, estimate_rows
 
 # A refused row names the column as the template's header does (性别, not sex).
 HEADERS = {column.field: column.chinese for column in COLUMNS}
@@ -36,17 +36,18 @@ class Command(LiudongCommand):
     def run(self, file: str, **options: Any) -> None:
         if options["errors"] and not options["errors"].lower().endswith(".xlsx"):
             self.fail("--errors: the file name must end in .xlsx", code="usage")
-        progress = self._progress() if options["format"] == "text" else None
+        total = estimate_rows(Path(file), sheet=options["sheet"]) if self.shows_progress() else None
         try:
-            summary = import_persons(
-                file,
-                acting_user=self.acting_user,
-                dry_run=options["dry_run"],
-                atomic=options["atomic"],
-                errors_out=options["errors"],
-                sheet=options["sheet"],
-                progress=progress,
-            )
+            with self.progress(_("checking rows"), total=total) as bar:
+                summary = import_persons(
+                    file,
+                    acting_user=self.acting_user,
+                    dry_run=options["dry_run"],
+                    atomic=options["atomic"],
+                    errors_out=options["errors"],
+                    sheet=options["sheet"],
+                    progress=(lambda done: bar.update(done=done)) if bar.shown else None,
+                )
         except TableError as exc:
             self.fail(str(exc), code="unreadable_file")
         if options["format"] == "json":
@@ -78,15 +79,3 @@ class Command(LiudongCommand):
                 _("… %(n)s more (see --errors or --format json)")
                 % {"n": len(summary.rejected) - 50}
             )
-
-    def _progress(self) -> Callable[[int], None] | None:
-        import sys
-
-        if not sys.stderr.isatty():
-            return None
-
-        def show(done: int) -> None:
-            sys.stderr.write(f"\r{done:,} rows checked")
-            sys.stderr.flush()
-
-        return show

@@ -6,7 +6,7 @@ from typing import Any
 
 from django.core.exceptions import ValidationError
 from django.core.management.base import CommandError, CommandParser
-from rich.progress import BarColumn, MofNCompleteColumn, Progress, TextColumn, TimeElapsedColumn
+from django.utils.translation import gettext as _
 
 from liudong.commands import LiudongCommand
 from liudong.regions.codes import CodeError, clean_code
@@ -41,23 +41,13 @@ class Command(LiudongCommand):
             except ValidationError as exc:
                 raise CommandError(f"--from: {' '.join(exc.messages)}") from exc
         quiet = options["format"] == "json"
-        with Progress(
-            TextColumn("{task.description}"),
-            BarColumn(),
-            MofNCompleteColumn(),
-            TimeElapsedColumn(),
-            disable=quiet,
-            console=None,
-        ) as progress:
-            task = progress.add_task("counting", total=None)
+        with self.progress(_("counting")) as bar:
             try:
                 summary = rebuild(
                     region=region,
                     first=first,
-                    planned=lambda n: progress.update(task, total=n),
-                    step=lambda code, month: progress.update(
-                        task, advance=1, description=f"{month} {code}"
-                    ),
+                    planned=lambda n: bar.update(total=n),
+                    step=lambda code, month: bar.update(advance=1, description=f"{month} {code}"),
                 )
             except Busy as exc:
                 raise CommandError(str(exc)) from exc
