@@ -110,6 +110,15 @@ def _transposed_pairs(
     return pairs
 
 
+def compared_digits(number: str, other: str) -> list[tuple[str, bool]]:
+    """``number`` a character at a time, each with whether ``other`` differs there (a
+    position ``other`` lacks differs): what the pair page highlights."""
+    return [
+        (character, index >= len(other) or other[index] != character)
+        for index, character in enumerate(number)
+    ]
+
+
 def _other_file(duplicate: PossibleDuplicate, keep: Person, *, acting_user: Actor) -> Person:
     """The pair's other file; both must be files the user may change."""
     other = Person.objects.get(

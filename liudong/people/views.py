@@ -444,19 +444,29 @@ def duplicate_detail(request: SignedInRequest, pk: int) -> HttpResponse:
         ),
         pk=pk,
     )
+    may_change = can(request.user, CHANGE_PEOPLE)
+    first, second = pair.first, pair.second
     files = [
         {
             "person": person,
             "stays": person.episodes.count(),
             "children": person.children.count(),
             "kept": pair.kept_id == person.pk,
+            # Deciding needs the digits that differ: the whole numbers, for the user
+            # who may merge, each showing logged as a view of that file.
+            "digits": duplicates.compared_digits(person.id_number, other.id_number)
+            if may_change
+            else None,
         }
-        for person in (pair.first, pair.second)
+        for person, other in ((first, second), (second, first))
     ]
+    if may_change:
+        for person in (first, second):
+            services.view_person(acting_user=request.user, person=person, via="duplicate")
     return render(
         request,
         "people/duplicate.html",
-        {"pair": pair, "files": files, "may_change": can(request.user, CHANGE_PEOPLE)},
+        {"pair": pair, "files": files, "may_change": may_change},
     )
 
 
