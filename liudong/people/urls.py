@@ -22,4 +22,5 @@ urlpatterns = [
     path("<int:pk>/depart/", views.depart, name="depart"),
     path("<int:pk>/move/", views.move, name="move"),
     path("<int:pk>/return/", views.return_home, name="return"),
+    path("<int:pk>/child/", views.add_child, name="add_child"),
 ]

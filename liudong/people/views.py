@@ -37,6 +37,7 @@ from . import duplicates, idnumbers, services
 from .filters import FLOW_CHOICES, PersonFilter, with_open_arrival
 from .forms import (
     ArrivalForm,
+    ChildForm,
     DepartureForm,
     MoveForm,
     PersonEditForm,
@@ -302,6 +303,31 @@ def return_home(request: SignedInRequest, pk: int) -> HttpResponse:
             returned_on=data["returned_on"],
             expected_version=data["version"],
         ),
+    )
+
+
+@staff_required()
+def add_child(request: SignedInRequest, pk: int) -> HttpResponse:
+    """Record a child (a birth) on a file: vital statistics, the same service the API calls."""
+    person = get_object_or_404(
+        _scoped(request).active().select_related("household_region", "residence_region"), pk=pk
+    )
+    form = ChildForm(request.POST or None, parent=person)
+    child = None
+    if request.method == "POST" and form.is_valid():
+        child = apply_service(form, lambda: form.save(acting_user=request.user))
+    if child is not None:
+        messages.success(
+            request,
+            _("Child born on %(day)s recorded on %(name)s's file.")
+            % {"day": child.birth_date.isoformat(), "name": person.name},
+        )
+        return redirect(reverse("people:detail", args=[person.pk]) + "#children")
+    current = person.episodes.filter(departure_date__isnull=True).select_related("region").first()
+    return render(
+        request,
+        "people/child.html",
+        {"form": form, "person": person, "current": current, "heading": _("Add a child")},
     )
 
 

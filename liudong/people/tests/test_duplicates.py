@@ -167,4 +167,5 @@ def test_a_merge_on_the_same_day_keeps_the_kept_files_stay_open(villages, townsh
     assert ResidenceEpisode.objects.get(person=first, departure_date=None).region_id == (
         "330106002001"
     )
-    assert ResidenceEpisode.objects.get(person=first, region_id="330106002002").departure_date == day
+    closed = ResidenceEpisode.objects.get(person=first, region_id="330106002002")
+    assert closed.departure_date == day

@@ -72,9 +72,7 @@ def test_the_pair_page_shows_both_numbers_with_the_differing_digits_marked(
         (second.id_number, "".join(second.id_number[i] for i in differing)),
     ]
     viewed = AuditEntry.objects.filter(action="view", detail__via="duplicate")
-    assert sorted(viewed.values_list("object_id", flat=True)) == sorted(
-        str(p.pk) for p in persons
-    )
+    assert sorted(viewed.values_list("object_id", flat=True)) == sorted(str(p.pk) for p in persons)
 
 
 def test_who_may_not_merge_sees_the_numbers_masked(pair, persons, inspector, client_for):

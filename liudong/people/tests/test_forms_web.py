@@ -1,0 +1,115 @@
+"""The township's forms on the web (issue 16 item 2): a child on her file, an outflow
+file opened by hand by the registration township, and a departure's destination.
+
+Township A is 北山街道 330106002, township B 西溪街道 330106004 (county 西湖区 330106);
+the inflow persons are registered in 光山县 411522 (河南).
+"""
+
+from __future__ import annotations
+
+import datetime
+
+import pytest
+from django.utils import timezone
+
+from liudong.actors import OPERATOR
+from liudong.audit.models import AuditEntry
+from liudong.people.models import Child, Person
+from liudong.people.tests.test_web import english, page, register
+from liudong.stats.engine import Period
+from liudong.stats.services import monthly_report
+
+pytestmark = pytest.mark.django_db
+
+
+@pytest.fixture
+def mother(township_a):
+    """王芳 from 河南, living in 北山社区 (township A) since 2025-03-01."""
+    return register(township_a, "王芳", sequence=12, sex="2")
+
+
+# --- a child on her file -------------------------------------------------------------------
+
+
+def test_the_file_offers_to_add_a_child(mother, township_a, client_for):
+    html = page(client_for(township_a), f"/people/{mother.pk}/")
+    assert f'href="/people/{mother.pk}/child/"' in html
+
+
+def test_a_child_added_on_the_web_is_saved_audited_listed_and_counted(
+    mother, township_a, client_for
+):
+    client = english(client_for(township_a))
+    today = timezone.localdate()
+    response = client.post(
+        f"/people/{mother.pk}/child/",
+        {
+            "name": "王小明",
+            "sex": "1",
+            "birth_date": today.isoformat(),
+            "birth_order": "2",
+            "birth_place": "西湖区妇幼保健院",
+        },
+    )
+    assert response.status_code == 302
+    assert response.url == f"/people/{mother.pk}/#children"
+    child = Child.objects.get(parent=mother)
+    assert (child.name, child.sex, child.birth_date, child.birth_order, child.birth_place) == (
+        "王小明",
+        "1",
+        today,
+        2,
+        "西湖区妇幼保健院",
+    )
+    entry = AuditEntry.objects.get(
+        action="create", object_type="people.child", object_id=str(child.pk)
+    )
+    assert entry.actor_username == "township_a"
+    html = page(client, f"/people/{mother.pk}/")
+    table = html.split('data-testid="children"')[1].split("</table>")[0]
+    assert "王小明" in table and today.isoformat() in table
+    # The births of the month now count her child (the office reported 0 before).
+    report = monthly_report("330106002", Period(today.year, today.month), acting_user=OPERATOR)
+    assert report["indicators"]["births"] == 1
+
+
+def test_a_child_born_before_the_mother_or_in_the_future_is_refused(mother, township_a, client_for):
+    client = client_for(township_a)
+    for day in ("1980-01-01", (timezone.localdate() + datetime.timedelta(days=1)).isoformat()):
+        response = client.post(f"/people/{mother.pk}/child/", {"sex": "2", "birth_date": day})
+        assert response.status_code == 200
+        assert 'data-testid="field-error-birth_date"' in response.content.decode()
+    assert not Child.objects.exists()
+
+
+def test_a_child_with_an_id_number_of_the_other_sex_is_refused(mother, township_a, client_for):
+    from liudong.people import idnumbers
+
+    number = idnumbers.make("330106", datetime.date(2024, 5, 1), 31, "1")
+    response = client_for(township_a).post(
+        f"/people/{mother.pk}/child/",
+        {"sex": "2", "birth_date": "2024-05-01", "id_number": number},
+    )
+    assert response.status_code == 200
+    assert 'data-testid="field-error-sex"' in response.content.decode()
+    assert not Child.objects.exists()
+
+
+def test_another_township_cannot_add_a_child(mother, township_b, client_for):
+    client = client_for(township_b)
+    assert client.get(f"/people/{mother.pk}/child/").status_code == 404
+    response = client.post(f"/people/{mother.pk}/child/", {"sex": "1", "birth_date": "2025-06-01"})
+    assert response.status_code == 404
+    assert not Child.objects.exists()
+
+
+def test_a_merged_file_takes_no_child(mother, township_a, client_for):
+    other = register(township_a, "王芳", sequence=14, sex="2")
+    Person.objects.filter(pk=mother.pk).update(merged_into=other)
+    assert client_for(township_a).get(f"/people/{mother.pk}/child/").status_code == 404
+
+
+def test_the_child_page_says_nothing_of_policy(mother, township_a, client_for):
+    html = page(english(client_for(township_a)), f"/people/{mother.pk}/child/").lower()
+    for word in ("policy", "quota", "fine", "permit"):
+        assert word not in html
