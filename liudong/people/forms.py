@@ -32,6 +32,7 @@ if TYPE_CHECKING:
 
 BLANK = (("", "—"),)
 RESIDENCE_LENGTHS = (6, 9, 12, 15)
+DESTINATION_LENGTHS = (6, 9, 12)
 PERSONAL_FIELDS = services.ARRIVAL_PERSONAL_FIELDS
 EDIT_FIELDS = services.EDITABLE_FIELDS
 
@@ -301,6 +302,19 @@ class VersionedForm(forms.Form):
 
 class DepartureForm(VersionedForm):
     departure_date = forms.DateField(label=gettext_lazy("Departure date"), widget=DateInput)
+    # Where she went, when known: any division from a county down, and/or a place in words.
+    destination_region = RegionCodeField(
+        label=gettext_lazy("Destination region"),
+        lengths=DESTINATION_LENGTHS,
+        required=False,
+        help_text=gettext_lazy("Where she went, when known: a county, township or village."),
+    )
+    destination_place = forms.CharField(
+        label=gettext_lazy("Destination in words"),
+        max_length=ADDRESS_MAX,
+        required=False,
+        help_text=gettext_lazy("For example a city and district, or an address, as told."),
+    )
 
     def clean_departure_date(self) -> datetime.date:
         day = self.cleaned_data["departure_date"]

@@ -111,8 +111,18 @@ def person_detail(request: SignedInRequest, pk: int) -> HttpResponse:
     """The whole file, with the full ID number: each opening is an audit entry."""
     person = _file(request, pk)
     services.view_person(acting_user=request.user, person=person, via="web")
-    episodes = list(person.episodes.select_related("region").order_by("-arrival_date", "-id"))
+    episodes = list(
+        person.episodes.select_related("region", "destination_region").order_by(
+            "-arrival_date", "-id"
+        )
+    )
     current = next((e for e in episodes if e.departure_date is None), None)
+    # She left, to a known place: say whether the office there sees her file.
+    went_to = None
+    if current is None and episodes and episodes[0].destination_region is not None:
+        went_to = destination_note(
+            services.destination_office(person, episodes[0].destination_region)
+        )
     region = region_of(request.user)
     residence = person.residence_region
     household_name, residence_name = full_names(person.household_region, residence)
@@ -127,6 +137,7 @@ def person_detail(request: SignedInRequest, pk: int) -> HttpResponse:
             "inflow": person.is_floating and bool(residence and residence.code.startswith(region)),
             "episodes": episodes,
             "current": current,
+            "went_to": went_to,
             "children": person.children.order_by("birth_date", "id"),
             "certificates": person.held_certificates.order_by("issued_on", "id"),
             "at_home": person.residence_region_id == person.household_region_id,
@@ -252,20 +263,48 @@ def _after_change(request: SignedInRequest, person: Person) -> HttpResponse:
     return redirect("people:list")
 
 
+def destination_note(found: services.DestinationOffice) -> str:
+    """Whether the office at her destination sees her file on this system, in words."""
+    place = found.destination.name
+    if found.office is None:
+        return _("No office on this system serves %(place)s; nothing is sent there.") % {
+            "place": place
+        }
+    if found.sees_file:
+        return _(
+            "The office of %(office)s sees her file on this system: she is registered in "
+            "its region."
+        ) % {"office": found.office.name}
+    if found.over_both is not None:
+        return _(
+            "The office of %(office)s does not see her file until her arrival there is "
+            "registered; %(over)s, which holds both places, can register it."
+        ) % {"office": found.office.name, "over": found.over_both.name}
+    return _(
+        "The office of %(office)s does not see her file, and no office on this system "
+        "holds both places: her arrival there can be registered only once the file is "
+        "handed over."
+    ) % {"office": found.office.name}
+
+
 @staff_required()
 def depart(request: SignedInRequest, pk: int) -> HttpResponse:
-    return _change_page(
-        request,
-        pk,
-        DepartureForm,
-        "people/depart.html",
-        _("Register departure"),
-        lambda person, data: services.register_departure(
+    def change(person: Person, data: dict[str, Any]) -> object:
+        stay = services.register_departure(
             acting_user=request.user,
             person=person,
             departure_date=data["departure_date"],
+            destination_region=data["destination_region"],
+            destination_place=data["destination_place"],
             expected_version=data["version"],
-        ),
+        )
+        if stay.destination_region is not None:
+            found = services.destination_office(person, stay.destination_region)
+            messages.info(request, destination_note(found))
+        return stay
+
+    return _change_page(
+        request, pk, DepartureForm, "people/depart.html", _("Register departure"), change
     )
 
 

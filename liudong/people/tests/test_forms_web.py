@@ -113,3 +113,126 @@ def test_the_child_page_says_nothing_of_policy(mother, township_a, client_for):
     html = page(english(client_for(township_a)), f"/people/{mother.pk}/child/").lower()
     for word in ("policy", "quota", "fine", "permit"):
         assert word not in html
+
+
+# --- a departure's destination -------------------------------------------------------------
+
+XIXI = "330106004001"  # 西溪社区, township B
+TAOYUAN = "330106004002"  # 桃源社区, township B
+SHUGUANG = "330106002002"  # 曙光社区, township A
+
+
+def test_a_departure_keeps_where_she_went_and_says_who_sees_her(
+    mother, township_a, township_b, client_for
+):
+    client = english(client_for(township_a))
+    html = page(client, f"/people/{mother.pk}/depart/")
+    assert 'name="destination_region"' in html and 'name="destination_place"' in html
+    response = client.post(
+        f"/people/{mother.pk}/depart/",
+        {
+            "departure_date": "2025-08-01",
+            "destination_region": XIXI,
+            "destination_place": "西溪路8号",
+            "version": mother.version,
+        },
+        follow=True,
+    )
+    stay = mother.episodes.get()
+    assert stay.departure_date == datetime.date(2025, 8, 1)
+    assert (stay.destination_region_id, stay.destination_place) == (XIXI, "西溪路8号")
+    entry = AuditEntry.objects.filter(detail__action="departure").get()
+    assert entry.detail["destination_region"] == XIXI
+    # Registered in 河南: 西溪街道's office does not see her file, and no office here
+    # holds both places.
+    shown = [str(m) for m in response.context["messages"]]
+    assert any("西溪街道 does not see her file" in m and "handed over" in m for m in shown)
+
+
+def test_a_destination_inside_the_place_she_leaves_is_refused(mother, township_a, client_for):
+    from liudong.people.services import open_episode
+
+    stay = open_episode(mother)
+    stay.region_id = "330106002"  # a stay coded at the township itself
+    stay.save()
+    response = client_for(township_a).post(
+        f"/people/{mother.pk}/depart/",
+        {"departure_date": "2025-08-01", "destination_region": SHUGUANG, "version": 1},
+    )
+    assert response.status_code == 200
+    assert 'data-testid="field-error-destination_region"' in response.content.decode()
+    assert mother.episodes.get().departure_date is None
+
+
+def test_a_destination_above_village_level_is_accepted_and_a_province_refused(
+    mother, township_a, client_for
+):
+    client = client_for(township_a)
+    response = client.post(
+        f"/people/{mother.pk}/depart/",
+        {"departure_date": "2025-08-01", "destination_region": "44", "version": 1},
+    )
+    assert 'data-testid="field-error-destination_region"' in response.content.decode()
+    response = client.post(
+        f"/people/{mother.pk}/depart/",
+        {"departure_date": "2025-08-01", "destination_region": "440106", "version": 1},
+    )
+    assert response.status_code == 302
+    assert mother.episodes.get().destination_region_id == "440106"
+
+
+def test_the_file_shows_where_she_went_to_who_still_sees_it(
+    villages, township_a, township_b, client_for
+):
+    """Registered in township A, living in township B: township B records her departure
+    to 曙光社区 (township A), whose office sees her file and says so on it."""
+    her = register(
+        township_b, "陈静", sequence=16, sex="2", household=SHUGUANG[:9] + "001", residence=XIXI
+    )
+    response = english(client_for(township_b)).post(
+        f"/people/{her.pk}/depart/",
+        {"departure_date": "2025-08-01", "destination_region": SHUGUANG, "version": her.version},
+        follow=True,
+    )
+    shown = [str(m) for m in response.context["messages"]]
+    assert any("北山街道 sees her file" in m for m in shown)
+    html = page(english(client_for(township_a)), f"/people/{her.pk}/")
+    went = html.split('data-testid="went-to"')[1].split("</td>")[0]
+    assert "曙光社区" in went and SHUGUANG in went
+    assert 'data-testid="destination-note"' in html
+
+
+def test_the_office_over_both_places_is_named(villages, township_b, county_admin):
+    from liudong.people import services
+    from liudong.regions.models import Region
+
+    her = register(
+        township_b, "陈静", sequence=16, sex="2", household="330106002001", residence=XIXI
+    )
+    found = services.destination_office(her, Region.objects.get(code=TAOYUAN))
+    assert (found.office.code, found.sees_file, found.over_both.code) == (
+        "330106004",
+        False,
+        "330106",
+    )
+    nowhere = services.destination_office(her, Region.objects.get(code="440106"))
+    assert nowhere.office is None and not nowhere.sees_file
+
+
+def test_the_api_gives_the_destination_of_a_stay(mother, township_a, api_for):
+    from liudong.people import services
+    from liudong.regions.models import Region
+
+    services.register_departure(
+        acting_user=township_a,
+        person=mother,
+        departure_date=datetime.date(2025, 8, 1),
+        destination_region=Region.objects.get(code="440106"),
+        destination_place="天河区",
+    )
+    # Gone from township A: the stay is still its own (it was in its region).
+    data = api_for(township_a).get("/api/episodes/").json()
+    stay = next(s for s in data["results"] if s["person"] == mother.pk)
+    assert stay["destination_region"] == "440106"
+    assert stay["destination_region_name"] == "天河区"
+    assert stay["destination_place"] == "天河区"
