@@ -218,7 +218,7 @@ class ArrivalForm(forms.Form):
     def clean_phone(self) -> str:
         return clean_phone(self.cleaned_data["phone"])
 
-    def clean_residence_region(self) -> Region:
+    def clean_residence_region(self) -> Region | None:
         region = self.cleaned_data["residence_region"]
         if region is not None and not region.code.startswith(self.user.region_id):
             raise ValidationError(
@@ -273,6 +273,58 @@ class ArrivalForm(forms.Form):
         return services.save_arrival(
             acting_user=self.user, data=self.cleaned_data, person=self.person
         )
+
+
+class OutflowForm(ArrivalForm):
+    """The registration township opens the file of a person registered in its region who
+    lives elsewhere (anywhere in China, or where is not known): an outflow file. A file
+    already on record is changed through its own page, never opened twice."""
+
+    residence_region = RegionCodeField(
+        label=gettext_lazy("Where she lives now (region code)"),
+        required=False,
+        help_text=gettext_lazy("Anywhere in China; leave empty when it is not known."),
+    )
+    arrival_date = forms.DateField(
+        label=gettext_lazy("Living there since"),
+        widget=DateInput,
+        required=False,
+        help_text=gettext_lazy("Needed with the place: the day she began to live there."),
+    )
+    person_version = None  # type: ignore[assignment]  # never filled in from a file: only new files are opened here
+
+    def clean_id_number(self) -> str:
+        value = super().clean_id_number()
+        if self.person is not None:
+            raise ValidationError(
+                _("This person is already on file in your region: open her file instead."),
+                code="known",
+            )
+        return value
+
+    def clean_household_region(self) -> Region:
+        region = self.cleaned_data["household_region"]
+        if region is not None and not region.code.startswith(self.user.region_id):
+            raise ValidationError(
+                _("The household registration must lie in your region %(region)s.")
+                % {"region": self.user.region_id},
+                code="scope",
+            )
+        return region
+
+    def clean_residence_region(self) -> Region | None:
+        return self.cleaned_data["residence_region"]  # anywhere: that is the point
+
+    def clean(self) -> dict[str, Any]:
+        data = super().clean()
+        if data.get("residence_region") is not None and not data.get("arrival_date"):
+            self.add_error(
+                "arrival_date", _("Give the day she began to live there, as far as known.")
+            )
+        return data
+
+    def save(self) -> Person:  # type: ignore[override]
+        return services.open_outflow_file(acting_user=self.user, data=self.cleaned_data)
 
 
 class VersionedForm(forms.Form):

@@ -519,6 +519,75 @@ def save_arrival(*, acting_user: Actor, data: dict, person: Person | None) -> Re
     )
 
 
+@transaction.atomic
+def open_outflow_file(*, acting_user: Actor, data: dict) -> Person:
+    """Open the file of someone registered in the caller's region who lives elsewhere
+    (``data["residence_region"]`` anywhere, or None when not known), as the registration
+    township does by hand. With a place she has a stay there from ``arrival_date`` and is
+    floating, so outflow counts her (PersonQuerySet.outflow, the statistics' stays); where
+    she lives unknown, the file is kept but no floating figure counts her (DESIGN.md §5:
+    floating is a residence in another county)."""
+    household: Region = data["household_region"]
+    authorize(acting_user, CHANGE_PEOPLE, household.code, outside=FILE_OUTSIDE)
+    if Person.objects.filter(id_number=data["id_number"]).exists():
+        raise ValidationError({"id_number": _("This ID number is already on file.")})
+    region: Region | None = data.get("residence_region")
+    person = Person(
+        id_number=data["id_number"],
+        id_check_failed=data["id_check_failed"],
+        **{name: data[name] for name in ARRIVAL_PERSONAL_FIELDS},
+    )
+    if region is None:
+        refresh_derived(person)
+        person.save()
+        _record(Action.CREATE, person, None, {"action": "outflow opened"}, acting_user=acting_user)
+        return person
+    if not floating(household.code, region.code):
+        raise ValidationError(
+            {
+                "residence_region": _(
+                    "She lives in the county of her registration, so she is not floating: "
+                    "register an arrival instead."
+                )
+            }
+        )
+    if data.get("arrival_date") is None:
+        raise ValidationError({"arrival_date": _("Give the day she began to live there.")})
+    _check_dates(person, data["arrival_date"], "arrival_date")
+    person.residence_region = region
+    person.residence_address = data.get("residence_address", "")
+    refresh_derived(person)
+    person.save()
+    episode = ResidenceEpisode.objects.create(
+        person=person,
+        region=region,
+        address=person.residence_address,
+        arrival_date=data["arrival_date"],
+        reason=data.get("reason", ""),
+        employer=data.get("employer", ""),
+    )
+    _record(
+        Action.CREATE,
+        person,
+        None,
+        {"action": "outflow opened", "episode": episode.pk},
+        acting_user=acting_user,
+    )
+    events.publish(
+        events.ArrivalRegistered(
+            id_number=person.id_number,
+            name=person.name,
+            sex=person.sex,
+            birth_date=person.birth_date,
+            household_region=person.household_region_id,
+            residence_region=episode.region_id,
+            arrival_date=episode.arrival_date,
+            floating=person.is_floating,
+        )
+    )
+    return person
+
+
 CHILD_AUDIT_FIELDS = ["parent_id", "name", "sex", "birth_date", "birth_order", "birth_place"]
 
 

@@ -8,6 +8,7 @@ app_name = "people"
 urlpatterns = [
     path("", views.person_list, name="list"),
     path("arrive/", views.arrive, name="arrive"),
+    path("outflow/", views.open_outflow, name="outflow"),
     # The import pages run through the jobs app, which runs long imports in the background.
     path("import/", jobs_views.person_import, name="import"),
     path("arrive/id/", views.id_check, name="id_check"),

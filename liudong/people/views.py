@@ -40,6 +40,7 @@ from .forms import (
     ChildForm,
     DepartureForm,
     MoveForm,
+    OutflowForm,
     PersonEditForm,
     ReturnForm,
     VersionedForm,
@@ -193,6 +194,35 @@ def arrive(request: SignedInRequest) -> HttpResponse:
             messages.warning(request, warning)
         return redirect("people:detail", pk=person.pk)
     return render(request, "people/arrive.html", {"form": form, "known": known})
+
+
+@staff_required()
+def open_outflow(request: SignedInRequest) -> HttpResponse:
+    """The registration township opens the file of someone registered here who lives
+    elsewhere (where she lives may be anywhere, or not known)."""
+    user = request.user
+    form = OutflowForm(
+        request.POST or None,
+        initial={"household_region": user.region_id, "arrival_date": None},
+        user=user,
+    )
+    person = None
+    if request.method == "POST" and form.is_valid():
+        person = apply_service(form, form.save)
+    if person is not None:
+        messages.success(request, _("Outflow file of %(name)s opened.") % {"name": person.name})
+        for warning in form.warnings:
+            messages.warning(request, warning)
+        if person.residence_region_id is None:
+            messages.info(
+                request,
+                _(
+                    "Where she lives is not known: the file is kept, and the outflow figures "
+                    "count her once a place is recorded."
+                ),
+            )
+        return redirect("people:detail", pk=person.pk)
+    return render(request, "people/outflow.html", {"form": form})
 
 
 @require_GET

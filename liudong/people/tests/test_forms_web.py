@@ -236,3 +236,124 @@ def test_the_api_gives_the_destination_of_a_stay(mother, township_a, api_for):
     assert stay["destination_region"] == "440106"
     assert stay["destination_region_name"] == "天河区"
     assert stay["destination_place"] == "天河区"
+
+
+# --- an outflow file opened by hand ------------------------------------------------------------
+
+BORN_HERE = datetime.date(1994, 6, 2)
+
+
+def outflow_data(**changes) -> dict:
+    from liudong.people import idnumbers
+
+    data = {
+        "id_number": idnumbers.make("330106", BORN_HERE, 52, "2"),
+        "name": "赵丽",
+        "marital_status": "20",
+        "household_region": "330106002001",
+        "household_address": "北山路1号",
+        "residence_region": "440106",
+        "residence_address": "天河路100号",
+        "arrival_date": "2025-05-01",
+        "reason": "",
+        "employer": "",
+    }
+    data.update(changes)
+    return data
+
+
+def test_the_person_list_offers_to_register_someone_who_left(township_a, client_for):
+    html = page(client_for(township_a), "/people/")
+    assert 'href="/people/outflow/"' in html
+
+
+def test_the_registration_township_opens_an_outflow_file_counted_as_outflow(township_a, client_for):
+    today = timezone.localdate()
+    period = Period(today.year, today.month)
+    before = monthly_report("330106002", period, acting_user=OPERATOR)["indicators"]
+    response = english(client_for(township_a)).post("/people/outflow/", outflow_data())
+    assert response.status_code == 302
+    her = Person.objects.get(name="赵丽")
+    assert response.url == f"/people/{her.pk}/"
+    assert (her.sex, her.birth_date, her.household_region_id, her.residence_region_id) == (
+        "2",
+        BORN_HERE,
+        "330106002001",
+        "440106",
+    )
+    assert her.is_floating
+    stay = her.episodes.get()
+    assert (stay.region_id, stay.arrival_date, stay.departure_date, stay.address) == (
+        "440106",
+        datetime.date(2025, 5, 1),
+        None,
+        "天河路100号",
+    )
+    assert list(Person.objects.outflow("330106002")) == [her]
+    after = monthly_report("330106002", period, acting_user=OPERATOR)["indicators"]
+    assert after["outflow_total"] == before["outflow_total"] + 1
+    assert after["inflow_total"] == before["inflow_total"]
+    entry = AuditEntry.objects.get(object_type="people.person", object_id=str(her.pk))
+    assert entry.action == "create" and entry.detail["action"] == "outflow opened"
+    html = page(english(client_for(township_a)), f"/people/{her.pk}/")
+    assert "天河区" in html and ">outflow<" in html
+
+
+def test_an_outflow_file_where_she_lives_is_not_known(township_a, client_for):
+    response = english(client_for(township_a)).post(
+        "/people/outflow/",
+        outflow_data(residence_region="", residence_address="", arrival_date=""),
+        follow=True,
+    )
+    her = Person.objects.get(name="赵丽")
+    assert her.residence_region_id is None and not her.is_floating
+    assert not her.episodes.exists()
+    shown = [str(m) for m in response.context["messages"]]
+    assert any("not known" in m for m in shown)
+
+
+@pytest.mark.parametrize(
+    ("changes", "field"),
+    [
+        ({"household_region": "330106004001"}, "household_region"),  # township B's
+        ({"residence_region": "330106004001"}, "residence_region"),  # the same county
+        ({"arrival_date": ""}, "arrival_date"),  # a place without since when
+        ({"arrival_date": "1990-01-01"}, "arrival_date"),  # before she was born
+        ({"sex": "1"}, "sex"),  # the ID number says a woman
+    ],
+)
+def test_what_an_outflow_file_refuses(changes, field, township_a, client_for):
+    response = client_for(township_a).post("/people/outflow/", outflow_data(**changes))
+    assert response.status_code == 200
+    assert f'data-testid="field-error-{field}"' in response.content.decode()
+    assert not Person.objects.filter(name="赵丽").exists()
+
+
+def test_an_outflow_file_is_never_opened_twice(mother, township_a, township_b, client_for):
+    # On file in township A already: refused, the file is opened instead.
+    response = client_for(township_a).post(
+        "/people/outflow/", outflow_data(id_number=mother.id_number)
+    )
+    assert 'data-testid="field-error-id_number"' in response.content.decode()
+    # On file outside township B's region: refused without saying where.
+    response = client_for(township_b).post(
+        "/people/outflow/",
+        outflow_data(id_number=mother.id_number, household_region="330106004001"),
+    )
+    assert 'data-testid="field-error-id_number"' in response.content.decode()
+    assert Person.objects.count() == 1
+
+
+def test_who_may_not_change_files_opens_none(inspector, client_for):
+    response = client_for(inspector).post(
+        "/people/outflow/", outflow_data(household_region="330106002001")
+    )
+    assert response.status_code in (200, 403)
+    assert not Person.objects.exists()
+
+
+def test_the_arrival_form_still_keeps_the_residence_in_the_users_region(township_a, client_for):
+    data = outflow_data()
+    response = client_for(township_a).post("/people/arrive/", data)
+    assert 'data-testid="field-error-residence_region"' in response.content.decode()
+    assert not Person.objects.exists()
