@@ -120,6 +120,15 @@ def _transposed_pairs(
     return pairs
 
 
+def compared_digits(number: str, other: str) -> list[tuple[str, bool]]:
+    """``number`` a character at a time, each with whether ``other`` differs there (a
+    position ``other`` lacks differs): what the pair page highlights."""
+    return [
+        (character, index >= len(other) or other[index] != character)
+        for index, character in enumerate(number)
+    ]
+
+
 def _other_file(duplicate: PossibleDuplicate, keep: Person, *, acting_user: Actor) -> Person:
     """The pair's other file; both must be files the user may change."""
     other = Person.objects.get(
@@ -152,6 +161,25 @@ def _decided(duplicate: PossibleDuplicate, status: str, *, acting_user: Actor) -
     duplicate.decided_at = timezone.now()
 
 
+def _one_open_stay(keep: Person, other_open: int | None) -> int | None:
+    """Leave the merged file one open stay, the one begun last (where she lives now), and
+    close the other the day that one began: never before it began itself, so a stay never
+    ends before it begins (a merge once left 2026-11-21 to 2026-11-20). On the same day
+    the kept file's stay stays open. ``keep`` takes the residence of the stay left open;
+    returns the pk of the stay closed, for an undo to reopen."""
+    kept_open = keep.episodes.filter(departure_date__isnull=True).first()
+    other = ResidenceEpisode.objects.filter(pk=other_open).first() if other_open else None
+    if other is None:
+        return None
+    if kept_open is not None and kept_open.arrival_date >= other.arrival_date:
+        ResidenceEpisode.objects.filter(pk=other.pk).update(departure_date=kept_open.arrival_date)
+        return other.pk
+    if kept_open is not None:
+        ResidenceEpisode.objects.filter(pk=kept_open.pk).update(departure_date=other.arrival_date)
+    keep.residence_region_id, keep.residence_address = other.region_id, other.address
+    return kept_open.pk if kept_open is not None else None
+
+
 @transaction.atomic
 def merge(*, acting_user: Actor, duplicate: PossibleDuplicate, keep: Person) -> Person:
     """Keep ``keep``; move the other file's stays, children and certificates to it."""
@@ -169,16 +197,9 @@ def merge(*, acting_user: Actor, duplicate: PossibleDuplicate, keep: Person) -> 
         .first(),
         "kept_residence": [keep.residence_region_id, keep.residence_address],
     }
-    # Only one stay can be open: the kept file's own stay wins; the other's is closed the
-    # day the kept one began (and reopened by an undo).
-    kept_open = keep.episodes.filter(departure_date__isnull=True).first()
-    if kept_open and moved["other_open_episode"]:
-        ResidenceEpisode.objects.filter(pk=moved["other_open_episode"]).update(
-            departure_date=kept_open.arrival_date
-        )
-    elif moved["other_open_episode"]:
-        stay = ResidenceEpisode.objects.get(pk=moved["other_open_episode"])
-        keep.residence_region_id, keep.residence_address = stay.region_id, stay.address
+    closed = _one_open_stay(keep, moved["other_open_episode"])
+    if closed is not None:
+        moved["closed_episode"] = closed
     ResidenceEpisode.objects.filter(pk__in=moved["episodes"]).update(person=keep)
     Child.objects.filter(pk__in=moved["children"]).update(parent=keep)
     HeldCertificate.objects.filter(pk__in=moved["certificates"]).update(person=keep)
@@ -210,8 +231,11 @@ def undo_merge(*, acting_user: Actor, duplicate: PossibleDuplicate) -> None:
     ResidenceEpisode.objects.filter(pk__in=moved["episodes"]).update(person=other)
     Child.objects.filter(pk__in=moved["children"]).update(parent=other)
     HeldCertificate.objects.filter(pk__in=moved["certificates"]).update(person=other)
-    if moved["other_open_episode"]:
-        ResidenceEpisode.objects.filter(pk=moved["other_open_episode"]).update(departure_date=None)
+    # The stay the merge closed is reopened (a record written before the merge chose the
+    # later stay names none: it was always the other file's open one).
+    reopen = moved.get("closed_episode", moved["other_open_episode"])
+    if reopen:
+        ResidenceEpisode.objects.filter(pk=reopen).update(departure_date=None)
     keep.residence_region_id, keep.residence_address = moved["kept_residence"]
     refresh_derived(keep)
     keep.save_versioned()

@@ -32,6 +32,7 @@ if TYPE_CHECKING:
 
 BLANK = (("", "—"),)
 RESIDENCE_LENGTHS = (6, 9, 12, 15)
+DESTINATION_LENGTHS = (6, 9, 12)
 PERSONAL_FIELDS = services.ARRIVAL_PERSONAL_FIELDS
 EDIT_FIELDS = services.EDITABLE_FIELDS
 
@@ -217,7 +218,7 @@ class ArrivalForm(forms.Form):
     def clean_phone(self) -> str:
         return clean_phone(self.cleaned_data["phone"])
 
-    def clean_residence_region(self) -> Region:
+    def clean_residence_region(self) -> Region | None:
         region = self.cleaned_data["residence_region"]
         if region is not None and not region.code.startswith(self.user.region_id):
             raise ValidationError(
@@ -274,6 +275,58 @@ class ArrivalForm(forms.Form):
         )
 
 
+class OutflowForm(ArrivalForm):
+    """The registration township opens the file of a person registered in its region who
+    lives elsewhere (anywhere in China, or where is not known): an outflow file. A file
+    already on record is changed through its own page, never opened twice."""
+
+    residence_region = RegionCodeField(
+        label=gettext_lazy("Where she lives now (region code)"),
+        required=False,
+        help_text=gettext_lazy("Anywhere in China; leave empty when it is not known."),
+    )
+    arrival_date = forms.DateField(
+        label=gettext_lazy("Living there since"),
+        widget=DateInput,
+        required=False,
+        help_text=gettext_lazy("Needed with the place: the day she began to live there."),
+    )
+    person_version = None  # type: ignore[assignment]  # never filled in from a file: only new files are opened here
+
+    def clean_id_number(self) -> str:
+        value = super().clean_id_number()
+        if self.person is not None:
+            raise ValidationError(
+                _("This person is already on file in your region: open her file instead."),
+                code="known",
+            )
+        return value
+
+    def clean_household_region(self) -> Region:
+        region = self.cleaned_data["household_region"]
+        if region is not None and not region.code.startswith(self.user.region_id):
+            raise ValidationError(
+                _("The household registration must lie in your region %(region)s.")
+                % {"region": self.user.region_id},
+                code="scope",
+            )
+        return region
+
+    def clean_residence_region(self) -> Region | None:
+        return self.cleaned_data["residence_region"]  # anywhere: that is the point
+
+    def clean(self) -> dict[str, Any]:
+        data = super().clean()
+        if data.get("residence_region") is not None and not data.get("arrival_date"):
+            self.add_error(
+                "arrival_date", _("Give the day she began to live there, as far as known.")
+            )
+        return data
+
+    def save(self) -> Person:  # type: ignore[override]
+        return services.open_outflow_file(acting_user=self.user, data=self.cleaned_data)
+
+
 class VersionedForm(forms.Form):
     """A change to a file based on the version the user saw."""
 
@@ -301,6 +354,19 @@ class VersionedForm(forms.Form):
 
 class DepartureForm(VersionedForm):
     departure_date = forms.DateField(label=gettext_lazy("Departure date"), widget=DateInput)
+    # Where she went, when known: any division from a county down, and/or a place in words.
+    destination_region = RegionCodeField(
+        label=gettext_lazy("Destination region"),
+        lengths=DESTINATION_LENGTHS,
+        required=False,
+        help_text=gettext_lazy("Where she went, when known: a county, township or village."),
+    )
+    destination_place = forms.CharField(
+        label=gettext_lazy("Destination in words"),
+        max_length=ADDRESS_MAX,
+        required=False,
+        help_text=gettext_lazy("For example a city and district, or an address, as told."),
+    )
 
     def clean_departure_date(self) -> datetime.date:
         day = self.cleaned_data["departure_date"]

@@ -665,6 +665,8 @@ EPISODE_COLUMNS_DB = (
     "housing",
     "departure_date",
     "verified_on",
+    "destination_region_id",
+    "destination_place",
 )
 CERTIFICATE_COLUMNS_DB = (
     "created",
@@ -731,6 +733,8 @@ def _episode_tuple(person_id: int, row: CleanRow, stamp: object) -> tuple:
         "",
         None,
         row.verified_on,
+        None,  # an open stay has no destination yet
+        "",
     )
 
 

@@ -235,6 +235,18 @@ class ResidenceEpisode(TrackedModel):
     )
     housing = models.CharField(_("housing"), max_length=100, blank=True)
     departure_date = models.DateField(_("departure date"), null=True, blank=True)
+    # Where she went when the stay ended, as far as the office was told: a division of any
+    # level (county, township or village), a place in words, both or neither.
+    destination_region = models.ForeignKey(
+        Region,
+        verbose_name=_("destination region"),
+        on_delete=models.PROTECT,
+        related_name="+",
+        null=True,
+        blank=True,
+        db_index=False,  # never searched by; a division is not deleted while in use
+    )
+    destination_place = models.CharField(_("where she went"), max_length=200, blank=True)
     # The residence checked her marriage-and-childbearing certificate or exchanged record.
     verified_on = models.DateField(_("verified on"), null=True, blank=True)
 

@@ -5,6 +5,7 @@ fields (pinyin initials, floating). Web, API, importer and CLI call these functi
 
 from __future__ import annotations
 
+import dataclasses
 import datetime
 from functools import lru_cache
 from typing import TYPE_CHECKING, Any
@@ -16,7 +17,8 @@ from django.utils.translation import gettext as _
 from django.utils.translation import gettext_lazy
 
 from liudong import events
-from liudong.accounts.roles import CHANGE_PEOPLE
+from liudong.accounts.models import User
+from liudong.accounts.roles import CAPABILITIES, CHANGE_PEOPLE
 from liudong.audit import services as audit
 from liudong.audit.models import Action
 from liudong.authorization import authorize
@@ -80,6 +82,8 @@ EPISODE_AUDIT_FIELDS = [
     "housing",
     "departure_date",
     "verified_on",
+    "destination_region_id",
+    "destination_place",
 ]
 
 
@@ -232,9 +236,13 @@ def register_departure(
     acting_user: Actor,
     person: Person,
     departure_date: datetime.date,
+    destination_region: Region | None = None,
+    destination_place: str = "",
     expected_version: int | None = None,
 ) -> ResidenceEpisode:
-    """She left her current residence for a place not (yet) known here."""
+    """She left her current residence, for a place not known here or, when the office was
+    told, for ``destination_region`` (any level) and/or ``destination_place`` (in words).
+    The destination is kept on the ended stay; no file opens there (her arrival does)."""
     current = open_episode(person)
     if current is None:
         raise ValidationError(_("This person has no current residence to depart from."))
@@ -242,8 +250,16 @@ def register_departure(
     _check_dates(person, departure_date, "departure_date")
     if departure_date < current.arrival_date:
         raise ValidationError({"departure_date": _("The departure is before the arrival.")})
+    if destination_region is not None and destination_region.code.startswith(current.region_id):
+        # A place inside the one she leaves is no departure (a move within the
+        # jurisdiction opens the new stay instead).
+        raise ValidationError(
+            {"destination_region": _("The destination lies inside the place she is leaving.")}
+        )
     before = audit.snapshot(person, PERSON_AUDIT_FIELDS)
     current.departure_date = departure_date
+    current.destination_region = destination_region
+    current.destination_place = destination_place.strip()
     current.save_versioned()
     person.residence_region = None
     person.residence_address = ""
@@ -253,7 +269,12 @@ def register_departure(
         Action.UPDATE,
         person,
         before,
-        {"action": "departure", "episode": current.pk},
+        {
+            "action": "departure",
+            "episode": current.pk,
+            "destination_region": current.destination_region_id,
+            "destination_place": current.destination_place,
+        },
         acting_user=acting_user,
     )
     events.publish(
@@ -265,6 +286,53 @@ def register_departure(
         )
     )
     return current
+
+
+# The roles that keep files (they register arrivals): the offices a destination falls to.
+FILE_ROLES = tuple(
+    role for role, capabilities in CAPABILITIES.items() if CHANGE_PEOPLE in capabilities
+)
+
+
+@dataclasses.dataclass(frozen=True)
+class DestinationOffice:
+    """What this system's offices at her destination see of her file once she left (no
+    message is sent to them: a file follows her when her arrival there is registered).
+
+    ``office``: the region of the office nearest the destination that uses this system
+    (None: none does, the destination is served elsewhere or not at all); ``sees_file``:
+    that office sees her file (she is registered in its region); ``over_both``: the nearest
+    office whose region holds both the destination and her registration, which can
+    register her arrival there when the destination office cannot see her file."""
+
+    destination: Region
+    office: Region | None
+    sees_file: bool
+    over_both: Region | None
+
+
+def destination_office(person: Person, destination: Region) -> DestinationOffice:
+    code = destination.code
+    prefixes = [code[:n] for n in (2, 4, 6, 9, 12, 15) if n <= len(code)]
+    # Only which regions have offices: no account is named or shown.
+    offices = set(
+        User.objects.filter(region_id__in=prefixes, role__in=FILE_ROLES, is_active=True)
+        .values_list("region_id", flat=True)
+        .distinct()
+    )
+    nearest = max(offices, key=len, default=None)
+    over_both = max(
+        (office for office in offices if person.household_region_id.startswith(office)),
+        key=len,
+        default=None,
+    )
+    regions = Region.objects.in_bulk([c for c in (nearest, over_both) if c])
+    return DestinationOffice(
+        destination=destination,
+        office=regions.get(nearest) if nearest else None,
+        sees_file=bool(nearest and person.household_region_id.startswith(nearest)),
+        over_both=regions.get(over_both) if over_both else None,
+    )
 
 
 def move_within(
@@ -449,6 +517,75 @@ def save_arrival(*, acting_user: Actor, data: dict, person: Person | None) -> Re
         reason=data["reason"],
         employer=data["employer"],
     )
+
+
+@transaction.atomic
+def open_outflow_file(*, acting_user: Actor, data: dict) -> Person:
+    """Open the file of someone registered in the caller's region who lives elsewhere
+    (``data["residence_region"]`` anywhere, or None when not known), as the registration
+    township does by hand. With a place she has a stay there from ``arrival_date`` and is
+    floating, so outflow counts her (PersonQuerySet.outflow, the statistics' stays); where
+    she lives unknown, the file is kept but no floating figure counts her (DESIGN.md §5:
+    floating is a residence in another county)."""
+    household: Region = data["household_region"]
+    authorize(acting_user, CHANGE_PEOPLE, household.code, outside=FILE_OUTSIDE)
+    if Person.objects.filter(id_number=data["id_number"]).exists():
+        raise ValidationError({"id_number": _("This ID number is already on file.")})
+    region: Region | None = data.get("residence_region")
+    person = Person(
+        id_number=data["id_number"],
+        id_check_failed=data["id_check_failed"],
+        **{name: data[name] for name in ARRIVAL_PERSONAL_FIELDS},
+    )
+    if region is None:
+        refresh_derived(person)
+        person.save()
+        _record(Action.CREATE, person, None, {"action": "outflow opened"}, acting_user=acting_user)
+        return person
+    if not floating(household.code, region.code):
+        raise ValidationError(
+            {
+                "residence_region": _(
+                    "She lives in the county of her registration, so she is not floating: "
+                    "register an arrival instead."
+                )
+            }
+        )
+    if data.get("arrival_date") is None:
+        raise ValidationError({"arrival_date": _("Give the day she began to live there.")})
+    _check_dates(person, data["arrival_date"], "arrival_date")
+    person.residence_region = region
+    person.residence_address = data.get("residence_address", "")
+    refresh_derived(person)
+    person.save()
+    episode = ResidenceEpisode.objects.create(
+        person=person,
+        region=region,
+        address=person.residence_address,
+        arrival_date=data["arrival_date"],
+        reason=data.get("reason", ""),
+        employer=data.get("employer", ""),
+    )
+    _record(
+        Action.CREATE,
+        person,
+        None,
+        {"action": "outflow opened", "episode": episode.pk},
+        acting_user=acting_user,
+    )
+    events.publish(
+        events.ArrivalRegistered(
+            id_number=person.id_number,
+            name=person.name,
+            sex=person.sex,
+            birth_date=person.birth_date,
+            household_region=person.household_region_id,
+            residence_region=episode.region_id,
+            arrival_date=episode.arrival_date,
+            floating=person.is_floating,
+        )
+    )
+    return person
 
 
 CHILD_AUDIT_FIELDS = ["parent_id", "name", "sex", "birth_date", "birth_order", "birth_place"]

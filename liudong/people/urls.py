@@ -8,6 +8,7 @@ app_name = "people"
 urlpatterns = [
     path("", views.person_list, name="list"),
     path("arrive/", views.arrive, name="arrive"),
+    path("outflow/", views.open_outflow, name="outflow"),
     # The import pages run through the jobs app, which runs long imports in the background.
     path("import/", jobs_views.person_import, name="import"),
     path("arrive/id/", views.id_check, name="id_check"),
@@ -22,4 +23,5 @@ urlpatterns = [
     path("<int:pk>/depart/", views.depart, name="depart"),
     path("<int:pk>/move/", views.move, name="move"),
     path("<int:pk>/return/", views.return_home, name="return"),
+    path("<int:pk>/child/", views.add_child, name="add_child"),
 ]

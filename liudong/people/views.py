@@ -37,8 +37,10 @@ from . import duplicates, idnumbers, services
 from .filters import FLOW_CHOICES, PersonFilter, with_open_arrival
 from .forms import (
     ArrivalForm,
+    ChildForm,
     DepartureForm,
     MoveForm,
+    OutflowForm,
     PersonEditForm,
     ReturnForm,
     VersionedForm,
@@ -110,8 +112,18 @@ def person_detail(request: SignedInRequest, pk: int) -> HttpResponse:
     """The whole file, with the full ID number: each opening is an audit entry."""
     person = _file(request, pk)
     services.view_person(acting_user=request.user, person=person, via="web")
-    episodes = list(person.episodes.select_related("region").order_by("-arrival_date", "-id"))
+    episodes = list(
+        person.episodes.select_related("region", "destination_region").order_by(
+            "-arrival_date", "-id"
+        )
+    )
     current = next((e for e in episodes if e.departure_date is None), None)
+    # She left, to a known place: say whether the office there sees her file.
+    went_to = None
+    if current is None and episodes and episodes[0].destination_region is not None:
+        went_to = destination_note(
+            services.destination_office(person, episodes[0].destination_region)
+        )
     region = region_of(request.user)
     residence = person.residence_region
     household_name, residence_name = full_names(person.household_region, residence)
@@ -126,6 +138,7 @@ def person_detail(request: SignedInRequest, pk: int) -> HttpResponse:
             "inflow": person.is_floating and bool(residence and residence.code.startswith(region)),
             "episodes": episodes,
             "current": current,
+            "went_to": went_to,
             "children": person.children.order_by("birth_date", "id"),
             "certificates": person.held_certificates.order_by("issued_on", "id"),
             "at_home": person.residence_region_id == person.household_region_id,
@@ -181,6 +194,35 @@ def arrive(request: SignedInRequest) -> HttpResponse:
             messages.warning(request, warning)
         return redirect("people:detail", pk=person.pk)
     return render(request, "people/arrive.html", {"form": form, "known": known})
+
+
+@staff_required()
+def open_outflow(request: SignedInRequest) -> HttpResponse:
+    """The registration township opens the file of someone registered here who lives
+    elsewhere (where she lives may be anywhere, or not known)."""
+    user = request.user
+    form = OutflowForm(
+        request.POST or None,
+        initial={"household_region": user.region_id, "arrival_date": None},
+        user=user,
+    )
+    person = None
+    if request.method == "POST" and form.is_valid():
+        person = apply_service(form, form.save)
+    if person is not None:
+        messages.success(request, _("Outflow file of %(name)s opened.") % {"name": person.name})
+        for warning in form.warnings:
+            messages.warning(request, warning)
+        if person.residence_region_id is None:
+            messages.info(
+                request,
+                _(
+                    "Where she lives is not known: the file is kept, and the outflow figures "
+                    "count her once a place is recorded."
+                ),
+            )
+        return redirect("people:detail", pk=person.pk)
+    return render(request, "people/outflow.html", {"form": form})
 
 
 @require_GET
@@ -251,20 +293,48 @@ def _after_change(request: SignedInRequest, person: Person) -> HttpResponse:
     return redirect("people:list")
 
 
+def destination_note(found: services.DestinationOffice) -> str:
+    """Whether the office at her destination sees her file on this system, in words."""
+    place = found.destination.name
+    if found.office is None:
+        return _("No office on this system serves %(place)s; nothing is sent there.") % {
+            "place": place
+        }
+    if found.sees_file:
+        return _(
+            "The office of %(office)s sees her file on this system: she is registered in "
+            "its region."
+        ) % {"office": found.office.name}
+    if found.over_both is not None:
+        return _(
+            "The office of %(office)s does not see her file until her arrival there is "
+            "registered; %(over)s, which holds both places, can register it."
+        ) % {"office": found.office.name, "over": found.over_both.name}
+    return _(
+        "The office of %(office)s does not see her file, and no office on this system "
+        "holds both places: her arrival there can be registered only once the file is "
+        "handed over."
+    ) % {"office": found.office.name}
+
+
 @staff_required()
 def depart(request: SignedInRequest, pk: int) -> HttpResponse:
-    return _change_page(
-        request,
-        pk,
-        DepartureForm,
-        "people/depart.html",
-        _("Register departure"),
-        lambda person, data: services.register_departure(
+    def change(person: Person, data: dict[str, Any]) -> object:
+        stay = services.register_departure(
             acting_user=request.user,
             person=person,
             departure_date=data["departure_date"],
+            destination_region=data["destination_region"],
+            destination_place=data["destination_place"],
             expected_version=data["version"],
-        ),
+        )
+        if stay.destination_region is not None:
+            found = services.destination_office(person, stay.destination_region)
+            messages.info(request, destination_note(found))
+        return stay
+
+    return _change_page(
+        request, pk, DepartureForm, "people/depart.html", _("Register departure"), change
     )
 
 
@@ -302,6 +372,31 @@ def return_home(request: SignedInRequest, pk: int) -> HttpResponse:
             returned_on=data["returned_on"],
             expected_version=data["version"],
         ),
+    )
+
+
+@staff_required()
+def add_child(request: SignedInRequest, pk: int) -> HttpResponse:
+    """Record a child (a birth) on a file: vital statistics, the same service the API calls."""
+    person = get_object_or_404(
+        _scoped(request).active().select_related("household_region", "residence_region"), pk=pk
+    )
+    form = ChildForm(request.POST or None, parent=person)
+    child = None
+    if request.method == "POST" and form.is_valid():
+        child = apply_service(form, lambda: form.save(acting_user=request.user))
+    if child is not None:
+        messages.success(
+            request,
+            _("Child born on %(day)s recorded on %(name)s's file.")
+            % {"day": child.birth_date.isoformat(), "name": person.name},
+        )
+        return redirect(reverse("people:detail", args=[person.pk]) + "#children")
+    current = person.episodes.filter(departure_date__isnull=True).select_related("region").first()
+    return render(
+        request,
+        "people/child.html",
+        {"form": form, "person": person, "current": current, "heading": _("Add a child")},
     )
 
 
@@ -444,19 +539,29 @@ def duplicate_detail(request: SignedInRequest, pk: int) -> HttpResponse:
         ),
         pk=pk,
     )
+    may_change = can(request.user, CHANGE_PEOPLE)
+    first, second = pair.first, pair.second
     files = [
         {
             "person": person,
             "stays": person.episodes.count(),
             "children": person.children.count(),
             "kept": pair.kept_id == person.pk,
+            # Deciding needs the digits that differ: the whole numbers, for the user
+            # who may merge, each showing logged as a view of that file.
+            "digits": duplicates.compared_digits(person.id_number, other.id_number)
+            if may_change
+            else None,
         }
-        for person in (pair.first, pair.second)
+        for person, other in ((first, second), (second, first))
     ]
+    if may_change:
+        for person in (first, second):
+            services.view_person(acting_user=request.user, person=person, via="duplicate")
     return render(
         request,
         "people/duplicate.html",
-        {"pair": pair, "files": files, "may_change": can(request.user, CHANGE_PEOPLE)},
+        {"pair": pair, "files": files, "may_change": may_change},
     )
 
 

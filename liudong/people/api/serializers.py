@@ -184,6 +184,11 @@ class PersonUpdateSerializer(serializers.Serializer):
 class EpisodeSerializer(serializers.ModelSerializer):
     region = CodeField(source="region_id", read_only=True)
     region_name = serializers.CharField(source="region.name", read_only=True)
+    # Where she went when the stay ended, when the office was told (null, "": not known).
+    destination_region = CodeField(source="destination_region_id", read_only=True, allow_null=True)
+    destination_region_name = serializers.CharField(
+        source="destination_region.name", read_only=True, allow_null=True, default=None
+    )
 
     class Meta:
         model = ResidenceEpisode
@@ -195,6 +200,9 @@ class EpisodeSerializer(serializers.ModelSerializer):
             "address",
             "arrival_date",
             "departure_date",
+            "destination_region",
+            "destination_region_name",
+            "destination_place",
             "reason",
             "employer",
             "housing",

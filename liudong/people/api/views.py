@@ -164,7 +164,7 @@ class EpisodeViewSet(mixins.ListModelMixin, mixins.RetrieveModelMixin, ScopedMod
     model = ResidenceEpisode
 
     def narrow(self, queryset: QuerySet[ResidenceEpisode]) -> QuerySet[ResidenceEpisode]:
-        return queryset.select_related("region")
+        return queryset.select_related("region", "destination_region")
 
 
 class ChildViewSet(

@@ -116,3 +116,56 @@ def test_a_pair_across_two_townships_is_seen_only_by_the_office_above_both(
     assert not PossibleDuplicate.objects.in_scope(township_a).exists()
     assert not PossibleDuplicate.objects.in_scope(township_b).exists()
     assert PossibleDuplicate.objects.in_scope(county_admin).count() == 1
+
+
+def _stays(person):
+    return list(
+        ResidenceEpisode.objects.filter(person=person)
+        .order_by("arrival_date")
+        .values_list("region_id", "arrival_date", "departure_date")
+    )
+
+
+@pytest.mark.parametrize("keep_index", [0, 1])
+def test_a_merge_never_leaves_a_stay_ending_before_it_began(villages, township_a, keep_index):
+    """The reported case: one file's stay open since 2026-11-20, the other's since
+    2026-11-21. Whichever file is kept, the later stay stays open (where she lives now) and
+    the earlier one ends the day the later began; an undo gives both back as they were."""
+    earlier = arrive(
+        make("411522", BORN, 20, "2"), region="330106002001", day=datetime.date(2026, 11, 20)
+    )
+    later = arrive(
+        make("411522", BORN, 40, "2"), region="330106002002", day=datetime.date(2026, 11, 21)
+    )
+    duplicates.find_duplicates()
+    keep = (earlier, later)[keep_index]
+    duplicates.merge(acting_user=township_a, duplicate=PossibleDuplicate.objects.get(), keep=keep)
+    assert _stays(keep) == [
+        ("330106002001", datetime.date(2026, 11, 20), datetime.date(2026, 11, 21)),
+        ("330106002002", datetime.date(2026, 11, 21), None),
+    ]
+    keep.refresh_from_db()
+    assert keep.residence_region_id == "330106002002"
+    for start, end in ResidenceEpisode.objects.values_list("arrival_date", "departure_date"):
+        assert end is None or end >= start
+
+    duplicates.undo_merge(acting_user=township_a, duplicate=PossibleDuplicate.objects.get())
+    assert _stays(earlier) == [("330106002001", datetime.date(2026, 11, 20), None)]
+    assert _stays(later) == [("330106002002", datetime.date(2026, 11, 21), None)]
+    earlier.refresh_from_db()
+    later.refresh_from_db()
+    assert earlier.residence_region_id == "330106002001"
+    assert later.residence_region_id == "330106002002"
+
+
+def test_a_merge_on_the_same_day_keeps_the_kept_files_stay_open(villages, township_a):
+    day = datetime.date(2026, 11, 20)
+    first = arrive(make("411522", BORN, 20, "2"), region="330106002001", day=day)
+    arrive(make("411522", BORN, 40, "2"), region="330106002002", day=day)
+    duplicates.find_duplicates()
+    duplicates.merge(acting_user=township_a, duplicate=PossibleDuplicate.objects.get(), keep=first)
+    assert ResidenceEpisode.objects.get(person=first, departure_date=None).region_id == (
+        "330106002001"
+    )
+    closed = ResidenceEpisode.objects.get(person=first, region_id="330106002002")
+    assert closed.departure_date == day

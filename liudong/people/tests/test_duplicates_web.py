@@ -5,6 +5,7 @@ import datetime
 import pytest
 from django.conf import settings
 
+from liudong.audit.models import AuditEntry
 from liudong.people import duplicates
 from liudong.people.idnumbers import make, mask
 from liudong.people.models import PossibleDuplicate
@@ -45,11 +46,41 @@ def test_the_list_shows_the_pair_with_masked_numbers_only(pair, persons, townshi
         assert person.id_number not in html
 
 
-def test_the_pair_page_shows_both_files_masked(pair, persons, township_a, client_for):
+def _shown_numbers(html: str) -> list[tuple[str, str]]:
+    """Each pair file's ID number as shown: (the characters, the highlighted ones)."""
+    import re
+
+    found = []
+    for cell in re.findall(r'data-testid="pair-id-number">(.*?)</dd>', html):
+        marked = "".join(re.findall(r'<mark data-testid="differs">(.)</mark>', cell))
+        found.append((re.sub(r"<[^>]+>", "", cell), marked))
+    return found
+
+
+def test_the_pair_page_shows_both_numbers_with_the_differing_digits_marked(
+    pair, persons, township_a, client_for
+):
+    """Sequence 20 and 40 of the same day: the numbers differ in the 16th digit and the
+    check character, and only those are marked; both showings are logged as views."""
+    first, second = persons
+    assert first.id_number[15] != second.id_number[15]
     html = client_for(township_a).get(f"/people/duplicates/{pair.pk}/").content.decode()
+    assert html.count('data-testid="pair-file"') == 2
+    differing = [i for i in range(18) if first.id_number[i] != second.id_number[i]]
+    assert _shown_numbers(html) == [
+        (first.id_number, "".join(first.id_number[i] for i in differing)),
+        (second.id_number, "".join(second.id_number[i] for i in differing)),
+    ]
+    viewed = AuditEntry.objects.filter(action="view", detail__via="duplicate")
+    assert sorted(viewed.values_list("object_id", flat=True)) == sorted(str(p.pk) for p in persons)
+
+
+def test_who_may_not_merge_sees_the_numbers_masked(pair, persons, inspector, client_for):
+    html = client_for(inspector).get(f"/people/duplicates/{pair.pk}/").content.decode()
     assert html.count('data-testid="pair-file"') == 2
     for person in persons:
         assert mask(person.id_number) in html and person.id_number not in html
+    assert not AuditEntry.objects.filter(detail__via="duplicate").exists()
 
 
 def test_the_status_filter(pair, township_a, client_for):
