@@ -245,7 +245,13 @@ REPRODUCTIVE_SERVICES = frozenset(
 # What the offices do themselves: certificates held, verification, services offered, spot
 # checks found correct, assistance answered. A count without one of these counts people.
 WORK_FILTERS = frozenset(
-    {"valid_certificate", "verified", "verified_within_days", "service_in_year", "free_service_in_year"}
+    {
+        "valid_certificate",
+        "verified",
+        "verified_within_days",
+        "service_in_year",
+        "free_service_in_year",
+    }
 )
 WORK_POPULATIONS = frozenset({"spot_fields", "assistance"})
 

@@ -7,6 +7,7 @@ migration); its definitions are fixed, so every office's report means the same t
 from __future__ import annotations
 
 import datetime
+from collections.abc import Mapping
 from decimal import Decimal
 
 from django.conf import settings
@@ -91,24 +92,27 @@ class Indicator(TrackedModel):
     def is_count(self) -> bool:
         return isinstance(self.parsed, definitions.Count)
 
-    def definition_reason(self) -> str | None:
-        """Why its definition makes it a statistic (``definitions.statistic_reason``)."""
-        known: dict[str, definitions.Definition | None] = {}
+    def definition_reason(self, known: Mapping[str, Indicator] | None = None) -> str | None:
+        """Why its definition makes it a statistic (``definitions.statistic_reason``);
+        ``known``: indicators already read, by code (a ratio's counts among them)."""
+        read: dict[str, definitions.Definition | None] = {}
 
         def resolve(code: str) -> definitions.Definition | None:
-            if code not in known:
+            if known and code in known:
+                return known[code].parsed
+            if code not in read:
                 other = Indicator.objects.filter(code=code).only("definition").first()
-                known[code] = None if other is None else other.parsed
-            return known[code]
+                read[code] = None if other is None else other.parsed
+            return read[code]
 
         return definitions.statistic_reason(self.parsed, resolve)
 
-    def statistic_reason(self) -> str | None:
+    def statistic_reason(self, known: Mapping[str, Indicator] | None = None) -> str | None:
         """Why no target or scheme may use it (None: it is assessable), in words an office
         reads: the definition's reason, else that it was marked a statistic."""
-        reason = self.definition_reason()
+        reason = self.definition_reason(known)
         if reason is None and not self.assessable:
-            reason = _("it was added as a statistic")
+            reason = str(_("it was added as a statistic"))
         if reason is None:
             return None
         return not_assessable_message(self, reason)
@@ -363,9 +367,7 @@ class Target(TrackedModel):
 
     def clean(self) -> None:
         if (reason := self.indicator.statistic_reason()) is not None:
-            raise ValidationError(
-                {"indicator": ValidationError(reason, code="not_assessable")}
-            )
+            raise ValidationError({"indicator": ValidationError(reason, code="not_assessable")})
         unit = self.indicator.unit
         if unit == Unit.PERCENT and not 0 <= self.value <= 100:
             raise ValidationError({"value": _("A rate's target lies between 0 and 100 (%).")})
@@ -434,7 +436,7 @@ class AssessmentScheme(TrackedModel):
                 raise ValidationError(
                     {"items": _("No indicator has the code “%(code)s”.") % {"code": code}}
                 )
-            if (reason := indicators[code].statistic_reason()) is not None:
+            if (reason := indicators[code].statistic_reason(indicators)) is not None:
                 raise ValidationError({"items": ValidationError(reason, code="not_assessable")})
             if code in seen:
                 raise ValidationError({"items": _("“%(code)s” is listed twice.") % {"code": code}})
