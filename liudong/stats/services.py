@@ -11,7 +11,7 @@ import contextlib
 import dataclasses
 import datetime
 import re
-from collections.abc import Sequence
+from collections.abc import Mapping, Sequence
 from decimal import ROUND_HALF_UP, Decimal
 from typing import TYPE_CHECKING, Any
 
@@ -118,6 +118,14 @@ class IndicatorSet:
                 wanted.append(parsed)
         return wanted
 
+    def denominators(self, counted: dict[Count, dict[str, float]]) -> dict[str, dict[str, float]]:
+        """Each rate's denominator by group (how many women, fields or requests it is of)."""
+        return {
+            code: counted[self._count(parsed.denominator)]
+            for code, parsed in self.parsed.items()
+            if isinstance(parsed, Ratio)
+        }
+
     def values(self, counted: dict[Count, dict[str, float]], key: str) -> dict:
         """Each indicator's value for one group: counts as integers, rates rounded."""
         result: dict[str, int | float | None] = {}
@@ -154,6 +162,18 @@ def monthly_report(
     """The report of DESIGN.md §5: the region's indicators and one row per child region
     (plus a 本级 row for files coded at the region itself, when there are any, so the
     rows' counts add up to the region's)."""
+    return _monthly_report(region_code, period, acting_user=acting_user, indicators=indicators)[0]
+
+
+def _monthly_report(
+    region_code: str,
+    period: Period,
+    *,
+    acting_user: Actor,
+    indicators: list[Indicator] | None = None,
+) -> tuple[dict, dict[str, dict[str, float]]]:
+    """``monthly_report`` and each rate's denominator per row (``IndicatorSet.denominators``),
+    read with the same counts: a ranking needs them, the report's json does not show them."""
     region = check_region(region_code, acting_user=acting_user)
     chosen = IndicatorSet(indicators if indicators is not None else report_indicators())
     child_length = _child_length(region)
@@ -177,7 +197,7 @@ def monthly_report(
             # Files coded at the region itself (or at a child no longer listed).
             name = OWN_ROW_NAME if key == region.code else key
             rows.append({"region": key, "name": name, "indicators": chosen.values(counted, key)})
-    return {
+    report = {
         "region": region.code,
         "name": region.name,
         "period": str(period),
@@ -185,6 +205,7 @@ def monthly_report(
         "indicators": chosen.values(totals, ""),
         "rows": rows,
     }
+    return report, chosen.denominators(counted)
 
 
 # --- submission and approval -----------------------------------------------------------
@@ -358,6 +379,8 @@ class ShownReport:
     figures: dict
     record: MonthlyReport | None
     previous: dict | None
+    # Each rate's denominator per row, when the figures were counted now (not frozen).
+    sizes: dict[str, dict[str, float]] | None = None
 
     @property
     def frozen(self) -> bool:
@@ -380,14 +403,15 @@ def report_to_show(
     }
     record = records.get(str(period))
     before = records.get(str(period.shifted(-1)))
+    sizes = None
     if record is not None and record.is_frozen:
         figures = record.figures
     else:
-        figures = monthly_report(
+        figures, sizes = _monthly_report(
             region.code, period, acting_user=acting_user, indicators=indicators
         )
     previous = before.figures if before is not None and before.is_frozen else None
-    return ShownReport(figures, record, previous)
+    return ShownReport(figures, record, previous, sizes)
 
 
 # --- indicators a county adds -----------------------------------------------------------
@@ -582,14 +606,20 @@ def trend(
 
 
 def rank_units(
-    indicator: Indicator, rows: list[dict], region_code: str, period: Period
+    indicator: Indicator,
+    rows: list[dict],
+    region_code: str,
+    period: Period,
+    *,
+    sizes: Mapping[str, float] | None = None,
 ) -> list[dict]:
     """The child regions ordered by the indicator, best first: ``rank`` 1, 2, ... for the
     units whose rate is of at least ``ranking_minimum()`` (women, fields, requests); then
     the units with too few (``status`` too_few, ``rank`` None: one woman verified is not
     first at 100%) and those with nothing to count (no_data), never ranked as 0."""
     minimum = ranking_minimum()
-    sizes = denominators([indicator], region_code, period).get(indicator.code)
+    if sizes is None:  # not counted with the figures (a frozen month): read them
+        sizes = denominators([indicator], region_code, period).get(indicator.code)
     better_first = indicator.direction != "lower"
     listed = []
     for row in rows:
@@ -653,7 +683,13 @@ def dashboard(region_code: str, period: Period, *, acting_user: Actor, indicator
                 "statistic": statistic_reason(indicators[code], listed) is not None,
             }
         )
-    ranked = rank_units(chosen, figures["rows"], figures["region"], period)
+    ranked = rank_units(
+        chosen,
+        figures["rows"],
+        figures["region"],
+        period,
+        sizes=None if shown.sizes is None else shown.sizes.get(chosen.code),
+    )
     return {
         "region": figures["region"],
         "name": figures["name"],
@@ -766,7 +802,9 @@ def assess(
     months = year_months(scheme.year, today)
     period = months[-1] if months else Period(scheme.year - 1, 10)
     # The scores are the region's own figures, whoever asks (the caller was checked above).
-    figures = monthly_report(scheme.region_id, period, acting_user=OPERATOR)
+    # Each rate's denominator comes with the figures (a frozen month's too: the period's
+    # counts, as the registry holds them now).
+    figures, sizes = _monthly_report(scheme.region_id, period, acting_user=OPERATOR)
     frozen = {
         r.region_id: r.figures["indicators"]
         for r in MonthlyReport.objects.filter(
@@ -781,7 +819,6 @@ def assess(
     reasons = {code: statistic_reason(indicators[code], known) for code in weights}
     assessed = [indicators[code] for code, reason in reasons.items() if reason is None]
     full_marks = sum(weights[i.code] for i in assessed)
-    sizes = denominators(assessed, scheme.region_id, period)
     minimum = ranking_minimum()
     rows = [row for row in figures["rows"] if row["name"] != OWN_ROW_NAME]
     units = [row["region"] for row in rows]
