@@ -268,6 +268,11 @@ PUBLIC_URL = os.environ.get("LIUDONG_PUBLIC_URL", "http://127.0.0.1:8000").rstri
 # certificates.printing.FONT_FILES installed (Debian's fonts-wqy-microhei).
 CERTIFICATE_FONT = os.environ.get("LIUDONG_CERTIFICATE_FONT", "")
 
+# Rankings (assessment tables, the dashboard): a unit whose rate is of fewer than this many
+# (women, fields checked, requests due) is listed as too few to rank, not ranked first at
+# 100% with one woman (issue 16 item 8).
+RANKING_MIN_DENOMINATOR = int(os.environ.get("LIUDONG_RANKING_MIN_DENOMINATOR", "10"))
+
 EXCHANGE_INTERVAL = float(os.environ.get("LIUDONG_EXCHANGE_INTERVAL", "10"))
 EXCHANGE_FIRST_RETRY = float(os.environ.get("LIUDONG_EXCHANGE_FIRST_RETRY", "60"))
 # Seconds between signed anchors of the audit chain's head that `liudong worker` writes

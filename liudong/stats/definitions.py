@@ -20,6 +20,7 @@ from __future__ import annotations
 
 import dataclasses
 import re
+from collections.abc import Callable
 from typing import Any
 
 from django.core.exceptions import ValidationError
@@ -225,3 +226,68 @@ def referenced_codes(definition: Definition) -> list[str]:
     if isinstance(definition, Ratio):
         return [s for s in (definition.numerator, definition.denominator) if isinstance(s, str)]
     return []
+
+
+# --- what an indicator may be assessed on (DESIGN.md §2 principle 1) ----------------------
+
+# Services a person chooses to accept about her own body and childbearing: their counts are
+# statistics (and a trigger for services), never a quota, a target or an assessment weight.
+REPRODUCTIVE_SERVICES = frozenset(
+    {
+        ServiceType.REPRODUCTIVE_HEALTH,
+        ServiceType.PRE_PREGNANCY,
+        ServiceType.PRENATAL,
+        ServiceType.POSTNATAL,
+        ServiceType.CONTRACEPTIVE,
+        ServiceType.GYNAECOLOGICAL,
+    }
+)
+# What the offices do themselves: certificates held, verification, services offered, spot
+# checks found correct, assistance answered. A count without one of these counts people.
+WORK_FILTERS = frozenset(
+    {
+        "valid_certificate",
+        "verified",
+        "verified_within_days",
+        "service_in_year",
+        "free_service_in_year",
+    }
+)
+WORK_POPULATIONS = frozenset({"spot_fields", "assistance"})
+
+
+def statistic_reason(
+    definition: Definition, resolve: Callable[[str], Definition | None]
+) -> str | None:
+    """Why an indicator with this definition is a statistic that no target or assessment
+    scheme may use, or None when it measures the offices' own work.
+
+    Decided by what the definition counts, on both sides of a ratio (``resolve`` gives the
+    definition of an indicator code a ratio names): births (so birth rate and sex ratio),
+    and contraception, pregnancy or reproductive-health services accepted are people's own
+    choices; a count of people with no work of the office in it (how many women live here)
+    is not the office's work either. A county's flag cannot override this."""
+    sides = (
+        [definition.numerator, definition.denominator]
+        if isinstance(definition, Ratio)
+        else [definition]
+    )
+    counts = [resolve(side) if isinstance(side, str) else side for side in sides]
+    for count in counts:
+        if not isinstance(count, Count):
+            continue  # an unknown code: Indicator.clean names it
+        if count.population == "births":
+            return _("it counts births")
+        service = count.filters.get("service_in_year")
+        if service in REPRODUCTIVE_SERVICES:
+            return _("it counts a service people choose to accept (%(service)s)") % {
+                "service": ServiceType(service).label
+            }
+    numerator = counts[0]
+    if (
+        isinstance(numerator, Count)
+        and numerator.population not in WORK_POPULATIONS
+        and not WORK_FILTERS & set(numerator.filters)
+    ):
+        return _("it counts people, not work the offices do")
+    return None

@@ -4,7 +4,7 @@ and leaves every check to ``definitions.parse`` and ``Indicator.clean``."""
 
 from __future__ import annotations
 
-from collections.abc import Sequence
+from collections.abc import Mapping, Sequence
 from typing import Any
 
 from django import forms
@@ -50,6 +50,15 @@ class IndicatorForm(forms.Form):
         initial="count",
     )
     direction = forms.ChoiceField(label=_("Direction"), choices=Direction.choices)
+    assessable = forms.BooleanField(
+        label=_("Assessable: it measures the offices' own work"),
+        required=False,
+        initial=True,
+        help_text=_(
+            "Births, birth rate, sex ratio and counts of contraception, pregnancies or "
+            "health checks accepted are statistics: they can carry no target and no points."
+        ),
+    )
     # A count
     population = forms.ChoiceField(
         label=_("Who is counted"), choices=POPULATION_CHOICES, required=False
@@ -166,16 +175,43 @@ class SchemeForm(forms.Form):
         initial=1,
     )
 
-    def __init__(self, *args: Any, indicators: Sequence[Indicator], **kwargs: Any) -> None:
+    def __init__(
+        self,
+        *args: Any,
+        indicators: Sequence[Indicator],
+        statistics: Mapping[str, str] | None = None,
+        **kwargs: Any,
+    ) -> None:
+        """``statistics``: indicator code → why it is not assessable; its weight field is
+        shown disabled with the reason, and a weight sent for it anyway is refused."""
         super().__init__(*args, **kwargs)
         self.indicators = indicators
+        self.statistics = dict(statistics or {})
         for indicator in indicators:
+            reason = self.statistics.get(indicator.code)
+            attrs = {"disabled": True, "title": reason} if reason else {}
             self.fields[f"weight_{indicator.code}"] = forms.DecimalField(
-                label=indicator.name_zh, min_value=0, max_digits=6, decimal_places=2, required=False
+                label=indicator.name_zh,
+                min_value=0,
+                max_digits=6,
+                decimal_places=2,
+                required=False,
+                widget=forms.NumberInput(attrs=attrs),
             )
+
+    def clean(self) -> dict[str, Any]:
+        data = super().clean() or {}
+        for code, reason in self.statistics.items():
+            if data.get(f"weight_{code}"):
+                self.add_error(f"weight_{code}", reason)
+        return data
 
     def weight_fields(self) -> list[BoundField]:
         return [self[f"weight_{i.code}"] for i in self.indicators]
+
+    def weight_lines(self) -> list[tuple[BoundField, str | None]]:
+        """Each weight field with the reason it cannot carry points (None: it can)."""
+        return [(self[f"weight_{i.code}"], self.statistics.get(i.code)) for i in self.indicators]
 
     def scheme_fields(self) -> dict:
         data = self.cleaned_data

@@ -7,6 +7,7 @@ migration); its definitions are fixed, so every office's report means the same t
 from __future__ import annotations
 
 import datetime
+from collections.abc import Mapping
 from decimal import Decimal
 
 from django.conf import settings
@@ -57,6 +58,14 @@ class Indicator(TrackedModel):
     )
     definition = models.JSONField(_("definition"))
     standard = models.BooleanField(_("standard (shipped)"), default=False)
+    # Whether a target or an assessment scheme may use it. A county may mark its own
+    # indicator as a statistic, but never make assessable one that counts births,
+    # reproductive choices or people (``statistic_reason`` decides by the definition).
+    assessable = models.BooleanField(
+        _("assessable"),
+        default=False,
+        help_text=_("Measures the offices' own work, so it may carry a target and points."),
+    )
     position = models.PositiveSmallIntegerField(_("position in reports"), default=500)
     created_by = models.ForeignKey(
         settings.AUTH_USER_MODEL,
@@ -83,6 +92,31 @@ class Indicator(TrackedModel):
     def is_count(self) -> bool:
         return isinstance(self.parsed, definitions.Count)
 
+    def definition_reason(self, known: Mapping[str, Indicator] | None = None) -> str | None:
+        """Why its definition makes it a statistic (``definitions.statistic_reason``);
+        ``known``: indicators already read, by code (a ratio's counts among them)."""
+        read: dict[str, definitions.Definition | None] = {}
+
+        def resolve(code: str) -> definitions.Definition | None:
+            if known and code in known:
+                return known[code].parsed
+            if code not in read:
+                other = Indicator.objects.filter(code=code).only("definition").first()
+                read[code] = None if other is None else other.parsed
+            return read[code]
+
+        return definitions.statistic_reason(self.parsed, resolve)
+
+    def statistic_reason(self, known: Mapping[str, Indicator] | None = None) -> str | None:
+        """Why no target or scheme may use it (None: it is assessable), in words an office
+        reads: the definition's reason, else that it was marked a statistic."""
+        reason = self.definition_reason(known)
+        if reason is None and not self.assessable:
+            reason = str(_("it was added as a statistic"))
+        if reason is None:
+            return None
+        return not_assessable_message(self, reason)
+
     def clean(self) -> None:
         parsed = definitions.parse(self.definition)
         is_count = isinstance(parsed, definitions.Count)
@@ -103,6 +137,22 @@ class Indicator(TrackedModel):
                         % {"code": code}
                     }
                 )
+        if self.assessable and (reason := self.definition_reason()) is not None:
+            raise ValidationError(
+                {
+                    "assessable": ValidationError(
+                        not_assessable_message(self, reason), code="not_assessable"
+                    )
+                }
+            )
+
+
+def not_assessable_message(indicator: Indicator, reason: str) -> str:
+    return _(
+        "“%(name)s” is not assessable, a statistic: %(reason)s. Offices are assessed on "
+        "their own work (registration, certificates and verification on time, notices and "
+        "assistance answered on time, services offered, data accuracy)."
+    ) % {"name": indicator.name_zh or indicator.code, "reason": reason}
 
 
 class ReportStatus(models.TextChoices):
@@ -316,6 +366,8 @@ class Target(TrackedModel):
         return f"{self.indicator.code} {self.region_id} {self.year}: {self.value}"
 
     def clean(self) -> None:
+        if (reason := self.indicator.statistic_reason()) is not None:
+            raise ValidationError({"indicator": ValidationError(reason, code="not_assessable")})
         unit = self.indicator.unit
         if unit == Unit.PERCENT and not 0 <= self.value <= 100:
             raise ValidationError({"value": _("A rate's target lies between 0 and 100 (%).")})
@@ -372,7 +424,7 @@ class AssessmentScheme(TrackedModel):
     def clean(self) -> None:
         if not isinstance(self.items, list) or not self.items:
             raise ValidationError({"items": _("List at least one weighted indicator.")})
-        codes = set(Indicator.objects.values_list("code", flat=True))
+        indicators = {i.code: i for i in Indicator.objects.all()}
         seen = set()
         for item in self.items:
             if not isinstance(item, dict) or set(item) != {"indicator", "weight"}:
@@ -380,10 +432,12 @@ class AssessmentScheme(TrackedModel):
                     {"items": _('Each item is {"indicator": CODE, "weight": POINTS}.')}
                 )
             code, weight = item["indicator"], item["weight"]
-            if code not in codes:
+            if code not in indicators:
                 raise ValidationError(
                     {"items": _("No indicator has the code “%(code)s”.") % {"code": code}}
                 )
+            if (reason := indicators[code].statistic_reason(indicators)) is not None:
+                raise ValidationError({"items": ValidationError(reason, code="not_assessable")})
             if code in seen:
                 raise ValidationError({"items": _("“%(code)s” is listed twice.") % {"code": code}})
             seen.add(code)

@@ -7,13 +7,15 @@ grouped counts.
 
 from __future__ import annotations
 
+import contextlib
 import dataclasses
 import datetime
 import re
-from collections.abc import Sequence
+from collections.abc import Mapping, Sequence
 from decimal import ROUND_HALF_UP, Decimal
 from typing import TYPE_CHECKING, Any
 
+from django.conf import settings
 from django.core.exceptions import PermissionDenied, ValidationError
 from django.db import transaction
 from django.db.models import Q, QuerySet
@@ -117,6 +119,14 @@ class IndicatorSet:
                 wanted.append(parsed)
         return wanted
 
+    def denominators(self, counted: dict[Count, dict[str, float]]) -> dict[str, dict[str, float]]:
+        """Each rate's denominator by group (how many women, fields or requests it is of)."""
+        return {
+            code: counted[self._count(parsed.denominator)]
+            for code, parsed in self.parsed.items()
+            if isinstance(parsed, Ratio)
+        }
+
     def values(self, counted: dict[Count, dict[str, float]], key: str) -> dict:
         """Each indicator's value for one group: counts as integers, rates rounded."""
         result: dict[str, int | float | None] = {}
@@ -130,10 +140,11 @@ class IndicatorSet:
         return result
 
 
-def _child_length(region: Region) -> int | None:
+def _child_length(region: Region | str) -> int | None:
     """How many characters of a code name the region's children (None below groups)."""
+    code = region if isinstance(region, str) else region.code
     try:
-        return Level(level_of(region.code) + 1).length
+        return Level(level_of(code) + 1).length
     except ValueError:
         return None
 
@@ -152,6 +163,18 @@ def monthly_report(
     """The report of DESIGN.md §5: the region's indicators and one row per child region
     (plus a 本级 row for files coded at the region itself, when there are any, so the
     rows' counts add up to the region's)."""
+    return _monthly_report(region_code, period, acting_user=acting_user, indicators=indicators)[0]
+
+
+def _monthly_report(
+    region_code: str,
+    period: Period,
+    *,
+    acting_user: Actor,
+    indicators: list[Indicator] | None = None,
+) -> tuple[dict, dict[str, dict[str, float]]]:
+    """``monthly_report`` and each rate's denominator per row (``IndicatorSet.denominators``),
+    read with the same counts: a ranking needs them, the report's json does not show them."""
     region = check_region(region_code, acting_user=acting_user)
     chosen = IndicatorSet(indicators if indicators is not None else report_indicators())
     child_length = _child_length(region)
@@ -175,7 +198,7 @@ def monthly_report(
             # Files coded at the region itself (or at a child no longer listed).
             name = OWN_ROW_NAME if key == region.code else key
             rows.append({"region": key, "name": name, "indicators": chosen.values(counted, key)})
-    return {
+    report = {
         "region": region.code,
         "name": region.name,
         "period": str(period),
@@ -183,6 +206,7 @@ def monthly_report(
         "indicators": chosen.values(totals, ""),
         "rows": rows,
     }
+    return report, chosen.denominators(counted)
 
 
 # --- submission and approval -----------------------------------------------------------
@@ -387,6 +411,8 @@ class ShownReport:
     figures: dict
     record: MonthlyReport | None
     previous: dict | None
+    # Each rate's denominator per row, when the figures were counted now (not frozen).
+    sizes: dict[str, dict[str, float]] | None = None
 
     @property
     def frozen(self) -> bool:
@@ -409,14 +435,15 @@ def report_to_show(
     }
     record = records.get(str(period))
     before = records.get(str(period.shifted(-1)))
+    sizes = None
     if record is not None and record.is_frozen:
         figures = record.figures
     else:
-        figures = monthly_report(
+        figures, sizes = _monthly_report(
             region.code, period, acting_user=acting_user, indicators=indicators
         )
     previous = before.figures if before is not None and before.is_frozen else None
-    return ShownReport(figures, record, previous)
+    return ShownReport(figures, record, previous, sizes)
 
 
 # --- indicators a county adds -----------------------------------------------------------
@@ -426,6 +453,11 @@ def add_indicator(*, acting_user: Actor, **fields: Any) -> Indicator:
     """A county's own indicator, checked as a shipped one is (definitions.parse), audited."""
     authorize(acting_user, MANAGE_INDICATORS)
     indicator = Indicator(**fields, standard=False, created_by=account_of(acting_user))
+    if "assessable" not in fields:
+        # Unless the county says otherwise, what its definition counts decides (a bad
+        # definition: full_clean names what is wrong with it).
+        with contextlib.suppress(ValidationError):
+            indicator.assessable = indicator.definition_reason() is None
     indicator.full_clean()
     with transaction.atomic():
         indicator.save()
@@ -438,6 +470,52 @@ def add_indicator(*, acting_user: Actor, **fields: Any) -> Indicator:
             detail={"definition": indicator.definition},
         )
     return indicator
+
+
+def statistic_reason(indicator: Indicator, known: Sequence[Indicator] = ()) -> str | None:
+    """Why no target or assessment scheme may use the indicator, or None when it is
+    assessable: decided by what its definition counts (``definitions.statistic_reason``:
+    births, reproductive services accepted and people are statistics), then by the flag
+    a county set when it added its own. ``known``: indicators already read."""
+    return indicator.statistic_reason(known={i.code: i for i in known})
+
+
+def ranking_minimum() -> int:
+    """The fewest people (fields, requests) a unit's rate must be of to be ranked."""
+    return max(1, int(getattr(settings, "RANKING_MIN_DENOMINATOR", 10)))
+
+
+def denominators(
+    indicators: Sequence[Indicator], region_code: str, period: Period
+) -> dict[str, dict[str, float]]:
+    """Each rate's denominator in each child region of ``region`` (child code → how many
+    people, fields or requests the rate is of): one grouped read for all of them."""
+    rates = [i for i in indicators if isinstance(i.parsed, Ratio)]
+    if not rates:
+        return {}
+    chosen = IndicatorSet(rates)
+    sides = {
+        code: chosen._count(parsed.denominator)
+        for code, parsed in chosen.parsed.items()
+        if isinstance(parsed, Ratio)
+    }
+    counted = read_counts(
+        list(dict.fromkeys(sides.values())),
+        region=region_code,
+        period=period,
+        child_length=_child_length(region_code),
+    )
+    return {code: counted[count] for code, count in sides.items()}
+
+
+def size_status(value: float | None, size: float | None, minimum: int) -> str:
+    """``no_data`` (nothing to count: no rate), ``too_few`` (a rate of fewer than the
+    minimum: not ranked, not scored) or ``ranked``."""
+    if value is None:
+        return "no_data"
+    if size is not None and size < minimum:
+        return "too_few"
+    return "ranked"
 
 
 def last_full_month(today: datetime.date | None = None) -> Period:
@@ -559,6 +637,53 @@ def trend(
     return points
 
 
+def rank_units(
+    indicator: Indicator,
+    rows: list[dict],
+    region_code: str,
+    period: Period,
+    *,
+    sizes: Mapping[str, float] | None = None,
+) -> list[dict]:
+    """The child regions ordered by the indicator, best first: ``rank`` 1, 2, ... for the
+    units whose rate is of at least ``ranking_minimum()`` (women, fields, requests); then
+    the units with too few (``status`` too_few, ``rank`` None: one woman verified is not
+    first at 100%) and those with nothing to count (no_data), never ranked as 0."""
+    minimum = ranking_minimum()
+    if sizes is None:  # not counted with the figures (a frozen month): read them
+        sizes = denominators([indicator], region_code, period).get(indicator.code)
+    better_first = indicator.direction != "lower"
+    listed = []
+    for row in rows:
+        value = row["indicators"].get(indicator.code)
+        size = None if sizes is None else sizes.get(row["region"], 0)
+        listed.append(
+            {
+                "region": row["region"],
+                "name": row["name"],
+                "value": value,
+                "size": size,
+                "status": size_status(value, size, minimum),
+            }
+        )
+    order = {"ranked": 0, "too_few": 1, "no_data": 2}
+    listed.sort(
+        key=lambda r: (
+            order[r["status"]],
+            -(r["value"] or 0) if better_first else r["value"] or 0,
+            r["region"],
+        )
+    )
+    rank = 0
+    for row in listed:
+        if row["status"] == "ranked":
+            rank += 1
+            row["rank"] = rank
+        else:
+            row["rank"] = None
+    return listed
+
+
 def dashboard(region_code: str, period: Period, *, acting_user: Actor, indicator_code: str) -> dict:
     """Key indicators against their targets, a twelve-month trend and a ranking of the
     child regions for one indicator; every figure from the report engine."""
@@ -569,6 +694,13 @@ def dashboard(region_code: str, period: Period, *, acting_user: Actor, indicator
     chosen = indicators.get(indicator_code) or indicators[KEY_INDICATORS[1]]
     year = statistical_year_of(period.last)
     targets = targets_for(figures["region"], year)
+    # A statistic is shown, never measured against a target (one set before it was
+    # marked a statistic stays in the database, unused).
+    targets = {
+        code: value
+        for code, value in targets.items()
+        if code in indicators and statistic_reason(indicators[code], listed) is None
+    }
     cards = []
     for code in KEY_INDICATORS:
         if code not in indicators:
@@ -580,18 +712,15 @@ def dashboard(region_code: str, period: Period, *, acting_user: Actor, indicator
                 "value": value,
                 "target": targets.get(code),
                 "met": _met(indicators[code], value, targets.get(code)),
+                "statistic": statistic_reason(indicators[code], listed) is not None,
             }
         )
-    reverse_order = chosen.direction != "lower"
-    ranking = sorted(
-        (
-            {"region": r["region"], "name": r["name"], "value": r["indicators"].get(chosen.code)}
-            for r in figures["rows"]
-        ),
-        key=lambda r: (
-            r["value"] is None,
-            -(r["value"] or 0) if reverse_order else r["value"] or 0,
-        ),
+    ranked = rank_units(
+        chosen,
+        figures["rows"],
+        figures["region"],
+        period,
+        sizes=None if shown.sizes is None else shown.sizes.get(chosen.code),
     )
     return {
         "region": figures["region"],
@@ -600,9 +729,11 @@ def dashboard(region_code: str, period: Period, *, acting_user: Actor, indicator
         "year": year,
         "indicator": chosen,
         "target": targets.get(chosen.code),
+        "statistic": statistic_reason(chosen, listed),
         "cards": cards,
         "trend": trend(chosen, figures["region"], period, known=listed),
-        "ranking": ranking,
+        "ranking": ranked,
+        "minimum": ranking_minimum(),
         "frozen": shown.frozen,
         "indicators": listed,
     }
@@ -646,12 +777,13 @@ def item_score(
     weight: float,
     value: float | None,
     target: Decimal | float | None,
-) -> float:
+) -> float | None:
     """Full marks at or above the target (at or below, when lower is better), in
-    proportion below it; no figure scores 0. A rate without a target is measured against
-    100%; anything else without one cannot be judged and gets full marks."""
+    proportion below it. A rate without a target is measured against 100%; anything else
+    without one cannot be judged and gets full marks. No figure is not scored (None):
+    a unit with nothing to count is shown as such, never given 0 or full marks."""
     if value is None:
-        return 0.0
+        return None
     if target is None and indicator.unit == "percent":
         target = 100
     if target is None or float(target) == 0:
@@ -702,14 +834,24 @@ def assess(
     months = year_months(scheme.year, today)
     period = months[-1] if months else Period(scheme.year - 1, 10)
     # The scores are the region's own figures, whoever asks (the caller was checked above).
-    figures = monthly_report(scheme.region_id, period, acting_user=OPERATOR)
+    # Each rate's denominator comes with the figures (a frozen month's too: the period's
+    # counts, as the registry holds them now).
+    figures, sizes = _monthly_report(scheme.region_id, period, acting_user=OPERATOR)
     frozen = {
         r.region_id: r.figures["indicators"]
         for r in MonthlyReport.objects.filter(
             period=str(period), status=ReportStatus.APPROVED, region__parent_id=scheme.region_id
         )
     }
-    indicators = {i.code: i for i in Indicator.objects.all()}
+    known = list(Indicator.objects.all())
+    indicators = {i.code: i for i in known}
+    weights = {item["indicator"]: float(item["weight"]) for item in scheme.items}
+    # Items on a statistic (a scheme saved before its indicator was marked one) are shown
+    # with the reason and scored by no one; full marks are those of the assessable items.
+    reasons = {code: statistic_reason(indicators[code], known) for code in weights}
+    assessed = [indicators[code] for code, reason in reasons.items() if reason is None]
+    full_marks = sum(weights[i.code] for i in assessed)
+    minimum = ranking_minimum()
     rows = [row for row in figures["rows"] if row["name"] != OWN_ROW_NAME]
     units = [row["region"] for row in rows]
     late = _lateness(units, months, scheme.due_day, today)
@@ -725,23 +867,45 @@ def assess(
         values = frozen.get(row["region"], row["indicators"])
         targets = targets_for(row["region"], scheme.year)
         items = []
-        for item in scheme.items:
-            indicator = indicators[item["indicator"]]
-            value = values.get(indicator.code)
-            target = targets.get(indicator.code)
+        for code, weight in weights.items():
+            indicator = indicators[code]
+            value = values.get(code)
+            target = targets.get(code)
+            size = None
+            if reasons[code] is not None:
+                status, score = "statistic", None
+            else:
+                if code in sizes:
+                    size = sizes[code].get(row["region"], 0)
+                status = size_status(value, size, minimum)
+                score = item_score(indicator, weight, value, target) if status == "ranked" else None
             items.append(
                 {
-                    "indicator": indicator.code,
+                    "indicator": code,
                     "value": value,
                     "target": None if target is None else float(target),
-                    "score": item_score(indicator, item["weight"], value, target),
+                    "size": size,
+                    "status": status,
+                    "score": score,
                 }
             )
         deductions = float(
             late[row["region"]] * scheme.late_deduction
             + returned[row["region"]] * scheme.return_deduction
         )
-        total = max(0.0, round(sum(i["score"] for i in items) - deductions, 2))
+        counted = [i for i in items if i["score"] is not None]
+        scored_weight = sum(weights[i["indicator"]] for i in counted)
+        total: float | None = None
+        if counted:
+            # Items with nothing to count or too few are left out and the others stand
+            # for the full marks: neither 0 nor full marks for what could not be judged.
+            earned = sum(i["score"] for i in counted) * full_marks / scored_weight
+            total = max(0.0, round(earned - deductions, 2))
+            status = "ranked"
+        elif any(i["status"] == "too_few" for i in items):
+            status = "too_few"
+        else:
+            status = "no_data"
         scored.append(
             {
                 "region": row["region"],
@@ -751,17 +915,26 @@ def assess(
                 "returned": returned[row["region"]],
                 "deductions": deductions,
                 "score": total,
+                "scored_weight": scored_weight,
+                "status": status,
                 "frozen": row["region"] in frozen,
             }
         )
-    scored.sort(key=lambda r: (-r["score"], r["region"]))
-    for rank, row in enumerate(scored, start=1):
-        row["rank"] = rank
+    order = {"ranked": 0, "too_few": 1, "no_data": 2}
+    scored.sort(key=lambda r: (order[r["status"]], -(r["score"] or 0), r["region"]))
+    rank = 0
+    for unit in scored:
+        if unit["status"] == "ranked":
+            rank += 1
+            unit["rank"] = rank
+        else:
+            unit["rank"] = None
     return {
         "scheme": scheme.name,
         "region": scheme.region_id,
         "year": scheme.year,
         "period": str(period),
-        "full_marks": sum(float(i["weight"]) for i in scheme.items),
+        "full_marks": full_marks,
+        "minimum": minimum,
         "rows": scored,
     }

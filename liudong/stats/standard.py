@@ -9,6 +9,8 @@ from __future__ import annotations
 
 from typing import TYPE_CHECKING, Any
 
+from django.core.exceptions import ValidationError
+
 if TYPE_CHECKING:
     from django.db.backends.base.schema import BaseDatabaseSchemaEditor
     from django.db.migrations.state import StateApps
@@ -189,3 +191,33 @@ def install(apps: StateApps, schema_editor: BaseDatabaseSchemaEditor | None = No
                 "position": (position + 1) * 10,
             },
         )
+    if any(field.name == "assessable" for field in Indicator._meta.get_fields()):
+        mark_assessable(apps, schema_editor, only_standard=True)
+
+
+def mark_assessable(
+    apps: StateApps,
+    schema_editor: BaseDatabaseSchemaEditor | None = None,
+    *,
+    only_standard: bool = False,
+) -> None:
+    """Set ``assessable`` on every indicator by what it counts (``statistic_reason``):
+    the shipped ones and a county's own alike. Birth rate, sex ratio, the
+    reproductive-health check rate and the population counts become statistics; targets and
+    schemes already using them stay, shown as not assessable and not scored.
+    ``only_standard``: leave a county's own as it chose them (a later ``install``)."""
+    from .definitions import parse, statistic_reason
+
+    Indicator = apps.get_model("stats", "Indicator")
+    definitions = {code: raw for code, raw in Indicator.objects.values_list("code", "definition")}
+
+    def resolve(code: str):  # type: ignore[no-untyped-def]
+        return parse(definitions[code]) if code in definitions else None
+
+    marked = Indicator.objects.filter(standard=True) if only_standard else Indicator.objects.all()
+    for code in marked.values_list("code", flat=True):
+        try:
+            assessable = statistic_reason(parse(definitions[code]), resolve) is None
+        except ValidationError:  # a definition no longer valid: judged by no one
+            assessable = False
+        Indicator.objects.filter(code=code).update(assessable=assessable)

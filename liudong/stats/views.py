@@ -255,6 +255,7 @@ def indicator_new(request: SignedInRequest) -> HttpResponse:
                 unit=form.unit(),
                 direction=data["direction"],
                 definition=form.definition(),
+                assessable=data["assessable"],
             )
         except (ValidationError, PermissionDenied) as exc:
             if isinstance(exc, ValidationError):
@@ -317,6 +318,15 @@ def dashboard(request: SignedInRequest) -> HttpResponse:
     )
 
 
+# Spreadsheets are in Chinese whatever the interface language (DESIGN.md §2 principle 5).
+UNRANKED_ZH = {"too_few": "人数过少不排名", "no_data": "无数据", "statistic": "统计指标不考核"}
+
+
+def _or_why(value: float | None, status: str) -> float | str | None:
+    """A rank or a score, or in words why there is none (never a 0 read as a score)."""
+    return value if value is not None else UNRANKED_ZH.get(status)
+
+
 @staff_required(VIEW_REPORTS)
 def dashboard_xlsx(request: SignedInRequest) -> HttpResponse:
     """A chart's numbers as xlsx: the trend (one row a month) or the ranking."""
@@ -325,8 +335,8 @@ def dashboard_xlsx(request: SignedInRequest) -> HttpResponse:
     if request.GET.get("chart") == "ranking":
         header = ["名次", "区划代码", "单位名称", name]
         rows = [
-            [rank, r["region"], r["name"], r["value"]]
-            for rank, r in enumerate(board["ranking"], start=1)
+            [_or_why(r["rank"], r["status"]), r["region"], r["name"], r["value"]]
+            for r in board["ranking"]
         ]
         title = "排名"
     else:
@@ -356,7 +366,8 @@ def targets(request: SignedInRequest) -> HttpResponse:
         messages.error(request, _("Choose a region in yours and a year."))
         return redirect("stats:targets")
     may_set = can(request.user, MANAGE_INDICATORS)
-    indicators = [i for i in services.report_indicators() if i.unit != Unit.COUNT]
+    listed = services.report_indicators()
+    indicators = [i for i in listed if i.unit != Unit.COUNT]
     if request.method == "POST" and may_set:
         saved, problems = 0, []
         for indicator in indicators:
@@ -384,7 +395,14 @@ def targets(request: SignedInRequest) -> HttpResponse:
     effective = services.targets_for(region.code, year)
     own = services.own_targets(region.code, year)
     lines = [
-        {"indicator": i, "value": effective.get(i.code), "own": i.code in own} for i in indicators
+        {
+            "indicator": i,
+            "value": effective.get(i.code),
+            "own": i.code in own,
+            # A statistic takes no target; one set before it was marked so is shown, unused.
+            "statistic": services.statistic_reason(i, listed),
+        }
+        for i in indicators
     ]
     return render(
         request,
@@ -400,8 +418,14 @@ def targets(request: SignedInRequest) -> HttpResponse:
 def assessments(request: SignedInRequest) -> HttpResponse:
     """The schemes the user's unit sets or is scored by; a county sets one up here."""
     may_set = can(request.user, MANAGE_INDICATORS)
-    rates = [i for i in services.report_indicators() if i.unit != Unit.COUNT]
-    form = SchemeForm(request.POST or None, indicators=rates)
+    listed = services.report_indicators()
+    rates = [i for i in listed if i.unit != Unit.COUNT]
+    statistics = {
+        i.code: reason
+        for i in rates
+        if (reason := services.statistic_reason(i, listed)) is not None
+    }
+    form = SchemeForm(request.POST or None, indicators=rates, statistics=statistics)
     if request.method == "POST" and may_set and form.is_valid():
         try:
             scheme = services.create_scheme(acting_user=request.user, **form.scheme_fields())
@@ -426,10 +450,17 @@ def _assessed(request: SignedInRequest, pk: int) -> tuple[AssessmentScheme, dict
 @staff_required(VIEW_REPORTS)
 def assessment(request: SignedInRequest, pk: int) -> HttpResponse:
     scheme, table = _assessed(request, pk)
-    names = dict(Indicator.objects.values_list("code", "name_zh"))
+    listed = services.report_indicators()
+    by_code = {i.code: i for i in listed}
     columns = [
-        {"code": i["indicator"], "name": names.get(i["indicator"]), "weight": i["weight"]}
-        for i in scheme.items
+        {
+            "code": item["indicator"],
+            "name": by_code[item["indicator"]].name_zh,
+            "weight": item["weight"],
+            "statistic": services.statistic_reason(by_code[item["indicator"]], listed),
+        }
+        for item in scheme.items
+        if item["indicator"] in by_code
     ]
     return render(
         request,
@@ -449,10 +480,12 @@ def assessment_xlsx(request: SignedInRequest, pk: int) -> HttpResponse:
     header += ["迟报(月)", "退回(次)", "扣分", "总分"]
     rows = []
     for row in table["rows"]:
-        cells = [row["rank"], row["region"], row["name"]]
+        # Not ranked, not scored: said in words, never a 0 a reader would take as a score.
+        cells = [_or_why(row["rank"], row["status"]), row["region"], row["name"]]
         for item in row["items"]:
-            cells += [item["value"], item["target"], item["score"]]
-        cells += [row["late"], row["returned"], row["deductions"], row["score"]]
+            cells += [item["value"], item["target"], _or_why(item["score"], item["status"])]
+        cells += [row["late"], row["returned"], row["deductions"]]
+        cells.append(_or_why(row["score"], row["status"]))
         rows.append(cells)
     buffer = io.BytesIO()
     write_table(buffer, header, rows, sheet_title=f"{scheme.year}年度考核")

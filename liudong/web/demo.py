@@ -143,9 +143,23 @@ def build_demo(county_code: str = DEMO_COUNTY) -> list[DemoAccount]:
     return created
 
 
+# The demo county's scheme scores the offices' own work only (DESIGN.md §2 principle 1):
+# certificates, verification and its timeliness, services offered, assistance answered on
+# time, data accuracy; never births, sex ratio or check-ups accepted (statistics).
+DEMO_SCHEME = (
+    ("inflow_verified_within_30d_rate", 20),
+    ("inflow_verification_rate", 15),
+    ("outflow_certificate_rate", 15),
+    ("free_service_rate", 15),
+    ("assistance_answered_on_time_rate", 20),
+    ("data_accuracy_rate", 15),
+)
+
+
 def _demo_statistics(county: Region) -> None:
-    """Targets of 85% for the key rates, the county's assessment scheme, and last month's
-    reports: two townships approved, one returned with a reason. Skipped when there."""
+    """Targets of 85% for the rates the county assesses, its assessment scheme of the
+    offices' work, and last month's reports: two townships approved, one returned with a
+    reason. Skipped when there."""
     from django.utils import timezone
 
     from liudong.stats import services as stats
@@ -156,9 +170,9 @@ def _demo_statistics(county: Region) -> None:
     admin = User.objects.get(username="county_admin")
     month = stats.last_full_month()
     year = statistical_year_of(timezone.localdate())
-    key = Indicator.objects.filter(code__in=stats.KEY_INDICATORS)
+    assessed = {i.code: i for i in Indicator.objects.filter(code__in=dict(DEMO_SCHEME))}
     with transaction.atomic():
-        for indicator in key:
+        for indicator in assessed.values():
             stats.set_target(
                 acting_user=admin,
                 indicator=indicator,
@@ -170,7 +184,11 @@ def _demo_statistics(county: Region) -> None:
             acting_user=admin,
             name=f"{year}年度流动人口服务管理工作考核",
             year=year,
-            items=[{"indicator": i.code, "weight": 20} for i in key],
+            items=[
+                {"indicator": code, "weight": weight}
+                for code, weight in DEMO_SCHEME
+                if code in assessed
+            ],
         )
         for index in (1, 2, 3):
             office = User.objects.get(username=f"township_{index}")

@@ -30,7 +30,8 @@ def test_submit_approve_and_the_frozen_report(page, month_with_residents):
 
 
 @pytest.mark.parametrize("device", ["page", "phone_page"])
-def test_the_dashboard_draws_and_drills_down(request, device, month_with_residents):
+def test_the_dashboard_draws_and_drills_down(request, device, month_with_residents, settings):
+    settings.RANKING_MIN_DENOMINATOR = 1  # townships of one or two women drawn as bars here
     page = request.getfixturevalue(device)
     period = month_with_residents
     sign_in(page, "county_admin")
@@ -56,3 +57,36 @@ def test_the_dashboard_draws_and_drills_down(request, device, month_with_residen
     page.mouse.click(box["x"] + x, box["y"] + y)
     expect(page.get_by_test_id("dashboard-title")).to_contain_text("西溪街道")
     assert "region=330106004" in page.url
+
+
+def test_statistics_are_shown_as_not_assessable_and_small_units_are_not_ranked(
+    page, month_with_residents
+):
+    """Issue 16 item 8: birth rate, sex ratio and the health-check rate take no target and
+    no points; a township of two women is listed as too few to rank, not first."""
+    from liudong.stats.models import statistical_year_of
+    from liudong.stats.services import last_full_month
+
+    sign_in(page, "county_admin")
+    page.goto("/stats/targets/")
+    for code in ("birth_rate_permille", "sex_ratio_at_birth", "inflow_health_check_rate"):
+        row = page.get_by_test_id(f"statistic-{code}")
+        expect(row.locator(".badge")).to_be_visible()
+        expect(row.locator("input")).to_have_count(0)
+    expect(page.get_by_test_id("target-inflow_verification_rate")).to_be_editable()
+    shot(page, "stats-targets-statistics.png")
+
+    page.goto("/stats/assessments/")
+    page.get_by_test_id("scheme-new").click()
+    statistic = page.get_by_test_id("statistic-inflow_health_check_rate")
+    expect(statistic.locator(".badge")).to_be_visible()
+    expect(statistic.locator("input")).to_be_disabled()
+    page.locator("input[name=name]").fill("年度工作考核")
+    year = statistical_year_of(last_full_month().last)
+    page.locator("input[name=year]").fill(str(year))
+    page.locator("input[name=weight_inflow_verification_rate]").fill("100")
+    page.get_by_test_id("save-scheme").click()
+    expect(page.get_by_test_id("assessment-table")).to_be_visible()
+    expect(page.get_by_test_id("unranked-330106002")).to_be_visible()  # two women
+    expect(page.get_by_test_id("unit-330106002")).to_have_attribute("data-status", "too_few")
+    shot(page, "stats-assessment-too-few.png")

@@ -28,9 +28,10 @@ class IndicatorSerializer(serializers.ModelSerializer):
             "direction",
             "definition",
             "standard",
+            "assessable",
             "position",
         ]
-        read_only_fields = ["standard", "position"]
+        read_only_fields = ["standard", "assessable", "position"]
 
 
 class IndicatorInputSerializer(serializers.ModelSerializer):
@@ -40,7 +41,15 @@ class IndicatorInputSerializer(serializers.ModelSerializer):
 
     class Meta:
         model = Indicator
-        fields = ["code", "name_zh", "name_en", "unit", "direction", "definition"]
+        fields = ["code", "name_zh", "name_en", "unit", "direction", "definition", "assessable"]
+        extra_kwargs = {
+            "assessable": {
+                "required": False,
+                "help_text": "default: decided by what the definition counts; births, "
+                "contraception, pregnancies, health checks accepted and counts of people are "
+                "statistics and cannot be made assessable (400)",
+            }
+        }
 
 
 class ReportRowSerializer(serializers.Serializer):
@@ -155,22 +164,43 @@ class AssessmentSchemeSerializer(serializers.ModelSerializer):
         ]
 
 
+ITEM_STATUSES = [
+    ("ranked", "scored"),
+    ("too_few", "a rate of fewer than the minimum: not scored"),
+    ("no_data", "nothing to count: not scored"),
+    ("statistic", "not assessable, a statistic: not scored"),
+]
+UNIT_STATUSES = [
+    ("ranked", "ranked"),
+    ("too_few", "too few to rank"),
+    ("no_data", "no data"),
+]
+
+
 class ScoredItemSerializer(serializers.Serializer):
     indicator = serializers.CharField()
     value = serializers.FloatField(allow_null=True)
     target = serializers.FloatField(allow_null=True)
-    score = serializers.FloatField()
+    size = serializers.FloatField(
+        allow_null=True, help_text="the rate's denominator (women, fields, requests)"
+    )
+    status = serializers.ChoiceField(choices=ITEM_STATUSES)
+    score = serializers.FloatField(allow_null=True, help_text="null: not scored (see status)")
 
 
 class ScoredUnitSerializer(serializers.Serializer):
-    rank = serializers.IntegerField()
+    rank = serializers.IntegerField(allow_null=True, help_text="null: not ranked (see status)")
     region = serializers.CharField()
     name = serializers.CharField()
     items = ScoredItemSerializer(many=True)
     late = serializers.IntegerField()
     returned = serializers.IntegerField()
     deductions = serializers.FloatField()
-    score = serializers.FloatField()
+    score = serializers.FloatField(allow_null=True)
+    scored_weight = serializers.FloatField(
+        help_text="points of the items scored; the total is prorated to the full marks"
+    )
+    status = serializers.ChoiceField(choices=UNIT_STATUSES)
     frozen = serializers.BooleanField()
 
 
@@ -180,6 +210,7 @@ class AssessmentTableSerializer(serializers.Serializer):
     year = serializers.IntegerField()
     period = serializers.CharField()
     full_marks = serializers.FloatField()
+    minimum = serializers.IntegerField(help_text="LIUDONG_RANKING_MIN_DENOMINATOR")
     rows = ScoredUnitSerializer(many=True)
 
 

@@ -54,7 +54,7 @@ def test_item_scores_are_full_at_target_and_proportional_below():
     lower = Indicator(code="b_rate", direction="lower", unit="percent")
     assert services.item_score(higher, 60, 85.0, 80) == 60
     assert services.item_score(higher, 60, 40.0, 80) == 30
-    assert services.item_score(higher, 60, None, 80) == 0
+    assert services.item_score(higher, 60, None, 80) is None  # nothing to count: unscored
     assert services.item_score(higher, 60, 10.0, None) == 6  # no target: against 100%
     count = Indicator(code="c_count", direction="higher", unit="count")
     assert services.item_score(count, 60, 10, None) == 60  # a count without one: unjudged
@@ -63,8 +63,9 @@ def test_item_scores_are_full_at_target_and_proportional_below():
 
 
 def test_units_are_scored_ranked_and_docked_for_late_and_returned_reports(
-    scheme, township_a, township_b, county_admin
+    scheme, township_a, township_b, county_admin, settings
 ):
+    settings.RANKING_MIN_DENOMINATOR = 1  # units of one or two women ranked here
     resident(verified=datetime.date(2026, 4, 1))  # 北山街道: 1 of 2 verified = 50%
     resident()
     resident(lives_in="330106004001", verified=datetime.date(2026, 4, 1))  # 西溪街道: 100%
@@ -100,7 +101,8 @@ def test_a_township_sees_the_schemes_it_is_scored_by(scheme, township_a, county_
     assert not services.schemes_in_scope(county_b_admin).exists()
 
 
-def test_a_county_sets_up_a_scheme_and_reads_the_ranked_table(county_admin, client_for):
+def test_a_county_sets_up_a_scheme_and_reads_the_ranked_table(county_admin, client_for, settings):
+    settings.RANKING_MIN_DENOMINATOR = 1  # one woman is enough to be ranked here
     import io
 
     from openpyxl import load_workbook

@@ -34,7 +34,8 @@ def test_the_demo_county_is_populated_and_a_second_run_adds_nothing(settings, tm
     assert work["services"] == demo.DEMO_SERVICES and work["follow_ups"] > 0
     assert work["activities"] == demo.TOWNSHIPS and work["help_requests"] == 3
     assert work["employers"] == 1 and work["hazards"] == 1
-    assert work["reports"] == 3 and work["approved"] == 2 and work["targets"] == 5
+    assert work["reports"] == 3 and work["approved"] == 2 and work["targets"] == 6
+    _assert_the_scheme_scores_office_work_only(county)
 
     again = demo.build_demo()
     assert Person.objects.count() == files
@@ -63,6 +64,24 @@ def test_the_demo_county_is_populated_and_a_second_run_adds_nothing(settings, tm
     assert machine.login(username=node.username, password=node.password)
     home = machine.get("/")
     assert home.status_code == 200 and 'class="menu"' not in home.content.decode()
+
+
+def _assert_the_scheme_scores_office_work_only(county: str) -> None:
+    """Issue 16 item 8: the demo's scheme gave 20 points to the reproductive-health check
+    rate; it scores the offices' work, and a target on no statistic either."""
+    from liudong.stats import services
+    from liudong.stats.models import AssessmentScheme, Indicator, Target
+
+    scheme = AssessmentScheme.objects.get(region_id=county)
+    codes = {item["indicator"] for item in scheme.items}
+    statistics = {"inflow_health_check_rate", "births", "birth_rate_permille", "sex_ratio_at_birth"}
+    assert not codes & statistics
+    assert {"assistance_answered_on_time_rate", "data_accuracy_rate"} <= codes
+    for indicator in Indicator.objects.filter(code__in=codes):
+        assert services.statistic_reason(indicator) is None, indicator.code
+    for target in Target.objects.select_related("indicator"):
+        assert services.statistic_reason(target.indicator) is None, target.indicator.code
+    assert sum(item["weight"] for item in scheme.items) == 100
 
 
 def _counts_of_work() -> dict[str, int]:

@@ -39,10 +39,10 @@
   }
 
   var rankingNode = document.getElementById("chart-ranking");
-  if (rankingNode && figures.ranking.some(function (r) { return r.value !== null; })) {
-    // Units with no value (no one to count) stay in the table, not among the bars; the
-    // best is drawn at the top.
-    var rows = figures.ranking.filter(function (r) { return r.value !== null; }).reverse();
+  if (rankingNode && figures.ranking.some(function (r) { return r.rank !== null; })) {
+    // Only ranked units are drawn: those with too few to rank or nothing to count stay
+    // in the table with the reason, not among the bars. The best is drawn at the top.
+    var rows = figures.ranking.filter(function (r) { return r.rank !== null; }).reverse();
     rankingNode.style.height = Math.max(220, 28 * rows.length + 60) + "px";
     var rankingChart = echarts.init(rankingNode, null, { renderer: "canvas" });
     rankingChart.setOption({
