@@ -71,6 +71,7 @@ def seed(users: dict, henan) -> dict:
     from liudong.people.idnumbers import make
     from liudong.places import services as places
     from liudong.regions.models import Region
+    from liudong.regions.services import save_grid
     from liudong.services.associations import services as associations
     from liudong.services.campaigns import services as campaigns
     from liudong.services.help_requests import services as help_requests
@@ -95,9 +96,7 @@ def seed(users: dict, henan) -> dict:
         ethnicity="03",
         phone="13800000009",
     )
-    people.add_child(
-        acting_user=office, parent=blank, name="小明", sex="1", birth_date=_days(400)
-    )
+    people.add_child(acting_user=office, parent=blank, name="小明", sex="1", birth_date=_days(400))
     leaving = make_person(household="411326", residence=VILLAGE_A, arrived=_days(300))
     people.register_departure(acting_user=office, person=leaving, departure_date=_days(10))
 
@@ -134,6 +133,16 @@ def seed(users: dict, henan) -> dict:
     branch = associations.create_branch(acting_user=office, name="北山协会", region=village)
     associations.create_membership(
         acting_user=office, branch=branch, person=blank, joined_on=_days(20)
+    )
+    associations.create_association_activity(
+        acting_user=office, branch=branch, date=_days(6), title="健康讲座", participants_count=30
+    )
+    save_grid(
+        acting_user=office,
+        name="北山一网格",
+        region=township_a,
+        areas=[village],
+        responsible=users["township_a"],
     )
     help_requests.create_help_request(
         acting_user=office, person=blank, category="wages", received_on=_days(18)

@@ -48,8 +48,10 @@ def problems_of(spec: OpenAPI, answer: answers.Answer) -> list[str]:
     except Exception as exc:  # openapi-core's errors chain the schema errors as the cause
         errors = getattr(exc.__cause__, "schema_errors", ())
         where = [f"{'/'.join(map(str, e.absolute_path))}: {e.message[:160]}" for e in errors]
-        return [f"{answer.url}: {type(exc).__name__}"] + [f"    {w}" for w in where[:8]] + (
-            [] if where else [f"    {str(exc)[:300]}"]
+        return (
+            [f"{answer.url}: {type(exc).__name__}"]
+            + [f"    {w}" for w in where[:8]]
+            + ([] if where else [f"    {str(exc)[:300]}"])
         )
     return []
 
