@@ -182,11 +182,8 @@ def name_enum_members(result: dict, generator: Any, **kwargs: Any) -> dict:
     values are all names already (``valid``, ``revoked``) needs none, but gets them
     too, so that every enum is named the same way."""
     known = _names_by_values()
-    for schema in result.get("components", {}).get("schemas", {}).values():
-        values = schema.get("enum")
-        if not values:
-            continue
-        present = [v for v in values if v is not None]
+    for schema in _enum_schemas(result):
+        present = [v for v in schema["enum"] if v is not None]
         names = known.get(frozenset(present))
         if names is None and present == [""]:
             names = {"": "BLANK"}
@@ -195,6 +192,24 @@ def name_enum_members(result: dict, generator: Any, **kwargs: Any) -> dict:
         if names is not None:
             schema["x-enum-varnames"] = [names[v] for v in present]
     return result
+
+
+def _enum_schemas(result: dict) -> Iterator[dict]:
+    """The enum components, and the enums of query parameters (django-filter's choices),
+    which stay inline. A parameter's ``title`` is its label in the language the schema
+    was served in (性别): a client names the enum's class after it, so it goes (the
+    description still carries the label)."""
+    for schema in result.get("components", {}).get("schemas", {}).values():
+        if schema.get("enum"):
+            yield schema
+    for operations in result.get("paths", {}).values():
+        for operation in operations.values():
+            for parameter in operation.get("parameters", ()) if isinstance(operation, dict) else ():
+                schema = parameter.get("schema", {})
+                schema = schema.get("items", schema) if schema.get("type") == "array" else schema
+                if schema.get("enum"):
+                    schema.pop("title", None)
+                    yield schema
 
 
 class OneObjectSchema(AutoSchema):
