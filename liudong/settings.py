@@ -345,6 +345,8 @@ SPECTACULAR_SETTINGS = {
     "POSTPROCESSING_HOOKS": [
         "drf_spectacular.hooks.postprocess_schema_enums",
         "liudong.api.schema.name_enum_members",
+        # Every operation's 4xx in the one error shape (schemathesis checks status codes).
+        "liudong.api.schema.declare_errors",
     ],
     # Several models have a `status` or `action`: each choice set gets its own name.
     "ENUM_NAME_OVERRIDES": {

@@ -218,3 +218,41 @@ class OneObjectSchema(AutoSchema):
 
     def _is_list_view(self, serializer: Any = None) -> bool:
         return False
+
+
+ERROR_SCHEMA = {
+    "type": "object",
+    "description": "The one error shape of the API (liudong/api/errors.py).",
+    "properties": {
+        "errors": {
+            "type": "array",
+            "items": {
+                "type": "object",
+                "properties": {
+                    "field": {"type": "string", "nullable": True},
+                    "code": {"type": "string"},
+                    "message": {"type": "string"},
+                },
+                "required": ["field", "code", "message"],
+            },
+        }
+    },
+    "required": ["errors"],
+}
+
+
+def declare_errors(result: dict, generator: Any, **kwargs: Any) -> dict:
+    """Postprocessing hook: every operation may answer a 4xx in the one error shape (a
+    refused value, no account, no right, no such record, a stale version, too many
+    calls), and says so, so that a client expects it and schemathesis' status-code check
+    holds every answer to the schema."""
+    result.setdefault("components", {}).setdefault("schemas", {})["Error"] = ERROR_SCHEMA
+    error = {
+        "description": "refused: the one error shape",
+        "content": {"application/json": {"schema": {"$ref": "#/components/schemas/Error"}}},
+    }
+    for operations in result.get("paths", {}).values():
+        for operation in operations.values():
+            if isinstance(operation, dict) and "responses" in operation:
+                operation["responses"].setdefault("4XX", error)
+    return result
