@@ -151,7 +151,7 @@ class AutoSchema(openapi.AutoSchema):
                     field.allow_null = True  # read by the meta and the enum it builds
                 blank = column.blank and isinstance(column, models.CharField | models.TextField)
                 if blank and hasattr(field, "allow_blank") and not field.allow_blank:
-                    field.allow_blank = True  # type: ignore[attr-defined]
+                    field.allow_blank = True
         # A choice described by a pattern (services, places) then admits "" beside it.
         return super()._map_serializer_field(field, direction, bypass_extensions)
 
