@@ -15,6 +15,7 @@ from django.core.exceptions import ValidationError as DjangoValidationError
 from django.http import Http404, JsonResponse
 from rest_framework import exceptions, status
 from rest_framework.exceptions import ErrorDetail
+from rest_framework.renderers import JSONRenderer
 from rest_framework.response import Response
 from rest_framework.views import exception_handler as drf_exception_handler
 
@@ -79,6 +80,12 @@ def exception_handler(exc: Exception, context: dict[str, Any]) -> Response | Non
     if response is None:
         return None
     response.data = error_body(list(_flatten(response.data)))
+    # An error is JSON even where a file was asked for (``?format=xlsx``, a PDF): rendered by
+    # the xlsx renderer it went out as JSON text labelled as a spreadsheet.
+    request = context.get("request")
+    if request is not None and getattr(request, "accepted_media_type", "") != "application/json":
+        request.accepted_renderer = JSONRenderer()
+        request.accepted_media_type = "application/json"
     return response
 
 

@@ -84,10 +84,17 @@ def error_shape(ctx, response, case):
             assert set(error) == {"field", "code", "message"}, error
 
 
-CHECKS = [schemathesis.checks.not_a_server_error, error_shape]
+CHECKS = [
+    schemathesis.checks.not_a_server_error,
+    error_shape,
+    # Every answer as the schema declares it (issue 16: a generated client trusts it): its
+    # status code, its content type and its body.
+    schemathesis.checks.status_code_conformance,
+    schemathesis.checks.content_type_conformance,
+    schemathesis.checks.response_schema_conformance,
+]
 # What the API deliberately does otherwise than schemathesis' stricter defaults expect.
 EXCLUDED_CHECKS = [
-    schemathesis.checks.status_code_conformance,
     schemathesis.checks.positive_data_acceptance,
     schemathesis.checks.negative_data_rejection,
     schemathesis.checks.missing_required_header,

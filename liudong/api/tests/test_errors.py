@@ -126,3 +126,18 @@ def test_the_schema_generates_without_warnings(tmp_path):
 
     call_command("spectacular", "--fail-on-warn", "--file", str(tmp_path / "schema.yaml"))
     assert "RegionCode" not in (tmp_path / "schema.yaml").read_text()
+
+
+@pytest.mark.parametrize(
+    "url",
+    [
+        "/api/match-reports/00000000000000000000000000000000/xlsx/?format=xlsx",
+        "/api/campaigns/999999/summary/?format=xlsx",
+    ],
+)
+def test_an_error_is_json_where_a_file_was_asked_for(county_admin, api_for, url):
+    """Rendered by the xlsx renderer, the error went out as JSON text labelled as a
+    spreadsheet (schemathesis' content-type check found it)."""
+    response = api_for(county_admin).get(url)
+    assert response["Content-Type"].startswith("application/json")
+    assert_error_shape(response, 404)

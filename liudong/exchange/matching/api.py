@@ -23,7 +23,7 @@ from rest_framework.response import Response
 from liudong.accounts.models import User
 from liudong.accounts.permissions import capability_required
 from liudong.accounts.roles import RUN_MATCHING
-from liudong.controlchars import FormParser, MultiPartParser
+from liudong.controlchars import MultiPartParser
 from liudong.services.api.views import XLSX, XLSXRenderer
 
 from . import services
@@ -114,7 +114,7 @@ class MatchReportViewSet(viewsets.ViewSet):
     """Two-way assessment matching reports (the caller's own)."""
 
     permission_classes = [capability_required(RUN_MATCHING)]
-    parser_classes = [MultiPartParser, FormParser]
+    parser_classes = [MultiPartParser]  # two files: the one upload of the API
     lookup_field = "report_id"
     lookup_value_regex = r"[0-9a-f]{32}"
 

@@ -26,6 +26,7 @@ from liudong.accounts.roles import (
     VIEW_REPORTS,
 )
 from liudong.actors import region_of
+from liudong.api.schema import OneObjectSchema
 from liudong.api.viewsets import ScopedModelViewSet
 
 from .. import quality, services, spotchecks
@@ -305,6 +306,7 @@ class QualityViewSet(viewsets.GenericViewSet):
     serializer_class = s.QualityReportSerializer
     queryset = QualityRule.objects.none()
     pagination_class = None
+    schema = OneObjectSchema()  # its list is one report object, not an array
 
     @extend_schema(
         parameters=[

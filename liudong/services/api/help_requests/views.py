@@ -71,7 +71,10 @@ class HelpRequestViewSet(RecordViewSet):
             acting_user=self.actor, help_request=obj, expected_version=version, **values
         )
 
-    @action(detail=False, methods=["get"])
+    # The worklist reads no filter (help_worklist orders the caller's open requests): a
+    # page of requests, as the schema says (it declared one request, without the page).
+    @extend_schema(responses={200: HelpRequestOutSerializer(many=True)})
+    @action(detail=False, methods=["get"], filterset_class=None)
     def worklist(self, request: Request) -> Response:
         """Open and in-progress requests, overdue first, then by deadline."""
         page = self.paginate_queryset(help_services.help_worklist(request.user))
