@@ -28,11 +28,14 @@ from liudong.tabular import ImportSummary
 
 from .codes import CodeError, Level, clean_code, level_of, padded_forms, parent_code
 from .models import DivisionsLoad, Grid, Region
+from .successors import place_unknown
 
 if TYPE_CHECKING:
     from liudong.accounts.models import User
 
-DIVISION_FILES = ("provinces.csv", "cities.csv", "areas.csv", "streets.csv")
+# additions.csv: divisions created after the national list was compiled (see SOURCE.md),
+# read last so that their parents exist.
+DIVISION_FILES = ("provinces.csv", "cities.csv", "areas.csv", "streets.csv", "additions.csv")
 
 
 # --- the shipped national divisions -------------------------------------------------------
@@ -197,6 +200,25 @@ def resolve_region(raw: object) -> Region:
         % {"code": code},
         code="unknown",
     )
+
+
+def resolve_region_noting(raw: object) -> Region:
+    """Like :func:`resolve_region`, but an unknown code that is an old division is taken
+    as its successor, and any other unknown code as its nearest known parent; the region
+    then carries ``resolution_warning`` for the form or importer to show. Only a code
+    whose province is unknown is refused."""
+    try:
+        return resolve_region(raw)
+    except ValidationError as exc:
+        if exc.code != "unknown":
+            raise
+        code = clean_code(raw)
+        placed = place_unknown(code, lambda c: Region.objects.filter(code=c).exists())
+        if placed is None:
+            raise
+    region = Region.objects.get(code=placed.code)
+    region.resolution_warning = placed.warning(region.name)
+    return region
 
 
 def search_regions(query: str, *, near: str, limit: int) -> list[Region]:
