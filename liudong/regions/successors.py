@@ -19,7 +19,7 @@ from __future__ import annotations
 import csv
 import io
 from collections.abc import Callable
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from functools import lru_cache
 from importlib import resources
 
@@ -97,7 +97,9 @@ def successor_of(code: str) -> Successor | None:
         while found.code in table and found.code not in seen:  # a chain of changes
             seen.add(found.code)
             later = table[found.code]
-            found = Successor(found.old_code, found.old_name, later.code, later.changed, later.source)
+            found = Successor(
+                found.old_code, found.old_name, later.code, later.changed, later.source
+            )
         return found
     return None
 
