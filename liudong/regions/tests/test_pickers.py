@@ -94,7 +94,8 @@ def test_search_names_no_person(township_a, client_for):
     )
     assert form.is_valid(), form.errors
     form.save()
-    body = client_for(township_a).get(SEARCH, {"q": "北山"}).content.decode()
+    answer = client_for(township_a).get(SEARCH, {"q": "北山"}).json()
+    body = json.dumps(answer, ensure_ascii=False)
     assert "北山街道" in body and "北山芳" not in body
 
 
