@@ -168,6 +168,8 @@
       }
     });
     box.addEventListener("blur", close);
+    // Typing replaces what the box shows (the chosen name), as in a browser's address bar.
+    box.addEventListener("focus", () => box.select());
 
     // A value already there (a form shown again, a file being edited): show its name.
     const current = code.value.trim();
