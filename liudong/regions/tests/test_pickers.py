@@ -195,8 +195,9 @@ def _row(**overrides):
 def test_import_takes_an_old_household_code_as_its_successor_with_a_warning(tmp_path, villages):
     summary = _import(tmp_path, [_row()])
     assert summary["imported"] == 1 and not summary["rejected"]
-    assert {"row": 2, "field": "household_region"} == {
-        k: summary["warnings"][0][k] for k in ("row", "field")
+    assert {k: summary["warnings"][0][k] for k in ("row", "field")} == {
+        "row": 2,
+        "field": "household_region",
     }
     assert Person.objects.get().household_region_id == "511502"
 
