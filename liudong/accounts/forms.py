@@ -4,6 +4,8 @@ from django import forms
 from django.core.validators import MaxValueValidator
 from django.utils.translation import gettext_lazy as _
 
+from liudong.regions.widgets import RegionPicker, restrict
+
 from .models import User
 from .roles import Role
 
@@ -19,15 +21,18 @@ class UserForm(forms.Form):
     username = forms.CharField(label=_("User name"), max_length=150)
     full_name = forms.CharField(label=_("Full name"), max_length=50, required=False)
     role = forms.ChoiceField(label=_("Role"), choices=Role.choices)
-    region = forms.CharField(label=_("Region code"), max_length=30)
+    region = forms.CharField(label=_("Region code"), max_length=30, widget=RegionPicker())
     phone = forms.CharField(label=_("Phone"), max_length=20, required=False)
     is_active = forms.BooleanField(label=_("Active"), required=False, initial=True)
     version = forms.IntegerField(widget=forms.HiddenInput, required=False)
 
-    def __init__(self, *args: Any, editing: User | None = None, **kwargs: Any) -> None:
+    def __init__(
+        self, *args: Any, editing: User | None = None, under: str = "", **kwargs: Any
+    ) -> None:
         super().__init__(*args, **kwargs)
         if editing is not None:
             self.fields["username"].disabled = True
+        restrict(self.fields["region"], under=under)
 
     def clean_region(self) -> Any:
         from django.core.exceptions import ValidationError
@@ -35,6 +40,8 @@ class UserForm(forms.Form):
         from liudong.regions.services import resolve_region
 
         try:
+            # Exact codes only: an account's region decides what it may see, so an old
+            # or unknown code is refused rather than widened to a parent.
             return resolve_region(self.cleaned_data["region"])
         except ValidationError as exc:
             raise forms.ValidationError(exc.messages) from exc

@@ -318,7 +318,12 @@ def user_detail(request: SignedInRequest, pk: int) -> HttpResponse:
             acting_user=request.user, obj=account, region=account.region_id, via="web"
         )
     may_manage = can(request.user, MANAGE_USERS)
-    form = UserForm(request.POST or None, initial=user_initial(account), editing=account)
+    form = UserForm(
+        request.POST or None,
+        initial=user_initial(account),
+        editing=account,
+        under=request.user.region_id or "",
+    )
     if request.method == "POST":
         if not may_manage:
             raise PermissionDenied(_("Only a county administrator may manage staff accounts."))
@@ -379,7 +384,11 @@ def user_reset_second_factor(request: SignedInRequest, pk: int) -> HttpResponse:
 
 @staff_required(MANAGE_USERS)
 def user_create(request: SignedInRequest) -> HttpResponse:
-    form = UserForm(request.POST or None, initial={"region": request.user.region_id})
+    form = UserForm(
+        request.POST or None,
+        initial={"region": request.user.region_id},
+        under=request.user.region_id or "",
+    )
     data = form.cleaned_data if request.method == "POST" and form.is_valid() else None
     created = data and apply_service(
         form,

@@ -212,6 +212,8 @@ class BatchChecker:
             & col("name").is_not_null()
             & short("name", NAME_MAX)
             & id_ok("id")
+            # A number naming no province gets a warning: RowChecker writes it.
+            & col("id_value").str.slice(0, 2).is_in(sorted(idnumbers.PROVINCE_CODES))
             & (col("sex_c") == id_sex.otherwise(pl.lit("2")))
             & (col("birth_date").is_null() | (col("birth_date_d") == col("id_born")))
             & (col("ethnicity").is_null() | col("eth_c").is_not_null())

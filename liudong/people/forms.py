@@ -19,7 +19,8 @@ from django.utils.translation import gettext as _
 from django.utils.translation import gettext_lazy
 
 from liudong.regions.models import Region
-from liudong.regions.services import resolve_region
+from liudong.regions.services import resolve_region_noting
+from liudong.regions.widgets import RegionPicker, restrict
 
 from . import idnumbers, services
 from .models import EDUCATION_CHOICES, Child, Person, ResidenceEpisode
@@ -51,14 +52,21 @@ class DateInput(forms.DateInput):
 
 
 class RegionCodeField(forms.CharField):
-    """A region code as typed (zero-padded forms accepted), cleaned to a known Region of
-    one of ``lengths`` digits."""
+    """A region code, picked by name or typed (zero-padded forms accepted), cleaned to a
+    known Region of one of ``lengths`` digits.
+
+    Its widget is the region picker, searching at ``lengths``; a form narrows the search
+    to the user's region with ``regions.widgets.restrict``. An old code is taken as its
+    successor and any other unknown code as its nearest known parent, whatever its level
+    (an ID card's county of 1990 may now be known only as a city): the region then carries
+    ``resolution_warning``, which the view shows (``region_warnings``).
+    """
 
     def __init__(self, *, lengths: tuple[int, ...] = RESIDENCE_LENGTHS, **kwargs: Any) -> None:
         self.lengths = lengths
         kwargs.setdefault("max_length", 30)
+        kwargs.setdefault("widget", RegionPicker(lengths=lengths))
         super().__init__(**kwargs)
-        self.widget.attrs.update({"inputmode": "numeric", "autocomplete": "off"})
 
     def prepare_value(self, value: object) -> object:
         return value.code if isinstance(value, Region) else value
@@ -67,14 +75,24 @@ class RegionCodeField(forms.CharField):
         value = super().clean(value)
         if value in self.empty_values:
             return None
-        region = resolve_region(value)
-        if len(region.code) not in self.lengths:
+        region = resolve_region_noting(value)
+        if len(region.code) not in self.lengths and not region.resolution_warning:
             raise ValidationError(
                 _("Give a region code of %(lengths)s digits (county, township or village).")
                 % {"lengths": ", ".join(str(n) for n in self.lengths)},
                 code="level",
             )
         return region
+
+
+def region_warnings(form: forms.BaseForm) -> list[str]:
+    """What the form's region fields took an old or unknown code for, to show the user."""
+    data = getattr(form, "cleaned_data", None) or {}
+    return [
+        value.resolution_warning
+        for value in data.values()
+        if isinstance(value, Region) and value.resolution_warning
+    ]
 
 
 def parse_id_number(raw: object) -> idnumbers.IdNumber:
@@ -206,6 +224,7 @@ class ArrivalForm(forms.Form):
         self.user = user
         self.identity: idnumbers.IdNumber | None = None
         self.person: Person | None = None
+        restrict(self.fields["residence_region"], under=user.region_id or "")
 
     def clean_id_number(self) -> str:
         self.identity = parse_id_number(self.cleaned_data["id_number"])
@@ -254,7 +273,7 @@ class ArrivalForm(forms.Form):
         identity = self.identity
         if identity is None:
             return []
-        found = []
+        found = region_warnings(self)
         if not identity.check_ok:
             found.append(
                 _(
@@ -386,6 +405,7 @@ class MoveForm(VersionedForm):
     def __init__(self, *args: Any, user: Actor, **kwargs: Any) -> None:
         super().__init__(*args, **kwargs)
         self.user = user
+        restrict(self.fields["region"], under=user.region_id or "")
 
     def clean_region(self) -> Region:
         region = self.cleaned_data["region"]

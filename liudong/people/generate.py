@@ -40,7 +40,7 @@ FAULTS: dict[str, str] = {
     "fullwidth_id": "accepted",  # normalised
     "sex_mismatch": "rejected",
     "birth_date_mismatch": "rejected",
-    "unknown_region": "rejected",
+    "unknown_region": "warning",  # placed at its known county, with a warning
     "arrival_before_birth": "rejected",
     "long_name": "rejected",
     "duplicate_id": "rejected",  # one row per ID number in a file

@@ -26,6 +26,17 @@ EARLIEST_BIRTH_DATE = datetime.date(1900, 1, 1)
 _ZERO_WEIGHT = ord("0") * sum(WEIGHTS)
 
 _DIGITS = frozenset("0123456789")
+# The first two digits of the address code (GB/T 2260): the 31 provinces of the mainland,
+# 71 Taiwan, 81 Hong Kong and 82 Macau (residence permits of their residents), 83 Taiwan
+# residents' residence permits. Anything else (00, 99, …) names no province: a number
+# typed wrongly or made up, kept with a warning as a wrong check digit is.
+# fmt: off
+PROVINCE_CODES = frozenset({
+    "11", "12", "13", "14", "15", "21", "22", "23", "31", "32", "33", "34", "35", "36",
+    "37", "41", "42", "43", "44", "45", "46", "50", "51", "52", "53", "54", "61", "62",
+    "63", "64", "65", "71", "81", "82", "83",
+})
+# fmt: on
 # Characters that people paste between groups of digits or that ride along from Word and web
 # pages: ASCII and Unicode hyphens and dashes, zero-width spaces, the byte-order mark.
 _SEPARATORS = {ord(c): None for c in "-‐‑‒–—―−\u200b\u200c\u200d\u2060\ufeff"}
@@ -64,6 +75,10 @@ class IdNumber:
     sex: str  # "1" male, "2" female (GB/T 2261.1)
     check_ok: bool  # False when the 18th character is not the MOD 11-2 check character
     converted_from_15: bool
+
+    @property
+    def province_known(self) -> bool:
+        return self.value[:2] in PROVINCE_CODES
 
 
 def normalise(raw: object) -> str:

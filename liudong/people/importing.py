@@ -192,7 +192,7 @@ def import_persons(
     )
     summary = ImportSummary()
     known = KnownRegions()
-    checker = RowChecker(known, today=today, within=within)
+    checker = RowChecker(known, today=today, within=within, place_unknown_regions=True)
     plain_rows = BatchChecker(known.codes, today=checker.today, within=within)
     writer = BatchWriter(summary, acting_user=acting_user, dry_run=dry_run, source=Path(path).name)
     errors = ErrorsFile(Path(errors_out)) if errors_out else None

@@ -18,6 +18,7 @@ from django.utils import timezone
 from django.utils.translation import gettext as _
 
 from liudong.regions.codes import CodeError, clean_code, padded_forms
+from liudong.regions.successors import place_unknown
 from liudong.tabular import Formula
 
 from . import idnumbers
@@ -157,8 +158,14 @@ class RowChecker:
         *,
         today: datetime.date | None = None,
         within: str = "",
+        place_unknown_regions: bool = False,
     ) -> None:
         self.known_region = known_region
+        # The person import takes an old code as its successor and any other unknown code
+        # as its nearest known parent, with a warning (regions.successors); other callers
+        # refuse an unknown code.
+        self.place_unknown_regions = place_unknown_regions
+        self.region_notes: list[tuple[str, str]] = []  # (field, warning) of the last row
         # A staff member imports only files of their own region: each row must have its
         # household or its residence there ("" for the server operator: no bound).
         self.within = within
@@ -180,6 +187,13 @@ class RowChecker:
         for candidate in (code, *padded_forms(code)):
             if len(candidate) in lengths and self.known_region(candidate):
                 return candidate
+        if self.place_unknown_regions and not any(
+            map(self.known_region, (code, *padded_forms(code)))
+        ):
+            placed = place_unknown(code, self.known_region)
+            if placed is not None:
+                self.region_notes.append((field_name, placed.warning()))
+                return placed.code
         raise Problem(
             field_name,
             _("Unknown region code “%(code)s”: no such division or village is registered.")
@@ -191,6 +205,7 @@ class RowChecker:
         problems: list[dict] = []
         warnings: list[dict] = []
         clean: dict = {}
+        self.region_notes = []
 
         def attempt(field_name: str, function: Callable[..., object], *args: Any) -> None:
             try:
@@ -255,8 +270,24 @@ class RowChecker:
         attempt("certificate_issued", parse_date, get("certificate_issued"), "certificate_issued")
         attempt("verified_on", parse_date, get("verified_on"), "verified_on")
 
+        warnings.extend(
+            {"row": row_number, "field": field_name, "message": message}
+            for field_name, message in self.region_notes
+        )
         identity = clean["id"]
         if identity is not None:
+            if not identity.province_known:
+                warnings.append(
+                    {
+                        "row": row_number,
+                        "field": "id_number",
+                        "message": _(
+                            "The first two digits of %(value)s name no province (GB/T 2260): "
+                            "check the number; the file is kept with a warning."
+                        )
+                        % {"value": identity.value},
+                    }
+                )
             if not identity.check_ok:
                 warnings.append(
                     {

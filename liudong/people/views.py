@@ -45,6 +45,7 @@ from .forms import (
     ReturnForm,
     VersionedForm,
     person_initial,
+    region_warnings,
     stale_differences,
 )
 from .models import Person, PersonQuerySet, PossibleDuplicate
@@ -274,6 +275,8 @@ def _change_page(
         done = apply_service(form, lambda: change(person, form.cleaned_data))
     if done is not None:
         messages.success(request, _("Saved."))
+        for warning in region_warnings(form):
+            messages.warning(request, warning)
         return _after_change(request, person)
     current = person.episodes.filter(departure_date__isnull=True).select_related("region").first()
     return render(
@@ -415,6 +418,8 @@ def edit(request: SignedInRequest, pk: int) -> HttpResponse:
             return redirect("people:detail", pk=person.pk)
         if changes and _save_edit(request, form, person, changes):
             messages.success(request, _("Saved."))
+            for warning in region_warnings(form):
+                messages.warning(request, warning)
             return _after_change(request, person)
     return render(request, "people/edit.html", {"form": form, "person": person})
 

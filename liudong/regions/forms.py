@@ -10,6 +10,7 @@ from liudong.accounts.models import User
 from liudong.accounts.roles import Role
 
 from .models import Region
+from .widgets import RegionPicker, restrict
 
 if TYPE_CHECKING:
     from liudong.actors import Caller
@@ -68,7 +69,11 @@ GRID_WORKER_ROLES = (Role.COLLECTOR, Role.VILLAGE, Role.TOWNSHIP)
 
 class GridForm(forms.Form):
     name = forms.CharField(label=_("Name"), max_length=100)
-    region = forms.CharField(label=_("Township or village code"), max_length=15)
+    region = forms.CharField(
+        label=_("Township or village code"),
+        max_length=15,
+        widget=RegionPicker(lengths=(9, 12)),
+    )
     areas = RegionCodesField(label=_("Villages and groups (codes)"), required=False)
     responsible = StaffChoiceField(
         label=_("Responsible worker"), queryset=User.objects.none(), required=False
@@ -85,6 +90,7 @@ class GridForm(forms.Form):
             field = self.fields[name]
             assert isinstance(field, forms.ModelChoiceField)
             field.queryset = staff
+        restrict(self.fields["region"], under=getattr(user, "region_id", "") or "")
 
     def clean_region(self) -> Region:
         region = Region.objects.filter(code=self.cleaned_data["region"].strip()).first()

@@ -59,6 +59,13 @@ class Region(TrackedModel):
 
     objects = RegionQuerySet.as_manager()
 
+    # Not stored: set by ``services.resolve_region_noting`` when the code given was an old
+    # or unknown one and this region was taken for it, so the form can say so.
+    resolution_warning: str = ""
+    # Not stored: set by ``services.search_regions`` for the result lists.
+    path_name: str = ""
+    path: str = ""
+
     class Meta:
         ordering = ["code"]
         verbose_name = _("region")

@@ -26,13 +26,24 @@ from liudong.audit.models import Action
 from liudong.authorization import authorize
 from liudong.tabular import ImportSummary
 
-from .codes import CodeError, Level, clean_code, level_of, padded_forms, parent_code
+from .codes import (
+    LEVEL_BY_LENGTH,
+    CodeError,
+    Level,
+    clean_code,
+    level_of,
+    padded_forms,
+    parent_code,
+)
 from .models import DivisionsLoad, Grid, Region
+from .successors import place_unknown
 
 if TYPE_CHECKING:
     from liudong.accounts.models import User
 
-DIVISION_FILES = ("provinces.csv", "cities.csv", "areas.csv", "streets.csv")
+# additions.csv: divisions created after the national list was compiled (see SOURCE.md),
+# read last so that their parents exist.
+DIVISION_FILES = ("provinces.csv", "cities.csv", "areas.csv", "streets.csv", "additions.csv")
 
 
 # --- the shipped national divisions -------------------------------------------------------
@@ -199,32 +210,78 @@ def resolve_region(raw: object) -> Region:
     )
 
 
-def search_regions(query: str, *, near: str, limit: int) -> list[Region]:
+def resolve_region_noting(raw: object) -> Region:
+    """Like :func:`resolve_region`, but an unknown code that is an old division is taken
+    as its successor, and any other unknown code as its nearest known parent; the region
+    then carries ``resolution_warning`` for the form or importer to show. Only a code
+    whose province is unknown is refused."""
+    try:
+        return resolve_region(raw)
+    except ValidationError as exc:
+        if exc.code != "unknown":
+            raise
+        code = clean_code(raw)
+        placed = place_unknown(code, lambda c: Region.objects.filter(code=c).exists())
+        if placed is None:
+            raise
+    region = Region.objects.get(code=placed.code)
+    region.resolution_warning = placed.warning(region.name)
+    return region
+
+
+def search_regions(
+    query: str,
+    *,
+    near: str,
+    limit: int,
+    under: str = "",
+    lengths: Iterable[int] = (),
+) -> list[Region]:
     """Regions matching a code prefix or a name fragment, those under ``near`` first
     (a township searching "北山" means its own 北山社区 before 北山乡 in another
-    province), each with ``.path_name``: the names of its ancestors."""
+    province), names that begin with the query before names that merely contain it,
+    each with ``.path_name`` (the names of its ancestors) and ``.path`` (the whole line,
+    浙江省 › 杭州市 › 西湖区 › 北山街道). ``under`` keeps to one subtree and ``lengths`` to
+    some levels (a picker that only takes townships and villages asks for 9 and 12)."""
     from django.db.models import Case, IntegerField, Value, When
 
-    from .codes import ancestors, subtree_q
+    from .codes import subtree_q
     from .filters import RegionFilter
 
     matches = RegionFilter({"q": query}, Region.objects.all()).qs
+    if under:
+        matches = matches.filter(subtree_q(under))
+    levels = [LEVEL_BY_LENGTH[n] for n in lengths if n in LEVEL_BY_LENGTH]
+    if levels:
+        matches = matches.filter(level__in=levels)
     ranked = matches.annotate(
         nearby=Case(
             When(subtree_q(near), then=Value(0)), default=Value(1), output_field=IntegerField()
-        )
-    ).order_by("nearby", "level", "code")[:limit]
-    results = list(ranked)
+        ),
+        prefix=Case(
+            When(name__startswith=query.strip(), then=Value(0)),
+            default=Value(1),
+            output_field=IntegerField(),
+        ),
+    ).order_by("nearby", "prefix", "level", "code")[:limit]
+    return with_paths(list(ranked))
+
+
+def with_paths(regions: list[Region]) -> list[Region]:
+    """``regions``, each given ``.path_name`` and ``.path`` (ancestors read in one query)."""
+    from .codes import ancestors
+
     names = dict(
-        Region.objects.filter(code__in={a for r in results for a in ancestors(r.code)}).values_list(
+        Region.objects.filter(code__in={a for r in regions for a in ancestors(r.code)}).values_list(
             "code", "name"
         )
     )
-    for region in results:
-        region.path_name = "".join(
-            names.get(code, "") for code in ancestors(region.code) if names.get(code) != "市辖区"
-        )
-    return results
+    for region in regions:
+        line = [names.get(code, "") for code in ancestors(region.code)]
+        line = [name for name in line if name and name != "市辖区"]
+        region.path_name = "".join(line)
+        region.path = " › ".join([*line, region.name])
+    return regions
 
 
 # --- villages and groups -----------------------------------------------------------------

@@ -9,6 +9,7 @@ urlpatterns = [
     path("grids/new/", views.grid_edit, name="grid_create"),
     path("grids/<int:pk>/", views.grid_edit, name="grid_edit"),
     path("import/", views.import_file, name="import"),
+    path("search/", views.search, name="search"),
     path("<str:code>/", views.detail, name="detail"),
     path("<str:code>/node/", views.tree_node, name="node"),
     path("<str:code>/add/", views.add_child, name="add"),

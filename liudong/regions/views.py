@@ -6,9 +6,10 @@ from typing import TYPE_CHECKING, cast
 from django.contrib import messages
 from django.core.exceptions import PermissionDenied, ValidationError
 from django.core.files.uploadedfile import UploadedFile
-from django.http import HttpResponse
+from django.http import HttpResponse, JsonResponse
 from django.shortcuts import get_object_or_404, redirect, render
 from django.utils.translation import gettext as _
+from django.views.decorators.http import require_GET
 from django.views.decorators.vary import vary_on_headers
 
 from liudong.accounts.roles import MANAGE_GRIDS, MANAGE_REGIONS, can
@@ -30,6 +31,51 @@ if TYPE_CHECKING:
 
 
 SEARCH_LIMIT = 50
+PICKER_LIMIT = 20
+
+
+def _picker_lengths(raw: str) -> tuple[int, ...]:
+    return tuple(int(part) for part in raw.split(",") if part.strip().isdigit())
+
+
+@require_GET
+@staff_required()
+def search(request: SignedInRequest) -> JsonResponse:
+    """What the region pickers offer as the user types: divisions and villages (reference
+    data, no personal data), by name fragment or code prefix, within ``under`` and of the
+    ``lengths`` the form takes. An old or unknown code typed in full is answered with the
+    region it is taken for and the warning the form will show."""
+    query = request.GET.get("q", "").strip()[:40]
+    under = request.GET.get("under", "").strip()
+    lengths = _picker_lengths(request.GET.get("lengths", ""))
+    if not query or (under and not (under.isascii() and under.isdigit())):
+        return JsonResponse({"results": []})
+    results = services.search_regions(
+        query, near=region_of(request.user), limit=PICKER_LIMIT, under=under, lengths=lengths
+    )
+    notes = {}
+    if not results and query.isascii() and query.isdigit():
+        try:
+            placed = services.resolve_region_noting(query)
+        except ValidationError:
+            placed = None
+        if placed is not None and placed.code.startswith(under):
+            results = services.with_paths([placed])
+            notes[placed.code] = placed.resolution_warning
+    return JsonResponse(
+        {
+            "results": [
+                {
+                    "code": r.code,
+                    "name": r.name,
+                    "path": r.path,
+                    "level": r.level_enum.label,
+                    "note": notes.get(r.code, ""),
+                }
+                for r in results
+            ]
+        }
+    )
 
 
 @vary_on_headers("HX-Request")

@@ -30,6 +30,7 @@ from liudong.accounts.models import User
 from liudong.accounts.roles import RECORD_SERVICES, can
 from liudong.people.forms import DateInput
 from liudong.regions.models import Region
+from liudong.regions.widgets import RegionPicker
 from liudong.services.common import child_length
 from liudong.services.spreadsheets import RowProblem, find_person, region_choices
 
@@ -68,6 +69,20 @@ def _choices(form: forms.Form, name: str) -> forms.ModelChoiceField:
 
 def _regions(regions: list[Region]) -> QuerySet[Region]:
     return Region.objects.filter(code__in=[r.code for r in regions]).order_by("code")
+
+
+# A list longer than this (a county's townships and villages) is searched, not scrolled.
+PICKER_AFTER = 15
+
+
+def _offer_regions(form: forms.Form, name: str, regions: list[Region], user: User) -> None:
+    """The field's choices; a long list is offered through the region picker (the field
+    still accepts only these codes)."""
+    field = _choices(form, name)
+    field.queryset = _regions(regions)
+    if len(regions) > PICKER_AFTER:
+        lengths = sorted({len(r.code) for r in regions})
+        field.widget = RegionPicker(under=user.region_id or "", lengths=lengths)
 
 
 class VersionedForm(forms.Form):
@@ -130,9 +145,7 @@ class ActivityForm(VersionedForm):
 
     def __init__(self, *args: Any, user: User, campaign: Campaign, **kwargs: Any) -> None:
         super().__init__(*args, **kwargs)
-        _choices(self, "region").queryset = _regions(
-            region_choices(user, within=campaign.region_codes())
-        )
+        _offer_regions(self, "region", region_choices(user, within=campaign.region_codes()), user)
 
     def values(self) -> dict:
         return {k: v for k, v in self.cleaned_data.items() if k != "version"}
@@ -146,7 +159,7 @@ class BranchForm(VersionedForm):
 
     def __init__(self, *args: Any, user: User, **kwargs: Any) -> None:
         super().__init__(*args, **kwargs)
-        _choices(self, "region").queryset = _regions(region_choices(user))
+        _offer_regions(self, "region", region_choices(user), user)
 
     def values(self) -> dict:
         data = self.cleaned_data

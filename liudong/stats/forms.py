@@ -11,6 +11,7 @@ from django import forms
 from django.forms import BoundField
 from django.utils.translation import gettext_lazy as _
 
+from liudong.regions.widgets import RegionPicker, restrict
 from liudong.servicetypes import ServiceType
 
 from .models import Direction, Indicator, Unit
@@ -26,6 +27,17 @@ POPULATION_CHOICES = [
 class PeriodForm(forms.Form):
     region = forms.CharField(required=False)
     period = forms.CharField(required=False)
+
+
+def region_jump(code: str, *, under: str) -> BoundField:
+    """The region box of a report page's head: pick another region of one's own (by name
+    or code) and the page shows it (``data-autosubmit``; without JS, the Show button)."""
+    form = PeriodForm(initial={"region": code})
+    form.fields["region"].widget = RegionPicker(
+        attrs={"data-autosubmit": "", "aria-label": _("Region"), "data-testid": "region"},
+        under=under,
+    )
+    return form["region"]
 
 
 class ReasonForm(forms.Form):
@@ -233,7 +245,11 @@ class SchemeForm(forms.Form):
 class SpotCheckDrawForm(forms.Form):
     """Draw a spot check's sample (``spotchecks.draw`` checks everything else)."""
 
-    region = forms.CharField(label=_("Unit checked (region code)"), max_length=15)
+    region = forms.CharField(
+        label=_("Unit checked (region code)"),
+        max_length=15,
+        widget=RegionPicker(lengths=(6, 9, 12)),
+    )
     period = forms.CharField(label=_("Period (YYYY-MM)"), max_length=7)
     per_village = forms.IntegerField(
         label=_("Files per village"), min_value=1, max_value=200, initial=20
@@ -249,10 +265,11 @@ class SpotCheckDrawForm(forms.Form):
         label=_("Fields checked"), widget=forms.CheckboxSelectMultiple, required=False
     )
 
-    def __init__(self, *args: Any, **kwargs: Any) -> None:
+    def __init__(self, *args: Any, under: str = "", **kwargs: Any) -> None:
         from .spotchecks import DEFAULT_FIELDS, FIELDS
 
         super().__init__(*args, **kwargs)
+        restrict(self.fields["region"], under=under)
         field = self.fields["fields_checked"]
         field.choices = [(code, f.label) for code, f in FIELDS.items()]  # type: ignore[attr-defined]
         field.initial = list(DEFAULT_FIELDS)

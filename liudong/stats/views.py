@@ -44,7 +44,7 @@ from liudong.web.forms import add_service_errors
 
 from . import quality as quality_rules
 from . import services, spotchecks, store
-from .forms import IndicatorForm, ReasonForm, SchemeForm, SpotCheckDrawForm
+from .forms import IndicatorForm, ReasonForm, SchemeForm, SpotCheckDrawForm, region_jump
 from .models import AssessmentScheme, Indicator, MonthlyReport, ReportStatus, SpotCheck, Unit
 from .spreadsheets import UNIT_SUFFIX, write_monthly_report
 
@@ -152,6 +152,7 @@ def report(request: SignedInRequest) -> HttpResponse:
         "statuses": ReportStatus,
         "figures_as_of": None if shown.frozen else store.as_of(),
         "tab": "report",
+        "region_box": region_jump(region_code, under=request.user.region_id or ""),
     }
     return render(request, "stats/report.html", context)
 
@@ -314,6 +315,7 @@ def dashboard(request: SignedInRequest) -> HttpResponse:
             "trail": trail,
             "figures_as_of": store.as_of(),
             "tab": "dashboard",
+            "region_box": region_jump(board["region"], under=request.user.region_id or ""),
         },
     )
 
@@ -544,7 +546,9 @@ def _spot_check(request: SignedInRequest, pk: int) -> SpotCheck:
 def spot_checks(request: SignedInRequest) -> HttpResponse:
     """The spot checks of the user's region (newest first) and the form drawing a sample."""
     initial = {"region": region_of(request.user), "period": str(services.last_full_month())}
-    form = SpotCheckDrawForm(request.POST or None, initial=initial)
+    form = SpotCheckDrawForm(
+        request.POST or None, initial=initial, under=request.user.region_id or ""
+    )
     if request.method == "POST" and form.is_valid():
         data = form.cleaned_data
         try:

@@ -61,7 +61,7 @@ def walk_through(page, label: str, employers_xlsx, code: str) -> None:
     form = page.get_by_test_id("record-form")
     form.locator("input[name=name]").fill("北山服装厂")
     form.locator("input[name=credit_code]").fill(code[:-1] + ("0" if code[-1] != "0" else "1"))
-    form.locator("input[name=region]").fill(VILLAGE)
+    form.get_by_test_id("picker-region").fill(VILLAGE)  # the region picker takes a code too
     form.locator("input[name=phone]").fill("138 0000 0001")
     page.get_by_test_id("save").click()
     expect(page.get_by_test_id("field-error-credit_code")).to_be_visible()
@@ -77,7 +77,7 @@ def walk_through(page, label: str, employers_xlsx, code: str) -> None:
     page.get_by_test_id("new-record").click()
     form = page.get_by_test_id("record-form")
     form.locator("input[name=address]").fill("曙光路8号")
-    form.locator("input[name=region]").fill(VILLAGE)
+    form.get_by_test_id("picker-region").fill(VILLAGE)  # the region picker takes a code too
     form.locator("input[name=landlord_name]").fill("李房东")
     form.locator("input[name=rooms]").fill("6")
     page.get_by_test_id("save").click()

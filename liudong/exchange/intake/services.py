@@ -36,6 +36,7 @@ from liudong.people.rows import (
     text,
 )
 from liudong.regions.models import Region
+from liudong.regions.services import resolve_region_noting
 
 from ..models import IntakeBatch, IntakeRow
 from .reading import NOTE_MAX, TEXT_MAX
@@ -261,7 +262,11 @@ def _confirm_new(row: IntakeRow, *, acting_user: Actor, **supplied: Any) -> Pers
     ethnicity = _coded(supplied["ethnicity"], ETHNICITY_BY_WORD, "ethnicity", required=False)
     reason = _coded(supplied["reason"], REASON_BY_WORD, "reason", required=False)
     household_code = text(supplied["household_region"]) or identity.region
-    household = Region.objects.filter(code=household_code).first()
+    try:
+        # An ID card's county code of 1990 may be abolished: its successor is meant.
+        household: Region | None = resolve_region_noting(household_code)
+    except ValidationError:
+        household = None
     if household is None:
         raise ValidationError(
             {

@@ -20,8 +20,11 @@ from django.views.decorators.http import require_GET, require_POST
 from liudong.accounts.roles import CHANGE_PEOPLE
 from liudong.controlchars import post_guarded
 from liudong.people.models import Person
+from liudong.people.rows import HOUSEHOLD_LENGTHS
 from liudong.people.template import ETHNICITY_CHOICES, MARITAL_CHOICES, REASON_CHOICES
 from liudong.regions.models import Region
+from liudong.regions.services import resolve_region_noting
+from liudong.regions.widgets import RegionPicker
 from liudong.tabular import TableError
 from liudong.web import uploads
 from liudong.web.decorators import staff_required
@@ -54,7 +57,11 @@ class ConfirmNewForm(forms.Form):
         label=gettext_lazy("Marital status"),
         choices=[("", "—"), *MARITAL_CHOICES],
     )
-    household_region = forms.CharField(label=gettext_lazy("Household region"), max_length=15)
+    household_region = forms.CharField(
+        label=gettext_lazy("Household region"),
+        max_length=15,
+        widget=RegionPicker(lengths=HOUSEHOLD_LENGTHS),
+    )
     household_address = forms.CharField(
         label=gettext_lazy("Household address"), max_length=200, required=False
     )
@@ -271,6 +278,11 @@ def row_confirm(request: SignedInRequest, pk: int) -> HttpResponse:
             % {"row": row.row_number, "problems": _refusal(exc)},
         )
         return _back(row)
+    if supplied:
+        # An ID card's old county was taken for its successor (or parent): say which.
+        household = resolve_region_noting(supplied["household_region"] or row.id_number[:6])
+        if household.resolution_warning:
+            messages.warning(request, household.resolution_warning)
     messages.success(
         request, _("Row %(row)d confirmed: her file is up to date.") % {"row": row.row_number}
     )
