@@ -78,6 +78,10 @@ class IdNumber:
 
     @property
     def province_known(self) -> bool:
+        # The foreigners' permanent residence ID card of 2023 (GB/T 2659 country code inside)
+        # begins with 9 followed by the issuing province's two digits.
+        if self.value[0] == "9":
+            return self.value[1:3] in PROVINCE_CODES
         return self.value[:2] in PROVINCE_CODES
 
 

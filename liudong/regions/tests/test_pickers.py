@@ -10,7 +10,7 @@ from django.core.exceptions import ValidationError
 from django.core.management import call_command
 
 from liudong.people.forms import ArrivalForm, MoveForm
-from liudong.people.idnumbers import make
+from liudong.people.idnumbers import make, parse
 from liudong.people.models import Person
 from liudong.people.template import CHINESE_HEADERS
 from liudong.regions.models import Region
@@ -212,3 +212,9 @@ def test_import_warns_when_the_id_number_names_no_province(tmp_path, villages):
     flagged = [w for w in summary["warnings"] if w["field"] == "id_number"]
     assert [w["row"] for w in flagged] == [3]
     assert "province" in flagged[0]["message"]
+
+
+def test_a_foreign_permanent_residence_number_names_its_issuing_province():
+    # 2023 card: 9, the issuing province (11 Beijing), a country code (156), birth date, ...
+    assert parse(make("911156", datetime.date(1990, 1, 2), 31, "1")).province_known
+    assert not parse(make("999156", datetime.date(1990, 1, 2), 31, "1")).province_known
