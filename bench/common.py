@@ -117,3 +117,36 @@ def report(name: str, args, figures: dict) -> None:
     RESULTS.mkdir(parents=True, exist_ok=True)
     (RESULTS / f"{name}-{args.db}.json").write_text(json.dumps(result, indent=2) + "\n")
     print(json.dumps(result, indent=2))
+
+
+# --- copying a registry in SQL (PostgreSQL) ---------------------------------------------
+
+
+def create_with_check(cursor) -> None:
+    """``pg_temp.with_check(body)``: a 17-digit ID number body followed by its GB 11643
+    check character, so a benchmark that copies persons in SQL gives each copy a valid
+    ID number of its own (the importers and the filters read it as a real one)."""
+    cursor.execute(
+        "CREATE FUNCTION pg_temp.with_check(body text) RETURNS text LANGUAGE sql IMMUTABLE"
+        " AS $$ SELECT body || substr('10X98765432', (sum(substr(body, i, 1)::int *"
+        " (ARRAY[7,9,10,5,8,4,2,1,6,3,7,9,10,5,8,4,2])[i]) % 11)::int + 1, 1)"
+        " FROM generate_series(1, 17) AS i $$"
+    )
+
+
+@contextlib.contextmanager
+def secondary_indexes_dropped(cursor, tables):
+    """Drop the indexes of ``tables`` that back no constraint (the keys and unique
+    constraints stay) for the block, and build them again after it: one sort per index
+    is faster than millions of inserts into each."""
+    names = "', '".join(tables)
+    cursor.execute(
+        "SELECT indexname, indexdef FROM pg_indexes WHERE tablename IN"
+        f" ('{names}') AND indexname NOT IN (SELECT conname FROM pg_constraint)"
+    )
+    indexes = cursor.fetchall()
+    for name, _definition in indexes:
+        cursor.execute(f'DROP INDEX "{name}"')
+    yield
+    for _name, definition in indexes:
+        cursor.execute(definition)

@@ -36,7 +36,14 @@ import sys
 import time
 from collections import Counter, defaultdict
 
-from common import argument_parser, fresh_django, report, timed
+from common import (
+    argument_parser,
+    create_with_check,
+    fresh_django,
+    report,
+    secondary_indexes_dropped,
+    timed,
+)
 
 SEED = 6
 PERIOD = (2026, 10)
@@ -438,52 +445,38 @@ def replicate(base: int, n: int) -> float:
         # The foreign keys are checked at each insert rather than at the commit: deferred
         # checks left pending would forbid building the indexes in this transaction.
         cursor.execute("SET CONSTRAINTS ALL IMMEDIATE")
-        cursor.execute(
-            "CREATE FUNCTION pg_temp.with_check(body text) RETURNS text LANGUAGE sql IMMUTABLE"
-            " AS $$ SELECT body || substr('10X98765432', (sum(substr(body, i, 1)::int *"
-            " (ARRAY[7,9,10,5,8,4,2,1,6,3,7,9,10,5,8,4,2])[i]) % 11)::int + 1, 1)"
-            " FROM generate_series(1, 17) AS i $$"
-        )
-        names = "', '".join(tables)
-        cursor.execute(
-            "SELECT indexname, indexdef FROM pg_indexes WHERE tablename IN"
-            f" ('{names}') AND indexname NOT IN (SELECT conname FROM pg_constraint)"
-        )
-        indexes = cursor.fetchall()
-        for name, _definition in indexes:
-            cursor.execute(f'DROP INDEX "{name}"')
-        for table, by_person in tables.items():
-            cursor.execute(f"SELECT COALESCE(MAX(id), 0) FROM {table}")
-            step = cursor.fetchone()[0]
-            columns = [
-                c.name for c in connection.introspection.get_table_description(cursor, table)
-            ]
-            shifted = {"id": f"t.id + k * {step}"}
-            shifted.update({c: f"t.{c} + k * {base}" for c in by_person})
-            if table == "people_person":
-                shifted["id_number"] = new_id_number.format(c="t.id")
-                only = f"t.id <= {base}"
-            elif table == "people_child":
-                only = f"t.parent_id <= {base}"
-            else:
-                only = f"t.person_id <= {base}"
-            if table == "certificates_certificate":
-                shifted["number"] = "t.number || '-' || k"
-                shifted["id_number"] = new_id_number.format(c="t.person_id")
-            cursor.execute(
-                f"INSERT INTO {table} ({', '.join(columns)})"
-                f" SELECT {', '.join(shifted.get(c, 't.' + c) for c in columns)}"
-                f" FROM {table} t CROSS JOIN generate_series(1, {copies - 1}) AS k"
-                f" WHERE {only}"
-            )
-            copied = cursor.rowcount
-            cursor.execute(
-                f"SELECT setval(pg_get_serial_sequence('{table}', 'id'),"
-                f" (SELECT COALESCE(MAX(id), 1) FROM {table}))"
-            )
-            log(f"{table}: {copied:,} rows copied ({time.perf_counter() - start:.0f} s)")
-        for _name, definition in indexes:
-            cursor.execute(definition)
+        create_with_check(cursor)
+        with secondary_indexes_dropped(cursor, tables):
+            for table, by_person in tables.items():
+                cursor.execute(f"SELECT COALESCE(MAX(id), 0) FROM {table}")
+                step = cursor.fetchone()[0]
+                columns = [
+                    c.name for c in connection.introspection.get_table_description(cursor, table)
+                ]
+                shifted = {"id": f"t.id + k * {step}"}
+                shifted.update({c: f"t.{c} + k * {base}" for c in by_person})
+                if table == "people_person":
+                    shifted["id_number"] = new_id_number.format(c="t.id")
+                    only = f"t.id <= {base}"
+                elif table == "people_child":
+                    only = f"t.parent_id <= {base}"
+                else:
+                    only = f"t.person_id <= {base}"
+                if table == "certificates_certificate":
+                    shifted["number"] = "t.number || '-' || k"
+                    shifted["id_number"] = new_id_number.format(c="t.person_id")
+                cursor.execute(
+                    f"INSERT INTO {table} ({', '.join(columns)})"
+                    f" SELECT {', '.join(shifted.get(c, 't.' + c) for c in columns)}"
+                    f" FROM {table} t CROSS JOIN generate_series(1, {copies - 1}) AS k"
+                    f" WHERE {only}"
+                )
+                copied = cursor.rowcount
+                cursor.execute(
+                    f"SELECT setval(pg_get_serial_sequence('{table}', 'id'),"
+                    f" (SELECT COALESCE(MAX(id), 1) FROM {table}))"
+                )
+                log(f"{table}: {copied:,} rows copied ({time.perf_counter() - start:.0f} s)")
         log(f"indexes built ({time.perf_counter() - start:.0f} s)")
     return time.perf_counter() - start
 

@@ -27,7 +27,13 @@ import statistics
 import sys
 import time
 
-from common import argument_parser, fresh_django, report
+from common import (
+    argument_parser,
+    create_with_check,
+    fresh_django,
+    report,
+    secondary_indexes_dropped,
+)
 
 SEED = 15
 BASE = 1_000_000  # PostgreSQL builds past this by copying it in SQL (replicate)
@@ -173,46 +179,38 @@ def replicate(n: int) -> float:
     with connection.cursor() as cursor:
         cursor.execute("SET maintenance_work_mem = '256MB'")
         cursor.execute("SET synchronous_commit = off")
-        cursor.execute(
-            "CREATE FUNCTION pg_temp.id_check(body text) RETURNS text LANGUAGE sql IMMUTABLE AS"
-            " $$ SELECT substr('10X98765432', (sum(substr(body, i, 1)::int *"
-            " (ARRAY[7,9,10,5,8,4,2,1,6,3,7,9,10,5,8,4,2])[i]) % 11)::int + 1, 1)"
-            " FROM generate_series(1, 17) AS i $$"
-        )
-        cursor.execute(
-            "SELECT indexname, indexdef FROM pg_indexes WHERE tablename IN"
-            " ('people_person', 'people_residenceepisode') AND indexname NOT LIKE '%%_pkey'"
-            " AND indexname <> 'people_person_id_number_key'"
-        )
-        indexes = cursor.fetchall()
-        for name, _definition in indexes:
-            cursor.execute(f'DROP INDEX "{name}"')
-        shifted = {"id": f"p.id + k * {BASE}", "merged_into_id": f"p.merged_into_id + k * {BASE}"}
-        shifted["id_number"] = "b.body || pg_temp.id_check(b.body)"
-        columns = [
-            c.name for c in connection.introspection.get_table_description(cursor, "people_person")
-        ]
-        cursor.execute(
-            f"INSERT INTO people_person ({', '.join(columns)})"
-            f" SELECT {', '.join(shifted.get(c, 'p.' + c) for c in columns)}"
-            f" FROM people_person p CROSS JOIN generate_series(1, {copies - 1}) AS k"
-            " CROSS JOIN LATERAL (SELECT left(p.id_number, 14)"
-            " || lpad((substr(p.id_number, 15, 3)::int + 100 * k)::text, 3, '0') AS body) b"
-            f" WHERE p.id <= {BASE}"
-        )
-        log(f"persons copied ({time.perf_counter() - start:.0f} s)")
-        shifted = {"id": f"e.id + k * {BASE}", "person_id": f"e.person_id + k * {BASE}"}
-        table = "people_residenceepisode"
-        columns = [c.name for c in connection.introspection.get_table_description(cursor, table)]
-        cursor.execute(
-            f"INSERT INTO {table} ({', '.join(columns)})"
-            f" SELECT {', '.join(shifted.get(c, 'e.' + c) for c in columns)}"
-            f" FROM {table} e CROSS JOIN generate_series(1, {copies - 1}) AS k"
-            f" WHERE e.person_id <= {BASE}"
-        )
-        log(f"stays copied ({time.perf_counter() - start:.0f} s)")
-        for _name, definition in indexes:
-            cursor.execute(definition)
+        create_with_check(cursor)
+        with secondary_indexes_dropped(cursor, ("people_person", "people_residenceepisode")):
+            shifted = {
+                "id": f"p.id + k * {BASE}",
+                "merged_into_id": f"p.merged_into_id + k * {BASE}",
+            }
+            shifted["id_number"] = "pg_temp.with_check(b.body)"
+            columns = [
+                c.name
+                for c in connection.introspection.get_table_description(cursor, "people_person")
+            ]
+            cursor.execute(
+                f"INSERT INTO people_person ({', '.join(columns)})"
+                f" SELECT {', '.join(shifted.get(c, 'p.' + c) for c in columns)}"
+                f" FROM people_person p CROSS JOIN generate_series(1, {copies - 1}) AS k"
+                " CROSS JOIN LATERAL (SELECT left(p.id_number, 14)"
+                " || lpad((substr(p.id_number, 15, 3)::int + 100 * k)::text, 3, '0') AS body) b"
+                f" WHERE p.id <= {BASE}"
+            )
+            log(f"persons copied ({time.perf_counter() - start:.0f} s)")
+            shifted = {"id": f"e.id + k * {BASE}", "person_id": f"e.person_id + k * {BASE}"}
+            table = "people_residenceepisode"
+            columns = [
+                c.name for c in connection.introspection.get_table_description(cursor, table)
+            ]
+            cursor.execute(
+                f"INSERT INTO {table} ({', '.join(columns)})"
+                f" SELECT {', '.join(shifted.get(c, 'e.' + c) for c in columns)}"
+                f" FROM {table} e CROSS JOIN generate_series(1, {copies - 1}) AS k"
+                f" WHERE e.person_id <= {BASE}"
+            )
+            log(f"stays copied ({time.perf_counter() - start:.0f} s)")
         log(f"indexes built ({time.perf_counter() - start:.0f} s)")
         cursor.execute("ANALYZE people_person")
         cursor.execute("ANALYZE people_residenceepisode")

@@ -27,6 +27,7 @@ if TYPE_CHECKING:
     from rich.progress import Progress, TaskID
 
     from liudong.actors import Actor
+    from liudong.tabular import ImportSummary
 
 
 def row_problem(problem: dict[str, Any], headers: dict[str, str] | None = None) -> str:
@@ -39,6 +40,36 @@ def row_problem(problem: dict[str, Any], headers: dict[str, str] | None = None) 
         "field": (headers or {}).get(field) or field or "—",
         "message": problem["message"],
     }
+
+
+def import_summary_line(
+    summary: ImportSummary, *, dry_run: bool = False, note: str = "", warnings: bool = False
+) -> str:
+    """The line an import's text output ends with: how many rows were imported, updated,
+    left unchanged and rejected (and warned about, with ``warnings``), then ``note`` — or,
+    after ``--dry-run``, that nothing was saved. ``--format json`` prints the summary."""
+    counts = {
+        "imported": summary.imported,
+        "updated": summary.updated,
+        "unchanged": summary.unchanged,
+        "rejected": len(summary.rejected),
+    }
+    if warnings:
+        line = _(
+            "imported %(imported)s, updated %(updated)s, unchanged %(unchanged)s, "
+            "rejected %(rejected)s, warnings %(warnings)s"
+        ) % {**counts, "warnings": len(summary.warnings)}
+    else:
+        line = (
+            _(
+                "imported %(imported)s, updated %(updated)s, unchanged %(unchanged)s, "
+                "rejected %(rejected)s"
+            )
+            % counts
+        )
+    if dry_run:
+        note = _(" (dry run: nothing saved)")
+    return line + note
 
 
 class ProgressBar:

@@ -17,8 +17,10 @@ from django.utils import timezone
 from django.utils.translation import gettext as _
 from django.utils.translation import gettext_lazy
 
+from liudong.accounts.roles import RECORD_SERVICES
 from liudong.actors import Actor, Caller
 from liudong.audit import services as audit
+from liudong.authorization import authorize
 from liudong.base import TrackedModel
 from liudong.people.models import Person
 from liudong.regions.codes import LEVEL_LENGTHS
@@ -43,10 +45,14 @@ def field_label(field: str) -> str:
     return field
 
 
-# The caller may record here: a role that records services, and the region the record
-# belongs to inside the caller's region: authorize(actor, RECORD_SERVICES, code,
-# outside=OUTSIDE_FIELD, field=…), the message naming the field.
 OUTSIDE_FIELD = gettext_lazy("%(field)s: region %(code)s lies outside your region %(region)s.")
+
+
+def authorize_recording(user: Caller, code: str | None, field: str = "region") -> None:
+    """The caller may record here: a role that records services, and ``code`` — the region
+    the record belongs to, read from ``field`` — inside the caller's region. The refusal
+    names the field as the pages label it (every services sub-domain checks this way)."""
+    authorize(user, RECORD_SERVICES, code, outside=OUTSIDE_FIELD, field=field_label(field))
 
 
 def check_person_in_scope(user: Caller, person: Person, field: str = "person") -> None:

@@ -462,3 +462,19 @@ def test_a_refused_row_names_its_column_as_the_header_does(tmp_path, villages):
     call_command("import_persons", path, "--dry-run", stdout=io.StringIO(), stderr=err)
     lines = err.getvalue().splitlines()
     assert any(line.startswith("第 3 行，性别：") for line in lines), lines  # not `row 3, sex:`
+
+
+def test_the_persons_summary_line_counts_warnings_and_says_when_nothing_was_saved():
+    from django.utils import translation
+
+    from liudong.commands import import_summary_line
+    from liudong.people.importing import ImportSummary
+
+    summary = ImportSummary(imported=2, rejected=[{}], warnings=[{}, {}], saved=False)
+    with translation.override("en"):
+        atomic = import_summary_line(summary, note=" (--atomic: nothing saved)", warnings=True)
+        dry = import_summary_line(summary, dry_run=True, note="ignored", warnings=True)
+    assert atomic == (
+        "imported 2, updated 0, unchanged 0, rejected 1, warnings 2 (--atomic: nothing saved)"
+    )
+    assert dry.endswith("warnings 2 (dry run: nothing saved)")

@@ -5,6 +5,7 @@ import json
 
 import pytest
 from django.core.management import call_command
+from django.utils import translation
 from openpyxl import Workbook
 
 from liudong.audit.models import AuditEntry
@@ -160,3 +161,16 @@ def test_export_imports_back_unchanged(tmp_path, villages):
     summary = json.loads(out)
     assert status == 0
     assert summary["imported"] == summary["updated"] == 0 and summary["unchanged"] == 5
+
+
+def test_the_text_output_ends_with_the_counts(tmp_path):
+    path = write_csv(tmp_path / "v.csv", GOOD)
+    with translation.override("en"):
+        status, out, _ = run(path, "--dry-run")
+        assert status == 0
+        assert out.strip() == (
+            "imported 3, updated 0, unchanged 0, rejected 0 (dry run: nothing saved)"
+        )
+        run(path)
+        status, out, _ = run(path)
+    assert out.strip() == "imported 0, updated 0, unchanged 3, rejected 0"

@@ -12,17 +12,14 @@ from django.core.exceptions import ValidationError
 from django.db import transaction
 from django.utils.translation import gettext as _
 
-from liudong.accounts.roles import RECORD_SERVICES
 from liudong.actors import Actor
 from liudong.audit.models import Action
-from liudong.authorization import authorize
 from liudong.people.models import Person
 from liudong.services.common import (
-    OUTSIDE_FIELD,
+    authorize_recording,
     check_choice,
     check_past,
     check_person_in_scope,
-    field_label,
     not_negative,
     record_change,
     save_new_or_versioned,
@@ -56,13 +53,7 @@ def _check_branch(branch: AssociationBranch) -> None:
 def create_branch(*, acting_user: Actor, **values: Any) -> AssociationBranch:
     set_fields(branch := AssociationBranch(), BRANCH_FIELDS, values)
     _check_branch(branch)
-    authorize(
-        acting_user,
-        RECORD_SERVICES,
-        branch.region_id,
-        outside=OUTSIDE_FIELD,
-        field=field_label("region"),
-    )
+    authorize_recording(acting_user, branch.region_id)
     branch.save()
     record_change(
         Action.CREATE,
@@ -82,23 +73,11 @@ def update_branch(
     expected_version: int | None = None,
     **changes: Any,
 ) -> AssociationBranch:
-    authorize(
-        acting_user,
-        RECORD_SERVICES,
-        branch.region_id,
-        outside=OUTSIDE_FIELD,
-        field=field_label("region"),
-    )
+    authorize_recording(acting_user, branch.region_id)
     before = snapshot(branch, BRANCH_FIELDS)
     set_fields(branch, BRANCH_FIELDS, changes)
     _check_branch(branch)
-    authorize(
-        acting_user,
-        RECORD_SERVICES,
-        branch.region_id,
-        outside=OUTSIDE_FIELD,
-        field=field_label("region"),
-    )
+    authorize_recording(acting_user, branch.region_id)
     save_new_or_versioned(branch, expected_version)
     record_change(
         Action.UPDATE,
@@ -157,13 +136,7 @@ def create_membership(
     left_on: datetime.date | None = None,
 ) -> Membership:
     """She joins a branch in the caller's region; her file must be in the caller's scope."""
-    authorize(
-        acting_user,
-        RECORD_SERVICES,
-        branch.region_id,
-        outside=OUTSIDE_FIELD,
-        field=field_label("branch"),
-    )
+    authorize_recording(acting_user, branch.region_id, "branch")
     check_person_in_scope(acting_user, person)
     membership = Membership(
         branch=branch, person=person, joined_on=joined_on, role=role, left_on=left_on
@@ -189,13 +162,7 @@ def update_membership(
     **changes: Any,
 ) -> Membership:
     """Change her role, or record that she left (``left_on``)."""
-    authorize(
-        acting_user,
-        RECORD_SERVICES,
-        membership.branch.region_id,
-        outside=OUTSIDE_FIELD,
-        field=field_label("branch"),
-    )
+    authorize_recording(acting_user, membership.branch.region_id, "branch")
     before = snapshot(membership, (*MEMBERSHIP_FIELDS, "branch", "person"))
     set_fields(membership, MEMBERSHIP_FIELDS, changes)
     _check_membership(membership)
@@ -231,13 +198,7 @@ def _check_association_activity(activity: AssociationActivity) -> None:
 def create_association_activity(
     *, acting_user: Actor, branch: AssociationBranch, **values: Any
 ) -> AssociationActivity:
-    authorize(
-        acting_user,
-        RECORD_SERVICES,
-        branch.region_id,
-        outside=OUTSIDE_FIELD,
-        field=field_label("branch"),
-    )
+    authorize_recording(acting_user, branch.region_id, "branch")
     set_fields(activity := AssociationActivity(branch=branch), ASSOCIATION_ACTIVITY_FIELDS, values)
     _check_association_activity(activity)
     activity.save()
@@ -259,13 +220,7 @@ def update_association_activity(
     expected_version: int | None = None,
     **changes: Any,
 ) -> AssociationActivity:
-    authorize(
-        acting_user,
-        RECORD_SERVICES,
-        activity.branch.region_id,
-        outside=OUTSIDE_FIELD,
-        field=field_label("branch"),
-    )
+    authorize_recording(acting_user, activity.branch.region_id, "branch")
     before = snapshot(activity, (*ASSOCIATION_ACTIVITY_FIELDS, "branch"))
     set_fields(activity, ASSOCIATION_ACTIVITY_FIELDS, changes)
     _check_association_activity(activity)
@@ -283,13 +238,7 @@ def update_association_activity(
 
 @transaction.atomic
 def delete_association_activity(*, acting_user: Actor, activity: AssociationActivity) -> None:
-    authorize(
-        acting_user,
-        RECORD_SERVICES,
-        activity.branch.region_id,
-        outside=OUTSIDE_FIELD,
-        field=field_label("branch"),
-    )
+    authorize_recording(acting_user, activity.branch.region_id, "branch")
     before = snapshot(activity, (*ASSOCIATION_ACTIVITY_FIELDS, "branch"))
     record_change(
         Action.DELETE,

@@ -24,18 +24,15 @@ from django.utils.translation import gettext as _
 from PIL import Image, ImageOps, UnidentifiedImageError
 
 from liudong.accounts.models import User
-from liudong.accounts.roles import RECORD_SERVICES
 from liudong.actors import Actor, Caller, account_of
 from liudong.audit import services as audit
 from liudong.audit.models import Action
-from liudong.authorization import authorize
 from liudong.regions.codes import subtree_q
 from liudong.regions.models import Region
 from liudong.services.common import (
-    OUTSIDE_FIELD,
+    authorize_recording,
     check_choice,
     child_length,
-    field_label,
     not_negative,
     record_change,
     save_new_or_versioned,
@@ -115,13 +112,7 @@ def create_campaign(
             raise ValidationError({"organiser_region": _("organiser_region is required.")})
         organiser_region = account.region
     assert organiser_region is not None
-    authorize(
-        acting_user,
-        RECORD_SERVICES,
-        organiser_region.code,
-        outside=OUTSIDE_FIELD,
-        field="organiser_region",
-    )
+    authorize_recording(acting_user, organiser_region.code, "organiser_region")
     regions = list(regions) or [organiser_region]
     codes = sorted({region.code for region in regions})
     campaign = Campaign(
@@ -157,13 +148,7 @@ def update_campaign(
 ) -> Campaign:
     """Change a campaign (its organising office or one above it). Its activities must still
     fit the new period and regions."""
-    authorize(
-        acting_user,
-        RECORD_SERVICES,
-        campaign.organiser_region_id,
-        outside=OUTSIDE_FIELD,
-        field="organiser_region",
-    )
+    authorize_recording(acting_user, campaign.organiser_region_id, "organiser_region")
     old_codes = campaign.region_codes()
     before = _campaign_image(campaign, old_codes)
     set_fields(campaign, CAMPAIGN_FIELDS, changes)
@@ -230,13 +215,7 @@ def create_activity(*, acting_user: Actor, campaign: Campaign, **values: Any) ->
     )
     if activity.region_id is None:
         raise ValidationError({"region": _("region is required.")})
-    authorize(
-        acting_user,
-        RECORD_SERVICES,
-        activity.region_id,
-        outside=OUTSIDE_FIELD,
-        field=field_label("region"),
-    )
+    authorize_recording(acting_user, activity.region_id)
     _check_activity(activity, campaign)
     activity.save()
     record_change(
@@ -253,22 +232,10 @@ def create_activity(*, acting_user: Actor, campaign: Campaign, **values: Any) ->
 def update_activity(
     *, acting_user: Actor, activity: Activity, expected_version: int | None = None, **changes: Any
 ) -> Activity:
-    authorize(
-        acting_user,
-        RECORD_SERVICES,
-        activity.region_id,
-        outside=OUTSIDE_FIELD,
-        field=field_label("region"),
-    )
+    authorize_recording(acting_user, activity.region_id)
     before = snapshot(activity, (*ACTIVITY_FIELDS, "campaign"))
     set_fields(activity, ACTIVITY_FIELDS, changes)
-    authorize(
-        acting_user,
-        RECORD_SERVICES,
-        activity.region_id,
-        outside=OUTSIDE_FIELD,
-        field=field_label("region"),
-    )
+    authorize_recording(acting_user, activity.region_id)
     _check_activity(activity, activity.campaign)
     save_new_or_versioned(activity, expected_version)
     record_change(
@@ -285,13 +252,7 @@ def update_activity(
 @transaction.atomic
 def delete_activity(*, acting_user: Actor, activity: Activity) -> None:
     """An activity entered by mistake; the audit log keeps what it said."""
-    authorize(
-        acting_user,
-        RECORD_SERVICES,
-        activity.region_id,
-        outside=OUTSIDE_FIELD,
-        field=field_label("region"),
-    )
+    authorize_recording(acting_user, activity.region_id)
     before = snapshot(activity, (*ACTIVITY_FIELDS, "campaign"))
     record_change(
         Action.DELETE,
@@ -559,13 +520,7 @@ def add_activity_photo(
     """A photo of an activity in the caller's region: a JPEG, PNG or WebP image (opened
     to tell) of at most 5 MB, at most MAX_ACTIVITY_PHOTOS per activity. Stored
     re-encoded without its metadata, under a random name, with a thumbnail; audited."""
-    authorize(
-        acting_user,
-        RECORD_SERVICES,
-        activity.region_id,
-        outside=OUTSIDE_FIELD,
-        field=field_label("activity"),
-    )
+    authorize_recording(acting_user, activity.region_id, "activity")
     _check_room_for_photo(activity)
     image, kind = _open_photo(uploaded)
     with image:
@@ -608,9 +563,7 @@ def remove_activity_photo(*, acting_user: Actor, photo: ActivityPhoto) -> None:
     """A photo removed by an office of the activity's region; audited. Its files go when
     the removal is committed (``models._remove_photo_files``)."""
     region = photo.activity.region_id
-    authorize(
-        acting_user, RECORD_SERVICES, region, outside=OUTSIDE_FIELD, field=field_label("activity")
-    )
+    authorize_recording(acting_user, region, "activity")
     record_change(
         Action.DELETE,
         acting_user=acting_user,

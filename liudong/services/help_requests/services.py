@@ -18,16 +18,14 @@ from liudong.accounts.models import User
 from liudong.accounts.roles import RECORD_SERVICES, can
 from liudong.actors import Actor, Caller, is_operator
 from liudong.audit.models import Action
-from liudong.authorization import authorize
 from liudong.people.models import Person
 from liudong.regions.codes import subtree_q
 from liudong.regions.models import Region
 from liudong.services.common import (
-    OUTSIDE_FIELD,
+    authorize_recording,
     check_choice,
     check_past,
     check_person_in_scope,
-    field_label,
     record_change,
     save_new_or_versioned,
     set_fields,
@@ -149,13 +147,7 @@ def create_help_request(
             )
     else:
         region_code = region.code
-    authorize(
-        acting_user,
-        RECORD_SERVICES,
-        region_code,
-        outside=OUTSIDE_FIELD,
-        field=field_label("region"),
-    )
+    authorize_recording(acting_user, region_code)
     help_request = HelpRequest(
         person=person,
         region_id=region_code,
@@ -189,13 +181,7 @@ def update_help_request(
     **changes: Any,
 ) -> HelpRequest:
     """Take it on, move it along, resolve or refer it (with the outcome), or reopen it."""
-    authorize(
-        acting_user,
-        RECORD_SERVICES,
-        help_request.region_id,
-        outside=OUTSIDE_FIELD,
-        field=field_label("region"),
-    )
+    authorize_recording(acting_user, help_request.region_id)
     before = _help_image(help_request)
     set_fields(help_request, HELP_FIELDS, changes)
     _check_help(help_request)

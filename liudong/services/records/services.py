@@ -29,11 +29,10 @@ from liudong.places.models import Site
 from liudong.regions.codes import subtree_q
 from liudong.regions.models import Grid, Region
 from liudong.services.common import (
-    OUTSIDE_FIELD,
+    authorize_recording,
     check_choice,
     check_past,
     check_person_in_scope,
-    field_label,
     record_change,
     save_new_or_versioned,
     set_fields,
@@ -232,13 +231,7 @@ def create_service_record(
         if region is not None
         else _default_service_region(person, acting_user=acting_user)
     )
-    authorize(
-        acting_user,
-        RECORD_SERVICES,
-        region_code,
-        outside=OUTSIDE_FIELD,
-        field=field_label("region"),
-    )
+    authorize_recording(acting_user, region_code)
     record = ServiceRecord(
         person=person, region_id=region_code, recorded_by=account_of(acting_user)
     )
@@ -273,13 +266,7 @@ def update_service_record(
     **changes: Any,
 ) -> ServiceRecord:
     """Correct a record (the person stays); every rule is checked again."""
-    authorize(
-        acting_user,
-        RECORD_SERVICES,
-        record.region_id,
-        outside=OUTSIDE_FIELD,
-        field=field_label("region"),
-    )
+    authorize_recording(acting_user, record.region_id)
     if "result" in changes and not may_see_result(acting_user, record):
         raise PermissionDenied(
             _(
@@ -289,13 +276,7 @@ def update_service_record(
         )
     before = _service_image(record)
     set_fields(record, SERVICE_FIELDS, changes)
-    authorize(
-        acting_user,
-        RECORD_SERVICES,
-        record.region_id,
-        outside=OUTSIDE_FIELD,
-        field=field_label("region"),
-    )
+    authorize_recording(acting_user, record.region_id)
     _check_service(record, acting_user=acting_user)
     save_new_or_versioned(record, expected_version)
     record_change(

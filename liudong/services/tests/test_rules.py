@@ -7,6 +7,7 @@ import datetime
 
 import pytest
 from django.core.exceptions import PermissionDenied, ValidationError
+from django.utils import translation
 
 from liudong.audit.models import AuditEntry
 from liudong.regions.models import Region
@@ -48,7 +49,7 @@ def test_campaign_ending_before_it_starts_is_refused(county_admin):
 
 
 def test_campaign_regions_outside_the_organiser_are_refused(township_a):
-    with pytest.raises(PermissionDenied):
+    with translation.override("en"), pytest.raises(PermissionDenied) as outside:
         campaign_services.create_campaign(
             acting_user=township_a,
             name="x",
@@ -57,6 +58,8 @@ def test_campaign_regions_outside_the_organiser_are_refused(township_a):
             ends_on=D(2025, 1, 2),
             organiser_region=region("330106004"),
         )
+    # named as the page labels the field, not by its code `organiser_region`
+    assert str(outside.value).startswith("Organised by: region 330106004 lies outside")
     with pytest.raises(ValidationError) as refused:
         campaign_services.create_campaign(
             acting_user=township_a,

@@ -4,7 +4,7 @@ from typing import Any
 from django.core.management.base import CommandParser
 from django.utils.translation import gettext as _
 
-from liudong.commands import LiudongCommand, row_problem
+from liudong.commands import LiudongCommand, import_summary_line, row_problem
 from liudong.people.importing import import_persons
 from liudong.people.template import COLUMNS
 from liudong.tabular import TableError, estimate_rows
@@ -53,24 +53,13 @@ class Command(LiudongCommand):
         if options["format"] == "json":
             self.print_json(summary.as_dict())
             return
-        note = ""
-        if options["dry_run"]:
-            note = _(" (dry run: nothing saved)")
-        elif not summary.saved:
-            note = _(" (--atomic: nothing saved)")
         self.stdout.write(
-            _(
-                "imported %(imported)s, updated %(updated)s, unchanged %(unchanged)s, "
-                "rejected %(rejected)s, warnings %(warnings)s"
+            import_summary_line(
+                summary,
+                dry_run=options["dry_run"],
+                note="" if summary.saved else _(" (--atomic: nothing saved)"),
+                warnings=True,
             )
-            % {
-                "imported": summary.imported,
-                "updated": summary.updated,
-                "unchanged": summary.unchanged,
-                "rejected": len(summary.rejected),
-                "warnings": len(summary.warnings),
-            }
-            + note
         )
         for problem in summary.rejected[:50]:
             self.stderr.write(row_problem(problem, HEADERS))

@@ -3,7 +3,7 @@ from typing import Any
 from django.core.management.base import CommandParser
 from django.utils.translation import gettext as _
 
-from liudong.commands import LiudongCommand, row_problem
+from liudong.commands import LiudongCommand, import_summary_line, row_problem
 from liudong.regions.services import import_regions, read_region_file
 from liudong.tabular import TableError
 
@@ -30,19 +30,7 @@ class Command(LiudongCommand):
         if options["format"] == "json":
             self.print_json(summary.as_dict())
         else:
-            self.stdout.write(
-                _(
-                    "imported %(imported)s, updated %(updated)s, unchanged %(unchanged)s, "
-                    "rejected %(rejected)s"
-                )
-                % {
-                    "imported": summary.imported,
-                    "updated": summary.updated,
-                    "unchanged": summary.unchanged,
-                    "rejected": len(summary.rejected),
-                }
-                + (_(" (dry run: nothing saved)") if options["dry_run"] else "")
-            )
+            self.stdout.write(import_summary_line(summary, dry_run=options["dry_run"]))
         for problem in summary.rejected:
             self.stderr.write(row_problem(problem))
         if summary.rejected:
