@@ -251,7 +251,8 @@ REPRODUCTIVE_SERVICES = frozenset(
     }
 )
 # What the offices do themselves: stays registered, certificates held, verification,
-# services offered, spot checks found correct, assistance and notices answered. A count without one of these counts people.
+# services offered, spot checks found correct, assistance and notices answered. A count
+# without one of these counts people.
 WORK_FILTERS = frozenset(
     {
         "valid_certificate",

@@ -425,9 +425,7 @@ def _notice_rows(population: str, region: str, districts: list[str], terms: list
 
     def rows(when: Q) -> QuerySet:
         left = Q(episode__departure_date__lte=F("deadline"))
-        return Notice.objects.filter(when, subtree_q(region, "region_id")).exclude(
-            left & ~on_time
-        )
+        return Notice.objects.filter(when, subtree_q(region, "region_id")).exclude(left & ~on_time)
 
     def condition(term: Term) -> Q:
         answered = term.count.filters.get("answered_on_time")
