@@ -76,7 +76,12 @@ def _assert_the_scheme_scores_office_work_only(county: str) -> None:
     codes = {item["indicator"] for item in scheme.items}
     statistics = {"inflow_health_check_rate", "births", "birth_rate_permille", "sex_ratio_at_birth"}
     assert not codes & statistics
-    assert {"assistance_answered_on_time_rate", "data_accuracy_rate"} <= codes
+    assert {
+        "assistance_answered_on_time_rate",
+        "data_accuracy_rate",
+        "registration_timely_rate",
+        "notices_answered_on_time_rate",
+    } <= codes
     for indicator in Indicator.objects.filter(code__in=codes):
         assert services.statistic_reason(indicator) is None, indicator.code
     for target in Target.objects.select_related("indicator"):
