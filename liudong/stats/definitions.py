@@ -31,13 +31,17 @@ from liudong.servicetypes import ServiceType
 
 # Person-stays at the reference date: floating persons registered in (outflow) or living in
 # (inflow) the region; births: children born in the period to floating residents.
-POPULATIONS = ("outflow", "inflow", "births", "spot_fields", "assistance")
+POPULATIONS = ("outflow", "inflow", "births", "spot_fields", "assistance", "notices")
 # spot_fields: the fields spot checks found correct or incorrect on visits in the statistical
 # year to the reference date (a field not verified is not counted), where the file was drawn.
 # assistance: assistance requests this node was asked (incoming), placed at the region that
 # answers them, that fell due in the statistical year to the reference date (deadline from
 # 1 October to the reference date). The side asked is the one assessed; a request is counted
 # once, in the year its deadline falls in, whether it was answered or not.
+# notices: notices to obtain a certificate (限期办理通知书) given at the region, that fell due
+# in the statistical year to the reference date, as assistance requests are counted;
+# "answered" is fulfilled (her certificate or exchanged record verified). A notice left open
+# because she moved away by its deadline is not counted: nothing was left to do here.
 
 MARITAL_CODES = frozenset(code for code, _name in MARITAL_CHOICES)
 CODE_PATTERN = re.compile(r"^[a-z][a-z0-9_]{1,39}$")
@@ -106,13 +110,15 @@ FILTERS: dict[str, tuple[tuple[str, ...], Any]] = {
     "valid_certificate": (PERSON_POPULATIONS, _flag),  # valid at the reference date
     "verified": (PERSON_POPULATIONS, _flag),  # her current stay verified by then
     "verified_within_days": (PERSON_POPULATIONS, _days),  # ... within N days of arrival
+    # her stay entered in the system within N days of the day it began (its `created`)
+    "registered_within_days": (PERSON_POPULATIONS, _days),
     "arrived_in_period": (PERSON_POPULATIONS, _flag),
     # accepted a service of this type in the statistical year (1 October to the reference date)
     "service_in_year": (PERSON_POPULATIONS, _service_type),
     "free_service_in_year": (PERSON_POPULATIONS, _flag),  # at least one free service
     "correct": (("spot_fields",), _flag),  # found correct (true) or incorrect (false)
-    # answered on or before its deadline (true), or late or not at all (false)
-    "answered_on_time": (("assistance",), _flag),
+    # answered (a notice: fulfilled) on or before its deadline (true), or late or not at all
+    "answered_on_time": (("assistance", "notices"), _flag),
     "urgency": (("assistance",), _urgency),
 }
 
@@ -166,6 +172,8 @@ def parse_count(raw: Any) -> Count:
         raise _error(_("Spot-checked fields are counted over the year: they have no mean."))
     if raw.get("at") == "mean" and population == "assistance":
         raise _error(_("Assistance requests are counted over the year: they have no mean."))
+    if raw.get("at") == "mean" and population == "notices":
+        raise _error(_("Notices are counted over the year: they have no mean."))
     where = raw.get("where") or {}
     if not isinstance(where, dict):
         raise _error(_('"where" is an object of filters, for example {"sex": "2"}.'))
@@ -242,18 +250,20 @@ REPRODUCTIVE_SERVICES = frozenset(
         ServiceType.GYNAECOLOGICAL,
     }
 )
-# What the offices do themselves: certificates held, verification, services offered, spot
-# checks found correct, assistance answered. A count without one of these counts people.
+# What the offices do themselves: stays registered, certificates held, verification,
+# services offered, spot checks found correct, assistance and notices answered. A count
+# without one of these counts people.
 WORK_FILTERS = frozenset(
     {
         "valid_certificate",
         "verified",
         "verified_within_days",
+        "registered_within_days",
         "service_in_year",
         "free_service_in_year",
     }
 )
-WORK_POPULATIONS = frozenset({"spot_fields", "assistance"})
+WORK_POPULATIONS = frozenset({"spot_fields", "assistance", "notices"})
 
 
 def statistic_reason(

@@ -37,9 +37,9 @@ from django.db.models import (
     QuerySet,
     Subquery,
 )
-from django.db.models.functions import Substr
+from django.db.models.functions import Substr, TruncDate
 
-from liudong.certificates.models import Certificate
+from liudong.certificates.models import Certificate, Notice
 from liudong.exchange.models import AssistanceRequest
 from liudong.people.models import Child, HeldCertificate, ResidenceEpisode
 from liudong.people.template import MARRIED_CODES
@@ -190,6 +190,10 @@ def stay_condition(name: str, value: Any, *, period: Period, day: datetime.date)
         return verified if value else ~verified
     if name == "verified_within_days":
         return Q(verified_on__lte=day, waited__lte=datetime.timedelta(days=value))
+    if name == "registered_within_days":
+        # Entered on a day (Beijing time, as the office saw it) at most N days after the
+        # stay began; entered before it began (registered in advance) is on time too.
+        return Q(registration_wait__lte=datetime.timedelta(days=value))
     if name == "arrived_in_period":
         arrived = Q(arrival_date__gte=period.first)
         return arrived if value else ~arrived
@@ -219,7 +223,7 @@ STAY_POPULATIONS = ("inflow", "outflow")
 def _term_key(term: Term) -> tuple:
     """Terms with one key count the same rows (one aggregate serves them): what
     stay_condition reads of the period beyond the day, or, for the populations counted
-    over the period (births, spot checks, assistance), the period itself."""
+    over the period (births, spot checks, assistance, notices), the period itself."""
     count = term.count
     if count.population not in STAY_POPULATIONS:
         return (count.population, count.where, term.period)
@@ -291,6 +295,12 @@ def _stay_rows(population: str, region: str, districts: list[str], terms: list[T
         if any("verified_within_days" in t.count.filters for t in terms):
             stays = stays.alias(
                 waited=ExpressionWrapper(F("verified_on") - F("arrival_date"), DurationField())
+            )
+        if any("registered_within_days" in t.count.filters for t in terms):
+            stays = stays.alias(
+                registration_wait=ExpressionWrapper(
+                    TruncDate("created") - F("arrival_date"), DurationField()
+                )
             )
         return stays
 
@@ -404,12 +414,36 @@ def _assistance_rows(
     return _Rows(rows, "region_id", window, lambda t: t.period, span, condition)
 
 
+def _notice_rows(population: str, region: str, districts: list[str], terms: list[Term]) -> _Rows:
+    """Notices to obtain a certificate given at the region, whose deadline fell from 1
+    October to the reference date, counted as assistance requests are (each once, in the
+    month its deadline falls in). On time: fulfilled (her certificate verified here) on or
+    before the deadline. A notice still open when she moved away, on or before its
+    deadline, is not counted: the office had nothing left to do for it."""
+
+    on_time = Q(fulfilled_on__isnull=False, fulfilled_on__lte=F("deadline"))
+
+    def rows(when: Q) -> QuerySet:
+        left = Q(episode__departure_date__lte=F("deadline"))
+        return Notice.objects.filter(when, subtree_q(region, "region_id")).exclude(left & ~on_time)
+
+    def condition(term: Term) -> Q:
+        answered = term.count.filters.get("answered_on_time")
+        if answered is None:
+            return Q()
+        return on_time if answered else ~on_time
+
+    window, span = _in_periods("deadline", lambda p: p.statistical_year_start)
+    return _Rows(rows, "region_id", window, lambda t: t.period, span, condition)
+
+
 POPULATION_ROWS: dict[str, Callable[[str, str, list[str], list[Term]], _Rows]] = {
     "inflow": _stay_rows,
     "outflow": _stay_rows,
     "births": _birth_rows,
     "spot_fields": _spot_field_rows,
     "assistance": _assistance_rows,
+    "notices": _notice_rows,
 }
 
 

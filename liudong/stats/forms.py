@@ -90,6 +90,9 @@ class IndicatorForm(forms.Form):
     verified_within_days = forms.IntegerField(
         label=_("Verified within days of arrival"), min_value=0, max_value=366, required=False
     )
+    registered_within_days = forms.IntegerField(
+        label=_("Registered within days of arrival"), min_value=0, max_value=366, required=False
+    )
     arrived_in_period = forms.ChoiceField(
         label=_("Arrived in the period"), choices=YES_NO_ANY, required=False
     )
@@ -151,8 +154,9 @@ class IndicatorForm(forms.Form):
         for flag in self.FLAGS:
             if data.get(flag):
                 where[flag] = data[flag] == "yes"
-        if data.get("verified_within_days") is not None:
-            where["verified_within_days"] = data["verified_within_days"]
+        for days in ("verified_within_days", "registered_within_days"):
+            if data.get(days) is not None:
+                where[days] = data[days]
         if data.get("service_in_year"):
             where["service_in_year"] = data["service_in_year"]
         return {"count": data.get("population") or "inflow", "where": where}

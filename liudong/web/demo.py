@@ -144,14 +144,18 @@ def build_demo(county_code: str = DEMO_COUNTY) -> list[DemoAccount]:
 
 
 # The demo county's scheme scores the offices' own work only (DESIGN.md §2 principle 1):
-# certificates, verification and its timeliness, services offered, assistance answered on
-# time, data accuracy; never births, sex ratio or check-ups accepted (statistics).
+# registration on time, certificates, verification and its timeliness, services offered,
+# notices and assistance answered on time, data accuracy; never births, sex ratio or
+# check-ups accepted (statistics). The demo's notices are given today: their item has no
+# data until they fall due, and the other items stand for the full marks meanwhile.
 DEMO_SCHEME = (
-    ("inflow_verified_within_30d_rate", 20),
-    ("inflow_verification_rate", 15),
-    ("outflow_certificate_rate", 15),
+    ("registration_timely_rate", 10),
+    ("inflow_verified_within_30d_rate", 15),
+    ("inflow_verification_rate", 10),
+    ("outflow_certificate_rate", 10),
     ("free_service_rate", 15),
-    ("assistance_answered_on_time_rate", 20),
+    ("notices_answered_on_time_rate", 10),
+    ("assistance_answered_on_time_rate", 15),
     ("data_accuracy_rate", 15),
 )
 

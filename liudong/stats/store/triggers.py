@@ -59,10 +59,11 @@ WATCHED = (
         ),
         on_insert=False,
     ),
-    # A stay counts from its arrival on (departure and verification come later).
+    # A stay counts from its arrival on (departure and verification come later; `created`
+    # is when it was registered, written once, watched should anything rewrite it).
     Watched(
         "people_residenceepisode",
-        ("person_id", "region_id", "arrival_date", "departure_date", "verified_on"),
+        ("person_id", "region_id", "arrival_date", "departure_date", "verified_on", "created"),
         (
             _select("r.region_id", "r.arrival_date"),
             _select(
@@ -116,6 +117,13 @@ WATCHED = (
                 "en.visited_on IS NOT NULL",
             ),
         ),
+    ),
+    # A notice counts from its deadline on; she moving away is a change of her stay,
+    # marked at the stay's county (the notice's: it is given where she lives).
+    Watched(
+        "certificates_notice",
+        ("region_id", "deadline", "fulfilled_on", "episode_id"),
+        (_select("r.region_id", "r.deadline"),),
     ),
     Watched(
         "exchange_assistancerequest",

@@ -38,8 +38,10 @@ def resident(
     arrived: datetime.date = datetime.date(2026, 3, 1),
     left: datetime.date | None = None,
     verified: datetime.date | None = None,
+    registered: datetime.datetime | None = None,
 ):
-    """A person and one stay, written directly (the counts read only these rows)."""
+    """A person and one stay, written directly (the counts read only these rows);
+    ``registered``: when the stay was entered (its ``created``; now by default)."""
     from liudong.people.idnumbers import make
     from liudong.people.models import Person, ResidenceEpisode
     from liudong.people.services import floating
@@ -56,13 +58,15 @@ def resident(
         residence_region_id=None if left else lives_in,
         is_floating=False if left else floating(household, lives_in),
     )
-    ResidenceEpisode.objects.create(
+    stay = ResidenceEpisode.objects.create(
         person=person,
         region_id=lives_in,
         arrival_date=arrived,
         departure_date=left,
         verified_on=verified,
     )
+    if registered is not None:  # auto_now_add: set afterwards
+        ResidenceEpisode.objects.filter(pk=stay.pk).update(created=registered)
     return person
 
 

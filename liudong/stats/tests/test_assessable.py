@@ -77,6 +77,8 @@ def _indicator(code: str) -> Indicator:
         ("inflow_adult_wcba", False),
         ("inflow_verification_rate", True),
         ("inflow_verified_within_30d_rate", True),
+        ("registration_timely_rate", True),
+        ("notices_answered_on_time_rate", True),
         ("outflow_certificate_rate", True),
         ("free_service_rate", True),
         ("data_accuracy_rate", True),

@@ -140,6 +140,27 @@ def test_an_assistance_request_marks_its_county_from_the_deadline(villages):
     assert marks() == {("330106", D(2026, 10, 20))}
 
 
+def test_a_notice_marks_its_county_from_the_deadline(villages):
+    from liudong.certificates.models import Notice
+
+    from .test_ontime_rates import notice
+
+    person = resident(arrived=D(2026, 6, 1))
+    clear_marks()
+    given = notice(person, D(2026, 10, 20))
+    assert marks() == {("330106", D(2026, 10, 20))}
+    clear_marks()
+    Notice.objects.filter(pk=given.pk).update(fulfilled_on=D(2026, 10, 25))
+    assert marks() == {("330106", D(2026, 10, 20))}
+
+
+def test_rewriting_when_a_stay_was_registered_marks_from_its_arrival(villages):
+    person = resident(arrived=D(2026, 3, 5))
+    clear_marks()
+    ResidenceEpisode.objects.filter(person=person).update(created=timezone.now())
+    assert marks() == {("330106", D(2026, 3, 5)), (FROM_HENAN, D(2026, 3, 5))}
+
+
 def test_a_spot_check_result_marks_the_village_county_from_the_visit(inspector):
     from liudong.stats import spotchecks
 
@@ -209,6 +230,35 @@ def test_refresh_builds_every_month_and_the_store_equals_the_engine(on, villages
     assert not StoredCount.objects.filter(ready=False).exists()
     assert StoreCell.objects.exists()
     assert_store_equals_live()
+
+
+def test_the_registration_and_notice_counts_in_the_store_equal_the_engine(on, villages):
+    from .test_ontime_rates import REGISTRATION, beijing, notice
+
+    registered = resident(arrived=D(2026, 10, 5), registered=beijing(10, 5))
+    late = resident(lives_in="330106004001", arrived=D(2026, 10, 1), registered=beijing(11, 9))
+    notice(registered, D(2026, 10, 20), D(2026, 10, 19))
+    notice(late, D(2026, 9, 20))
+    store.refresh()
+    registration = Indicator.objects.get(code=REGISTRATION).parsed
+    on_time = registration.numerator
+    assert stored_value_of(on_time, OCTOBER, "330106") == 1
+    assert stored_value_of(registration.denominator, OCTOBER, "330106") == 2
+    answered = Indicator.objects.get(code="notices_answered_on_time_rate").parsed.numerator
+    assert stored_value_of(answered, OCTOBER, "330106") == 1
+    assert_store_equals_live()
+    # Registering a stay of October late is counted in October after the next refresh.
+    ResidenceEpisode.objects.filter(person=registered).update(created=beijing(11, 30))
+    assert stored_value_of(on_time, OCTOBER, "330106") == 1
+    store.refresh()
+    assert stored_value_of(on_time, OCTOBER, "330106") == 0
+    assert_store_equals_live()
+
+
+def stored_value_of(count, period: Period, region: str) -> float:
+    registry = counting.register([count])
+    assert registry[count].ready
+    return counting.read(registry, region=region, period=period, child_length=None)[count][""]
 
 
 def test_changes_are_counted_after_the_next_refresh_only(on, villages):
@@ -517,6 +567,8 @@ CHANGES = st.lists(
         st.tuples(st.just("marital"), st.integers(0, 20), st.sampled_from(["10", "20", "40"])),
         st.tuples(st.just("merge"), st.integers(0, 20), st.integers(0, 20)),
         st.tuples(st.just("verify"), st.integers(0, 20), DAYS),
+        st.tuples(st.just("register"), st.integers(0, 20), DAYS),
+        st.tuples(st.just("notice"), st.integers(0, 20), DAYS, st.one_of(st.none(), DAYS)),
     ),
     min_size=1,
     max_size=10,
@@ -544,6 +596,22 @@ def apply(change: tuple, people: list[Person]) -> None:
         ResidenceEpisode.objects.filter(pk=stay.pk).update(arrival_date=args[1])
     elif kind == "verify" and stay:
         ResidenceEpisode.objects.filter(pk=stay.pk).update(verified_on=args[1])
+    elif kind == "register" and stay:
+        when = datetime.datetime.combine(args[1], datetime.time(23, 30), tzinfo=datetime.UTC)
+        ResidenceEpisode.objects.filter(pk=stay.pk).update(created=when)
+    elif kind == "notice" and stay:
+        from liudong.certificates.models import Notice
+
+        if args[2] is None and Notice.objects.filter(episode=stay, fulfilled_on=None).exists():
+            return  # one open notice per stay
+        Notice.objects.create(
+            person=person,
+            episode=stay,
+            region_id=stay.region_id,
+            issued_on=args[1] - datetime.timedelta(days=91),
+            deadline=args[1],
+            fulfilled_on=args[2],
+        )
     elif kind == "certificate":
         certificate(person, issued=args[1])
     elif kind == "service":
