@@ -215,12 +215,12 @@ class ArrivalForm(forms.Form):
         widget=forms.TextInput(attrs={"type": "tel", "inputmode": "tel", "autocomplete": "off"}),
     )
     household_region = RegionCodeField(
-        label=gettext_lazy("Household region code"), lengths=HOUSEHOLD_LENGTHS
+        label=gettext_lazy("Household region"), lengths=HOUSEHOLD_LENGTHS
     )
     household_address = forms.CharField(
         label=gettext_lazy("Household address"), max_length=ADDRESS_MAX, required=False
     )
-    residence_region = RegionCodeField(label=gettext_lazy("Residence region code"))
+    residence_region = RegionCodeField(label=gettext_lazy("Residence region"))
     residence_address = forms.CharField(
         label=gettext_lazy("Residence address"), max_length=ADDRESS_MAX, required=False
     )
@@ -315,7 +315,7 @@ class OutflowForm(ArrivalForm):
     already on record is changed through its own page, never opened twice."""
 
     residence_region = RegionCodeField(
-        label=gettext_lazy("Where she lives now (region code)"),
+        label=gettext_lazy("Where she lives now"),
         required=False,
         help_text=gettext_lazy("Anywhere in China; leave empty when it is not known."),
     )
@@ -418,7 +418,7 @@ class DepartureForm(VersionedForm):
 
 
 class MoveForm(VersionedForm):
-    region = RegionCodeField(label=gettext_lazy("New residence region code"))
+    region = RegionCodeField(label=gettext_lazy("New residence region"))
     moved_on = forms.DateField(label=gettext_lazy("Moved on"), widget=DateInput)
     address = forms.CharField(
         label=gettext_lazy("New residence address"), max_length=ADDRESS_MAX, required=False
@@ -479,7 +479,7 @@ class PersonEditForm(VersionedForm):
         label=gettext_lazy("Education"), choices=BLANK + EDUCATION_CHOICES, required=False
     )
     household_region = RegionCodeField(
-        label=gettext_lazy("Household region code"), lengths=HOUSEHOLD_LENGTHS
+        label=gettext_lazy("Household region"), lengths=HOUSEHOLD_LENGTHS
     )
     household_address = forms.CharField(
         label=gettext_lazy("Household address"), max_length=ADDRESS_MAX, required=False
