@@ -51,6 +51,21 @@ class DateInput(forms.DateInput):
         super().__init__(attrs, format="%Y-%m-%d")
 
 
+class WholeNumberInput(forms.TextInput):
+    """A small whole number typed on a phone's digit keyboard.
+
+    Not ``type=number``: when the page was scrolled while a number input had the focus
+    (seen at 375 px after a full-page screenshot in Chromium), tapping the submit button
+    below it moved the focus out of the number input, Chromium scrolled that input back to
+    where it had been between the press and the release, the release landed on another
+    field and the tap submitted nothing. A text input with ``inputmode=numeric`` shows the
+    same digit keyboard without that jump (and without a number input's spinner and
+    mouse-wheel changes); the field still cleans to an integer."""
+
+    def __init__(self, attrs: dict[str, Any] | None = None) -> None:
+        super().__init__({"inputmode": "numeric", "pattern": "[0-9]*", **(attrs or {})})
+
+
 class RegionCodeField(forms.CharField):
     """A region code, picked by name or typed (zero-padded forms accepted), cleaned to a
     known Region of one of ``lengths`` digits.
@@ -200,12 +215,12 @@ class ArrivalForm(forms.Form):
         widget=forms.TextInput(attrs={"type": "tel", "inputmode": "tel", "autocomplete": "off"}),
     )
     household_region = RegionCodeField(
-        label=gettext_lazy("Household region code"), lengths=HOUSEHOLD_LENGTHS
+        label=gettext_lazy("Household region"), lengths=HOUSEHOLD_LENGTHS
     )
     household_address = forms.CharField(
         label=gettext_lazy("Household address"), max_length=ADDRESS_MAX, required=False
     )
-    residence_region = RegionCodeField(label=gettext_lazy("Residence region code"))
+    residence_region = RegionCodeField(label=gettext_lazy("Residence region"))
     residence_address = forms.CharField(
         label=gettext_lazy("Residence address"), max_length=ADDRESS_MAX, required=False
     )
@@ -300,7 +315,7 @@ class OutflowForm(ArrivalForm):
     already on record is changed through its own page, never opened twice."""
 
     residence_region = RegionCodeField(
-        label=gettext_lazy("Where she lives now (region code)"),
+        label=gettext_lazy("Where she lives now"),
         required=False,
         help_text=gettext_lazy("Anywhere in China; leave empty when it is not known."),
     )
@@ -311,6 +326,13 @@ class OutflowForm(ArrivalForm):
         help_text=gettext_lazy("Needed with the place: the day she began to live there."),
     )
     person_version = None  # type: ignore[assignment]  # never filled in from a file: only new files are opened here
+
+    def __init__(self, *args: Any, user: Actor, **kwargs: Any) -> None:
+        super().__init__(*args, user=user, **kwargs)
+        # The pickers offer what this form accepts: a household in the user's region, a
+        # residence anywhere (the arrival form's residence is the user's own region).
+        restrict(self.fields["household_region"], under=user.region_id or "")
+        restrict(self.fields["residence_region"], under="")
 
     def clean_id_number(self) -> str:
         value = super().clean_id_number()
@@ -396,7 +418,7 @@ class DepartureForm(VersionedForm):
 
 
 class MoveForm(VersionedForm):
-    region = RegionCodeField(label=gettext_lazy("New residence region code"))
+    region = RegionCodeField(label=gettext_lazy("New residence region"))
     moved_on = forms.DateField(label=gettext_lazy("Moved on"), widget=DateInput)
     address = forms.CharField(
         label=gettext_lazy("New residence address"), max_length=ADDRESS_MAX, required=False
@@ -457,7 +479,7 @@ class PersonEditForm(VersionedForm):
         label=gettext_lazy("Education"), choices=BLANK + EDUCATION_CHOICES, required=False
     )
     household_region = RegionCodeField(
-        label=gettext_lazy("Household region code"), lengths=HOUSEHOLD_LENGTHS
+        label=gettext_lazy("Household region"), lengths=HOUSEHOLD_LENGTHS
     )
     household_address = forms.CharField(
         label=gettext_lazy("Household address"), max_length=ADDRESS_MAX, required=False
@@ -470,6 +492,7 @@ class PersonEditForm(VersionedForm):
         min_value=0,
         max_value=CHILDREN_MAX,
         required=False,
+        widget=WholeNumberInput,
     )
 
     def clean_name(self) -> str:
@@ -553,7 +576,11 @@ class ChildForm(forms.Form):
     sex = forms.ChoiceField(label=gettext_lazy("Sex"), choices=SEX_CHOICES)
     birth_date = forms.DateField(label=gettext_lazy("Birth date"), widget=DateInput)
     birth_order = forms.IntegerField(
-        label=gettext_lazy("Birth order"), min_value=1, max_value=CHILDREN_MAX, required=False
+        label=gettext_lazy("Birth order"),
+        min_value=1,
+        max_value=CHILDREN_MAX,
+        required=False,
+        widget=WholeNumberInput,
     )
     birth_place = forms.CharField(
         label=gettext_lazy("Where born"), max_length=ADDRESS_MAX, required=False

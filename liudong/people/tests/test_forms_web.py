@@ -8,6 +8,7 @@ the inflow persons are registered in 光山县 411522 (河南).
 from __future__ import annotations
 
 import datetime
+import re
 
 import pytest
 from django.utils import timezone
@@ -71,6 +72,21 @@ def test_a_child_added_on_the_web_is_saved_audited_listed_and_counted(
     # The births of the month now count her child (the office reported 0 before).
     report = monthly_report("330106002", Period(today.year, today.month), acting_user=OPERATOR)
     assert report["indicators"]["births"] == 1
+
+
+def test_the_birth_order_is_typed_on_a_digit_keyboard_not_a_number_input(
+    mother, township_a, client_for
+):
+    """A focused number input jumped back into view as a tap on the button below left it,
+    and the tap submitted nothing (people.forms.WholeNumberInput)."""
+    html = page(client_for(township_a), f"/people/{mother.pk}/child/")
+    field = re.search(r'<input[^>]*name="birth_order"[^>]*>', html)
+    assert field is not None
+    assert 'inputmode="numeric"' in field.group(0) and 'type="text"' in field.group(0)
+    response = client_for(township_a).post(
+        f"/people/{mother.pk}/child/", {"sex": "1", "birth_date": "2025-10-12", "birth_order": "x"}
+    )
+    assert response.status_code == 200 and not Child.objects.filter(parent=mother).exists()
 
 
 def test_a_child_born_before_the_mother_or_in_the_future_is_refused(mother, township_a, client_for):
@@ -265,6 +281,28 @@ def outflow_data(**changes) -> dict:
 def test_the_person_list_offers_to_register_someone_who_left(township_a, client_for):
     html = page(client_for(township_a), "/people/")
     assert 'href="/people/outflow/"' in html
+
+
+def offered(client, html: str, field: str, query: str) -> list[str]:
+    """What the picker of ``field`` on the page ``html`` offers for ``query`` (the search the
+    script sends, with the widget's own subtree and levels)."""
+    widget = re.search(rf'<span class="region-picker"[^>]*>\s*<input[^>]*name="{field}"', html)
+    assert widget is not None, field
+    params = dict(re.findall(r'data-(under|lengths)="([^"]*)"', widget.group(0)))
+    answer = client.get("/regions/search/", {"q": query, **params}).json()
+    return [item["name"] for item in answer["results"]]
+
+
+def test_the_outflow_pickers_offer_what_the_form_accepts(township_a, client_for):
+    """Her residence is anywhere in China (the arrival form's is the user's own region);
+    her household registration lies in the user's region."""
+    client = client_for(township_a)
+    html = page(client, "/people/outflow/")
+    assert "天河区" in offered(client, html, "residence_region", "天河")
+    assert "北山社区" in offered(client, html, "household_region", "北山社区")
+    assert offered(client, html, "household_region", "西溪街道") == []
+    arrival = page(client, "/people/arrive/")
+    assert offered(client, arrival, "residence_region", "天河") == []
 
 
 def test_the_registration_township_opens_an_outflow_file_counted_as_outflow(township_a, client_for):
