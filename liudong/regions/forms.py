@@ -10,7 +10,7 @@ from liudong.accounts.models import User
 from liudong.accounts.roles import Role
 
 from .models import Region
-from .widgets import RegionPicker, restrict
+from .widgets import RegionMultiPicker, RegionPicker, restrict, split_codes
 
 if TYPE_CHECKING:
     from liudong.actors import Caller
@@ -31,13 +31,14 @@ class RegionRenameForm(forms.Form):
 
 
 class RegionCodesField(forms.CharField):
-    """Villages and groups typed as codes separated by spaces, commas or new lines."""
+    """Villages and groups as codes separated by spaces, commas or new lines: typed in
+    the textarea, or picked by name as chips (RegionMultiPicker fills the same text)."""
 
-    widget = forms.Textarea(attrs={"rows": 3})
+    widget = RegionMultiPicker(lengths=(12, 15))
 
     def clean(self, value: str) -> list[Region]:
         value = super().clean(value)
-        codes = [c for c in value.replace(",", " ").replace("，", " ").split() if c]
+        codes = split_codes(value)
         found = Region.objects.in_bulk(codes)
         missing = [c for c in codes if c not in found]
         if missing:
@@ -90,7 +91,9 @@ class GridForm(forms.Form):
             field = self.fields[name]
             assert isinstance(field, forms.ModelChoiceField)
             field.queryset = staff
-        restrict(self.fields["region"], under=getattr(user, "region_id", "") or "")
+        own = getattr(user, "region_id", "") or ""
+        restrict(self.fields["region"], under=own)
+        restrict(self.fields["areas"], under=own)
 
     def clean_region(self) -> Region:
         region = Region.objects.filter(code=self.cleaned_data["region"].strip()).first()
