@@ -100,3 +100,26 @@ class GridForm(forms.Form):
         if region is None:
             raise ValidationError(_("Unknown region code."))
         return region
+
+
+class _FilterBox(forms.Form):
+    """A form of one field, made by ``region_filter`` (list pages render their own forms)."""
+
+
+def region_filter(
+    name: str, value: str, *, under: str, label: str, attrs: dict[str, Any] | None = None
+) -> forms.BoundField:
+    """The region box of a web list's filter form: a region of the user's own (``under``)
+    picked by name or code, sent as ``name`` with the rest of the filter form. The list
+    checks the code as before; ``attrs`` carry what makes the page ask again (htmx, or
+    ``data-autosubmit``). API filters stay plain codes."""
+    form = _FilterBox(initial={name: value})
+    form.fields[name] = forms.CharField(
+        label=label,
+        required=False,
+        widget=RegionPicker(
+            attrs={"aria-label": label, "data-testid": f"filter-{name}", **(attrs or {})},
+            under=under,
+        ),
+    )
+    return form[name]

@@ -41,3 +41,35 @@ def test_grid_page_shows_chips_of_the_saved_areas(grid_a, township_a, client_for
     assert 'data-testid="chips-areas"' in page
     assert page.count('class="region-picker"') == 2  # the grid's region and its areas
     assert 'data-name="曙光社区"' in page
+
+
+# --- region filters of the web lists -----------------------------------------------------
+
+
+def test_person_list_filters_by_a_picked_region(township_a, client_for):
+    from liudong.people.tests.test_web import register
+
+    register(township_a, "张伟", sequence=1, residence="330106002001")
+    register(township_a, "李娜", sequence=2, residence="330106002002")
+    client = client_for(township_a)
+    page = client.get("/people/", {"within": "330106002002"}).content.decode()
+    assert "李娜" in page and "张伟" not in page
+    # The filter box is the picker, in the user's own region, showing the code chosen.
+    assert "data-region-picker" in page and 'data-under="330106002"' in page
+    assert 'name="within" value="330106002002"' in page
+    assert 'data-testid="filter-within"' in page
+
+
+def test_place_list_region_filter_is_the_picker(township_a, client_for):
+    from liudong.places.services import create_employer
+
+    create_employer(acting_user=township_a, name="北山服装厂", region="330106002001")
+    client = client_for(township_a)
+    page = client.get("/places/employers/", {"region": "330106002002"}).content.decode()
+    assert "北山服装厂" not in page
+    assert 'name="region" value="330106002002"' in page and 'data-under="330106002"' in page
+    page = client.get("/places/employers/", {"region": "330106002001"}).content.decode()
+    assert "北山服装厂" in page
+    # A region outside the user's own lists the user's own region (as before).
+    page = client.get("/places/employers/", {"region": "330106004"}).content.decode()
+    assert "北山服装厂" in page and 'value="330106004"' not in page
