@@ -35,3 +35,15 @@ def test_branch_with_old_or_unknown_codes_saved_with_warnings(tmp_path, villages
     assert [(w["row"], w["field"]) for w in summary.warnings] == [(2, "region"), (3, "region")]
     assert "512501" in summary.warnings[0]["message"] and "511502" in summary.warnings[0]["message"]
     assert "511502999" in summary.warnings[1]["message"]
+
+
+def test_import_page_preview_lists_the_warnings(client_for, tmp_path, township_a):
+    from django.urls import reverse
+
+    from .test_import_export_more import upload
+
+    path = table(tmp_path, BRANCH, ("新协会", "330106002999", "", ""))
+    preview = client_for(township_a).post(reverse("services:branch_import"), {"file": upload(path)})
+    page = preview.content.decode()
+    assert 'data-testid="preview-warnings"' in page
+    assert "330106002999" in page.split('data-testid="preview-warnings"')[1]
