@@ -118,7 +118,12 @@ def region_filter(
         label=label,
         required=False,
         widget=RegionPicker(
-            attrs={"aria-label": label, "data-testid": f"filter-{name}", **(attrs or {})},
+            attrs={
+                "aria-label": label,
+                "data-testid": f"filter-{name}",
+                "data-clear-submits": "",  # emptied, the filter is dropped (picker.js)
+                **(attrs or {}),
+            },
             under=under,
         ),
     )

@@ -91,3 +91,7 @@ def test_person_list_filtered_by_a_township_picked_by_name(phone_page, county_ad
     expect(page).to_have_url(re.compile(r"within=330106004"))
     expect(rows).to_have_count(1)
     expect(township).to_have_value("西溪街道")
+
+    # Emptied, the box drops the filter: everyone in the county again.
+    township.fill("")
+    expect(rows).to_have_count(2)

@@ -220,7 +220,14 @@
     box.addEventListener("input", () => {
       const typed = box.value.trim();
       // A code typed in full is taken as typed (the form checks it); a name needs a pick.
-      if (!multiple) code.value = DIGITS.test(typed) ? typed : "";
+      if (!multiple) {
+        const before = code.value;
+        code.value = DIGITS.test(typed) ? typed : "";
+        // A filter box (data-clear-submits) emptied: the list asks again without it.
+        if (!typed && before && "clearSubmits" in code.dataset) {
+          code.dispatchEvent(new Event("change", { bubbles: true }));
+        }
+      }
       chosen.textContent = "";
       clearTimeout(timer);
       timer = setTimeout(search, 200);
