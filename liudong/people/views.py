@@ -28,6 +28,7 @@ from liudong.actors import region_of
 from liudong.base import StaleWrite, scoped_object_or_404
 from liudong.controlchars import post_guarded
 from liudong.exchange.models import ReportedService
+from liudong.regions.forms import region_filter
 from liudong.regions.models import full_names
 from liudong.services.records.services import services_of_person
 from liudong.web.decorators import staff_required
@@ -92,6 +93,17 @@ def person_list(request: SignedInRequest) -> HttpResponse:
         "sex": request.GET.get("sex", ""),
         "marital_status": request.GET.get("marital_status", ""),
         "flow_choices": FLOW_CHOICES,
+        "within_box": region_filter(
+            "within",
+            request.GET.get("within", ""),
+            under=request.user.region_id or "",
+            label=_("Region"),
+            attrs={
+                "hx-get": reverse("people:list"),
+                "hx-trigger": "change",
+                "hx-include": "closest form",
+            },
+        ),
         "sex_choices": SEX_CHOICES,
         "marital_choices": MARITAL_CHOICES,
     }

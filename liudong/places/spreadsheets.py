@@ -33,7 +33,7 @@ from liudong.audit.models import Action
 from liudong.people.rows import Problem, parse_date, text
 from liudong.records import check_region
 from liudong.regions.models import Region
-from liudong.regions.services import resolve_region
+from liudong.regions.services import resolve_region_noting
 from liudong.tabular import ImportSummary, read_table, row_problems
 
 from . import creditcode, filters, services
@@ -84,7 +84,10 @@ class Row:
     summary: ImportSummary
 
     def warn(self, field: str, message: str) -> None:
-        self.summary.warnings.append({"row": self.number, "field": field, "message": message})
+        warning = {"row": self.number, "field": field, "message": message}
+        # A row's region is read by more than one step (its place, then the record).
+        if warning not in self.summary.warnings:
+            self.summary.warnings.append(warning)
 
 
 @dataclasses.dataclass(frozen=True)
@@ -271,12 +274,17 @@ class RecordType:
 
 
 def _region(row: Row) -> Region:
-    """The row's region, which must lie in the caller's (the services' rule)."""
+    """The row's region, which must lie in the caller's (the services' rule). An old code
+    is taken as its successor, an unknown one as its nearest known parent, with a warning
+    (as the person import does: a register kept for years holds such codes); a code whose
+    province is unknown is refused."""
     try:
-        region = resolve_region(row.values["region"])
+        region = resolve_region_noting(row.values["region"])
         check_region(row.user, region.code)
     except ValidationError as exc:
         raise _Rejected("region", " ".join(exc.messages)) from exc
+    if region.resolution_warning:
+        row.warn("region", region.resolution_warning)
     return region
 
 

@@ -27,7 +27,7 @@ from django.views.decorators.vary import vary_on_headers
 from liudong.accounts.roles import MANAGE_PLACES, can
 from liudong.people.models import ResidenceEpisode
 from liudong.records import RecordType, form_class
-from liudong.regions.models import Region
+from liudong.regions.forms import region_filter
 from liudong.safesheet import write_table
 from liudong.tabular import TableError
 from liudong.web import records as web_records
@@ -127,7 +127,17 @@ def record_list(request: StaffRequest, slug: str) -> HttpResponse:
         "page": page,
         "q": q,
         "region": prefix if prefix != request.user.region_id else "",
-        "regions": Region.objects.filter(parent_id=request.user.region_id).order_by("code"),
+        "region_box": region_filter(
+            "region",
+            prefix if prefix != request.user.region_id else "",
+            under=request.user.region_id or "",
+            label=_("Region"),
+            attrs={
+                "hx-get": reverse(f"places:{slug}"),
+                "hx-trigger": "change",
+                "hx-include": "closest form",
+            },
+        ),
         "query": query.urlencode(),
         "today": timezone.localdate(),
         "results_template": (

@@ -10,7 +10,7 @@ from liudong.accounts.models import User
 from liudong.accounts.roles import Role
 
 from .models import Region
-from .widgets import RegionPicker, restrict
+from .widgets import RegionMultiPicker, RegionPicker, restrict, split_codes
 
 if TYPE_CHECKING:
     from liudong.actors import Caller
@@ -31,13 +31,14 @@ class RegionRenameForm(forms.Form):
 
 
 class RegionCodesField(forms.CharField):
-    """Villages and groups typed as codes separated by spaces, commas or new lines."""
+    """Villages and groups as codes separated by spaces, commas or new lines: typed in
+    the textarea, or picked by name as chips (RegionMultiPicker fills the same text)."""
 
-    widget = forms.Textarea(attrs={"rows": 3})
+    widget = RegionMultiPicker(lengths=(12, 15))
 
     def clean(self, value: str) -> list[Region]:
         value = super().clean(value)
-        codes = [c for c in value.replace(",", " ").replace("，", " ").split() if c]
+        codes = split_codes(value)
         found = Region.objects.in_bulk(codes)
         missing = [c for c in codes if c not in found]
         if missing:
@@ -90,10 +91,40 @@ class GridForm(forms.Form):
             field = self.fields[name]
             assert isinstance(field, forms.ModelChoiceField)
             field.queryset = staff
-        restrict(self.fields["region"], under=getattr(user, "region_id", "") or "")
+        own = getattr(user, "region_id", "") or ""
+        restrict(self.fields["region"], under=own)
+        restrict(self.fields["areas"], under=own)
 
     def clean_region(self) -> Region:
         region = Region.objects.filter(code=self.cleaned_data["region"].strip()).first()
         if region is None:
             raise ValidationError(_("Unknown region code."))
         return region
+
+
+class _FilterBox(forms.Form):
+    """A form of one field, made by ``region_filter`` (list pages render their own forms)."""
+
+
+def region_filter(
+    name: str, value: str, *, under: str, label: str, attrs: dict[str, Any] | None = None
+) -> forms.BoundField:
+    """The region box of a web list's filter form: a region of the user's own (``under``)
+    picked by name or code, sent as ``name`` with the rest of the filter form. The list
+    checks the code as before; ``attrs`` carry what makes the page ask again (htmx, or
+    ``data-autosubmit``). API filters stay plain codes."""
+    form = _FilterBox(initial={name: value})
+    form.fields[name] = forms.CharField(
+        label=label,
+        required=False,
+        widget=RegionPicker(
+            attrs={
+                "aria-label": label,
+                "data-testid": f"filter-{name}",
+                "data-clear-submits": "",  # emptied, the filter is dropped (picker.js)
+                **(attrs or {}),
+            },
+            under=under,
+        ),
+    )
+    return form[name]

@@ -48,7 +48,67 @@ def restrict(field: forms.Field, *, under: str = "", lengths: Iterable[int] | No
     """Narrow a picker field's search to a subtree and levels (its cleaning stays the
     field's own: the search only offers what the form would accept)."""
     widget = field.widget
-    if isinstance(widget, RegionPicker):
+    if isinstance(widget, (RegionPicker, RegionMultiPicker)):
         widget.under = under
         if lengths is not None:
             widget.lengths = tuple(lengths)
+
+
+def split_codes(value: Any) -> list[str]:
+    """Codes in a field's value: a list, or text separated by spaces, commas or new lines."""
+    if not value:
+        return []
+    if isinstance(value, (list, tuple)):
+        return [str(c).strip() for c in value if str(c).strip()]
+    return [c for c in str(value).replace(",", " ").replace("，", " ").split() if c]
+
+
+class RegionMultiPicker(forms.Textarea):
+    """Several regions in one field: the codes textarea it always was, which the script
+    hides behind the same search box, each pick added as a removable chip. The textarea
+    keeps the codes joined by spaces, so the field's cleaning is the same with or
+    without the script."""
+
+    template_name = "regions/widgets/multi_picker.html"
+
+    def __init__(
+        self,
+        attrs: dict[str, Any] | None = None,
+        *,
+        lengths: Iterable[int] = (),
+        under: str = "",
+    ) -> None:
+        base = {"rows": 3, "autocomplete": "off", "spellcheck": "false"}
+        super().__init__({**base, **(attrs or {})})
+        self.lengths = tuple(lengths)
+        self.under = under
+
+    def format_value(self, value: Any) -> str:
+        return " ".join(split_codes(value))
+
+    def get_context(self, name: str, value: Any, attrs: dict[str, Any] | None) -> dict[str, Any]:
+        from .models import Region
+        from .services import with_paths
+
+        context = super().get_context(name, value, attrs)
+        codes = split_codes(value)
+        # The chips of the regions already chosen, named in one query (two with paths);
+        # a code that names no region keeps a chip of its own so it can be removed.
+        known = {r.code: r for r in with_paths(list(Region.objects.filter(code__in=codes)))}
+        context["chips"] = [
+            {
+                "code": c,
+                "name": known[c].name if c in known else c,
+                "path": getattr(known.get(c), "path", ""),
+            }
+            for c in dict.fromkeys(codes)
+        ]
+        context["picker"] = {
+            "url": reverse_lazy("regions:search"),
+            "lengths": ",".join(str(n) for n in self.lengths),
+            "under": self.under,
+            "placeholder": _("Type a place name or a region code"),
+            "empty": _("No region matches."),
+            "remove": _("Remove"),
+        }
+        return context

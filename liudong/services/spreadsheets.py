@@ -6,6 +6,7 @@ The sub-domains' ``spreadsheets`` build on it; it knows none of them.
 
 from __future__ import annotations
 
+import contextvars
 import dataclasses
 import datetime
 from collections.abc import Callable, Iterable
@@ -23,7 +24,7 @@ from liudong.audit.models import Action
 from liudong.people import idnumbers
 from liudong.people.models import Person
 from liudong.regions.models import Region
-from liudong.regions.services import resolve_region
+from liudong.regions.services import resolve_region_noting
 from liudong.safesheet import write_table
 from liudong.services.models import (
     MemberRole,
@@ -34,6 +35,20 @@ from liudong.tabular import ImportSummary, row_problems
 #: What a cell of an uploaded table holds once read (``liudong.tabular.read_table``).
 Cell = str | int | float | datetime.date | None
 M = TypeVar("M", bound=Model)
+
+# The warnings of the row being read (field, message), collected by ``run_rows``: the
+# cell parsers are called deep inside each sub-domain's row function, which knows no
+# summary, and a warning belongs to the row only if the row is saved.
+_row_warnings: contextvars.ContextVar[list[tuple[str, str]] | None] = contextvars.ContextVar(
+    "row_warnings", default=None
+)
+
+
+def warn(field: str, message: str) -> None:
+    """A warning on the row being imported (outside ``run_rows``: nowhere to list it)."""
+    collected = _row_warnings.get()
+    if collected is not None and (field, message) not in collected:
+        collected.append((field, message))
 
 
 class RowProblem(Exception):
@@ -142,13 +157,20 @@ def run_rows(
             if problems := row_problems(values):
                 summary.rejected.extend(problems)  # a control character in a cell
                 continue
+            warnings: list[tuple[str, str]] = []
+            token = _row_warnings.set(warnings)
             try:
                 with transaction.atomic():
                     outcome = one_row(values)
             except (RowProblem, ValidationError, PermissionDenied) as exc:
                 reject_row(summary, row, exc, denied_field)
                 continue
+            finally:
+                _row_warnings.reset(token)
             setattr(summary, outcome, getattr(summary, outcome) + 1)
+            summary.warnings.extend(
+                {"row": row, "field": field, "message": message} for field, message in warnings
+            )
         if not commit:
             transaction.set_rollback(True)
     return summary
@@ -181,10 +203,16 @@ def save_row(
 
 
 def parse_region(value: Cell, field: str = "region") -> Region:
+    """The region a cell names. An old code is taken as its successor, an unknown one as
+    its nearest known parent, with a warning on the row (as the person import does);
+    a code whose province is unknown is refused."""
     try:
-        return resolve_region(str(value or "").strip())
+        region = resolve_region_noting(str(value or "").strip())
     except ValidationError as exc:
         raise RowProblem(field, " ".join(exc.messages)) from exc
+    if region.resolution_warning:
+        warn(field, region.resolution_warning)
+    return region
 
 
 def parse_text(value: Cell) -> str | None:

@@ -156,7 +156,7 @@ def test_site_export_imports_back_unchanged(tmp_path, township_a, site, places_b
         (["菜场", "甲", VILLAGE_A1], "kind", "市场、建筑工地、服务站、其他"),
         (["市场", "", VILLAGE_A1], "name", "场所名称"),
         (["市场", "甲", VILLAGE_B1], "region", "outside your region"),
-        (["市场", "甲", "330106002999"], "region", "Unknown region code"),
+        (["市场", "甲", "990106002999"], "region", "Unknown region code"),
     ],
 )
 def test_a_bad_site_row_is_refused_by_row_and_field(tmp_path, township_a, cells, field, words):

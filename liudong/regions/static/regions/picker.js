@@ -3,6 +3,9 @@
 // beside it offers regions from /regions/search/ by name or code as the user types.
 // Arrow keys move through the offers, Enter picks one, Escape closes the list.
 // Without this script the code input works as it always did (the CSP forbids inline JS).
+// A picker with data-multiple (RegionMultiPicker) keeps several codes in its textarea,
+// joined by spaces: each pick adds a chip with a remove button, Backspace in the empty
+// box removes the last one.
 (() => {
   const DIGITS = /^\d+$/;
 
@@ -18,7 +21,8 @@
 
   function enhance(root) {
     if (root.dataset.pickerReady) return;
-    const code = root.querySelector("input");
+    const multiple = "multiple" in root.dataset;
+    const code = root.querySelector(multiple ? "textarea" : "input");
     if (!code) return;
     root.dataset.pickerReady = "1";
 
@@ -37,7 +41,8 @@
     const id = code.id || `picker-${code.name}`;
     code.id = `${id}-code`;
     box.id = id;
-    code.type = "hidden";
+    if (multiple) code.hidden = true;
+    else code.type = "hidden";
 
     const list = document.createElement("ul");
     list.id = `${id}-options`;
@@ -51,6 +56,69 @@
     chosen.setAttribute("aria-live", "polite");
     chosen.dataset.testid = `picker-${code.name}-chosen`;
     root.append(box, list, chosen);
+
+    // Several regions: the chips shown are the codes in the textarea, in order.
+    const chips = root.querySelector(".region-chips");
+    let codes = [];
+
+    function chip(value, name, path) {
+      const item = document.createElement("li");
+      item.className = "region-chip";
+      item.dataset.code = value;
+      if (path) item.title = `${path} · ${value}`;
+      const label = document.createElement("span");
+      label.textContent = name;
+      const remove = document.createElement("button");
+      remove.type = "button";
+      remove.className = "region-chip-remove";
+      remove.textContent = "×";
+      remove.setAttribute("aria-label", `${root.dataset.remove || ""} ${name}`.trim());
+      remove.dataset.testid = `chip-remove-${value}`;
+      remove.addEventListener("click", () => {
+        drop(value);
+        box.focus();
+      });
+      item.append(label, remove);
+      return item;
+    }
+
+    function store() {
+      code.value = codes.join(" ");
+      code.dispatchEvent(new Event("change", { bubbles: true }));
+    }
+
+    function add(item) {
+      if (!codes.includes(item.code)) {
+        codes.push(item.code);
+        chips.append(chip(item.code, item.name, item.path));
+        store();
+      }
+    }
+
+    function drop(value) {
+      codes = codes.filter((c) => c !== value);
+      chips.querySelectorAll(".region-chip").forEach((item) => {
+        if (item.dataset.code === value) item.remove();
+      });
+      chosen.textContent = "";
+      store();
+    }
+
+    if (multiple && chips) {
+      // The server named the codes already chosen (one query, not one per chip).
+      const named = Array.from(chips.children).map((item) => [
+        item.dataset.code,
+        item.dataset.name || item.dataset.code,
+        item.title,
+      ]);
+      chips.replaceChildren();
+      named.forEach(([value, name, path]) => {
+        codes.push(value);
+        chips.append(chip(value, name, path));
+      });
+      chips.hidden = false;
+      root.insertBefore(chips, box);
+    }
 
     let results = [];
     let active = -1;
@@ -75,6 +143,13 @@
     }
 
     function pick(item) {
+      if (multiple) {
+        add(item);
+        box.value = "";
+        describe(item);
+        close();
+        return;
+      }
       code.value = item.code;
       box.value = item.name;
       describe(item);
@@ -145,7 +220,14 @@
     box.addEventListener("input", () => {
       const typed = box.value.trim();
       // A code typed in full is taken as typed (the form checks it); a name needs a pick.
-      code.value = DIGITS.test(typed) ? typed : "";
+      if (!multiple) {
+        const before = code.value;
+        code.value = DIGITS.test(typed) ? typed : "";
+        // A filter box (data-clear-submits) emptied: the list asks again without it.
+        if (!typed && before && "clearSubmits" in code.dataset) {
+          code.dispatchEvent(new Event("change", { bubbles: true }));
+        }
+      }
       chosen.textContent = "";
       clearTimeout(timer);
       timer = setTimeout(search, 200);
@@ -165,6 +247,11 @@
       } else if (event.key === "Escape" && open) {
         event.preventDefault();
         close();
+      } else if (multiple && event.key === "Enter" && box.value.trim()) {
+        event.preventDefault(); // a name typed, not yet picked: offer, do not submit
+        search();
+      } else if (multiple && event.key === "Backspace" && !box.value && codes.length) {
+        drop(codes[codes.length - 1]);
       }
     });
     box.addEventListener("blur", close);
@@ -172,7 +259,7 @@
     box.addEventListener("focus", () => box.select());
 
     // A value already there (a form shown again, a file being edited): show its name.
-    const current = code.value.trim();
+    const current = multiple ? "" : code.value.trim();
     if (current) {
       box.value = current;
       lookup(root, current, false).then((data) => {
