@@ -1,4 +1,4 @@
-"""Loading the 44,703 shipped divisions into an empty database, and a county's subtree
+"""Loading the 44,705 shipped divisions into an empty database, and a county's subtree
 count, against hand-written SQL baselines in the same run.
 
 Baselines: the same rows inserted with one executemany; the subtree counted with a

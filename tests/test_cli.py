@@ -72,7 +72,7 @@ def fresh_database(tmp_path):
 
 @pytest.fixture(scope="session")
 def migrated_template(tmp_path_factory):
-    """One database `liudong migrate`d (the schema and 44,703 divisions: the slow part) and
+    """One database `liudong migrate`d (the schema and 44,705 divisions: the slow part) and
     its var/ folder (audit key, node keys), made once per test process and copied by
     ``migrated_database``. ``test_a_newcomers_session`` still migrates from nothing."""
     folder = tmp_path_factory.mktemp("cli-template")
@@ -143,7 +143,7 @@ def test_a_newcomers_session(fresh_database, tmp_path):
 
     first = liudong(env, "migrate")
     assert first.returncode == 0, first.stderr
-    assert "行政区划：新建 44703" in first.stdout  # Chinese like the pages
+    assert "行政区划：新建 44705" in first.stdout  # Chinese like the pages
     again = liudong(env, "migrate")
     assert again.returncode == 0 and "行政区划：已是最新" in again.stdout
 
