@@ -1,4 +1,6 @@
+from django.templatetags.static import static
 from django.urls import include, path
+from django.views.generic.base import RedirectView
 from django.views.i18n import set_language
 
 urlpatterns = [
@@ -18,6 +20,9 @@ urlpatterns = [
     path("audit/", include("liudong.audit.urls")),
     path("api/", include("liudong.api.urls")),
     path("i18n/setlang/", set_language, name="set_language"),
+    # Browsers ask for /favicon.ico on pages outside the site's layout (the API's browsable
+    # pages); without it the console shows a 404.
+    path("favicon.ico", RedirectView.as_view(url=static("web/favicon.svg"), permanent=True)),
 ]
 
 handler403 = "liudong.web.views.permission_denied"

@@ -104,8 +104,7 @@ class PageProblems:
 
     def _console(self, message) -> None:
         where = message.location.get("url") or ""
-        # The browser asks for /favicon.ico by itself (the site has none): not a page's error.
-        if message.type == "error" and not where.endswith("/favicon.ico"):
+        if message.type == "error":
             self.seen.append(f"console.error: {message.text} ({where})")
 
     def unexpected(self, allowed: tuple[str, ...]) -> list[str]:
