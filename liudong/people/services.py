@@ -215,6 +215,13 @@ def register_arrival(
         {"action": "arrival", "episode": episode.pk},
         acting_user=acting_user,
     )
+    _publish_arrival(person, episode)
+    return episode
+
+
+def _publish_arrival(person: Person, episode: ResidenceEpisode) -> None:
+    """Tell the subscribers (the exchange notifies her household registration place) that she
+    lives somewhere new."""
     events.publish(
         events.ArrivalRegistered(
             id_number=person.id_number,
@@ -227,7 +234,6 @@ def register_arrival(
             floating=person.is_floating,
         )
     )
-    return episode
 
 
 @transaction.atomic
@@ -573,18 +579,7 @@ def open_outflow_file(*, acting_user: Actor, data: dict) -> Person:
         {"action": "outflow opened", "episode": episode.pk},
         acting_user=acting_user,
     )
-    events.publish(
-        events.ArrivalRegistered(
-            id_number=person.id_number,
-            name=person.name,
-            sex=person.sex,
-            birth_date=person.birth_date,
-            household_region=person.household_region_id,
-            residence_region=episode.region_id,
-            arrival_date=episode.arrival_date,
-            floating=person.is_floating,
-        )
-    )
+    _publish_arrival(person, episode)
     return person
 
 
