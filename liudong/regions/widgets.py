@@ -17,8 +17,10 @@ from django.urls import reverse_lazy
 from django.utils.translation import gettext_lazy as _
 
 
-class RegionPicker(forms.TextInput):
-    template_name = "regions/widgets/picker.html"
+class _Searching(forms.Widget):
+    """What both pickers tell the script: where to search, within what, at which levels."""
+
+    base_attrs: dict[str, str] = {}
 
     def __init__(
         self,
@@ -27,20 +29,27 @@ class RegionPicker(forms.TextInput):
         lengths: Iterable[int] = (),
         under: str = "",
     ) -> None:
-        base = {"inputmode": "numeric", "autocomplete": "off", "spellcheck": "false"}
-        super().__init__({**base, **(attrs or {})})
+        super().__init__({**self.base_attrs, **(attrs or {})})
         self.lengths = tuple(lengths)
         self.under = under
 
-    def get_context(self, name: str, value: Any, attrs: dict[str, Any] | None) -> dict[str, Any]:
-        context = super().get_context(name, value, attrs)
-        context["picker"] = {
+    def search_context(self) -> dict[str, Any]:
+        return {
             "url": reverse_lazy("regions:search"),
             "lengths": ",".join(str(n) for n in self.lengths),
             "under": self.under,
             "placeholder": _("Type a place name or a region code"),
             "empty": _("No region matches."),
         }
+
+
+class RegionPicker(_Searching, forms.TextInput):
+    template_name = "regions/widgets/picker.html"
+    base_attrs = {"inputmode": "numeric", "autocomplete": "off", "spellcheck": "false"}
+
+    def get_context(self, name: str, value: Any, attrs: dict[str, Any] | None) -> dict[str, Any]:
+        context = super().get_context(name, value, attrs)
+        context["picker"] = self.search_context()
         return context
 
 
@@ -63,25 +72,14 @@ def split_codes(value: Any) -> list[str]:
     return [c for c in str(value).replace(",", " ").replace("，", " ").split() if c]
 
 
-class RegionMultiPicker(forms.Textarea):
+class RegionMultiPicker(_Searching, forms.Textarea):
     """Several regions in one field: the codes textarea it always was, which the script
     hides behind the same search box, each pick added as a removable chip. The textarea
     keeps the codes joined by spaces, so the field's cleaning is the same with or
     without the script."""
 
     template_name = "regions/widgets/multi_picker.html"
-
-    def __init__(
-        self,
-        attrs: dict[str, Any] | None = None,
-        *,
-        lengths: Iterable[int] = (),
-        under: str = "",
-    ) -> None:
-        base = {"rows": 3, "autocomplete": "off", "spellcheck": "false"}
-        super().__init__({**base, **(attrs or {})})
-        self.lengths = tuple(lengths)
-        self.under = under
+    base_attrs = {"rows": "3", "autocomplete": "off", "spellcheck": "false"}
 
     def format_value(self, value: Any) -> str:
         return " ".join(split_codes(value))
@@ -103,12 +101,5 @@ class RegionMultiPicker(forms.Textarea):
             }
             for c in dict.fromkeys(codes)
         ]
-        context["picker"] = {
-            "url": reverse_lazy("regions:search"),
-            "lengths": ",".join(str(n) for n in self.lengths),
-            "under": self.under,
-            "placeholder": _("Type a place name or a region code"),
-            "empty": _("No region matches."),
-            "remove": _("Remove"),
-        }
+        context["picker"] = {**self.search_context(), "remove": _("Remove")}
         return context

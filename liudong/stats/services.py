@@ -637,6 +637,18 @@ def trend(
     return points
 
 
+def _number_ranked(rows: list[dict]) -> None:
+    """Rank 1, 2, ... to the rows ranked, in their order; None to the rows too few or without
+    data (they are listed, not ranked)."""
+    rank = 0
+    for row in rows:
+        if row["status"] == "ranked":
+            rank += 1
+            row["rank"] = rank
+        else:
+            row["rank"] = None
+
+
 def rank_units(
     indicator: Indicator,
     rows: list[dict],
@@ -674,13 +686,7 @@ def rank_units(
             r["region"],
         )
     )
-    rank = 0
-    for row in listed:
-        if row["status"] == "ranked":
-            rank += 1
-            row["rank"] = rank
-        else:
-            row["rank"] = None
+    _number_ranked(listed)
     return listed
 
 
@@ -922,13 +928,7 @@ def assess(
         )
     order = {"ranked": 0, "too_few": 1, "no_data": 2}
     scored.sort(key=lambda r: (order[r["status"]], -(r["score"] or 0), r["region"]))
-    rank = 0
-    for unit in scored:
-        if unit["status"] == "ranked":
-            rank += 1
-            unit["rank"] = rank
-        else:
-            unit["rank"] = None
+    _number_ranked(scored)
     return {
         "scheme": scheme.name,
         "region": scheme.region_id,
