@@ -65,6 +65,7 @@ INSTALLED_APPS = [
     "liudong.people",
     "liudong.certificates",
     "liudong.services",
+    "liudong.services.programmes",
     "liudong.places",
     "liudong.stats",
     "liudong.exchange",

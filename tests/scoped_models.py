@@ -497,6 +497,110 @@ def spot_check(place: Place):
     )
 
 
+# Reward and assistance programmes (issue 17): made with the ORM until their services exist.
+
+
+def programme_family(place: Place):
+    from liudong.services.programmes.models import Family, FamilyChild
+
+    family = Family.objects.create(
+        applicant_name=f"申请{next(_serial)}",
+        applicant_id_number=fresh_id_number(),
+        household_type="agricultural",
+        household_region=place.village,
+    )
+    FamilyChild.objects.create(family=family, sex="2", birth_date=datetime.date(1995, 1, 1))
+    return family
+
+
+def programme_family_child(place: Place):
+    return programme_family(place).children.get()
+
+
+def programme_notice(place: Place):
+    from liudong.services.programmes.models import PublicNotice
+
+    return PublicNotice.objects.create(
+        region=place.village,
+        posted_on=datetime.date(2026, 3, 1),
+        ends_on=datetime.date(2026, 3, 8),
+        posted_by=place.actor,
+    )
+
+
+def programme_application(place: Place):
+    from liudong.services.programmes.models import Application, Programme
+
+    family = programme_family(place)
+    return Application.objects.create(
+        family=family,
+        programme=Programme.objects.get(code="reward"),
+        id_number=family.applicant_id_number,
+        name=family.applicant_name,
+        applied_on=datetime.date(2026, 3, 1),
+    )
+
+
+def programme_benefit(place: Place):
+    from liudong.services.programmes.models import Benefit
+
+    application = programme_application(place)
+    application.status = "approved"
+    application.save()
+    return Benefit.objects.create(
+        application=application,
+        family=application.family,
+        programme=application.programme,
+        id_number=application.id_number,
+        name=application.name,
+        starts_on=datetime.date(2026, 4, 1),
+    )
+
+
+def programme_round(place: Place):
+    from liudong.services.programmes.models import RequalificationRound
+
+    return RequalificationRound.objects.create(
+        region=place.township.parent,
+        year=2000 + next(_serial) % 1000,
+        deadline=datetime.date(2026, 9, 30),
+    )
+
+
+def programme_requalification(place: Place):
+    from liudong.services.programmes.models import Requalification
+
+    return Requalification.objects.create(
+        round=programme_round(place), benefit=programme_benefit(place)
+    )
+
+
+def programme_payment_list(place: Place):
+    from liudong.services.programmes.models import PaymentList
+
+    return PaymentList.objects.create(
+        region=place.township.parent,
+        year=2000 + next(_serial) % 1000,
+        made_on=datetime.date(2026, 3, 1),
+        made_by=place.actor,
+    )
+
+
+def programme_payment_line(place: Place):
+    from liudong.services.programmes.models import PaymentLine
+
+    benefit = programme_benefit(place)
+    return PaymentLine.objects.create(
+        payment_list=programme_payment_list(place),
+        benefit=benefit,
+        township=place.township,
+        name=benefit.name,
+        id_number=benefit.id_number,
+        programme=benefit.programme,
+        amount="960.00",
+    )
+
+
 def masked(id_number: str) -> str:
     from liudong.people.idnumbers import mask
 
@@ -743,6 +847,22 @@ REGISTRY: dict[str, Scoped] = {
             "stats:assessments",
             "stats:assessment",
             "assessment",
+        ),
+        # Reward and assistance programmes (issue 17): their pages and API come with the
+        # issue's item 5; until then no surface shows them.
+        *(
+            Scoped(f"programmes.{name}", factory, None, None, None)
+            for name, factory in [
+                ("Family", programme_family),
+                ("FamilyChild", programme_family_child),
+                ("PublicNotice", programme_notice),
+                ("Application", programme_application),
+                ("Benefit", programme_benefit),
+                ("RequalificationRound", programme_round),
+                ("Requalification", programme_requalification),
+                ("PaymentList", programme_payment_list),
+                ("PaymentLine", programme_payment_line),
+            ]
         ),
         Scoped(
             "stats.SpotCheck",
