@@ -70,6 +70,12 @@ ASSISTANCE = "assistance"
 # Two-way assessment (双向考核): match an outflow register against an inflow register and
 # read the per-county report (liudong.exchange.matching.services).
 RUN_MATCHING = "run_matching"
+# Reward and assistance programmes (issue 17): the township of household registration keeps
+# the families, makes applications for them, posts the village notices, reviews and confirms
+# beneficiaries each year; the county approves, decides appeals, opens the yearly
+# re-qualification and makes the payment list for the finance bureau.
+BENEFITS = "benefits"
+APPROVE_BENEFITS = "approve_benefits"
 
 CAPABILITIES: dict[str, set[str]] = {
     Role.COLLECTOR: {USE_WEB, CHANGE_PEOPLE, MANAGE_PLACES},
@@ -92,6 +98,7 @@ CAPABILITIES: dict[str, set[str]] = {
         VIEW_REPORTS,
         SUBMIT_REPORTS,
         ASSISTANCE,
+        BENEFITS,
     },
     # A service station records services; it does not keep the registry.
     Role.PROVIDER: {USE_WEB, RECORD_SERVICES},
@@ -111,6 +118,8 @@ CAPABILITIES: dict[str, set[str]] = {
         SPOT_CHECK,
         ASSISTANCE,
         RUN_MATCHING,
+        BENEFITS,
+        APPROVE_BENEFITS,
     },
     # An inspector reads figures to assess them and spot-checks files in the field.
     Role.INSPECTOR: {USE_WEB, VIEW_REPORTS, SPOT_CHECK, RUN_MATCHING},
