@@ -849,7 +849,7 @@ REGISTRY: dict[str, Scoped] = {
             "assessment",
         ),
         # Reward and assistance programmes (issue 17): their pages and API come with the
-        # issue's item 5; until then no surface shows them.
+        # issue's item 5; until then no surface shows them (the payments have theirs below).
         *(
             Scoped(f"programmes.{name}", factory, None, None, None)
             for name, factory in [
@@ -860,9 +860,24 @@ REGISTRY: dict[str, Scoped] = {
                 ("Benefit", programme_benefit),
                 ("RequalificationRound", programme_round),
                 ("Requalification", programme_requalification),
-                ("PaymentList", programme_payment_list),
-                ("PaymentLine", programme_payment_line),
             ]
+        ),
+        Scoped(
+            "programmes.PaymentList",
+            programme_payment_list,
+            "programmes:payment_lists",
+            "programmes:payment_list",
+            "payment-list",
+            # The county makes and pays the lists (APPROVE_BENEFITS over its county).
+            reader="county_admin",
+            outsider="county_b",
+        ),
+        Scoped(
+            "programmes.PaymentLine",
+            programme_payment_line,
+            "programmes:payment_lines",
+            "programmes:payment_line",
+            "payment-line",
         ),
         Scoped(
             "stats.SpotCheck",

@@ -27,6 +27,7 @@ from liudong.services.api.associations.views import (
 from liudong.services.api.campaigns.views import ActivityViewSet, CampaignViewSet
 from liudong.services.api.help_requests.views import HelpRequestViewSet
 from liudong.services.api.records.views import FollowUpViewSet, ServiceRecordViewSet
+from liudong.services.programmes.payment_api import PaymentLineViewSet, PaymentListViewSet
 from liudong.stats.api.views import (
     AssessmentViewSet,
     IndicatorViewSet,
@@ -71,6 +72,8 @@ router.register("assistance-requests", AssistanceRequestViewSet, basename="assis
 router.register("intake-batches", IntakeBatchViewSet, basename="intake-batch")
 router.register("intake-rows", IntakeRowViewSet, basename="intake-row")
 router.register("match-reports", MatchReportViewSet, basename="match-report")
+router.register("payment-lists", PaymentListViewSet, basename="payment-list")
+router.register("payment-lines", PaymentLineViewSet, basename="payment-line")
 
 app_name = "api"
 urlpatterns = [
