@@ -314,8 +314,8 @@ def make_list(
     """Make (or make again, while not exported) the county's payment list of ``year``:
     one line per payable benefit, its amount from the year's ``ProgrammeAmount`` of the
     county's province. Refused for a frozen list and when a programme has no amount."""
-    _check_county(county)
     authorize(acting_user, APPROVE_BENEFITS, county.code, refused=REFUSED_LIST, outside=OUTSIDE)
+    _check_county(county)
     _check_year(year)
     on = on or timezone.localdate()
     existing = (

@@ -175,7 +175,7 @@ def test_a_frozen_list_is_never_made_again(county, county_admin, amounts):
     assert list(made.lines.values_list("pk", "amount")) == before
 
 
-def test_only_the_county_makes_its_list(county, township_a, county_b_admin, amounts):
+def test_only_the_county_makes_its_list(county, township_a, county_b_admin, county_admin, amounts):
     benefit()
     with pytest.raises(PermissionDenied):
         make(township_a, county)
@@ -183,7 +183,7 @@ def test_only_the_county_makes_its_list(county, township_a, county_b_admin, amou
         make(county_b_admin, county)
     with pytest.raises(ValidationError):  # a township is no county
         payments.make_list(
-            acting_user=county_b_admin, county=Region.objects.get(code="330106002"), year=YEAR
+            acting_user=county_admin, county=Region.objects.get(code="330106002"), year=YEAR
         )
     assert not PaymentList.objects.exists()
 
