@@ -65,7 +65,8 @@ EXCLUDED = {
     "worker.lease",
 }
 # Tables `liudong migrate` fills by itself (content types and permissions, the standard
-# indicators and quality rules of the stats migrations, the shipped national divisions).
+# indicators and quality rules of the stats migrations, the shipped national divisions, the
+# national reward and assistance programmes).
 # A database holding only these counts as empty; restore replaces their rows with the
 # backup's, which are authoritative (a county may have added an indicator or a village).
 # tests/test_backup.py::test_a_freshly_migrated_database_counts_as_empty fails when a new
@@ -77,6 +78,7 @@ SEEDED = {
     "stats.qualityrule",
     "regions.region",
     "regions.divisionsload",
+    "programmes.programme",
 }
 BATCH = 2000
 OBJECT_TYPE = "backup.archive"
