@@ -140,6 +140,7 @@ def build_demo(county_code: str = DEMO_COUNTY) -> list[DemoAccount]:
     _demo_people(county, townships)
     _demo_work(county, townships)
     _demo_statistics(county)
+    _demo_payments(county, townships)
     return created
 
 
@@ -406,3 +407,132 @@ def _demo_work(county: Region, townships: list[Region]) -> None:
                 service=record,
                 due_on=record.date + datetime.timedelta(days=21),
             )
+
+
+# Example amounts of the three national programmes (yuan a year per person), marked as
+# examples on every page that shows them (示例金额): not official figures.
+DEMO_AMOUNTS = (
+    ("reward", "960", "yearly"),
+    ("special_death", "7200", "monthly"),
+    ("special_disability", "5760", "monthly"),
+)
+# Demo beneficiaries: (township index, programme, name, birth year, sex, status, reason).
+DEMO_BENEFICIARIES = (
+    (0, "reward", "王秀英", 1962, "2", "active", ""),
+    (0, "reward", "张德明", 1960, "1", "active", ""),
+    (0, "special_death", "李桂兰", 1968, "2", "active", ""),
+    (0, "reward", "刘玉珍", 1963, "2", "suspended", "年审截止前未确认"),
+    (1, "reward", "陈淑芬", 1961, "2", "active", ""),
+    (1, "special_disability", "赵凤英", 1970, "2", "active", ""),
+    (2, "reward", "孙国华", 1959, "1", "active", ""),
+)
+
+
+def _demo_payments(county: Region, townships: list[Region]) -> None:
+    """Example amounts for this year and last in the demo's province (marked as examples),
+    a few beneficiaries, and last year's payment list exported with the bank's return (one
+    card failed), so the payment pages are not empty. The beneficiaries are DEMO DATA made
+    with the ORM as if approved (no application went through the notice and review here);
+    skipped when the county has families already."""
+    import datetime
+    from decimal import Decimal
+
+    from django.conf import settings
+    from django.utils import timezone
+
+    from liudong.people import idnumbers
+    from liudong.safesheet import CSV_ENCODING, CsvWriter
+    from liudong.services.programmes import catalogue, payments
+    from liudong.services.programmes.models import (
+        Application,
+        Benefit,
+        Family,
+        FamilyChild,
+        Programme,
+    )
+
+    year = timezone.localdate().year
+    programmes = {p.code: p for p in Programme.objects.all()}
+    for each_year in (year - 1, year):
+        for code, yuan, schedule in DEMO_AMOUNTS:
+            if code in programmes:
+                catalogue.set_amount(
+                    acting_user=OPERATOR,
+                    programme=programmes[code],
+                    year=each_year,
+                    province=county.code[:2],
+                    yuan_per_year=Decimal(yuan),
+                    schedule=schedule,
+                    example=True,
+                )
+    if Family.objects.filter(household_region__code__startswith=county.code).exists():
+        return
+    admin = User.objects.get(username="county_admin")
+    starts_on = datetime.date(year - 3, 1, 1)
+    with transaction.atomic():
+        for n, (index, code, name, born, sex, status, reason) in enumerate(
+            DEMO_BENEFICIARIES, start=1
+        ):
+            village = townships[index].children.order_by("code").first()
+            if village is None or code not in programmes:
+                continue
+            id_number = idnumbers.make(county.code, datetime.date(born, 3, n), n * 2 + 1, sex)
+            family = Family.objects.create(
+                applicant_name=name,
+                applicant_id_number=id_number,
+                household_type="agricultural",
+                household_region=village,
+                births_certified_on=starts_on,
+                births_certified_note="村、乡镇已确认（示例）",
+            )
+            child_state = {"special_death": "dead", "special_disability": "disabled"}
+            FamilyChild.objects.create(
+                family=family,
+                sex="2",
+                birth_date=datetime.date(born + 26, 5, 1),
+                state=child_state.get(code, "living"),
+                death_date=datetime.date(year - 4, 6, 1) if code == "special_death" else None,
+                disability_grade=2 if code == "special_disability" else None,
+            )
+            application = Application.objects.create(
+                family=family,
+                programme=programmes[code],
+                id_number=id_number,
+                name=name,
+                applied_on=starts_on - datetime.timedelta(days=60),
+                status=Application.Status.APPROVED,
+                decided_on=starts_on - datetime.timedelta(days=10),
+                decided_by=admin,
+            )
+            Benefit.objects.create(
+                application=application,
+                family=family,
+                programme=programmes[code],
+                id_number=id_number,
+                name=name,
+                bank_card=f"6217{county.code}{n:09d}",
+                starts_on=starts_on,
+                status=status,
+                status_reason=reason,
+                status_changed_on=starts_on if reason else None,
+            )
+        last_year = payments.make_list(acting_user=admin, county=county, year=year - 1)
+        payments.export_list(acting_user=admin, payment_list=last_year, file_format="xlsx")
+        lines = list(payments.ordered_lines(last_year))
+        returned = settings.VAR_DIR / "demo" / f"bank-return-{year - 1}.csv"
+        returned.parent.mkdir(parents=True, exist_ok=True)
+        with returned.open("w", encoding=CSV_ENCODING, newline="") as handle:
+            writer = CsvWriter(handle)
+            writer.writerow(["序号", "公民身份号码", "一卡通账号", "结果", "失败原因"])
+            for serial, line in enumerate(lines, start=1):
+                failed = serial == 2
+                writer.writerow(
+                    [
+                        serial,
+                        line.id_number,
+                        line.bank_card,
+                        "失败" if failed else "成功",
+                        "账户已挂失" if failed else "",
+                    ]
+                )
+        payments.import_return(acting_user=admin, payment_list=last_year, path=returned)

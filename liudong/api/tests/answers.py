@@ -241,6 +241,28 @@ def seed(users: dict, henan) -> dict:
         outflow=SimpleUploadedFile("outflow.csv", register),
         inflow=SimpleUploadedFile("inflow.csv", register),
     )
+    # Programmes (issue 17): a payment list of the county with a line, one failed and
+    # resolved (blank and filled return fields alike).
+    from liudong.services.programmes import payments
+    from liudong.services.programmes.tests.payment_fixtures import benefit, national_amounts
+
+    national_amounts(TODAY.year)
+    benefit(village=VILLAGE_A, name="孙桂芝")
+    benefit(village=VILLAGE_A, name="周玉梅", programme="special_death")
+    payment_list = payments.make_list(
+        acting_user=county, county=Region.objects.get(code="330106"), year=TODAY.year
+    )
+    payments.export_list(acting_user=county, payment_list=payment_list, file_format="csv")
+    failed = payment_list.lines.get(name="孙桂芝")
+    returned = users["tmp_path"] / "bank-return.csv"
+    returned.write_text(
+        "公民身份号码,一卡通账号,结果,失败原因\n"
+        f"{failed.id_number},{failed.bank_card},失败,账户已销户\n",
+        encoding="utf-8-sig",
+    )
+    payments.import_return(acting_user=county, payment_list=payment_list, path=returned)
+    payments.resolve_failure(acting_user=office, line=failed, resolution="已更换新卡人工补发")
+
     issue_token(acting_user=OPERATOR, user=county)
     return {
         "certificate": issued.number,
