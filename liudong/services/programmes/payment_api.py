@@ -80,8 +80,12 @@ class TotalSerializer(serializers.Serializer):
 class PaymentListSerializer(serializers.ModelSerializer):
     region_name = serializers.CharField(source="region.name", read_only=True)
     region = serializers.CharField(source="region_id", read_only=True)
-    made_by = serializers.SlugRelatedField(slug_field="username", read_only=True)
-    exported_by = serializers.SlugRelatedField(slug_field="username", read_only=True)
+    made_by: serializers.SlugRelatedField = serializers.SlugRelatedField(
+        slug_field="username", read_only=True
+    )
+    exported_by: serializers.SlugRelatedField = serializers.SlugRelatedField(
+        slug_field="username", read_only=True
+    )
     frozen = serializers.BooleanField(read_only=True)
     line_count = serializers.IntegerField(read_only=True)
     total = serializers.DecimalField(max_digits=14, decimal_places=2, read_only=True)
