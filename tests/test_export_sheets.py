@@ -128,6 +128,24 @@ def _region_table(tmp_path, township_a):
     return out
 
 
+def _payment_list(tmp_path, township_a):
+    from conftest import make_user
+    from liudong.regions.models import Region
+    from liudong.services.programmes import payments
+    from liudong.services.programmes.tests.payment_fixtures import benefit, national_amounts
+
+    county = make_user("county_pay", "county", "330106")
+    national_amounts()
+    benefit(name="王秀英")
+    made = payments.make_list(
+        acting_user=county, county=Region.objects.get(code="330106"), year=2026
+    )
+    out = tmp_path / "payments.xlsx"
+    exported = payments.export_list(acting_user=county, payment_list=made, file_format="xlsx")
+    out.write_bytes(exported.content)
+    return out
+
+
 # name -> (writer, sheet, header row, {header: expected kind of its first data cell})
 EXPORTS = {
     "persons": (_persons, 0, 1, {"出生日期": "date", "流入日期": "date", "公民身份号码": "id"}),
@@ -135,6 +153,7 @@ EXPORTS = {
     "monthly report": (_monthly_report, 0, 4, {}),
     "audit log": (_audit_log, 0, 1, {"时间 time": "time"}),
     "error workbook": (_errors_file, 0, 1, {"出生日期": "date", "公民身份号码": "id"}),
+    "payment list": (_payment_list, 0, 1, {"公民身份号码": "id"}),
     "table": (
         _region_table,
         0,
