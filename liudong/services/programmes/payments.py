@@ -320,7 +320,7 @@ def make_list(
     on = on or timezone.localdate()
     existing = (
         PaymentList.objects.in_scope(acting_user)
-        .select_for_update()
+        .select_for_update(of=("self",))
         .filter(region=county, year=year)
         .first()
     )
@@ -469,7 +469,7 @@ def export_list(*, acting_user: Actor, payment_list: PaymentList, file_format: s
         )
     current = (
         PaymentList.objects.in_scope(acting_user)
-        .select_for_update()
+        .select_for_update(of=("self",))
         .select_related("region", "exported_by")
         .get(pk=payment_list.pk)
     )
@@ -681,7 +681,7 @@ def import_return(
         refused=REFUSED_LIST,
         outside=OUTSIDE,
     )
-    current = PaymentList.objects.in_scope(acting_user).select_for_update().get(pk=payment_list.pk)
+    current = PaymentList.objects.in_scope(acting_user).select_for_update(of=("self",)).get(pk=payment_list.pk)
     if not current.frozen:
         raise ValidationError(
             _(
@@ -800,7 +800,7 @@ def resolve_failure(
     authorize(acting_user, BENEFITS, line.township_id, refused=REFUSED_FAILURE, outside=OUTSIDE)
     current = (
         PaymentLine.objects.in_scope(acting_user)
-        .select_for_update()
+        .select_for_update(of=("self",))
         .select_related("benefit__family")
         .get(pk=line.pk)
     )
