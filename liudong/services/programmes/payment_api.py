@@ -70,7 +70,7 @@ class CSVRenderer(_FileRenderer):
 # --- serializers ------------------------------------------------------------------------------
 
 
-class TotalSerializer(serializers.Serializer):
+class PaymentTotalSerializer(serializers.Serializer):
     code = serializers.CharField()
     name = serializers.CharField()
     count = serializers.IntegerField()
@@ -117,15 +117,15 @@ class PaymentListDetailSerializer(PaymentListSerializer):
         fields = [*PaymentListSerializer.Meta.fields, "by_township", "by_programme"]
         read_only_fields = fields
 
-    @extend_schema_field(TotalSerializer(many=True))
+    @extend_schema_field(PaymentTotalSerializer(many=True))
     def get_by_township(self, payment_list: PaymentList) -> list[dict]:
         summed = payments.totals(payment_list.lines.all())
-        return TotalSerializer(summed.by_township, many=True).data  # type: ignore[return-value]
+        return PaymentTotalSerializer(summed.by_township, many=True).data  # type: ignore[return-value]
 
-    @extend_schema_field(TotalSerializer(many=True))
+    @extend_schema_field(PaymentTotalSerializer(many=True))
     def get_by_programme(self, payment_list: PaymentList) -> list[dict]:
         summed = payments.totals(payment_list.lines.all())
-        return TotalSerializer(summed.by_programme, many=True).data  # type: ignore[return-value]
+        return PaymentTotalSerializer(summed.by_programme, many=True).data  # type: ignore[return-value]
 
 
 class PaymentLineSerializer(serializers.ModelSerializer):
@@ -168,40 +168,40 @@ class PaymentLineSerializer(serializers.ModelSerializer):
         return payments.mask_card(line.bank_card)
 
 
-class MakeSerializer(serializers.Serializer):
+class PaymentMakeSerializer(serializers.Serializer):
     year = serializers.IntegerField(min_value=2000, max_value=2100)
     county = serializers.CharField(
         required=False, max_length=6, help_text="the county's code (default: the caller's)"
     )
 
 
-class ExportSerializer(serializers.Serializer):
+class PaymentExportSerializer(serializers.Serializer):
     format = serializers.ChoiceField(choices=paymentsheet.FORMATS)
 
 
-class ReturnSerializer(serializers.Serializer):
+class PaymentReturnSerializer(serializers.Serializer):
     file = serializers.FileField(help_text="the bank's return (csv/xlsx)")
     returned_on = serializers.DateField(required=False)
 
 
-class ProblemSerializer(serializers.Serializer):
+class PaymentReturnProblemSerializer(serializers.Serializer):
     row = serializers.IntegerField()
     field = serializers.CharField()
     message = serializers.CharField()
 
 
-class ReturnSummarySerializer(serializers.Serializer):
+class PaymentReturnSummarySerializer(serializers.Serializer):
     """The import summary of DESIGN.md §5: ``updated`` lines marked, ``unchanged`` already
     so; with any ``rejected`` row nothing was changed."""
 
     imported = serializers.IntegerField()
     updated = serializers.IntegerField()
     unchanged = serializers.IntegerField()
-    rejected = ProblemSerializer(many=True)
-    warnings = ProblemSerializer(many=True)
+    rejected = PaymentReturnProblemSerializer(many=True)
+    warnings = PaymentReturnProblemSerializer(many=True)
 
 
-class ResolveSerializer(serializers.Serializer):
+class PaymentResolveSerializer(serializers.Serializer):
     resolution = serializers.CharField(max_length=200, required=False, allow_blank=True)
     resolved_on = serializers.DateField(required=False)
     new_bank_card = serializers.CharField(max_length=40, required=False, allow_blank=True)
@@ -241,10 +241,10 @@ class PaymentListViewSet(mixins.ListModelMixin, mixins.RetrieveModelMixin, Scope
     def _fresh(self, pk: int) -> dict:
         return PaymentListDetailSerializer(self.get_queryset().get(pk=pk)).data
 
-    @extend_schema(request=MakeSerializer, responses={201: PaymentListDetailSerializer})
+    @extend_schema(request=PaymentMakeSerializer, responses={201: PaymentListDetailSerializer})
     def create(self, request: Request) -> Response:
         """Make (or make again, while not exported) the county's list of a year."""
-        data = MakeSerializer(data=request.data)
+        data = PaymentMakeSerializer(data=request.data)
         data.is_valid(raise_exception=True)
         code = data.validated_data.get("county") or _actor(request).region_id or ""
         county = Region.objects.filter(code=code).first()
@@ -256,7 +256,7 @@ class PaymentListViewSet(mixins.ListModelMixin, mixins.RetrieveModelMixin, Scope
         return Response(self._fresh(made.pk), status=status.HTTP_201_CREATED)
 
     @extend_schema(
-        request=ExportSerializer,
+        request=PaymentExportSerializer,
         responses={
             (200, paymentsheet.XLSX): OpenApiResponse(OpenApiTypes.BINARY, description="xlsx"),
             (200, "text/csv"): OpenApiResponse(OpenApiTypes.BINARY, description="csv"),
@@ -269,7 +269,7 @@ class PaymentListViewSet(mixins.ListModelMixin, mixins.RetrieveModelMixin, Scope
         """The finance bureau's file, with whole ID numbers and cards; freezes the list (a
         second export is refused). Audited."""
         found = self.get_object()
-        data = ExportSerializer(data=request.data)
+        data = PaymentExportSerializer(data=request.data)
         data.is_valid(raise_exception=True)
         exported = payments.export_list(
             acting_user=_actor(request),
@@ -281,15 +281,15 @@ class PaymentListViewSet(mixins.ListModelMixin, mixins.RetrieveModelMixin, Scope
         return response
 
     @extend_schema(
-        request={"multipart/form-data": ReturnSerializer},
-        responses={200: ReturnSummarySerializer},
+        request={"multipart/form-data": PaymentReturnSerializer},
+        responses={200: PaymentReturnSummarySerializer},
     )
     @action(detail=True, methods=["post"], url_path="return", parser_classes=[MultiPartParser])
     def bank_return(self, request: Request, pk: str | None = None) -> Response:
         """Read the bank's return into an exported list: all or nothing (any ``rejected``
         row changes nothing); the same return again changes nothing."""
         found = self.get_object()
-        data = ReturnSerializer(data=request.data)
+        data = PaymentReturnSerializer(data=request.data)
         data.is_valid(raise_exception=True)
         try:
             token = uploads.save_upload(data.validated_data["file"])
@@ -308,7 +308,7 @@ class PaymentListViewSet(mixins.ListModelMixin, mixins.RetrieveModelMixin, Scope
             raise serializers.ValidationError({"file": [str(exc)]}) from exc
         finally:
             uploads.discard(token)
-        return Response(ReturnSummarySerializer(summary.as_dict()).data)
+        return Response(PaymentReturnSummarySerializer(summary.as_dict()).data)
 
 
 class PaymentLineFilter(django_filters.FilterSet):
@@ -334,13 +334,13 @@ class PaymentLineViewSet(mixins.ListModelMixin, mixins.RetrieveModelMixin, Scope
             "-payment_list__year", *payments.LINE_ORDER
         )
 
-    @extend_schema(request=ResolveSerializer, responses={200: PaymentLineSerializer})
+    @extend_schema(request=PaymentResolveSerializer, responses={200: PaymentLineSerializer})
     @action(detail=True, methods=["post"])
     def resolve(self, request: Request, pk: str | None = None) -> Response:
         """Say what was done about a failed payment; ``new_bank_card`` corrects her card
         for the next lists."""
         line = self.get_object()
-        data = ResolveSerializer(data=request.data)
+        data = PaymentResolveSerializer(data=request.data)
         data.is_valid(raise_exception=True)
         payments.resolve_failure(
             acting_user=_actor(request),

@@ -681,7 +681,11 @@ def import_return(
         refused=REFUSED_LIST,
         outside=OUTSIDE,
     )
-    current = PaymentList.objects.in_scope(acting_user).select_for_update(of=("self",)).get(pk=payment_list.pk)
+    current = (
+        PaymentList.objects.in_scope(acting_user)
+        .select_for_update(of=("self",))
+        .get(pk=payment_list.pk)
+    )
     if not current.frozen:
         raise ValidationError(
             _(
