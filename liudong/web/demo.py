@@ -449,13 +449,17 @@ def _demo_payments(county: Region, townships: list[Region]) -> None:
         Family,
         FamilyChild,
         Programme,
+        ProgrammeAmount,
     )
 
     year = timezone.localdate().year
     programmes = {p.code: p for p in Programme.objects.all()}
     for each_year in (year - 1, year):
         for code, yuan, schedule in DEMO_AMOUNTS:
-            if code in programmes:
+            known = ProgrammeAmount.objects.filter(
+                programme__code=code, year=each_year, province=county.code[:2]
+            ).exists()
+            if code in programmes and not known:  # a figure the bureau set stays
                 catalogue.set_amount(
                     acting_user=OPERATOR,
                     programme=programmes[code],
