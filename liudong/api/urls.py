@@ -26,10 +26,10 @@ from liudong.services.api.associations.views import (
 )
 from liudong.services.api.campaigns.views import ActivityViewSet, CampaignViewSet
 from liudong.services.api.help_requests.views import HelpRequestViewSet
+from liudong.services.api.programmes.views import ApplicationViewSet as ProgrammeApplicationViewSet
+from liudong.services.api.programmes.views import FamilyViewSet as ProgrammeFamilyViewSet
+from liudong.services.api.programmes.views import NoticeViewSet as ProgrammeNoticeViewSet
 from liudong.services.api.records.views import FollowUpViewSet, ServiceRecordViewSet
-from liudong.services.programmes.api import ApplicationViewSet as ProgrammeApplicationViewSet
-from liudong.services.programmes.api import FamilyViewSet as ProgrammeFamilyViewSet
-from liudong.services.programmes.api import NoticeViewSet as ProgrammeNoticeViewSet
 from liudong.stats.api.views import (
     AssessmentViewSet,
     IndicatorViewSet,

@@ -111,7 +111,8 @@ APPLICATION_FIELDS = (
 
 
 def _label(model: type[TrackedModel] | type[FamilyChild], field: str) -> str:
-    return str(model._meta.get_field(field).verbose_name)
+    found = model._meta.get_field(field)
+    return str(getattr(found, "verbose_name", field))
 
 
 def _authorize(actor: Caller, code: str, field: str = "household_region") -> None:

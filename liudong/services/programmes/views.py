@@ -304,7 +304,7 @@ def apply(request: StaffRequest, pk: int) -> HttpResponse:
     on = timezone.localdate()
     verdict = services.check(family, _parent_id(family, parent), on)
     programmes = {p.code: p for p in Programme.objects.filter(active=True)}
-    rows = [
+    rows: list[dict[str, Any]] = [
         {"programme": programmes[code], "qualifies": True, "reason": ""}
         for code in verdict.programmes
     ] + [
