@@ -241,3 +241,47 @@ def test_the_pages_take_an_application_from_notice_to_approval(
     assert Benefit.objects.get(application=application)
     page = township.get(reverse("programmes:family", args=[family.pk])).content.decode()
     assert 'data-testid="benefit-row"' in page
+
+
+def test_the_notice_embeds_its_font(township_a, reward, settings, monkeypatch):
+    """Every font of the printed notice is in the file (the certificate's font: any
+    TrueType font named by LIUDONG_CERTIFICATE_FONT, here one every Debian has; the CJK
+    one where installed), so a viewer without Asian fonts shows it."""
+    from pathlib import Path
+
+    from pypdf import PdfReader
+    from reportlab.pdfbase import pdfmetrics
+
+    from liudong.certificates import printing as certificate_printing
+    from liudong.services.programmes import printing
+
+    font = Path("/usr/share/fonts/truetype/dejavu/DejaVuSans.ttf")
+    if certificate_printing.font_file() is None and not font.is_file():
+        pytest.skip("no TrueType font installed")
+    if certificate_printing.font_file() is None:
+        settings.CERTIFICATE_FONT = str(font)
+    # A font registered here stays out of the other tests' registry.
+    monkeypatch.setattr(pdfmetrics, "_fonts", dict(pdfmetrics._fonts))
+    monkeypatch.delitem(pdfmetrics._fonts, certificate_printing.EMBEDDED_FONT, raising=False)
+    applied(make_family(township_a), township_a, reward)
+    notice = services.post_notice(
+        acting_user=township_a,
+        village=Region.objects.get(code=VILLAGE_A1),
+        posted_on=POSTED,
+        ends_on=ENDS,
+    )
+    page = PdfReader(io.BytesIO(printing.print_notice(notice, acting_user=township_a))).pages[0]
+    fonts = page["/Resources"]["/Font"]
+    assert fonts
+    for name in fonts:
+        each = fonts[name].get_object()
+        parts = [each, *(d.get_object() for d in each.get("/DescendantFonts", []))]
+        assert any(
+            "/FontDescriptor" in p
+            and any(
+                k in p["/FontDescriptor"].get_object()
+                for k in ("/FontFile2", "/FontFile", "/FontFile3")
+            )
+            for p in parts
+        ), each
+        assert "STSong" not in str(each.get("/BaseFont"))
