@@ -100,7 +100,8 @@ class CertifyForm(VersionedForm):
 
 
 class ApplyForm(forms.Form):
-    parent = forms.ChoiceField(label=_("Who applies"))
+    # Chosen with the check above the form (the check is for that parent).
+    parent = forms.ChoiceField(label=_("Who applies"), widget=forms.HiddenInput)
     programme = forms.ModelChoiceField(label=_("Programme"), queryset=Programme.objects.none())
     applied_on = forms.DateField(
         label=_("Applied on"), widget=DateInput, initial=timezone.localdate

@@ -284,7 +284,13 @@ def apply(request: StaffRequest, pk: int) -> HttpResponse:
     parents = _parent_choices(family)
     parent = (request.POST or request.GET).get("parent") or "applicant"
     parent = parent if parent in dict(parents) else "applicant"
-    form = ApplyForm(request.POST or None, parents=parents, initial={"parent": parent})
+    on = timezone.localdate()
+    verdict = services.check(family, _parent_id(family, parent), on)
+    programmes = {p.code: p for p in Programme.objects.filter(active=True)}
+    first = programmes[verdict.programmes[0]].pk if verdict.programmes else None
+    form = ApplyForm(
+        request.POST or None, parents=parents, initial={"parent": parent, "programme": first}
+    )
     if request.method == "POST" and form.is_valid():
         data = form.cleaned_data
         created = apply_service(
@@ -301,9 +307,6 @@ def apply(request: StaffRequest, pk: int) -> HttpResponse:
         if created is not None:
             messages.success(request, _("Application recorded."))
             return redirect("programmes:application", pk=created.pk)
-    on = timezone.localdate()
-    verdict = services.check(family, _parent_id(family, parent), on)
-    programmes = {p.code: p for p in Programme.objects.filter(active=True)}
     rows: list[dict[str, Any]] = [
         {"programme": programmes[code], "qualifies": True, "reason": ""}
         for code in verdict.programmes
