@@ -1086,7 +1086,7 @@ def county_worklist(actor: Caller) -> QuerySet[Application]:
     )
 
 
-def township_worklist(actor: Caller, today: datetime.date | None = None) -> QuerySet[Application]:
+def township_worklist(actor: Caller) -> QuerySet[Application]:
     """Applications the township acts on: waiting for a notice, or on a notice."""
     return (
         Application.objects.in_scope(actor)
