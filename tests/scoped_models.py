@@ -497,20 +497,32 @@ def spot_check(place: Place):
     )
 
 
-# Reward and assistance programmes (issue 17): made with the ORM until their services exist.
+# Reward and assistance programmes (issue 17): families, children, notices and applications
+# through their services (a family that qualifies for the reward programme: a father born in
+# 1960, rural, one daughter, births certified); the rest with the ORM until theirs exist.
 
 
 def programme_family(place: Place):
-    from liudong.services.programmes.models import Family, FamilyChild
+    from liudong.people import idnumbers
+    from liudong.services.programmes import services
 
-    family = Family.objects.create(
-        applicant_name=f"申请{next(_serial)}",
-        applicant_id_number=fresh_id_number(),
+    n = next(_serial)
+    father = idnumbers.make(
+        "411522", datetime.date(1958, 1, 1) + datetime.timedelta(days=n), n % 499 * 2 + 1, "1"
+    )
+    family = services.create_family(
+        acting_user=place.actor,
+        applicant_name=f"申请{n}",
+        applicant_id_number=father,
         household_type="agricultural",
         household_region=place.village,
     )
-    FamilyChild.objects.create(family=family, sex="2", birth_date=datetime.date(1995, 1, 1))
-    return family
+    services.add_child(
+        acting_user=place.actor, family=family, sex="2", birth_date=datetime.date(1995, 1, 1)
+    )
+    return services.certify_births(
+        acting_user=place.actor, family=family, certified_on=datetime.date(2026, 1, 5)
+    )
 
 
 def programme_family_child(place: Place):
@@ -518,25 +530,27 @@ def programme_family_child(place: Place):
 
 
 def programme_notice(place: Place):
-    from liudong.services.programmes.models import PublicNotice
+    from liudong.services.programmes import services
 
-    return PublicNotice.objects.create(
-        region=place.village,
+    return services.post_notice(
+        acting_user=place.actor,
+        village=place.village,
         posted_on=datetime.date(2026, 3, 1),
         ends_on=datetime.date(2026, 3, 8),
-        posted_by=place.actor,
+        applications=[programme_application(place)],
     )
 
 
 def programme_application(place: Place):
-    from liudong.services.programmes.models import Application, Programme
+    from liudong.services.programmes import services
+    from liudong.services.programmes.models import Programme
 
     family = programme_family(place)
-    return Application.objects.create(
+    return services.apply(
+        acting_user=place.actor,
         family=family,
         programme=Programme.objects.get(code="reward"),
         id_number=family.applicant_id_number,
-        name=family.applicant_name,
         applied_on=datetime.date(2026, 3, 1),
     )
 
@@ -848,15 +862,41 @@ REGISTRY: dict[str, Scoped] = {
             "stats:assessment",
             "assessment",
         ),
-        # Reward and assistance programmes (issue 17): their pages and API come with the
-        # issue's item 5; until then no surface shows them (the payments have theirs below).
+        Scoped(
+            "programmes.Family",
+            programme_family,
+            "programmes:families",
+            "programmes:family",
+            "programme-family",
+            web_list_variants=("?q=申请", "?region=330106002"),
+        ),
+        Scoped(
+            "programmes.FamilyChild",
+            programme_family_child,
+            None,  # listed on the family's page (and nested in the family's API record)
+            "programmes:child_edit",
+            None,
+            web_detail_edits=True,
+        ),
+        Scoped(
+            "programmes.PublicNotice",
+            programme_notice,
+            "programmes:notices",
+            "programmes:notice",
+            "programme-notice",
+        ),
+        Scoped(
+            "programmes.Application",
+            programme_application,
+            "programmes:applications",
+            "programmes:application",
+            "programme-application",
+        ),
+        # The benefits and re-qualification: their pages and API come with the issue's item
+        # 3; until then no surface shows them.
         *(
             Scoped(f"programmes.{name}", factory, None, None, None)
             for name, factory in [
-                ("Family", programme_family),
-                ("FamilyChild", programme_family_child),
-                ("PublicNotice", programme_notice),
-                ("Application", programme_application),
                 ("Benefit", programme_benefit),
                 ("RequalificationRound", programme_round),
                 ("Requalification", programme_requalification),

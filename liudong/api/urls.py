@@ -26,6 +26,9 @@ from liudong.services.api.associations.views import (
 )
 from liudong.services.api.campaigns.views import ActivityViewSet, CampaignViewSet
 from liudong.services.api.help_requests.views import HelpRequestViewSet
+from liudong.services.api.programmes.views import ApplicationViewSet as ProgrammeApplicationViewSet
+from liudong.services.api.programmes.views import FamilyViewSet as ProgrammeFamilyViewSet
+from liudong.services.api.programmes.views import NoticeViewSet as ProgrammeNoticeViewSet
 from liudong.services.api.records.views import FollowUpViewSet, ServiceRecordViewSet
 from liudong.services.programmes.payment_api import PaymentLineViewSet, PaymentListViewSet
 from liudong.stats.api.views import (
@@ -59,6 +62,11 @@ router.register(
 router.register("help-requests", HelpRequestViewSet, basename="help-request")
 router.register("service-records", ServiceRecordViewSet, basename="service-record")
 router.register("follow-ups", FollowUpViewSet, basename="follow-up")
+router.register("programme-families", ProgrammeFamilyViewSet, basename="programme-family")
+router.register(
+    "programme-applications", ProgrammeApplicationViewSet, basename="programme-application"
+)
+router.register("programme-notices", ProgrammeNoticeViewSet, basename="programme-notice")
 register_records(router, PLACE_VIEWSETS)  # employers, rental-houses, sites, agreements, ...
 router.register("indicators", IndicatorViewSet, basename="indicator")
 router.register("monthly-reports", MonthlyReportViewSet, basename="monthly-report")

@@ -263,6 +263,43 @@ def seed(users: dict, henan) -> dict:
     payments.import_return(acting_user=county, payment_list=payment_list, path=returned)
     payments.resolve_failure(acting_user=office, line=failed, resolution="已更换新卡人工补发")
 
+    # Programmes: a family with nothing optional given, and one with a spouse, a child,
+    # the births certified, an application and its village notice.
+    from liudong.services.programmes import services as programmes
+    from liudong.services.programmes.models import Programme
+
+    programmes.create_family(
+        acting_user=office,
+        applicant_name="孙老汉",
+        applicant_id_number=make("330106", datetime.date(1950, 2, 3), 31, "1"),
+        household_type="non_agricultural",
+        household_region=village,
+    )
+    family = programmes.create_family(
+        acting_user=office,
+        applicant_name="王建国",
+        applicant_id_number=make("330106", datetime.date(1960, 5, 1), 33, "1"),
+        spouse_name="李秀英",
+        spouse_id_number=make("330106", datetime.date(1962, 7, 2), 34, "2"),
+        household_type="agricultural",
+        household_region=village,
+        household_address="北山社区 1 号",
+    )
+    programmes.add_child(
+        acting_user=office, family=family, sex="2", birth_date=datetime.date(1990, 3, 1)
+    )
+    programmes.certify_births(acting_user=office, family=family, certified_on=_days(40))
+    programmes.apply(
+        acting_user=office,
+        family=family,
+        programme=Programme.objects.get(code="reward"),
+        id_number=family.applicant_id_number,
+        applied_on=_days(30),
+        bank_card="6217000011112222",
+    )
+    programmes.post_notice(
+        acting_user=office, village=village, posted_on=_days(20), ends_on=_days(12)
+    )
     issue_token(acting_user=OPERATOR, user=county)
     return {
         "certificate": issued.number,
