@@ -858,11 +858,27 @@ REGISTRY: dict[str, Scoped] = {
                 ("PublicNotice", programme_notice),
                 ("Application", programme_application),
                 ("Benefit", programme_benefit),
-                ("RequalificationRound", programme_round),
-                ("Requalification", programme_requalification),
                 ("PaymentList", programme_payment_list),
                 ("PaymentLine", programme_payment_line),
             ]
+        ),
+        Scoped(
+            "programmes.RequalificationRound",
+            programme_round,
+            "requalification:list",
+            "requalification:round",
+            "requalification-round",
+            # A round is the county's (its region is the county): townships see their
+            # re-qualifications, each with its deadline, not the round's own page.
+            reader="county_admin",
+            outsider="county_b",
+        ),
+        Scoped(
+            "programmes.Requalification",
+            programme_requalification,
+            "requalification:list",
+            "requalification:detail",
+            "requalification",
         ),
         Scoped(
             "stats.SpotCheck",

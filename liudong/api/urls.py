@@ -27,6 +27,7 @@ from liudong.services.api.associations.views import (
 from liudong.services.api.campaigns.views import ActivityViewSet, CampaignViewSet
 from liudong.services.api.help_requests.views import HelpRequestViewSet
 from liudong.services.api.records.views import FollowUpViewSet, ServiceRecordViewSet
+from liudong.services.api.requalification.views import RequalificationViewSet, RoundViewSet
 from liudong.stats.api.views import (
     AssessmentViewSet,
     IndicatorViewSet,
@@ -58,6 +59,8 @@ router.register(
 router.register("help-requests", HelpRequestViewSet, basename="help-request")
 router.register("service-records", ServiceRecordViewSet, basename="service-record")
 router.register("follow-ups", FollowUpViewSet, basename="follow-up")
+router.register("requalification-rounds", RoundViewSet, basename="requalification-round")
+router.register("requalifications", RequalificationViewSet, basename="requalification")
 register_records(router, PLACE_VIEWSETS)  # employers, rental-houses, sites, agreements, ...
 router.register("indicators", IndicatorViewSet, basename="indicator")
 router.register("monthly-reports", MonthlyReportViewSet, basename="monthly-report")

@@ -46,7 +46,7 @@ from liudong.authorization import authorize
 from liudong.people.idnumbers import parse as parse_id_number
 from liudong.people.models import Person
 from liudong.regions.models import Region
-from liudong.services.common import record_change, snapshot
+from liudong.services.common import snapshot
 
 from .eligibility import facts_of, judge
 from .models import Benefit, Family, FamilyChild, Requalification, RequalificationRound
@@ -77,21 +77,17 @@ REFUSED_ROUND = gettext_lazy("Only the county opens and closes a re-qualificatio
 OUTSIDE = gettext_lazy("This benefit lies outside your region %(region)s.")
 
 
-class EndCause:
+class EndCause(models.TextChoices):
     """Why a benefit ends (issue 17: death, a new child, a household moved out, no longer
     eligible): the first words of its reason."""
 
-    DEATH = "death"
-    NEW_CHILD = "new_child"
-    HOUSEHOLD_MOVED = "household_moved"
-    NOT_ELIGIBLE = "not_eligible"
-
-    choices = [
-        (DEATH, gettext_lazy("death of the beneficiary")),
-        (NEW_CHILD, gettext_lazy("a new child")),
-        (HOUSEHOLD_MOVED, gettext_lazy("household registration moved out of the county")),
-        (NOT_ELIGIBLE, gettext_lazy("no longer eligible")),
-    ]
+    DEATH = "death", gettext_lazy("death of the beneficiary")
+    NEW_CHILD = "new_child", gettext_lazy("a new child")
+    HOUSEHOLD_MOVED = (
+        "household_moved",
+        gettext_lazy("household registration moved out of the county"),
+    )
+    NOT_ELIGIBLE = "not_eligible", gettext_lazy("no longer eligible")
 
 
 def end_reason(cause: str, on: datetime.date, note: str = "") -> str:
@@ -233,9 +229,7 @@ def open_round(
     Requalification.objects.bulk_create(
         [Requalification(round=opened, benefit=benefit) for benefit in benefits]
     )
-    created = dict(
-        Requalification.objects.filter(round=opened).values_list("benefit_id", "pk")
-    )
+    created = dict(Requalification.objects.filter(round=opened).values_list("benefit_id", "pk"))
     lives = residences(benefit.id_number for benefit in benefits)
     # Asked so the answer is due by the deadline where 30 days leave time for it.
     urgency = "normal" if today + datetime.timedelta(days=NORMAL_DAYS) <= deadline else "urgent"
@@ -294,7 +288,7 @@ def suspension_reason(deadline: datetime.date) -> str:
 
 @transaction.atomic
 def close_round(
-    round: RequalificationRound,  # noqa: A002 (the model's own word)
+    round: RequalificationRound,
     today: datetime.date | None = None,
     *,
     acting_user: Actor = OPERATOR,
@@ -500,7 +494,9 @@ def record_living_answer(answer: LivingAnswer) -> Requalification | None:
             return _confirm(
                 item, on=answer.answered_on, reason=reason, acting_user=None, actor_username=who
             )
-        note = _("%(said)s that she is alive and living there, but she no longer qualifies: %(reason)s") % {
+        note = _(
+            "%(said)s that she is alive and living there, but she no longer qualifies: %(reason)s"
+        ) % {
             "said": said,
             "reason": failure,
         }
@@ -772,7 +768,7 @@ class TownshipProgress:
         return self.pending + self.confirmed + self.suspended + self.ended
 
 
-def progress(round: RequalificationRound, user: Caller) -> list[TownshipProgress]:  # noqa: A002
+def progress(round: RequalificationRound, user: Caller) -> list[TownshipProgress]:
     """A round's outcomes counted per township of household registration (within the
     user's region): how far the work is, never a target."""
     counts = (
@@ -789,12 +785,38 @@ def progress(round: RequalificationRound, user: Caller) -> list[TownshipProgress
     )
     totals: dict[str, list[int]] = {}
     for row in counts:
-        code = str(row["township"])[:9]
-        acc = totals.setdefault(code, [0, 0, 0, 0])
-        for i, key in enumerate(("pending", "confirmed", "suspended", "ended")):
-            acc[i] += row[key]
+        # Families are kept by village: their township is the code's first 9 digits.
+        acc = totals.setdefault(str(row["township"])[:9], [0, 0, 0, 0])
+        found = (row["pending"], row["confirmed"], row["suspended"], row["ended"])
+        totals[str(row["township"])[:9]] = [a + b for a, b in zip(acc, found, strict=True)]
     names = dict(Region.objects.filter(code__in=totals).values_list("code", "name"))
     return [
         TownshipProgress(code, names.get(code, ""), *values)
         for code, values in sorted(totals.items())
     ]
+
+
+def round_totals(user: Caller) -> dict[int, dict[str, int]]:
+    """Each round's outcomes counted (within the user's region), for the list of rounds:
+    one query for them all."""
+    rows = (
+        Requalification.objects.in_scope(user)
+        .values("round_id")
+        .annotate(
+            total=Count("pk"),
+            pending=Count("pk", filter=Q(outcome=Outcome.PENDING)),
+            suspended=Count("pk", filter=Q(outcome=Outcome.SUSPENDED)),
+        )
+        .order_by()
+    )
+    return {row["round_id"]: {k: row[k] for k in ("total", "pending", "suspended")} for row in rows}
+
+
+def view_requalification(*, acting_user: Actor, requalification: Requalification, via: str) -> None:
+    """Opening one re-qualification shows her benefit and family: every such view is logged."""
+    audit.record_view(
+        acting_user=acting_user,
+        obj=requalification,
+        region=_region_of(requalification.benefit),
+        via=via,
+    )

@@ -18,6 +18,8 @@ from liudong.services.programmes.models import (
 
 D = datetime.date
 _sequence = itertools.count(11, 2)
+BORN_1962 = D(1962, 5, 1)
+FIRST_OF_2025 = D(2025, 1, 1)
 
 
 def id_number(born: datetime.date, sex: str, region: str = "330106") -> str:
@@ -28,7 +30,7 @@ def family(
     *,
     kind: str = "reward",
     village: str = "330106002001",
-    applicant_born: datetime.date = D(1962, 5, 1),
+    applicant_born: datetime.date = BORN_1962,
     applicant_sex: str = "2",
 ) -> Family:
     """A family that qualifies for ``kind`` on any day of 2026: reward (rural, she is 60 or
@@ -57,7 +59,7 @@ def benefit(
     *,
     programme: str = "reward",
     status: str = "active",
-    starts_on: datetime.date = D(2025, 1, 1),
+    starts_on: datetime.date = FIRST_OF_2025,
 ) -> Benefit:
     of = of or family(kind="reward" if programme == "reward" else "special")
     application = Application.objects.create(

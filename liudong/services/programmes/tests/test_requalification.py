@@ -149,9 +149,7 @@ def test_closing_before_the_deadline_is_refused(county_admin):
     assert set(Requalification.objects.values_list("outcome", flat=True)) == {"pending"}
 
 
-def test_closing_suspends_only_the_pending_ones_and_twice_changes_nothing(
-    county_admin, township_a
-):
+def test_closing_suspends_only_the_pending_ones_and_twice_changes_nothing(county_admin, township_a):
     waiting, confirmed = factories.benefit(), factories.benefit()
     opened = open_2026(county_admin)
     rq.confirm(
@@ -289,11 +287,17 @@ def test_her_household_moved_out_of_the_county_ends_her_benefit(county_admin):
     benefit = factories.benefit()
     her = _her_file(benefit)
 
-    update_person(acting_user=county_admin, person=her, household_region=Region.objects.get(code="330106004001"))
+    update_person(
+        acting_user=county_admin,
+        person=her,
+        household_region=Region.objects.get(code="330106004001"),
+    )
     benefit.refresh_from_db()
     assert benefit.status == "active"  # within the county: nothing ends
 
-    update_person(acting_user=county_admin, person=her, household_region=Region.objects.get(code="411326"))
+    update_person(
+        acting_user=county_admin, person=her, household_region=Region.objects.get(code="411326")
+    )
 
     benefit.refresh_from_db()
     assert benefit.status == "ended"
