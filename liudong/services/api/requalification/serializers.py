@@ -14,7 +14,7 @@ from liudong.services.programmes.models import Requalification, RequalificationR
 from liudong.services.programmes.requalification import EndCause
 
 
-class RoundSerializer(serializers.ModelSerializer):
+class RequalificationRoundSerializer(serializers.ModelSerializer):
     region = serializers.CharField(source="region_id", read_only=True)
     region_name = serializers.CharField(source="region.name", read_only=True)
     opened_by: serializers.SlugRelatedField = serializers.SlugRelatedField(
@@ -37,15 +37,15 @@ class RoundSerializer(serializers.ModelSerializer):
         read_only_fields = fields
 
 
-class RoundOpenSerializer(serializers.Serializer):
+class RequalificationRoundOpenSerializer(serializers.Serializer):
     county = serializers.CharField(max_length=6, help_text="the county's 6-digit code")
     year = serializers.IntegerField()
     deadline = serializers.DateField()
 
 
-class RoundCloseSerializer(serializers.Serializer):
+class RequalificationRoundCloseSerializer(serializers.Serializer):
     suspended = serializers.IntegerField(help_text="benefits suspended by this close")
-    round = RoundSerializer()
+    round = RequalificationRoundSerializer()
 
 
 class RequalificationSerializer(serializers.ModelSerializer):
@@ -95,12 +95,12 @@ class RequalificationSerializer(serializers.ModelSerializer):
         return item.assistance_request_id is not None
 
 
-class ConfirmSerializer(serializers.Serializer):
+class RequalificationConfirmSerializer(serializers.Serializer):
     on = serializers.DateField(required=False, help_text="the day confirmed (today)")
     version = serializers.IntegerField(required=False)
 
 
-class EndSerializer(serializers.Serializer):
+class BenefitEndSerializer(serializers.Serializer):
     # Not required here so that a missing cause is refused by the rule, with its message.
     cause = choice_field(EndCause, required=False, allow_blank=True)
     on = serializers.DateField(help_text="the day of the event (a death: the day she died)")

@@ -26,12 +26,12 @@ from liudong.api.viewsets import ScopedModelViewSet
 from liudong.people.api.views import KEY_REGEX
 from liudong.regions.models import Region
 from liudong.services.api.requalification.serializers import (
-    ConfirmSerializer,
-    EndSerializer,
+    BenefitEndSerializer,
+    RequalificationConfirmSerializer,
+    RequalificationRoundCloseSerializer,
+    RequalificationRoundOpenSerializer,
+    RequalificationRoundSerializer,
     RequalificationSerializer,
-    RoundCloseSerializer,
-    RoundOpenSerializer,
-    RoundSerializer,
 )
 from liudong.services.programmes import requalification as rq
 from liudong.services.programmes.models import Requalification, RequalificationRound
@@ -47,7 +47,7 @@ class RoundViewSet(mixins.ListModelMixin, mixins.RetrieveModelMixin, ScopedModel
     """The re-qualification rounds of the caller's county, the latest year first."""
 
     model = RequalificationRound
-    serializer_class = RoundSerializer
+    serializer_class = RequalificationRoundSerializer
     permission_classes = [capability_for_all(BENEFITS)]
     http_method_names = ["get", "post", "head", "options"]
     lookup_value_regex = KEY_REGEX
@@ -56,14 +56,16 @@ class RoundViewSet(mixins.ListModelMixin, mixins.RetrieveModelMixin, ScopedModel
         return queryset.select_related("region", "opened_by").order_by("-year", "region", "pk")
 
     def _fresh(self, pk: int) -> dict:
-        return RoundSerializer(self.get_queryset().get(pk=pk)).data
+        return RequalificationRoundSerializer(self.get_queryset().get(pk=pk)).data
 
-    @extend_schema(request=RoundOpenSerializer, responses={201: RoundSerializer})
+    @extend_schema(
+        request=RequalificationRoundOpenSerializer, responses={201: RequalificationRoundSerializer}
+    )
     def create(self, request: Request) -> Response:
         """Open the county's round of a year with its deadline (the county only; once per
         county and year): a pending re-qualification for every benefit paid or suspended,
         and her residence asked for one who lives in another county."""
-        data = RoundOpenSerializer(data=request.data)
+        data = RequalificationRoundOpenSerializer(data=request.data)
         data.is_valid(raise_exception=True)
         county = Region.objects.filter(code=data.validated_data["county"]).first()
         if county is None:
@@ -76,7 +78,7 @@ class RoundViewSet(mixins.ListModelMixin, mixins.RetrieveModelMixin, ScopedModel
         )
         return Response(self._fresh(opened.pk), status=status.HTTP_201_CREATED)
 
-    @extend_schema(request=None, responses={200: RoundCloseSerializer})
+    @extend_schema(request=None, responses={200: RequalificationRoundCloseSerializer})
     @action(detail=True, methods=["post"])
     def close(self, request: Request, pk: str | None = None) -> Response:
         """After the deadline: every re-qualification still pending is suspended with the
@@ -116,13 +118,15 @@ class RequalificationViewSet(mixins.ListModelMixin, mixins.RetrieveModelMixin, S
     def _fresh(self, pk: int) -> dict:
         return RequalificationSerializer(self.get_queryset().get(pk=pk)).data
 
-    @extend_schema(request=ConfirmSerializer, responses={200: RequalificationSerializer})
+    @extend_schema(
+        request=RequalificationConfirmSerializer, responses={200: RequalificationSerializer}
+    )
     @action(detail=True, methods=["post"])
     def confirm(self, request: Request, pk: str | None = None) -> Response:
         """Confirm her alive and still eligible; refused (``not_eligible``, with the rule
         she fails) when the family no longer qualifies. A suspended benefit resumes."""
         found = self.get_object()
-        data = ConfirmSerializer(data=request.data)
+        data = RequalificationConfirmSerializer(data=request.data)
         data.is_valid(raise_exception=True)
         rq.confirm(
             acting_user=_actor(request),
@@ -132,13 +136,13 @@ class RequalificationViewSet(mixins.ListModelMixin, mixins.RetrieveModelMixin, S
         )
         return Response(self._fresh(found.pk))
 
-    @extend_schema(request=EndSerializer, responses={200: RequalificationSerializer})
+    @extend_schema(request=BenefitEndSerializer, responses={200: RequalificationSerializer})
     @action(detail=True, methods=["post"])
     def end(self, request: Request, pk: str | None = None) -> Response:
         """End the benefit from the next payment (paid to the end of the month of the
         event) with the cause: a death ends each of her benefits."""
         found = self.get_object()
-        data = EndSerializer(data=request.data)
+        data = BenefitEndSerializer(data=request.data)
         data.is_valid(raise_exception=True)
         values = data.validated_data
         cause, on, note = values.get("cause", ""), values["on"], values.get("note", "")
