@@ -17,7 +17,8 @@ from __future__ import annotations
 
 from collections.abc import Sequence
 
-from django.core.exceptions import ValidationError
+from django.core.exceptions import PermissionDenied, ValidationError
+from django.db import transaction
 
 from liudong import events
 from liudong.accounts.models import User
@@ -52,13 +53,21 @@ def ask_living(published: Sequence[events.LivingConfirmationAsked]) -> None:
             .unanswered()
             .filter(person=person, question=AssistanceQuestion.LIVING)
             .first()
-        ) or services.ask(
-            acting_user=asker,
-            person=person,
-            question=AssistanceQuestion.LIVING,
-            urgency=event.urgency,
-            today=event.asked_on,
         )
+        if request is None:
+            try:
+                with transaction.atomic():
+                    request = services.ask(
+                        acting_user=asker,
+                        person=person,
+                        question=AssistanceQuestion.LIVING,
+                        urgency=event.urgency,
+                        today=event.asked_on,
+                    )
+            except (ValidationError, PermissionDenied):
+                # Her file is not the asker's to ask about (registered elsewhere now): the
+                # round still opens, and the township confirms her (the page says so).
+                continue
         requalification.record_living_request(
             requalification_id=event.requalification, request_id=request.request_id
         )

@@ -10,8 +10,11 @@ import datetime
 
 import pytest
 
+from liudong.actors import OPERATOR
 from liudong.exchange.assistance import services as assistance
+from liudong.exchange.messaging import services as messaging
 from liudong.exchange.models import AssistanceRequest, OutboxMessage
+from liudong.exchange.tests.conftest import public_text
 from liudong.exchange.tests.test_assistance import _answer_from_henan
 from liudong.people.models import Person
 from liudong.regions.models import Region
@@ -23,8 +26,9 @@ D = datetime.date
 OPENED = D(2026, 3, 1)
 
 
-def beneficiary(lives_in: str | None):
-    """A reward beneficiary of township A, and her file here living at ``lives_in``."""
+def beneficiary(lives_in: str | None, registered: str = "330106002001"):
+    """A reward beneficiary of township A, and her file here living at ``lives_in``
+    (registered at ``registered``)."""
     benefit = factories.benefit()
     Person.objects.create(
         id_number=benefit.id_number,
@@ -33,7 +37,7 @@ def beneficiary(lives_in: str | None):
         sex="2",
         birth_date=D(1962, 5, 1),
         marital_status="20",
-        household_region_id="330106002001",
+        household_region_id=registered,
         residence_region_id=lives_in,
         is_floating=bool(lives_in) and not str(lives_in).startswith("330106"),
     )
@@ -150,3 +154,21 @@ def test_an_open_living_question_serves_her_second_benefit(node, county_admin):
     asked = set(Requalification.objects.values_list("assistance_request_id", flat=True))
     assert asked == {AssistanceRequest.objects.get().request_id}
     assert {first.pk, second.pk} == set(Requalification.objects.values_list("benefit", flat=True))
+
+
+def test_a_file_outside_the_askers_region_opens_the_round_without_asking(
+    node_keys, villages, henan, county_admin
+):
+    # This node serves the whole city (3301); her file here says she is registered in
+    # 拱墅区 (330105) now: the node could ask, but her file is not this county's to ask
+    # about. The round opens all the same, and the township confirms her.
+    messaging.init_node(region_code="3301", url="https://hangzhou.example/")
+    messaging.trust_peer(
+        acting_user=OPERATOR, region_code="41", url="https://henan.example/", key=public_text(henan)
+    )
+    benefit = beneficiary("411326001", registered="330105001001")
+
+    open_round(county_admin)
+
+    assert Requalification.objects.get(benefit=benefit).assistance_request_id is None
+    assert not AssistanceRequest.objects.exists() and not OutboxMessage.objects.exists()
