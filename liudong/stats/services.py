@@ -87,6 +87,11 @@ def rounded(value: float | None) -> float | None:
     return float(Decimal(repr(value)).quantize(Decimal("0.01"), rounding=ROUND_HALF_UP))
 
 
+def whole(value: float) -> int:
+    """A sum to a whole number, halves away from zero (1920.5 yuan is 1921)."""
+    return int(Decimal(repr(value)).quantize(Decimal("1"), rounding=ROUND_HALF_UP))
+
+
 class IndicatorSet:
     """The indicators of a report, their counts resolved to one list for the engine."""
 
@@ -132,7 +137,9 @@ class IndicatorSet:
         result: dict[str, int | float | None] = {}
         for code, parsed in self.parsed.items():
             if isinstance(parsed, Count):
-                result[code] = int(counted[parsed].get(key, 0))
+                value = counted[parsed].get(key, 0)
+                # A sum (yuan) in whole yuan, halves up; a count is whole already.
+                result[code] = whole(value) if parsed.total else int(value)
                 continue
             numerator = counted[self._count(parsed.numerator)].get(key, 0)
             denominator = counted[self._count(parsed.denominator)].get(key, 0)
