@@ -597,6 +597,9 @@ KEY_INDICATORS = (
     "inflow_health_check_rate",
     "free_service_rate",
 )
+# Statistics of the reward and assistance benefits (issue 17) the dashboard shows beside the
+# cards: figures, never compared with a target nor ranked.
+BENEFIT_STATISTICS = ("beneficiaries_reward", "beneficiaries_special", "benefit_amount_yuan")
 TREND_MONTHS = 12
 
 
@@ -749,6 +752,15 @@ def dashboard(region_code: str, period: Period, *, acting_user: Actor, indicator
         "minimum": ranking_minimum(),
         "frozen": shown.frozen,
         "indicators": listed,
+        "benefits": [
+            {
+                "indicator": indicators[code],
+                "value": figures["indicators"].get(code),
+                "statistic": statistic_reason(indicators[code], listed),
+            }
+            for code in BENEFIT_STATISTICS
+            if code in indicators
+        ],
     }
 
 

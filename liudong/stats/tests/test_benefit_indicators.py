@@ -12,6 +12,7 @@ from __future__ import annotations
 
 import datetime
 import itertools
+import re
 from decimal import Decimal
 
 import pytest
@@ -249,3 +250,21 @@ def test_a_sum_and_a_count_are_two_stored_counts():
     total = definitions.parse({"count": "benefits", "sum": "amount_yuan"})
     assert count_key(count) != count_key(total)
     assert count_of(count_key(total)) == total
+
+
+def test_the_dashboard_shows_them_as_statistics_for_the_unit(benefits, client_for, township_b):
+    page = client_for(township_b).get("/stats/dashboard/?region=330106004&period=2026-10")
+    assert page.status_code == 200
+    html = page.content.decode()
+    section = html.split('data-testid="benefit-statistics"', 1)[1].split("</section>", 1)[0]
+    shown = dict(
+        re.findall(r'data-testid="benefit-([a-z_]+)">.*?<td class="num">([^<]*)</td>', section)
+    )
+    assert shown == {
+        "beneficiaries_reward": "1",
+        "beneficiaries_special": "1",
+        "benefit_amount_yuan": str(960 + 4200),
+    }
+    # Never offered for the trend and ranking of rates (nor a target: not assessable).
+    picker = html.split('data-testid="indicator"', 1)[1].split("</select>", 1)[0]
+    assert not any(f'value="{code}"' in picker for code in CODES)
