@@ -18,6 +18,7 @@ from __future__ import annotations
 
 import datetime
 from decimal import Decimal
+from typing import TYPE_CHECKING
 
 from django.conf import settings
 from django.db import models
@@ -28,8 +29,24 @@ from liudong.base import ScopedQuerySet, TrackedModel
 from liudong.people.idnumbers import mask
 from liudong.people.template import SEX_CHOICES
 
+if TYPE_CHECKING:
+    from django.utils.functional import _StrPromise
+
 # The least number of days a village's public notice (公示) stays posted.
 NOTICE_MIN_DAYS = 7
+
+
+def _staff(verbose_name: str | _StrPromise) -> models.ForeignKey:
+    """The staff account who did a step (kept as a name in the audit log when the account
+    is removed)."""
+    return models.ForeignKey(
+        settings.AUTH_USER_MODEL,
+        verbose_name=verbose_name,
+        null=True,
+        blank=True,
+        on_delete=models.SET_NULL,
+        related_name="+",
+    )
 
 
 class Programme(models.Model):
@@ -136,24 +153,10 @@ class Family(TrackedModel):
         related_name="programme_families",
     )
     births_certified_on = models.DateField(_("births certified on"), null=True, blank=True)
-    births_certified_by = models.ForeignKey(
-        settings.AUTH_USER_MODEL,
-        verbose_name=_("births certified by"),
-        null=True,
-        blank=True,
-        on_delete=models.SET_NULL,
-        related_name="+",
-    )
+    births_certified_by = _staff(_("births certified by"))
     # Who certified, in words, for a certification recorded on paper before this system.
     births_certified_note = models.CharField(_("certification note"), max_length=200, blank=True)
-    created_by = models.ForeignKey(
-        settings.AUTH_USER_MODEL,
-        verbose_name=_("created by"),
-        null=True,
-        blank=True,
-        on_delete=models.SET_NULL,
-        related_name="+",
-    )
+    created_by = _staff(_("created by"))
 
     scope_fields = ("household_region",)
     objects = ScopedQuerySet.as_manager()
@@ -209,14 +212,7 @@ class PublicNotice(TrackedModel):
     )
     posted_on = models.DateField(_("posted on"))
     ends_on = models.DateField(_("ends on"))
-    posted_by = models.ForeignKey(
-        settings.AUTH_USER_MODEL,
-        verbose_name=_("posted by"),
-        null=True,
-        blank=True,
-        on_delete=models.SET_NULL,
-        related_name="+",
-    )
+    posted_by = _staff(_("posted by"))
 
     scope_fields = ("region",)
     objects = ScopedQuerySet.as_manager()
@@ -272,43 +268,15 @@ class Application(TrackedModel):
         related_name="applications",
     )
     reviewed_on = models.DateField(_("reviewed on"), null=True, blank=True)
-    reviewed_by = models.ForeignKey(
-        settings.AUTH_USER_MODEL,
-        verbose_name=_("reviewed by"),
-        null=True,
-        blank=True,
-        on_delete=models.SET_NULL,
-        related_name="+",
-    )
+    reviewed_by = _staff(_("reviewed by"))
     decided_on = models.DateField(_("decided on"), null=True, blank=True)
-    decided_by = models.ForeignKey(
-        settings.AUTH_USER_MODEL,
-        verbose_name=_("decided by"),
-        null=True,
-        blank=True,
-        on_delete=models.SET_NULL,
-        related_name="+",
-    )
+    decided_by = _staff(_("decided by"))
     refusal_reason = models.CharField(_("reason for refusal"), max_length=500, blank=True)
     appealed_on = models.DateField(_("appealed on"), null=True, blank=True)
     appeal_reason = models.CharField(_("grounds of appeal"), max_length=500, blank=True)
     appeal_decided_on = models.DateField(_("appeal decided on"), null=True, blank=True)
-    appeal_decided_by = models.ForeignKey(
-        settings.AUTH_USER_MODEL,
-        verbose_name=_("appeal decided by"),
-        null=True,
-        blank=True,
-        on_delete=models.SET_NULL,
-        related_name="+",
-    )
-    created_by = models.ForeignKey(
-        settings.AUTH_USER_MODEL,
-        verbose_name=_("created by"),
-        null=True,
-        blank=True,
-        on_delete=models.SET_NULL,
-        related_name="+",
-    )
+    appeal_decided_by = _staff(_("appeal decided by"))
+    created_by = _staff(_("created by"))
 
     scope_fields = ("family__household_region",)
     objects = ScopedQuerySet.as_manager()
@@ -378,14 +346,7 @@ class RequalificationRound(TrackedModel):
     )
     year = models.PositiveSmallIntegerField(_("year"))
     deadline = models.DateField(_("deadline"))
-    opened_by = models.ForeignKey(
-        settings.AUTH_USER_MODEL,
-        verbose_name=_("opened by"),
-        null=True,
-        blank=True,
-        on_delete=models.SET_NULL,
-        related_name="+",
-    )
+    opened_by = _staff(_("opened by"))
     # When the suspensions of the deadline were applied (once).
     closed_on = models.DateField(_("closed on"), null=True, blank=True)
 
@@ -423,14 +384,7 @@ class Requalification(TrackedModel):
     )
     outcome_reason = models.CharField(_("reason"), max_length=500, blank=True)
     decided_on = models.DateField(_("decided on"), null=True, blank=True)
-    decided_by = models.ForeignKey(
-        settings.AUTH_USER_MODEL,
-        verbose_name=_("decided by"),
-        null=True,
-        blank=True,
-        on_delete=models.SET_NULL,
-        related_name="+",
-    )
+    decided_by = _staff(_("decided by"))
     # The assistance request asked of her residence (exchange.AssistanceRequest.request_id).
     assistance_request_id = models.UUIDField(_("assistance request"), null=True, blank=True)
 
@@ -461,23 +415,9 @@ class PaymentList(TrackedModel):
     )
     year = models.PositiveSmallIntegerField(_("year"))
     made_on = models.DateField(_("made on"))
-    made_by = models.ForeignKey(
-        settings.AUTH_USER_MODEL,
-        verbose_name=_("made by"),
-        null=True,
-        blank=True,
-        on_delete=models.SET_NULL,
-        related_name="+",
-    )
+    made_by = _staff(_("made by"))
     exported_at = models.DateTimeField(_("exported at"), null=True, blank=True)
-    exported_by = models.ForeignKey(
-        settings.AUTH_USER_MODEL,
-        verbose_name=_("exported by"),
-        null=True,
-        blank=True,
-        on_delete=models.SET_NULL,
-        related_name="+",
-    )
+    exported_by = _staff(_("exported by"))
 
     scope_fields = ("region",)
     objects = ScopedQuerySet.as_manager()

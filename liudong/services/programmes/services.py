@@ -927,9 +927,9 @@ def first_of_next_month(day: datetime.date) -> datetime.date:
     return (day.replace(day=28) + datetime.timedelta(days=4)).replace(day=1)
 
 
-def _start_benefit(application: Application, on: datetime.date) -> Benefit:
+def _start_benefit(acting_user: Actor, application: Application, on: datetime.date) -> Benefit:
     """She qualifies still on the day of the decision (the family may have changed since
-    she applied) and holds no benefit of the group; paid from the next month."""
+    she applied) and holds no benefit of the group; paid from the next month. Audited."""
     programme = application.programme
     verdict = eligibility.judge(
         eligibility.facts_of(application.family, application.id_number), on, [programme]
@@ -949,7 +949,7 @@ def _start_benefit(application: Application, on: datetime.date) -> Benefit:
             _("She receives %(held)s already; one programme of this kind at a time.")
             % {"held": held.programme.name}
         )
-    return Benefit.objects.create(
+    benefit = Benefit.objects.create(
         application=application,
         family=application.family,
         programme=programme,
@@ -958,6 +958,14 @@ def _start_benefit(application: Application, on: datetime.date) -> Benefit:
         bank_card=application.bank_card,
         starts_on=first_of_next_month(on),
     )
+    _record(
+        Action.CREATE,
+        acting_user=acting_user,
+        obj=benefit,
+        region=_family_region(application.family),
+        after=_image(benefit, ("programme", "id_number", "name", "starts_on", "status")),
+    )
+    return benefit
 
 
 @transaction.atomic
@@ -983,15 +991,7 @@ def approve(
         decided_on=on,
         decided_by=account_of(acting_user),
     )
-    benefit = _start_benefit(application, on)
-    _record(
-        Action.CREATE,
-        acting_user=acting_user,
-        obj=benefit,
-        region=_family_region(application.family),
-        after=_image(benefit, ("programme", "id_number", "name", "starts_on", "status")),
-    )
-    return benefit
+    return _start_benefit(acting_user, application, on)
 
 
 @transaction.atomic
@@ -1082,14 +1082,7 @@ def decide_appeal(
         **values,
     )
     if granted:
-        benefit = _start_benefit(application, on)
-        _record(
-            Action.CREATE,
-            acting_user=acting_user,
-            obj=benefit,
-            region=_family_region(application.family),
-            after=_image(benefit, ("programme", "id_number", "name", "starts_on", "status")),
-        )
+        _start_benefit(acting_user, application, on)
     return application
 
 
