@@ -239,6 +239,8 @@ class ChildrenRule(Rule):
                 "max": self.max,
                 "what": what,
             }
+        if self.max == 0:
+            return _("no %(what)s") % {"what": what}
         if self.max is not None:
             return _("at most %(n)s %(what)s") % {"n": self.max, "what": what}
         return _("at least %(n)s %(what)s") % {"n": self.min or 0, "what": what}
