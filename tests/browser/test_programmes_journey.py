@@ -19,7 +19,7 @@ import pytest
 from playwright.sync_api import expect
 
 from conftest import make_user
-from tests.browser.pages import shot, sign_in
+from tests.browser.pages import shot, shots, sign_in
 from tests.browser.payment_steps import export_xlsx, make_list
 
 pytestmark = pytest.mark.usefixtures("national_programmes")
@@ -172,6 +172,8 @@ def set_amount(page, programme: str, year: int, yuan: str) -> None:
 def test_from_the_village_notice_to_the_county_approval_and_into_the_payment_list(
     phone_page, page, township_a, county_admin, province_bureau
 ):
+    from django.utils import timezone
+
     from liudong.audit.models import Action, AuditEntry
     from liudong.people.idnumbers import make, mask
     from liudong.services.programmes.models import PaymentList, Programme
@@ -179,8 +181,9 @@ def test_from_the_village_notice_to_the_county_approval_and_into_the_payment_lis
     from liudong.services.programmes.services import first_of_next_month
 
     applicant_id = make("330106", datetime.date(1960, 5, 1), 11, "1")
-    # Approved today, she is paid from the first of next month: that year's list holds her.
-    year = first_of_next_month(TODAY).year
+    # Approved today (the server's day), she is paid from the first of next month: that
+    # year's list holds her (in December, next year's).
+    year = first_of_next_month(timezone.localdate()).year
 
     # 1. The township, on a phone: the family, the check and the application, the notice.
     sign_in(phone_page, "township_a")
@@ -197,10 +200,10 @@ def test_from_the_village_notice_to_the_county_approval_and_into_the_payment_lis
     # 2. The province's bureau sets the year's amount; the county approves (1366 px).
     sign_in(page, "province_bureau")
     set_amount(page, "reward", year, "960.00")
-    shot(page, "programmes-catalogue-1366.png")
+    shots(page, "programmes-catalogue")
     sign_in(page, "county_admin")
     approve(page, application)
-    shot(page, "programmes-approved-1366.png")
+    shots(page, "programmes-approved")
     page.goto(family)
     expect(page.get_by_test_id("benefit-row")).to_contain_text("王建国")
 
@@ -214,7 +217,7 @@ def test_from_the_village_notice_to_the_county_approval_and_into_the_payment_lis
     expect(page.get_by_test_id("total-amount")).to_have_text("960.00")
     content = page.content()
     assert applicant_id not in content and CARD not in content
-    shot(page, "payments-journey-list-1366.png")
+    shots(page, "payments-journey-list")
 
     # 4. The finance bureau's file: her line whole (ID number, card), the amount a number.
     rows = export_xlsx(page)
@@ -228,7 +231,7 @@ def test_from_the_village_notice_to_the_county_approval_and_into_the_payment_lis
     expect(page.locator(".flash.error")).to_contain_text(str(year))
     expect(page.get_by_test_id("list-frozen")).to_be_visible()
     expect(page.get_by_test_id("export-section")).to_have_count(0)
-    shot(page, "payments-journey-refused-1366.png")
+    shots(page, "payments-journey-refused")
     made = PaymentList.objects.get(year=year)
     exports = AuditEntry.objects.filter(action=Action.EXPORT, object_id=str(made.pk))
     assert exports.filter(object_type="programmes.paymentlist").count() == 1
