@@ -100,7 +100,7 @@ def apply_for(page, family_path: str, programme: str = "reward") -> str:
     row = page.get_by_test_id(f"check-{programme}")
     expect(row).to_have_attribute("data-qualifies", "yes")
     expect(page.get_by_test_id("check-special_death")).to_have_attribute("data-qualifies", "no")
-    shot(page, "programmes-check-375.png")
+    shot(page, "programmes-journey-check-375.png")
     form = page.get_by_test_id("apply-form")
     from liudong.services.programmes.models import Programme
 
@@ -129,7 +129,7 @@ def post_and_print_notice(page) -> None:
     with page.expect_navigation():
         page.get_by_test_id("post-notice").click()
     expect(page.get_by_test_id("notice-applications")).to_contain_text("王建国")
-    shot(page, "programmes-notice-375.png")
+    shot(page, "programmes-journey-notice-375.png")
     href = page.get_by_test_id("print-notice").get_attribute("href")
     printed = page.context.request.get(href)
     assert printed.ok and printed.headers["content-type"] == "application/pdf"
@@ -192,7 +192,7 @@ def test_from_the_village_notice_to_the_county_approval_and_into_the_payment_lis
     )
     add_child(phone_page, family, "1990-03-01")
     certify_births(phone_page, family)
-    shot(phone_page, "programmes-family-375.png")
+    shot(phone_page, "programmes-journey-family-375.png")
     application = apply_for(phone_page, family)
     post_and_print_notice(phone_page)
     review(phone_page, application)
@@ -200,10 +200,10 @@ def test_from_the_village_notice_to_the_county_approval_and_into_the_payment_lis
     # 2. The province's bureau sets the year's amount; the county approves (1366 px).
     sign_in(page, "province_bureau")
     set_amount(page, "reward", year, "960.00")
-    shots(page, "programmes-catalogue")
+    shots(page, "programmes-journey-catalogue")
     sign_in(page, "county_admin")
     approve(page, application)
-    shots(page, "programmes-approved")
+    shots(page, "programmes-journey-approved")
     page.goto(family)
     expect(page.get_by_test_id("benefit-row")).to_contain_text("王建国")
 
