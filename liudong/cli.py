@@ -29,6 +29,7 @@ GROUPS = {
     "exchange": "messages between nodes: inbox, outbox",
     "certificate": "marriage-and-childbearing certificates: issue, pdf, verify, revoke, rotate-key",
     "account": "staff accounts: reset-second-factor",
+    "programme": "reward and assistance programmes: check",
 }
 
 # Groups that share their name with a Django command, which still runs without a subcommand.
@@ -64,6 +65,10 @@ Data:
                            [--format csv|xlsx] [--out FILE]
   export campaign --id N --out FILE.xlsx   a campaign's summary per region
   export services --region CODE --from DATE --to DATE --out FILE.xlsx   services given
+Programmes:
+  programme check FILE --on YYYY-MM-DD [--format json]
+                           a family list's reward and assistance programmes on a date, and
+                           the first rule each row fails for the others
 Statistics:
   report monthly --region CODE --period YYYY-MM --format json|xlsx|table [--out FILE]
   check quality --region CODE [--format json|table] [--rule CODE]   data-quality rules

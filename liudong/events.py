@@ -112,6 +112,34 @@ class ServiceGiven(Event):
     date: datetime.date
 
 
+@dataclasses.dataclass(frozen=True)
+class HouseholdMoved(Event):
+    """Her household registration (户口) moved from ``from_region`` to ``to_region``,
+    recorded on ``moved_on``: a change of her file, not of where she lives."""
+
+    id_number: str
+    from_region: str
+    to_region: str
+    moved_on: datetime.date
+
+
+@dataclasses.dataclass(frozen=True)
+class LivingConfirmationAsked(Event):
+    """A benefit's yearly re-qualification (``requalification``, its id) asks her
+    residence whether she is alive and living there, because she lives in another county
+    than her household registration: the place of registration must not ask her to come
+    home (2009 Regulations, art. 13). ``asked_by``: the account that opened the round
+    (None: the operator); the answer is due within ``urgency``'s days."""
+
+    requalification: int
+    id_number: str
+    household_region: str
+    residence_region: str
+    urgency: str  # "urgent" (15 days) or "normal" (30 days)
+    asked_on: datetime.date
+    asked_by: int | None = None
+
+
 E = TypeVar("E", bound=Event)
 # A subscriber receives the events of one publish call of its type, so a batch (an
 # import's arrivals) can be handled in one go.

@@ -13,6 +13,10 @@ urlpatterns = [
     path("jobs/", include("liudong.jobs.urls")),
     path("places/", include("liudong.places.urls")),
     path("services/", include("liudong.services.urls")),
+    path(
+        "programmes/requalification/",
+        include("liudong.services.programmes.requalification_urls"),
+    ),
     path("programmes/", include("liudong.services.programmes.urls")),
     path("stats/", include("liudong.stats.urls")),
     path("exchange/matching/", include("liudong.exchange.matching.urls")),

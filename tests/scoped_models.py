@@ -898,8 +898,6 @@ REGISTRY: dict[str, Scoped] = {
             Scoped(f"programmes.{name}", factory, None, None, None)
             for name, factory in [
                 ("Benefit", programme_benefit),
-                ("RequalificationRound", programme_round),
-                ("Requalification", programme_requalification),
             ]
         ),
         Scoped(
@@ -918,6 +916,24 @@ REGISTRY: dict[str, Scoped] = {
             "programmes:payment_lines",
             "programmes:payment_line",
             "payment-line",
+        ),
+        Scoped(
+            "programmes.RequalificationRound",
+            programme_round,
+            "requalification:list",
+            "requalification:round",
+            "requalification-round",
+            # A round is the county's (its region is the county): townships see their
+            # re-qualifications, each with its deadline, not the round's own page.
+            reader="county_admin",
+            outsider="county_b",
+        ),
+        Scoped(
+            "programmes.Requalification",
+            programme_requalification,
+            "requalification:list",
+            "requalification:detail",
+            "requalification",
         ),
         Scoped(
             "stats.SpotCheck",

@@ -30,6 +30,7 @@ from liudong.services.api.programmes.views import ApplicationViewSet as Programm
 from liudong.services.api.programmes.views import FamilyViewSet as ProgrammeFamilyViewSet
 from liudong.services.api.programmes.views import NoticeViewSet as ProgrammeNoticeViewSet
 from liudong.services.api.records.views import FollowUpViewSet, ServiceRecordViewSet
+from liudong.services.api.requalification.views import RequalificationViewSet, RoundViewSet
 from liudong.services.programmes.payment_api import PaymentLineViewSet, PaymentListViewSet
 from liudong.stats.api.views import (
     AssessmentViewSet,
@@ -67,6 +68,8 @@ router.register(
     "programme-applications", ProgrammeApplicationViewSet, basename="programme-application"
 )
 router.register("programme-notices", ProgrammeNoticeViewSet, basename="programme-notice")
+router.register("requalification-rounds", RoundViewSet, basename="requalification-round")
+router.register("requalifications", RequalificationViewSet, basename="requalification")
 register_records(router, PLACE_VIEWSETS)  # employers, rental-houses, sites, agreements, ...
 router.register("indicators", IndicatorViewSet, basename="indicator")
 router.register("monthly-reports", MonthlyReportViewSet, basename="monthly-report")

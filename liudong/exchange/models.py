@@ -212,6 +212,9 @@ class AssistanceQuestion(models.TextChoices):
     CHILDREN = "children", _("children")
     CERTIFICATE = "certificate", _("marriage-and-childbearing certificate")
     WHEREABOUTS = "whereabouts", _("whereabouts")
+    # Is she alive and living there: a benefit's yearly re-qualification asks her residence
+    # (issue 17), so she is never asked to come home.
+    LIVING = "living", _("alive and living there")
 
 
 class AssistanceUrgency(models.TextChoices):

@@ -449,11 +449,23 @@ def update_person(
         outside=FILE_OUTSIDE,
     )
     before = audit.snapshot(person, PERSON_AUDIT_FIELDS)
+    moved_from = person.household_region_id
     for name, value in changes.items():
         setattr(person, name, value)
     refresh_derived(person)
     person.save_versioned(expected_version=expected_version)
     _record(Action.UPDATE, person, before, acting_user=acting_user)
+    if person.household_region_id != moved_from:
+        # Her household registration moved (户口迁移): what she receives there may end
+        # (the programmes listen); where she lives is the residence actions' business.
+        events.publish(
+            events.HouseholdMoved(
+                id_number=person.id_number,
+                from_region=moved_from,
+                to_region=person.household_region_id,
+                moved_on=timezone.localdate(),
+            )
+        )
     return person
 
 

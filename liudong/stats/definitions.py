@@ -31,7 +31,15 @@ from liudong.servicetypes import ServiceType
 
 # Person-stays at the reference date: floating persons registered in (outflow) or living in
 # (inflow) the region; births: children born in the period to floating residents.
-POPULATIONS = ("outflow", "inflow", "births", "spot_fields", "assistance", "notices")
+POPULATIONS = (
+    "outflow",
+    "inflow",
+    "births",
+    "spot_fields",
+    "assistance",
+    "notices",
+    "benefits",
+)
 # spot_fields: the fields spot checks found correct or incorrect on visits in the statistical
 # year to the reference date (a field not verified is not counted), where the file was drawn.
 # assistance: assistance requests this node was asked (incoming), placed at the region that
@@ -42,6 +50,15 @@ POPULATIONS = ("outflow", "inflow", "births", "spot_fields", "assistance", "noti
 # in the statistical year to the reference date, as assistance requests are counted;
 # "answered" is fulfilled (her certificate or exchanged record verified). A notice left open
 # because she moved away by its deadline is not counted: nothing was left to do here.
+# benefits: reward and assistance benefits (issue 17) active at the reference date (begun by
+# then, and not suspended or ended on or before it), placed at the family's household
+# region. ``"sum": "amount_yuan"`` adds up, instead of counting them, what each is paid a
+# year: the ProgrammeAmount of its programme for the reference date's year and the
+# province of the household region (none set: 0).
+
+# What a count may add up instead of counting rows: name -> the populations it applies to.
+SUMS: dict[str, tuple[str, ...]] = {"amount_yuan": ("benefits",)}
+PROGRAMME_CODE = re.compile(r"^[-a-zA-Z0-9_]{1,40}$")
 
 MARITAL_CODES = frozenset(code for code, _name in MARITAL_CHOICES)
 CODE_PATTERN = re.compile(r"^[a-z][a-z0-9_]{1,39}$")
@@ -100,6 +117,16 @@ def _service_type(value: object) -> str:
     return value
 
 
+def _programmes(value: object) -> tuple[str, ...]:
+    if (
+        not isinstance(value, list)
+        or not value
+        or not all(isinstance(v, str) and PROGRAMME_CODE.match(v) for v in value)
+    ):
+        raise ValueError(_('write a list of programme codes, for example ["reward"]'))
+    return tuple(sorted(set(value)))
+
+
 # filter name -> (the populations it applies to, its value checker)
 PERSON_POPULATIONS = ("outflow", "inflow")
 FILTERS: dict[str, tuple[tuple[str, ...], Any]] = {
@@ -120,6 +147,9 @@ FILTERS: dict[str, tuple[tuple[str, ...], Any]] = {
     # answered (a notice: fulfilled) on or before its deadline (true), or late or not at all
     "answered_on_time": (("assistance", "notices"), _flag),
     "urgency": (("assistance",), _urgency),
+    # the benefit's programme is one of these codes (a benefit of a programme not listed,
+    # or of a code no programme has, is not counted)
+    "programme": (("benefits",), _programmes),
 }
 
 
@@ -128,6 +158,8 @@ class Count:
     population: str
     where: tuple[tuple[str, Any], ...] = ()
     mean: bool = False
+    # What is added up instead of counting the rows (SUMS); None: the rows are counted.
+    total: str | None = None
 
     @property
     def filters(self) -> dict[str, Any]:
@@ -151,10 +183,10 @@ def _error(message: str, code: str = "invalid") -> ValidationError:
 def parse_count(raw: Any) -> Count:
     if not isinstance(raw, dict) or "count" not in raw:
         raise _error(_('A count is written {"count": POPULATION, "where": {...}}.'))
-    unexpected = set(raw) - {"count", "where", "at"}
+    unexpected = set(raw) - {"count", "where", "at", "sum"}
     if unexpected:
         raise _error(
-            _("Unknown key %(keys)s in a count (allowed: count, where, at).")
+            _("Unknown key %(keys)s in a count (allowed: count, where, at, sum).")
             % {"keys": ", ".join(sorted(unexpected))}
         )
     population = raw["count"]
@@ -174,6 +206,16 @@ def parse_count(raw: Any) -> Count:
         raise _error(_("Assistance requests are counted over the year: they have no mean."))
     if raw.get("at") == "mean" and population == "notices":
         raise _error(_("Notices are counted over the year: they have no mean."))
+    if raw.get("at") == "mean" and population == "benefits":
+        raise _error(_("Benefits are counted at the reference date only: they have no mean."))
+    total = raw.get("sum")
+    if total is not None and population not in SUMS.get(total, ()):
+        sums = [name for name, populations in SUMS.items() if population in populations]
+        raise _error(
+            _("“%(name)s” cannot be added up for %(population)s (it can: %(sums)s).")
+            % {"name": total, "population": population, "sums": ", ".join(sums) or "—"},
+            code="bad_sum",
+        )
     where = raw.get("where") or {}
     if not isinstance(where, dict):
         raise _error(_('"where" is an object of filters, for example {"sex": "2"}.'))
@@ -198,7 +240,7 @@ def parse_count(raw: Any) -> Count:
             raise _error(
                 _("Filter “%(name)s”: %(rule)s.") % {"name": name, "rule": exc}, code="bad_value"
             ) from exc
-    return Count(population, tuple(checked), mean=raw.get("at") == "mean")
+    return Count(population, tuple(checked), mean=raw.get("at") == "mean", total=total)
 
 
 def _side(raw: Any) -> Count | str:
@@ -288,6 +330,8 @@ def statistic_reason(
             continue  # an unknown code: Indicator.clean names it
         if count.population == "births":
             return _("it counts births")
+        if count.population == "benefits":
+            return _("it counts benefits people applied for and receive")
         service = count.filters.get("service_in_year")
         if service in REPRODUCTIVE_SERVICES:
             return _("it counts a service people choose to accept (%(service)s)") % {

@@ -26,8 +26,8 @@ from collections.abc import Callable, Iterable, Iterator, Sequence
 from typing import Any
 
 from django.db import connection, transaction
-from django.db.models import Count as CountOf
 from django.db.models import (
+    Aggregate,
     DurationField,
     Exists,
     ExpressionWrapper,
@@ -36,7 +36,9 @@ from django.db.models import (
     Q,
     QuerySet,
     Subquery,
+    Sum,
 )
+from django.db.models import Count as CountOf
 from django.db.models.functions import Substr, TruncDate
 
 from liudong.certificates.models import Certificate, Notice
@@ -46,6 +48,7 @@ from liudong.people.template import MARRIED_CODES
 from liudong.regions.codes import MAX_CODE_LENGTH, subtree_q
 from liudong.regions.models import Level, Region
 from liudong.services.models import ServiceRecord
+from liudong.services.programmes.models import Benefit, ProgrammeAmount
 
 from .definitions import Count
 from .models import FieldResult, SpotCheckResult
@@ -226,7 +229,7 @@ def _term_key(term: Term) -> tuple:
     over the period (births, spot checks, assistance, notices), the period itself."""
     count = term.count
     if count.population not in STAY_POPULATIONS:
-        return (count.population, count.where, term.period)
+        return (count.population, count.where, count.total, term.period)
     key: tuple = (count.population, count.where, term.day)
     if "arrived_in_period" in count.filters:
         key += (term.period.first,)
@@ -248,6 +251,8 @@ class _Rows:
     window_key: Callable[[Term], Any]
     span: Callable[[list[Term]], Q]
     condition: Callable[[Term], Q]
+    # What a count with a "sum" adds up for a term (definitions.SUMS), row by row.
+    measure: Callable[[Term], Any] | None = None
 
 
 def _in_periods(
@@ -271,19 +276,35 @@ def _in_periods(
 
 
 def _grouped(
-    rows: QuerySet, group_field: str, group_length: int | None, conditions: Sequence[Q]
+    rows: QuerySet,
+    group_field: str,
+    group_length: int | None,
+    conditions: Sequence[Q | Aggregate],
 ) -> dict:
-    """``{group: [count per condition]}`` from one grouped query."""
-    aggregates = {f"n{i}": CountOf("pk", filter=c) for i, c in enumerate(conditions)}
+    """``{group: [number per condition]}`` from one grouped query: the rows a condition
+    keeps counted, or an aggregate given as it is (a sum; 0 where no row is summed)."""
+    aggregates = {
+        f"n{i}": CountOf("pk", filter=c) if isinstance(c, Q) else c
+        for i, c in enumerate(conditions)
+    }
     if group_length is None:
         values = rows.aggregate(**aggregates)
-        return {"": [values[f"n{i}"] for i in range(len(conditions))]}
+        return {"": [_number(values[f"n{i}"]) for i in range(len(conditions))]}
     # At the full length the code itself: the same groups, without computing a substring.
     group = (
         F(group_field) if group_length >= MAX_CODE_LENGTH else Substr(group_field, 1, group_length)
     )
     grouped = rows.annotate(group=group).values("group").annotate(**aggregates).order_by()
-    return {row["group"]: [row[f"n{i}"] for i in range(len(conditions))] for row in grouped}
+    return {
+        row["group"]: [_number(row[f"n{i}"]) for i in range(len(conditions))] for row in grouped
+    }
+
+
+def _number(value: Any) -> int | float:
+    """A count as it is; a sum (a Decimal of yuan, None over no rows) as a float."""
+    if isinstance(value, int):
+        return value
+    return float(value or 0)
 
 
 def _stay_rows(population: str, region: str, districts: list[str], terms: list[Term]) -> _Rows:
@@ -437,6 +458,41 @@ def _notice_rows(population: str, region: str, districts: list[str], terms: list
     return _Rows(rows, "region_id", window, lambda t: t.period, span, condition)
 
 
+def _benefit_rows(population: str, region: str, districts: list[str], terms: list[Term]) -> _Rows:
+    """Reward and assistance benefits active at the reference date, placed at the family's
+    household region (the township keeping it). Active: begun on or before the day and
+    not suspended or ended on or before it (``status_changed_on``). A status is kept
+    without history, as marital status is: a benefit suspended and resumed counts as
+    active over the suspension when a past month is recounted."""
+    field = "family__household_region_id"
+    active = Q(status=Benefit.Status.ACTIVE)
+
+    def rows(when: Q) -> QuerySet:
+        return Benefit.objects.filter(when, subtree_q(region, field))
+
+    def window(term: Term) -> Q:
+        return Q(starts_on__lte=term.day) & (active | Q(status_changed_on__gt=term.day))
+
+    def span(terms: list[Term]) -> Q:
+        first, last = min(t.day for t in terms), max(t.day for t in terms)
+        return Q(starts_on__lte=last) & (active | Q(status_changed_on__gt=first))
+
+    def condition(term: Term) -> Q:
+        codes = term.count.filters.get("programme")
+        return Q(programme__code__in=codes) if codes else Q()
+
+    def measure(term: Term) -> Any:
+        # The year's amount of its programme in the household region's province.
+        amount = ProgrammeAmount.objects.filter(
+            programme_id=OuterRef("programme_id"),
+            year=term.day.year,
+            province=Substr(OuterRef(field), 1, 2),
+        ).values("yuan_per_year")[:1]
+        return Subquery(amount)
+
+    return _Rows(rows, field, window, lambda t: t.day, span, condition, measure)
+
+
 POPULATION_ROWS: dict[str, Callable[[str, str, list[str], list[Term]], _Rows]] = {
     "inflow": _stay_rows,
     "outflow": _stay_rows,
@@ -444,6 +500,7 @@ POPULATION_ROWS: dict[str, Callable[[str, str, list[str], list[Term]], _Rows]] =
     "spot_fields": _spot_field_rows,
     "assistance": _assistance_rows,
     "notices": _notice_rows,
+    "benefits": _benefit_rows,
 }
 
 
@@ -466,16 +523,18 @@ def _count_terms(
         # One day (or period): the time condition goes in the WHERE clause, as it did
         # when the engine counted one day per query.
         rows = spec.rows(next(iter(windows.values())))
-        conditions = [spec.condition(t) for t in by_key.values()]
+        conditions = [_aggregate(spec, t, spec.condition(t)) for t in by_key.values()]
         present: list[Q] = []
     else:
         # Several: every row any term counts, each aggregate's FILTER beginning with its
         # window (the cheapest test, false for most rows of other days), and a count per
         # window telling which groups had anyone then.
         rows = spec.rows(spec.span(list(by_key.values())))
-        conditions = [spec.window(t) & spec.condition(t) for t in by_key.values()]
+        conditions = [
+            _aggregate(spec, t, spec.window(t) & spec.condition(t)) for t in by_key.values()
+        ]
         present = list(windows.values())
-    numbers = _grouped(rows, spec.field, child_length, conditions + present)
+    numbers = _grouped(rows, spec.field, child_length, [*conditions, *present])
     index = {k: i for i, k in enumerate(by_key)}
     window_index = {k: len(conditions) + i for i, k in enumerate(windows)}
     places = [(index[_term_key(t)], window_index[spec.window_key(t)]) for t in terms]
@@ -485,6 +544,15 @@ def _count_terms(
         group: [counted[at] if counted[window] else None for at, window in places]
         for group, counted in numbers.items()
     }
+
+
+def _aggregate(spec: _Rows, term: Term, condition: Q) -> Q | Aggregate:
+    """What the term counts: the rows ``condition`` keeps, or, for a count with a "sum",
+    the sum of its measure over them."""
+    if term.count.total is None:
+        return condition
+    assert spec.measure is not None, f"{term.count.population} has nothing to add up"
+    return Sum(spec.measure(term), filter=condition)
 
 
 # Aggregates per query at most when several periods are counted at once (PostgreSQL

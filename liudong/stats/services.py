@@ -87,6 +87,11 @@ def rounded(value: float | None) -> float | None:
     return float(Decimal(repr(value)).quantize(Decimal("0.01"), rounding=ROUND_HALF_UP))
 
 
+def whole(value: float) -> int:
+    """A sum to a whole number, halves away from zero (1920.5 yuan is 1921)."""
+    return int(Decimal(repr(value)).quantize(Decimal("1"), rounding=ROUND_HALF_UP))
+
+
 class IndicatorSet:
     """The indicators of a report, their counts resolved to one list for the engine."""
 
@@ -132,7 +137,9 @@ class IndicatorSet:
         result: dict[str, int | float | None] = {}
         for code, parsed in self.parsed.items():
             if isinstance(parsed, Count):
-                result[code] = int(counted[parsed].get(key, 0))
+                value = counted[parsed].get(key, 0)
+                # A sum (yuan) in whole yuan, halves up; a count is whole already.
+                result[code] = whole(value) if parsed.total else int(value)
                 continue
             numerator = counted[self._count(parsed.numerator)].get(key, 0)
             denominator = counted[self._count(parsed.denominator)].get(key, 0)
@@ -590,6 +597,9 @@ KEY_INDICATORS = (
     "inflow_health_check_rate",
     "free_service_rate",
 )
+# Statistics of the reward and assistance benefits (issue 17) the dashboard shows beside the
+# cards: figures, never compared with a target nor ranked.
+BENEFIT_STATISTICS = ("beneficiaries_reward", "beneficiaries_special", "benefit_amount_yuan")
 TREND_MONTHS = 12
 
 
@@ -742,6 +752,15 @@ def dashboard(region_code: str, period: Period, *, acting_user: Actor, indicator
         "minimum": ranking_minimum(),
         "frozen": shown.frozen,
         "indicators": listed,
+        "benefits": [
+            {
+                "indicator": indicators[code],
+                "value": figures["indicators"].get(code),
+                "statistic": statistic_reason(indicators[code], listed),
+            }
+            for code in BENEFIT_STATISTICS
+            if code in indicators
+        ],
     }
 
 

@@ -195,6 +195,33 @@ STANDARD = [
         "higher",
         _rate(_count("notices", answered_on_time=True), _count("notices")),
     ),
+    # Issue 17: benefits applied for and received, counted where the family's household is
+    # registered. Statistics of what people receive, never a target: statistic_reason
+    # makes them not assessable (no quota of beneficiaries, no points for paying more).
+    (
+        "beneficiaries_reward",
+        "农村部分计划生育家庭奖励扶助人数",
+        "beneficiaries of the reward programme",
+        "count",
+        "neutral",
+        _count("benefits", programme=["reward"]),
+    ),
+    (
+        "beneficiaries_special",
+        "计划生育家庭特别扶助人数",
+        "beneficiaries of special assistance",
+        "count",
+        "neutral",
+        _count("benefits", programme=["special_death", "special_disability"]),
+    ),
+    (
+        "benefit_amount_yuan",
+        "奖励扶助和特别扶助年度金额(元)",
+        "the year's amounts of the active benefits (yuan)",
+        "count",
+        "neutral",
+        {"count": "benefits", "sum": "amount_yuan"},
+    ),
 ]
 
 

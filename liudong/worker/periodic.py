@@ -80,6 +80,15 @@ def prune_task_results() -> object:
     return f"queue: {deleted} finished task results pruned" if deleted else None
 
 
+def close_requalification_rounds() -> object:
+    """Re-qualification rounds past their deadline are closed: a benefit still not
+    confirmed is suspended with the reason, never ended (liudong.services.programmes)."""
+    from liudong.services.programmes.requalification import close_due_rounds
+
+    suspended = close_due_rounds()
+    return f"programmes: {suspended} benefits suspended at the deadline" if suspended else None
+
+
 def jobs() -> list[Periodic]:
     """Every periodic job with its interval as the settings give it now."""
     return [
@@ -89,4 +98,6 @@ def jobs() -> list[Periodic]:
         # As often as a dead worker is noticed: its lease.
         Periodic("import-resume", settings.WORKER_LEASE, resume_imports),
         Periodic("task-prune", 3600, prune_task_results),
+        # Hourly: a round closes within the hour after its deadline day has passed.
+        Periodic("requalification-close", 3600, close_requalification_rounds),
     ]

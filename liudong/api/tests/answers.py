@@ -75,6 +75,8 @@ def seed(users: dict, henan) -> dict:
     from liudong.services.associations import services as associations
     from liudong.services.campaigns import services as campaigns
     from liudong.services.help_requests import services as help_requests
+    from liudong.services.programmes import requalification
+    from liudong.services.programmes.tests import factories as programme_factories
     from liudong.services.records import services as records
     from liudong.stats import services as stats
     from liudong.stats import spotchecks
@@ -300,6 +302,14 @@ def seed(users: dict, henan) -> dict:
     programmes.post_notice(
         acting_user=office, village=village, posted_on=_days(20), ends_on=_days(12)
     )
+    # Programmes: the county's re-qualification round, one benefit confirmed, one waiting.
+    programme_factories.benefit()  # waiting
+    confirmed = programme_factories.benefit()
+    requalification.open_round(
+        acting_user=county, county=Region.objects.get(code="330106"), year=TODAY.year,
+        deadline=_days(-60),
+    )  # fmt: skip
+    requalification.confirm(acting_user=office, requalification=confirmed.requalifications.get())
     issue_token(acting_user=OPERATOR, user=county)
     return {
         "certificate": issued.number,

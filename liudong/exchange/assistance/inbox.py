@@ -24,9 +24,10 @@ from liudong.audit.masking import mask_value
 from liudong.audit.models import Action
 from liudong.people.models import Person
 from liudong.regions.models import Region
+from liudong.services.programmes import requalification
 
 from ..messaging.nodes import identity
-from ..models import AssistanceRequest, AssistanceUrgency, InboxMessage
+from ..models import AssistanceQuestion, AssistanceRequest, AssistanceUrgency, InboxMessage
 
 DEADLINE_DAYS = {AssistanceUrgency.URGENT: 15, AssistanceUrgency.NORMAL: 30}
 ANSWER_LENGTH = 500
@@ -230,4 +231,18 @@ def on_answer(message: InboxMessage) -> AssistanceRequest:
         actor_username=f"node {envelope['from']}",
         detail={"action": "assistance_answered", "message": str(message.id)},
     )
+    if request.question == AssistanceQuestion.LIVING:
+        # Asked for a benefit's re-qualification (assistance.living): the programmes
+        # take the answer, in this transaction (it sends nothing).
+        place = Region.objects.filter(code=request.other_region).first()
+        requalification.record_living_answer(
+            requalification.LivingAnswer(
+                request_id=request.request_id,
+                finding=request.finding,
+                answer=request.answer,
+                answered_on=answered_on,
+                place=request.other_region,
+                place_name=place.name if place else "",
+            )
+        )
     return request

@@ -123,7 +123,9 @@ TYPES: dict[str, MessageType] = {
         payload={
             "request_id": text(36),
             "id_number": id_number,
-            "question": choice("marital_status", "children", "certificate", "whereabouts"),
+            "question": choice(
+                "marital_status", "children", "certificate", "whereabouts", "living"
+            ),
             "urgency": choice("urgent", "normal"),
         },
         acted_at=ActedAt.HER_REGION_THERE,

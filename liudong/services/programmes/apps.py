@@ -8,3 +8,13 @@ class ProgrammesConfig(AppConfig):
     name = "liudong.services.programmes"
     label = "programmes"
     verbose_name = _("reward and assistance programmes")
+
+    def ready(self) -> None:
+        # Imported here: an app's modules load once the app registry is ready.
+        from liudong import events
+
+        from . import requalification
+
+        # Her household registration moved out of the county: her benefits end (people
+        # publishes the event and never imports the programmes).
+        events.subscribe(events.HouseholdMoved, requalification.on_household_moved)

@@ -246,8 +246,9 @@ class Application(TrackedModel):
         APPLIED = "applied", _("applied")
         ON_NOTICE = "on_notice", _("on public notice")
         REVIEWED = "reviewed", _("reviewed by the township")
-        APPROVED = "approved", _("approved")
-        REFUSED = "refused", _("refused")
+        # "approved" alone is a monthly report's state (已审核); an application is granted.
+        APPROVED = "approved", pgettext_lazy("application", "approved")
+        REFUSED = "refused", pgettext_lazy("application", "refused")
         APPEALED = "appealed", _("appealed to the county")
         WITHDRAWN = "withdrawn", _("withdrawn")
 

@@ -38,6 +38,7 @@ from liudong.regions.codes import subtree_q
 from liudong.regions.models import Region
 
 from . import eligibility
+from . import requalification as rq
 from .models import (
     NOTICE_MIN_DAYS,
     Application,
@@ -48,6 +49,7 @@ from .models import (
     HouseholdType,
     Programme,
     PublicNotice,
+    Requalification,
 )
 
 Status = Application.Status
@@ -533,6 +535,9 @@ def add_child(
         region=_family_region(family),
         after=_image(child, CHILD_FIELDS),
     )
+    # A child born or adopted: the family's benefits are judged again (issue 17: a new child
+    # ends the special assistance from the next payment).
+    rq.child_added(acting_user=acting_user, child=child)
     return child
 
 
@@ -565,6 +570,7 @@ def update_child(
         before=before,
         after=_image(child, CHILD_FIELDS),
     )
+    _rejudge(acting_user, family)
     return child
 
 
@@ -585,6 +591,39 @@ def remove_child(
     )
     child.delete()
     _touch(family, expected_version)
+    _rejudge(acting_user, family)
+
+
+def _rejudge(acting_user: Actor, family: Family) -> None:
+    """A child corrected, dead or removed: each benefit the family no longer qualifies for
+    ends from the next payment, with the rule it fails."""
+    today = timezone.localdate()
+    rq.family_changed(
+        acting_user=acting_user,
+        family=family,
+        on=today,
+        cause=rq.end_reason(rq.EndCause.NOT_ELIGIBLE, today),
+    )
+
+
+@transaction.atomic
+def record_new_child(
+    *,
+    acting_user: Actor,
+    requalification: Requalification,
+    sex: str,
+    birth_date: datetime.date,
+    adopted: bool = False,
+) -> tuple[FamilyChild, list[Benefit]]:
+    """A new child learnt of at re-qualification: recorded on the family as any child is
+    (checked, audited, the family's benefits judged again). Returns the benefits it ended."""
+    family = requalification.benefit.family
+    current = list(family.benefits.filter(status__in=rq.CURRENT).values_list("pk", flat=True))
+    child = add_child(
+        acting_user=acting_user, family=family, sex=sex, birth_date=birth_date, adopted=adopted
+    )
+    ended = family.benefits.filter(pk__in=current, status=Benefit.Status.ENDED).order_by("pk")
+    return child, list(ended)
 
 
 # --- the check and applying ----------------------------------------------------------------

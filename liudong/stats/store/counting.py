@@ -38,6 +38,8 @@ def count_key(count: Count) -> str:
     raw: dict = {"count": count.population, "where": {n: v for n, v in count.where}}
     if count.mean:
         raw["at"] = "mean"
+    if count.total:
+        raw["sum"] = count.total
     return json.dumps(raw, sort_keys=True, separators=(",", ":"), ensure_ascii=False)
 
 

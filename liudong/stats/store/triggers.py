@@ -130,6 +130,35 @@ WATCHED = (
         ("region_id", "deadline", "direction", "answered_on", "urgency"),
         (_select("r.region_id", "r.deadline"),),
     ),
+    # A benefit counts from the day it begins; a suspension or an end (status_changed_on)
+    # comes after it, so marking from the beginning covers every month it changes.
+    Watched(
+        "programmes_benefit",
+        ("family_id", "programme_id", "starts_on", "status", "status_changed_on"),
+        (
+            _select(
+                "f.household_region_id",
+                "r.starts_on",
+                "JOIN programmes_family f ON f.id = r.family_id",
+            ),
+        ),
+    ),
+    # A family's household region places its benefits (kept without history: from the
+    # start). A new family has no benefit yet: nothing to mark.
+    Watched(
+        "programmes_family",
+        ("household_region_id",),
+        (_select("r.household_region_id", START),),
+        on_insert=False,
+    ),
+    # An amount reaches the benefits of its province (the mark's "county" is the province
+    # code: its whole subtree), counted from the start rather than from its year: the
+    # vocabulary has no date of a year's first day that both databases write alike.
+    Watched(
+        "programmes_programmeamount",
+        ("programme_id", "year", "province", "yuan_per_year"),
+        (_select("r.province", START),),
+    ),
 )
 
 
@@ -157,10 +186,10 @@ def _name(watched: Watched, event: str) -> str:
     return f"stats_mark_{watched.table}_{event}"
 
 
-def sqlite_create() -> list[str]:
+def sqlite_create(watched: tuple[Watched, ...] = WATCHED) -> list[str]:
     statements = []
     start = "'0001-01-01'"
-    for w in WATCHED:
+    for w in watched:
         columns = ("id", *w.columns)
 
         def rows(side: str, columns: tuple[str, ...] = columns) -> str:
@@ -184,18 +213,18 @@ def sqlite_create() -> list[str]:
     return statements
 
 
-def sqlite_drop() -> list[str]:
+def sqlite_drop(watched: tuple[Watched, ...] = WATCHED) -> list[str]:
     return [
         f"DROP TRIGGER IF EXISTS {_name(w, event)}"
-        for w in WATCHED
+        for w in watched
         for event in ("ins", "upd", "del")
     ]
 
 
-def postgresql_create() -> list[str]:
+def postgresql_create(watched: tuple[Watched, ...] = WATCHED) -> list[str]:
     statements = []
     start = "DATE '0001-01-01'"
-    for w in WATCHED:
+    for w in watched:
         old = ", ".join(f"o.{c}" for c in w.columns)
         new = ", ".join(f"n.{c}" for c in w.columns)
         changed = f"JOIN old_rows o ON o.id = n.id WHERE ({old}) IS DISTINCT FROM ({new})"
@@ -226,24 +255,39 @@ def postgresql_create() -> list[str]:
     return statements
 
 
-def postgresql_drop() -> list[str]:
+def postgresql_drop(watched: tuple[Watched, ...] = WATCHED) -> list[str]:
     statements = [
         f"DROP TRIGGER IF EXISTS {_name(w, event)} ON {w.table}"
-        for w in WATCHED
+        for w in watched
         for event in ("ins", "upd", "del")
     ]
-    return statements + [f"DROP FUNCTION IF EXISTS stats_mark_{w.table}()" for w in WATCHED]
+    return statements + [f"DROP FUNCTION IF EXISTS stats_mark_{w.table}()" for w in watched]
+
+
+def _present(connection: BaseDatabaseWrapper) -> tuple[Watched, ...]:
+    """The watched tables the database has yet. An early stats migration (0010) runs this
+    module as it is now, before the migrations of tables watched later (the programmes'):
+    those get their triggers from the migration that starts watching them (0014)."""
+    with connection.cursor() as cursor:
+        tables = set(connection.introspection.table_names(cursor))
+    return tuple(w for w in WATCHED if w.table in tables)
 
 
 def create(connection: BaseDatabaseWrapper) -> None:
-    statements = postgresql_create() if connection.vendor == "postgresql" else sqlite_create()
+    watched = _present(connection)
+    statements = (
+        postgresql_create(watched) if connection.vendor == "postgresql" else sqlite_create(watched)
+    )
     with connection.cursor() as cursor:
         for statement in statements:
             cursor.execute(statement)
 
 
 def drop(connection: BaseDatabaseWrapper) -> None:
-    statements = postgresql_drop() if connection.vendor == "postgresql" else sqlite_drop()
+    watched = _present(connection)
+    statements = (
+        postgresql_drop(watched) if connection.vendor == "postgresql" else sqlite_drop(watched)
+    )
     with connection.cursor() as cursor:
         for statement in statements:
             cursor.execute(statement)

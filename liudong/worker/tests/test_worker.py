@@ -127,7 +127,7 @@ def test_interval_zero_leaves_a_job_out(settings):
     settings.STATS_REFRESH_INTERVAL = 0
     settings.AUDIT_ANCHOR_INTERVAL = 0
     names = [job.name for job in Worker().periodic_jobs]
-    assert names == ["exchange-delivery", "import-resume", "task-prune"]
+    assert names == ["exchange-delivery", "import-resume", "task-prune", "requalification-close"]
     assert Worker(periodic=False).periodic_jobs == []
 
 
@@ -196,3 +196,25 @@ def test_finished_task_results_are_pruned_after_the_days_kept(trace, settings):
     assert DBTaskResult.objects.finished().count() == 1
     assert DBTaskResult.objects.ready().count() == 1
     assert messages == ["queue: 1 finished task results pruned"]
+
+
+def test_the_worker_closes_a_requalification_round_past_its_deadline(county_admin):
+    from liudong.regions.models import Region
+    from liudong.services.programmes import requalification
+    from liudong.services.programmes.tests import factories
+
+    benefit = factories.benefit()
+    requalification.open_round(
+        acting_user=county_admin,
+        county=Region.objects.get(code="330106"),
+        year=2026,
+        deadline=timezone.localdate() - datetime.timedelta(days=1),
+        today=timezone.localdate() - datetime.timedelta(days=40),
+    )
+    messages: list[str] = []
+    job = next(j for j in jobs() if j.name == "requalification-close")
+    Worker(periodic_jobs=[job], log=messages.append).run_periodic(job)
+
+    benefit.refresh_from_db()
+    assert benefit.status == "suspended"  # not ended: a confirmation resumes it
+    assert messages == ["programmes: 1 benefits suspended at the deadline"]
