@@ -12,6 +12,7 @@ Fixtures
 ``zhejiang``     Zhejiang's divisions plus village 北山社区 and its group, loaded through the
                  services (live_server is transactional: every test brings its own data).
 ``township_a``   a township account of 北山街道 (330106002), password ``PASSWORD``.
+``national_programmes``  the programmes migration 0002 ships, back after an earlier test's flush.
 ``sign_in``      sign_in(page, username, password): fills and submits the login form.
 
 Screenshots: a failing test leaves ``var/screenshots/<test-name>.png`` (full page) under the
@@ -233,6 +234,21 @@ def month_with_residents(township_a, county_admin):
     resident()
     resident(lives_in="330106004001", verified=datetime.date(2026, 4, 2))
     return str(last_full_month())
+
+
+@pytest.fixture
+def national_programmes(transactional_db):
+    """The programmes migration 0002 ships (reward, special_death, special_disability): a
+    transactional test before the one asking for them flushed every table, data rows
+    included (use it as ``pytestmark = pytest.mark.usefixtures("national_programmes")``)."""
+    import importlib
+
+    from django.apps import apps
+
+    shipped = importlib.import_module(
+        "liudong.services.programmes.migrations.0002_national_programmes"
+    )
+    shipped.add(apps, None)
 
 
 # --- actions --------------------------------------------------------------------------------

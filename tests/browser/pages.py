@@ -79,6 +79,18 @@ def shot(page, name: str, *, first_screen: bool = False) -> None:
         page.screenshot(path=str(REVIEW_SCREENSHOTS / name.replace(".png", "-screen.png")))
 
 
+def shots(page, name: str, widths: tuple[int, ...] = (1366, 375)) -> None:
+    """The page as it is at each width, ``NAME-<width>.png`` (the viewport is restored), for a
+    page whose journey passes at one width only. Nothing unless LIUDONG_SCREENSHOTS=1."""
+    if os.environ.get("LIUDONG_SCREENSHOTS") != "1":
+        return
+    viewport = page.viewport_size
+    for width in widths:
+        page.set_viewport_size({"width": width, "height": viewport["height"]})
+        shot(page, f"{name}-{width}.png")
+    page.set_viewport_size(viewport)
+
+
 # Runs in every document before its own scripts: a violation the page never sees in its
 # console (a blocked inline handler in a frame, a blocked image) still reaches the test.
 REPORT_VIOLATIONS = """

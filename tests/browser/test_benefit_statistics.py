@@ -3,7 +3,6 @@ unit's beneficiaries and the year's amounts, shown as figures, never ranked."""
 
 from __future__ import annotations
 
-import importlib
 from decimal import Decimal
 
 import pytest
@@ -13,17 +12,12 @@ from tests.browser.pages import shot, sign_in
 
 
 @pytest.fixture
-def benefits(month_with_residents):
-    """The national programmes (a browser test's database is emptied between tests), two
-    reward benefits and one special_death in 北山社区, and 2026's amounts in province 33."""
+def benefits(national_programmes, month_with_residents):
+    """Two reward benefits and one special_death in 北山社区, and 2026's amounts in
+    province 33."""
     from liudong.services.programmes.models import Programme, ProgrammeAmount
     from liudong.stats.tests.test_benefit_indicators import benefit
 
-    shipped = importlib.import_module(
-        "liudong.services.programmes.migrations.0002_national_programmes"
-    )
-    for item in shipped.NATIONAL:
-        Programme.objects.update_or_create(code=item["code"], defaults=item)
     for code, yuan in (("reward", "960"), ("special_death", "5400")):
         ProgrammeAmount.objects.create(
             programme=Programme.objects.get(code=code),

@@ -6,15 +6,16 @@ on a phone, finds the failure and resolves it with her new card."""
 from __future__ import annotations
 
 import datetime
-import io
 import re
 
 import pytest
-from openpyxl import load_workbook
 from playwright.sync_api import expect
 
 from conftest import make_user
 from tests.browser.pages import shot, sign_in
+from tests.browser.payment_steps import export_xlsx, make_list
+
+pytestmark = pytest.mark.usefixtures("national_programmes")
 
 
 @pytest.fixture
@@ -40,10 +41,7 @@ def beneficiaries(township_a):
 def test_the_county_pays_and_a_township_resolves_a_failure(page, phone_page, beneficiaries):
     year, found = beneficiaries
     sign_in(page, "county_pay")
-    page.goto("/programmes/payments/")
-    page.get_by_test_id("make-list-form").locator("input[name=year]").fill(str(year))
-    page.get_by_test_id("make-list").click()
-    expect(page.get_by_test_id("list-title")).to_contain_text(str(year))
+    make_list(page, year)
     expect(page.get_by_test_id("total-count")).to_have_text("2")
     expect(page.get_by_test_id("left-out")).to_contain_text("年审截止前未确认")
     expect(page.get_by_test_id("example-amount").first).to_be_visible()
@@ -52,10 +50,7 @@ def test_the_county_pays_and_a_township_resolves_a_failure(page, phone_page, ben
     assert found["wang"].bank_card not in page.content()
     shot(page, "payments-list-1366.png")
 
-    with page.expect_download() as download:
-        page.get_by_test_id("export-xlsx").click()
-    sheet = load_workbook(io.BytesIO(download.value.path().read_bytes()))["发放名单"]
-    assert {row[2] for row in sheet.iter_rows(min_row=2, values_only=True)} == {"王秀英", "李桂兰"}
+    assert {row["姓名"] for row in export_xlsx(page)} == {"王秀英", "李桂兰"}
     page.reload()
     expect(page.get_by_test_id("list-frozen")).to_be_visible()
     expect(page.get_by_test_id("export-xlsx")).to_have_count(0)

@@ -15,20 +15,12 @@ from tests.browser.pages import shot, sign_in
 
 
 @pytest.fixture
-def round_open(township_a, county_admin):
+def round_open(national_programmes, township_a, county_admin):
     """A reward beneficiary of 北山社区 and the county's round of this year, due in 30 days."""
-    import importlib
-
-    from django.apps import apps
-
     from liudong.regions.models import Region
     from liudong.services.programmes import requalification
     from liudong.services.programmes.tests import factories
 
-    # A browser test's database is emptied between tests: the programmes' data again.
-    importlib.import_module("liudong.services.programmes.migrations.0002_national_programmes").add(
-        apps, None
-    )
     benefit = factories.benefit()
     today = timezone.localdate()
     requalification.open_round(
