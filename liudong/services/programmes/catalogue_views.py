@@ -17,6 +17,7 @@ from django.utils.translation import gettext_lazy
 
 from liudong.accounts.roles import BENEFITS
 from liudong.actors import reach
+from liudong.regions.models import Region
 from liudong.web.decorators import staff_required
 from liudong.web.forms import add_service_errors
 
@@ -32,12 +33,22 @@ SET_BY_PROVINCE = gettext_lazy("Programmes and their amounts are set by the prov
 
 @staff_required(BENEFITS)
 def programme_list(request: SignedInRequest) -> HttpResponse:
-    programmes = Programme.objects.prefetch_related("amounts").order_by("code")
+    programmes = list(Programme.objects.prefetch_related("amounts").order_by("code"))
+    # Amounts are per province: shown by name (浙江省), not by its code alone.
+    codes = {amount.province for p in programmes for amount in p.amounts.all()}
+    names = dict(Region.objects.filter(code__in=codes).values_list("code", "name"))
     return render(
         request,
         "programmes/catalogue.html",
         {
-            "programmes": [(p, catalogue.describe(p)) for p in programmes],
+            "programmes": [
+                (
+                    p,
+                    catalogue.describe(p),
+                    [(a, names.get(a.province, a.province)) for a in p.amounts.all()],
+                )
+                for p in programmes
+            ],
             "may_set": catalogue.may_set(request.user),
             "province": reach(request.user) or "",
             "tab": "catalogue",

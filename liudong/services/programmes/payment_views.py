@@ -15,6 +15,7 @@ from django.core.exceptions import PermissionDenied, ValidationError
 from django.http import Http404, HttpResponse
 from django.shortcuts import redirect, render
 from django.utils.translation import gettext as _
+from django.utils.translation import ngettext
 from django.views.decorators.http import require_GET, require_POST
 
 from liudong.accounts.roles import APPROVE_BENEFITS, BENEFITS, can
@@ -54,10 +55,15 @@ def payment_lists(request: SignedInRequest) -> HttpResponse:
                 ),
             )
             if made is not None:
+                count = made.lines.count()
                 messages.success(
                     request,
-                    _("The payment list of %(year)s is made: %(n)s lines.")
-                    % {"year": made.year, "n": made.lines.count()},
+                    ngettext(
+                        "The payment list of %(year)s is made: %(n)s line.",
+                        "The payment list of %(year)s is made: %(n)s lines.",
+                        count,
+                    )
+                    % {"year": made.year, "n": count},
                 )
                 return redirect("programmes:payment_list", pk=made.pk)
     lists = (

@@ -207,6 +207,8 @@ def _state_label(state: str, sex: str | None) -> str:
         "dead": _("children who died"),
         "disabled": _("disabled children"),
     }[state]
+    if sex is not None and state == "any":
+        return _("boys") if sex == "1" else _("girls")
     if sex == "1":
         return _("%(kind)s (boys)") % {"kind": kind}
     if sex == "2":

@@ -145,3 +145,6 @@ def test_the_pages(province, county_admin, township_a, client_for):
     )
     assert added.status_code == 302
     assert Programme.objects.get(code="zj_elderly").group == "zj_elderly"
+    listed = bureau.get(reverse("programmes:catalogue"))
+    reward_amounts = next(row[2] for row in listed.context["programmes"] if row[0].code == "reward")
+    assert [(a.year, name) for a, name in reward_amounts] == [(2026, "浙江省")]
