@@ -894,11 +894,12 @@ REGISTRY: dict[str, Scoped] = {
         ),
         # The benefits and re-qualification: their pages and API come with the item
         # 3; until then no surface shows them.
-        *(
-            Scoped(f"programmes.{name}", factory, None, None, None)
-            for name, factory in [
-                ("Benefit", programme_benefit),
-            ]
+        Scoped(
+            "programmes.Benefit",
+            programme_benefit,
+            "programmes:benefits",
+            "programmes:benefit",
+            "programme-benefit",
         ),
         Scoped(
             "programmes.PaymentList",

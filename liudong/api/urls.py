@@ -27,6 +27,7 @@ from liudong.services.api.associations.views import (
 from liudong.services.api.campaigns.views import ActivityViewSet, CampaignViewSet
 from liudong.services.api.help_requests.views import HelpRequestViewSet
 from liudong.services.api.programmes.views import ApplicationViewSet as ProgrammeApplicationViewSet
+from liudong.services.api.programmes.views import BenefitViewSet as ProgrammeBenefitViewSet
 from liudong.services.api.programmes.views import FamilyViewSet as ProgrammeFamilyViewSet
 from liudong.services.api.programmes.views import NoticeViewSet as ProgrammeNoticeViewSet
 from liudong.services.api.records.views import FollowUpViewSet, ServiceRecordViewSet
@@ -68,6 +69,7 @@ router.register(
     "programme-applications", ProgrammeApplicationViewSet, basename="programme-application"
 )
 router.register("programme-notices", ProgrammeNoticeViewSet, basename="programme-notice")
+router.register("programme-benefits", ProgrammeBenefitViewSet, basename="programme-benefit")
 router.register("requalification-rounds", RoundViewSet, basename="requalification-round")
 router.register("requalifications", RequalificationViewSet, basename="requalification")
 register_records(router, PLACE_VIEWSETS)  # employers, rental-houses, sites, agreements, ...

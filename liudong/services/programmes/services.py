@@ -399,6 +399,13 @@ def view_family(*, acting_user: Actor, family: Family, via: str) -> None:
     audit.record_view(acting_user=acting_user, obj=family, region=_family_region(family), via=via)
 
 
+def view_benefit(*, acting_user: Actor, benefit: Benefit, via: str) -> None:
+    """A read of one benefit's page or record: logged as a view of it."""
+    audit.record_view(
+        acting_user=acting_user, obj=benefit, region=_family_region(benefit.family), via=via
+    )
+
+
 # --- children ------------------------------------------------------------------------------
 
 

@@ -565,3 +565,58 @@ def notice_pdf(request: StaffRequest, pk: int) -> HttpResponse:
         f'inline; filename="notice-{notice.region_id}-{notice.pk}.pdf"'
     )
     return response
+
+
+# --- beneficiaries -------------------------------------------------------------------------
+
+
+@require_GET
+@staff_required(BENEFITS)
+def benefit_list(request: StaffRequest) -> HttpResponse:
+    """The beneficiaries of the caller's region (``?programme=``, ``?status=``; default:
+    paid or suspended), ID numbers and bank cards masked."""
+    status = request.GET.get("status", "")
+    code = request.GET.get("programme", "")
+    benefits = Benefit.objects.in_scope(request.user).select_related(
+        "programme", "family__household_region"
+    )
+    if status in Benefit.Status.values:
+        benefits = benefits.filter(status=status)
+    else:
+        status = ""
+        benefits = benefits.exclude(status=Benefit.Status.ENDED)
+    if code:
+        benefits = benefits.filter(programme__code=code)
+    benefits = benefits.order_by("family__household_region_id", "name", "pk")
+    return _page(
+        request,
+        "benefit_list.html",
+        "benefits",
+        benefits=benefits[:SHOWN],
+        total=benefits.count(),
+        status=status,
+        statuses=Benefit.Status.choices,
+        programme=code,
+        programmes=Programme.objects.order_by("code"),
+    )
+
+
+@require_GET
+@staff_required(BENEFITS)
+def benefit_detail(request: StaffRequest, pk: int) -> HttpResponse:
+    """One benefit: how it began, its re-qualifications and its payments (ID number and
+    card masked; the full ones are the family's page and the payment file)."""
+    benefit = scoped_object_or_404(
+        Benefit.objects.select_related("programme", "application", "family__household_region"),
+        request.user,
+        pk=pk,
+    )
+    services.view_benefit(acting_user=request.user, benefit=benefit, via="web")
+    return _page(
+        request,
+        "benefit_detail.html",
+        "benefits",
+        benefit=benefit,
+        requalifications=benefit.requalifications.select_related("round").order_by("-round__year"),
+        payments=benefit.payments.select_related("payment_list").order_by("-payment_list__year"),
+    )

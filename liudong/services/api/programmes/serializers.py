@@ -20,6 +20,7 @@ from liudong.regions.codes import CodeError, clean_code, subtree_q
 from liudong.services.api.serializers import RegionInputField, choice_field
 from liudong.services.programmes.models import (
     Application,
+    Benefit,
     ChildState,
     Family,
     FamilyChild,
@@ -27,15 +28,9 @@ from liudong.services.programmes.models import (
     Programme,
     PublicNotice,
 )
+from liudong.services.programmes.payments import mask_card
 
 Status = Application.Status
-
-
-def mask_card(card: str) -> str:
-    """A bank card as every list shows it: the first and last four digits."""
-    if not card:
-        return ""
-    return card[:4] + "*" * max(len(card) - 8, 4) + card[-4:]
 
 
 class ProgrammeChildSerializer(serializers.ModelSerializer):
@@ -323,3 +318,55 @@ class ProgrammeNoticeWriteSerializer(serializers.Serializer):
     ends_on = serializers.DateField()
     # The applications to post (by id); all of the village's waiting ones when left out.
     applications = serializers.ListField(child=serializers.IntegerField(), required=False)
+
+
+class ProgrammeBenefitSerializer(serializers.ModelSerializer):
+    """A beneficiary: ID number and bank card masked (the full ones are the family's
+    record and the payment file)."""
+
+    id_number = serializers.SerializerMethodField()
+    bank_card = serializers.SerializerMethodField()
+    programme: serializers.SlugRelatedField = serializers.SlugRelatedField(
+        slug_field="code", read_only=True
+    )
+    programme_name = serializers.CharField(source="programme.name", read_only=True)
+    status = choice_field(Benefit.Status, read_only=True)
+    household_region = serializers.CharField(source="family.household_region_id", read_only=True)
+
+    class Meta:
+        model = Benefit
+        fields = [
+            "id",
+            "family",
+            "application",
+            "programme",
+            "programme_name",
+            "id_number",
+            "name",
+            "household_region",
+            "bank_card",
+            "starts_on",
+            "status",
+            "status_reason",
+            "status_changed_on",
+            "ends_on",
+            "version",
+        ]
+        read_only_fields = fields
+
+    @extend_schema_field(OpenApiTypes.STR)
+    def get_id_number(self, benefit: Benefit) -> str:
+        return idnumbers.mask(benefit.id_number)
+
+    @extend_schema_field(OpenApiTypes.STR)
+    def get_bank_card(self, benefit: Benefit) -> str:
+        return mask_card(benefit.bank_card)
+
+
+class ProgrammeBenefitFilter(django_filters.FilterSet):
+    status = django_filters.ChoiceFilter(choices=Benefit.Status.choices, label=_("status"))
+    programme = django_filters.CharFilter(field_name="programme__code", label=_("programme"))
+
+    class Meta:
+        model = Benefit
+        fields = ["status", "programme", "family"]

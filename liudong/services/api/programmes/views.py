@@ -7,7 +7,9 @@
 - ``/api/programme-applications/``: list and one (ID numbers and bank cards masked;
   ``?status=``), create, and POST ``.../review/``, ``approve``, ``refuse``, ``appeal``,
   ``decide-appeal``, ``withdraw``;
-- ``/api/programme-notices/``: list, one (its applications, masked), create.
+- ``/api/programme-notices/``: list, one (its applications, masked), create;
+- ``/api/programme-benefits/``: the beneficiaries (``?programme=``, ``?status=``,
+  ``?family=``), ID numbers and bank cards masked; one benefit's read is logged.
 
 Every change goes through ``programmes.services``: every client is refused the same things
 with the same messages, in the one error shape. Reading needs BENEFITS (as the pages do).
@@ -37,6 +39,8 @@ from liudong.services.api.programmes.serializers import (
     ProgrammeApplicationFilter,
     ProgrammeApplicationSerializer,
     ProgrammeApplySerializer,
+    ProgrammeBenefitFilter,
+    ProgrammeBenefitSerializer,
     ProgrammeCertifySerializer,
     ProgrammeChildAddSerializer,
     ProgrammeFamilyDetailSerializer,
@@ -53,6 +57,7 @@ from liudong.services.api.programmes.serializers import (
 from liudong.services.programmes import services
 from liudong.services.programmes.models import (
     Application,
+    Benefit,
     Family,
     PublicNotice,
 )
@@ -381,3 +386,25 @@ class NoticeViewSet(mixins.ListModelMixin, mixins.RetrieveModelMixin, ScopedMode
         )
         fresh = self.get_queryset().get(pk=notice.pk)
         return Response(ProgrammeNoticeDetailSerializer(fresh).data, status=status.HTTP_201_CREATED)
+
+
+class BenefitViewSet(mixins.ListModelMixin, mixins.RetrieveModelMixin, ScopedModelViewSet):
+    """Beneficiaries of the caller's region: read only (a benefit begins with an approval
+    and ends through the re-qualification's services)."""
+
+    model = Benefit
+    serializer_class = ProgrammeBenefitSerializer
+    filterset_class = ProgrammeBenefitFilter
+    permission_classes = [capability_for_all(BENEFITS)]
+    http_method_names = ["get", "head", "options"]
+    lookup_value_regex = KEY_REGEX
+
+    def narrow(self, queryset: QuerySet[Any]) -> QuerySet[Any]:
+        return queryset.select_related("programme", "family").order_by(
+            "family__household_region_id", "name", "pk"
+        )
+
+    def retrieve(self, request: Request, *args: Any, **kwargs: Any) -> Response:
+        benefit = self.get_object()
+        services.view_benefit(acting_user=_actor(request), benefit=benefit, via="api")
+        return Response(ProgrammeBenefitSerializer(benefit).data)
