@@ -20,6 +20,7 @@ from django.views.decorators.http import require_GET, require_POST
 
 from liudong.accounts.roles import APPROVE_BENEFITS, BENEFITS, can
 from liudong.base import scoped_object_or_404
+from liudong.controlchars import post_guarded
 from liudong.regions.models import Region
 from liudong.tabular import ImportSummary, TableError
 from liudong.web import uploads
@@ -156,6 +157,7 @@ def _take_return(
 
 @require_POST
 @staff_required(APPROVE_BENEFITS)
+@post_guarded
 def payment_export(request: SignedInRequest, pk: int) -> HttpResponse:
     """The finance bureau's file (xlsx or csv); the list is frozen from now on."""
     found = scoped_object_or_404(PaymentList.objects.select_related("region"), request.user, pk=pk)

@@ -22,6 +22,7 @@ from django.views.decorators.http import require_GET, require_POST
 from liudong.accounts.roles import APPROVE_BENEFITS, BENEFITS, can
 from liudong.authorization import allowed
 from liudong.base import scoped_object_or_404
+from liudong.controlchars import post_guarded
 from liudong.people import idnumbers
 from liudong.regions.codes import subtree_q
 from liudong.services.views import StaffRequest
@@ -442,6 +443,7 @@ def application_detail(request: StaffRequest, pk: int) -> HttpResponse:
 
 @require_POST
 @staff_required(BENEFITS)
+@post_guarded
 def application_step(request: StaffRequest, pk: int, step: str) -> HttpResponse:
     """One step of an application, named by the URL; a refusal shows on its form."""
     application = _application(request, pk)
