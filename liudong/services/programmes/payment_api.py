@@ -312,7 +312,9 @@ class PaymentListViewSet(mixins.ListModelMixin, mixins.RetrieveModelMixin, Scope
 
 
 class PaymentLineFilter(django_filters.FilterSet):
-    year = django_filters.NumberFilter(field_name="payment_list__year", label=_("year"))
+    year = django_filters.NumberFilter(
+        field_name="payment_list__year", label=_("year"), min_value=1, max_value=9999
+    )
     result = django_filters.ChoiceFilter(choices=PaymentLine.Result.choices, label=_("result"))
 
     class Meta:

@@ -92,7 +92,10 @@ class RequalificationFilter(django_filters.FilterSet):
     outcome = django_filters.ChoiceFilter(
         choices=Requalification.Outcome.choices, label=_("outcome")
     )
-    round = django_filters.NumberFilter(field_name="round_id", label=_("round"))
+    # Bounded as every key filter is: a number beyond the column's range is a 400, not a 500.
+    round = django_filters.NumberFilter(
+        field_name="round_id", label=_("round"), min_value=1, max_value=2**63 - 1
+    )
 
     class Meta:
         model = Requalification
