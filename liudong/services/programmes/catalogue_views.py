@@ -4,12 +4,10 @@ who)."""
 
 from __future__ import annotations
 
-from collections.abc import Callable
 from typing import TYPE_CHECKING
 
-from django import forms
 from django.contrib import messages
-from django.core.exceptions import PermissionDenied, ValidationError
+from django.core.exceptions import PermissionDenied
 from django.http import HttpResponse
 from django.shortcuts import get_object_or_404, redirect, render
 from django.utils.translation import gettext as _
@@ -19,7 +17,7 @@ from liudong.accounts.roles import BENEFITS
 from liudong.actors import reach
 from liudong.regions.models import Region
 from liudong.web.decorators import staff_required
-from liudong.web.forms import add_service_errors
+from liudong.web.forms import apply_service
 
 from . import catalogue
 from .catalogue_forms import AmountForm, ProgrammeForm, RulesForm
@@ -56,19 +54,6 @@ def programme_list(request: SignedInRequest) -> HttpResponse:
     )
 
 
-def _saved(form: forms.Form, save: Callable[[], object]) -> bool:
-    """Run ``save()``; a refusal becomes the form's errors. True when it saved."""
-    try:
-        save()
-    except ValidationError as exc:
-        add_service_errors(form, exc)
-    except PermissionDenied as exc:
-        form.add_error(None, str(exc))
-    else:
-        return True
-    return False
-
-
 @staff_required(BENEFITS)
 def programme_rules(request: SignedInRequest, code: str) -> HttpResponse:
     programme = get_object_or_404(Programme, code=code)
@@ -77,7 +62,7 @@ def programme_rules(request: SignedInRequest, code: str) -> HttpResponse:
     form = RulesForm(request.POST or None, initial={"rules": programme.rules})
     if request.method == "POST" and form.is_valid():
         rules = form.cleaned_data["rules"]
-        if _saved(
+        if apply_service(
             form,
             lambda: catalogue.save_rules(
                 acting_user=request.user, programme=programme, rules=rules
@@ -100,9 +85,10 @@ def programme_new(request: SignedInRequest) -> HttpResponse:
     if (
         request.method == "POST"
         and form.is_valid()
-        and _saved(
+        and apply_service(
             form, lambda: catalogue.add_programme(acting_user=request.user, **form.cleaned_data)
         )
+        is not None
     ):
         messages.success(request, _("Programme added."))
         return redirect("programmes:catalogue")
@@ -119,7 +105,7 @@ def amount_new(request: SignedInRequest, code: str) -> HttpResponse:
     if (
         request.method == "POST"
         and form.is_valid()
-        and _saved(
+        and apply_service(
             form,
             lambda: catalogue.set_amount(
                 acting_user=request.user,
@@ -128,6 +114,7 @@ def amount_new(request: SignedInRequest, code: str) -> HttpResponse:
                 **form.cleaned_data,
             ),
         )
+        is not None
     ):
         messages.success(request, _("Amount saved."))
         return redirect("programmes:catalogue")
