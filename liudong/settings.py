@@ -71,6 +71,7 @@ INSTALLED_APPS = [
     "liudong.exchange",
     "liudong.jobs",
     "liudong.backup",
+    "liudong.field",
     "liudong.api",
     "liudong.web",
 ]

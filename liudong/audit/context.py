@@ -15,6 +15,10 @@ class RequestContext:
     address: str = ""
     # Who runs a command-line job (the operating-system account), when no staff user does.
     operator: str = ""
+    # An action done offline on a phone and synced now (liudong.field): its client id, the
+    # phone's time of doing it and of sending it, and the server's time of receiving it.
+    # Every entry written while the action is applied carries it in its detail.
+    offline: dict | None = None
 
 
 _EMPTY = RequestContext()
@@ -30,6 +34,17 @@ def bind(
     *, request_id: str | None = None, address: str = "", operator: str = ""
 ) -> Iterator[RequestContext]:
     token = _current.set(RequestContext(request_id or new_request_id(), address, operator))
+    try:
+        yield _current.get()
+    finally:
+        _current.reset(token)
+
+
+@contextlib.contextmanager
+def offline(times: dict) -> Iterator[RequestContext]:
+    """Within this block the entries written are marked as an action done offline."""
+    now = _current.get()
+    token = _current.set(RequestContext(now.request_id, now.address, now.operator, dict(times)))
     try:
         yield _current.get()
     finally:

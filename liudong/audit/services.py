@@ -70,6 +70,8 @@ def entry(
         object_id = object_id or str(obj.pk)
         object_repr = object_repr or str(obj)[:200]
     ctx = context.current()
+    if ctx.offline:
+        detail = {**(detail or {}), "offline": ctx.offline}
     account = account_of(acting_user)  # the operator and a peer node have no account row
     return AuditEntry(
         at=timezone.now(),
