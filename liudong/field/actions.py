@@ -162,7 +162,7 @@ def arrival(user: User, data: dict[str, Any], done_on: datetime.date) -> dict[st
         person = _person_in_grid(user, known)
         _check_version(person, data.get("person_version"))
         # The phone holds a masked number only: the file's own fields fill what it left out.
-        initial = {k: _as_form_value(v) for k, v in person_initial(person).items()}
+        initial = {k: "" if v is None else v for k, v in person_initial(person).items()}
         values = {**initial, **{k: v for k, v in values.items() if v not in ("", None)}}
         values["id_number"] = person.id_number
         values["person_version"] = person.version
