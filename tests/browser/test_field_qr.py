@@ -1,0 +1,285 @@
+"""The field app's certificate check in Chromium (issue 18 §4).
+
+First the phone's reading of a payload (static/field/qr.js, loaded with ``import()`` on a page
+of the live server) against the Python that issues and verifies certificates: a certificate
+issued through the services verifies offline, one changed character does not, a key the
+phone did not cache is an unknown node, past its date it is expired, SM2 is left to the
+server; and on random names and random fields, the phone and payload.decode_any read the
+same text the same way.
+
+Then the check section of the field app at 375 px: a real printed QR (printing.qr_png of the
+QR's link) read from a photo through the file input and from Chromium's fake camera,
+offline, a QR from an unknown node, and the verification waiting in the queue.
+"""
+
+from __future__ import annotations
+
+import datetime
+import string
+
+import pytest
+from hypothesis import HealthCheck, given, settings
+from hypothesis import strategies as st
+
+from liudong.certificates import payload as payloads
+
+pytestmark = pytest.mark.usefixtures("node_keys")
+
+TODAY = datetime.date(2026, 12, 8)
+
+# The module under test, imported in the page; `globalThis.qr` for the evaluations below.
+IMPORT_QR = """async () => {
+  globalThis.qr = await import("/static/field/qr.js");
+  await globalThis.qr.ready();
+}"""
+
+VERIFY = """([texts, keys, today]) => texts.map((text) => qr.verifyOffline(text, keys, today))"""
+
+
+@pytest.fixture
+def qr_page(page, live_server):
+    """A page of the live server with qr.js imported (the public check page: no sign-in)."""
+    page.goto("/verify/")
+    page.evaluate(IMPORT_QR)
+    return page
+
+
+def verify(page, texts: list, keys: list, today: datetime.date = TODAY) -> list[dict]:
+    return page.evaluate(VERIFY, [texts, keys, today.isoformat()])
+
+
+def bundle_keys() -> list[dict]:
+    """The node's certificate keys as the field bundle gives them to the phone."""
+    from liudong.certificates.models import SigningKey
+
+    return [
+        {"key_id": row.key_id, "algorithm": row.algorithm, "public_key": row.public_key}
+        for row in SigningKey.objects.all()
+    ]
+
+
+def issue_certificate(name: str = "王丽芳", born: datetime.date = datetime.date(1996, 4, 12)):
+    from liudong.actors import OPERATOR
+    from liudong.certificates import issuing
+    from liudong.people.idnumbers import make
+    from liudong.people.models import Person
+
+    person = Person.objects.create(
+        id_number=make("330106", born, 8, "2"),
+        name=name,
+        sex="2",
+        birth_date=born,
+        marital_status="20",
+        household_region_id="330106002001",
+    )
+    return issuing.issue(person, acting_user=OPERATOR, today=TODAY)
+
+
+def changed(text: str, at: int) -> str:
+    """The text with the character at ``at`` replaced by another of the base32 alphabet."""
+    return text[:at] + ("B" if text[at] != "B" else "C") + text[at + 1 :]
+
+
+def test_a_certificate_issued_by_the_services_verifies_offline(qr_page, zhejiang):
+    from liudong.certificates import verification
+
+    certificate = issue_certificate()
+    keys = bundle_keys()
+    contents = payloads.decode(certificate.payload)[0].as_dict()
+    link = payloads.link(certificate.payload)
+    assert link.startswith("http") and "/verify/#LD1." in link
+    body, signature = certificate.payload.split(".")[1:]
+    as_ld2 = f"LD2.ED25519.{body}.{signature}"
+    assert verification.verify_payload(as_ld2, today=TODAY).ok
+
+    results = verify(qr_page, [certificate.payload, link, "  " + link + "\n", as_ld2], keys)
+    for result in results:
+        assert result["status"] == "valid"
+        assert result["fields"] == contents  # the same reading as Python's, field by field
+    assert results[0]["fields"]["name"] == "王丽芳"
+
+    # One character changed in the body or the signature: never valid. In the body the
+    # signature no longer matches (or the text is no longer a payload); the phone and the
+    # server agree on which.
+    texts = [changed(certificate.payload, at) for at in (10, 40, -20, -3)]
+    for text, result in zip(texts, verify(qr_page, texts, keys), strict=True):
+        python = verification.verify_payload(text, today=TODAY)
+        assert not python.ok
+        expected = "malformed" if python.reason == "malformed" else "invalid"
+        assert result["status"] == expected, (text, python.reason)
+        assert result["fields"] is None
+    # Lower case, padding, a missing piece: not payloads at all.
+    broken = [
+        certificate.payload.lower(),
+        certificate.payload + "====",
+        certificate.payload.rsplit(".", 1)[0],
+        "LD3" + certificate.payload[3:],
+        "",
+    ]
+    assert [r["status"] for r in verify(qr_page, broken, keys)] == ["malformed"] * len(broken)
+
+
+def test_a_key_the_phone_does_not_hold_is_an_unknown_node(qr_page, zhejiang):
+    certificate = issue_certificate()
+    keys = bundle_keys()
+    other = [dict(key, key_id="0000aaaa") for key in keys]
+    # A key of the same id but another algorithm is no key for it either.
+    relabelled = [dict(key, algorithm="sm2") for key in keys]
+    results = verify(qr_page, [certificate.payload] * 3, [], TODAY)
+    results += verify(qr_page, [certificate.payload], other)
+    results += verify(qr_page, [certificate.payload], relabelled)
+    assert [r["status"] for r in results] == ["unknown_key"] * 5
+    # What the code claims is shown, unchecked (the collector picks her file with it).
+    assert results[0]["fields"]["number"] == certificate.number
+
+
+def test_past_its_date_it_is_expired(qr_page, zhejiang):
+    from liudong.certificates import verification
+
+    certificate = issue_certificate()
+    keys = bundle_keys()
+    last_day = certificate.valid_until
+    after = last_day + datetime.timedelta(days=1)
+    assert verification.verify_payload(certificate.payload, today=after).reason == "expired"
+    assert verification.verify_payload(certificate.payload, today=last_day).ok
+    assert verify(qr_page, [certificate.payload], keys, after)[0]["status"] == "expired"
+    assert verify(qr_page, [certificate.payload], keys, last_day)[0]["status"] == "valid"
+
+
+def test_an_sm2_certificate_is_left_to_the_server(qr_page, zhejiang, monkeypatch):
+    monkeypatch.setenv("LIUDONG_CRYPTO", "sm")
+    certificate = issue_certificate()
+    assert certificate.payload.startswith("LD2.SM2.")
+    keys = bundle_keys()
+    assert [key["algorithm"] for key in keys] == ["sm2"]
+    result = verify(qr_page, [certificate.payload], keys)[0]
+    assert result["status"] == "unsupported"
+    assert result["fields"]["number"] == certificate.number
+    assert verify(qr_page, [certificate.payload], [])[0]["status"] == "unknown_key"
+
+
+# --- the same reading as Python's, on random input -------------------------------------------
+
+# Digits beyond ASCII (Python's \d matches them), separators and spaces at the edges.
+FIELD_TEXT = st.text(alphabet="0123456789-X|٣０ \n", max_size=24)
+NAMES = st.text(min_size=0, max_size=55)
+DATES = st.one_of(
+    st.dates(min_value=datetime.date(1000, 1, 1)).map(lambda day: day.strftime("%Y%m%d")),
+    st.sampled_from(["20260230", "00010101", "09991231", "2026121", "2O261208", "２0261208"]),
+    FIELD_TEXT,
+)
+
+
+def _signed(fields: list[str], key) -> str:
+    body = "|".join(fields).encode("utf-8")
+    signature = key.sign(payloads.signed_message(body))
+    return f"LD1.{payloads._b32(body)}.{payloads._b32(signature)}"
+
+
+def _python_reading(text: str):
+    try:
+        return payloads.decode_any(text)[0].as_dict()
+    except payloads.Malformed:
+        return None
+
+
+def _keys_for(key) -> list[dict]:
+    return [{"key_id": "k1", "algorithm": "ed25519", "public_key": key.public.stored()}]
+
+
+@settings(
+    max_examples=40,
+    deadline=None,
+    suppress_health_check=[HealthCheck.function_scoped_fixture, HealthCheck.too_slow],
+)
+@given(name=NAMES, children=st.sampled_from(["0", "2", "02", "10", "100", "", "٣"]))
+def test_random_names_read_the_same_in_python_and_on_the_phone(qr_page, name, children):
+    from liudong import crypto
+
+    key = crypto.generate(crypto.ED25519)
+    fields = [
+        "330106002-2026-000001",
+        "330106199604120082",
+        "19960412",
+        "20",
+        children,
+        "20261208",
+        "20460411",
+        "k1",
+        name,
+    ]
+    text = _signed(fields, key)
+    expected = _python_reading(text)
+    result = verify(qr_page, [text], _keys_for(key))[0]
+    if expected is None:
+        assert result["status"] == "malformed", (fields, result)
+    else:
+        assert result["status"] == "valid", (fields, result)
+        assert result["fields"] == expected
+
+
+@settings(
+    max_examples=40,
+    deadline=None,
+    suppress_health_check=[HealthCheck.function_scoped_fixture, HealthCheck.too_slow],
+)
+@given(
+    number=st.one_of(
+        st.just("330106002-2026-000001"), st.just("٣٣0106002-2026-000001"), FIELD_TEXT
+    ),
+    id_number=st.one_of(st.just("33010619960412008X"), st.just("33010619960412008X\n"), FIELD_TEXT),
+    birth=DATES,
+    marital=st.sampled_from(["20", "2", "٢0", "200", "ab"]),
+    key_id=st.one_of(st.just("k1"), st.text(alphabet=string.ascii_letters + "0\n", max_size=18)),
+)
+def test_random_fields_read_the_same_in_python_and_on_the_phone(
+    qr_page, number, id_number, birth, marital, key_id
+):
+    from liudong import crypto
+
+    key = crypto.generate(crypto.ED25519)
+    fields = [number, id_number, birth, marital, "1", "20261208", "20460411", key_id, "周敏"]
+    text = _signed(fields, key)
+    expected = _python_reading(text)
+    keys = [{"key_id": key_id, "algorithm": "ed25519", "public_key": key.public.stored()}]
+    result = verify(qr_page, [text], keys)[0]
+    if expected is None:
+        assert result["status"] == "malformed", (fields, result)
+    else:
+        assert result["status"] in ("valid", "expired"), (fields, result)
+        assert result["fields"] == expected
+
+
+@settings(
+    max_examples=40,
+    deadline=None,
+    suppress_health_check=[HealthCheck.function_scoped_fixture, HealthCheck.too_slow],
+)
+@given(data=st.data())
+def test_one_changed_character_is_never_valid(qr_page, data):
+    """Any character of a good payload replaced by any other: Python and the phone both
+    refuse it, and agree whether it is still a payload (a bad signature) or not."""
+    from liudong import crypto
+
+    key = crypto.generate(crypto.ED25519)
+    fields = ["330106002-2026-000001", "330106199604120082", "19960412", "20", "1"]
+    text = _signed([*fields, "20261208", "20460411", "k1", "周敏"], key)
+    at = data.draw(st.integers(min_value=0, max_value=len(text) - 1))
+    other = data.draw(
+        st.sampled_from(string.ascii_letters + string.digits + ".=|# ").filter(
+            lambda char: char != text[at]
+        )
+    )
+    tampered = text[:at] + other + text[at + 1 :]
+    result = verify(qr_page, [tampered], _keys_for(key))[0]
+    python = _python_reading(tampered)
+    if python is None:
+        assert result["status"] == "malformed", tampered
+    else:
+        # Still a payload (a changed body or signature that decodes): the signature fails.
+        good = key.public.verify(
+            payloads.decode_any(tampered)[2],
+            payloads.signed_message(payloads.decode_any(tampered)[1]),
+        )
+        assert not good
+        assert result["status"] == "invalid", tampered
