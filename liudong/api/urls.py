@@ -94,5 +94,6 @@ urlpatterns = [
     path("docs/", SpectacularSwaggerSplitView.as_view(url_name="api:schema"), name="docs"),
     path("me/", me, name="me"),
     path("auth/token/", obtain_token, name="token"),
+    path("field/", include("liudong.field.api_urls")),
     path("", include(router.urls)),
 ]
