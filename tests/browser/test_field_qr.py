@@ -20,8 +20,10 @@ import string
 import pytest
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
+from playwright.sync_api import expect
 
 from liudong.certificates import payload as payloads
+from tests.browser.pages import shot
 
 pytestmark = pytest.mark.usefixtures("node_keys")
 
@@ -283,3 +285,129 @@ def test_one_changed_character_is_never_valid(qr_page, data):
         )
         assert not good
         assert result["status"] == "invalid", tampered
+
+
+# --- the check section of the field app ------------------------------------------------------
+
+SHELL = "/field/"
+
+
+@pytest.fixture
+def field_grid(zhejiang, live_server):
+    """Village specialist 村专干 of 北山社区, responsible for grid 北山一网格 (北山社区) with a
+    collector of its first group. Collectors do not verify certificates (accounts.roles):
+    the village's account does, door to door like them."""
+    from conftest import make_user
+    from liudong.regions.models import Region
+    from liudong.regions.services import load_divisions, save_grid
+
+    load_divisions(prefixes=("41",))  # her household registration place
+    township = make_user("township_a", "township", "330106002", "北山专干")
+    village = make_user("village_a1", "village", "330106002001", "村专干")
+    collector = make_user("collector_a1", "collector", "330106002001001", "信息员")
+    save_grid(
+        acting_user=township,
+        name="北山一网格",
+        region=Region.objects.get(code="330106002"),
+        areas=Region.objects.filter(code__in=["330106002001"]),
+        responsible=village,
+        collectors=[collector],
+    )
+    return village
+
+
+@pytest.fixture
+def her(field_grid):
+    """王丽芳, registered in a township of 河南 (her certificate's issuer: this node, in the
+    test), living in 北山社区's first group since 40 days."""
+    from liudong.actors import OPERATOR
+    from liudong.certificates import issuing
+    from liudong.people.idnumbers import make
+    from liudong.people.models import Person
+    from liudong.people.services import register_arrival
+    from liudong.regions.codes import Level
+    from liudong.regions.models import Region
+
+    township = Region.objects.filter(code__startswith="411326", level=Level.TOWNSHIP).order_by("code").first()
+    born = datetime.date(1996, 4, 12)
+    person = Person(
+        id_number=make("411326", born, 8, "2"),
+        name="王丽芳",
+        sex="2",
+        birth_date=born,
+        marital_status="20",
+        household_region=township,
+    )
+    register_arrival(
+        acting_user=OPERATOR,
+        person=person,
+        region=Region.objects.get(code="330106002001001"),
+        arrival_date=datetime.date.today() - datetime.timedelta(days=40),
+        address="北山路1号",
+        reason="work",
+    )
+    certificate = issuing.issue(person, acting_user=OPERATOR)
+    return person, certificate
+
+
+def qr_photo(tmp_path, text: str, name: str = "qr.png"):
+    """The QR the certificate prints (printing.qr_png of its link), as a photo file."""
+    from liudong.certificates.printing import qr_png
+
+    path = tmp_path / name
+    path.write_bytes(qr_png(text))
+    return path
+
+
+def open_verify(page) -> None:
+    """The village specialist's field app, on the verification tab, the grid's data loaded."""
+    from tests.browser.pages import sign_in
+
+    sign_in(page, "village_a1")
+    page.goto(f"{SHELL}#verify")
+    expect(page.get_by_test_id("field-user")).to_contain_text("村专干")
+    expect(page.get_by_test_id("verify-scan")).to_be_visible()
+
+
+QUEUE = """() => new Promise((resolve, reject) => {
+  const opening = indexedDB.open("liudong-field");
+  opening.onerror = () => reject(opening.error);
+  opening.onsuccess = () => {
+    const db = opening.result;
+    const reading = db.transaction("queue").objectStore("queue").getAll();
+    reading.onsuccess = () => { db.close(); resolve(reading.result); };
+    reading.onerror = () => reject(reading.error);
+  };
+})"""
+
+
+def queued(page) -> list[dict]:
+    return page.evaluate(QUEUE)
+
+
+def test_a_photo_of_the_printed_qr_verifies_offline_and_waits(phone_page, her, tmp_path):
+    from liudong.people.idnumbers import mask
+
+    person, certificate = her
+    page = phone_page
+    open_verify(page)
+    page.context.set_offline(True)
+    page.get_by_test_id("verify-photo").set_input_files(
+        qr_photo(tmp_path, payloads.link(certificate.payload))
+    )
+    result = page.get_by_test_id("verify-result")
+    expect(result).to_have_attribute("data-status", "valid")
+    expect(result).to_contain_text(mask(person.id_number))
+    expect(result).to_contain_text("王丽芳")
+    assert person.id_number not in page.content()
+    shot(page, "field-qr-photo-valid.png", first_screen=True)
+    page.get_by_test_id("verify-save").click()
+    expect(page.get_by_test_id("field-queue-count")).to_have_attribute("data-count", "1")
+    (action,) = queued(page)
+    assert action["kind"] == "verification" and action["state"] == "waiting"
+    assert action["data"]["method"] == "qr"
+    assert action["data"]["payload"] == certificate.payload
+    assert action["data"]["person"] == person.pk
+    assert action["data"]["offline_result"] == "valid"
+    assert person.id_number not in page.url
+    assert page.evaluate("document.documentElement.scrollWidth") <= 375

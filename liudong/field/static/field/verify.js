@@ -29,7 +29,7 @@ export function maskId(value) {
 }
 
 function fill(template, values) {
-  return String(template || "").replace(/\{(\w+)\}/g, (whole, key) => (key in values ? values[key] : whole));
+  return String(template || "").replace(/%\((\w+)\)s/g, (whole, key) => (key in values ? values[key] : whole));
 }
 
 function todayIso() {
@@ -285,9 +285,11 @@ export function mountVerify(root, ctx) {
     saveButton.disabled = true;
     try {
       await ctx.enqueue("verification", data);
-    } catch {
+    } catch (error) {
       saveButton.disabled = false;
-      ctx.notify(strings.verify_storage_full, "error");
+      const full = error && (error.name === "QuotaExceededError" || /quota/i.test(String(error.message)));
+      const reason = (error && (error.message || error.name)) || "?";
+      ctx.notify(full ? strings.verify_storage_full : fill(strings.verify_not_saved, { error: reason }), "error");
       return;
     }
     pending = null;
