@@ -30,7 +30,7 @@ VERIFY_STRINGS = {
     "verify_not_saved": _("The verification was not saved: %(error)s"),
     "verify_no_person": _("Not one of my grid's people"),
     "verify_number_label": _("Certificate number"),
-    "verify_name_label": _("Name"),
+    "verify_name_label": _("Holder"),
     "verify_id_label": _("ID number"),
     "verify_until_label": _("Valid until"),
     "verify_unchecked": _("(not checked yet)"),

@@ -23,6 +23,7 @@ from hypothesis import strategies as st
 from playwright.sync_api import expect
 
 from liudong.certificates import payload as payloads
+from liudong.field.verify_strings import VERIFY_STRINGS
 from tests.browser.pages import shot
 
 pytestmark = pytest.mark.usefixtures("node_keys")
@@ -328,7 +329,11 @@ def her(field_grid):
     from liudong.regions.codes import Level
     from liudong.regions.models import Region
 
-    township = Region.objects.filter(code__startswith="411326", level=Level.TOWNSHIP).order_by("code").first()
+    township = (
+        Region.objects.filter(code__startswith="411326", level=Level.TOWNSHIP)
+        .order_by("code")
+        .first()
+    )
     born = datetime.date(1996, 4, 12)
     person = Person(
         id_number=make("411326", born, 8, "2"),
@@ -411,3 +416,210 @@ def test_a_photo_of_the_printed_qr_verifies_offline_and_waits(phone_page, her, t
     assert action["data"]["offline_result"] == "valid"
     assert person.id_number not in page.url
     assert page.evaluate("document.documentElement.scrollWidth") <= 375
+
+
+def other_node_payload(certificate) -> str:
+    """Her certificate as another node would sign it: a key this node (and so the phone's
+    bundle) does not hold."""
+    import dataclasses
+
+    from liudong import crypto
+    from liudong.certificates.issuing import contents_of
+
+    key = crypto.generate(crypto.ED25519)
+    contents = dataclasses.replace(contents_of(certificate), key_id=key.public.key_id)
+    body = payloads.body_bytes(contents)
+    return payloads.encode(contents, key.sign(payloads.signed_message(body)))
+
+
+def test_a_qr_from_an_unknown_node_says_so(phone_page, her):
+    _person, certificate = her
+    page = phone_page
+    open_verify(page)
+    page.context.set_offline(True)
+    foreign = other_node_payload(certificate)
+    page.get_by_test_id("verify-code").fill(payloads.link(foreign))
+    page.get_by_role("button", name="Check the code").click()
+    result = page.get_by_test_id("verify-result")
+    expect(result).to_have_attribute("data-status", "unknown_key")
+    # The collector may still record it: the server checks it against the keys of the nodes
+    # it trusts when the phone is online.
+    shot(page, "field-qr-unknown-node.png", first_screen=True)
+    page.get_by_test_id("verify-save").click()
+    expect(page.get_by_test_id("field-queue-count")).to_have_attribute("data-count", "1")
+    (action,) = queued(page)
+    assert action["data"]["offline_result"] == "unknown_key"
+    assert action["data"]["payload"] == foreign
+
+
+def test_a_tampered_code_cannot_be_recorded(phone_page, her):
+    _person, certificate = her
+    page = phone_page
+    open_verify(page)
+    page.get_by_test_id("verify-code").fill(changed(certificate.payload, -5))
+    page.get_by_role("button", name="Check the code").click()
+    result = page.get_by_test_id("verify-result")
+    expect(result).to_have_attribute("data-status", "invalid")
+    expect(page.get_by_test_id("verify-save")).to_be_hidden()
+    # Nothing of a code whose signature fails is shown as hers.
+    expect(result.locator("[data-verify-fields] tr")).to_have_count(0)
+    shot(page, "field-qr-invalid.png", first_screen=True)
+    assert queued(page) == []
+
+
+def test_a_typed_certificate_number_is_recorded_for_the_chosen_person(phone_page, her):
+    person, certificate = her
+    page = phone_page
+    open_verify(page)
+    page.context.set_offline(True)
+    number = page.get_by_test_id("verify-number")
+    number.fill("41132600-2026-1")
+    page.get_by_role("button", name="Use this number").click()
+    expect(page.get_by_test_id("verify-result")).to_have_attribute("data-status", "number_bad")
+    expect(page.get_by_test_id("verify-save")).to_be_hidden()
+    number.fill(certificate.number)
+    page.get_by_role("button", name="Use this number").click()
+    expect(page.get_by_test_id("verify-result")).to_have_attribute("data-status", "number")
+    page.locator("[data-verify-person]").select_option(str(person.pk))
+    page.get_by_test_id("verify-save").click()
+    expect(page.get_by_test_id("field-queue-count")).to_have_attribute("data-count", "1")
+    (action,) = queued(page)
+    assert action["data"] == {
+        "person": person.pk,
+        "method": "number",
+        "payload": "",
+        "number": certificate.number,
+        "offline_result": "",
+    }
+
+
+FULL_STORAGE = """
+(() => {
+  const add = IDBObjectStore.prototype.add;
+  IDBObjectStore.prototype.add = function (...args) {
+    if (this.name === "queue") {
+      throw new DOMException("The quota has been exceeded.", "QuotaExceededError");
+    }
+    return add.apply(this, args);
+  };
+})();
+"""
+
+
+def test_storage_full_says_the_verification_was_not_saved(phone_page, her):
+    _person, certificate = her
+    page = phone_page
+    page.context.add_init_script(FULL_STORAGE)
+    open_verify(page)
+    page.get_by_test_id("verify-code").fill(certificate.payload)
+    page.get_by_role("button", name="Check the code").click()
+    expect(page.get_by_test_id("verify-result")).to_have_attribute("data-status", "valid")
+    page.get_by_test_id("verify-save").click()
+    message = page.get_by_test_id("field-message")
+    expect(message).to_have_attribute("data-kind", "error")
+    expect(message).to_have_text(str(VERIFY_STRINGS["verify_storage_full"]))
+    # Nothing was lost silently: the result stays, to be recorded once there is room.
+    expect(page.get_by_test_id("verify-save")).to_be_enabled()
+    assert queued(page) == []
+
+
+# --- the camera: Chromium's fake camera plays a video of the printed QR -------------------------
+
+
+def write_y4m(path, image, frames: int = 4) -> None:
+    """A YUV4MPEG2 video (4:2:0) of one picture, what --use-file-for-fake-video-capture plays."""
+    picture = image.convert("YCbCr")
+    width, height = picture.size
+    luma, blue, red = picture.split()
+    half = (width // 2, height // 2)
+    planes = luma.tobytes() + blue.resize(half).tobytes() + red.resize(half).tobytes()
+    with open(path, "wb") as video:
+        video.write(f"YUV4MPEG2 W{width} H{height} F10:1 Ip A1:1 C420jpeg\n".encode())
+        for _ in range(frames):
+            video.write(b"FRAME\n" + planes)
+
+
+def camera_video(tmp_path, text: str | None):
+    """640x480 frames: the QR of ``text`` held in front of the camera (grey around it), or
+    no QR at all."""
+    import io
+
+    from PIL import Image
+
+    from liudong.certificates.printing import qr_png
+
+    frame = Image.new("RGB", (640, 480), (180, 180, 170))
+    if text is not None:
+        code = Image.open(io.BytesIO(qr_png(text, scale=4))).convert("RGB")
+        frame.paste(code, ((640 - code.width) // 2, (480 - code.height) // 2))
+    path = tmp_path / ("qr.y4m" if text else "blank.y4m")
+    write_y4m(path, frame)
+    return path
+
+
+@pytest.fixture
+def camera_phone(request, playwright_session, live_server):
+    """open(video): a phone-sized page of a Chromium whose camera plays ``video``; the
+    browser is launched apart from the session's (the fake camera is a launch flag)."""
+    from tests.browser.conftest import CHROMIUM, CHROMIUM_ARGS, PHONE, TIMEOUT_MS
+    from tests.browser.pages import PageProblems, watch_context
+
+    opened = []
+    problems = PageProblems()
+
+    def open_with(video):
+        browser = playwright_session.chromium.launch(
+            executable_path=str(CHROMIUM),
+            headless=True,
+            args=[
+                *CHROMIUM_ARGS,
+                "--use-fake-ui-for-media-stream",
+                "--use-fake-device-for-media-stream",
+                f"--use-file-for-fake-video-capture={video}",
+            ],
+        )
+        context = browser.new_context(locale="zh-CN", viewport=PHONE, base_url=live_server.url)
+        context.set_default_timeout(TIMEOUT_MS)
+        watch_context(context, problems)
+        opened.append(browser)
+        page = context.new_page()
+        page.base_url = live_server.url
+        return page
+
+    yield open_with
+    for browser in opened:
+        browser.close()
+    assert not problems.unexpected(()), problems.unexpected(())
+
+
+CAMERA_OFF = """() => {
+  const video = document.querySelector("[data-verify-video]");
+  return video.srcObject === null && document.querySelector("[data-verify-camera]").hidden;
+}"""
+
+
+def test_the_camera_reads_the_qr_and_stops(camera_phone, her, tmp_path):
+    person, certificate = her
+    page = camera_phone(camera_video(tmp_path, payloads.link(certificate.payload)))
+    open_verify(page)
+    page.context.set_offline(True)
+    page.get_by_test_id("verify-scan").click()
+    result = page.get_by_test_id("verify-result")
+    expect(result).to_have_attribute("data-status", "valid")
+    assert page.evaluate(CAMERA_OFF)  # the camera went off with the first good frame
+    expect(page.locator("[data-verify-person]")).to_have_value(str(person.pk))
+    shot(page, "field-qr-camera-valid.png", first_screen=True)
+    page.get_by_test_id("verify-save").click()
+    expect(page.get_by_test_id("field-queue-count")).to_have_attribute("data-count", "1")
+    assert queued(page)[0]["data"]["payload"] == certificate.payload
+
+
+def test_the_camera_stops_when_the_section_closes(camera_phone, her, tmp_path):
+    page = camera_phone(camera_video(tmp_path, None))
+    open_verify(page)
+    page.get_by_test_id("verify-scan").click()
+    expect(page.locator("[data-verify-camera]")).to_be_visible()
+    page.wait_for_function("() => document.querySelector('[data-verify-video]').videoWidth > 0")
+    shot(page, "field-qr-camera-looking.png", first_screen=True)
+    page.get_by_test_id("field-tab-people").click()
+    page.wait_for_function(CAMERA_OFF)
