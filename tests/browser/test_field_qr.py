@@ -390,6 +390,15 @@ def queued(page) -> list[dict]:
     return page.evaluate(QUEUE)
 
 
+def until(page, found, seconds: float = 20):
+    """What ``found()`` returns once it is truthy (polled: IndexedDB changes fire no event)."""
+    for _ in range(int(seconds * 5)):
+        if value := found():
+            return value
+        page.wait_for_timeout(200)
+    raise AssertionError("waited in vain")
+
+
 def test_a_photo_of_the_printed_qr_verifies_offline_and_waits(phone_page, her, tmp_path):
     from liudong.people.idnumbers import mask
 
@@ -623,3 +632,51 @@ def test_the_camera_stops_when_the_section_closes(camera_phone, her, tmp_path):
     shot(page, "field-qr-camera-looking.png", first_screen=True)
     page.get_by_test_id("field-tab-people").click()
     page.wait_for_function(CAMERA_OFF)
+
+
+def test_back_online_the_scanned_verification_is_recorded_once(phone_page, her, tmp_path):
+    """The whole way: a photo of the printed QR checked offline, queued, sent when the phone
+    is online again; the server checked it again and recorded it once, with the offline
+    times in its audit entry."""
+    from liudong.audit.models import AuditEntry
+    from liudong.certificates.models import Verification
+
+    person, certificate = her
+    page = phone_page
+    open_verify(page)
+    page.context.set_offline(True)
+    page.get_by_test_id("verify-photo").set_input_files(
+        qr_photo(tmp_path, payloads.link(certificate.payload))
+    )
+    expect(page.get_by_test_id("verify-result")).to_have_attribute("data-status", "valid")
+    page.get_by_test_id("verify-save").click()
+    expect(page.get_by_test_id("field-queue-count")).to_have_attribute("data-count", "1")
+    (action,) = queued(page)
+    assert not Verification.objects.filter(person=person).exists()
+
+    page.context.set_offline(False)  # the app sends what waits as soon as it is online
+    expect(page.get_by_test_id("field-queue-count")).to_have_attribute("data-count", "0")
+    (done,) = Verification.objects.filter(person=person)
+    assert (done.method, done.number) == ("qr", certificate.number)
+    entry = AuditEntry.objects.filter(detail__offline__client_id=action["client_id"]).first()
+    assert entry is not None and entry.detail["offline"]["kind"] == "verification"
+
+
+def test_the_server_refuses_what_the_phone_could_not_check(phone_page, her):
+    """A QR from a node the server does not trust either: recorded offline as "unknown
+    node", refused when sent, and kept on the phone with the server's message."""
+    from liudong.certificates.models import Verification
+
+    person, certificate = her
+    page = phone_page
+    open_verify(page)
+    page.context.set_offline(True)
+    page.get_by_test_id("verify-code").fill(other_node_payload(certificate))
+    page.get_by_role("button", name="Check the code").click()
+    expect(page.get_by_test_id("verify-result")).to_have_attribute("data-status", "unknown_key")
+    page.get_by_test_id("verify-save").click()
+    expect(page.get_by_test_id("field-queue-count")).to_have_attribute("data-count", "1")
+    page.context.set_offline(False)  # the app sends what waits as soon as it is online
+    action = until(page, lambda: [a for a in queued(page) if a["state"] == "refused"])[0]
+    assert action["message"], action
+    assert not Verification.objects.filter(person=person).exists()
