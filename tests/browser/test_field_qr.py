@@ -680,3 +680,19 @@ def test_the_server_refuses_what_the_phone_could_not_check(phone_page, her):
     action = until(page, lambda: [a for a in queued(page) if a["state"] == "refused"])[0]
     assert action["message"], action
     assert not Verification.objects.filter(person=person).exists()
+
+
+# --- the public check page opens either version's link ---------------------------------------
+
+
+def test_the_public_page_opens_an_ld2_link(phone_page, zhejiang, monkeypatch):
+    """Under LIUDONG_CRYPTO=sm the QR's link carries LD2.SM2...: a phone camera opening it
+    gets the answer as for LD1 (the page's script posts the fragment)."""
+    monkeypatch.setenv("LIUDONG_CRYPTO", "sm")
+    certificate = issue_certificate()
+    assert certificate.payload.startswith("LD2.SM2.")
+    page = phone_page
+    link = payloads.link(certificate.payload)
+    page.goto(link[link.index(payloads.PUBLIC_CHECK_PATH) :])  # on the live server's host
+    expect(page.get_by_test_id("verify-status")).to_have_text("✓ 有效")
+    assert certificate.payload[:40] not in page.url
