@@ -180,6 +180,9 @@ def test_offline_journey_reaches_the_server_once(phone_page, grid):
     open_app(page)
     expect(page.get_by_test_id("field-person")).to_have_count(2)
     shot(page, "field-online-375.png")
+    page.set_viewport_size({"width": 1366, "height": 768})
+    shot(page, "field-online-1366.png")
+    page.set_viewport_size({"width": 375, "height": 740})
 
     go_offline(page)
     register_arrival(page, newcomer_id())
@@ -197,6 +200,9 @@ def test_offline_journey_reaches_the_server_once(phone_page, grid):
     assert [action["kind"] for action in queued(page)] == ["arrival", "departure", "verification"]
     client_ids = [action["client_id"] for action in queued(page)]
     shot(page, "field-offline-waiting-375.png")
+    page.set_viewport_size({"width": 1366, "height": 768})
+    shot(page, "field-offline-waiting-1366.png")
+    page.set_viewport_size({"width": 375, "height": 740})
 
     go_online(page)  # the "online" event sends them
     expect_waiting(page, 0)
@@ -518,3 +524,80 @@ def test_sign_out_wipes_the_grid_and_another_account_never_sees_the_queue(phone_
     expect_waiting(page, 0)  # hers, sent when she is back
     assert grid["wang"].episodes.get().departure_date == timezone.localdate()
     assert FieldAction.objects.get().user == grid["worker"]
+
+
+# --- the other kinds: a service with her consent, a hazard found, a hazard rectified ----------
+
+
+@pytest.fixture
+def house_with_a_hazard(grid, township_a):
+    from liudong.places import services as places
+    from liudong.places.models import RentalHouse, SafetyIssue
+
+    today = timezone.localdate()
+    house = places.create(
+        RentalHouse,
+        acting_user=township_a,
+        address="北山路8号",
+        region=VILLAGE,
+        landlord_name="周先生",
+    )
+    issue = places.create(
+        SafetyIssue,
+        acting_user=township_a,
+        rental_house=house,
+        hazard="楼道堆放杂物",
+        found_on=today - datetime.timedelta(days=20),
+        deadline=today - datetime.timedelta(days=5),
+    )
+    return house, issue
+
+
+def test_a_service_a_hazard_and_a_rectification_done_offline(phone_page, grid, house_with_a_hazard):
+    from liudong.places.models import SafetyIssue
+    from liudong.services.models import ServiceRecord
+
+    house, issue = house_with_a_hazard
+    today = timezone.localdate()
+    page = phone_page
+    sign_in(page, "cun_a")
+    open_app(page)
+    go_offline(page)
+
+    # A service is saved only with her consent.
+    page.get_by_test_id("field-person").filter(has_text="李娜").click()
+    page.get_by_test_id("field-do-service").click()
+    form = page.get_by_test_id("field-form-service")
+    form.locator("[name=service_type]").select_option(index=1)
+    form.get_by_test_id("field-form-save").click()
+    expect(form.get_by_test_id("field-error")).to_be_visible()
+    expect_waiting(page, 0)
+    form.locator("[name=consent]").check()
+    form.get_by_test_id("field-form-save").click()
+    expect_waiting(page, 1)
+
+    page.get_by_test_id("field-tab-places").click()
+    page.get_by_test_id("field-do-hazard").click()
+    form = page.get_by_test_id("field-form-hazard")
+    form.locator("[name=rental_house]").select_option(str(house.pk))
+    form.locator("[name=description]").fill("电动车在楼道内充电")
+    form.locator("[name=deadline]").fill((today + datetime.timedelta(days=7)).isoformat())
+    form.get_by_test_id("field-form-save").click()
+    expect_waiting(page, 2)
+
+    page.get_by_test_id("field-tab-todos").click()
+    hazards = page.get_by_test_id("field-todo-hazards")
+    hazards.get_by_test_id("field-do-rectification").click()
+    form = page.get_by_test_id("field-form-rectification")
+    form.locator("[name=note]").fill("杂物已清理")
+    form.get_by_test_id("field-form-save").click()
+    expect_waiting(page, 3)
+
+    go_online(page)
+    expect_waiting(page, 0)
+    service = ServiceRecord.objects.get(person=grid["li"])
+    assert service.date == today and service.consent_recorded
+    found = SafetyIssue.objects.get(hazard="电动车在楼道内充电")
+    assert found.rental_house == house and found.found_on == today
+    issue.refresh_from_db()
+    assert issue.rectified_on == today
