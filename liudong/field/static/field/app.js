@@ -128,7 +128,26 @@ async function fetchBundle() {
   return true;
 }
 
-async function sendWaiting({ quiet = false } = {}) {
+// While the page talks to the server, body[data-busy] says so (tests and the sync button
+// wait for it; nothing else depends on it).
+let busy = 0;
+
+async function working(task) {
+  busy += 1;
+  document.body.dataset.busy = "1";
+  try {
+    return await task();
+  } finally {
+    busy -= 1;
+    if (!busy) delete document.body.dataset.busy;
+  }
+}
+
+function sendWaiting(options) {
+  return working(() => sendNow(options));
+}
+
+async function sendNow({ quiet = false } = {}) {
   if (!state.bundle) return;
   const button = document.querySelector("[data-testid=field-sync]");
   button.disabled = true;
@@ -156,12 +175,16 @@ async function sendWaiting({ quiet = false } = {}) {
   await refresh();
 }
 
-async function goOnline({ quiet = true } = {}) {
+function goOnline(options) {
+  return working(() => refreshAndSend(options));
+}
+
+async function refreshAndSend({ quiet = true } = {}) {
   if (!online()) return;
   await fetchBundle();
   await load();
   if (state.bundle && !state.signIn && state.queue.some((action) => action.state === "waiting")) {
-    await sendWaiting({ quiet });
+    await sendNow({ quiet });
   } else {
     render();
   }
