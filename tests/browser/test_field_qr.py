@@ -24,7 +24,7 @@ from playwright.sync_api import expect
 
 from liudong.certificates import payload as payloads
 from liudong.field.verify_strings import VERIFY_STRINGS
-from tests.browser.pages import shot
+from tests.browser.pages import shot, shots
 
 pytestmark = pytest.mark.usefixtures("node_keys")
 
@@ -436,6 +436,7 @@ def test_a_photo_of_the_printed_qr_verifies_offline_and_waits(phone_page, her, t
     expect(result).to_contain_text("王丽芳")
     assert person.id_number not in page.content()
     shot(page, "field-qr-photo-valid.png", first_screen=True)
+    shots(page, "field-qr-photo-valid")
     page.get_by_test_id("verify-save").click()
     expect(page.get_by_test_id("field-queue-count")).to_have_attribute("data-count", "1")
     (action,) = queued(page)
