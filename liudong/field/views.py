@@ -153,6 +153,7 @@ STRINGS = {
     "storage_unavailable": _("This browser cannot keep data offline (private mode?)."),
     "new_version": _("A new version of the app is ready; it is used from the next opening."),
     "person_unknown": _("person no. %(id)s"),
+    "version": _("File version"),
     "choices": {
         "marital_status": [{"value": value, "label": label} for value, label in MARITAL_CHOICES]
     },
