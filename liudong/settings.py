@@ -361,6 +361,8 @@ SPECTACULAR_SETTINGS = {
         "HelpStatusEnum": "liudong.services.models.HelpStatus",
         "CertificateStatusEnum": "liudong.certificates.models.Status",
         "SpotCheckStatusEnum": "liudong.stats.models.SpotCheckStatus",
+        "FieldActionKindEnum": "liudong.field.models.Kind",
+        "FieldActionStatusEnum": "liudong.field.models.Status",
     },
 }
 

@@ -365,6 +365,9 @@ UNSCOPED_MODELS = {
     "stats.SpotCheckEntry": "read through its SpotCheck (scoped), stats.spotchecks.entries_of",
     "exchange.NodeIdentity": "this node's own identity (operator only)",
     "exchange.Peer": "the trusted peers (operator only, node trust)",
+    # The phone's own actions, as the server answered them: no personal data (a hash of the
+    # contents, never the contents), read only by field.sync for the signed-in account.
+    "field.FieldAction": "read only by field.sync, always for the account's own rows (user=)",
 }
 
 

@@ -21,7 +21,11 @@ from liudong.accounts.models import User
 from liudong.accounts.roles import USE_WEB, can
 
 from .bundle import KIND_CAPABILITY, bundle_for
-from .serializers import BundleSerializer, SyncAnswerSerializer, SyncRequestSerializer
+from .serializers import (
+    FieldBundleSerializer,
+    FieldSyncAnswerSerializer,
+    FieldSyncRequestSerializer,
+)
 from .sync import EnvelopeError, sync
 
 if TYPE_CHECKING:
@@ -45,7 +49,7 @@ class FieldView(APIView):
 
 
 class BundleView(FieldView):
-    @extend_schema(responses={200: BundleSerializer}, operation_id="field_bundle")
+    @extend_schema(responses={200: FieldBundleSerializer}, operation_id="field_bundle")
     def get(self, request: Request) -> Response:
         """Everything the phone keeps for the account's own grid(s): people living there
         (masked ID numbers), to-dos, rental houses, pick lists and certificate keys. The
@@ -57,8 +61,8 @@ class BundleView(FieldView):
 
 class SyncView(FieldView):
     @extend_schema(
-        request=SyncRequestSerializer,
-        responses={200: SyncAnswerSerializer},
+        request=FieldSyncRequestSerializer,
+        responses={200: FieldSyncAnswerSerializer},
         operation_id="field_sync",
     )
     def post(self, request: Request) -> Response:

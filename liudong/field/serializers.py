@@ -19,7 +19,7 @@ class FieldUserSerializer(serializers.Serializer):
     region_name = serializers.CharField(allow_blank=True)
 
 
-class GridSerializer(serializers.Serializer):
+class FieldGridSerializer(serializers.Serializer):
     id = serializers.IntegerField()
     name = serializers.CharField()
     areas = serializers.ListField(child=serializers.CharField())
@@ -41,20 +41,20 @@ class FieldPersonSerializer(serializers.Serializer):
     household_region_name = serializers.CharField()
 
 
-class UnverifiedSerializer(serializers.Serializer):
+class FieldUnverifiedSerializer(serializers.Serializer):
     person = serializers.IntegerField()
     arrival_date = serializers.DateField()
     overdue = serializers.BooleanField()
 
 
-class FollowUpTodoSerializer(serializers.Serializer):
+class FieldFollowUpTodoSerializer(serializers.Serializer):
     id = serializers.IntegerField()
     person = serializers.IntegerField()
     due_on = serializers.DateField()
     what = serializers.CharField()
 
 
-class HazardTodoSerializer(serializers.Serializer):
+class FieldHazardTodoSerializer(serializers.Serializer):
     id = serializers.IntegerField()
     rental_house = serializers.IntegerField()
     house = serializers.CharField()
@@ -63,57 +63,57 @@ class HazardTodoSerializer(serializers.Serializer):
     overdue = serializers.BooleanField()
 
 
-class TodosSerializer(serializers.Serializer):
-    unverified = UnverifiedSerializer(many=True)
-    follow_ups = FollowUpTodoSerializer(many=True)
-    hazards = HazardTodoSerializer(many=True)
+class FieldTodosSerializer(serializers.Serializer):
+    unverified = FieldUnverifiedSerializer(many=True)
+    follow_ups = FieldFollowUpTodoSerializer(many=True)
+    hazards = FieldHazardTodoSerializer(many=True)
 
 
-class RentalHouseEntrySerializer(serializers.Serializer):
+class FieldRentalHouseEntrySerializer(serializers.Serializer):
     id = serializers.IntegerField()
     address = serializers.CharField()
     landlord = serializers.CharField(allow_blank=True)
     region = serializers.CharField()
 
 
-class RegionEntrySerializer(serializers.Serializer):
+class FieldRegionEntrySerializer(serializers.Serializer):
     code = serializers.CharField()
     name = serializers.CharField()
 
 
-class ChoiceSerializer(serializers.Serializer):
+class FieldChoiceSerializer(serializers.Serializer):
     value = serializers.CharField()
     label = serializers.CharField()  # type: ignore[assignment]
 
 
-class PicklistsSerializer(serializers.Serializer):
-    regions = RegionEntrySerializer(many=True)
-    reasons = ChoiceSerializer(many=True)
-    service_types = ChoiceSerializer(many=True)
-    sexes = ChoiceSerializer(many=True)
+class FieldPicklistsSerializer(serializers.Serializer):
+    regions = FieldRegionEntrySerializer(many=True)
+    reasons = FieldChoiceSerializer(many=True)
+    service_types = FieldChoiceSerializer(many=True)
+    sexes = FieldChoiceSerializer(many=True)
 
 
-class KeySerializer(serializers.Serializer):
+class FieldKeySerializer(serializers.Serializer):
     key_id = serializers.CharField()
     algorithm = serializers.CharField()
     public_key = serializers.CharField(help_text="Raw public key, base64 (Ed25519: 32 bytes).")
     issuer = serializers.CharField()
 
 
-class BundleSerializer(serializers.Serializer):
+class FieldBundleSerializer(serializers.Serializer):
     user = FieldUserSerializer()
     generated_at = serializers.DateTimeField()
     csrf_token = serializers.CharField()
     actions = serializers.ListField(child=serializers.ChoiceField(choices=Kind.choices))
-    grids = GridSerializer(many=True)
+    grids = FieldGridSerializer(many=True)
     people = FieldPersonSerializer(many=True)
-    todos = TodosSerializer()
-    rental_houses = RentalHouseEntrySerializer(many=True)
-    picklists = PicklistsSerializer()
-    keys = KeySerializer(many=True)
+    todos = FieldTodosSerializer()
+    rental_houses = FieldRentalHouseEntrySerializer(many=True)
+    picklists = FieldPicklistsSerializer()
+    keys = FieldKeySerializer(many=True)
 
 
-class SyncActionSerializer(serializers.Serializer):
+class FieldSyncActionSerializer(serializers.Serializer):
     client_id = serializers.UUIDField()
     kind = serializers.ChoiceField(choices=Kind.choices)
     done_at = serializers.DateTimeField()
@@ -122,19 +122,19 @@ class SyncActionSerializer(serializers.Serializer):
     )
 
 
-class SyncRequestSerializer(serializers.Serializer):
+class FieldSyncRequestSerializer(serializers.Serializer):
     device_time = serializers.DateTimeField()
-    actions = SyncActionSerializer(many=True, min_length=1, max_length=100)  # type: ignore[call-arg]
+    actions = FieldSyncActionSerializer(many=True, min_length=1, max_length=100)  # type: ignore[call-arg]
 
 
-class ChangedObjectSerializer(serializers.Serializer):
+class FieldChangedObjectSerializer(serializers.Serializer):
     type = serializers.CharField()
     id = serializers.IntegerField()
     version = serializers.IntegerField(required=False)
     person = serializers.IntegerField(required=False)
 
 
-class SyncResultSerializer(serializers.Serializer):
+class FieldSyncResultSerializer(serializers.Serializer):
     client_id = serializers.UUIDField()
     status = serializers.ChoiceField(choices=Status.choices)
     repeat = serializers.BooleanField()
@@ -142,12 +142,12 @@ class SyncResultSerializer(serializers.Serializer):
     errors = serializers.DictField(  # type: ignore[assignment]
         child=serializers.ListField(child=serializers.CharField())
     )
-    object = ChangedObjectSerializer(allow_null=True)
+    object = FieldChangedObjectSerializer(allow_null=True)
     server = FieldPersonSerializer(allow_null=True)
     received_at = serializers.DateTimeField()
 
 
-class SyncAnswerSerializer(serializers.Serializer):
+class FieldSyncAnswerSerializer(serializers.Serializer):
     server_time = serializers.DateTimeField()
     clock_skew_seconds = serializers.IntegerField()
-    results = SyncResultSerializer(many=True)
+    results = FieldSyncResultSerializer(many=True)

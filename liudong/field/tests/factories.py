@@ -14,7 +14,7 @@ GRID_VILLAGE = "330106002001"  # grid_a's area, where collector_a1 (its group) w
 GROUP = "330106002001001"  # collector_a1's region
 OTHER_VILLAGE_IN_GRID = "330106002002"  # in grid_a, outside collector_a1's scope
 TOWNSHIP_B_VILLAGE = "330106004001"  # grid_b: another township
-HOUSEHOLD = "411326"  # her household registration county, elsewhere
+HOUSEHOLD = "411326"  # the ID number's county: her household registration, elsewhere
 
 _sequence = count(2, 2)
 
@@ -63,13 +63,8 @@ def resident(
 
 
 def _household_code() -> str:
-    from liudong.regions.models import Region
-
-    return (
-        Region.objects.filter(code__startswith=HOUSEHOLD)
-        .order_by("code")
-        .values_list("code", flat=True)[0]
-    )
+    """A township of her home county (her township issues her certificate)."""
+    return HOUSEHOLD + "001"
 
 
 def action(kind: str, data: dict, *, client_id: str | None = None, done_at=None) -> dict:
