@@ -17,7 +17,24 @@ const FRAME_WIDTH = 640;
 // Photos: tried at these widths (a 12 MP photo is slow and noisy for jsQR; a small one may
 // lose the modules of a distant code).
 const PHOTO_WIDTHS = [1024, 640, 1600];
+// Only what the server may accept is offered for recording: a bad, expired or unreadable code
+// would only come back refused.
 const SAVABLE = new Set(["valid", "unknown_key", "unsupported"]);
+// How each answer looks (the words say it too: the colour is not the only sign).
+const OK = { mark: "✓", color: "#1b5e20" };
+const LATER = { mark: "?", color: "#8a5300" };
+const BAD = { mark: "✗", color: "#b71c1c" };
+const TONES = {
+  valid: OK,
+  number: LATER,
+  unknown_key: LATER,
+  unsupported: LATER,
+  unknown: LATER,
+  expired: BAD,
+  invalid: BAD,
+  malformed: BAD,
+  number_bad: BAD,
+};
 
 /** The number as lists show it: people.idnumbers.mask (first 6, 8 stars, last 4). */
 export function maskId(value) {
@@ -29,7 +46,7 @@ export function maskId(value) {
 }
 
 function fill(template, values) {
-  return String(template || "").replace(/\{(\w+)\}/g, (whole, key) => (key in values ? values[key] : whole));
+  return String(template || "").replace(/%\((\w+)\)s/g, (whole, key) => (key in values ? values[key] : whole));
 }
 
 function todayIso() {
@@ -124,20 +141,27 @@ export function mountVerify(root, ctx) {
   }
 
   function addField(label, value) {
-    const term = document.createElement("dt");
+    const row = document.createElement("tr");
+    const term = document.createElement("th");
+    term.scope = "row";
     term.textContent = label;
-    const detail = document.createElement("dd");
+    const detail = document.createElement("td");
     detail.textContent = value;
-    fieldsList.append(term, detail);
+    row.append(term, detail);
+    fieldsList.append(row);
   }
 
   function show(status, text, savable) {
     result.hidden = false;
     result.dataset.status = status;
-    message.textContent = text;
+    const tone = TONES[status] || TONES.unknown;
+    message.textContent = `${tone.mark} ${text}`;
+    message.style.color = tone.color;
+    message.style.fontWeight = "bold";
     saveButton.hidden = !savable;
     saveButton.disabled = !savable;
     personSelect.closest("label").hidden = !savable;
+    result.scrollIntoView({ block: "nearest" });
   }
 
   async function showPayload(scanned) {
@@ -285,9 +309,11 @@ export function mountVerify(root, ctx) {
     saveButton.disabled = true;
     try {
       await ctx.enqueue("verification", data);
-    } catch {
+    } catch (error) {
       saveButton.disabled = false;
-      ctx.notify(strings.verify_storage_full, "error");
+      const full = error && (error.name === "QuotaExceededError" || /quota/i.test(String(error.message)));
+      const reason = (error && (error.message || error.name)) || "?";
+      ctx.notify(full ? strings.verify_storage_full : fill(strings.verify_not_saved, { error: reason }), "error");
       return;
     }
     pending = null;
