@@ -611,3 +611,58 @@ def test_a_service_a_hazard_and_a_rectification_done_offline(phone_page, grid, h
     assert found.rental_house == house and found.found_on == today
     issue.refresh_from_db()
     assert issue.rectified_on == today
+
+
+# --- a long queue: oldest first, batches of at most 100 ---------------------------------------
+
+ENQUEUE_HAZARDS = """async ([owner, house, count]) => {
+  const store = await import('/static/field/store.js');
+  const today = store.localIso().slice(0, 10);
+  for (let i = 0; i < count; i += 1) {
+    await store.enqueue(owner, "hazard", {
+      rental_house: house, found_on: today, deadline: today,
+      description: `隐患 ${String(i).padStart(3, "0")}`, note: "",
+    });
+  }
+}"""
+
+
+def test_a_queue_of_500_goes_oldest_first_in_batches_of_100(phone_page, grid, house_with_a_hazard):
+    import json
+    import time
+
+    from liudong.field.models import FieldAction
+    from liudong.places.models import SafetyIssue
+
+    house, _issue = house_with_a_hazard
+    page = phone_page
+    sign_in(page, "cun_a")
+    open_app(page)
+    go_offline(page)
+    page.evaluate(ENQUEUE_HAZARDS, [grid["worker"].pk, house.pk, 500])
+    page.reload()
+    expect_waiting(page, 500)
+
+    batches: list[list[str]] = []
+    page.on(
+        "request",
+        lambda request: (
+            batches.append(
+                [a["data"]["description"] for a in json.loads(request.post_data)["actions"]]
+            )
+            if request.url.endswith("/api/field/sync/")
+            else None
+        ),
+    )
+    started = time.monotonic()
+    go_online(page)
+    expect_waiting(page, 0)
+    seconds = time.monotonic() - started
+    print(f"500 queued actions sent and applied in {seconds:.1f} s")
+
+    assert [len(batch) for batch in batches] == [100] * 5
+    sent = [description for batch in batches for description in batch]
+    assert sent == [f"隐患 {i:03d}" for i in range(500)]  # oldest first, each once
+    assert SafetyIssue.objects.filter(hazard__startswith="隐患 ").count() == 500
+    assert FieldAction.objects.filter(status="applied").count() == 500
+    assert seconds < 60
