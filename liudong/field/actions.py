@@ -13,6 +13,7 @@ is refused with the same words as one that does not exist, so nothing is reveale
 from __future__ import annotations
 
 import datetime
+import json
 from collections.abc import Callable
 from typing import TYPE_CHECKING, Any
 
@@ -80,8 +81,10 @@ def _grids(user: User) -> list[Grid]:
 
 def _person_in_grid(user: User, value: object, field: str = "person") -> Person:
     """The file ``value`` names, in the account's scope and living in its grid."""
-    if not isinstance(value, int) or isinstance(value, bool):
+    if value is None:
         raise Refused({field: [_("Choose the person from the list.")]})
+    if _key(value) is None:
+        raise _not_in_grid(field)
     person = (
         Person.objects.in_scope(user)
         .filter(pk=value, merged_into__isnull=True)
@@ -110,7 +113,19 @@ def _check_version(person: Person, seen: object) -> None:
 
 
 def _as_form_value(value: object) -> object:
-    return "" if value is None else value
+    """A JSON value as a form reads a posted one, as text: a number, a list or an object
+    where a date or a choice is expected is then refused by the field, never an error."""
+    if value is None:
+        return ""
+    return value if isinstance(value, str) else json.dumps(value)
+
+
+def _key(value: object) -> int | None:
+    """A database key the phone sent: a positive JSON integer within the column's range
+    (a larger number is not found, rather than an overflow), else None."""
+    if isinstance(value, int) and not isinstance(value, bool) and 0 < value < 2**63:
+        return value
+    return None
 
 
 # --- arrival -------------------------------------------------------------------------------
@@ -305,7 +320,7 @@ HAZARD_NAMES = {"hazard": "description", "place": "rental_house", "notes": "note
 def hazard(user: User, data: dict[str, Any], done_on: datetime.date) -> dict[str, Any]:
     value = data.get("rental_house")
     house = None
-    if isinstance(value, int) and not isinstance(value, bool):
+    if _key(value) is not None:
         house = (
             RentalHouse.objects.in_scope(user)
             .filter(areas_q(_grids(user), "region_id"), pk=value)
@@ -338,7 +353,7 @@ def hazard(user: User, data: dict[str, Any], done_on: datetime.date) -> dict[str
 def rectification(user: User, data: dict[str, Any], done_on: datetime.date) -> dict[str, Any]:
     value = data.get("safety_issue")
     issue = None
-    if isinstance(value, int) and not isinstance(value, bool):
+    if _key(value) is not None:
         issue = (
             SafetyIssue.objects.in_scope(user)
             .filter(areas_q(_grids(user), "rental_house__region_id"), pk=value)
@@ -348,6 +363,8 @@ def rectification(user: User, data: dict[str, Any], done_on: datetime.date) -> d
     if issue is None:
         raise _not_in_grid("safety_issue")
     seen = data.get("version", issue.version)
+    if _key(seen) is None:
+        raise Refused({"version": [_("The phone did not say which version it saw.")]})
     form = RectifyForm({"rectified_on": _as_form_value(data.get("rectified_on")), "version": seen})
     if not form.is_valid():
         raise Refused(form_errors(form))

@@ -151,8 +151,8 @@ STRINGS = {
     "send_error": _("The server did not accept the batch (%(status)s): all kept."),
     "skew_warning": _("This phone's clock is %(minutes)s minutes off the server's."),
     "storage_unavailable": _("This browser cannot keep data offline (private mode?)."),
-    "new_version": _("A new version of the app is ready; it is used from the next opening."),
     "person_unknown": _("person no. %(id)s"),
+    "version": _("File version"),
     "choices": {
         "marital_status": [{"value": value, "label": label} for value, label in MARITAL_CHOICES]
     },

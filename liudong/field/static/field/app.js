@@ -175,8 +175,16 @@ async function sendNow({ quiet = false } = {}) {
   await refresh();
 }
 
-function goOnline(options) {
-  return working(() => refreshAndSend(options));
+// body[data-rounds]: how many times the page refreshed and sent (tests wait for the next).
+let rounds = 0;
+
+async function goOnline(options) {
+  try {
+    return await working(() => refreshAndSend(options));
+  } finally {
+    rounds += 1;
+    document.body.dataset.rounds = String(rounds);
+  }
 }
 
 async function refreshAndSend({ quiet = true } = {}) {
@@ -197,7 +205,8 @@ async function save(kind, data, fixing) {
   if (fixing) {
     return store.putAction({ ...fixing, data, state: "waiting", message: "", errors: {}, server: null });
   }
-  return store.enqueue(state.bundle.user.id, kind, data);
+  const seen = data.person ? state.people.find((person) => person.id === data.person) || null : null;
+  return store.enqueue(state.bundle.user.id, kind, data, seen);
 }
 
 function savingFailed(error) {
@@ -296,7 +305,7 @@ function formFor(kind, context, fixing) {
     h("h3", {}, t(kind)),
     context && context.name ? h("p", { class: "meta" }, context.name, " ", context.masked_id || "") : null,
     context && context.description ? h("p", { class: "meta" }, context.house || "", " ", context.description) : null,
-    errors.__all__ ? h("p", { class: "flash error" }, errors.__all__.join(" ")) : null,
+    errors.__all__ || errors.non_field_errors ? h("p", { class: "flash error" }, [].concat(errors.__all__ || [], errors.non_field_errors || []).join(" ")) : null,
     specs.map((spec) => field(spec, values, errors)),
     h(
       "div",
@@ -501,14 +510,25 @@ function summary(action) {
 }
 
 function conflictTable(action) {
-  const mine = { ...action.data, id_number: mask(action.data.id_number) };
+  // Mine: the file as the phone showed it, with what the collector's action says.
+  const seen = action.seen || {};
+  const data = action.data || {};
+  const mine = {
+    name: data.name || seen.name,
+    id_number: data.id_number ? mask(data.id_number) : seen.masked_id,
+    residence_address: data.residence_address || [seen.region_name, seen.address].filter(Boolean).join(" "),
+    arrival_date: data.arrival_date || seen.arrival_date,
+    departure_date: data.departure_date,
+    version: data.person_version,
+  };
   const server = action.server;
   const rows = [
     ["name", mine.name, server && server.name],
-    ["id_number", mine.id_number || "", server && server.masked_id],
-    ["residence_address", mine.residence_address || "", server && [server.region_name, server.address].filter(Boolean).join(" ")],
-    ["arrival_date", mine.arrival_date || "", server && server.arrival_date],
-    ["departure_date", mine.departure_date || "", server && server.departure_date],
+    ["id_number", mine.id_number, server && server.masked_id],
+    ["residence_address", mine.residence_address, server && [server.region_name, server.address].filter(Boolean).join(" ")],
+    ["arrival_date", mine.arrival_date, server && server.arrival_date],
+    ["departure_date", mine.departure_date, server && server.departure_date],
+    ["version", mine.version, server && server.version],
   ].filter((row) => row[1] || row[2]);
   return h(
     "div",
@@ -577,14 +597,16 @@ function queueItem(action) {
     );
   }
   const errors = Object.entries(action.errors || {});
+  // The server's message, unless it only repeats the field errors listed with their fields.
+  const repeats = errors.map(([, list]) => [].concat(list).join(" ")).join(" ") === action.message;
   return h(
     "li",
     { class: `field-queued ${action.state}`, testid: "field-queued", "data-kind": action.kind, "data-state": action.state, "data-client-id": action.client_id },
     h("div", { class: "field-queued-head" }, h("strong", {}, t(action.kind)), " ", summary(action), " ", h("span", { class: `field-badge ${action.state}` }, t(`state_${action.state}`))),
     h("small", {}, t("done_at", { when: when(action.done_at) })),
-    action.message ? h("p", { class: "field-queued-message", testid: "field-queued-message" }, action.message) : null,
+    action.message && !repeats ? h("p", { class: "field-queued-message", testid: "field-queued-message" }, action.message) : null,
     errors.length
-      ? h("ul", { class: "errorlist", testid: "field-queued-errors" }, errors.map(([name, list]) => h("li", {}, name === "__all__" ? "" : `${t(name)}: `, [].concat(list).join(" "))))
+      ? h("ul", { class: "errorlist", testid: "field-queued-errors" }, errors.map(([name, list]) => h("li", {}, name === "__all__" || name === "non_field_errors" ? "" : `${t(name)}: `, [].concat(list).join(" "))))
       : null,
     action.state === "conflict" ? conflictTable(action) : null,
     buttons.length ? h("div", { class: "actions" }, buttons) : null,

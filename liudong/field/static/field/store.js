@@ -170,7 +170,9 @@ let lastSeq = 0;
 
 // Saves a new waiting action; resolves with it once it is on disk. Rejects (storage full,
 // storage unavailable) with nothing kept.
-export async function enqueue(ownerId, kind, data) {
+// ``seen``: the file as the phone showed it when the action was done, kept beside the
+// action (never sent) so a conflict shows the collector what she saw.
+export async function enqueue(ownerId, kind, data, seen = null) {
   lastSeq = Math.max(lastSeq + 1, Date.now());
   const action = {
     client_id: uuid4(),
@@ -183,6 +185,7 @@ export async function enqueue(ownerId, kind, data) {
     message: "",
     errors: {},
     server: null,
+    seen,
   };
   await run(["queue"], "readwrite", (transaction) => transaction.objectStore("queue").add(action));
   return action;
