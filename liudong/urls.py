@@ -24,6 +24,7 @@ urlpatterns = [
     path("assistance/", include("liudong.exchange.assistance.urls")),
     path("audit/", include("liudong.audit.urls")),
     path("api/", include("liudong.api.urls")),
+    path("field/", include("liudong.field.urls")),
     path("i18n/setlang/", set_language, name="set_language"),
     # Browsers ask for /favicon.ico on pages outside the site's layout (the API's browsable
     # pages); without it the console shows a 404.

@@ -601,6 +601,11 @@ AUDITOR_ALLOWED = {
     "set_language": 302,
     # For the front proxy: anyone, no session (the database answers: 200).
     "web:healthz": 200,
+    # The field app's manifest and service worker: public like static files (they name no
+    # one; a browser asks for the manifest without cookies, and an installed worker updates
+    # after its session ended). The app's page itself refuses the auditor.
+    "field:manifest": 200,
+    "field:worker": 200,
 }
 
 
