@@ -140,6 +140,7 @@ def register_arrival(page, id_number: str, name: str = "赵雪"):
     form.locator("[name=residence_region]").select_option(VILLAGE)
     form.locator("[name=residence_address]").fill("北山路3号201")
     form.locator("[name=reason]").select_option("work")
+    shot(page, "field-arrival-form-375.png")
     form.get_by_test_id("field-form-save").click()
     expect(page.get_by_test_id("field-message")).to_have_attribute("data-kind", "info")
 
