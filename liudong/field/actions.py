@@ -76,18 +76,24 @@ def form_errors(form: forms.BaseForm, names: dict[str, str] | None = None) -> di
 
 
 def _grids(user: User) -> list[Grid]:
-    return list(worklist.my_grids(user).prefetch_related("areas"))
+    """The account's grids, read once per request (a sync of 100 actions asks for each)."""
+    cached = getattr(user, "_field_grids", None)
+    if cached is None:
+        cached = list(worklist.my_grids(user).prefetch_related("areas"))
+        user._field_grids = cached  # type: ignore[attr-defined]
+    return cached
 
 
 def _person_in_grid(user: User, value: object, field: str = "person") -> Person:
     """The file ``value`` names, in the account's scope and living in its grid."""
     if value is None:
         raise Refused({field: [_("Choose the person from the list.")]})
-    if _key(value) is None:
+    key = _key(value)
+    if key is None:
         raise _not_in_grid(field)
     person = (
         Person.objects.in_scope(user)
-        .filter(pk=value, merged_into__isnull=True)
+        .filter(pk=key, merged_into__isnull=True)
         .filter(areas_q(_grids(user), "episodes__region_id"), episodes__departure_date__isnull=True)
         .first()
     )
@@ -156,7 +162,7 @@ def arrival(user: User, data: dict[str, Any], done_on: datetime.date) -> dict[st
         person = _person_in_grid(user, known)
         _check_version(person, data.get("person_version"))
         # The phone holds a masked number only: the file's own fields fill what it left out.
-        initial = {k: _as_form_value(v) for k, v in person_initial(person).items()}
+        initial = {k: "" if v is None else v for k, v in person_initial(person).items()}
         values = {**initial, **{k: v for k, v in values.items() if v not in ("", None)}}
         values["id_number"] = person.id_number
         values["person_version"] = person.version
@@ -318,12 +324,12 @@ HAZARD_NAMES = {"hazard": "description", "place": "rental_house", "notes": "note
 
 
 def hazard(user: User, data: dict[str, Any], done_on: datetime.date) -> dict[str, Any]:
-    value = data.get("rental_house")
+    key = _key(data.get("rental_house"))
     house = None
-    if _key(value) is not None:
+    if key is not None:
         house = (
             RentalHouse.objects.in_scope(user)
-            .filter(areas_q(_grids(user), "region_id"), pk=value)
+            .filter(areas_q(_grids(user), "region_id"), pk=key)
             .first()
         )
     if house is None:
@@ -351,12 +357,12 @@ def hazard(user: User, data: dict[str, Any], done_on: datetime.date) -> dict[str
 
 
 def rectification(user: User, data: dict[str, Any], done_on: datetime.date) -> dict[str, Any]:
-    value = data.get("safety_issue")
+    key = _key(data.get("safety_issue"))
     issue = None
-    if _key(value) is not None:
+    if key is not None:
         issue = (
             SafetyIssue.objects.in_scope(user)
-            .filter(areas_q(_grids(user), "rental_house__region_id"), pk=value)
+            .filter(areas_q(_grids(user), "rental_house__region_id"), pk=key)
             .select_related("rental_house")
             .first()
         )

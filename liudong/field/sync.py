@@ -267,6 +267,9 @@ def _answer_applied(
 ) -> dict[str, Any] | None:
     """The answer to an id already applied: its first answer again (same contents), or a
     refusal (other contents: the queued action was changed). None: not applied yet."""
+    applied = FieldAction.objects.filter(user=user, client_id=client_id, status=Status.APPLIED)
+    if not applied.exists():  # the usual case, without a transaction of its own
+        return None
     with transaction.atomic():
         row = (
             FieldAction.objects.select_for_update()

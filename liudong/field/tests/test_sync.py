@@ -641,3 +641,25 @@ def test_junk_in_any_field_is_refused_never_a_server_error(
             # Free text takes any text (as typed online); consent true is her consent.
             may_pass = field in FREE_TEXT or (field == "consent" and junk is True)
             assert result["status"] in ("refused", "conflict") or may_pass, (field, junk, result)
+
+
+def test_after_signing_in_again_the_kept_action_is_applied_once(grid_a, collector_a1):
+    queued = action("arrival", arrival_data())
+    expired = Client().post(SYNC, envelope(queued), content_type="application/json")
+    assert expired.status_code == 403
+    client = Client()
+    client.force_login(collector_a1)
+    result = post(client, envelope(queued))["results"][0]
+    assert result["status"] == "applied" and result["repeat"] is False
+    assert Person.objects.filter(id_number=queued["data"]["id_number"]).count() == 1
+
+
+def test_a_conflict_is_audited_naming_the_file_shown(grid_a, collector_a1, client_for):
+    her = resident(GROUP)
+    queued = action("arrival", arrival_data(id_number=her.id_number))
+    post(client_for(collector_a1), envelope(queued))
+    entry = AuditEntry.objects.get(object_id=queued["client_id"])
+    assert entry.action == "import" and entry.detail["field_sync"] == "conflict"
+    assert entry.detail["shown_person"] == her.pk
+    assert entry.detail["offline"]["client_id"] == queued["client_id"]
+    assert FieldAction.objects.get(client_id=queued["client_id"]).status == "conflict"
