@@ -27,6 +27,7 @@ VERIFY_STRINGS = {
     "verify_number_ready": _("Certificate number %(number)s: it will be checked when online."),
     "verify_saved": _("Verification saved: waiting to send."),
     "verify_storage_full": _("The phone's storage is full: the verification was not saved."),
+    "verify_not_checked": _("The code could not be checked on this phone: %(error)s"),
     "verify_not_saved": _("The verification was not saved: %(error)s"),
     "verify_no_person": _("Not one of my grid's people"),
     "verify_number_label": _("Certificate number"),

@@ -24,7 +24,7 @@ from playwright.sync_api import expect
 
 from liudong.certificates import payload as payloads
 from liudong.field.verify_strings import VERIFY_STRINGS
-from tests.browser.pages import shot
+from tests.browser.pages import shot, shots
 
 pytestmark = pytest.mark.usefixtures("node_keys")
 
@@ -364,6 +364,29 @@ def qr_photo(tmp_path, text: str, name: str = "qr.png"):
     return path
 
 
+def printed_qr_photo(tmp_path, certificate):
+    """A phone's photo of the printed certificate's QR: the image the PDF carries
+    (printing.print_certificate), a little turned and blurred on a larger grey page."""
+    import io
+
+    from PIL import Image, ImageFilter
+    from pypdf import PdfReader
+
+    from liudong.actors import OPERATOR
+    from liudong.certificates import printing
+
+    pdf = printing.print_certificate(certificate, acting_user=OPERATOR)
+    (image,) = PdfReader(io.BytesIO(pdf)).pages[0].images
+    code = image.image.convert("RGB").resize((420, 420))
+    code = code.rotate(7, expand=True, fillcolor=(235, 235, 228))
+    photo = Image.new("RGB", (1280, 960), (200, 200, 190))
+    photo.paste(code, (380, 200))
+    photo = photo.filter(ImageFilter.GaussianBlur(1.2))
+    path = tmp_path / "photo.jpg"
+    photo.save(path, quality=80)
+    return path
+
+
 def open_verify(page) -> None:
     """The village specialist's field app, on the verification tab, the grid's data loaded."""
     from tests.browser.pages import sign_in
@@ -406,15 +429,14 @@ def test_a_photo_of_the_printed_qr_verifies_offline_and_waits(phone_page, her, t
     page = phone_page
     open_verify(page)
     page.context.set_offline(True)
-    page.get_by_test_id("verify-photo").set_input_files(
-        qr_photo(tmp_path, payloads.link(certificate.payload))
-    )
+    page.get_by_test_id("verify-photo").set_input_files(printed_qr_photo(tmp_path, certificate))
     result = page.get_by_test_id("verify-result")
     expect(result).to_have_attribute("data-status", "valid")
     expect(result).to_contain_text(mask(person.id_number))
     expect(result).to_contain_text("王丽芳")
     assert person.id_number not in page.content()
     shot(page, "field-qr-photo-valid.png", first_screen=True)
+    shots(page, "field-qr-photo-valid")
     page.get_by_test_id("verify-save").click()
     expect(page.get_by_test_id("field-queue-count")).to_have_attribute("data-count", "1")
     (action,) = queued(page)
@@ -696,3 +718,17 @@ def test_the_public_page_opens_an_ld2_link(phone_page, zhejiang, monkeypatch):
     page.goto(link[link.index(payloads.PUBLIC_CHECK_PATH) :])  # on the live server's host
     expect(page.get_by_test_id("verify-status")).to_have_text("✓ 有效")
     assert certificate.payload[:40] not in page.url
+
+
+def test_a_photo_without_a_qr_code_says_so(phone_page, her, tmp_path):
+    from PIL import Image
+
+    page = phone_page
+    open_verify(page)
+    path = tmp_path / "wall.jpg"
+    Image.new("RGB", (800, 600), (200, 200, 190)).save(path)
+    page.get_by_test_id("verify-photo").set_input_files(path)
+    message = page.get_by_test_id("field-message")
+    expect(message).to_have_text(str(VERIFY_STRINGS["verify_not_found"]))
+    expect(page.get_by_test_id("verify-result")).to_be_hidden()
+    assert queued(page) == []

@@ -44,9 +44,23 @@ export class Malformed extends Error {}
 
 const loading = {};
 
-function loadScript(name) {
+// The shell's deferred classic scripts run before DOMContentLoaded, but after a module in the
+// head (app.js) may already ask for them: wait for that first, and load a copy only when the
+// page carries none.
+function parsed() {
+  if (typeof document === "undefined" || document.readyState !== "loading") {
+    return Promise.resolve();
+  }
+  return new Promise((resolve) => document.addEventListener("DOMContentLoaded", resolve, { once: true }));
+}
+
+async function loadScript(name) {
   if (globalThis[name]) {
-    return Promise.resolve(globalThis[name]);
+    return globalThis[name];
+  }
+  await parsed();
+  if (globalThis[name]) {
+    return globalThis[name];
   }
   if (!loading[name]) {
     loading[name] = new Promise((resolve, reject) => {

@@ -165,8 +165,15 @@ export function mountVerify(root, ctx) {
   }
 
   async function showPayload(scanned) {
-    const keys = (await ctx.keys()) || [];
-    await ready();
+    let keys = [];
+    try {
+      keys = (await ctx.keys()) || [];
+      await ready();
+    } catch (error) {
+      // No keys (storage unreadable) or no decoder (never cached): say so, never hang.
+      ctx.notify(fill(strings.verify_not_checked, { error: (error && (error.message || error.name)) || "?" }), "error");
+      return;
+    }
     const outcome = verifyOffline(scanned, keys, todayIso());
     const text = {
       valid: strings.verify_valid,
