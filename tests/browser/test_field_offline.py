@@ -140,6 +140,7 @@ def register_arrival(page, id_number: str, name: str = "赵雪"):
     form.locator("[name=residence_region]").select_option(VILLAGE)
     form.locator("[name=residence_address]").fill("北山路3号201")
     form.locator("[name=reason]").select_option("work")
+    shot(page, "field-arrival-form-375.png")
     form.get_by_test_id("field-form-save").click()
     expect(page.get_by_test_id("field-message")).to_have_attribute("data-kind", "info")
 
@@ -436,8 +437,7 @@ def test_an_older_schema_is_upgraded_with_its_queue(phone_page, grid):
     wang = grid["wang"]
     page.goto("/")  # same origin, no field script: the first release's database, by hand
     page.evaluate(CREATE_VERSION_1, [grid["worker"].pk, wang.pk, wang.version])
-    page.goto("/field/")
-    expect(page.locator("body[data-ready='1']")).to_be_attached()
+    open_app(page)  # the worker installed too: no request of it outlives the test
     expect_waiting(page, 0)  # sent on opening
     assert wang.episodes.get().departure_date == timezone.localdate()
     assert (
@@ -666,3 +666,44 @@ def test_a_queue_of_500_goes_oldest_first_in_batches_of_100(phone_page, grid, ho
     assert SafetyIssue.objects.filter(hazard__startswith="隐患 ").count() == 500
     assert FieldAction.objects.filter(status="applied").count() == 500
     assert seconds < 60
+
+
+def test_an_arrival_registered_meanwhile_by_another_office_is_a_conflict(phone_page, grid):
+    """She arrived; while the phone was offline another office (the township) registered her.
+    The phone's arrival is not applied as a second file: both are shown, and "apply mine"
+    applies the collector's arrival to that file."""
+    from liudong.actors import OPERATOR
+    from liudong.people.models import Person
+    from liudong.people.services import register_arrival as register
+    from liudong.regions.models import Region
+
+    page = phone_page
+    sign_in(page, "cun_a")
+    open_app(page)
+    go_offline(page)
+    register_arrival(page, newcomer_id(14), "钱红")
+    born = NEWCOMER_BORN
+    other = Person(
+        id_number=newcomer_id(14),
+        name="钱红",
+        sex="2",
+        birth_date=born,
+        marital_status="10",
+        household_region_id="411522101",
+    )
+    register(
+        acting_user=OPERATOR,
+        person=other,
+        region=Region.objects.get(code=VILLAGE),
+        arrival_date=timezone.localdate() - datetime.timedelta(days=3),
+    )
+    go_online(page)
+    page.get_by_test_id("field-tab-queue").click()
+    conflict = page.locator("[data-testid=field-queued][data-state=conflict]")
+    expect(conflict.get_by_test_id("field-conflict")).to_be_visible()
+    assert Person.objects.filter(id_number=newcomer_id(14)).count() == 1
+
+    conflict.get_by_test_id("field-queued-apply").click()
+    expect_waiting(page, 0)
+    her = Person.objects.get(id_number=newcomer_id(14))
+    assert her.episodes.get(departure_date__isnull=True).region_id == VILLAGE
