@@ -33,9 +33,8 @@ from liudong.places.models import RentalHouse, SafetyIssue
 from liudong.regions.models import Grid
 from liudong.services.forms import ServiceRecordForm
 from liudong.services.records import services as record_services
-from liudong.web import worklist
 
-from .bundle import areas_q
+from .bundle import areas_q, field_grids
 from .models import Kind
 
 if TYPE_CHECKING:
@@ -79,7 +78,7 @@ def _grids(user: User) -> list[Grid]:
     """The account's grids, read once per request (a sync of 100 actions asks for each)."""
     cached = getattr(user, "_field_grids", None)
     if cached is None:
-        cached = list(worklist.my_grids(user).prefetch_related("areas"))
+        cached = field_grids(user)
         user._field_grids = cached  # type: ignore[attr-defined]
     return cached
 
@@ -136,16 +135,10 @@ def _key(value: object) -> int | None:
 
 # --- arrival -------------------------------------------------------------------------------
 
+# The online arrival form's fields: the ID number, the file's own fields, then the stay's.
 ARRIVAL_FIELDS = (
     "id_number",
-    "name",
-    "sex",
-    "birth_date",
-    "ethnicity",
-    "marital_status",
-    "phone",
-    "household_region",
-    "household_address",
+    *people.ARRIVAL_PERSONAL_FIELDS,
     "residence_region",
     "residence_address",
     "arrival_date",

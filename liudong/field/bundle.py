@@ -32,6 +32,7 @@ from liudong.people.models import ResidenceEpisode
 from liudong.people.template import REASON_CHOICES, SEX_CHOICES
 from liudong.places import services as places
 from liudong.places.models import RentalHouse
+from liudong.regions.codes import Level
 from liudong.regions.models import Grid, Region
 from liudong.services.models import ServiceType
 from liudong.services.records import services as record_services
@@ -56,6 +57,19 @@ KIND_CAPABILITY: dict[str, str] = {
 def allowed_kinds(user: User) -> list[str]:
     """The kinds of action this account may do, from its capabilities (never a role list)."""
     return [kind for kind, capability in KIND_CAPABILITY.items() if can(user, capability)]
+
+
+def field_grids(user: User) -> list[Grid]:
+    """The grids the phone works in: the account's own (``worklist.my_grids``); a village or
+    group account in none works its own village or group (the village specialist keeps the
+    village's files, DESIGN.md §1), as an unsaved grid of that one area (``id`` None)."""
+    grids = list(worklist.my_grids(user).prefetch_related("areas").order_by("name", "pk"))
+    region = user.region
+    if grids or region is None or region.level not in (Level.VILLAGE, Level.GROUP):
+        return grids
+    own = Grid(name=region.name, region=region)
+    own._prefetched_objects_cache = {"areas": [region]}  # type: ignore[attr-defined]
+    return [own]
 
 
 def areas_q(grids: list[Grid], field: str) -> Q:
@@ -122,7 +136,7 @@ def bundle_for(user: User, today: datetime.date | None = None) -> dict[str, Any]
     """Everything the phone caches for ``user``'s grid(s), in the field API's shape
     (``csrf_token`` is the view's)."""
     today = today or timezone.localdate()
-    grids = list(worklist.my_grids(user).prefetch_related("areas").order_by("name", "pk"))
+    grids = field_grids(user)
     area_codes = sorted({code for grid in grids for code in grid.area_codes()})
     stays = list(
         open_stays(user).filter(areas_q(grids, "region_id")).order_by("person__name", "pk")

@@ -20,7 +20,8 @@ class FieldUserSerializer(serializers.Serializer):
 
 
 class FieldGridSerializer(serializers.Serializer):
-    id = serializers.IntegerField()
+    # None: a village or group account in no grid works its own area (bundle.field_grids).
+    id = serializers.IntegerField(allow_null=True)
     name = serializers.CharField()
     areas = serializers.ListField(child=serializers.CharField())
 

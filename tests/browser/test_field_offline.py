@@ -16,7 +16,8 @@ from django.utils import timezone
 from playwright.sync_api import expect
 
 from conftest import make_user
-from tests.browser.pages import shot, sign_in
+from liudong.field.views import STRINGS
+from tests.browser.pages import chinese, shot, sign_in
 
 VILLAGE = "330106002001"  # 北山社区, the grid's area
 NEWCOMER_BORN = datetime.date(1998, 6, 1)
@@ -488,7 +489,7 @@ def test_storage_full_says_not_saved_and_keeps_the_form(phone_page, grid):
     form.get_by_test_id("field-form-save").click()
     message = page.get_by_test_id("field-message")
     expect(message).to_have_attribute("data-kind", "error")
-    expect(message).to_contain_text("storage is full")
+    expect(message).to_have_text(chinese(STRINGS["not_saved_full"]))
     assert queued(page) == []  # nothing half-saved
     expect_waiting(page, 0)
     expect(form.locator("[name=name]")).to_have_value("周燕")  # what she typed is still there

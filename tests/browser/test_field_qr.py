@@ -24,7 +24,7 @@ from playwright.sync_api import expect
 
 from liudong.certificates import payload as payloads
 from liudong.field.verify_strings import VERIFY_STRINGS
-from tests.browser.pages import shot, shots
+from tests.browser.pages import chinese, shot, shots
 
 pytestmark = pytest.mark.usefixtures("node_keys")
 
@@ -470,7 +470,7 @@ def test_a_qr_from_an_unknown_node_says_so(phone_page, her):
     page.context.set_offline(True)
     foreign = other_node_payload(certificate)
     page.get_by_test_id("verify-code").fill(payloads.link(foreign))
-    page.get_by_role("button", name="Check the code").click()
+    page.get_by_test_id("verify-check").click()
     result = page.get_by_test_id("verify-result")
     expect(result).to_have_attribute("data-status", "unknown_key")
     # The collector may still record it: the server checks it against the keys of the nodes
@@ -488,7 +488,7 @@ def test_a_tampered_code_cannot_be_recorded(phone_page, her):
     page = phone_page
     open_verify(page)
     page.get_by_test_id("verify-code").fill(changed(certificate.payload, -5))
-    page.get_by_role("button", name="Check the code").click()
+    page.get_by_test_id("verify-check").click()
     result = page.get_by_test_id("verify-result")
     expect(result).to_have_attribute("data-status", "invalid")
     expect(page.get_by_test_id("verify-save")).to_be_hidden()
@@ -505,11 +505,11 @@ def test_a_typed_certificate_number_is_recorded_for_the_chosen_person(phone_page
     page.context.set_offline(True)
     number = page.get_by_test_id("verify-number")
     number.fill("41132600-2026-1")
-    page.get_by_role("button", name="Use this number").click()
+    page.get_by_test_id("verify-use-number").click()
     expect(page.get_by_test_id("verify-result")).to_have_attribute("data-status", "number_bad")
     expect(page.get_by_test_id("verify-save")).to_be_hidden()
     number.fill(certificate.number)
-    page.get_by_role("button", name="Use this number").click()
+    page.get_by_test_id("verify-use-number").click()
     expect(page.get_by_test_id("verify-result")).to_have_attribute("data-status", "number")
     page.locator("[data-verify-person]").select_option(str(person.pk))
     page.get_by_test_id("verify-save").click()
@@ -543,12 +543,12 @@ def test_storage_full_says_the_verification_was_not_saved(phone_page, her):
     page.context.add_init_script(FULL_STORAGE)
     open_verify(page)
     page.get_by_test_id("verify-code").fill(certificate.payload)
-    page.get_by_role("button", name="Check the code").click()
+    page.get_by_test_id("verify-check").click()
     expect(page.get_by_test_id("verify-result")).to_have_attribute("data-status", "valid")
     page.get_by_test_id("verify-save").click()
     message = page.get_by_test_id("field-message")
     expect(message).to_have_attribute("data-kind", "error")
-    expect(message).to_have_text(str(VERIFY_STRINGS["verify_storage_full"]))
+    expect(message).to_have_text(chinese(VERIFY_STRINGS["verify_storage_full"]))
     # Nothing was lost silently: the result stays, to be recorded once there is room.
     expect(page.get_by_test_id("verify-save")).to_be_enabled()
     assert queued(page) == []
@@ -694,7 +694,7 @@ def test_the_server_refuses_what_the_phone_could_not_check(phone_page, her):
     open_verify(page)
     page.context.set_offline(True)
     page.get_by_test_id("verify-code").fill(other_node_payload(certificate))
-    page.get_by_role("button", name="Check the code").click()
+    page.get_by_test_id("verify-check").click()
     expect(page.get_by_test_id("verify-result")).to_have_attribute("data-status", "unknown_key")
     page.get_by_test_id("verify-save").click()
     expect(page.get_by_test_id("field-queue-count")).to_have_attribute("data-count", "1")
@@ -729,6 +729,6 @@ def test_a_photo_without_a_qr_code_says_so(phone_page, her, tmp_path):
     Image.new("RGB", (800, 600), (200, 200, 190)).save(path)
     page.get_by_test_id("verify-photo").set_input_files(path)
     message = page.get_by_test_id("field-message")
-    expect(message).to_have_text(str(VERIFY_STRINGS["verify_not_found"]))
+    expect(message).to_have_text(chinese(VERIFY_STRINGS["verify_not_found"]))
     expect(page.get_by_test_id("verify-result")).to_be_hidden()
     assert queued(page) == []

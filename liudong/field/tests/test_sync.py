@@ -28,6 +28,7 @@ from liudong.services.models import ServiceRecord
 from .factories import (
     GRID_VILLAGE,
     GROUP,
+    OTHER_VILLAGE_IN_GRID,
     TOWNSHIP_B_VILLAGE,
     action,
     arrival_data,
@@ -663,3 +664,23 @@ def test_a_conflict_is_audited_naming_the_file_shown(grid_a, collector_a1, clien
     assert entry.detail["shown_person"] == her.pk
     assert entry.detail["offline"]["client_id"] == queued["client_id"]
     assert FieldAction.objects.get(client_id=queued["client_id"]).status == "conflict"
+
+
+def test_a_village_account_in_no_grid_works_its_own_village(village_a1, client_for):
+    """A village specialist no grid names keeps her village's files (DESIGN.md §1): the
+    phone gets the village's people, and a departure of one of them is applied; a person of
+    the next village, in no grid of hers and outside her scope, stays out of reach."""
+    client = client_for(village_a1)
+    own = resident(GRID_VILLAGE, name="本村")
+    other = resident(OTHER_VILLAGE_IN_GRID, name="邻村")
+    body = client.get("/api/field/bundle/").json()
+    assert [p["id"] for p in body["people"]] == [own.pk]
+    assert [g["areas"] for g in body["grids"]] == [[GRID_VILLAGE]]
+    departure = {"departure_date": days_ago(1).isoformat(), "destination_region": None}
+    done = one(client, "departure", {**departure, "person": own.pk, "person_version": own.version})
+    assert done["status"] == "applied", done
+    refused = one(
+        client, "departure", {**departure, "person": other.pk, "person_version": other.version}
+    )
+    assert refused["status"] == "refused"
+    assert not ResidenceEpisode.objects.filter(person=own, departure_date__isnull=True).exists()
