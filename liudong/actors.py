@@ -1,4 +1,5 @@
-"""Who acts: a staff account, the server operator at the command line, or a peer node.
+"""Who acts: a staff account, the server operator at the command line, a peer node, or the
+resident herself (issue 19: she reads her own file, nothing else).
 
 Every service function takes ``acting_user`` (an :data:`Actor`), every scoped read goes
 through ``Model.objects.in_scope(actor)`` and every permission check through
@@ -72,6 +73,28 @@ class PeerNode:
         return f"peer({self.region_prefix})"
 
 
+@dataclass(frozen=True)
+class Resident:
+    """A floating resident signed in as herself (``liudong.residents``): she sees her own
+    file and the records about her, nothing else. She has no region (``reach`` gives her
+    nothing, so every scoped read that does not know her gives her nothing); a scoped model
+    lets her read its rows about her by naming the path to her file in ``resident_path``
+    (``ScopedQuerySet.in_scope``). Never a staff account: ``can()`` refuses her every
+    capability and services that change data refuse her."""
+
+    person_id: int
+
+    is_authenticated = False
+    is_active = True
+    role = "resident"
+    pk = None
+    username = ""
+    region_id = None
+
+    def __str__(self) -> str:
+        return f"resident({self.person_id})"
+
+
 #: The operator with the whole tree in reach (commands without ``--user``, demo data, the
 #: exchange applying an accepted message, importers run as the operator).
 OPERATOR = Operator()
@@ -79,7 +102,7 @@ OPERATOR = Operator()
 Actor: TypeAlias = Union["User", Operator, PeerNode]
 #: Whoever may ask: an actor, an anonymous web caller, or nobody (None). Scope and
 #: authorize() accept it and give the last two nothing.
-Caller: TypeAlias = Union["User", Operator, PeerNode, "AnonymousUser", None]
+Caller: TypeAlias = Union["User", Operator, PeerNode, Resident, "AnonymousUser", None]
 
 
 def accountable(actor: Caller) -> User:
@@ -101,7 +124,7 @@ def is_operator(actor: object) -> bool:
 def account_of(actor: Caller) -> User | None:
     """The staff account to record as author (``created_by``, ``issued_by``…), or None
     for the operator and a peer node, which have no account row."""
-    if actor is None or isinstance(actor, Operator | PeerNode):
+    if actor is None or isinstance(actor, Operator | PeerNode | Resident):
         return None
     if not getattr(actor, "is_authenticated", False):
         return None

@@ -19,7 +19,7 @@ from django.shortcuts import get_object_or_404
 from django.utils import timezone
 from django.utils.translation import gettext_lazy as _
 
-from liudong.actors import Caller, reach
+from liudong.actors import Caller, Resident, reach
 from liudong.regions.codes import subtree_q
 
 
@@ -87,13 +87,25 @@ class ScopedQuerySet(models.QuerySet):
 
     def in_scope(self, actor: Caller) -> Self:
         """The rows ``actor`` may see. ``None`` (nobody) sees nothing: the operator is an
-        explicit :class:`liudong.actors.Operator`, whose region "" is the whole tree."""
+        explicit :class:`liudong.actors.Operator`, whose region "" is the whole tree. The
+        resident herself sees the rows about her (:meth:`of_resident`)."""
+        if isinstance(actor, Resident):
+            return self.of_resident(actor)
         region = reach(actor)
         if region is None:
             return self.none()
         if not region:
             return self.all()
         return self.in_region(region)
+
+    def of_resident(self, resident: Resident) -> Self:
+        """The rows about ``resident``: the model names the path from a row to her file in
+        ``resident_path`` ("pk" for the file itself, "person" for a row about her); a model
+        that names none holds nothing of hers to show her, and she sees none of it."""
+        path = getattr(self.model, "resident_path", None)
+        if not path:
+            return self.none()
+        return self.filter(**{path: resident.person_id})
 
     def listed_in_scope(self, actor: Caller) -> Self:
         """The rows of :meth:`in_scope`, found for listing them all (an API list).

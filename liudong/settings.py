@@ -72,6 +72,7 @@ INSTALLED_APPS = [
     "liudong.jobs",
     "liudong.backup",
     "liudong.field",
+    "liudong.residents",
     "liudong.api",
     "liudong.web",
 ]

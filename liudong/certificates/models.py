@@ -102,6 +102,8 @@ class Certificate(TrackedModel):
     # The issuing township, her registration and her residence: the residence sees the
     # certificate it verifies.
     scope_fields = ("issuing_region", "person__household_region", "person__residence_region")
+    # The resident reads her certificates herself (ScopedQuerySet.of_resident).
+    resident_path = "person"
     objects = CertificateQuerySet.as_manager()
 
     class Meta:

@@ -140,6 +140,8 @@ class Person(TrackedModel):
     )
 
     scope_fields = ("household_region", "residence_region")
+    # The resident reads her own file (ScopedQuerySet.of_resident).
+    resident_path = "pk"
     objects = PersonQuerySet.as_manager()
 
     class Meta:
@@ -253,6 +255,8 @@ class ResidenceEpisode(TrackedModel):
     # The stay's own place, and the person's registration and current residence: the
     # place she lives now sees her earlier stays too.
     scope_fields = ("region", "person__household_region", "person__residence_region")
+    # The resident reads her stays herself (ScopedQuerySet.of_resident).
+    resident_path = "person"
     objects = EpisodeQuerySet.as_manager()
 
     class Meta:
@@ -285,6 +289,8 @@ class Child(TrackedModel):
     id_number = models.CharField(_("ID number"), max_length=18, blank=True)
 
     scope_fields = ("parent__household_region", "parent__residence_region")
+    # The resident reads her children as recorded (ScopedQuerySet.of_resident).
+    resident_path = "parent"
     objects = ScopedQuerySet.as_manager()
 
     class Meta:

@@ -490,6 +490,8 @@ class ServiceRecord(TrackedModel):
     )
 
     scope_fields = ("region", "person__household_region", "person__residence_region")
+    # The resident reads the services recorded for her (ScopedQuerySet.of_resident).
+    resident_path = "person"
     objects = ServiceRecordQuerySet.as_manager()
 
     class Meta:
