@@ -243,7 +243,8 @@ const FORMS = {
     { name: "service_type", type: "select", required: true, options: choices(state.picklists.service_types) },
     { name: "given_on", type: "date", required: true, initial: today },
     { name: "consent", type: "checkbox", required: true },
-    { name: "note", type: "textarea" },
+    // No free note: a service record has none (its result is health data the station
+    // keeps), and a note the server would drop must not be asked for.
   ],
   hazard: () => [
     { name: "rental_house", type: "select", required: true, options: state.houses.map((house) => ({ value: house.id, label: house.address })) },
