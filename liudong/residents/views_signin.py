@@ -25,7 +25,7 @@ from .forms import SignInForm
 if TYPE_CHECKING:
     from django.http import HttpRequest, HttpResponse
 
-    from liudong.web.decorators import SignedInRequest
+    from liudong.accounts.views import SignedInRequest
 
 
 def home_url() -> str:
