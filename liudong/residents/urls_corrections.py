@@ -1,0 +1,2 @@
+# Her correction requests (the CORRECTIONS helper's).
+urlpatterns: list = []
