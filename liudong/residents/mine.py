@@ -193,7 +193,7 @@ def stations_near(person: Person) -> list[Site]:
             continue
         stations = list(
             Site.objects.filter(
-                kind=Site.Kind.SERVICE_STATION, region_id__startswith=prefix
+                kind=Site.Kind.SERVICE_STATION, region__code__startswith=prefix
             ).order_by("name", "pk")[:20]
         )
         if stations:
