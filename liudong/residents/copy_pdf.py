@@ -34,9 +34,7 @@ class _Writer:
     def __init__(self, font: str) -> None:
         self.buffer = io.BytesIO()
         self.font = font
-        self.page = canvas.Canvas(
-            self.buffer, pagesize=A4, pageCompression=1, initialFontName=font
-        )
+        self.page = canvas.Canvas(self.buffer, pagesize=A4, pageCompression=1, initialFontName=font)
         self.width, self.height = A4
         self.left, self.right = 20 * mm, A4[0] - 20 * mm
         self.y = self.height - 20 * mm

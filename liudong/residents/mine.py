@@ -83,9 +83,11 @@ def _region_name(code: str | None, names: dict[str, str] | None = None) -> str:
 
 def her_person(resident: Resident) -> Person:
     """Her file, read as herself (a merged-away or missing file: Person.DoesNotExist)."""
-    return Person.objects.in_scope(resident).select_related(
-        "household_region", "residence_region"
-    ).get()
+    return (
+        Person.objects.in_scope(resident)
+        .select_related("household_region", "residence_region")
+        .get()
+    )
 
 
 def her_file(resident: Resident) -> dict[str, Any]:
@@ -232,9 +234,7 @@ def her_services(resident: Resident) -> list[dict[str, Any]]:
     file only); no one else reads her result through it."""
     rows = []
     records = (
-        ServiceRecord.objects.in_scope(resident)
-        .select_related("provider")
-        .order_by("-date", "-pk")
+        ServiceRecord.objects.in_scope(resident).select_related("provider").order_by("-date", "-pk")
     )
     for record in records:
         rows.append(

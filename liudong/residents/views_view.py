@@ -76,7 +76,9 @@ def certificate_pdf(request: HttpRequest, resident: Resident) -> HttpResponse:
         detail={"action": "print", "format": "pdf"},
     )
     response = HttpResponse(data, content_type="application/pdf")
-    response["Content-Disposition"] = f'attachment; filename="certificate-{found.certificate.number}.pdf"'
+    response["Content-Disposition"] = (
+        f'attachment; filename="certificate-{found.certificate.number}.pdf"'
+    )
     return response
 
 

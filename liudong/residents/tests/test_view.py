@@ -51,7 +51,9 @@ class _Find(HTMLParser):
                 self.found[-1]["svg"] = True
         elif attrs.get("data-testid") == self.testid:
             self.depth = 1
-            self.found.append({"text": "", "class": (attrs.get("class") or "").split(), "svg": False})
+            self.found.append(
+                {"text": "", "class": (attrs.get("class") or "").split(), "svg": False}
+            )
 
     def handle_startendtag(self, tag, attrs):
         if self.depth and tag == "svg":
@@ -100,14 +102,21 @@ def other(villages, township_a):
 @pytest.fixture
 def station(township_a):
     return places.create_site(
-        acting_user=township_a, kind="service_station", name="北山街道计生服务站", region="330106002"
+        acting_user=township_a,
+        kind="service_station",
+        name="北山街道计生服务站",
+        region="330106002",
     )
 
 
 def given_service(user, person, station, **values):
     values = {"service_type": "reproductive_health", "consent_recorded": True, **values}
     return record_services.create_service_record(
-        acting_user=user, person=person, date=TODAY - datetime.timedelta(days=3), provider=station, **values
+        acting_user=user,
+        person=person,
+        date=TODAY - datetime.timedelta(days=3),
+        provider=station,
+        **values,
     )
 
 
@@ -256,7 +265,7 @@ def station_read_yesterday(on_file, her, provider_a, monkeypatch):
 
 def test_who_read_shows_the_station_office_and_role_not_the_name(
     station_read_yesterday, signed_in, provider_a, settings
-):  # noqa: F811 (pytest's settings fixture)
+):
     provider_a.full_name = "张技术员"
     provider_a.save()
     html = page(signed_in, "/me/who-read/")
@@ -294,7 +303,10 @@ def test_who_read_names_the_role_in_chinese_and_the_reason_when_recorded(
     from liudong.audit import services as audit_services
 
     audit_services.record(
-        "export", acting_user=provider_a, obj=her, region=her.residence_region_id,
+        "export",
+        acting_user=provider_a,
+        obj=her,
+        region=her.residence_region_id,
         detail={"reason": "核对服务记录"},
     )
     text = page(signed_in, "/me/who-read/")
@@ -305,14 +317,23 @@ def test_who_read_names_the_role_in_chinese_and_the_reason_when_recorded(
 # --- a copy of her data -----------------------------------------------------------------
 
 
-def test_the_json_copy_has_the_documented_shape_and_only_her(station_read_yesterday, signed_in, her, other):
+def test_the_json_copy_has_the_documented_shape_and_only_her(
+    station_read_yesterday, signed_in, her, other
+):
     response = signed_in.get("/me/copy.json")
     assert response.status_code == 200
     data = json.loads(response.content)
     assert data["format"] == mine.COPY_FORMAT
     assert set(data) == {
-        "format", "made_at", "file", "certificates", "services_here", "services",
-        "open_requests", "who_read", "messages",
+        "format",
+        "made_at",
+        "file",
+        "certificates",
+        "services_here",
+        "services",
+        "open_requests",
+        "who_read",
+        "messages",
     }
     assert data["file"]["name"] == her.name and data["file"]["id_number"] == mask(her.id_number)
     assert len(data["certificates"]) == 1 and data["certificates"][0]["valid"] is True
