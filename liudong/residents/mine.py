@@ -314,7 +314,8 @@ def _objects_about_her(resident: Resident) -> Q:
     so only her own."""
     condition = Q(pk__in=[])
     for label, model in ABOUT_HER.items():
-        ids = [str(pk) for pk in model.objects.in_scope(resident).values_list("pk", flat=True)]
+        rows = model._default_manager.all().in_scope(resident)  # type: ignore[attr-defined]
+        ids = [str(pk) for pk in rows.values_list("pk", flat=True)]
         if ids:
             condition |= Q(object_type=label, object_id__in=ids)
     return condition
@@ -333,14 +334,15 @@ def _what(label: str) -> str:
 
 
 def _action(action: str) -> str:
-    return {
+    words: dict[str, str] = {
         Action.VIEW: _("looked at"),
         Action.UPDATE: _("changed"),
         Action.CREATE: _("added"),
         Action.EXPORT: _("downloaded or printed"),
         Action.DELETE: _("removed"),
         Action.IMPORT: _("imported"),
-    }.get(action, action)
+    }
+    return words.get(action, action)
 
 
 def who_read(resident: Resident, *, limit: int | None = PAGE_ENTRIES) -> WhoRead:
