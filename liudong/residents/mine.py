@@ -22,6 +22,7 @@ from django.conf import settings
 from django.db.models import Q
 from django.utils import timezone
 from django.utils.translation import gettext as _
+from django.utils.translation import pgettext
 
 from liudong.accounts.models import User
 from liudong.accounts.roles import Role
@@ -334,13 +335,15 @@ def _what(label: str) -> str:
 
 
 def _action(action: str) -> str:
+    # A context of their own: "added" and "changed" alone are column titles elsewhere.
+    context = "what an office did to her file"
     words: dict[str, str] = {
-        Action.VIEW: _("looked at"),
-        Action.UPDATE: _("changed"),
-        Action.CREATE: _("added"),
-        Action.EXPORT: _("downloaded or printed"),
-        Action.DELETE: _("removed"),
-        Action.IMPORT: _("imported"),
+        Action.VIEW: pgettext(context, "looked at"),
+        Action.UPDATE: pgettext(context, "changed"),
+        Action.CREATE: pgettext(context, "added"),
+        Action.EXPORT: pgettext(context, "downloaded or printed"),
+        Action.DELETE: pgettext(context, "removed"),
+        Action.IMPORT: pgettext(context, "imported"),
     }
     return words.get(action, action)
 
@@ -435,15 +438,15 @@ def her_messages(resident: Resident) -> list[dict[str, Any]]:
 
 def message_type_name(kind: str) -> str:
     return {
-        "arrival": _("she arrived here"),
-        "departure": _("she left"),
-        "verification": _("her certificate was checked"),
-        "birth": _("a birth"),
-        "service": _("a service given"),
-        "certificate_issued": _("a certificate issued"),
-        "certificate_revoked": _("a certificate cancelled"),
-        "assistance_request": _("a question about her"),
-        "assistance_answer": _("an answer about her"),
+        "arrival": _("your arrival here"),
+        "departure": _("your departure"),
+        "verification": _("your certificate was checked"),
+        "birth": _("a birth in your family"),
+        "service": _("a service for you"),
+        "certificate_issued": _("a certificate issued to you"),
+        "certificate_revoked": _("your certificate cancelled"),
+        "assistance_request": _("a question about you"),
+        "assistance_answer": _("an answer about you"),
     }.get(kind, kind)
 
 
