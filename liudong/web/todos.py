@@ -22,6 +22,7 @@ from django.utils.translation import ngettext
 from liudong.accounts.roles import (
     APPROVE_REPORTS,
     ASSISTANCE,
+    CHANGE_PEOPLE,
     MANAGE_PLACES,
     RECORD_SERVICES,
     SUBMIT_REPORTS,
@@ -32,6 +33,7 @@ from liudong.actors import region_of
 from liudong.certificates import notices
 from liudong.exchange.assistance import services as assistance
 from liudong.exchange.models import AssistanceRequest
+from liudong.people.models import CorrectionRequest
 from liudong.places import services as places
 from liudong.services.help_requests import services as help_services
 from liudong.services.records import services as record_services
@@ -97,6 +99,19 @@ def home_todos(user: Actor, today: datetime.date | None = None) -> list[ToDo]:
                 assistance.worklist(user, direction=incoming, today=today).unanswered(),
                 late,
                 reverse("assistance:list") + "?" + urlencode({"tab": incoming}),
+            )
+        )
+    if can(user, CHANGE_PEOPLE):
+        # Her correction requests waiting in the office holding her file (issue 19).
+        found.append(
+            _counted(
+                "corrections",
+                _("Correction requests to answer"),
+                CorrectionRequest.objects.in_scope(user).filter(
+                    status=CorrectionRequest.Status.OPEN
+                ),
+                late,
+                reverse("web:corrections"),
             )
         )
     if can(user, MANAGE_PLACES):
