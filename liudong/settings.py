@@ -99,6 +99,8 @@ MIDDLEWARE = [
     # page that settles it (accounts.middleware).
     "liudong.accounts.middleware.SignInStepsMiddleware",
     "liudong.audit.middleware.RequestContextMiddleware",
+    # A resident's session (issue 19) is read-only outside her own pages under /me/.
+    "liudong.residents.middleware.ResidentReadOnlyMiddleware",
     # After the user is known (the page shows the menu), before any body is read.
     "liudong.web.middleware.UploadSizeMiddleware",
     "django.contrib.messages.middleware.MessageMiddleware",
@@ -199,6 +201,19 @@ LOGIN_MAX_FAILURES = int(os.environ.get("LIUDONG_LOGIN_MAX_FAILURES", "5"))
 LOGIN_ADDRESS_MAX_FAILURES = int(os.environ.get("LIUDONG_LOGIN_ADDRESS_MAX_FAILURES", "20"))
 LOGIN_GLOBAL_MAX_FAILURES = int(os.environ.get("LIUDONG_LOGIN_GLOBAL_MAX_FAILURES", "300"))
 LOGIN_LOCK_MINUTES = int(os.environ.get("LIUDONG_LOGIN_LOCK_MINUTES", "15"))
+
+# Her own view (issue 19, liudong.residents). RESIDENT_SIGN_IN_METHOD names how she proves
+# who she is (the office's access code today; an SMS code or the national app's login
+# later: one class, see residents/signin.py). A code is valid RESIDENT_CODE_DAYS; her
+# session lasts RESIDENT_SESSION_SECONDS; RESIDENT_ID_MAX_FAILURES wrong tries for one ID
+# number (from anywhere) lock it for LOGIN_LOCK_MINUTES, and her tries count against the
+# address like the staff login's (LOGIN_ADDRESS_MAX_FAILURES).
+RESIDENT_SIGN_IN_METHOD = os.environ.get(
+    "LIUDONG_RESIDENT_SIGN_IN_METHOD", "liudong.residents.signin.AccessCodeMethod"
+)
+RESIDENT_CODE_DAYS = int(os.environ.get("LIUDONG_RESIDENT_CODE_DAYS", "30"))
+RESIDENT_SESSION_SECONDS = int(os.environ.get("LIUDONG_RESIDENT_SESSION_SECONDS", "900"))
+RESIDENT_ID_MAX_FAILURES = int(os.environ.get("LIUDONG_RESIDENT_ID_MAX_FAILURES", "5"))
 
 # API tokens expire; this many days unless whoever issues one chooses fewer (or more, up to
 # API_TOKEN_MAX_DAYS). A token that never expires cannot be issued.

@@ -8,6 +8,8 @@ urlpatterns = [
     path("accounts/", include("liudong.accounts.urls")),
     path("regions/", include("liudong.regions.urls")),
     path("people/", include("liudong.people.urls")),
+    # Her access code, issued from her file's page (a staff page of the residents app).
+    path("people/", include("liudong.residents.staff_urls")),
     path("certificates/", include("liudong.certificates.urls")),
     path("verify/", include("liudong.certificates.public_urls")),
     path("jobs/", include("liudong.jobs.urls")),
@@ -25,6 +27,8 @@ urlpatterns = [
     path("audit/", include("liudong.audit.urls")),
     path("api/", include("liudong.api.urls")),
     path("field/", include("liudong.field.urls")),
+    # Her own view (issue 19): the resident signed in as herself.
+    path("me/", include("liudong.residents.urls")),
     path("i18n/setlang/", set_language, name="set_language"),
     # Browsers ask for /favicon.ico on pages outside the site's layout (the API's browsable
     # pages); without it the console shows a 404.
