@@ -41,6 +41,8 @@ from liudong.people.models import (
 from liudong.people.template import ETHNICITY_CHOICES, MARITAL_CHOICES
 from liudong.regions.models import Region
 
+from .audit import record_for
+
 WORKING_DAYS = 15
 NOTE_MAX = 500
 
@@ -130,8 +132,10 @@ def holding_region(person: Person) -> Region:
     return Region.objects.filter(code=code[:9]).first() or Region.objects.get(code=code)
 
 
-def _refuse(field: str, message: str) -> ValidationError:
-    return ValidationError({field: message})
+def _refuse(code: str, message: str) -> ValidationError:
+    """A refusal of the request as such (on its ``field``), with a code tests and pages
+    tell apart: police, elsewhere, not_correctable, already_asked."""
+    return ValidationError({"field": ValidationError(message, code=code)})
 
 
 @transaction.atomic
@@ -142,19 +146,19 @@ def ask(resident: Resident, field: str, value: str, note: str) -> CorrectionRequ
     person = Person.objects.in_scope(resident).get()
     if field in POLICE_FIELDS:
         raise _refuse(
-            "field",
+            "police",
             _(
-                "%(field)s is recorded by the police (public security): please ask at a "
-                "police station (请到公安机关办理)."
+                "Your %(field)s is recorded by the police (public security): to correct it, "
+                "please ask at a police station."
             )
             % {"field": POLICE_FIELDS[field]},
         )
     if field not in FIELDS:
-        raise _refuse("field", _("This cannot be corrected here."))
+        raise _refuse("not_correctable", _("This cannot be corrected here."))
     elsewhere = kept_elsewhere(person)
     if elsewhere is not None:
         raise _refuse(
-            "field",
+            "elsewhere",
             _("Your file is now kept by the office of %(office)s: please ask there.")
             % {"office": elsewhere.office},
         )
@@ -180,7 +184,9 @@ def ask(resident: Resident, field: str, value: str, note: str) -> CorrectionRequ
     if CorrectionRequest.objects.filter(
         person=person, field=field, status=CorrectionRequest.Status.OPEN
     ).exists():
-        raise _refuse("field", _("You already asked for this; the office has not answered yet."))
+        raise _refuse(
+            "already_asked", _("You already asked for this; the office has not answered yet.")
+        )
     region = holding_region(person)
     request = CorrectionRequest(
         person=person,
@@ -192,10 +198,9 @@ def ask(resident: Resident, field: str, value: str, note: str) -> CorrectionRequ
         holding_region=region,
     )
     request.save()
-    audit.record(
+    record_for(
+        resident,
         Action.CREATE,
-        acting_user=resident,
-        actor_username=f"resident:{resident.person_id}",
         obj=request,
         region=region.code,
         detail={"field": field, "deadline": request.deadline.isoformat()},

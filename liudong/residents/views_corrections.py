@@ -14,7 +14,10 @@ from liudong.base import scoped_object_or_404
 from liudong.controlchars import post_guarded
 from liudong.people.models import CorrectionRequest, Person
 
+from liudong.audit.models import Action
+
 from . import corrections
+from .audit import record_for
 from .session import resident_required
 
 
@@ -33,12 +36,14 @@ def correction_list(request: HttpRequest, resident: Resident) -> HttpResponse:
         _labelled(r)
         for r in CorrectionRequest.objects.in_scope(resident).order_by("-created", "-id")
     ]
+    record_for(resident, Action.VIEW, object_type="people.correctionrequest", detail={"list": True})
     return render(request, "residents/corrections_list.html", {"rows": rows})
 
 
 @resident_required
 def correction_detail(request: HttpRequest, resident: Resident, pk: int) -> HttpResponse:
     row = scoped_object_or_404(CorrectionRequest, resident, pk=pk)
+    record_for(resident, Action.VIEW, obj=row)
     return render(request, "residents/corrections_detail.html", {"row": _labelled(row)})
 
 
