@@ -10,11 +10,10 @@ from django.http import HttpRequest, HttpResponse
 from django.shortcuts import redirect, render
 
 from liudong.actors import Resident
+from liudong.audit.models import Action
 from liudong.base import scoped_object_or_404
 from liudong.controlchars import post_guarded
 from liudong.people.models import CorrectionRequest, Person
-
-from liudong.audit.models import Action
 
 from . import corrections
 from .audit import record_for
