@@ -41,6 +41,9 @@ from liudong.stats import services as stats
 
 from .worklist import AGREEMENT_NOTICE_DAYS
 
+# A correction request lands at a township (residents.corrections.holding_region).
+TOWNSHIP_CODE_LENGTH = 9
+
 if TYPE_CHECKING:
     from liudong.actors import Actor
 
@@ -101,8 +104,9 @@ def home_todos(user: Actor, today: datetime.date | None = None) -> list[ToDo]:
                 reverse("assistance:list") + "?" + urlencode({"tab": incoming}),
             )
         )
-    if can(user, CHANGE_PEOPLE):
-        # Her correction requests waiting in the office holding her file (issue 19).
+    if can(user, CHANGE_PEOPLE) and len(region_of(user) or "") <= TOWNSHIP_CODE_LENGTH:
+        # Her correction requests waiting in the office holding her file (issue 19): a
+        # township's, and its county's above it; a village or a collector holds none.
         found.append(
             _counted(
                 "corrections",
