@@ -12,6 +12,7 @@ from __future__ import annotations
 import datetime
 
 import pytest
+from django.core.exceptions import ValidationError
 
 from liudong.people.models import CorrectionRequest
 from liudong.stats import definitions, store
@@ -89,7 +90,7 @@ def test_answering_late_stays_late(villages, report):
 def test_it_is_assessable_and_has_no_mean(villages):
     indicator = Indicator.objects.get(code=CODE)
     assert indicator.assessable and indicator.name_zh == "更正申请按时答复率"
-    with pytest.raises(Exception):  # noqa: B017, PT011 -- definitions raise ValidationError
+    with pytest.raises(ValidationError, match="mean"):
         definitions.parse({"count": "corrections", "at": "mean"})
 
 
