@@ -30,6 +30,7 @@ GROUPS = {
     "certificate": "marriage-and-childbearing certificates: issue, pdf, verify, revoke, rotate-key",
     "account": "staff accounts: reset-second-factor",
     "programme": "reward and assistance programmes: check",
+    "resident": "a resident's own view: code",
 }
 
 # Groups that share their name with a Django command, which still runs without a subcommand.
@@ -69,6 +70,10 @@ Programmes:
   programme check FILE --on YYYY-MM-DD [--format json]
                            a family list's reward and assistance programmes on a date, and
                            the first rule each row fails for the others
+Her own view:
+  resident code --id-number ID [--days N --format json]
+                           an access code for her to sign in at /me/sign-in/ (shown once;
+                           revokes her earlier codes)
 Statistics:
   report monthly --region CODE --period YYYY-MM --format json|xlsx|table [--out FILE]
   check quality --region CODE [--format json|table] [--rule CODE]   data-quality rules

@@ -172,6 +172,15 @@ def person(place: Place):
     return someone
 
 
+def access_code(place: Place):
+    """A resident's access code (issue 19): made on her file, shown to staff nowhere but the
+    slip that issues it, read by her as her own row."""
+    from liudong.residents.services import issue_code
+
+    _code, access = issue_code(acting_user=place.actor, person=make_person(place))
+    return access
+
+
 def episode(place: Place):
     return make_person(place).episodes.get()
 
@@ -669,6 +678,8 @@ REGISTRY: dict[str, Scoped] = {
             web_list_variants=("?q=cs", "?flow=inflow&sex=2"),
             api_list_variants=("?within=330106&arrival_after=2025-01-01",),
         ),
+        # Her access code: no page or API lists codes (the slip shows one once).
+        Scoped("residents.AccessCode", access_code, None, None, None),
         Scoped(
             "people.ResidenceEpisode",
             episode,
@@ -1090,6 +1101,25 @@ def world_fixture(django_db_setup, django_db_blocker, tmp_path_factory):
             transaction.set_rollback(True)
             atomic.__exit__(None, None, None)
             anchors.forget_cache()
+
+
+def resident_signed_in(person_id: int):
+    """(web client, API client) carrying a resident's own session (liudong.residents): the
+    browser she signed in with, as ``session.begin`` leaves it."""
+    import time
+
+    from django.conf import settings
+    from django.test import Client
+    from rest_framework.test import APIClient
+
+    from liudong.residents import session
+
+    web, api = Client(), APIClient()
+    store = web.session
+    store[session.SESSION_KEY] = {"person": person_id, "until": time.time() + session.lifetime()}
+    store.save()
+    api.cookies[settings.SESSION_COOKIE_NAME] = store.session_key
+    return web, api
 
 
 def signed_in(user):

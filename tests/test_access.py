@@ -700,3 +700,58 @@ def test_a_page_answers_404_for_what_lies_outside_the_actor_scope(person_a, town
     # A queryset handed in is scoped too: passing an unscoped one does not widen the scope.
     with pytest.raises(Http404):
         scoped_object_or_404(Person.objects.all(), township_b, pk=person_a.pk)
+
+
+# Routes anyone may open without an account (what a resident's session may GET besides her
+# own pages under /me/), with the status they give her.
+OPEN_TO_ANYONE = {
+    "accounts:login": 200,
+    "verify:check": 200,
+    "web:healthz": 200,
+    "field:manifest": 200,
+    "field:worker": 200,
+    "api:schema": 200,
+    "api:docs": 200,
+    "set_language": 302,
+}
+# POSTs anyone may make, which her read-only session does not refuse: the language switch,
+# and the staff sign-in, which ends her session first (residents.middleware).
+OPEN_TO_POST = {"set_language", "accounts:login"}
+
+
+def test_the_resident_reaches_no_staff_page_or_api_and_changes_nothing(
+    person_a, township_a, client
+):
+    """Registry-driven, every route: with her own session (issue 19) a staff page sends her
+    to the staff sign-in, the API refuses her, and every POST outside her own pages under
+    /me/ is refused — even about her own file (person_a is she)."""
+    from scoped_models import resident_signed_in
+
+    web, api = resident_signed_in(person_a.pk)
+    unexpected = []
+    checked = 0
+    for name, path in _every_url():
+        if name.startswith("residents:"):
+            continue  # her own pages: residents/tests
+        client = api if path.startswith("/api/") else web
+        response = client.get(path)
+        status = response.status_code
+        checked += 1
+        if name in OPEN_TO_ANYONE:
+            ok = status == OPEN_TO_ANYONE[name]
+        elif path.startswith("/api/"):
+            ok = status in (401, 403, 405)
+        else:
+            ok = status in (403, 404, 405) or (
+                status == 302 and response.url.startswith("/accounts/login/")
+            )
+        if not ok:
+            unexpected.append(f"GET {name} {path}: {status}")
+        if name not in OPEN_TO_POST:
+            status = client.post(path, {}).status_code
+            if status != 403:
+                unexpected.append(f"POST {name} {path}: {status}, expected 403")
+    assert checked > 150
+    assert not unexpected, "\n".join(unexpected)
+    # Still signed in as herself: nothing above ended or replaced her session.
+    assert web.get("/me/sign-in/").status_code == 200

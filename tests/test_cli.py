@@ -348,3 +348,42 @@ def test_issue_in_bulk_from_a_file(certificate_office, tmp_path):
         (5, "id_number"),
     ]
     assert "只为女性出具" in summary["rejected"][0]["message"]
+
+
+@EVERY_DATABASE
+@pytest.mark.slow
+def test_the_operator_makes_a_residents_access_code(certificate_office):
+    """`liudong resident code` (issue 19): the code and its validity, shown once; a second
+    code revokes the first; the ID number appears in no output and no audit entry."""
+    import datetime
+
+    env, database, woman, _man = certificate_office
+    first = liudong(env, "resident", "code", "--id-number", woman, "--format", "json")
+    assert first.returncode == 0, first.stderr
+    issued = json.loads(first.stdout)
+    assert set(issued) == {"code", "valid_until"}
+    assert len(issued["code"].replace("-", "")) == 10
+    until = datetime.datetime.fromisoformat(issued["valid_until"])
+    left = until - datetime.datetime.now(datetime.UTC)
+    assert datetime.timedelta(days=29) < left <= datetime.timedelta(days=30)
+    short = liudong(
+        env, "resident", "code", "--id-number", woman, "--days", "3", "--format", "json"
+    )
+    assert short.returncode == 0, short.stderr
+    assert woman not in first.stdout + first.stderr + short.stdout + short.stderr
+    # Only a township of her file may, and an unknown number is not echoed back.
+    missing = liudong(env, "resident", "code", "--id-number", "110101199001011234")
+    assert missing.returncode == 1 and "110101199001011234" not in missing.stderr
+    rows = query(
+        database,
+        "SELECT revoked_at IS NULL, code_hash FROM residents_accesscode ORDER BY issued_at",
+    )
+    assert [bool(r[0]) for r in rows] == [False, True]
+    assert not any(issued["code"].replace("-", "") in r[1] for r in rows)
+    entries = query(
+        database,
+        "SELECT actor_username, detail FROM audit_auditentry "
+        "WHERE object_type = 'residents.accesscode'",
+    )
+    assert len(entries) == 2
+    assert all(woman not in str(e) and issued["code"] not in str(e) for e in entries)

@@ -18,6 +18,7 @@ from scoped_models import (
     api_kwarg,
     has_surface,
     listed,
+    resident_signed_in,
     signed_in,
     url_of,
     world_fixture,  # noqa: F401 (the fixture "world")
@@ -25,7 +26,10 @@ from scoped_models import (
 
 from liudong.base import ScopedQuerySet
 
-WHO = ("anonymous", "refused", "outsider", "reader")
+# "resident": the resident herself (issue 19) signed in with her own session, as the person
+# of township A's file: staff pages and the API give her what they give anyone anonymous,
+# even for the rows about her (her own pages under /me/ are hers: tests in residents/).
+WHO = ("anonymous", "resident", "refused", "outsider", "reader")
 
 
 def scoped_models() -> set[str]:
@@ -85,13 +89,16 @@ def test_access(model, surface, who, world):
     if isinstance(row, Exception):
         raise AssertionError(f"the factory of {model} failed") from row
     url = url_of(entry, surface, entry.key(row))
-    user = None if who == "anonymous" else world.users[getattr(entry, who)]
-    web, api = signed_in(user)
+    if who == "resident":
+        web, api = resident_signed_in(world.rows["people.Person"].pk)
+    else:
+        user = None if who == "anonymous" else world.users[getattr(entry, who)]
+        web, api = signed_in(user)
     response = (api if surface.startswith("api") else web).get(url)
     status = response.status_code
     is_list = surface.endswith("list")
 
-    if who == "anonymous":
+    if who in ("anonymous", "resident"):
         if surface.startswith("web"):
             assert status == 302 and "/accounts/login/" in response.url, (url, status)
         else:

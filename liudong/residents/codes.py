@@ -1,5 +1,5 @@
 """The access code's form: 10 characters from an alphabet without look-alikes (no 0/O, 1/I/L,
-2/Z, 5/S, 8/B, 6/G), shown in two groups of five. 24**10 is about 6e13 codes (46 bits):
+2/Z, 5/S, 8/B, 6/G), shown in two groups of five. 23**10 is about 4e13 codes (45 bits):
 with the sign-in throttled per ID number and per address, guessing is hopeless, and a hash
 of it is all the database holds."""
 
@@ -7,7 +7,7 @@ from __future__ import annotations
 
 import secrets
 
-ALPHABET = "ACDEFHJKMNPQRTUVWXY34679"
+ALPHABET = "ACDEFHJKMNPQRTUVWXY3479"
 LENGTH = 10
 GROUP = 5
 

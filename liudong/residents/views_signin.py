@@ -5,6 +5,7 @@ from __future__ import annotations
 import math
 from typing import TYPE_CHECKING
 
+from django.conf import settings
 from django.shortcuts import get_object_or_404, redirect, render
 from django.urls import reverse
 from django.utils import timezone
@@ -25,7 +26,7 @@ from .forms import SignInForm
 if TYPE_CHECKING:
     from django.http import HttpRequest, HttpResponse
 
-    from liudong.web.decorators import SignedInRequest
+    from liudong.accounts.views import SignedInRequest
 
 
 def home_url() -> str:
@@ -34,6 +35,10 @@ def home_url() -> str:
         return reverse("residents:home")
     except Exception:
         return "/me/"
+
+
+def _page(form: SignInForm) -> dict:
+    return {"form": form, "lock_minutes": settings.LOGIN_LOCK_MINUTES}
 
 
 @never_cache
@@ -51,13 +56,13 @@ def sign_in(request: HttpRequest) -> HttpResponse:
             if exc.locked_until:
                 status = 429
                 wait = (exc.locked_until - timezone.now()).total_seconds()
-                response = render(request, "residents/sign_in.html", {"form": form}, status=status)
+                response = render(request, "residents/sign_in.html", _page(form), status=status)
                 response["Retry-After"] = str(max(1, math.ceil(wait)))
                 return response
         else:
             session.begin(request, resident.person_id)
             return redirect(home_url())
-    return render(request, "residents/sign_in.html", {"form": form}, status=status)
+    return render(request, "residents/sign_in.html", _page(form), status=status)
 
 
 @require_POST
