@@ -214,6 +214,9 @@ RESIDENT_SIGN_IN_METHOD = os.environ.get(
 RESIDENT_CODE_DAYS = int(os.environ.get("LIUDONG_RESIDENT_CODE_DAYS", "30"))
 RESIDENT_SESSION_SECONDS = int(os.environ.get("LIUDONG_RESIDENT_SESSION_SECONDS", "900"))
 RESIDENT_ID_MAX_FAILURES = int(os.environ.get("LIUDONG_RESIDENT_ID_MAX_FAILURES", "5"))
+# "Who read my file" names the office and the role, never the staff member, unless the
+# province's policy says she may see the name (residents/mine.who_read).
+RESIDENT_SHOWS_STAFF_NAMES = os.environ.get("LIUDONG_RESIDENT_SHOWS_STAFF_NAMES", "") == "1"
 
 # API tokens expire; this many days unless whoever issues one chooses fewer (or more, up to
 # API_TOKEN_MAX_DAYS). A token that never expires cannot be issued.

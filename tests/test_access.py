@@ -585,6 +585,12 @@ AUDITOR_ALLOWED = {
     "accounts:password_change": 200,
     "accounts:token_revoke": 405,  # POST only (a token of another account: 404)
     "verify:check": 200,
+    # Her own pages (issue 19) know no staff session: to her sign-in page.
+    "residents:home": 302,
+    "residents:who_read": 302,
+    "residents:certificate_pdf": 302,
+    "residents:copy_json": 302,
+    "residents:copy_pdf": 302,
     # Peer nodes post signed messages here (POST only), no account involved.
     "exchange:inbox": 405,
     "audit:list": 200,

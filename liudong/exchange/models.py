@@ -303,6 +303,8 @@ class AssistanceRequest(TrackedModel):
     )
 
     scope_fields = ("region",)
+    # She sees the open questions offices asked about her (ScopedQuerySet.of_resident).
+    resident_path = "person"
     objects = AssistanceQuerySet.as_manager()
 
     class Meta:

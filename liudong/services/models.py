@@ -22,7 +22,7 @@ from django.utils.translation import gettext_lazy as _
 
 from liudong.accounts.models import User
 from liudong.accounts.roles import CHANGE_PEOPLE, Role, can
-from liudong.actors import Caller
+from liudong.actors import Caller, Resident
 from liudong.base import ScopedQuerySet, TrackedModel
 from liudong.regions.codes import LEVEL_LENGTHS, subtree_q
 
@@ -251,6 +251,9 @@ class PersonalAffairsQuerySet(ScopedQuerySet):
     the minimum necessary)."""
 
     def in_scope(self, user: Caller) -> Self:
+        # She herself reads her own rows (the model's resident_path; none without one).
+        if isinstance(user, Resident):
+            return super().in_scope(user)
         if not can(user, CHANGE_PEOPLE):
             return self.none()
         return super().in_scope(user)
@@ -382,6 +385,8 @@ class HelpRequest(TrackedModel):
     resolved_on = models.DateField(_("resolved on"), null=True, blank=True)
 
     scope_fields = ("region",)
+    # She sees her own open requests on her page (ScopedQuerySet.of_resident).
+    resident_path = "person"
     objects = HelpRequestQuerySet.as_manager()
 
     class Meta:
