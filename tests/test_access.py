@@ -591,6 +591,12 @@ AUDITOR_ALLOWED = {
     "residents:certificate_pdf": 302,
     "residents:copy_json": 302,
     "residents:copy_pdf": 302,
+    "residents:corrections": 302,
+    "residents:correction_new": 302,
+    "residents:correction_detail": 302,
+    # Her sign-in page is open to anyone; signing out is a POST.
+    "residents:sign_in": 200,
+    "residents:sign_out": 405,  # POST only
     # Peer nodes post signed messages here (POST only), no account involved.
     "exchange:inbox": 405,
     "audit:list": 200,

@@ -96,14 +96,15 @@ class Elsewhere:
     office: str
 
 
-def kept_elsewhere(person: Person) -> Elsewhere | None:
+def kept_elsewhere(resident: Resident, person: Person) -> Elsewhere | None:
     """She left for a place another node serves (her stay ended with a destination under a
     peer's regions, and she lives nowhere this node serves): that node keeps her file now
     (her arrival there opened it), so a correction is theirs to make."""
     if person.residence_region_id:
         return None
     last = (
-        ResidenceEpisode.objects.filter(person=person, destination_region__isnull=False)
+        ResidenceEpisode.objects.in_scope(resident)
+        .filter(destination_region__isnull=False)
         .order_by("-departure_date", "-id")
         .first()
     )
@@ -155,7 +156,7 @@ def ask(resident: Resident, field: str, value: str, note: str) -> CorrectionRequ
         )
     if field not in FIELDS:
         raise _refuse("not_correctable", _("This cannot be corrected here."))
-    elsewhere = kept_elsewhere(person)
+    elsewhere = kept_elsewhere(resident, person)
     if elsewhere is not None:
         raise _refuse(
             "elsewhere",
@@ -181,9 +182,11 @@ def ask(resident: Resident, field: str, value: str, note: str) -> CorrectionRequ
         errors["note"] = _("At most %(n)d characters.") % {"n": NOTE_MAX}
     if errors:
         raise ValidationError(errors)
-    if CorrectionRequest.objects.filter(
-        person=person, field=field, status=CorrectionRequest.Status.OPEN
-    ).exists():
+    if (
+        CorrectionRequest.objects.in_scope(resident)
+        .filter(field=field, status=CorrectionRequest.Status.OPEN)
+        .exists()
+    ):
         raise _refuse(
             "already_asked", _("You already asked for this; the office has not answered yet.")
         )
@@ -242,7 +245,7 @@ def accept(
     """The office corrects her file as she asked: through the person services (audited,
     the file's version checked), so she sees the new value."""
     _answerable(acting_user, request)
-    person = Person.objects.select_for_update().get(pk=request.person_id)
+    person = Person.objects.in_scope(acting_user).select_for_update().get(pk=request.person_id)
     if request.field == "residence_address":
         people.correct_stay(
             acting_user=acting_user,
