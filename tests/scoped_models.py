@@ -644,6 +644,10 @@ def masked(id_number: str) -> str:
 REGISTRY: dict[str, Scoped] = {
     entry.model: entry
     for entry in [
+        # Her access code: no page or API lists codes (the slip shows one once). First, so
+        # that the audit entries its file and code write come before audit.AuditEntry's row
+        # (the audit lists show the newest page).
+        Scoped("residents.AccessCode", access_code, None, None, None),
         Scoped("regions.Grid", grid, "regions:grid_list", "regions:grid_edit", "grid"),
         Scoped("accounts.User", user, "accounts:user_list", "accounts:user_detail", "user"),
         Scoped(
@@ -678,8 +682,6 @@ REGISTRY: dict[str, Scoped] = {
             web_list_variants=("?q=cs", "?flow=inflow&sex=2"),
             api_list_variants=("?within=330106&arrival_after=2025-01-01",),
         ),
-        # Her access code: no page or API lists codes (the slip shows one once).
-        Scoped("residents.AccessCode", access_code, None, None, None),
         Scoped(
             "people.ResidenceEpisode",
             episode,

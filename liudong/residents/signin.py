@@ -109,7 +109,9 @@ class AccessCodeMethod:
         return ""
 
     def used(self, person: Person, now: datetime.datetime) -> None:
-        AccessCode.objects.filter(person=person).usable(now).update(last_used_at=now)
+        AccessCode.objects.in_scope(OPERATOR).filter(person=person).usable(now).update(
+            last_used_at=now
+        )
 
 
 def method() -> Method:

@@ -68,9 +68,9 @@ def sign_in(request: HttpRequest) -> HttpResponse:
 @require_POST
 def sign_out(request: HttpRequest) -> HttpResponse:
     resident = session.current(request)
-    if resident is not None:
+    if resident is not None:  # a staff session posting here is not hers to end
         record_for(resident, Action.LOGOUT, object_type="residents.session")
-    session.end(request)
+        session.end(request)
     return redirect("residents:sign_in")
 
 

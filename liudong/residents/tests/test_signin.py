@@ -274,3 +274,9 @@ def test_the_code_is_marked_used(client, her, her_code):
 
     client.post(reverse("residents:sign_in"), sign_in_data(her, her_code))
     assert AccessCode.objects.get(person=her).last_used_at is not None
+
+
+def test_her_sign_out_does_not_end_a_staff_session(client_for, township_a):
+    staff = client_for(township_a)
+    assert staff.post(reverse("residents:sign_out")).status_code == 302
+    assert staff.get(reverse("people:list")).status_code == 200

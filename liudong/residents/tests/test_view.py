@@ -367,3 +367,31 @@ def test_the_pdf_copy_opens_with_its_font_embedded(station_read_yesterday, signe
             ), font
     entry = AuditEntry.objects.order_by("-seq").first()
     assert (entry.action, entry.detail) == ("export", {"copy": "pdf"})
+
+
+def test_who_read_lists_the_exchange_messages_about_her_not_anothers(on_file, her, other):
+    from liudong.exchange.models import InboxMessage, OutboxMessage
+
+    for person, to in ((her, "411522"), (other, "330105")):
+        OutboxMessage.objects.create(
+            type="departure",
+            to_region=to,
+            region="330106002",
+            envelope={"payload": {"id_number": person.id_number}},
+        )
+    InboxMessage.objects.create(
+        id="00000000-0000-0000-0000-000000000001",
+        type="verification",
+        from_region="330105",
+        to_region="330106",
+        envelope={},
+        digest="0" * 64,
+        person=her,
+    )
+    messages = mine.her_messages(session.Resident(her.pk))
+    assert sorted((m["direction"], m["type"]) for m in messages) == [
+        ("received", "verification"),
+        ("sent", "departure"),
+    ]
+    sent = next(m for m in messages if m["direction"] == "sent")
+    assert sent["place"] != "411522" and "411522" not in sent["place"]  # by name
