@@ -23,6 +23,7 @@ NEW_ADDRESS = "保俶路 12 号 3 单元 502 室"
 def her(township_a):
     """王秀英 from 河南, living in 北山社区 since March, with a certificate, whose file a
     service station's technician opened yesterday."""
+    from liudong.actors import OPERATOR
     from liudong.audit import services as audit_services
     from liudong.certificates import issuing
     from liudong.people import idnumbers
@@ -39,7 +40,7 @@ def her(township_a):
         sex="2",
         birth_date=datetime.date(1992, 5, 17),
         marital_status="20",
-        household_region=Region.objects.get(code="411522"),
+        household_region=Region.objects.get(code="411522001"),  # 弦山街道, 光山县
     )
     register_arrival(
         acting_user=township_a,
@@ -48,7 +49,8 @@ def her(township_a):
         arrival_date=datetime.date(2026, 3, 2),
         address="曙光路 8 号",
     )
-    issuing.issue(person, acting_user=township_a, today=timezone.localdate())
+    # Issued by the township of her registration in 河南 (not on this test's node).
+    issuing.issue(person, acting_user=OPERATOR, today=timezone.localdate())
     station = make_user("provider_a", "provider", "330106002", "张技术员")
     yesterday = timezone.now() - datetime.timedelta(days=1)
 
