@@ -45,7 +45,7 @@ class _Writer:
             self.y = self.height - 20 * mm
 
     def heading(self, text: str) -> None:
-        self._room(14 * mm)
+        self._room(24 * mm)  # a heading never alone at the foot of a page
         self.y -= 4 * mm
         self.page.setFont(self.font, 14)
         self.page.drawString(self.left, self.y, text)

@@ -83,7 +83,8 @@ def issue_code(request: SignedInRequest, pk: int) -> HttpResponse:
         Person.objects.in_scope(request.user).select_related("residence_region"), pk=pk
     )
     code, access = services.issue_code(acting_user=request.user, person=person)
-    response = render(
+    # never_cache: no-store, so the slip is kept by no browser cache or proxy.
+    return render(
         request,
         "residents/code_slip.html",
         {
@@ -94,5 +95,3 @@ def issue_code(request: SignedInRequest, pk: int) -> HttpResponse:
             "sign_in_url": request.build_absolute_uri(reverse("residents:sign_in")),
         },
     )
-    response["Cache-Control"] = "no-store"
-    return response
