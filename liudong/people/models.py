@@ -392,3 +392,80 @@ class PossibleDuplicate(TrackedModel):
 
     def __str__(self) -> str:
         return f"{self.first_id} ~ {self.second_id} ({self.reason})"
+
+
+class CorrectionQuerySet(ScopedQuerySet):
+    pass
+
+
+class CorrectionRequest(TrackedModel):
+    """She asks for a field of her file to be corrected (PIPL art. 46; issue 19): the office
+    holding her file accepts it (the change goes through the person services) or refuses it
+    with a reason she reads. Here, below the residents' pages, because the office's
+    to-do list and the statistics of its work (stats, a domain app) count it.
+
+    ``holding_region`` is the township whose work list it lands in: her residence's
+    township while she lives in a place this node serves (the office that registered her
+    stay keeps her file day to day and she can walk in), else her household registration's
+    (the outflow office keeps her file when she lives elsewhere or left for a place not
+    known). Both see her file (``Person.scope_fields``); one of them must answer."""
+
+    class Status(models.TextChoices):
+        OPEN = "open", _("waiting for the office")
+        ACCEPTED = "accepted", _("corrected")
+        REFUSED = "refused", _("not corrected")
+
+    person = models.ForeignKey(
+        Person, verbose_name=_("person"), on_delete=models.PROTECT, related_name="+"
+    )
+    field = models.CharField(_("field"), max_length=30)
+    # What her page showed her when she asked (so the office sees what she saw).
+    current_value = models.CharField(_("value recorded"), max_length=200, blank=True)
+    requested_value = models.CharField(_("correct value"), max_length=200)
+    note = models.CharField(_("note"), max_length=500)
+    status = models.CharField(
+        _("status"), max_length=10, choices=Status.choices, default=Status.OPEN
+    )
+    reason = models.CharField(_("reason"), max_length=500, blank=True)  # why refused
+    deadline = models.DateField(_("deadline"))
+    answered_by = models.ForeignKey(
+        "accounts.User",
+        verbose_name=_("answered by"),
+        null=True,
+        blank=True,
+        on_delete=models.SET_NULL,
+        related_name="+",
+    )
+    answered_at = models.DateTimeField(_("answered"), null=True, blank=True)
+    # Its local day: the statistic compares it with the deadline, a date on both databases.
+    answered_on = models.DateField(_("answered on"), null=True, blank=True)
+    holding_region = models.ForeignKey(
+        Region,
+        verbose_name=_("office"),
+        on_delete=models.PROTECT,
+        related_name="+",
+        db_index=False,  # Meta.indexes
+    )
+
+    scope_fields = ("holding_region",)
+    # She reads her own requests (ScopedQuerySet.of_resident).
+    resident_path = "person"
+    objects = CorrectionQuerySet.as_manager()
+
+    class Meta:
+        ordering = ["-created", "-id"]
+        verbose_name = _("correction request")
+        verbose_name_plural = _("correction requests")
+        indexes = [
+            # The office's open requests (its to-do list) and the statistic by deadline.
+            models.Index(fields=["holding_region", "status"], name="correction_region_idx"),
+            models.Index(fields=["person"], name="correction_person_idx"),
+        ]
+
+    def __str__(self) -> str:
+        # No name or ID number: this text goes into the audit log.
+        return f"correction {self.pk} ({self.field})"
+
+    @property
+    def answered_on_time(self) -> bool:
+        return self.answered_on is not None and self.answered_on <= self.deadline

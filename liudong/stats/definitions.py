@@ -39,6 +39,7 @@ POPULATIONS = (
     "assistance",
     "notices",
     "benefits",
+    "corrections",
 )
 # spot_fields: the fields spot checks found correct or incorrect on visits in the statistical
 # year to the reference date (a field not verified is not counted), where the file was drawn.
@@ -55,6 +56,9 @@ POPULATIONS = (
 # region. ``"sum": "amount_yuan"`` adds up, instead of counting them, what each is paid a
 # year: the ProgrammeAmount of its programme for the reference date's year and the
 # province of the household region (none set: 0).
+# corrections: residents' requests to correct their files (issue 19) answered by the office
+# holding the file, placed at that township, that fell due in the statistical year to the
+# reference date, as assistance requests are counted; "answered" is accepted or refused.
 
 # What a count may add up instead of counting rows: name -> the populations it applies to.
 SUMS: dict[str, tuple[str, ...]] = {"amount_yuan": ("benefits",)}
@@ -145,7 +149,7 @@ FILTERS: dict[str, tuple[tuple[str, ...], Any]] = {
     "free_service_in_year": (PERSON_POPULATIONS, _flag),  # at least one free service
     "correct": (("spot_fields",), _flag),  # found correct (true) or incorrect (false)
     # answered (a notice: fulfilled) on or before its deadline (true), or late or not at all
-    "answered_on_time": (("assistance", "notices"), _flag),
+    "answered_on_time": (("assistance", "notices", "corrections"), _flag),
     "urgency": (("assistance",), _urgency),
     # the benefit's programme is one of these codes (a benefit of a programme not listed,
     # or of a code no programme has, is not counted)
@@ -206,6 +210,8 @@ def parse_count(raw: Any) -> Count:
         raise _error(_("Assistance requests are counted over the year: they have no mean."))
     if raw.get("at") == "mean" and population == "notices":
         raise _error(_("Notices are counted over the year: they have no mean."))
+    if raw.get("at") == "mean" and population == "corrections":
+        raise _error(_("Correction requests are counted over the year: they have no mean."))
     if raw.get("at") == "mean" and population == "benefits":
         raise _error(_("Benefits are counted at the reference date only: they have no mean."))
     total = raw.get("sum")
@@ -305,7 +311,7 @@ WORK_FILTERS = frozenset(
         "free_service_in_year",
     }
 )
-WORK_POPULATIONS = frozenset({"spot_fields", "assistance", "notices"})
+WORK_POPULATIONS = frozenset({"spot_fields", "assistance", "notices", "corrections"})
 
 
 def statistic_reason(

@@ -43,7 +43,7 @@ from django.db.models.functions import Substr, TruncDate
 
 from liudong.certificates.models import Certificate, Notice
 from liudong.exchange.models import AssistanceRequest
-from liudong.people.models import Child, HeldCertificate, ResidenceEpisode
+from liudong.people.models import Child, CorrectionRequest, HeldCertificate, ResidenceEpisode
 from liudong.people.template import MARRIED_CODES
 from liudong.regions.codes import MAX_CODE_LENGTH, subtree_q
 from liudong.regions.models import Level, Region
@@ -458,6 +458,29 @@ def _notice_rows(population: str, region: str, districts: list[str], terms: list
     return _Rows(rows, "region_id", window, lambda t: t.period, span, condition)
 
 
+def _correction_rows(
+    population: str, region: str, districts: list[str], terms: list[Term]
+) -> _Rows:
+    """Residents' correction requests (issue 19), placed at the township holding the file
+    that answers them, whose deadline fell from 1 October to the reference date, counted
+    as assistance requests are (each once, in the month its deadline falls in). On time:
+    answered (accepted or refused) on or before the deadline."""
+
+    def rows(when: Q) -> QuerySet:
+        return CorrectionRequest.objects.filter(when, subtree_q(region, "holding_region_id"))
+
+    on_time = Q(answered_on__isnull=False, answered_on__lte=F("deadline"))
+
+    def condition(term: Term) -> Q:
+        answered = term.count.filters.get("answered_on_time")
+        if answered is None:
+            return Q()
+        return on_time if answered else ~on_time
+
+    window, span = _in_periods("deadline", lambda p: p.statistical_year_start)
+    return _Rows(rows, "holding_region_id", window, lambda t: t.period, span, condition)
+
+
 def _benefit_rows(population: str, region: str, districts: list[str], terms: list[Term]) -> _Rows:
     """Reward and assistance benefits active at the reference date, placed at the family's
     household region (the township keeping it). Active: begun on or before the day and
@@ -501,6 +524,7 @@ POPULATION_ROWS: dict[str, Callable[[str, str, list[str], list[Term]], _Rows]] =
     "assistance": _assistance_rows,
     "notices": _notice_rows,
     "benefits": _benefit_rows,
+    "corrections": _correction_rows,
 }
 
 

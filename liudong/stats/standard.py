@@ -195,6 +195,16 @@ STANDARD = [
         "higher",
         _rate(_count("notices", answered_on_time=True), _count("notices")),
     ),
+    # Issue 19: residents' requests to correct their files, answered (accepted or refused)
+    # within the deadline (15 working days): the office's own work, assessable.
+    (
+        "corrections_answered_on_time_rate",
+        "更正申请按时答复率",
+        "correction requests answered on time",
+        "percent",
+        "higher",
+        _rate(_count("corrections", answered_on_time=True), _count("corrections")),
+    ),
     # Issue 17: benefits applied for and received, counted where the family's household is
     # registered. Statistics of what people receive, never a target: statistic_reason
     # makes them not assessable (no quota of beneficiaries, no points for paying more).

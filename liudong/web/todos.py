@@ -22,6 +22,7 @@ from django.utils.translation import ngettext
 from liudong.accounts.roles import (
     APPROVE_REPORTS,
     ASSISTANCE,
+    CHANGE_PEOPLE,
     MANAGE_PLACES,
     RECORD_SERVICES,
     SUBMIT_REPORTS,
@@ -32,12 +33,16 @@ from liudong.actors import region_of
 from liudong.certificates import notices
 from liudong.exchange.assistance import services as assistance
 from liudong.exchange.models import AssistanceRequest
+from liudong.people.models import CorrectionRequest
 from liudong.places import services as places
 from liudong.services.help_requests import services as help_services
 from liudong.services.records import services as record_services
 from liudong.stats import services as stats
 
 from .worklist import AGREEMENT_NOTICE_DAYS
+
+# A correction request lands at a township (residents.corrections.holding_region).
+TOWNSHIP_CODE_LENGTH = 9
 
 if TYPE_CHECKING:
     from liudong.actors import Actor
@@ -97,6 +102,20 @@ def home_todos(user: Actor, today: datetime.date | None = None) -> list[ToDo]:
                 assistance.worklist(user, direction=incoming, today=today).unanswered(),
                 late,
                 reverse("assistance:list") + "?" + urlencode({"tab": incoming}),
+            )
+        )
+    if can(user, CHANGE_PEOPLE) and len(region_of(user) or "") <= TOWNSHIP_CODE_LENGTH:
+        # Her correction requests waiting in the office holding her file (issue 19): a
+        # township's, and its county's above it; a village or a collector holds none.
+        found.append(
+            _counted(
+                "corrections",
+                _("Correction requests to answer"),
+                CorrectionRequest.objects.in_scope(user).filter(
+                    status=CorrectionRequest.Status.OPEN
+                ),
+                late,
+                reverse("web:corrections"),
             )
         )
     if can(user, MANAGE_PLACES):

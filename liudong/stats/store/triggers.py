@@ -130,6 +130,12 @@ WATCHED = (
         ("region_id", "deadline", "direction", "answered_on", "urgency"),
         (_select("r.region_id", "r.deadline"),),
     ),
+    # A correction request counts in the month its deadline falls in (issue 19).
+    Watched(
+        "people_correctionrequest",
+        ("holding_region_id", "deadline", "answered_on"),
+        (_select("r.holding_region_id", "r.deadline"),),
+    ),
     # A benefit counts from the day it begins; a suspension or an end (status_changed_on)
     # comes after it, so marking from the beginning covers every month it changes.
     Watched(

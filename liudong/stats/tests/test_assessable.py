@@ -83,6 +83,7 @@ def _indicator(code: str) -> Indicator:
         ("free_service_rate", True),
         ("data_accuracy_rate", True),
         ("assistance_answered_on_time_rate", True),
+        ("corrections_answered_on_time_rate", True),  # issue 19: the office's answers
     ],
 )
 def test_the_shipped_indicators_are_marked_by_what_they_count(villages, code, assessable):

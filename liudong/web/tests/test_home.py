@@ -50,6 +50,7 @@ def test_a_township_counts_each_kind_of_work_in_its_region_late_ones_apart(towns
         "help_requests": (1, 1),
         "follow_ups": (1, 1),
         "assistance": (2, 1),
+        "corrections": (0, 0),
         "hazards": (1, 1),
         "agreements": (1, 0),
         "reports_to_submit": (1, 0),  # last month, not submitted yet
@@ -60,6 +61,7 @@ def test_a_township_counts_each_kind_of_work_in_its_region_late_ones_apart(towns
         "help_requests": (0, 0),
         "follow_ups": (0, 0),
         "assistance": (1, 1),
+        "corrections": (0, 0),
         "hazards": (0, 0),
         "agreements": (0, 0),
         "reports_to_submit": (1, 0),
@@ -80,6 +82,7 @@ def test_each_role_is_asked_only_what_it_can_act_on(
     }
     assert "reports_to_approve" in todos_of(county_admin)
     assert "assistance" in todos_of(county_admin)
+    assert "corrections" in todos_of(county_admin)
     assert todos_of(inspector) == {}
 
 
@@ -118,7 +121,7 @@ def test_the_home_page_links_each_waiting_kind_to_its_list_and_names_the_empty_o
         "agreements",
         "reports_to_submit",
     }
-    assert [t.key for t in page.context["quiet_todos"]] == ["assistance"]
+    assert [t.key for t in page.context["quiet_todos"]] == ["assistance", "corrections"]
     html = page.content.decode()
     assert f'href="{shown["hazards"].url}"' in html
     assert shown["hazards"].url == "/places/worklists/open-hazards/"
