@@ -83,7 +83,7 @@ def _dummy_hash() -> str:
 
 class AccessCodeMethod:
     """The printed access code from the office holding her file (``services.issue_code``):
-    her latest code, not revoked, not expired."""
+    her latest code, not revoked, not expired, not used yet (one sign-in per code)."""
 
     name = "access-code"
 
@@ -104,6 +104,10 @@ class AccessCodeMethod:
             return "wrong code"
         if latest.revoked_at is not None:
             return "code revoked"
+        if latest.last_used_at is not None:
+            # A one-time code (issue 19): a slip found later opens nothing. Her next visit
+            # needs a new code, the price of a printed code; an SMS replaces it later.
+            return "code already used"
         if latest.valid_until <= now:
             return "code expired"
         return ""

@@ -86,18 +86,20 @@ def her_sign_in(page, person, code: str) -> None:
     expect(page.get_by_test_id("resident-home")).to_be_visible()
 
 
-def test_her_journey_from_the_code_to_her_corrected_address(phone_page, sign_in, her):
-    page = phone_page
+def test_her_journey_from_the_code_to_her_corrected_address(page, phone_page, sign_in, her):
+    """The township's PC (``office``) and her phone (``page``), two browsers side by side:
+    her code opens one session, which lasts while the township answers."""
+    office, page = page, phone_page
     from liudong.people.models import CorrectionRequest, Person
 
     # The township prints her code on her file's page.
-    staff_sign_in(page, sign_in, "township_a")
-    page.goto(f"/people/{her.pk}/")
-    with page.expect_navigation():
-        page.get_by_test_id("issue-access-code").locator("button").click()
-    code = page.get_by_test_id("slip-code").inner_text().strip()
-    assert code and code not in page.url
-    shot(page, "resident-journey-1-slip-375.png", first_screen=True)
+    staff_sign_in(office, sign_in, "township_a")
+    office.goto(f"/people/{her.pk}/")
+    with office.expect_navigation():
+        office.get_by_test_id("issue-access-code").locator("button").click()
+    code = office.get_by_test_id("slip-code").inner_text().strip()
+    assert code and code not in office.url
+    shot(office, "resident-journey-1-slip-1366.png", first_screen=True)
 
     # She signs in on her phone and sees her certificate, valid.
     her_sign_in(page, her, code)
@@ -130,23 +132,22 @@ def test_her_journey_from_the_code_to_her_corrected_address(phone_page, sign_in,
     asked = CorrectionRequest.objects.get()
 
     # The township finds it in its to-dos and accepts.
-    staff_sign_in(page, sign_in, "township_a")
-    page.goto("/")
-    todo = page.get_by_test_id("todo-corrections")
+    office.goto("/")
+    todo = office.get_by_test_id("todo-corrections")
     expect(todo.get_by_test_id("todo-count")).to_have_text("1")
     todo.get_by_role("link").click()
-    page.get_by_test_id(f"correction-row-{asked.pk}").get_by_role("link").click()
-    expect(page.get_by_test_id("correction-requested")).to_have_text(NEW_ADDRESS)
-    shots(page, "resident-journey-6-office")
-    with page.expect_navigation():
-        page.get_by_test_id("correction-accept").click()
-    expect(page.get_by_test_id("correction-status")).to_contain_text(
+    office.get_by_test_id(f"correction-row-{asked.pk}").get_by_role("link").click()
+    expect(office.get_by_test_id("correction-requested")).to_have_text(NEW_ADDRESS)
+    shots(office, "resident-journey-6-office")
+    with office.expect_navigation():
+        office.get_by_test_id("correction-accept").click()
+    expect(office.get_by_test_id("correction-status")).to_contain_text(
         chinese(CorrectionRequest.Status.ACCEPTED.label)
     )
     assert Person.objects.get(pk=her.pk).residence_address == NEW_ADDRESS
 
-    # She signs in again (the code is valid for its days) and sees the new address.
-    her_sign_in(page, her, code)
+    # On her phone, still signed in, she sees the new address.
+    page.goto("/me/")
     expect(page.get_by_test_id("my-residence")).to_contain_text(NEW_ADDRESS)
     page.get_by_test_id("my-corrections").click()
     expect(page.get_by_test_id("correction-status")).to_have_text(

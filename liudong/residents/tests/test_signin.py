@@ -269,11 +269,17 @@ def test_a_staff_sign_in_ends_her_session(client, her, her_code, township_a):
     assert "_auth_user_id" in client.session
 
 
-def test_the_code_is_marked_used(client, her, her_code):
+def test_the_code_opens_one_session_only(client, her, her_code):
+    """A one-time code: marked used at the first sign-in; the same code again is refused
+    with the one message, and nobody is signed in."""
     from liudong.residents.models import AccessCode
 
     client.post(reverse("residents:sign_in"), sign_in_data(her, her_code))
     assert AccessCode.objects.get(person=her).last_used_at is not None
+    client.post(reverse("residents:sign_out"))
+    again = client.post(reverse("residents:sign_in"), sign_in_data(her, her_code))
+    assert _her_session(client) is None
+    assert again.status_code == 200
 
 
 def test_her_sign_out_does_not_end_a_staff_session(client_for, township_a):
