@@ -335,15 +335,15 @@ def _what(label: str) -> str:
 
 
 def _action(action: str) -> str:
-    # A context of their own: "added" and "changed" alone are column titles elsewhere.
-    context = "what an office did to her file"
+    # A context of their own ("added" and "changed" alone are column titles elsewhere),
+    # written out in each call: makemessages reads only a literal context.
     words: dict[str, str] = {
-        Action.VIEW: pgettext(context, "looked at"),
-        Action.UPDATE: pgettext(context, "changed"),
-        Action.CREATE: pgettext(context, "added"),
-        Action.EXPORT: pgettext(context, "downloaded or printed"),
-        Action.DELETE: pgettext(context, "removed"),
-        Action.IMPORT: pgettext(context, "imported"),
+        Action.VIEW: pgettext("what an office did to her file", "looked at"),
+        Action.UPDATE: pgettext("what an office did to her file", "changed"),
+        Action.CREATE: pgettext("what an office did to her file", "added"),
+        Action.EXPORT: pgettext("what an office did to her file", "downloaded or printed"),
+        Action.DELETE: pgettext("what an office did to her file", "removed"),
+        Action.IMPORT: pgettext("what an office did to her file", "imported"),
     }
     return words.get(action, action)
 

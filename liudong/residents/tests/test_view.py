@@ -14,6 +14,7 @@ import pytest
 from django.conf import settings
 from django.test import RequestFactory
 from django.utils import timezone
+from django.utils.translation import pgettext_lazy
 
 from liudong.audit.models import AuditEntry
 from liudong.certificates import issuing, printing
@@ -25,6 +26,8 @@ from liudong.residents import mine, session
 from liudong.services.help_requests import services as help_services
 from liudong.services.records import services as record_services
 
+# What the page says for a view of her file, in the language the test runs in.
+LOOKED_AT = pgettext_lazy("what an office did to her file", "looked at")
 pytestmark = pytest.mark.django_db
 
 TODAY = timezone.localdate()
@@ -287,14 +290,14 @@ def test_who_read_is_hers_only_and_reading_it_is_logged(
     view_person(acting_user=provider_a, person=other, via="person detail")
     resident = session.Resident(her.pk)
     read = mine.who_read(resident)
-    assert len([e for e in read.entries if e.action == "looked at"]) == 1
+    assert len([e for e in read.entries if e.action == LOOKED_AT]) == 1
     before = AuditEntry.objects.filter(actor_username=f"resident:{her.pk}").count()
     page(signed_in, "/me/who-read/")
     mine_now = AuditEntry.objects.filter(actor_username=f"resident:{her.pk}")
     assert mine_now.count() == before + 1
     assert mine_now.order_by("-seq").first().detail == {"page": "who_read"}
     # Her own reads are not "who read my file".
-    assert len([e for e in mine.who_read(resident).entries if e.action == "looked at"]) == 1
+    assert len([e for e in mine.who_read(resident).entries if e.action == LOOKED_AT]) == 1
 
 
 def test_who_read_names_the_role_in_chinese_and_the_reason_when_recorded(
