@@ -35,6 +35,7 @@ urlpatterns = [
     path("favicon.ico", RedirectView.as_view(url=static("web/favicon.svg"), permanent=True)),
 ]
 
+handler400 = "liudong.web.views.bad_request"
 handler403 = "liudong.web.views.permission_denied"
 handler404 = "liudong.web.views.page_not_found"
 handler500 = "liudong.web.views.server_error"

@@ -109,6 +109,17 @@ def healthz(request: HttpRequest) -> JsonResponse:
     return JsonResponse(body, status=status, headers={"Cache-Control": "no-store"})
 
 
+def bad_request(request: HttpRequest, exception: Exception | None = None) -> HttpResponse:
+    """A request Django itself refuses (too many fields, a suspicious operation): under
+    /api/ in the API's one error shape, never Django's plain HTML page."""
+    from liudong.api.errors import json_error
+
+    message = _("The request could not be read.")
+    if request.path.startswith("/api/"):
+        return json_error(400, "bad_request", message)
+    return render(request, "web/error.html", {"title": _("Error"), "message": message}, status=400)
+
+
 def permission_denied(request: HttpRequest, exception: Exception | None = None) -> HttpResponse:
     from liudong.api.errors import json_error
 

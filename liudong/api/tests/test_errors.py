@@ -141,3 +141,16 @@ def test_an_error_is_json_where_a_file_was_asked_for(county_admin, api_for, url)
     response = api_for(county_admin).get(url)
     assert response["Content-Type"].startswith("application/json")
     assert_error_shape(response, 404)
+
+
+def test_a_request_django_refuses_is_json_under_the_api(county_admin, client):
+    """More query fields than DATA_UPLOAD_MAX_NUMBER_FIELDS: Django refuses the request
+    itself (a SuspiciousOperation); the API still answers in its one error shape, a page
+    with Django's error page."""
+    query = "&".join(f"f{n}=1" for n in range(1100))
+    client.force_login(county_admin)
+    api = client.get(f"/api/regions/?{query}")
+    assert api.status_code == 400
+    assert api.json()["errors"][0]["code"] == "bad_request"
+    page = client.get(f"/people/?{query}")
+    assert page.status_code == 400 and page["Content-Type"].startswith("text/html")
