@@ -2,44 +2,21 @@
 
 from __future__ import annotations
 
-import datetime
-
 import pytest
 from django.apps import apps
 
 from liudong.actors import Resident
 from liudong.base import ScopedQuerySet
 from liudong.people.models import Person, ResidenceEpisode
-from tests.scoped_models import fresh_id_number
+
+from .conftest import make_resident_file
 
 pytestmark = pytest.mark.django_db
 
 
 @pytest.fixture
 def two_people(villages, township_a):
-    from liudong.people import idnumbers
-    from liudong.people.services import register_arrival
-    from liudong.regions.models import Region
-
-    people = []
-    for name in ("甲", "乙"):
-        number = fresh_id_number()
-        person = Person(
-            id_number=number,
-            name=name,
-            sex="2",
-            birth_date=idnumbers.parse(number).birth_date,
-            marital_status="20",
-            household_region=Region.objects.get(code="411522"),
-        )
-        register_arrival(
-            acting_user=township_a,
-            person=person,
-            region=Region.objects.get(code="330106002001"),
-            arrival_date=datetime.date(2026, 1, 5),
-        )
-        people.append(person)
-    return people
+    return [make_resident_file(township_a, name) for name in ("甲", "乙")]
 
 
 def test_she_reads_her_own_file_and_stays_only(two_people):
